@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { PrevalenceError } from '../errors';
+import { Sfc32 } from './random';
+
+/**
+ * The domain's only source of time and randomness, installed as `this._clock`
+ * on the domain object. Inside an action every value is derived from the
+ * action's journaled timestamp and sequence number, so replaying the journal
+ * reproduces exactly what the live call saw.
+ */
+export interface Clock {
+  /** The current instant in the local zone (inside an action: when the action started). */
+  now(): DateTime;
+  /** The current instant in UTC (inside an action: when the action started). */
+  utcNow(): DateTime;
+  /** The start of the current day in the local zone. */
+  today(): DateTime;
+  /** A float in [0, 1); inside an action, deterministic for that action. */
+  random(): number;
+  /** An RFC 4122 version-4 UUID; inside an action, deterministic for that action. */
+  uuid(): string;
+}
+
+/** A clock backed by real time and real randomness. */
+class RealClock implements Clock {
+  now(): DateTime {
+    return DateTime.fromMillis(Date.now());
+  }
+
+  utcNow(): DateTime {
+    return DateTime.fromMillis(Date.now(), { zone: 'utc' });
+  }
+
+  today(): DateTime {
+    return this.now().startOf('day');
+  }
+
+  random(): number {
+    return Math.random();
+  }
+
+  uuid(): string {
+    return randomUUID();
+  }
+}
+
+const realClock = new RealClock();
+
+/**
+ * The clock of one open system. The action runner calls {@link enter} before
+ * each action (live and during replay) and {@link exit} after it; in between,
+ * time is frozen at the action's timestamp and randomness comes from a
+ * generator seeded by the action's sequence number and timestamp. Outside
+ * actions (queries, tests) it behaves like a real clock.
+ *
+ * Actions do not nest: `enter` replaces the current action's context.
+ */
+export class SystemClock implements Clock {
+  private inAction = false;
+  private ts = 0;
+  private seq = 0;
+  // Seeding costs a few dozen generator rounds, so it waits for the first
+  // random()/uuid() call; most actions never ask.
+  private seeded = false;
+  private readonly rng = new Sfc32();
+
+  /** Starts an action that was (or is being) journaled with timestamp `ts` (ms) and number `seq`. */
+  enter(ts: number, seq: number): void {
+    this.ts = ts;
+    this.seq = seq;
+    this.seeded = false;
+    this.inAction = true;
+  }
+
+  /** Ends the current action; the clock returns to real time and randomness. */
+  exit(): void {
+    this.inAction = false;
+  }
+
+  now(): DateTime {
+    return this.inAction ? DateTime.fromMillis(this.ts) : realClock.now();
+  }
+
+  utcNow(): DateTime {
+    return this.inAction ? DateTime.fromMillis(this.ts, { zone: 'utc' }) : realClock.utcNow();
+  }
+
+  today(): DateTime {
+    return this.now().startOf('day');
+  }
+
+  random(): number {
+    return this.inAction ? this.actionRng().nextFloat() : realClock.random();
+  }
+
+  uuid(): string {
+    return this.inAction ? this.actionRng().nextUuid() : realClock.uuid();
+  }
+
+  private actionRng(): Sfc32 {
+    if (!this.seeded) {
+      this.rng.seed(this.seq, this.ts);
+      this.seeded = true;
+    }
+    return this.rng;
+  }
+}
+
+/** A clock stopped at one instant, with a fixed-seed generator; see {@link mockClock}. */
+class FrozenClock implements Clock {
+  private readonly rng = new Sfc32();
+
+  constructor(private readonly millis: number) {
+    this.rng.seed(0, millis);
+  }
+
+  now(): DateTime {
+    return DateTime.fromMillis(this.millis);
+  }
+
+  utcNow(): DateTime {
+    return DateTime.fromMillis(this.millis, { zone: 'utc' });
+  }
+
+  today(): DateTime {
+    return this.now().startOf('day');
+  }
+
+  random(): number {
+    return this.rng.nextFloat();
+  }
+
+  uuid(): string {
+    return this.rng.nextUuid();
+  }
+}
+
+/**
+ * Installs `clock` as the domain's `_clock`: an own, non-enumerable, writable,
+ * configurable property, so it is never stored in snapshots. A `_clock` field
+ * declared by the domain class (an own enumerable property) is redefined.
+ */
+export function installClock(domain: object, clock: Clock): void {
+  if ((typeof domain !== 'object' && typeof domain !== 'function') || domain === null) {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `cannot install a clock on ${String(domain)}: pass the domain object itself`,
+    );
+  }
+  try {
+    Object.defineProperty(domain, '_clock', {
+      value: clock,
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
+  } catch (err) {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `cannot install a clock on ${describeDomain(domain)}: ${(err as Error).message}; ` +
+        'do not freeze or seal the domain object, and do not make `_clock` non-configurable',
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Test helper: gives `domain` a clock stopped at `date` (a `Date`, a luxon
+ * `DateTime`, an ISO 8601 string or epoch milliseconds). `now()`, `utcNow()`
+ * and `today()` always answer that instant; `random()` and `uuid()` produce
+ * the same sequence every time the helper is called with the same instant.
+ */
+export function mockClock(domain: object, date: Date | DateTime | string | number): void {
+  installClock(domain, new FrozenClock(toMillis(date)));
+}
+
+/** Test helper: gives `domain` a clock with real time and real randomness. */
+export function enableClock(domain: object): void {
+  installClock(domain, realClock);
+}
+
+function toMillis(date: Date | DateTime | string | number): number {
+  const millis = rawMillis(date);
+  if (!Number.isFinite(millis)) {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `mockClock cannot use ${JSON.stringify(String(date))} as an instant; ` +
+        'pass a valid Date, luxon DateTime, ISO 8601 string or epoch milliseconds',
+    );
+  }
+  return millis;
+}
+
+function rawMillis(date: Date | DateTime | string | number): number {
+  if (typeof date === 'number') return date;
+  if (typeof date === 'string') return DateTime.fromISO(date).toMillis();
+  if (date instanceof Date) return date.getTime();
+  if (DateTime.isDateTime(date)) return date.toMillis();
+  return Number.NaN;
+}
+
+function describeDomain(domain: object): string {
+  const name = (domain as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? `a ${name}` : 'the domain object';
+}

@@ -1,0 +1,90 @@
+import { nodeAt, nodesAt, staticKey, type AnyNode } from './ast';
+
+const GLOBAL = '\0global';
+const MODULE = '\0module';
+const GLOBAL_ROOTS = new Set(['globalThis', 'window', 'global', 'self']);
+// tsc names a CommonJS import binding after the module plus a counter
+// (`luxon_1`, `node_crypto_1`), so such a root stands for "some module".
+const TS_IMPORT_BINDING = /^[A-Za-z_$][\w$]*_\d+$/;
+const NO_LOCALS: ReadonlySet<string> = new Set();
+
+/**
+ * Looks through the wrappers around a callee: TypeScript's CommonJS output
+ * calls a named import as `(0, mod_1.fn)()`, and `a?.b()` is a chain.
+ */
+export function unwrapCallee(node: AnyNode | undefined): AnyNode | undefined {
+  if (node?.type === 'ChainExpression') return unwrapCallee(nodeAt(node, 'expression'));
+  if (node?.type === 'SequenceExpression') {
+    return unwrapCallee(nodesAt(node, 'expressions').at(-1));
+  }
+  return node;
+}
+
+/**
+ * The dotted name an expression reads, without global prefixes and import
+ * bindings: `luxon_1.DateTime.now`, `globalThis.Date.now` and
+ * `require('luxon').DateTime.now` all give `DateTime.now` / `Date.now`.
+ * `undefined` when the expression is not a plain chain of names or starts
+ * with one of the `locals` (names the function declares itself).
+ */
+export function dottedName(
+  node: AnyNode,
+  locals: ReadonlySet<string> = NO_LOCALS,
+): string | undefined {
+  const segments = nameSegments(node, locals);
+  return segments === undefined || segments.length === 0 ? undefined : segments.join('.');
+}
+
+/** Like {@link dottedName} but as segments; `[]` means a whole module (`require('crypto')`). */
+export function nameSegments(
+  node: AnyNode,
+  locals: ReadonlySet<string> = NO_LOCALS,
+): string[] | undefined {
+  const raw = rawSegments(node, locals);
+  if (raw === undefined) return undefined;
+  let i = 0;
+  while (raw[i] === GLOBAL) i++;
+  if (raw[i] === MODULE) i += raw[i + 1] === 'default' ? 2 : 1;
+  const rest = raw.slice(i);
+  return rest.some((s) => s === GLOBAL || s === MODULE) ? undefined : rest;
+}
+
+function rawSegments(node: AnyNode, locals: ReadonlySet<string>): string[] | undefined {
+  switch (node.type) {
+    case 'Identifier': {
+      const name = String(node['name']);
+      return locals.has(name) ? undefined : [rootSegment(name)];
+    }
+    case 'ChainExpression':
+    case 'SequenceExpression': {
+      const inner = unwrapCallee(node);
+      return inner === undefined ? undefined : rawSegments(inner, locals);
+    }
+    case 'MemberExpression': {
+      const object = nodeAt(node, 'object');
+      const base = object === undefined ? undefined : rawSegments(object, locals);
+      const property = staticKey(node, 'property');
+      return base === undefined || property === undefined ? undefined : [...base, property];
+    }
+    case 'CallExpression':
+      return isRequire(node) ? [MODULE] : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function rootSegment(name: string): string {
+  if (GLOBAL_ROOTS.has(name)) return GLOBAL;
+  return TS_IMPORT_BINDING.test(name) ? MODULE : name;
+}
+
+function isRequire(node: AnyNode): boolean {
+  const callee = nodeAt(node, 'callee');
+  const args = nodesAt(node, 'arguments');
+  return (
+    callee?.type === 'Identifier' &&
+    callee['name'] === 'require' &&
+    args.length === 1 &&
+    typeof args[0]?.['value'] === 'string'
+  );
+}

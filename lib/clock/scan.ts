@@ -1,0 +1,237 @@
+import {
+  childEntries,
+  declaredNames,
+  firstOf,
+  isBindingKey,
+  nodeAt,
+  nodesAt,
+  parseFunctionSource,
+  snippet,
+  staticKey,
+  topFunction,
+  type AnyNode,
+} from './ast';
+import { dottedName, nameSegments, unwrapCallee } from './names';
+
+/** A use of time or randomness (or a hidden async body) found in a function's source. */
+export interface Finding {
+  /**
+   * `call`: the function is called; `reference`: it is read, so an alias could
+   * call it later; `async`: the body is async code compiled for an old target.
+   */
+  readonly kind: 'call' | 'reference' | 'async';
+  /** The offending code as written in the source, whitespace collapsed. */
+  readonly text: string;
+  /** What it resolves to without import bindings and global prefixes, e.g. `DateTime.now`. */
+  readonly target: string;
+}
+
+const CRYPTO_FUNCTIONS = [
+  'randomUUID',
+  'randomBytes',
+  'getRandomValues',
+  'randomInt',
+  'randomFill',
+  'randomFillSync',
+];
+
+/** Dotted names that are nondeterministic however they are called. */
+const FORBIDDEN = new Set([
+  'Date.now',
+  'Math.random',
+  'performance.now',
+  'process.hrtime',
+  'process.uptime',
+  'DateTime.now',
+  ...CRYPTO_FUNCTIONS.flatMap((name) => [
+    name,
+    `crypto.${name}`,
+    `webcrypto.${name}`,
+    `crypto.webcrypto.${name}`,
+  ]),
+]);
+
+/** luxon factories that mean "now" only when given no date parts. */
+const NOW_WITHOUT_ARGUMENTS = new Set(['DateTime.local', 'DateTime.utc']);
+
+const ASYNC_HELPERS = new Set(['__awaiter', '__asyncGenerator']);
+
+/**
+ * Scans the source of a method or function (as `Function.prototype.toString`
+ * returns it) for sources of time and randomness: calls, and mere references
+ * (an alias would be called out of sight). Comments and strings are not code,
+ * so they never match. Returns the first finding in source order, or
+ * `undefined` when there is none or the source cannot be parsed (native code).
+ */
+export function scanFunctionSource(source: string): Finding | undefined {
+  const parsed = parseFunctionSource(source);
+  if (parsed === undefined) return undefined;
+  return (
+    downleveledAsync(parsed.ast, parsed.text) ??
+    new Scanner(parsed.text, parsed.ast).walk(parsed.ast)
+  );
+}
+
+function isForbidden(name: string): boolean {
+  return FORBIDDEN.has(name) || NOW_WITHOUT_ARGUMENTS.has(name);
+}
+
+/** Walks a syntax tree in source order and reports the first forbidden use. */
+class Scanner {
+  // Callees such as `DateTime.local` in `DateTime.local(2020, 1, 1)`: that call
+  // is deterministic, so reading the member there is not an alias.
+  private readonly allowed = new Set<AnyNode>();
+  private readonly locals: ReadonlySet<string>;
+
+  constructor(
+    private readonly text: string,
+    ast: AnyNode,
+  ) {
+    this.locals = declaredNames(ast);
+  }
+
+  walk(node: AnyNode): Finding | undefined {
+    const found = this.visit(node);
+    if (found !== undefined) return found;
+    return firstOf(childEntries(node), ([key, child]) =>
+      isBindingKey(node, key) ? this.walkPattern(child) : this.walk(child),
+    );
+  }
+
+  /** Walks a binding pattern: the names it binds are not uses; defaults and computed keys are. */
+  private walkPattern(node: AnyNode): Finding | undefined {
+    switch (node.type) {
+      case 'Identifier':
+        return undefined;
+      case 'ObjectPattern':
+        return firstOf(nodesAt(node, 'properties'), (prop) => this.walkPatternProperty(prop));
+      case 'ArrayPattern':
+        return firstOf(nodesAt(node, 'elements'), (element) => this.walkPattern(element));
+      case 'RestElement':
+        return this.walkPatternAt(node, 'argument');
+      case 'AssignmentPattern':
+        return this.walkPatternAt(node, 'left') ?? this.walkAt(node, 'right');
+      default:
+        return this.walk(node);
+    }
+  }
+
+  private walkPatternProperty(prop: AnyNode): Finding | undefined {
+    if (prop.type === 'RestElement') return this.walkPattern(prop);
+    const key = prop['computed'] === true ? this.walkAt(prop, 'key') : undefined;
+    return key ?? this.walkPatternAt(prop, 'value');
+  }
+
+  private walkAt(node: AnyNode, key: string): Finding | undefined {
+    const child = nodeAt(node, key);
+    return child === undefined ? undefined : this.walk(child);
+  }
+
+  private walkPatternAt(node: AnyNode, key: string): Finding | undefined {
+    const child = nodeAt(node, key);
+    return child === undefined ? undefined : this.walkPattern(child);
+  }
+
+  private visit(node: AnyNode): Finding | undefined {
+    switch (node.type) {
+      case 'CallExpression':
+      case 'NewExpression':
+        return this.visitCall(node);
+      case 'Identifier':
+      case 'MemberExpression':
+        return this.visitReference(node);
+      case 'VariableDeclarator':
+        return this.visitDestructuring(node, nodeAt(node, 'id'), nodeAt(node, 'init'));
+      case 'AssignmentExpression':
+        return this.visitDestructuring(node, nodeAt(node, 'left'), nodeAt(node, 'right'));
+      default:
+        return undefined;
+    }
+  }
+
+  private visitCall(node: AnyNode): Finding | undefined {
+    const callee = unwrapCallee(nodeAt(node, 'callee'));
+    const name = callee === undefined ? undefined : dottedName(callee, this.locals);
+    if (callee === undefined || name === undefined) return undefined;
+    const args = nodesAt(node, 'arguments');
+    if (name === 'Date') {
+      // `Date(x)` ignores x and returns the current time; `new Date(x)` does not.
+      const isNew = node.type === 'NewExpression';
+      if (isNew && args.length > 0) return undefined;
+      return this.call(node, isNew ? 'new Date()' : 'Date()');
+    }
+    const forbidden = forbiddenPrefix(name);
+    if (forbidden !== undefined) return this.call(node, forbidden);
+    if (!NOW_WITHOUT_ARGUMENTS.has(name)) return undefined;
+    // An options object alone (`DateTime.local({ zone })`) still means "now".
+    if (args.every((arg) => arg.type === 'ObjectExpression')) return this.call(node, name);
+    this.allowed.add(callee);
+    return undefined;
+  }
+
+  private visitReference(node: AnyNode): Finding | undefined {
+    if (this.allowed.has(node)) return undefined;
+    const name = dottedName(node, this.locals);
+    if (name === undefined || !isForbidden(name)) return undefined;
+    return { kind: 'reference', text: snippet(this.text, node), target: name };
+  }
+
+  /** `const { now } = Date` and `({ randomUUID } = require('crypto'))` are aliases too. */
+  private visitDestructuring(
+    node: AnyNode,
+    pattern: AnyNode | undefined,
+    source: AnyNode | undefined,
+  ): Finding | undefined {
+    if (pattern?.type !== 'ObjectPattern' || source === undefined) return undefined;
+    const base = nameSegments(source, this.locals);
+    const target = base === undefined ? undefined : destructuredTarget(pattern, base);
+    if (target === undefined) return undefined;
+    return { kind: 'reference', text: snippet(this.text, node), target };
+  }
+
+  private call(node: AnyNode, target: string): Finding {
+    const text = snippet(this.text, node);
+    const callee = nodeAt(node, 'callee');
+    if (!text.endsWith('...') || callee === undefined) return { kind: 'call', text, target };
+    const prefix = node.type === 'NewExpression' ? 'new ' : '';
+    return { kind: 'call', text: `${prefix}${snippet(this.text, callee)}(...)`, target };
+  }
+}
+
+/** The first forbidden name among the properties an object pattern takes from `base`. */
+function destructuredTarget(pattern: AnyNode, base: readonly string[]): string | undefined {
+  for (const prop of nodesAt(pattern, 'properties')) {
+    const key = prop.type === 'Property' ? staticKey(prop, 'key') : undefined;
+    if (key === undefined) continue;
+    const path = [...base, key];
+    if (isForbidden(path.join('.'))) return path.join('.');
+    const value = nodeAt(prop, 'value');
+    const nested = value?.type === 'ObjectPattern' ? destructuredTarget(value, path) : undefined;
+    if (nested !== undefined) return nested;
+  }
+  return undefined;
+}
+
+/** `name` itself or its closest forbidden prefix (`Date.now.call` → `Date.now`). */
+function forbiddenPrefix(name: string): string | undefined {
+  for (let end = name.length; end > 0; end = name.lastIndexOf('.', end - 1)) {
+    const prefix = name.slice(0, end);
+    if (FORBIDDEN.has(prefix)) return prefix;
+  }
+  return undefined;
+}
+
+/**
+ * TypeScript compiled for a target below ES2017 turns `async m() {}` into
+ * `m() { return __awaiter(this, ...) }`, which no longer looks async at run time.
+ */
+function downleveledAsync(ast: AnyNode, text: string): Finding | undefined {
+  const fn = topFunction(ast);
+  const body = fn === undefined ? undefined : nodeAt(fn, 'body');
+  const first = body?.type === 'BlockStatement' ? nodesAt(body, 'body')[0] : undefined;
+  const call = first?.type === 'ReturnStatement' ? nodeAt(first, 'argument') : undefined;
+  const callee = call?.type === 'CallExpression' ? unwrapCallee(nodeAt(call, 'callee')) : undefined;
+  const name = callee === undefined ? undefined : dottedName(callee);
+  if (call === undefined || name === undefined || !ASYNC_HELPERS.has(name)) return undefined;
+  return { kind: 'async', text: snippet(text, call), target: name };
+}

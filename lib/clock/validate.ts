@@ -1,0 +1,140 @@
+import { PrevalenceError } from '../errors';
+import { scanFunctionSource, type Finding } from './scan';
+
+// Domain classes and their methods come in any shape; `Function` says exactly that.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type AnyFunction = Function;
+
+/** A function-valued own data property found on a prototype of a domain class. */
+interface Method {
+  readonly name: string;
+  readonly fn: AnyFunction;
+  readonly owner: object;
+}
+
+// initSystem may run often with the same class; a class that passed once
+// passes again, so only successes are remembered.
+const validatedClasses = new WeakSet<AnyFunction>();
+// Base-class methods are shared by every subclass; scan each source once.
+const findingsByFunction = new WeakMap<AnyFunction, Finding | null>();
+
+const ADVICE =
+  'a replayed action would see a different value; use this._clock.now() ' +
+  '(or this._clock.random()/uuid()) instead, or mark the method @readonly if it changes nothing';
+
+/**
+ * Checks that the action methods of a domain class can be replayed: none is
+ * async, and none reads time or randomness other than through `this._clock`
+ * (`Date.now()`, `new Date()`, `Math.random()`, `performance.now()`, crypto's
+ * random functions, luxon's `DateTime.now()` and argument-less
+ * `DateTime.local()`/`DateTime.utc()`, whether called or merely referenced).
+ *
+ * Every function-valued own data property of every prototype from
+ * `cls.prototype` up to `Object.prototype` is checked, except `constructor`,
+ * accessors and the methods `isExempt` accepts (the `@readonly` ones).
+ * Sources that cannot be parsed (native code) are skipped. Throws a
+ * `NONDETERMINISTIC_METHOD` {@link PrevalenceError} for the first offending
+ * method, naming the class, the method and the offending code. A class that
+ * passed is not checked again, even with a different `isExempt`.
+ */
+export function validateDomainClass(
+  cls: AnyFunction,
+  isExempt: (methodName: string, fn: AnyFunction) => boolean,
+): void {
+  if (validatedClasses.has(cls)) return;
+  for (const method of methodsOf(cls)) {
+    if (isExempt(method.name, method.fn)) continue;
+    const finding = findingOf(method.fn);
+    if (finding !== undefined) throw nondeterministic(cls, method, finding);
+  }
+  validatedClasses.add(cls);
+}
+
+function methodsOf(cls: AnyFunction): Method[] {
+  const prototype: unknown = cls.prototype;
+  if (typeof prototype !== 'object' || prototype === null) {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `${cls.name || 'the given function'} has no prototype object, so it is not a class; ` +
+        'pass the domain class itself',
+    );
+  }
+  const methods: Method[] = [];
+  let owner: object | null = prototype;
+  while (owner !== null && owner !== Object.prototype) {
+    methods.push(...ownMethods(owner));
+    owner = Object.getPrototypeOf(owner) as object | null;
+  }
+  return methods;
+}
+
+function ownMethods(owner: object): Method[] {
+  const methods: Method[] = [];
+  for (const key of Reflect.ownKeys(owner)) {
+    if (key === 'constructor') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(owner, key);
+    const value: unknown = descriptor?.value;
+    if (typeof value === 'function') methods.push({ name: keyName(key), fn: value, owner });
+  }
+  return methods;
+}
+
+function keyName(key: string | symbol): string {
+  return typeof key === 'string' ? key : `[${key.description ?? ''}]`;
+}
+
+function findingOf(fn: AnyFunction): Finding | undefined {
+  let finding = findingsByFunction.get(fn);
+  if (finding === undefined) {
+    finding = nativeAsync(fn) ?? scanFunctionSource(Function.prototype.toString.call(fn)) ?? null;
+    findingsByFunction.set(fn, finding);
+  }
+  return finding ?? undefined;
+}
+
+function nativeAsync(fn: AnyFunction): Finding | undefined {
+  const tag = Object.prototype.toString.call(fn);
+  if (tag !== '[object AsyncFunction]' && tag !== '[object AsyncGeneratorFunction]') {
+    return undefined;
+  }
+  return { kind: 'async', text: 'async', target: 'async' };
+}
+
+function nondeterministic(cls: AnyFunction, method: Method, finding: Finding): PrevalenceError {
+  return new PrevalenceError(
+    'NONDETERMINISTIC_METHOD',
+    `${methodLabel(cls, method)} ${problem(finding)}`,
+  );
+}
+
+function methodLabel(cls: AnyFunction, method: Method): string {
+  const className = cls.name || '(anonymous class)';
+  if (method.owner === cls.prototype) return `${className}.${method.name}`;
+  const ownerName = ownerClassName(method.owner) ?? '(base class)';
+  return `${ownerName}.${method.name} (inherited by ${className})`;
+}
+
+function ownerClassName(owner: object): string | undefined {
+  const ctor: unknown = Object.getOwnPropertyDescriptor(owner, 'constructor')?.value;
+  return typeof ctor === 'function' && ctor.name !== '' ? ctor.name : undefined;
+}
+
+function problem(finding: Finding): string {
+  const resolved = finding.text.includes(finding.target) ? '' : ` (${finding.target})`;
+  switch (finding.kind) {
+    case 'async':
+      return (
+        `is async${finding.text === 'async' ? '' : ` (compiled to ${finding.text})`}: ` +
+        'replay runs actions ' +
+        'synchronously, so whatever runs after an await would happen outside the action and ' +
+        'never be journaled; make it synchronous or mark it @readonly if it changes nothing'
+      );
+    case 'call':
+      return `calls ${finding.text}${resolved}: ${ADVICE}`;
+    case 'reference':
+      return (
+        `refers to ${finding.text}${resolved} without calling it, so an alias could call it ` +
+        `out of sight: ${ADVICE}`
+      );
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Strict structural comparison of two values as the codecs see them, used to
+ * check round trips and to compare a replayed state with a live one.
+ */
+import type { DateTime } from 'luxon';
+import { builtinKind } from './kinds';
+import {
+  formatValue,
+  mapKeySegment,
+  mapValueSegment,
+  propSegment,
+  renderSegments,
+  setSegment,
+} from './paths';
+
+/** One step of the path from the root to a compared pair; segments are built only when reported. */
+class Step {
+  constructor(
+    readonly parent: Step | undefined,
+    readonly how: 'prop' | 'index' | 'key' | 'value' | 'member',
+    readonly key: unknown,
+    readonly index: number,
+  ) {}
+
+  segment(): string {
+    switch (this.how) {
+      case 'prop':
+        return propSegment(this.key as string);
+      case 'index':
+        return `[${this.index}]`;
+      case 'key':
+        return mapKeySegment(this.index);
+      case 'value':
+        return mapValueSegment(this.key, this.index);
+      default:
+        return setSegment(this.index);
+    }
+  }
+}
+
+/**
+ * Undefined when `a` and `b` are equal, else where they first differ (in
+ * depth-first order) and why, like `pages["a"].title: "x" !== "y"`; the root
+ * path is empty. Strict about key order, undefined vs absent, -0 vs 0 (NaN
+ * equals NaN), prototypes, Date times, RegExps, Map/Set contents and order,
+ * typed array type and bytes, DateTime millis and zone, and sharing: an object
+ * reached twice in `a` must correspond to one object in `b`. Array holes count
+ * as `undefined`; only own enumerable string-keyed properties are compared.
+ * Iterative, so arbitrarily deep structures are fine.
+ */
+export function firstDifference(a: unknown, b: unknown): string | undefined {
+  return new Comparer().run(a, b);
+}
+
+class Comparer {
+  private readonly as: unknown[] = [];
+  private readonly bs: unknown[] = [];
+  private readonly steps: (Step | undefined)[] = [];
+  private readonly aToB = new Map<object, object>();
+  private readonly bToA = new Map<object, object>();
+
+  run(a: unknown, b: unknown): string | undefined {
+    this.push(a, b, undefined);
+    while (this.as.length > 0) {
+      const x = this.as.pop();
+      const y = this.bs.pop();
+      const step = this.steps.pop();
+      const reason = this.compare(x, y, step);
+      if (reason !== undefined) return pathOf(step) + ': ' + reason;
+    }
+    return undefined;
+  }
+
+  private push(x: unknown, y: unknown, step: Step | undefined): void {
+    this.as.push(x);
+    this.bs.push(y);
+    this.steps.push(step);
+  }
+
+  private compare(x: unknown, y: unknown, step: Step | undefined): string | undefined {
+    if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) {
+      return Object.is(x, y) ? undefined : `${formatValue(x)} !== ${formatValue(y)}`;
+    }
+    const partnerOfX = this.aToB.get(x);
+    const partnerOfY = this.bToA.get(y);
+    if (partnerOfX !== undefined || partnerOfY !== undefined) {
+      if (partnerOfX === y && partnerOfY === x) return undefined;
+      return 'shared references differ: this object is reached elsewhere too in one value but not in the other';
+    }
+    this.aToB.set(x, y);
+    this.bToA.set(y, x);
+    // The same object on both sides has equal contents; only its sharing matters.
+    return x === y ? undefined : this.compareObjects(x, y, step);
+  }
+
+  private compareObjects(x: object, y: object, step: Step | undefined): string | undefined {
+    const proto = Object.getPrototypeOf(x) as object | null;
+    if (proto !== Object.getPrototypeOf(y)) {
+      return `different prototypes: ${formatValue(x)} vs ${formatValue(y)}`;
+    }
+    switch (builtinKind(x, proto)) {
+      case 'a':
+        return this.arrays(x as unknown[], y as unknown[], step);
+      case 'm':
+        return this.maps(x as Map<unknown, unknown>, y as Map<unknown, unknown>, step);
+      case 's':
+        return this.sets(x as Set<unknown>, y as Set<unknown>, step);
+      case 'd':
+        return sameValue((x as Date).getTime(), (y as Date).getTime(), x, y);
+      case 'r':
+        return String(x) === String(y) ? undefined : `${String(x)} !== ${String(y)}`;
+      case 't':
+      case 'b':
+        return bytes(x as ArrayBufferView, y as ArrayBufferView);
+      case 'ab':
+        return bytes(new Uint8Array(x as ArrayBuffer), new Uint8Array(y as ArrayBuffer));
+      case 'dt':
+        return dateTimes(x as DateTime, y as DateTime);
+      default:
+        return this.props(x, y, step);
+    }
+  }
+
+  private arrays(x: unknown[], y: unknown[], step: Step | undefined): string | undefined {
+    if (x.length !== y.length) return `array length ${x.length} !== ${y.length}`;
+    for (let i = x.length - 1; i >= 0; i--) this.push(x[i], y[i], new Step(step, 'index', i, i));
+    return undefined;
+  }
+
+  private props(x: object, y: object, step: Step | undefined): string | undefined {
+    const xKeys = Object.keys(x);
+    const yKeys = Object.keys(y);
+    const reason = keyDifference(xKeys, yKeys);
+    if (reason !== undefined) return reason;
+    const xr = x as Record<string, unknown>;
+    const yr = y as Record<string, unknown>;
+    for (let i = xKeys.length - 1; i >= 0; i--) {
+      const key = xKeys[i] as string;
+      this.push(xr[key], yr[key], new Step(step, 'prop', key, i));
+    }
+    return undefined;
+  }
+
+  private maps(
+    x: Map<unknown, unknown>,
+    y: Map<unknown, unknown>,
+    step: Step | undefined,
+  ): string | undefined {
+    if (x.size !== y.size) return `Map size ${x.size} !== ${y.size}`;
+    const xs = [...x];
+    const ys = [...y];
+    for (let i = xs.length - 1; i >= 0; i--) {
+      const [xk, xv] = xs[i] as [unknown, unknown];
+      const [yk, yv] = ys[i] as [unknown, unknown];
+      this.push(xv, yv, new Step(step, 'value', xk, i));
+      this.push(xk, yk, new Step(step, 'key', xk, i));
+    }
+    return undefined;
+  }
+
+  private sets(x: Set<unknown>, y: Set<unknown>, step: Step | undefined): string | undefined {
+    if (x.size !== y.size) return `Set size ${x.size} !== ${y.size}`;
+    const xs = [...x];
+    const ys = [...y];
+    for (let i = xs.length - 1; i >= 0; i--) {
+      this.push(xs[i], ys[i], new Step(step, 'member', undefined, i));
+    }
+    return undefined;
+  }
+}
+
+function keyDifference(xKeys: string[], yKeys: string[]): string | undefined {
+  const n = Math.min(xKeys.length, yKeys.length);
+  for (let i = 0; i < n; i++) {
+    if (xKeys[i] !== yKeys[i]) {
+      return `property #${i} is ${JSON.stringify(xKeys[i])} vs ${JSON.stringify(yKeys[i])}`;
+    }
+  }
+  if (xKeys.length > n) return `property ${JSON.stringify(xKeys[n])} is absent in the second value`;
+  if (yKeys.length > n) return `property ${JSON.stringify(yKeys[n])} is absent in the first value`;
+  return undefined;
+}
+
+function sameValue(x: number, y: number, xObj: unknown, yObj: unknown): string | undefined {
+  return Object.is(x, y) ? undefined : `${formatValue(xObj)} !== ${formatValue(yObj)}`;
+}
+
+function bytes(x: ArrayBufferView, y: ArrayBufferView): string | undefined {
+  const xb = Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  const yb = Buffer.from(y.buffer, y.byteOffset, y.byteLength);
+  if (xb.length !== yb.length) return `byte length ${xb.length} !== ${yb.length}`;
+  if (xb.equals(yb)) return undefined;
+  let i = 0;
+  while (xb[i] === yb[i]) i++;
+  return `bytes differ from byte ${i}`;
+}
+
+function dateTimes(x: DateTime, y: DateTime): string | undefined {
+  if (x.isValid !== y.isValid || x.invalidReason !== y.invalidReason) {
+    return `DateTime validity differs: ${x.invalidReason ?? 'valid'} vs ${y.invalidReason ?? 'valid'}`;
+  }
+  if (!Object.is(x.toMillis(), y.toMillis())) return `DateTime ${x.toISO()} !== ${y.toISO()}`;
+  if (x.zoneName !== y.zoneName) return `DateTime zone ${x.zoneName} !== ${y.zoneName}`;
+  return undefined;
+}
+
+function pathOf(step: Step | undefined): string {
+  const segments: string[] = [];
+  for (let s = step; s !== undefined; s = s.parent) segments.push(s.segment());
+  return renderSegments(segments.reverse());
+}

@@ -1,0 +1,128 @@
+/**
+ * Failure reporting for the encoders. The hot loops track no paths: they throw
+ * an {@link Unstorable} naming the bad value (or the container and key of a
+ * bad property), and only then {@link locate} searches the encoded value
+ * again to name where it sits.
+ */
+import { PrevalenceError } from '../errors';
+import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from './paths';
+
+/** Internal signal thrown by the encoders; turned into NOT_SERIALIZABLE by their entry points. */
+export class Unstorable {
+  constructor(
+    /** The value that cannot be stored (when `container` is undefined). */
+    readonly value: unknown,
+    /** What it is and what to do, e.g. `a function (f): functions cannot be stored…`. */
+    readonly what: string,
+    /** For a bad property (an accessor): the object holding it. */
+    readonly container?: object,
+    /** For a bad property: its path segment within `container`. */
+    readonly segment?: string,
+  ) {}
+}
+
+/** The `what` of an accessor property. */
+export const ACCESSOR =
+  'an accessor property (getter/setter): only data properties can be stored; make it a method or a plain property';
+
+/** A NOT_SERIALIZABLE error for the value at `path`. */
+export function notSerializable(path: string, what: string): PrevalenceError {
+  return new PrevalenceError('NOT_SERIALIZABLE', `${path === '' ? 'the value' : path} is ${what}`);
+}
+
+/** A NOT_SERIALIZABLE error for a value nested beyond the call stack. */
+export function tooDeep(path: string, cause: unknown): PrevalenceError {
+  return new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    `${path === '' ? 'the value' : path} is nested too deeply to encode as one record: pass a flatter value (for example ids instead of a long linked chain)`,
+    { cause },
+  );
+}
+
+/**
+ * The error for `failure`, whose value sits somewhere inside `root` (named
+ * `rootPath`); objects for which `skip` returns true are not searched.
+ */
+export function failureError(
+  failure: Unstorable,
+  root: unknown,
+  rootPath: string,
+  skip?: (obj: object) => boolean,
+): PrevalenceError {
+  const path = locate(failure, root, rootPath, skip) ?? rootPath;
+  return notSerializable(path, failure.what);
+}
+
+type Visit = (segment: string, child: unknown) => boolean;
+
+/** Breadth-first search for `failure`; parents are kept as indexes so deep chains stay linear. */
+function locate(
+  failure: Unstorable,
+  root: unknown,
+  rootPath: string,
+  skip?: (obj: object) => boolean,
+): string | undefined {
+  if (failure.container === undefined && Object.is(root, failure.value)) return rootPath;
+  if (!isObject(root)) return undefined;
+  const nodes: object[] = [root];
+  const parents: number[] = [-1];
+  const segments: string[] = [rootPath];
+  const seen = new Set<object>(nodes);
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i] as object;
+    let found: string | undefined;
+    forEachChild(node, (segment, child) => {
+      if (matches(failure, node, segment, child)) {
+        found = segment;
+        return true;
+      }
+      if (isObject(child) && !seen.has(child) && !(skip?.(child) ?? false)) {
+        seen.add(child);
+        nodes.push(child);
+        parents.push(i);
+        segments.push(segment);
+      }
+      return false;
+    });
+    if (found !== undefined) return pathOf(i, parents, segments) + found;
+  }
+  return undefined;
+}
+
+function matches(failure: Unstorable, node: object, segment: string, child: unknown): boolean {
+  if (failure.container === undefined) return Object.is(child, failure.value);
+  return node === failure.container && segment === failure.segment;
+}
+
+function pathOf(index: number, parents: number[], segments: string[]): string {
+  const chain: string[] = [];
+  for (let i = index; i >= 0; i = parents[i] as number) chain.push(segments[i] as string);
+  let path = '';
+  for (let i = chain.length - 1; i >= 0; i--) path = joinPath(path, chain[i] as string);
+  return path;
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Calls `visit` for each child the encoders would store, until it returns true. */
+function forEachChild(node: object, visit: Visit): void {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) if (visit(`[${i}]`, node[i])) return;
+  } else if (node instanceof Map) {
+    let i = 0;
+    for (const [key, value] of node) {
+      if (visit(mapKeySegment(i), key) || visit(mapValueSegment(key, i), value)) return;
+      i++;
+    }
+  } else if (node instanceof Set) {
+    let i = 0;
+    for (const member of node) if (visit(setSegment(i++), member)) return;
+  } else if (!ArrayBuffer.isView(node) && !(node instanceof Date)) {
+    for (const key of Object.keys(node)) {
+      const d = Object.getOwnPropertyDescriptor(node, key);
+      if (visit(propSegment(key), d?.writable === undefined ? undefined : d.value)) return;
+    }
+  }
+}

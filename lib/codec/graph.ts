@@ -1,0 +1,219 @@
+/**
+ * Graph encoding: a whole object graph as a stream of lines, one per container
+ * object, for snapshots and state digests. Iterative and streaming: no
+ * recursion, and no string ever holds more than one object's line.
+ *
+ * Objects get ids in breadth-first discovery order, the root being 0. Each
+ * container (plain object, null-prototype object, array, Map, Set, registered
+ * class instance) has one line, emitted in id order, holding its contents as
+ * a JSON array: `["o",k,v,…]`, `["n",k,v,…]`, `["c","Page",k,v,…]`,
+ * `["a",v,…]`, `["m",k,v,…]`, `["s",v,…]`. A root that is not a container is
+ * the single line `["v",value]`.
+ *
+ * Values inside a line: strings, booleans, null and finite numbers other than
+ * -0 as themselves; `["u"]` undefined, `["N"]` NaN, `["I"]` / `["-I"]` ±Infinity,
+ * `["-0"]`, `["B","12"]` BigInt; `[id]` an object seen before. The first
+ * reference to an object carries what the decoder needs to allocate it:
+ * `[id,"o"]`, `[id,"c","Page"]`, … for containers (filled when their line
+ * arrives), and the whole content for leaves, which have no line of their
+ * own: `[id,"d",ms]`, `[id,"r",source,flags]`, `[id,"t","Float64Array",base64]`,
+ * `[id,"b",base64]` (Buffer), `[id,"ab",base64]`, `[id,"dt",ms,zone]`.
+ */
+import type { DateTime } from 'luxon';
+import type { ClassRegistry } from './registry';
+import {
+  arrayBufferToBase64,
+  builtinKind,
+  dateMillis,
+  dateTimeParts,
+  describeUnstorable,
+  registeredName,
+  typedArrayName,
+  viewToBase64,
+  type ContainerKind,
+} from './kinds';
+import { ACCESSOR, Unstorable, failureError } from './failure';
+import { propSegment } from './paths';
+
+export { GraphDecoder } from './graph-decode';
+
+/** What {@link encodeGraph} reports. */
+export interface GraphStats {
+  /** Distinct objects in the graph (containers and leaves); lines = containers, or 1. */
+  objects: number;
+}
+
+/**
+ * Streams the graph reachable from `root` to `emit`, one line (a JSON text
+ * without newline) per container object, root first. Throws NOT_SERIALIZABLE
+ * naming the path (from the root) of the first value that cannot be stored.
+ */
+export function encodeGraph(
+  root: unknown,
+  registry: ClassRegistry,
+  emit: (line: string) => void,
+): GraphStats {
+  const encoder = new GraphEncoder(registry);
+  try {
+    encoder.run(root, emit);
+  } catch (err) {
+    throw err instanceof Unstorable ? failureError(err, root, '') : err;
+  }
+  return { objects: encoder.ids.size };
+}
+
+const UNDEFINED = ['u'];
+const NAN = ['N'];
+const INFINITY = ['I'];
+const NEG_INFINITY = ['-I'];
+const NEG_ZERO = ['-0'];
+
+type Value = unknown;
+
+function dateTime(id: number, dt: DateTime): Value {
+  const [ms, zoneOrReason, explanation] = dateTimeParts(dt);
+  return ms === null ? [id, 'dt', null, zoneOrReason, explanation] : [id, 'dt', ms, zoneOrReason];
+}
+
+class GraphEncoder {
+  readonly ids = new Map<object, number>();
+  private readonly queue: object[] = [];
+  private readonly kinds: ContainerKind[] = [];
+  private readonly names: string[] = [];
+  private readonly classNames = new Map<object, string | null>();
+  private readonly line: Value[] = [];
+
+  constructor(private readonly registry: ClassRegistry) {}
+
+  run(root: unknown, emit: (line: string) => void): void {
+    const head = this.value(root);
+    if (this.queue.length === 0) {
+      emit(JSON.stringify(['v', head]));
+      return;
+    }
+    const { queue, kinds, names, line } = this;
+    for (let i = 0; i < queue.length; i++) {
+      const obj = queue[i] as object;
+      const kind = kinds[i] as ContainerKind;
+      line.length = 0;
+      line.push(kind);
+      if (kind === 'c') line.push(names[i]);
+      this.contents(obj, kind);
+      emit(JSON.stringify(line));
+    }
+  }
+
+  private contents(obj: object, kind: ContainerKind): void {
+    switch (kind) {
+      case 'a':
+        this.items(obj as unknown[]);
+        break;
+      case 'm':
+        this.entries(obj as Map<unknown, unknown>);
+        break;
+      case 's':
+        this.members(obj as Set<unknown>);
+        break;
+      default:
+        this.props(obj);
+    }
+  }
+
+  private props(obj: object): void {
+    const line = this.line;
+    const keys = Object.keys(obj);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const d = Object.getOwnPropertyDescriptor(obj, key) as PropertyDescriptor;
+      if (d.writable === undefined) throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
+      line.push(key, this.value(d.value));
+    }
+  }
+
+  private items(arr: unknown[]): void {
+    const line = this.line;
+    for (let i = 0; i < arr.length; i++) line.push(this.value(arr[i]));
+  }
+
+  private entries(map: Map<unknown, unknown>): void {
+    const line = this.line;
+    for (const [key, value] of map) {
+      line.push(this.value(key));
+      line.push(this.value(value));
+    }
+  }
+
+  private members(set: Set<unknown>): void {
+    const line = this.line;
+    for (const member of set) line.push(this.value(member));
+  }
+
+  private value(v: unknown): Value {
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return v;
+      case 'number':
+        // v - v is 0 only for finite numbers; 1 / -0 is -Infinity.
+        if (v - v === 0) return v !== 0 || 1 / v > 0 ? v : NEG_ZERO;
+        return v !== v ? NAN : v > 0 ? INFINITY : NEG_INFINITY;
+      case 'undefined':
+        return UNDEFINED;
+      case 'bigint':
+        return ['B', v.toString()];
+      case 'object':
+        return v === null ? null : this.reference(v);
+      default:
+        throw new Unstorable(v, describeUnstorable(v, this.registry));
+    }
+  }
+
+  private reference(obj: object): Value {
+    const known = this.ids.get(obj);
+    if (known !== undefined) return [known];
+    const id = this.ids.size;
+    this.ids.set(obj, id);
+    const proto = Object.getPrototypeOf(obj) as object | null;
+    const kind = builtinKind(obj, proto);
+    switch (kind) {
+      case 'o':
+      case 'a':
+      case 'n':
+      case 'm':
+      case 's':
+        this.enqueue(obj, kind, '');
+        return [id, kind];
+      case 'd':
+        return [id, 'd', dateMillis(obj as Date)];
+      case 'r':
+        return [id, 'r', (obj as RegExp).source, (obj as RegExp).flags];
+      case 't':
+        return [id, 't', typedArrayName(obj), viewToBase64(obj as ArrayBufferView)];
+      case 'b':
+        return [id, 'b', viewToBase64(obj as Buffer)];
+      case 'ab':
+        return [id, 'ab', arrayBufferToBase64(obj as ArrayBuffer)];
+      case 'dt':
+        return dateTime(id, obj as DateTime);
+    }
+    const name = this.className(obj, proto);
+    this.enqueue(obj, 'c', name);
+    return [id, 'c', name];
+  }
+
+  private enqueue(obj: object, kind: ContainerKind, name: string): void {
+    this.queue.push(obj);
+    this.kinds.push(kind);
+    this.names.push(name);
+  }
+
+  private className(obj: object, proto: object | null): string {
+    let name = proto === null ? null : this.classNames.get(proto);
+    if (name === undefined) {
+      name = registeredName(proto as object, this.registry) ?? null;
+      this.classNames.set(proto as object, name);
+    }
+    if (name === null) throw new Unstorable(obj, describeUnstorable(obj, this.registry));
+    return name;
+  }
+}

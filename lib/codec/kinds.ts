@@ -1,0 +1,203 @@
+import { types } from 'node:util';
+import { DateTime } from 'luxon';
+import type { ClassRegistry } from './registry';
+
+/**
+ * Object kinds the codecs can store. Containers hold other values (`o` plain
+ * object, `n` null-prototype object, `a` array, `m` Map, `s` Set, `c`
+ * registered class instance); leaves hold only data (`d` Date, `r` RegExp,
+ * `t` typed array, `b` Buffer, `ab` ArrayBuffer, `dt` luxon DateTime).
+ */
+export type ContainerKind = 'o' | 'n' | 'a' | 'm' | 's' | 'c';
+/** See {@link ContainerKind}. */
+export type LeafKind = 'd' | 'r' | 't' | 'b' | 'ab' | 'dt';
+/** Any storable object kind. */
+export type Kind = ContainerKind | LeafKind;
+
+/** Any typed array prevalent can store. */
+export type AnyTypedArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+type TypedArrayClass = { new (buffer: ArrayBuffer): AnyTypedArray; BYTES_PER_ELEMENT: number };
+
+const TYPED_ARRAYS: ReadonlyMap<string, TypedArrayClass> = new Map<string, TypedArrayClass>([
+  ['Int8Array', Int8Array],
+  ['Uint8Array', Uint8Array],
+  ['Uint8ClampedArray', Uint8ClampedArray],
+  ['Int16Array', Int16Array],
+  ['Uint16Array', Uint16Array],
+  ['Int32Array', Int32Array],
+  ['Uint32Array', Uint32Array],
+  ['Float32Array', Float32Array],
+  ['Float64Array', Float64Array],
+  ['BigInt64Array', BigInt64Array],
+  ['BigUint64Array', BigUint64Array],
+]);
+
+const TYPED_NAME_BY_PROTO = new Map<object, string>(
+  [...TYPED_ARRAYS].map(([name, cls]) => [cls.prototype as object, name]),
+);
+
+const KIND_BY_PROTO = new Map<object, Kind>([
+  [Map.prototype, 'm'],
+  [Set.prototype, 's'],
+  [Date.prototype, 'd'],
+  [RegExp.prototype, 'r'],
+  [Buffer.prototype, 'b'],
+  [ArrayBuffer.prototype, 'ab'],
+  ...[...TYPED_NAME_BY_PROTO.keys()].map((proto): [object, Kind] => [proto, 't']),
+]);
+
+// Class instances whose chain reaches one of these carry internal slots (or are
+// errors/promises) that own properties cannot capture.
+const BUILTIN_PROTOS = new Set<object>([
+  Array.prototype,
+  Object.getPrototypeOf(Int8Array.prototype) as object,
+  Error.prototype,
+  Promise.prototype,
+  WeakMap.prototype,
+  WeakSet.prototype,
+  WeakRef.prototype,
+  Function.prototype,
+  ...KIND_BY_PROTO.keys(),
+]);
+
+/**
+ * The kind of a built-in storable object, given `proto` = its prototype, or
+ * undefined when it is something else (a class instance or unstorable).
+ */
+export function builtinKind(value: object, proto: object | null): Kind | undefined {
+  if (proto === Object.prototype) return 'o';
+  if (proto === Array.prototype) return 'a';
+  if (proto === null) return 'n';
+  const kind = KIND_BY_PROTO.get(proto);
+  if (kind !== undefined) return kind;
+  return DateTime.isDateTime(value) ? 'dt' : undefined;
+}
+
+/**
+ * The registered name of the class whose instances have prototype `proto`,
+ * or undefined when that class is unregistered or extends a built-in type
+ * (whose internal state own properties cannot capture).
+ */
+export function registeredName(proto: object, registry: ClassRegistry): string | undefined {
+  const ctor: unknown = (proto as { constructor?: unknown }).constructor;
+  if (typeof ctor !== 'function' || ctor.prototype !== proto) return undefined;
+  const name = registry.nameOf(ctor);
+  return name === undefined || extendsBuiltin(proto) ? undefined : name;
+}
+
+function extendsBuiltin(proto: object): boolean {
+  for (let p: object | null = proto; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+    if (BUILTIN_PROTOS.has(p)) return true;
+  }
+  return false;
+}
+
+/** What an unstorable value is and what to do instead, for NOT_SERIALIZABLE messages. */
+export function describeUnstorable(value: unknown, registry: ClassRegistry): string {
+  if (typeof value === 'function') {
+    const name = value.name ? ` (${value.name})` : '';
+    return `a function${name}: functions cannot be stored; keep only data in the state and in arguments`;
+  }
+  if (typeof value === 'symbol') {
+    return `a symbol (${value.toString()}): symbols cannot be stored; use a string instead`;
+  }
+  if (typeof value !== 'object' || value === null) return `an unsupported value (${typeof value})`;
+  return describeUnstorableObject(value, registry);
+}
+
+function describeUnstorableObject(value: object, registry: ClassRegistry): string {
+  if (types.isWeakMap(value) || types.isWeakSet(value) || value instanceof WeakRef) {
+    const what = types.isWeakMap(value) ? 'WeakMap' : types.isWeakSet(value) ? 'WeakSet' : 'WeakRef';
+    return `a ${what}: weak references cannot be stored; use a Map, a Set or an id instead`;
+  }
+  if (types.isPromise(value)) {
+    return 'a Promise: promises cannot be stored; await the value before storing or passing it';
+  }
+  if (types.isNativeError(value) || value instanceof Error) {
+    return `an Error (${(value as Error).name}): errors cannot be stored; store its message as a string instead`;
+  }
+  const name = constructorName(value);
+  const proto = Object.getPrototypeOf(value) as object;
+  const ctor: unknown = (proto as { constructor?: unknown }).constructor;
+  if (registry.nameOf(ctor) !== undefined && extendsBuiltin(proto)) {
+    return `an instance of class ${name}, which extends a built-in type: such subclasses cannot be stored; keep the built-in value in a property of a registered class instead`;
+  }
+  return `an instance of unregistered class ${name}: register it with @persistent() or options.classes`;
+}
+
+function constructorName(value: object): string {
+  const proto: unknown = Object.getPrototypeOf(value);
+  const ctor: unknown = (proto as { constructor?: unknown } | null)?.constructor;
+  if (typeof ctor === 'function' && ctor.name) return ctor.name;
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  return tag === 'Object' ? '(anonymous)' : tag;
+}
+
+/** The base64 text of the bytes `view` covers (not its whole underlying buffer). */
+export function viewToBase64(view: ArrayBufferView): string {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
+}
+
+/** The base64 text of all bytes of `buffer`. */
+export function arrayBufferToBase64(buffer: ArrayBuffer): string {
+  return Buffer.from(buffer).toString('base64');
+}
+
+/** A fresh ArrayBuffer holding the bytes of base64 text `b64`. */
+export function base64ToArrayBuffer(b64: string): ArrayBuffer {
+  const bytes = Buffer.from(b64, 'base64');
+  const copy = new ArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}
+
+/** The constructor name of typed array `view` (its prototype must be a standard one). */
+export function typedArrayName(view: object): string {
+  return TYPED_NAME_BY_PROTO.get(Object.getPrototypeOf(view) as object) as string;
+}
+
+/** A typed array of type `name` over the bytes of `b64`, or undefined when they do not fit. */
+export function makeTypedArray(name: string, b64: string): AnyTypedArray | undefined {
+  const cls = TYPED_ARRAYS.get(name);
+  if (cls === undefined) return undefined;
+  const buffer = base64ToArrayBuffer(b64);
+  return buffer.byteLength % cls.BYTES_PER_ELEMENT === 0 ? new cls(buffer) : undefined;
+}
+
+/** Millis of a Date, with `null` for an invalid Date (JSON has no NaN). */
+export function dateMillis(date: Date): number | null {
+  const ms = date.getTime();
+  return ms === ms ? ms : null;
+}
+
+/** A Date from {@link dateMillis} output. */
+export function makeDate(ms: number | null): Date {
+  return new Date(ms === null ? NaN : ms);
+}
+
+/** The stored parts of a luxon DateTime: millis and zone name, or the invalid reason. */
+export function dateTimeParts(dt: DateTime): [number | null, string | null, string | null] {
+  if (!dt.isValid) return [null, dt.invalidReason, dt.invalidExplanation];
+  return [dt.toMillis(), dt.zoneName, null];
+}
+
+/** A luxon DateTime from {@link dateTimeParts} output. */
+export function makeDateTime(ms: unknown, zoneOrReason: unknown, explanation: unknown): DateTime {
+  if (typeof ms === 'number') {
+    return DateTime.fromMillis(ms, { zone: typeof zoneOrReason === 'string' ? zoneOrReason : 'UTC' });
+  }
+  const reason = typeof zoneOrReason === 'string' ? zoneOrReason : 'unknown';
+  return DateTime.invalid(reason, typeof explanation === 'string' ? explanation : undefined);
+}

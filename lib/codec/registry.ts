@@ -1,0 +1,60 @@
+import { PrevalenceError } from '../errors';
+
+/** A constructor prevalent may store instances of. */
+export type StorableClass = abstract new (...args: any[]) => object;
+
+/**
+ * Maps stored class names to constructors and back. A system's registry sits
+ * on top of the process-wide one that `@persistent` fills, and adds the root
+ * class and `options.classes`.
+ */
+export class ClassRegistry {
+  readonly #byName = new Map<string, StorableClass>();
+  readonly #byClass = new Map<StorableClass, string>();
+
+  constructor(private readonly parent?: ClassRegistry) {}
+
+  /** Registers `cls` under `name` (default: the class's own name). Re-registering the same pair is a no-op. */
+  register(cls: StorableClass, name: string = cls.name): void {
+    if (!name) {
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        'an anonymous class cannot be registered without a name: use @persistent("Name")',
+      );
+    }
+    const existing = this.#byName.get(name) ?? this.parent?.byName(name);
+    if (existing !== undefined && existing !== cls) {
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        `two different classes are registered under the name "${name}": give one of them another name with @persistent("OtherName")`,
+      );
+    }
+    this.#byName.set(name, cls);
+    this.#byClass.set(cls, name);
+  }
+
+  /** The stored name of `cls`, or undefined when it is not registered. */
+  nameOf(cls: unknown): string | undefined {
+    return this.#byClass.get(cls as StorableClass) ?? this.parent?.nameOf(cls);
+  }
+
+  /** The class registered under `name`, or undefined. */
+  byName(name: string): StorableClass | undefined {
+    return this.#byName.get(name) ?? this.parent?.byName(name);
+  }
+
+  /** The class registered under `name`; throws `UNKNOWN_CLASS` naming it otherwise. */
+  require(name: string): StorableClass {
+    const cls = this.byName(name);
+    if (cls === undefined) {
+      throw new PrevalenceError(
+        'UNKNOWN_CLASS',
+        `stored data contains an instance of class "${name}", which is not registered: decorate it with @persistent() or pass it in options.classes before opening`,
+      );
+    }
+    return cls;
+  }
+}
+
+/** The process-wide registry that `@persistent` writes to. */
+export const globalRegistry = new ClassRegistry();

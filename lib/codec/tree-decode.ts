@@ -1,0 +1,216 @@
+/**
+ * Decoding of the tree encoding (see tree.ts). Objects are numbered exactly as
+ * the encoder numbered them: each container is allocated and numbered before
+ * its children are decoded, so `{"$":"ref"}` may point at an unfinished one.
+ */
+import { PrevalenceError } from '../errors';
+import type { Encoded, ExternalRef, TreeContext } from './tree';
+import { base64ToArrayBuffer, makeDate, makeDateTime, makeTypedArray } from './kinds';
+import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
+
+interface DecodeState {
+  readonly ctx: TreeContext;
+  readonly objs: unknown[];
+}
+
+/** Decodes the output of `encodeTree`. Throws JOURNAL_CORRUPT on malformed input. */
+export function decodeTree(encoded: Encoded, ctx: TreeContext): unknown {
+  return decodeValue(encoded, { ctx, objs: [] });
+}
+
+/** Decodes the output of `encodeArgs`, with the same numbering across arguments. */
+export function decodeArgs(encoded: readonly Encoded[], ctx: TreeContext): unknown[] {
+  const out: unknown[] = [];
+  let st: DecodeState | undefined;
+  for (let i = 0; i < encoded.length; i++) {
+    const e = encoded[i];
+    if (typeof e !== 'object' || e === null) out.push(e);
+    else out.push(decodeValue(e, (st ??= { ctx, objs: [] })));
+  }
+  return out;
+}
+
+function corrupt(detail: string): PrevalenceError {
+  return new PrevalenceError(
+    'JOURNAL_CORRUPT',
+    `a journal record holds a malformed value (${detail}): the journal was damaged or written by an incompatible version; restore the data directory from a backup`,
+  );
+}
+
+function decodeValue(e: unknown, st: DecodeState): unknown {
+  if (typeof e !== 'object' || e === null) return e;
+  if (Array.isArray(e)) return decodeArray(e, st);
+  const tag = (e as { $?: unknown }).$;
+  if (tag === undefined) return decodePlain(e as Record<string, unknown>, st);
+  return decodeTagged(e as Record<string, unknown>, tag, st);
+}
+
+function decodeArray(e: unknown[], st: DecodeState): unknown[] {
+  const arr: unknown[] = [];
+  st.objs.push(arr);
+  for (let i = 0; i < e.length; i++) arr.push(decodeValue(e[i], st));
+  return arr;
+}
+
+function decodePlain(e: Record<string, unknown>, st: DecodeState): object {
+  const obj = {};
+  st.objs.push(obj);
+  fillProps(obj, e, PLAIN_UNSAFE, st);
+  return obj;
+}
+
+function fillProps(
+  obj: object,
+  e: Record<string, unknown>,
+  unsafe: ReadonlySet<string>,
+  st: DecodeState,
+): void {
+  const keys = Object.keys(e);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const value = decodeValue(e[key], st);
+    setOwn(obj, key.charCodeAt(0) === 36 ? key.slice(1) : key, value, unsafe);
+  }
+}
+
+function decodeTagged(e: Record<string, unknown>, tag: unknown, st: DecodeState): unknown {
+  switch (tag) {
+    case 'undef':
+      return undefined;
+    case 'num':
+      return specialNumber(e.v);
+    case 'big':
+      return bigint(e.v);
+    case 'ref':
+      return reference(e.i, st);
+    case 'path':
+      return external(e as ExternalRef, st);
+    case 'map':
+      return decodeMap(e.e, st);
+    case 'set':
+      return decodeSet(e.e, st);
+    case 'nobj':
+      return decodeProps(Object.create(null) as object, e.v, st);
+    case 'cls':
+      return decodeInstance(e, st);
+    default:
+      return numbered(decodeLeaf(e, tag), st);
+  }
+}
+
+function numbered<T>(value: T, st: DecodeState): T {
+  st.objs.push(value);
+  return value;
+}
+
+function specialNumber(v: unknown): number {
+  switch (v) {
+    case 'NaN':
+      return NaN;
+    case 'Infinity':
+      return Infinity;
+    case '-Infinity':
+      return -Infinity;
+    case '-0':
+      return -0;
+    default:
+      throw corrupt(`unknown special number ${JSON.stringify(v)}`);
+  }
+}
+
+function bigint(v: unknown): bigint {
+  if (typeof v !== 'string' || !/^-?\d+$/.test(v)) throw corrupt('bad BigInt');
+  return BigInt(v);
+}
+
+function reference(i: unknown, st: DecodeState): unknown {
+  if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= st.objs.length) {
+    throw corrupt(`reference to unknown object ${JSON.stringify(i)}`);
+  }
+  return st.objs[i];
+}
+
+function external(e: ExternalRef, st: DecodeState): unknown {
+  const resolve = st.ctx.resolveExternal;
+  if (resolve === undefined) {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      'a journal record refers to an object of the state by path, but no resolveExternal was given to decode it: pass resolveExternal in the codec context',
+    );
+  }
+  return resolve(e);
+}
+
+function decodeMap(entries: unknown, st: DecodeState): Map<unknown, unknown> {
+  if (!Array.isArray(entries)) throw corrupt('Map without entries');
+  const map = numbered(new Map<unknown, unknown>(), st);
+  for (const entry of entries) {
+    if (!Array.isArray(entry) || entry.length !== 2) throw corrupt('bad Map entry');
+    const key = decodeValue(entry[0], st);
+    map.set(key, decodeValue(entry[1], st));
+  }
+  return map;
+}
+
+function decodeSet(members: unknown, st: DecodeState): Set<unknown> {
+  if (!Array.isArray(members)) throw corrupt('Set without members');
+  const set = numbered(new Set<unknown>(), st);
+  for (const member of members) set.add(decodeValue(member, st));
+  return set;
+}
+
+function decodeProps(obj: object, props: unknown, st: DecodeState): object {
+  if (typeof props !== 'object' || props === null || Array.isArray(props)) {
+    throw corrupt('object without properties');
+  }
+  numbered(obj, st);
+  fillProps(obj, props as Record<string, unknown>, unsafeKeys(Object.getPrototypeOf(obj)), st);
+  return obj;
+}
+
+function decodeInstance(e: Record<string, unknown>, st: DecodeState): object {
+  if (typeof e.c !== 'string') throw corrupt('class instance without a class name');
+  const cls = st.ctx.registry.require(e.c);
+  return decodeProps(Object.create(cls.prototype as object) as object, e.v, st);
+}
+
+function decodeLeaf(e: Record<string, unknown>, tag: unknown): object {
+  switch (tag) {
+    case 'date':
+      if (e.v !== null && typeof e.v !== 'number') throw corrupt('bad Date');
+      return makeDate(e.v);
+    case 're':
+      return regExp(e.s, e.f);
+    case 'ta':
+      return typedArray(e.t, e.v);
+    case 'buf':
+      return Buffer.from(text(e.v, 'Buffer'), 'base64');
+    case 'ab':
+      return base64ToArrayBuffer(text(e.v, 'ArrayBuffer'));
+    case 'dt':
+      if (e.v !== null && typeof e.v !== 'number') throw corrupt('bad DateTime');
+      return makeDateTime(e.v, e.v === null ? e.r : e.z, e.x);
+    default:
+      throw corrupt(`unknown tag ${JSON.stringify(tag)}`);
+  }
+}
+
+function text(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw corrupt(`bad ${what}`);
+  return v;
+}
+
+function regExp(source: unknown, flags: unknown): RegExp {
+  try {
+    return new RegExp(text(source, 'RegExp'), text(flags, 'RegExp'));
+  } catch (err) {
+    if (err instanceof PrevalenceError) throw err;
+    throw corrupt('bad RegExp');
+  }
+}
+
+function typedArray(name: unknown, b64: unknown): object {
+  const view = makeTypedArray(text(name, 'typed array'), text(b64, 'typed array'));
+  if (view === undefined) throw corrupt(`bad typed array ${JSON.stringify(name)}`);
+  return view;
+}

@@ -1,0 +1,215 @@
+/**
+ * Tree encoding: a value as one JSON-compatible structure, used for journal
+ * records (one human-readable JSON line per action).
+ *
+ * Strings, booleans, null and finite numbers other than -0 stay as they are;
+ * arrays stay arrays (holes come back as `undefined`); plain objects stay
+ * objects, with every key that starts with `$` escaped by one more `$`.
+ * Everything else becomes a tagged object whose first key is `"$"`:
+ * `{"$":"undef"}`, `{"$":"num","v":"NaN"}`, `{"$":"big","v":"12"}`,
+ * `{"$":"date","v":ms}` (`null` when invalid), `{"$":"re","s":source,"f":flags}`,
+ * `{"$":"map","e":[[k,v],…]}`, `{"$":"set","e":[…]}`, `{"$":"nobj","v":{…}}`,
+ * `{"$":"ta","t":"Float64Array","v":base64}`, `{"$":"buf","v":base64}`,
+ * `{"$":"ab","v":base64}`, `{"$":"dt","v":ms,"z":zone}`,
+ * `{"$":"cls","c":"Page","v":{…}}`, and `{"$":"ref","i":n}` for an object
+ * met before: objects are numbered from 0 in pre-order of first encounter.
+ */
+import type { ClassRegistry } from './registry';
+import {
+  arrayBufferToBase64,
+  builtinKind,
+  dateMillis,
+  dateTimeParts,
+  describeUnstorable,
+  registeredName,
+  typedArrayName,
+  viewToBase64,
+  type Kind,
+} from './kinds';
+import { ACCESSOR, Unstorable, failureError, tooDeep } from './failure';
+import { propSegment } from './paths';
+import type { DateTime } from 'luxon';
+
+export { decodeArgs, decodeTree } from './tree-decode';
+
+/** A JSON-compatible value, as produced by {@link encodeTree}. */
+export type Encoded = null | boolean | number | string | Encoded[] | { [key: string]: Encoded };
+
+/** A `{"$":"path",…}` object produced by {@link TreeContext.external}. */
+export type ExternalRef = { $: 'path'; [key: string]: unknown };
+
+/** What the tree codec needs besides the value. */
+export interface TreeContext {
+  /** Classes whose instances may be stored. */
+  registry: ClassRegistry;
+  /**
+   * Called for every object before it is encoded; a non-undefined result (a
+   * `{"$":"path",…}` object) is emitted instead of the object, unnumbered.
+   */
+  external?: (obj: object) => Encoded | undefined;
+  /** Turns a `{"$":"path",…}` object back into the object it stands for. */
+  resolveExternal?: (tagged: ExternalRef) => unknown;
+}
+
+interface EncodeState {
+  readonly ctx: TreeContext;
+  seen: Map<object, number> | undefined;
+}
+
+/**
+ * Encodes `value` for a journal record. Throws NOT_SERIALIZABLE naming the
+ * path of the first value that cannot be stored; `path` names `value` itself
+ * in such messages (default: empty, the root).
+ */
+export function encodeTree(value: unknown, ctx: TreeContext, path = ''): Encoded {
+  const st: EncodeState = { ctx, seen: undefined };
+  try {
+    return encodeValue(value, st);
+  } catch (err) {
+    throw translate(err, value, path, ctx);
+  }
+}
+
+/**
+ * Encodes the arguments of an action; shared references across arguments are
+ * kept. Error paths start with `args[i]`.
+ */
+export function encodeArgs(args: readonly unknown[], ctx: TreeContext): Encoded[] {
+  const out: Encoded[] = [];
+  let st: EncodeState | undefined;
+  let i = 0;
+  try {
+    for (; i < args.length; i++) {
+      const arg = args[i];
+      if (typeof arg === 'string' || typeof arg === 'boolean' || arg === null) out.push(arg);
+      else out.push(encodeValue(arg, (st ??= { ctx, seen: undefined })));
+    }
+  } catch (err) {
+    throw translate(err, args[i], `args[${i}]`, ctx);
+  }
+  return out;
+}
+
+function translate(err: unknown, root: unknown, path: string, ctx: TreeContext): unknown {
+  if (err instanceof Unstorable) {
+    const external = ctx.external;
+    const skip = external && ((obj: object) => external(obj) !== undefined);
+    return failureError(err, root, path, skip);
+  }
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return tooDeep(path, err);
+  return err;
+}
+
+function encodeValue(value: unknown, st: EncodeState): Encoded {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      // value - value is 0 only for finite numbers; 1 / -0 is -Infinity.
+      return value - value === 0 && (value !== 0 || 1 / value > 0) ? value : specialNumber(value);
+    case 'undefined':
+      return { $: 'undef' };
+    case 'bigint':
+      return { $: 'big', v: value.toString() };
+    case 'object':
+      return value === null ? null : encodeObject(value, st);
+    default:
+      throw new Unstorable(value, describeUnstorable(value, st.ctx.registry));
+  }
+}
+
+function specialNumber(value: number): Encoded {
+  return { $: 'num', v: value === 0 ? '-0' : String(value) };
+}
+
+function encodeObject(obj: object, st: EncodeState): Encoded {
+  const external = st.ctx.external;
+  if (external !== undefined) {
+    const replaced = external(obj);
+    if (replaced !== undefined) return replaced;
+  }
+  const seen = (st.seen ??= new Map<object, number>());
+  const id = seen.get(obj);
+  if (id !== undefined) return { $: 'ref', i: id };
+  seen.set(obj, seen.size);
+  const proto = Object.getPrototypeOf(obj) as object | null;
+  const kind = builtinKind(obj, proto);
+  switch (kind) {
+    case 'o':
+      return encodeProps(obj, st);
+    case 'a':
+      return encodeArray(obj as unknown[], st);
+    case 'n':
+      return { $: 'nobj', v: encodeProps(obj, st) };
+    case 'm':
+      return { $: 'map', e: encodeMap(obj as Map<unknown, unknown>, st) };
+    case 's':
+      return { $: 'set', e: encodeSet(obj as Set<unknown>, st) };
+    default:
+      return encodeOther(obj, kind, proto, st);
+  }
+}
+
+function encodeOther(obj: object, kind: Kind | undefined, proto: object | null, st: EncodeState): Encoded {
+  switch (kind) {
+    case 'd':
+      return { $: 'date', v: dateMillis(obj as Date) };
+    case 'r':
+      return { $: 're', s: (obj as RegExp).source, f: (obj as RegExp).flags };
+    case 't':
+      return { $: 'ta', t: typedArrayName(obj), v: viewToBase64(obj as ArrayBufferView) };
+    case 'b':
+      return { $: 'buf', v: viewToBase64(obj as Buffer) };
+    case 'ab':
+      return { $: 'ab', v: arrayBufferToBase64(obj as ArrayBuffer) };
+    case 'dt':
+      return encodeDateTime(obj as DateTime);
+  }
+  const name = proto === null ? undefined : registeredName(proto, st.ctx.registry);
+  if (name === undefined) throw new Unstorable(obj, describeUnstorable(obj, st.ctx.registry));
+  return { $: 'cls', c: name, v: encodeProps(obj, st) };
+}
+
+function encodeDateTime(dt: DateTime): Encoded {
+  const [ms, zoneOrReason, explanation] = dateTimeParts(dt);
+  if (ms !== null) return { $: 'dt', v: ms, z: zoneOrReason };
+  return { $: 'dt', v: null, r: zoneOrReason, x: explanation };
+}
+
+function encodeProps(obj: object, st: EncodeState): { [key: string]: Encoded } {
+  const out: { [key: string]: Encoded } = {};
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const d = Object.getOwnPropertyDescriptor(obj, key) as PropertyDescriptor;
+    if (d.writable === undefined) throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
+    const value = encodeValue(d.value, st);
+    if (key.charCodeAt(0) === 36) out['$' + key] = value;
+    else if (key === '__proto__') {
+      Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+    } else out[key] = value;
+  }
+  return out;
+}
+
+function encodeArray(arr: unknown[], st: EncodeState): Encoded[] {
+  const out: Encoded[] = [];
+  for (let i = 0; i < arr.length; i++) out.push(encodeValue(arr[i], st));
+  return out;
+}
+
+function encodeMap(map: Map<unknown, unknown>, st: EncodeState): Encoded[] {
+  const out: Encoded[] = [];
+  for (const [key, value] of map) {
+    const k = encodeValue(key, st);
+    out.push([k, encodeValue(value, st)]);
+  }
+  return out;
+}
+
+function encodeSet(set: Set<unknown>, st: EncodeState): Encoded[] {
+  const out: Encoded[] = [];
+  for (const member of set) out.push(encodeValue(member, st));
+  return out;
+}

@@ -1,0 +1,99 @@
+import { PrevalenceError } from './errors';
+import { globalRegistry } from './codec/registry';
+import type { StorableClass } from './codec/registry';
+
+/** The per-method behaviours a decorator can switch on. */
+export type MethodFlag = 'readonly' | 'abortOnException' | 'unlocked';
+
+const FLAGS = Symbol('prevalent.methodFlags');
+
+type Flagged = { [FLAGS]?: Set<MethodFlag> };
+
+/**
+ * A method decorator that works both with TypeScript's standard (TC39)
+ * decorators and with `experimentalDecorators`.
+ */
+export interface MethodDecorator {
+  (value: (...args: any[]) => any, context: ClassMethodDecoratorContext): void;
+  (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
+}
+
+/** True when the method carries `flag` (set by one of the decorators below). */
+export function hasFlag(fn: unknown, flag: MethodFlag): boolean {
+  return typeof fn === 'function' && ((fn as Flagged)[FLAGS]?.has(flag) ?? false);
+}
+
+function setFlag(fn: unknown, flag: MethodFlag, decorator: string): void {
+  if (typeof fn !== 'function') {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `@${decorator} can only decorate methods; it was applied to something else`,
+    );
+  }
+  const flagged = fn as Flagged;
+  if (!Object.prototype.hasOwnProperty.call(flagged, FLAGS)) {
+    Object.defineProperty(flagged, FLAGS, { value: new Set<MethodFlag>(), enumerable: false });
+  }
+  flagged[FLAGS]!.add(flag);
+}
+
+function isStandardContext(arg: unknown): arg is DecoratorContext {
+  return typeof arg === 'object' && arg !== null && 'kind' in arg;
+}
+
+function methodDecorator(flag: MethodFlag): MethodDecorator {
+  return function decorate(target: unknown, keyOrContext: unknown, descriptor?: PropertyDescriptor) {
+    if (isStandardContext(keyOrContext)) {
+      if (keyOrContext.kind !== 'method') {
+        throw new PrevalenceError(
+          'INVALID_OPTION',
+          `@${flag} can only decorate methods, not a ${keyOrContext.kind}`,
+        );
+      }
+      setFlag(target, flag, flag);
+      return;
+    }
+    setFlag(descriptor?.value, flag, flag);
+  } as MethodDecorator;
+}
+
+/**
+ * Marks a query: the method changes nothing, so calls are never journaled.
+ * With the default isolation, `this` inside it is a read-only view and any
+ * attempt to change state throws `READONLY_VIOLATION`.
+ */
+export const readonly: MethodDecorator = methodDecorator('readonly');
+
+/**
+ * When the method throws, every change it made in memory is rolled back and
+ * nothing is journaled; when it succeeds it is journaled like any action.
+ */
+export const abortOnException: MethodDecorator = methodDecorator('abortOnException');
+
+/**
+ * With `durability: 'always'`, the call returns as soon as its record is
+ * written, without waiting for the fsync; the background flusher makes it
+ * durable with the next batch, and `sync()` waits for it. In the other modes
+ * it changes nothing. See docs/DURABILITY.md.
+ */
+export const unlocked: MethodDecorator = methodDecorator('unlocked');
+
+type ClassDecorator = (value: StorableClass, context?: ClassDecoratorContext) => void;
+
+/**
+ * Registers a class for storage, under `name` (default: the class name).
+ * Give a stable name when the class may be renamed or minified.
+ * Usable as `@persistent()`, `@persistent('Name')` or bare `@persistent`.
+ */
+export function persistent(name?: string): ClassDecorator;
+export function persistent(value: StorableClass, context?: ClassDecoratorContext): void;
+export function persistent(
+  nameOrClass?: string | StorableClass,
+  context?: ClassDecoratorContext,
+): ClassDecorator | void {
+  if (typeof nameOrClass === 'function') {
+    globalRegistry.register(nameOrClass, nameOrClass.name || String(context?.name ?? ''));
+    return;
+  }
+  return (cls: StorableClass) => globalRegistry.register(cls, nameOrClass ?? cls.name);
+}

@@ -1,0 +1,80 @@
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * The thin file-system seam every durable write goes through, so tests can
+ * inject faults (short writes, ENOSPC, EIO) without touching the real disk.
+ * Synchronous calls because `initSystem`, actions and `takeSnapshot` are
+ * synchronous; `fdatasync` is also offered asynchronously for the background
+ * flusher (group commit).
+ */
+export interface FileSystem {
+  openSync(file: string, flags: string): number;
+  closeSync(fd: number): void;
+  /** May write fewer bytes than asked (a short write); callers loop or fail. */
+  writeSync(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
+  fdatasyncSync(fd: number): void;
+  fdatasync(fd: number): Promise<void>;
+  fsyncSync(fd: number): void;
+  ftruncateSync(fd: number, length: number): void;
+  fstatSize(fd: number): number;
+  renameSync(from: string, to: string): void;
+  unlinkSync(file: string): void;
+  copyFileSync(from: string, to: string): void;
+  readdirSync(dir: string): string[];
+  mkdirSync(dir: string): void;
+  existsSync(file: string): boolean;
+  readFileSync(file: string): Buffer;
+  /** fsync a directory so a create, rename or unlink in it survives a power cut. */
+  fsyncDirSync(dir: string): void;
+}
+
+/** The real file system (node:fs). */
+export const realFs: FileSystem = {
+  openSync: (file, flags) => nodeFs.openSync(file, flags),
+  closeSync: (fd) => nodeFs.closeSync(fd),
+  writeSync: (fd, buf, offset, length) => nodeFs.writeSync(fd, buf, offset, length),
+  readSync: (fd, buf, offset, length, position) =>
+    nodeFs.readSync(fd, buf, offset, length, position),
+  fdatasyncSync: (fd) => nodeFs.fdatasyncSync(fd),
+  fdatasync: (fd) =>
+    new Promise((resolve, reject) => nodeFs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
+  fsyncSync: (fd) => nodeFs.fsyncSync(fd),
+  ftruncateSync: (fd, length) => nodeFs.ftruncateSync(fd, length),
+  fstatSize: (fd) => nodeFs.fstatSync(fd).size,
+  renameSync: (from, to) => nodeFs.renameSync(from, to),
+  unlinkSync: (file) => nodeFs.unlinkSync(file),
+  copyFileSync: (from, to) => nodeFs.copyFileSync(from, to),
+  readdirSync: (dir) => nodeFs.readdirSync(dir),
+  mkdirSync: (dir) => void nodeFs.mkdirSync(dir, { recursive: true }),
+  existsSync: (file) => nodeFs.existsSync(file),
+  readFileSync: (file) => nodeFs.readFileSync(file),
+  fsyncDirSync: (dir) => {
+    const fd = nodeFs.openSync(dir, 'r');
+    try {
+      nodeFs.fsyncSync(fd);
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+  },
+};
+
+/** Writes all of `buf`, looping over short writes; a write that makes no progress throws EIO. */
+export function writeFully(fs: FileSystem, fd: number, buf: Uint8Array): void {
+  let offset = 0;
+  while (offset < buf.length) {
+    const written = fs.writeSync(fd, buf, offset, buf.length - offset);
+    if (written <= 0) {
+      const err = new Error('write made no progress') as NodeJS.ErrnoException;
+      err.code = 'EIO';
+      throw err;
+    }
+    offset += written;
+  }
+}
+
+/** Joins a directory and a file name (kept here so modules need not import node:path for it). */
+export function inDir(dir: string, name: string): string {
+  return path.join(dir, name);
+}

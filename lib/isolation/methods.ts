@@ -1,0 +1,113 @@
+import { bufferOf, type Kind } from './kinds';
+
+/**
+ * What a built-in method does to its receiver, which decides how a tracking
+ * proxy or a view wraps it.
+ *
+ * - `read`: no change; arguments are unwrapped, object results wrapped.
+ * - `get`: Map.prototype.get (a view records the key as a path step).
+ * - `mutate`: changes the receiver (recorded by tracking, refused by views).
+ * - `forEach`, `keys`, `values`, `entries`: Map/Set iteration.
+ * - `callback`: typed-array method whose callback receives the array itself.
+ * - `lastIndex`: RegExp method that moves `lastIndex` on global/sticky regexps.
+ */
+export type MethodClass =
+  | 'read'
+  | 'get'
+  | 'mutate'
+  | 'forEach'
+  | 'keys'
+  | 'values'
+  | 'entries'
+  | 'callback'
+  | 'lastIndex';
+
+const typedMutators = new Set<PropertyKey>(['fill', 'set', 'copyWithin', 'reverse', 'sort']);
+const regexpLastIndex = new Set<PropertyKey>([
+  'exec',
+  'test',
+  Symbol.match,
+  Symbol.replace,
+  Symbol.search,
+]);
+
+/** Position of the array argument of typed-array callbacks, by method name. */
+export const callbackArrayArg = new Map<PropertyKey, number>([
+  ['every', 2],
+  ['filter', 2],
+  ['find', 2],
+  ['findIndex', 2],
+  ['findLast', 2],
+  ['findLastIndex', 2],
+  ['forEach', 2],
+  ['map', 2],
+  ['some', 2],
+  ['reduce', 3],
+  ['reduceRight', 3],
+]);
+
+function startsWith(name: PropertyKey, prefix: string): boolean {
+  return typeof name === 'string' && name.startsWith(prefix);
+}
+
+function classifyCollection(name: PropertyKey, isMap: boolean): MethodClass {
+  if (name === 'set' || name === 'add' || name === 'delete' || name === 'clear') return 'mutate';
+  if (name === 'get' && isMap) return 'get';
+  if (name === 'forEach') return 'forEach';
+  if (name === 'keys') return isMap ? 'keys' : 'values';
+  if (name === 'values') return 'values';
+  if (name === 'entries') return 'entries';
+  if (name === Symbol.iterator) return isMap ? 'entries' : 'values';
+  return 'read';
+}
+
+/** Classifies the built-in method `name` of a kind. */
+export function classify(kind: Exclude<Kind, 'plain'>, name: PropertyKey): MethodClass {
+  switch (kind) {
+    case 'map':
+    case 'set':
+      return classifyCollection(name, kind === 'map');
+    case 'date':
+    case 'dataview':
+      return startsWith(name, 'set') ? 'mutate' : 'read';
+    case 'typed':
+      if (typedMutators.has(name) || startsWith(name, 'write') || startsWith(name, 'swap')) {
+        return 'mutate';
+      }
+      return callbackArrayArg.has(name) ? 'callback' : 'read';
+    case 'arraybuffer':
+      return name === 'resize' || startsWith(name, 'transfer') ? 'mutate' : 'read';
+    case 'regexp':
+      if (name === 'compile') return 'mutate';
+      return regexpLastIndex.has(name) ? 'lastIndex' : 'read';
+  }
+}
+
+/**
+ * Whether an object returned by a built-in read method or getter still
+ * belongs to the state and must be wrapped: anything from a Map/Set method,
+ * and a typed array, DataView or buffer over the receiver's memory
+ * (`subarray`, Buffer `slice`, `.buffer`). Fresh results (`slice` of a typed
+ * array, `map`, match arrays of a RegExp) are returned as they are.
+ */
+export function keepsStateReference(kind: Kind, result: object, raw: object): boolean {
+  if (kind === 'map' || kind === 'set') return true;
+  const buffer = bufferOf(raw);
+  if (buffer === undefined) return false;
+  return result === buffer || (ArrayBuffer.isView(result) && result.buffer === buffer);
+}
+
+/** Human-readable `Kind.method` for messages. */
+export function methodLabel(kind: Kind, name: PropertyKey): string {
+  const owner: Record<Kind, string> = {
+    plain: 'Object',
+    map: 'Map',
+    set: 'Set',
+    date: 'Date',
+    typed: 'TypedArray',
+    dataview: 'DataView',
+    arraybuffer: 'ArrayBuffer',
+    regexp: 'RegExp',
+  };
+  return `${owner[kind]}.prototype.${String(name)}()`;
+}

@@ -1,0 +1,139 @@
+import { PrevalenceError } from '../errors';
+import { isPassThrough, toRaw } from './registry';
+
+/** One step from an object to a child: a property name, or the key of a Map entry. */
+export type PathStep = string | { mapKey: string | number | boolean | null };
+
+interface Link {
+  readonly parent: object;
+  readonly step: PathStep;
+}
+
+/** Raw object → where a view first found it (parent raw object and step). */
+const links = new WeakMap<object, Link>();
+
+/** How often locate() had to fall back to searching the state (for tests and benchmarks). */
+export const locateStats = { searches: 0 };
+
+/** Guards against a cycle of recorded links (an object moved under its own descendant). */
+const MAX_DEPTH = 10_000;
+
+function isMapKey(key: unknown): key is string | number | boolean | null {
+  const t = typeof key;
+  return key === null || t === 'string' || t === 'number' || t === 'boolean';
+}
+
+/** Records that `raw` was reached from `parent` by a property read (string key) or Map lookup. */
+export function recordStep(raw: object, parent: object, key: unknown, viaMap: boolean): void {
+  if (viaMap) {
+    if (isMapKey(key)) links.set(raw, { parent, step: { mapKey: key } });
+  } else if (typeof key === 'string') {
+    links.set(raw, { parent, step: key });
+  }
+}
+
+/** One step down from `obj`, or undefined when the step leads nowhere. */
+function stepInto(obj: unknown, step: PathStep): unknown {
+  if (typeof obj !== 'object' || obj === null) return undefined;
+  if (typeof step === 'string') return step in obj ? (obj as Record<string, unknown>)[step] : undefined;
+  return obj instanceof Map ? obj.get(step.mapKey) : undefined;
+}
+
+function walk(rawRoot: object, path: PathStep[]): unknown {
+  let obj: unknown = rawRoot;
+  for (const step of path) obj = stepInto(obj, step);
+  return obj;
+}
+
+function formatPath(path: PathStep[]): string {
+  const parts = path.map((s) => (typeof s === 'string' ? `.${s}` : `.get(${JSON.stringify(s.mapKey)})`));
+  return `root${parts.join('')}`;
+}
+
+/** Follows a path from the raw root; a step that leads nowhere throws STALE_REFERENCE. */
+export function resolvePath(rawRoot: object, path: PathStep[]): object {
+  const obj = walk(rawRoot, path);
+  if (typeof obj === 'object' && obj !== null) return obj;
+  throw new PrevalenceError(
+    'STALE_REFERENCE',
+    `${formatPath(path)} does not lead to an object of the state any more (it was removed or replaced): read the object from the system again`,
+  );
+}
+
+/** The recorded path from rawRoot to raw, or undefined when the links do not reach rawRoot. */
+function recordedPath(raw: object, rawRoot: object): PathStep[] | undefined {
+  const path: PathStep[] = [];
+  for (let obj = raw; obj !== rawRoot; ) {
+    const link = links.get(obj);
+    if (link === undefined || path.length > MAX_DEPTH) return undefined;
+    path.push(link.step);
+    obj = link.parent;
+  }
+  return path.reverse();
+}
+
+/**
+ * Where a view (or tracking proxy, or raw object) sits in the state: the
+ * path recorded while navigating to it, verified by walking it from rawRoot
+ * (O(path length)). When no path is known or the object has moved, a
+ * breadth-first search of the state finds it (counted in locateStats) and
+ * its path is recorded for next time. Not found → STALE_REFERENCE.
+ */
+export function locate(view: object, rawRoot: object): PathStep[] {
+  const raw = toRaw(view);
+  const known = recordedPath(raw, rawRoot);
+  if (known !== undefined && walk(rawRoot, known) === raw) return known;
+  locateStats.searches++;
+  const found = search(rawRoot, raw);
+  if (found !== undefined) return found;
+  throw new PrevalenceError(
+    'STALE_REFERENCE',
+    'the object passed as an argument is no longer part of the state (it was removed or replaced since it was read): pass an object read from the system again',
+  );
+}
+
+/** Children a search follows: object properties, array elements, Map values under primitive keys. */
+function children(obj: object, visit: (child: unknown, step: PathStep) => boolean): boolean {
+  if (obj instanceof Map) {
+    for (const [k, v] of obj) if (isMapKey(k) && visit(v, { mapKey: k })) return true;
+    return false;
+  }
+  if (obj instanceof Set || obj instanceof Date || ArrayBuffer.isView(obj)) return false;
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) if (visit(obj[i], String(i))) return true;
+    return false;
+  }
+  for (const key of Object.keys(obj)) {
+    if (visit((obj as Record<string, unknown>)[key], key)) return true;
+  }
+  return false;
+}
+
+function search(rawRoot: object, target: object): PathStep[] | undefined {
+  if (rawRoot === target) return [];
+  const parents = new Map<object, Link>([[rawRoot, { parent: rawRoot, step: '' }]]);
+  const queue: object[] = [rawRoot];
+  for (let head = 0; head < queue.length; head++) {
+    const parent = queue[head]!;
+    const hit = children(parent, (child, step) => {
+      if (isPassThrough(child) || parents.has(child as object)) return false;
+      parents.set(child as object, { parent, step });
+      queue.push(child as object);
+      return child === target;
+    });
+    if (hit) return recordChain(parents, rawRoot, target);
+  }
+  return undefined;
+}
+
+/** Stores the links of the chain found by a search, so the next locate needs no search. */
+function recordChain(parents: Map<object, Link>, rawRoot: object, target: object): PathStep[] {
+  const path: PathStep[] = [];
+  for (let obj = target; obj !== rawRoot; ) {
+    const link = parents.get(obj)!;
+    links.set(obj, link);
+    path.push(link.step);
+    obj = link.parent;
+  }
+  return path.reverse();
+}

@@ -1,0 +1,155 @@
+import { PrevalenceError } from '../errors';
+import { isArrayIndex } from './kinds';
+import { isPassThrough, toRaw, trackingToRaw, viewToRaw } from './registry';
+import {
+  ArrayLengthEntry,
+  PropertyEntry,
+  requireLog,
+  saveKeyOrder,
+  type UndoEntry,
+  type UndoLog,
+} from './undo';
+import { replaceDeep, unwrapForStorage } from './unwrap';
+
+/**
+ * Property-level changes made through tracking proxies: each applies the
+ * change to the raw object and records its undo in the current log.
+ */
+
+/** Prepares a value for storing (see unwrapForStorage) and remembers fresh values for the end-of-action check. */
+export function storeValue(value: unknown, log: UndoLog): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const raw = trackingToRaw.get(value) ?? viewToRaw.get(value);
+  if (raw !== undefined) return raw;
+  if (isPassThrough(value)) return value;
+  unwrapForStorage(value);
+  log.fresh.push(value);
+  return value;
+}
+
+function keyLabel(key: PropertyKey): string {
+  return typeof key === 'symbol' ? key.toString() : `"${key}"`;
+}
+
+/** A definition that would leave a property non-configurable or read-only for good cannot be undone. */
+function refuseIrreversible(
+  key: PropertyKey,
+  desc: PropertyDescriptor,
+  old: PropertyDescriptor | undefined,
+): void {
+  const irreversible =
+    old === undefined
+      ? desc.configurable !== true
+      : old.configurable
+        ? desc.configurable === false
+        : old.writable === true && desc.writable === false;
+  if (!irreversible) return;
+  throw new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    `property ${keyLabel(key)} would become non-configurable or read-only for good, which cannot be rolled back if the action fails nor kept by a snapshot: define it with configurable: true (and keep array lengths writable)`,
+  );
+}
+
+function isNoop(old: PropertyDescriptor, desc: PropertyDescriptor): boolean {
+  if (desc.get !== undefined || desc.set !== undefined || !('value' in old)) return false;
+  return (
+    (!('value' in desc) || Object.is(desc.value, old.value)) &&
+    (desc.writable === undefined || desc.writable === old.writable) &&
+    (desc.enumerable === undefined || desc.enumerable === old.enumerable) &&
+    (desc.configurable === undefined || desc.configurable === old.configurable)
+  );
+}
+
+/** Beyond this many slots a shrinking length lists the array's keys instead of probing each index. */
+const PROBE_LIMIT = 4096;
+
+function lengthEntry(arr: unknown[], newLength: unknown): UndoEntry {
+  const oldLength = arr.length;
+  const removed: Array<[string, PropertyDescriptor]> = [];
+  const n = Number(newLength);
+  if (Number.isInteger(n) && n >= 0 && n < oldLength) {
+    const keys =
+      oldLength - n <= PROBE_LIMIT
+        ? Array.from({ length: oldLength - n }, (_, i) => String(n + i))
+        : Object.keys(arr).filter((k) => isArrayIndex(k) && Number(k) >= n);
+    for (const key of keys) {
+      const desc = Reflect.getOwnPropertyDescriptor(arr, key);
+      if (desc !== undefined) removed.push([key, desc]);
+    }
+  }
+  return new ArrayLengthEntry(arr, oldLength, removed);
+}
+
+function entryFor(
+  target: object,
+  key: PropertyKey,
+  desc: PropertyDescriptor,
+  old: PropertyDescriptor | undefined,
+): UndoEntry {
+  if (Array.isArray(target)) {
+    if (key === 'length' && 'value' in desc) return lengthEntry(target, desc.value);
+    if (old === undefined && isArrayIndex(key)) {
+      return new PropertyEntry(target, key, undefined, target.length);
+    }
+  }
+  return new PropertyEntry(target, key, old);
+}
+
+/** [[DefineOwnProperty]] through a tracking proxy. `desc` must be a fresh object (it is changed). */
+export function defineTracked(target: object, key: PropertyKey, desc: PropertyDescriptor): boolean {
+  const log = requireLog(`defining property ${keyLabel(key)}`);
+  const old = Reflect.getOwnPropertyDescriptor(target, key);
+  refuseIrreversible(key, desc, old);
+  if ('value' in desc) desc.value = storeValue(desc.value, log);
+  if (old !== undefined && isNoop(old, desc)) return true;
+  const entry = entryFor(target, key, desc, old);
+  if (!Reflect.defineProperty(target, key, desc)) return false;
+  log.push(entry);
+  return true;
+}
+
+/** [[Delete]] through a tracking proxy. */
+export function deleteTracked(target: object, key: PropertyKey): boolean {
+  const log = requireLog(`deleting property ${keyLabel(key)}`);
+  const old = Reflect.getOwnPropertyDescriptor(target, key);
+  if (old === undefined) return true;
+  if (!old.configurable) return false;
+  saveKeyOrder(log, target, key);
+  if (!Reflect.deleteProperty(target, key)) return false;
+  log.push(new PropertyEntry(target, key, old));
+  return true;
+}
+
+function findInherited(target: object, key: PropertyKey): PropertyDescriptor | undefined {
+  for (let o = Object.getPrototypeOf(target); o !== null; o = Object.getPrototypeOf(o)) {
+    const desc = Reflect.getOwnPropertyDescriptor(o, key);
+    if (desc !== undefined) return desc;
+  }
+  return undefined;
+}
+
+/**
+ * [[Set]] through a tracking proxy that is its own receiver: the ordinary
+ * algorithm, with the write itself done by defineTracked (one undo entry)
+ * and setters called with the proxy as `this`.
+ */
+export function setTracked(target: object, key: PropertyKey, value: unknown, proxy: object): boolean {
+  requireLog(`assigning property ${keyLabel(key)}`);
+  const own = Reflect.getOwnPropertyDescriptor(target, key);
+  const desc = own ?? findInherited(target, key);
+  if (desc !== undefined && !('value' in desc)) {
+    if (desc.set === undefined) return false;
+    Reflect.apply(desc.set, proxy, [value]);
+    return true;
+  }
+  if (desc !== undefined && !desc.writable) return false;
+  if (own !== undefined) return defineTracked(target, key, { value });
+  if (!Object.isExtensible(target)) return false;
+  const fresh = { value, writable: true, enumerable: true, configurable: true };
+  return defineTracked(target, key, fresh);
+}
+
+/** Rewalks the fresh values stored during an action, in case a proxy was written into one after it was stored. */
+export function recheckFresh(log: UndoLog): void {
+  for (const value of log.fresh.splice(0)) replaceDeep(value, toRaw);
+}

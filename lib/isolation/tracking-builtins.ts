@@ -1,0 +1,145 @@
+import { classify, callbackArrayArg, keepsStateReference, methodLabel } from './methods';
+import type { Kind, WrapperFactory } from './kinds';
+import { storeValue } from './record';
+import { callbackWrapper, MappedIterator, rawArgs, readRaw, type Fn } from './builtin-common';
+import { toRaw, viewToRaw } from './registry';
+import { requireLog } from './undo';
+import {
+  DateEntry,
+  MapSetEntry,
+  RegExpEntry,
+  ResizeEntry,
+  SetAddEntry,
+  saveBytes,
+  saveContents,
+} from './undo-builtins';
+import { readonlyViolation, unsupportedChange } from './violation';
+
+type AnyMap = Map<unknown, unknown>;
+type AnySet = Set<unknown>;
+type BuiltinKind = Exclude<Kind, 'plain'>;
+
+/** Like readRaw, but a view (method extracted from one tracking proxy and called on a view) is refused. */
+function writeRaw(self: unknown, label: string): any {
+  if (typeof self === 'object' && self !== null && viewToRaw.has(self)) {
+    throw readonlyViolation(`call ${label}`);
+  }
+  return readRaw(self);
+}
+
+/**
+ * Wrapper factory for tracking proxies of one built-in kind: reads run on the
+ * raw object and wrap object results with `wrap`; mutators record their undo
+ * in the current log first. Wrappers are created once per method, at load.
+ */
+export function trackingFactory(kind: BuiltinKind, wrap: (v: unknown) => unknown): WrapperFactory {
+  const out = (result: unknown, raw: object): unknown =>
+    typeof result === 'object' && result !== null && keepsStateReference(kind, result, raw)
+      ? wrap(result)
+      : result;
+  const wrapEntry = (entry: unknown): unknown => {
+    const [k, v] = entry as [unknown, unknown];
+    return [wrap(k), wrap(v)];
+  };
+
+  return (name, original) => {
+    const label = methodLabel(kind, name);
+    switch (classify(kind, name)) {
+      case 'mutate':
+        return mutator(kind, name, original, label);
+      case 'get':
+        return function (this: unknown, key: unknown) {
+          return wrap((readRaw(this) as AnyMap).get(toRaw(key)));
+        };
+      case 'forEach':
+        return function (this: unknown, cb: unknown, thisArg?: unknown) {
+          const self = this;
+          const fn = cb as Fn;
+          (readRaw(this) as AnyMap).forEach((v, k) => fn.call(thisArg, wrap(v), wrap(k), self));
+        };
+      case 'keys':
+      case 'values':
+        return function (this: unknown, ...args: unknown[]) {
+          return new MappedIterator(original.apply(readRaw(this), args) as Iterator<unknown>, wrap);
+        };
+      case 'entries':
+        return function (this: unknown) {
+          return new MappedIterator(original.call(readRaw(this)) as Iterator<unknown>, wrapEntry);
+        };
+      case 'callback':
+        return callbackWrapper(original, callbackArrayArg.get(name) ?? 2, out);
+      case 'lastIndex':
+        return function (this: unknown, ...args: unknown[]) {
+          const raw = readRaw(this) as RegExp;
+          if (!raw.global && !raw.sticky) return original.apply(raw, rawArgs(args));
+          const log = requireLog(`calling ${label}`);
+          const entry = new RegExpEntry(writeRaw(this, label));
+          const before = raw.lastIndex;
+          try {
+            return original.apply(raw, rawArgs(args));
+          } finally {
+            if (raw.lastIndex !== before) log.push(entry);
+          }
+        };
+      case 'read':
+        return function (this: unknown, ...args: unknown[]) {
+          const raw = readRaw(this);
+          return out(original.apply(raw, rawArgs(args)), raw);
+        };
+    }
+  };
+}
+
+function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: string): Fn {
+  if (kind === 'map' || kind === 'set') return collectionMutator(kind, name, original, label);
+  if (kind === 'arraybuffer' && name !== 'resize') {
+    return () => {
+      throw unsupportedChange(`${label} (it detaches the buffer)`, 'copy it with slice() instead');
+    };
+  }
+  return function (this: unknown, ...args: unknown[]) {
+    const raw = writeRaw(this, label);
+    const log = requireLog(`calling ${label}`);
+    if (kind === 'date') {
+      const before = (raw as Date).getTime();
+      const result = original.apply(raw, rawArgs(args));
+      if (!Object.is((raw as Date).getTime(), before)) log.push(new DateEntry(raw, before));
+      return result;
+    }
+    if (kind === 'regexp') log.push(new RegExpEntry(raw));
+    else if (kind === 'arraybuffer') log.push(new ResizeEntry(raw));
+    else saveBytes(log, raw);
+    const result = original.apply(raw, rawArgs(args));
+    return result === raw ? this : result;
+  };
+}
+
+function collectionMutator(kind: 'map' | 'set', name: PropertyKey, original: Fn, label: string): Fn {
+  if (name === 'set' || name === 'add') {
+    return function (this: unknown, key: unknown, value?: unknown) {
+      const raw = writeRaw(this, label);
+      const log = requireLog(`calling ${label}`);
+      const k = storeValue(key, log);
+      if (kind === 'set') {
+        if (!(raw as AnySet).has(k)) log.push(new SetAddEntry(raw, k));
+        (raw as AnySet).add(k);
+        return this;
+      }
+      const v = storeValue(value, log);
+      const had = (raw as AnyMap).has(k);
+      const old = (raw as AnyMap).get(k);
+      if (!had || !Object.is(old, v)) log.push(new MapSetEntry(raw, k, had, old));
+      (raw as AnyMap).set(k, v);
+      return this;
+    };
+  }
+  // delete, clear: save the whole contents once per action, as order cannot be restored otherwise.
+  return function (this: unknown, ...args: unknown[]) {
+    const raw = writeRaw(this, label) as AnyMap | AnySet;
+    const log = requireLog(`calling ${label}`);
+    const key = toRaw(args[0]);
+    const changes = name === 'clear' ? raw.size > 0 : raw.has(key);
+    if (changes) saveContents(log, raw);
+    return original.call(raw, key);
+  };
+}

@@ -1,0 +1,146 @@
+import {
+  buildTable,
+  builtinHomes,
+  findBuiltin,
+  isNumericKey,
+  kindOf,
+  type BuiltinTable,
+  type Kind,
+} from './kinds';
+import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
+import { isPassThrough, rawToTracking, trackingToRaw, viewToRaw } from './registry';
+import { trackingFactory } from './tracking-builtins';
+import { currentLog, requireLog, setCurrentLog, UndoLog } from './undo';
+import { TypedIndexEntry } from './undo-builtins';
+import { unsupportedChange } from './violation';
+
+export { UndoLog } from './undo';
+export { toRaw } from './registry';
+export { unwrapDeep } from './unwrap';
+export { exportValue, type ExportMode } from './export';
+
+/**
+ * Tracking proxies: `this` during an action and everything reached from it.
+ * Reads pass through (object results come back tracked); writes go to the
+ * raw object and record their undo in the current UndoLog. Changing the
+ * prototype or extensibility of a state object is refused: neither is kept
+ * by snapshots, and both would break read-only views of the object.
+ */
+
+/** Starts recording changes for one action. Actions are synchronous; nesting is a bug. */
+export function beginTracking(): UndoLog {
+  if (currentLog() !== null) {
+    throw new Error('prevalent internal error: beginTracking() while another action is tracked');
+  }
+  const log = new UndoLog();
+  setCurrentLog(log);
+  return log;
+}
+
+/**
+ * Stops recording. Fresh values stored during the action are checked once
+ * more for proxies written into them after they were stored (cost
+ * proportional to those values).
+ */
+export function endTracking(): void {
+  const log = currentLog();
+  setCurrentLog(null);
+  if (log !== null) recheckFresh(log);
+}
+
+/** The tracking proxy of an object (one per raw object); primitives, functions and DateTimes as is. */
+export function tracked<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  return (rawToTracking.get(value) ?? createTracked(value)) as T;
+}
+
+function wrap(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  return rawToTracking.get(value) ?? createTracked(value);
+}
+
+function createTracked(value: object): object {
+  if (trackingToRaw.has(value)) return value;
+  const raw = viewToRaw.get(value);
+  if (raw !== undefined) return wrap(raw) as object;
+  if (isPassThrough(value)) {
+    rawToTracking.set(value, value);
+    return value;
+  }
+  const proxy = new Proxy(value, handlers[kindOf(value)]);
+  rawToTracking.set(value, proxy);
+  trackingToRaw.set(proxy, value);
+  return proxy;
+}
+
+const plainHandler: ProxyHandler<object> = {
+  get(target, key, receiver) {
+    const value: unknown = Reflect.get(target, key, receiver);
+    if (typeof value !== 'object' || value === null) return value;
+    return rawToTracking.get(value) ?? createTracked(value);
+  },
+  set(target, key, value, receiver) {
+    if (receiver !== rawToTracking.get(target)) return Reflect.set(target, key, value, receiver);
+    return setTracked(target, key, value, receiver as object);
+  },
+  defineProperty(target, key, desc) {
+    return defineTracked(target, key, desc);
+  },
+  deleteProperty(target, key) {
+    return deleteTracked(target, key);
+  },
+  getOwnPropertyDescriptor(target, key) {
+    const desc = Reflect.getOwnPropertyDescriptor(target, key);
+    if (desc !== undefined && desc.configurable) desc.value = wrap(desc.value);
+    return desc;
+  },
+  setPrototypeOf() {
+    throw unsupportedChange('changing the prototype of a state object', 'store a new object instead');
+  },
+  preventExtensions() {
+    throw unsupportedChange(
+      'freezing, sealing or preventing extensions of a state object',
+      'keep state objects extensible and expose read-only access through @readonly methods',
+    );
+  },
+};
+
+function builtinHandler(table: BuiltinTable): ProxyHandler<object> {
+  return {
+    ...plainHandler,
+    get(target, key, receiver) {
+      const entry = findBuiltin(table, target, key);
+      if (entry === undefined) return plainHandler.get!(target, key, receiver);
+      return entry.getter !== undefined ? wrap(entry.getter.call(target)) : entry.wrapper;
+    },
+  };
+}
+
+function table(kind: Exclude<Kind, 'plain'>): BuiltinTable {
+  return buildTable(builtinHomes[kind], trackingFactory(kind, wrap));
+}
+
+const typedHandler: ProxyHandler<object> = {
+  ...builtinHandler(table('typed')),
+  set(target, key, value, receiver) {
+    if (!isNumericKey(key)) return plainHandler.set!(target, key, value, receiver);
+    const log = requireLog(`writing element ${key} of a typed array`);
+    const array = target as unknown as Record<string, unknown>;
+    const old = array[key];
+    // Out-of-range indices are ignored by typed arrays; nothing to record then.
+    if (old !== undefined && !Object.is(old, value)) log.push(new TypedIndexEntry(array, key, old));
+    array[key] = value;
+    return true;
+  },
+};
+
+const handlers: Record<Kind, ProxyHandler<object>> = {
+  plain: plainHandler,
+  map: builtinHandler(table('map')),
+  set: builtinHandler(table('set')),
+  date: builtinHandler(table('date')),
+  typed: typedHandler,
+  dataview: builtinHandler(table('dataview')),
+  arraybuffer: builtinHandler(table('arraybuffer')),
+  regexp: builtinHandler(table('regexp')),
+};

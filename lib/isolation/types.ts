@@ -1,0 +1,61 @@
+import type { DateTime } from 'luxon';
+
+type Primitive = string | number | boolean | bigint | symbol | undefined | null;
+type AnyFunction = (...args: any[]) => unknown;
+
+type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+type TypedArrayMutator = 'fill' | 'set' | 'copyWithin' | 'reverse' | 'sort' | `write${string}` | `swap${string}`;
+
+/** A Date without its setters (what a read-only view of a Date allows). */
+export type ReadonlyDate = Omit<Date, `set${string}`>;
+
+/** A typed array (or Buffer) without its mutators and with read-only elements. */
+export type ReadonlyTypedArray<T extends TypedArray> = Omit<T, TypedArrayMutator | number> & {
+  readonly [index: number]: T extends BigInt64Array | BigUint64Array ? bigint : number;
+};
+
+/**
+ * The type of a read-only view of a `T`, in the manner of immer's
+ * `Immutable<T>`: primitives, functions and luxon DateTimes as they are;
+ * arrays, Maps and Sets become their read-only interfaces; Dates and typed
+ * arrays lose their mutators; every other object gets read-only properties,
+ * all the way down.
+ *
+ * Where it fights common use:
+ * - a view is not assignable to the mutable type: passing a view back to an
+ *   action declared `(item: Item)` needs the parameter typed
+ *   `DeepReadonly<Item>` (or a cast) when Item holds arrays, Maps, Sets or
+ *   Dates, or has private members (mapped types drop those);
+ * - `new Date(view)` does not compile (ReadonlyDate is not a Date); write
+ *   `new Date(view.getTime())`, which is also what keeps the milliseconds
+ *   at run time;
+ * - typed-array methods such as `subarray` are still typed as returning a
+ *   mutable array (at run time the result is a view and writes throw).
+ */
+export type DeepReadonly<T> = T extends Primitive | AnyFunction
+  ? T
+  : T extends DateTime
+    ? T
+    : T extends ReadonlyMap<infer K, infer V>
+      ? ReadonlyMap<DeepReadonly<K>, DeepReadonly<V>>
+      : T extends ReadonlySet<infer E>
+        ? ReadonlySet<DeepReadonly<E>>
+        : T extends ReadonlyArray<infer E>
+          ? ReadonlyArray<DeepReadonly<E>>
+          : T extends Date
+            ? ReadonlyDate
+            : T extends TypedArray
+              ? ReadonlyTypedArray<T>
+              : { readonly [K in keyof T]: DeepReadonly<T[K]> };

@@ -1,0 +1,135 @@
+import { PrevalenceError } from '../errors';
+import { isArrayIndex } from './kinds';
+
+/** One recorded change; `undo` puts back what the change overwrote. */
+export interface UndoEntry {
+  undo(): void;
+}
+
+/**
+ * The changes one action made to the raw state, in order. Each entry holds
+ * only what its change overwrote, so rolling back costs time proportional to
+ * what the action changed, never to the size of the state.
+ */
+export class UndoLog {
+  readonly #entries: UndoEntry[] = [];
+  /** Objects whose key order is already saved in this log. */
+  readonly #orderSaved = new WeakSet<object>();
+  /** Maps and Sets whose whole contents are already saved in this log. */
+  readonly #contentsSaved = new WeakSet<object>();
+  /** Fresh objects stored into the state; re-checked for proxies when tracking ends. */
+  readonly fresh: object[] = [];
+
+  /** Number of recorded changes. */
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** Appends an entry (internal: used by the tracking traps). */
+  push(entry: UndoEntry): void {
+    this.#entries.push(entry);
+  }
+
+  /** True the first time it is asked about `target` and `what` in this log (internal). */
+  firstSave(target: object, what: 'order' | 'contents'): boolean {
+    const saved = what === 'order' ? this.#orderSaved : this.#contentsSaved;
+    if (saved.has(target)) return false;
+    saved.add(target);
+    return true;
+  }
+
+  /** Undoes every recorded change, newest first, and empties the log. */
+  rollback(): void {
+    const entries = this.#entries.splice(0);
+    for (let i = entries.length - 1; i >= 0; i--) entries[i]!.undo();
+  }
+}
+
+let current: UndoLog | null = null;
+
+/** The log of the running action, or null outside actions. */
+export function currentLog(): UndoLog | null {
+  return current;
+}
+
+/** Sets the running action's log (internal: beginTracking/endTracking). */
+export function setCurrentLog(log: UndoLog | null): void {
+  current = log;
+}
+
+/** The running action's log; a write outside any action is refused with READONLY_VIOLATION. */
+export function requireLog(what: string): UndoLog {
+  if (current !== null) return current;
+  throw new PrevalenceError(
+    'READONLY_VIOLATION',
+    `${what} on a state object obtained inside an action, after that action ended: state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled; read the object again inside the action that changes it`,
+  );
+}
+
+/** Undo of a property write, definition or delete: restore the old descriptor, or delete a new key. */
+export class PropertyEntry implements UndoEntry {
+  constructor(
+    private readonly target: object,
+    private readonly key: PropertyKey,
+    private readonly old: PropertyDescriptor | undefined,
+    /** For a new index on an array: the length before, since adding the index may have grown it. */
+    private readonly oldLength?: number,
+  ) {}
+
+  undo(): void {
+    if (this.old !== undefined) {
+      Reflect.defineProperty(this.target, this.key, this.old);
+      return;
+    }
+    Reflect.deleteProperty(this.target, this.key);
+    if (this.oldLength !== undefined) (this.target as unknown[]).length = this.oldLength;
+  }
+}
+
+/** Undo of an array length change: restore the length and the elements the shrink removed. */
+export class ArrayLengthEntry implements UndoEntry {
+  constructor(
+    private readonly target: unknown[],
+    private readonly oldLength: number,
+    private readonly removed: Array<[string, PropertyDescriptor]>,
+  ) {}
+
+  undo(): void {
+    this.target.length = this.oldLength;
+    for (const [key, desc] of this.removed) Reflect.defineProperty(this.target, key, desc);
+  }
+}
+
+/**
+ * Saved before the first delete of a non-index key on an object in an
+ * action. Undoing the later entries restores the key set; this entry then
+ * restores the order by re-adding the keys that are out of place, which
+ * costs O(keys of that one object).
+ */
+export class KeyOrderEntry implements UndoEntry {
+  constructor(
+    private readonly target: object,
+    private readonly keys: PropertyKey[],
+  ) {}
+
+  undo(): void {
+    const now = Reflect.ownKeys(this.target);
+    let i = 0;
+    while (i < this.keys.length && now[i] === this.keys[i]) i++;
+    if (i === this.keys.length && now.length === this.keys.length) return;
+    for (let j = i; j < this.keys.length; j++) {
+      const key = this.keys[j]!;
+      if (isArrayIndex(key)) continue;
+      const desc = Reflect.getOwnPropertyDescriptor(this.target, key);
+      if (desc === undefined) continue;
+      Reflect.deleteProperty(this.target, key);
+      Reflect.defineProperty(this.target, key, desc);
+    }
+  }
+}
+
+/** Records the key order of `target` before its first order-changing delete in this action. */
+export function saveKeyOrder(log: UndoLog, target: object, key: PropertyKey): void {
+  if (isArrayIndex(key) || !log.firstSave(target, 'order')) return;
+  log.push(new KeyOrderEntry(target, Reflect.ownKeys(target)));
+}

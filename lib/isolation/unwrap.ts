@@ -1,0 +1,142 @@
+import { PrevalenceError } from '../errors';
+import { isArrayIndex, kindOf } from './kinds';
+import { isPassThrough, toRaw, trackingToRaw, viewToRaw } from './registry';
+
+/** Maps a tracking proxy or a view found inside a value to what replaces it. */
+export type ProxyReplacer = (proxy: object) => object;
+
+function isProxyLike(value: object): boolean {
+  return trackingToRaw.has(value) || viewToRaw.has(value);
+}
+
+/**
+ * Replaces every tracking proxy and view reachable from `value` without
+ * passing through a proxy: a proxy itself is replaced and the walk stops
+ * there. Fresh objects, arrays, Maps, Sets and class instances are changed
+ * in place (key and insertion order kept); cycles are followed once.
+ */
+export function replaceDeep<T>(value: T, replace: ProxyReplacer, forStorage = false): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (isProxyLike(value)) return replace(value) as T;
+  if (isPassThrough(value)) return value;
+  new Walker(replace, forStorage).run(value);
+  return value;
+}
+
+/**
+ * A tracking proxy or view becomes its raw target, and proxies inside a
+ * fresh value are replaced by their raw targets (the fresh value is changed
+ * in place). Returns the raw.
+ */
+export function unwrapDeep<T>(value: T): T {
+  return replaceDeep(value, toRaw);
+}
+
+/**
+ * unwrapDeep for a value about to be stored into the raw state. Also throws NOT_SERIALIZABLE for a frozen, sealed or non-extensible object and
+ * for a non-configurable property: snapshots do not keep those, so the value
+ * would behave differently after a restart (and a read-only view could not
+ * wrap what such a property holds).
+ */
+export function unwrapForStorage<T>(value: T): T {
+  return replaceDeep(value, toRaw, true);
+}
+
+function refuse(what: string): never {
+  throw new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    `${what} cannot be stored in the state: snapshots do not keep it, so the object would behave differently after a restart; store a plain, extensible copy instead`,
+  );
+}
+
+class Walker {
+  private readonly visited = new Set<object>();
+  private readonly stack: object[] = [];
+
+  constructor(
+    private readonly replace: ProxyReplacer,
+    private readonly forStorage: boolean,
+  ) {}
+
+  run(root: object): void {
+    this.visit(root);
+    for (let obj = this.stack.pop(); obj !== undefined; obj = this.stack.pop()) {
+      const kind = kindOf(obj);
+      if (kind === 'map') this.walkMap(obj as Map<unknown, unknown>);
+      else if (kind === 'set') this.walkSet(obj as Set<unknown>);
+      else if (kind === 'plain' && Array.isArray(obj)) this.walkArray(obj);
+      else if (kind === 'plain') this.walkKeys(obj, Reflect.ownKeys(obj));
+    }
+  }
+
+  private visit(value: object): void {
+    if (this.visited.has(value) || isPassThrough(value)) return;
+    if (this.forStorage && !Object.isExtensible(value)) refuse('a frozen, sealed or non-extensible object');
+    this.visited.add(value);
+    this.stack.push(value);
+  }
+
+  /** The replacement for a proxy, else `value` (queued for walking when it is an object). */
+  private child(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null) return value;
+    if (isProxyLike(value)) return this.replace(value);
+    this.visit(value);
+    return value;
+  }
+
+  private walkKeys(obj: object, keys: PropertyKey[]): void {
+    for (const key of keys) {
+      const desc = Reflect.getOwnPropertyDescriptor(obj, key);
+      if (desc === undefined) continue;
+      if (this.forStorage && !desc.configurable) refuse(`non-configurable property "${String(key)}"`);
+      if (!('value' in desc)) continue;
+      const next = this.child(desc.value);
+      if (next !== desc.value) Reflect.defineProperty(obj, key, { value: next });
+    }
+  }
+
+  private walkArray(arr: unknown[]): void {
+    let present = 0;
+    for (let i = 0; i < arr.length; i++) {
+      const value = arr[i];
+      if (value !== undefined || i in arr) present++;
+      const next = this.child(value);
+      if (next !== value) arr[i] = next;
+    }
+    // Named (non-index) keys are rare on arrays; only list keys when some exist.
+    const keys = Reflect.ownKeys(arr);
+    if (keys.length > present + 1) {
+      this.walkKeys(
+        arr,
+        keys.filter((k) => k !== 'length' && !isArrayIndex(k)),
+      );
+    }
+  }
+
+  private walkMap(map: Map<unknown, unknown>): void {
+    let changed = false;
+    const entries: Array<[unknown, unknown]> = [];
+    for (const [k, v] of map) {
+      const nk = this.child(k);
+      const nv = this.child(v);
+      changed ||= nk !== k || nv !== v;
+      entries.push([nk, nv]);
+    }
+    if (!changed) return;
+    map.clear();
+    for (const [k, v] of entries) map.set(k, v);
+  }
+
+  private walkSet(set: Set<unknown>): void {
+    let changed = false;
+    const values: unknown[] = [];
+    for (const v of set) {
+      const nv = this.child(v);
+      changed ||= nv !== v;
+      values.push(nv);
+    }
+    if (!changed) return;
+    set.clear();
+    for (const v of values) set.add(v);
+  }
+}

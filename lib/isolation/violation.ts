@@ -1,0 +1,17 @@
+import { PrevalenceError } from '../errors';
+
+/** The error for a change attempted through a read-only view. */
+export function readonlyViolation(what: string): PrevalenceError {
+  return new PrevalenceError(
+    'READONLY_VIOLATION',
+    `cannot ${what}: this object is a read-only view of the state, and state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled; to work on a private copy, copy the data out first (e.g. structuredClone of a value read inside an action, or a spread/Array.from of the view)`,
+  );
+}
+
+/** The error for a change that tracking cannot record or undo. */
+export function unsupportedChange(what: string, instead: string): PrevalenceError {
+  return new PrevalenceError(
+    'READONLY_VIOLATION',
+    `${what} is not allowed on state objects: it could not be rolled back if the action fails; ${instead}`,
+  );
+}

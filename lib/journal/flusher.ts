@@ -1,0 +1,196 @@
+import type { PrevalenceError } from '../errors';
+import type { FileSystem } from '../fs/seam';
+
+/** What the flusher needs to know about the writer at the moment a flush starts. */
+export interface FlushTarget {
+  /** The fd of the file records are appended to now. */
+  fd: number;
+  path: string;
+  /** The seq of the last record written (not necessarily durable). */
+  lastSeq: number;
+}
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (err: PrevalenceError) => void;
+}
+
+/** Opens `file` for an fdatasync; undefined when it is gone (pruned after a snapshot that holds its records). */
+function openIfPresent(fs: FileSystem, file: string): number | undefined {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Group commit for a {@link JournalWriter}: tracks which seq is durable,
+ * runs at most one asynchronous `fdatasync` at a time (covering every record
+ * written before it started), chains one more when records arrived during
+ * it, and resolves or rejects the promises of `sync()` callers.
+ */
+export class Flusher {
+  /** Every record up to this seq is on disk. */
+  durableSeq: number;
+  #waiters: Waiter[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> | undefined;
+  #failure: PrevalenceError | undefined;
+  #stopped = false;
+  /** Old fds whose close waits for the in-flight fdatasync (never close an fd under it). */
+  #retired: number[] = [];
+  /** Files rotated away while holding records not yet durable ('none' mode). */
+  #unsynced: string[] = [];
+
+  constructor(
+    private readonly fs: FileSystem,
+    /** Background flushes within this many ms of a write; undefined: only when asked ('none' mode). */
+    private readonly intervalMs: number | undefined,
+    durableSeq: number,
+    private readonly stats: { fsyncs: number },
+    private readonly target: () => FlushTarget,
+    /** Called when a background fdatasync fails; returns the error to reject waiters with. */
+    private readonly onFailure: (cause: unknown, path: string) => PrevalenceError,
+  ) {
+    this.durableSeq = durableSeq;
+  }
+
+  /** Records up to `seq` were made durable by the caller (a synchronous fdatasync). */
+  markDurable(seq: number): void {
+    this.durableSeq = Math.max(this.durableSeq, seq);
+    if (this.#waiters.length > 0) this.#settle();
+  }
+
+  /** Makes sure a flush runs within the batch interval. */
+  schedule(): void {
+    if (this.intervalMs === undefined || this.#stopped) return;
+    if (this.#timer !== undefined || this.#inFlight !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.flush();
+    }, this.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** A promise that resolves once every record up to `seq` is durable. */
+  waitFor(seq: number): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (seq <= this.durableSeq) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ seq, resolve, reject });
+      this.flush();
+    });
+  }
+
+  /** Closes `fd` now, or once the in-flight fdatasync (which may be on it) is done. */
+  retire(fd: number): void {
+    this.#retired.push(fd);
+    if (this.#inFlight === undefined) this.#closeRetired();
+  }
+
+  /** Remembers a rotated-away file whose records still need an fdatasync. */
+  addUnsynced(path: string): void {
+    this.#unsynced.push(path);
+  }
+
+  /** Enters the failed state: rejects every waiter, now and later, with `err`. */
+  fail(err: PrevalenceError): void {
+    this.#failure ??= err;
+    this.#clearTimer();
+    for (const w of this.#waiters.splice(0)) w.reject(this.#failure);
+  }
+
+  /** Stops the timer and waits for an in-flight fdatasync; no new flush starts by itself afterwards. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#clearTimer();
+    await this.#inFlight;
+  }
+
+  /** Synchronously makes the rotated-away files durable (for close). */
+  syncOlderNow(): void {
+    for (const file of this.#unsynced.splice(0)) {
+      const fd = openIfPresent(this.fs, file);
+      if (fd === undefined) continue;
+      try {
+        this.fs.fdatasyncSync(fd);
+        this.stats.fsyncs++;
+      } finally {
+        this.fs.closeSync(fd);
+      }
+    }
+  }
+
+  /** Starts one background fdatasync covering every record written so far (unless one is in flight: it chains). */
+  flush(): void {
+    if (this.#inFlight !== undefined || this.#failure !== undefined) return;
+    this.#clearTimer();
+    const { fd, path, lastSeq } = this.target();
+    if (lastSeq <= this.durableSeq) return this.#settle();
+    const older = this.#unsynced.splice(0);
+    this.#inFlight = this.#syncAll(fd, older).then(
+      () => this.#flushed(lastSeq),
+      (err: unknown) => {
+        this.#inFlight = undefined;
+        this.#closeRetired();
+        this.fail(this.onFailure(err, path));
+      },
+    );
+  }
+
+  async #syncAll(fd: number, older: string[]): Promise<void> {
+    for (const file of older) {
+      const oldFd = openIfPresent(this.fs, file);
+      if (oldFd === undefined) continue;
+      try {
+        await this.fs.fdatasync(oldFd);
+        this.stats.fsyncs++;
+      } finally {
+        this.fs.closeSync(oldFd);
+      }
+    }
+    await this.fs.fdatasync(fd);
+    this.stats.fsyncs++;
+  }
+
+  #flushed(covered: number): void {
+    this.#inFlight = undefined;
+    this.#closeRetired();
+    if (this.#failure !== undefined) return;
+    this.durableSeq = Math.max(this.durableSeq, covered);
+    this.#settle();
+    if (this.target().lastSeq <= this.durableSeq || this.#stopped) return;
+    // Records written during that fdatasync need one more.
+    if (this.#waiters.length > 0) this.flush();
+    else this.schedule();
+  }
+
+  #settle(): void {
+    const durable = this.durableSeq;
+    const pending: Waiter[] = [];
+    for (const w of this.#waiters) {
+      if (w.seq <= durable) w.resolve();
+      else pending.push(w);
+    }
+    this.#waiters = pending;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #closeRetired(): void {
+    for (const fd of this.#retired.splice(0)) {
+      try {
+        this.fs.closeSync(fd);
+      } catch {
+        // Its records were synced (or durability is 'none'); a failing close changes nothing on disk.
+      }
+    }
+  }
+}

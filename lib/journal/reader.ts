@@ -1,0 +1,205 @@
+import type { FileSystem } from '../fs/seam';
+import { FileCursor } from './cursor';
+import type { JournalFile } from './files';
+import { fileSize, listJournalFiles } from './files';
+import type { DecodeResult, JournalRecord } from './record';
+import { MAX_HEADER_BYTES, RECORD_START, decodeRecordAt } from './record';
+import type { Damage } from './recover';
+import { corruptError, dropTornTail, setDamageAside } from './recover';
+
+export type { JournalRecord } from './record';
+
+/** Options of {@link replayJournal}. */
+export interface ReplayOptions {
+  fs: FileSystem;
+  dir: string;
+  /** The seq the restored snapshot includes (0 without a snapshot); later records are passed on. */
+  afterSeq: number;
+  /** What to do about damage other than a torn last record: throw (default) or cut the journal there. */
+  recover?: 'refuse' | 'truncate';
+  warn: (message: string) => void;
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+}
+
+/** What {@link replayJournal} read: the last seq of the restored state and how many records it passed on. */
+export interface ReplayResult {
+  /** The larger of `afterSeq` and the last valid journal record's seq. */
+  lastSeq: number;
+  replayed: number;
+}
+
+interface Walk {
+  opts: ReplayOptions;
+  files: JournalFile[];
+  onRecord: (rec: JournalRecord) => void;
+  /** The seq the next record must have; undefined before the first file. */
+  expected: number | undefined;
+  replayed: number;
+  progress: (fileIndex: number, readUpTo: number) => void;
+}
+
+/**
+ * Reads the journal in `opts.dir` and passes every record with
+ * seq > `afterSeq` to `onRecord`, in order. Files are streamed in chunks;
+ * files that end at or before `afterSeq` are skipped; every record read is
+ * fully validated, and seqs must be contiguous from `afterSeq + 1`.
+ *
+ * A torn last record in the newest file (a crash mid-write) is cut off with a
+ * warning. Any other damage throws `JOURNAL_CORRUPT`, or with
+ * `recover: 'truncate'` is set aside (see {@link setDamageAside}) and the
+ * journal is treated as ending at the last good record. Errors thrown by
+ * `onRecord` propagate unchanged.
+ */
+export function replayJournal(
+  opts: ReplayOptions,
+  onRecord: (rec: JournalRecord) => void,
+): ReplayResult {
+  const all = listJournalFiles(opts.fs, opts.dir);
+  const files = all.slice(firstNeeded(all, opts.afterSeq));
+  const walk: Walk = {
+    opts,
+    files,
+    onRecord,
+    expected: undefined,
+    replayed: 0,
+    progress: progressReporter(opts, files),
+  };
+  walkFiles(walk);
+  walk.progress(files.length, 0);
+  const last = walk.expected === undefined ? opts.afterSeq : walk.expected - 1;
+  return { lastSeq: Math.max(opts.afterSeq, last), replayed: walk.replayed };
+}
+
+function walkFiles(walk: Walk): void {
+  const { opts, files } = walk;
+  for (let i = 0; i < files.length; i++) {
+    const damage = readFile(walk, i);
+    if (damage === undefined) continue;
+    if (opts.recover !== 'truncate') throw corruptError(damage);
+    setDamageAside(opts.fs, opts.dir, damage, opts.warn);
+    walk.expected = damage.expectedSeq;
+    return;
+  }
+}
+
+/** Index of the first file that may hold a record after `afterSeq` (by the next file's name). */
+function firstNeeded(files: JournalFile[], afterSeq: number): number {
+  let i = 0;
+  while ((files[i + 1]?.firstSeq ?? Infinity) - 1 <= afterSeq) i++;
+  return i;
+}
+
+function progressReporter(
+  opts: ReplayOptions,
+  files: JournalFile[],
+): (fileIndex: number, readUpTo: number) => void {
+  const report = opts.onProgress;
+  if (report === undefined) return () => {};
+  const before: number[] = [];
+  let total = 0;
+  for (const f of files) {
+    before.push(total);
+    total += fileSize(opts.fs, f.path);
+  }
+  before.push(total);
+  return (i, upTo) => report(Math.min(total, (before[i] ?? 0) + upTo), total);
+}
+
+/** Checks the name of file `i` against the seq expected next; a damage when they disagree. */
+function checkName(walk: Walk, i: number, file: JournalFile): Damage | undefined {
+  const { afterSeq } = walk.opts;
+  const at = (expectedSeq: number, reason: string): Damage => ({
+    files: walk.files,
+    index: i,
+    offset: 0,
+    expectedSeq,
+    reason,
+  });
+  if (walk.expected === undefined && file.firstSeq > afterSeq + 1) {
+    return at(
+      afterSeq + 1,
+      `the journal starts at seq ${file.firstSeq} (by this file's name) but the first record needed is seq ${afterSeq + 1}: records are missing`,
+    );
+  }
+  if (walk.expected !== undefined && file.firstSeq !== walk.expected) {
+    return at(
+      walk.expected,
+      `found seq ${file.firstSeq} by this file's name, but the previous journal file ends at seq ${walk.expected - 1}`,
+    );
+  }
+  return undefined;
+}
+
+function readFile(walk: Walk, i: number): Damage | undefined {
+  const file = walk.files[i] as JournalFile;
+  const nameDamage = checkName(walk, i, file);
+  if (nameDamage !== undefined) return nameDamage;
+  walk.expected = file.firstSeq;
+  const { fs } = walk.opts;
+  const fd = fs.openSync(file.path, 'r');
+  try {
+    const cursor = new FileCursor(fs, fd, fs.fstatSize(fd), (upTo) => walk.progress(i, upTo));
+    return readRecords(walk, i, cursor);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefined {
+  const file = walk.files[i] as JournalFile;
+  const newest = i === walk.files.length - 1;
+  let expected = walk.expected as number;
+  const damage = (offset: number, reason: string): Damage => {
+    walk.expected = expected;
+    return { files: walk.files, index: i, offset, expectedSeq: expected, reason };
+  };
+  for (let off = 0; off < cursor.size;) {
+    const r = decodeAt(cursor, off);
+    if (!r.ok) {
+      if (!newest) {
+        return damage(off, `${r.reason}, in a journal file that is not the newest one`);
+      }
+      const next = findValidRecord(cursor, off + 1);
+      if (next >= 0) {
+        return damage(
+          off,
+          `${r.reason}; a valid record follows at byte offset ${next}, so this is not a torn write from a crash`,
+        );
+      }
+      dropTornTail(walk.opts.fs, file, off, cursor.size, r.reason, walk.opts.warn);
+      break;
+    }
+    const { seq } = r.record;
+    if (seq !== expected) {
+      return damage(off, `found seq ${seq} (${seq > expected ? 'a gap' : 'a repeat'})`);
+    }
+    if (seq > walk.opts.afterSeq) {
+      walk.onRecord(r.record);
+      walk.replayed++;
+    }
+    expected++;
+    off += r.length;
+  }
+  walk.expected = expected;
+  return undefined;
+}
+
+/** Decodes the record at file offset `off`, loading more of the file when the record is longer than the window. */
+function decodeAt(cursor: FileCursor, off: number): DecodeResult {
+  let i = cursor.load(off, MAX_HEADER_BYTES);
+  let r = decodeRecordAt(cursor.buf, i, cursor.limit);
+  if (!r.ok && r.needed !== undefined && off + r.needed <= cursor.size) {
+    i = cursor.load(off, r.needed);
+    r = decodeRecordAt(cursor.buf, i, cursor.limit);
+  }
+  return r;
+}
+
+/** File offset of the first valid record starting at or after `from`, or -1. */
+function findValidRecord(cursor: FileCursor, from: number): number {
+  for (let pos = from; ;) {
+    const at = cursor.indexOf(RECORD_START, pos);
+    if (at < 0 || decodeAt(cursor, at).ok) return at;
+    pos = at + 1;
+  }
+}

@@ -1,0 +1,207 @@
+import { PrevalenceError } from '../errors';
+import { crc32 } from './crc';
+
+/**
+ * One journaled action as read back from the journal. `args` is the parsed
+ * JSON of the encoded arguments (still in the codec's encoded form).
+ */
+export interface JournalRecord {
+  seq: number;
+  ts: number;
+  method: string;
+  args: unknown[];
+  threw: boolean;
+}
+
+/** What {@link decodeRecordAt} found at a position. */
+export type DecodeResult =
+  | { ok: true; record: JournalRecord; length: number }
+  | {
+      ok: false;
+      reason: string;
+      /** Set when the header was readable but the line extends past `end`: its full length. */
+      needed?: number;
+    };
+
+const ascii = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const CRC_KEY = ascii('{"crc":"');
+const LEN_KEY = ascii('","len":');
+const REC_KEY = ascii(',"rec":');
+const CRC_AT = CRC_KEY.length;
+const LEN_AT = CRC_AT + 8 + LEN_KEY.length;
+const MAX_LEN_DIGITS = 15;
+
+/** The longest possible header (`{"crc":"…","len":…,"rec":`), in bytes. */
+export const MAX_HEADER_BYTES = LEN_AT + MAX_LEN_DIGITS + REC_KEY.length;
+
+/** The byte sequence every record line starts with. */
+export const RECORD_START: Uint8Array = CRC_KEY;
+
+/**
+ * Encodes one action as a journal line:
+ * `{"crc":"<8 hex>","len":<bytes of REC>,"rec":REC}\n` with
+ * REC = `{"args":…,"method":…,"seq":…,"threw":…,"ts":…}` (sorted keys) and the
+ * CRC-32 taken over exactly the UTF-8 bytes of REC. `argsJson` must already be
+ * JSON (the `JSON.stringify` of the encoded argument array).
+ */
+export function encodeRecordLine(
+  seq: number,
+  ts: number,
+  method: string,
+  argsJson: string,
+  threw: boolean,
+): Buffer {
+  const rec =
+    '{"args":' +
+    argsJson +
+    ',"method":' +
+    JSON.stringify(method) +
+    ',"seq":' +
+    seq +
+    ',"threw":' +
+    threw +
+    ',"ts":' +
+    ts +
+    '}';
+  const recLen = Buffer.byteLength(rec, 'utf8');
+  const head = '{"crc":"00000000","len":' + recLen + ',"rec":';
+  const headLen = head.length;
+  const line = Buffer.allocUnsafe(headLen + recLen + 2);
+  line.write(head, 0, headLen, 'latin1');
+  line.write(rec, headLen, recLen, 'utf8');
+  line[headLen + recLen] = 0x7d; // }
+  line[headLen + recLen + 1] = 0x0a; // \n
+  writeHex(line, CRC_AT, crc32(line.subarray(headLen, headLen + recLen)));
+  return line;
+}
+
+function writeHex(buf: Uint8Array, at: number, value: number): void {
+  for (let i = 0; i < 8; i++) {
+    const nibble = (value >>> (28 - 4 * i)) & 0xf;
+    buf[at + i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble;
+  }
+}
+
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+  return -1;
+}
+
+/** Matches `lit` at `i`; returns the index after it, or a reason. */
+function literal(buf: Uint8Array, i: number, end: number, lit: Uint8Array): number | string {
+  for (let k = 0; k < lit.length; k++) {
+    if (i + k >= end) return 'incomplete record header (the data ends inside it)';
+    if (buf[i + k] !== lit[k]) return 'malformed record header';
+  }
+  return i + lit.length;
+}
+
+interface Header {
+  crc: number;
+  len: number;
+  recStart: number;
+}
+
+function parseHeader(buf: Uint8Array, start: number, end: number): Header | string {
+  const afterCrcKey = literal(buf, start, end, CRC_KEY);
+  if (typeof afterCrcKey === 'string') return afterCrcKey;
+  if (end - afterCrcKey < 8) return 'incomplete record header (the data ends inside it)';
+  let crc = 0;
+  for (let k = 0; k < 8; k++) {
+    const v = hexValue(buf[afterCrcKey + k]);
+    if (v < 0) return 'malformed record header (crc is not 8 lowercase hex digits)';
+    crc = crc * 16 + v;
+  }
+  const afterLenKey = literal(buf, afterCrcKey + 8, end, LEN_KEY);
+  if (typeof afterLenKey === 'string') return afterLenKey;
+  let i = afterLenKey;
+  let len = 0;
+  while (i < end && i - afterLenKey <= MAX_LEN_DIGITS) {
+    const b = buf[i] as number;
+    if (b < 0x30 || b > 0x39) break;
+    len = len * 10 + (b - 0x30);
+    i++;
+  }
+  const digits = i - afterLenKey;
+  if (i >= end) return 'incomplete record header (the data ends inside it)';
+  if (digits === 0 || digits > MAX_LEN_DIGITS || (digits > 1 && buf[afterLenKey] === 0x30)) {
+    return 'malformed record header (bad "len")';
+  }
+  const recStart = literal(buf, i, end, REC_KEY);
+  if (typeof recStart === 'string') return recStart;
+  return { crc, len, recStart };
+}
+
+function toRecord(parsed: unknown): JournalRecord | string {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return 'the record is not a JSON object';
+  }
+  const o = parsed as Record<string, unknown>;
+  const { seq, ts, method, args, threw } = o;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
+    return 'the record has no valid "seq"';
+  }
+  if (typeof ts !== 'number' || !Number.isSafeInteger(ts)) return 'the record has no valid "ts"';
+  if (typeof method !== 'string') return 'the record has no valid "method"';
+  if (!Array.isArray(args)) return 'the record has no valid "args"';
+  if (typeof threw !== 'boolean') return 'the record has no valid "threw"';
+  return { seq, ts, method, args, threw };
+}
+
+const bad = (reason: string): DecodeResult => ({ ok: false, reason });
+
+/**
+ * Decodes and fully validates the record line starting at `buf[start]`,
+ * looking no further than `end`: header syntax, length, the `}\n` ending,
+ * CRC and JSON shape. Bytes after the line are ignored.
+ */
+export function decodeRecordAt(buf: Buffer, start: number, end: number): DecodeResult {
+  const h = parseHeader(buf, start, end);
+  if (typeof h === 'string') return bad(h);
+  const length = h.recStart - start + h.len + 2;
+  if (end - start < length) {
+    return {
+      ok: false,
+      reason: `incomplete record (its header announces ${length} bytes, only ${end - start} are there)`,
+      needed: length,
+    };
+  }
+  const recEnd = h.recStart + h.len;
+  if (buf[recEnd] !== 0x7d || buf[recEnd + 1] !== 0x0a) {
+    return bad('the record does not end with "}" and a newline where its "len" says it should');
+  }
+  const actual = crc32(buf.subarray(h.recStart, recEnd));
+  if (actual !== h.crc) {
+    return bad(`checksum mismatch (stored ${hex(h.crc)}, computed ${hex(actual)})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(buf.toString('utf8', h.recStart, recEnd));
+  } catch (err) {
+    return bad(`the record is not valid JSON (${(err as Error).message})`);
+  }
+  const record = toRecord(parsed);
+  if (typeof record === 'string') return bad(record);
+  return { ok: true, record, length };
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/**
+ * Parses exactly one complete journal line (with its trailing newline).
+ * Throws `JOURNAL_CORRUPT` when it is not a valid record line.
+ */
+export function parseRecordLine(line: Uint8Array | string): JournalRecord {
+  const buf = typeof line === 'string' ? Buffer.from(line, 'utf8') : Buffer.from(line);
+  const r = decodeRecordAt(buf, 0, buf.length);
+  if (r.ok && r.length === buf.length) return r.record;
+  const reason = r.ok ? `${buf.length - r.length} unexpected bytes after the record` : r.reason;
+  throw new PrevalenceError(
+    'JOURNAL_CORRUPT',
+    `not a valid journal line: ${reason}; a line must be {"crc":"<8 hex>","len":<n>,"rec":{...}} followed by a newline`,
+  );
+}

@@ -1,0 +1,115 @@
+import { PrevalenceError } from '../errors';
+import type { FileSystem } from '../fs/seam';
+import type { JournalFile } from './files';
+
+/** Where the journal stops being trustworthy, as found by the reader. */
+export interface Damage {
+  /** The journal files the reader walked, oldest first. */
+  files: JournalFile[];
+  /** Index in `files` of the damaged file. */
+  index: number;
+  /** Byte offset in that file of the first untrustworthy byte. */
+  offset: number;
+  /** The seq the record at `offset` should have had. */
+  expectedSeq: number;
+  /** What is wrong there. */
+  reason: string;
+}
+
+function damagedFile(d: Damage): JournalFile {
+  const file = d.files[d.index];
+  if (file === undefined) throw new Error(`no journal file at index ${d.index}`);
+  return file;
+}
+
+/** The `JOURNAL_CORRUPT` error for `d`, naming file, offset and seq, and the way out. */
+export function corruptError(d: Damage): PrevalenceError {
+  const file = damagedFile(d);
+  return new PrevalenceError(
+    'JOURNAL_CORRUPT',
+    `journal file ${file.path} is damaged at byte offset ${d.offset} (expected seq ${d.expectedSeq}): ${d.reason}. ` +
+      `Nothing was changed. Restore the journal from a backup, or reopen with recover: 'truncate' ` +
+      `to keep only the records before seq ${d.expectedSeq} (the damaged file is copied aside before it is cut, ` +
+      `later journal files are renamed aside; nothing is deleted).`,
+  );
+}
+
+/** Cuts `file` to `length` bytes and makes the new length durable. */
+export function truncateFile(fs: FileSystem, file: string, length: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.ftruncateSync(fd, length);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Drops a torn last record (a crash in the middle of a write) and says so through `warn`. */
+export function dropTornTail(
+  fs: FileSystem,
+  file: JournalFile,
+  offset: number,
+  size: number,
+  reason: string,
+  warn: (message: string) => void,
+): void {
+  truncateFile(fs, file.path, offset);
+  warn(
+    `journal file ${file.path}: dropped an incomplete last record at byte offset ${offset} ` +
+      `(${size - offset} bytes: ${reason}); a crash during that write leaves exactly this behind, ` +
+      `and the write had not completed`,
+  );
+}
+
+function asideName(fs: FileSystem, file: string, stamp: string): string {
+  let name = `${file}.damaged-${stamp}`;
+  for (let n = 2; fs.existsSync(name); n++) name = `${file}.damaged-${stamp}-${n}`;
+  return name;
+}
+
+function fsyncFile(fs: FileSystem, file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Recovery for `recover: 'truncate'`: copies the damaged file aside (durably,
+ * before touching it), cuts it at `d.offset`, renames every later journal
+ * file aside, and reports what was kept through `warn`. A damaged file with
+ * nothing good in it (offset 0) is renamed aside whole.
+ */
+export function setDamageAside(
+  fs: FileSystem,
+  dir: string,
+  d: Damage,
+  warn: (message: string) => void,
+): void {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = damagedFile(d);
+  const copies: string[] = [];
+  if (d.offset > 0) {
+    const copy = asideName(fs, file.path, stamp);
+    fs.copyFileSync(file.path, copy);
+    fsyncFile(fs, copy);
+    fs.fsyncDirSync(dir);
+    truncateFile(fs, file.path, d.offset);
+    copies.push(copy);
+  }
+  for (const later of d.files.slice(d.offset > 0 ? d.index + 1 : d.index)) {
+    const aside = asideName(fs, later.path, stamp);
+    fs.renameSync(later.path, aside);
+    copies.push(aside);
+  }
+  fs.fsyncDirSync(dir);
+  warn(
+    `journal recovery: kept the records before seq ${d.expectedSeq}; ${file.path} was damaged at ` +
+      `byte offset ${d.offset} (${d.reason})` +
+      (d.offset > 0 ? ' and was cut there' : '') +
+      `. The original data is kept in: ${copies.join(', ')}`,
+  );
+}

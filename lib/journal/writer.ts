@@ -1,0 +1,283 @@
+import { PrevalenceError } from '../errors';
+import type { FileSystem } from '../fs/seam';
+import { writeFully } from '../fs/seam';
+import { createJournalFile, journalFileName, lastSeqOf, listJournalFiles } from './files';
+import { Flusher } from './flusher';
+import { encodeRecordLine } from './record';
+
+/**
+ * When an appended record must be on disk: `'always'` before `append`
+ * returns; `'batch'` within `batchIntervalMs` (group commit, `sync()` to
+ * wait); `'none'` when the OS decides (or at `sync()`/`close()`).
+ */
+export type Durability = 'always' | 'batch' | 'none';
+
+/** Options of {@link JournalWriter.open}. */
+export interface JournalWriterOptions {
+  fs: FileSystem;
+  dir: string;
+  durability: Durability;
+  batchIntervalMs: number;
+  /** A file that would grow past this is closed and a new one started. */
+  journalMaxBytes: number;
+}
+
+const RETRY_HINT = 'Reads still work; reopen the system once the disk problem is fixed';
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+function checkOptions(opts: JournalWriterOptions, nextSeq: number): void {
+  const problems: string[] = [];
+  if (!['always', 'batch', 'none'].includes(opts.durability)) {
+    problems.push(`durability must be 'always', 'batch' or 'none', not ${String(opts.durability)}`);
+  }
+  if (!(opts.batchIntervalMs >= 0)) problems.push('batchIntervalMs must be a number >= 0');
+  if (!(opts.journalMaxBytes > 0)) problems.push('journalMaxBytes must be a number > 0');
+  if (!Number.isSafeInteger(nextSeq) || nextSeq < 1)
+    problems.push('nextSeq must be an integer >= 1');
+  if (problems.length > 0) throw new PrevalenceError('INVALID_OPTION', problems.join('; '));
+}
+
+/**
+ * Appends action records to the journal files of one data directory and
+ * makes them durable according to {@link Durability}, sharing one
+ * `fdatasync` among all records written before it started (group commit).
+ * After a write or sync failure it refuses every further append.
+ */
+export class JournalWriter {
+  /** Counters for tests and benchmarks: records appended, fdatasync calls on journal files. */
+  readonly stats = { appends: 0, fsyncs: 0 };
+  readonly #fs: FileSystem;
+  readonly #opts: JournalWriterOptions;
+  readonly #flusher: Flusher;
+  #fd: number;
+  #path: string;
+  #size: number;
+  #lastSeq: number;
+  #failure: PrevalenceError | undefined;
+  #closed: Promise<void> | undefined;
+
+  private constructor(opts: JournalWriterOptions, fd: number, path: string, lastSeq: number) {
+    this.#fs = opts.fs;
+    this.#opts = opts;
+    this.#fd = fd;
+    this.#path = path;
+    this.#size = opts.fs.fstatSize(fd);
+    this.#lastSeq = lastSeq;
+    this.#flusher = new Flusher(
+      opts.fs,
+      opts.durability === 'none' ? undefined : opts.batchIntervalMs,
+      lastSeq,
+      this.stats,
+      () => ({ fd: this.#fd, path: this.#path, lastSeq: this.#lastSeq }),
+      (cause, file) =>
+        this.#fail(
+          cause,
+          `fdatasync of journal file ${file}`,
+          undefined,
+          `actions after seq ${this.#flusher.durableSeq} may not be on disk`,
+        ),
+    );
+  }
+
+  /**
+   * Opens the journal of `opts.dir` for appending records from `nextSeq` on:
+   * continues the newest file when it ends exactly at `nextSeq - 1` (run
+   * `replayJournal` first: it repairs a torn tail), otherwise creates
+   * `journal-<nextSeq>.jsonl` and fsyncs the directory.
+   */
+  static open(opts: JournalWriterOptions, nextSeq: number): JournalWriter {
+    checkOptions(opts, nextSeq);
+    const { fs, dir } = opts;
+    fs.mkdirSync(dir);
+    const newest = listJournalFiles(fs, dir).at(-1);
+    if (newest !== undefined) {
+      const last = lastSeqOf(fs, newest);
+      if (last === nextSeq - 1) {
+        return new JournalWriter(opts, fs.openSync(newest.path, 'a'), newest.path, last);
+      }
+      if (last >= nextSeq) {
+        throw new PrevalenceError(
+          'INVALID_OPTION',
+          `the journal already holds records up to seq ${last} (${newest.path}), so it cannot continue at seq ${nextSeq}; replay the journal and open the writer at its lastSeq + 1`,
+        );
+      }
+    }
+    try {
+      const { fd, path } = createJournalFile(fs, dir, nextSeq);
+      return new JournalWriter(opts, fd, path, nextSeq - 1);
+    } catch (err) {
+      throw new PrevalenceError(
+        'JOURNAL_WRITE_FAILED',
+        `could not create journal file ${journalFileName(nextSeq)} in ${dir} (${describe(err)}); fix the disk problem and open again`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** The error that stopped this writer, if any. */
+  get failure(): PrevalenceError | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Appends the record of action `seq` (which must be the last seq + 1) with
+   * one write. In `'always'` mode it is durable when this returns, unless
+   * `unlocked` (then the background flusher makes it durable soon).
+   */
+  append(
+    seq: number,
+    ts: number,
+    method: string,
+    argsJson: string,
+    threw: boolean,
+    unlocked = false,
+  ): void {
+    this.#checkUsable();
+    if (seq !== this.#lastSeq + 1 || !Number.isSafeInteger(ts) || argsJson.charCodeAt(0) !== 0x5b) {
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        `journal append needs seq ${this.#lastSeq + 1}, an integer ts and a JSON array of arguments; got seq ${seq}, ts ${ts}`,
+      );
+    }
+    const line = encodeRecordLine(seq, ts, method, argsJson, threw);
+    if (this.#size > 0 && this.#size + line.length > this.#opts.journalMaxBytes) {
+      this.#rotate('the action was not recorded');
+    }
+    const before = this.#size;
+    const syncNow = this.#opts.durability === 'always' && !unlocked;
+    try {
+      writeFully(this.#fs, this.#fd, line);
+      if (syncNow) this.#fs.fdatasyncSync(this.#fd);
+    } catch (err) {
+      throw this.#fail(err, `writing action seq ${seq} to ${this.#path}`, before);
+    }
+    this.#size = before + line.length;
+    this.#lastSeq = seq;
+    this.stats.appends++;
+    if (syncNow) {
+      this.stats.fsyncs++;
+      this.#flusher.markDurable(seq);
+    } else {
+      this.#flusher.schedule();
+    }
+  }
+
+  /**
+   * Closes the current file (durable first, unless `'none'`) and starts a new
+   * one at the next seq, so files before it can be pruned after a snapshot.
+   * Does nothing while the current file is still empty.
+   */
+  rotate(): void {
+    this.#checkUsable();
+    this.#rotate(`records up to seq ${this.#lastSeq} may not be durable`);
+  }
+
+  /** Resolves once every record appended so far is durable; rejects with the writer's failure. */
+  sync(): Promise<void> {
+    return this.#flusher.waitFor(this.#lastSeq);
+  }
+
+  /**
+   * Makes everything durable (in every mode) and closes the files; later
+   * appends throw `CLOSED`. Rejects if that last sync fails.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#finish();
+    return this.#closed;
+  }
+
+  async #finish(): Promise<void> {
+    await this.#flusher.stop();
+    let error: PrevalenceError | undefined;
+    if (this.#failure === undefined && this.#lastSeq > this.#flusher.durableSeq) {
+      try {
+        this.#flusher.syncOlderNow();
+        this.#fs.fdatasyncSync(this.#fd);
+        this.stats.fsyncs++;
+        this.#flusher.markDurable(this.#lastSeq);
+      } catch (err) {
+        error = this.#fail(
+          err,
+          `the final fdatasync of ${this.#path}`,
+          undefined,
+          'some actions may not be on disk',
+        );
+      }
+    }
+    this.#flusher.retire(this.#fd);
+    if (error !== undefined) throw error;
+  }
+
+  #checkUsable(): void {
+    if (this.#closed !== undefined) {
+      throw new PrevalenceError(
+        'CLOSED',
+        'the journal is closed, so the action was not recorded; open the system again to continue',
+      );
+    }
+    if (this.#failure !== undefined) {
+      throw new PrevalenceError(
+        'JOURNAL_WRITE_FAILED',
+        `an earlier journal write failed (${describe(this.#failure.cause)}), so the journal refuses further actions; the action was not recorded. ${RETRY_HINT}`,
+        { cause: this.#failure },
+      );
+    }
+  }
+
+  #rotate(consequence: string): void {
+    if (this.#size === 0) return;
+    const oldFd = this.#fd;
+    try {
+      if (this.#opts.durability !== 'none') {
+        this.#fs.fdatasyncSync(oldFd);
+        this.stats.fsyncs++;
+        this.#flusher.markDurable(this.#lastSeq);
+      } else if (this.#lastSeq > this.#flusher.durableSeq) {
+        this.#flusher.addUnsynced(this.#path);
+      }
+      const created = createJournalFile(this.#fs, this.#opts.dir, this.#lastSeq + 1);
+      this.#fd = created.fd;
+      this.#path = created.path;
+      this.#size = 0;
+    } catch (err) {
+      throw this.#fail(
+        err,
+        `starting a new journal file after seq ${this.#lastSeq}`,
+        undefined,
+        consequence,
+      );
+    }
+    this.#flusher.retire(oldFd);
+  }
+
+  /**
+   * Enters the failed state: cuts a partial record off (back to `truncateTo`),
+   * rejects every waiter, and returns the error to throw.
+   */
+  #fail(
+    cause: unknown,
+    what: string,
+    truncateTo?: number,
+    consequence = 'the action was not recorded',
+  ): PrevalenceError {
+    if (truncateTo !== undefined) {
+      try {
+        this.#fs.ftruncateSync(this.#fd, truncateTo);
+        this.#size = truncateTo;
+      } catch {
+        // The reader drops a torn last record on reopen; the original error is the one to report.
+      }
+    }
+    const err = new PrevalenceError(
+      'JOURNAL_WRITE_FAILED',
+      `${what} failed (${describe(cause)}); ${consequence}. ${RETRY_HINT}`,
+      { cause },
+    );
+    this.#failure ??= err;
+    this.#flusher.fail(this.#failure);
+    return err;
+  }
+}

@@ -1,0 +1,274 @@
+/*
+ * SNAPSHOT FILE FORMAT (version 1)
+ * ================================
+ *
+ * A snapshot holds the whole state of a system right after one journal action.
+ *
+ * File name
+ *   snapshot-<seq>.snap, where <seq> is the sequence number of the last journal
+ *   action the state includes, in decimal, zero-padded to 16 digits
+ *   (e.g. snapshot-0000000000000042.snap). seq 0 is the initial state, before
+ *   any action. Restore loads the newest valid snapshot and replays the journal
+ *   records with a sequence number greater than its seq. Any other name in the
+ *   directory (notably a leftover snapshot-<seq>.snap.tmp) is ignored.
+ *
+ * Encoding
+ *   UTF-8 text made of lines. Every line ends with one LF byte (0x0A), the last
+ *   line included; there is no CR. Every line is one JSON text, which never
+ *   contains a raw LF (JSON escapes it inside strings).
+ *
+ * Line 1: header
+ *   A JSON object with its keys sorted (written with fast-json-stable-stringify):
+ *     {"created":"<ISO 8601>","format":"prevalent-snapshot","rootClass":"Wiki",
+ *      "seq":<N>,"ts":<ms>,"version":1}
+ *   created    wall-clock time the file was written (informational only)
+ *   format     always "prevalent-snapshot"
+ *   rootClass  stored class name of the root object
+ *   seq        same number as in the file name
+ *   ts         time of the state (ms since the epoch), as given by the system
+ *   version    1; a reader rejects any other value
+ *   meta       optional: an object of extra metadata, present only when given
+ *
+ * Lines 2 .. n-1: body
+ *   Zero or more lines whose content belongs to the object-graph codec (one
+ *   JSON object per line). This module passes them on in order, unchanged.
+ *
+ * Line n: trailer
+ *   {"bytes":<B>,"crc":"<hex>","digest":"<hex>","lines":<L>,"trailer":true}
+ *   bytes    number of body bytes, each body line's LF included
+ *   crc      CRC-32 (the zlib / IEEE 802.3 polynomial, as node's zlib.crc32)
+ *            over the header line including its LF followed by all body bytes;
+ *            8 lowercase hex digits
+ *   digest   SHA-256 over the body bytes only, 64 lowercase hex digits; two
+ *            snapshots of the same state have the same digest whatever their
+ *            headers say
+ *   lines    number of body lines
+ *   trailer  always true
+ *
+ *   The file size is exactly: header line + B + trailer line (LFs included).
+ *
+ * Writing
+ *   The file is written as snapshot-<seq>.snap.tmp, fsynced, closed, renamed
+ *   over snapshot-<seq>.snap (an atomic replace) and the directory is fsynced.
+ *   A failed write removes the .tmp file and never touches existing snapshots.
+ *
+ * Validity
+ *   A snapshot is valid when its header parses with format "prevalent-snapshot",
+ *   version 1 and the seq of its file name, its last line is a trailer, and the
+ *   trailer's bytes, lines, crc and digest match the file. Restore skips an
+ *   invalid snapshot with a warning and falls back to the next older one plus
+ *   the journal after it.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { basename } from 'node:path';
+import { crc32 } from 'node:zlib';
+import stringify from 'fast-json-stable-stringify';
+import { PrevalenceError } from '../errors';
+
+/** The value of the header's `format` field. */
+export const SNAPSHOT_FORMAT = 'prevalent-snapshot';
+/** The format version this module writes and reads. */
+export const SNAPSHOT_VERSION = 1;
+/** Suffix of the temporary file a snapshot is written to before its rename. */
+export const TEMP_SUFFIX = '.tmp';
+/** A header line longer than this is treated as garbage rather than read on. */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+/** The line terminator byte. */
+export const LF = 0x0a;
+
+const NAME_PATTERN = /^snapshot-(\d{16})\.snap$/;
+
+/** What the writer is told to put in a header. */
+export interface HeaderInput {
+  seq: number;
+  ts: number;
+  rootClass: string;
+  meta?: Record<string, unknown>;
+}
+
+/** A parsed, checked header line. */
+export interface SnapshotHeader extends HeaderInput {
+  created: string;
+  format: typeof SNAPSHOT_FORMAT;
+  version: typeof SNAPSHOT_VERSION;
+}
+
+/** A parsed, checked trailer line. */
+export interface SnapshotTrailer {
+  bytes: number;
+  crc: string;
+  digest: string;
+  lines: number;
+  trailer: true;
+}
+
+/** The file name of the snapshot taken after action `seq`. */
+export function snapshotFileName(seq: number): string {
+  return `snapshot-${String(seq).padStart(16, '0')}.snap`;
+}
+
+/** The seq a snapshot file name stands for, or undefined for any other name. */
+export function seqOfFileName(name: string): number | undefined {
+  const match = NAME_PATTERN.exec(name);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** The seq in the last path segment of `file`, or undefined when it is not a snapshot name. */
+export function seqOfPath(file: string): number | undefined {
+  return seqOfFileName(basename(file));
+}
+
+/** Builds the SNAPSHOT_CORRUPT error for `file`, saying what failed and what happens next. */
+export function corrupt(file: string, what: string): PrevalenceError {
+  return new PrevalenceError(
+    'SNAPSHOT_CORRUPT',
+    `snapshot file ${file} is damaged: ${what}. Restore can use an older snapshot plus the ` +
+      'journal instead; if no valid snapshot is left, restore this file from a backup',
+  );
+}
+
+/** The header line (without its LF) for `input`; throws INVALID_OPTION for unusable input. */
+export function makeHeaderLine(input: HeaderInput, created: Date): string {
+  const { seq, ts, rootClass, meta } = input;
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `snapshot seq must be a non-negative integer, got ${String(seq)}`,
+    );
+  }
+  if (!Number.isFinite(ts) || typeof rootClass !== 'string' || rootClass === '') {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      'a snapshot header needs a finite ts and a non-empty rootClass name',
+    );
+  }
+  const header: SnapshotHeader = {
+    created: created.toISOString(),
+    format: SNAPSHOT_FORMAT,
+    rootClass,
+    seq,
+    ts,
+    version: SNAPSHOT_VERSION,
+    ...(meta === undefined ? {} : { meta }),
+  };
+  return stringify(header);
+}
+
+/** The trailer line (without its LF). */
+export function makeTrailerLine(t: Omit<SnapshotTrailer, 'trailer'>): string {
+  const trailer: SnapshotTrailer = { ...t, trailer: true };
+  return stringify(trailer);
+}
+
+function parseObject(file: string, text: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw corrupt(file, `the ${what} is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw corrupt(file, `the ${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Parses and checks a header line (without its LF) of `file`; throws SNAPSHOT_CORRUPT. */
+export function parseHeader(file: string, text: string): SnapshotHeader {
+  const h = parseObject(file, text, 'header (first line)');
+  if (h.format !== SNAPSHOT_FORMAT) throw corrupt(file, 'the first line is not a snapshot header');
+  if (h.version !== SNAPSHOT_VERSION) {
+    throw corrupt(
+      file,
+      `format version ${JSON.stringify(h.version)} is not supported (this prevalent reads version ${SNAPSHOT_VERSION}; a newer prevalent may read it)`,
+    );
+  }
+  if (!isCount(h.seq) || typeof h.ts !== 'number' || typeof h.rootClass !== 'string') {
+    throw corrupt(file, 'the header lacks a valid seq, ts or rootClass');
+  }
+  const expected = seqOfPath(file);
+  if (expected !== undefined && h.seq !== expected) {
+    throw corrupt(file, `the header says seq ${h.seq} but the file name says ${expected}`);
+  }
+  return h as unknown as SnapshotHeader;
+}
+
+/** Parses and checks a trailer line (without its LF) of `file`; throws SNAPSHOT_CORRUPT. */
+export function parseTrailer(file: string, text: string): SnapshotTrailer {
+  const t = parseObject(file, text, 'trailer (last line)');
+  const hex = (v: unknown, len: number) =>
+    typeof v === 'string' && v.length === len && /^[0-9a-f]+$/.test(v);
+  if (t.trailer !== true || !isCount(t.bytes) || !isCount(t.lines)) {
+    throw corrupt(file, 'the last line is not a snapshot trailer (the file is probably truncated)');
+  }
+  if (!hex(t.crc, 8) || !hex(t.digest, 64)) {
+    throw corrupt(file, 'the trailer has a malformed crc or digest');
+  }
+  return t as unknown as SnapshotTrailer;
+}
+
+/** Running checksums over a snapshot: CRC-32 over header + body, SHA-256 over the body. */
+export class SnapshotSums {
+  private crc = 0;
+  private readonly sha: Hash = createHash('sha256');
+  /** Body bytes seen so far. */
+  bytes = 0;
+  /** Body lines seen so far (counted by the caller through {@link addLine}). */
+  lines = 0;
+
+  /** Adds the header line bytes (LF included). */
+  addHeader(bytes: Uint8Array): void {
+    this.crc = crc32(bytes, this.crc);
+  }
+
+  /** Adds body bytes (any run of whole or partial lines). */
+  addBody(bytes: Uint8Array): void {
+    this.crc = crc32(bytes, this.crc);
+    this.sha.update(bytes);
+    this.bytes += bytes.length;
+  }
+
+  /** Counts one more body line. */
+  addLine(): void {
+    this.lines += 1;
+  }
+
+  /** The CRC-32 so far as 8 lowercase hex digits. */
+  crcHex(): string {
+    return this.crc.toString(16).padStart(8, '0');
+  }
+
+  /** Ends the SHA-256 and returns it as lowercase hex; call once. */
+  digestHex(): string {
+    return this.sha.digest('hex');
+  }
+}
+
+/** What a snapshot's header and trailer say about it. */
+export interface SnapshotInfo {
+  seq: number;
+  ts: number;
+  rootClass: string;
+  /** SHA-256 of the body, lowercase hex. */
+  digest: string;
+  /** Body bytes. */
+  bytes: number;
+  /** Body lines. */
+  lines: number;
+}
+
+/** Combines a parsed header and trailer into a {@link SnapshotInfo}. */
+export function infoOf(header: SnapshotHeader, trailer: SnapshotTrailer): SnapshotInfo {
+  const { seq, ts, rootClass } = header;
+  const { digest, bytes, lines } = trailer;
+  return { seq, ts, rootClass, digest, bytes, lines };
+}
+
+/** The text of a line's bytes, without its LF. */
+export function lineText(bytes: Buffer): string {
+  return bytes.toString('utf8', 0, bytes.length - 1);
+}

@@ -1,0 +1,84 @@
+import type { ClassRegistry } from '../codec/registry';
+import { decodeTree, encodeTree } from '../codec/tree';
+import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
+import { isView, locate, resolvePath } from '../isolation/views';
+import type { PathStep } from '../isolation/views';
+import type { Isolation } from './options';
+
+type Method = (...args: unknown[]) => unknown;
+
+/**
+ * Applies the isolation mode at the system's boundary: what callers get from
+ * actions, queries and property reads, and how a view passed back as an
+ * argument is journaled (by its place in the state, never as a copy).
+ */
+export class Exporter {
+  readonly #live: Parameters<typeof encodeTree>[1];
+  readonly #replay: Parameters<typeof decodeTree>[1];
+
+  constructor(
+    readonly isolation: Isolation,
+    private readonly registry: ClassRegistry,
+    root: object,
+  ) {
+    this.#live =
+      isolation === 'readonly'
+        ? { registry, external: (obj: object) => (isView(obj) ? { $: 'path', p: locate(obj, root) } : undefined) }
+        : { registry };
+    this.#replay = {
+      registry,
+      resolveExternal: (tagged: { $: 'path'; [k: string]: unknown }) =>
+        tracked(resolvePath(root, tagged['p'] as PathStep[])),
+    };
+  }
+
+  /** How arguments of a live call are encoded for the journal. */
+  get liveContext(): Parameters<typeof encodeTree>[1] {
+    return this.#live;
+  }
+
+  /** How journaled arguments are decoded, live (the copy the method runs on) and in replay. */
+  get replayContext(): Parameters<typeof decodeTree>[1] {
+    return this.#replay;
+  }
+
+  /** A deep copy through the journal's own encoding. */
+  clone(value: unknown): unknown {
+    const ctx = { registry: this.registry };
+    return decodeTree(encodeTree(value, ctx), ctx);
+  }
+
+  fromAction(result: unknown): unknown {
+    switch (this.isolation) {
+      case 'readonly':
+        return exportValue(result, 'readonly');
+      case 'none':
+        return exportValue(result, 'none');
+      case 'clone':
+        return this.clone(exportValue(result, 'none'));
+    }
+  }
+
+  fromQuery(method: Method, root: object, view: object, args: unknown[]): unknown {
+    switch (this.isolation) {
+      case 'readonly':
+        return method.apply(view, args);
+      case 'none':
+        return method.apply(root, args);
+      case 'clone':
+        return this.clone(unwrapDeep(method.apply(view, args)));
+    }
+  }
+
+  readProperty(root: object, view: object, key: PropertyKey): unknown {
+    if (key === '_clock') return Reflect.get(root, key);
+    switch (this.isolation) {
+      case 'readonly':
+        return Reflect.get(view, key);
+      case 'none':
+        return Reflect.get(root, key);
+      case 'clone':
+        return this.clone(toRaw(Reflect.get(root, key)));
+    }
+  }
+}

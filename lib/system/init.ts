@@ -1,0 +1,20 @@
+import type { SystemOptions } from './options';
+import { PrevalentSystem } from './system';
+import { createSystemProxy } from './proxy';
+import type { Prevalent } from './types';
+
+/**
+ * Wraps a domain object so that it persists: restores its state from
+ * `basedir` (newest snapshot plus the journal after it), or writes snapshot 0
+ * of `domain` when the directory is empty. Every call of a method not marked
+ * `@readonly` is journaled before it returns.
+ *
+ * @param domain an instance of the domain class, or the class itself (constructed with no arguments)
+ * @param options the data directory, or {@link SystemOptions}
+ */
+export function initSystem<T extends object>(
+  domain: T | (new () => T),
+  options?: string | SystemOptions,
+): Prevalent<T> {
+  return createSystemProxy(PrevalentSystem.open(domain, options));
+}

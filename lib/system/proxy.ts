@@ -1,0 +1,80 @@
+import { PrevalenceError } from '../errors';
+import { hasFlag } from '../decorators';
+import type { PrevalentSystem } from './system';
+import type { Prevalent, SystemControls } from './types';
+
+type Method = (...args: unknown[]) => unknown;
+
+const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set(['takeSnapshot', 'close', 'sync', 'basedirAbspath']);
+
+function directMutation(key: PropertyKey): never {
+  throw new PrevalenceError(
+    'DIRECT_MUTATION',
+    `cannot change ${String(key)} directly on the system: the change would not be journaled and would be lost on restart; change it inside a method of the domain class and call that method`,
+  );
+}
+
+/** True when `key` names a method of the domain class itself (not of Object.prototype). */
+function isDomainMethod(root: object, key: PropertyKey): key is string {
+  if (typeof key !== 'string' || key === 'constructor') return false;
+  for (let proto = Object.getPrototypeOf(root); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    if (Object.prototype.hasOwnProperty.call(proto, key)) return true;
+  }
+  return false;
+}
+
+function makeControls(system: PrevalentSystem<object>): SystemControls {
+  return {
+    takeSnapshot: () => system.takeSnapshot(),
+    close: () => system.close(),
+    sync: () => system.sync(),
+    basedirAbspath: () => system.basedir,
+  };
+}
+
+/**
+ * The object `initSystem` returns: methods become journaled actions (or
+ * queries when `@readonly`), property reads go through the isolation mode,
+ * and direct writes are refused. The method wrappers are built once per name
+ * so the trap allocates nothing on the hot path.
+ */
+export function createSystemProxy<T extends object>(system: PrevalentSystem<T>): Prevalent<T> {
+  const controls = makeControls(system as PrevalentSystem<object>) as unknown as Record<string, unknown>;
+  const wrappers = new Map<PropertyKey, Method>();
+
+  function wrap(key: PropertyKey, fn: Method): Method {
+    let wrapper: Method;
+    if (isDomainMethod(system.root, key) && !hasFlag(fn, 'readonly')) {
+      const abort = hasFlag(fn, 'abortOnException');
+      const unlocked = hasFlag(fn, 'unlocked');
+      wrapper = (...args) => system.callAction(key, fn, args, abort, unlocked);
+    } else {
+      wrapper = (...args) => system.callQuery(fn, args);
+    }
+    wrappers.set(key, wrapper);
+    return wrapper;
+  }
+
+  const handler: ProxyHandler<T> = {
+    get(target, key) {
+      const wrapper = wrappers.get(key);
+      if (wrapper !== undefined) return wrapper;
+      if (CONTROL_NAMES.has(key)) return controls[key as string];
+      const raw = Reflect.get(target, key, target);
+      if (typeof raw === 'function' && !Object.prototype.hasOwnProperty.call(target, key)) {
+        return wrap(key, raw as Method);
+      }
+      return system.readProperty(key);
+    },
+    getOwnPropertyDescriptor(target, key) {
+      const desc = Reflect.getOwnPropertyDescriptor(target, key);
+      if (desc && "value" in desc && desc.configurable) desc.value = system.readProperty(key) as never;
+      return desc;
+    },
+    set: (_t, key) => directMutation(key),
+    deleteProperty: (_t, key) => directMutation(key),
+    defineProperty: (_t, key) => directMutation(key),
+    setPrototypeOf: () => directMutation('the prototype'),
+  };
+  return new Proxy(system.root, handler) as Prevalent<T>;
+}

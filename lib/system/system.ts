@@ -1,0 +1,264 @@
+import { PrevalenceError } from '../errors';
+import { hasFlag } from '../decorators';
+import { ClassRegistry, globalRegistry } from '../codec/registry';
+import type { StorableClass } from '../codec/registry';
+import { decodeArgs, encodeArgs } from '../codec/tree';
+import { encodeGraph } from '../codec/graph';
+import { SystemClock, installClock } from '../clock/clock';
+import { validateDomainClass } from '../clock/validate';
+import { JournalWriter } from '../journal/writer';
+import { replayJournal } from '../journal/reader';
+import type { JournalRecord } from '../journal/reader';
+import { writeSnapshot } from '../snapshot/writer';
+import { tracked } from '../isolation/tracking';
+import { rootView } from '../isolation/views';
+import { ActionRunner } from './runner';
+import { DirectoryLock } from './lock';
+import { resolveOptions } from './options';
+import type { ResolvedOptions, SystemOptions } from './options';
+import { loadBase } from './restore';
+import { pruneJournals } from './prune';
+import { Exporter } from './exporter';
+
+type Method = (...args: unknown[]) => unknown;
+
+function domainClassOf(domain: unknown): StorableClass {
+  const cls = typeof domain === 'function' ? domain : (domain as object | null)?.constructor;
+  if (typeof cls !== 'function' || cls === Object || cls === Array || cls === Function) {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      'initSystem needs an instance of a class (or the class itself): its methods become the actions and queries',
+    );
+  }
+  return cls as StorableClass;
+}
+
+/**
+ * One open prevalent system: the restored state, its journal, the directory
+ * lock and the controls. The system proxy (proxy.ts) is its only caller.
+ */
+export class PrevalentSystem<T extends object> {
+  readonly root: T;
+  readonly opts: ResolvedOptions;
+  readonly registry: ClassRegistry;
+  readonly rootView: T;
+  readonly exporter: Exporter;
+  readonly #rootClass: string;
+  readonly #runner: ActionRunner;
+  readonly #lock: DirectoryLock;
+  readonly #methods = new Map<string, Method>();
+  #journal!: JournalWriter;
+  #seq = 0;
+  #lastTs = 0;
+  #snapshotSeq = 0;
+  #closed = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
+    const cls = domainClassOf(domain);
+    this.#rootClass = globalRegistry.nameOf(cls) ?? cls.name;
+    this.opts = resolveOptions(options, this.#rootClass);
+    this.registry = new ClassRegistry(globalRegistry);
+    this.registry.register(cls, this.#rootClass);
+    for (const [extra, name] of this.opts.classes) this.registry.register(extra, name);
+    validateDomainClass(cls, (_name, fn) => hasFlag(fn, 'readonly'));
+
+    this.opts.fs.mkdirSync(this.opts.basedir);
+    this.#lock = DirectoryLock.acquire(this.opts.basedir);
+    try {
+      const base = loadBase(this.opts, this.registry, () =>
+        typeof domain === 'function' ? new (domain as new () => T)() : domain,
+      );
+      if (!(base.root instanceof cls)) {
+        throw new PrevalenceError(
+          'INVALID_OPTION',
+          `${this.opts.basedir} holds the state of another class than ${cls.name}; open it with that class or use another basedir`,
+        );
+      }
+      this.root = base.root;
+      this.rootView = rootView(this.root);
+      this.exporter = new Exporter(this.opts.isolation, this.registry, this.root);
+      const clock = new SystemClock();
+      installClock(this.root, clock);
+      this.#runner = new ActionRunner(this.root, clock);
+      this.#restore(base);
+    } catch (err) {
+      this.#lock.release();
+      throw err;
+    }
+    this.#startSnapshotTimer();
+  }
+
+  /** Opens (restoring or creating) the system for `domain`. */
+  static open<T extends object>(
+    domain: T | (new () => T),
+    options?: string | SystemOptions,
+  ): PrevalentSystem<T> {
+    return new PrevalentSystem(domain, options);
+  }
+
+  get basedir(): string {
+    return this.opts.basedir;
+  }
+
+  #restore(base: { seq: number; ts: number; empty: boolean }): void {
+    this.#seq = this.#snapshotSeq = base.seq;
+    this.#lastTs = base.ts;
+    const progress = this.opts.onProgress;
+    replayJournal(
+      {
+        fs: this.opts.fs,
+        dir: this.opts.basedir,
+        afterSeq: base.seq,
+        recover: this.opts.recover,
+        warn: this.opts.warn,
+        onProgress: progress && ((done, total) => progress({ phase: 'journal', done, total })),
+      },
+      (rec) => this.#replay(rec),
+    );
+    if (base.empty) this.#writeSnapshot();
+    this.#journal = JournalWriter.open(
+      {
+        fs: this.opts.fs,
+        dir: this.opts.basedir,
+        durability: this.opts.durability,
+        batchIntervalMs: this.opts.batchIntervalMs,
+        journalMaxBytes: this.opts.journalMaxBytes,
+      },
+      this.#seq + 1,
+    );
+  }
+
+  #replay(rec: JournalRecord): void {
+    const method = this.#methodNamed(rec.method);
+    const args = decodeArgs(rec.args as never[], this.exporter.replayContext);
+    const out = this.#runner.run(method, args, rec.seq, rec.ts);
+    if (out.threw !== rec.threw) {
+      const how = rec.threw ? 'threw in the live run but completed in replay' : 'completed in the live run but threw in replay';
+      const message = `action ${rec.seq} (${rec.method}) ${how}: the method is not deterministic; run verifyReplay() to find where, or open with strictReplay: false to accept it`;
+      if (this.opts.strictReplay) throw new PrevalenceError('REPLAY_DIVERGED', message, { cause: out.error });
+      this.opts.warn(message);
+    }
+    if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
+    this.#seq = rec.seq;
+    this.#lastTs = rec.ts;
+  }
+
+  #methodNamed(name: string): Method {
+    let method = this.#methods.get(name);
+    if (method === undefined) {
+      const value = (this.root as Record<string, unknown>)[name];
+      if (typeof value !== 'function' || hasFlag(value, 'readonly')) {
+        throw new PrevalenceError(
+          'UNKNOWN_METHOD',
+          `the journal holds a call of ${this.#rootClass}.${name}, which is no longer an action method of the class; restore the method (or open with the code that wrote the journal)`,
+        );
+      }
+      method = value as Method;
+      this.#methods.set(name, method);
+    }
+    return method;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new PrevalenceError('CLOSED', `the system for ${this.opts.basedir} was closed; open it again with initSystem`);
+    }
+  }
+
+  /** Runs a journaled action: copy the arguments, run, journal, return. */
+  callAction(name: string, method: Method, args: unknown[], abort: boolean, unlocked: boolean): unknown {
+    this.#checkOpen();
+    if (this.#runner.running) return method.apply(tracked(this.root), args);
+    const failure = this.#journal.failure;
+    if (failure) throw failure;
+    const encoded = encodeArgs(args, this.exporter.liveContext);
+    const argsJson = JSON.stringify(encoded);
+    const copy = decodeArgs(encoded, this.exporter.replayContext);
+    const seq = this.#seq + 1;
+    const now = Date.now();
+    const ts = now > this.#lastTs ? now : this.#lastTs;
+    const out = this.#runner.run(method, copy, seq, ts);
+    if (out.threw && abort) {
+      out.undo.rollback();
+      throw out.error;
+    }
+    try {
+      this.#journal.append(seq, ts, name, argsJson, out.threw, unlocked);
+    } catch (err) {
+      out.undo.rollback();
+      throw err;
+    }
+    this.#seq = seq;
+    this.#lastTs = ts;
+    if (out.threw) throw out.error;
+    return this.exporter.fromAction(out.result);
+  }
+
+  /** Runs a `@readonly` method: never journaled. */
+  callQuery(method: Method, args: unknown[]): unknown {
+    this.#checkOpen();
+    if (this.#runner.running) return method.apply(tracked(this.root), args);
+    return this.exporter.fromQuery(method, this.root, this.rootView, args);
+  }
+
+  /** What a property read through the system proxy gives. */
+  readProperty(key: PropertyKey): unknown {
+    return this.exporter.readProperty(this.root, this.rootView, key);
+  }
+
+  takeSnapshot(): string {
+    this.#checkOpen();
+    if (this.#runner.running) {
+      throw new PrevalenceError('INVALID_OPTION', 'takeSnapshot() cannot run inside an action; call it after the action returns');
+    }
+    const path = this.#writeSnapshot();
+    this.#journal.rotate();
+    if (this.opts.pruneJournals) pruneJournals(this.opts.fs, this.opts.basedir);
+    return path;
+  }
+
+  #writeSnapshot(): string {
+    const info = writeSnapshot(
+      this.opts.fs,
+      this.opts.basedir,
+      { seq: this.#seq, ts: this.#lastTs, rootClass: this.#rootClass },
+      (emit) => void encodeGraph(this.root, this.registry, emit),
+    );
+    this.#snapshotSeq = this.#seq;
+    return info.path;
+  }
+
+  #startSnapshotTimer(): void {
+    if (this.opts.snapshotIntervalMs <= 0) return;
+    this.#timer = setInterval(() => {
+      if (this.#closed || this.#seq === this.#snapshotSeq || this.#journal.failure) return;
+      try {
+        this.takeSnapshot();
+      } catch (err) {
+        this.opts.warn(`automatic snapshot failed: ${(err as Error).message}`);
+      }
+    }, this.opts.snapshotIntervalMs);
+    this.#timer.unref();
+  }
+
+  sync(): Promise<void> {
+    try {
+      this.#checkOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#journal.sync();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    try {
+      await this.#journal.close();
+    } finally {
+      this.#lock.release();
+    }
+  }
+}

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { validateDomainClass } from '../../lib/clock/validate';
+import { PrevalenceError } from '../../lib/errors';
+
+// tslib's helper as old-target output calls it; only its source text is used.
+declare const __awaiter: (...args: unknown[]) => unknown;
+
+type AnyClass = abstract new (...args: never[]) => unknown;
+
+const notExempt = (): boolean => false;
+
+function errorOf(cls: AnyClass, isExempt = notExempt): PrevalenceError {
+  try {
+    validateDomainClass(cls, isExempt);
+  } catch (err) {
+    if (err instanceof PrevalenceError) return err;
+    throw err;
+  }
+  throw new Error(`${cls.name} passed validation`);
+}
+
+/** The compiled source of a prototype method, as the validator sees it. */
+function sourceOf(cls: AnyClass, method: string): string {
+  return Function.prototype.toString.call((cls.prototype as Record<string, unknown>)[method]);
+}
+
+describe('validateDomainClass: the compiled forms ts-jest produces', () => {
+  it('sees luxon and crypto imports as TypeScript emits them', () => {
+    class Wiki {
+      stamp() {
+        return DateTime.now();
+      }
+      id() {
+        return randomUUID();
+      }
+    }
+    expect(sourceOf(Wiki, 'stamp')).toContain('luxon_1.DateTime.now()');
+    expect(sourceOf(Wiki, 'id')).toContain('(0, node_crypto_1.randomUUID)()');
+    expect(errorOf(Wiki).message).toContain('Wiki.stamp calls luxon_1.DateTime.now()');
+  });
+
+  it('reports the exact message for Date.now()', () => {
+    class Wiki {
+      pages: number[] = [];
+      createPage() {
+        this.pages.push(Date.now());
+      }
+    }
+    const err = errorOf(Wiki);
+    expect(err.code).toBe('NONDETERMINISTIC_METHOD');
+    expect(err.message).toBe(
+      'NONDETERMINISTIC_METHOD: Wiki.createPage calls Date.now(): a replayed action would see ' +
+        'a different value; use this._clock.now() (or this._clock.random()/uuid()) instead, ' +
+        'or mark the method @readonly if it changes nothing',
+    );
+  });
+});
+
+describe('validateDomainClass: exemptions and skipped members', () => {
+  it('skips exempt methods and passes them name and function', () => {
+    class Journal {
+      record(n: number) {
+        return n;
+      }
+      peek() {
+        return Date.now();
+      }
+    }
+    const isExempt = jest.fn((name: string) => name === 'peek');
+    validateDomainClass(Journal, isExempt);
+    expect(isExempt).toHaveBeenCalledWith('peek', Journal.prototype.peek);
+    expect(isExempt).toHaveBeenCalledWith('record', Journal.prototype.record);
+    expect(isExempt).not.toHaveBeenCalledWith('constructor', expect.anything());
+  });
+
+  it('ignores getters, setters, static methods, instance arrow fields and native functions', () => {
+    class Odd {
+      born = 0;
+      static create() {
+        return Date.now();
+      }
+      get age() {
+        return Date.now() - this.born;
+      }
+      set age(_v: number) {
+        this.born = Math.random();
+      }
+    }
+    Object.defineProperty(Odd.prototype, 'max', { value: Math.max });
+    expect(() => validateDomainClass(Odd, notExempt)).not.toThrow();
+  });
+});
+
+describe('validateDomainClass: classes and methods', () => {
+  it('validates inherited methods and names the class that declares them', () => {
+    class Base {
+      stamp() {
+        return Date.now();
+      }
+    }
+    class Derived extends Base {
+      fine() {
+        return 1;
+      }
+    }
+    expect(errorOf(Derived).message).toContain(
+      'Base.stamp (inherited by Derived) calls Date.now()',
+    );
+  });
+
+  it('validates function values put on the prototype', () => {
+    class Plain {}
+    Object.assign(Plain.prototype, {
+      helper: function () {
+        return Math.random();
+      },
+    });
+    class Arrow {}
+    Object.assign(Arrow.prototype, { later: () => new Date() });
+    expect(errorOf(Plain).message).toContain('Plain.helper calls Math.random()');
+    expect(errorOf(Arrow).message).toContain('Arrow.later calls new Date()');
+  });
+
+  it('names symbol and quoted methods', () => {
+    class Shuffled {
+      *[Symbol.iterator]() {
+        yield Math.random();
+      }
+    }
+    class Quoted {
+      'make page'() {
+        return Date.now();
+      }
+    }
+    expect(errorOf(Shuffled).message).toContain('Shuffled.[Symbol.iterator] calls Math.random()');
+    expect(errorOf(Quoted).message).toContain('Quoted.make page calls Date.now()');
+  });
+
+  it('rejects async methods and async generators unless exempt', () => {
+    class Loader {
+      async load() {
+        return 1;
+      }
+    }
+    class Streamer {
+      async *stream() {
+        yield 1;
+      }
+    }
+    expect(errorOf(Loader).message).toMatch(
+      /^NONDETERMINISTIC_METHOD: Loader\.load is async: replay runs actions synchronously.*make it synchronous or mark it @readonly/,
+    );
+    expect(errorOf(Streamer).message).toContain('Streamer.stream is async:');
+    expect(() => validateDomainClass(Loader, (name) => name === 'load')).not.toThrow();
+  });
+
+  it('rejects async methods compiled for targets below ES2017', () => {
+    class Legacy {}
+    Object.assign(Legacy.prototype, {
+      load() {
+        return __awaiter(this, void 0, void 0, function* () {
+          yield 1;
+        });
+      },
+    });
+    expect(errorOf(Legacy).message).toContain(
+      'Legacy.load is async (compiled to __awaiter(this, void 0, void 0, function* () { yield 1; })): ' +
+        'replay runs actions synchronously',
+    );
+  });
+
+  it('checks a class once it passed, and again while it fails', () => {
+    class Once {
+      m() {
+        return 1;
+      }
+    }
+    const isExempt = jest.fn(() => false);
+    validateDomainClass(Once, isExempt);
+    validateDomainClass(Once, isExempt);
+    expect(isExempt).toHaveBeenCalledTimes(1);
+    class Bad {
+      m() {
+        return Date.now();
+      }
+    }
+    expect(() => validateDomainClass(Bad, notExempt)).toThrow('Bad.m calls Date.now()');
+    expect(() => validateDomainClass(Bad, notExempt)).toThrow('Bad.m calls Date.now()');
+  });
+
+  it('rejects a function that is not a class', () => {
+    const arrow = (() => 1) as unknown as AnyClass;
+    expect(() => validateDomainClass(arrow, notExempt)).toThrow(/INVALID_OPTION: .*not a class/);
+  });
+});

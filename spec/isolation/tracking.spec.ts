@@ -1,0 +1,230 @@
+import { types } from 'node:util';
+import { DateTime } from 'luxon';
+import {
+  beginTracking,
+  endTracking,
+  toRaw,
+  tracked,
+} from '../../lib/isolation/tracking';
+import { describe as describeGraph, expectCode, expectSameGraph, inAction } from './helpers';
+
+class Account {
+  history: number[] = [];
+  #secretless = 0;
+  constructor(
+    public owner: string,
+    public balance: number,
+  ) {}
+  get label(): string {
+    return `${this.owner}:${this.balance}`;
+  }
+  set label(v: string) {
+    const [owner, balance] = v.split(':');
+    this.owner = owner!;
+    this.balance = Number(balance);
+  }
+  deposit(n: number): void {
+    this.balance += n;
+    this.history.push(n);
+  }
+  get hidden(): number {
+    return this.#secretless;
+  }
+}
+
+describe('tracking proxies', () => {
+  it('returns one proxy per raw object and passes primitives, functions and DateTimes through', () => {
+    const raw = { a: { b: 1 }, dt: DateTime.fromMillis(0), fn: () => 1 };
+    const p = tracked(raw);
+    expect(tracked(raw)).toBe(p);
+    expect(types.isProxy(p)).toBe(true);
+    expect(p.a).toBe(p.a);
+    expect(toRaw(p.a)).toBe(raw.a);
+    expect(p.dt).toBe(raw.dt);
+    expect(p.fn).toBe(raw.fn);
+    expect(tracked(5)).toBe(5);
+    expect(tracked(p)).toBe(p);
+    expect(toRaw(7)).toBe(7);
+  });
+
+  it('records one undo entry per changed field and restores the exact state', () => {
+    const raw: Record<string, unknown> = { a: 1, b: 'x', c: { d: 2 } };
+    const before = describeGraph(raw);
+    const p = tracked(raw);
+    const log = inAction(() => {
+      p['a'] = 2;
+      p['b'] = 'y';
+      (p['c'] as { d: number }).d = 3;
+      p['a'] = 2; // same value again: nothing to record
+    });
+    expect(raw).toEqual({ a: 2, b: 'y', c: { d: 3 } });
+    expect(log.size).toBe(3);
+    log.rollback();
+    expect(log.size).toBe(0);
+    expectSameGraph(raw, before);
+  });
+
+  it('restores the original key order after deletes and re-adds', () => {
+    const raw: Record<string | symbol, unknown> = { a: 1, b: 2, c: 3, 10: 'ten', [Symbol.for('s')]: 1 };
+    raw['d'] = 4;
+    const before = describeGraph(raw);
+    const p = tracked(raw);
+    const log = inAction(() => {
+      delete p['b'];
+      delete p['a'];
+      p['b'] = 'again';
+      p['z'] = 26;
+      delete p[Symbol.for('s')];
+      delete p['10'];
+    });
+    expect(Object.keys(raw)).toEqual(['c', 'd', 'b', 'z']);
+    log.rollback();
+    expect(Reflect.ownKeys(raw)).toEqual(['10', 'a', 'b', 'c', 'd', Symbol.for('s')]);
+    expectSameGraph(raw, before);
+  });
+
+  it('records defineProperty with the old descriptor', () => {
+    const raw: Record<string, unknown> = { a: 1 };
+    Object.defineProperty(raw, 'hidden', { value: 'h', enumerable: false, writable: true, configurable: true });
+    const before = describeGraph(raw);
+    const p = tracked(raw);
+    const log = inAction(() => {
+      Object.defineProperty(p, 'a', { enumerable: false, value: 5 });
+      Object.defineProperty(p, 'hidden', { get: () => 1, configurable: true });
+      Object.defineProperty(p, 'fresh', { value: {}, configurable: true, enumerable: true });
+    });
+    expect(Object.getOwnPropertyDescriptor(raw, 'a')).toMatchObject({ value: 5, enumerable: false });
+    log.rollback();
+    expectSameGraph(raw, before);
+  });
+
+  it('refuses definitions that could not be rolled back', () => {
+    const p = tracked<Record<string, unknown>>({ a: 1, list: [1, 2] });
+    beginTracking();
+    try {
+      expectCode(() => Object.defineProperty(p, 'x', { value: 1 }), 'NOT_SERIALIZABLE');
+      expectCode(() => Object.defineProperty(p, 'a', { configurable: false }), 'NOT_SERIALIZABLE');
+      expectCode(
+        () => Object.defineProperty(p['list'], 'length', { writable: false }),
+        'NOT_SERIALIZABLE',
+      );
+      expectCode(() => Object.freeze(p), 'READONLY_VIOLATION');
+      expectCode(() => Object.preventExtensions(p), 'READONLY_VIOLATION');
+      expectCode(() => Object.setPrototypeOf(p, null), 'READONLY_VIOLATION');
+      expectCode(() => (p['y'] = Object.freeze({ z: 1 })), 'NOT_SERIALIZABLE');
+    } finally {
+      endTracking();
+    }
+  });
+
+  it('restores arrays exactly: holes, length, push/pop/shift/splice/sort/reverse', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    const raw: unknown[] = [5, , 3, { n: 1 }, 9];
+    raw.length = 7;
+    const before = describeGraph(raw);
+    const p = tracked(raw);
+    const log = inAction(() => {
+      p.push(1, 2);
+      p.pop();
+      p.shift();
+      p.unshift('u');
+      p.splice(1, 2, 'a', 'b', 'c');
+      p.sort();
+      p.reverse();
+      p[20] = 'far';
+      delete p[0];
+      p.length = 3;
+      p.fill(0, 1);
+      p.copyWithin(0, 1);
+    });
+    expect(raw.length).toBe(3);
+    log.rollback();
+    expectSameGraph(raw, before);
+    expect(1 in raw).toBe(false);
+    expect(raw.length).toBe(7);
+  });
+
+  it('restores the elements removed by shrinking a long sparse array', () => {
+    const raw: number[] = [];
+    raw[0] = 1;
+    raw[100_000] = 2;
+    raw[50_000] = 3;
+    const before = describeGraph(raw);
+    const log = inAction(() => {
+      tracked(raw).length = 1;
+    });
+    expect(Object.keys(raw)).toEqual(['0']);
+    log.rollback();
+    expectSameGraph(raw, before);
+  });
+
+  it('runs getters, setters and methods of class instances with the proxy as this', () => {
+    const raw = new Account('ann', 10);
+    const before = describeGraph(raw);
+    const p = tracked(raw);
+    const log = inAction(() => {
+      p.deposit(5);
+      p.label = 'bob:7';
+      expect(p.label).toBe('bob:7');
+    });
+    expect(raw.history).toEqual([5]);
+    expect(p instanceof Account).toBe(true);
+    // balance, history[0] (the push's length write is a no-op by then), owner, balance again
+    expect(log.size).toBe(4);
+    log.rollback();
+    expectSameGraph(raw, before);
+  });
+
+  it('cannot reach #private fields through a proxy (a limit of proxies, documented)', () => {
+    const p = tracked(new Account('ann', 1));
+    expect(() => p.hidden).toThrow(TypeError);
+  });
+
+  it('wraps values read through property descriptors', () => {
+    const raw = { inner: { x: 1 } };
+    const p = tracked(raw);
+    const desc = Object.getOwnPropertyDescriptor(p, 'inner')!;
+    expect(desc.value).toBe(p.inner);
+    expect(types.isProxy(desc.value)).toBe(true);
+  });
+
+  it('refuses writes through a proxy that escaped its action', () => {
+    const raw = { a: 1, list: [1], m: new Map([[1, 1]]), d: new Date(0) };
+    let escaped!: typeof raw;
+    inAction(() => {
+      escaped = tracked(raw);
+    });
+    expect(escaped.a).toBe(1);
+    expectCode(() => (escaped.a = 2), 'READONLY_VIOLATION');
+    expectCode(() => delete (escaped as Partial<typeof raw>).a, 'READONLY_VIOLATION');
+    expectCode(() => escaped.list.push(2), 'READONLY_VIOLATION');
+    expectCode(() => escaped.m.set(2, 2), 'READONLY_VIOLATION');
+    expectCode(() => escaped.d.setTime(5), 'READONLY_VIOLATION');
+    expect(raw).toEqual({ a: 1, list: [1], m: new Map([[1, 1]]), d: new Date(0) });
+  });
+
+  it('treats a nested beginTracking as a bug', () => {
+    beginTracking();
+    try {
+      expect(() => beginTracking()).toThrow(/internal error/);
+    } finally {
+      endTracking();
+    }
+  });
+
+  it('costs undo entries proportional to the change, not to the state', () => {
+    const items = Array.from({ length: 100_000 }, (_, i) => ({ id: i, name: `n${i}`, tags: [i] }));
+    const raw = { items, byId: new Map(items.map((it) => [it.id, it])), count: items.length };
+    const p = tracked(raw);
+    const log = inAction(() => {
+      p.items[500]!.name = 'changed';
+      p.byId.get(99_999)!.tags[0] = -1;
+      p.count = 1;
+    });
+    expect(log.size).toBe(3);
+    log.rollback();
+    expect(items[500]!.name).toBe('n500');
+    expect(items[99_999]!.tags).toEqual([99_999]);
+    expect(raw.count).toBe(100_000);
+  });
+});

@@ -1,0 +1,146 @@
+import { appendRange, countingFs, gatedFs, openWriter, removeTempDirs, tempDir } from './helpers';
+
+afterAll(removeTempDirs);
+
+/** Waits (without asserting on time) until `done()` holds, giving up after many event-loop turns. */
+async function eventually(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+function dataSyncs(calls: Record<string, number>): number {
+  return (calls.fdatasync ?? 0) + (calls.fdatasyncSync ?? 0);
+}
+
+describe('durability modes', () => {
+  it("'always' makes every append durable before it returns, one fdatasync each", async () => {
+    const spy = countingFs();
+    const w = openWriter(tempDir(), { fs: spy.fs, durability: 'always' });
+    appendRange(w, 1, 10);
+    expect(w.stats).toEqual({ appends: 10, fsyncs: 10 });
+    expect(spy.calls.fdatasyncSync).toBe(10);
+    await w.sync();
+    expect(w.stats.fsyncs).toBe(10);
+    await w.close();
+    expect(dataSyncs(spy.calls)).toBe(10);
+  });
+
+  it("'always' leaves unlocked appends to the background flusher", async () => {
+    const w = openWriter(tempDir(), { durability: 'always', batchIntervalMs: 60_000 });
+    w.append(1, 1, 'm', '[]', false, true);
+    w.append(2, 2, 'm', '[]', false, true);
+    expect(w.stats.fsyncs).toBe(0);
+    await w.sync();
+    expect(w.stats.fsyncs).toBe(1);
+    w.append(3, 3, 'm', '[]', false);
+    expect(w.stats.fsyncs).toBe(2);
+    await w.close();
+    expect(w.stats.fsyncs).toBe(2);
+  });
+
+  it("'none' appends without fdatasync, but sync() and close() make them durable", async () => {
+    const spy = countingFs();
+    const w = openWriter(tempDir(), { fs: spy.fs, durability: 'none', batchIntervalMs: 1 });
+    appendRange(w, 1, 50);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(dataSyncs(spy.calls)).toBe(0);
+    await w.sync();
+    expect(w.stats.fsyncs).toBe(1);
+    await w.sync();
+    expect(w.stats.fsyncs).toBe(1);
+    appendRange(w, 51, 1);
+    await w.close();
+    expect(w.stats.fsyncs).toBe(2);
+    expect(dataSyncs(spy.calls)).toBe(2);
+  });
+
+  it("'none' still syncs the records of a rotated-away file on sync()", async () => {
+    const spy = countingFs();
+    const w = openWriter(tempDir(), { fs: spy.fs, durability: 'none' });
+    appendRange(w, 1, 3);
+    w.rotate();
+    appendRange(w, 4, 1);
+    expect(dataSyncs(spy.calls)).toBe(0);
+    await w.sync();
+    expect(w.stats.fsyncs).toBe(2);
+    expect(spy.calls.fdatasync).toBe(2);
+    await w.close();
+  });
+
+  it("'batch' becomes durable through the timer without sync()", async () => {
+    const w = openWriter(tempDir(), { batchIntervalMs: 5 });
+    appendRange(w, 1, 10);
+    expect(w.stats.fsyncs).toBe(0);
+    await eventually(() => w.stats.fsyncs >= 1);
+    expect(w.stats.fsyncs).toBeGreaterThanOrEqual(1);
+    const after = w.stats.fsyncs;
+    await w.sync();
+    expect(w.stats.fsyncs).toBe(after);
+    await w.close();
+  });
+});
+
+describe('group commit', () => {
+  it('shares a handful of fdatasyncs among 100 concurrent sync() callers', async () => {
+    const spy = countingFs();
+    const w = openWriter(tempDir(), { fs: spy.fs, batchIntervalMs: 60_000 });
+    appendRange(w, 1, 200);
+    const all = await Promise.all(Array.from({ length: 100 }, () => w.sync()));
+    expect(all).toHaveLength(100);
+    expect(w.stats.fsyncs).toBeLessThanOrEqual(3);
+    expect(w.stats.fsyncs).toBeGreaterThanOrEqual(1);
+    expect(dataSyncs(spy.calls)).toBe(w.stats.fsyncs);
+    await w.close();
+    expect(w.stats.fsyncs).toBeLessThanOrEqual(3);
+  });
+
+  it('needs one more fdatasync for records written during one in flight', async () => {
+    const g = gatedFs();
+    const w = openWriter(tempDir(), { fs: g.fs });
+    appendRange(w, 1, 1);
+    const first = w.sync();
+    expect(g.pending()).toBe(1);
+    appendRange(w, 2, 1);
+    let secondDone = false;
+    const second = w.sync().then(() => (secondDone = true));
+    const third = w.sync();
+    expect(g.pending()).toBe(1);
+    g.release();
+    await first;
+    expect(secondDone).toBe(false);
+    expect(w.stats.fsyncs).toBe(1);
+    await eventually(() => g.pending() === 1);
+    g.release();
+    await Promise.all([second, third]);
+    expect(w.stats.fsyncs).toBe(2);
+    await w.close();
+    expect(w.stats.fsyncs).toBe(2);
+  });
+
+  it('never closes a file while an fdatasync on it is in flight', async () => {
+    const g = gatedFs();
+    const w = openWriter(tempDir(), { fs: g.fs });
+    appendRange(w, 1, 2);
+    const syncing = w.sync();
+    const fd = g.syncedFds[0] as number;
+    w.rotate();
+    await syncing; // the rotation made seq 1-2 durable synchronously
+    expect(g.closedFds).not.toContain(fd);
+    appendRange(w, 3, 1);
+    g.release();
+    await eventually(() => g.closedFds.includes(fd));
+    expect(g.closedFds).toContain(fd);
+    const closing = w.close();
+    await closing;
+    expect(g.closedWhileInFlight).toEqual([]);
+  });
+
+  it('lets the process exit with a pending batch timer (the timer is unref-ed)', async () => {
+    const timers = (): number =>
+      process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const w = openWriter(tempDir(), { batchIntervalMs: 60_000 });
+    const before = timers();
+    appendRange(w, 1, 1);
+    expect(timers()).toBe(before);
+    await w.close();
+  });
+});

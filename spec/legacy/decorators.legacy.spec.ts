@@ -1,0 +1,55 @@
+// Compiled with experimentalDecorators + emitDecoratorMetadata (tsconfig.legacy.json).
+import 'reflect-metadata';
+import { abortOnException, initSystem, persistent, readonly } from '../../lib';
+import { freshBasedir, journalRecords } from '../support/tmp';
+
+@persistent('LegacyItem')
+class Item {
+  constructor(public name: string) {}
+}
+
+class Store {
+  items: Item[] = [];
+  total = 0;
+
+  add(name: string): void {
+    this.items.push(new Item(name));
+  }
+
+  @abortOnException
+  addTwoOrNone(a: string, b: string): void {
+    this.items.push(new Item(a));
+    if (b === '') throw new Error('second name missing');
+    this.items.push(new Item(b));
+  }
+
+  @readonly
+  names(): string[] {
+    return this.items.map((i) => i.name);
+  }
+}
+
+describe('decorators with experimentalDecorators', () => {
+  it('mark @readonly methods as queries and @abortOnException methods as atomic', async () => {
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), dir);
+    store.add('a');
+    expect(store.names()).toEqual(['a']);
+    expect(() => store.addTwoOrNone('b', '')).toThrow('second name missing');
+    expect(store.names()).toEqual(['a']);
+    store.addTwoOrNone('b', 'c');
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['add', 'addTwoOrNone']);
+    await store.close();
+  });
+
+  it('register @persistent classes so they restore with their prototype', async () => {
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), dir);
+    store.add('x');
+    store.takeSnapshot();
+    await store.close();
+    const again = initSystem(new Store(), dir);
+    expect(again.items[0]).toBeInstanceOf(Item);
+    await again.close();
+  });
+});

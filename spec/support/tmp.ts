@@ -1,0 +1,39 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const made: string[] = [];
+
+/** A fresh empty directory under the OS temp dir, removed after the test file. */
+export function tmpDir(label = 'prevalent'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${label}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** A path inside a fresh temp dir that does not exist yet (for basedirs). */
+export function freshBasedir(label = 'data'): string {
+  return path.join(tmpDir(), label);
+}
+
+afterAll(() => {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Names of the files in `dir` (sorted). */
+export function filesIn(dir: string): string[] {
+  return fs.readdirSync(dir).sort();
+}
+
+/** Every journal record in `dir`, parsed, in order. */
+export function journalRecords(dir: string): Array<{ seq: number; method: string; args: unknown[]; threw: boolean; ts: number }> {
+  return filesIn(dir)
+    .filter((f) => f.startsWith('journal-') && f.endsWith('.jsonl'))
+    .flatMap((f) =>
+      fs
+        .readFileSync(path.join(dir, f), 'utf8')
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => JSON.parse(line).rec),
+    );
+}

@@ -1,0 +1,105 @@
+import { initSystem, isPrevalenceError } from '../../lib';
+import type { Prevalent } from '../../lib';
+import { Wiki } from '../fixtures/wiki';
+import { freshBasedir, journalRecords } from '../support/tmp';
+
+const open: Array<Prevalent<Wiki>> = [];
+function openWiki(dir = freshBasedir()): Prevalent<Wiki> {
+  const wiki = initSystem(new Wiki(), { basedir: dir });
+  open.push(wiki);
+  return wiki;
+}
+afterEach(async () => {
+  for (const w of open.splice(0)) await w.close();
+});
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('actions', () => {
+  it('journals each non-readonly call with seq, method, args and timestamp', () => {
+    const wiki = openWiki();
+    wiki.createPage('home', 'hello');
+    wiki.updatePage('home', 'v2');
+    const recs = journalRecords(wiki.basedirAbspath());
+    expect(recs.map((r) => [r.seq, r.method, r.args, r.threw])).toEqual([
+      [1, 'createPage', ['home', 'hello'], false],
+      [2, 'updatePage', ['home', 'v2'], false],
+    ]);
+    expect(recs[1]!.ts).toBeGreaterThanOrEqual(recs[0]!.ts);
+  });
+
+  it('never journals @readonly methods or property reads', () => {
+    const wiki = openWiki();
+    wiki.createPage('home', 'hello');
+    wiki.getPage('home');
+    wiki.pageIds();
+    void wiki.pages;
+    expect(journalRecords(wiki.basedirAbspath())).toHaveLength(1);
+  });
+
+  it("returns the method's own result", () => {
+    const wiki = openWiki();
+    expect(wiki.bump()).toBe(1);
+    expect(wiki.createPage('a', 'x').content).toBe('x');
+  });
+
+  it('journals nested calls through `this` as part of the same action', () => {
+    const wiki = openWiki();
+    expect(wiki.bumpTwiceNested()).toBe(2);
+    expect(journalRecords(wiki.basedirAbspath()).map((r) => r.method)).toEqual(['bumpTwiceNested']);
+  });
+
+  it('runs the method on a copy of the arguments, so mutating them later does not touch the state', () => {
+    const wiki = openWiki();
+    const value = { list: [1, 2] };
+    wiki.storeAnything('extra', value);
+    value.list.push(3);
+    expect((wiki as unknown as { extra: { list: number[] } }).extra.list).toEqual([1, 2]);
+  });
+
+  it('journals a method that throws, rethrows its error, and keeps its changes (coopy rule)', () => {
+    const wiki = openWiki();
+    const err = thrown(() => wiki.failAfterChange('p'));
+    expect((err as Error).message).toBe('fails after a change');
+    expect(wiki.getPage('p')?.content).toBe('partial');
+    const recs = journalRecords(wiki.basedirAbspath());
+    expect(recs.map((r) => [r.method, r.threw])).toEqual([['failAfterChange', true]]);
+  });
+
+  it('rolls back and does not journal a failing @abortOnException method', () => {
+    const wiki = openWiki();
+    const err = thrown(() => wiki.createOrFail('p', true));
+    expect((err as Error).message).toBe('refused');
+    expect(wiki.getPage('p')).toBeUndefined();
+    expect(wiki.counter).toBe(0);
+    expect(journalRecords(wiki.basedirAbspath())).toHaveLength(0);
+  });
+
+  it('journals a succeeding @abortOnException method (coopy never did)', () => {
+    const wiki = openWiki();
+    wiki.createOrFail('p', false);
+    expect(wiki.counter).toBe(100);
+    expect(journalRecords(wiki.basedirAbspath()).map((r) => r.method)).toEqual(['createOrFail']);
+  });
+
+  it.each([
+    ['a function', () => 1],
+    ['a symbol', Symbol('s')],
+    ['a WeakMap', new WeakMap()],
+    ['a Promise', Promise.resolve(1)],
+    ['an unregistered class instance', new (class Unregistered {})()],
+  ])('refuses %s as an argument with NOT_SERIALIZABLE before anything runs', (_label, value) => {
+    const wiki = openWiki();
+    const err = thrown(() => wiki.storeAnything('bad', { nested: value }));
+    expect(isPrevalenceError(err, 'NOT_SERIALIZABLE')).toBe(true);
+    expect((wiki as unknown as Record<string, unknown>)['bad']).toBeUndefined();
+    expect(journalRecords(wiki.basedirAbspath())).toHaveLength(0);
+  });
+});

@@ -1,0 +1,109 @@
+import { DateTime } from 'luxon';
+import { initSystem, isPrevalenceError, mockClock, enableClock, readonly } from '../../lib';
+import type { Clock } from '../../lib';
+import { Wiki } from '../fixtures/wiki';
+import { freshBasedir, journalRecords } from '../support/tmp';
+
+class Log {
+  entries: Array<{ a: number; b: number; r: number; id: string }> = [];
+  declare readonly _clock: Clock;
+
+  record(): void {
+    const a = this._clock.now().toMillis();
+    const b = this._clock.utcNow().toMillis();
+    this.entries.push({ a, b, r: this._clock.random(), id: this._clock.uuid() });
+  }
+
+  @readonly
+  outside(): number {
+    return this._clock.now().toMillis();
+  }
+}
+
+describe('clock inside actions', () => {
+  it("gives every call in an action the action's recorded timestamp, never earlier than the previous action's", async () => {
+    const dir = freshBasedir();
+    const log = initSystem(new Log(), dir);
+    for (let i = 0; i < 20; i++) log.record();
+    const recs = journalRecords(dir);
+    log.entries.forEach((e, i) => {
+      expect(e.a).toBe(recs[i]!.ts);
+      expect(e.b).toBe(recs[i]!.ts);
+      if (i > 0) expect(e.a).toBeGreaterThanOrEqual(log.entries[i - 1]!.a);
+    });
+    await log.close();
+  });
+
+  it('replays now(), random() and uuid() to the same values after a restart', async () => {
+    const dir = freshBasedir();
+    const log = initSystem(new Log(), dir);
+    for (let i = 0; i < 5; i++) log.record();
+    const live = JSON.stringify(log.entries);
+    const ids = new Set(log.entries.map((e) => e.id));
+    expect(ids.size).toBe(5);
+    await log.close();
+    const again = initSystem(new Log(), dir);
+    expect(JSON.stringify(again.entries)).toBe(live);
+    await again.close();
+  });
+
+  it('gives real time outside actions', async () => {
+    const log = initSystem(new Log(), freshBasedir());
+    const before = Date.now();
+    expect(log.outside()).toBeGreaterThanOrEqual(before);
+    await log.close();
+  });
+
+  it('does not store the injected clock', async () => {
+    const dir = freshBasedir();
+    const log = initSystem(new Log(), dir);
+    log.record();
+    expect(Object.keys(log)).not.toContain('_clock');
+    log.takeSnapshot();
+    await log.close();
+    const again = initSystem(new Log(), dir);
+    expect(typeof again._clock.now).toBe('function');
+    await again.close();
+  });
+});
+
+describe('method validation at initSystem', () => {
+  class Sloppy {
+    at = 0;
+    touch(): void {
+      this.at = Date.now();
+    }
+  }
+  class AsyncDomain {
+    async load(): Promise<void> {}
+  }
+
+  it('refuses a non-readonly method that calls Date.now() with NONDETERMINISTIC_METHOD', () => {
+    let err: unknown;
+    try {
+      initSystem(new Sloppy(), freshBasedir());
+    } catch (e) {
+      err = e;
+    }
+    expect(isPrevalenceError(err, 'NONDETERMINISTIC_METHOD')).toBe(true);
+    expect((err as Error).message).toContain('Sloppy.touch');
+    expect((err as Error).message).toContain('Date.now');
+  });
+
+  it('refuses async methods', () => {
+    expect(() => initSystem(new AsyncDomain(), freshBasedir())).toThrow(/NONDETERMINISTIC_METHOD/);
+  });
+});
+
+describe('mockClock and enableClock', () => {
+  it('let domain code that uses the clock run without prevalent', () => {
+    const wiki = new Wiki();
+    mockClock(wiki, '2020-01-02T03:04:05.000Z');
+    wiki.createPage('a', 'x');
+    expect(wiki.pages['a']!.lastModify.toUTC().toISO()).toBe('2020-01-02T03:04:05.000Z');
+    enableClock(wiki);
+    const before = DateTime.now().toMillis();
+    wiki.createPage('b', 'y');
+    expect(wiki.pages['b']!.lastModify.toMillis()).toBeGreaterThanOrEqual(before);
+  });
+});

@@ -1,0 +1,91 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initSystem, isPrevalenceError, PrevalenceError } from '../../lib';
+import { Wiki } from '../fixtures/wiki';
+import { filesIn, freshBasedir, tmpDir } from '../support/tmp';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return isPrevalenceError(err) ? err.code : `not a PrevalenceError: ${String(err)}`;
+  }
+  return undefined;
+}
+
+describe('initSystem', () => {
+  it('wraps an instance and writes snapshot 0 of the initial state in an empty directory', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    expect(wiki.basedirAbspath()).toBe(path.resolve(dir));
+    expect(filesIn(dir)).toContain('snapshot-0000000000000000.snap');
+    await wiki.close();
+  });
+
+  it('constructs a class passed instead of an instance', async () => {
+    const wiki = initSystem(Wiki, { basedir: freshBasedir() });
+    wiki.createPage('home', 'hello');
+    expect(wiki.getPage('home')?.content).toBe('hello');
+    await wiki.close();
+  });
+
+  it('defaults the basedir to the lower-cased class name under the working directory', async () => {
+    const cwd = process.cwd();
+    const dir = tmpDir();
+    process.chdir(dir);
+    try {
+      const wiki = initSystem(new Wiki());
+      expect(wiki.basedirAbspath()).toBe(path.join(fs.realpathSync(dir), 'wiki'));
+      await wiki.close();
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('refuses a second open of the same directory with LOCKED', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    expect(codeOf(() => initSystem(new Wiki(), dir))).toBe('LOCKED');
+    await wiki.close();
+    const again = initSystem(new Wiki(), dir);
+    await again.close();
+  });
+
+  it('fails every call after close with CLOSED', async () => {
+    const wiki = initSystem(new Wiki(), freshBasedir());
+    await wiki.close();
+    expect(codeOf(() => wiki.createPage('a', 'b'))).toBe('CLOSED');
+    expect(codeOf(() => wiki.getPage('a'))).toBe('CLOSED');
+    expect(codeOf(() => wiki.takeSnapshot())).toBe('CLOSED');
+    await expect(wiki.sync()).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('refuses direct assignment through the proxy with DIRECT_MUTATION', async () => {
+    const wiki = initSystem(new Wiki(), freshBasedir());
+    expect(codeOf(() => ((wiki as { counter: number }).counter = 5))).toBe('DIRECT_MUTATION');
+    expect(codeOf(() => delete (wiki as Partial<Wiki>).counter)).toBe('DIRECT_MUTATION');
+    expect(codeOf(() => Object.defineProperty(wiki, 'x', { value: 1 }))).toBe('DIRECT_MUTATION');
+    expect(wiki.counter).toBe(0);
+    await wiki.close();
+  });
+
+  it('rejects bad options with INVALID_OPTION', () => {
+    expect(codeOf(() => initSystem(new Wiki(), { basedir: freshBasedir(), durability: 'sometimes' as never }))).toBe(
+      'INVALID_OPTION',
+    );
+    expect(codeOf(() => initSystem({ plain: true } as object, freshBasedir()))).toBe('INVALID_OPTION');
+  });
+
+  it('reports errors as PrevalenceError with a code in the message', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    try {
+      initSystem(new Wiki(), dir);
+      throw new Error('expected LOCKED');
+    } catch (err) {
+      expect(err).toBeInstanceOf(PrevalenceError);
+      expect((err as Error).message).toMatch(/^LOCKED: .*already open/);
+    }
+    await wiki.close();
+  });
+});

@@ -1,0 +1,136 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { initSystem, isPrevalenceError, persistent } from '../../lib';
+import { firstDifference } from '../../lib/codec/equal';
+import { Wiki } from '../fixtures/wiki';
+import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
+
+const REGISTER = path.join(__dirname, '..', 'support', 'register.js');
+const CHILD = path.join(__dirname, '..', 'fixtures', 'wiki-child.ts');
+
+/** The raw state behind a system, for exact comparisons. */
+function stateOf(wiki: object): unknown {
+  return JSON.parse(JSON.stringify(wiki));
+}
+
+async function reopen(dir: string, options = {}) {
+  return initSystem(new Wiki(), { basedir: dir, ...options });
+}
+
+describe('restore', () => {
+  it('restores the state by replaying the journal after a restart', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    wiki.createPage('home', 'hello');
+    wiki.updatePage('home', 'v2');
+    wiki.tag('home', 'start');
+    const before = stateOf(wiki);
+    await wiki.close();
+
+    const again = await reopen(dir);
+    expect(stateOf(again)).toEqual(before);
+    expect(again.getPage('home')?.history).toEqual(['hello']);
+    expect(again.tags.get('home')?.has('start')).toBe(true);
+    await again.close();
+  });
+
+  it('never skips actions taken after a snapshot (regression: coopy sorted their journal before the snapshot)', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    wiki.createPage('a', '1');
+    const snap = wiki.takeSnapshot();
+    expect(path.dirname(snap)).toBe(path.resolve(dir));
+    wiki.createPage('b', '2');
+    wiki.takeSnapshot();
+    wiki.createPage('c', '3');
+    await wiki.close();
+
+    const again = await reopen(dir);
+    expect(again.pageIds()).toEqual(['a', 'b', 'c']);
+    await again.close();
+  });
+
+  it('restores across journal files rotated at journalMaxBytes', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), { basedir: dir, journalMaxBytes: 300 });
+    for (let i = 0; i < 40; i++) wiki.createPage(`p${i}`, 'x'.repeat(50));
+    await wiki.close();
+    expect(filesIn(dir).filter((f) => f.startsWith('journal-')).length).toBeGreaterThan(5);
+    const again = await reopen(dir);
+    expect(again.pageIds()).toHaveLength(40);
+    expect(journalRecords(dir).map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    await again.close();
+  });
+
+  it('takes snapshots automatically every snapshotIntervalMs', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), { basedir: dir, snapshotIntervalMs: 20 });
+    wiki.createPage('a', '1');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(filesIn(dir)).toContain('snapshot-0000000000000001.snap');
+    await wiki.close();
+  });
+
+  it('restores shared references between pages as one object', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), { basedir: dir });
+    wiki.createPage('a', 'root page');
+    wiki.createPage('b', 'child', wiki.getPage('a'));
+    wiki.takeSnapshot();
+    wiki.createPage('c', 'child 2', wiki.getPage('a'));
+    await wiki.close();
+    const again = await reopen(dir, { isolation: 'none' });
+    expect(again.pages['b']!.parent).toBe(again.pages['a']);
+    expect(again.pages['c']!.parent).toBe(again.pages['a']);
+    await again.close();
+  });
+
+  it('fails with UNKNOWN_CLASS naming a stored class that is not registered at restore', async () => {
+    class Gadget {
+      n = 1;
+    }
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), { basedir: dir, classes: [Gadget] });
+    wiki.storeAnything('g', new Gadget());
+    wiki.takeSnapshot();
+    await wiki.close();
+    let err: unknown;
+    try {
+      await reopen(dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(isPrevalenceError(err, 'UNKNOWN_CLASS')).toBe(true);
+    expect((err as Error).message).toContain('Gadget');
+    const withClass = await reopen(dir, { classes: { Gadget } });
+    expect((withClass as unknown as { g: Gadget }).g).toBeInstanceOf(Gadget);
+    await withClass.close();
+  });
+
+  it('restores in a new process exactly the state the live process had', () => {
+    const dir = freshBasedir();
+    const first = execFileSync(process.execPath, ['-r', REGISTER, CHILD, dir, 'write'], { encoding: 'utf8' });
+    const second = execFileSync(process.execPath, ['-r', REGISTER, CHILD, dir, 'read'], { encoding: 'utf8' });
+    const live = JSON.parse(first);
+    const restored = JSON.parse(second);
+    expect(restored.state).toEqual(live.state);
+    expect(restored.stamps).toEqual(live.stamps);
+  });
+
+  it('replay equals the live run exactly, by strict comparison of the raw states', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), { basedir: dir, isolation: 'none' });
+    wiki.createPage('a', 'x');
+    wiki.createPage('b', 'y', wiki.pages['a']);
+    wiki.tag('a', 't1');
+    wiki.updatePage('a', 'z');
+    wiki.storeAnything('misc', { n: NaN, z: -0, big: 10n, d: new Date(5), m: new Map([[1, 'one']]) });
+    const live = { pages: wiki.pages, tags: wiki.tags, counter: wiki.counter, misc: (wiki as any).misc };
+    await wiki.close();
+    const again = await reopen(dir, { isolation: 'none' });
+    const restored = { pages: again.pages, tags: again.tags, counter: again.counter, misc: (again as any).misc };
+    expect(firstDifference(restored, live)).toBeUndefined();
+    await again.close();
+  });
+});
