@@ -9,6 +9,8 @@ fs.rmSync(basedir, { recursive: true, force: true });
 console.log(`data directory: ${basedir}\n`);
 for (const run of ['1', '2']) {
   const session = path.join(__dirname, 'wiki', 'session.js');
-  process.stdout.write(execFileSync(process.execPath, [session, basedir, run], { encoding: 'utf8' }));
+  process.stdout.write(
+    execFileSync(process.execPath, [session, basedir, run], { encoding: 'utf8' }),
+  );
 }
 console.log(`\nfiles: ${fs.readdirSync(basedir).sort().join(', ')}`);

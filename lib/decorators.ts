@@ -42,7 +42,11 @@ function isStandardContext(arg: unknown): arg is DecoratorContext {
 }
 
 function methodDecorator(flag: MethodFlag): MethodDecorator {
-  return function decorate(target: unknown, keyOrContext: unknown, descriptor?: PropertyDescriptor) {
+  return function decorate(
+    target: unknown,
+    keyOrContext: unknown,
+    descriptor?: PropertyDescriptor,
+  ) {
     if (isStandardContext(keyOrContext)) {
       if (keyOrContext.kind !== 'method') {
         throw new PrevalenceError(

@@ -9,3 +9,5 @@ export type { Clock } from './clock/clock';
 export { mockClock, enableClock } from './clock/clock';
 export { PrevalenceError, isPrevalenceError } from './errors';
 export type { PrevalenceErrorCode } from './errors';
+export { verifyReplay } from './system/verify';
+export type { ReplayReport, ReplayDivergence, VerifyOptions } from './system/verify';

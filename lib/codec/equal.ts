@@ -13,27 +13,36 @@ import {
   setSegment,
 } from './paths';
 
-/** One step of the path from the root to a compared pair; segments are built only when reported. */
-class Step {
+/** How a compared container names its children. */
+type How = 'props' | 'array' | 'map' | 'set';
+
+/**
+ * A compared container on the path from the root. Children are pushed with
+ * their parent node and slot only; segments are built when a difference is
+ * reported, so deep structures cost one small object per container.
+ */
+class PathNode {
   constructor(
-    readonly parent: Step | undefined,
-    readonly how: 'prop' | 'index' | 'key' | 'value' | 'member',
-    readonly key: unknown,
-    readonly index: number,
+    readonly parent: PathNode | undefined,
+    readonly slot: number,
+    readonly container: object,
+    readonly how: How,
   ) {}
 
-  segment(): string {
+  segment(slot: number): string {
     switch (this.how) {
-      case 'prop':
-        return propSegment(this.key as string);
-      case 'index':
-        return `[${this.index}]`;
-      case 'key':
-        return mapKeySegment(this.index);
-      case 'value':
-        return mapValueSegment(this.key, this.index);
-      default:
-        return setSegment(this.index);
+      case 'props':
+        return propSegment(Object.keys(this.container)[slot] as string);
+      case 'array':
+        return `[${slot}]`;
+      case 'set':
+        return setSegment(slot);
+      default: {
+        // Map children alternate: key of entry i at slot 2i, its value at 2i + 1.
+        const i = slot >> 1;
+        if (slot % 2 === 0) return mapKeySegment(i);
+        return mapValueSegment([...(this.container as Map<unknown, unknown>).keys()][i], i);
+      }
     }
   }
 }
@@ -55,56 +64,77 @@ export function firstDifference(a: unknown, b: unknown): string | undefined {
 class Comparer {
   private readonly as: unknown[] = [];
   private readonly bs: unknown[] = [];
-  private readonly steps: (Step | undefined)[] = [];
+  private readonly parents: (PathNode | undefined)[] = [];
+  private readonly slots: number[] = [];
   private readonly aToB = new Map<object, object>();
   private readonly bToA = new Map<object, object>();
 
   run(a: unknown, b: unknown): string | undefined {
-    this.push(a, b, undefined);
+    this.push(a, b, undefined, 0);
     while (this.as.length > 0) {
       const x = this.as.pop();
       const y = this.bs.pop();
-      const step = this.steps.pop();
-      const reason = this.compare(x, y, step);
-      if (reason !== undefined) return pathOf(step) + ': ' + reason;
+      const parent = this.parents.pop();
+      const slot = this.slots.pop() as number;
+      const reason = this.compare(x, y, parent, slot);
+      if (reason !== undefined) return pathOf(parent, slot) + ': ' + reason;
     }
     return undefined;
   }
 
-  private push(x: unknown, y: unknown, step: Step | undefined): void {
+  private push(x: unknown, y: unknown, parent: PathNode | undefined, slot: number): void {
     this.as.push(x);
     this.bs.push(y);
-    this.steps.push(step);
+    this.parents.push(parent);
+    this.slots.push(slot);
   }
 
-  private compare(x: unknown, y: unknown, step: Step | undefined): string | undefined {
+  private compare(
+    x: unknown,
+    y: unknown,
+    parent: PathNode | undefined,
+    slot: number,
+  ): string | undefined {
     if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) {
       return Object.is(x, y) ? undefined : `${formatValue(x)} !== ${formatValue(y)}`;
     }
-    const partnerOfX = this.aToB.get(x);
-    const partnerOfY = this.bToA.get(y);
-    if (partnerOfX !== undefined || partnerOfY !== undefined) {
-      if (partnerOfX === y && partnerOfY === x) return undefined;
+    // aToB and bToA always hold the same pairs, so a known x settles the question.
+    const partner = this.aToB.get(x);
+    if (partner === y) return undefined;
+    if (partner !== undefined || this.bToA.has(y)) {
       return 'shared references differ: this object is reached elsewhere too in one value but not in the other';
     }
     this.aToB.set(x, y);
     this.bToA.set(y, x);
     // The same object on both sides has equal contents; only its sharing matters.
-    return x === y ? undefined : this.compareObjects(x, y, step);
+    return x === y ? undefined : this.compareObjects(x, y, parent, slot);
   }
 
-  private compareObjects(x: object, y: object, step: Step | undefined): string | undefined {
+  private compareObjects(
+    x: object,
+    y: object,
+    parent: PathNode | undefined,
+    slot: number,
+  ): string | undefined {
     const proto = Object.getPrototypeOf(x) as object | null;
     if (proto !== Object.getPrototypeOf(y)) {
       return `different prototypes: ${formatValue(x)} vs ${formatValue(y)}`;
     }
     switch (builtinKind(x, proto)) {
       case 'a':
-        return this.arrays(x as unknown[], y as unknown[], step);
+        return this.arrays(x as unknown[], y as unknown[], new PathNode(parent, slot, x, 'array'));
       case 'm':
-        return this.maps(x as Map<unknown, unknown>, y as Map<unknown, unknown>, step);
+        return this.maps(
+          x as Map<unknown, unknown>,
+          y as Map<unknown, unknown>,
+          new PathNode(parent, slot, x, 'map'),
+        );
       case 's':
-        return this.sets(x as Set<unknown>, y as Set<unknown>, step);
+        return this.sets(
+          x as Set<unknown>,
+          y as Set<unknown>,
+          new PathNode(parent, slot, x, 'set'),
+        );
       case 'd':
         return sameValue((x as Date).getTime(), (y as Date).getTime(), x, y);
       case 'r':
@@ -117,17 +147,17 @@ class Comparer {
       case 'dt':
         return dateTimes(x as DateTime, y as DateTime);
       default:
-        return this.props(x, y, step);
+        return this.props(x, y, new PathNode(parent, slot, x, 'props'));
     }
   }
 
-  private arrays(x: unknown[], y: unknown[], step: Step | undefined): string | undefined {
+  private arrays(x: unknown[], y: unknown[], node: PathNode): string | undefined {
     if (x.length !== y.length) return `array length ${x.length} !== ${y.length}`;
-    for (let i = x.length - 1; i >= 0; i--) this.push(x[i], y[i], new Step(step, 'index', i, i));
+    for (let i = x.length - 1; i >= 0; i--) this.push(x[i], y[i], node, i);
     return undefined;
   }
 
-  private props(x: object, y: object, step: Step | undefined): string | undefined {
+  private props(x: object, y: object, node: PathNode): string | undefined {
     const xKeys = Object.keys(x);
     const yKeys = Object.keys(y);
     const reason = keyDifference(xKeys, yKeys);
@@ -136,7 +166,7 @@ class Comparer {
     const yr = y as Record<string, unknown>;
     for (let i = xKeys.length - 1; i >= 0; i--) {
       const key = xKeys[i] as string;
-      this.push(xr[key], yr[key], new Step(step, 'prop', key, i));
+      this.push(xr[key], yr[key], node, i);
     }
     return undefined;
   }
@@ -144,7 +174,7 @@ class Comparer {
   private maps(
     x: Map<unknown, unknown>,
     y: Map<unknown, unknown>,
-    step: Step | undefined,
+    node: PathNode,
   ): string | undefined {
     if (x.size !== y.size) return `Map size ${x.size} !== ${y.size}`;
     const xs = [...x];
@@ -152,18 +182,18 @@ class Comparer {
     for (let i = xs.length - 1; i >= 0; i--) {
       const [xk, xv] = xs[i] as [unknown, unknown];
       const [yk, yv] = ys[i] as [unknown, unknown];
-      this.push(xv, yv, new Step(step, 'value', xk, i));
-      this.push(xk, yk, new Step(step, 'key', xk, i));
+      this.push(xv, yv, node, 2 * i + 1);
+      this.push(xk, yk, node, 2 * i);
     }
     return undefined;
   }
 
-  private sets(x: Set<unknown>, y: Set<unknown>, step: Step | undefined): string | undefined {
+  private sets(x: Set<unknown>, y: Set<unknown>, node: PathNode): string | undefined {
     if (x.size !== y.size) return `Set size ${x.size} !== ${y.size}`;
     const xs = [...x];
     const ys = [...y];
     for (let i = xs.length - 1; i >= 0; i--) {
-      this.push(xs[i], ys[i], new Step(step, 'member', undefined, i));
+      this.push(xs[i], ys[i], node, i);
     }
     return undefined;
   }
@@ -204,8 +234,10 @@ function dateTimes(x: DateTime, y: DateTime): string | undefined {
   return undefined;
 }
 
-function pathOf(step: Step | undefined): string {
+function pathOf(parent: PathNode | undefined, slot: number): string {
   const segments: string[] = [];
-  for (let s = step; s !== undefined; s = s.parent) segments.push(s.segment());
+  for (let node = parent, s = slot; node !== undefined; s = node.slot, node = node.parent) {
+    segments.push(node.segment(s));
+  }
   return renderSegments(segments.reverse());
 }

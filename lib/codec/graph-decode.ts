@@ -207,7 +207,8 @@ function parse(line: string, lineNo: number): unknown[] {
   } catch (err) {
     throw corrupt(lineNo, 'it is not valid JSON', err);
   }
-  if (!Array.isArray(parsed) || parsed.length === 0) throw corrupt(lineNo, 'it is not a line array');
+  if (!Array.isArray(parsed) || parsed.length === 0)
+    throw corrupt(lineNo, 'it is not a line array');
   return parsed;
 }
 

@@ -125,7 +125,8 @@ class GraphEncoder {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const d = Object.getOwnPropertyDescriptor(obj, key) as PropertyDescriptor;
-      if (d.writable === undefined) throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
+      if (d.writable === undefined)
+        throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
       line.push(key, this.value(d.value));
     }
   }

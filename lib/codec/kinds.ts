@@ -119,7 +119,11 @@ export function describeUnstorable(value: unknown, registry: ClassRegistry): str
 
 function describeUnstorableObject(value: object, registry: ClassRegistry): string {
   if (types.isWeakMap(value) || types.isWeakSet(value) || value instanceof WeakRef) {
-    const what = types.isWeakMap(value) ? 'WeakMap' : types.isWeakSet(value) ? 'WeakSet' : 'WeakRef';
+    const what = types.isWeakMap(value)
+      ? 'WeakMap'
+      : types.isWeakSet(value)
+        ? 'WeakSet'
+        : 'WeakRef';
     return `a ${what}: weak references cannot be stored; use a Map, a Set or an id instead`;
   }
   if (types.isPromise(value)) {
@@ -196,7 +200,9 @@ export function dateTimeParts(dt: DateTime): [number | null, string | null, stri
 /** A luxon DateTime from {@link dateTimeParts} output. */
 export function makeDateTime(ms: unknown, zoneOrReason: unknown, explanation: unknown): DateTime {
   if (typeof ms === 'number') {
-    return DateTime.fromMillis(ms, { zone: typeof zoneOrReason === 'string' ? zoneOrReason : 'UTC' });
+    return DateTime.fromMillis(ms, {
+      zone: typeof zoneOrReason === 'string' ? zoneOrReason : 'UTC',
+    });
   }
   const reason = typeof zoneOrReason === 'string' ? zoneOrReason : 'unknown';
   return DateTime.invalid(reason, typeof explanation === 'string' ? explanation : undefined);

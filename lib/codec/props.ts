@@ -43,7 +43,12 @@ export function setOwn(
   unsafe: ReadonlySet<string>,
 ): void {
   if (key === '__proto__' || (unsafe.size !== 0 && unsafe.has(key))) {
-    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(target, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   } else {
     (target as Record<string, unknown>)[key] = value;
   }

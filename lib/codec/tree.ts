@@ -151,7 +151,12 @@ function encodeObject(obj: object, st: EncodeState): Encoded {
   }
 }
 
-function encodeOther(obj: object, kind: Kind | undefined, proto: object | null, st: EncodeState): Encoded {
+function encodeOther(
+  obj: object,
+  kind: Kind | undefined,
+  proto: object | null,
+  st: EncodeState,
+): Encoded {
   switch (kind) {
     case 'd':
       return { $: 'date', v: dateMillis(obj as Date) };
@@ -187,7 +192,12 @@ function encodeProps(obj: object, st: EncodeState): { [key: string]: Encoded } {
     const value = encodeValue(d.value, st);
     if (key.charCodeAt(0) === 36) out['$' + key] = value;
     else if (key === '__proto__') {
-      Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
     } else out[key] = value;
   }
   return out;

@@ -39,7 +39,9 @@ export const realFs: FileSystem = {
     nodeFs.readSync(fd, buf, offset, length, position),
   fdatasyncSync: (fd) => nodeFs.fdatasyncSync(fd),
   fdatasync: (fd) =>
-    new Promise((resolve, reject) => nodeFs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
+    new Promise((resolve, reject) =>
+      nodeFs.fdatasync(fd, (err) => (err ? reject(err) : resolve())),
+    ),
   fsyncSync: (fd) => nodeFs.fsyncSync(fd),
   ftruncateSync: (fd, length) => nodeFs.ftruncateSync(fd, length),
   fstatSize: (fd) => nodeFs.fstatSync(fd).size,

@@ -13,13 +13,5 @@ export {
   UndoLog,
   type ExportMode,
 } from './tracking';
-export {
-  isView,
-  locate,
-  locateStats,
-  resolvePath,
-  rootView,
-  viewOf,
-  type PathStep,
-} from './views';
+export { isView, locate, locateStats, resolvePath, rootView, viewOf, type PathStep } from './views';
 export type { DeepReadonly } from './types';

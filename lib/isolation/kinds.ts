@@ -6,7 +6,8 @@ import { types } from 'node:util';
  * change. The other kinds keep their data in internal slots, so their
  * built-in methods must run on the raw object.
  */
-export type Kind = 'plain' | 'map' | 'set' | 'date' | 'typed' | 'dataview' | 'arraybuffer' | 'regexp';
+export type Kind =
+  'plain' | 'map' | 'set' | 'date' | 'typed' | 'dataview' | 'arraybuffer' | 'regexp';
 
 /** Classifies a raw object (checked once, when its proxy or view is created). */
 export function kindOf(raw: object): Kind {
@@ -40,19 +41,6 @@ export function bufferOf(raw: object): object | undefined {
   return undefined;
 }
 
-const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
-
-/** The prototypes whose built-in members need the raw object as `this`, nearest first. */
-export const builtinHomes: Record<Exclude<Kind, 'plain'>, object[]> = {
-  map: [Map.prototype],
-  set: [Set.prototype],
-  date: [Date.prototype],
-  typed: [Buffer.prototype, typedArrayPrototype],
-  dataview: [DataView.prototype],
-  arraybuffer: [ArrayBuffer.prototype, SharedArrayBuffer.prototype],
-  regexp: [RegExp.prototype],
-};
-
 /** One built-in member: a getter evaluated on the raw object, or a shared method wrapper. */
 export interface BuiltinEntry {
   readonly home: object;
@@ -66,24 +54,83 @@ export type WrapperFactory = (
   original: (...args: unknown[]) => unknown,
 ) => (...args: unknown[]) => unknown;
 
-/** Built-in members of one kind by key; usually one entry per key, more when prototypes overlap (Buffer). */
-export type BuiltinTable = Map<PropertyKey, BuiltinEntry[]>;
+/** Constructor names of the built-in prototypes whose members need the raw object as `this`. */
+const homeNames: Record<Exclude<Kind, 'plain'>, string[]> = {
+  map: ['Map'],
+  set: ['Set'],
+  date: ['Date'],
+  typed: ['TypedArray'],
+  dataview: ['DataView'],
+  arraybuffer: ['ArrayBuffer', 'SharedArrayBuffer'],
+  regexp: ['RegExp'],
+};
 
-/** Builds the member table of a kind once, at module load; wrappers are shared by all proxies of the kind. */
-export function buildTable(homes: object[], factory: WrapperFactory): BuiltinTable {
-  const table: BuiltinTable = new Map();
-  for (const home of homes) {
-    for (const key of Reflect.ownKeys(home)) {
-      if (key === 'constructor') continue;
-      const desc = Reflect.getOwnPropertyDescriptor(home, key);
-      const entry = toEntry(home, key, desc, factory);
-      if (entry === undefined) continue;
-      const list = table.get(key) ?? [];
-      list.push(entry);
-      table.set(key, list);
+const nativeCode = /\{\s*\[native code\]\s*\}$/;
+
+function isBuiltinHome(kind: Exclude<Kind, 'plain'>, proto: object): boolean {
+  if (kind === 'typed' && proto === Buffer.prototype) return true;
+  if (!Object.prototype.hasOwnProperty.call(proto, 'constructor')) return false;
+  const ctor: unknown = (proto as { constructor: unknown }).constructor;
+  return (
+    typeof ctor === 'function' &&
+    homeNames[kind].includes(ctor.name) &&
+    nativeCode.test(Function.prototype.toString.call(ctor))
+  );
+}
+
+/**
+ * The built-in members of one kind, by key, with one shared wrapper per
+ * method. Built-in prototypes are found from the objects themselves (and
+ * registered the first time), since an object may come from another realm
+ * (vm contexts, test runners) with its own Map.prototype and so on.
+ */
+export class BuiltinTable {
+  readonly #entries = new Map<PropertyKey, BuiltinEntry[]>();
+  readonly #seen = new WeakSet<object>();
+
+  constructor(
+    private readonly kind: Exclude<Kind, 'plain'>,
+    private readonly factory: WrapperFactory,
+  ) {}
+
+  /** Registers the built-in prototypes on the chain of `raw` (cheap once they are known). */
+  register(raw: object): void {
+    for (
+      let o = Object.getPrototypeOf(raw) as object | null;
+      o !== null;
+      o = Object.getPrototypeOf(o)
+    ) {
+      if (this.#seen.has(o)) continue;
+      this.#seen.add(o);
+      if (isBuiltinHome(this.kind, o)) this.#addHome(o);
     }
   }
-  return table;
+
+  #addHome(home: object): void {
+    for (const key of Reflect.ownKeys(home)) {
+      if (key === 'constructor') continue;
+      const entry = toEntry(home, key, Reflect.getOwnPropertyDescriptor(home, key), this.factory);
+      if (entry === undefined) continue;
+      const list = this.#entries.get(key) ?? [];
+      list.push(entry);
+      this.#entries.set(key, list);
+    }
+  }
+
+  /**
+   * The built-in member `key` resolves to on `target`, or undefined when the
+   * key is not built in or a subclass or own property shadows it (then the
+   * ordinary property read applies, with the proxy as receiver).
+   */
+  find(target: object, key: PropertyKey): BuiltinEntry | undefined {
+    const entries = this.#entries.get(key);
+    if (entries === undefined) return undefined;
+    for (let o: object | null = target; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+      for (const entry of entries) if (entry.home === o) return entry;
+      if (Object.prototype.hasOwnProperty.call(o, key)) return undefined;
+    }
+    return undefined;
+  }
 }
 
 function toEntry(
@@ -96,25 +143,4 @@ function toEntry(
   if (desc.get !== undefined) return { home, getter: desc.get, wrapper: undefined };
   if (typeof desc.value !== 'function') return undefined;
   return { home, getter: undefined, wrapper: factory(key, desc.value) };
-}
-
-/**
- * The built-in member `key` resolves to on `target`, or undefined when the
- * key is not built in or a subclass or own property shadows it (then the
- * ordinary property read applies, with the proxy as receiver).
- */
-export function findBuiltin(
-  table: BuiltinTable,
-  target: object,
-  key: PropertyKey,
-): BuiltinEntry | undefined {
-  const entries = table.get(key);
-  if (entries === undefined) return undefined;
-  let o: object | null = target;
-  while (o !== null) {
-    for (const entry of entries) if (entry.home === o) return entry;
-    if (Object.prototype.hasOwnProperty.call(o, key)) return undefined;
-    o = Object.getPrototypeOf(o) as object | null;
-  }
-  return undefined;
 }

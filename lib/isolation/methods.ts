@@ -12,15 +12,7 @@ import { bufferOf, type Kind } from './kinds';
  * - `lastIndex`: RegExp method that moves `lastIndex` on global/sticky regexps.
  */
 export type MethodClass =
-  | 'read'
-  | 'get'
-  | 'mutate'
-  | 'forEach'
-  | 'keys'
-  | 'values'
-  | 'entries'
-  | 'callback'
-  | 'lastIndex';
+  'read' | 'get' | 'mutate' | 'forEach' | 'keys' | 'values' | 'entries' | 'callback' | 'lastIndex';
 
 const typedMutators = new Set<PropertyKey>(['fill', 'set', 'copyWithin', 'reverse', 'sort']);
 const regexpLastIndex = new Set<PropertyKey>([

@@ -1,4 +1,5 @@
 import { PrevalenceError } from '../errors';
+import { types } from 'node:util';
 import { isPassThrough, toRaw } from './registry';
 
 /** One step from an object to a child: a property name, or the key of a Map entry. */
@@ -35,8 +36,9 @@ export function recordStep(raw: object, parent: object, key: unknown, viaMap: bo
 /** One step down from `obj`, or undefined when the step leads nowhere. */
 function stepInto(obj: unknown, step: PathStep): unknown {
   if (typeof obj !== 'object' || obj === null) return undefined;
-  if (typeof step === 'string') return step in obj ? (obj as Record<string, unknown>)[step] : undefined;
-  return obj instanceof Map ? obj.get(step.mapKey) : undefined;
+  if (typeof step === 'string')
+    return step in obj ? (obj as Record<string, unknown>)[step] : undefined;
+  return types.isMap(obj) ? obj.get(step.mapKey) : undefined;
 }
 
 function walk(rawRoot: object, path: PathStep[]): unknown {
@@ -46,7 +48,9 @@ function walk(rawRoot: object, path: PathStep[]): unknown {
 }
 
 function formatPath(path: PathStep[]): string {
-  const parts = path.map((s) => (typeof s === 'string' ? `.${s}` : `.get(${JSON.stringify(s.mapKey)})`));
+  const parts = path.map((s) =>
+    typeof s === 'string' ? `.${s}` : `.get(${JSON.stringify(s.mapKey)})`,
+  );
   return `root${parts.join('')}`;
 }
 
@@ -63,7 +67,7 @@ export function resolvePath(rawRoot: object, path: PathStep[]): object {
 /** The recorded path from rawRoot to raw, or undefined when the links do not reach rawRoot. */
 function recordedPath(raw: object, rawRoot: object): PathStep[] | undefined {
   const path: PathStep[] = [];
-  for (let obj = raw; obj !== rawRoot; ) {
+  for (let obj = raw; obj !== rawRoot;) {
     const link = links.get(obj);
     if (link === undefined || path.length > MAX_DEPTH) return undefined;
     path.push(link.step);
@@ -94,11 +98,11 @@ export function locate(view: object, rawRoot: object): PathStep[] {
 
 /** Children a search follows: object properties, array elements, Map values under primitive keys. */
 function children(obj: object, visit: (child: unknown, step: PathStep) => boolean): boolean {
-  if (obj instanceof Map) {
+  if (types.isMap(obj)) {
     for (const [k, v] of obj) if (isMapKey(k) && visit(v, { mapKey: k })) return true;
     return false;
   }
-  if (obj instanceof Set || obj instanceof Date || ArrayBuffer.isView(obj)) return false;
+  if (types.isSet(obj) || types.isDate(obj) || ArrayBuffer.isView(obj)) return false;
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) if (visit(obj[i], String(i))) return true;
     return false;
@@ -129,7 +133,7 @@ function search(rawRoot: object, target: object): PathStep[] | undefined {
 /** Stores the links of the chain found by a search, so the next locate needs no search. */
 function recordChain(parents: Map<object, Link>, rawRoot: object, target: object): PathStep[] {
   const path: PathStep[] = [];
-  for (let obj = target; obj !== rawRoot; ) {
+  for (let obj = target; obj !== rawRoot;) {
     const link = parents.get(obj)!;
     links.set(obj, link);
     path.push(link.step);

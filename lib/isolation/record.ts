@@ -133,7 +133,12 @@ function findInherited(target: object, key: PropertyKey): PropertyDescriptor | u
  * algorithm, with the write itself done by defineTracked (one undo entry)
  * and setters called with the proxy as `this`.
  */
-export function setTracked(target: object, key: PropertyKey, value: unknown, proxy: object): boolean {
+export function setTracked(
+  target: object,
+  key: PropertyKey,
+  value: unknown,
+  proxy: object,
+): boolean {
   requireLog(`assigning property ${keyLabel(key)}`);
   const own = Reflect.getOwnPropertyDescriptor(target, key);
   const desc = own ?? findInherited(target, key);

@@ -114,7 +114,12 @@ function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: stri
   };
 }
 
-function collectionMutator(kind: 'map' | 'set', name: PropertyKey, original: Fn, label: string): Fn {
+function collectionMutator(
+  kind: 'map' | 'set',
+  name: PropertyKey,
+  original: Fn,
+  label: string,
+): Fn {
   if (name === 'set' || name === 'add') {
     return function (this: unknown, key: unknown, value?: unknown) {
       const raw = writeRaw(this, label);

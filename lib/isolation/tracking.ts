@@ -1,12 +1,4 @@
-import {
-  buildTable,
-  builtinHomes,
-  findBuiltin,
-  isNumericKey,
-  kindOf,
-  type BuiltinTable,
-  type Kind,
-} from './kinds';
+import { BuiltinTable, isNumericKey, kindOf, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
 import { isPassThrough, rawToTracking, trackingToRaw, viewToRaw } from './registry';
 import { trackingFactory } from './tracking-builtins';
@@ -67,7 +59,9 @@ function createTracked(value: object): object {
     rawToTracking.set(value, value);
     return value;
   }
-  const proxy = new Proxy(value, handlers[kindOf(value)]);
+  const kind = kindOf(value);
+  if (kind !== 'plain') tables[kind].register(value);
+  const proxy = new Proxy(value, handlers[kind]);
   rawToTracking.set(value, proxy);
   trackingToRaw.set(proxy, value);
   return proxy;
@@ -95,7 +89,10 @@ const plainHandler: ProxyHandler<object> = {
     return desc;
   },
   setPrototypeOf() {
-    throw unsupportedChange('changing the prototype of a state object', 'store a new object instead');
+    throw unsupportedChange(
+      'changing the prototype of a state object',
+      'store a new object instead',
+    );
   },
   preventExtensions() {
     throw unsupportedChange(
@@ -109,19 +106,27 @@ function builtinHandler(table: BuiltinTable): ProxyHandler<object> {
   return {
     ...plainHandler,
     get(target, key, receiver) {
-      const entry = findBuiltin(table, target, key);
+      const entry = table.find(target, key);
       if (entry === undefined) return plainHandler.get!(target, key, receiver);
       return entry.getter !== undefined ? wrap(entry.getter.call(target)) : entry.wrapper;
     },
   };
 }
 
-function table(kind: Exclude<Kind, 'plain'>): BuiltinTable {
-  return buildTable(builtinHomes[kind], trackingFactory(kind, wrap));
-}
+type BuiltinKind = Exclude<Kind, 'plain'>;
+const table = (kind: BuiltinKind) => new BuiltinTable(kind, trackingFactory(kind, wrap));
+const tables: Record<BuiltinKind, BuiltinTable> = {
+  map: table('map'),
+  set: table('set'),
+  date: table('date'),
+  typed: table('typed'),
+  dataview: table('dataview'),
+  arraybuffer: table('arraybuffer'),
+  regexp: table('regexp'),
+};
 
 const typedHandler: ProxyHandler<object> = {
-  ...builtinHandler(table('typed')),
+  ...builtinHandler(tables.typed),
   set(target, key, value, receiver) {
     if (!isNumericKey(key)) return plainHandler.set!(target, key, value, receiver);
     const log = requireLog(`writing element ${key} of a typed array`);
@@ -136,11 +141,11 @@ const typedHandler: ProxyHandler<object> = {
 
 const handlers: Record<Kind, ProxyHandler<object>> = {
   plain: plainHandler,
-  map: builtinHandler(table('map')),
-  set: builtinHandler(table('set')),
-  date: builtinHandler(table('date')),
+  map: builtinHandler(tables.map),
+  set: builtinHandler(tables.set),
+  date: builtinHandler(tables.date),
   typed: typedHandler,
-  dataview: builtinHandler(table('dataview')),
-  arraybuffer: builtinHandler(table('arraybuffer')),
-  regexp: builtinHandler(table('regexp')),
+  dataview: builtinHandler(tables.dataview),
+  arraybuffer: builtinHandler(tables.arraybuffer),
+  regexp: builtinHandler(tables.regexp),
 };

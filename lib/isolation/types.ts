@@ -16,7 +16,8 @@ type TypedArray =
   | BigInt64Array
   | BigUint64Array;
 
-type TypedArrayMutator = 'fill' | 'set' | 'copyWithin' | 'reverse' | 'sort' | `write${string}` | `swap${string}`;
+type TypedArrayMutator =
+  'fill' | 'set' | 'copyWithin' | 'reverse' | 'sort' | `write${string}` | `swap${string}`;
 
 /** A Date without its setters (what a read-only view of a Date allows). */
 export type ReadonlyDate = Omit<Date, `set${string}`>;

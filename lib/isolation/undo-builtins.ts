@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { UndoEntry, UndoLog } from './undo';
 
 /** Undo of Map.set: put the old value back (position is kept), or delete a new key. */
@@ -60,7 +61,7 @@ class SetContentsEntry implements UndoEntry {
 /** Saves the contents of a Map or Set before its first delete/clear in this action. */
 export function saveContents(log: UndoLog, coll: Map<unknown, unknown> | Set<unknown>): void {
   if (!log.firstSave(coll, 'contents')) return;
-  if (coll instanceof Map) log.push(new MapContentsEntry(coll, Array.from(coll)));
+  if (types.isMap(coll)) log.push(new MapContentsEntry(coll, Array.from(coll)));
   else log.push(new SetContentsEntry(coll, Array.from(coll)));
 }
 

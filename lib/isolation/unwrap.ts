@@ -71,7 +71,8 @@ class Walker {
 
   private visit(value: object): void {
     if (this.visited.has(value) || isPassThrough(value)) return;
-    if (this.forStorage && !Object.isExtensible(value)) refuse('a frozen, sealed or non-extensible object');
+    if (this.forStorage && !Object.isExtensible(value))
+      refuse('a frozen, sealed or non-extensible object');
     this.visited.add(value);
     this.stack.push(value);
   }
@@ -88,7 +89,8 @@ class Walker {
     for (const key of keys) {
       const desc = Reflect.getOwnPropertyDescriptor(obj, key);
       if (desc === undefined) continue;
-      if (this.forStorage && !desc.configurable) refuse(`non-configurable property "${String(key)}"`);
+      if (this.forStorage && !desc.configurable)
+        refuse(`non-configurable property "${String(key)}"`);
       if (!('value' in desc)) continue;
       const next = this.child(desc.value);
       if (next !== desc.value) Reflect.defineProperty(obj, key, { value: next });

@@ -1,11 +1,4 @@
-import {
-  buildTable,
-  builtinHomes,
-  findBuiltin,
-  kindOf,
-  type BuiltinTable,
-  type Kind,
-} from './kinds';
+import { BuiltinTable, kindOf, type Kind } from './kinds';
 import { recordStep } from './paths';
 import { isPassThrough, rawToView, trackingToRaw, viewToRaw } from './registry';
 import { viewFactory } from './view-builtins';
@@ -50,7 +43,9 @@ function createView(value: object, parent?: object, key?: unknown, viaMap = fals
     rawToView.set(value, value);
     return value;
   }
-  const view = new Proxy(value, handlers[kindOf(value)]);
+  const kind = kindOf(value);
+  if (kind !== 'plain') tables[kind].register(value);
+  const view = new Proxy(value, handlers[kind]);
   rawToView.set(value, view);
   viewToRaw.set(view, value);
   if (parent !== undefined) recordStep(value, parent, key, viaMap);
@@ -78,7 +73,8 @@ const plainHandler: ProxyHandler<object> = {
   },
   getOwnPropertyDescriptor(target, key) {
     const desc = Reflect.getOwnPropertyDescriptor(target, key);
-    if (desc !== undefined && desc.configurable) desc.value = childView(target, key, false, desc.value);
+    if (desc !== undefined && desc.configurable)
+      desc.value = childView(target, key, false, desc.value);
     return desc;
   },
   setPrototypeOf() {
@@ -89,12 +85,24 @@ const plainHandler: ProxyHandler<object> = {
   },
 };
 
-function builtinHandler(kind: Exclude<Kind, 'plain'>): ProxyHandler<object> {
-  const table: BuiltinTable = buildTable(builtinHomes[kind], viewFactory(kind, { viewOf: anyView, childView }));
+type BuiltinKind = Exclude<Kind, 'plain'>;
+const table = (kind: BuiltinKind) =>
+  new BuiltinTable(kind, viewFactory(kind, { viewOf: anyView, childView }));
+const tables: Record<BuiltinKind, BuiltinTable> = {
+  map: table('map'),
+  set: table('set'),
+  date: table('date'),
+  typed: table('typed'),
+  dataview: table('dataview'),
+  arraybuffer: table('arraybuffer'),
+  regexp: table('regexp'),
+};
+
+function builtinHandler(table: BuiltinTable): ProxyHandler<object> {
   return {
     ...plainHandler,
     get(target, key, receiver) {
-      const entry = findBuiltin(table, target, key);
+      const entry = table.find(target, key);
       if (entry === undefined) return plainHandler.get!(target, key, receiver);
       return entry.getter !== undefined ? viewOf(entry.getter.call(target)) : entry.wrapper;
     },
@@ -103,11 +111,11 @@ function builtinHandler(kind: Exclude<Kind, 'plain'>): ProxyHandler<object> {
 
 const handlers: Record<Kind, ProxyHandler<object>> = {
   plain: plainHandler,
-  map: builtinHandler('map'),
-  set: builtinHandler('set'),
-  date: builtinHandler('date'),
-  typed: builtinHandler('typed'),
-  dataview: builtinHandler('dataview'),
-  arraybuffer: builtinHandler('arraybuffer'),
-  regexp: builtinHandler('regexp'),
+  map: builtinHandler(tables.map),
+  set: builtinHandler(tables.set),
+  date: builtinHandler(tables.date),
+  typed: builtinHandler(tables.typed),
+  dataview: builtinHandler(tables.dataview),
+  arraybuffer: builtinHandler(tables.arraybuffer),
+  regexp: builtinHandler(tables.regexp),
 };

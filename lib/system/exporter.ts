@@ -1,7 +1,7 @@
 import type { ClassRegistry } from '../codec/registry';
 import { decodeTree, encodeTree } from '../codec/tree';
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
-import { isView, locate, resolvePath } from '../isolation/views';
+import { isView, locate, resolvePath, viewOf } from '../isolation/views';
 import type { PathStep } from '../isolation/views';
 import type { Isolation } from './options';
 
@@ -23,7 +23,11 @@ export class Exporter {
   ) {
     this.#live =
       isolation === 'readonly'
-        ? { registry, external: (obj: object) => (isView(obj) ? { $: 'path', p: locate(obj, root) } : undefined) }
+        ? {
+            registry,
+            external: (obj: object) =>
+              isView(obj) ? { $: 'path', p: locate(obj, root) } : undefined,
+          }
         : { registry };
     this.#replay = {
       registry,
@@ -50,8 +54,15 @@ export class Exporter {
 
   fromAction(result: unknown): unknown {
     switch (this.isolation) {
-      case 'readonly':
-        return exportValue(result, 'readonly');
+      case 'readonly': {
+        // An object the action created and stored is raw, not a proxy: it
+        // must still reach the caller as a view, or the caller could change
+        // the state behind the journal's back.
+        const value = exportValue(result, 'readonly');
+        return typeof value === 'object' && value !== null && !isView(value)
+          ? viewOf(value)
+          : value;
+      }
       case 'none':
         return exportValue(result, 'none');
       case 'clone':

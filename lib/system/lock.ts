@@ -32,7 +32,9 @@ function isAlive(pid: number): boolean {
 }
 
 function lockedError(dir: string, holder: LockInfo | undefined): PrevalenceError {
-  const who = holder ? `process ${holder.pid} on ${holder.hostname} since ${holder.acquired}` : 'another system';
+  const who = holder
+    ? `process ${holder.pid} on ${holder.hostname} since ${holder.acquired}`
+    : 'another system';
   return new PrevalenceError(
     'LOCKED',
     `the data directory ${dir} is already open by ${who}; close that system first (or use another basedir)`,
@@ -53,7 +55,11 @@ export class DirectoryLock {
   static acquire(dir: string): DirectoryLock {
     if (heldHere.has(dir)) throw lockedError(dir, readLock(path.join(dir, LOCK_NAME)));
     const file = path.join(dir, LOCK_NAME);
-    const mine: LockInfo = { pid: process.pid, hostname: os.hostname(), acquired: new Date().toISOString() };
+    const mine: LockInfo = {
+      pid: process.pid,
+      hostname: os.hostname(),
+      acquired: new Date().toISOString(),
+    };
     const text = JSON.stringify(mine);
     try {
       fs.writeFileSync(file, text, { flag: 'wx' });

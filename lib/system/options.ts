@@ -75,15 +75,24 @@ function invalid(message: string): PrevalenceError {
 function oneOf<T extends string>(name: string, value: T | undefined, allowed: T[], def: T): T {
   if (value === undefined) return def;
   if (!allowed.includes(value)) {
-    throw invalid(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${JSON.stringify(value)}`);
+    throw invalid(
+      `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
 
 function positive(name: string, value: number | undefined, def: number, allowZero = false): number {
   if (value === undefined) return def;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw invalid(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number; got ${String(value)}`);
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0)
+  ) {
+    throw invalid(
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number; got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -94,7 +103,8 @@ function classList(classes: SystemOptions['classes']): Array<[StorableClass, str
     ? classes.map((cls) => [(cls as { name?: string })?.name ?? '', cls])
     : Object.entries(classes);
   return entries.map(([name, cls]) => {
-    if (typeof cls !== 'function') throw invalid(`options.classes must hold classes; "${name}" is not one`);
+    if (typeof cls !== 'function')
+      throw invalid(`options.classes must hold classes; "${name}" is not one`);
     return [cls as StorableClass, name];
   });
 }
@@ -105,7 +115,8 @@ export function resolveOptions(
   rootClassName: string,
 ): ResolvedOptions {
   const o: SystemOptions = typeof options === 'string' ? { basedir: options } : (options ?? {});
-  if (typeof o !== 'object' || o === null) throw invalid('options must be a basedir string or an options object');
+  if (typeof o !== 'object' || o === null)
+    throw invalid('options must be a basedir string or an options object');
   if (o.basedir !== undefined && (typeof o.basedir !== 'string' || o.basedir === '')) {
     throw invalid('basedir must be a non-empty string');
   }

@@ -5,7 +5,12 @@ import type { Prevalent, SystemControls } from './types';
 
 type Method = (...args: unknown[]) => unknown;
 
-const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set(['takeSnapshot', 'close', 'sync', 'basedirAbspath']);
+const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
+  'takeSnapshot',
+  'close',
+  'sync',
+  'basedirAbspath',
+]);
 
 function directMutation(key: PropertyKey): never {
   throw new PrevalenceError(
@@ -17,7 +22,11 @@ function directMutation(key: PropertyKey): never {
 /** True when `key` names a method of the domain class itself (not of Object.prototype). */
 function isDomainMethod(root: object, key: PropertyKey): key is string {
   if (typeof key !== 'string' || key === 'constructor') return false;
-  for (let proto = Object.getPrototypeOf(root); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto = Object.getPrototypeOf(root);
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     if (Object.prototype.hasOwnProperty.call(proto, key)) return true;
   }
   return false;
@@ -39,7 +48,10 @@ function makeControls(system: PrevalentSystem<object>): SystemControls {
  * so the trap allocates nothing on the hot path.
  */
 export function createSystemProxy<T extends object>(system: PrevalentSystem<T>): Prevalent<T> {
-  const controls = makeControls(system as PrevalentSystem<object>) as unknown as Record<string, unknown>;
+  const controls = makeControls(system as PrevalentSystem<object>) as unknown as Record<
+    string,
+    unknown
+  >;
   const wrappers = new Map<PropertyKey, Method>();
 
   function wrap(key: PropertyKey, fn: Method): Method {
@@ -68,7 +80,8 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
     },
     getOwnPropertyDescriptor(target, key) {
       const desc = Reflect.getOwnPropertyDescriptor(target, key);
-      if (desc && "value" in desc && desc.configurable) desc.value = system.readProperty(key) as never;
+      if (desc && 'value' in desc && desc.configurable)
+        desc.value = system.readProperty(key) as never;
       return desc;
     },
     set: (_t, key) => directMutation(key),

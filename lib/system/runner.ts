@@ -29,7 +29,12 @@ export class ActionRunner {
     return this.#running;
   }
 
-  run(method: (...args: unknown[]) => unknown, args: unknown[], seq: number, ts: number): ActionOutcome {
+  run(
+    method: (...args: unknown[]) => unknown,
+    args: unknown[],
+    seq: number,
+    ts: number,
+  ): ActionOutcome {
     this.#running = true;
     this.clock.enter(ts, seq);
     const undo = beginTracking();

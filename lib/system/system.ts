@@ -3,6 +3,7 @@ import { hasFlag } from '../decorators';
 import { ClassRegistry, globalRegistry } from '../codec/registry';
 import type { StorableClass } from '../codec/registry';
 import { decodeArgs, encodeArgs } from '../codec/tree';
+import { Replayer } from './replayer';
 import { encodeGraph } from '../codec/graph';
 import { SystemClock, installClock } from '../clock/clock';
 import { validateDomainClass } from '../clock/validate';
@@ -46,7 +47,7 @@ export class PrevalentSystem<T extends object> {
   readonly #rootClass: string;
   readonly #runner: ActionRunner;
   readonly #lock: DirectoryLock;
-  readonly #methods = new Map<string, Method>();
+  readonly #replayer: Replayer;
   #journal!: JournalWriter;
   #seq = 0;
   #lastTs = 0;
@@ -81,6 +82,14 @@ export class PrevalentSystem<T extends object> {
       const clock = new SystemClock();
       installClock(this.root, clock);
       this.#runner = new ActionRunner(this.root, clock);
+      this.#replayer = new Replayer(
+        this.root,
+        this.#rootClass,
+        this.#runner,
+        this.exporter,
+        this.opts.strictReplay,
+        this.opts.warn,
+      );
       this.#restore(base);
     } catch (err) {
       this.#lock.release();
@@ -130,44 +139,28 @@ export class PrevalentSystem<T extends object> {
   }
 
   #replay(rec: JournalRecord): void {
-    const method = this.#methodNamed(rec.method);
-    const args = decodeArgs(rec.args as never[], this.exporter.replayContext);
-    const out = this.#runner.run(method, args, rec.seq, rec.ts);
-    if (out.threw !== rec.threw) {
-      const how = rec.threw ? 'threw in the live run but completed in replay' : 'completed in the live run but threw in replay';
-      const message = `action ${rec.seq} (${rec.method}) ${how}: the method is not deterministic; run verifyReplay() to find where, or open with strictReplay: false to accept it`;
-      if (this.opts.strictReplay) throw new PrevalenceError('REPLAY_DIVERGED', message, { cause: out.error });
-      this.opts.warn(message);
-    }
-    if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
+    this.#replayer.apply(rec);
     this.#seq = rec.seq;
     this.#lastTs = rec.ts;
   }
 
-  #methodNamed(name: string): Method {
-    let method = this.#methods.get(name);
-    if (method === undefined) {
-      const value = (this.root as Record<string, unknown>)[name];
-      if (typeof value !== 'function' || hasFlag(value, 'readonly')) {
-        throw new PrevalenceError(
-          'UNKNOWN_METHOD',
-          `the journal holds a call of ${this.#rootClass}.${name}, which is no longer an action method of the class; restore the method (or open with the code that wrote the journal)`,
-        );
-      }
-      method = value as Method;
-      this.#methods.set(name, method);
-    }
-    return method;
-  }
-
   #checkOpen(): void {
     if (this.#closed) {
-      throw new PrevalenceError('CLOSED', `the system for ${this.opts.basedir} was closed; open it again with initSystem`);
+      throw new PrevalenceError(
+        'CLOSED',
+        `the system for ${this.opts.basedir} was closed; open it again with initSystem`,
+      );
     }
   }
 
   /** Runs a journaled action: copy the arguments, run, journal, return. */
-  callAction(name: string, method: Method, args: unknown[], abort: boolean, unlocked: boolean): unknown {
+  callAction(
+    name: string,
+    method: Method,
+    args: unknown[],
+    abort: boolean,
+    unlocked: boolean,
+  ): unknown {
     this.#checkOpen();
     if (this.#runner.running) return method.apply(tracked(this.root), args);
     const failure = this.#journal.failure;
@@ -210,7 +203,10 @@ export class PrevalentSystem<T extends object> {
   takeSnapshot(): string {
     this.#checkOpen();
     if (this.#runner.running) {
-      throw new PrevalenceError('INVALID_OPTION', 'takeSnapshot() cannot run inside an action; call it after the action returns');
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        'takeSnapshot() cannot run inside an action; call it after the action returns',
+      );
     }
     const path = this.#writeSnapshot();
     this.#journal.rotate();

@@ -45,7 +45,18 @@ describe('firstDifference', () => {
     ['invalid Date', new Date(NaN), new Date(0), /invalid/],
     ['RegExp flags', /a/g, /a/i, /\/a\/g !== \/a\/i/],
     ['RegExp source', /a/, /b/, /\/a\/ !== \/b\//],
-    ['Map order', new Map([[1, 1], [2, 2]]), new Map([[2, 2], [1, 1]]), /^keys\(\)\[0\]: 1 !== 2/],
+    [
+      'Map order',
+      new Map([
+        [1, 1],
+        [2, 2],
+      ]),
+      new Map([
+        [2, 2],
+        [1, 1],
+      ]),
+      /^keys\(\)\[0\]: 1 !== 2/,
+    ],
     ['Map size', new Map([[1, 1]]), new Map(), /Map size 1 !== 0/],
     ['Set order', new Set([1, 2]), new Set([2, 1]), /^\{0\}: 1 !== 2/],
     ['typed array contents', new Int32Array([1, 2]), new Int32Array([1, 3]), /byte 4/],

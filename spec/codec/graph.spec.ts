@@ -57,7 +57,7 @@ describe('graph encoding', () => {
     const back = viaGraph(root) as Record<string, unknown>;
     expect(back.self).toBe(back);
     expect(back.again).toEqual([back.date, back.bytes, back.key]);
-    const [[mapKey, mapValue]] = [...(back.map as Map<unknown, unknown>)];
+    const [mapKey, mapValue] = [...(back.map as Map<unknown, unknown>)][0] ?? [];
     expect(mapKey).toBe(back.key);
     expect(mapValue).toBe(back.key);
     expect([...(back.set as Set<unknown>)][0]).toBe(back.key);
@@ -76,7 +76,10 @@ describe('graph encoding', () => {
     function build(): unknown {
       const shared = { s: [1n, NaN] };
       return {
-        z: new Map<unknown, unknown>([[shared, 'v'], ['b', new Set([shared, 2])]]),
+        z: new Map<unknown, unknown>([
+          [shared, 'v'],
+          ['b', new Set([shared, 2])],
+        ]),
         a: [shared, new Page('p'), new Float64Array([1, -0])],
       };
     }

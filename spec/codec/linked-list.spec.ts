@@ -32,13 +32,18 @@ describe('a doubly linked list of 1,000,000 nodes', () => {
     expect(tail.value).toBe(N - 1);
     expect(tail.prev?.next).toBe(tail);
   });
+});
 
-  it('finds a change at the far end and abbreviates the long path', () => {
-    let tail = back;
+describe('a difference at the end of a long chain', () => {
+  it('is found, and its long path is abbreviated in the middle', () => {
+    const n = 20_000;
+    const a = linkedList(n);
+    const b = linkedList(n);
+    let tail = b;
     while (tail.next !== null) tail = tail.next;
     tail.value = -1;
-    const diff = firstDifference(head, back) as string;
-    expect(diff).toMatch(/^next\.next\.next.*…\(\d+ more\)….*\.next\.value: 999999 !== -1$/);
+    const diff = firstDifference(a, b) as string;
+    expect(diff).toMatch(/^next\.next\.next.*…\(19800 more\)….*\.next\.value: 19999 !== -1$/);
     expect(diff.length).toBeLessThan(2000);
   });
 });

@@ -24,7 +24,15 @@ export function kindSamples(): [string, () => unknown][] {
     ['invalid Date', () => new Date(NaN)],
     ['RegExp', () => /a(b)+\/c/giu],
     ['RegExp without flags', () => new RegExp('x')],
-    ['Map', () => new Map<unknown, unknown>([['a', 1], [2, { b: 2 }], [{ k: 1 }, [3]]])],
+    [
+      'Map',
+      () =>
+        new Map<unknown, unknown>([
+          ['a', 1],
+          [2, { b: 2 }],
+          [{ k: 1 }, [3]],
+        ]),
+    ],
     ['Set', () => new Set<unknown>([1, 'a', { c: 3 }, -0])],
     ['array', () => [1, 'two', [3], { four: 4 }]],
     ['plain object', () => ({ b: 1, a: 2, 10: 'int key', 'with space': 3 })],
@@ -43,9 +51,15 @@ export function kindSamples(): [string, () => unknown][] {
     ['typed array over part of a buffer', () => new Int16Array(new ArrayBuffer(16), 4, 2)],
     ['Buffer', () => Buffer.from('buffer bytes')],
     ['ArrayBuffer', () => new Uint8Array([9, 8, 7]).buffer],
-    ['DateTime in a named zone', () => DateTime.fromMillis(1_700_000_000_123, { zone: 'Asia/Tokyo' })],
+    [
+      'DateTime in a named zone',
+      () => DateTime.fromMillis(1_700_000_000_123, { zone: 'Asia/Tokyo' }),
+    ],
     ['DateTime in UTC', () => DateTime.fromMillis(0, { zone: 'utc' })],
-    ['DateTime at a fixed offset', () => DateTime.fromMillis(5, { zone: FixedOffsetZone.instance(90) })],
+    [
+      'DateTime at a fixed offset',
+      () => DateTime.fromMillis(5, { zone: FixedOffsetZone.instance(90) }),
+    ],
     ['invalid DateTime', () => DateTime.invalid('broken', 'for a test')],
     ['registered class instance', () => new Page('home')],
     ['keys starting with $', () => ({ $: 1, $$: 2, $ref: { $: 'ref', i: 0 }, a$: 3 })],

@@ -52,7 +52,7 @@ describe('tree encoding', () => {
     expect(encodeTree(new Map([['k', 1]]), ctx)).toEqual({ $: 'map', e: [['k', 1]] });
     expect(encodeTree(new Set([1]), ctx)).toEqual({ $: 'set', e: [1] });
     expect(JSON.stringify(encodeTree(new Page('p'), ctx))).toBe(
-      '{"$":"cls","c":"Page","v":{"history":[],"title":"p"}}',
+      '{"$":"cls","c":"Page","v":{"title":"p","history":[]}}',
     );
   });
 
@@ -120,7 +120,10 @@ describe('tree encoding', () => {
       };
       const args = [{ page: home, other }, other];
       const encoded = encodeArgs(args, { ...ctx, external });
-      expect(encoded).toEqual([{ page: path, other: { o: 1 } }, { $: 'ref', i: 1 }]);
+      expect(encoded).toEqual([
+        { page: path, other: { o: 1 } },
+        { $: 'ref', i: 1 },
+      ]);
       expect(seen).toEqual(expect.arrayContaining([args[0], home, other]));
     });
 
@@ -164,7 +167,7 @@ describe('tree encoding', () => {
       (page as unknown as Record<symbol, unknown>)[Symbol('s')] = 1;
       (page as unknown as Record<string, unknown>).added = 'later';
       const back = viaTree(page, ctx) as Page;
-      expect(Object.keys(back)).toEqual(['history', 'title', 'added']);
+      expect(Object.keys(back)).toEqual(['title', 'history', 'added']);
       expect(Object.getOwnPropertyNames(back)).not.toContain('_clock');
       expect(Object.getOwnPropertySymbols(back)).toEqual([]);
     });

@@ -43,7 +43,11 @@ function expectUnstorable(fn: () => unknown, path: string, words: string): void 
 describe('values that cannot be stored', () => {
   describe.each(cases)('%s', (_what, make, words) => {
     it('is named by its path among the arguments (tree)', () => {
-      expectUnstorable(() => encodeArgs(['ok', { handler: make() }], ctx), 'args[1].handler', words);
+      expectUnstorable(
+        () => encodeArgs(['ok', { handler: make() }], ctx),
+        'args[1].handler',
+        words,
+      );
     });
 
     it('is named when it is an argument itself (tree)', () => {

@@ -51,12 +51,12 @@ function describeOne(obj: object, ref: (v: unknown) => unknown, protos: unknown[
     return [String(k), attrs, value];
   });
   const extra: unknown[] = [];
-  if (obj instanceof Map) for (const [k, v] of obj) extra.push([ref(k), ref(v)]);
-  if (obj instanceof Set) for (const v of obj) extra.push(ref(v));
-  if (obj instanceof Date) extra.push(obj.getTime());
+  if (types.isMap(obj)) for (const [k, v] of obj) extra.push([ref(k), ref(v)]);
+  if (types.isSet(obj)) for (const v of obj) extra.push(ref(v));
+  if (types.isDate(obj)) extra.push((obj as Date).getTime());
   if (ArrayBuffer.isView(obj)) extra.push(Array.from(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength)));
-  if (obj instanceof ArrayBuffer) extra.push(Array.from(new Uint8Array(obj)));
-  if (obj instanceof RegExp) extra.push(obj.source, obj.flags);
+  if (types.isAnyArrayBuffer(obj)) extra.push(Array.from(new Uint8Array(obj as ArrayBuffer)));
+  if (types.isRegExp(obj)) extra.push((obj as RegExp).source, (obj as RegExp).flags);
   return { proto: protoId, extensible: Object.isExtensible(obj), keys, extra };
 }
 
@@ -86,8 +86,8 @@ export function findProxies(root: unknown): string[] {
       const d = Reflect.getOwnPropertyDescriptor(v, k)!;
       if ('value' in d) visit(d.value, `${path}.${String(k)}`);
     }
-    if (v instanceof Map) for (const [k, x] of v) (visit(k, `${path}<key>`), visit(x, `${path}.get(${String(k)})`));
-    if (v instanceof Set) for (const x of v) visit(x, `${path}<member>`);
+    if (types.isMap(v)) for (const [k, x] of v) (visit(k, `${path}<key>`), visit(x, `${path}.get(${String(k)})`));
+    if (types.isSet(v)) for (const x of v) visit(x, `${path}<member>`);
   };
   visit(root, 'root');
   return found;

@@ -1,6 +1,7 @@
 import * as nodeFs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isPrevalenceError } from '../../lib/errors';
 import type { FileSystem } from '../../lib/fs/seam';
 import { realFs } from '../../lib/fs/seam';
 import { journalFileName, listJournalFiles } from '../../lib/journal/files';
@@ -178,4 +179,25 @@ export function gatedFs(inner: FileSystem = realFs): {
     closedFds,
     closedWhileInFlight,
   };
+}
+
+/**
+ * Asserts that reading `dir` throws JOURNAL_CORRUPT naming `file`, `offset`
+ * and `expectedSeq`, leaving the file untouched; returns the message.
+ */
+export function expectCorrupt(
+  dir: string,
+  file: string,
+  offset: number,
+  expectedSeq: number,
+): string {
+  const before = nodeFs.readFileSync(file);
+  const err = thrown(() => readBack(dir));
+  expect(isPrevalenceError(err, 'JOURNAL_CORRUPT')).toBe(true);
+  expect(err.message).toContain(file);
+  expect(err.message).toContain(`byte offset ${offset} `);
+  expect(err.message).toContain(`expected seq ${expectedSeq})`);
+  expect(err.message).toContain("recover: 'truncate'");
+  expect(nodeFs.readFileSync(file).equals(before)).toBe(true);
+  return err.message;
 }

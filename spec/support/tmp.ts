@@ -26,7 +26,9 @@ export function filesIn(dir: string): string[] {
 }
 
 /** Every journal record in `dir`, parsed, in order. */
-export function journalRecords(dir: string): Array<{ seq: number; method: string; args: unknown[]; threw: boolean; ts: number }> {
+export function journalRecords(
+  dir: string,
+): Array<{ seq: number; method: string; args: unknown[]; threw: boolean; ts: number }> {
   return filesIn(dir)
     .filter((f) => f.startsWith('journal-') && f.endsWith('.jsonl'))
     .flatMap((f) =>

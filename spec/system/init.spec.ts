@@ -70,10 +70,14 @@ describe('initSystem', () => {
   });
 
   it('rejects bad options with INVALID_OPTION', () => {
-    expect(codeOf(() => initSystem(new Wiki(), { basedir: freshBasedir(), durability: 'sometimes' as never }))).toBe(
+    expect(
+      codeOf(() =>
+        initSystem(new Wiki(), { basedir: freshBasedir(), durability: 'sometimes' as never }),
+      ),
+    ).toBe('INVALID_OPTION');
+    expect(codeOf(() => initSystem({ plain: true } as object, freshBasedir()))).toBe(
       'INVALID_OPTION',
     );
-    expect(codeOf(() => initSystem({ plain: true } as object, freshBasedir()))).toBe('INVALID_OPTION');
   });
 
   it('reports errors as PrevalenceError with a code in the message', async () => {

@@ -80,7 +80,11 @@ const command = fc.oneof(
   fc.record({ op: fc.constant('link' as const), parent: key, child: key }),
   fc.record({ op: fc.constant('remove' as const), key }),
   fc.record({ op: fc.constant('setMeta' as const), key, value }),
-  fc.record({ op: fc.constant('renameAll' as const), prefix: fc.string({ maxLength: 2 }), failAt: fc.integer({ min: 0, max: 6 }) }),
+  fc.record({
+    op: fc.constant('renameAll' as const),
+    prefix: fc.string({ maxLength: 2 }),
+    failAt: fc.integer({ min: 0, max: 6 }),
+  }),
   fc.record({ op: fc.constant('shuffle' as const) }),
   fc.record({ op: fc.constant('snapshot' as const) }),
 );
@@ -116,7 +120,11 @@ describe('replay fidelity (property)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { maxLength: 25 }), async (commands) => {
         const dir = freshBasedir();
-        const board = initSystem(new Board(), { basedir: dir, isolation: 'none', durability: 'none' });
+        const board = initSystem(new Board(), {
+          basedir: dir,
+          isolation: 'none',
+          durability: 'none',
+        });
         for (const cmd of commands) apply(board, cmd);
         const live = stateOf(board);
         await board.close();

@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { initSystem, isPrevalenceError, persistent } from '../../lib';
+import { initSystem, isPrevalenceError } from '../../lib';
 import { firstDifference } from '../../lib/codec/equal';
 import { Wiki } from '../fixtures/wiki';
 import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
@@ -59,7 +58,9 @@ describe('restore', () => {
     expect(filesIn(dir).filter((f) => f.startsWith('journal-')).length).toBeGreaterThan(5);
     const again = await reopen(dir);
     expect(again.pageIds()).toHaveLength(40);
-    expect(journalRecords(dir).map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(journalRecords(dir).map((r) => r.seq)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     await again.close();
   });
 
@@ -110,12 +111,18 @@ describe('restore', () => {
 
   it('restores in a new process exactly the state the live process had', () => {
     const dir = freshBasedir();
-    const first = execFileSync(process.execPath, ['-r', REGISTER, CHILD, dir, 'write'], { encoding: 'utf8' });
-    const second = execFileSync(process.execPath, ['-r', REGISTER, CHILD, dir, 'read'], { encoding: 'utf8' });
+    const first = execFileSync(process.execPath, ['-r', REGISTER, CHILD, dir, 'write'], {
+      encoding: 'utf8',
+    });
+    const second = execFileSync(process.execPath, ['-r', REGISTER, CHILD, dir, 'read'], {
+      encoding: 'utf8',
+    });
     const live = JSON.parse(first);
     const restored = JSON.parse(second);
     expect(restored.state).toEqual(live.state);
     expect(restored.stamps).toEqual(live.stamps);
+    expect(live.sameParent).toBe(true);
+    expect(restored.sameParent).toBe(true);
   });
 
   it('replay equals the live run exactly, by strict comparison of the raw states', async () => {
@@ -125,11 +132,27 @@ describe('restore', () => {
     wiki.createPage('b', 'y', wiki.pages['a']);
     wiki.tag('a', 't1');
     wiki.updatePage('a', 'z');
-    wiki.storeAnything('misc', { n: NaN, z: -0, big: 10n, d: new Date(5), m: new Map([[1, 'one']]) });
-    const live = { pages: wiki.pages, tags: wiki.tags, counter: wiki.counter, misc: (wiki as any).misc };
+    wiki.storeAnything('misc', {
+      n: NaN,
+      z: -0,
+      big: 10n,
+      d: new Date(5),
+      m: new Map([[1, 'one']]),
+    });
+    const live = {
+      pages: wiki.pages,
+      tags: wiki.tags,
+      counter: wiki.counter,
+      misc: (wiki as any).misc,
+    };
     await wiki.close();
     const again = await reopen(dir, { isolation: 'none' });
-    const restored = { pages: again.pages, tags: again.tags, counter: again.counter, misc: (again as any).misc };
+    const restored = {
+      pages: again.pages,
+      tags: again.tags,
+      counter: again.counter,
+      misc: (again as any).misc,
+    };
     expect(firstDifference(restored, live)).toBeUndefined();
     await again.close();
   });

@@ -1,0 +1,56 @@
+import { PrevalenceError } from '../errors';
+import { hasFlag } from '../decorators';
+import { decodeArgs } from '../codec/tree';
+import type { JournalRecord } from '../journal/reader';
+import type { ActionRunner } from './runner';
+import type { Exporter } from './exporter';
+
+type Method = (...args: unknown[]) => unknown;
+
+/**
+ * Applies journal records to the state through the same {@link ActionRunner}
+ * as live calls, and checks that each ends the way the live call did.
+ */
+export class Replayer {
+  readonly #methods = new Map<string, Method>();
+
+  constructor(
+    private readonly root: object,
+    private readonly rootClass: string,
+    private readonly runner: ActionRunner,
+    private readonly exporter: Exporter,
+    private readonly strict: boolean,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  apply(rec: JournalRecord): void {
+    const method = this.#methodNamed(rec.method);
+    const args = decodeArgs(rec.args as never[], this.exporter.replayContext);
+    const out = this.runner.run(method, args, rec.seq, rec.ts);
+    if (out.threw !== rec.threw) {
+      const how = rec.threw
+        ? 'threw in the live run but completed in replay'
+        : 'completed in the live run but threw in replay';
+      const message = `action ${rec.seq} (${rec.method}) ${how}: the method is not deterministic; run verifyReplay() to find where, or open with strictReplay: false to accept it`;
+      if (this.strict) throw new PrevalenceError('REPLAY_DIVERGED', message, { cause: out.error });
+      this.warn(message);
+    }
+    if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
+  }
+
+  #methodNamed(name: string): Method {
+    let method = this.#methods.get(name);
+    if (method === undefined) {
+      const value = (this.root as Record<string, unknown>)[name];
+      if (typeof value !== 'function' || hasFlag(value, 'readonly')) {
+        throw new PrevalenceError(
+          'UNKNOWN_METHOD',
+          `the journal holds a call of ${this.rootClass}.${name}, which is no longer an action method of the class; restore the method (or open with the code that wrote the journal)`,
+        );
+      }
+      method = value as Method;
+      this.#methods.set(name, method);
+    }
+    return method;
+  }
+}

@@ -1,0 +1,104 @@
+import { beginTracking, endTracking, exportValue, tracked } from '../../lib/isolation/tracking';
+import { locate, locateStats, resolvePath, rootView, viewOf } from '../../lib/isolation/views';
+import { expectCode } from './helpers';
+
+function makeState() {
+  return {
+    users: [
+      { name: 'ann', address: { city: 'Oslo' } },
+      { name: 'bob', address: { city: 'Rome' } },
+    ],
+    byId: new Map<unknown, { title: string }>([
+      [1, { title: 'one' }],
+      ['two', { title: 'two' }],
+      [true, { title: 'yes' }],
+      [null, { title: 'null' }],
+    ]),
+    archive: {} as Record<string, unknown>,
+  };
+}
+
+function searches<T>(fn: () => T): [T, number] {
+  const before = locateStats.searches;
+  const result = fn();
+  return [result, locateStats.searches - before];
+}
+
+describe('locate and resolvePath', () => {
+  it('knows the path of a view reached by navigation without searching', () => {
+    const raw = makeState();
+    const root = rootView(raw);
+    const city = root.users[1]!.address;
+    const [path, n] = searches(() => locate(city, raw));
+    expect(path).toEqual(['users', '1', 'address']);
+    expect(n).toBe(0);
+    expect(resolvePath(raw, path)).toBe(raw.users[1]!.address);
+    expect(searches(() => locate(root, raw))).toEqual([[], 0]);
+  });
+
+  it('records Map keys as steps, for Map.get and for iteration', () => {
+    const raw = makeState();
+    const root = rootView(raw);
+    expect(searches(() => locate(root.byId.get(1)!, raw))).toEqual([['byId', { mapKey: 1 }], 0]);
+    const values = [...root.byId.values()];
+    expect(searches(() => locate(values[2]!, raw))).toEqual([['byId', { mapKey: true }], 0]);
+    const [, viaEntries] = [...root.byId.entries()][3]!;
+    const [path, n] = searches(() => locate(viaEntries, raw));
+    expect([path, n]).toEqual([['byId', { mapKey: null }], 0]);
+    expect(resolvePath(raw, path)).toBe(raw.byId.get(null));
+    expect(resolvePath(raw, ['byId', { mapKey: 'two' }])).toBe(raw.byId.get('two'));
+  });
+
+  it('searches when the path is unknown, then remembers it', () => {
+    const raw = makeState();
+    // A view that came out of an action result has no recorded path.
+    const log = beginTracking();
+    const result = tracked(raw).users[0]!.address;
+    endTracking();
+    expect(log.size).toBe(0);
+    const view = exportValue(result, 'readonly');
+    expect(searches(() => locate(view, raw))).toEqual([['users', '0', 'address'], 1]);
+    expect(searches(() => locate(view, raw))).toEqual([['users', '0', 'address'], 0]);
+  });
+
+  it('finds an object that moved (search) and refuses one that left the state', () => {
+    const raw = makeState();
+    const root = rootView(raw);
+    const ann = root.users[0]!;
+    const bob = root.users[1]!;
+    // Move ann into the archive and drop bob, as an action would.
+    beginTracking();
+    const p = tracked(raw);
+    p.archive['ann'] = p.users[0];
+    p.users.splice(0, 2);
+    endTracking();
+    expect(searches(() => locate(ann, raw))).toEqual([['archive', 'ann'], 1]);
+    // address links to ann, whose new place the search recorded: no second search.
+    expect(searches(() => locate(ann.address, raw))).toEqual([['archive', 'ann', 'address'], 0]);
+    const message = expectCode(() => locate(bob, raw), 'STALE_REFERENCE');
+    expect(message).toMatch(/no longer part of the state .* pass an object read from the system again/);
+  });
+
+  it('detects a recorded path that now leads to another object', () => {
+    const raw = makeState();
+    const first = rootView(raw).users[0]!;
+    raw.users.reverse(); // users[0] is now bob
+    expect(searches(() => locate(first, raw))).toEqual([['users', '1'], 1]);
+  });
+
+  it('resolvePath throws STALE_REFERENCE for a path that leads nowhere', () => {
+    const raw = makeState();
+    expectCode(() => resolvePath(raw, ['users', '5']), 'STALE_REFERENCE');
+    expectCode(() => resolvePath(raw, ['users', '0', 'name']), 'STALE_REFERENCE');
+    expectCode(() => resolvePath(raw, ['byId', { mapKey: 99 }]), 'STALE_REFERENCE');
+    expectCode(() => resolvePath(raw, ['users', { mapKey: 0 }]), 'STALE_REFERENCE');
+    expect(resolvePath(raw, [])).toBe(raw);
+  });
+
+  it('searches a large state (objects, arrays, Maps) for a view without a path', () => {
+    const items = Array.from({ length: 50_000 }, (_, i) => ({ id: i, inner: { i } }));
+    const raw = { items, index: new Map(items.map((it) => [`k${it.id}`, it])) };
+    const target = viewOf(items[49_999]!.inner);
+    expect(searches(() => locate(target, raw))).toEqual([['items', '49999', 'inner'], 1]);
+  });
+});

@@ -1,0 +1,118 @@
+import { DateTime } from 'luxon';
+import type { DeepReadonly } from '../../lib/isolation/types';
+import { rootView } from '../../lib/isolation/views';
+import { expectCode } from './helpers';
+
+/*
+ * Compile-time checks: tsc (npx tsc -p tsconfig.json) type-checks spec files,
+ * and every `@ts-expect-error` below fails the type check if the line after
+ * it compiles. The runtime test only makes sure the same mutations also
+ * throw at run time.
+ *
+ * Where the precise type fights common use (see DeepReadonly's doc comment):
+ * a view is not assignable to the mutable type (an action parameter typed
+ * `Item` will not take `DeepReadonly<Item>` when Item holds arrays, Maps,
+ * Sets or Dates), and `new Date(view)` does not compile.
+ */
+
+class Item {
+  tags: string[] = [];
+  constructor(public name: string) {}
+  rename(n: string): void {
+    this.name = n;
+  }
+}
+
+interface State {
+  count: number;
+  label: string | undefined;
+  items: Item[];
+  byId: Map<number, Item>;
+  seen: Set<string>;
+  when: Date;
+  at: DateTime;
+  bytes: Uint8Array;
+  buf: Buffer;
+  nested: { deep: { value: number }; pair: [number, string] };
+  greet: (name: string) => string;
+}
+
+function mutations(s: DeepReadonly<State>): void {
+  // @ts-expect-error read-only property
+  s.count = 1;
+  // @ts-expect-error read-only nested property
+  s.nested.deep.value = 2;
+  // @ts-expect-error read-only array element
+  s.items[0] = new Item('x');
+  // @ts-expect-error no push on ReadonlyArray
+  s.items.push(new Item('x'));
+  // @ts-expect-error no sort on ReadonlyArray
+  s.items.sort();
+  // @ts-expect-error read-only property of an array element (class instance)
+  s.items[0]!.name = 'x';
+  // @ts-expect-error elements of nested arrays are read-only too
+  s.items[0]!.tags.push('t');
+  // @ts-expect-error no set on ReadonlyMap
+  s.byId.set(1, new Item('x'));
+  // @ts-expect-error values of a ReadonlyMap are deeply read-only
+  s.byId.get(1)!.name = 'x';
+  // @ts-expect-error no add on ReadonlySet
+  s.seen.add('x');
+  // @ts-expect-error no delete on ReadonlySet
+  s.seen.delete('x');
+  // @ts-expect-error Date setters are gone
+  s.when.setTime(0);
+  // @ts-expect-error typed-array elements are read-only
+  s.bytes[0] = 1;
+  // @ts-expect-error typed-array mutators are gone
+  s.bytes.fill(0);
+  // @ts-expect-error Buffer write methods are gone
+  s.buf.write('x');
+  // @ts-expect-error tuple elements are read-only
+  s.nested.pair[0] = 1;
+  // @ts-expect-error a view is not assignable to the mutable type (the common-use friction)
+  const item: Item = s.items[0]!;
+  // @ts-expect-error new Date(view) does not compile: use new Date(view.getTime())
+  const copy = new Date(s.when);
+  void item;
+  void copy;
+}
+
+function reads(s: DeepReadonly<State>): unknown[] {
+  // Everything that only reads still compiles with precise types.
+  const n: number = s.count;
+  const label: string | undefined = s.label;
+  const names: string[] = s.items.map((i) => i.name);
+  const first = s.byId.get(1)?.name;
+  const has: boolean = s.seen.has('x');
+  const time: number = s.when.getTime();
+  const at: DateTime = s.at; // DateTime passes through unchanged
+  const year: number = s.at.year;
+  const byte: number | undefined = s.bytes[0];
+  const text: string = s.buf.toString('utf8');
+  const greeting: string = s.greet('ann');
+  s.items[0]?.rename('methods stay callable (at run time a view refuses the write)');
+  return [n, label, names, first, has, time, at, year, byte, text, greeting, new Date(s.when.getTime())];
+}
+
+describe('DeepReadonly', () => {
+  it('matches what views refuse at run time', () => {
+    const raw: State = {
+      count: 0,
+      label: undefined,
+      items: [new Item('a')],
+      byId: new Map([[1, new Item('b')]]),
+      seen: new Set(['s']),
+      when: new Date(0),
+      at: DateTime.fromMillis(0),
+      bytes: new Uint8Array(2),
+      buf: Buffer.from('ab'),
+      nested: { deep: { value: 1 }, pair: [1, 'one'] },
+      greet: (name) => `hi ${name}`,
+    };
+    const view = rootView(raw) as DeepReadonly<State>;
+    expectCode(() => mutations(view), 'READONLY_VIOLATION');
+    expectCode(() => reads(view), 'READONLY_VIOLATION'); // the final rename() call
+    expect(reads(rootView({ ...raw, items: [] }) as DeepReadonly<State>)).toHaveLength(12);
+  });
+});

@@ -1,0 +1,183 @@
+import { types } from 'node:util';
+import { DateTime } from 'luxon';
+import { toRaw } from '../../lib/isolation/tracking';
+import { isView, rootView, viewOf } from '../../lib/isolation/views';
+import { describe as describeGraph, expectCode, expectSameGraph } from './helpers';
+
+class Person {
+  constructor(
+    public name: string,
+    public friends: Person[] = [],
+  ) {}
+  get firstFriend(): Person | undefined {
+    return this.friends[0];
+  }
+  greet(): string {
+    return `hi ${this.name}`;
+  }
+}
+
+function makeState() {
+  const bob = new Person('bob');
+  return {
+    title: 'demo',
+    nested: { deep: { value: 1 }, list: [1, 2, 3] },
+    people: [new Person('ann', [bob]), bob],
+    byName: new Map<string, Person>([['bob', bob]]),
+    tags: new Set(['a', 'b']),
+    members: new Set([bob]),
+    when: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)),
+    at: DateTime.fromMillis(0, { zone: 'utc' }),
+    bytes: new Uint8Array([1, 2, 3]),
+    buf: Buffer.from('hello'),
+    dv: new DataView(new ArrayBuffer(4)),
+    ab: new ArrayBuffer(2),
+    re: /l+/g,
+    bare: Object.assign(Object.create(null) as Record<string, unknown>, { k: { v: 1 } }),
+  };
+}
+
+const violation = /READONLY_VIOLATION: cannot .* action method of the domain object \(one not marked @readonly\), so they are journaled/;
+
+describe('read-only views', () => {
+  it('read like the raw object', () => {
+    const raw = makeState();
+    const v = rootView(raw);
+    expect(isView(v)).toBe(true);
+    expect(types.isProxy(v.nested)).toBe(true);
+    expect(v.title).toBe('demo');
+    expect(v.nested.deep.value).toBe(1);
+    expect(Array.isArray(v.nested.list)).toBe(true);
+    expect([...v.nested.list]).toEqual([1, 2, 3]);
+    expect(v.nested.list.map((x) => x * 2)).toEqual([2, 4, 6]);
+    expect(v.nested.list.length).toBe(3);
+    expect(Object.keys(v.nested)).toEqual(['deep', 'list']);
+    expect(Object.entries(v.nested.deep)).toEqual([['value', 1]]);
+    expect({ ...v.nested.deep }).toEqual({ value: 1 });
+    expect(JSON.stringify(v)).toBe(JSON.stringify(raw));
+    expect(v.people[0] instanceof Person).toBe(true);
+    expect(v.people[0]!.greet()).toBe('hi ann');
+    expect(v.people[0]!.firstFriend).toBe(v.people[1]);
+    expect(v.at).toBe(raw.at);
+    expect(v.bare['k']).toEqual({ v: 1 });
+    expect(Object.getPrototypeOf(v.bare)).toBeNull();
+    expect('title' in v).toBe(true);
+  });
+
+  it('hands out views (the same one each time) for everything reachable', () => {
+    const raw = makeState();
+    const v = rootView(raw);
+    expect(v.nested).toBe(v.nested);
+    expect(viewOf(raw.nested)).toBe(v.nested);
+    expect(rootView(raw)).toBe(v);
+    expect(viewOf(v)).toBe(v);
+    expect(toRaw(v.nested)).toBe(raw.nested);
+    expect(viewOf(5)).toBe(5);
+    expect(isView(raw)).toBe(false);
+    const desc = Object.getOwnPropertyDescriptor(v, 'nested')!;
+    expect(desc.value).toBe(v.nested);
+    const bob = v.byName.get('bob')!;
+    expect(isView(bob)).toBe(true);
+    expect(bob).toBe(v.people[1]);
+    expect([...v.byName.values()][0]).toBe(bob);
+    expect([...v.byName][0]).toEqual(['bob', bob]);
+    expect([...v.byName.entries()][0]![1]).toBe(bob);
+    expect([...v.members][0]).toBe(bob);
+    expect([...v.members.entries()][0]).toEqual([bob, bob]);
+    v.byName.forEach((p, k, m) => expect([p, k, m]).toEqual([bob, 'bob', v.byName]));
+    v.members.forEach((p, p2, s) => expect([p === bob, p2 === bob, s === v.members]).toEqual([true, true, true]));
+  });
+
+  it('reads Maps, Sets, Dates, typed arrays, Buffers, DataViews and RegExps', () => {
+    const raw = makeState();
+    const v = rootView(raw);
+    expect(v.byName.size).toBe(1);
+    expect(v.byName.has('bob')).toBe(true);
+    expect([...v.byName.keys()]).toEqual(['bob']);
+    expect(v.tags.has('a')).toBe(true);
+    expect([...v.tags]).toEqual(['a', 'b']);
+    expect(v.members.has(v.people[1]!)).toBe(true);
+    expect(v.when.getTime()).toBe(raw.when.getTime());
+    expect(v.when.toISOString()).toBe('2024-01-02T03:04:05.678Z');
+    expect(v.when instanceof Date).toBe(true);
+    expect(+v.when).toBe(raw.when.getTime());
+    expect(JSON.stringify(v.when)).toBe(JSON.stringify(raw.when));
+    expect(v.bytes[1]).toBe(2);
+    expect(v.bytes.length).toBe(3);
+    expect([...v.bytes]).toEqual([1, 2, 3]);
+    expect(v.bytes.slice(1)).toEqual(new Uint8Array([2, 3]));
+    expect(isView(v.bytes.slice(1))).toBe(false); // a fresh copy is the caller's
+    expect(isView(v.bytes.subarray(1))).toBe(true); // shares the state's memory
+    v.bytes.forEach((_x, _i, arr) => expect(arr).toBe(v.bytes));
+    expect(v.buf.toString()).toBe('hello');
+    expect(v.buf.toString('base64')).toBe(raw.buf.toString('base64'));
+    expect(Buffer.isBuffer(v.buf)).toBe(true);
+    expect(v.buf.readUInt8(1)).toBe(101);
+    expect(v.dv.getInt16(0)).toBe(0);
+    expect(v.ab.byteLength).toBe(2);
+    expect(v.re.source).toBe('l+');
+    expect('hello'.replace(v.re, 'L')).toBe('heLo'); // leaves lastIndex at 0: allowed
+    expect([...'hello'.matchAll(v.re)].length).toBe(1);
+    expect('a,b'.split(v.re)).toEqual(['a,b']);
+  });
+
+  it('refuses every kind of mutation with READONLY_VIOLATION and leaves the state alone', () => {
+    const raw = makeState();
+    const before = describeGraph(raw);
+    const v = rootView(raw) as any;
+    const attempts: Array<() => unknown> = [
+      () => (v.title = 'x'),
+      () => (v.nested.deep.value = 2),
+      () => (v.fresh = 1),
+      () => delete v.title,
+      () => Object.defineProperty(v, 'title', { value: 'x' }),
+      () => Object.setPrototypeOf(v.nested, null),
+      () => Object.preventExtensions(v.nested),
+      () => Object.freeze(v.nested),
+      () => Object.assign(v.nested, { a: 1 }),
+      () => v.nested.list.push(4),
+      () => v.nested.list.pop(),
+      () => v.nested.list.shift(),
+      () => v.nested.list.unshift(0),
+      () => v.nested.list.splice(0, 1),
+      () => v.nested.list.sort((a: number, b: number) => b - a),
+      () => v.nested.list.reverse(),
+      () => v.nested.list.fill(0),
+      () => v.nested.list.copyWithin(0, 1),
+      () => (v.nested.list.length = 0),
+      () => (v.nested.list[0] = 9),
+      () => v.byName.set('x', 1),
+      () => v.byName.delete('bob'),
+      () => v.byName.clear(),
+      () => v.tags.add('c'),
+      () => v.tags.delete('a'),
+      () => v.tags.clear(),
+      () => v.when.setTime(0),
+      () => v.when.setFullYear(1999),
+      () => v.when.setUTCMilliseconds(1),
+      () => (v.bytes[0] = 9),
+      () => v.bytes.fill(0),
+      () => v.bytes.set([9], 0),
+      () => v.bytes.sort(),
+      () => v.bytes.reverse(),
+      () => v.bytes.copyWithin(0, 1),
+      () => (v.bytes.subarray(1)[0] = 9),
+      () => v.buf.write('J'),
+      () => v.buf.writeUInt8(1, 0),
+      () => v.buf.swap16(),
+      () => v.dv.setInt8(0, 1),
+      () => (v.re.lastIndex = 3),
+      () => v.re.test('hello'),
+      () => v.re.exec('hello'),
+      () => v.re.compile('x'),
+      () => v.people[0].friends.push(v.people[0]),
+      () => (v.people[0].name = 'x'),
+      () => (v.bare.k.v = 2),
+    ];
+    attempts.forEach((attempt) => {
+      const message = expectCode(attempt, 'READONLY_VIOLATION');
+      expect(message).toMatch(violation);
+    });
+    expectSameGraph(raw, before);
+  });
+});

@@ -1,0 +1,140 @@
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+import {
+  appendRange,
+  expectCorrupt,
+  journalPaths,
+  offsetOfLine,
+  openWriter,
+  readBack,
+  removeTempDirs,
+  seqRange,
+  tempDir,
+  writeJournalFile,
+} from './helpers';
+
+afterAll(removeTempDirs);
+
+describe('torn tail of the newest file', () => {
+  it('is cut off at every byte offset of the last record, losing only that record', async () => {
+    const dir = tempDir();
+    const w = openWriter(dir);
+    appendRange(w, 1, 4);
+    w.append(5, 5, 'rename', JSON.stringify(['Zoë ✓ 🎉']), false);
+    await w.close();
+    const file = journalPaths(dir)[0] as string;
+    const full = nodeFs.readFileSync(file);
+    const start = offsetOfLine(1, 4);
+    expect(full.length - start).toBeGreaterThan(60);
+    for (let kept = 0; kept < full.length - start; kept++) {
+      nodeFs.writeFileSync(file, full.subarray(0, start + kept));
+      const { records, warnings, lastSeq } = readBack(dir);
+      expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+      expect(lastSeq).toBe(4);
+      expect(nodeFs.statSync(file).size).toBe(start);
+      if (kept === 0) {
+        expect(warnings).toEqual([]);
+      } else {
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain(file);
+        expect(warnings[0]).toContain(`byte offset ${start} (${kept} bytes`);
+      }
+    }
+    const again = openWriter(dir, {}, 5);
+    appendRange(again, 5, 1);
+    await again.close();
+    expect(readBack(dir).records.map((r) => r.seq)).toEqual(seqRange(1, 5));
+    expect(journalPaths(dir)).toHaveLength(1);
+  });
+
+  it('drops trailing zero bytes (a file extended but never written)', () => {
+    const dir = tempDir();
+    const file = writeJournalFile(dir, 1, seqRange(1, 3));
+    const size = nodeFs.statSync(file).size;
+    nodeFs.appendFileSync(file, Buffer.alloc(4096));
+    const { records, warnings } = readBack(dir);
+    expect(records).toHaveLength(3);
+    expect(warnings[0]).toContain('4096 bytes');
+    expect(nodeFs.statSync(file).size).toBe(size);
+  });
+
+  it('is repaired in the newest of several files', () => {
+    const dir = tempDir();
+    writeJournalFile(dir, 1, seqRange(1, 3));
+    const second = writeJournalFile(dir, 4, seqRange(4, 6));
+    nodeFs.truncateSync(second, nodeFs.statSync(second).size - 5);
+    expect(readBack(dir).lastSeq).toBe(5);
+  });
+
+  it('is corruption when it is in an older file', () => {
+    const dir = tempDir();
+    const first = writeJournalFile(dir, 1, seqRange(1, 3));
+    writeJournalFile(dir, 4, seqRange(4, 6));
+    const start = offsetOfLine(1, 2);
+    nodeFs.truncateSync(first, start + 10);
+    const message = expectCorrupt(dir, first, start, 3);
+    expect(message).toContain('not the newest');
+  });
+});
+
+describe("recover: 'truncate'", () => {
+  function damagedJournal(): { dir: string; files: string[]; originals: Buffer[]; bad: number } {
+    const dir = tempDir();
+    const files = [
+      writeJournalFile(dir, 1, seqRange(1, 4)),
+      writeJournalFile(dir, 5, seqRange(5, 8)),
+      writeJournalFile(dir, 9, seqRange(9, 10)),
+    ];
+    const bytes = nodeFs.readFileSync(files[1] as string);
+    const originals = files.map((f) => nodeFs.readFileSync(f));
+    const bad = offsetOfLine(5, 2);
+    bytes[bad + 50] = (bytes[bad + 50] as number) ^ 0x04;
+    nodeFs.writeFileSync(files[1] as string, bytes);
+    originals[1] = bytes;
+    return { dir, files, originals, bad };
+  }
+
+  it('keeps the good prefix and sets the damaged file and later files aside', async () => {
+    const { dir, files, originals, bad } = damagedJournal();
+    const { records, warnings, lastSeq } = readBack(dir, { recover: 'truncate' });
+    expect(records.map((r) => r.seq)).toEqual(seqRange(1, 6));
+    expect(lastSeq).toBe(6);
+    expect(journalPaths(dir)).toEqual(files.slice(0, 2));
+    expect(nodeFs.statSync(files[1] as string).size).toBe(bad);
+    const names = nodeFs.readdirSync(dir);
+    const copyOf = (file: string): string => {
+      const base = path.basename(file);
+      const copy = names.find((n) => n.startsWith(`${base}.damaged-`));
+      if (copy === undefined) throw new Error(`no copy of ${base} in ${names.join(', ')}`);
+      return path.join(dir, copy);
+    };
+    expect(nodeFs.readFileSync(copyOf(files[1] as string)).equals(originals[1] as Buffer)).toBe(
+      true,
+    );
+    expect(nodeFs.readFileSync(copyOf(files[2] as string)).equals(originals[2] as Buffer)).toBe(
+      true,
+    );
+    expect(names.some((n) => n.startsWith(`${path.basename(files[0] as string)}.damaged`))).toBe(
+      false,
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('before seq 7');
+    expect(warnings[0]).toContain(copyOf(files[2] as string));
+    expect(readBack(dir)).toMatchObject({ lastSeq: 6, warnings: [] });
+    const w = openWriter(dir, {}, 7);
+    appendRange(w, 7, 2);
+    await w.close();
+    expect(readBack(dir).records.map((r) => r.seq)).toEqual(seqRange(1, 8));
+  });
+
+  it('renames a file aside whole when nothing in it can be kept', () => {
+    const dir = tempDir();
+    writeJournalFile(dir, 1, seqRange(1, 3));
+    const later = writeJournalFile(dir, 5, [5, 6]);
+    const { lastSeq, warnings } = readBack(dir, { recover: 'truncate' });
+    expect(lastSeq).toBe(3);
+    expect(nodeFs.existsSync(later)).toBe(false);
+    expect(nodeFs.readdirSync(dir).filter((n) => n.includes('.damaged-'))).toHaveLength(1);
+    expect(warnings[0]).toContain('before seq 4');
+  });
+});

@@ -1,0 +1,147 @@
+import { types } from 'node:util';
+import { initSystem, isPrevalenceError } from '../../lib';
+import type { Isolation, Prevalent } from '../../lib';
+import { Wiki, WikiPage } from '../fixtures/wiki';
+import { freshBasedir, journalRecords } from '../support/tmp';
+
+const open: Array<Prevalent<Wiki>> = [];
+function openWiki(isolation?: Isolation, dir = freshBasedir()): Prevalent<Wiki> {
+  const wiki = initSystem(new Wiki(), { basedir: dir, ...(isolation ? { isolation } : {}) });
+  open.push(wiki);
+  return wiki;
+}
+afterEach(async () => {
+  for (const w of open.splice(0)) await w.close();
+});
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return isPrevalenceError(err) ? err.code : `other: ${String(err)}`;
+  }
+  return undefined;
+}
+
+/** Every object reachable from `value`, for leak checks. */
+function reachable(value: unknown, seen = new Set<object>()): Set<object> {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return seen;
+  seen.add(value);
+  if (value instanceof Map) for (const [k, v] of value) (reachable(k, seen), reachable(v, seen));
+  else if (value instanceof Set) for (const v of value) reachable(v, seen);
+  else for (const v of Object.values(value)) reachable(v, seen);
+  return seen;
+}
+
+describe("isolation 'readonly' (default)", () => {
+  it('returns read-only views that read like the object and refuse every mutation', () => {
+    const wiki = openWiki();
+    wiki.createPage('a', 'x');
+    wiki.tag('a', 't');
+    const page = wiki.getPage('a')!;
+    expect(page).toBeInstanceOf(WikiPage);
+    expect(page.content).toBe('x');
+    expect(Array.isArray(page.history)).toBe(true);
+    expect(JSON.parse(JSON.stringify(page)).content).toBe('x');
+    expect(wiki.getPage('a')).toBe(page);
+    expect(codeOf(() => ((page as { content: string }).content = 'hacked'))).toBe(
+      'READONLY_VIOLATION',
+    );
+    expect(codeOf(() => page.history.push('h'))).toBe('READONLY_VIOLATION');
+    expect(codeOf(() => wiki.tags.get('a')!.add('u'))).toBe('READONLY_VIOLATION');
+    expect(codeOf(() => wiki.tags.set('b', new Set()))).toBe('READONLY_VIOLATION');
+    expect(codeOf(() => delete (wiki.pages as Record<string, unknown>)['a'])).toBe(
+      'READONLY_VIOLATION',
+    );
+    expect(wiki.getPage('a')!.content).toBe('x');
+    expect(wiki.getPage('a')!.history).toHaveLength(0);
+  });
+
+  it('returns an object the action created as a view (regression: the raw state object leaked to the caller)', () => {
+    const wiki = openWiki();
+    const page = wiki.createPage('a', 'x');
+    expect(codeOf(() => ((page as { content: string }).content = 'hacked'))).toBe(
+      'READONLY_VIOLATION',
+    );
+    expect(page).toBe(wiki.getPage('a'));
+  });
+
+  it('refuses a @readonly method that tries to change state', () => {
+    const wiki = openWiki();
+    expect(codeOf(() => wiki.sneakyWrite())).toBe('READONLY_VIOLATION');
+    expect(wiki.counter).toBe(0);
+  });
+
+  it('journals a passed-back view as its place in the state and links the very object', () => {
+    const wiki = openWiki();
+    wiki.createPage('a', 'root');
+    wiki.createPage('b', 'child', wiki.getPage('a'));
+    expect(wiki.getPage('b')!.parent).toBe(wiki.getPage('a'));
+    const rec = journalRecords(wiki.basedirAbspath())[1]!;
+    expect(JSON.stringify(rec.args)).toContain('"$":"path"');
+    expect(JSON.stringify(rec.args)).not.toContain('root');
+  });
+
+  it('locates a view returned by an action (fallback search) when it is passed back', () => {
+    const wiki = openWiki();
+    const a = wiki.createPage('a', 'root');
+    wiki.createPage('b', 'child', a);
+    expect(wiki.getPage('b')!.parent).toBe(wiki.getPage('a'));
+  });
+
+  it('refuses a view of an object that left the state with STALE_REFERENCE before anything runs', () => {
+    const wiki = openWiki();
+    wiki.createPage('a', 'root');
+    const a = wiki.getPage('a');
+    wiki.removePage('a');
+    expect(codeOf(() => wiki.createPage('b', 'child', a))).toBe('STALE_REFERENCE');
+    expect(wiki.getPage('b')).toBeUndefined();
+    expect(journalRecords(wiki.basedirAbspath()).map((r) => r.method)).toEqual([
+      'createPage',
+      'removePage',
+    ]);
+  });
+
+  it('never lets a view or proxy into the state', async () => {
+    const dir = freshBasedir();
+    const wiki = openWiki(undefined, dir);
+    wiki.createPage('a', 'root');
+    wiki.createPage('b', 'child', wiki.getPage('a'));
+    wiki.storeAnything('list', [wiki.getPage('a'), { nested: wiki.getPage('b') }]);
+    await wiki.close();
+    open.splice(0);
+    const raw = openWiki('none', dir);
+    const proxies = [
+      ...reachable({ pages: raw.pages, list: (raw as unknown as { list: unknown }).list }),
+    ].filter((o) => types.isProxy(o));
+    expect(proxies).toHaveLength(0);
+    expect((raw as unknown as { list: WikiPage[] }).list[0]).toBe(raw.pages['a']);
+  });
+});
+
+describe("isolation 'clone' and 'none'", () => {
+  it("'clone' returns deep copies the caller may change freely", () => {
+    const wiki = openWiki('clone');
+    wiki.createPage('a', 'x');
+    const copy = wiki.getPage('a')!;
+    copy.content = 'changed';
+    copy.history.push('h');
+    expect(wiki.getPage('a')!.content).toBe('x');
+    expect(wiki.getPage('a')).not.toBe(wiki.getPage('a'));
+  });
+
+  it("'none' returns live references", () => {
+    const wiki = openWiki('none');
+    wiki.createPage('a', 'x');
+    expect(wiki.getPage('a')).toBe(wiki.pages['a']);
+    expect(types.isProxy(wiki.getPage('a'))).toBe(false);
+  });
+
+  it("'clone' and 'none' copy arguments, even objects read from the state", () => {
+    const wiki = openWiki('none');
+    wiki.createPage('a', 'x');
+    wiki.createPage('b', 'y', wiki.pages['a']);
+    expect(wiki.pages['b']!.parent).not.toBe(wiki.pages['a']);
+    expect(wiki.pages['b']!.parent?.content).toBe('x');
+  });
+});
