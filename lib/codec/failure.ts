@@ -84,7 +84,7 @@ function locate(
       }
       return false;
     });
-    if (found !== undefined) return pathOf(i, parents, segments) + found;
+    if (found !== undefined) return joinPath(pathOf(i, parents, segments), found);
   }
   return undefined;
 }

@@ -7,8 +7,8 @@
  * container (plain object, null-prototype object, array, Map, Set, registered
  * class instance) has one line, emitted in id order, holding its contents as
  * a JSON array: `["o",k,v,…]`, `["n",k,v,…]`, `["c","Page",k,v,…]`,
- * `["a",v,…]`, `["m",k,v,…]`, `["s",v,…]`. A root that is not a container is
- * the single line `["v",value]`.
+ * `["a",v,…]` (holes come back as `undefined`), `["m",k,v,…]`, `["s",v,…]`.
+ * A root that is not a container is the single line `["v",value]`.
  *
  * Values inside a line: strings, booleans, null and finite numbers other than
  * -0 as themselves; `["u"]` undefined, `["N"]` NaN, `["I"]` / `["-I"]` ±Infinity,

@@ -82,7 +82,9 @@ export function encodeArgs(args: readonly unknown[], ctx: TreeContext): Encoded[
     for (; i < args.length; i++) {
       const arg = args[i];
       if (typeof arg === 'string' || typeof arg === 'boolean' || arg === null) out.push(arg);
-      else out.push(encodeValue(arg, (st ??= { ctx, seen: undefined })));
+      else if (typeof arg === 'number' && arg - arg === 0 && (arg !== 0 || 1 / arg > 0)) {
+        out.push(arg);
+      } else out.push(encodeValue(arg, (st ??= { ctx, seen: undefined })));
     }
   } catch (err) {
     throw translate(err, args[i], `args[${i}]`, ctx);

@@ -9,6 +9,12 @@ export function readRaw(self: unknown): any {
   return trackingToRaw.get(self) ?? viewToRaw.get(self) ?? self;
 }
 
+/** readRaw, looking up views first (the common case in view wrappers). */
+export function viewRaw(self: unknown): any {
+  if (typeof self !== 'object' || self === null) return self;
+  return viewToRaw.get(self) ?? trackingToRaw.get(self) ?? self;
+}
+
 /** Replaces proxies among the (fresh) argument array by their raw targets, shallowly. */
 export function rawArgs(args: unknown[]): unknown[] {
   for (let i = 0; i < args.length; i++) args[i] = toRaw(args[i]);

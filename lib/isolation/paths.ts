@@ -24,12 +24,12 @@ function isMapKey(key: unknown): key is string | number | boolean | null {
   return key === null || t === 'string' || t === 'number' || t === 'boolean';
 }
 
-/** Records that `raw` was reached from `parent` by a property read (string key) or Map lookup. */
+/** Records that `raw` was reached from `parent` by a property read (string key, or array index) or Map lookup. */
 export function recordStep(raw: object, parent: object, key: unknown, viaMap: boolean): void {
   if (viaMap) {
     if (isMapKey(key)) links.set(raw, { parent, step: { mapKey: key } });
-  } else if (typeof key === 'string') {
-    links.set(raw, { parent, step: key });
+  } else if (typeof key === 'string' || typeof key === 'number') {
+    links.set(raw, { parent, step: String(key) });
   }
 }
 

@@ -1,3 +1,4 @@
+import { arrayFastPaths } from './array-methods';
 import { BuiltinTable, isNumericKey, kindOf, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
 import { isPassThrough, rawToTracking, trackingToRaw, viewToRaw } from './registry';
@@ -61,7 +62,7 @@ function createTracked(value: object): object {
   }
   const kind = kindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
-  const proxy = new Proxy(value, handlers[kind]);
+  const proxy = new Proxy(value, Array.isArray(value) ? arrayHandler : handlers[kind]);
   rawToTracking.set(value, proxy);
   trackingToRaw.set(proxy, value);
   return proxy;
@@ -99,6 +100,18 @@ const plainHandler: ProxyHandler<object> = {
       'freezing, sealing or preventing extensions of a state object',
       'keep state objects extensible and expose read-only access through @readonly methods',
     );
+  },
+};
+
+const arrayPaths = arrayFastPaths((_raw, _index, value) => wrap(value));
+
+const arrayHandler: ProxyHandler<object> = {
+  ...plainHandler,
+  get(target, key, receiver) {
+    const value: unknown = Reflect.get(target, key, receiver);
+    if (typeof value === 'function') return arrayPaths.get(value) ?? value;
+    if (typeof value !== 'object' || value === null) return value;
+    return rawToTracking.get(value) ?? createTracked(value);
   },
 };
 

@@ -1,4 +1,4 @@
-import { callbackWrapper, MappedIterator, rawArgs, readRaw, type Fn } from './builtin-common';
+import { callbackWrapper, MappedIterator, rawArgs, viewRaw, type Fn } from './builtin-common';
 import type { Kind, WrapperFactory } from './kinds';
 import { callbackArrayArg, classify, keepsStateReference, methodLabel } from './methods';
 import { toRaw } from './registry';
@@ -35,24 +35,24 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
         };
       case 'get':
         return function (this: unknown, key: unknown) {
-          const raw = readRaw(this) as AnyMap;
+          const raw = viewRaw(this) as AnyMap;
           const k = toRaw(key);
           return childView(raw, k, true, raw.get(k));
         };
       case 'forEach':
         return function (this: unknown, cb: unknown, thisArg?: unknown) {
           const self = this;
-          const raw = readRaw(this) as AnyMap;
+          const raw = viewRaw(this) as AnyMap;
           const fn = cb as Fn;
           raw.forEach((v, k) => fn.call(thisArg, valueView(raw, k, v), viewOf(k), self));
         };
       case 'keys':
         return function (this: unknown) {
-          return new MappedIterator(original.call(readRaw(this)) as Iterator<unknown>, viewOf);
+          return new MappedIterator(original.call(viewRaw(this)) as Iterator<unknown>, viewOf);
         };
       case 'values':
         return function (this: unknown) {
-          const raw = readRaw(this) as AnyMap;
+          const raw = viewRaw(this) as AnyMap;
           const entries = raw.entries();
           return new MappedIterator(entries, (e) => {
             const [k, v] = e as [unknown, unknown];
@@ -61,7 +61,7 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
         };
       case 'entries':
         return function (this: unknown) {
-          const raw = readRaw(this) as AnyMap;
+          const raw = viewRaw(this) as AnyMap;
           return new MappedIterator(raw.entries(), (e) => {
             const [k, v] = e as [unknown, unknown];
             return [viewOf(k), valueView(raw, k, v)];
@@ -73,7 +73,7 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
         return lastIndexReader(original, label);
       case 'read':
         return function (this: unknown, ...args: unknown[]) {
-          const raw = readRaw(this);
+          const raw = viewRaw(this);
           return out(original.apply(raw, rawArgs(args)), raw);
         };
     }
@@ -87,7 +87,7 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
  */
 function lastIndexReader(original: Fn, label: string): Fn {
   return function (this: unknown, ...args: unknown[]) {
-    const raw = readRaw(this) as RegExp;
+    const raw = viewRaw(this) as RegExp;
     if (!raw.global && !raw.sticky) return original.apply(raw, rawArgs(args));
     const copy = new RegExp(raw);
     copy.lastIndex = raw.lastIndex;

@@ -1,3 +1,4 @@
+import { arrayFastPaths } from './array-methods';
 import { BuiltinTable, kindOf, type Kind } from './kinds';
 import { recordStep } from './paths';
 import { isPassThrough, rawToView, trackingToRaw, viewToRaw } from './registry';
@@ -45,7 +46,7 @@ function createView(value: object, parent?: object, key?: unknown, viaMap = fals
   }
   const kind = kindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
-  const view = new Proxy(value, handlers[kind]);
+  const view = new Proxy(value, Array.isArray(value) ? arrayHandler : handlers[kind]);
   rawToView.set(value, view);
   viewToRaw.set(view, value);
   if (parent !== undefined) recordStep(value, parent, key, viaMap);
@@ -96,6 +97,18 @@ const tables: Record<BuiltinKind, BuiltinTable> = {
   dataview: table('dataview'),
   arraybuffer: table('arraybuffer'),
   regexp: table('regexp'),
+};
+
+const arrayPaths = arrayFastPaths((raw, index, value) => childView(raw, index, false, value));
+
+const arrayHandler: ProxyHandler<object> = {
+  ...plainHandler,
+  get(target, key, receiver) {
+    const value: unknown = Reflect.get(target, key, receiver);
+    if (typeof value === 'function') return arrayPaths.get(value) ?? value;
+    if (typeof value !== 'object' || value === null) return value;
+    return rawToView.get(value) ?? createView(value, target, key);
+  },
 };
 
 function builtinHandler(table: BuiltinTable): ProxyHandler<object> {

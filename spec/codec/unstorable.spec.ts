@@ -68,6 +68,8 @@ describe('values that cannot be stored', () => {
     const words = 'an accessor property (getter/setter)';
     expectUnstorable(() => encodeArgs([{ a: [withGetter()] }], ctx), 'args[0].a[0].total', words);
     expectUnstorable(() => encodeGraph({ b: withGetter() }, registry, () => {}), 'b.total', words);
+    expectUnstorable(() => encodeGraph(withGetter(), registry, () => {}), 'total', words);
+    expectUnstorable(() => encodeArgs([withGetter()], ctx), 'args[0].total', words);
   });
 
   it('names bad values inside Sets, Map keys and class instances', () => {

@@ -27,8 +27,12 @@ function codeOf(fn: () => unknown): string | undefined {
 function reachable(value: unknown, seen = new Set<object>()): Set<object> {
   if (typeof value !== 'object' || value === null || seen.has(value)) return seen;
   seen.add(value);
-  if (value instanceof Map) for (const [k, v] of value) (reachable(k, seen), reachable(v, seen));
-  else if (value instanceof Set) for (const v of value) reachable(v, seen);
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      reachable(k, seen);
+      reachable(v, seen);
+    }
+  } else if (value instanceof Set) for (const v of value) reachable(v, seen);
   else for (const v of Object.values(value)) reachable(v, seen);
   return seen;
 }
