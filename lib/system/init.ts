@@ -1,7 +1,7 @@
 import type { SystemOptions } from './options';
 import { PrevalentSystem } from './system';
 import { createSystemProxy } from './proxy';
-import type { Prevalent } from './types';
+import type { Prevalent, PrevalentMutable } from './types';
 
 /**
  * Wraps a domain object so that it persists: restores its state from
@@ -14,7 +14,15 @@ import type { Prevalent } from './types';
  */
 export function initSystem<T extends object>(
   domain: T | (new () => T),
+  options: SystemOptions & { isolation: 'clone' | 'none' },
+): PrevalentMutable<T>;
+export function initSystem<T extends object>(
+  domain: T | (new () => T),
   options?: string | SystemOptions,
-): Prevalent<T> {
-  return createSystemProxy(PrevalentSystem.open(domain, options));
+): Prevalent<T>;
+export function initSystem<T extends object>(
+  domain: T | (new () => T),
+  options?: string | SystemOptions,
+): Prevalent<T> | PrevalentMutable<T> {
+  return createSystemProxy(PrevalentSystem.open(domain, options)) as Prevalent<T>;
 }

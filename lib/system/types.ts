@@ -1,3 +1,5 @@
+import type { DeepReadonly } from '../isolation/types';
+
 /** The controls every system proxy adds to the domain object's own members. */
 export interface SystemControls {
   /** Writes a snapshot of the whole state now and returns its file path. */
@@ -10,9 +12,31 @@ export interface SystemControls {
   basedirAbspath(): string;
 }
 
+type AnyMethod = (...args: any[]) => any;
+
+/** An argument may be the plain type the method declares, or a read-only view of one. */
+type ViewOrValue<A> = A | DeepReadonly<A>;
+
+/** A method as callers of the system see it: views accepted, a read-only view returned. */
+type ReadonlyMethod<F> = F extends (...args: infer A) => infer R
+  ? (...args: { [I in keyof A]: ViewOrValue<A[I]> }) => DeepReadonly<R>
+  : never;
+
 /**
- * The domain object as `initSystem` returns it: its methods and properties,
- * plus {@link SystemControls}. Methods not marked `@readonly` are journaled
- * actions.
+ * The domain object as `initSystem` returns it with the default isolation
+ * (`'readonly'`): every property is a deep read-only view, every method
+ * returns one and accepts views where it takes state objects, plus
+ * {@link SystemControls}. Mutating what you get back is a compile error here
+ * and `READONLY_VIOLATION` at run time. Methods not marked `@readonly` are
+ * journaled actions.
  */
-export type Prevalent<T> = T & SystemControls;
+export type Prevalent<T> = {
+  readonly [K in keyof T]: T[K] extends AnyMethod ? ReadonlyMethod<T[K]> : DeepReadonly<T[K]>;
+} & SystemControls;
+
+/**
+ * The domain object as `initSystem` returns it with `isolation: 'clone'` or
+ * `'none'`: the plain domain type (results are copies, or live references
+ * you promise not to change) plus {@link SystemControls}.
+ */
+export type PrevalentMutable<T> = T & SystemControls;

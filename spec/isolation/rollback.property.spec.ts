@@ -95,6 +95,10 @@ const opArb = fc.oneof(
   fc.tuple(fc.constant('arrDelete'), small),
   fc.tuple(fc.constant('arrFill'), valueArb, small),
   fc.tuple(fc.constant('arrCopyWithin'), small, small),
+  fc.tuple(fc.constant('arrEach'), small),
+  fc.tuple(fc.constant('arrFind'), small),
+  fc.tuple(fc.constant('arrFilterPush')),
+  fc.tuple(fc.constant('arrMapStore')),
   fc.tuple(fc.constant('mapSet'), mapKey, valueArb),
   fc.tuple(fc.constant('mapDelete'), mapKey),
   fc.tuple(fc.constant('mapClear')),
@@ -144,6 +148,18 @@ function apply(s: State, [name, x, y, z]: Op): void {
     case 'arrDelete': return void delete arr[x];
     case 'arrFill': return void arr.fill(value(x, s), y);
     case 'arrCopyWithin': return void arr.copyWithin(x, y);
+    case 'arrEach':
+      return arr.forEach((v, i, a) => {
+        if (typeof v === 'object' && v !== null) v.seen = x + i;
+        if (i === 0 && a.length < 12) a.push(x);
+      });
+    case 'arrFind': {
+      const found = arr.find((v) => typeof v === 'object' && v !== null);
+      if (found) found.found = x;
+      return;
+    }
+    case 'arrFilterPush': return void arr.push(...arr.filter((v) => typeof v !== 'number'));
+    case 'arrMapStore': return void (s.obj['mapped'] = arr.map((v, i) => [v, i]));
     case 'mapSet': return void s.map.set(x, value(y, s));
     case 'mapDelete': return void s.map.delete(x);
     case 'mapClear': return s.map.clear();

@@ -1,8 +1,8 @@
 import { types } from 'node:util';
 import { DateTime } from 'luxon';
-import { toRaw } from '../../lib/isolation/tracking';
-import { isView, rootView, viewOf } from '../../lib/isolation/views';
-import { describe as describeGraph, expectCode, expectSameGraph } from './helpers';
+import { toRaw, tracked } from '../../lib/isolation/tracking';
+import { isView, locate, locateStats, rootView, viewOf } from '../../lib/isolation/views';
+import { describe as describeGraph, expectCode, expectSameGraph, inAction } from './helpers';
 
 class Person {
   constructor(
@@ -179,5 +179,74 @@ describe('read-only views', () => {
       expect(message).toMatch(violation);
     });
     expectSameGraph(raw, before);
+  });
+});
+
+describe('array methods on views and tracking proxies', () => {
+  function makeList() {
+    // eslint-disable-next-line no-sparse-arrays
+    const list: Array<{ n: number } | number | undefined> = [{ n: 1 }, 2, , { n: 3 }];
+    return { list };
+  }
+
+  it('hand callbacks views (and the view as the array), and return views', () => {
+    const raw = makeList();
+    const list = rootView(raw).list;
+    const seen: unknown[] = [];
+    list.forEach((v, i, arr) => seen.push([isView(v) || typeof v, i, arr === list]));
+    expect(seen).toEqual([
+      [true, 0, true],
+      ['number', 1, true],
+      [true, 3, true],
+    ]);
+    const objects = list.filter((v) => typeof v === 'object');
+    expect(objects.every(isView)).toBe(true);
+    expect(objects).toEqual([list[0], list[3]]);
+    expect(list.find((v) => typeof v === 'object' && v.n === 3)).toBe(list[3]);
+    const findLast = (list as unknown as { findLast(cb: (v: unknown) => boolean): unknown }).findLast;
+    expect(findLast.call(list, (v) => typeof v === 'object')).toBe(list[3]);
+    expect(list.findIndex((v) => v === list[3])).toBe(3);
+    expect(list.map((v) => isView(v))).toEqual([true, false, , true]);
+    expect(list.some((v) => v === list[0])).toBe(true);
+    expect(list.reduce((acc: unknown[], v) => [...acc, isView(v)], [])).toEqual([true, false, true]);
+    expect(isView(list.reduce((a) => a))).toBe(true); // no initial value: the first element is a view too
+    expect(list.includes(list[3])).toBe(true);
+    expect(list.indexOf(list[3])).toBe(3);
+    expect([...list]).toEqual([list[0], 2, undefined, list[3]]);
+    expect([...list.entries()][3]).toEqual([3, list[3]]);
+    expect([...list.keys()]).toEqual([0, 1, 2, 3]);
+  });
+
+  it('record the element paths of what they hand out', () => {
+    const raw = makeList();
+    const [first] = rootView(raw).list.filter((v) => typeof v === 'object');
+    const searchesBefore = locateStats.searches;
+    expect(locate(first as object, raw)).toEqual(['list', '0']);
+    expect(locateStats.searches).toBe(searchesBefore);
+  });
+
+  it('refuse writes through the views they hand out', () => {
+    const raw = makeList();
+    const list = rootView(raw).list as Array<{ n: number } | number | undefined>;
+    expectCode(() => list.forEach((v) => typeof v === 'object' && (v.n = 9)), 'READONLY_VIOLATION');
+    expectCode(() => list.forEach((_v, i, arr) => (arr[i] = 0)), 'READONLY_VIOLATION');
+    expect(raw.list[0]).toEqual({ n: 1 });
+  });
+
+  it('on tracking proxies, hand out tracked elements so callbacks can change them', () => {
+    const raw = makeList();
+    const p = tracked(raw);
+    const log = inAction(() => {
+      p.list.forEach((v) => {
+        if (typeof v === 'object') v.n *= 10;
+      });
+      const found = p.list.find((v) => typeof v === 'object' && v.n === 30) as { n: number };
+      found.n = 0;
+    });
+    expect(raw.list[3]).toEqual({ n: 0 });
+    expect(log.size).toBe(3);
+    log.rollback();
+    expect(raw.list[0]).toEqual({ n: 1 });
+    expect(raw.list[3]).toEqual({ n: 3 });
   });
 });

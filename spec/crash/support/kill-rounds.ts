@@ -22,6 +22,9 @@ export interface KillPlan {
   ballast?: string[];
 }
 
+/** How many children are started ahead of their round. */
+const AHEAD = 2;
+
 /** What one round saw. */
 export interface Round {
   round: number;
@@ -42,7 +45,7 @@ export interface KillSummary {
   kills: number;
   /** Kills that landed between `snapping` and `snap` (a snapshot being written). */
   duringSnapshot: number;
-  /** Directory listings after a kill that held a leftover snapshot temporary file. */
+  /** Snapshot temporary files a kill left behind (restore ignores them). */
   leftoverTemps: number;
   /** Kills after which the restored state held one action more than acknowledged. */
   inFlightKept: number;
@@ -87,9 +90,9 @@ async function reopenAndCheck(
 }
 
 /**
- * Runs `plan.rounds` kill rounds on `plan.dir`. The next child is started
+ * Runs `plan.rounds` kill rounds on `plan.dir`. The next children are started
  * while the current round runs (loading lib/ is most of a child's cost), and
- * only handed the directory once the parent has closed it again.
+ * each is only handed the directory once the parent has closed it again.
  * `checkRound` adds the checks of a durability mode.
  */
 export async function runKillRounds(
@@ -106,12 +109,22 @@ export async function runKillRounds(
     warnings: [],
   };
   let previous = 0;
-  let next: LedgerChild | undefined = new LedgerChild();
+  const temps = new Set<string>();
+  // Children started ahead of their round, loading while the rounds before them run.
+  const ready: LedgerChild[] = [];
+  let started = 0;
+  const startAhead = (): void => {
+    while (ready.length < AHEAD && started < plan.rounds) {
+      ready.push(new LedgerChild());
+      started++;
+    }
+  };
   let current: LedgerChild | undefined;
   try {
     for (let round = 1; round <= plan.rounds; round++) {
-      current = next;
-      next = round < plan.rounds ? new LedgerChild() : undefined;
+      startAhead();
+      current = ready.shift() as LedgerChild;
+      startAhead();
       const where = `round ${round} of ${plan.rounds} (seed ${plan.seed}, dir ${plan.dir})`;
       current.start({
         ...plan.child,
@@ -129,10 +142,13 @@ export async function runKillRounds(
 
       const lastLine = current.lines.at(-1) ?? '';
       if (lastLine.startsWith('snapping ')) summary.duringSnapshot++;
-      if (fs.readdirSync(plan.dir).some((f) => f.endsWith('.tmp'))) summary.leftoverTemps++;
+      for (const f of fs.readdirSync(plan.dir).filter((name) => name.endsWith('.tmp'))) {
+        if (!temps.has(f)) summary.leftoverTemps++;
+        temps.add(f);
+      }
       const acked = current.last('ack') ?? previous;
       const { counter, warnings } = await reopenAndCheck(plan.dir, where, plan.ballast);
-      const round: Round = {
+      const seen: Round = {
         round,
         opened,
         acked,
@@ -147,7 +163,7 @@ export async function runKillRounds(
         // Nothing that was there before this round went away.
         expect(counter).toBeGreaterThanOrEqual(previous);
       });
-      checkRound(round, where);
+      checkRound(seen, where);
       if (counter > acked) summary.inFlightKept++;
       summary.actions += acked - previous;
       summary.warnings.push(...warnings);
@@ -155,7 +171,7 @@ export async function runKillRounds(
     }
   } finally {
     await dispose(current);
-    await dispose(next);
+    for (const child of ready.splice(0)) await dispose(child);
   }
   return summary;
 }
