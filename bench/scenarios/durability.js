@@ -61,8 +61,7 @@ function subject(name, ops, data, { durability, method = 'createPage', clients =
     run() {
       const { ids, texts } = data;
       if (!waitSync) {
-        const fn = wiki[method];
-        for (let i = 0; i < ops; i++) fn(ids[i], texts[i]);
+        for (let i = 0; i < ops; i++) wiki[method](ids[i], texts[i]);
         return ops;
       }
       const per = Math.ceil(ops / clients);

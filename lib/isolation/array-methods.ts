@@ -26,54 +26,61 @@ export function arrayFastPaths(wrapElement: ElementWrapper): Map<unknown, Fn> {
     paths.set(proto[name], make(proto[name]!) as Fn);
   };
   for (const name of withCallback) {
-    add(name, (original) =>
-      function (cb, thisArg) {
-        if (typeof cb !== 'function') return original.call(this, cb, thisArg);
-        const raw = readRaw(this) as unknown[];
-        const self = this;
-        return original.call(raw, (value: unknown, i: number) =>
-          Reflect.apply(cb, thisArg, [wrapElement(raw, i, value), i, self]),
-        );
-      },
+    add(
+      name,
+      (original) =>
+        function (cb, thisArg) {
+          if (typeof cb !== 'function') return original.call(this, cb, thisArg);
+          const raw = readRaw(this) as unknown[];
+          return original.call(raw, (value: unknown, i: number) =>
+            Reflect.apply(cb, thisArg, [wrapElement(raw, i, value), i, this]),
+          );
+        },
     );
   }
   for (const name of returningElements) {
-    add(name, (original) =>
-      function (cb, thisArg) {
-        if (typeof cb !== 'function') return original.call(this, cb, thisArg);
-        const raw = readRaw(this) as unknown[];
-        const self = this;
-        // The built-in returns raw elements: hand back the wrapped ones the callback accepted.
-        const kept: unknown[] = [];
-        const result = original.call(raw, (value: unknown, i: number) => {
-          const wrapped = wrapElement(raw, i, value);
-          const ok: unknown = Reflect.apply(cb, thisArg, [wrapped, i, self]);
-          if (ok) kept.push(wrapped);
-          return ok;
-        });
-        if (name !== 'filter') return kept[0];
-        for (let j = 0; j < kept.length; j++) (result as unknown[])[j] = kept[j];
-        return result;
-      },
+    add(
+      name,
+      (original) =>
+        function (cb, thisArg) {
+          if (typeof cb !== 'function') return original.call(this, cb, thisArg);
+          const raw = readRaw(this) as unknown[];
+          // The built-in returns raw elements: hand back the wrapped ones the callback accepted.
+          const kept: unknown[] = [];
+          const result = original.call(raw, (value: unknown, i: number) => {
+            const wrapped = wrapElement(raw, i, value);
+            const ok: unknown = Reflect.apply(cb, thisArg, [wrapped, i, this]);
+            if (ok) kept.push(wrapped);
+            return ok;
+          });
+          if (name !== 'filter') return kept[0];
+          for (let j = 0; j < kept.length; j++) (result as unknown[])[j] = kept[j];
+          return result;
+        },
     );
   }
   for (const name of ['reduce', 'reduceRight']) {
-    add(name, (original) =>
-      function (cb, ...initial) {
-        // Without an initial value the first element would start as a raw accumulator.
-        if (typeof cb !== 'function' || initial.length === 0) return original.call(this, cb, ...initial);
-        const raw = readRaw(this) as unknown[];
-        const self = this;
-        const step = (acc: unknown, value: unknown, i: number) => cb(acc, wrapElement(raw, i, value), i, self);
-        return original.call(raw, step, initial[0]);
-      },
+    add(
+      name,
+      (original) =>
+        function (cb, ...initial) {
+          // Without an initial value the first element would start as a raw accumulator.
+          if (typeof cb !== 'function' || initial.length === 0)
+            return original.call(this, cb, ...initial);
+          const raw = readRaw(this) as unknown[];
+          const step = (acc: unknown, value: unknown, i: number) =>
+            cb(acc, wrapElement(raw, i, value), i, this);
+          return original.call(raw, step, initial[0]);
+        },
     );
   }
   for (const name of searches) {
-    add(name, (original) =>
-      function (search, ...rest) {
-        return original.call(readRaw(this), toRaw(search), ...rest);
-      },
+    add(
+      name,
+      (original) =>
+        function (search, ...rest) {
+          return original.call(readRaw(this), toRaw(search), ...rest);
+        },
     );
   }
   const iterate = (entries: boolean) =>

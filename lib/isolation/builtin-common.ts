@@ -33,15 +33,16 @@ export function callbackWrapper(
 ): Fn {
   return function (this: unknown, cb: unknown, ...rest: unknown[]) {
     const raw = readRaw(this);
-    const self = this;
-    const fn =
-      typeof cb === 'function'
-        ? function (this: unknown, ...a: unknown[]) {
-            if (a[arrayArg] === raw) a[arrayArg] = self;
-            return Reflect.apply(cb, this, a);
-          }
-        : cb;
+    const fn = typeof cb === 'function' ? substituteArray(cb as Fn, arrayArg, raw, this) : cb;
     return out(original.call(raw, fn, ...rest), raw);
+  };
+}
+
+/** `cb`, but seeing `proxy` where the built-in passes the raw array. */
+function substituteArray(cb: Fn, arrayArg: number, raw: unknown, proxy: unknown): Fn {
+  return function (this: unknown, ...a: unknown[]) {
+    if (a[arrayArg] === raw) a[arrayArg] = proxy;
+    return Reflect.apply(cb, this, a);
   };
 }
 

@@ -53,9 +53,8 @@ export function trackingFactory(kind: BuiltinKind, wrap: (v: unknown) => unknown
         };
       case 'forEach':
         return function (this: unknown, cb: unknown, thisArg?: unknown) {
-          const self = this;
           const fn = cb as Fn;
-          (readRaw(this) as AnyMap).forEach((v, k) => fn.call(thisArg, wrap(v), wrap(k), self));
+          (readRaw(this) as AnyMap).forEach((v, k) => fn.call(thisArg, wrap(v), wrap(k), this));
         };
       case 'keys':
       case 'values':

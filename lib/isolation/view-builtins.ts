@@ -41,10 +41,9 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
         };
       case 'forEach':
         return function (this: unknown, cb: unknown, thisArg?: unknown) {
-          const self = this;
           const raw = viewRaw(this) as AnyMap;
           const fn = cb as Fn;
-          raw.forEach((v, k) => fn.call(thisArg, valueView(raw, k, v), viewOf(k), self));
+          raw.forEach((v, k) => fn.call(thisArg, valueView(raw, k, v), viewOf(k), this));
         };
       case 'keys':
         return function (this: unknown) {

@@ -54,7 +54,8 @@ function describeOne(obj: object, ref: (v: unknown) => unknown, protos: unknown[
   if (types.isMap(obj)) for (const [k, v] of obj) extra.push([ref(k), ref(v)]);
   if (types.isSet(obj)) for (const v of obj) extra.push(ref(v));
   if (types.isDate(obj)) extra.push((obj as Date).getTime());
-  if (ArrayBuffer.isView(obj)) extra.push(Array.from(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength)));
+  if (ArrayBuffer.isView(obj))
+    extra.push(Array.from(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength)));
   if (types.isAnyArrayBuffer(obj)) extra.push(Array.from(new Uint8Array(obj as ArrayBuffer)));
   if (types.isRegExp(obj)) extra.push((obj as RegExp).source, (obj as RegExp).flags);
   return { proto: protoId, extensible: Object.isExtensible(obj), keys, extra };
@@ -86,7 +87,12 @@ export function findProxies(root: unknown): string[] {
       const d = Reflect.getOwnPropertyDescriptor(v, k)!;
       if ('value' in d) visit(d.value, `${path}.${String(k)}`);
     }
-    if (types.isMap(v)) for (const [k, x] of v) (visit(k, `${path}<key>`), visit(x, `${path}.get(${String(k)})`));
+    if (types.isMap(v)) {
+      for (const [k, x] of v) {
+        visit(k, `${path}<key>`);
+        visit(x, `${path}.get(${String(k)})`);
+      }
+    }
     if (types.isSet(v)) for (const x of v) visit(x, `${path}<member>`);
   };
   visit(root, 'root');

@@ -76,7 +76,9 @@ describe('locate and resolvePath', () => {
     // address links to ann, whose new place the search recorded: no second search.
     expect(searches(() => locate(ann.address, raw))).toEqual([['archive', 'ann', 'address'], 0]);
     const message = expectCode(() => locate(bob, raw), 'STALE_REFERENCE');
-    expect(message).toMatch(/no longer part of the state .* pass an object read from the system again/);
+    expect(message).toMatch(
+      /no longer part of the state .* pass an object read from the system again/,
+    );
   });
 
   it('detects a recorded path that now leads to another object', () => {

@@ -47,7 +47,12 @@ function makeState() {
 }
 type State = ReturnType<typeof makeState>;
 
-type ValueSpec = { t: 'num'; n: number } | { t: 'str'; s: string } | { t: 'undef' } | { t: 'fresh' } | { t: 'ref'; i: number };
+type ValueSpec =
+  | { t: 'num'; n: number }
+  | { t: 'str'; s: string }
+  | { t: 'undef' }
+  | { t: 'fresh' }
+  | { t: 'ref'; i: number };
 
 const valueArb: fc.Arbitrary<ValueSpec> = fc.oneof(
   fc.record({ t: fc.constant('num' as const), n: fc.integer({ min: -5, max: 50 }) }),
@@ -127,27 +132,46 @@ type Op = [string, ...any[]];
 function apply(s: State, [name, x, y, z]: Op): void {
   const arr = s.arr as any[];
   switch (name) {
-    case 'objSet': return void (s.obj[x] = value(y, s));
-    case 'objDelete': return void delete s.obj[x];
+    case 'objSet':
+      return void (s.obj[x] = value(y, s));
+    case 'objDelete':
+      return void delete s.obj[x];
     case 'objDefine':
-      return void Object.defineProperty(s.obj, x, { value: value(y, s), enumerable: z, configurable: true, writable: true });
+      return void Object.defineProperty(s.obj, x, {
+        value: value(y, s),
+        enumerable: z,
+        configurable: true,
+        writable: true,
+      });
     case 'deep': {
       const c = s.obj['c'];
       if (typeof c === 'object' && c !== null) (c as Record<string, unknown>)['deep'] = x;
       return;
     }
-    case 'arrPush': return void arr.push(value(x, s));
-    case 'arrPop': return void arr.pop();
-    case 'arrShift': return void arr.shift();
-    case 'arrUnshift': return void arr.unshift(value(x, s));
-    case 'arrSplice': return void arr.splice(x, y, value(z, s));
-    case 'arrSort': return void arr.sort();
-    case 'arrReverse': return void arr.reverse();
-    case 'arrLength': return void (arr.length = x);
-    case 'arrIndex': return void (arr[x] = value(y, s));
-    case 'arrDelete': return void delete arr[x];
-    case 'arrFill': return void arr.fill(value(x, s), y);
-    case 'arrCopyWithin': return void arr.copyWithin(x, y);
+    case 'arrPush':
+      return void arr.push(value(x, s));
+    case 'arrPop':
+      return void arr.pop();
+    case 'arrShift':
+      return void arr.shift();
+    case 'arrUnshift':
+      return void arr.unshift(value(x, s));
+    case 'arrSplice':
+      return void arr.splice(x, y, value(z, s));
+    case 'arrSort':
+      return void arr.sort();
+    case 'arrReverse':
+      return void arr.reverse();
+    case 'arrLength':
+      return void (arr.length = x);
+    case 'arrIndex':
+      return void (arr[x] = value(y, s));
+    case 'arrDelete':
+      return void delete arr[x];
+    case 'arrFill':
+      return void arr.fill(value(x, s), y);
+    case 'arrCopyWithin':
+      return void arr.copyWithin(x, y);
     case 'arrEach':
       return arr.forEach((v, i, a) => {
         if (typeof v === 'object' && v !== null) v.seen = x + i;
@@ -158,34 +182,57 @@ function apply(s: State, [name, x, y, z]: Op): void {
       if (found) found.found = x;
       return;
     }
-    case 'arrFilterPush': return void arr.push(...arr.filter((v) => typeof v !== 'number'));
-    case 'arrMapStore': return void (s.obj['mapped'] = arr.map((v, i) => [v, i]));
-    case 'mapSet': return void s.map.set(x, value(y, s));
-    case 'mapDelete': return void s.map.delete(x);
-    case 'mapClear': return s.map.clear();
+    case 'arrFilterPush':
+      return void arr.push(...arr.filter((v) => typeof v !== 'number'));
+    case 'arrMapStore':
+      return void (s.obj['mapped'] = arr.map((v, i) => [v, i]));
+    case 'mapSet':
+      return void s.map.set(x, value(y, s));
+    case 'mapDelete':
+      return void s.map.delete(x);
+    case 'mapClear':
+      return s.map.clear();
     case 'mapNested': {
       const v = s.map.get('k1');
       if (typeof v === 'object' && v !== null) (v as Record<string, unknown>)['v'] = x;
       return;
     }
-    case 'setAdd': return void s.set.add(value(x, s));
-    case 'setDelete': return void s.set.delete(value(x, s));
-    case 'setClear': return s.set.clear();
-    case 'dateSet': return void s.date.setTime(x);
-    case 'dateYear': return void s.date.setFullYear(x);
-    case 'bytesIndex': return void (s.bytes[x] = y);
-    case 'bytesFill': return void s.bytes.fill(x, y);
-    case 'bytesSort': return void s.bytes.sort();
-    case 'bytesReverse': return void s.bytes.reverse();
-    case 'bytesSet': return s.bytes.set(x, y);
-    case 'bytesCopyWithin': return void s.bytes.copyWithin(x, y);
-    case 'f64Index': return void (s.f64[x] = y);
-    case 'bufWrite': return void s.buf.write(x, y);
-    case 'deposit': return s.account.deposit(x);
-    case 'label': return void (s.account.label = x);
-    case 'bareSet': return void (s.bare[x] = value(y, s));
-    case 'bareDelete': return void delete s.bare[x];
-    case 'reTest': return void s.re.test(x);
+    case 'setAdd':
+      return void s.set.add(value(x, s));
+    case 'setDelete':
+      return void s.set.delete(value(x, s));
+    case 'setClear':
+      return s.set.clear();
+    case 'dateSet':
+      return void s.date.setTime(x);
+    case 'dateYear':
+      return void s.date.setFullYear(x);
+    case 'bytesIndex':
+      return void (s.bytes[x] = y);
+    case 'bytesFill':
+      return void s.bytes.fill(x, y);
+    case 'bytesSort':
+      return void s.bytes.sort();
+    case 'bytesReverse':
+      return void s.bytes.reverse();
+    case 'bytesSet':
+      return s.bytes.set(x, y);
+    case 'bytesCopyWithin':
+      return void s.bytes.copyWithin(x, y);
+    case 'f64Index':
+      return void (s.f64[x] = y);
+    case 'bufWrite':
+      return void s.buf.write(x, y);
+    case 'deposit':
+      return s.account.deposit(x);
+    case 'label':
+      return void (s.account.label = x);
+    case 'bareSet':
+      return void (s.bare[x] = value(y, s));
+    case 'bareDelete':
+      return void delete s.bare[x];
+    case 'reTest':
+      return void s.re.test(x);
   }
   throw new Error(`unknown op ${name}`);
 }

@@ -206,9 +206,8 @@ describe('tracking proxies of built-ins', () => {
 
   it('escaped built-in proxies refuse mutators', () => {
     const raw = { s: new Set([1]), b: new Uint8Array(2), re: /a/g };
-    let p!: typeof raw;
     beginTracking();
-    p = tracked(raw);
+    const p = tracked(raw);
     endTracking();
     expectCode(() => p.s.add(2), 'READONLY_VIOLATION');
     expectCode(() => p.s.clear(), 'READONLY_VIOLATION');

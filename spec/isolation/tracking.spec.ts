@@ -1,11 +1,6 @@
 import { types } from 'node:util';
 import { DateTime } from 'luxon';
-import {
-  beginTracking,
-  endTracking,
-  toRaw,
-  tracked,
-} from '../../lib/isolation/tracking';
+import { beginTracking, endTracking, toRaw, tracked } from '../../lib/isolation/tracking';
 import { describe as describeGraph, expectCode, expectSameGraph, inAction } from './helpers';
 
 class Account {
@@ -65,7 +60,13 @@ describe('tracking proxies', () => {
   });
 
   it('restores the original key order after deletes and re-adds', () => {
-    const raw: Record<string | symbol, unknown> = { a: 1, b: 2, c: 3, 10: 'ten', [Symbol.for('s')]: 1 };
+    const raw: Record<string | symbol, unknown> = {
+      a: 1,
+      b: 2,
+      c: 3,
+      10: 'ten',
+      [Symbol.for('s')]: 1,
+    };
     raw['d'] = 4;
     const before = describeGraph(raw);
     const p = tracked(raw);
@@ -85,7 +86,12 @@ describe('tracking proxies', () => {
 
   it('records defineProperty with the old descriptor', () => {
     const raw: Record<string, unknown> = { a: 1 };
-    Object.defineProperty(raw, 'hidden', { value: 'h', enumerable: false, writable: true, configurable: true });
+    Object.defineProperty(raw, 'hidden', {
+      value: 'h',
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
     const before = describeGraph(raw);
     const p = tracked(raw);
     const log = inAction(() => {
@@ -93,7 +99,10 @@ describe('tracking proxies', () => {
       Object.defineProperty(p, 'hidden', { get: () => 1, configurable: true });
       Object.defineProperty(p, 'fresh', { value: {}, configurable: true, enumerable: true });
     });
-    expect(Object.getOwnPropertyDescriptor(raw, 'a')).toMatchObject({ value: 5, enumerable: false });
+    expect(Object.getOwnPropertyDescriptor(raw, 'a')).toMatchObject({
+      value: 5,
+      enumerable: false,
+    });
     log.rollback();
     expectSameGraph(raw, before);
   });

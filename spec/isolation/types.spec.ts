@@ -92,7 +92,20 @@ function reads(s: DeepReadonly<State>): unknown[] {
   const text: string = s.buf.toString('utf8');
   const greeting: string = s.greet('ann');
   s.items[0]?.rename('methods stay callable (at run time a view refuses the write)');
-  return [n, label, names, first, has, time, at, year, byte, text, greeting, new Date(s.when.getTime())];
+  return [
+    n,
+    label,
+    names,
+    first,
+    has,
+    time,
+    at,
+    year,
+    byte,
+    text,
+    greeting,
+    new Date(s.when.getTime()),
+  ];
 }
 
 describe('DeepReadonly', () => {

@@ -36,7 +36,11 @@ describe('unwrapping values stored into the state', () => {
       p.map.set(p.a, { back: p.list });
       p.map.set('k', p.a);
       p.set.add(p.a).add(view.list);
-      Object.defineProperty(p, 'defined', { value: { ref: p.a }, configurable: true, enumerable: true });
+      Object.defineProperty(p, 'defined', {
+        value: { ref: p.a },
+        configurable: true,
+        enumerable: true,
+      });
       Object.assign(p.a, { same: p.a });
     });
     expect(findProxies(raw)).toEqual([]);
@@ -45,7 +49,13 @@ describe('unwrapping values stored into the state', () => {
     expect([...slot.map.keys()][0]).toBe(raw.a);
     expect(raw.map.get(raw.a)).toEqual({ back: raw.list });
     log.rollback();
-    expect(raw).toEqual({ a: { x: 1 }, list: [{ y: 2 }], map: new Map(), set: new Set(), slot: null });
+    expect(raw).toEqual({
+      a: { x: 1 },
+      list: [{ y: 2 }],
+      map: new Map(),
+      set: new Set(),
+      slot: null,
+    });
   });
 
   it('catches proxies written into a fresh object after it was stored', () => {

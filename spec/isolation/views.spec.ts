@@ -37,7 +37,8 @@ function makeState() {
   };
 }
 
-const violation = /READONLY_VIOLATION: cannot .* action method of the domain object \(one not marked @readonly\), so they are journaled/;
+const violation =
+  /READONLY_VIOLATION: cannot .* action method of the domain object \(one not marked @readonly\), so they are journaled/;
 
 describe('read-only views', () => {
   it('read like the raw object', () => {
@@ -85,7 +86,9 @@ describe('read-only views', () => {
     expect([...v.members][0]).toBe(bob);
     expect([...v.members.entries()][0]).toEqual([bob, bob]);
     v.byName.forEach((p, k, m) => expect([p, k, m]).toEqual([bob, 'bob', v.byName]));
-    v.members.forEach((p, p2, s) => expect([p === bob, p2 === bob, s === v.members]).toEqual([true, true, true]));
+    v.members.forEach((p, p2, s) =>
+      expect([p === bob, p2 === bob, s === v.members]).toEqual([true, true, true]),
+    );
   });
 
   it('reads Maps, Sets, Dates, typed arrays, Buffers, DataViews and RegExps', () => {
@@ -203,12 +206,19 @@ describe('array methods on views and tracking proxies', () => {
     expect(objects.every(isView)).toBe(true);
     expect(objects).toEqual([list[0], list[3]]);
     expect(list.find((v) => typeof v === 'object' && v.n === 3)).toBe(list[3]);
-    const findLast = (list as unknown as { findLast(cb: (v: unknown) => boolean): unknown }).findLast;
+    const findLast = (list as unknown as { findLast(cb: (v: unknown) => boolean): unknown })
+      .findLast;
     expect(findLast.call(list, (v) => typeof v === 'object')).toBe(list[3]);
     expect(list.findIndex((v) => v === list[3])).toBe(3);
-    expect(list.map((v) => isView(v))).toEqual([true, false, , true]);
+    const mapped = list.map((v) => isView(v));
+    expect(mapped).toEqual([true, false, undefined, true]);
+    expect(2 in mapped).toBe(false); // map keeps the hole
     expect(list.some((v) => v === list[0])).toBe(true);
-    expect(list.reduce((acc: unknown[], v) => [...acc, isView(v)], [])).toEqual([true, false, true]);
+    expect(list.reduce((acc: unknown[], v) => [...acc, isView(v)], [])).toEqual([
+      true,
+      false,
+      true,
+    ]);
     expect(isView(list.reduce((a) => a))).toBe(true); // no initial value: the first element is a view too
     expect(list.includes(list[3])).toBe(true);
     expect(list.indexOf(list[3])).toBe(3);
