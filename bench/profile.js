@@ -15,6 +15,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..');
+const INTERVAL_US = Number(process.env.PROF_INTERVAL_US || 1000);
 
 function relative(url) {
   if (!url) return '';
@@ -28,8 +29,11 @@ function partOf(file, fn) {
   if (fn === '(program)' || fn === '(idle)') return 'V8/runtime (program)';
   if (file.includes('fast-json-stable-stringify')) return 'fast-json-stable-stringify';
   if (/dist\/codec\//.test(file)) return 'argument encode/decode (codec)';
+  if (/^(writeBuffer|writeString|writeSync|fdatasync)$/.test(fn)) return 'journal append (write syscall)';
+  if (/^node:(internal\/)?buffer|^node:zlib/.test(file) || /^(latin1Write|utf8Write|byteLength|crc32)$/.test(fn))
+    return 'record encoding + CRC';
   if (/dist\/journal\/(record|crc)/.test(file)) return 'record encoding + CRC';
-  if (/dist\/journal\/|dist\/fs\//.test(file) || /^node:fs/.test(file) || fn === 'writeSync') return 'journal append (write)';
+  if (/dist\/journal\/|dist\/fs\//.test(file) || /^node:fs/.test(file) || fn === 'writeSync') return 'journal writer + fs seam (JS)';
   if (/dist\/isolation\//.test(file)) return 'tracking proxies + undo log (isolation)';
   if (/dist\/clock\//.test(file)) return 'clock';
   if (/dist\/system\//.test(file)) return 'proxy + action dispatch (system)';
@@ -86,7 +90,7 @@ function profileWrites(n, tmpRoot = os.tmpdir()) {
   try {
     const out = execFileSync(
       process.execPath,
-      ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir, __filename, '--child', String(n), dir],
+      ['--cpu-prof', '--cpu-prof-interval', String(INTERVAL_US), '--cpu-prof-dir', dir, __filename, '--child', String(n), dir],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const timing = JSON.parse(out.trim().split('\n').pop());
@@ -96,7 +100,7 @@ function profileWrites(n, tmpRoot = os.tmpdir()) {
       actions: n,
       usPerAction: (timing.t1 - timing.t0) / n,
       actionsPerSecond: n / ((timing.t1 - timing.t0) / 1e6),
-      intervalUs: 100,
+      intervalUs: INTERVAL_US,
       ...summarize(profile, timing.t0, timing.t1),
     };
   } finally {

@@ -86,7 +86,7 @@ const plainHandler: ProxyHandler<object> = {
   },
   getOwnPropertyDescriptor(target, key) {
     const desc = Reflect.getOwnPropertyDescriptor(target, key);
-    if (desc !== undefined && desc.configurable) desc.value = wrap(desc.value);
+    if (desc !== undefined && desc.configurable && 'value' in desc) desc.value = wrap(desc.value);
     return desc;
   },
   setPrototypeOf() {

@@ -1,6 +1,13 @@
 import { PrevalenceError } from '../errors';
 import { isArrayIndex, kindOf } from './kinds';
-import { isPassThrough, toRaw, trackingToRaw, viewToRaw } from './registry';
+import {
+  isPassThrough,
+  rawToTracking,
+  rawToView,
+  toRaw,
+  trackingToRaw,
+  viewToRaw,
+} from './registry';
 
 /** Maps a tracking proxy or a view found inside a value to what replaces it. */
 export type ProxyReplacer = (proxy: object) => object;
@@ -49,6 +56,9 @@ function refuse(what: string): never {
   );
 }
 
+/** How many objects the unwrapping walks visited in all (for tests and benchmarks). */
+export const unwrapStats = { visited: 0 };
+
 class Walker {
   private readonly visited = new Set<object>();
   private readonly stack: object[] = [];
@@ -59,7 +69,7 @@ class Walker {
   ) {}
 
   run(root: object): void {
-    this.visit(root);
+    this.visit(root, true);
     for (let obj = this.stack.pop(); obj !== undefined; obj = this.stack.pop()) {
       const kind = kindOf(obj);
       if (kind === 'map') this.walkMap(obj as Map<unknown, unknown>);
@@ -69,12 +79,17 @@ class Walker {
     }
   }
 
-  private visit(value: object): void {
+  private visit(value: object, isRoot = false): void {
     if (this.visited.has(value) || isPassThrough(value)) return;
+    // An object that already has a tracking proxy or a view was reached
+    // through the membrane, so it is part of the state and holds no proxy:
+    // walking on would cost time proportional to the state, not the change.
+    if (!isRoot && (rawToTracking.has(value) || rawToView.has(value))) return;
     if (this.forStorage && !Object.isExtensible(value))
       refuse('a frozen, sealed or non-extensible object');
     this.visited.add(value);
     this.stack.push(value);
+    unwrapStats.visited++;
   }
 
   /** The replacement for a proxy, else `value` (queued for walking when it is an object). */

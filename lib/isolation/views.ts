@@ -74,7 +74,7 @@ const plainHandler: ProxyHandler<object> = {
   },
   getOwnPropertyDescriptor(target, key) {
     const desc = Reflect.getOwnPropertyDescriptor(target, key);
-    if (desc !== undefined && desc.configurable)
+    if (desc !== undefined && desc.configurable && 'value' in desc)
       desc.value = childView(target, key, false, desc.value);
     return desc;
   },

@@ -189,12 +189,21 @@ describe('tracking proxies', () => {
     expect(() => p.hidden).toThrow(TypeError);
   });
 
-  it('wraps values read through property descriptors', () => {
-    const raw = { inner: { x: 1 } };
+  it('wraps values read through property descriptors, leaves accessors alone', () => {
+    const raw = {
+      inner: { x: 1 },
+      get viaGetter() {
+        return this.inner;
+      },
+    };
     const p = tracked(raw);
     const desc = Object.getOwnPropertyDescriptor(p, 'inner')!;
     expect(desc.value).toBe(p.inner);
     expect(types.isProxy(desc.value)).toBe(true);
+    const accessor = Object.getOwnPropertyDescriptor(p, 'viaGetter')!;
+    expect(Object.keys(accessor).sort()).toEqual(['configurable', 'enumerable', 'get', 'set']);
+    expect(p.viaGetter).toBe(p.inner); // the getter ran with the proxy as this
+    expect({ ...p }.inner).toBe(p.inner);
   });
 
   it('refuses writes through a proxy that escaped its action', () => {

@@ -77,6 +77,18 @@ describe('read-only views', () => {
     expect(isView(raw)).toBe(false);
     const desc = Object.getOwnPropertyDescriptor(v, 'nested')!;
     expect(desc.value).toBe(v.nested);
+    const withGetter = viewOf({
+      inner: { x: 1 },
+      get viaGetter() {
+        return this.inner;
+      },
+      get bump() {
+        return (this.inner.x += 1); // a getter that writes: refused on a view
+      },
+    });
+    expect(withGetter.viaGetter).toBe(withGetter.inner);
+    expect('value' in Object.getOwnPropertyDescriptor(withGetter, 'viaGetter')!).toBe(false);
+    expectCode(() => withGetter.bump, 'READONLY_VIOLATION');
     const bob = v.byName.get('bob')!;
     expect(isView(bob)).toBe(true);
     expect(bob).toBe(v.people[1]);

@@ -156,3 +156,16 @@ describe("isolation 'clone' and 'none'", () => {
     expect(wiki.pages['b']!.parent?.content).toBe('x');
   });
 });
+
+describe('cost of storing state objects', () => {
+  it('storing an object that is already in the state does not walk the state behind it (regression: O(state) walk per store)', async () => {
+    const { unwrapStats } = await import('../../lib/isolation/unwrap');
+    const wiki = openWiki();
+    wiki.createPage('p0', 'root');
+    for (let i = 1; i < 300; i++) wiki.createPage(`p${i}`, 'chain', wiki.getPage(`p${i - 1}`));
+    const before = unwrapStats.visited;
+    wiki.storeAnything('latest', wiki.getPage('p299'));
+    wiki.storeAnything('again', [wiki.getPage('p299'), wiki.getPage('p150')]);
+    expect(unwrapStats.visited - before).toBeLessThan(10);
+  });
+});

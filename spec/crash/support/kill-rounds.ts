@@ -15,7 +15,7 @@ export interface KillPlan {
   /** What every child does (dir, seed and mode are filled in). */
   child: Omit<ChildConfig, 'dir' | 'seed' | 'mode' | 'maxSteps'>;
   /** The kill comes a random delay after the child's first line starting with this. */
-  trigger: 'ack' | 'snapping';
+  trigger: 'ack' | 'snapping' | 'synced';
   /** The longest such delay. */
   maxDelayMs: number;
   /** The ballast the state must hold (see ChildConfig.ballast). */

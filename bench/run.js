@@ -1,0 +1,168 @@
+'use strict';
+/**
+ * Runs every benchmark scenario on the compiled dist/ build and writes
+ * bench/results/latest.json and bench/RESULTS.md.
+ *
+ *   node bench/run.js            full run (minutes)
+ *   node bench/run.js --quick    the same scenarios at small sizes (under a minute)
+ *   node bench/run.js --only write,read   a subset (merged into latest.json)
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const v8 = require('node:v8');
+const { progress, tempDir, removeDir, secondsSince, nowNs, sink } = require('./harness');
+const { Datasets } = require('./data');
+const report = require('./report');
+
+const SCENARIOS = {
+  write: require('./scenarios/write'),
+  read: require('./scenarios/read'),
+  durability: require('./scenarios/durability'),
+  isolation: require('./scenarios/isolation'),
+  open: require('./scenarios/open'),
+  snapshot: require('./scenarios/snapshot'),
+  growth: require('./scenarios/growth'),
+  memory: require('./scenarios/memory'),
+  profile: require('./profile'),
+};
+
+const QUICK = {
+  write: { n: 5000, nSync: 200, nSlow: 200, nNedb: 2000, repeats: 3, warmup: 1 },
+  read: { pages: 10000, lookups: 200000, cloneLookups: 50000, slowLookups: 20000, repeats: 3, warmup: 1 },
+  durability: { n: 5000, nSync: 200, groupOps: 400, clients: [1, 16, 64], repeats: 3, warmup: 1 },
+  isolation: {
+    pages: 10000,
+    lookups: 100000,
+    cloneLookups: 20000,
+    many: 1000,
+    manyQueries: 50,
+    cloneManyQueries: 5,
+    sizes: [1000, 10000],
+    passes: 2000,
+    searches: 5,
+    rollbacks: 2000,
+    repeats: 3,
+    warmup: 1,
+  },
+  open: { pages: 10000, repeats: 3, warmup: 1 },
+  snapshot: { pages: 10000, repeats: 3, warmup: 1 },
+  growth: { sizes: [1000, 10000, 50000], writes: 5000, lookups: 100000, repeats: 2, warmup: 1 },
+  memory: { pages: 20000 },
+  profile: { writes: 50000 },
+};
+
+const FULL = {
+  write: { n: 100000, nSync: 2000, nSlow: 1000, nNedb: 20000, repeats: 5, warmup: 1 },
+  read: { pages: 100000, lookups: 1000000, cloneLookups: 200000, slowLookups: 100000, repeats: 5, warmup: 1 },
+  durability: { n: 100000, nSync: 2000, groupOps: 4000, clients: [1, 16, 128], repeats: 5, warmup: 1 },
+  isolation: {
+    pages: 100000,
+    lookups: 1000000,
+    cloneLookups: 100000,
+    many: 1000,
+    manyQueries: 500,
+    cloneManyQueries: 20,
+    sizes: [10000, 1000000],
+    passes: 20000,
+    searches: 5,
+    rollbacks: 20000,
+    repeats: 3,
+    warmup: 1,
+  },
+  open: { pages: 1000000, repeats: 3, warmup: 0 },
+  snapshot: { pages: 1000000, repeats: 3, warmup: 0 },
+  growth: { sizes: [10000, 100000, 1000000], writes: 20000, lookups: 500000, repeats: 3, warmup: 1 },
+  memory: { pages: 1000000 },
+  profile: { writes: 300000 },
+};
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0] ? cpus[0].model.trim() : 'unknown',
+    totalMemoryBytes: os.totalmem(),
+    freeMemoryBytesAtStart: os.freemem(),
+    loadAverageAtStart: os.loadavg(),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    heapLimitBytes: v8.getHeapStatistics().heap_size_limit,
+    tmpdir: os.tmpdir(),
+  };
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const onlyArg = args.find((a) => a.startsWith('--only'));
+  const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : undefined;
+  const config = quick ? QUICK : FULL;
+  const tmp = tempDir('prevalent-bench-');
+  const datasets = new Datasets(path.join(tmp, 'data'));
+  fs.mkdirSync(datasets.root, { recursive: true });
+  const results = {};
+  const ctx = { tmp, datasets, quick, results, status: (m) => progress.status(m) };
+  const started = nowNs();
+  const json = {
+    machine: machine(),
+    node: process.version,
+    v8: process.versions.v8,
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    config,
+    scenarios: results,
+    profile: undefined,
+    durations: {},
+  };
+  const names = Object.keys(SCENARIOS).filter((n) => !only || only.includes(n));
+  let k = 0;
+  try {
+    for (const name of names) {
+      const scenario = SCENARIOS[name];
+      const t = nowNs();
+      k++;
+      try {
+        const r = await scenario.run(config[name], ctx);
+        if (name === 'profile') json.profile = r;
+        else results[name] = { title: scenario.title, ...r };
+      } catch (err) {
+        const failure = { title: scenario.title, error: err && err.stack ? err.stack.split('\n').slice(0, 4).join(' | ') : String(err) };
+        if (name === 'profile') json.profile = failure;
+        else results[name] = failure;
+        console.error(`scenario ${name} failed: ${err && err.stack ? err.stack : err}`);
+      }
+      json.durations[name] = secondsSince(t);
+      progress.line(`[${k}/${names.length}] ${name} done in ${json.durations[name].toFixed(1)} s`);
+    }
+  } finally {
+    json.datasetBuildSeconds = datasets.buildSeconds;
+    datasets.remove();
+    removeDir(tmp);
+  }
+  json.totalSeconds = secondsSince(started);
+  json.sink = { count: sink.count, hash: sink.hash };
+  fs.mkdirSync(report.RESULTS_DIR, { recursive: true });
+  let out = json;
+  if (only) {
+    // A partial run updates the scenarios it ran in the existing results.
+    try {
+      const old = JSON.parse(fs.readFileSync(report.LATEST, 'utf8'));
+      if (old.mode === json.mode) {
+        out = { ...old, ...json, config: { ...old.config }, scenarios: { ...old.scenarios, ...results }, durations: { ...old.durations, ...json.durations } };
+        if (!json.profile) out.profile = old.profile;
+        for (const n of names) out.config[n] = config[n];
+      }
+    } catch {
+      /* no previous results */
+    }
+  }
+  fs.writeFileSync(report.LATEST, JSON.stringify(out, null, 2) + '\n');
+  report.writeMarkdown();
+  console.log(report.text(out));
+  console.log(`\nwrote ${path.relative(process.cwd(), report.LATEST)} and ${path.relative(process.cwd(), report.MARKDOWN)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,241 @@
+// Disk full and I/O errors at the system level, injected through the
+// file-system seam: the failing action throws JOURNAL_WRITE_FAILED and leaves
+// no trace in memory, reads keep working, every later action is refused the
+// same way until the system is reopened, and a reopen on a healthy disk gives
+// exactly what was acknowledged.
+import * as fs from 'node:fs';
+import { initSystem, isPrevalenceError, readonly } from '../../lib';
+import type { Durability, Prevalent } from '../../lib';
+import { FaultyFs } from '../../lib/fs/faulty';
+import type { FaultPlan } from '../../lib/fs/faulty';
+import { freshBasedir } from '../support/tmp';
+
+interface Item {
+  name: string;
+  tags: string[];
+  meta: { n: number; note: string };
+}
+
+class Store {
+  counter = 0;
+  items: Record<string, Item> = {};
+  index = new Map<string, number>();
+  log: string[] = [];
+
+  /** A new key, or nested changes to an existing one: field updates, an array push, a Map set. */
+  upsert(key: string, note: string): number {
+    this.counter += 1;
+    let item = this.items[key];
+    if (item === undefined) {
+      item = { name: key, tags: [], meta: { n: 0, note: '' } };
+      this.items[key] = item;
+    }
+    item.meta.n += 1;
+    item.meta.note = note;
+    item.tags.push(note.slice(0, 8));
+    this.index.set(key, this.counter);
+    this.log.push(`${key}:${note.length}`);
+    return this.counter;
+  }
+
+  /** Deletions: an object key and a Map entry. */
+  remove(key: string): void {
+    this.counter += 1;
+    delete this.items[key];
+    this.index.delete(key);
+    this.log.push(`-${key}`);
+  }
+
+  @readonly
+  noteOf(key: string): string | undefined {
+    return this.items[key]?.meta.note;
+  }
+}
+
+/** The whole state as plain data (works through read-only views too). */
+function dump(s: Store) {
+  return {
+    counter: s.counter,
+    items: Object.entries(s.items).map(([k, v]) => ({
+      k,
+      name: v.name,
+      tags: [...v.tags],
+      meta: { n: v.meta.n, note: v.meta.note },
+    })),
+    index: [...s.index.entries()],
+    log: [...s.log],
+  };
+}
+
+/** Long enough that every cut offset used below falls inside the record. */
+const note = (label: string): string => `${label}:${'é-note-'.repeat(16)}`;
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (isPrevalenceError(err)) return err.code;
+    throw err;
+  }
+  return undefined;
+}
+
+interface Fault {
+  name: string;
+  durability: Durability;
+  journalMaxBytes?: number;
+  /** How many bytes of the failing record reach the file before the fault (a torn write). */
+  partialBytes?: number;
+  /** Arms the fault just before the failing action. */
+  arm: (ffs: FaultyFs) => void;
+}
+
+const writeFailsAfter =
+  (bytes: number, code?: string) =>
+  (ffs: FaultyFs): void => {
+    ffs.plan.failWritesAfterBytes = ffs.bytesWritten + bytes;
+    if (code !== undefined) ffs.plan.writeErrorCode = code;
+  };
+
+const faults: Fault[] = [
+  ...[0, 1, 40, 90].map(
+    (bytes): Fault => ({
+      name: `disk full after ${bytes} bytes of the record ('always')`,
+      durability: 'always',
+      partialBytes: bytes,
+      arm: writeFailsAfter(bytes),
+    }),
+  ),
+  {
+    name: "EIO on write after 25 bytes ('batch')",
+    durability: 'batch',
+    partialBytes: 25,
+    arm: writeFailsAfter(25, 'EIO'),
+  },
+  {
+    name: "fdatasync fails with EIO ('always')",
+    durability: 'always',
+    arm: (ffs) => (ffs.plan.failSync = true),
+  },
+  {
+    name: "fdatasync fails with EIO while rotating to a new journal file ('always')",
+    durability: 'always',
+    journalMaxBytes: 1,
+    arm: (ffs) => (ffs.plan.failSync = true),
+  },
+];
+
+const failingActions: Array<[string, (s: Prevalent<Store>) => unknown]> = [
+  ['a new key', (s) => s.upsert('fresh', note('fresh'))],
+  ['nested changes to an existing key', (s) => s.upsert('b', note('again'))],
+  ['deletions', (s) => s.remove('a')],
+];
+
+describe('crash: disk full and I/O errors at the system level', () => {
+  describe.each(faults)('$name', (fault) => {
+    it.each(failingActions)(
+      'an action making %s fails with JOURNAL_WRITE_FAILED and leaves no trace',
+      async (_kind, failing) => {
+        const dir = freshBasedir('diskfull');
+        const ffs = new FaultyFs();
+        const sys = initSystem(Store, {
+          basedir: dir,
+          durability: fault.durability,
+          batchIntervalMs: 60_000,
+          journalMaxBytes: fault.journalMaxBytes,
+          fileSystem: ffs,
+        });
+        sys.upsert('a', note('a1'));
+        sys.upsert('b', note('b1'));
+        sys.upsert('a', note('a2'));
+        sys.upsert('c', note('c1'));
+        const acknowledged = dump(sys);
+
+        const writtenBefore = ffs.bytesWritten;
+        fault.arm(ffs);
+        expect(codeOf(() => failing(sys))).toBe('JOURNAL_WRITE_FAILED');
+        if (fault.partialBytes !== undefined) {
+          // The fault really hit in the middle of the record.
+          expect(ffs.bytesWritten - writtenBefore).toBe(fault.partialBytes);
+        }
+        expect(dump(sys)).toEqual(acknowledged);
+
+        // Reads keep working: properties, queries, views of nested objects.
+        expect(sys.noteOf('a')).toBe(note('a2'));
+        expect(sys.items['b']?.tags).toEqual(['b1:é-not']);
+        expect(sys.index.get('c')).toBe(4);
+
+        // Every later action is refused, even once the disk is healthy again, until a reopen.
+        ffs.plan = {} satisfies FaultPlan;
+        expect(codeOf(() => sys.upsert('d', note('d1')))).toBe('JOURNAL_WRITE_FAILED');
+        expect(codeOf(() => sys.remove('b'))).toBe('JOURNAL_WRITE_FAILED');
+        expect(codeOf(() => failing(sys))).toBe('JOURNAL_WRITE_FAILED');
+        await expect(sys.sync()).rejects.toMatchObject({ code: 'JOURNAL_WRITE_FAILED' });
+        expect(dump(sys)).toEqual(acknowledged);
+        await sys.close();
+
+        const again = initSystem(Store, { basedir: dir, onWarning: () => {} });
+        expect(dump(again)).toEqual(acknowledged);
+        // And it goes on from there.
+        failing(again);
+        const after = dump(again);
+        expect(after.counter).toBe(5);
+        await again.close();
+        const third = initSystem(Store, dir);
+        expect(dump(third)).toEqual(after);
+        await third.close();
+      },
+    );
+  });
+
+  it("in 'batch' mode a failed background fdatasync rejects sync(), then refuses actions; nothing acknowledged is lost", async () => {
+    const dir = freshBasedir('batchsync');
+    const ffs = new FaultyFs();
+    const sys = initSystem(Store, {
+      basedir: dir,
+      durability: 'batch',
+      batchIntervalMs: 60_000,
+      fileSystem: ffs,
+    });
+    sys.upsert('a', note('a1'));
+    await sys.sync();
+    ffs.plan.failSync = true;
+    // Written at once, fsynced later: the call itself succeeds.
+    sys.upsert('b', note('b1'));
+    const acknowledged = dump(sys);
+    await expect(sys.sync()).rejects.toMatchObject({ code: 'JOURNAL_WRITE_FAILED' });
+    ffs.plan = {};
+    expect(codeOf(() => sys.upsert('c', note('c1')))).toBe('JOURNAL_WRITE_FAILED');
+    expect(dump(sys)).toEqual(acknowledged);
+    expect(sys.noteOf('b')).toBe(note('b1'));
+    await sys.close();
+
+    const again = initSystem(Store, dir);
+    expect(dump(again)).toEqual(acknowledged);
+    await again.close();
+  });
+
+  it('a snapshot that hits a full disk fails with SNAPSHOT_WRITE_FAILED and changes nothing', async () => {
+    const dir = freshBasedir('snapfull');
+    const ffs = new FaultyFs();
+    const sys = initSystem(Store, { basedir: dir, fileSystem: ffs });
+    sys.upsert('a', note('a1'));
+    sys.upsert('b', note('b1'));
+    const files = fs.readdirSync(dir).sort();
+    ffs.plan.failWritesAfterBytes = ffs.bytesWritten + 100;
+    expect(codeOf(() => sys.takeSnapshot())).toBe('SNAPSHOT_WRITE_FAILED');
+    // No temporary file left behind, no new snapshot, the state untouched.
+    expect(fs.readdirSync(dir).sort()).toEqual(files);
+    ffs.plan = {};
+    // The journal was not harmed: actions and snapshots work once there is room again.
+    sys.upsert('c', note('c1'));
+    sys.takeSnapshot();
+    sys.remove('a');
+    const state = dump(sys);
+    await sys.close();
+
+    const again = initSystem(Store, dir);
+    expect(dump(again)).toEqual(state);
+    await again.close();
+  });
+});
