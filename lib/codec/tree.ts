@@ -74,7 +74,7 @@ export function encodeTree(value: unknown, ctx: TreeContext, path = ''): Encoded
  * Encodes the arguments of an action; shared references across arguments are
  * kept. Error paths start with `args[i]`.
  */
-export function encodeArgs(args: readonly unknown[], ctx: TreeContext): Encoded[] {
+export function encodeArgs(args: ArrayLike<unknown>, ctx: TreeContext): Encoded[] {
   const out: Encoded[] = [];
   let st: EncodeState | undefined;
   let i = 0;

@@ -5,7 +5,7 @@ import { isView, locate, resolvePath, viewOf } from '../isolation/views';
 import type { PathStep } from '../isolation/views';
 import type { Isolation } from './options';
 
-type Method = (...args: unknown[]) => unknown;
+type Method = (...args: any[]) => unknown;
 
 /**
  * Applies the isolation mode at the system's boundary: what callers get from
@@ -70,14 +70,14 @@ export class Exporter {
     }
   }
 
-  fromQuery(method: Method, root: object, view: object, args: unknown[]): unknown {
+  fromQuery(method: Method, root: object, view: object, args: ArrayLike<unknown>): unknown {
     switch (this.isolation) {
       case 'readonly':
-        return method.apply(view, args);
+        return Reflect.apply(method, view, args);
       case 'none':
-        return method.apply(root, args);
+        return Reflect.apply(method, root, args);
       case 'clone':
-        return this.clone(unwrapDeep(method.apply(view, args)));
+        return this.clone(unwrapDeep(Reflect.apply(method, view, args)));
     }
   }
 

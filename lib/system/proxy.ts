@@ -3,7 +3,7 @@ import { hasFlag } from '../decorators';
 import type { PrevalentSystem } from './system';
 import type { Prevalent, SystemControls } from './types';
 
-type Method = (...args: unknown[]) => unknown;
+type Method = (...args: any[]) => unknown;
 
 const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
   'takeSnapshot',
@@ -59,9 +59,16 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
     if (isDomainMethod(system.root, key) && !hasFlag(fn, 'readonly')) {
       const abort = hasFlag(fn, 'abortOnException');
       const unlocked = hasFlag(fn, 'unlocked');
-      wrapper = (...args) => system.callAction(key, fn, args, abort, unlocked);
+      // `arguments` rather than a rest array: V8 passes it to apply without copying
+      wrapper = function action() {
+        // eslint-disable-next-line prefer-rest-params
+        return system.callAction(key, fn, arguments, abort, unlocked);
+      };
     } else {
-      wrapper = (...args) => system.callQuery(fn, args);
+      wrapper = function query() {
+        // eslint-disable-next-line prefer-rest-params
+        return system.callQuery(fn, arguments);
+      };
     }
     wrappers.set(key, wrapper);
     return wrapper;

@@ -39,7 +39,7 @@ export class ActionRunner {
     this.clock.enter(ts, seq);
     const undo = beginTracking();
     try {
-      const result = method.apply(tracked(this.root), args);
+      const result = Reflect.apply(method, tracked(this.root), args);
       return { threw: false, result, error: undefined, undo };
     } catch (error) {
       return { threw: true, result: undefined, error, undo };

@@ -21,7 +21,16 @@ import { loadBase } from './restore';
 import { pruneJournals } from './prune';
 import { Exporter } from './exporter';
 
-type Method = (...args: unknown[]) => unknown;
+type Method = (...args: any[]) => unknown;
+
+/** True when every encoded argument is a primitive, which decodes to itself. */
+function allPrimitive(encoded: readonly unknown[]): boolean {
+  for (let i = 0; i < encoded.length; i++) {
+    const value = encoded[i];
+    if (typeof value === 'object' && value !== null) return false;
+  }
+  return true;
+}
 
 function domainClassOf(domain: unknown): StorableClass {
   const cls = typeof domain === 'function' ? domain : (domain as object | null)?.constructor;
@@ -157,17 +166,17 @@ export class PrevalentSystem<T extends object> {
   callAction(
     name: string,
     method: Method,
-    args: unknown[],
+    args: ArrayLike<unknown>,
     abort: boolean,
     unlocked: boolean,
   ): unknown {
     this.#checkOpen();
-    if (this.#runner.running) return method.apply(tracked(this.root), args);
+    if (this.#runner.running) return Reflect.apply(method, tracked(this.root), args);
     const failure = this.#journal.failure;
     if (failure) throw failure;
     const encoded = encodeArgs(args, this.exporter.liveContext);
     const argsJson = JSON.stringify(encoded);
-    const copy = decodeArgs(encoded, this.exporter.replayContext);
+    const copy = allPrimitive(encoded) ? encoded : decodeArgs(encoded, this.exporter.replayContext);
     const seq = this.#seq + 1;
     const now = Date.now();
     const ts = now > this.#lastTs ? now : this.#lastTs;
@@ -189,9 +198,9 @@ export class PrevalentSystem<T extends object> {
   }
 
   /** Runs a `@readonly` method: never journaled. */
-  callQuery(method: Method, args: unknown[]): unknown {
+  callQuery(method: Method, args: ArrayLike<unknown>): unknown {
     this.#checkOpen();
-    if (this.#runner.running) return method.apply(tracked(this.root), args);
+    if (this.#runner.running) return Reflect.apply(method, tracked(this.root), args);
     return this.exporter.fromQuery(method, this.root, this.rootView, args);
   }
 
