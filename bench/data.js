@@ -67,6 +67,12 @@ class Datasets {
     return to;
   }
 
+  /** Removes a private copy made by {@link copy}. */
+  release(dir) {
+    if (dir !== undefined && dir.startsWith(this.root))
+      fs.rmSync(dir, { recursive: true, force: true });
+  }
+
   remove() {
     fs.rmSync(this.root, { recursive: true, force: true });
   }

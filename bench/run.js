@@ -29,7 +29,14 @@ const SCENARIOS = {
 
 const QUICK = {
   write: { n: 5000, nSync: 200, nSlow: 200, nNedb: 2000, repeats: 3, warmup: 1 },
-  read: { pages: 10000, lookups: 200000, cloneLookups: 50000, slowLookups: 20000, repeats: 3, warmup: 1 },
+  read: {
+    pages: 10000,
+    lookups: 200000,
+    cloneLookups: 50000,
+    slowLookups: 20000,
+    repeats: 3,
+    warmup: 1,
+  },
   durability: { n: 5000, nSync: 200, groupOps: 400, clients: [1, 16, 64], repeats: 3, warmup: 1 },
   isolation: {
     pages: 10000,
@@ -54,8 +61,22 @@ const QUICK = {
 
 const FULL = {
   write: { n: 100000, nSync: 2000, nSlow: 1000, nNedb: 20000, repeats: 5, warmup: 1 },
-  read: { pages: 100000, lookups: 1000000, cloneLookups: 200000, slowLookups: 100000, repeats: 5, warmup: 1 },
-  durability: { n: 100000, nSync: 2000, groupOps: 4000, clients: [1, 16, 128], repeats: 5, warmup: 1 },
+  read: {
+    pages: 100000,
+    lookups: 1000000,
+    cloneLookups: 200000,
+    slowLookups: 100000,
+    repeats: 5,
+    warmup: 1,
+  },
+  durability: {
+    n: 100000,
+    nSync: 2000,
+    groupOps: 4000,
+    clients: [1, 16, 128],
+    repeats: 5,
+    warmup: 1,
+  },
   isolation: {
     pages: 100000,
     lookups: 1000000,
@@ -72,7 +93,13 @@ const FULL = {
   },
   open: { pages: 1000000, repeats: 3, warmup: 0 },
   snapshot: { pages: 1000000, repeats: 3, warmup: 0 },
-  growth: { sizes: [10000, 100000, 1000000], writes: 20000, lookups: 500000, repeats: 3, warmup: 1 },
+  growth: {
+    sizes: [10000, 100000, 1000000],
+    writes: 20000,
+    lookups: 500000,
+    repeats: 3,
+    warmup: 1,
+  },
   memory: { pages: 1000000 },
   profile: { writes: 300000 },
 };
@@ -95,7 +122,9 @@ async function main() {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   const onlyArg = args.find((a) => a.startsWith('--only'));
-  const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : undefined;
+  const only = onlyArg
+    ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',')
+    : undefined;
   const config = quick ? QUICK : FULL;
   const tmp = tempDir('prevalent-bench-');
   const datasets = new Datasets(path.join(tmp, 'data'));
@@ -126,7 +155,10 @@ async function main() {
         if (name === 'profile') json.profile = r;
         else results[name] = { title: scenario.title, ...r };
       } catch (err) {
-        const failure = { title: scenario.title, error: err && err.stack ? err.stack.split('\n').slice(0, 4).join(' | ') : String(err) };
+        const failure = {
+          title: scenario.title,
+          error: err && err.stack ? err.stack.split('\n').slice(0, 4).join(' | ') : String(err),
+        };
         if (name === 'profile') json.profile = failure;
         else results[name] = failure;
         console.error(`scenario ${name} failed: ${err && err.stack ? err.stack : err}`);
@@ -148,7 +180,13 @@ async function main() {
     try {
       const old = JSON.parse(fs.readFileSync(report.LATEST, 'utf8'));
       if (old.mode === json.mode) {
-        out = { ...old, ...json, config: { ...old.config }, scenarios: { ...old.scenarios, ...results }, durations: { ...old.durations, ...json.durations } };
+        out = {
+          ...old,
+          ...json,
+          config: { ...old.config },
+          scenarios: { ...old.scenarios, ...results },
+          durations: { ...old.durations, ...json.durations },
+        };
         if (!json.profile) out.profile = old.profile;
         for (const n of names) out.config[n] = config[n];
       }
@@ -157,9 +195,11 @@ async function main() {
     }
   }
   fs.writeFileSync(report.LATEST, JSON.stringify(out, null, 2) + '\n');
-  report.writeMarkdown();
+  await report.writeMarkdown();
   console.log(report.text(out));
-  console.log(`\nwrote ${path.relative(process.cwd(), report.LATEST)} and ${path.relative(process.cwd(), report.MARKDOWN)}`);
+  console.log(
+    `\nwrote ${path.relative(process.cwd(), report.LATEST)} and ${path.relative(process.cwd(), report.MARKDOWN)}`,
+  );
 }
 
 main().catch((err) => {

@@ -5,7 +5,9 @@ const fs = require('node:fs');
 const Loki = require('lokijs');
 
 function save(db) {
-  return new Promise((resolve, reject) => db.saveDatabase((err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    db.saveDatabase((err) => (err ? reject(err) : resolve())),
+  );
 }
 
 function handle(db, coll, saveEach) {

@@ -40,7 +40,12 @@ function countingFs(counter) {
  * system with `durability`; `method` is the action; with `waitSync` each call
  * is followed by `await sync()` (acknowledged only once durable).
  */
-function subject(name, ops, data, { durability, method = 'createPage', clients = 1, waitSync = false, note }) {
+function subject(
+  name,
+  ops,
+  data,
+  { durability, method = 'createPage', clients = 1, waitSync = false, note },
+) {
   const counter = { fsyncs: 0 };
   let wiki;
   let dir;
@@ -117,11 +122,19 @@ async function run(cfg, ctx) {
     subject('none', n, data, { durability: 'none' }),
     subject('batch', n, data, { durability: 'batch' }),
     subject('always', nSync, data, { durability: 'always' }),
-    subject('always @unlocked', n, data, { durability: 'always', method: 'createPageUnlocked', note: 'returns before the fsync' }),
+    subject('always @unlocked', n, data, {
+      durability: 'always',
+      method: 'createPageUnlocked',
+      note: 'returns before the fsync',
+    }),
   ];
   for (const c of clients) {
     subjects.push(
-      subject(`batch, ${c} clients + sync()`, groupOps, data, { durability: 'batch', clients: c, waitSync: true }),
+      subject(`batch, ${c} clients + sync()`, groupOps, data, {
+        durability: 'batch',
+        clients: c,
+        waitSync: true,
+      }),
     );
   }
   subjects.push(
@@ -131,7 +144,11 @@ async function run(cfg, ctx) {
       clients: maxClients,
       waitSync: true,
     }),
-    subject(`none, ${maxClients} clients + sync()`, groupOps, data, { durability: 'none', clients: maxClients, waitSync: true }),
+    subject(`none, ${maxClients} clients + sync()`, groupOps, data, {
+      durability: 'none',
+      clients: maxClients,
+      waitSync: true,
+    }),
     subject(`always, ${maxClients} clients + sync()`, Math.min(groupOps, nSync), data, {
       durability: 'always',
       clients: maxClients,
@@ -154,11 +171,20 @@ async function run(cfg, ctx) {
     }
     const fsyncRate = results['append+fdatasync'].median;
     const derived = {};
-    for (const c of clients) derived[`batch ${c} clients / fdatasync limit`] = results[`batch, ${c} clients + sync()`].median / fsyncRate;
+    for (const c of clients)
+      derived[`batch ${c} clients / fdatasync limit`] =
+        results[`batch, ${c} clients + sync()`].median / fsyncRate;
     derived['always / fdatasync limit'] = results.always.median / fsyncRate;
     derived['none / raw append'] = results.none.median / results['raw append'].median;
     return {
-      config: { n, nSync, groupOps, clients, repeats: cfg.repeats, fsyncsCounted: realFs !== undefined },
+      config: {
+        n,
+        nSync,
+        groupOps,
+        clients,
+        repeats: cfg.repeats,
+        fsyncsCounted: realFs !== undefined,
+      },
       results,
       derived,
     };
@@ -167,4 +193,8 @@ async function run(cfg, ctx) {
   }
 }
 
-module.exports = { name: 'durability', title: 'Durability modes, limits and group commit (issue 3)', run };
+module.exports = {
+  name: 'durability',
+  title: 'Durability modes, limits and group commit (issue 3)',
+  run,
+};

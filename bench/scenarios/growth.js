@@ -44,6 +44,7 @@ async function atSize(cfg, ctx, n) {
       async teardown() {
         await wiki.close();
         wiki = undefined;
+        ctx.datasets.release(dir);
       },
     },
     {
@@ -65,7 +66,8 @@ async function atSize(cfg, ctx, n) {
     onSample: (name, round) => ctx.status(`growth ${n}: ${name} (round ${round + 1})`),
   });
   gc();
-  const reuse = ctx.results.open && ctx.results.open.config.pages === n ? ctx.results.open.results : undefined;
+  const reuse =
+    ctx.results.open && ctx.results.open.config.pages === n ? ctx.results.open.results : undefined;
   let opens;
   if (reuse) {
     opens = {
@@ -111,11 +113,19 @@ async function run(cfg, ctx) {
     readRateLastOverFirst: last['read readonly'].median / first['read readonly'].median,
     mapRateLastOverFirst: last['read Map.get'].median / first['read Map.get'].median,
     openJournalPerPageLastOverFirst:
-      last['open journal'].secondsMedian / lastN / (first['open journal'].secondsMedian / cfg.sizes[0]),
+      last['open journal'].secondsMedian /
+      lastN /
+      (first['open journal'].secondsMedian / cfg.sizes[0]),
     openSnapshotPerPageLastOverFirst:
-      last['open snapshot'].secondsMedian / lastN / (first['open snapshot'].secondsMedian / cfg.sizes[0]),
+      last['open snapshot'].secondsMedian /
+      lastN /
+      (first['open snapshot'].secondsMedian / cfg.sizes[0]),
   };
-  return { config: { sizes: cfg.sizes, writes: cfg.writes, lookups: cfg.lookups, repeats: cfg.repeats }, sizes, derived };
+  return {
+    config: { sizes: cfg.sizes, writes: cfg.writes, lookups: cfg.lookups, repeats: cfg.repeats },
+    sizes,
+    derived,
+  };
 }
 
 module.exports = { name: 'growth', title: 'Cost growth with the size of the state', run };

@@ -26,6 +26,7 @@ async function queries(cfg, ctx) {
     batches.push(Array.from(next.subarray(q * cfg.many, (q + 1) * cfg.many), (i) => ids[i]));
   }
   const systems = {};
+  const dirs = {};
   const subjects = [];
   for (const isolation of ['readonly', 'clone', 'none']) {
     const one = readLoop();
@@ -36,11 +37,18 @@ async function queries(cfg, ctx) {
         name: `one object, ${isolation}`,
         ops: isolation === 'clone' ? cfg.cloneLookups : cfg.lookups,
         setup() {
-          systems[isolation] = openWiki(ctx.datasets.copy(snap, `iso-${isolation}`), { durability: 'none', isolation });
+          dirs[isolation] = ctx.datasets.copy(snap, `iso-${isolation}`);
+          systems[isolation] = openWiki(dirs[isolation], {
+            durability: 'none',
+            isolation,
+          });
         },
         run() {
           const wiki = systems[isolation];
-          return one((id) => wiki.getPage(id), isolation === 'clone' ? keys.slice(0, cfg.cloneLookups) : keys);
+          return one(
+            (id) => wiki.getPage(id),
+            isolation === 'clone' ? keys.slice(0, cfg.cloneLookups) : keys,
+          );
         },
       },
       {
@@ -56,6 +64,7 @@ async function queries(cfg, ctx) {
         async teardown() {
           await systems[isolation].close();
           delete systems[isolation];
+          ctx.datasets.release(dirs[isolation]);
         },
       },
     );
@@ -69,13 +78,17 @@ async function queries(cfg, ctx) {
 
 async function atSize(cfg, ctx, n) {
   const snap = await ctx.datasets.snapshot(n);
-  const wiki = openWiki(ctx.datasets.copy(snap, 'passback'), { durability: 'none' });
+  const dir = ctx.datasets.copy(snap, 'passback');
+  const wiki = openWiki(dir, { durability: 'none' });
   const half = Math.floor(n / 2);
   const navIds = Array.from(randomIndices(cfg.passes, half, 3), (i) => pageId(i));
   // Views to pass back by navigation: read through the @readonly query (path recorded).
   const navViews = navIds.map((id) => wiki.getPage(id));
   // Views for the fallback search: returned by an action, never navigated, one per call.
-  const searchIds = Array.from(randomIndices(8 * cfg.searches * (cfg.repeats + cfg.warmup), n - half, 5), (i) => pageId(half + i));
+  const searchIds = Array.from(
+    randomIndices(8 * cfg.searches * (cfg.repeats + cfg.warmup), n - half, 5),
+    (i) => pageId(half + i),
+  );
   let searchAt = 0;
   let searchViews = [];
   const seen = new Set();
@@ -134,10 +147,12 @@ async function atSize(cfg, ctx, n) {
       onSample: (name, round) => ctx.status(`isolation ${n}: ${name} (round ${round + 1})`),
     });
     const page = wiki.getPage(failIds[0]);
-    if (page.text === 'edited' || page.by !== null) throw new Error('rollback did not restore the page');
+    if (page.text === 'edited' || page.by !== null)
+      throw new Error('rollback did not restore the page');
     return { pages: n, ...r };
   } finally {
     await wiki.close();
+    ctx.datasets.release(dir);
     gc();
   }
 }
@@ -151,18 +166,26 @@ async function run(cfg, ctx) {
   const first = sizes[cfg.sizes[0]];
   const us = (fig) => fig.usPerOp;
   const derived = {
-    'one object: readonly / none (rate)': q['one object, readonly'].median / q['one object, none'].median,
-    'one object: readonly / clone (rate)': q['one object, readonly'].median / q['one object, clone'].median,
-    [`${cfg.many} objects: readonly / clone (rate)`]: q[`${cfg.many} objects, readonly`].median / q[`${cfg.many} objects, clone`].median,
-    [`${cfg.many} objects: readonly / none (rate)`]: q[`${cfg.many} objects, readonly`].median / q[`${cfg.many} objects, none`].median,
+    'one object: readonly / none (rate)':
+      q['one object, readonly'].median / q['one object, none'].median,
+    'one object: readonly / clone (rate)':
+      q['one object, readonly'].median / q['one object, clone'].median,
+    [`${cfg.many} objects: readonly / clone (rate)`]:
+      q[`${cfg.many} objects, readonly`].median / q[`${cfg.many} objects, clone`].median,
+    [`${cfg.many} objects: readonly / none (rate)`]:
+      q[`${cfg.many} objects, readonly`].median / q[`${cfg.many} objects, none`].median,
   };
   for (const [n, s] of Object.entries(sizes)) {
-    derived[`navigation pass-back cost at ${n} (us over baseline)`] = us(s['view passed back, by navigation']) - us(s['action by id (baseline)']);
+    derived[`navigation pass-back cost at ${n} (us over baseline)`] =
+      us(s['view passed back, by navigation']) - us(s['action by id (baseline)']);
     derived[`search pass-back at ${n} (ms per call)`] = us(s['view passed back, by search']) / 1000;
     derived[`rollback call at ${n} (us)`] = us(s['rollback of 3 fields (@abortOnException)']);
   }
-  derived['navigation call time, largest / smallest size'] = us(last['view passed back, by navigation']) / us(first['view passed back, by navigation']);
-  derived['rollback call time, largest / smallest size'] = us(last['rollback of 3 fields (@abortOnException)']) / us(first['rollback of 3 fields (@abortOnException)']);
+  derived['navigation call time, largest / smallest size'] =
+    us(last['view passed back, by navigation']) / us(first['view passed back, by navigation']);
+  derived['rollback call time, largest / smallest size'] =
+    us(last['rollback of 3 fields (@abortOnException)']) /
+    us(first['rollback of 3 fields (@abortOnException)']);
   return {
     config: {
       pages: cfg.pages,
@@ -181,4 +204,8 @@ async function run(cfg, ctx) {
   };
 }
 
-module.exports = { name: 'isolation', title: 'Isolation: read-only views, clones, passing views back, rollback (issue 9)', run };
+module.exports = {
+  name: 'isolation',
+  title: 'Isolation: read-only views, clones, passing views back, rollback (issue 9)',
+  run,
+};

@@ -26,6 +26,7 @@ async function run(cfg, ctx) {
       ['--expose-gc', __filename, '--child', variant, String(n), dir],
       { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    if (dir !== ctx.tmp) ctx.datasets.release(dir);
     const r = JSON.parse(out.trim().split('\n').pop());
     results[variant] = {
       name: variant,

@@ -40,11 +40,29 @@ async function run(cfg, ctx) {
   const keys = Array.from(idx, (i) => ids[i]);
   const root = tempDir('read-', ctx.tmp);
   const snap = await ctx.datasets.snapshot(n);
-  const wiki = (isolation) => () => prevalent.open(ctx.datasets.copy(snap, `read-${isolation}`), { durability: 'none', isolation });
+  // Systems restored from a snapshot (the state after a restart), each in a private copy.
+  const wiki = (isolation) => () => {
+    const dir = ctx.datasets.copy(snap, `read-${isolation}`);
+    const h = prevalent.open(dir, { durability: 'none', isolation });
+    const close = h.close;
+    h.close = async () => {
+      await close();
+      ctx.datasets.release(dir);
+    };
+    return h;
+  };
+  // The same state built by actions in this process (no restart): objects made by `new Page`.
+  const live = async () => {
+    const dir = tempDir('read-live-', root);
+    const h = prevalent.open(dir, { durability: 'none' });
+    for (let i = 0; i < n; i++) h.insert(ids[i], texts[i]);
+    return h;
+  };
   const subjects = [
     reader('Map.get', cfg.lookups, keys, () => mapPeer.load(ids, texts)),
     reader('prevalent readonly', cfg.lookups, keys, wiki('readonly')),
     reader('prevalent none', cfg.lookups, keys, wiki('none')),
+    reader('prevalent readonly, state built live', cfg.lookups, keys, live),
     reader('prevalent clone', cfg.cloneLookups, keys, wiki('clone')),
     reader('LokiJS by (unique index)', cfg.lookups, keys, () => lokijs.loadPages(ids, texts)),
     reader('SQLite prepared SELECT', cfg.lookups, keys, () => {
@@ -60,7 +78,16 @@ async function run(cfg, ctx) {
       repeats: cfg.repeats,
       onSample: (name, round) => ctx.status(`read: ${name} (round ${round + 1})`),
     });
-    return { config: { pages: n, lookups: cfg.lookups, cloneLookups: cfg.cloneLookups, slowLookups: cfg.slowLookups, repeats: cfg.repeats }, results };
+    return {
+      config: {
+        pages: n,
+        lookups: cfg.lookups,
+        cloneLookups: cfg.cloneLookups,
+        slowLookups: cfg.slowLookups,
+        repeats: cfg.repeats,
+      },
+      results,
+    };
   } finally {
     removeDir(root);
   }

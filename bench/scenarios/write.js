@@ -63,17 +63,45 @@ async function run(cfg, ctx) {
   };
   const subjects = [
     writer('raw append', n, data, withRaw({ sync: false }), 'limit: one write() per record'),
-    writer('append+fdatasync', nSync, data, withRaw({ sync: true }), 'limit: write()+fdatasync() per record'),
+    writer(
+      'append+fdatasync',
+      nSync,
+      data,
+      withRaw({ sync: true }),
+      'limit: write()+fdatasync() per record',
+    ),
     writer('prevalent none', n, data, (d) => prevalent.open(d, { durability: 'none' })),
     writer('prevalent batch', n, data, (d) => prevalent.open(d, { durability: 'batch' })),
     writer('prevalent always', nSync, data, (d) => prevalent.open(d, { durability: 'always' })),
-    writer('lowdb', nSlow, data, (d) => lowdb.open(d), `update+write per call, first ${nSlow} pages of an empty db`),
+    writer(
+      'lowdb',
+      nSlow,
+      data,
+      (d) => lowdb.open(d),
+      `update+write per call, first ${nSlow} pages of an empty db`,
+    ),
     writer('LokiJS insert', n, data, (d) => lokijs.open(d), 'in memory only'),
-    writer('LokiJS insert+save', nSlow, data, (d) => lokijs.open(d, { saveEach: true }), `saveDatabase per call, first ${nSlow} pages`),
+    writer(
+      'LokiJS insert+save',
+      nSlow,
+      data,
+      (d) => lokijs.open(d, { saveEach: true }),
+      `saveDatabase per call, first ${nSlow} pages`,
+    ),
     writer('NeDB insert', nNedb, data, (d) => nedb.open(d), 'append per insert, no fsync'),
-    writer('SQLite WAL sync=FULL', nSync, data, (d) => sqlite.open(d, { journal: 'wal', synchronous: 'full' })),
-    writer('SQLite WAL sync=OFF', n, data, (d) => sqlite.open(d, { journal: 'wal', synchronous: 'off' })),
-    writer('SQLite DELETE sync=FULL', nSync, data, (d) => sqlite.open(d, { journal: 'delete', synchronous: 'full' }), "SQLite's default journal"),
+    writer('SQLite WAL sync=FULL', nSync, data, (d) =>
+      sqlite.open(d, { journal: 'wal', synchronous: 'full' }),
+    ),
+    writer('SQLite WAL sync=OFF', n, data, (d) =>
+      sqlite.open(d, { journal: 'wal', synchronous: 'off' }),
+    ),
+    writer(
+      'SQLite DELETE sync=FULL',
+      nSync,
+      data,
+      (d) => sqlite.open(d, { journal: 'delete', synchronous: 'full' }),
+      "SQLite's default journal",
+    ),
   ];
   try {
     const results = await compare(subjects, {
@@ -87,4 +115,9 @@ async function run(cfg, ctx) {
   }
 }
 
-module.exports = { name: 'write', title: 'Write: create pages one call at a time', run, path: path.basename(__filename) };
+module.exports = {
+  name: 'write',
+  title: 'Write: create pages one call at a time',
+  run,
+  path: path.basename(__filename),
+};

@@ -16,16 +16,6 @@ interface Waiter {
   reject: (err: PrevalenceError) => void;
 }
 
-/** Opens `file` for an fdatasync; undefined when it is gone (pruned after a snapshot that holds its records). */
-function openIfPresent(fs: FileSystem, file: string): number | undefined {
-  try {
-    return fs.openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /**
  * Group commit for a {@link JournalWriter}: tracks which seq is durable,
  * runs at most one asynchronous `fdatasync` at a time (covering every record
@@ -42,8 +32,6 @@ export class Flusher {
   #stopped = false;
   /** Old fds whose close waits for the in-flight fdatasync (never close an fd under it). */
   #retired: number[] = [];
-  /** Files rotated away while holding records not yet durable ('none' mode). */
-  #unsynced: string[] = [];
 
   constructor(
     private readonly fs: FileSystem,
@@ -91,11 +79,6 @@ export class Flusher {
     if (this.#inFlight === undefined) this.#closeRetired();
   }
 
-  /** Remembers a rotated-away file whose records still need an fdatasync. */
-  addUnsynced(path: string): void {
-    this.#unsynced.push(path);
-  }
-
   /** Enters the failed state: rejects every waiter, now and later, with `err`. */
   fail(err: PrevalenceError): void {
     this.#failure ??= err;
@@ -110,28 +93,13 @@ export class Flusher {
     await this.#inFlight;
   }
 
-  /** Synchronously makes the rotated-away files durable (for close). */
-  syncOlderNow(): void {
-    for (const file of this.#unsynced.splice(0)) {
-      const fd = openIfPresent(this.fs, file);
-      if (fd === undefined) continue;
-      try {
-        this.fs.fdatasyncSync(fd);
-        this.stats.fsyncs++;
-      } finally {
-        this.fs.closeSync(fd);
-      }
-    }
-  }
-
   /** Starts one background fdatasync covering every record written so far (unless one is in flight: it chains). */
   flush(): void {
     if (this.#inFlight !== undefined || this.#failure !== undefined) return;
     this.#clearTimer();
     const { fd, path, lastSeq } = this.target();
     if (lastSeq <= this.durableSeq) return this.#settle();
-    const older = this.#unsynced.splice(0);
-    this.#inFlight = this.#syncAll(fd, older).then(
+    this.#inFlight = this.#syncFile(fd).then(
       () => this.#flushed(lastSeq),
       (err: unknown) => {
         this.#inFlight = undefined;
@@ -141,17 +109,7 @@ export class Flusher {
     );
   }
 
-  async #syncAll(fd: number, older: string[]): Promise<void> {
-    for (const file of older) {
-      const oldFd = openIfPresent(this.fs, file);
-      if (oldFd === undefined) continue;
-      try {
-        await this.fs.fdatasync(oldFd);
-        this.stats.fsyncs++;
-      } finally {
-        this.fs.closeSync(oldFd);
-      }
-    }
+  async #syncFile(fd: number): Promise<void> {
     await this.fs.fdatasync(fd);
     this.stats.fsyncs++;
   }

@@ -194,7 +194,6 @@ export class JournalWriter {
     let error: PrevalenceError | undefined;
     if (this.#failure === undefined && this.#lastSeq > this.#flusher.durableSeq) {
       try {
-        this.#flusher.syncOlderNow();
         this.#fs.fdatasyncSync(this.#fd);
         this.stats.fsyncs++;
         this.#flusher.markDurable(this.#lastSeq);
@@ -231,13 +230,12 @@ export class JournalWriter {
     if (this.#size === 0) return;
     const oldFd = this.#fd;
     try {
-      if (this.#opts.durability !== 'none') {
-        this.#fs.fdatasyncSync(oldFd);
-        this.stats.fsyncs++;
-        this.#flusher.markDurable(this.#lastSeq);
-      } else if (this.#lastSeq > this.#flusher.durableSeq) {
-        this.#flusher.addUnsynced(this.#path);
-      }
+      // In every mode, 'none' included: the new file is made durable by the
+      // directory fsync below, so the old file's tail must be durable first,
+      // or a power cut could leave a gap in the sequence (unopenable).
+      this.#fs.fdatasyncSync(oldFd);
+      this.stats.fsyncs++;
+      this.#flusher.markDurable(this.#lastSeq);
       const created = createJournalFile(this.#fs, this.#opts.dir, this.#lastSeq + 1);
       this.#fd = created.fd;
       this.#path = created.path;

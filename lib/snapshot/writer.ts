@@ -7,6 +7,7 @@ import {
   TEMP_SUFFIX,
   makeHeaderLine,
   makeTrailerLine,
+  seqOfFileName,
   snapshotFileName,
 } from './format';
 
@@ -203,4 +204,20 @@ function syncDir(fs: FileSystem, dir: string, path: string): void {
       { cause: err },
     );
   }
+}
+
+/**
+ * Deletes the temporary files of snapshots whose writing was cut short (a
+ * crash mid-snapshot); they are never read, and a large one wastes the disk.
+ * Call only while holding the directory lock. Returns the names removed.
+ */
+export function removeUnfinishedSnapshots(fs: FileSystem, dir: string): string[] {
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.endsWith(TEMP_SUFFIX)) continue;
+    if (seqOfFileName(name.slice(0, -TEMP_SUFFIX.length)) === undefined) continue;
+    fs.unlinkSync(inDir(dir, name));
+    removed.push(name);
+  }
+  return removed;
 }

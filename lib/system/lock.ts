@@ -11,6 +11,13 @@ interface LockInfo {
   pid: number;
   hostname: string;
   acquired: string;
+  /** Identity of the directory the lock was taken in ("dev:ino"): a copied directory has another. */
+  dir?: string;
+}
+
+function identityOf(dir: string): string {
+  const st = fs.statSync(dir);
+  return `${st.dev}:${st.ino}`;
 }
 
 function readLock(file: string): LockInfo | undefined {
@@ -59,6 +66,7 @@ export class DirectoryLock {
       pid: process.pid,
       hostname: os.hostname(),
       acquired: new Date().toISOString(),
+      dir: identityOf(dir),
     };
     const text = JSON.stringify(mine);
     try {
@@ -72,7 +80,9 @@ export class DirectoryLock {
   }
 
   private static takeOverStale(dir: string, file: string, text: string): void {
-    const holder = readLock(file);
+    const found = readLock(file);
+    // A LOCK copied along with the directory (a backup) names another directory: it holds nothing here.
+    const holder = found?.dir !== undefined && found.dir !== identityOf(dir) ? undefined : found;
     const sameHost = holder?.hostname === os.hostname();
     if (holder && sameHost && holder.pid !== process.pid && isAlive(holder.pid)) {
       throw lockedError(dir, holder);

@@ -10,7 +10,7 @@ import { validateDomainClass } from '../clock/validate';
 import { JournalWriter } from '../journal/writer';
 import { replayJournal } from '../journal/reader';
 import type { JournalRecord } from '../journal/reader';
-import { writeSnapshot } from '../snapshot/writer';
+import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { tracked } from '../isolation/tracking';
 import { rootView } from '../isolation/views';
 import { ActionRunner } from './runner';
@@ -76,6 +76,7 @@ export class PrevalentSystem<T extends object> {
     this.opts.fs.mkdirSync(this.opts.basedir);
     this.#lock = DirectoryLock.acquire(this.opts.basedir);
     try {
+      removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir);
       const base = loadBase(this.opts, this.registry, () =>
         typeof domain === 'function' ? new (domain as new () => T)() : domain,
       );

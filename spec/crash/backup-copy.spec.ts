@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initSystem } from '../../lib';
 import { journalRecords, tmpDir } from '../support/tmp';
-import { LedgerChild, dispose, sleep } from './support/children';
+import { LedgerChild, dispose } from './support/children';
 import { runSeed } from './support/kill-rounds';
 import { Ledger, dumpLedger, modelAfter, rng, textFor } from './support/ledger';
 
@@ -54,7 +54,9 @@ async function copiesWhileWriting(count: number, seed: number) {
     });
     await child.waitFor('ack ');
     for (let i = 0; i < count; i++) {
-      await sleep(5 + random() * 40);
+      // Copy once the child has gone on by 1 to 40 more actions: every copy sees a different state.
+      const target = (child.last('ack') ?? 0) + 1 + Math.floor(random() * 40);
+      await child.waitUntil(`ack ${target}`, () => (child.last('ack') ?? 0) >= target);
       const ackedBefore = child.last('ack') ?? 0;
       const copyDir = path.join(tmpDir('backup'), `copy-${i}`);
       copies.push({ dir: copyDir, ackedBefore, vanished: copyFileByFile(dir, copyDir) });
@@ -88,8 +90,11 @@ describe('crash: backup by copying the directory while the system writes', () =>
       const { sys, warnings } = openCopy(copy);
       const state = dumpLedger(sys);
       await sys.close();
-      // A torn last record (copied mid-write) is dropped with a warning; nothing else is acceptable.
-      for (const w of warnings) expect({ where, w }).toEqual({ where, w: expect.stringContaining('incomplete last record') });
+      // At most a torn last journal record (copied mid-write) is dropped, with a warning naming
+      // that journal file; a snapshot is never copied half-written (it appears whole, by rename).
+      expect({ where, warnings: warnings.length <= 1 }).toEqual({ where, warnings: true });
+      for (const w of warnings)
+        expect({ where, w }).toEqual({ where, w: expect.stringMatching(/journal-\d+\.jsonl/) });
       if (warnings.length > 0) torn.push(i);
       expect({ where, state }).toEqual({ where, state: modelAfter(state.counter) });
       expect(state.counter).toBeGreaterThanOrEqual(copy.ackedBefore);
@@ -106,6 +111,14 @@ describe('crash: backup by copying the directory while the system writes', () =>
     );
   }, 60_000);
 
+  // LIBRARY BUG (lib/system/lock.ts): the copy carries the original's LOCK
+  // file, and DirectoryLock.takeOverStale only asks whether the pid in it is
+  // alive. It is (the original is still running), so the copy, which no one
+  // has open, is refused with LOCKED ("… is already open by process <pid>").
+  // A backup cannot even be checked on the machine it was made on until the
+  // original stops. Fix: record the directory's identity (realpath, or the
+  // dev/ino of the directory) in LOCK and treat a lock naming another
+  // directory as stale. Remove `.failing` once fixed.
   it('a copy opens while the original system is still running', async () => {
     const { child, copies } = await copiesWhileWriting(1, runSeed());
     try {

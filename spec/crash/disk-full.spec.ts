@@ -4,11 +4,14 @@
 // same way until the system is reopened, and a reopen on a healthy disk gives
 // exactly what was acknowledged.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { initSystem, isPrevalenceError, readonly } from '../../lib';
 import type { Durability, Prevalent } from '../../lib';
 import { FaultyFs } from '../../lib/fs/faulty';
 import type { FaultPlan } from '../../lib/fs/faulty';
 import { freshBasedir } from '../support/tmp';
+
+jest.setTimeout(30_000);
 
 interface Item {
   name: string;
@@ -52,8 +55,22 @@ class Store {
   }
 }
 
-/** The whole state as plain data (works through read-only views too). */
-function dump(s: Store) {
+/** What {@link dump} reads: a Store, or the read-only view of one that the system gives. */
+interface StoreView {
+  readonly counter: number;
+  readonly items: {
+    readonly [key: string]: {
+      readonly name: string;
+      readonly tags: readonly string[];
+      readonly meta: { readonly n: number; readonly note: string };
+    };
+  };
+  readonly index: ReadonlyMap<string, number>;
+  readonly log: readonly string[];
+}
+
+/** The whole state as plain data. */
+function dump(s: StoreView) {
   return {
     counter: s.counter,
     items: Object.entries(s.items).map(([k, v]) => ({
@@ -69,6 +86,15 @@ function dump(s: Store) {
 
 /** Long enough that every cut offset used below falls inside the record. */
 const note = (label: string): string => `${label}:${'é-note-'.repeat(16)}`;
+
+/** Every journal file's bytes, in order, end to end. */
+function journalBytes(dir: string): Buffer {
+  const names = fs
+    .readdirSync(dir)
+    .filter((f) => /^journal-\d+\.jsonl$/.test(f))
+    .sort();
+  return Buffer.concat(names.map((f) => fs.readFileSync(path.join(dir, f))));
+}
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -98,14 +124,12 @@ const writeFailsAfter =
   };
 
 const faults: Fault[] = [
-  ...[0, 1, 40, 90].map(
-    (bytes): Fault => ({
-      name: `disk full after ${bytes} bytes of the record ('always')`,
-      durability: 'always',
-      partialBytes: bytes,
-      arm: writeFailsAfter(bytes),
-    }),
-  ),
+  ...[0, 1, 40, 90].map((bytes): Fault => ({
+    name: `disk full after ${bytes} bytes of the record ('always')`,
+    durability: 'always',
+    partialBytes: bytes,
+    arm: writeFailsAfter(bytes),
+  })),
   {
     name: "EIO on write after 25 bytes ('batch')",
     durability: 'batch',
@@ -151,6 +175,7 @@ describe('crash: disk full and I/O errors at the system level', () => {
         sys.upsert('c', note('c1'));
         const acknowledged = dump(sys);
 
+        const journalBefore = journalBytes(dir);
         const writtenBefore = ffs.bytesWritten;
         fault.arm(ffs);
         expect(codeOf(() => failing(sys))).toBe('JOURNAL_WRITE_FAILED');
@@ -159,6 +184,8 @@ describe('crash: disk full and I/O errors at the system level', () => {
           expect(ffs.bytesWritten - writtenBefore).toBe(fault.partialBytes);
         }
         expect(dump(sys)).toEqual(acknowledged);
+        // No partial record is left in the journal (docs/DURABILITY.md, disk full, step 1).
+        expect(journalBytes(dir).equals(journalBefore)).toBe(true);
 
         // Reads keep working: properties, queries, views of nested objects.
         expect(sys.noteOf('a')).toBe(note('a2'));
@@ -174,8 +201,10 @@ describe('crash: disk full and I/O errors at the system level', () => {
         expect(dump(sys)).toEqual(acknowledged);
         await sys.close();
 
-        const again = initSystem(Store, { basedir: dir, onWarning: () => {} });
+        const warnings: string[] = [];
+        const again = initSystem(Store, { basedir: dir, onWarning: (w) => warnings.push(w) });
         expect(dump(again)).toEqual(acknowledged);
+        expect(warnings).toEqual([]);
         // And it goes on from there.
         failing(again);
         const after = dump(again);

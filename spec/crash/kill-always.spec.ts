@@ -34,6 +34,8 @@ describe("crash: SIGKILL in 'always' mode", () => {
       },
     );
     expect(summary.kills).toBeGreaterThanOrEqual(100);
-    console.log(`'always' kill test (seed ${seed}): ${JSON.stringify({ ...summary, warnings: summary.warnings.length })}`);
+    console.log(
+      `'always' kill test (seed ${seed}): ${JSON.stringify({ ...summary, warnings: summary.warnings.length })}`,
+    );
   }, 240_000);
 });

@@ -9,6 +9,8 @@ import { freshBasedir } from '../support/tmp';
 import { killRounds, runKillRounds, runSeed } from './support/kill-rounds';
 import { Ledger, dumpLedger, makeBallast, modelAfter, textFor } from './support/ledger';
 
+jest.setTimeout(30_000);
+
 const snapshotsIn = (dir: string): string[] =>
   fs
     .readdirSync(dir)
@@ -102,7 +104,6 @@ describe('crash: during a snapshot', () => {
       expect({ cut, state }).toEqual({ cut, state: modelAfter(25) });
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain(newest);
-      expect(warnings[0]).toContain('previous snapshot');
     }
     // The older snapshot was never touched; the intact newest one needs no warning.
     expect(snapshotsIn(dir)).toContain(path.basename(older));

@@ -53,16 +53,16 @@ describe('durability modes', () => {
     expect(dataSyncs(spy.calls)).toBe(2);
   });
 
-  it("'none' still syncs the records of a rotated-away file on sync()", async () => {
+  it("'none' makes a rotated-away file durable before the new one exists (regression: a power cut left a seq gap)", async () => {
     const spy = countingFs();
     const w = openWriter(tempDir(), { fs: spy.fs, durability: 'none' });
     appendRange(w, 1, 3);
     w.rotate();
+    expect(dataSyncs(spy.calls)).toBe(1);
     appendRange(w, 4, 1);
-    expect(dataSyncs(spy.calls)).toBe(0);
+    expect(dataSyncs(spy.calls)).toBe(1);
     await w.sync();
     expect(w.stats.fsyncs).toBe(2);
-    expect(spy.calls.fdatasync).toBe(2);
     await w.close();
   });
 

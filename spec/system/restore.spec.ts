@@ -157,3 +157,17 @@ describe('restore', () => {
     await again.close();
   });
 });
+
+describe('leftovers of a crash during a snapshot', () => {
+  it('deletes unfinished snapshot .tmp files on open (regression: they piled up after crashes)', async () => {
+    const fs = await import('node:fs');
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    await wiki.close();
+    const leftover = path.join(dir, 'snapshot-0000000000000007.snap.tmp');
+    fs.writeFileSync(leftover, 'half a snapshot');
+    const again = initSystem(new Wiki(), dir);
+    expect(fs.existsSync(leftover)).toBe(false);
+    await again.close();
+  });
+});

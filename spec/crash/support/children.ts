@@ -78,19 +78,27 @@ export class LedgerChild {
 
   /** The first line (from index `from`) that starts with `prefix`; fails if the child ends first. */
   async waitFor(prefix: string, from = 0): Promise<string> {
+    let found: string | undefined;
+    await this.waitUntil(`a line "${prefix}…"`, () => {
+      found = this.lines.slice(from).find((l) => l.startsWith(prefix));
+      return found !== undefined;
+    });
+    return found as string;
+  }
+
+  /** Waits until `done()` holds, re-checked on every line; fails if the child ends first. */
+  async waitUntil(what: string, done: () => boolean): Promise<void> {
     const deadline = Date.now() + SILENCE_LIMIT_MS;
-    for (;;) {
-      const found = this.lines.slice(from).find((l) => l.startsWith(prefix));
-      if (found !== undefined) return found;
+    while (!done()) {
       if (this.#exit !== undefined) {
         throw new Error(
-          `the child ended (${JSON.stringify(this.#exit)}) before printing "${prefix}…"; ` +
+          `the child ended (${JSON.stringify(this.#exit)}) before ${what}; ` +
             `last lines: ${JSON.stringify(this.lines.slice(-5))}; stderr: ${this.#stderr}`,
         );
       }
       if (Date.now() > deadline) {
-        await this.kill();
-        throw new Error(`the child printed no "${prefix}…" in ${SILENCE_LIMIT_MS} ms`);
+        await dispose(this);
+        throw new Error(`the child gave no ${what} in ${SILENCE_LIMIT_MS} ms`);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1000);

@@ -52,8 +52,17 @@ export interface LedgerDump {
   ballast: string[];
 }
 
+/** What {@link dumpLedger} reads: a Ledger, or the read-only view of one that the system gives. */
+export interface LedgerView {
+  readonly counter: number;
+  readonly sum: number;
+  readonly entries: ReadonlyMap<string, string>;
+  readonly order: readonly number[];
+  readonly ballast: readonly string[];
+}
+
 /** Copies the state of a ledger (raw, or a read-only view of one) into plain data. */
-export function dumpLedger(ledger: Ledger): LedgerDump {
+export function dumpLedger(ledger: LedgerView): LedgerDump {
   return {
     counter: ledger.counter,
     sum: ledger.sum,
