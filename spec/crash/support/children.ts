@@ -25,7 +25,7 @@ export interface ChildConfig {
   maxSteps: number;
 }
 
-const REGISTER = path.join(__dirname, 'register-cached.js');
+const REGISTER = path.join(__dirname, '..', '..', 'support', 'register.js');
 const LEDGER_CHILD = path.join(__dirname, '..', 'fixtures', 'ledger-child.ts');
 /** How long a child may stay silent before the test gives up on it. */
 const SILENCE_LIMIT_MS = 60_000;
