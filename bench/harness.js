@@ -117,6 +117,54 @@ async function compare(subjects, { warmup = 1, repeats = 5, onSample } = {}) {
   return out;
 }
 
+/**
+ * Measures subjects that the machine's state affects strongly and quickly
+ * (fsync-bound ones: the disk is shared with other processes) in short
+ * alternating blocks: block b of every subject runs before block b + 1 of
+ * any, with the order rotated each block, so a slow moment of the disk hits
+ * all of them. Each subject is `{ name, ops, setup?, block(b), teardown? }`
+ * where `block(b)` performs `ops` operations (block b of the run).
+ *
+ * Returns a figure per subject (over its blocks) and, for every subject, the
+ * median over the blocks of its rate relative to the first subject's rate in
+ * the same block (`ratios[name]`), with its spread.
+ */
+async function paired(subjects, { blocks = 20, warmup = 2, onBlock } = {}) {
+  const seconds = subjects.map(() => []);
+  for (const s of subjects) if (s.setup) await s.setup();
+  try {
+    for (let b = 0; b < warmup + blocks; b++) {
+      for (let k = 0; k < subjects.length; k++) {
+        const index = (b + k) % subjects.length;
+        const s = subjects[index];
+        const t = await timeOnce(() => s.block(b));
+        if (b >= warmup) seconds[index].push(t);
+      }
+      if (onBlock) onBlock(b);
+    }
+  } finally {
+    for (const s of subjects) if (s.teardown) await s.teardown();
+  }
+  const figures = {};
+  const ratios = {};
+  const ref = seconds[0];
+  subjects.forEach((s, k) => {
+    figures[s.name] = { ...figureOf(s, seconds[k]), paired: true };
+    const perBlock = seconds[k].map((t, b) => s.ops / t / (subjects[0].ops / ref[b]));
+    ratios[s.name] = summarize(perBlock);
+  });
+  const blockSeconds = {};
+  subjects.forEach((s, k) => (blockSeconds[s.name] = { ops: s.ops, seconds: seconds[k] }));
+  return { figures, ratios, reference: subjects[0].name, blockSeconds };
+}
+
+/** From a {@link paired} result: the median over blocks of rate(a) / rate(b), with its spread. */
+function blockRatio(result, a, b) {
+  const A = result.blockSeconds[a];
+  const B = result.blockSeconds[b];
+  return summarize(A.seconds.map((t, i) => A.ops / t / (B.ops / B.seconds[i])));
+}
+
 /** Measures one subject. */
 async function measure(subject, options) {
   return (await compare([subject], options))[subject.name];
@@ -218,6 +266,8 @@ module.exports = {
   timeOnce,
   summarize,
   compare,
+  paired,
+  blockRatio,
   measure,
   valueFigure,
   gc,

@@ -28,7 +28,7 @@ const SCENARIOS = {
 };
 
 const QUICK = {
-  write: { n: 5000, nSync: 200, nSlow: 200, nNedb: 2000, repeats: 3, warmup: 1 },
+  write: { n: 5000, nSlow: 200, nNedb: 2000, blocks: 8, blockOps: 25, repeats: 3, warmup: 1 },
   read: {
     pages: 10000,
     lookups: 200000,
@@ -37,7 +37,15 @@ const QUICK = {
     repeats: 3,
     warmup: 1,
   },
-  durability: { n: 5000, nSync: 200, groupOps: 400, clients: [1, 16, 64], repeats: 3, warmup: 1 },
+  durability: {
+    n: 5000,
+    blocks: 8,
+    blockOps: 25,
+    groupOps: 200,
+    clients: [1, 16, 64],
+    repeats: 3,
+    warmup: 1,
+  },
   isolation: {
     pages: 10000,
     lookups: 100000,
@@ -60,7 +68,7 @@ const QUICK = {
 };
 
 const FULL = {
-  write: { n: 100000, nSync: 2000, nSlow: 1000, nNedb: 20000, repeats: 5, warmup: 1 },
+  write: { n: 100000, nSlow: 1000, nNedb: 20000, blocks: 30, blockOps: 100, repeats: 5, warmup: 1 },
   read: {
     pages: 100000,
     lookups: 1000000,
@@ -71,8 +79,9 @@ const FULL = {
   },
   durability: {
     n: 100000,
-    nSync: 2000,
-    groupOps: 4000,
+    blocks: 30,
+    blockOps: 50,
+    groupOps: 1000,
     clients: [1, 16, 128],
     repeats: 5,
     warmup: 1,
@@ -189,6 +198,9 @@ async function main() {
         };
         if (!json.profile) out.profile = old.profile;
         for (const n of names) out.config[n] = config[n];
+        out.date = old.date;
+        out.totalSeconds = Object.values(out.durations).reduce((a, b) => a + b, 0);
+        out.partialRuns = [...(old.partialRuns || []), { date: json.date, only: names }];
       }
     } catch {
       /* no previous results */

@@ -6,8 +6,13 @@
  * commit: K concurrent clients each doing `action(); await sync()`, whose
  * acknowledged-durable rate should be far above one fdatasync per action.
  * fdatasync calls are counted through the file-system seam.
+ *
+ * Subjects that do not wait for the disk run round by round (compare); the
+ * fsync-bound ones run in short alternating blocks (paired), since the
+ * shared disk's fsync latency changes within a second, and their ratios to
+ * append + fdatasync are medians of per-block ratios.
  */
-const { compare, tempDir, removeDir } = require('../harness');
+const { compare, paired, blockRatio, tempDir, removeDir } = require('../harness');
 const { pages } = require('../data');
 const { openWiki, UnlockedWiki } = require('../domain');
 const raw = require('../peers/raw');
@@ -35,158 +40,205 @@ function countingFs(counter) {
   };
 }
 
-/**
- * A subject: `clients` concurrent callers share `ops` actions on a fresh
- * system with `durability`; `method` is the action; with `waitSync` each call
- * is followed by `await sync()` (acknowledged only once durable).
- */
-function subject(
-  name,
-  ops,
-  data,
-  { durability, method = 'createPage', clients = 1, waitSync = false, note },
-) {
-  const counter = { fsyncs: 0 };
+/** Runs actions [from, to) on `wiki` from `clients` concurrent callers, each awaiting sync() after every call. */
+function clientsRun(wiki, method, data, from, to, clients) {
+  const per = Math.ceil((to - from) / clients);
+  const client = async (c) => {
+    const end = Math.min(to, from + (c + 1) * per);
+    for (let i = from + c * per; i < end; i++) {
+      wiki[method](data.ids[i], data.texts[i]);
+      await wiki.sync();
+    }
+  };
+  return Promise.all(Array.from({ length: clients }, (_, c) => client(c))).then(() => to - from);
+}
+
+/** A compare() subject: `ops` actions on a fresh system per sample, called one after the other. */
+function sequential(name, ops, data, { durability, method = 'createPage', note }) {
   let wiki;
   let dir;
   let k = 0;
-  let fsyncsAtStart = 0;
-  const perSample = [];
   return {
     name,
     ops,
     note,
-    counter,
-    perSample,
     before() {
       dir = tempDir(`d-${k++}-`, data.root);
-      wiki = openWiki(dir, { durability, fileSystem: countingFs(counter) }, UnlockedWiki);
-      fsyncsAtStart = counter.fsyncs;
+      wiki = openWiki(dir, { durability }, UnlockedWiki);
     },
     run() {
-      const { ids, texts } = data;
-      if (!waitSync) {
-        for (let i = 0; i < ops; i++) wiki[method](ids[i], texts[i]);
-        return ops;
-      }
-      const per = Math.ceil(ops / clients);
-      const client = async (c) => {
-        const end = Math.min(ops, (c + 1) * per);
-        for (let i = c * per; i < end; i++) {
-          wiki[method](ids[i], texts[i]);
-          await wiki.sync();
-        }
-      };
-      return Promise.all(Array.from({ length: clients }, (_, c) => client(c))).then(() => ops);
+      for (let i = 0; i < ops; i++) wiki[method](data.ids[i], data.texts[i]);
+      return ops;
     },
     async after() {
-      perSample.push(counter.fsyncs - fsyncsAtStart);
       await wiki.close();
       removeDir(dir);
     },
   };
 }
 
-function limit(name, ops, data, sync) {
-  let h;
+/** A paired() subject on one system: block b runs actions [b * ops, (b + 1) * ops) from `clients` callers. */
+function blocks(
+  name,
+  ops,
+  data,
+  { durability, method = 'createPage', clients = 1, waitSync = true, note },
+) {
+  const counter = { fsyncs: 0 };
+  let wiki;
   let dir;
-  let k = 0;
+  let measured = 0;
   return {
     name,
     ops,
-    note: sync ? 'limit: write()+fdatasync() per record' : 'limit: one write() per record',
-    before() {
-      dir = tempDir(`l-${k++}-`, data.root);
-      h = raw.open(dir, { sync });
-      h.prepare(data.ids.slice(0, ops), data.texts);
+    note,
+    counter,
+    setup() {
+      dir = tempDir('db-', data.root);
+      wiki = openWiki(dir, { durability, fileSystem: countingFs(counter) }, UnlockedWiki);
     },
-    run() {
-      for (let i = 0; i < ops; i++) h.insertAt(i);
-      return ops;
+    block(b) {
+      if (b === 2) measured = counter.fsyncs; // after the two warm-up blocks
+      const from = b * ops;
+      if (!waitSync) {
+        for (let i = from; i < from + ops; i++) wiki[method](data.ids[i], data.texts[i]);
+        return ops;
+      }
+      return clientsRun(wiki, method, data, from, from + ops, clients);
     },
-    after() {
-      h.close();
+    async teardown() {
+      counter.measured = counter.fsyncs - measured;
+      await wiki.close();
       removeDir(dir);
     },
   };
 }
 
+function limit(name, ops, data, sync, blocky) {
+  let h;
+  let dir;
+  let k = 0;
+  const open = (count) => {
+    dir = tempDir(`l-${k++}-`, data.root);
+    h = raw.open(dir, { sync });
+    h.prepare(data.ids.slice(0, count), data.texts);
+  };
+  const close = () => {
+    h.close();
+    removeDir(dir);
+  };
+  const note = sync ? 'limit: write()+fdatasync() per record' : 'limit: one write() per record';
+  if (blocky) {
+    return {
+      name,
+      ops,
+      note,
+      setup: () => open(data.ids.length),
+      block(b) {
+        for (let i = b * ops; i < (b + 1) * ops; i++) h.insertAt(i);
+        return ops;
+      },
+      teardown: close,
+    };
+  }
+  return {
+    name,
+    ops,
+    note,
+    before: () => open(ops),
+    run() {
+      for (let i = 0; i < ops; i++) h.insertAt(i);
+      return ops;
+    },
+    after: close,
+  };
+}
+
 async function run(cfg, ctx) {
-  const { n, nSync, groupOps, clients } = cfg;
-  const { ids, texts } = pages(Math.max(n, nSync, groupOps));
-  const data = { ids, texts, root: tempDir('durability-', ctx.tmp) };
+  const { n, blockOps, groupOps, clients } = cfg;
   const maxClients = clients[clients.length - 1];
-  const subjects = [
+  const total = Math.max(n, (cfg.blocks + 2) * Math.max(blockOps, groupOps));
+  const { ids, texts } = pages(total);
+  const data = { ids, texts, root: tempDir('durability-', ctx.tmp) };
+  const unsynced = [
     limit('raw append', n, data, false),
-    limit('append+fdatasync', nSync, data, true),
-    subject('none', n, data, { durability: 'none' }),
-    subject('batch', n, data, { durability: 'batch' }),
-    subject('always', nSync, data, { durability: 'always' }),
-    subject('always @unlocked', n, data, {
+    sequential('none', n, data, { durability: 'none' }),
+    sequential('batch', n, data, { durability: 'batch' }),
+    sequential('always @unlocked', n, data, {
       durability: 'always',
       method: 'createPageUnlocked',
       note: 'returns before the fsync',
     }),
   ];
-  for (const c of clients) {
-    subjects.push(
-      subject(`batch, ${c} clients + sync()`, groupOps, data, {
+  const synced = [
+    limit('append+fdatasync', blockOps, data, true, true),
+    blocks('always', blockOps, data, { durability: 'always', waitSync: false }),
+    ...clients.map((c) =>
+      blocks(`batch, ${c} clients + sync()`, c === 1 ? blockOps : groupOps, data, {
         durability: 'batch',
         clients: c,
-        waitSync: true,
       }),
-    );
-  }
-  subjects.push(
-    subject(`always @unlocked, ${maxClients} clients + sync()`, groupOps, data, {
+    ),
+    blocks(`always @unlocked, ${maxClients} clients + sync()`, groupOps, data, {
       durability: 'always',
       method: 'createPageUnlocked',
       clients: maxClients,
-      waitSync: true,
     }),
-    subject(`none, ${maxClients} clients + sync()`, groupOps, data, {
+    blocks(`none, ${maxClients} clients + sync()`, groupOps, data, {
       durability: 'none',
       clients: maxClients,
-      waitSync: true,
     }),
-    subject(`always, ${maxClients} clients + sync()`, Math.min(groupOps, nSync), data, {
+    blocks(`always, ${maxClients} clients + sync()`, blockOps, data, {
       durability: 'always',
       clients: maxClients,
-      waitSync: true,
       note: 'each call fsyncs itself: no group commit',
     }),
-  );
+  ];
   try {
-    const results = await compare(subjects, {
+    const results = await compare(unsynced, {
       warmup: cfg.warmup,
       repeats: cfg.repeats,
       onSample: (name, round) => ctx.status(`durability: ${name} (round ${round + 1})`),
     });
-    for (const s of subjects) {
-      if (!s.perSample) continue;
-      const samples = s.perSample.slice(cfg.warmup);
-      const fsyncs = samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length);
-      results[s.name].fsyncsPerSample = fsyncs;
+    const p = await paired(synced, {
+      blocks: cfg.blocks,
+      onBlock: (b) => ctx.status(`durability: fsync-bound subjects, block ${b + 1}`),
+    });
+    Object.assign(results, p.figures);
+    for (const s of synced) {
+      if (!s.counter) continue;
+      const fsyncs = s.counter.measured / cfg.blocks;
+      results[s.name].fsyncsPerBlock = fsyncs;
       results[s.name].actionsPerFsync = fsyncs > 0 ? s.ops / fsyncs : null;
     }
-    const fsyncRate = results['append+fdatasync'].median;
     const derived = {};
-    for (const c of clients)
-      derived[`batch ${c} clients / fdatasync limit`] =
-        results[`batch, ${c} clients + sync()`].median / fsyncRate;
-    derived['always / fdatasync limit'] = results.always.median / fsyncRate;
+    const vsLimit = (name) => blockRatio(p, name, 'append+fdatasync');
+    derived['always / append+fdatasync'] = vsLimit('always').median;
+    for (const c of clients) {
+      derived[`batch, ${c} clients + sync() / append+fdatasync`] = vsLimit(
+        `batch, ${c} clients + sync()`,
+      ).median;
+    }
+    derived[`always @unlocked, ${maxClients} clients + sync() / append+fdatasync`] = vsLimit(
+      `always @unlocked, ${maxClients} clients + sync()`,
+    ).median;
+    derived[`none, ${maxClients} clients + sync() / append+fdatasync`] = vsLimit(
+      `none, ${maxClients} clients + sync()`,
+    ).median;
     derived['none / raw append'] = results.none.median / results['raw append'].median;
     return {
       config: {
         n,
-        nSync,
+        blockOps,
         groupOps,
+        blocks: cfg.blocks,
         clients,
         repeats: cfg.repeats,
         fsyncsCounted: realFs !== undefined,
       },
       results,
       derived,
+      alwaysVsLimit: vsLimit('always'),
     };
   } finally {
     removeDir(data.root);

@@ -10,6 +10,7 @@ import {
   type UndoLog,
 } from './undo';
 import { replaceDeep, unwrapForStorage } from './unwrap';
+import { recordStep } from './paths';
 
 /**
  * Property-level changes made through tracking proxies: each applies the
@@ -105,6 +106,10 @@ export function defineTracked(target: object, key: PropertyKey, desc: PropertyDe
   const entry = entryFor(target, key, desc, old);
   if (!Reflect.defineProperty(target, key, desc)) return false;
   log.push(entry);
+  // Remember where the object now sits, so a view of it (e.g. an action's
+  // result) passed back later is located without searching the state.
+  const stored: unknown = desc.value;
+  if (typeof stored === 'object' && stored !== null) recordStep(stored, target, key, false);
   return true;
 }
 

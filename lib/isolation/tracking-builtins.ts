@@ -1,3 +1,4 @@
+import { recordStep } from './paths';
 import { classify, callbackArrayArg, keepsStateReference, methodLabel } from './methods';
 import type { Kind, WrapperFactory } from './kinds';
 import { storeValue } from './record';
@@ -134,6 +135,7 @@ function collectionMutator(
       const old = (raw as AnyMap).get(k);
       if (!had || !Object.is(old, v)) log.push(new MapSetEntry(raw, k, had, old));
       (raw as AnyMap).set(k, v);
+      if (typeof v === 'object' && v !== null) recordStep(v, raw, k, true);
       return this;
     };
   }

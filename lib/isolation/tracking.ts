@@ -1,3 +1,4 @@
+import { recordStep } from './paths';
 import { arrayFastPaths } from './array-methods';
 import { BuiltinTable, isNumericKey, kindOf, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
@@ -52,6 +53,13 @@ function wrap(value: unknown): unknown {
   return rawToTracking.get(value) ?? createTracked(value);
 }
 
+/** createTracked for an object reached by a property read: also records where it was found (see locate). */
+function createTrackedChild(value: object, parent: object, key: PropertyKey): object {
+  const proxy = createTracked(value);
+  if (typeof key === 'string') recordStep(value, parent, key, false);
+  return proxy;
+}
+
 function createTracked(value: object): object {
   if (trackingToRaw.has(value)) return value;
   const raw = viewToRaw.get(value);
@@ -72,7 +80,7 @@ const plainHandler: ProxyHandler<object> = {
   get(target, key, receiver) {
     const value: unknown = Reflect.get(target, key, receiver);
     if (typeof value !== 'object' || value === null) return value;
-    return rawToTracking.get(value) ?? createTracked(value);
+    return rawToTracking.get(value) ?? createTrackedChild(value, target, key);
   },
   set(target, key, value, receiver) {
     if (receiver !== rawToTracking.get(target)) return Reflect.set(target, key, value, receiver);
@@ -111,7 +119,7 @@ const arrayHandler: ProxyHandler<object> = {
     const value: unknown = Reflect.get(target, key, receiver);
     if (typeof value === 'function') return arrayPaths.get(value) ?? value;
     if (typeof value !== 'object' || value === null) return value;
-    return rawToTracking.get(value) ?? createTracked(value);
+    return rawToTracking.get(value) ?? createTrackedChild(value, target, key);
   },
 };
 

@@ -49,19 +49,24 @@ describe('locate and resolvePath', () => {
     expect(resolvePath(raw, ['byId', { mapKey: 'two' }])).toBe(raw.byId.get('two'));
   });
 
-  it('searches when the path is unknown, then remembers it', () => {
+  it('knows the path of an object an action reached, without searching', () => {
     const raw = makeState();
-    // A view that came out of an action result has no recorded path.
     const log = beginTracking();
     const result = tracked(raw).users[0]!.address;
     endTracking();
     expect(log.size).toBe(0);
     const view = exportValue(result, 'readonly');
+    expect(searches(() => locate(view, raw))).toEqual([['users', '0', 'address'], 0]);
+  });
+
+  it('searches when the path is unknown, then remembers it', () => {
+    const raw = makeState();
+    const view = viewOf(raw.users[0]!.address); // no navigation recorded a path
     expect(searches(() => locate(view, raw))).toEqual([['users', '0', 'address'], 1]);
     expect(searches(() => locate(view, raw))).toEqual([['users', '0', 'address'], 0]);
   });
 
-  it('finds an object that moved (search) and refuses one that left the state', () => {
+  it('finds an object an action moved (recorded where it was stored) and refuses one that left the state', () => {
     const raw = makeState();
     const root = rootView(raw);
     const ann = root.users[0]!;
@@ -72,8 +77,8 @@ describe('locate and resolvePath', () => {
     p.archive['ann'] = p.users[0];
     p.users.splice(0, 2);
     endTracking();
-    expect(searches(() => locate(ann, raw))).toEqual([['archive', 'ann'], 1]);
-    // address links to ann, whose new place the search recorded: no second search.
+    expect(searches(() => locate(ann, raw))).toEqual([['archive', 'ann'], 0]);
+    // address links to ann, whose new place was recorded: no search.
     expect(searches(() => locate(ann.address, raw))).toEqual([['archive', 'ann', 'address'], 0]);
     const message = expectCode(() => locate(bob, raw), 'STALE_REFERENCE');
     expect(message).toMatch(

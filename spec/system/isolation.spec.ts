@@ -169,3 +169,16 @@ describe('cost of storing state objects', () => {
     expect(unwrapStats.visited - before).toBeLessThan(10);
   });
 });
+
+describe('locating a passed-back view', () => {
+  it('finds an object returned by an action without searching the state (regression: every pass-back of an action result searched)', async () => {
+    const { locateStats } = await import('../../lib/isolation/paths');
+    const wiki = openWiki();
+    for (let i = 0; i < 50; i++) wiki.createPage(`p${i}`, 'filler');
+    const before = locateStats.searches;
+    const a = wiki.createPage('a', 'root');
+    wiki.createPage('b', 'child', a);
+    expect(locateStats.searches).toBe(before);
+    expect(wiki.getPage('b')!.parent).toBe(wiki.getPage('a'));
+  });
+});
