@@ -26,8 +26,35 @@ export function replaceDeep<T>(value: T, replace: ProxyReplacer, forStorage = fa
   if (typeof value !== 'object' || value === null) return value;
   if (isProxyLike(value)) return replace(value) as T;
   if (isPassThrough(value)) return value;
+  if (holdsOnlyPrimitives(value, forStorage)) return value;
   new Walker(replace, forStorage).run(value);
   return value;
+}
+
+/**
+ * The common case of a stored value, checked without setting up a walk: an
+ * ordinary object or array whose own properties are all configurable data
+ * properties holding primitives, so there is nothing to replace or refuse.
+ */
+function holdsOnlyPrimitives(value: object, forStorage: boolean): boolean {
+  if (forStorage && !Object.isExtensible(value)) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null) return false;
+    }
+    return Reflect.ownKeys(value).length <= value.length + 1;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null && kindOf(value) !== 'plain') return false;
+  for (const key of Reflect.ownKeys(value)) {
+    const desc = Reflect.getOwnPropertyDescriptor(value, key);
+    if (desc === undefined || !('value' in desc)) continue;
+    if (forStorage && !desc.configurable) return false;
+    const v: unknown = desc.value;
+    if (typeof v === 'object' && v !== null) return false;
+  }
+  return true;
 }
 
 /**
