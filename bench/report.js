@@ -288,7 +288,7 @@ function targets(json) {
     for (const n of sizes) {
       add(
         9,
-        `View passed back by fallback search at ${sizeLabel(n)} objects (figure)`,
+        `View returned by an action, passed back (recorded path, no search) at ${sizeLabel(n)} objects (figure)`,
         i.derived[`search pass-back at ${n} (ms per call)`],
         null,
         null,

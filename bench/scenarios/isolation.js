@@ -84,7 +84,7 @@ async function atSize(cfg, ctx, n) {
   const navIds = Array.from(randomIndices(cfg.passes, half, 3), (i) => pageId(i));
   // Views to pass back by navigation: read through the @readonly query (path recorded).
   const navViews = navIds.map((id) => wiki.getPage(id));
-  // Views for the fallback search: returned by an action, never navigated, one per call.
+  // Views returned by an action, never navigated (their path is recorded when the action reaches them).
   const searchIds = Array.from(
     randomIndices(8 * cfg.searches * (cfg.repeats + cfg.warmup), n - half, 5),
     (i) => pageId(half + i),
