@@ -144,3 +144,22 @@ function toEntry(
   if (typeof desc.value !== 'function') return undefined;
   return { home, getter: undefined, wrapper: factory(key, desc.value) };
 }
+
+/** A kind whose built-in members need the raw object as `this`. */
+export type BuiltinKind = Exclude<Kind, 'plain'>;
+
+/** One {@link BuiltinTable} per built-in kind, with wrappers made by `factoryFor(kind)`. */
+export function builtinTables(
+  factoryFor: (kind: BuiltinKind) => WrapperFactory,
+): Record<BuiltinKind, BuiltinTable> {
+  const table = (kind: BuiltinKind) => new BuiltinTable(kind, factoryFor(kind));
+  return {
+    map: table('map'),
+    set: table('set'),
+    date: table('date'),
+    typed: table('typed'),
+    dataview: table('dataview'),
+    arraybuffer: table('arraybuffer'),
+    regexp: table('regexp'),
+  };
+}

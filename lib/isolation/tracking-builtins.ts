@@ -1,6 +1,6 @@
 import { recordStep } from './paths';
 import { classify, callbackArrayArg, keepsStateReference, methodLabel } from './methods';
-import type { Kind, WrapperFactory } from './kinds';
+import type { BuiltinKind, WrapperFactory } from './kinds';
 import { storeValue } from './record';
 import { callbackWrapper, MappedIterator, rawArgs, readRaw, type Fn } from './builtin-common';
 import { toRaw, viewToRaw } from './registry';
@@ -18,7 +18,6 @@ import { readonlyViolation, unsupportedChange } from './violation';
 
 type AnyMap = Map<unknown, unknown>;
 type AnySet = Set<unknown>;
-type BuiltinKind = Exclude<Kind, 'plain'>;
 
 /** Like readRaw, but a view (method extracted from one tracking proxy and called on a view) is refused. */
 function writeRaw(self: unknown, label: string): any {

@@ -1,6 +1,6 @@
 import { recordStep } from './paths';
 import { arrayFastPaths } from './array-methods';
-import { BuiltinTable, isNumericKey, kindOf, type Kind } from './kinds';
+import { BuiltinTable, builtinTables, isNumericKey, kindOf, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
 import { isPassThrough, rawToTracking, trackingToRaw, viewToRaw } from './registry';
 import { trackingFactory } from './tracking-builtins';
@@ -134,17 +134,7 @@ function builtinHandler(table: BuiltinTable): ProxyHandler<object> {
   };
 }
 
-type BuiltinKind = Exclude<Kind, 'plain'>;
-const table = (kind: BuiltinKind) => new BuiltinTable(kind, trackingFactory(kind, wrap));
-const tables: Record<BuiltinKind, BuiltinTable> = {
-  map: table('map'),
-  set: table('set'),
-  date: table('date'),
-  typed: table('typed'),
-  dataview: table('dataview'),
-  arraybuffer: table('arraybuffer'),
-  regexp: table('regexp'),
-};
+const tables = builtinTables((kind) => trackingFactory(kind, wrap));
 
 const typedHandler: ProxyHandler<object> = {
   ...builtinHandler(tables.typed),

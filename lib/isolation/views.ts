@@ -1,5 +1,5 @@
 import { arrayFastPaths } from './array-methods';
-import { BuiltinTable, kindOf, type Kind } from './kinds';
+import { BuiltinTable, builtinTables, kindOf, type Kind } from './kinds';
 import { recordStep } from './paths';
 import { isPassThrough, rawToView, trackingToRaw, viewToRaw } from './registry';
 import { viewFactory } from './view-builtins';
@@ -86,18 +86,7 @@ const plainHandler: ProxyHandler<object> = {
   },
 };
 
-type BuiltinKind = Exclude<Kind, 'plain'>;
-const table = (kind: BuiltinKind) =>
-  new BuiltinTable(kind, viewFactory(kind, { viewOf: anyView, childView }));
-const tables: Record<BuiltinKind, BuiltinTable> = {
-  map: table('map'),
-  set: table('set'),
-  date: table('date'),
-  typed: table('typed'),
-  dataview: table('dataview'),
-  arraybuffer: table('arraybuffer'),
-  regexp: table('regexp'),
-};
+const tables = builtinTables((kind) => viewFactory(kind, { viewOf: anyView, childView }));
 
 const arrayPaths = arrayFastPaths((raw, index, value) => childView(raw, index, false, value));
 
