@@ -13,10 +13,10 @@ export interface UndoEntry {
  */
 export class UndoLog {
   readonly #entries: UndoEntry[] = [];
-  /** Objects whose key order is already saved in this log. */
-  readonly #orderSaved = new WeakSet<object>();
-  /** Maps and Sets whose whole contents are already saved in this log. */
-  readonly #contentsSaved = new WeakSet<object>();
+  /** Objects whose key order is already saved in this log (made on first use: most actions never delete). */
+  #orderSaved: WeakSet<object> | undefined;
+  /** Maps and Sets whose whole contents are already saved in this log (made on first use). */
+  #contentsSaved: WeakSet<object> | undefined;
   /** Fresh objects stored into the state; re-checked for proxies when tracking ends. */
   readonly fresh: object[] = [];
 
@@ -32,7 +32,10 @@ export class UndoLog {
 
   /** True the first time it is asked about `target` and `what` in this log (internal). */
   firstSave(target: object, what: 'order' | 'contents'): boolean {
-    const saved = what === 'order' ? this.#orderSaved : this.#contentsSaved;
+    const saved =
+      what === 'order'
+        ? (this.#orderSaved ??= new WeakSet())
+        : (this.#contentsSaved ??= new WeakSet());
     if (saved.has(target)) return false;
     saved.add(target);
     return true;

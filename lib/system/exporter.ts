@@ -29,6 +29,13 @@ export class Exporter {
               isView(obj) ? { $: 'path', p: locate(obj, root) } : undefined,
           }
         : { registry };
+    const view = viewOf(root);
+    this.runQuery =
+      isolation === 'readonly'
+        ? (method, args) => Reflect.apply(method, view, args)
+        : isolation === 'none'
+          ? (method, args) => Reflect.apply(method, root, args)
+          : (method, args) => this.clone(unwrapDeep(Reflect.apply(method, view, args)));
     this.#replay = {
       registry,
       resolveExternal: (tagged: { $: 'path'; [k: string]: unknown }) =>
@@ -70,16 +77,8 @@ export class Exporter {
     }
   }
 
-  fromQuery(method: Method, root: object, view: object, args: ArrayLike<unknown>): unknown {
-    switch (this.isolation) {
-      case 'readonly':
-        return Reflect.apply(method, view, args);
-      case 'none':
-        return Reflect.apply(method, root, args);
-      case 'clone':
-        return this.clone(unwrapDeep(Reflect.apply(method, view, args)));
-    }
-  }
+  /** Runs a `@readonly` method as the isolation mode says (chosen once, not per call). */
+  readonly runQuery: (method: Method, args: ArrayLike<unknown>) => unknown;
 
   readProperty(root: object, view: object, key: PropertyKey): unknown {
     if (key === '_clock') return Reflect.get(root, key);

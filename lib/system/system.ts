@@ -202,7 +202,7 @@ export class PrevalentSystem<T extends object> {
   callQuery(method: Method, args: ArrayLike<unknown>): unknown {
     this.#checkOpen();
     if (this.#runner.running) return Reflect.apply(method, tracked(this.root), args);
-    return this.exporter.fromQuery(method, this.root, this.rootView, args);
+    return this.exporter.runQuery(method, args);
   }
 
   /** What a property read through the system proxy gives. */
