@@ -6,7 +6,7 @@ export type { DeepReadonly } from './isolation/types';
 export type { SystemOptions, Durability, Isolation, RestoreProgress } from './system/options';
 export { readonly, abortOnException, unlocked, persistent } from './decorators';
 export type { MethodDecorator } from './decorators';
-export type { Clock } from './clock/clock';
+export { Clock } from './clock/clock';
 export { mockClock, enableClock } from './clock/clock';
 export { PrevalenceError, isPrevalenceError } from './errors';
 export type { PrevalenceErrorCode } from './errors';

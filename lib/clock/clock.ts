@@ -9,21 +9,21 @@ import { Sfc32 } from './random';
  * action's journaled timestamp and sequence number, so replaying the journal
  * reproduces exactly what the live call saw.
  */
-export interface Clock {
+export abstract class Clock {
   /** The current instant in the local zone (inside an action: when the action started). */
-  now(): DateTime;
+  abstract now(): DateTime;
   /** The current instant in UTC (inside an action: when the action started). */
-  utcNow(): DateTime;
+  abstract utcNow(): DateTime;
   /** The start of the current day in the local zone. */
-  today(): DateTime;
+  abstract today(): DateTime;
   /** A float in [0, 1); inside an action, deterministic for that action. */
-  random(): number;
+  abstract random(): number;
   /** An RFC 4122 version-4 UUID; inside an action, deterministic for that action. */
-  uuid(): string;
+  abstract uuid(): string;
 }
 
 /** A clock backed by real time and real randomness. */
-class RealClock implements Clock {
+class RealClock extends Clock {
   now(): DateTime {
     return DateTime.fromMillis(Date.now());
   }
@@ -56,7 +56,7 @@ const realClock = new RealClock();
  *
  * Actions do not nest: `enter` replaces the current action's context.
  */
-export class SystemClock implements Clock {
+export class SystemClock extends Clock {
   private inAction = false;
   private ts = 0;
   private seq = 0;
@@ -108,10 +108,11 @@ export class SystemClock implements Clock {
 }
 
 /** A clock stopped at one instant, with a fixed-seed generator; see {@link mockClock}. */
-class FrozenClock implements Clock {
+class FrozenClock extends Clock {
   private readonly rng = new Sfc32();
 
   constructor(private readonly millis: number) {
+    super();
     this.rng.seed(0, millis);
   }
 

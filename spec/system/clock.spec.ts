@@ -107,3 +107,15 @@ describe('mockClock and enableClock', () => {
     expect(wiki.pages['b']!.lastModify.toMillis()).toBeGreaterThanOrEqual(before);
   });
 });
+
+describe('Clock as a public class', () => {
+  it('is what _clock is an instance of, live and mocked', async () => {
+    const { Clock } = await import('../../lib');
+    const log = initSystem(new Log(), freshBasedir());
+    expect(log._clock).toBeInstanceOf(Clock);
+    const plain = new Log();
+    mockClock(plain, 0);
+    expect(plain._clock).toBeInstanceOf(Clock);
+    await log.close();
+  });
+});
