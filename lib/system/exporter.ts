@@ -1,11 +1,10 @@
+import type { DomainMethod } from './runner';
 import type { ClassRegistry } from '../codec/registry';
 import { decodeTree, encodeTree } from '../codec/tree';
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
 import { isView, locate, resolvePath, viewOf } from '../isolation/views';
 import type { PathStep } from '../isolation/views';
 import type { Isolation } from './options';
-
-type Method = (...args: any[]) => unknown;
 
 /**
  * Applies the isolation mode at the system's boundary: what callers get from
@@ -78,7 +77,7 @@ export class Exporter {
   }
 
   /** Runs a `@readonly` method as the isolation mode says (chosen once, not per call). */
-  readonly runQuery: (method: Method, args: ArrayLike<unknown>) => unknown;
+  readonly runQuery: (method: DomainMethod, args: ArrayLike<unknown>) => unknown;
 
   readProperty(root: object, view: object, key: PropertyKey): unknown {
     if (key === '_clock') return Reflect.get(root, key);

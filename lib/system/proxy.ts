@@ -1,9 +1,8 @@
+import type { DomainMethod } from './runner';
 import { PrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import type { PrevalentSystem } from './system';
 import type { Prevalent, SystemControls } from './types';
-
-type Method = (...args: any[]) => unknown;
 
 const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
   'takeSnapshot',
@@ -52,10 +51,10 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
     string,
     unknown
   >;
-  const wrappers = new Map<PropertyKey, Method>();
+  const wrappers = new Map<PropertyKey, DomainMethod>();
 
-  function wrap(key: PropertyKey, fn: Method): Method {
-    let wrapper: Method;
+  function wrap(key: PropertyKey, fn: DomainMethod): DomainMethod {
+    let wrapper: DomainMethod;
     if (isDomainMethod(system.root, key) && !hasFlag(fn, 'readonly')) {
       const abort = hasFlag(fn, 'abortOnException');
       const unlocked = hasFlag(fn, 'unlocked');
@@ -81,7 +80,7 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
       if (CONTROL_NAMES.has(key)) return controls[key as string];
       const raw = Reflect.get(target, key, target);
       if (typeof raw === 'function' && !Object.prototype.hasOwnProperty.call(target, key)) {
-        return wrap(key, raw as Method);
+        return wrap(key, raw as DomainMethod);
       }
       return system.readProperty(key);
     },

@@ -2,17 +2,15 @@ import { PrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import { decodeArgs } from '../codec/tree';
 import type { JournalRecord } from '../journal/reader';
-import type { ActionRunner } from './runner';
+import type { ActionRunner, DomainMethod } from './runner';
 import type { Exporter } from './exporter';
-
-type Method = (...args: unknown[]) => unknown;
 
 /**
  * Applies journal records to the state through the same {@link ActionRunner}
  * as live calls, and checks that each ends the way the live call did.
  */
 export class Replayer {
-  readonly #methods = new Map<string, Method>();
+  readonly #methods = new Map<string, DomainMethod>();
 
   constructor(
     private readonly root: object,
@@ -38,7 +36,7 @@ export class Replayer {
     if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
   }
 
-  #methodNamed(name: string): Method {
+  #methodNamed(name: string): DomainMethod {
     let method = this.#methods.get(name);
     if (method === undefined) {
       const value = (this.root as Record<string, unknown>)[name];
@@ -48,7 +46,7 @@ export class Replayer {
           `the journal holds a call of ${this.rootClass}.${name}, which is no longer an action method of the class; restore the method (or open with the code that wrote the journal)`,
         );
       }
-      method = value as Method;
+      method = value as DomainMethod;
       this.#methods.set(name, method);
     }
     return method;

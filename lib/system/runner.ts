@@ -2,6 +2,9 @@ import type { SystemClock } from '../clock/clock';
 import { beginTracking, endTracking, tracked } from '../isolation/tracking';
 import type { UndoLog } from '../isolation/tracking';
 
+/** A method of the domain class, as the system calls it. */
+export type DomainMethod = (...args: any[]) => unknown;
+
 /** How one run of an action ended. */
 export interface ActionOutcome {
   threw: boolean;

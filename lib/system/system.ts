@@ -13,15 +13,13 @@ import type { JournalRecord } from '../journal/reader';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { tracked } from '../isolation/tracking';
 import { rootView } from '../isolation/views';
-import { ActionRunner } from './runner';
+import { ActionRunner, type DomainMethod } from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase } from './restore';
 import { pruneJournals } from './prune';
 import { Exporter } from './exporter';
-
-type Method = (...args: any[]) => unknown;
 
 /** True when every encoded argument is a primitive, which decodes to itself. */
 function allPrimitive(encoded: readonly unknown[]): boolean {
@@ -166,7 +164,7 @@ export class PrevalentSystem<T extends object> {
   /** Runs a journaled action: copy the arguments, run, journal, return. */
   callAction(
     name: string,
-    method: Method,
+    method: DomainMethod,
     args: ArrayLike<unknown>,
     abort: boolean,
     unlocked: boolean,
@@ -199,7 +197,7 @@ export class PrevalentSystem<T extends object> {
   }
 
   /** Runs a `@readonly` method: never journaled. */
-  callQuery(method: Method, args: ArrayLike<unknown>): unknown {
+  callQuery(method: DomainMethod, args: ArrayLike<unknown>): unknown {
     this.#checkOpen();
     if (this.#runner.running) return Reflect.apply(method, tracked(this.root), args);
     return this.exporter.runQuery(method, args);
