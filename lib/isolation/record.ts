@@ -1,15 +1,16 @@
 import { PrevalenceError } from '../errors';
 import { isArrayIndex } from './kinds';
-import { isPassThrough, toRaw, trackingToRaw, viewToRaw } from './registry';
+import { isPassThrough, trackingToRaw, viewToRaw } from './registry';
 import {
   ArrayLengthEntry,
+  currentLog,
   PropertyEntry,
   requireLog,
   saveKeyOrder,
   type UndoEntry,
   type UndoLog,
 } from './undo';
-import { replaceDeep, unwrapForStorage } from './unwrap';
+import { recheckStored, unwrapFreshForStorage } from './unwrap';
 import { recordStep } from './paths';
 
 /**
@@ -17,14 +18,28 @@ import { recordStep } from './paths';
  * change to the raw object and records its undo in the current log.
  */
 
-/** Prepares a value for storing (see unwrapForStorage) and remembers fresh values for the end-of-action check. */
-export function storeValue(value: unknown, log: UndoLog): unknown {
+/**
+ * Prepares a value for storing under `key` of `parent` (see
+ * unwrapForStorage): a proxy or view becomes its raw object, whose new place
+ * is recorded (see locate); a fresh object is checked now and remembered for
+ * the end-of-action check.
+ */
+export function storeValue(
+  value: unknown,
+  log: UndoLog,
+  parent: object,
+  key: unknown,
+  viaMap: boolean,
+): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const raw = trackingToRaw.get(value) ?? viewToRaw.get(value);
-  if (raw !== undefined) return raw;
+  if (raw !== undefined) {
+    recordStep(raw, parent, key, viaMap);
+    return raw;
+  }
   if (isPassThrough(value)) return value;
-  unwrapForStorage(value);
-  log.fresh.push(value);
+  unwrapFreshForStorage(value);
+  log.addFresh(value, parent, key, viaMap);
   return value;
 }
 
@@ -98,24 +113,20 @@ function entryFor(
 
 /** [[DefineOwnProperty]] through a tracking proxy. `desc` must be a fresh object (it is changed). */
 export function defineTracked(target: object, key: PropertyKey, desc: PropertyDescriptor): boolean {
-  const log = requireLog(`defining property ${keyLabel(key)}`);
+  const log = currentLog() ?? requireLog(`defining property ${keyLabel(key)}`);
   const old = Reflect.getOwnPropertyDescriptor(target, key);
   refuseIrreversible(key, desc, old);
-  if ('value' in desc) desc.value = storeValue(desc.value, log);
+  if ('value' in desc) desc.value = storeValue(desc.value, log, target, key, false);
   if (old !== undefined && isNoop(old, desc)) return true;
   const entry = entryFor(target, key, desc, old);
   if (!Reflect.defineProperty(target, key, desc)) return false;
   log.push(entry);
-  // Remember where the object now sits, so a view of it (e.g. an action's
-  // result) passed back later is located without searching the state.
-  const stored: unknown = desc.value;
-  if (typeof stored === 'object' && stored !== null) recordStep(stored, target, key, false);
   return true;
 }
 
 /** [[Delete]] through a tracking proxy. */
 export function deleteTracked(target: object, key: PropertyKey): boolean {
-  const log = requireLog(`deleting property ${keyLabel(key)}`);
+  const log = currentLog() ?? requireLog(`deleting property ${keyLabel(key)}`);
   const old = Reflect.getOwnPropertyDescriptor(target, key);
   if (old === undefined) return true;
   if (!old.configurable) return false;
@@ -144,8 +155,28 @@ export function setTracked(
   value: unknown,
   proxy: object,
 ): boolean {
-  requireLog(`assigning property ${keyLabel(key)}`);
+  const log = currentLog() ?? requireLog(`assigning property ${keyLabel(key)}`);
   const own = Reflect.getOwnPropertyDescriptor(target, key);
+  // The common cases, an ordinary data property written or a new one added
+  // (no setter or read-only property inherited), take a plain assignment:
+  // the same result as the full algorithm below, at a fraction of its cost.
+  if (!Array.isArray(target)) {
+    if (own === undefined) {
+      const proto: unknown = Reflect.getPrototypeOf(target);
+      if ((proto === null || !Reflect.has(proto as object, key)) && Object.isExtensible(target)) {
+        const stored = storeValue(value, log, target, key, false);
+        log.push(new PropertyEntry(target, key, undefined));
+        (target as Record<PropertyKey, unknown>)[key] = stored;
+        return true;
+      }
+    } else if (own.writable === true && own.configurable === true) {
+      const stored = storeValue(value, log, target, key, false);
+      if (Object.is(own.value, stored)) return true;
+      log.push(new PropertyEntry(target, key, own));
+      (target as Record<PropertyKey, unknown>)[key] = stored;
+      return true;
+    }
+  }
   const desc = own ?? findInherited(target, key);
   if (desc !== undefined && !('value' in desc)) {
     if (desc.set === undefined) return false;
@@ -161,5 +192,6 @@ export function setTracked(
 
 /** Rewalks the fresh values stored during an action, in case a proxy was written into one after it was stored. */
 export function recheckFresh(log: UndoLog): void {
-  for (const value of log.fresh.splice(0)) replaceDeep(value, toRaw);
+  const fresh = log.fresh;
+  for (let i = 0; i < fresh.length; i++) recheckStored(fresh[i]!);
 }

@@ -1,4 +1,3 @@
-import { recordStep } from './paths';
 import { classify, callbackArrayArg, keepsStateReference, methodLabel } from './methods';
 import type { BuiltinKind, WrapperFactory } from './kinds';
 import { storeValue } from './record';
@@ -123,18 +122,18 @@ function collectionMutator(
     return function (this: unknown, key: unknown, value?: unknown) {
       const raw = writeRaw(this, label);
       const log = requireLog(`calling ${label}`);
-      const k = storeValue(key, log);
+      // A Set element or Map key has no path of its own (see locate): no place to record.
+      const k = storeValue(key, log, raw, undefined, false);
       if (kind === 'set') {
         if (!(raw as AnySet).has(k)) log.push(new SetAddEntry(raw, k));
         (raw as AnySet).add(k);
         return this;
       }
-      const v = storeValue(value, log);
+      const v = storeValue(value, log, raw, k, true);
       const had = (raw as AnyMap).has(k);
       const old = (raw as AnyMap).get(k);
       if (!had || !Object.is(old, v)) log.push(new MapSetEntry(raw, k, had, old));
       (raw as AnyMap).set(k, v);
-      if (typeof v === 'object' && v !== null) recordStep(v, raw, k, true);
       return this;
     };
   }

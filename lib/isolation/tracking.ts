@@ -21,12 +21,15 @@ export { exportValue, type ExportMode } from './export';
  * by snapshots, and both would break read-only views of the object.
  */
 
-/** Starts recording changes for one action. Actions are synchronous; nesting is a bug. */
-export function beginTracking(): UndoLog {
+/**
+ * Starts recording changes for one action, into `log` (emptied first) when
+ * given, so a runner can reuse one log. Actions are synchronous; nesting is a bug.
+ */
+export function beginTracking(log = new UndoLog()): UndoLog {
   if (currentLog() !== null) {
     throw new Error('prevalent internal error: beginTracking() while another action is tracked');
   }
-  const log = new UndoLog();
+  log.reset();
   setCurrentLog(log);
   return log;
 }

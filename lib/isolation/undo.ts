@@ -1,5 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { isArrayIndex } from './kinds';
+import { recordStep } from './paths';
 
 /** One recorded change; `undo` puts back what the change overwrote. */
 export interface UndoEntry {
@@ -19,10 +20,45 @@ export class UndoLog {
   #contentsSaved: WeakSet<object> | undefined;
   /** Fresh objects stored into the state; re-checked for proxies when tracking ends. */
   readonly fresh: object[] = [];
+  /** Where each fresh object was stored: parent, key, viaMap (three slots per object). */
+  readonly #places: unknown[] = [];
+
+  /** Empties the log for reuse by the next action (internal: beginTracking). */
+  reset(): void {
+    this.#entries.length = 0;
+    this.fresh.length = 0;
+    this.#places.length = 0;
+    this.#orderSaved = undefined;
+    this.#contentsSaved = undefined;
+  }
 
   /** Number of recorded changes. */
   get size(): number {
     return this.#entries.length;
+  }
+
+  /** Remembers a fresh object stored under `key` of `parent` (internal: used by the tracking traps). */
+  addFresh(value: object, parent: object, key: unknown, viaMap: boolean): void {
+    this.fresh.push(value);
+    this.#places.push(parent, key, viaMap);
+  }
+
+  /**
+   * Records where every fresh object of this action was stored, so a view
+   * of one (say, the action's result) passed back later is located without
+   * searching the state. Done only when the action returns an object: most
+   * actions never pay for it.
+   */
+  linkFresh(): void {
+    const places = this.#places;
+    for (let i = 0; i < this.fresh.length; i++) {
+      recordStep(
+        this.fresh[i]!,
+        places[3 * i] as object,
+        places[3 * i + 1],
+        places[3 * i + 2] as boolean,
+      );
+    }
   }
 
   /** Appends an entry (internal: used by the tracking traps). */

@@ -57,6 +57,16 @@ function holdsOnlyPrimitives(value: object, forStorage: boolean): boolean {
   return true;
 }
 
+/** unwrapForStorage for a fresh object (known to be neither a proxy nor a pass-through value). */
+export function unwrapFreshForStorage(value: object): void {
+  if (!holdsOnlyPrimitives(value, true)) new Walker(toRaw, true).run(value);
+}
+
+/** unwrapDeep for a fresh object already stored (the end-of-action check). */
+export function recheckStored(value: object): void {
+  if (!holdsOnlyPrimitives(value, false)) new Walker(toRaw, false).run(value);
+}
+
 /**
  * A tracking proxy or view becomes its raw target, and proxies inside a
  * fresh value are replaced by their raw targets (the fresh value is changed

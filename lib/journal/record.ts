@@ -75,6 +75,52 @@ export function encodeRecordLine(
   return line;
 }
 
+/** Records up to this size are encoded into the encoder's reused buffer; larger ones get their own. */
+const SCRATCH_BYTES = 64 * 1024;
+
+/**
+ * Encodes record lines exactly as {@link encodeRecordLine} does, into one
+ * reused buffer: the record is written first, right after room for the
+ * longest header, and the header then in front of it, so a line costs no
+ * allocation and no separate UTF-8 length pass. The returned bytes are only
+ * valid until the next call.
+ */
+export class RecordEncoder {
+  readonly #scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  /** `',"method":<json>,"seq":'` per method name. */
+  readonly #methodParts = new Map<string, string>();
+
+  encode(seq: number, ts: number, method: string, argsJson: string, threw: boolean): Buffer {
+    let methodPart = this.#methodParts.get(method);
+    if (methodPart === undefined) {
+      methodPart = ',"method":' + JSON.stringify(method) + ',"seq":';
+      this.#methodParts.set(method, methodPart);
+    }
+    const rec =
+      '{"args":' +
+      argsJson +
+      methodPart +
+      seq +
+      (threw ? ',"threw":true,"ts":' : ',"threw":false,"ts":') +
+      ts +
+      '}';
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+    if (MAX_HEADER_BYTES + rec.length * 3 + 2 > SCRATCH_BYTES) {
+      return encodeRecordLine(seq, ts, method, argsJson, threw);
+    }
+    const buf = this.#scratch;
+    const recLen = buf.write(rec, MAX_HEADER_BYTES, 'utf8');
+    const head = '{"crc":"00000000","len":' + recLen + ',"rec":';
+    const start = MAX_HEADER_BYTES - head.length;
+    buf.write(head, start, 'latin1');
+    const end = MAX_HEADER_BYTES + recLen;
+    buf[end] = 0x7d; // }
+    buf[end + 1] = 0x0a; // \n
+    writeHex(buf, start + CRC_AT, crc32(buf.subarray(MAX_HEADER_BYTES, end)));
+    return buf.subarray(start, end + 2);
+  }
+}
+
 function writeHex(buf: Uint8Array, at: number, value: number): void {
   for (let i = 0; i < 8; i++) {
     const nibble = (value >>> (28 - 4 * i)) & 0xf;

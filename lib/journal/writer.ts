@@ -3,7 +3,7 @@ import type { FileSystem } from '../fs/seam';
 import { writeFully } from '../fs/seam';
 import { createJournalFile, journalFileName, lastSeqOf, listJournalFiles } from './files';
 import { Flusher } from './flusher';
-import { encodeRecordLine } from './record';
+import { RecordEncoder } from './record';
 
 /**
  * When an appended record must be on disk: `'always'` before `append`
@@ -52,6 +52,7 @@ export class JournalWriter {
   readonly #fs: FileSystem;
   readonly #opts: JournalWriterOptions;
   readonly #flusher: Flusher;
+  readonly #encoder = new RecordEncoder();
   #fd: number;
   #path: string;
   #size: number;
@@ -142,7 +143,7 @@ export class JournalWriter {
         `journal append needs seq ${this.#lastSeq + 1}, an integer ts and a JSON array of arguments; got seq ${seq}, ts ${ts}`,
       );
     }
-    const line = encodeRecordLine(seq, ts, method, argsJson, threw);
+    const line = this.#encoder.encode(seq, ts, method, argsJson, threw);
     if (this.#size > 0 && this.#size + line.length > this.#opts.journalMaxBytes) {
       this.#rotate('the action was not recorded');
     }

@@ -2,6 +2,7 @@ import type { DomainMethod } from './runner';
 import type { ClassRegistry } from '../codec/registry';
 import { decodeTree, encodeTree } from '../codec/tree';
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
+import type { UndoLog } from '../isolation/tracking';
 import { isView, locate, resolvePath, viewOf } from '../isolation/views';
 import type { PathStep } from '../isolation/views';
 import type { Isolation } from './options';
@@ -58,9 +59,14 @@ export class Exporter {
     return decodeTree(encodeTree(value, ctx), ctx);
   }
 
-  fromAction(result: unknown): unknown {
+  /** What the caller of an action gets; `undo` is the action's log (where it stored fresh objects). */
+  fromAction(result: unknown, undo: UndoLog): unknown {
     switch (this.isolation) {
       case 'readonly': {
+        // A view of what the action returned may be passed back as an
+        // argument: record where the objects it stored sit, so locate() finds
+        // them by path, not by searching the state.
+        if (typeof result === 'object' && result !== null) undo.linkFresh();
         // An object the action created and stored is raw, not a proxy: it
         // must still reach the caller as a view, or the caller could change
         // the state behind the journal's back.

@@ -1,6 +1,5 @@
 import type { SystemClock } from '../clock/clock';
-import { beginTracking, endTracking, tracked } from '../isolation/tracking';
-import type { UndoLog } from '../isolation/tracking';
+import { beginTracking, endTracking, tracked, UndoLog } from '../isolation/tracking';
 
 /** A method of the domain class, as the system calls it. */
 export type DomainMethod = (...args: any[]) => unknown;
@@ -21,6 +20,15 @@ export interface ActionOutcome {
  */
 export class ActionRunner {
   #running = false;
+  // One log and one outcome, reused: actions do not nest, and callers are
+  // done with an outcome before the next action starts.
+  readonly #log = new UndoLog();
+  readonly #outcome: ActionOutcome = {
+    threw: false,
+    result: undefined,
+    error: undefined,
+    undo: this.#log,
+  };
 
   constructor(
     private readonly root: object,
@@ -32,6 +40,7 @@ export class ActionRunner {
     return this.#running;
   }
 
+  /** Runs `method` as action `seq`; the outcome (and its undo log) is valid until the next run. */
   run(
     method: (...args: unknown[]) => unknown,
     args: unknown[],
@@ -40,12 +49,18 @@ export class ActionRunner {
   ): ActionOutcome {
     this.#running = true;
     this.clock.enter(ts, seq);
-    const undo = beginTracking();
+    const out = this.#outcome;
+    beginTracking(this.#log);
     try {
-      const result = Reflect.apply(method, tracked(this.root), args);
-      return { threw: false, result, error: undefined, undo };
+      out.result = Reflect.apply(method, tracked(this.root), args);
+      out.threw = false;
+      out.error = undefined;
+      return out;
     } catch (error) {
-      return { threw: true, result: undefined, error, undo };
+      out.threw = true;
+      out.result = undefined;
+      out.error = error;
+      return out;
     } finally {
       endTracking();
       this.clock.exit();

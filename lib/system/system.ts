@@ -3,6 +3,7 @@ import { hasFlag } from '../decorators';
 import { ClassRegistry, globalRegistry } from '../codec/registry';
 import type { StorableClass } from '../codec/registry';
 import { decodeArgs, encodeArgs } from '../codec/tree';
+import { stringifyArgs } from '../codec/json';
 import { Replayer } from './replayer';
 import { encodeGraph } from '../codec/graph';
 import { SystemClock, installClock } from '../clock/clock';
@@ -174,7 +175,7 @@ export class PrevalentSystem<T extends object> {
     const failure = this.#journal.failure;
     if (failure) throw failure;
     const encoded = encodeArgs(args, this.exporter.liveContext);
-    const argsJson = JSON.stringify(encoded);
+    const argsJson = stringifyArgs(encoded);
     const copy = allPrimitive(encoded) ? encoded : decodeArgs(encoded, this.exporter.replayContext);
     const seq = this.#seq + 1;
     const now = Date.now();
@@ -193,7 +194,7 @@ export class PrevalentSystem<T extends object> {
     this.#seq = seq;
     this.#lastTs = ts;
     if (out.threw) throw out.error;
-    return this.exporter.fromAction(out.result);
+    return this.exporter.fromAction(out.result, out.undo);
   }
 
   /** Runs a `@readonly` method: never journaled. */
