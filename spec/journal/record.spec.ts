@@ -3,7 +3,12 @@ import fc from 'fast-check';
 import stableStringify from 'fast-json-stable-stringify';
 import { isPrevalenceError } from '../../lib/errors';
 import { crc32, crc32Portable } from '../../lib/journal/crc';
-import { decodeRecordAt, encodeRecordLine, parseRecordLine } from '../../lib/journal/record';
+import {
+  decodeRecordAt,
+  encodeRecordLine,
+  parseRecordLine,
+  RecordEncoder,
+} from '../../lib/journal/record';
 import { thrown } from './helpers';
 
 describe('crc32', () => {
@@ -37,6 +42,29 @@ describe('record line format', () => {
     expect(len).toBe(rec.length + 1); // ë takes two bytes: len counts bytes
     expect(line).toBe(`{"crc":"${crc}","len":${len},"rec":${rec}}\n`);
     expect(line).toBe(stableStringify(JSON.parse(line)) + '\n');
+  });
+
+  it('RecordEncoder writes the same bytes as encodeRecordLine, line after line, small and huge', () => {
+    const encoder = new RecordEncoder();
+    fc.assert(
+      fc.property(
+        fc.nat({ max: Number.MAX_SAFE_INTEGER - 1 }),
+        fc.integer({ min: -8.64e15, max: 8.64e15 }),
+        fc.string({ unit: 'binary' }),
+        fc.array(fc.jsonValue()),
+        fc.boolean(),
+        (seq0, ts, method, args, threw) => {
+          const argsJson = JSON.stringify(args);
+          const expected = encodeRecordLine(seq0 + 1, ts, method, argsJson, threw);
+          const a = Buffer.from(encoder.encode(seq0 + 1, ts, method, argsJson, threw));
+          expect(a.equals(expected)).toBe(true);
+        },
+      ),
+    );
+    // Past the reused buffer's size the encoder falls back to a line of its own.
+    const huge = JSON.stringify(['é'.repeat(40_000)]);
+    const line = encoder.encode(1, 2, 'put', huge, false);
+    expect(Buffer.from(line).equals(encodeRecordLine(1, 2, 'put', huge, false))).toBe(true);
   });
 
   it('round-trips any method name and JSON arguments through encode and parse', () => {
