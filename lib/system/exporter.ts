@@ -30,6 +30,7 @@ export class Exporter {
           }
         : { registry };
     const view = viewOf(root);
+    this.queryThis = isolation === 'readonly' ? view : isolation === 'none' ? root : undefined;
     this.runQuery =
       isolation === 'readonly'
         ? (method, args) => Reflect.apply(method, view, args)
@@ -81,6 +82,13 @@ export class Exporter {
         return this.clone(exportValue(result, 'none'));
     }
   }
+
+  /**
+   * What `this` is for a `@readonly` method when its result needs no
+   * conversion ('none': the root, 'readonly': the root's view), so the system
+   * proxy can call it directly; undefined for 'clone'.
+   */
+  readonly queryThis: object | undefined;
 
   /** Runs a `@readonly` method as the isolation mode says (chosen once, not per call). */
   readonly runQuery: (method: DomainMethod, args: ArrayLike<unknown>) => unknown;

@@ -52,6 +52,8 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
     unknown
   >;
   const wrappers = new Map<PropertyKey, DomainMethod>();
+  const flags = system.flags;
+  const queryThis = system.exporter.queryThis;
 
   function wrap(key: PropertyKey, fn: DomainMethod): DomainMethod {
     let wrapper: DomainMethod;
@@ -62,6 +64,15 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
       wrapper = function action() {
         // eslint-disable-next-line prefer-rest-params
         return system.callAction(key, fn, arguments, abort, unlocked);
+      };
+    } else if (queryThis !== undefined) {
+      // The common case in one frame: no closed system, no action running
+      // (a query from inside an action must see the action's changes).
+      wrapper = function query() {
+        // eslint-disable-next-line prefer-rest-params
+        if (flags.closed || flags.running) return system.callQuery(fn, arguments);
+        // eslint-disable-next-line prefer-rest-params
+        return Reflect.apply(fn, queryThis, arguments);
       };
     } else {
       wrapper = function query() {

@@ -18,8 +18,16 @@ export interface ActionOutcome {
  * replay, so the two cannot drift apart. The clock is bound to the action's
  * recorded time and seed, and every write is recorded for rollback.
  */
+/** State the system proxy's query wrappers check on every call (shared, so the check is two loads). */
+export interface RunnerFlags {
+  /** An action is running (a call from inside it joins it). */
+  running: boolean;
+  /** The system was closed. */
+  closed: boolean;
+}
+
 export class ActionRunner {
-  #running = false;
+  readonly flags: RunnerFlags = { running: false, closed: false };
   // One log and one outcome, reused: actions do not nest, and callers are
   // done with an outcome before the next action starts.
   readonly #log = new UndoLog();
@@ -37,7 +45,7 @@ export class ActionRunner {
 
   /** True while an action runs (a call through the system proxy from inside it joins it). */
   get running(): boolean {
-    return this.#running;
+    return this.flags.running;
   }
 
   /** Runs `method` as action `seq`; the outcome (and its undo log) is valid until the next run. */
@@ -47,7 +55,7 @@ export class ActionRunner {
     seq: number,
     ts: number,
   ): ActionOutcome {
-    this.#running = true;
+    this.flags.running = true;
     this.clock.enter(ts, seq);
     const out = this.#outcome;
     beginTracking(this.#log);
@@ -64,7 +72,7 @@ export class ActionRunner {
     } finally {
       endTracking();
       this.clock.exit();
-      this.#running = false;
+      this.flags.running = false;
     }
   }
 }

@@ -14,7 +14,7 @@ import type { JournalRecord } from '../journal/reader';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { tracked } from '../isolation/tracking';
 import { rootView } from '../isolation/views';
-import { ActionRunner, type DomainMethod } from './runner';
+import { ActionRunner, type DomainMethod, type RunnerFlags } from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
 import type { ResolvedOptions, SystemOptions } from './options';
@@ -113,6 +113,11 @@ export class PrevalentSystem<T extends object> {
     options?: string | SystemOptions,
   ): PrevalentSystem<T> {
     return new PrevalentSystem(domain, options);
+  }
+
+  /** Flags the system proxy's fast query path checks (closed, action running). */
+  get flags(): RunnerFlags {
+    return this.#runner.flags;
   }
 
   get basedir(): string {
@@ -259,6 +264,7 @@ export class PrevalentSystem<T extends object> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#runner.flags.closed = true;
     if (this.#timer) clearInterval(this.#timer);
     try {
       await this.#journal.close();

@@ -1,4 +1,4 @@
-import { initSystem, isPrevalenceError } from '../../lib';
+import { initSystem, isPrevalenceError, readonly } from '../../lib';
 import type { Prevalent } from '../../lib';
 import { Wiki } from '../fixtures/wiki';
 import { freshBasedir, journalRecords } from '../support/tmp';
@@ -102,4 +102,44 @@ describe('actions', () => {
     expect((wiki as unknown as Record<string, unknown>)['bad']).toBeUndefined();
     expect(journalRecords(wiki.basedirAbspath())).toHaveLength(0);
   });
+});
+
+describe('queries through the system proxy', () => {
+  // The system an action below reads through, as an application holding its system in a module would.
+  let current: { total(): number } | undefined;
+
+  class Tally {
+    count = 0;
+
+    /** Adds one, then reads the total back through the system proxy, inside the action. */
+    addAndRead(): number {
+      this.count++;
+      return current!.total();
+    }
+
+    @readonly
+    total(): number {
+      return this.count;
+    }
+  }
+
+  it.each(['readonly', 'none', 'clone'] as const)(
+    'in isolation %s, a query called from inside an action sees the action so far, and fails with CLOSED after close',
+    async (isolation) => {
+      const tally = initSystem(new Tally(), { basedir: freshBasedir(), isolation });
+      current = tally;
+      expect(tally.addAndRead()).toBe(1);
+      expect(tally.addAndRead()).toBe(2);
+      expect(tally.total()).toBe(2);
+      await tally.close();
+      let code: string | undefined;
+      try {
+        tally.total();
+      } catch (err) {
+        code = isPrevalenceError(err) ? err.code : String(err);
+      }
+      expect(code).toBe('CLOSED');
+      current = undefined;
+    },
+  );
 });
