@@ -10,7 +10,7 @@ import {
   type UndoEntry,
   type UndoLog,
 } from './undo';
-import { recheckStored, unwrapFreshForStorage } from './unwrap';
+import { refuseFrozen, unwrapFreshForStorage } from './unwrap';
 import { recordStep } from './paths';
 
 /**
@@ -19,10 +19,11 @@ import { recordStep } from './paths';
  */
 
 /**
- * Prepares a value for storing under `key` of `parent` (see
- * unwrapForStorage): a proxy or view becomes its raw object, whose new place
- * is recorded (see locate); a fresh object is checked now and remembered for
- * the end-of-action check.
+ * Prepares a value for storing under `key` of `parent`: a proxy or view
+ * becomes its raw object, whose new place is recorded (see locate). A fresh
+ * object is refused at once when frozen, sealed or non-extensible, and is
+ * otherwise remembered: its contents are checked once, when the action ends
+ * (see recheckFresh), since the action may still change them.
  */
 export function storeValue(
   value: unknown,
@@ -38,7 +39,7 @@ export function storeValue(
     return raw;
   }
   if (isPassThrough(value)) return value;
-  unwrapFreshForStorage(value);
+  if (!Object.isExtensible(value)) refuseFrozen();
   log.addFresh(value, parent, key, viaMap);
   return value;
 }
@@ -190,8 +191,13 @@ export function setTracked(
   return defineTracked(target, key, fresh);
 }
 
-/** Rewalks the fresh values stored during an action, in case a proxy was written into one after it was stored. */
+/**
+ * Checks the fresh values stored during an action, once, when it ends:
+ * proxies and views inside them (also ones written after they were stored)
+ * become raw objects, and anything a snapshot could not keep throws
+ * NOT_SERIALIZABLE (the runner then rolls the action back).
+ */
 export function recheckFresh(log: UndoLog): void {
   const fresh = log.fresh;
-  for (let i = 0; i < fresh.length; i++) recheckStored(fresh[i]!);
+  for (let i = 0; i < fresh.length; i++) unwrapFreshForStorage(fresh[i]!);
 }

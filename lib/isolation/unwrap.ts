@@ -62,11 +62,6 @@ export function unwrapFreshForStorage(value: object): void {
   if (!holdsOnlyPrimitives(value, true)) new Walker(toRaw, true).run(value);
 }
 
-/** unwrapDeep for a fresh object already stored (the end-of-action check). */
-export function recheckStored(value: object): void {
-  if (!holdsOnlyPrimitives(value, false)) new Walker(toRaw, false).run(value);
-}
-
 /**
  * A tracking proxy or view becomes its raw target, and proxies inside a
  * fresh value are replaced by their raw targets (the fresh value is changed
@@ -84,6 +79,11 @@ export function unwrapDeep<T>(value: T): T {
  */
 export function unwrapForStorage<T>(value: T): T {
   return replaceDeep(value, toRaw, true);
+}
+
+/** NOT_SERIALIZABLE for a frozen, sealed or non-extensible object about to be stored. */
+export function refuseFrozen(): never {
+  refuse('a frozen, sealed or non-extensible object');
 }
 
 function refuse(what: string): never {
@@ -122,8 +122,7 @@ class Walker {
     // through the membrane, so it is part of the state and holds no proxy:
     // walking on would cost time proportional to the state, not the change.
     if (!isRoot && (rawToTracking.has(value) || rawToView.has(value))) return;
-    if (this.forStorage && !Object.isExtensible(value))
-      refuse('a frozen, sealed or non-extensible object');
+    if (this.forStorage && !Object.isExtensible(value)) refuseFrozen();
     this.visited.add(value);
     this.stack.push(value);
     unwrapStats.visited++;

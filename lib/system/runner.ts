@@ -11,6 +11,8 @@ export interface ActionOutcome {
   error: unknown;
   /** Undo records of what the run changed; `rollback()` restores the state before it. */
   undo: UndoLog;
+  /** The action stored something a snapshot cannot keep: it threw NOT_SERIALIZABLE and was rolled back. */
+  refused: boolean;
 }
 
 /**
@@ -36,6 +38,7 @@ export class ActionRunner {
     result: undefined,
     error: undefined,
     undo: this.#log,
+    refused: false,
   };
 
   constructor(
@@ -48,7 +51,12 @@ export class ActionRunner {
     return this.flags.running;
   }
 
-  /** Runs `method` as action `seq`; the outcome (and its undo log) is valid until the next run. */
+  /**
+   * Runs `method` as action `seq`; the outcome (and its undo log) is valid
+   * until the next run. When the values the action stored cannot be kept
+   * (the end-of-action check throws NOT_SERIALIZABLE), the whole action is
+   * rolled back and the outcome is `refused`.
+   */
   run(
     method: (...args: unknown[]) => unknown,
     args: unknown[],
@@ -58,21 +66,29 @@ export class ActionRunner {
     this.flags.running = true;
     this.clock.enter(ts, seq);
     const out = this.#outcome;
+    out.refused = false;
     beginTracking(this.#log);
     try {
       out.result = Reflect.apply(method, tracked(this.root), args);
       out.threw = false;
       out.error = undefined;
-      return out;
     } catch (error) {
       out.threw = true;
       out.result = undefined;
       out.error = error;
-      return out;
-    } finally {
+    }
+    try {
       endTracking();
+    } catch (error) {
+      this.#log.rollback();
+      out.threw = true;
+      out.refused = true;
+      out.result = undefined;
+      out.error = error;
+    } finally {
       this.clock.exit();
       this.flags.running = false;
     }
+    return out;
   }
 }

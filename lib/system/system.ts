@@ -186,7 +186,8 @@ export class PrevalentSystem<T extends object> {
     const now = Date.now();
     const ts = now > this.#lastTs ? now : this.#lastTs;
     const out = this.#runner.run(method, copy, seq, ts);
-    if (out.threw && abort) {
+    if (out.threw && (abort || out.refused)) {
+      // Rolled back (a refused action already is): nothing to journal.
       out.undo.rollback();
       throw out.error;
     }

@@ -143,3 +143,46 @@ describe('queries through the system proxy', () => {
     },
   );
 });
+
+describe('values a snapshot cannot keep', () => {
+  class Store {
+    items: Record<string, unknown> = {};
+    count = 0;
+
+    /** Stores a fresh object holding a frozen one (refused when the action ends). */
+    putNestedFrozen(key: string): void {
+      this.count++;
+      this.items[key] = { inner: Object.freeze({ a: 1 }) };
+    }
+
+    /** Stores a fresh object, then gives it a non-configurable property through the raw reference. */
+    putThenLock(key: string): void {
+      const fresh: Record<string, unknown> = { a: 1 };
+      this.count++;
+      this.items[key] = fresh;
+      Object.defineProperty(fresh, 'locked', { value: 2, enumerable: true });
+    }
+
+    put(key: string, value: unknown): void {
+      this.items[key] = value;
+    }
+  }
+
+  it('refuses an action whose stored values cannot be snapshotted, rolls all of it back and journals nothing (regression: a property made non-configurable after the store slipped into the state)', async () => {
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    store.put('ok', 1);
+    for (const call of [() => store.putNestedFrozen('x'), () => store.putThenLock('y')]) {
+      const err = thrown(call);
+      expect(isPrevalenceError(err, 'NOT_SERIALIZABLE')).toBe(true);
+    }
+    expect(store.count).toBe(0);
+    expect(Object.keys(store.items)).toEqual(['ok']);
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['put']);
+    store.put('after', 2);
+    await store.close();
+    const again = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    expect(again.items).toEqual({ ok: 1, after: 2 });
+    await again.close();
+  });
+});
