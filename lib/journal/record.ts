@@ -1,5 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { crc32 } from './crc';
+import { parsePlainRecord } from './plain-record';
 
 /**
  * One journaled action as read back from the journal. `args` is the parsed
@@ -222,6 +223,8 @@ export function decodeRecordAt(buf: Buffer, start: number, end: number): DecodeR
   if (actual !== h.crc) {
     return bad(`checksum mismatch (stored ${hex(h.crc)}, computed ${hex(actual)})`);
   }
+  const plain = parsePlainRecord(buf, h.recStart, recEnd);
+  if (plain !== undefined) return { ok: true, record: plain, length };
   let parsed: unknown;
   try {
     parsed = JSON.parse(buf.toString('utf8', h.recStart, recEnd));

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { parsePlainRecord } from '../../lib/journal/plain-record';
+
+function recordBytes(
+  args: unknown[],
+  method: string,
+  seq: number,
+  threw: boolean,
+  ts: number,
+): Buffer {
+  const rec = { args, method, seq, threw, ts };
+  return Buffer.from(JSON.stringify(rec), 'utf8');
+}
+
+describe('parsePlainRecord', () => {
+  it('gives exactly what JSON.parse gives whenever it parses, and parses every record of plain arguments', () => {
+    const plainArg = fc.oneof(
+      fc.string({ unit: 'grapheme' }),
+      fc.string(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+    );
+    const anyArg = fc.oneof(plainArg, fc.string({ unit: 'binary' }), fc.jsonValue());
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(plainArg, anyArg), { maxLength: 5 }),
+        fc.string({ unit: 'grapheme-ascii', minLength: 1 }),
+        fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        fc.boolean(),
+        fc.integer({ min: -8.64e15, max: 8.64e15 }),
+        (args, method, seq, threw, ts) => {
+          const bytes = recordBytes(args, method, seq, threw, ts);
+          // Padding around the record: the parser must stay inside [start, end).
+          const buf = Buffer.concat([Buffer.from('xx'), bytes, Buffer.from('"\\\n')]);
+          const parsed = parsePlainRecord(buf, 2, 2 + bytes.length);
+          const expected = JSON.parse(bytes.toString('utf8')) as unknown;
+          const json = bytes.toString('utf8');
+          const plain = !/\\/.test(json) && args.every((a) => typeof a !== 'object' || a === null);
+          if (plain) expect(parsed).toBeDefined();
+          if (parsed !== undefined) {
+            expect(parsed).toEqual(expected);
+            parsed.args.forEach((a, k) =>
+              expect(Object.is(a, (expected as { args: unknown[] }).args[k])).toBe(true),
+            );
+          }
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('declines what it does not handle, for JSON.parse to judge', () => {
+    const cases = [
+      '{"args":[{"$":"undef"}],"method":"m","seq":1,"threw":false,"ts":0}',
+      '{"args":["a\\"b"],"method":"m","seq":1,"threw":false,"ts":0}',
+      '{"args":[],"method":"m","seq":0,"threw":false,"ts":0}',
+      '{"args":[],"method":"m","seq":1,"threw":false,"ts":0,"x":1}',
+      '{"args":[],"method":"m","seq":1,"threw":maybe,"ts":0}',
+      '{"args":[1 2],"method":"m","seq":1,"threw":false,"ts":0}',
+      '{"method":"m","args":[],"seq":1,"threw":false,"ts":0}',
+    ];
+    for (const c of cases) {
+      const buf = Buffer.from(c, 'utf8');
+      expect(parsePlainRecord(buf, 0, buf.length)).toBeUndefined();
+    }
+  });
+});
