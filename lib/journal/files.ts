@@ -41,14 +41,18 @@ export function fileSize(fs: FileSystem, file: string): number {
   }
 }
 
-/** Creates `journal-<firstSeq>.jsonl` for appending (it must not exist) and fsyncs `dir` so it survives a power cut. */
+/**
+ * Creates `journal-<firstSeq>.jsonl` for writing (it must not exist) and
+ * fsyncs `dir` so it survives a power cut. Not opened to append: the writer
+ * writes at its own offset, inside space it reserved ahead (see JournalWriter).
+ */
 export function createJournalFile(
   fs: FileSystem,
   dir: string,
   firstSeq: number,
 ): { fd: number; path: string } {
   const path = inDir(dir, journalFileName(firstSeq));
-  const fd = fs.openSync(path, 'ax');
+  const fd = fs.openSync(path, 'wx');
   try {
     fs.fsyncDirSync(dir);
   } catch (err) {
@@ -60,26 +64,49 @@ export function createJournalFile(
 
 const TAIL_BYTES = 64 * 1024;
 
+/** Where the records of a journal file end, and the seq of the last one. */
+export interface JournalEnd {
+  /** `firstSeq - 1` for a file without records. */
+  lastSeq: number;
+  /** Byte offset just past the last record: the zero bytes reserved after it are not records. */
+  end: number;
+}
+
+/** Offset just past the last non-zero byte among the `got` bytes of `buf` (0 when all are zero). */
+function endOfData(buf: Uint8Array, got: number): number {
+  let i = got;
+  while (i > 0 && buf[i - 1] === 0) i--;
+  return i;
+}
+
 /**
- * The seq of the last record in `file` (`firstSeq - 1` when it is empty),
- * found by reading backwards from the end, so opening a writer on a large
- * file stays cheap. Throws `JOURNAL_CORRUPT` when the file does not end with
- * a valid record: the reader, which repairs a torn tail, must run first.
+ * The seq of the last record in `file` and where it ends, found by reading
+ * backwards from the end (over the zero bytes the writer reserves ahead), so
+ * opening a writer on a large file stays cheap. Throws `JOURNAL_CORRUPT` when
+ * the file does not end with a valid record: the reader, which repairs a torn
+ * tail, must run first.
  */
-export function lastSeqOf(fs: FileSystem, file: JournalFile): number {
+export function journalEnd(fs: FileSystem, file: JournalFile): JournalEnd {
   const fd = fs.openSync(file.path, 'r');
   try {
-    const size = fs.fstatSize(fd);
-    if (size === 0) return file.firstSeq - 1;
+    let size = fs.fstatSize(fd);
     for (let chunk = TAIL_BYTES; ; chunk *= 4) {
+      if (size === 0) return { lastSeq: file.firstSeq - 1, end: 0 };
       const len = Math.min(chunk, size);
       const buf = Buffer.allocUnsafe(len);
-      const got = readAt(fs, fd, buf, len, size - len);
+      const got = endOfData(buf, readAt(fs, fd, buf, len, size - len));
+      if (got === 0) {
+        // Only reserved zeros in this window: look further back.
+        size -= len;
+        continue;
+      }
       // The newline that ends the previous line (the last byte is this line's own).
       const nl = got >= 2 ? buf.lastIndexOf(0x0a, got - 2) : -1;
       if (nl < 0 && len < size) continue;
       const r = decodeRecordAt(buf, nl + 1, got);
-      if (r.ok && nl + 1 + r.length === got) return r.record.seq;
+      if (r.ok && nl + 1 + r.length === got) {
+        return { lastSeq: r.record.seq, end: size - len + got };
+      }
       const reason = r.ok ? 'unexpected bytes after the last record' : r.reason;
       throw new PrevalenceError(
         'JOURNAL_CORRUPT',

@@ -93,7 +93,15 @@ function journalBytes(dir: string): Buffer {
     .readdirSync(dir)
     .filter((f) => /^journal-\d+\.jsonl$/.test(f))
     .sort();
-  return Buffer.concat(names.map((f) => fs.readFileSync(path.join(dir, f))));
+  // The records only: zero bytes the writer reserved after the last record are no content.
+  return Buffer.concat(
+    names.map((f) => {
+      const data = fs.readFileSync(path.join(dir, f));
+      let end = data.length;
+      while (end > 0 && data[end - 1] === 0) end--;
+      return data.subarray(0, end);
+    }),
+  );
 }
 
 function codeOf(fn: () => unknown): string | undefined {

@@ -47,15 +47,29 @@ describe('torn tail of the newest file', () => {
     expect(journalPaths(dir)).toHaveLength(1);
   });
 
-  it('drops trailing zero bytes (a file extended but never written)', () => {
+  it('reads trailing zero bytes as reserved space: no warning, nothing cut, the writer goes on after the last record', async () => {
     const dir = tempDir();
     const file = writeJournalFile(dir, 1, seqRange(1, 3));
     const size = nodeFs.statSync(file).size;
     nodeFs.appendFileSync(file, Buffer.alloc(4096));
     const { records, warnings } = readBack(dir);
     expect(records).toHaveLength(3);
-    expect(warnings[0]).toContain('4096 bytes');
-    expect(nodeFs.statSync(file).size).toBe(size);
+    expect(warnings).toEqual([]);
+    expect(nodeFs.statSync(file).size).toBe(size + 4096);
+    const again = openWriter(dir, {}, 4);
+    appendRange(again, 4, 2);
+    await again.close();
+    expect(readBack(dir).records.map((r) => r.seq)).toEqual(seqRange(1, 5));
+    // Closing gives the reserved space back.
+    expect(nodeFs.readFileSync(file).includes(0)).toBe(false);
+  });
+
+  it('treats zero bytes followed by data as damage, not as reserved space', () => {
+    const dir = tempDir();
+    const file = writeJournalFile(dir, 1, seqRange(1, 3));
+    const tail = nodeFs.readFileSync(writeJournalFile(tempDir(), 4, seqRange(4, 4)));
+    nodeFs.appendFileSync(file, Buffer.concat([Buffer.alloc(512), tail]));
+    expect(() => readBack(dir)).toThrow(/JOURNAL_CORRUPT|valid record follows/);
   });
 
   it('is repaired in the newest of several files', () => {

@@ -2,6 +2,7 @@ import * as nodeFs from 'node:fs';
 import { isPrevalenceError } from '../../lib/errors';
 import { FaultyFs } from '../../lib/fs/faulty';
 import { journalFileName } from '../../lib/journal/files';
+import { RESERVE_BYTES } from '../../lib/journal/writer';
 import {
   appendRange,
   countingFs,
@@ -113,15 +114,18 @@ describe('JournalWriter failures', () => {
     const w = openWriter(dir, { fs: ffs });
     appendRange(w, 1, 3);
     const file = journalPaths(dir)[0] as string;
-    const size = nodeFs.statSync(file).size;
+    // The three records, without the zeros reserved after them.
+    const records = nodeFs.readFileSync(file).subarray(0, nodeFs.readFileSync(file).indexOf(0));
+    const writtenBefore = ffs.bytesWritten;
     ffs.plan.failWritesAfterBytes = ffs.bytesWritten + 25;
     const err = thrown(() => appendRange(w, 4, 1));
     expect(isPrevalenceError(err, 'JOURNAL_WRITE_FAILED')).toBe(true);
     expect(err.message).toContain('ENOSPC');
     expect(err.message).toContain('the action was not recorded');
     expect(err.message).toContain('reopen the system once the disk problem is fixed');
-    expect(ffs.bytesWritten).toBe(size + 25);
-    expect(nodeFs.statSync(file).size).toBe(size);
+    expect(ffs.bytesWritten - writtenBefore).toBe(25);
+    // The torn record is cut off, and the reserved space with it.
+    expect(nodeFs.readFileSync(file).equals(records)).toBe(true);
     expect(w.failure?.code).toBe('JOURNAL_WRITE_FAILED');
     ffs.plan = {};
     expect(thrown(() => appendRange(w, 4, 1)).code).toBe('JOURNAL_WRITE_FAILED');
@@ -201,5 +205,37 @@ describe('JournalWriter failures', () => {
     expect(thrown(() => appendRange(w, 2, 1)).code).toBe('CLOSED');
     expect(thrown(() => w.rotate()).code).toBe('CLOSED');
     await expect(w.sync()).resolves.toBeUndefined();
+  });
+});
+
+describe('JournalWriter reserved space', () => {
+  it('writes records over zeros reserved ahead, then cuts the reserve when it closes a file', async () => {
+    const dir = tempDir();
+    const w = openWriter(dir, { durability: 'always', journalMaxBytes: 4 * RESERVE_BYTES });
+    appendRange(w, 1, 3);
+    const first = journalPaths(dir)[0] as string;
+    const reservedSize = nodeFs.statSync(first).size;
+    expect(reservedSize).toBeGreaterThan(RESERVE_BYTES);
+    appendRange(w, 4, 10);
+    // Filling the reserve does not grow the file (so fdatasync has no new size to commit).
+    expect(nodeFs.statSync(first).size).toBe(reservedSize);
+    w.rotate();
+    // The finished file holds its records only; the new one reserves again on its first record.
+    expect(nodeFs.readFileSync(first).includes(0)).toBe(false);
+    appendRange(w, 14, 1);
+    const second = journalPaths(dir)[1] as string;
+    expect(nodeFs.statSync(second).size).toBeGreaterThan(RESERVE_BYTES);
+    await w.close();
+    expect(nodeFs.readFileSync(second).includes(0)).toBe(false);
+    expect(readBack(dir).records.map((r) => r.seq)).toEqual(seqRange(1, 14));
+  });
+
+  it('never reserves past journalMaxBytes unless one record needs it', async () => {
+    const dir = tempDir();
+    const w = openWriter(dir, { journalMaxBytes: 300 });
+    appendRange(w, 1, 1);
+    const file = journalPaths(dir)[0] as string;
+    expect(nodeFs.statSync(file).size).toBeLessThanOrEqual(Math.max(300, lineOf(1).length));
+    await w.close();
   });
 });

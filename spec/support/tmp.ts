@@ -35,7 +35,8 @@ export function journalRecords(
       fs
         .readFileSync(path.join(dir, f), 'utf8')
         .split('\n')
-        .filter((line) => line.length > 0)
+        // Zero bytes the writer reserved ahead of the last record are not lines.
+        .filter((line) => line.length > 0 && !/^\0+$/.test(line))
         .map((line) => JSON.parse(line).rec),
     );
 }
