@@ -53,6 +53,8 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
   >;
   const wrappers = new Map<PropertyKey, DomainMethod>();
   const flags = system.flags;
+  let lastKey: PropertyKey | undefined;
+  let lastWrapper: DomainMethod | undefined;
   const queryThis = system.exporter.queryThis;
 
   function wrap(key: PropertyKey, fn: DomainMethod): DomainMethod {
@@ -86,8 +88,14 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
 
   const handler: ProxyHandler<T> = {
     get(target, key) {
+      // Loops call one method over and over: one comparison instead of a Map lookup.
+      if (key === lastKey) return lastWrapper;
       const wrapper = wrappers.get(key);
-      if (wrapper !== undefined) return wrapper;
+      if (wrapper !== undefined) {
+        lastKey = key;
+        lastWrapper = wrapper;
+        return wrapper;
+      }
       if (CONTROL_NAMES.has(key)) return controls[key as string];
       const raw = Reflect.get(target, key, target);
       if (typeof raw === 'function' && !Object.prototype.hasOwnProperty.call(target, key)) {
