@@ -25,9 +25,10 @@ export class UndoLog {
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */
   reset(): void {
-    this.#entries.length = 0;
-    this.fresh.length = 0;
-    this.#places.length = 0;
+    // Setting an array's length is a runtime call: only when there is something to drop.
+    if (this.#entries.length > 0) this.#entries.length = 0;
+    if (this.fresh.length > 0) this.fresh.length = 0;
+    if (this.#places.length > 0) this.#places.length = 0;
     this.#orderSaved = undefined;
     this.#contentsSaved = undefined;
   }

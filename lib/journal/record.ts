@@ -76,6 +76,19 @@ export function encodeRecordLine(
   return line;
 }
 
+/** Node's unvalidated UTF-8 writer on Buffer.prototype (`write` checks its arguments on every call). */
+interface RawWriters {
+  utf8Write?: (s: string, offset: number) => number;
+}
+
+const raw = Buffer.prototype as unknown as RawWriters;
+
+/** Writes `s` as UTF-8 at `at` (the buffer must have room); returns the byte count. */
+const writeUtf8: (buf: Buffer, s: string, at: number) => number =
+  typeof raw.utf8Write === 'function'
+    ? (buf, s, at) => (buf as unknown as Required<RawWriters>).utf8Write(s, at)
+    : (buf, s, at) => buf.write(s, at, 'utf8');
+
 /** Records up to this size are encoded into the encoder's reused buffer; larger ones get their own. */
 const SCRATCH_BYTES = 64 * 1024;
 
@@ -88,38 +101,56 @@ const SCRATCH_BYTES = 64 * 1024;
  */
 export class RecordEncoder {
   readonly #scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
-  /** `',"method":<json>,"seq":'` per method name. */
-  readonly #methodParts = new Map<string, string>();
+  /** The bytes of `],"method":<json>,"seq":` per method name. */
+  readonly #methodParts = new Map<string, Uint8Array>();
 
   encode(seq: number, ts: number, method: string, argsJson: string, threw: boolean): Buffer {
-    let methodPart = this.#methodParts.get(method);
-    if (methodPart === undefined) {
-      methodPart = ',"method":' + JSON.stringify(method) + ',"seq":';
-      this.#methodParts.set(method, methodPart);
-    }
-    const rec =
-      '{"args":' +
-      argsJson +
-      methodPart +
-      seq +
-      (threw ? ',"threw":true,"ts":' : ',"threw":false,"ts":') +
-      ts +
-      '}';
     // A UTF-16 code unit takes at most 3 UTF-8 bytes.
-    if (MAX_HEADER_BYTES + rec.length * 3 + 2 > SCRATCH_BYTES) {
+    if (MAX_HEADER_BYTES + 96 + (argsJson.length + method.length) * 3 > SCRATCH_BYTES) {
       return encodeRecordLine(seq, ts, method, argsJson, threw);
     }
+    let methodPart = this.#methodParts.get(method);
+    if (methodPart === undefined) {
+      methodPart = Buffer.from(',"method":' + JSON.stringify(method) + ',"seq":', 'utf8');
+      this.#methodParts.set(method, methodPart);
+    }
+    // The record goes right after room for the longest header, piece by
+    // piece (no record string is built), then the header in front of it.
     const buf = this.#scratch;
-    const recLen = buf.write(rec, MAX_HEADER_BYTES, 'utf8');
-    const head = '{"crc":"00000000","len":' + recLen + ',"rec":';
-    const start = MAX_HEADER_BYTES - head.length;
-    buf.write(head, start, 'latin1');
-    const end = MAX_HEADER_BYTES + recLen;
+    let p = copyBytes(buf, MAX_HEADER_BYTES, ARGS_OPEN);
+    p += writeUtf8(buf, argsJson, p);
+    p = copyBytes(buf, p, methodPart);
+    p = writeInteger(buf, p, seq);
+    p = copyBytes(buf, p, threw ? THREW_TRUE : THREW_FALSE);
+    p = writeInteger(buf, p, ts);
+    buf[p] = 0x7d; // }
+    const end = p + 1;
+    const recLen = end - MAX_HEADER_BYTES;
+    const start = MAX_HEADER_BYTES - REC_KEY.length - String(recLen).length - LEN_AT;
+    copyBytes(buf, start, CRC_KEY);
+    copyBytes(buf, start + CRC_AT + 8, LEN_KEY);
+    copyBytes(buf, writeInteger(buf, start + LEN_AT, recLen), REC_KEY);
     buf[end] = 0x7d; // }
     buf[end + 1] = 0x0a; // \n
     writeHex(buf, start + CRC_AT, crc32(buf.subarray(MAX_HEADER_BYTES, end)));
     return buf.subarray(start, end + 2);
   }
+}
+
+const ARGS_OPEN = ascii('{"args":');
+const THREW_TRUE = ascii(',"threw":true,"ts":');
+const THREW_FALSE = ascii(',"threw":false,"ts":');
+
+function copyBytes(buf: Uint8Array, at: number, bytes: Uint8Array): number {
+  for (let k = 0; k < bytes.length; k++) buf[at + k] = bytes[k] as number;
+  return at + bytes.length;
+}
+
+/** Writes a safe integer in decimal, as JSON writes it; returns the index after it. */
+function writeInteger(buf: Uint8Array, at: number, n: number): number {
+  const digits = String(n);
+  for (let k = 0; k < digits.length; k++) buf[at + k] = digits.charCodeAt(k);
+  return at + digits.length;
 }
 
 function writeHex(buf: Uint8Array, at: number, value: number): void {
