@@ -1,18 +1,42 @@
 import { LF } from './format';
 
-/** Where a {@link LineSplitter} sends lines; each gets the line's bytes with its LF. */
+/**
+ * Whole lines are decoded together in runs of at most this many bytes (a
+ * longer line makes a run of its own). Small enough that the run's string is
+ * an ordinary young object, which dies young: a larger one would go to the
+ * large-object space, be promoted by any scavenge it lived through and stay
+ * until the next full collection. Large enough that the cost of each
+ * decoding call does not matter.
+ */
+const TEXT_BLOCK_BYTES = 32 * 1024;
+
+/** Where a {@link LineSplitter} sends what it splits. */
 export interface LineHandlers {
-  /** The first line, as soon as it is complete. */
+  /** The first line's bytes, LF included, as soon as it is complete. */
   first(bytes: Buffer): void;
-  /** Every later line except the last one, which {@link LineSplitter.end} returns. */
-  middle(bytes: Buffer): void;
+  /**
+   * A run of whole body lines' bytes (LFs included), in file order; called
+   * before {@link middle} is called for the lines in it.
+   */
+  bodyBytes(bytes: Buffer): void;
+  /**
+   * The text, without its LF, of every later line except the last one
+   * (which {@link LineSplitter.end} returns).
+   */
+  middle(text: string): void;
 }
 
 /**
  * Splits a byte stream fed in chunks into LF-terminated lines. Lines may span
- * any number of chunks. Splitting on the LF byte is safe for UTF-8 because
- * 0x0A never occurs inside a multi-byte sequence, so each line is decoded
- * from its complete bytes.
+ * any number of chunks; such a line is assembled from copies of its pieces.
+ *
+ * The lines that complete in a chunk are handled in bulk: their bytes go to
+ * {@link LineHandlers.bodyBytes} in one piece (for the checksums), and they
+ * are decoded together, in runs of whole lines of up to
+ * {@link TEXT_BLOCK_BYTES}, each run into one string that is then cut at its
+ * line feeds. That gives the same text as decoding every line on its own,
+ * because 0x0A never occurs inside a UTF-8 multi-byte sequence and a decoder
+ * never takes it as part of a malformed one, at a fraction of the cost.
  *
  * The last line is held back until the next one completes, so a caller can
  * treat it differently (the trailer) once the stream ends. Buffers handed to
@@ -21,8 +45,8 @@ export interface LineHandlers {
 export class LineSplitter {
   private pending: Buffer[] = [];
   private pendingLength = 0;
+  // The last complete line (a copy, LF included), not yet known to be a body line.
   private held: Buffer | undefined;
-  private heldIsView = false;
   private seenFirst = false;
 
   constructor(private readonly handlers: LineHandlers) {}
@@ -40,21 +64,33 @@ export class LineSplitter {
   /** Feeds the next chunk; the chunk may be reused by the caller afterwards. */
   push(chunk: Buffer): void {
     let start = 0;
-    for (;;) {
-      const end = chunk.indexOf(LF, start);
-      if (end < 0) break;
-      this.take(this.joinPending(chunk.subarray(start, end + 1)));
+    // A line begun in an earlier chunk (the header always starts out that way).
+    if (this.pendingLength > 0 || !this.seenFirst) {
+      const end = chunk.indexOf(LF);
+      if (end < 0) {
+        this.keep(chunk, 0);
+        return;
+      }
+      const line = this.joinPending(chunk.subarray(0, end + 1));
+      if (this.seenFirst) {
+        this.release();
+        this.held = line;
+      } else {
+        this.seenFirst = true;
+        this.handlers.first(line);
+      }
       start = end + 1;
     }
-    if (start < chunk.length) {
-      this.pending.push(Buffer.from(chunk.subarray(start)));
-      this.pendingLength += chunk.length - start;
+    const lastEnd = chunk.lastIndexOf(LF);
+    if (lastEnd >= start) {
+      const before = lastEnd > start ? chunk.lastIndexOf(LF, lastEnd - 1) : -1;
+      const lastStart = before >= start ? before + 1 : start;
+      this.release();
+      if (lastStart > start) this.body(chunk, start, lastStart);
+      this.held = Buffer.from(chunk.subarray(lastStart, lastEnd + 1));
+      start = lastEnd + 1;
     }
-    // The chunk is about to be overwritten by the next read.
-    if (this.held !== undefined && this.heldIsView) {
-      this.held = Buffer.from(this.held);
-      this.heldIsView = false;
-    }
+    if (start < chunk.length) this.keep(chunk, start);
   }
 
   /**
@@ -65,22 +101,51 @@ export class LineSplitter {
     return { last: this.held, unterminatedBytes: this.pendingLength };
   }
 
-  private joinPending(tail: Buffer): { bytes: Buffer; isView: boolean } {
-    if (this.pending.length === 0) return { bytes: tail, isView: true };
+  private keep(chunk: Buffer, from: number): void {
+    this.pending.push(Buffer.from(chunk.subarray(from)));
+    this.pendingLength += chunk.length - from;
+  }
+
+  private joinPending(tail: Buffer): Buffer {
+    if (this.pending.length === 0) return Buffer.from(tail);
     const bytes = Buffer.concat([...this.pending, tail]);
     this.pending = [];
     this.pendingLength = 0;
-    return { bytes, isView: false };
+    return bytes;
   }
 
-  private take(line: { bytes: Buffer; isView: boolean }): void {
-    if (!this.seenFirst) {
-      this.seenFirst = true;
-      this.handlers.first(line.bytes);
-      return;
+  /** Hands over the held line, now known not to be the last one, as a body line. */
+  private release(): void {
+    const held = this.held;
+    if (held === undefined) return;
+    this.held = undefined;
+    this.body(held, 0, held.length);
+  }
+
+  /** Hands over the whole lines in bytes [from, to) of `bytes` (`to` just after an LF). */
+  private body(bytes: Buffer, from: number, to: number): void {
+    this.handlers.bodyBytes(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to));
+    let start = from;
+    while (to - start > TEXT_BLOCK_BYTES) {
+      const before = bytes.lastIndexOf(LF, start + TEXT_BLOCK_BYTES - 1);
+      const end = before >= start ? before + 1 : bytes.indexOf(LF, start + TEXT_BLOCK_BYTES) + 1;
+      this.lines(bytes, start, end);
+      start = end;
     }
-    if (this.held !== undefined) this.handlers.middle(this.held);
-    this.held = line.bytes;
-    this.heldIsView = line.isView;
+    if (start < to) this.lines(bytes, start, to);
+  }
+
+  /** Decodes the whole lines in bytes [from, to) at once and hands them over one by one. */
+  private lines(bytes: Buffer, from: number, to: number): void {
+    const handlers = this.handlers;
+    const text = bytes.toString('utf8', from, to - 1);
+    let at = 0;
+    for (;;) {
+      const lf = text.indexOf('\n', at);
+      if (lf < 0) break;
+      handlers.middle(text.slice(at, lf));
+      at = lf + 1;
+    }
+    handlers.middle(at === 0 ? text : text.slice(at));
   }
 }

@@ -127,10 +127,10 @@ function readOpen(
       sums.addHeader(bytes);
       header = parseHeader(path, lineText(bytes));
     },
-    middle: (bytes) => {
-      sums.addBody(bytes);
+    bodyBytes: (bytes) => sums.addBody(bytes),
+    middle: (text) => {
       sums.addLine();
-      consume(lineText(bytes));
+      consume(text);
     },
   });
   const total = pump(fs, fd, path, splitter, chunkSize, onProgress);

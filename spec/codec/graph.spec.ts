@@ -5,6 +5,7 @@ import {
   constructed,
   decodeLines,
   graphLines,
+  ListNode,
   makeRegistry,
   Page,
   thrown,
@@ -70,6 +71,21 @@ describe('graph encoding', () => {
     expect(constructed.count).toBe(before + 1);
     expect(back[0]).toBeInstanceOf(Page);
     expect(back[0]?.size).toBe(0);
+  });
+
+  it('gives every decoded instance its class prototype and only its stored properties', () => {
+    // Enough instances for the engine to change how it allocates them midway.
+    const objects = Array.from({ length: 5000 }, (_, i) =>
+      i % 3 === 0 ? new ListNode(i) : i % 3 === 1 ? new Page(`p${i}`) : { i },
+    );
+    const back = viaGraph(objects) as object[];
+    expect(back).toHaveLength(objects.length);
+    back.forEach((obj, i) => {
+      const original = objects[i] as object;
+      expect(Object.getPrototypeOf(obj)).toBe(Object.getPrototypeOf(original));
+      expect(Reflect.ownKeys(obj)).toEqual(Reflect.ownKeys(original));
+    });
+    expect(firstDifference(objects, back)).toBeUndefined();
   });
 
   describe('determinism', () => {

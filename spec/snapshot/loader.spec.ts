@@ -1,7 +1,12 @@
 import * as nodeFs from 'node:fs';
 import { type PrevalenceError, isPrevalenceError } from '../../lib/errors';
 import { realFs } from '../../lib/fs/seam';
-import { MAX_HEADER_BYTES } from '../../lib/snapshot/format';
+import {
+  MAX_HEADER_BYTES,
+  SnapshotSums,
+  makeHeaderLine,
+  makeTrailerLine,
+} from '../../lib/snapshot/format';
 import { snapshotInfo } from '../../lib/snapshot/info';
 import { listSnapshots, readSnapshot } from '../../lib/snapshot/loader';
 import {
@@ -20,6 +25,25 @@ function expectCorrupt(err: unknown, file: string, detail?: string): void {
   expect(isPrevalenceError(err, 'SNAPSHOT_CORRUPT')).toBe(true);
   expect((err as PrevalenceError).message).toContain(file);
   if (detail !== undefined) expect((err as PrevalenceError).message).toContain(detail);
+}
+
+/** A valid snapshot file for `seq` whose body is exactly `body` (whole lines), checksums included. */
+function rawSnapshot(seq: number, body: Buffer): string {
+  const sums = new SnapshotSums();
+  const header = Buffer.from(
+    `${makeHeaderLine({ seq, ts: 1, rootClass: 'Wiki' }, new Date(0))}\n`,
+    'utf8',
+  );
+  sums.addHeader(header);
+  sums.addBody(body);
+  for (const byte of body) if (byte === 0x0a) sums.addLine();
+  const trailer = makeTrailerLine({
+    bytes: sums.bytes,
+    lines: sums.lines,
+    crc: sums.crcHex(),
+    digest: sums.digestHex(),
+  });
+  return damaged(seq, Buffer.concat([header, body, Buffer.from(`${trailer}\n`)]));
 }
 
 /** Writes `raw` as the snapshot file for `seq` in a fresh directory. */
@@ -77,6 +101,65 @@ describe('readSnapshot', () => {
     }
     expect(Math.max(...stats.readLengths)).toBeLessThanOrEqual(4093);
     expect(stats.openFds.size).toBe(0);
+  });
+
+  it('hands over every line exactly, whatever the chunk size and however lines and chunks align', () => {
+    // Short lines and lines around and far beyond the splitter's decoding run
+    // (32 KiB) and the chunk sizes below; `long(n)` is n + 3 bytes with its LF.
+    const long = (n: number, c = 'x') => JSON.stringify(c.repeat(n));
+    const lines = [
+      long(150_000),
+      ...Array.from({ length: 300 }, (_, i) => long(i * 7, 'é')),
+      long(32_765),
+      long(32_766),
+      '0',
+      long(32_764),
+      long(65_533),
+      long(65_534),
+      long(70_000, '€'),
+      ...sampleLines(200),
+      long(200_000),
+    ];
+    const written = writeLines(tempDir(), 3, lines);
+    for (const chunkSize of [7, 4096, 65_536, 65_537, 100_003, 1 << 20, undefined]) {
+      expect(readLines(written.path, chunkSize)).toEqual(lines);
+    }
+    const info = readSnapshot(realFs, written.path, () => undefined, undefined, 65_536);
+    expect(info).toMatchObject({
+      lines: lines.length,
+      bytes: written.bytes,
+      digest: written.digest,
+    });
+  });
+
+  it('decodes malformed UTF-8 exactly as decoding each line on its own would', () => {
+    // Cut and stray multi-byte sequences, right before a line feed and inside lines.
+    const bad = [
+      Buffer.from([0x22, 0xe2, 0x82, 0x22]),
+      Buffer.from([0x22, 0xf0, 0x9f, 0x98]),
+      Buffer.from([0x22, 0x80, 0xbf, 0xc3, 0x22]),
+      Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x61, 0x22]),
+      Buffer.from('"ok"'),
+    ];
+    const body = Buffer.concat(bad.flatMap((line) => [line, Buffer.from([0x0a])]));
+    const file = rawSnapshot(4, body);
+    const expected = bad.map((line) => line.toString('utf8'));
+    for (const chunkSize of [1, 2, 3, 5, 4096]) {
+      expect(readLines(file, chunkSize)).toEqual(expected);
+    }
+  });
+
+  it('stops at the first line the consumer rejects', () => {
+    const written = writeLines(tempDir(), 2, sampleLines(50));
+    const seen: string[] = [];
+    const err = thrown(() =>
+      readSnapshot(realFs, written.path, (line) => {
+        seen.push(line);
+        if (seen.length === 10) throw new Error('stop');
+      }),
+    );
+    expect((err as Error).message).toBe('stop');
+    expect(seen).toEqual(sampleLines(10));
   });
 
   it('reports increasing progress that ends at the file size', () => {
