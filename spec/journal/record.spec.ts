@@ -44,22 +44,24 @@ describe('record line format', () => {
     expect(line).toBe(stableStringify(JSON.parse(line)) + '\n');
   });
 
+  /** seq - 1, ts, method, args, threw: any record the writer may be asked to encode. */
+  const recordFields = [
+    fc.nat({ max: Number.MAX_SAFE_INTEGER - 1 }),
+    fc.integer({ min: -8.64e15, max: 8.64e15 }),
+    fc.string({ unit: 'binary' }),
+    fc.array(fc.jsonValue()),
+    fc.boolean(),
+  ] as const;
+
   it('RecordEncoder writes the same bytes as encodeRecordLine, line after line, small and huge', () => {
     const encoder = new RecordEncoder();
     fc.assert(
-      fc.property(
-        fc.nat({ max: Number.MAX_SAFE_INTEGER - 1 }),
-        fc.integer({ min: -8.64e15, max: 8.64e15 }),
-        fc.string({ unit: 'binary' }),
-        fc.array(fc.jsonValue()),
-        fc.boolean(),
-        (seq0, ts, method, args, threw) => {
-          const argsJson = JSON.stringify(args);
-          const expected = encodeRecordLine(seq0 + 1, ts, method, argsJson, threw);
-          const a = Buffer.from(encoder.encode(seq0 + 1, ts, method, argsJson, threw));
-          expect(a.equals(expected)).toBe(true);
-        },
-      ),
+      fc.property(...recordFields, (seq0, ts, method, args, threw) => {
+        const argsJson = JSON.stringify(args);
+        const expected = encodeRecordLine(seq0 + 1, ts, method, argsJson, threw);
+        const a = Buffer.from(encoder.encode(seq0 + 1, ts, method, argsJson, threw));
+        expect(a.equals(expected)).toBe(true);
+      }),
     );
     // Past the reused buffer's size the encoder falls back to a line of its own.
     const huge = JSON.stringify(['é'.repeat(40_000)]);
@@ -69,31 +71,24 @@ describe('record line format', () => {
 
   it('round-trips any method name and JSON arguments through encode and parse', () => {
     fc.assert(
-      fc.property(
-        fc.nat({ max: Number.MAX_SAFE_INTEGER - 1 }),
-        fc.integer({ min: -8.64e15, max: 8.64e15 }),
-        fc.string({ unit: 'binary' }),
-        fc.array(fc.jsonValue()),
-        fc.boolean(),
-        (seq0, ts, method, args, threw) => {
-          const seq = seq0 + 1;
-          // The envelope's own keys are sorted; sorted args make the whole line canonical.
-          const argsJson = stableStringify(args);
-          const line = encodeRecordLine(seq, ts, method, argsJson, threw);
-          expect(line.subarray(0, 8).toString()).toBe('{"crc":"');
-          expect(line[line.length - 1]).toBe(0x0a);
-          expect(line.subarray(0, -1).includes(0x0a)).toBe(false);
-          expect(parseRecordLine(line)).toEqual({
-            seq,
-            ts,
-            method,
-            args: JSON.parse(argsJson),
-            threw,
-          });
-          const asText = line.toString('utf8');
-          expect(stableStringify(JSON.parse(asText)) + '\n').toBe(asText);
-        },
-      ),
+      fc.property(...recordFields, (seq0, ts, method, args, threw) => {
+        const seq = seq0 + 1;
+        // The envelope's own keys are sorted; sorted args make the whole line canonical.
+        const argsJson = stableStringify(args);
+        const line = encodeRecordLine(seq, ts, method, argsJson, threw);
+        expect(line.subarray(0, 8).toString()).toBe('{"crc":"');
+        expect(line[line.length - 1]).toBe(0x0a);
+        expect(line.subarray(0, -1).includes(0x0a)).toBe(false);
+        expect(parseRecordLine(line)).toEqual({
+          seq,
+          ts,
+          method,
+          args: JSON.parse(argsJson),
+          threw,
+        });
+        const asText = line.toString('utf8');
+        expect(stableStringify(JSON.parse(asText)) + '\n').toBe(asText);
+      }),
     );
   });
 
