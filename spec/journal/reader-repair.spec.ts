@@ -1,5 +1,6 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
+import { journalFileName } from '../../lib/journal/files';
 import {
   appendRange,
   expectCorrupt,
@@ -61,6 +62,19 @@ describe('torn tail of the newest file', () => {
     await again.close();
     expect(readBack(dir).records.map((r) => r.seq)).toEqual(seqRange(1, 5));
     // Closing gives the reserved space back.
+    expect(nodeFs.readFileSync(file).includes(0)).toBe(false);
+  });
+
+  it('reopens a file that holds only reserved zeros (a crash between the reserve and the first record)', async () => {
+    const dir = tempDir();
+    nodeFs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, journalFileName(1));
+    nodeFs.writeFileSync(file, Buffer.alloc(200_000));
+    expect(readBack(dir)).toMatchObject({ records: [], warnings: [] });
+    const w = openWriter(dir, {}, 1);
+    appendRange(w, 1, 2);
+    await w.close();
+    expect(readBack(dir).records.map((r) => r.seq)).toEqual(seqRange(1, 2));
     expect(nodeFs.readFileSync(file).includes(0)).toBe(false);
   });
 
