@@ -10,7 +10,7 @@ import {
   type UndoEntry,
   type UndoLog,
 } from './undo';
-import { refuseFrozen, unwrapFreshForStorage } from './unwrap';
+import { unwrapFreshForStorage } from './unwrap';
 import { recordStep } from './paths';
 
 /**
@@ -21,9 +21,9 @@ import { recordStep } from './paths';
 /**
  * Prepares a value for storing under `key` of `parent`: a proxy or view
  * becomes its raw object, whose new place is recorded (see locate). A fresh
- * object is refused at once when frozen, sealed or non-extensible, and is
- * otherwise remembered: its contents are checked once, when the action ends
- * (see recheckFresh), since the action may still change them.
+ * object is checked now, deep (NOT_SERIALIZABLE for what a snapshot could
+ * not keep, which the action may catch), and remembered: it is checked once
+ * more when the action ends, since the action may still change it.
  */
 export function storeValue(
   value: unknown,
@@ -39,7 +39,7 @@ export function storeValue(
     return raw;
   }
   if (isPassThrough(value)) return value;
-  if (!Object.isExtensible(value)) refuseFrozen();
+  unwrapFreshForStorage(value);
   log.addFresh(value, parent, key, viaMap);
   return value;
 }
@@ -192,10 +192,11 @@ export function setTracked(
 }
 
 /**
- * Checks the fresh values stored during an action, once, when it ends:
- * proxies and views inside them (also ones written after they were stored)
- * become raw objects, and anything a snapshot could not keep throws
- * NOT_SERIALIZABLE (the runner then rolls the action back).
+ * Checks the fresh values stored during an action again when it ends:
+ * proxies and views written into them after they were stored become raw
+ * objects, and anything a snapshot could not keep that was made after the
+ * store (a property locked through the raw reference) throws
+ * NOT_SERIALIZABLE (the runner then rolls the whole action back).
  */
 export function recheckFresh(log: UndoLog): void {
   const fresh = log.fresh;

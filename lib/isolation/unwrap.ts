@@ -81,11 +81,6 @@ export function unwrapForStorage<T>(value: T): T {
   return replaceDeep(value, toRaw, true);
 }
 
-/** NOT_SERIALIZABLE for a frozen, sealed or non-extensible object about to be stored. */
-export function refuseFrozen(): never {
-  refuse('a frozen, sealed or non-extensible object');
-}
-
 function refuse(what: string): never {
   throw new PrevalenceError(
     'NOT_SERIALIZABLE',
@@ -122,7 +117,8 @@ class Walker {
     // through the membrane, so it is part of the state and holds no proxy:
     // walking on would cost time proportional to the state, not the change.
     if (!isRoot && (rawToTracking.has(value) || rawToView.has(value))) return;
-    if (this.forStorage && !Object.isExtensible(value)) refuseFrozen();
+    if (this.forStorage && !Object.isExtensible(value))
+      refuse('a frozen, sealed or non-extensible object');
     this.visited.add(value);
     this.stack.push(value);
     unwrapStats.visited++;

@@ -67,24 +67,25 @@ function numberEnd(buf: Uint8Array, i: number, end: number): number {
   return i;
 }
 
-/** A finite number in JSON syntax at [from, to), or undefined. */
+/**
+ * The integer at [from, to) when it is a safe integer in JSON syntax
+ * (`-?(0|[1-9][0-9]*)`), else undefined: other numbers (fractions,
+ * exponents, integers past 2^53, where summing digits would round) are left
+ * to JSON.parse.
+ */
 function numberAt(buf: Buffer, from: number, to: number): number | undefined {
-  if (to === from) return undefined;
-  // Integers of up to 15 digits (seq, ts, most arguments) are exact when summed digit by digit.
   const negative = buf[from] === 0x2d;
   const first = negative ? from + 1 : from;
-  if (to - first <= 15 && to > first) {
-    let n = 0;
-    let i = first;
-    for (; i < to; i++) {
-      const d = (buf[i] as number) - 0x30;
-      if (d < 0 || d > 9) break;
-      n = n * 10 + d;
-    }
-    if (i === to) return negative ? -n : n;
+  const digits = to - first;
+  if (digits < 1 || digits > 16 || (digits > 1 && buf[first] === 0x30)) return undefined;
+  let n = 0;
+  for (let i = first; i < to; i++) {
+    const d = (buf[i] as number) - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
   }
-  const value = Number(buf.toString('latin1', from, to));
-  return Number.isFinite(value) ? value : undefined;
+  if (n > Number.MAX_SAFE_INTEGER) return undefined;
+  return negative ? -n : n;
 }
 
 /** Parses the record at buf[start, end) (without the envelope), or returns undefined. */

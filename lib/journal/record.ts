@@ -105,14 +105,14 @@ export class RecordEncoder {
   readonly #methodParts = new Map<string, Uint8Array>();
 
   encode(seq: number, ts: number, method: string, argsJson: string, threw: boolean): Buffer {
-    // A UTF-16 code unit takes at most 3 UTF-8 bytes.
-    if (MAX_HEADER_BYTES + 96 + (argsJson.length + method.length) * 3 > SCRATCH_BYTES) {
-      return encodeRecordLine(seq, ts, method, argsJson, threw);
-    }
     let methodPart = this.#methodParts.get(method);
     if (methodPart === undefined) {
       methodPart = Buffer.from(',"method":' + JSON.stringify(method) + ',"seq":', 'utf8');
       this.#methodParts.set(method, methodPart);
+    }
+    // A UTF-16 code unit of argsJson takes at most 3 UTF-8 bytes; 64 covers the rest (two integers and the fixed parts).
+    if (MAX_HEADER_BYTES + argsJson.length * 3 + methodPart.length + 64 > SCRATCH_BYTES) {
+      return encodeRecordLine(seq, ts, method, argsJson, threw);
     }
     // The record goes right after room for the longest header, piece by
     // piece (no record string is built), then the header in front of it.

@@ -22,17 +22,6 @@ export interface JournalWriterOptions {
   journalMaxBytes: number;
 }
 
-/**
- * How far ahead of the last record the writer reserves file space, by
- * writing zeros. Records then overwrite blocks that exist already, so an
- * fdatasync need not also commit a new file size (the journal commit a
- * growing file costs on ext4 and the like): the approach of SQLite's reused
- * WAL and PostgreSQL's pre-zeroed WAL segments.
- */
-export const RESERVE_BYTES = 1 << 20;
-
-let zeros: Buffer | undefined;
-
 const RETRY_HINT = 'Reads still work; reopen the system once the disk problem is fixed';
 
 function describe(cause: unknown): string {
@@ -68,8 +57,6 @@ export class JournalWriter {
   #path: string;
   /** Where the records end: the next one is written here. */
   #size: number;
-  /** The file's length: records, then reserved zero bytes up to here. */
-  #reserved: number;
   #lastSeq: number;
   #failure: PrevalenceError | undefined;
   #closed: Promise<void> | undefined;
@@ -86,7 +73,6 @@ export class JournalWriter {
     this.#fd = fd;
     this.#path = path;
     this.#size = end;
-    this.#reserved = opts.fs.fstatSize(fd);
     this.#lastSeq = lastSeq;
     this.#flusher = new Flusher(
       opts.fs,
@@ -118,7 +104,15 @@ export class JournalWriter {
     if (newest !== undefined) {
       const { lastSeq: last, end } = journalEnd(fs, newest);
       if (last === nextSeq - 1) {
-        return new JournalWriter(opts, fs.openSync(newest.path, 'r+'), newest.path, last, end);
+        const fd = fs.openSync(newest.path, 'r+');
+        // Zero bytes after the last record (a file extended but never
+        // written, e.g. by a crash): cut them first, so records are only
+        // ever added at the end of the file, never written over old bytes.
+        if (fs.fstatSize(fd) > end) {
+          fs.ftruncateSync(fd, end);
+          fs.fdatasyncSync(fd);
+        }
+        return new JournalWriter(opts, fd, newest.path, last, end);
       }
       if (last >= nextSeq) {
         throw new PrevalenceError(
@@ -171,7 +165,6 @@ export class JournalWriter {
     const before = this.#size;
     const syncNow = this.#opts.durability === 'always' && !unlocked;
     try {
-      if (before + line.length > this.#reserved) this.#reserve(before + line.length);
       writeFully(this.#fs, this.#fd, line, before);
       if (syncNow) this.#fs.fdatasyncSync(this.#fd);
     } catch (err) {
@@ -186,32 +179,6 @@ export class JournalWriter {
     } else {
       this.#flusher.schedule();
     }
-  }
-
-  /**
-   * Extends the file with zeros to at least `needed` bytes and up to
-   * RESERVE_BYTES beyond (never past journalMaxBytes, unless one record
-   * needs it). No fdatasync here: the next one covers these blocks too, once.
-   */
-  #reserve(needed: number): void {
-    const cap = Math.max(needed, this.#opts.journalMaxBytes);
-    const target = Math.min(needed + RESERVE_BYTES, cap);
-    zeros ??= Buffer.alloc(RESERVE_BYTES);
-    let at = this.#reserved;
-    // Zero bytes between the last record and `needed` would be overwritten anyway; start at the file's end.
-    while (at < target) {
-      const n = Math.min(zeros.length, target - at);
-      writeFully(this.#fs, this.#fd, zeros.subarray(0, n), at);
-      at += n;
-      this.#reserved = at;
-    }
-  }
-
-  /** Gives back the reserved space after the last record (for a file that is done or closing). */
-  #releaseReserve(): void {
-    if (this.#reserved <= this.#size) return;
-    this.#fs.ftruncateSync(this.#fd, this.#size);
-    this.#reserved = this.#size;
   }
 
   /**
@@ -241,15 +208,6 @@ export class JournalWriter {
   async #finish(): Promise<void> {
     await this.#flusher.stop();
     let error: PrevalenceError | undefined;
-    if (this.#failure === undefined) {
-      try {
-        // A closed journal holds records only. The cut need not be durable:
-        // after a power cut, zeros past the last record read as reserved space.
-        this.#releaseReserve();
-      } catch {
-        // Zeros left in place are read as reserved space: nothing to report.
-      }
-    }
     if (this.#failure === undefined && this.#lastSeq > this.#flusher.durableSeq) {
       try {
         this.#fs.fdatasyncSync(this.#fd);
@@ -291,7 +249,6 @@ export class JournalWriter {
       // In every mode, 'none' included: the new file is made durable by the
       // directory fsync below, so the old file's tail must be durable first,
       // or a power cut could leave a gap in the sequence (unopenable).
-      this.#releaseReserve();
       this.#fs.fdatasyncSync(oldFd);
       this.stats.fsyncs++;
       this.#flusher.markDurable(this.#lastSeq);
@@ -299,7 +256,6 @@ export class JournalWriter {
       this.#fd = created.fd;
       this.#path = created.path;
       this.#size = 0;
-      this.#reserved = 0;
     } catch (err) {
       throw this.#fail(
         err,
@@ -325,7 +281,6 @@ export class JournalWriter {
       try {
         this.#fs.ftruncateSync(this.#fd, truncateTo);
         this.#size = truncateTo;
-        this.#reserved = truncateTo;
       } catch {
         // The reader drops a torn last record on reopen; the original error is the one to report.
       }

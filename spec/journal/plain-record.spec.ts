@@ -37,7 +37,12 @@ describe('parsePlainRecord', () => {
           const parsed = parsePlainRecord(buf, 2, 2 + bytes.length);
           const expected = JSON.parse(bytes.toString('utf8')) as unknown;
           const json = bytes.toString('utf8');
-          const plain = !/\\/.test(json) && args.every((a) => typeof a !== 'object' || a === null);
+          const plainValue = (a: unknown): boolean =>
+            a === null ||
+            typeof a === 'string' ||
+            typeof a === 'boolean' ||
+            (typeof a === 'number' && Number.isSafeInteger(a));
+          const plain = !/\\/.test(json) && args.every(plainValue);
           if (plain) expect(parsed).toBeDefined();
           if (parsed !== undefined) {
             expect(parsed).toEqual(expected);
@@ -60,6 +65,16 @@ describe('parsePlainRecord', () => {
       '{"args":[],"method":"m","seq":1,"threw":maybe,"ts":0}',
       '{"args":[1 2],"method":"m","seq":1,"threw":false,"ts":0}',
       '{"method":"m","args":[],"seq":1,"threw":false,"ts":0}',
+      // Numbers JSON.parse refuses (regression: Number() accepted them).
+      '{"args":[01],"method":"m","seq":1,"threw":false,"ts":0}',
+      '{"args":[+1],"method":"m","seq":1,"threw":false,"ts":0}',
+      '{"args":[1.],"method":"m","seq":1,"threw":false,"ts":0}',
+      '{"args":[.5],"method":"m","seq":1,"threw":false,"ts":0}',
+      '{"args":[-01],"method":"m","seq":1,"threw":false,"ts":0}',
+      '{"args":[00],"method":"m","seq":1,"threw":false,"ts":0}',
+      '{"args":[],"method":"m","seq":01,"threw":false,"ts":0}',
+      // Fractions and exponents are left to JSON.parse.
+      '{"args":[1.5],"method":"m","seq":1,"threw":false,"ts":0}',
     ];
     for (const c of cases) {
       const buf = Buffer.from(c, 'utf8');

@@ -67,6 +67,10 @@ describe('record line format', () => {
     const huge = JSON.stringify(['é'.repeat(40_000)]);
     const line = encoder.encode(1, 2, 'put', huge, false);
     expect(Buffer.from(line).equals(encodeRecordLine(1, 2, 'put', huge, false))).toBe(true);
+    // A method name JSON escapes to 6 bytes a character (regression: the line was cut short).
+    const method = '\u0001'.repeat(11_000);
+    const escaped = encoder.encode(3, 4, method, '[]', false);
+    expect(Buffer.from(escaped).equals(encodeRecordLine(3, 4, method, '[]', false))).toBe(true);
   });
 
   it('round-trips any method name and JSON arguments through encode and parse', () => {

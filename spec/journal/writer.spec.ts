@@ -2,7 +2,6 @@ import * as nodeFs from 'node:fs';
 import { isPrevalenceError } from '../../lib/errors';
 import { FaultyFs } from '../../lib/fs/faulty';
 import { journalFileName } from '../../lib/journal/files';
-import { RESERVE_BYTES } from '../../lib/journal/writer';
 import {
   appendRange,
   countingFs,
@@ -114,8 +113,7 @@ describe('JournalWriter failures', () => {
     const w = openWriter(dir, { fs: ffs });
     appendRange(w, 1, 3);
     const file = journalPaths(dir)[0] as string;
-    // The three records, without the zeros reserved after them.
-    const records = nodeFs.readFileSync(file).subarray(0, nodeFs.readFileSync(file).indexOf(0));
+    const records = nodeFs.readFileSync(file);
     const writtenBefore = ffs.bytesWritten;
     ffs.plan.failWritesAfterBytes = ffs.bytesWritten + 25;
     const err = thrown(() => appendRange(w, 4, 1));
@@ -124,7 +122,7 @@ describe('JournalWriter failures', () => {
     expect(err.message).toContain('the action was not recorded');
     expect(err.message).toContain('reopen the system once the disk problem is fixed');
     expect(ffs.bytesWritten - writtenBefore).toBe(25);
-    // The torn record is cut off, and the reserved space with it.
+    // The torn record is cut off.
     expect(nodeFs.readFileSync(file).equals(records)).toBe(true);
     expect(w.failure?.code).toBe('JOURNAL_WRITE_FAILED');
     ffs.plan = {};
@@ -208,34 +206,59 @@ describe('JournalWriter failures', () => {
   });
 });
 
-describe('JournalWriter reserved space', () => {
-  it('writes records over zeros reserved ahead, then cuts the reserve when it closes a file', async () => {
+describe('JournalWriter file growth', () => {
+  it('only ever adds bytes at the end of a file (regression: records written over zeros reserved ahead made a copy taken while running unopenable)', async () => {
     const dir = tempDir();
-    const w = openWriter(dir, { durability: 'always', journalMaxBytes: 4 * RESERVE_BYTES });
-    appendRange(w, 1, 3);
-    const first = journalPaths(dir)[0] as string;
-    const reservedSize = nodeFs.statSync(first).size;
-    expect(reservedSize).toBeGreaterThan(RESERVE_BYTES);
-    appendRange(w, 4, 10);
-    // Filling the reserve does not grow the file (so fdatasync has no new size to commit).
-    expect(nodeFs.statSync(first).size).toBe(reservedSize);
-    w.rotate();
-    // The finished file holds its records only; the new one reserves again on its first record.
-    expect(nodeFs.readFileSync(first).includes(0)).toBe(false);
-    appendRange(w, 14, 1);
-    const second = journalPaths(dir)[1] as string;
-    expect(nodeFs.statSync(second).size).toBeGreaterThan(RESERVE_BYTES);
+    const w = openWriter(dir, { durability: 'always' });
+    const file = (): string => journalPaths(dir)[0] as string;
+    let expected = 0;
+    for (let seq = 1; seq <= 20; seq++) {
+      appendRange(w, seq, 1);
+      expected += lineOf(seq).length;
+      expect(nodeFs.statSync(file()).size).toBe(expected);
+    }
     await w.close();
-    expect(nodeFs.readFileSync(second).includes(0)).toBe(false);
-    expect(readBack(dir).records.map((r) => r.seq)).toEqual(seqRange(1, 14));
+    expect(readBack(dir).records.map((r) => r.seq)).toEqual(seqRange(1, 20));
   });
 
-  it('never reserves past journalMaxBytes unless one record needs it', async () => {
+  it('cuts zero bytes after the last record before it continues a file', async () => {
     const dir = tempDir();
-    const w = openWriter(dir, { journalMaxBytes: 300 });
-    appendRange(w, 1, 1);
-    const file = journalPaths(dir)[0] as string;
-    expect(nodeFs.statSync(file).size).toBeLessThanOrEqual(Math.max(300, lineOf(1).length));
+    const file = writeJournalFile(dir, 1, seqRange(1, 3));
+    const size = nodeFs.statSync(file).size;
+    nodeFs.appendFileSync(file, Buffer.alloc(10_000));
+    readBack(dir);
+    const w = openWriter(dir, {}, 4);
+    expect(nodeFs.statSync(file).size).toBe(size);
+    appendRange(w, 4, 1);
     await w.close();
+    expect(nodeFs.statSync(file).size).toBe(size + lineOf(4).length);
+  });
+});
+
+describe('a copy taken while the writer runs', () => {
+  it('opens cleanly when read piece by piece between appends (regression: records written over reserved zeros left holes in such copies)', async () => {
+    const dir = tempDir();
+    const w = openWriter(dir, { durability: 'none' });
+    appendRange(w, 1, 5);
+    const file = journalPaths(dir)[0] as string;
+    const pieces: Buffer[] = [];
+    let copied = 0;
+    const PIECE = 700;
+    // A slow copier: reads one piece (up to what the file holds now), the writer appends, and so on.
+    for (let seq = 6; seq <= 60; seq++) {
+      const fd = nodeFs.openSync(file, 'r');
+      const buf = Buffer.alloc(PIECE);
+      const got = nodeFs.readSync(fd, buf, 0, PIECE, copied);
+      nodeFs.closeSync(fd);
+      pieces.push(buf.subarray(0, got));
+      copied += got;
+      appendRange(w, seq, 1);
+    }
+    await w.close();
+    const copyDir = tempDir();
+    nodeFs.writeFileSync(`${copyDir}/${journalFileName(1)}`, Buffer.concat(pieces));
+    const { records } = readBack(copyDir);
+    expect(records.length).toBeGreaterThan(5);
+    expect(records.map((r) => r.seq)).toEqual(seqRange(1, records.length));
   });
 });

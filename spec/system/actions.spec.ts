@@ -149,10 +149,23 @@ describe('values a snapshot cannot keep', () => {
     items: Record<string, unknown> = {};
     count = 0;
 
-    /** Stores a fresh object holding a frozen one (refused when the action ends). */
+    /** Stores a fresh object holding a frozen one, then reads it back through the state. */
     putNestedFrozen(key: string): void {
       this.count++;
-      this.items[key] = { inner: Object.freeze({ a: 1 }) };
+      const inner = { f: Object.freeze({ a: 1 }) };
+      this.items[key] = { inner };
+      void (this.items[key] as { inner: unknown }).inner;
+    }
+
+    /** The same store, caught: the action goes on with a fallback value. */
+    putNestedFrozenOrFallback(key: string): string {
+      try {
+        this.items[key] = { inner: { f: Object.freeze({}) } };
+        return 'stored';
+      } catch {
+        this.items[key] = 'fallback';
+        return 'caught';
+      }
     }
 
     /** Stores a fresh object, then gives it a non-configurable property through the raw reference. */
@@ -168,14 +181,36 @@ describe('values a snapshot cannot keep', () => {
     }
   }
 
-  it('refuses an action whose stored values cannot be snapshotted, rolls all of it back and journals nothing (regression: a property made non-configurable after the store slipped into the state)', async () => {
+  it('refuses a stored value holding a frozen object where it is stored, so the action can catch it (regression: checked only at the end, and missed once the object had been read back)', async () => {
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    expect(
+      isPrevalenceError(
+        thrown(() => store.putNestedFrozen('x')),
+        'NOT_SERIALIZABLE',
+      ),
+    ).toBe(true);
+    expect(store.items).toEqual({});
+    expect(store.putNestedFrozenOrFallback('y')).toBe('caught');
+    expect(store.items).toEqual({ y: 'fallback' });
+    const live = JSON.stringify({ items: store.items, count: store.count });
+    await store.close();
+    // Replay ends every action as the live run did (no REPLAY_DIVERGED), with the same state.
+    const again = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    expect(JSON.stringify({ items: again.items, count: again.count })).toBe(live);
+    await again.close();
+  });
+
+  it('refuses an action that locks a property of what it stored after the store: all of it rolled back, nothing journaled (regression: the property slipped into the state)', async () => {
     const dir = freshBasedir();
     const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
     store.put('ok', 1);
-    for (const call of [() => store.putNestedFrozen('x'), () => store.putThenLock('y')]) {
-      const err = thrown(call);
-      expect(isPrevalenceError(err, 'NOT_SERIALIZABLE')).toBe(true);
-    }
+    expect(
+      isPrevalenceError(
+        thrown(() => store.putThenLock('y')),
+        'NOT_SERIALIZABLE',
+      ),
+    ).toBe(true);
     expect(store.count).toBe(0);
     expect(Object.keys(store.items)).toEqual(['ok']);
     expect(journalRecords(dir).map((r) => r.method)).toEqual(['put']);
