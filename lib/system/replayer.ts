@@ -2,7 +2,7 @@ import { PrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import { decodeArgs } from '../codec/tree';
 import type { JournalRecord } from '../journal/reader';
-import type { ActionRunner, DomainMethod } from './runner';
+import type { ActionOutcome, ActionRunner, DomainMethod } from './runner';
 import type { Exporter } from './exporter';
 
 /**
@@ -25,6 +25,16 @@ export class Replayer {
     const method = this.#methodNamed(rec.method);
     const args = decodeArgs(rec.args as never[], this.exporter.replayContext);
     const out = this.runner.run(method, args, rec.seq, rec.ts);
+    try {
+      this.#check(rec, out);
+      if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
+    } finally {
+      this.runner.release();
+    }
+  }
+
+  /** REPLAY_DIVERGED (or a warning) when the replayed run ended otherwise than the live one. */
+  #check(rec: JournalRecord, out: ActionOutcome): void {
     if (out.threw !== rec.threw) {
       const how = rec.threw
         ? 'threw in the live run but completed in replay'
@@ -33,7 +43,6 @@ export class Replayer {
       if (this.strict) throw new PrevalenceError('REPLAY_DIVERGED', message, { cause: out.error });
       this.warn(message);
     }
-    if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
   }
 
   #methodNamed(name: string): DomainMethod {

@@ -46,6 +46,17 @@ export class ActionRunner {
     private readonly clock: SystemClock,
   ) {}
 
+  /**
+   * Drops what the last outcome holds (its result, error and undo records),
+   * so the reused objects keep nothing of the state alive between actions.
+   */
+  release(): void {
+    const out = this.#outcome;
+    out.result = undefined;
+    out.error = undefined;
+    this.#log.reset();
+  }
+
   /** True while an action runs (a call through the system proxy from inside it joins it). */
   get running(): boolean {
     return this.flags.running;

@@ -186,21 +186,25 @@ export class PrevalentSystem<T extends object> {
     const now = Date.now();
     const ts = now > this.#lastTs ? now : this.#lastTs;
     const out = this.#runner.run(method, copy, seq, ts);
-    if (out.threw && (abort || out.refused)) {
-      // Rolled back (a refused action already is): nothing to journal.
-      out.undo.rollback();
-      throw out.error;
-    }
     try {
-      this.#journal.append(seq, ts, name, argsJson, out.threw, unlocked);
-    } catch (err) {
-      out.undo.rollback();
-      throw err;
+      if (out.threw && (abort || out.refused)) {
+        // Rolled back (a refused action already is): nothing to journal.
+        out.undo.rollback();
+        throw out.error;
+      }
+      try {
+        this.#journal.append(seq, ts, name, argsJson, out.threw, unlocked);
+      } catch (err) {
+        out.undo.rollback();
+        throw err;
+      }
+      this.#seq = seq;
+      this.#lastTs = ts;
+      if (out.threw) throw out.error;
+      return this.exporter.fromAction(out.result, out.undo);
+    } finally {
+      this.#runner.release();
     }
-    this.#seq = seq;
-    this.#lastTs = ts;
-    if (out.threw) throw out.error;
-    return this.exporter.fromAction(out.result, out.undo);
   }
 
   /** Runs a `@readonly` method: never journaled. */

@@ -221,3 +221,37 @@ describe('values a snapshot cannot keep', () => {
     await again.close();
   });
 });
+
+describe('memory between actions', () => {
+  class Holder {
+    slot: { payload: number[] } | null = null;
+
+    put(n: number): void {
+      this.slot = { payload: new Array<number>(n).fill(1) };
+    }
+
+    clear(): void {
+      this.slot = null;
+    }
+
+    @readonly
+    peek(): { payload: number[] } | null {
+      return this.slot;
+    }
+  }
+
+  it('keeps nothing of a replaced value alive once the action is over (regression: the reused undo log held it until the next action)', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('node:v8').setFlagsFromString('--expose-gc');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gc = require('node:vm').runInNewContext('gc') as () => void;
+    const holder = initSystem(new Holder(), { basedir: freshBasedir(), isolation: 'none' });
+    holder.put(1000);
+    const old = new WeakRef(holder.peek()!);
+    holder.clear();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(old.deref()).toBeUndefined();
+    await holder.close();
+  });
+});
