@@ -10,7 +10,7 @@ import {
   type UndoEntry,
   type UndoLog,
 } from './undo';
-import { unwrapFreshForStorage } from './unwrap';
+import { checkFreshForStorage, unwrapFreshForStorage } from './unwrap';
 import { recordStep } from './paths';
 
 /**
@@ -22,8 +22,9 @@ import { recordStep } from './paths';
  * Prepares a value for storing under `key` of `parent`: a proxy or view
  * becomes its raw object, whose new place is recorded (see locate). A fresh
  * object is checked now, deep (NOT_SERIALIZABLE for what a snapshot could
- * not keep, which the action may catch), and remembered: it is checked once
- * more when the action ends, since the action may still change it.
+ * not keep, which the action may catch) but not changed, and remembered:
+ * when the action ends it is checked again and the proxies inside it become
+ * raw objects (see recheckFresh).
  */
 export function storeValue(
   value: unknown,
@@ -39,7 +40,7 @@ export function storeValue(
     return raw;
   }
   if (isPassThrough(value)) return value;
-  unwrapFreshForStorage(value);
+  checkFreshForStorage(value, log);
   log.addFresh(value, parent, key, viaMap);
   return value;
 }
@@ -200,5 +201,5 @@ export function setTracked(
  */
 export function recheckFresh(log: UndoLog): void {
   const fresh = log.fresh;
-  for (let i = 0; i < fresh.length; i++) unwrapFreshForStorage(fresh[i]!);
+  for (let i = 0; i < fresh.length; i++) unwrapFreshForStorage(fresh[i]!, log);
 }

@@ -76,6 +76,7 @@ function createTracked(value: object): object {
   const proxy = new Proxy(value, Array.isArray(value) ? arrayHandler : handlers[kind]);
   rawToTracking.set(value, proxy);
   trackingToRaw.set(proxy, value);
+  currentLog()?.noteTracked(value);
   return proxy;
 }
 

@@ -16,6 +16,8 @@ export class UndoLog {
   readonly #entries: UndoEntry[] = [];
   /** Objects whose key order is already saved in this log (made on first use: most actions never delete). */
   #orderSaved: WeakSet<object> | undefined;
+  /** Raw objects that got their tracking proxy during this action (made on first use). */
+  #trackedNow: WeakSet<object> | undefined;
   /** Maps and Sets whose whole contents are already saved in this log (made on first use). */
   #contentsSaved: WeakSet<object> | undefined;
   /** Fresh objects stored into the state; re-checked for proxies when tracking ends. */
@@ -31,6 +33,17 @@ export class UndoLog {
     if (this.#places.length > 0) this.#places.length = 0;
     this.#orderSaved = undefined;
     this.#contentsSaved = undefined;
+    this.#trackedNow = undefined;
+  }
+
+  /** Notes that `raw` got its tracking proxy during this action (internal: createTracked). */
+  noteTracked(raw: object): void {
+    (this.#trackedNow ??= new WeakSet()).add(raw);
+  }
+
+  /** True when `raw` got its tracking proxy during this action. */
+  trackedDuringAction(raw: object): boolean {
+    return this.#trackedNow !== undefined && this.#trackedNow.has(raw);
   }
 
   /** Number of recorded changes. */

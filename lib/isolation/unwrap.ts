@@ -1,4 +1,5 @@
 import { PrevalenceError } from '../errors';
+import type { UndoLog } from './undo';
 import { isArrayIndex, kindOf } from './kinds';
 import {
   isPassThrough,
@@ -57,9 +58,21 @@ function holdsOnlyPrimitives(value: object, forStorage: boolean): boolean {
   return true;
 }
 
-/** unwrapForStorage for a fresh object (known to be neither a proxy nor a pass-through value). */
-export function unwrapFreshForStorage(value: object): void {
-  if (!holdsOnlyPrimitives(value, true)) new Walker(toRaw, true).run(value);
+const keepProxy: ProxyReplacer = (proxy) => proxy;
+
+/**
+ * The store-time check of a fresh object (neither a proxy nor a pass-through
+ * value): NOT_SERIALIZABLE for what a snapshot could not keep, and nothing
+ * changed — proxies inside stay until the action ends, so the action's own
+ * references into the value keep going through the membrane.
+ */
+export function checkFreshForStorage(value: object, log: UndoLog): void {
+  if (!holdsOnlyPrimitives(value, true)) new Walker(keepProxy, true, log).run(value);
+}
+
+/** The end-of-action check of a fresh object: as above, and proxies inside become raw objects. */
+export function unwrapFreshForStorage(value: object, log: UndoLog): void {
+  if (!holdsOnlyPrimitives(value, true)) new Walker(toRaw, true, log).run(value);
 }
 
 /**
@@ -98,6 +111,8 @@ class Walker {
   constructor(
     private readonly replace: ProxyReplacer,
     private readonly forStorage: boolean,
+    /** The running action's log: objects first reached through the membrane during it may be fresh. */
+    private readonly log?: UndoLog,
   ) {}
 
   run(root: object): void {
@@ -116,7 +131,11 @@ class Walker {
     // An object that already has a tracking proxy or a view was reached
     // through the membrane, so it is part of the state and holds no proxy:
     // walking on would cost time proportional to the state, not the change.
-    if (!isRoot && (rawToTracking.has(value) || rawToView.has(value))) return;
+    // Unless it got its proxy during this action: then it may be a fresh
+    // object read back after it was stored, and is walked like one.
+    if (!isRoot && !this.log?.trackedDuringAction(value)) {
+      if (rawToTracking.has(value) || rawToView.has(value)) return;
+    }
     if (this.forStorage && !Object.isExtensible(value))
       refuse('a frozen, sealed or non-extensible object');
     this.visited.add(value);

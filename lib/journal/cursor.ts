@@ -64,24 +64,6 @@ export class FileCursor {
     return 0;
   }
 
-  /** The byte at file offset `off` (which must be inside the file). */
-  byteAt(off: number): number {
-    const i = this.load(off, 1);
-    return this.buf[i] as number;
-  }
-
-  /** True when every byte from file offset `from` to the end of the file is zero. */
-  zeroFrom(from: number): boolean {
-    for (let pos = from; pos < this.size;) {
-      const i = this.load(pos, this.buf.length);
-      const end = this.limit;
-      for (let k = i; k < end; k++) if (this.buf[k] !== 0) return false;
-      pos += end - i;
-      if (end === i) return true;
-    }
-    return true;
-  }
-
   /** File offset of the first occurrence of `pattern` at or after `from`, or -1. */
   indexOf(pattern: Uint8Array, from: number): number {
     let pos = from;

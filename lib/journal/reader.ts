@@ -154,8 +154,6 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
     return { files: walk.files, index: i, offset, expectedSeq: expected, reason };
   };
   for (let off = 0; off < cursor.size;) {
-    // Space the writer reserved ahead: zero bytes to the end are no record.
-    if (cursor.byteAt(off) === 0 && cursor.zeroFrom(off)) break;
     const r = decodeAt(cursor, off);
     if (!r.ok) {
       if (!newest) {

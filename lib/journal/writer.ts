@@ -105,12 +105,21 @@ export class JournalWriter {
       const { lastSeq: last, end } = journalEnd(fs, newest);
       if (last === nextSeq - 1) {
         const fd = fs.openSync(newest.path, 'r+');
-        // Zero bytes after the last record (a file extended but never
-        // written, e.g. by a crash): cut them first, so records are only
-        // ever added at the end of the file, never written over old bytes.
-        if (fs.fstatSize(fd) > end) {
-          fs.ftruncateSync(fd, end);
-          fs.fdatasyncSync(fd);
+        try {
+          // Zero bytes after the last record (a file extended but never
+          // written, e.g. by a crash): cut them first, so records are only
+          // ever added at the end of the file, never written over old bytes.
+          if (fs.fstatSize(fd) > end) {
+            fs.ftruncateSync(fd, end);
+            fs.fdatasyncSync(fd);
+          }
+        } catch (err) {
+          fs.closeSync(fd);
+          throw new PrevalenceError(
+            'JOURNAL_WRITE_FAILED',
+            `could not cut the zero bytes after the last record of ${newest.path} (${describe(err)}); fix the disk problem and open again`,
+            { cause: err },
+          );
         }
         return new JournalWriter(opts, fd, newest.path, last, end);
       }

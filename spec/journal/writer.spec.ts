@@ -226,12 +226,22 @@ describe('JournalWriter file growth', () => {
     const file = writeJournalFile(dir, 1, seqRange(1, 3));
     const size = nodeFs.statSync(file).size;
     nodeFs.appendFileSync(file, Buffer.alloc(10_000));
-    readBack(dir);
     const w = openWriter(dir, {}, 4);
     expect(nodeFs.statSync(file).size).toBe(size);
     appendRange(w, 4, 1);
     await w.close();
     expect(nodeFs.statSync(file).size).toBe(size + lineOf(4).length);
+  });
+});
+
+describe('JournalWriter.open on a file with zeros after its last record', () => {
+  it('fails with JOURNAL_WRITE_FAILED when it cannot cut them (regression: a raw EIO escaped and the file stayed open)', () => {
+    const dir = tempDir();
+    const file = writeJournalFile(dir, 1, seqRange(1, 2));
+    nodeFs.appendFileSync(file, Buffer.alloc(1000));
+    const err = thrown(() => openWriter(dir, { fs: new FaultyFs({ failSync: true }) }, 3));
+    expect(isPrevalenceError(err, 'JOURNAL_WRITE_FAILED')).toBe(true);
+    expect(err.message).toContain('fix the disk problem and open again');
   });
 });
 

@@ -1,4 +1,4 @@
-import { initSystem, isPrevalenceError, readonly } from '../../lib';
+import { abortOnException, initSystem, isPrevalenceError, readonly } from '../../lib';
 import type { Prevalent } from '../../lib';
 import { Wiki } from '../fixtures/wiki';
 import { freshBasedir, journalRecords } from '../support/tmp';
@@ -219,6 +219,70 @@ describe('values a snapshot cannot keep', () => {
     const again = initSystem(new Store(), { basedir: dir, isolation: 'none' });
     expect(again.items).toEqual({ ok: 1, after: 2 });
     await again.close();
+  });
+});
+
+describe('references into a stored value', () => {
+  class Tree {
+    child = { n: 0 };
+    list: Array<{ ref: { n: number } }> = [];
+    items: Record<string, unknown> = {};
+
+    /** Stores a fresh object pointing at state, changes the state through it, then locks the fresh object. */
+    changeThroughStoredThenLock(): void {
+      const o = { ref: this.child };
+      this.list.push(o);
+      o.ref.n = 5;
+      Object.defineProperty(o, 'locked', { value: 1, enumerable: true });
+    }
+
+    @abortOnException
+    changeThroughStoredThenFail(): void {
+      const o = { ref: this.child };
+      this.list.push(o);
+      o.ref.n = 7;
+      throw new Error('refused');
+    }
+
+    /** Stores a fresh object, reads its nested object back through the state, then freezes that. */
+    freezeNestedAfterReadBack(): void {
+      const inner: Record<string, unknown> = {};
+      this.items['k'] = { inner };
+      void (this.items['k'] as { inner: unknown }).inner;
+      inner['ref'] = this.child;
+      Object.freeze(inner);
+    }
+  }
+
+  it('rolls back a change made through a reference inside a stored value (regression: the store rewrote the value, so the write bypassed the undo log)', async () => {
+    const dir = freshBasedir();
+    const tree = initSystem(new Tree(), { basedir: dir, isolation: 'none' });
+    expect(
+      isPrevalenceError(
+        thrown(() => tree.changeThroughStoredThenLock()),
+        'NOT_SERIALIZABLE',
+      ),
+    ).toBe(true);
+    expect(tree.child.n).toBe(0);
+    expect(tree.list).toHaveLength(0);
+    expect((thrown(() => tree.changeThroughStoredThenFail()) as Error).message).toBe('refused');
+    expect(tree.child.n).toBe(0);
+    expect(tree.list).toHaveLength(0);
+    await tree.close();
+  });
+
+  it('refuses freezing a stored nested object after it was read back through the state (regression: the end-of-action check skipped it)', async () => {
+    const dir = freshBasedir();
+    const tree = initSystem(new Tree(), { basedir: dir, isolation: 'none' });
+    expect(
+      isPrevalenceError(
+        thrown(() => tree.freezeNestedAfterReadBack()),
+        'NOT_SERIALIZABLE',
+      ),
+    ).toBe(true);
+    expect(tree.items).toEqual({});
+    expect(journalRecords(dir)).toEqual([]);
+    await tree.close();
   });
 });
 
