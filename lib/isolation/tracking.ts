@@ -36,8 +36,9 @@ export function beginTracking(log = new UndoLog()): UndoLog {
 
 /**
  * Stops recording. Fresh values stored during the action are checked once
- * more for proxies written into them after they were stored (cost
- * proportional to those values).
+ * more (see recheckFresh): the proxies inside become raw objects, and what a
+ * snapshot could not keep throws NOT_SERIALIZABLE (cost proportional to
+ * those values).
  */
 export function endTracking(): void {
   const log = currentLog();

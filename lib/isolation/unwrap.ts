@@ -23,12 +23,12 @@ function isProxyLike(value: object): boolean {
  * there. Fresh objects, arrays, Maps, Sets and class instances are changed
  * in place (key and insertion order kept); cycles are followed once.
  */
-export function replaceDeep<T>(value: T, replace: ProxyReplacer, forStorage = false): T {
+export function replaceDeep<T>(value: T, replace: ProxyReplacer): T {
   if (typeof value !== 'object' || value === null) return value;
   if (isProxyLike(value)) return replace(value) as T;
   if (isPassThrough(value)) return value;
-  if (holdsOnlyPrimitives(value, forStorage)) return value;
-  new Walker(replace, forStorage).run(value);
+  if (holdsOnlyPrimitives(value, false)) return value;
+  new Walker(replace, false).run(value);
   return value;
 }
 
@@ -62,7 +62,10 @@ const keepProxy: ProxyReplacer = (proxy) => proxy;
 
 /**
  * The store-time check of a fresh object (neither a proxy nor a pass-through
- * value): NOT_SERIALIZABLE for what a snapshot could not keep, and nothing
+ * value): NOT_SERIALIZABLE for a frozen, sealed or non-extensible object and
+ * for a non-configurable property, since snapshots do not keep those (the
+ * value would behave differently after a restart, and a read-only view could
+ * not wrap what such a property holds); nothing
  * changed — proxies inside stay until the action ends, so the action's own
  * references into the value keep going through the membrane.
  */
@@ -82,16 +85,6 @@ export function unwrapFreshForStorage(value: object, log: UndoLog): void {
  */
 export function unwrapDeep<T>(value: T): T {
   return replaceDeep(value, toRaw);
-}
-
-/**
- * unwrapDeep for a value about to be stored into the raw state. Also throws NOT_SERIALIZABLE for a frozen, sealed or non-extensible object and
- * for a non-configurable property: snapshots do not keep those, so the value
- * would behave differently after a restart (and a read-only view could not
- * wrap what such a property holds).
- */
-export function unwrapForStorage<T>(value: T): T {
-  return replaceDeep(value, toRaw, true);
 }
 
 function refuse(what: string): never {

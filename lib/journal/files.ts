@@ -41,18 +41,14 @@ export function fileSize(fs: FileSystem, file: string): number {
   }
 }
 
-/**
- * Creates `journal-<firstSeq>.jsonl` for writing (it must not exist) and
- * fsyncs `dir` so it survives a power cut. Not opened to append: the writer
- * writes at its own offset, inside space it reserved ahead (see JournalWriter).
- */
+/** Creates `journal-<firstSeq>.jsonl` for appending (it must not exist) and fsyncs `dir` so it survives a power cut. */
 export function createJournalFile(
   fs: FileSystem,
   dir: string,
   firstSeq: number,
 ): { fd: number; path: string } {
   const path = inDir(dir, journalFileName(firstSeq));
-  const fd = fs.openSync(path, 'wx');
+  const fd = fs.openSync(path, 'ax');
   try {
     fs.fsyncDirSync(dir);
   } catch (err) {
@@ -68,7 +64,7 @@ const TAIL_BYTES = 64 * 1024;
 export interface JournalEnd {
   /** `firstSeq - 1` for a file without records. */
   lastSeq: number;
-  /** Byte offset just past the last record: the zero bytes reserved after it are not records. */
+  /** Byte offset just past the last record (zero bytes after it, left by a crash, are no records). */
   end: number;
 }
 
@@ -81,7 +77,7 @@ function endOfData(buf: Uint8Array, got: number): number {
 
 /**
  * The seq of the last record in `file` and where it ends, found by reading
- * backwards from the end (over the zero bytes the writer reserves ahead), so
+ * backwards from the end (over zero bytes a crash may leave after it), so
  * opening a writer on a large file stays cheap. Throws `JOURNAL_CORRUPT` when
  * the file does not end with a valid record: the reader, which repairs a torn
  * tail, must run first.
@@ -96,7 +92,7 @@ export function journalEnd(fs: FileSystem, file: JournalFile): JournalEnd {
       const buf = Buffer.allocUnsafe(len);
       const got = endOfData(buf, readAt(fs, fd, buf, len, size - len));
       if (got === 0) {
-        // Only reserved zeros in this window: look further back.
+        // Only zeros in this window: look further back.
         size -= len;
         continue;
       }

@@ -55,24 +55,17 @@ export class JournalWriter {
   readonly #encoder = new RecordEncoder();
   #fd: number;
   #path: string;
-  /** Where the records end: the next one is written here. */
   #size: number;
   #lastSeq: number;
   #failure: PrevalenceError | undefined;
   #closed: Promise<void> | undefined;
 
-  private constructor(
-    opts: JournalWriterOptions,
-    fd: number,
-    path: string,
-    lastSeq: number,
-    end: number,
-  ) {
+  private constructor(opts: JournalWriterOptions, fd: number, path: string, lastSeq: number) {
     this.#fs = opts.fs;
     this.#opts = opts;
     this.#fd = fd;
     this.#path = path;
-    this.#size = end;
+    this.#size = opts.fs.fstatSize(fd);
     this.#lastSeq = lastSeq;
     this.#flusher = new Flusher(
       opts.fs,
@@ -104,11 +97,10 @@ export class JournalWriter {
     if (newest !== undefined) {
       const { lastSeq: last, end } = journalEnd(fs, newest);
       if (last === nextSeq - 1) {
-        const fd = fs.openSync(newest.path, 'r+');
+        const fd = fs.openSync(newest.path, 'a');
         try {
           // Zero bytes after the last record (a file extended but never
-          // written, e.g. by a crash): cut them first, so records are only
-          // ever added at the end of the file, never written over old bytes.
+          // written, e.g. by a crash): cut them, or appends would follow them.
           if (fs.fstatSize(fd) > end) {
             fs.ftruncateSync(fd, end);
             fs.fdatasyncSync(fd);
@@ -121,7 +113,7 @@ export class JournalWriter {
             { cause: err },
           );
         }
-        return new JournalWriter(opts, fd, newest.path, last, end);
+        return new JournalWriter(opts, fd, newest.path, last);
       }
       if (last >= nextSeq) {
         throw new PrevalenceError(
@@ -132,7 +124,7 @@ export class JournalWriter {
     }
     try {
       const { fd, path } = createJournalFile(fs, dir, nextSeq);
-      return new JournalWriter(opts, fd, path, nextSeq - 1, 0);
+      return new JournalWriter(opts, fd, path, nextSeq - 1);
     } catch (err) {
       throw new PrevalenceError(
         'JOURNAL_WRITE_FAILED',
@@ -174,7 +166,7 @@ export class JournalWriter {
     const before = this.#size;
     const syncNow = this.#opts.durability === 'always' && !unlocked;
     try {
-      writeFully(this.#fs, this.#fd, line, before);
+      writeFully(this.#fs, this.#fd, line);
       if (syncNow) this.#fs.fdatasyncSync(this.#fd);
     } catch (err) {
       throw this.#fail(err, `writing action seq ${seq} to ${this.#path}`, before);
