@@ -70,6 +70,26 @@ describe('unwrapping values stored into the state', () => {
     expect(raw.box!.ref).toBe(raw.a);
   });
 
+  it('finds proxies under symbol keys and non-enumerable keys of a fresh class instance', () => {
+    class Box {
+      plain = 1;
+    }
+    const key = Symbol('ref');
+    const raw = { a: { x: 1 }, bySymbol: null as null | Box, hidden: null as null | Box };
+    const p = tracked(raw);
+    inAction(() => {
+      const bySymbol = new Box();
+      (bySymbol as unknown as Record<symbol, unknown>)[key] = p.a;
+      p.bySymbol = bySymbol;
+      const hidden = new Box();
+      Object.defineProperty(hidden, 'ref', { value: p.a, configurable: true, writable: true });
+      p.hidden = hidden;
+    });
+    expect(findProxies(raw)).toEqual([]);
+    expect((raw.bySymbol as unknown as Record<symbol, unknown>)[key]).toBe(raw.a);
+    expect((raw.hidden as unknown as Record<string, unknown>)['ref']).toBe(raw.a);
+  });
+
   it('unwrapDeep returns raw targets and changes fresh containers in place', () => {
     const raw = { a: { x: 1 } };
     const p = tracked(raw);
