@@ -1,4 +1,4 @@
-import { toRaw, trackingToRaw, viewToRaw } from './registry';
+import { toRaw, trackingToRaw, viewTarget } from './registry';
 
 /** A function as built-in methods and their wrappers are typed here. */
 export type Fn = (...args: unknown[]) => unknown;
@@ -6,13 +6,13 @@ export type Fn = (...args: unknown[]) => unknown;
 /** The raw object behind `self` (a tracking proxy, a view or already raw). */
 export function readRaw(self: unknown): any {
   if (typeof self !== 'object' || self === null) return self;
-  return trackingToRaw.get(self) ?? viewToRaw.get(self) ?? self;
+  return trackingToRaw.get(self) ?? viewTarget(self) ?? self;
 }
 
 /** readRaw, looking up views first (the common case in view wrappers). */
 export function viewRaw(self: unknown): any {
   if (typeof self !== 'object' || self === null) return self;
-  return viewToRaw.get(self) ?? trackingToRaw.get(self) ?? self;
+  return viewTarget(self) ?? trackingToRaw.get(self) ?? self;
 }
 
 /** Replaces proxies among the (fresh) argument array by their raw targets, shallowly. */

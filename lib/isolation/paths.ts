@@ -1,16 +1,27 @@
 import { PrevalenceError } from '../errors';
 import { types } from 'node:util';
-import { isPassThrough, toRaw } from './registry';
+import { isPassThrough, rawToView, toRaw, VIEW_LINK } from './registry';
 
 /** One step from an object to a child: a property name, or the key of a Map entry. */
 export type PathStep = string | { mapKey: string | number | boolean | null };
 
+/** Where an object was last found: its parent raw object and the step from it. */
 interface Link {
   readonly parent: object;
   readonly step: PathStep;
 }
 
-/** Raw object → where a view first found it (parent raw object and step). */
+/**
+ * The link a read-only view carries in its handler (set when the view is
+ * created by a step, updated when its object is found elsewhere); both
+ * fields are undefined until a step is known.
+ */
+export interface ViewLink {
+  parent: object | undefined;
+  step: PathStep | undefined;
+}
+
+/** Raw object → where it was last found, for objects that have no view (a view keeps its own link). */
 const links = new WeakMap<object, Link>();
 
 /** How often locate() had to fall back to searching the state (for tests and benchmarks). */
@@ -24,13 +35,44 @@ function isMapKey(key: unknown): key is string | number | boolean | null {
   return key === null || t === 'string' || t === 'number' || t === 'boolean';
 }
 
+/** The step for a property read (string key, or array index) or Map lookup; undefined for other keys. */
+export function toStep(key: unknown, viaMap: boolean): PathStep | undefined {
+  if (viaMap) return isMapKey(key) ? { mapKey: key } : undefined;
+  if (typeof key === 'string') return key;
+  return typeof key === 'number' ? String(key) : undefined;
+}
+
+/** The link in the handler of raw's view, or undefined when raw has no view. */
+function viewLinkOf(raw: object): ViewLink | undefined {
+  const view = rawToView.get(raw);
+  if (view === undefined || view === raw) return undefined;
+  return (view as unknown as Record<symbol, ViewLink>)[VIEW_LINK];
+}
+
+function setLink(raw: object, parent: object, step: PathStep): void {
+  const own = viewLinkOf(raw);
+  if (own === undefined) {
+    links.set(raw, { parent, step });
+  } else {
+    own.parent = parent;
+    own.step = step;
+  }
+}
+
+/**
+ * The newest link of raw. Once raw has a view, every step is recorded in the
+ * view's handler, so a link found there is newer than one in the WeakMap.
+ */
+function linkOf(raw: object): Link | undefined {
+  const own = viewLinkOf(raw);
+  if (own !== undefined && own.parent !== undefined) return own as Link;
+  return links.get(raw);
+}
+
 /** Records that `raw` was reached from `parent` by a property read (string key, or array index) or Map lookup. */
 export function recordStep(raw: object, parent: object, key: unknown, viaMap: boolean): void {
-  if (viaMap) {
-    if (isMapKey(key)) links.set(raw, { parent, step: { mapKey: key } });
-  } else if (typeof key === 'string' || typeof key === 'number') {
-    links.set(raw, { parent, step: String(key) });
-  }
+  const step = toStep(key, viaMap);
+  if (step !== undefined) setLink(raw, parent, step);
 }
 
 /** One step down from `obj`, or undefined when the step leads nowhere. */
@@ -68,7 +110,7 @@ export function resolvePath(rawRoot: object, path: PathStep[]): object {
 function recordedPath(raw: object, rawRoot: object): PathStep[] | undefined {
   const path: PathStep[] = [];
   for (let obj = raw; obj !== rawRoot;) {
-    const link = links.get(obj);
+    const link = linkOf(obj);
     if (link === undefined || path.length > MAX_DEPTH) return undefined;
     path.push(link.step);
     obj = link.parent;
@@ -135,7 +177,7 @@ function recordChain(parents: Map<object, Link>, rawRoot: object, target: object
   const path: PathStep[] = [];
   for (let obj = target; obj !== rawRoot;) {
     const link = parents.get(obj)!;
-    links.set(obj, link);
+    setLink(obj, link.parent, link.step);
     path.push(link.step);
     obj = link.parent;
   }

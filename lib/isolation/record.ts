@@ -1,6 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { isArrayIndex } from './kinds';
-import { isPassThrough, trackingToRaw, viewToRaw } from './registry';
+import { isPassThrough, trackingToRaw, viewTarget } from './registry';
 import {
   ArrayLengthEntry,
   currentLog,
@@ -34,7 +34,7 @@ export function storeValue(
   viaMap: boolean,
 ): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  const raw = trackingToRaw.get(value) ?? viewToRaw.get(value);
+  const raw = trackingToRaw.get(value) ?? viewTarget(value);
   if (raw !== undefined) {
     recordStep(raw, parent, key, viaMap);
     return raw;

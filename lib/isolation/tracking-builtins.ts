@@ -2,7 +2,7 @@ import { classify, callbackArrayArg, keepsStateReference, methodLabel } from './
 import type { BuiltinKind, WrapperFactory } from './kinds';
 import { storeValue } from './record';
 import { callbackWrapper, MappedIterator, rawArgs, readRaw, type Fn } from './builtin-common';
-import { toRaw, viewToRaw } from './registry';
+import { isView, toRaw } from './registry';
 import { requireLog } from './undo';
 import {
   DateEntry,
@@ -20,7 +20,7 @@ type AnySet = Set<unknown>;
 
 /** Like readRaw, but a view (method extracted from one tracking proxy and called on a view) is refused. */
 function writeRaw(self: unknown, label: string): any {
-  if (typeof self === 'object' && self !== null && viewToRaw.has(self)) {
+  if (isView(self)) {
     throw readonlyViolation(`call ${label}`);
   }
   return readRaw(self);

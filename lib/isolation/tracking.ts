@@ -2,7 +2,7 @@ import { recordStep } from './paths';
 import { arrayFastPaths } from './array-methods';
 import { BuiltinTable, builtinTables, isNumericKey, kindOf, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
-import { isPassThrough, rawToTracking, trackingToRaw, viewToRaw } from './registry';
+import { isPassThrough, rawToTracking, trackingToRaw, viewTarget } from './registry';
 import { trackingFactory } from './tracking-builtins';
 import { currentLog, requireLog, setCurrentLog, UndoLog } from './undo';
 import { TypedIndexEntry } from './undo-builtins';
@@ -66,7 +66,7 @@ function createTrackedChild(value: object, parent: object, key: PropertyKey): ob
 
 function createTracked(value: object): object {
   if (trackingToRaw.has(value)) return value;
-  const raw = viewToRaw.get(value);
+  const raw = viewTarget(value);
   if (raw !== undefined) return wrap(raw) as object;
   if (isPassThrough(value)) {
     rawToTracking.set(value, value);

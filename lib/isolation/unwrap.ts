@@ -7,14 +7,14 @@ import {
   rawToView,
   toRaw,
   trackingToRaw,
-  viewToRaw,
+  viewTarget,
 } from './registry';
 
 /** Maps a tracking proxy or a view found inside a value to what replaces it. */
 export type ProxyReplacer = (proxy: object) => object;
 
 function isProxyLike(value: object): boolean {
-  return trackingToRaw.has(value) || viewToRaw.has(value);
+  return trackingToRaw.has(value) || viewTarget(value) !== undefined;
 }
 
 /**

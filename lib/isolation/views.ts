@@ -1,7 +1,14 @@
 import { arrayFastPaths } from './array-methods';
 import { BuiltinTable, builtinTables, kindOf, type Kind } from './kinds';
-import { recordStep } from './paths';
-import { isPassThrough, rawToView, trackingToRaw, viewToRaw } from './registry';
+import { toStep, type PathStep, type ViewLink } from './paths';
+import {
+  isPassThrough,
+  rawToView,
+  trackingToRaw,
+  VIEW_LINK,
+  VIEW_TARGET,
+  viewTarget,
+} from './registry';
 import { viewFactory } from './view-builtins';
 import { readonlyViolation } from './violation';
 
@@ -14,6 +21,10 @@ export { locate, locateStats, resolvePath, type PathStep } from './paths';
  * results come back as views, one view per raw object); every change throws
  * READONLY_VIOLATION. A view created by navigating from another view records
  * where it was found, so `locate` knows its path without searching.
+ *
+ * Each view has a handler of its own that holds that link (parent and step)
+ * and answers VIEW_TARGET and VIEW_LINK: one small object per view instead of
+ * a link object plus two WeakMap entries (see bench/RESULTS.md, memory).
  */
 
 /** The view of the root object (path []). */
@@ -24,7 +35,7 @@ export function rootView<T extends object>(raw: T): T {
 /** The view of a raw object (the same view every time); primitives, functions and DateTimes as is. */
 export function viewOf<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
-  return (rawToView.get(value) ?? createView(value)) as T;
+  return (rawToView.get(value) ?? createView(value, undefined, undefined)) as T;
 }
 
 function anyView(value: unknown): unknown {
@@ -33,11 +44,11 @@ function anyView(value: unknown): unknown {
 
 function childView(parent: object, key: unknown, viaMap: boolean, value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  return rawToView.get(value) ?? createView(value, parent, key, viaMap);
+  return rawToView.get(value) ?? createView(value, parent, toStep(key, viaMap));
 }
 
-function createView(value: object, parent?: object, key?: unknown, viaMap = false): object {
-  if (viewToRaw.has(value)) return value;
+function createView(value: object, parent: object | undefined, step: PathStep | undefined): object {
+  if (viewTarget(value) !== undefined) return value;
   const raw = trackingToRaw.get(value);
   if (raw !== undefined) return viewOf(raw);
   if (isPassThrough(value)) {
@@ -46,10 +57,13 @@ function createView(value: object, parent?: object, key?: unknown, viaMap = fals
   }
   const kind = kindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
-  const view = new Proxy(value, Array.isArray(value) ? arrayHandler : handlers[kind]);
+  const linked = step !== undefined;
+  const Handler = Array.isArray(value) ? ArrayViewHandler : handlerClasses[kind];
+  const view = new Proxy(
+    value,
+    new Handler(linked ? parent : undefined, linked ? step : undefined),
+  );
   rawToView.set(value, view);
-  viewToRaw.set(view, value);
-  if (parent !== undefined) recordStep(value, parent, key, viaMap);
   return view;
 }
 
@@ -57,67 +71,96 @@ function keyLabel(key: PropertyKey): string {
   return typeof key === 'symbol' ? key.toString() : `"${key}"`;
 }
 
-const plainHandler: ProxyHandler<object> = {
-  get(target, key, receiver) {
+/** Handler of a view of a plain object, class instance or null-prototype object; its fields are the view's link. */
+class PlainViewHandler implements ProxyHandler<object>, ViewLink {
+  constructor(
+    public parent: object | undefined,
+    public step: PathStep | undefined,
+  ) {}
+
+  get(target: object, key: PropertyKey, receiver: unknown): unknown {
     const value: unknown = Reflect.get(target, key, receiver);
-    if (typeof value !== 'object' || value === null) return value;
-    return rawToView.get(value) ?? createView(value, target, key);
-  },
-  set(_target, key) {
+    if (typeof value === 'object' && value !== null) {
+      return rawToView.get(value) ?? createView(value, target, toStep(key, false));
+    }
+    // Only this module's symbols, which no object holds, reach the second test.
+    if (value === undefined && typeof key === 'symbol') return this.answer(target, key);
+    return value;
+  }
+
+  /** VIEW_TARGET and VIEW_LINK, asked by registry.ts and paths.ts. */
+  protected answer(target: object, key: symbol): unknown {
+    if (key === VIEW_TARGET) return target;
+    return key === VIEW_LINK ? this : undefined;
+  }
+
+  set(_target: object, key: PropertyKey): boolean {
     throw readonlyViolation(`assign property ${keyLabel(key)}`);
-  },
-  defineProperty(_target, key) {
+  }
+
+  defineProperty(_target: object, key: PropertyKey): boolean {
     throw readonlyViolation(`define property ${keyLabel(key)}`);
-  },
-  deleteProperty(_target, key) {
+  }
+
+  deleteProperty(_target: object, key: PropertyKey): boolean {
     throw readonlyViolation(`delete property ${keyLabel(key)}`);
-  },
-  getOwnPropertyDescriptor(target, key) {
+  }
+
+  getOwnPropertyDescriptor(target: object, key: PropertyKey): PropertyDescriptor | undefined {
     const desc = Reflect.getOwnPropertyDescriptor(target, key);
     if (desc !== undefined && desc.configurable && 'value' in desc)
       desc.value = childView(target, key, false, desc.value);
     return desc;
-  },
-  setPrototypeOf() {
+  }
+
+  setPrototypeOf(): boolean {
     throw readonlyViolation('change the prototype');
-  },
-  preventExtensions() {
+  }
+
+  preventExtensions(): boolean {
     throw readonlyViolation('freeze, seal or prevent extensions of the object');
-  },
-};
+  }
+}
 
 const tables = builtinTables((kind) => viewFactory(kind, { viewOf: anyView, childView }));
 
 const arrayPaths = arrayFastPaths((raw, index, value) => childView(raw, index, false, value));
 
-const arrayHandler: ProxyHandler<object> = {
-  ...plainHandler,
-  get(target, key, receiver) {
+class ArrayViewHandler extends PlainViewHandler {
+  override get(target: object, key: PropertyKey, receiver: unknown): unknown {
     const value: unknown = Reflect.get(target, key, receiver);
     if (typeof value === 'function') return arrayPaths.get(value) ?? value;
-    if (typeof value !== 'object' || value === null) return value;
-    return rawToView.get(value) ?? createView(value, target, key);
-  },
-};
+    if (typeof value === 'object' && value !== null) {
+      return rawToView.get(value) ?? createView(value, target, toStep(key, false));
+    }
+    if (value === undefined && typeof key === 'symbol') return this.answer(target, key);
+    return value;
+  }
+}
 
-function builtinHandler(table: BuiltinTable): ProxyHandler<object> {
-  return {
-    ...plainHandler,
-    get(target, key, receiver) {
+type ViewHandlerClass = new (
+  parent: object | undefined,
+  step: PathStep | undefined,
+) => PlainViewHandler;
+
+/** The handler class for views of one built-in kind: its members run on the raw object. */
+function builtinHandlerClass(table: BuiltinTable): ViewHandlerClass {
+  return class BuiltinViewHandler extends PlainViewHandler {
+    override get(target: object, key: PropertyKey, receiver: unknown): unknown {
       const entry = table.find(target, key);
-      if (entry === undefined) return plainHandler.get!(target, key, receiver);
+      if (entry === undefined) return super.get(target, key, receiver);
       return entry.getter !== undefined ? viewOf(entry.getter.call(target)) : entry.wrapper;
-    },
+    }
   };
 }
 
-const handlers: Record<Kind, ProxyHandler<object>> = {
-  plain: plainHandler,
-  map: builtinHandler(tables.map),
-  set: builtinHandler(tables.set),
-  date: builtinHandler(tables.date),
-  typed: builtinHandler(tables.typed),
-  dataview: builtinHandler(tables.dataview),
-  arraybuffer: builtinHandler(tables.arraybuffer),
-  regexp: builtinHandler(tables.regexp),
+const handlerClasses: Record<Kind, ViewHandlerClass> = {
+  plain: PlainViewHandler,
+  map: builtinHandlerClass(tables.map),
+  set: builtinHandlerClass(tables.set),
+  date: builtinHandlerClass(tables.date),
+  typed: builtinHandlerClass(tables.typed),
+  dataview: builtinHandlerClass(tables.dataview),
+  arraybuffer: builtinHandlerClass(tables.arraybuffer),
+  regexp: builtinHandlerClass(tables.regexp),
 };

@@ -197,6 +197,37 @@ describe('read-only views', () => {
   });
 });
 
+describe('telling views from other proxies', () => {
+  it('does not take a foreign proxy that answers every key for a view', () => {
+    const raw = makeState();
+    const view = rootView(raw);
+    // A catch-all proxy (as mocking libraries make) returns the same object for any key.
+    const catchAll: object = new Proxy({}, { get: () => raw });
+    expect(isView(catchAll)).toBe(false);
+    expect(toRaw(catchAll)).toBe(catchAll);
+    expect(isView(view)).toBe(true);
+    expect(toRaw(view)).toBe(raw);
+    // Even one that hands out a real view's target for every key.
+    const mimic: object = new Proxy({}, { get: () => toRaw(view.nested) });
+    expect(isView(mimic)).toBe(false);
+  });
+
+  it('treats a revoked proxy as no view instead of throwing', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(isView(proxy)).toBe(false);
+  });
+
+  it('keeps raw objects free of any property of its own', () => {
+    const raw = makeState();
+    const keysBefore = Reflect.ownKeys(raw.people[0]!);
+    const view = rootView(raw).people[0]!;
+    expect(view.name).toBe('ann');
+    expect(Reflect.ownKeys(raw.people[0]!)).toEqual(keysBefore);
+    expect(Reflect.ownKeys(view)).toEqual(keysBefore);
+  });
+});
+
 describe('array methods on views and tracking proxies', () => {
   function makeList() {
     // eslint-disable-next-line no-sparse-arrays
