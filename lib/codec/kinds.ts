@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { DateTime } from 'luxon';
+import { isLuxonDateTime } from '../luxon';
 import type { ClassRegistry } from './registry';
 
 /**
@@ -82,7 +83,7 @@ export function builtinKind(value: object, proto: object | null): Kind | undefin
   if (proto === null) return 'n';
   const kind = KIND_BY_PROTO.get(proto);
   if (kind !== undefined) return kind;
-  return DateTime.isDateTime(value) ? 'dt' : undefined;
+  return isLuxonDateTime(value) ? 'dt' : undefined;
 }
 
 /**

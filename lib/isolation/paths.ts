@@ -1,6 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { types } from 'node:util';
-import { isPassThrough, rawToView, toRaw, VIEW_LINK } from './registry';
+import { isPassThrough, rawToView, toRaw, viewHandler } from './registry';
 
 /** One step from an object to a child: a property name, or the key of a Map entry. */
 export type PathStep = string | { mapKey: string | number | boolean | null };
@@ -46,7 +46,7 @@ export function toStep(key: unknown, viaMap: boolean): PathStep | undefined {
 function viewLinkOf(raw: object): ViewLink | undefined {
   const view = rawToView.get(raw);
   if (view === undefined || view === raw) return undefined;
-  return (view as unknown as Record<symbol, ViewLink>)[VIEW_LINK];
+  return viewHandler(view) as ViewLink | undefined;
 }
 
 function setLink(raw: object, parent: object, step: PathStep): void {

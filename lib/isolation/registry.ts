@@ -1,4 +1,5 @@
-import { DateTime } from 'luxon';
+import { types } from 'node:util';
+import { isLuxonDateTime } from '../luxon';
 
 /**
  * Bookkeeping shared by tracking proxies and read-only views. Everything
@@ -24,23 +25,50 @@ export const VIEW_TARGET: unique symbol = Symbol('prevalent.viewTarget');
 /** Asked of a read-only view: its handler, which records where its object was found (paths.ts). */
 export const VIEW_LINK: unique symbol = Symbol('prevalent.viewLink');
 
+// A view's get trap puts its answer here and the read itself yields
+// undefined, so code that learns the symbols (a foreign proxy sees them as
+// keys) still cannot get from a view to the raw state.
+let answered: unknown;
+
+/** Called by a view's get trap for VIEW_TARGET or VIEW_LINK: hands `answer` to askView. */
+export function answerView(answer: object): undefined {
+  answered = answer;
+  return undefined;
+}
+
+/** Asks `value`, when it is a proxy, for VIEW_TARGET or VIEW_LINK; undefined when nothing answered. */
+function askView(value: object, key: typeof VIEW_TARGET | typeof VIEW_LINK): unknown {
+  // A view is a proxy: ordinary objects are not asked, so no getter of theirs runs.
+  if (!types.isProxy(value)) return undefined;
+  answered = undefined;
+  try {
+    Reflect.get(value, key);
+  } catch {
+    answered = undefined; // a revoked or throwing foreign proxy is no view
+  }
+  const answer = answered;
+  answered = undefined;
+  return answer;
+}
+
 /** The raw target when `value` is a read-only view, else undefined. */
 export function viewTarget(value: object): object | undefined {
-  let raw: unknown;
-  try {
-    raw = (value as Record<symbol, unknown>)[VIEW_TARGET];
-  } catch {
-    return undefined; // a revoked or throwing foreign proxy is no view
-  }
-  // A foreign proxy may answer any key: only the view registered for that raw object counts.
+  const raw = askView(value, VIEW_TARGET);
+  // A foreign proxy wrapping a view reaches the view's trap: only the view
+  // registered for that raw object counts.
   if (typeof raw !== 'object' || raw === null) return undefined;
   return rawToView.get(raw) === value ? raw : undefined;
+}
+
+/** The handler of `view` (a value of rawToView), which holds its link (see paths.ts). */
+export function viewHandler(view: object): unknown {
+  return askView(view, VIEW_LINK);
 }
 
 /** True for values that are never wrapped: primitives, functions and luxon DateTimes (immutable). */
 export function isPassThrough(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return true;
-  return DateTime.isDateTime(value);
+  return isLuxonDateTime(value);
 }
 
 /** True when `value` is a tracking proxy. */

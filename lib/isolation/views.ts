@@ -2,6 +2,7 @@ import { arrayFastPaths } from './array-methods';
 import { BuiltinTable, builtinTables, kindOf, type Kind } from './kinds';
 import { toStep, type PathStep, type ViewLink } from './paths';
 import {
+  answerView,
   isPassThrough,
   rawToView,
   trackingToRaw,
@@ -79,19 +80,18 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
   ) {}
 
   get(target: object, key: PropertyKey, receiver: unknown): unknown {
+    // Asked before the read: the target's prototype chain must not answer for the view.
+    if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
     const value: unknown = Reflect.get(target, key, receiver);
     if (typeof value === 'object' && value !== null) {
       return rawToView.get(value) ?? createView(value, target, toStep(key, false));
     }
-    // Only this module's symbols, which no object holds, reach the second test.
-    if (value === undefined && typeof key === 'symbol') return this.answer(target, key);
     return value;
   }
 
-  /** VIEW_TARGET and VIEW_LINK, asked by registry.ts and paths.ts. */
-  protected answer(target: object, key: symbol): unknown {
-    if (key === VIEW_TARGET) return target;
-    return key === VIEW_LINK ? this : undefined;
+  /** VIEW_TARGET and VIEW_LINK, asked by registry.ts: the answer goes aside, the read yields undefined. */
+  protected answer(target: object, key: symbol): undefined {
+    return answerView(key === VIEW_TARGET ? target : this);
   }
 
   set(_target: object, key: PropertyKey): boolean {
@@ -128,12 +128,12 @@ const arrayPaths = arrayFastPaths((raw, index, value) => childView(raw, index, f
 
 class ArrayViewHandler extends PlainViewHandler {
   override get(target: object, key: PropertyKey, receiver: unknown): unknown {
+    if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
     const value: unknown = Reflect.get(target, key, receiver);
     if (typeof value === 'function') return arrayPaths.get(value) ?? value;
     if (typeof value === 'object' && value !== null) {
       return rawToView.get(value) ?? createView(value, target, toStep(key, false));
     }
-    if (value === undefined && typeof key === 'symbol') return this.answer(target, key);
     return value;
   }
 }
@@ -147,6 +147,7 @@ type ViewHandlerClass = new (
 function builtinHandlerClass(table: BuiltinTable): ViewHandlerClass {
   return class BuiltinViewHandler extends PlainViewHandler {
     override get(target: object, key: PropertyKey, receiver: unknown): unknown {
+      if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
       const entry = table.find(target, key);
       if (entry === undefined) return super.get(target, key, receiver);
       return entry.getter !== undefined ? viewOf(entry.getter.call(target)) : entry.wrapper;

@@ -218,6 +218,65 @@ describe('telling views from other proxies', () => {
     expect(isView(proxy)).toBe(false);
   });
 
+  // A prototype that answers every missing key with a default, as some libraries make.
+  function withDefaults(fallback: unknown): object {
+    const proto = new Proxy(Object.prototype, {
+      get: (t, k, r) => (k in t ? Reflect.get(t, k, r) : fallback),
+    });
+    return Object.create(proto) as object;
+  }
+
+  it.each([
+    ['null', null],
+    ['0', 0],
+    ['an object', { shared: true }],
+    ['true', true],
+  ])(
+    'recognises the view of an object whose prototype answers every key with %s',
+    (_label, fallback) => {
+      const item = Object.assign(withDefaults(fallback), { n: 1 });
+      const raw = { list: [item], other: {} as Record<string, unknown> };
+      const view = rootView(raw).list[0]!;
+      expect(isView(view)).toBe(true);
+      expect(toRaw(view)).toBe(item);
+      expect(locate(view, raw)).toEqual(['list', '0']);
+      // Storing the view stores the raw object, and the recorded step goes to the view's own link.
+      inAction(() => {
+        tracked(raw).other['x'] = view;
+        void tracked(raw).list[0];
+      });
+      expect(raw.other['x']).toBe(item);
+      expect(types.isProxy(raw.other['x'])).toBe(false);
+    },
+  );
+
+  it('gives nothing to code that learned the private symbols from a foreign proxy', () => {
+    const seen: symbol[] = [];
+    const spy = new Proxy(
+      {},
+      {
+        get(t, k, r) {
+          if (typeof k === 'symbol') seen.push(k);
+          return Reflect.get(t, k, r) as unknown;
+        },
+      },
+    );
+    const raw = { secret: { n: 1 } };
+    const view = rootView(raw).secret;
+    expect(toRaw(spy)).toBe(spy);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const key of seen) {
+      expect((view as unknown as Record<symbol, unknown>)[key]).toBeUndefined();
+    }
+    // Ordinary objects are never asked.
+    const getterRuns: PropertyKey[] = [];
+    const plain = Object.create(
+      new Proxy({}, { get: (_t, k) => (getterRuns.push(k), undefined) }),
+    ) as object;
+    expect(isView(plain)).toBe(false);
+    expect(getterRuns).toEqual([]);
+  });
+
   it('keeps raw objects free of any property of its own', () => {
     const raw = makeState();
     const keysBefore = Reflect.ownKeys(raw.people[0]!);
