@@ -200,6 +200,5 @@ export function setTracked(
  * NOT_SERIALIZABLE (the runner then rolls the whole action back).
  */
 export function recheckFresh(log: UndoLog): void {
-  const fresh = log.fresh;
-  for (let i = 0; i < fresh.length; i++) unwrapFreshForStorage(fresh[i]!, log);
+  for (let i = 0; i < log.freshCount; i++) unwrapFreshForStorage(log.freshAt(i), log);
 }

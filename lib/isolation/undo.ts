@@ -13,7 +13,11 @@ export interface UndoEntry {
  * what the action changed, never to the size of the state.
  */
 export class UndoLog {
-  readonly #entries: UndoEntry[] = [];
+  // The arrays are reused from action to action and filled up to their
+  // counts: emptying an array by setting its length is a runtime call, and
+  // most actions leave one or two entries.
+  readonly #entries: Array<UndoEntry | undefined> = [];
+  #entryCount = 0;
   /** Objects whose key order is already saved in this log (made on first use: most actions never delete). */
   #orderSaved: WeakSet<object> | undefined;
   /** Raw objects that got their tracking proxy during this action (made on first use). */
@@ -21,16 +25,18 @@ export class UndoLog {
   /** Maps and Sets whose whole contents are already saved in this log (made on first use). */
   #contentsSaved: WeakSet<object> | undefined;
   /** Fresh objects stored into the state; re-checked for proxies when tracking ends. */
-  readonly fresh: object[] = [];
+  readonly #fresh: Array<object | undefined> = [];
+  #freshCount = 0;
   /** Where each fresh object was stored: parent, key, viaMap (three slots per object). */
   readonly #places: unknown[] = [];
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */
   reset(): void {
-    // Setting an array's length is a runtime call: only when there is something to drop.
-    if (this.#entries.length > 0) this.#entries.length = 0;
-    if (this.fresh.length > 0) this.fresh.length = 0;
-    if (this.#places.length > 0) this.#places.length = 0;
+    clearSlots(this.#entries, this.#entryCount);
+    clearSlots(this.#fresh, this.#freshCount);
+    clearSlots(this.#places, 3 * this.#freshCount);
+    this.#entryCount = 0;
+    this.#freshCount = 0;
     this.#orderSaved = undefined;
     this.#contentsSaved = undefined;
     this.#trackedNow = undefined;
@@ -48,13 +54,27 @@ export class UndoLog {
 
   /** Number of recorded changes. */
   get size(): number {
-    return this.#entries.length;
+    return this.#entryCount;
+  }
+
+  /** Number of fresh objects stored during the action. */
+  get freshCount(): number {
+    return this.#freshCount;
+  }
+
+  /** Fresh object number `i` (0 <= i < freshCount). */
+  freshAt(i: number): object {
+    return this.#fresh[i] as object;
   }
 
   /** Remembers a fresh object stored under `key` of `parent` (internal: used by the tracking traps). */
   addFresh(value: object, parent: object, key: unknown, viaMap: boolean): void {
-    this.fresh.push(value);
-    this.#places.push(parent, key, viaMap);
+    const n = this.#freshCount++;
+    this.#fresh[n] = value;
+    const places = this.#places;
+    places[3 * n] = parent;
+    places[3 * n + 1] = key;
+    places[3 * n + 2] = viaMap;
   }
 
   /**
@@ -65,9 +85,9 @@ export class UndoLog {
    */
   linkFresh(): void {
     const places = this.#places;
-    for (let i = 0; i < this.fresh.length; i++) {
+    for (let i = 0; i < this.#freshCount; i++) {
       recordStep(
-        this.fresh[i]!,
+        this.#fresh[i]!,
         places[3 * i] as object,
         places[3 * i + 1],
         places[3 * i + 2] as boolean,
@@ -77,7 +97,7 @@ export class UndoLog {
 
   /** Appends an entry (internal: used by the tracking traps). */
   push(entry: UndoEntry): void {
-    this.#entries.push(entry);
+    this.#entries[this.#entryCount++] = entry;
   }
 
   /** True the first time it is asked about `target` and `what` in this log (internal). */
@@ -93,9 +113,27 @@ export class UndoLog {
 
   /** Undoes every recorded change, newest first, and empties the log. */
   rollback(): void {
-    const entries = this.#entries.splice(0);
-    for (let i = entries.length - 1; i >= 0; i--) entries[i]!.undo();
+    const entries = this.#entries;
+    const count = this.#entryCount;
+    this.#entryCount = 0;
+    try {
+      for (let i = count - 1; i >= 0; i--) entries[i]!.undo();
+    } finally {
+      clearSlots(entries, count);
+    }
   }
+}
+
+/** Beyond this many slots a reused array is dropped rather than cleared, so one big action does not pin memory. */
+const KEEP_SLOTS = 1024;
+
+/** Clears slots [0, n) of a reused array so it holds no state object. */
+function clearSlots(slots: unknown[], n: number): void {
+  if (n > KEEP_SLOTS) {
+    slots.length = 0;
+    return;
+  }
+  for (let i = 0; i < n; i++) slots[i] = undefined;
 }
 
 let current: UndoLog | null = null;

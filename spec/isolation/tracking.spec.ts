@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { DateTime } from 'luxon';
-import { beginTracking, endTracking, toRaw, tracked } from '../../lib/isolation/tracking';
+import { beginTracking, endTracking, toRaw, tracked, UndoLog } from '../../lib/isolation/tracking';
 import { describe as describeGraph, expectCode, expectSameGraph, inAction } from './helpers';
 
 class Account {
@@ -228,6 +228,32 @@ describe('tracking proxies', () => {
     } finally {
       endTracking();
     }
+  });
+
+  it('reuses one log across actions, big and small, and rolls each back exactly', () => {
+    const raw = { list: Array.from({ length: 3000 }, (_, i) => ({ n: i })), extra: {} as object };
+    const log = new UndoLog();
+    const before = describeGraph(raw);
+    // More changes and fresh objects than the reused arrays keep slots for.
+    beginTracking(log);
+    const p = tracked(raw);
+    for (let i = 0; i < 3000; i++) p.list[i] = { n: -i };
+    p.extra = { fresh: true };
+    endTracking();
+    expect(log.size).toBe(3001);
+    expect(log.freshCount).toBe(3001);
+    log.rollback();
+    expect(log.size).toBe(0);
+    expectSameGraph(raw, before);
+    // The same log, a small action next.
+    beginTracking(log);
+    expect(log.size).toBe(0);
+    expect(log.freshCount).toBe(0);
+    p.list[7]!.n = 70;
+    endTracking();
+    expect(log.size).toBe(1);
+    log.rollback();
+    expectSameGraph(raw, before);
   });
 
   it('costs undo entries proportional to the change, not to the state', () => {
