@@ -18,6 +18,15 @@ export function decodeTree(encoded: Encoded, ctx: TreeContext): unknown {
   return decodeValue(encoded, { ctx, objs: [] });
 }
 
+/** True when no argument is an object: the encoded arguments are then the decoded ones. */
+export function allPrimitive(encoded: readonly unknown[]): boolean {
+  for (let i = 0; i < encoded.length; i++) {
+    const value = encoded[i];
+    if (typeof value === 'object' && value !== null) return false;
+  }
+  return true;
+}
+
 /** Decodes the output of `encodeArgs`, with the same numbering across arguments. */
 export function decodeArgs(encoded: readonly Encoded[], ctx: TreeContext): unknown[] {
   const out: unknown[] = [];

@@ -30,7 +30,7 @@ import { ACCESSOR, Unstorable, failureError, tooDeep } from './failure';
 import { propSegment } from './paths';
 import type { DateTime } from 'luxon';
 
-export { decodeArgs, decodeTree } from './tree-decode';
+export { allPrimitive, decodeArgs, decodeTree } from './tree-decode';
 
 /** A JSON-compatible value, as produced by {@link encodeTree}. */
 export type Encoded = null | boolean | number | string | Encoded[] | { [key: string]: Encoded };

@@ -1,6 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
-import { decodeArgs } from '../codec/tree';
+import { allPrimitive, decodeArgs } from '../codec/tree';
 import type { JournalRecord } from '../journal/reader';
 import type { ActionOutcome, ActionRunner, DomainMethod } from './runner';
 import type { Exporter } from './exporter';
@@ -23,7 +23,10 @@ export class Replayer {
 
   apply(rec: JournalRecord): void {
     const method = this.#methodNamed(rec.method);
-    const args = decodeArgs(rec.args as never[], this.exporter.replayContext);
+    // Plain arguments are the record's own fresh array: nothing to decode.
+    const args = allPrimitive(rec.args)
+      ? rec.args
+      : decodeArgs(rec.args as never[], this.exporter.replayContext);
     const out = this.runner.run(method, args, rec.seq, rec.ts);
     try {
       this.#check(rec, out);

@@ -2,7 +2,7 @@ import { PrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import { ClassRegistry, globalRegistry } from '../codec/registry';
 import type { StorableClass } from '../codec/registry';
-import { decodeArgs, encodeArgs } from '../codec/tree';
+import { allPrimitive, decodeArgs, encodeArgs } from '../codec/tree';
 import { stringifyArgs } from '../codec/json';
 import { Replayer } from './replayer';
 import { encodeGraph } from '../codec/graph';
@@ -23,14 +23,6 @@ import { pruneJournals } from './prune';
 import { Exporter } from './exporter';
 
 /** True when every encoded argument is a primitive, which decodes to itself. */
-function allPrimitive(encoded: readonly unknown[]): boolean {
-  for (let i = 0; i < encoded.length; i++) {
-    const value = encoded[i];
-    if (typeof value === 'object' && value !== null) return false;
-  }
-  return true;
-}
-
 function domainClassOf(domain: unknown): StorableClass {
   const cls = typeof domain === 'function' ? domain : (domain as object | null)?.constructor;
   if (typeof cls !== 'function' || cls === Object || cls === Array || cls === Function) {
