@@ -5,7 +5,8 @@ import { ClassRegistry, globalRegistry } from '../codec/registry';
 import type { StorableClass } from '../codec/registry';
 import { GraphDecoder, encodeGraph } from '../codec/graph';
 import { firstDifference } from '../codec/equal';
-import { listSnapshots, readSnapshot } from '../snapshot/loader';
+import { listSnapshots, readSnapshot, type SnapshotEntry } from '../snapshot/loader';
+import { listJournalFiles, type JournalFile } from '../journal/files';
 import { snapshotInfo } from '../snapshot/info';
 import { replayJournal } from '../journal/reader';
 import { readOnlyFs } from '../fs/readonly';
@@ -70,8 +71,21 @@ function digestOf(root: object, registry: ClassRegistry): string {
 }
 
 /**
+ * The snapshots (oldest first) from the oldest one the journals still reach
+ * on: with `pruneJournals` the records after the oldest snapshots are gone.
+ * When the journals reach none of them, all are kept, so that the replay
+ * reports the missing records.
+ */
+function firstReachable(snapshots: SnapshotEntry[], journals: JournalFile[]): SnapshotEntry[] {
+  const firstSeq = journals[0]?.firstSeq;
+  if (firstSeq === undefined) return snapshots.slice(-1); // no journal: nothing to replay after the newest
+  const from = snapshots.findIndex((snap) => snap.seq + 1 >= firstSeq);
+  return from < 0 ? snapshots : snapshots.slice(from);
+}
+
+/**
  * Proves that replay reproduces the live run: restores the oldest snapshot in
- * `basedir`, replays the journal, and at each newer snapshot compares the
+ * `basedir` that the journals still reach (see `pruneJournals`), replays the journal, and at each newer snapshot compares the
  * digest of the replayed state with the digest the live system recorded.
  * Reports the first snapshot where they differ, the window of actions where
  * the divergence happened, and the first differing path. Writes nothing, and
@@ -86,7 +100,7 @@ export function verifyReplay(
   const fs = readOnlyFs();
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'PrevalentWarning'));
   const registry = registryFor(domainClass, options);
-  const snapshots = listSnapshots(fs, dir).reverse();
+  const snapshots = firstReachable(listSnapshots(fs, dir).reverse(), listJournalFiles(fs, dir));
   const oldest = snapshots[0];
   if (oldest === undefined) {
     throw new PrevalenceError(

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { initSystem, verifyReplay } from '../../lib';
 import { freshBasedir } from '../support/tmp';
 
@@ -34,6 +35,29 @@ describe('verifyReplay', () => {
     await c.close();
     const report = verifyReplay(dir, Counter);
     expect(report).toMatchObject({ ok: true, snapshotsChecked: 2, actionsReplayed: 4 });
+  });
+
+  it('starts from the oldest snapshot the journals still reach (regression: with pruneJournals it failed with JOURNAL_CORRUPT)', async () => {
+    const dir = freshBasedir();
+    const c = initSystem(new Counter(), {
+      basedir: dir,
+      pruneJournals: true,
+      journalMaxBytes: 200,
+    });
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 5; i++) c.addHonest(round * 10 + i);
+      c.takeSnapshot();
+    }
+    c.addHonest(99);
+    await c.close();
+    const files = fs.readdirSync(dir);
+    expect(files.filter((f) => f.startsWith('journal-')).sort()[0]).not.toBe(
+      'journal-0000000000000001.jsonl',
+    );
+    const report = verifyReplay(dir, Counter);
+    expect(report).toMatchObject({ ok: true });
+    expect(report.snapshotsChecked).toBeGreaterThanOrEqual(1);
+    expect(report.actionsReplayed).toBeGreaterThanOrEqual(6);
   });
 
   it('catches a non-deterministic action and names the window and the first differing path', async () => {
