@@ -51,8 +51,25 @@ function askView(value: object, key: typeof VIEW_TARGET | typeof VIEW_LINK): unk
   return answer;
 }
 
+// The view whose built-in method (Map#get, …) was just handed out, and its
+// raw object: the method's wrapper asks for the raw object at once, and this
+// answers it without a second trap. Cleared when used.
+let methodView: object | undefined;
+let methodRaw: object | undefined;
+
+/** Called by a view's get trap as it hands out a built-in method of `view` (whose raw object is `raw`). */
+export function noteMethodOfView(view: object, raw: object): void {
+  methodView = view;
+  methodRaw = raw;
+}
+
 /** The raw target when `value` is a read-only view, else undefined. */
 export function viewTarget(value: object): object | undefined {
+  if (value === methodView) {
+    const known = methodRaw;
+    methodView = methodRaw = undefined;
+    return known;
+  }
   const raw = askView(value, VIEW_TARGET);
   // A foreign proxy wrapping a view reaches the view's trap: only the view
   // registered for that raw object counts.

@@ -4,6 +4,7 @@ import { toStep, type PathStep, type ViewLink } from './paths';
 import {
   answerView,
   isPassThrough,
+  noteMethodOfView,
   rawToView,
   trackingToRaw,
   VIEW_LINK,
@@ -150,7 +151,9 @@ function builtinHandlerClass(table: BuiltinTable): ViewHandlerClass {
       if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
       const entry = table.find(target, key);
       if (entry === undefined) return super.get(target, key, receiver);
-      return entry.getter !== undefined ? viewOf(entry.getter.call(target)) : entry.wrapper;
+      if (entry.getter !== undefined) return viewOf(entry.getter.call(target));
+      if (rawToView.get(target) === receiver) noteMethodOfView(receiver as object, target);
+      return entry.wrapper;
     }
   };
 }

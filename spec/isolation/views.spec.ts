@@ -277,6 +277,20 @@ describe('telling views from other proxies', () => {
     expect(getterRuns).toEqual([]);
   });
 
+  it('reads the right Map when a method taken from one Map view is called on another', () => {
+    const raw = {
+      a: new Map([['k', { from: 'a' }]]),
+      b: new Map([['k', { from: 'b' }]]),
+    };
+    const root = rootView(raw);
+    const getOfA = root.a.get;
+    expect(getOfA.call(root.b, 'k')?.from).toBe('b');
+    const hasOfB = root.b.has;
+    expect(root.a.get('k')?.from).toBe('a');
+    expect(hasOfB.call(root.a, 'k')).toBe(true);
+    expect(Reflect.apply(getOfA, root.a, ['k'])?.from).toBe('a');
+  });
+
   it('keeps raw objects free of any property of its own', () => {
     const raw = makeState();
     const keysBefore = Reflect.ownKeys(raw.people[0]!);
