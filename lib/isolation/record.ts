@@ -3,7 +3,6 @@ import { isArrayIndex } from './kinds';
 import { isPassThrough, trackingToRaw, viewTarget } from './registry';
 import {
   ArrayLengthEntry,
-  currentLog,
   PropertyEntry,
   requireLog,
   saveKeyOrder,
@@ -11,6 +10,7 @@ import {
   type UndoLog,
 } from './undo';
 import { checkFreshForStorage, unwrapFreshForStorage } from './unwrap';
+import { keyLabel } from './violation';
 import { recordStep } from './paths';
 
 /**
@@ -43,10 +43,6 @@ export function storeValue(
   checkFreshForStorage(value, log);
   log.addFresh(value, parent, key, viaMap);
   return value;
-}
-
-function keyLabel(key: PropertyKey): string {
-  return typeof key === 'symbol' ? key.toString() : `"${key}"`;
 }
 
 /** A definition that would leave a property non-configurable or read-only for good cannot be undone. */
@@ -115,7 +111,7 @@ function entryFor(
 
 /** [[DefineOwnProperty]] through a tracking proxy. `desc` must be a fresh object (it is changed). */
 export function defineTracked(target: object, key: PropertyKey, desc: PropertyDescriptor): boolean {
-  const log = currentLog() ?? requireLog(`defining property ${keyLabel(key)}`);
+  const log = requireLog('defining property', key);
   const old = Reflect.getOwnPropertyDescriptor(target, key);
   refuseIrreversible(key, desc, old);
   if ('value' in desc) desc.value = storeValue(desc.value, log, target, key, false);
@@ -128,7 +124,7 @@ export function defineTracked(target: object, key: PropertyKey, desc: PropertyDe
 
 /** [[Delete]] through a tracking proxy. */
 export function deleteTracked(target: object, key: PropertyKey): boolean {
-  const log = currentLog() ?? requireLog(`deleting property ${keyLabel(key)}`);
+  const log = requireLog('deleting property', key);
   const old = Reflect.getOwnPropertyDescriptor(target, key);
   if (old === undefined) return true;
   if (!old.configurable) return false;
@@ -157,7 +153,7 @@ export function setTracked(
   value: unknown,
   proxy: object,
 ): boolean {
-  const log = currentLog() ?? requireLog(`assigning property ${keyLabel(key)}`);
+  const log = requireLog('assigning property', key);
   const own = Reflect.getOwnPropertyDescriptor(target, key);
   // The common cases, an ordinary data property written or a new one added
   // (no setter or read-only property inherited), take a plain assignment:

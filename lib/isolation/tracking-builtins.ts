@@ -43,6 +43,8 @@ export function trackingFactory(kind: BuiltinKind, wrap: (v: unknown) => unknown
 
   return (name, original) => {
     const label = methodLabel(kind, name);
+    // Built once per method: requireLog only shows it when it refuses a call.
+    const calling = `calling ${label}`;
     switch (classify(kind, name)) {
       case 'mutate':
         return mutator(kind, name, original, label);
@@ -70,7 +72,7 @@ export function trackingFactory(kind: BuiltinKind, wrap: (v: unknown) => unknown
         return function (this: unknown, ...args: unknown[]) {
           const raw = readRaw(this) as RegExp;
           if (!raw.global && !raw.sticky) return original.apply(raw, rawArgs(args));
-          const log = requireLog(`calling ${label}`);
+          const log = requireLog(calling);
           const entry = new RegExpEntry(writeRaw(this, label));
           const before = raw.lastIndex;
           try {
@@ -89,6 +91,7 @@ export function trackingFactory(kind: BuiltinKind, wrap: (v: unknown) => unknown
 }
 
 function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: string): Fn {
+  const calling = `calling ${label}`;
   if (kind === 'map' || kind === 'set') return collectionMutator(kind, name, original, label);
   if (kind === 'arraybuffer' && name !== 'resize') {
     return () => {
@@ -97,7 +100,7 @@ function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: stri
   }
   return function (this: unknown, ...args: unknown[]) {
     const raw = writeRaw(this, label);
-    const log = requireLog(`calling ${label}`);
+    const log = requireLog(calling);
     if (kind === 'date') {
       const before = (raw as Date).getTime();
       const result = original.apply(raw, rawArgs(args));
@@ -118,10 +121,11 @@ function collectionMutator(
   original: Fn,
   label: string,
 ): Fn {
+  const calling = `calling ${label}`;
   if (name === 'set' || name === 'add') {
     return function (this: unknown, key: unknown, value?: unknown) {
       const raw = writeRaw(this, label);
-      const log = requireLog(`calling ${label}`);
+      const log = requireLog(calling);
       // A Set element or Map key has no path of its own (see locate): no place to record.
       const k = storeValue(key, log, raw, undefined, false);
       if (kind === 'set') {
@@ -140,7 +144,7 @@ function collectionMutator(
   // delete, clear: save the whole contents once per action, as order cannot be restored otherwise.
   return function (this: unknown, ...args: unknown[]) {
     const raw = writeRaw(this, label) as AnyMap | AnySet;
-    const log = requireLog(`calling ${label}`);
+    const log = requireLog(calling);
     const key = toRaw(args[0]);
     const changes = name === 'clear' ? raw.size > 0 : raw.has(key);
     if (changes) saveContents(log, raw);

@@ -1,6 +1,7 @@
 import { PrevalenceError } from '../errors';
 import { isArrayIndex } from './kinds';
 import { recordStep } from './paths';
+import { keyLabel } from './violation';
 
 /** One recorded change; `undo` puts back what the change overwrote. */
 export interface UndoEntry {
@@ -148,12 +149,17 @@ export function setCurrentLog(log: UndoLog | null): void {
   current = log;
 }
 
-/** The running action's log; a write outside any action is refused with READONLY_VIOLATION. */
-export function requireLog(what: string): UndoLog {
+/**
+ * The running action's log; a write outside any action is refused with
+ * READONLY_VIOLATION. The message (`what`, then the key when given) is only
+ * built then, so the writes of an action pay nothing for it.
+ */
+export function requireLog(what: string, key?: PropertyKey): UndoLog {
   if (current !== null) return current;
+  const change = key === undefined ? what : `${what} ${keyLabel(key)}`;
   throw new PrevalenceError(
     'READONLY_VIOLATION',
-    `${what} on a state object obtained inside an action, after that action ended: state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled; read the object again inside the action that changes it`,
+    `${change} on a state object obtained inside an action, after that action ended: state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled; read the object again inside the action that changes it`,
   );
 }
 

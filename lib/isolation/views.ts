@@ -12,7 +12,7 @@ import {
   viewTarget,
 } from './registry';
 import { viewFactory } from './view-builtins';
-import { readonlyViolation } from './violation';
+import { keyLabel, readonlyViolation } from './violation';
 
 export { isView } from './registry';
 export { locate, locateStats, resolvePath, type PathStep } from './paths';
@@ -59,18 +59,10 @@ function createView(value: object, parent: object | undefined, step: PathStep | 
   }
   const kind = kindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
-  const linked = step !== undefined;
   const Handler = Array.isArray(value) ? ArrayViewHandler : handlerClasses[kind];
-  const view = new Proxy(
-    value,
-    new Handler(linked ? parent : undefined, linked ? step : undefined),
-  );
+  const view = new Proxy(value, new Handler(step === undefined ? undefined : parent, step));
   rawToView.set(value, view);
   return view;
-}
-
-function keyLabel(key: PropertyKey): string {
-  return typeof key === 'symbol' ? key.toString() : `"${key}"`;
 }
 
 /** Handler of a view of a plain object, class instance or null-prototype object; its fields are the view's link. */
@@ -83,11 +75,7 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
   get(target: object, key: PropertyKey, receiver: unknown): unknown {
     // Asked before the read: the target's prototype chain must not answer for the view.
     if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
-    const value: unknown = Reflect.get(target, key, receiver);
-    if (typeof value === 'object' && value !== null) {
-      return rawToView.get(value) ?? createView(value, target, toStep(key, false));
-    }
-    return value;
+    return childView(target, key, false, Reflect.get(target, key, receiver));
   }
 
   /** VIEW_TARGET and VIEW_LINK, asked by registry.ts: the answer goes aside, the read yields undefined. */
@@ -132,10 +120,7 @@ class ArrayViewHandler extends PlainViewHandler {
     if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
     const value: unknown = Reflect.get(target, key, receiver);
     if (typeof value === 'function') return arrayPaths.get(value) ?? value;
-    if (typeof value === 'object' && value !== null) {
-      return rawToView.get(value) ?? createView(value, target, toStep(key, false));
-    }
-    return value;
+    return childView(target, key, false, value);
   }
 }
 

@@ -1,5 +1,10 @@
 import { PrevalenceError } from '../errors';
 
+/** A property key as error messages show it: `"name"`, or `Symbol(description)`. */
+export function keyLabel(key: PropertyKey): string {
+  return typeof key === 'symbol' ? key.toString() : `"${key}"`;
+}
+
 /** The error for a change attempted through a read-only view. */
 export function readonlyViolation(what: string): PrevalenceError {
   return new PrevalenceError(

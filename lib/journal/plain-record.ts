@@ -1,4 +1,5 @@
 import type { JournalRecord } from './record';
+import { decodeLatin1, decodeUtf8 } from './raw-buffer';
 
 /**
  * A parser for the common journal record, straight from its bytes: the
@@ -56,27 +57,9 @@ function stringEnd(buf: Uint8Array, i: number, end: number): number {
   return -1;
 }
 
-/** Node's decoders on Buffer.prototype, which toString reaches through an argument-checking wrapper. */
-interface RawSlicers {
-  latin1Slice?: (from: number, to: number) => string;
-  utf8Slice?: (from: number, to: number) => string;
-}
-
-const slicers = Buffer.prototype as unknown as RawSlicers;
-
-const decodeAscii: (buf: Buffer, from: number, to: number) => string =
-  typeof slicers.latin1Slice === 'function'
-    ? (buf, from, to) => (buf as unknown as Required<RawSlicers>).latin1Slice(from, to)
-    : (buf, from, to) => buf.toString('latin1', from, to);
-
-const decodeUtf8: (buf: Buffer, from: number, to: number) => string =
-  typeof slicers.utf8Slice === 'function'
-    ? (buf, from, to) => (buf as unknown as Required<RawSlicers>).utf8Slice(from, to)
-    : (buf, from, to) => buf.toString('utf8', from, to);
-
 /** The string stringEnd() just scanned, decoded (ASCII as latin1: the same characters, decoded faster). */
 function text(buf: Buffer, from: number, to: number): string {
-  return sawHighByte ? decodeUtf8(buf, from, to) : decodeAscii(buf, from, to);
+  return sawHighByte ? decodeUtf8(buf, from, to) : decodeLatin1(buf, from, to);
 }
 
 /** End index of the JSON number starting at `i`. */

@@ -1,6 +1,7 @@
 import { PrevalenceError } from '../errors';
 import { crc32 } from './crc';
 import { parsePlainRecord } from './plain-record';
+import { writeUtf8 } from './raw-buffer';
 
 /**
  * One journaled action as read back from the journal. `args` is the parsed
@@ -75,19 +76,6 @@ export function encodeRecordLine(
   writeHex(line, CRC_AT, crc32(line.subarray(headLen, headLen + recLen)));
   return line;
 }
-
-/** Node's unvalidated UTF-8 writer on Buffer.prototype (`write` checks its arguments on every call). */
-interface RawWriters {
-  utf8Write?: (s: string, offset: number) => number;
-}
-
-const raw = Buffer.prototype as unknown as RawWriters;
-
-/** Writes `s` as UTF-8 at `at` (the buffer must have room); returns the byte count. */
-const writeUtf8: (buf: Buffer, s: string, at: number) => number =
-  typeof raw.utf8Write === 'function'
-    ? (buf, s, at) => (buf as unknown as Required<RawWriters>).utf8Write(s, at)
-    : (buf, s, at) => buf.write(s, at, 'utf8');
 
 /** Records up to this size are encoded into the encoder's reused buffer; larger ones get their own. */
 const SCRATCH_BYTES = 64 * 1024;

@@ -15,11 +15,6 @@ export interface ActionOutcome {
   refused: boolean;
 }
 
-/**
- * Runs one action on the state: the single path shared by live calls and
- * replay, so the two cannot drift apart. The clock is bound to the action's
- * recorded time and seed, and every write is recorded for rollback.
- */
 /** State the system proxy's query wrappers check on every call (shared, so the check is two loads). */
 export interface RunnerFlags {
   /** An action is running (a call from inside it joins it). */
@@ -28,6 +23,11 @@ export interface RunnerFlags {
   closed: boolean;
 }
 
+/**
+ * Runs one action on the state: the single path shared by live calls and
+ * replay, so the two cannot drift apart. The clock is bound to the action's
+ * recorded time and seed, and every write is recorded for rollback.
+ */
 export class ActionRunner {
   readonly flags: RunnerFlags = { running: false, closed: false };
   // One log and one outcome, reused: actions do not nest, and callers are
