@@ -60,9 +60,71 @@ function createView(value: object, parent: object | undefined, step: PathStep | 
   const kind = kindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
   const Handler = Array.isArray(value) ? ArrayViewHandler : handlerClasses[kind];
-  const view = new Proxy(value, new Handler(step === undefined ? undefined : parent, step));
+  const view = new Proxy(value, newHandler(Handler, parent, step));
   rawToView.set(value, view);
   return view;
+}
+
+/**
+ * A view's handler. Views found in one large container (a dictionary of
+ * pages, a long array) share their parent through a handler prototype made
+ * for that parent, so each handler holds only its step: 32 bytes instead of
+ * 40, about 8% of a cached view (bench/RESULTS.md, memory). That takes a run
+ * of SHARED_PARENT_RUN views made in a row from one parent, so linked
+ * structures (each view a new parent) make no per-parent prototypes.
+ */
+function newHandler(
+  Handler: ViewHandlerClass,
+  parent: object | undefined,
+  step: PathStep | undefined,
+): PlainViewHandler {
+  if (step === undefined || parent === undefined) return new Handler(undefined, undefined);
+  if (parent !== runParent) {
+    runParent = parent;
+    runLength = 1;
+    return new Handler(parent, step);
+  }
+  if (++runLength < SHARED_PARENT_RUN || Handler !== PlainViewHandler)
+    return new Handler(parent, step);
+  let Shared = sharedParentHandlers.get(parent);
+  if (Shared === undefined) {
+    Shared = sharedParentHandler(parent);
+    sharedParentHandlers.set(parent, Shared);
+  }
+  return new Shared(step);
+}
+
+const SHARED_PARENT_RUN = 8;
+
+// The parent of the last views made, and how many in a row had it. Holds one
+// raw object until a view with another parent is made or a system closes
+// (forgetRecentParent).
+let runParent: object | undefined;
+let runLength = 0;
+
+/** Drops the strong reference to the parent of the last views made (called when a system closes). */
+export function forgetRecentParent(): void {
+  runParent = undefined;
+  runLength = 0;
+}
+
+type SharedParentHandlerClass = new (step: PathStep) => PlainViewHandler;
+
+/** Parent raw object → the handler class of plain views found in it, whose prototype holds the parent. */
+const sharedParentHandlers = new WeakMap<object, SharedParentHandlerClass>();
+
+function sharedParentHandler(parent: object): SharedParentHandlerClass {
+  const proto = Object.create(PlainViewHandler.prototype) as PlainViewHandler;
+  // Found through the prototype by the link readers (paths.ts); a later
+  // setLink gives the handler an own parent that shadows this one.
+  proto.parent = parent;
+  // A constructor function, not a class: V8 shrinks its instances to the one
+  // field it sets (a class extending PlainViewHandler would set two).
+  function SharedParentViewHandler(this: { step: PathStep }, step: PathStep): void {
+    this.step = step;
+  }
+  SharedParentViewHandler.prototype = proto;
+  return SharedParentViewHandler as unknown as SharedParentHandlerClass;
 }
 
 /** Handler of a view of a plain object, class instance or null-prototype object; its fields are the view's link. */

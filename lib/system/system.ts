@@ -13,7 +13,7 @@ import { replayJournal } from '../journal/reader';
 import type { JournalRecord } from '../journal/reader';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { tracked } from '../isolation/tracking';
-import { rootView } from '../isolation/views';
+import { forgetRecentParent, rootView } from '../isolation/views';
 import { ActionRunner, type DomainMethod, type RunnerFlags } from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
@@ -262,6 +262,7 @@ export class PrevalentSystem<T extends object> {
     if (this.#closed) return;
     this.#closed = true;
     this.#runner.flags.closed = true;
+    forgetRecentParent();
     if (this.#timer) clearInterval(this.#timer);
     try {
       await this.#journal.close();

@@ -108,4 +108,36 @@ describe('locate and resolvePath', () => {
     const target = viewOf(items[49_999]!.inner);
     expect(searches(() => locate(target, raw))).toEqual([['items', '49999', 'inner'], 1]);
   });
+
+  it('keeps exact links for many views made from one container (handlers sharing their parent)', () => {
+    const pages: Record<string, { id: string; text: string }> = {};
+    for (let i = 0; i < 40; i++) pages[`p${i}`] = { id: `p${i}`, text: 'x' };
+    const list = Array.from({ length: 40 }, (_, i) => ({ n: i }));
+    const raw = { pages, list, archive: {} as Record<string, unknown> };
+    const root = rootView(raw);
+    // Long runs from one parent, then runs interleaved between two parents.
+    const views = Array.from({ length: 30 }, (_, i) => root.pages[`p${i}`]!);
+    const items = Array.from({ length: 30 }, (_, i) => root.list[i]!);
+    for (let i = 30; i < 40; i++) {
+      views.push(root.pages[`p${i}`]!);
+      items.push(root.list[i]!);
+    }
+    for (let i = 0; i < 40; i++) {
+      expect(searches(() => locate(views[i]!, raw))).toEqual([['pages', `p${i}`], 0]);
+      expect(searches(() => locate(items[i]!, raw))).toEqual([['list', String(i)], 0]);
+      expect(root.pages[`p${i}`]).toBe(views[i]);
+    }
+    // Moving one page records its new place on its own handler, not on the
+    // handler prototype its siblings share.
+    beginTracking();
+    const p = tracked(raw);
+    p.archive['p20'] = p.pages['p20'];
+    delete p.pages['p20'];
+    endTracking();
+    expect(searches(() => locate(views[20]!, raw))).toEqual([['archive', 'p20'], 0]);
+    expect(searches(() => locate(views[21]!, raw))).toEqual([['pages', 'p21'], 0]);
+    expect(searches(() => locate(views[39]!, raw))).toEqual([['pages', 'p39'], 0]);
+    raw.pages['p21'] = { id: 'other', text: 'y' };
+    expectCode(() => locate(views[21]!, raw), 'STALE_REFERENCE');
+  });
 });
