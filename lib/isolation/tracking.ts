@@ -7,6 +7,7 @@ import { trackingFactory } from './tracking-builtins';
 import { currentLog, requireLog, setCurrentLog, UndoLog } from './undo';
 import { TypedIndexEntry } from './undo-builtins';
 import { unsupportedChange } from './violation';
+import { forgetRecentParent } from './views';
 
 export { UndoLog } from './undo';
 export { toRaw } from './registry';
@@ -43,6 +44,7 @@ export function beginTracking(log = new UndoLog()): UndoLog {
 export function endTracking(): void {
   const log = currentLog();
   setCurrentLog(null);
+  forgetRecentParent();
   if (log !== null) recheckFresh(log);
 }
 

@@ -68,10 +68,11 @@ function createView(value: object, parent: object | undefined, step: PathStep | 
 /**
  * A view's handler. Views found in one large container (a dictionary of
  * pages, a long array) share their parent through a handler prototype made
- * for that parent, so each handler holds only its step: 32 bytes instead of
- * 40, about 8% of a cached view (bench/RESULTS.md, memory). That takes a run
- * of SHARED_PARENT_RUN views made in a row from one parent, so linked
- * structures (each view a new parent) make no per-parent prototypes.
+ * for that container, so each handler holds only its step: 32 bytes instead
+ * of 40, about 8% of a cached view (bench/RESULTS.md, memory). A prototype
+ * and its constructor cost about 600 bytes, so a container gets them only
+ * after SHARED_PARENT_RUN views in a row were made from it; linked structures
+ * (each view a new parent) and small records never do.
  */
 function newHandler(
   Handler: ViewHandlerClass,
@@ -79,13 +80,14 @@ function newHandler(
   step: PathStep | undefined,
 ): PlainViewHandler {
   if (step === undefined || parent === undefined) return new Handler(undefined, undefined);
+  if (Handler !== PlainViewHandler) return new Handler(parent, step);
   if (parent !== runParent) {
     runParent = parent;
     runLength = 1;
-    return new Handler(parent, step);
+    const Shared = sharedParentHandlers.get(parent);
+    return Shared === undefined ? new Handler(parent, step) : new Shared(step);
   }
-  if (++runLength < SHARED_PARENT_RUN || Handler !== PlainViewHandler)
-    return new Handler(parent, step);
+  if (++runLength < SHARED_PARENT_RUN) return new Handler(parent, step);
   let Shared = sharedParentHandlers.get(parent);
   if (Shared === undefined) {
     Shared = sharedParentHandler(parent);
@@ -94,15 +96,16 @@ function newHandler(
   return new Shared(step);
 }
 
-const SHARED_PARENT_RUN = 8;
+const SHARED_PARENT_RUN = 256;
 
-// The parent of the last views made, and how many in a row had it. Holds one
-// raw object until a view with another parent is made or a system closes
-// (forgetRecentParent).
+// The parent of the last plain views made, and how many in a row had it.
+// Holds one raw object strongly until a view with another parent is made,
+// an action ends or a system closes (forgetRecentParent), so an object an
+// action removes from the state is never kept by it.
 let runParent: object | undefined;
 let runLength = 0;
 
-/** Drops the strong reference to the parent of the last views made (called when a system closes). */
+/** Drops the reference to the parent of the last views made (called by endTracking and when a system closes). */
 export function forgetRecentParent(): void {
   runParent = undefined;
   runLength = 0;
@@ -110,14 +113,34 @@ export function forgetRecentParent(): void {
 
 type SharedParentHandlerClass = new (step: PathStep) => PlainViewHandler;
 
-/** Parent raw object → the handler class of plain views found in it, whose prototype holds the parent. */
+/** Container raw object → the handler class of plain views found in it, whose prototype holds the container. */
 const sharedParentHandlers = new WeakMap<object, SharedParentHandlerClass>();
 
+/** How many containers got a shared-parent handler prototype (for tests). */
+export const sharedParentStats = { containers: 0 };
+
 function sharedParentHandler(parent: object): SharedParentHandlerClass {
+  sharedParentStats.containers++;
   const proto = Object.create(PlainViewHandler.prototype) as PlainViewHandler;
-  // Found through the prototype by the link readers (paths.ts); a later
-  // setLink gives the handler an own parent that shadows this one.
-  proto.parent = parent;
+  // Read through the prototype by the link readers (paths.ts). Held weakly:
+  // the prototype lives as long as any handler made from it (V8's hidden
+  // classes point to it), also after that handler's object moved elsewhere,
+  // and must not keep a container the state dropped. A collected container
+  // reads as no link, and locate() searches. setLink gives a moved view's
+  // handler an own parent that shadows this one.
+  const container = new WeakRef(parent);
+  Object.defineProperty(proto, 'parent', {
+    get: () => container.deref(),
+    set(this: ViewLink, moved: object | undefined) {
+      Object.defineProperty(this, 'parent', {
+        value: moved,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    },
+    configurable: true,
+  });
   // A constructor function, not a class: V8 shrinks its instances to the one
   // field it sets (a class extending PlainViewHandler would set two).
   function SharedParentViewHandler(this: { step: PathStep }, step: PathStep): void {
