@@ -83,17 +83,13 @@ function newHandler(
   if (Handler !== PlainViewHandler) return new Handler(parent, step);
   if (parent !== runParent) {
     runParent = parent;
-    runLength = 1;
-    const Shared = sharedParentHandlers.get(parent);
-    return Shared === undefined ? new Handler(parent, step) : new Shared(step);
+    runLength = 0;
   }
-  if (++runLength < SHARED_PARENT_RUN) return new Handler(parent, step);
-  let Shared = sharedParentHandlers.get(parent);
-  if (Shared === undefined) {
-    Shared = sharedParentHandler(parent);
-    sharedParentHandlers.set(parent, Shared);
-  }
-  return new Shared(step);
+  const Shared =
+    ++runLength < SHARED_PARENT_RUN
+      ? sharedParentHandlers.get(parent)
+      : sharedParentHandlerOf(parent);
+  return Shared === undefined ? new Handler(parent, step) : new Shared(step);
 }
 
 const SHARED_PARENT_RUN = 256;
@@ -118,6 +114,16 @@ const sharedParentHandlers = new WeakMap<object, SharedParentHandlerClass>();
 
 /** How many containers got a shared-parent handler prototype (for tests). */
 export const sharedParentStats = { containers: 0 };
+
+/** The shared-parent handler class of `parent`, made on first use. */
+function sharedParentHandlerOf(parent: object): SharedParentHandlerClass {
+  let Shared = sharedParentHandlers.get(parent);
+  if (Shared === undefined) {
+    Shared = sharedParentHandler(parent);
+    sharedParentHandlers.set(parent, Shared);
+  }
+  return Shared;
+}
 
 function sharedParentHandler(parent: object): SharedParentHandlerClass {
   sharedParentStats.containers++;
