@@ -61,6 +61,11 @@ class BenchWiki {
     for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i]]);
     return out;
   }
+
+  /** @readonly: how many pages there are (checks an open outside its timed part). */
+  pageCount() {
+    return Object.keys(this.pages).length;
+  }
 }
 
 /** @unlocked variant of createPage (durability 'always' returns before the fsync). */
@@ -73,6 +78,7 @@ class UnlockedWiki extends BenchWiki {
 const ctx = { kind: 'method' };
 prevalent.readonly(BenchWiki.prototype.getPage, ctx);
 prevalent.readonly(BenchWiki.prototype.getPages, ctx);
+prevalent.readonly(BenchWiki.prototype.pageCount, ctx);
 prevalent.abortOnException(BenchWiki.prototype.failEdit, ctx);
 prevalent.unlocked(UnlockedWiki.prototype.createPageUnlocked, ctx);
 

@@ -3,22 +3,28 @@
  * Shared timing harness: warm-up, repeats, medians and spread, and a sink
  * that consumes every result so nothing can be optimised away.
  *
- * A subject is `{ name, ops, setup?, before?, run, after?, teardown? }`:
+ * A subject is `{ name, ops, setup?, before?, run, after?, teardown?, selfTimed? }`:
  * `setup`/`teardown` run once (untimed), `before`/`after` around every sample
  * (untimed), and `run()` is the timed part; it performs `ops` operations and
- * returns a value (or a promise of one) that goes into the sink.
+ * returns a value (or a promise of one) that goes into the sink. A `selfTimed`
+ * subject's `run()` measures itself and resolves to `{ seconds, value }`.
  */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const v8 = require('node:v8');
+const vm = require('node:vm');
 
 /** Everything measured is consumed here. */
-const sink = { count: 0, hash: 0, last: undefined };
+const sink = { count: 0, hash: 0 };
 
-/** Consumes a value: the optimiser cannot prove it unused. */
+/**
+ * Consumes a value: the optimiser cannot prove it unused. Only a hash is kept,
+ * never the value: a kept view or system would hold a whole state alive and
+ * slow every later scenario's garbage collections.
+ */
 function consume(value) {
   sink.count++;
-  sink.last = value;
   if (typeof value === 'number') sink.hash = (sink.hash + value) | 0;
   else if (typeof value === 'string') sink.hash = (sink.hash + value.length) | 0;
   else if (value !== undefined && value !== null) sink.hash = (sink.hash + 1) | 0;
@@ -30,6 +36,16 @@ function nowNs() {
 
 function secondsSince(start) {
   return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/**
+ * One sample of a self-timed subject (its `run` measures itself, e.g. in a
+ * child process): `fn` resolves to `{ seconds, value }`.
+ */
+async function selfTimed(fn) {
+  const { seconds, value } = await fn();
+  consume(value);
+  return seconds;
 }
 
 /** Times one call of `fn` (awaiting it when it returns a promise); returns seconds and the result. */
@@ -103,7 +119,9 @@ async function compare(subjects, { warmup = 1, repeats = 5, onSample } = {}) {
       for (const s of subjects) {
         if (s.repeats !== undefined && round >= warmup + s.repeats) continue;
         if (s.before) await s.before(round);
-        const seconds = await timeOnce(() => s.run(round));
+        await settle();
+        const sample = () => s.run(round);
+        const seconds = s.selfTimed ? await selfTimed(sample) : await timeOnce(sample);
         if (s.after) await s.after(round);
         if (round >= warmup) samples.get(s.name).push(seconds);
         if (onSample) onSample(s.name, round);
@@ -175,13 +193,32 @@ function valueFigure(name, values, unit, extra = {}) {
   return { name, unit, ...summarize(values), ...extra };
 }
 
-/** Forces a full garbage collection when node runs with --expose-gc. */
+/**
+ * The engine's full garbage collection: node's `gc` when run with --expose-gc,
+ * otherwise the same function exposed at run time, so that samples start from a
+ * settled heap whichever way the benchmark was started.
+ */
+const fullGc = (() => {
+  if (typeof globalThis.gc === 'function') return globalThis.gc;
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc');
+})();
+
+/** Forces a full garbage collection (twice: the second reclaims what finalizers freed). */
 function gc() {
-  const g = globalThis.gc;
-  if (typeof g === 'function') {
-    g();
-    g();
-  }
+  fullGc();
+  fullGc();
+}
+
+/**
+ * Lets the current job end, then collects. A `WeakRef` dereferenced during a
+ * job keeps its target alive until the job ends (ECMAScript's KeepDuringJob),
+ * and a benchmark whose awaits all resolve at once never ends one: a closed
+ * system's state would stay in the heap and slow every later sample's GC.
+ */
+async function settle() {
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
 }
 
 /** A fresh temporary directory under `root` (or the OS temp dir). */
@@ -271,6 +308,7 @@ module.exports = {
   measure,
   valueFigure,
   gc,
+  settle,
   tempDir,
   removeDir,
   dirBytes,

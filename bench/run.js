@@ -11,7 +11,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const v8 = require('node:v8');
-const { progress, tempDir, removeDir, secondsSince, nowNs, sink } = require('./harness');
+const { progress, tempDir, removeDir, secondsSince, nowNs, sink, settle } = require('./harness');
 const { Datasets } = require('./data');
 const report = require('./report');
 
@@ -157,6 +157,7 @@ async function main() {
   try {
     for (const name of names) {
       const scenario = SCENARIOS[name];
+      await settle();
       const t = nowNs();
       k++;
       try {

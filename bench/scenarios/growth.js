@@ -5,12 +5,15 @@
  * state. Writes and reads should not; open (journal replay, snapshot load)
  * should grow linearly. Reads are also given as a ratio to Map.get at the
  * same size, since any look-up slows down once the state leaves the CPU caches.
+ * Opens run in fresh processes (fresh-open.js), like the open scenario's.
  */
 const { compare, randomIndices, gc } = require('../harness');
 const { pages } = require('../data');
 const { readLoop, indexLoop } = require('../loops');
 const { openWiki, pageId, pageText } = require('../domain');
 const mapPeer = require('../peers/map');
+const { freshOpener } = require('../fresh-open');
+const { warmSize } = require('./open');
 
 async function atSize(cfg, ctx, n) {
   const snap = await ctx.datasets.snapshot(n);
@@ -75,27 +78,19 @@ async function atSize(cfg, ctx, n) {
       'open snapshot': { ...reuse['prevalent snapshot load'], reused: 'open scenario' },
     };
   } else {
-    const opener = (name, from) => {
-      let w;
-      return {
-        name,
-        ops: 1,
-        run() {
-          w = openWiki(from, { durability: 'none' });
-          return w;
-        },
-        async after() {
-          await w.close();
-          w = undefined;
-          gc();
-        },
-      };
-    };
-    opens = await compare([opener('open journal', journal), opener('open snapshot', snap)], {
-      warmup: n >= 1e6 ? 0 : cfg.warmup,
-      repeats: n >= 1e6 ? Math.min(cfg.repeats, 2) : cfg.repeats,
-      onSample: (name, round) => ctx.status(`growth ${n}: ${name} (round ${round + 1})`),
-    });
+    const warmJournal = await ctx.datasets.journal(warmSize(n));
+    const warmSnap = await ctx.datasets.snapshot(warmSize(n));
+    opens = await compare(
+      [
+        freshOpener('open journal', 'prevalent', journal, warmJournal, n),
+        freshOpener('open snapshot', 'prevalent', snap, warmSnap, n),
+      ],
+      {
+        warmup: 0,
+        repeats: n >= 1e6 ? Math.min(cfg.repeats, 2) : cfg.repeats,
+        onSample: (name, round) => ctx.status(`growth ${n}: ${name} (round ${round + 1})`),
+      },
+    );
   }
   const readRatio = rates['read readonly'].median / rates['read Map.get'].median;
   return { pages: n, ...rates, ...opens, readRatioToMap: readRatio };

@@ -3,73 +3,53 @@
  * Scenario 3, open: time until usable with N pages stored (a) only as a
  * journal (every page replayed as an action), (b) as a snapshot; next to
  * NeDB load, LokiJS load and lowdb read of the same pages. Also the replay
- * rate (actions/s) and the snapshot load rate (MB/s).
+ * rate (actions/s) and the snapshot load rate (MB/s). Every open runs in a
+ * fresh process, as at a restart (fresh-open.js).
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { compare, tempDir, removeDir, dirBytes, gc } = require('../harness');
+const { compare, tempDir, removeDir, dirBytes } = require('../harness');
 const { pages } = require('../data');
-const { openWiki } = require('../domain');
+const { freshOpener } = require('../fresh-open');
 const lowdb = require('../peers/lowdb');
 const lokijs = require('../peers/lokijs');
 const nedb = require('../peers/nedb');
 
-/** Opens a prevalent directory: the timed part is initSystem until it returns (usable). */
-function opener(name, dir, check) {
-  let wiki;
-  return {
-    name,
-    ops: 1,
-    run() {
-      wiki = openWiki(dir, { durability: 'none' });
-      return wiki;
-    },
-    async after() {
-      check(wiki);
-      await wiki.close();
-      wiki = undefined;
-      gc();
-    },
-  };
+/** The size of the data set a fresh process opens first, to warm up (see fresh-open.js). */
+function warmSize(n) {
+  return Math.max(100, Math.min(10000, Math.floor(n / 10)));
 }
 
-function loader(name, load, n) {
-  return {
-    name,
-    ops: 1,
-    async run() {
-      const count = await load();
-      if (count !== n) throw new Error(`${name} loaded ${count} pages, expected ${n}`);
-      return count;
-    },
-    after: () => gc(),
-  };
+/** Writes `n` pages in every peer's file format under `root` (one directory per peer). */
+async function writePeerFiles(root, n) {
+  const { ids, texts } = pages(n);
+  await nedb.writeFile(path.join(root, 'nedb'), ids, texts);
+  await lokijs.writeFile(path.join(root, 'loki'), ids, texts);
+  lowdb.writeFile(path.join(root, 'lowdb'), ids, texts);
 }
 
 async function run(cfg, ctx) {
   const n = cfg.pages;
+  const w = warmSize(n);
   const journalDir = await ctx.datasets.journal(n);
   const snapDir = await ctx.datasets.snapshot(n);
+  const warmJournal = await ctx.datasets.journal(w);
+  const warmSnap = await ctx.datasets.snapshot(w);
   const root = tempDir('open-', ctx.tmp);
-  const last = `p${n - 1}`;
-  const check = (wiki) => {
-    if (wiki.getPage(last) === undefined) throw new Error(`page ${last} missing after open`);
-  };
+  const data = path.join(root, 'data');
+  const warm = path.join(root, 'warm');
   try {
-    {
-      const { ids, texts } = pages(n);
-      ctx.status('open: writing the peers files');
-      await nedb.writeFile(path.join(root, 'nedb'), ids, texts);
-      await lokijs.writeFile(path.join(root, 'loki'), ids, texts);
-      lowdb.writeFile(path.join(root, 'lowdb'), ids, texts);
-    }
-    gc();
+    ctx.status('open: writing the peers files');
+    await writePeerFiles(data, n);
+    await writePeerFiles(warm, w);
+    const peer = (name, kind, sub) =>
+      freshOpener(name, kind, path.join(data, sub), path.join(warm, sub), n);
     const subjects = [
-      opener('prevalent journal replay', journalDir, check),
-      opener('prevalent snapshot load', snapDir, check),
-      loader('NeDB load', () => nedb.load(path.join(root, 'nedb')), n),
-      loader('LokiJS load', () => lokijs.load(path.join(root, 'loki')), n),
-      loader('lowdb read', () => lowdb.load(path.join(root, 'lowdb')), n),
+      freshOpener('prevalent journal replay', 'prevalent', journalDir, warmJournal, n),
+      freshOpener('prevalent snapshot load', 'prevalent', snapDir, warmSnap, n),
+      peer('NeDB load', 'nedb', 'nedb'),
+      peer('LokiJS load', 'lokijs', 'loki'),
+      peer('lowdb read', 'lowdb', 'lowdb'),
     ];
     const results = await compare(subjects, {
       warmup: cfg.warmup,
@@ -81,9 +61,9 @@ async function run(cfg, ctx) {
     const files = {
       'prevalent journal': journalBytes,
       'prevalent snapshot': snapshotBytes,
-      'NeDB datafile': fs.statSync(path.join(root, 'nedb', 'nedb.db')).size,
-      'LokiJS file': fs.statSync(path.join(root, 'loki', 'loki.db')).size,
-      'lowdb file': fs.statSync(path.join(root, 'lowdb', 'db.json')).size,
+      'NeDB datafile': fs.statSync(path.join(data, 'nedb', 'nedb.db')).size,
+      'LokiJS file': fs.statSync(path.join(data, 'loki', 'loki.db')).size,
+      'lowdb file': fs.statSync(path.join(data, 'lowdb', 'db.json')).size,
     };
     const replay = results['prevalent journal replay'];
     const load = results['prevalent snapshot load'];
@@ -99,4 +79,4 @@ async function run(cfg, ctx) {
   }
 }
 
-module.exports = { name: 'open', title: 'Open: time until usable', run };
+module.exports = { name: 'open', title: 'Open: time until usable', run, warmSize };
