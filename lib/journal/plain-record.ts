@@ -89,6 +89,31 @@ function numberAt(buf: Buffer, from: number, to: number): number | undefined {
   return negative ? -n : n;
 }
 
+/**
+ * The method name of the last record parsed, as bytes and as the string made
+ * from them: a journal calls few methods, mostly the same one in a row, and
+ * reusing the string saves building and hashing it again for every record.
+ */
+let lastMethodBytes = new Uint8Array(64);
+let lastMethodLength = -1;
+let lastMethod = '';
+
+/** The method name at buf[from, to): the last one when the bytes are the same. */
+function methodName(buf: Buffer, from: number, to: number): string {
+  const length = to - from;
+  if (length === lastMethodLength) {
+    let k = 0;
+    while (k < length && buf[from + k] === lastMethodBytes[k]) k++;
+    if (k === length) return lastMethod;
+  }
+  const name = text(buf, from, to);
+  if (length > lastMethodBytes.length) lastMethodBytes = new Uint8Array(length);
+  lastMethodBytes.set(buf.subarray(from, to));
+  lastMethodLength = length;
+  lastMethod = name;
+  return name;
+}
+
 /** Parses the record at buf[start, end) (without the envelope), or returns undefined. */
 export function parsePlainRecord(
   buf: Buffer,
@@ -131,7 +156,7 @@ export function parsePlainRecord(
   const methodStart = i + METHOD_KEY.length;
   const methodEnd = stringEnd(buf, methodStart, end);
   if (methodEnd < 0) return undefined;
-  const method = text(buf, methodStart, methodEnd);
+  const method = methodName(buf, methodStart, methodEnd);
   i = methodEnd;
   if (!matches(buf, i, end, SEQ_KEY)) return undefined;
   i += SEQ_KEY.length;

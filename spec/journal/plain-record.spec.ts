@@ -56,6 +56,15 @@ describe('parsePlainRecord', () => {
     );
   });
 
+  it('reuses the last method name only for the same bytes (same-length names, long and UTF-8 names)', () => {
+    const long = 'm'.repeat(100);
+    const names = ['ab', 'ac', 'ab', 'ab', 'éa', 'aé', 'aé', long, `${long}x`, long, 'ab', 'é'];
+    names.forEach((method, k) => {
+      const bytes = recordBytes([k], method, k + 1, false, 0);
+      expect(parsePlainRecord(bytes, 0, bytes.length)?.method).toBe(method);
+    });
+  });
+
   it('declines what it does not handle, for JSON.parse to judge', () => {
     const cases = [
       '{"args":[{"$":"undef"}],"method":"m","seq":1,"threw":false,"ts":0}',
