@@ -621,7 +621,7 @@ function markdown(json, scale) {
     "- fsync-bound subjects take turns in short blocks on one store each (`paired` in harness.js), because the shared disk's fsync latency changes within a second; their ratios are medians of per-block ratios. On this VM the JS work of an action that follows a blocking fdatasync runs much slower than in a hot loop (tens of microseconds instead of a few), so the 'always' ratio depends on the CPU path of an action, not only on the syscalls.",
     '- lowdb and LokiJS insert+save rewrite their whole file per call, so their rate falls as the store grows; they are measured over the first pages of an empty store (see the write table).',
     '- Memory is measured in child processes with --expose-gc, heap after full collections minus the heap before the pages existed.',
-    '- Every open (prevalent, NeDB, LokiJS, lowdb; the open and growth scenarios) runs in a fresh child process, as a restart does: the child opens a data set a tenth the size (at most 10k pages) to warm up, collects, then times the open until usable. Every other sample starts after a full collection, once the running job has ended (a `WeakRef` read during a job keeps its target alive until the job ends).',
+    '- Every open (prevalent, NeDB, LokiJS, lowdb; the open and growth scenarios) runs in a fresh child process, as a restart does: the child opens a data set of the same size (at most 10k pages) to warm up, collects, then times the open until usable. Every other sample starts after a full collection, once the running job has ended (a `WeakRef` read during a job keeps its target alive until the job ends).',
     '- The "Targets" thresholds for "far above" (5x) and "far cheaper" (10x) are ours; the others are the issues\' own.',
     '',
   );
