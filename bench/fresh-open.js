@@ -17,7 +17,7 @@ const OPENERS = {
   async prevalent(dir) {
     const { openWiki } = require('./domain');
     const wiki = openWiki(dir, { durability: 'none' });
-    return { system: wiki, count: () => wiki.pageCount(), close: () => wiki.close() };
+    return { count: () => wiki.pageCount(), close: () => wiki.close() };
   },
   async nedb(dir) {
     const n = await require('./peers/nedb').load(dir);
