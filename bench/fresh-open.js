@@ -11,6 +11,15 @@
  * the real one; it checks the page count outside the timed part.
  */
 const { execFileSync } = require('node:child_process');
+const { gc } = require('./harness');
+
+/** A peer's open: its adapter's `load(dir)` resolves to the page count once usable. */
+function peerOpener(adapter) {
+  return async (dir) => {
+    const n = await require(`./peers/${adapter}`).load(dir);
+    return { count: () => n, close: async () => {} };
+  };
+}
 
 /** Every system's open: resolves to `{ count, close }` once the pages are usable. */
 const OPENERS = {
@@ -19,18 +28,9 @@ const OPENERS = {
     const wiki = openWiki(dir, { durability: 'none' });
     return { count: () => wiki.pageCount(), close: () => wiki.close() };
   },
-  async nedb(dir) {
-    const n = await require('./peers/nedb').load(dir);
-    return { count: () => n, close: async () => {} };
-  },
-  async lokijs(dir) {
-    const n = await require('./peers/lokijs').load(dir);
-    return { count: () => n, close: async () => {} };
-  },
-  async lowdb(dir) {
-    const n = await require('./peers/lowdb').load(dir);
-    return { count: () => n, close: async () => {} };
-  },
+  nedb: peerOpener('nedb'),
+  lokijs: peerOpener('lokijs'),
+  lowdb: peerOpener('lowdb'),
 };
 
 /**
@@ -39,11 +39,11 @@ const OPENERS = {
  * count), failing when the count is not `expected`.
  */
 function openInChild(kind, dir, warmDir, expected) {
-  const out = execFileSync(
-    process.execPath,
-    ['--expose-gc', __filename, '--child', kind, dir, warmDir],
-    { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const out = execFileSync(process.execPath, [__filename, '--child', kind, dir, warmDir], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const r = JSON.parse(out.trim().split('\n').pop());
   if (r.count !== expected)
     throw new Error(`${kind} opened ${r.count} pages, expected ${expected}`);
@@ -61,8 +61,7 @@ async function child(kind, dir, warmDir) {
   const warm = await open(warmDir);
   warm.count();
   await warm.close();
-  globalThis.gc();
-  globalThis.gc();
+  gc();
   const start = process.hrtime.bigint();
   const opened = await open(dir);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;

@@ -7,7 +7,7 @@
  * same size, since any look-up slows down once the state leaves the CPU caches.
  * Opens run in fresh processes (fresh-open.js), like the open scenario's.
  */
-const { compare, randomIndices, gc } = require('../harness');
+const { compare, randomIndices } = require('../harness');
 const { pages } = require('../data');
 const { readLoop, indexLoop } = require('../loops');
 const { openWiki, pageId, pageText } = require('../domain');
@@ -68,7 +68,6 @@ async function atSize(cfg, ctx, n) {
     repeats: cfg.repeats,
     onSample: (name, round) => ctx.status(`growth ${n}: ${name} (round ${round + 1})`),
   });
-  gc();
   const reuse =
     ctx.results.open && ctx.results.open.config.pages === n ? ctx.results.open.results : undefined;
   let opens;

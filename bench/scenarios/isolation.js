@@ -10,7 +10,7 @@
  *   state sizes (the whole failing call is timed: an upper bound).
  * All systems use durability 'none', so only the isolation costs differ.
  */
-const { compare, randomIndices, gc } = require('../harness');
+const { compare, randomIndices } = require('../harness');
 const { pages } = require('../data');
 const { readLoop, indexLoop } = require('../loops');
 const { openWiki, pageId } = require('../domain');
@@ -153,13 +153,11 @@ async function atSize(cfg, ctx, n) {
   } finally {
     await wiki.close();
     ctx.datasets.release(dir);
-    gc();
   }
 }
 
 async function run(cfg, ctx) {
   const q = await queries(cfg, ctx);
-  gc();
   const sizes = {};
   for (const n of cfg.sizes) sizes[n] = await atSize(cfg, ctx, n);
   const last = sizes[cfg.sizes[cfg.sizes.length - 1]];
