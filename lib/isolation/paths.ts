@@ -2,13 +2,35 @@ import { PrevalenceError } from '../errors';
 import { types } from 'node:util';
 import { isPassThrough, rawToView, toRaw, viewHandler } from './registry';
 
-/** One step from an object to a child: a property name, or the key of a Map entry. */
-export type PathStep = string | { mapKey: string | number | boolean | null };
+/**
+ * One step from an object to a child, as journaled: a property name (or
+ * array index); the value of a Map entry by its primitive key; or, where no
+ * key can name the child, its position in iteration order: the i-th member
+ * of a Set, the key of a Map's i-th entry, the value of a Map's i-th entry.
+ * Positions are taken when the call is made, and replay rebuilds the same
+ * insertion order, so they lead to the same object live and in replay.
+ */
+export type PathStep =
+  | string
+  | { mapKey: string | number | boolean | null }
+  | { setMember: number }
+  | { mapKeyAt: number }
+  | { mapValueAt: number };
+
+/**
+ * A step as a link records it: a PathStep, or IN_COLLECTION for a Set
+ * member or a Map key, whose position is counted when a path is built
+ * (positions move as other entries come and go; membership does not).
+ */
+export type LinkStep = PathStep | typeof IN_COLLECTION;
+
+/** The `key` of a Set member or a Map key when its place is recorded (see LinkStep). */
+export const IN_COLLECTION: unique symbol = Symbol('prevalent.inCollection');
 
 /** Where an object was last found: its parent raw object and the step from it. */
 interface Link {
   readonly parent: object;
-  readonly step: PathStep;
+  readonly step: LinkStep;
 }
 
 /**
@@ -18,7 +40,7 @@ interface Link {
  */
 export interface ViewLink {
   parent: object | undefined;
-  step: PathStep | undefined;
+  step: LinkStep | undefined;
 }
 
 /** Raw object → where it was last found, for objects that have no view (a view keeps its own link). */
@@ -30,13 +52,20 @@ export const locateStats = { searches: 0 };
 /** Guards against a cycle of recorded links (an object moved under its own descendant). */
 const MAX_DEPTH = 10_000;
 
+/** A Map key a journal line can name: JSON has no NaN, Infinity, bigint or object. */
 function isMapKey(key: unknown): key is string | number | boolean | null {
   const t = typeof key;
-  return key === null || t === 'string' || t === 'number' || t === 'boolean';
+  if (t === 'number') return Number.isFinite(key);
+  return key === null || t === 'string' || t === 'boolean';
 }
 
-/** The step for a property read (string key, or array index) or Map lookup; undefined for other keys. */
-export function toStep(key: unknown, viaMap: boolean): PathStep | undefined {
+/**
+ * The step for a property read (string key, or array index), a Map lookup,
+ * or IN_COLLECTION (a Set member or Map key); undefined for keys no step can
+ * name (symbols, Map keys a journal line cannot hold: locate searches).
+ */
+export function toStep(key: unknown, viaMap: boolean): LinkStep | undefined {
+  if (key === IN_COLLECTION) return IN_COLLECTION;
   if (viaMap) return isMapKey(key) ? { mapKey: key } : undefined;
   if (typeof key === 'string') return key;
   return typeof key === 'number' ? String(key) : undefined;
@@ -49,7 +78,7 @@ function viewLinkOf(raw: object): ViewLink | undefined {
   return viewHandler(view) as ViewLink | undefined;
 }
 
-function setLink(raw: object, parent: object, step: PathStep): void {
+function setLink(raw: object, parent: object, step: LinkStep): void {
   const own = viewLinkOf(raw);
   if (own === undefined) {
     links.set(raw, { parent, step });
@@ -69,18 +98,30 @@ function linkOf(raw: object): Link | undefined {
   return links.get(raw);
 }
 
-/** Records that `raw` was reached from `parent` by a property read (string key, or array index) or Map lookup. */
+/** Records that `raw` was reached from `parent` by a property read (string key, or array index), a Map lookup, or as a Set member or Map key (`key` IN_COLLECTION). */
 export function recordStep(raw: object, parent: object, key: unknown, viaMap: boolean): void {
   const step = toStep(key, viaMap);
   if (step !== undefined) setLink(raw, parent, step);
 }
 
+/** The `index`-th value `items` yields (counted from 0), or undefined. */
+function nth(items: Iterable<unknown>, index: number): unknown {
+  let i = 0;
+  for (const item of items) if (i++ === index) return item;
+  return undefined;
+}
+
 /** One step down from `obj`, or undefined when the step leads nowhere. */
 function stepInto(obj: unknown, step: PathStep): unknown {
   if (typeof obj !== 'object' || obj === null) return undefined;
+  if (typeof step !== 'string' && (typeof step !== 'object' || step === null)) return undefined;
   if (typeof step === 'string')
     return step in obj ? (obj as Record<string, unknown>)[step] : undefined;
-  return types.isMap(obj) ? obj.get(step.mapKey) : undefined;
+  if ('setMember' in step) return types.isSet(obj) ? nth(obj.values(), step.setMember) : undefined;
+  if (!types.isMap(obj)) return undefined;
+  if ('mapKey' in step) return obj.get(step.mapKey);
+  if ('mapKeyAt' in step) return nth(obj.keys(), step.mapKeyAt);
+  return nth(obj.values(), step.mapValueAt);
 }
 
 function walk(rawRoot: object, path: PathStep[]): unknown {
@@ -89,11 +130,17 @@ function walk(rawRoot: object, path: PathStep[]): unknown {
   return obj;
 }
 
+function formatStep(step: PathStep): string {
+  if (typeof step === 'string') return `.${step}`;
+  if (typeof step !== 'object' || step === null) return ` (bad step ${JSON.stringify(step)})`;
+  if ('mapKey' in step) return `.get(${JSON.stringify(step.mapKey)})`;
+  if ('setMember' in step) return ` (Set member #${step.setMember})`;
+  if ('mapKeyAt' in step) return ` (key of Map entry #${step.mapKeyAt})`;
+  return ` (value of Map entry #${step.mapValueAt})`;
+}
+
 function formatPath(path: PathStep[]): string {
-  const parts = path.map((s) =>
-    typeof s === 'string' ? `.${s}` : `.get(${JSON.stringify(s.mapKey)})`,
-  );
-  return `root${parts.join('')}`;
+  return `root${path.map(formatStep).join('')}`;
 }
 
 /** Follows a path from the raw root; a step that leads nowhere throws STALE_REFERENCE. */
@@ -106,13 +153,27 @@ export function resolvePath(rawRoot: object, path: PathStep[]): object {
   );
 }
 
+/** The position of `child` among the members of a Set or the keys of a Map `parent`, as a step. */
+function positionStep(parent: object, child: object): PathStep | undefined {
+  const isSet = types.isSet(parent);
+  if (!isSet && !types.isMap(parent)) return undefined;
+  let i = 0;
+  for (const item of (parent as Set<unknown> | Map<unknown, unknown>).keys()) {
+    if (item === child) return isSet ? { setMember: i } : { mapKeyAt: i };
+    i++;
+  }
+  return undefined;
+}
+
 /** The recorded path from rawRoot to raw, or undefined when the links do not reach rawRoot. */
 function recordedPath(raw: object, rawRoot: object): PathStep[] | undefined {
   const path: PathStep[] = [];
   for (let obj = raw; obj !== rawRoot;) {
     const link = linkOf(obj);
     if (link === undefined || path.length > MAX_DEPTH) return undefined;
-    path.push(link.step);
+    const step = link.step === IN_COLLECTION ? positionStep(link.parent, obj) : link.step;
+    if (step === undefined) return undefined;
+    path.push(step);
     obj = link.parent;
   }
   return path.reverse();
@@ -138,13 +199,22 @@ export function locate(view: object, rawRoot: object): PathStep[] {
   );
 }
 
-/** Children a search follows: object properties, array elements, Map values under primitive keys. */
+/** Children a search follows: object properties, array elements, Map keys and values, Set members. */
 function children(obj: object, visit: (child: unknown, step: PathStep) => boolean): boolean {
+  let i = 0;
   if (types.isMap(obj)) {
-    for (const [k, v] of obj) if (isMapKey(k) && visit(v, { mapKey: k })) return true;
+    for (const [k, v] of obj) {
+      if (visit(k, { mapKeyAt: i })) return true;
+      if (visit(v, isMapKey(k) ? { mapKey: k } : { mapValueAt: i })) return true;
+      i++;
+    }
     return false;
   }
-  if (types.isSet(obj) || types.isDate(obj) || ArrayBuffer.isView(obj)) return false;
+  if (types.isSet(obj)) {
+    for (const member of obj) if (visit(member, { setMember: i++ })) return true;
+    return false;
+  }
+  if (types.isDate(obj) || ArrayBuffer.isView(obj)) return false;
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) if (visit(obj[i], String(i))) return true;
     return false;
@@ -155,9 +225,15 @@ function children(obj: object, visit: (child: unknown, step: PathStep) => boolea
   return false;
 }
 
+/** Where a search found an object: its parent and the step from it. */
+interface Found {
+  readonly parent: object;
+  readonly step: PathStep;
+}
+
 function search(rawRoot: object, target: object): PathStep[] | undefined {
   if (rawRoot === target) return [];
-  const parents = new Map<object, Link>([[rawRoot, { parent: rawRoot, step: '' }]]);
+  const parents = new Map<object, Found>([[rawRoot, { parent: rawRoot, step: '' }]]);
   const queue: object[] = [rawRoot];
   for (let head = 0; head < queue.length; head++) {
     const parent = queue[head]!;
@@ -173,13 +249,15 @@ function search(rawRoot: object, target: object): PathStep[] | undefined {
 }
 
 /** Stores the links of the chain found by a search, so the next locate needs no search. */
-function recordChain(parents: Map<object, Link>, rawRoot: object, target: object): PathStep[] {
+function recordChain(parents: Map<object, Found>, rawRoot: object, target: object): PathStep[] {
   const path: PathStep[] = [];
   for (let obj = target; obj !== rawRoot;) {
-    const link = parents.get(obj)!;
-    setLink(obj, link.parent, link.step);
-    path.push(link.step);
-    obj = link.parent;
+    const { parent, step } = parents.get(obj)!;
+    // A member's or key's position moves as entries come and go: link its membership.
+    const member = typeof step === 'object' && ('setMember' in step || 'mapKeyAt' in step);
+    setLink(obj, parent, member ? IN_COLLECTION : step);
+    path.push(step);
+    obj = parent;
   }
   return path.reverse();
 }

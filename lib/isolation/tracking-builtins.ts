@@ -1,5 +1,6 @@
 import { classify, callbackArrayArg, keepsStateReference, methodLabel } from './methods';
 import type { BuiltinKind, WrapperFactory } from './kinds';
+import { IN_COLLECTION } from './paths';
 import { storeValue } from './record';
 import { callbackWrapper, MappedIterator, rawArgs, readRaw, type Fn } from './builtin-common';
 import { isView, toRaw } from './registry';
@@ -126,8 +127,8 @@ function collectionMutator(
     return function (this: unknown, key: unknown, value?: unknown) {
       const raw = writeRaw(this, label);
       const log = requireLog(calling);
-      // A Set element or Map key has no path of its own (see locate): no place to record.
-      const k = storeValue(key, log, raw, undefined, false);
+      // A Set member or Map key is found by its membership (see locate).
+      const k = storeValue(key, log, raw, IN_COLLECTION, false);
       if (kind === 'set') {
         if (!(raw as AnySet).has(k)) log.push(new SetAddEntry(raw, k));
         (raw as AnySet).add(k);

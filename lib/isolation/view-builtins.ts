@@ -1,6 +1,7 @@
 import { callbackWrapper, MappedIterator, rawArgs, viewRaw, type Fn } from './builtin-common';
 import type { Kind, WrapperFactory } from './kinds';
 import { callbackArrayArg, classify, keepsStateReference, methodLabel } from './methods';
+import { IN_COLLECTION } from './paths';
 import { toRaw } from './registry';
 import { readonlyViolation } from './violation';
 
@@ -22,9 +23,10 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
     typeof result === 'object' && result !== null && keepsStateReference(kind, result, raw)
       ? viewOf(result)
       : result;
-  // A Set's "value" of an entry has no path step; a Map's value is reached by its key.
+  // A Map's value is reached by its key; a Set member or a Map key by its membership.
   const valueView = (raw: object, k: unknown, v: unknown): unknown =>
-    kind === 'map' ? childView(raw, k, true, v) : viewOf(v);
+    kind === 'map' ? childView(raw, k, true, v) : childView(raw, IN_COLLECTION, false, v);
+  const keyView = (raw: object, k: unknown): unknown => childView(raw, IN_COLLECTION, false, k);
 
   return (name, original) => {
     const label = methodLabel(kind, name);
@@ -43,11 +45,12 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
         return function (this: unknown, cb: unknown, thisArg?: unknown) {
           const raw = viewRaw(this) as AnyMap;
           const fn = cb as Fn;
-          raw.forEach((v, k) => fn.call(thisArg, valueView(raw, k, v), viewOf(k), this));
+          raw.forEach((v, k) => fn.call(thisArg, valueView(raw, k, v), keyView(raw, k), this));
         };
       case 'keys':
         return function (this: unknown) {
-          return new MappedIterator(original.call(viewRaw(this)) as Iterator<unknown>, viewOf);
+          const raw = viewRaw(this) as AnyMap;
+          return new MappedIterator(original.call(raw) as Iterator<unknown>, (k) => keyView(raw, k));
         };
       case 'values':
         return function (this: unknown) {
@@ -63,7 +66,7 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
           const raw = viewRaw(this) as AnyMap;
           return new MappedIterator(raw.entries(), (e) => {
             const [k, v] = e as [unknown, unknown];
-            return [viewOf(k), valueView(raw, k, v)];
+            return [keyView(raw, k), valueView(raw, k, v)];
           });
         };
       case 'callback':

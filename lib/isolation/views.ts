@@ -1,6 +1,6 @@
 import { arrayFastPaths } from './array-methods';
 import { BuiltinTable, builtinTables, kindOf, type Kind } from './kinds';
-import { toStep, type PathStep, type ViewLink } from './paths';
+import { toStep, type LinkStep, type ViewLink } from './paths';
 import {
   answerView,
   isPassThrough,
@@ -49,7 +49,7 @@ function childView(parent: object, key: unknown, viaMap: boolean, value: unknown
   return rawToView.get(value) ?? createView(value, parent, toStep(key, viaMap));
 }
 
-function createView(value: object, parent: object | undefined, step: PathStep | undefined): object {
+function createView(value: object, parent: object | undefined, step: LinkStep | undefined): object {
   if (viewTarget(value) !== undefined) return value;
   const raw = trackingToRaw.get(value);
   if (raw !== undefined) return viewOf(raw);
@@ -77,7 +77,7 @@ function createView(value: object, parent: object | undefined, step: PathStep | 
 function newHandler(
   Handler: ViewHandlerClass,
   parent: object | undefined,
-  step: PathStep | undefined,
+  step: LinkStep | undefined,
 ): PlainViewHandler {
   if (step === undefined || parent === undefined) return new Handler(undefined, undefined);
   if (Handler !== PlainViewHandler) return new Handler(parent, step);
@@ -107,7 +107,7 @@ export function forgetRecentParent(): void {
   runLength = 0;
 }
 
-type SharedParentHandlerClass = new (step: PathStep) => PlainViewHandler;
+type SharedParentHandlerClass = new (step: LinkStep) => PlainViewHandler;
 
 /** Container raw object → the handler class of plain views found in it, whose prototype holds the container. */
 const sharedParentHandlers = new WeakMap<object, SharedParentHandlerClass>();
@@ -149,7 +149,7 @@ function sharedParentHandler(parent: object): SharedParentHandlerClass {
   });
   // A constructor function, not a class: V8 shrinks its instances to the one
   // field it sets (a class extending PlainViewHandler would set two).
-  function SharedParentViewHandler(this: { step: PathStep }, step: PathStep): void {
+  function SharedParentViewHandler(this: { step: LinkStep }, step: LinkStep): void {
     this.step = step;
   }
   SharedParentViewHandler.prototype = proto;
@@ -160,7 +160,7 @@ function sharedParentHandler(parent: object): SharedParentHandlerClass {
 class PlainViewHandler implements ProxyHandler<object>, ViewLink {
   constructor(
     public parent: object | undefined,
-    public step: PathStep | undefined,
+    public step: LinkStep | undefined,
   ) {}
 
   get(target: object, key: PropertyKey, receiver: unknown): unknown {
@@ -217,7 +217,7 @@ class ArrayViewHandler extends PlainViewHandler {
 
 type ViewHandlerClass = new (
   parent: object | undefined,
-  step: PathStep | undefined,
+  step: LinkStep | undefined,
 ) => PlainViewHandler;
 
 /** The handler class for views of one built-in kind: its members run on the raw object. */

@@ -106,7 +106,67 @@ describe('locate and resolvePath', () => {
     expectCode(() => resolvePath(raw, ['users', '0', 'name']), 'STALE_REFERENCE');
     expectCode(() => resolvePath(raw, ['byId', { mapKey: 99 }]), 'STALE_REFERENCE');
     expectCode(() => resolvePath(raw, ['users', { mapKey: 0 }]), 'STALE_REFERENCE');
+    expectCode(() => resolvePath(raw, ['users', { setMember: 0 }]), 'STALE_REFERENCE');
+    expectCode(() => resolvePath(raw, ['byId', { mapKeyAt: 9 }]), 'STALE_REFERENCE');
+    expectCode(() => resolvePath(raw, [null as never]), 'STALE_REFERENCE');
     expect(resolvePath(raw, [])).toBe(raw);
+  });
+
+  it('locates Set members and Map keys by membership, without searching (regression: STALE_REFERENCE for objects still in the state)', () => {
+    const a = { n: 'a' };
+    const b = { n: 'b' };
+    const k = { n: 'key' };
+    const raw = { bag: new Set([a, b]), keyed: new Map<object, string>([[k, 'v']]) };
+    const root = rootView(raw);
+    const [, viewB] = [...root.bag];
+    expect(searches(() => locate(viewB!, raw))).toEqual([['bag', { setMember: 1 }], 0]);
+    const [viewK] = [...root.keyed.keys()];
+    expect(searches(() => locate(viewK!, raw))).toEqual([['keyed', { mapKeyAt: 0 }], 0]);
+    // positions move, membership does not
+    raw.bag.delete(a);
+    expect(searches(() => locate(viewB!, raw))).toEqual([['bag', { setMember: 0 }], 0]);
+    expect(resolvePath(raw, ['bag', { setMember: 0 }])).toBe(b);
+    expect(resolvePath(raw, ['keyed', { mapKeyAt: 0 }])).toBe(k);
+    raw.bag.delete(b);
+    expectCode(() => locate(viewB!, raw), 'STALE_REFERENCE');
+  });
+
+  it('finds Set members, Map keys and values under keys no journal line can hold by searching', () => {
+    const member = { n: 1 };
+    const key = { n: 2 };
+    const underObject = { n: 3 };
+    const underNaN = { n: 4 };
+    const raw = {
+      bag: new Set([{ n: 0 }, member]),
+      byObject: new Map<object, object>([[key, underObject]]),
+      odd: new Map<number, object>([
+        [1, { n: 5 }],
+        [NaN, underNaN],
+      ]),
+    };
+    expect(searches(() => locate(viewOf(member), raw))).toEqual([['bag', { setMember: 1 }], 1]);
+    expect(searches(() => locate(viewOf(key), raw))).toEqual([['byObject', { mapKeyAt: 0 }], 1]);
+    const [path] = searches(() => locate(viewOf(underObject), raw));
+    expect(path).toEqual(['byObject', { mapValueAt: 0 }]);
+    // JSON has no NaN: {"mapKey":NaN} would be written as null and lead elsewhere
+    const [nanPath] = searches(() => locate(viewOf(underNaN), raw));
+    expect(nanPath).toEqual(['odd', { mapValueAt: 1 }]);
+    expect(resolvePath(raw, JSON.parse(JSON.stringify(nanPath)) as typeof nanPath)).toBe(underNaN);
+    // found once, then known by membership
+    expect(searches(() => locate(viewOf(member), raw))).toEqual([['bag', { setMember: 1 }], 0]);
+  });
+
+  it('locates an object an action added to a Set or used as a Map key without searching', () => {
+    const raw = { bag: new Set<object>(), keyed: new Map<object, number>() };
+    const log = beginTracking();
+    const member = { n: 1 };
+    const key = { n: 2 };
+    tracked(raw).bag.add(member);
+    tracked(raw).keyed.set(key, 1);
+    endTracking();
+    log.linkFresh();
+    expect(searches(() => locate(viewOf(member), raw))).toEqual([['bag', { setMember: 0 }], 0]);
+    expect(searches(() => locate(viewOf(key), raw))).toEqual([['keyed', { mapKeyAt: 0 }], 0]);
   });
 
   it('searches a large state (objects, arrays, Maps) for a view without a path', () => {

@@ -182,3 +182,44 @@ describe('locating a passed-back view', () => {
     expect(wiki.getPage('b')!.parent).toBe(wiki.getPage('a'));
   });
 });
+
+class Bag {
+  bag = new Set<{ n: number }>();
+  keyed = new Map<{ n: number }, string>();
+  add(n: number): { n: number } {
+    const o = { n };
+    this.bag.add(o);
+    return o;
+  }
+  addKey(n: number): void {
+    this.keyed.set({ n }, 'v');
+  }
+  bump(o: { n: number }): void {
+    o.n += 100;
+  }
+  drop(o: { n: number }): void {
+    this.bag.delete(o);
+  }
+}
+
+describe('passing back views of Set members and Map keys', () => {
+  it('changes the very object, live and after a restart (regression: STALE_REFERENCE for objects still in the state)', async () => {
+    const dir = freshBasedir();
+    const s = initSystem(Bag, { basedir: dir });
+    const first = s.add(1);
+    s.add(2);
+    s.bump(first); // an action's result
+    s.addKey(3);
+    s.bump([...s.bag][1]!); // reached by iterating a Set
+    s.bump([...s.keyed.keys()][0]!); // a Map key
+    s.drop([...s.bag][0]!); // positions move...
+    s.bump([...s.bag][0]!); // ...membership does not
+    const live = { bag: [...s.bag].map((o) => o.n), keys: [...s.keyed.keys()].map((o) => o.n) };
+    expect(live).toEqual({ bag: [202], keys: [103] });
+    await s.close();
+    const again = initSystem(Bag, { basedir: dir });
+    open.push(again as never);
+    expect([...again.bag].map((o) => o.n)).toEqual(live.bag);
+    expect([...again.keyed.keys()].map((o) => o.n)).toEqual(live.keys);
+  });
+});
