@@ -50,7 +50,9 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
       case 'keys':
         return function (this: unknown) {
           const raw = viewRaw(this) as AnyMap;
-          return new MappedIterator(original.call(raw) as Iterator<unknown>, (k) => keyView(raw, k));
+          return new MappedIterator(original.call(raw) as Iterator<unknown>, (k) =>
+            keyView(raw, k),
+          );
         };
       case 'values':
         return function (this: unknown) {
