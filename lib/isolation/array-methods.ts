@@ -10,6 +10,19 @@ const withCallback = ['forEach', 'map', 'flatMap', 'some', 'every', 'findIndex',
 const returningElements = ['find', 'findLast', 'filter'];
 const searches = ['includes', 'indexOf', 'lastIndexOf'];
 
+/** The Array.prototype methods that change the array they are called on. */
+export const ARRAY_MUTATORS: readonly string[] = [
+  'copyWithin',
+  'fill',
+  'pop',
+  'push',
+  'reverse',
+  'shift',
+  'sort',
+  'splice',
+  'unshift',
+];
+
 /**
  * Fast paths for the read-only Array.prototype methods on a proxied array.
  * Run on the proxy, each would go through the get trap once per element,

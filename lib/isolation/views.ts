@@ -1,4 +1,4 @@
-import { arrayFastPaths } from './array-methods';
+import { ARRAY_MUTATORS, arrayFastPaths } from './array-methods';
 import { BuiltinTable, builtinTables, kindOf, type Kind } from './kinds';
 import { toStep, type LinkStep, type ViewLink } from './paths';
 import {
@@ -205,6 +205,16 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
 const tables = builtinTables((kind) => viewFactory(kind, { viewOf: anyView, childView }));
 
 const arrayPaths = arrayFastPaths((raw, index, value) => childView(raw, index, false, value));
+
+// Refused before they run: some write nothing on a short array (sort or
+// reverse of one element, fill of none), and a mutator must not work on
+// some arrays of a view and throw on others.
+for (const name of ARRAY_MUTATORS) {
+  const label = `call Array.prototype.${name}()`;
+  arrayPaths.set((Array.prototype as unknown as Record<string, unknown>)[name], () => {
+    throw readonlyViolation(label);
+  });
+}
 
 class ArrayViewHandler extends PlainViewHandler {
   override get(target: object, key: PropertyKey, receiver: unknown): unknown {

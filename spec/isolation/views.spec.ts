@@ -197,6 +197,30 @@ describe('read-only views', () => {
   });
 });
 
+describe('array mutators on views of short arrays', () => {
+  it('refuses every mutator whatever the length (regression: sort, reverse, fill and copyWithin of 0 or 1 elements passed silently)', () => {
+    const raw = { none: [] as number[], one: [1], bytes: new Uint8Array(0) };
+    const v = rootView(raw) as any;
+    for (const list of [v.none, v.one]) {
+      for (const call of [
+        () => list.sort(),
+        () => list.reverse(),
+        () => list.fill(0),
+        () => list.copyWithin(0, 0),
+        () => list.push(),
+        () => list.pop(),
+        () => list.shift(),
+        () => list.unshift(),
+        () => list.splice(0, 0),
+      ]) {
+        expect(expectCode(call, 'READONLY_VIOLATION')).toMatch(/Array\.prototype\.\w+\(\)/);
+      }
+    }
+    expectCode(() => v.bytes.sort(), 'READONLY_VIOLATION');
+    expect(raw).toEqual({ none: [], one: [1], bytes: new Uint8Array(0) });
+  });
+});
+
 describe('telling views from other proxies', () => {
   it('does not take a foreign proxy that answers every key for a view', () => {
     const raw = makeState();
