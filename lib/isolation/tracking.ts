@@ -1,5 +1,7 @@
+import { hasFlag } from '../decorators';
 import { recordStep } from './paths';
 import { arrayFastPaths } from './array-methods';
+import type { Fn } from './builtin-common';
 import { BuiltinTable, builtinTables, isNumericKey, kindOf, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
 import { isPassThrough, rawToTracking, trackingToRaw, viewTarget } from './registry';
@@ -83,10 +85,41 @@ function createTracked(value: object): object {
   return proxy;
 }
 
+/** Wrappers of @abortOnException methods called from inside an action (see nestedCall). */
+const savepoints = new WeakMap<Fn, Fn>();
+
+/**
+ * A method as an action sees it on a state object: an @abortOnException
+ * method runs as a savepoint, its own changes undone when it throws, even
+ * if the caller catches the exception and carries on; any other as it is.
+ */
+function nestedCall(fn: Fn): Fn {
+  if (!hasFlag(fn, 'abortOnException')) return fn;
+  let wrapper = savepoints.get(fn);
+  if (wrapper === undefined) {
+    wrapper = function (this: unknown, ...args: unknown[]) {
+      const log = currentLog();
+      if (log === null) return Reflect.apply(fn, this, args);
+      const mark = log.mark();
+      try {
+        return Reflect.apply(fn, this, args);
+      } catch (error) {
+        log.rollbackTo(mark);
+        throw error;
+      }
+    };
+    Object.defineProperty(wrapper, 'name', { value: fn.name });
+    savepoints.set(fn, wrapper);
+  }
+  return wrapper;
+}
+
 const plainHandler: ProxyHandler<object> = {
   get(target, key, receiver) {
     const value: unknown = Reflect.get(target, key, receiver);
-    if (typeof value !== 'object' || value === null) return value;
+    if (typeof value !== 'object' || value === null) {
+      return typeof value === 'function' ? nestedCall(value as Fn) : value;
+    }
     return rawToTracking.get(value) ?? createTrackedChild(value, target, key);
   },
   set(target, key, value, receiver) {
@@ -124,7 +157,7 @@ const arrayHandler: ProxyHandler<object> = {
   ...plainHandler,
   get(target, key, receiver) {
     const value: unknown = Reflect.get(target, key, receiver);
-    if (typeof value === 'function') return arrayPaths.get(value) ?? value;
+    if (typeof value === 'function') return arrayPaths.get(value) ?? nestedCall(value as Fn);
     if (typeof value !== 'object' || value === null) return value;
     return rawToTracking.get(value) ?? createTrackedChild(value, target, key);
   },

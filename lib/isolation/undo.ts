@@ -112,6 +112,36 @@ export class UndoLog {
     return true;
   }
 
+  /** Where the log stands now, for rollbackTo (a nested @abortOnException call). */
+  mark(): LogMark {
+    return { entries: this.#entryCount, fresh: this.#freshCount };
+  }
+
+  /**
+   * Undoes the changes recorded since `mark`, newest first, and forgets the
+   * fresh objects stored since: what a nested @abortOnException call did
+   * when it threw. Earlier changes stay recorded for the action's own end.
+   */
+  rollbackTo(mark: LogMark): void {
+    const entries = this.#entries;
+    const count = this.#entryCount;
+    this.#entryCount = mark.entries;
+    try {
+      for (let i = count - 1; i >= mark.entries; i--) entries[i]!.undo();
+    } finally {
+      for (let i = mark.entries; i < count; i++) entries[i] = undefined;
+      for (let i = mark.fresh; i < this.#freshCount; i++) this.#fresh[i] = undefined;
+      for (let i = 3 * mark.fresh; i < 3 * this.#freshCount; i++) this.#places[i] = undefined;
+      this.#freshCount = mark.fresh;
+      if (count > mark.entries) {
+        // An order or contents saved since the mark was just put back and its
+        // entry dropped: the next change must save again.
+        this.#orderSaved = undefined;
+        this.#contentsSaved = undefined;
+      }
+    }
+  }
+
   /** Undoes every recorded change, newest first, and empties the log. */
   rollback(): void {
     const entries = this.#entries;
@@ -123,6 +153,12 @@ export class UndoLog {
       clearSlots(entries, count);
     }
   }
+}
+
+/** A position in an UndoLog (see UndoLog.mark). */
+export interface LogMark {
+  readonly entries: number;
+  readonly fresh: number;
 }
 
 /** Beyond this many slots a reused array is dropped rather than cleared, so one big action does not pin memory. */

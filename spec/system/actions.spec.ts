@@ -300,3 +300,89 @@ describe('memory between actions', () => {
     await holder.close();
   });
 });
+
+describe('@abortOnException methods called from inside an action', () => {
+  class Ledger {
+    n = 0;
+    log: string[] = [];
+    byKey: Record<string, { v: number }> = { a: { v: 1 }, b: { v: 2 } };
+    tags = new Set<string>(['x']);
+
+    @abortOnException
+    risky(fail: boolean): void {
+      this.n += 100;
+      this.log.push('risky');
+      delete this.byKey['a'];
+      this.byKey['c'] = { v: 3 };
+      this.tags.clear();
+      if (fail) throw new Error('inner refused');
+    }
+
+    @abortOnException
+    twoLevels(): void {
+      this.n += 10;
+      this.risky(true);
+    }
+
+    /** Calls a failing @abortOnException method, catches, carries on. */
+    outer(fail: boolean): void {
+      try {
+        this.risky(fail);
+      } catch {
+        this.log.push('caught');
+      }
+      this.n += 1;
+      delete this.byKey['b'];
+    }
+
+    /** Catches a failure two levels down. */
+    outerTwoLevels(): void {
+      try {
+        this.twoLevels();
+      } catch {
+        this.log.push('caught');
+      }
+    }
+
+    @abortOnException
+    outerThenFail(): void {
+      this.risky(false);
+      throw new Error('outer refused');
+    }
+  }
+
+  const state = (l: Ledger) => ({
+    n: l.n,
+    log: [...l.log],
+    keys: Object.keys(l.byKey),
+    tags: [...l.tags],
+  });
+
+  it('undoes the nested call when it throws, though the caller catches and carries on (regression: its changes stayed)', async () => {
+    const dir = freshBasedir();
+    const l = initSystem(Ledger, { basedir: dir });
+    l.outer(true);
+    expect(state(l)).toEqual({ n: 1, log: ['caught'], keys: ['a'], tags: ['x'] });
+    l.outerTwoLevels();
+    expect(state(l)).toEqual({ n: 1, log: ['caught', 'caught'], keys: ['a'], tags: ['x'] });
+    expect(journalRecords(dir).map((r) => [r.method, r.threw])).toEqual([
+      ['outer', false],
+      ['outerTwoLevels', false],
+    ]);
+    const live = state(l);
+    await l.close();
+    const again = initSystem(Ledger, { basedir: dir });
+    expect(state(again)).toEqual(live);
+    await again.close();
+  });
+
+  it('keeps a nested call that succeeded, and undoes it with the action that fails around it', async () => {
+    const dir = freshBasedir();
+    const l = initSystem(Ledger, { basedir: dir });
+    l.outer(false);
+    expect(state(l)).toEqual({ n: 101, log: ['risky'], keys: ['c'], tags: [] });
+    expect((thrown(() => l.outerThenFail()) as Error).message).toBe('outer refused');
+    expect(state(l)).toEqual({ n: 101, log: ['risky'], keys: ['c'], tags: [] });
+    await l.close();
+  });
+});
