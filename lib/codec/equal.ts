@@ -3,7 +3,7 @@
  * check round trips and to compare a replayed state with a live one.
  */
 import type { DateTime } from 'luxon';
-import { builtinKind } from './kinds';
+import { builtinKind, storedZone } from './kinds';
 import {
   formatValue,
   mapKeySegment,
@@ -230,7 +230,8 @@ function dateTimes(x: DateTime, y: DateTime): string | undefined {
     return `DateTime validity differs: ${x.invalidReason ?? 'valid'} vs ${y.invalidReason ?? 'valid'}`;
   }
   if (!Object.is(x.toMillis(), y.toMillis())) return `DateTime ${x.toISO()} !== ${y.toISO()}`;
-  if (x.zoneName !== y.zoneName) return `DateTime zone ${x.zoneName} !== ${y.zoneName}`;
+  const [zx, zy] = [storedZone(x), storedZone(y)];
+  if (zx !== zy) return `DateTime zone ${zx} !== ${zy}`;
   return undefined;
 }
 

@@ -192,10 +192,19 @@ export function makeDate(ms: number | null): Date {
   return new Date(ms === null ? NaN : ms);
 }
 
-/** The stored parts of a luxon DateTime: millis and zone name, or the invalid reason. */
+/**
+ * The zone of a DateTime as stored: "system" for the machine's own zone
+ * (what `DateTime.fromMillis(ms)`, and so the clock's `now()`, gives; replay
+ * gives it too, so a restore from a snapshot must), else the zone's name.
+ */
+export function storedZone(dt: DateTime): string | null {
+  return dt.zone.type === 'system' ? 'system' : dt.zoneName;
+}
+
+/** The stored parts of a luxon DateTime: millis and zone (see storedZone), or the invalid reason. */
 export function dateTimeParts(dt: DateTime): [number | null, string | null, string | null] {
   if (!dt.isValid) return [null, dt.invalidReason, dt.invalidExplanation];
-  return [dt.toMillis(), dt.zoneName, null];
+  return [dt.toMillis(), storedZone(dt), null];
 }
 
 /** A luxon DateTime from {@link dateTimeParts} output. */

@@ -77,6 +77,12 @@ describe('firstDifference', () => {
       DateTime.fromMillis(1, { zone: 'Asia/Tokyo' }),
       /zone Europe\/Paris !== Asia\/Tokyo/,
     ],
+    [
+      'DateTime in the system zone vs a zone of the same name',
+      DateTime.fromMillis(1),
+      DateTime.fromMillis(1, { zone: DateTime.fromMillis(1).zoneName ?? 'UTC' }),
+      /zone system !== /,
+    ],
     ['DateTime validity', DateTime.invalid('x'), DateTime.fromMillis(0), /validity/],
     ['function identity', [() => 1], [() => 1], /function/],
   ])('notices %s', (_name, a, b, reason) => {

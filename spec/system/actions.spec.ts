@@ -351,7 +351,12 @@ describe('@abortOnException methods called from inside an action', () => {
     }
   }
 
-  const state = (l: Ledger) => ({
+  const state = (l: {
+    n: number;
+    log: readonly string[];
+    byKey: object;
+    tags: ReadonlySet<string>;
+  }) => ({
     n: l.n,
     log: [...l.log],
     keys: Object.keys(l.byKey),
