@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { PrevalenceError } from '../errors';
 import { Sfc32 } from './random';
+import { type DirectorySeed, seedWords } from './seed';
 
 /**
  * The domain's only source of time and randomness, installed as `this._clock`
  * on the domain object. Inside an action every value is derived from the
- * action's journaled timestamp and sequence number, so replaying the journal
- * reproduces exactly what the live call saw.
+ * action's journaled timestamp and sequence number and from the data
+ * directory's random seed (drawn when the directory was created, kept in its
+ * snapshots), so replaying the journal reproduces exactly what the live call
+ * saw, while another directory's actions draw other values.
  */
 export abstract class Clock {
   /** The current instant in the local zone (inside an action: when the action started). */
@@ -16,9 +19,9 @@ export abstract class Clock {
   abstract utcNow(): DateTime;
   /** The start of the current day in the local zone. */
   abstract today(): DateTime;
-  /** A float in [0, 1); inside an action, deterministic for that action. */
+  /** A float in [0, 1); inside an action, deterministic for that action of that data directory. */
   abstract random(): number;
-  /** An RFC 4122 version-4 UUID; inside an action, deterministic for that action. */
+  /** An RFC 4122 version-4 UUID; inside an action, deterministic for that action of that data directory. */
   abstract uuid(): string;
 }
 
@@ -51,8 +54,9 @@ const realClock = new RealClock();
  * The clock of one open system. The action runner calls {@link enter} before
  * each action (live and during replay) and {@link exit} after it; in between,
  * time is frozen at the action's timestamp and randomness comes from a
- * generator seeded by the action's sequence number and timestamp. Outside
- * actions (queries, tests) it behaves like a real clock.
+ * generator seeded by the action's sequence number and timestamp, mixed with
+ * the data directory's seed. Outside actions (queries, tests) it behaves like
+ * a real clock.
  *
  * Actions do not nest: `enter` replaces the current action's context.
  */
@@ -64,6 +68,17 @@ export class SystemClock extends Clock {
   // random()/uuid() call; most actions never ask.
   private seeded = false;
   private readonly rng = new Sfc32();
+
+  /**
+   * @param seed the data directory's seed (see {@link DirectorySeed}), as
+   *   its snapshots record it; undefined for a directory created before
+   *   directories had one, which keeps seeding by sequence number and
+   *   timestamp alone, exactly as its journal was written
+   */
+  constructor(seed?: DirectorySeed) {
+    super();
+    if (seed !== undefined) this.rng.setKey(...seedWords(seed));
+  }
 
   /** Starts an action that was (or is being) journaled with timestamp `ts` (ms) and number `seq`. */
   enter(ts: number, seq: number): void {

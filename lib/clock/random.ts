@@ -47,17 +47,37 @@ export class Sfc32 {
   private b = 0;
   private c = 0;
   private counter = 0;
+  // The 128-bit key mixed into every seed; all zeros unless setKey() is called.
+  private k0 = 0;
+  private k1 = 0;
+  private k2 = 0;
+  private k3 = 0;
+
+  /**
+   * Sets the 128-bit key (four 32-bit words) that every later {@link seed}
+   * mixes in: the clock uses the data directory's random seed, so that two
+   * directories seeding with the same (first, second) pair still start from
+   * different states. The all-zero key (the default) leaves seeding exactly as
+   * it was before keys existed.
+   */
+  setKey(k0: number, k1: number, k2: number, k3: number): void {
+    this.k0 = k0 >>> 0;
+    this.k1 = k1 >>> 0;
+    this.k2 = k2 >>> 0;
+    this.k3 = k3 >>> 0;
+  }
 
   /**
    * Seeds the generator from two integers up to 2^53 in magnitude (the clock
-   * uses the action's sequence number and timestamp). Distinct (first, second)
-   * pairs give distinct generator states: every step below is a bijection.
+   * uses the action's sequence number and timestamp) and the key. For one key,
+   * distinct (first, second) pairs give distinct generator states: every step
+   * below is a bijection. For one pair, distinct keys give distinct states.
    */
   seed(first: number, second: number): void {
-    this.a = fmix32(low32(first) ^ 0x9e3779b9);
-    this.b = fmix32(high32(first) ^ 0x243f6a88);
-    this.c = fmix32(low32(second) ^ 0xb7e15162);
-    this.counter = fmix32(high32(second) ^ 0x85a308d3);
+    this.a = fmix32(low32(first) ^ 0x9e3779b9 ^ this.k0);
+    this.b = fmix32(high32(first) ^ 0x243f6a88 ^ this.k1);
+    this.c = fmix32(low32(second) ^ 0xb7e15162 ^ this.k2);
+    this.counter = fmix32(high32(second) ^ 0x85a308d3 ^ this.k3);
     for (let i = 0; i < WARM_UP_ROUNDS; i++) this.nextUint32();
   }
 

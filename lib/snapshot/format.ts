@@ -20,10 +20,17 @@
  * Line 1: header
  *   A JSON object with its keys sorted (written with fast-json-stable-stringify):
  *     {"created":"<ISO 8601>","format":"prevalent-snapshot","rootClass":"Wiki",
- *      "seq":<N>,"ts":<ms>,"version":1}
+ *      "seed":"<32 hex>","seq":<N>,"ts":<ms>,"version":1}
  *   created    wall-clock time the file was written (informational only)
  *   format     always "prevalent-snapshot"
  *   rootClass  stored class name of the root object
+ *   seed       optional: the data directory's random seed, 32 lowercase hex
+ *              digits (128 bits), drawn once when the directory is
+ *              initialised and copied into every later snapshot; the clock
+ *              mixes it into each action's random seed. Absent in directories
+ *              created before it existed, which keep seeding without it (and
+ *              keep writing snapshots without it). Present but not 32
+ *              lowercase hex digits: the header is invalid
  *   seq        same number as in the file name
  *   ts         time of the state (ms since the epoch), as given by the system
  *   version    1; a reader rejects any other value
@@ -54,10 +61,10 @@
  *
  * Validity
  *   A snapshot is valid when its header parses with format "prevalent-snapshot",
- *   version 1 and the seq of its file name, its last line is a trailer, and the
- *   trailer's bytes, lines, crc and digest match the file. Restore skips an
- *   invalid snapshot with a warning and falls back to the next older one plus
- *   the journal after it.
+ *   version 1, the seq of its file name and (when present) a well-formed seed,
+ *   its last line is a trailer, and the trailer's bytes, lines, crc and digest
+ *   match the file. Restore skips an invalid snapshot with a warning and falls
+ *   back to the next older one plus the journal after it.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { basename } from 'node:path';
@@ -77,12 +84,15 @@ export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 export const LF = 0x0a;
 
 const NAME_PATTERN = /^snapshot-(\d{16})\.snap$/;
+const SEED_PATTERN = /^[0-9a-f]{32}$/;
 
 /** What the writer is told to put in a header. */
 export interface HeaderInput {
   seq: number;
   ts: number;
   rootClass: string;
+  /** The data directory's seed (32 lowercase hex digits); omitted for a directory without one. */
+  seed?: string;
   meta?: Record<string, unknown>;
 }
 
@@ -129,7 +139,7 @@ export function corrupt(file: string, what: string): PrevalenceError {
 
 /** The header line (without its LF) for `input`; throws INVALID_OPTION for unusable input. */
 export function makeHeaderLine(input: HeaderInput, created: Date): string {
-  const { seq, ts, rootClass, meta } = input;
+  const { seq, ts, rootClass, seed, meta } = input;
   if (!Number.isSafeInteger(seq) || seq < 0) {
     throw new PrevalenceError(
       'INVALID_OPTION',
@@ -142,6 +152,12 @@ export function makeHeaderLine(input: HeaderInput, created: Date): string {
       'a snapshot header needs a finite ts and a non-empty rootClass name',
     );
   }
+  if (seed !== undefined && !isSeed(seed)) {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `a snapshot seed must be 32 lowercase hex digits, got ${JSON.stringify(seed)}`,
+    );
+  }
   const header: SnapshotHeader = {
     created: created.toISOString(),
     format: SNAPSHOT_FORMAT,
@@ -149,6 +165,7 @@ export function makeHeaderLine(input: HeaderInput, created: Date): string {
     seq,
     ts,
     version: SNAPSHOT_VERSION,
+    ...(seed === undefined ? {} : { seed }),
     ...(meta === undefined ? {} : { meta }),
   };
   return stringify(header);
@@ -173,6 +190,10 @@ function parseObject(file: string, text: string, what: string): Record<string, u
   return value as Record<string, unknown>;
 }
 
+function isSeed(value: unknown): value is string {
+  return typeof value === 'string' && SEED_PATTERN.test(value);
+}
+
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
@@ -189,6 +210,11 @@ export function parseHeader(file: string, text: string): SnapshotHeader {
   }
   if (!isCount(h.seq) || typeof h.ts !== 'number' || typeof h.rootClass !== 'string') {
     throw corrupt(file, 'the header lacks a valid seq, ts or rootClass');
+  }
+  // Absent means a directory from before seeds; present must be well-formed,
+  // or a replay would silently draw other random values than the live run.
+  if (Object.hasOwn(h, 'seed') && !isSeed(h.seed)) {
+    throw corrupt(file, 'the header has a malformed seed (not 32 lowercase hex digits)');
   }
   const expected = seqOfPath(file);
   if (expected !== undefined && h.seq !== expected) {
@@ -253,6 +279,8 @@ export interface SnapshotInfo {
   seq: number;
   ts: number;
   rootClass: string;
+  /** The data directory's seed, when the header has one. */
+  seed?: string;
   /** SHA-256 of the body, lowercase hex. */
   digest: string;
   /** Body bytes. */
@@ -263,9 +291,9 @@ export interface SnapshotInfo {
 
 /** Combines a parsed header and trailer into a {@link SnapshotInfo}. */
 export function infoOf(header: SnapshotHeader, trailer: SnapshotTrailer): SnapshotInfo {
-  const { seq, ts, rootClass } = header;
+  const { seq, ts, rootClass, seed } = header;
   const { digest, bytes, lines } = trailer;
-  return { seq, ts, rootClass, digest, bytes, lines };
+  return { seq, ts, rootClass, ...(seed === undefined ? {} : { seed }), digest, bytes, lines };
 }
 
 /** The text of a line's bytes, without its LF. */

@@ -38,6 +38,8 @@ export interface SnapshotConsumer<T> {
 export interface LoadedSnapshot<T> {
   seq: number;
   ts: number;
+  /** The data directory's seed from the header; undefined for a directory without one. */
+  seed: string | undefined;
   value: T;
   path: string;
   digest: string;
@@ -183,7 +185,8 @@ function loadOne<T>(
   chunkSize: number,
 ): LoadedSnapshot<T> {
   const info = readSnapshot(fs, path, (line) => consumer.consume(line), onProgress, chunkSize);
-  return { seq: info.seq, ts: info.ts, value: consumer.finish(), path, digest: info.digest };
+  const { seq, ts, seed, digest } = info;
+  return { seq, ts, seed, value: consumer.finish(), path, digest };
 }
 
 /**
@@ -224,6 +227,8 @@ export function loadNewestSnapshot<T>(
     'SNAPSHOT_CORRUPT',
     `none of the ${snapshots.length} snapshots in ${dir} is valid: ${failures.join('; ')}. ` +
       'Restore a snapshot file from a backup, or move the damaged files aside so the state is ' +
-      'rebuilt from the journal alone (possible only if it still holds every action since the start)',
+      'rebuilt from the journal alone (possible only if it still holds every action since the start; ' +
+      "the journal does not hold the directory seed, so if the snapshots had one, replayed actions' " +
+      'random() and uuid() values will differ: see docs/FORMAT.md)',
   );
 }

@@ -43,7 +43,7 @@ export interface SystemOptions {
   pruneJournals?: boolean;
   /** Called while a restore reads the snapshot and the journal. */
   onProgress?: (progress: RestoreProgress) => void;
-  /** Where warnings go (a torn journal tail dropped, a damaged snapshot skipped). Default: `process.emitWarning`. */
+  /** Where warnings go (a torn journal tail dropped, a damaged snapshot skipped, a rebuild from the journal alone). Default: `process.emitWarning`. */
   onWarning?: (message: string) => void;
   /** The file-system seam; tests pass a fault-injecting one. */
   fileSystem?: FileSystem;

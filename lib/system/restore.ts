@@ -2,6 +2,7 @@ import { GraphDecoder } from '../codec/graph';
 import type { ClassRegistry } from '../codec/registry';
 import { loadNewestSnapshot } from '../snapshot/loader';
 import { listJournalFiles } from '../journal/files';
+import { type DirectorySeed, newDirectorySeed } from '../clock/seed';
 import type { ResolvedOptions } from './options';
 
 /** Where a restore starts: the state of the newest valid snapshot, or the caller's fresh object. */
@@ -10,6 +11,12 @@ export interface RestoreBase<T> {
   /** The last action the base already contains (0 for a fresh state). */
   seq: number;
   ts: number;
+  /**
+   * The directory's seed: the loaded snapshot's, a new one for an empty
+   * directory (its snapshot 0 will carry it), undefined for a directory
+   * created before seeds existed.
+   */
+  seed: DirectorySeed | undefined;
   /** True when the directory held neither snapshots nor journals. */
   empty: boolean;
 }
@@ -31,7 +38,17 @@ export function loadBase<T>(
     opts.warn,
     progress && ((done: number, total: number) => progress({ phase: 'snapshot', done, total })),
   );
-  if (snap) return { root: snap.value, seq: snap.seq, ts: snap.ts, empty: false };
-  const empty = listJournalFiles(opts.fs, opts.basedir).length === 0;
-  return { root: makeFresh(), seq: 0, ts: 0, empty };
+  if (snap) return { root: snap.value, seq: snap.seq, ts: snap.ts, seed: snap.seed, empty: false };
+  if (listJournalFiles(opts.fs, opts.basedir).length === 0) {
+    return { root: makeFresh(), seq: 0, ts: 0, seed: newDirectorySeed(), empty: true };
+  }
+  // Journals without any snapshot: the snapshots were moved aside. Their seed
+  // went with them, so the journal replays with the seeding of a directory
+  // without one, which matches the live run only if the directory never had one.
+  opts.warn(
+    `${opts.basedir} holds journals but no snapshot: rebuilding the state from the journal alone. ` +
+      "If its snapshots carried a directory seed (see docs/FORMAT.md), the replayed actions' " +
+      'random() and uuid() values differ from the live run; put a valid snapshot back to keep them',
+  );
+  return { root: makeFresh(), seq: 0, ts: 0, seed: undefined, empty: false };
 }

@@ -7,6 +7,7 @@ import { stringifyArgs } from '../codec/json';
 import { Replayer } from './replayer';
 import { encodeGraph } from '../codec/graph';
 import { SystemClock, installClock } from '../clock/clock';
+import type { DirectorySeed } from '../clock/seed';
 import { validateDomainClass } from '../clock/validate';
 import { JournalWriter } from '../journal/writer';
 import { replayJournal } from '../journal/reader';
@@ -45,6 +46,10 @@ export class PrevalentSystem<T extends object> {
   readonly rootView: T;
   readonly exporter: Exporter;
   readonly #rootClass: string;
+  // Carried into every snapshot header: replay from any snapshot must seed
+  // each action's generator as the live run did. Undefined (a directory from
+  // before seeds) stays undefined, so such a directory never changes seeding.
+  readonly #seed: DirectorySeed | undefined;
   readonly #runner: ActionRunner;
   readonly #lock: DirectoryLock;
   readonly #replayer: Replayer;
@@ -80,7 +85,8 @@ export class PrevalentSystem<T extends object> {
       this.root = base.root;
       this.rootView = rootView(this.root);
       this.exporter = new Exporter(this.opts.isolation, this.registry, this.root);
-      const clock = new SystemClock();
+      this.#seed = base.seed;
+      const clock = new SystemClock(base.seed);
       installClock(this.root, clock);
       this.#runner = new ActionRunner(this.root, clock);
       this.#replayer = new Replayer(
@@ -229,7 +235,7 @@ export class PrevalentSystem<T extends object> {
     const info = writeSnapshot(
       this.opts.fs,
       this.opts.basedir,
-      { seq: this.#seq, ts: this.#lastTs, rootClass: this.#rootClass },
+      { seq: this.#seq, ts: this.#lastTs, rootClass: this.#rootClass, seed: this.#seed },
       (emit) => void encodeGraph(this.root, this.registry, emit),
     );
     this.#snapshotSeq = this.#seq;

@@ -25,7 +25,11 @@ export interface ReplayDivergence {
   snapshot?: string;
   /** The first differing path in the state, e.g. `pages["home"].history[3]`, with both values. */
   path?: string;
-  /** Set when an action ended differently in replay (threw vs completed). */
+  /**
+   * Set when an action ended differently in replay (threw vs completed), or
+   * when the snapshot carries another directory seed than the one the replay
+   * started from.
+   */
   message?: string;
 }
 
@@ -55,10 +59,16 @@ function registryFor(domainClass: StorableClass, options: VerifyOptions): ClassR
   return registry;
 }
 
-function loadState(file: string, registry: ClassRegistry): { root: object; seq: number } {
+interface LoadedState {
+  root: object;
+  seq: number;
+  seed: string | undefined;
+}
+
+function loadState(file: string, registry: ClassRegistry): LoadedState {
   const decoder = new GraphDecoder(registry);
   const info = readSnapshot(readOnlyFs(), file, (line) => decoder.push(line));
-  return { root: decoder.finish() as object, seq: info.seq };
+  return { root: decoder.finish() as object, seq: info.seq, seed: info.seed };
 }
 
 function digestOf(root: object, registry: ClassRegistry): string {
@@ -68,6 +78,20 @@ function digestOf(root: object, registry: ClassRegistry): string {
     hash.update('\n');
   });
   return hash.digest('hex');
+}
+
+function seedMismatch(
+  file: string,
+  found: string | undefined,
+  start: string,
+  expected: string | undefined,
+): string {
+  const name = (seed: string | undefined) => (seed === undefined ? 'no seed' : `seed ${seed}`);
+  return (
+    `${file} carries ${name(found)} but ${start}, where the replay started, carries ` +
+    `${name(expected)}: the snapshots do not come from one directory, so replay cannot draw ` +
+    'the random values of both'
+  );
 }
 
 /**
@@ -108,8 +132,9 @@ export function verifyReplay(
       `${dir} holds no snapshot to verify from; is it a prevalent data directory?`,
     );
   }
-  const { root, seq: startSeq } = loadState(oldest.path, registry);
-  const clock = new SystemClock();
+  // The live run seeded every action with the directory seed its snapshots carry.
+  const { root, seq: startSeq, seed } = loadState(oldest.path, registry);
+  const clock = new SystemClock(seed);
   installClock(root, clock);
   const runner = new ActionRunner(root, clock);
   const replayer = new Replayer(
@@ -129,7 +154,18 @@ export function verifyReplay(
       const snap = snapshots[next++]!;
       if (snap.seq < seq) continue;
       report.snapshotsChecked++;
-      if (digestOf(root, registry) !== snapshotInfo(fs, snap.path).digest) {
+      const info = snapshotInfo(fs, snap.path);
+      if (info.seed !== seed) {
+        report.ok = false;
+        report.divergence = {
+          agreedThrough: agreed,
+          seq,
+          snapshot: snap.path,
+          message: seedMismatch(snap.path, info.seed, oldest.path, seed),
+        };
+        return false;
+      }
+      if (digestOf(root, registry) !== info.digest) {
         const live = loadState(snap.path, registry).root;
         const where = firstDifference(root, live);
         report.ok = false;
