@@ -29,6 +29,24 @@ class PathNode {
     readonly how: How,
   ) {}
 
+  /** The step to the child at `slot`, in a form valueAt can follow on another value. */
+  step(slot: number): ValueStep {
+    switch (this.how) {
+      case 'props':
+        return { prop: Object.keys(this.container)[slot] as string };
+      case 'array':
+        return { index: slot };
+      case 'set':
+        return { member: slot };
+      default: {
+        const i = slot >> 1;
+        if (slot % 2 === 0) return { entryKey: i };
+        const key = [...(this.container as Map<unknown, unknown>).keys()][i];
+        return isPrimitiveKey(key) ? { entryValue: i, key } : { entryValue: i };
+      }
+    }
+  }
+
   segment(slot: number): string {
     switch (this.how) {
       case 'props':
@@ -58,7 +76,75 @@ class PathNode {
  * Iterative, so arbitrarily deep structures are fine.
  */
 export function firstDifference(a: unknown, b: unknown): string | undefined {
-  return new Comparer().run(a, b);
+  return firstDifferenceAt(a, b)?.description;
+}
+
+/**
+ * One step from a container to a child: a property by name, an array
+ * element, a Set member, or a Map entry's key or value by position (a value
+ * under a primitive key also carries the key, so it is found without a scan).
+ */
+export type ValueStep =
+  | { prop: string }
+  | { index: number }
+  | { member: number }
+  | { entryKey: number }
+  | { entryValue: number; key?: unknown };
+
+/** Where two values first differ: the description firstDifference gives, and the steps to that place. */
+export interface Difference {
+  description: string;
+  at: ValueStep[];
+}
+
+/** firstDifference, with the place as steps that valueAt can follow in another value. */
+export function firstDifferenceAt(a: unknown, b: unknown): Difference | undefined {
+  const found = new Comparer().run(a, b);
+  if (found === undefined) return undefined;
+  const { parent, slot, reason } = found;
+  return { description: pathOf(parent, slot) + ': ' + reason, at: stepsOf(parent, slot) };
+}
+
+/** Marks a place that does not exist in a value (see valueAt). */
+export const ABSENT: unique symbol = Symbol('absent');
+
+/** What `steps` lead to from `root`, or ABSENT when one of them leads nowhere. */
+export function valueAt(root: unknown, steps: readonly ValueStep[]): unknown {
+  let value = root;
+  for (const step of steps) {
+    if (typeof value !== 'object' || value === null) return ABSENT;
+    value = childAt(value, step);
+    if (value === ABSENT) return ABSENT;
+  }
+  return value;
+}
+
+function childAt(obj: object, step: ValueStep): unknown {
+  if ('prop' in step)
+    return Object.hasOwn(obj, step.prop) ? (obj as Record<string, unknown>)[step.prop] : ABSENT;
+  if ('index' in step)
+    return Array.isArray(obj) && step.index < obj.length ? obj[step.index] : ABSENT;
+  if ('member' in step) return obj instanceof Set ? nth(obj.values(), step.member) : ABSENT;
+  if (!(obj instanceof Map)) return ABSENT;
+  if ('entryKey' in step) return nth(obj.keys(), step.entryKey);
+  if ('key' in step) return obj.has(step.key) ? obj.get(step.key) : ABSENT;
+  return nth(obj.values(), step.entryValue);
+}
+
+function nth(items: Iterator<unknown>, index: number): unknown {
+  for (let i = 0, r = items.next(); !r.done; i++, r = items.next()) if (i === index) return r.value;
+  return ABSENT;
+}
+
+function isPrimitiveKey(key: unknown): boolean {
+  return key === null || (typeof key !== 'object' && typeof key !== 'function');
+}
+
+/** Where a comparison stopped: the container node, the slot in it, and why. */
+interface Found {
+  parent: PathNode | undefined;
+  slot: number;
+  reason: string;
 }
 
 class Comparer {
@@ -69,7 +155,7 @@ class Comparer {
   private readonly aToB = new Map<object, object>();
   private readonly bToA = new Map<object, object>();
 
-  run(a: unknown, b: unknown): string | undefined {
+  run(a: unknown, b: unknown): Found | undefined {
     this.push(a, b, undefined, 0);
     while (this.as.length > 0) {
       const x = this.as.pop();
@@ -77,7 +163,7 @@ class Comparer {
       const parent = this.parents.pop();
       const slot = this.slots.pop() as number;
       const reason = this.compare(x, y, parent, slot);
-      if (reason !== undefined) return pathOf(parent, slot) + ': ' + reason;
+      if (reason !== undefined) return { parent, slot, reason };
     }
     return undefined;
   }
@@ -233,6 +319,14 @@ function dateTimes(x: DateTime, y: DateTime): string | undefined {
   const [zx, zy] = [storedZone(x), storedZone(y)];
   if (zx !== zy) return `DateTime zone ${zx} !== ${zy}`;
   return undefined;
+}
+
+function stepsOf(parent: PathNode | undefined, slot: number): ValueStep[] {
+  const steps: ValueStep[] = [];
+  for (let node = parent, s = slot; node !== undefined; s = node.slot, node = node.parent) {
+    steps.push(node.step(s));
+  }
+  return steps.reverse();
 }
 
 function pathOf(parent: PathNode | undefined, slot: number): string {

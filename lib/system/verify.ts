@@ -4,7 +4,7 @@ import { PrevalenceError, isPrevalenceError } from '../errors';
 import { ClassRegistry, globalRegistry } from '../codec/registry';
 import type { StorableClass } from '../codec/registry';
 import { GraphDecoder, encodeGraph } from '../codec/graph';
-import { firstDifference } from '../codec/equal';
+import { ABSENT, firstDifferenceAt, valueAt, type ValueStep } from '../codec/equal';
 import { listSnapshots, readSnapshot, type SnapshotEntry } from '../snapshot/loader';
 import { listJournalFiles, type JournalFile } from '../journal/files';
 import { snapshotInfo } from '../snapshot/info';
@@ -19,8 +19,17 @@ import { Replayer } from './replayer';
 export interface ReplayDivergence {
   /** The last action after which replay and live run were known to agree (a snapshot's seq). */
   agreedThrough: number;
-  /** The first action after which they differ lies in `agreedThrough + 1 ..= seq`. */
+  /**
+   * The first action after which they differ: pinned to one action when
+   * `exact` (an action that ended differently, or the last action of the
+   * window that changed the first differing place when it was replayed
+   * again); otherwise the end of the window `agreedThrough + 1 ..= seq`.
+   */
   seq: number;
+  /** The method of action `seq`, when `exact`. */
+  method?: string;
+  /** True when `seq` names the very action; false when it only ends the window. */
+  exact: boolean;
   /** The snapshot whose recorded digest the replayed state failed to match (or undefined for an outcome divergence). */
   snapshot?: string;
   /** The first differing path in the state, e.g. `pages["home"].history[3]`, with both values. */
@@ -107,13 +116,100 @@ function firstReachable(snapshots: SnapshotEntry[], journals: JournalFile[]): Sn
   return from < 0 ? snapshots : snapshots.slice(from);
 }
 
+/** A state restored from a snapshot, ready to replay the journal after it. */
+interface ReplayStart {
+  root: object;
+  seq: number;
+  seed: string | undefined;
+  replayer: Replayer;
+}
+
+function startReplay(
+  file: string,
+  registry: ClassRegistry,
+  domainClass: StorableClass,
+  warn: (message: string) => void,
+): ReplayStart {
+  const { root, seq, seed } = loadState(file, registry);
+  // The live run seeded every action with the directory seed its snapshots carry.
+  const clock = new SystemClock(seed);
+  installClock(root, clock);
+  const runner = new ActionRunner(root, clock);
+  const exporter = new Exporter('none', registry, root);
+  return {
+    root,
+    seq,
+    seed,
+    replayer: new Replayer(root, domainClass.name, runner, exporter, true, warn),
+  };
+}
+
+/** A short description of what sits at a place: enough to see when an action changes it. */
+function fingerprint(value: unknown): string {
+  if (value === ABSENT) return 'absent';
+  if (typeof value !== 'object' || value === null) {
+    return `${typeof value}:${Object.is(value, -0) ? '-0' : String(value)}`;
+  }
+  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
+  const kind = proto?.constructor?.name ?? 'null';
+  if (Array.isArray(value)) return `${kind}(${value.length})`;
+  if (value instanceof Map || value instanceof Set) return `${kind}(${value.size})`;
+  if (value instanceof Date) return `${kind}(${value.getTime()})`;
+  if (ArrayBuffer.isView(value)) {
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return `${kind}:${createHash('sha256').update(bytes).digest('hex')}`;
+  }
+  return `${kind}{${Object.keys(value).join(',')}}:${String(value)}`;
+}
+
+/**
+ * Replays the actions after the snapshot `from` up to `toSeq` again and
+ * returns the last one that changed what sits at `at` (the first place where
+ * replay and live run were found to differ): the action whose effect
+ * differs. Undefined when none did (the difference is in sharing, which a
+ * place cannot show).
+ */
+function pinpoint(
+  from: string,
+  toSeq: number,
+  at: ValueStep[],
+  ctx: { registry: ClassRegistry; domainClass: StorableClass; dir: string },
+): { seq: number; method: string } | undefined {
+  const quiet = (): void => {};
+  const start = startReplay(from, ctx.registry, ctx.domainClass, quiet);
+  let seen = fingerprint(valueAt(start.root, at));
+  let culprit: { seq: number; method: string } | undefined;
+  const stop = new Error('stop');
+  try {
+    replayJournal({ fs: readOnlyFs(), dir: ctx.dir, afterSeq: start.seq, warn: quiet }, (rec) => {
+      if (rec.seq > toSeq) throw stop;
+      try {
+        start.replayer.apply(rec);
+      } catch (err) {
+        if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
+        culprit = { seq: rec.seq, method: rec.method };
+        throw stop;
+      }
+      const now = fingerprint(valueAt(start.root, at));
+      if (now !== seen) culprit = { seq: rec.seq, method: rec.method };
+      seen = now;
+      if (rec.seq === toSeq) throw stop;
+    });
+  } catch (err) {
+    if (err !== stop) throw err;
+  }
+  return culprit;
+}
+
 /**
  * Proves that replay reproduces the live run: restores the oldest snapshot in
- * `basedir` that the journals still reach (see `pruneJournals`), replays the journal, and at each newer snapshot compares the
- * digest of the replayed state with the digest the live system recorded.
- * Reports the first snapshot where they differ, the window of actions where
- * the divergence happened, and the first differing path. Writes nothing, and
- * may run while the system is open.
+ * `basedir` that the journals still reach (see `pruneJournals`), replays the
+ * journal, and at each newer snapshot compares the digest of the replayed
+ * state with the digest the live system recorded. At the first snapshot
+ * where they differ it finds the first differing path, then replays the
+ * actions since the last snapshot that agreed once more to name the action
+ * that made that place differ. Writes nothing, and may run while the system
+ * is open.
  */
 export function verifyReplay(
   basedir: string,
@@ -132,22 +228,22 @@ export function verifyReplay(
       `${dir} holds no snapshot to verify from; is it a prevalent data directory?`,
     );
   }
-  // The live run seeded every action with the directory seed its snapshots carry.
-  const { root, seq: startSeq, seed } = loadState(oldest.path, registry);
-  const clock = new SystemClock(seed);
-  installClock(root, clock);
-  const runner = new ActionRunner(root, clock);
-  const replayer = new Replayer(
+  const {
     root,
-    domainClass.name,
-    runner,
-    new Exporter('none', registry, root),
-    true,
-    warn,
-  );
+    seq: startSeq,
+    seed,
+    replayer,
+  } = startReplay(oldest.path, registry, domainClass, warn);
   const report: ReplayReport = { ok: true, snapshotsChecked: 0, actionsReplayed: 0 };
   let agreed = startSeq;
+  let agreedAt = oldest.path;
   let next = 1;
+
+  const diverged = (divergence: ReplayDivergence): false => {
+    report.ok = false;
+    report.divergence = divergence;
+    return false;
+  };
 
   const check = (seq: number): boolean => {
     while (next < snapshots.length && snapshots[next]!.seq <= seq) {
@@ -156,28 +252,28 @@ export function verifyReplay(
       report.snapshotsChecked++;
       const info = snapshotInfo(fs, snap.path);
       if (info.seed !== seed) {
-        report.ok = false;
-        report.divergence = {
+        return diverged({
           agreedThrough: agreed,
           seq,
+          exact: false,
           snapshot: snap.path,
           message: seedMismatch(snap.path, info.seed, oldest.path, seed),
-        };
-        return false;
+        });
       }
       if (digestOf(root, registry) !== info.digest) {
-        const live = loadState(snap.path, registry).root;
-        const where = firstDifference(root, live);
-        report.ok = false;
-        report.divergence = {
+        const where = firstDifferenceAt(root, loadState(snap.path, registry).root);
+        const culprit = where && pinpoint(agreedAt, seq, where.at, { registry, domainClass, dir });
+        return diverged({
           agreedThrough: agreed,
-          seq,
+          seq: culprit?.seq ?? seq,
+          ...(culprit ? { method: culprit.method } : {}),
+          exact: culprit !== undefined,
           snapshot: snap.path,
-          ...(where !== undefined ? { path: where } : {}),
-        };
-        return false;
+          ...(where ? { path: where.description } : {}),
+        });
       }
       agreed = seq;
+      agreedAt = snap.path;
     }
     return true;
   };
@@ -190,8 +286,13 @@ export function verifyReplay(
         replayer.apply(rec);
       } catch (err) {
         if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
-        report.ok = false;
-        report.divergence = { agreedThrough: agreed, seq: rec.seq, message: err.message };
+        diverged({
+          agreedThrough: agreed,
+          seq: rec.seq,
+          method: rec.method,
+          exact: true,
+          message: err.message,
+        });
         throw stop;
       }
       report.actionsReplayed++;

@@ -60,21 +60,45 @@ describe('verifyReplay', () => {
     expect(report.actionsReplayed).toBeGreaterThanOrEqual(6);
   });
 
-  it('catches a non-deterministic action and names the window and the first differing path', async () => {
+  it('catches a non-deterministic action and names it and the first differing path (regression: it named only the window, ending at an innocent action)', async () => {
     const dir = freshBasedir();
     const c = initSystem(new Counter(), dir);
     c.addHonest(1);
     c.takeSnapshot();
+    c.addHonest(2);
     escape = 100; // the live run sees 101, a replay in a fresh counter would too only by chance
-    c.addSneaky();
+    c.addSneaky(); // seq 3
     c.note('b', 'y');
+    c.addHonest(4);
     c.takeSnapshot();
     await c.close();
     escape = 0;
     const report = verifyReplay(dir, Counter);
     expect(report.ok).toBe(false);
-    expect(report.divergence).toMatchObject({ agreedThrough: 1, seq: 3 });
-    expect(report.divergence?.path).toMatch(/^values\[1\]/);
+    expect(report.divergence).toMatchObject({
+      agreedThrough: 1,
+      seq: 3,
+      method: 'addSneaky',
+      exact: true,
+    });
+    expect(report.divergence?.path).toMatch(/^values\[2\]: 1 !== 101/);
+  });
+
+  it('names the action when the difference is in a structure, not a value', async () => {
+    const dir = freshBasedir();
+    const c = initSystem(new Counter(), dir);
+    c.takeSnapshot();
+    c.note('a', 'x');
+    escape = 0;
+    c.addSneaky(); // values: [1]
+    c.addSneaky(); // values: [1, 2]
+    c.note('b', 'y');
+    c.takeSnapshot();
+    await c.close();
+    escape = 5; // a replay pushes 6 and 7: same length, the first value differs at values[0]
+    const report = verifyReplay(dir, Counter);
+    expect(report.divergence).toMatchObject({ seq: 2, method: 'addSneaky', exact: true });
+    expect(report.divergence?.path).toMatch(/^values\[0\]/);
   });
 
   it('writes nothing, even with a torn journal tail', async () => {
