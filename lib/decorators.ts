@@ -1,5 +1,6 @@
 import { PrevalenceError } from './errors';
 import { globalRegistry } from './codec/registry';
+import { refusePrivateMembers } from './clock/private-members';
 import type { StorableClass } from './codec/registry';
 
 /** The per-method behaviours a decorator can switch on. */
@@ -88,6 +89,8 @@ type ClassDecorator = (value: StorableClass, context?: ClassDecoratorContext) =>
  * Registers a class for storage, under `name` (default: the class name).
  * Give a stable name when the class may be renamed or minified.
  * Usable as `@persistent()`, `@persistent('Name')` or bare `@persistent`.
+ * A class with `#private` members (its own or a superclass's) cannot be
+ * stored: decorating it throws `NOT_SERIALIZABLE` right where it is defined.
  */
 export function persistent(name?: string): ClassDecorator;
 export function persistent(value: StorableClass, context?: ClassDecoratorContext): void;
@@ -96,8 +99,13 @@ export function persistent(
   context?: ClassDecoratorContext,
 ): ClassDecorator | void {
   if (typeof nameOrClass === 'function') {
-    globalRegistry.register(nameOrClass, nameOrClass.name || String(context?.name ?? ''));
+    register(nameOrClass, nameOrClass.name || String(context?.name ?? ''));
     return;
   }
-  return (cls: StorableClass) => globalRegistry.register(cls, nameOrClass ?? cls.name);
+  return (cls: StorableClass) => register(cls, nameOrClass ?? cls.name);
+}
+
+function register(cls: StorableClass, name: string): void {
+  refusePrivateMembers(cls);
+  globalRegistry.register(cls, name);
 }

@@ -35,6 +35,41 @@ export function dottedName(
   return segments === undefined || segments.length === 0 ? undefined : segments.join('.');
 }
 
+/** The property names an expression reads, and whether they start at a name we can resolve. */
+export interface NameChain {
+  /**
+   * With `rooted`, what {@link nameSegments} gives (`['DateTime', 'now']`, `[]`
+   * for a whole module); otherwise only the static property names read from an
+   * object the source computes (`this.lib.DateTime.now` → `['lib', 'DateTime', 'now']`,
+   * `lx.DateTime.now` with a local `lx` → `['DateTime', 'now']`).
+   */
+  readonly segments: readonly string[];
+  /** True when the chain starts at a global, an import binding or `require(...)`. */
+  readonly rooted: boolean;
+}
+
+/**
+ * The chain `node` reads: rooted like {@link nameSegments} when it can be,
+ * else the static property names at its end. `undefined` when there are none.
+ */
+export function nameChain(
+  node: AnyNode,
+  locals: ReadonlySet<string> = NO_LOCALS,
+): NameChain | undefined {
+  const segments = nameSegments(node, locals);
+  if (segments !== undefined) return { segments, rooted: true };
+  const properties = trailingProperties(node);
+  return properties.length === 0 ? undefined : { segments: properties, rooted: false };
+}
+
+function trailingProperties(node: AnyNode): string[] {
+  const inner = unwrapCallee(node);
+  const property = inner?.type === 'MemberExpression' ? staticKey(inner, 'property') : undefined;
+  const object = inner === undefined ? undefined : nodeAt(inner, 'object');
+  if (property === undefined || object === undefined) return [];
+  return [...trailingProperties(object), property];
+}
+
 /** Like {@link dottedName} but as segments; `[]` means a whole module (`require('crypto')`). */
 export function nameSegments(
   node: AnyNode,

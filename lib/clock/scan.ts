@@ -11,7 +11,8 @@ import {
   topFunction,
   type AnyNode,
 } from './ast';
-import { dottedName, nameSegments, unwrapCallee } from './names';
+import { alwaysForbiddenPrefix, forbiddenMatch } from './forbidden';
+import { dottedName, nameChain, unwrapCallee, type NameChain } from './names';
 
 /** A use of time or randomness (or a hidden async body) found in a function's source. */
 export interface Finding {
@@ -25,34 +26,6 @@ export interface Finding {
   /** What it resolves to without import bindings and global prefixes, e.g. `DateTime.now`. */
   readonly target: string;
 }
-
-const CRYPTO_FUNCTIONS = [
-  'randomUUID',
-  'randomBytes',
-  'getRandomValues',
-  'randomInt',
-  'randomFill',
-  'randomFillSync',
-];
-
-/** Dotted names that are nondeterministic however they are called. */
-const FORBIDDEN = new Set([
-  'Date.now',
-  'Math.random',
-  'performance.now',
-  'process.hrtime',
-  'process.uptime',
-  'DateTime.now',
-  ...CRYPTO_FUNCTIONS.flatMap((name) => [
-    name,
-    `crypto.${name}`,
-    `webcrypto.${name}`,
-    `crypto.webcrypto.${name}`,
-  ]),
-]);
-
-/** luxon factories that mean "now" only when given no date parts. */
-const NOW_WITHOUT_ARGUMENTS = new Set(['DateTime.local', 'DateTime.utc']);
 
 const ASYNC_HELPERS = new Set(['__awaiter', '__asyncGenerator']);
 
@@ -70,10 +43,6 @@ export function scanFunctionSource(source: string): Finding | undefined {
     downleveledAsync(parsed.ast, parsed.text) ??
     new Scanner(parsed.text, parsed.ast).walk(parsed.ast)
   );
-}
-
-function isForbidden(name: string): boolean {
-  return FORBIDDEN.has(name) || NOW_WITHOUT_ARGUMENTS.has(name);
 }
 
 /** Walks a syntax tree in source order and reports the first forbidden use. */
@@ -151,29 +120,31 @@ class Scanner {
 
   private visitCall(node: AnyNode): Finding | undefined {
     const callee = unwrapCallee(nodeAt(node, 'callee'));
-    const name = callee === undefined ? undefined : dottedName(callee, this.locals);
-    if (callee === undefined || name === undefined) return undefined;
+    const chain = callee === undefined ? undefined : nameChain(callee, this.locals);
+    if (callee === undefined || chain === undefined) return undefined;
     const args = nodesAt(node, 'arguments');
-    if (name === 'Date') {
+    if (chain.rooted && chain.segments.length === 1 && chain.segments[0] === 'Date') {
       // `Date(x)` ignores x and returns the current time; `new Date(x)` does not.
       const isNew = node.type === 'NewExpression';
       if (isNew && args.length > 0) return undefined;
       return this.call(node, isNew ? 'new Date()' : 'Date()');
     }
-    const forbidden = forbiddenPrefix(name);
-    if (forbidden !== undefined) return this.call(node, forbidden);
-    if (!NOW_WITHOUT_ARGUMENTS.has(name)) return undefined;
+    const forbidden = alwaysForbiddenPrefix(chain);
+    if (forbidden !== undefined) return this.call(node, forbidden.target);
+    const match = forbiddenMatch(chain);
+    if (match?.rule !== 'withoutDateParts') return undefined;
     // An options object alone (`DateTime.local({ zone })`) still means "now".
-    if (args.every((arg) => arg.type === 'ObjectExpression')) return this.call(node, name);
+    if (args.every((arg) => arg.type === 'ObjectExpression')) return this.call(node, match.target);
     this.allowed.add(callee);
     return undefined;
   }
 
   private visitReference(node: AnyNode): Finding | undefined {
     if (this.allowed.has(node)) return undefined;
-    const name = dottedName(node, this.locals);
-    if (name === undefined || !isForbidden(name)) return undefined;
-    return { kind: 'reference', text: snippet(this.text, node), target: name };
+    const chain = nameChain(node, this.locals);
+    const match = chain === undefined ? undefined : forbiddenMatch(chain);
+    if (match === undefined) return undefined;
+    return { kind: 'reference', text: snippet(this.text, node), target: match.target };
   }
 
   /** `const { now } = Date` and `({ randomUUID } = require('crypto'))` are aliases too. */
@@ -183,8 +154,9 @@ class Scanner {
     source: AnyNode | undefined,
   ): Finding | undefined {
     if (pattern?.type !== 'ObjectPattern' || source === undefined) return undefined;
-    const base = nameSegments(source, this.locals);
-    const target = base === undefined ? undefined : destructuredTarget(pattern, base);
+    // From a local or a computed object only the names taken count (`{ DateTime: { now } } = lx`).
+    const base = nameChain(source, this.locals) ?? { segments: [], rooted: false };
+    const target = destructuredTarget(pattern, base);
     if (target === undefined) return undefined;
     return { kind: 'reference', text: snippet(this.text, node), target };
   }
@@ -199,24 +171,16 @@ class Scanner {
 }
 
 /** The first forbidden name among the properties an object pattern takes from `base`. */
-function destructuredTarget(pattern: AnyNode, base: readonly string[]): string | undefined {
+function destructuredTarget(pattern: AnyNode, base: NameChain): string | undefined {
   for (const prop of nodesAt(pattern, 'properties')) {
     const key = prop.type === 'Property' ? staticKey(prop, 'key') : undefined;
     if (key === undefined) continue;
-    const path = [...base, key];
-    if (isForbidden(path.join('.'))) return path.join('.');
+    const path = { rooted: base.rooted, segments: [...base.segments, key] };
+    const match = forbiddenMatch(path);
+    if (match !== undefined) return match.target;
     const value = nodeAt(prop, 'value');
     const nested = value?.type === 'ObjectPattern' ? destructuredTarget(value, path) : undefined;
     if (nested !== undefined) return nested;
-  }
-  return undefined;
-}
-
-/** `name` itself or its closest forbidden prefix (`Date.now.call` → `Date.now`). */
-function forbiddenPrefix(name: string): string | undefined {
-  for (let end = name.length; end > 0; end = name.lastIndexOf('.', end - 1)) {
-    const prefix = name.slice(0, end);
-    if (FORBIDDEN.has(prefix)) return prefix;
   }
   return undefined;
 }

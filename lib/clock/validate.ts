@@ -28,6 +28,16 @@ const ADVICE =
  * (`Date.now()`, `new Date()`, `Math.random()`, `performance.now()`, crypto's
  * random functions, luxon's `DateTime.now()` and argument-less
  * `DateTime.local()`/`DateTime.utc()`, whether called or merely referenced).
+ * luxon's, `performance`'s and crypto's functions are recognised through any
+ * object (`lx.DateTime.now()` after `import * as lx from 'luxon'`,
+ * `require('luxon').DateTime.now()`, `perf_hooks.performance.now()`,
+ * `nc.randomBytes()`, `x.crypto.randomUUID()`); other `.now()` calls, such as
+ * `this._clock.now()`, are not.
+ *
+ * Only the method's own source is read, so an alias of the object holding such
+ * a function is not followed: after `const { DateTime: DT } = require('luxon')`
+ * (at module level or in the method), `DT.now()` passes, as does `c.randomUUID()`
+ * after `const c = crypto`.
  *
  * Every function-valued own data property of every prototype from
  * `cls.prototype` up to `Object.prototype` is checked, except `constructor`,

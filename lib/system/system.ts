@@ -9,6 +9,7 @@ import { encodeGraph } from '../codec/graph';
 import { SystemClock, installClock } from '../clock/clock';
 import type { DirectorySeed } from '../clock/seed';
 import { validateDomainClass } from '../clock/validate';
+import { refusePrivateMembers } from '../clock/private-members';
 import { JournalWriter } from '../journal/writer';
 import { replayJournal } from '../journal/reader';
 import type { JournalRecord } from '../journal/reader';
@@ -64,6 +65,9 @@ export class PrevalentSystem<T extends object> {
     const cls = domainClassOf(domain);
     this.#rootClass = globalRegistry.nameOf(cls) ?? cls.name;
     this.opts = resolveOptions(options, this.#rootClass);
+    // @persistent classes were checked when decorated.
+    refusePrivateMembers(cls);
+    for (const [extra] of this.opts.classes) refusePrivateMembers(extra);
     this.registry = new ClassRegistry(globalRegistry);
     this.registry.register(cls, this.#rootClass);
     for (const [extra, name] of this.opts.classes) this.registry.register(extra, name);

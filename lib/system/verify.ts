@@ -11,6 +11,7 @@ import { snapshotInfo } from '../snapshot/info';
 import { replayJournal } from '../journal/reader';
 import { readOnlyFs } from '../fs/readonly';
 import { SystemClock, installClock } from '../clock/clock';
+import { refusePrivateMembers } from '../clock/private-members';
 import { ActionRunner } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
@@ -58,13 +59,17 @@ export interface VerifyOptions {
 }
 
 function registryFor(domainClass: StorableClass, options: VerifyOptions): ClassRegistry {
+  refusePrivateMembers(domainClass);
   const registry = new ClassRegistry(globalRegistry);
   registry.register(domainClass, globalRegistry.nameOf(domainClass) ?? domainClass.name);
   const classes = options.classes ?? [];
   const entries = Array.isArray(classes)
     ? classes.map((c) => [c.name, c] as const)
     : Object.entries(classes);
-  for (const [name, cls] of entries) registry.register(cls, name);
+  for (const [name, cls] of entries) {
+    refusePrivateMembers(cls);
+    registry.register(cls, name);
+  }
   return registry;
 }
 

@@ -33,6 +33,57 @@ describe('scanFunctionSource', () => {
     expect(scanFunctionSource(source)).toEqual({ kind: 'call', text, target });
   });
 
+  // Regression: luxon through a namespace import (`import * as luxon from 'luxon'`)
+  // and the other listed calls through any object were accepted.
+  it.each([
+    ['m() { return luxon.DateTime.now(); }', 'luxon.DateTime.now'],
+    ['m() { return lx.DateTime.now?.(); }', 'lx.DateTime.now'],
+    ['m() { return foo.DateTime.utc(); }', 'foo.DateTime.utc'],
+    ['m() { return a.b.DateTime.local({ zone: z }); }', 'a.b.DateTime.local'],
+    ["m() { return require('luxon').default.DateTime.now(); }", 'DateTime.now'],
+    ['m() { return loadLuxon().DateTime.now(); }', 'DateTime.now'],
+    ["m() { const lx = require('luxon'); return lx.DateTime.now(); }", 'DateTime.now'],
+    ["m() { return import('luxon').then((l) => l.DateTime.now()); }", 'DateTime.now'],
+    ['m() { return this.lib.DateTime.now.call(null); }', 'lib.DateTime.now'],
+    ['m() { return x.crypto.randomUUID(); }', 'x.crypto.randomUUID'],
+    ['m(g) { return g.crypto.randomUUID(); }', 'crypto.randomUUID'],
+    ['m() { return node_crypto.randomBytes(8); }', 'node_crypto.randomBytes'],
+    ['m() { return nc.webcrypto.getRandomValues(buf); }', 'nc.webcrypto.getRandomValues'],
+    ['m() { return perf_hooks.performance.now(); }', 'perf_hooks.performance.now'],
+    ['m(ph) { return ph.performance.now(); }', 'performance.now'],
+  ])(
+    'finds the call through a namespace import or any object (regression: lx.DateTime.now() passed) in %s',
+    (source, target) => {
+      expect(scanFunctionSource(source)).toMatchObject({ kind: 'call', target });
+    },
+  );
+
+  it.each([
+    ['m(f) { f(luxon.DateTime.now); }', 'luxon.DateTime.now'],
+    ['m() { return { at: lx.DateTime.local }; }', 'lx.DateTime.local'],
+    ['m(lx) { const { DateTime: { utc } } = lx; return utc(); }', 'DateTime.utc'],
+    ["m() { const { randomBytes } = require('node:crypto'); }", 'randomBytes'],
+  ])('finds the reference through any object in %s', (source, target) => {
+    expect(scanFunctionSource(source)).toMatchObject({ kind: 'reference', target });
+  });
+
+  it.each([
+    'm() { return this._clock.now() + this._clock.random() + this._clock.uuid(); }',
+    'm() { return this.deps.now() + clock.now() + timer.now() + this.ids.randomUUID(); }',
+    'm(rng) { return rng.randomBytes(2) + this.rng.randomInt(6) + obj.Date.now(); }',
+    'm(DateTime) { return DateTime.now() + DateTime.local(); }',
+    'm() { return lx.DateTime.local(2020, 1, 1) + foo.DateTime.utc(2020, { zone: z }); }',
+    'm(lx) { return lx.DateTime.fromISO(s) + lx.DateTime.now2() + lx.DateTime[k](); }',
+  ])('finds nothing through other objects in %s', (source) => {
+    expect(scanFunctionSource(source)).toBeUndefined();
+  });
+
+  it('does not follow aliases of the objects that hold them (a documented limit)', () => {
+    // A module-level `const { DateTime: DT } = require('luxon')` looks the same.
+    const source = "m() { const { DateTime: DT } = require('luxon'); return DT.now(); }";
+    expect(scanFunctionSource(source)).toBeUndefined();
+  });
+
   it.each([
     ["m() { ({ randomUUID: this.id } = require('node:crypto')); }", 'randomUUID'],
     [

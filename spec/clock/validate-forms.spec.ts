@@ -1,6 +1,9 @@
 import * as crypto from 'node:crypto';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
+import * as lx from 'luxon';
+import * as nc from 'node:crypto';
+import * as perfHooks from 'node:perf_hooks';
 import { validateDomainClass } from '../../lib/clock/validate';
 
 // Only for the source text of a method below; never evaluated under Node.
@@ -106,6 +109,24 @@ class Calls {
   laterLocal() {
     return [DateTime.local(2020), DateTime.local()];
   }
+  namespaceNow() {
+    return lx.DateTime.now();
+  }
+  namespaceLocal() {
+    return lx.DateTime.local();
+  }
+  namespaceUtc() {
+    return lx.DateTime.utc({ locale: 'de' });
+  }
+  namespaceBytes() {
+    return nc.randomBytes(4);
+  }
+  namespaceWebcrypto() {
+    return nc.webcrypto.getRandomValues(new Uint8Array(2));
+  }
+  perfHooksNow() {
+    return perfHooks.performance.now();
+  }
 }
 
 /** One method per way of taking a reference that an alias could call later. */
@@ -122,6 +143,13 @@ class Aliases {
   }
   passUuid(f: (g: () => string) => void) {
     f(randomUUID);
+  }
+  passNamespace(f: (g: () => unknown) => void) {
+    f(lx.DateTime.now);
+  }
+  destructureNamespace() {
+    const { now } = lx.DateTime;
+    return now();
   }
   stored() {
     return { at: DateTime.local };
@@ -182,6 +210,12 @@ describe('validateDomainClass: forbidden calls', () => {
     ['generator', 'calls Math.random()'],
     ['withPrivate', 'calls Date.now()'],
     ['laterLocal', 'calls luxon_1.DateTime.local()'],
+    ['namespaceNow', 'calls lx.DateTime.now()'],
+    ['namespaceLocal', 'calls lx.DateTime.local()'],
+    ['namespaceUtc', "calls lx.DateTime.utc({ locale: 'de' })"],
+    ['namespaceBytes', 'calls nc.randomBytes(4)'],
+    ['namespaceWebcrypto', 'calls nc.webcrypto.getRandomValues(new Uint8Array(2))'],
+    ['perfHooksNow', 'calls perfHooks.performance.now()'],
   ])('detects Calls.%s', (method, expected) => {
     expect(messageFor(Calls, method)).toContain(`Calls.${method} ${expected}: a replayed action`);
   });
@@ -193,6 +227,8 @@ describe('validateDomainClass: references an alias could call', () => {
     ['mapArg', 'Math.random'],
     ['passLuxon', 'luxon_1.DateTime.now'],
     ['passUuid', 'node_crypto_1.randomUUID'],
+    ['passNamespace', 'lx.DateTime.now'],
+    ['destructureNamespace', '{ now } = lx.DateTime (lx.DateTime.now)'],
     ['stored', 'luxon_1.DateTime.local'],
     ['destructure', '{ now } = Date (Date.now)'],
     ['renamed', '{ random: r } = Math (Math.random)'],
@@ -244,5 +280,30 @@ describe('validateDomainClass: allowed code', () => {
       }
     }
     expect(() => validateDomainClass(Dates, () => false)).not.toThrow();
+  });
+
+  it('allows the injected clock and luxon reached through a namespace import with date parts', () => {
+    class Stamped {
+      _clock = { now: () => 1, random: () => 0.5, uuid: () => 'id' };
+      ids = { randomUUID: () => 'mine', randomBytes: () => 2 };
+      stamp(ts: number, iso: string) {
+        return [
+          this._clock.now(),
+          this._clock.random(),
+          this._clock.uuid(),
+          this.ids.randomUUID(),
+          this.ids.randomBytes(),
+          lx.DateTime.local(2020, 1, 1),
+          lx.DateTime.utc(2020, 6, { locale: 'de' }),
+          lx.DateTime.fromMillis(ts),
+          lx.DateTime.fromISO(iso),
+          lx.Duration.fromMillis(ts),
+        ];
+      }
+    }
+    expect(Function.prototype.toString.call(Stamped.prototype.stamp)).toContain(
+      'lx.DateTime.local(2020, 1, 1)',
+    );
+    expect(() => validateDomainClass(Stamped, () => false)).not.toThrow();
   });
 });

@@ -52,4 +52,34 @@ describe('decorators with experimentalDecorators', () => {
     expect(again.items[0]).toBeInstanceOf(Item);
     await again.close();
   });
+
+  // Regression: #private members failed only later, inside actions or after restore.
+  it('refuse a @persistent class with #private members where it is decorated', () => {
+    const decorate = () => {
+      @persistent('LegacyWallet')
+      class Wallet {
+        #balance = 0;
+        get balance(): number {
+          return this.#balance;
+        }
+      }
+      return Wallet;
+    };
+    expect(decorate).toThrow(
+      /^NOT_SERIALIZABLE: class Wallet declares the #private field #balance: /,
+    );
+  });
+
+  it('refuse a domain class with #private members at initSystem', () => {
+    class Vault {
+      #code = 1;
+      @readonly
+      code(): number {
+        return this.#code;
+      }
+    }
+    expect(() => initSystem(new Vault(), freshBasedir())).toThrow(
+      'NOT_SERIALIZABLE: class Vault declares the #private field #code',
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initSystem, isPrevalenceError, PrevalenceError } from '../../lib';
+import { initSystem, isPrevalenceError, persistent, PrevalenceError } from '../../lib';
+import { globalRegistry } from '../../lib/codec/registry';
 import { Wiki } from '../fixtures/wiki';
 import { filesIn, freshBasedir, tmpDir } from '../support/tmp';
 
@@ -91,5 +92,74 @@ describe('initSystem', () => {
       expect((err as Error).message).toMatch(/^LOCKED: .*already open/);
     }
     await wiki.close();
+  });
+
+  // Regression: #private members passed initSystem, then failed inside actions with
+  // "TypeError: Receiver must be an instance of class ..." and were lost on restore.
+  describe('classes with #private members', () => {
+    class Counted {
+      n = 0;
+    }
+    class Secretive {
+      #secret = 0;
+      items: Counted[] = [];
+      bump() {
+        return ++this.#secret;
+      }
+    }
+    class Hidden {
+      #tag = 'x';
+      tag() {
+        return this.#tag;
+      }
+    }
+    class Plain {
+      items: Counted[] = [];
+      add() {
+        this.items.push(new Counted());
+      }
+    }
+
+    it('refuses the domain class with NOT_SERIALIZABLE before touching the directory', () => {
+      const dir = freshBasedir();
+      expect(() => initSystem(new Secretive(), dir)).toThrow(
+        'NOT_SERIALIZABLE: class Secretive declares the #private field #secret: #private members are not stored by snapshots',
+      );
+      expect(fs.existsSync(dir)).toBe(false);
+    });
+
+    it('refuses a class given in options.classes', () => {
+      expect(() => initSystem(new Plain(), { basedir: freshBasedir(), classes: [Hidden] })).toThrow(
+        /^NOT_SERIALIZABLE: class Hidden declares the #private field #tag: /,
+      );
+    });
+
+    it('refuses a @persistent class where it is decorated', () => {
+      const decorate = () => {
+        @persistent('PrivateWallet')
+        class Wallet {
+          #balance = 0;
+          balance() {
+            return this.#balance;
+          }
+        }
+        return Wallet;
+      };
+      expect(decorate).toThrow(
+        'NOT_SERIALIZABLE: class Wallet declares the #private field #balance',
+      );
+      expect(globalRegistry.byName('PrivateWallet')).toBeUndefined();
+    });
+
+    it('still opens, runs and restores a class without #private members', async () => {
+      const dir = freshBasedir();
+      const plain = initSystem(new Plain(), { basedir: dir, classes: [Counted] });
+      plain.add();
+      plain.takeSnapshot();
+      await plain.close();
+      const again = initSystem(Plain, { basedir: dir, classes: [Counted] });
+      expect(again.items).toHaveLength(1);
+      await again.close();
+    });
   });
 });

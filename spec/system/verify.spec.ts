@@ -119,4 +119,20 @@ describe('verifyReplay', () => {
     expect(report.actionsReplayed).toBe(1);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
+
+  it('refuses a class with #private members like initSystem does (regression: it replayed into a TypeError)', async () => {
+    const dir = freshBasedir();
+    const c = initSystem(new Counter(), dir);
+    c.addHonest(1);
+    await c.close();
+    class Sealed extends Counter {
+      #seal = true;
+      sealed(): boolean {
+        return this.#seal;
+      }
+    }
+    expect(() => verifyReplay(dir, Sealed)).toThrow(
+      /^NOT_SERIALIZABLE: class Sealed declares the #private field #seal: /,
+    );
+  });
 });
