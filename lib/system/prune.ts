@@ -1,18 +1,15 @@
 import type { FileSystem } from '../fs/seam';
 import { listJournalFiles } from '../journal/files';
-import { listSnapshots } from '../snapshot/loader';
 
 /**
- * Deletes journal files whose every record is already contained in the
- * second-newest snapshot, so restore can still fall back one snapshot.
+ * Deletes the journal files whose every record is contained in the snapshot
+ * of seq `fallbackSeq` (the second newest snapshot known to be good), so
+ * restore can still fall back to it and replay the journal after it.
  */
-export function pruneJournals(fs: FileSystem, dir: string): void {
-  const snapshots = listSnapshots(fs, dir);
-  const secondNewest = snapshots[1];
-  if (secondNewest === undefined) return;
+export function pruneJournals(fs: FileSystem, dir: string, fallbackSeq: number): void {
   const files = listJournalFiles(fs, dir);
   for (let i = 0; i + 1 < files.length; i++) {
     const next = files[i + 1]!;
-    if (next.firstSeq - 1 <= secondNewest.seq) fs.unlinkSync(files[i]!.path);
+    if (next.firstSeq - 1 <= fallbackSeq) fs.unlinkSync(files[i]!.path);
   }
 }

@@ -19,6 +19,8 @@ export interface RestoreBase<T> {
   seed: DirectorySeed | undefined;
   /** True when the directory held neither snapshots nor journals. */
   empty: boolean;
+  /** True when the base is a snapshot that passed its checks (seq is its seq). */
+  fromSnapshot: boolean;
 }
 
 /** Loads the newest snapshot that passes its checks, falling back to older ones. */
@@ -38,9 +40,19 @@ export function loadBase<T>(
     opts.warn,
     progress && ((done: number, total: number) => progress({ phase: 'snapshot', done, total })),
   );
-  if (snap) return { root: snap.value, seq: snap.seq, ts: snap.ts, seed: snap.seed, empty: false };
+  if (snap) {
+    return {
+      root: snap.value,
+      seq: snap.seq,
+      ts: snap.ts,
+      seed: snap.seed,
+      empty: false,
+      fromSnapshot: true,
+    };
+  }
   if (listJournalFiles(opts.fs, opts.basedir).length === 0) {
-    return { root: makeFresh(), seq: 0, ts: 0, seed: newDirectorySeed(), empty: true };
+    const seed = newDirectorySeed();
+    return { root: makeFresh(), seq: 0, ts: 0, seed, empty: true, fromSnapshot: false };
   }
   // Journals without any snapshot: the snapshots were moved aside. Their seed
   // went with them, so the journal replays with the seeding of a directory
@@ -50,5 +62,5 @@ export function loadBase<T>(
       "If its snapshots carried a directory seed (see docs/FORMAT.md), the replayed actions' " +
       'random() and uuid() values differ from the live run; put a valid snapshot back to keep them',
   );
-  return { root: makeFresh(), seq: 0, ts: 0, seed: undefined, empty: false };
+  return { root: makeFresh(), seq: 0, ts: 0, seed: undefined, empty: false, fromSnapshot: false };
 }

@@ -58,6 +58,13 @@ export class PrevalentSystem<T extends object> {
   #seq = 0;
   #lastTs = 0;
   #snapshotSeq = 0;
+  /**
+   * Seqs of the snapshots known to be good, oldest first: the one restored
+   * from (it passed its checks) and those written since. Pruning keeps the
+   * journals after the second newest of them, so a newer snapshot found
+   * damaged at restore never counts as the fallback.
+   */
+  readonly #goodSnapshots: number[] = [];
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
 
@@ -126,8 +133,9 @@ export class PrevalentSystem<T extends object> {
     return this.opts.basedir;
   }
 
-  #restore(base: { seq: number; ts: number; empty: boolean }): void {
+  #restore(base: { seq: number; ts: number; empty: boolean; fromSnapshot: boolean }): void {
     this.#seq = this.#snapshotSeq = base.seq;
+    if (base.fromSnapshot) this.#goodSnapshots.push(base.seq);
     this.#lastTs = base.ts;
     const progress = this.opts.onProgress;
     replayJournal(
@@ -231,7 +239,10 @@ export class PrevalentSystem<T extends object> {
     }
     const path = this.#writeSnapshot();
     this.#journal.rotate();
-    if (this.opts.pruneJournals) pruneJournals(this.opts.fs, this.opts.basedir);
+    const fallback = this.#goodSnapshots[this.#goodSnapshots.length - 2];
+    if (this.opts.pruneJournals && fallback !== undefined) {
+      pruneJournals(this.opts.fs, this.opts.basedir, fallback);
+    }
     return path;
   }
 
@@ -243,6 +254,7 @@ export class PrevalentSystem<T extends object> {
       (emit) => void encodeGraph(this.root, this.registry, emit),
     );
     this.#snapshotSeq = this.#seq;
+    this.#goodSnapshots.push(this.#seq);
     return info.path;
   }
 

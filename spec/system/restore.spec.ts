@@ -171,3 +171,30 @@ describe('leftovers of a crash during a snapshot', () => {
     await again.close();
   });
 });
+
+describe('pruneJournals', () => {
+  it('keeps the journals after the second newest good snapshot when a newer one was found damaged (regression: the damaged one counted, and a second fault lost actions)', async () => {
+    const dir = freshBasedir();
+    const opts = { pruneJournals: true, onWarning: () => undefined };
+    const wiki = await reopen(dir, opts);
+    const snaps: string[] = [];
+    for (let round = 1; round <= 3; round++) {
+      for (let i = 0; i < 5; i++) wiki.createPage(`p${round}-${i}`, 'x');
+      snaps.push(wiki.takeSnapshot());
+    }
+    await wiki.close();
+    // the newest snapshot is damaged: restore falls back to the one before it plus the journal
+    const fs = await import('node:fs');
+    fs.writeFileSync(snaps[2]!, 'garbage');
+    const again = await reopen(dir, opts);
+    again.createPage('after', 'y');
+    const newest = again.takeSnapshot();
+    const expected = stateOf(again);
+    await again.close();
+    // a second fault: the new snapshot is damaged too; the journal after the good one must still be there
+    fs.writeFileSync(newest, 'garbage');
+    const third = await reopen(dir, opts);
+    expect(stateOf(third)).toEqual(expected);
+    await third.close();
+  });
+});
