@@ -244,7 +244,7 @@ function dirBytes(dir, re = /./) {
 function copyDir(from, to) {
   fs.mkdirSync(to, { recursive: true });
   for (const name of fs.readdirSync(from)) {
-    if (name.endsWith('.lock') || name === 'LOCK') continue;
+    if (name.endsWith('.lock') || name === 'LOCK' || name.startsWith('LOCK.')) continue;
     const src = path.join(from, name);
     if (fs.statSync(src).isFile()) fs.copyFileSync(src, path.join(to, name));
   }

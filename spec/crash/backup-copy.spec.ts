@@ -111,14 +111,12 @@ describe('crash: backup by copying the directory while the system writes', () =>
     );
   }, 60_000);
 
-  // LIBRARY BUG (lib/system/lock.ts): the copy carries the original's LOCK
-  // file, and DirectoryLock.takeOverStale only asks whether the pid in it is
-  // alive. It is (the original is still running), so the copy, which no one
-  // has open, is refused with LOCKED ("… is already open by process <pid>").
-  // A backup cannot even be checked on the machine it was made on until the
-  // original stops. Fix: record the directory's identity (realpath, or the
-  // dev/ino of the directory) in LOCK and treat a lock naming another
-  // directory as stale. Remove `.failing` once fixed.
+  // Regression: the copy carries the original's lock record, whose holder is
+  // alive (the original still runs). Only asking whether that pid lives
+  // refused the copy, which no one has open, with LOCKED, so a backup could
+  // not even be checked on the machine it was made on. A record also names
+  // the identity (dev:ino) of the directory it was written in; one naming
+  // another directory holds nothing.
   it('a copy opens while the original system is still running', async () => {
     const { child, copies } = await copiesWhileWriting(1, runSeed());
     try {

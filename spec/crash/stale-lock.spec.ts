@@ -38,8 +38,23 @@ function openError(dir: string): unknown {
   throw new Error(`initSystem opened ${dir} although another process holds it`);
 }
 
-const lockPid = (dir: string): number =>
-  (JSON.parse(fs.readFileSync(path.join(dir, 'LOCK'), 'utf8')) as { pid: number }).pid;
+/** Names of the lock files in `dir` (records, a plain LOCK, temporary files), sorted. */
+const lockFiles = (dir: string): string[] =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('LOCK'))
+    .sort();
+
+/** The current lock record: the highest generation. */
+function current(dir: string): { state: string; pid: number; name: string } {
+  const name = lockFiles(dir)
+    .filter((f) => /^LOCK\.\d{16}$/.test(f))
+    .at(-1);
+  if (name === undefined) throw new Error(`no lock record in ${dir}`);
+  return { name, ...JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) };
+}
+
+const lockPid = (dir: string): number => current(dir).pid;
 
 describe('crash: the directory lock', () => {
   it('gives LOCKED while a live process holds the directory, and is taken over once it was SIGKILLed', async () => {
@@ -64,7 +79,9 @@ describe('crash: the directory lock', () => {
       // What the killed holder acknowledged is there (round 0: 3 actions, round 1: 4 more).
       expect(dumpLedger(sys)).toEqual(modelAfter(round === 0 ? 3 : 7));
       await sys.close();
-      expect(fs.existsSync(path.join(dir, 'LOCK'))).toBe(false);
+      // Closed: one record is left, and it says so.
+      expect(lockFiles(dir)).toEqual([current(dir).name]);
+      expect(current(dir)).toMatchObject({ state: 'released', pid: process.pid });
     }
   }, 60_000);
 });

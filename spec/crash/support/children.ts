@@ -27,6 +27,8 @@ export interface ChildConfig {
 
 const REGISTER = path.join(__dirname, '..', '..', 'support', 'register.js');
 const LEDGER_CHILD = path.join(__dirname, '..', 'fixtures', 'ledger-child.ts');
+/** The child of the lock race test (spec/crash/fixtures/lock-child.ts). */
+export const LOCK_CHILD = path.join(__dirname, '..', 'fixtures', 'lock-child.ts');
 /** How long a child may stay silent before the test gives up on it. */
 const SILENCE_LIMIT_MS = 60_000;
 
@@ -44,8 +46,8 @@ export class LedgerChild {
   #wake: Array<() => void> = [];
 
   /** Starts the process now; it loads everything and then waits for {@link start}. */
-  constructor() {
-    this.proc = spawn(process.execPath, ['-r', REGISTER, LEDGER_CHILD], {
+  constructor(script = LEDGER_CHILD) {
+    this.proc = spawn(process.execPath, ['-r', REGISTER, script], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let partial = '';
@@ -65,6 +67,11 @@ export class LedgerChild {
         resolve(this.#exit);
       }),
     );
+  }
+
+  /** Writes one line to the child's stdin. */
+  send(line: string): void {
+    this.proc.stdin.write(`${line}\n`);
   }
 
   get pid(): number {
