@@ -7,7 +7,20 @@ import { realFs } from '../fs/seam';
 /** How durable an action is when its call returns. See docs/DURABILITY.md. */
 export type Durability = 'always' | 'batch' | 'none';
 
-/** What callers get back from queries, actions and property reads. */
+/**
+ * What callers get back from queries, actions and property reads.
+ *
+ * - `'readonly'` (default): read-only views; every change throws
+ *   READONLY_VIOLATION, `this` in a `@readonly` method is a view too, and a
+ *   view passed back as an argument is that very state object.
+ * - `'clone'`: deep copies; `@readonly` methods still run on a view.
+ * - `'none'`: live references, and `@readonly` methods run on the raw state,
+ *   so nothing refuses a change made through them (it is not journaled and
+ *   is lost on restart): the price of the fastest reads.
+ *
+ * In `'clone'` and `'none'` an argument is always copied, even one read from
+ * the system: `createPage('b', text, getPage('a'))` stores a copy of page a.
+ */
 export type Isolation = 'readonly' | 'clone' | 'none';
 
 /** Progress of a long restore, reported through `onProgress`. */
@@ -39,7 +52,7 @@ export interface SystemOptions {
   isolation?: Isolation;
   /** Default true: stop a restore whose replayed action ends differently from the live call (`REPLAY_DIVERGED`). */
   strictReplay?: boolean;
-  /** Delete journal files older than the second-newest snapshot after each snapshot. Default false. */
+  /** Delete journal files older than the second-newest good snapshot after each snapshot. Default false. */
   pruneJournals?: boolean;
   /** Called while a restore reads the snapshot and the journal. */
   onProgress?: (progress: RestoreProgress) => void;
