@@ -1,51 +1,50 @@
-// The files of the directory lock (see lock.ts for the protocol): records
-// `LOCK.<generation>` created atomically with their content, the plain `LOCK`
-// of earlier versions, and the temporary files records are written through.
-import { randomBytes } from 'node:crypto';
+// The files of the directory lock (see lock.ts for the protocol): `LOCK`, the
+// arbitration files `LOCK.takeover-<hash>` of a takeover, the temporary files
+// records are written through, and the `LOCK.<generation>` records of an
+// earlier version, read only to respect a live holder and then deleted.
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** The lock file of versions before generations; read as generation 0. */
-const LEGACY_NAME = 'LOCK';
-const RECORD_NAME = /^LOCK\.(\d{16})$/;
+export const LOCK_NAME = 'LOCK';
+/** Records of the generation design (an earlier version): `LOCK.<16 digits>`, the highest current. */
+const GENERATION_NAME = /^LOCK\.\d{16}$/;
 /** `LOCK.<pid>.<random>.tmp`: never a snapshot name, so removeUnfinishedSnapshots leaves it alone. */
 const TEMP_NAME = /^LOCK\.(\d+)\.[0-9a-f]+\.tmp$/;
+const TAKEOVER_PREFIX = `${LOCK_NAME}.takeover-`;
 
 export interface LockRecord {
-  /** `held`: the directory is open; `released`: it was closed. */
+  /** `held` (what this version writes); `released` only in records of the generation design. */
   state: 'held' | 'released';
   pid: number;
   hostname: string;
-  /** When the record was written (taken or given back). */
+  /** When the record was written. */
   since: string;
   /** Identity of the directory the record was written in ("dev:ino"): a copied directory has another. */
   dir?: string;
-  /** Random: tells this record from any other file that ever had its name. */
+  /** Random: tells this record from any other content a lock file ever had. */
   token: string;
 }
 
-/** What a listing of the directory found. */
+/** What a listing of the directory found, by kind of lock file. */
 export interface LockFiles {
-  /** Generations of the records, ascending. */
-  generations: number[];
-  /** Whether a plain `LOCK` (generation 0) is there. */
-  legacy: boolean;
-  /** Names of temporary record files, with the pid in their name. */
+  /** `LOCK.<generation>` records of the generation design, ascending. */
+  generations: string[];
+  /** Arbitration files (`LOCK.takeover-…`, at any depth). */
+  takeovers: string[];
+  /** Temporary record files, with the pid in their name. */
   temps: Array<{ name: string; pid: number }>;
 }
-
-export const recordName = (generation: number): string =>
-  `LOCK.${String(generation).padStart(16, '0')}`;
 
 export function identityOf(dir: string): string {
   const st = fs.statSync(dir);
   return `${st.dev}:${st.ino}`;
 }
 
-export function newRecord(state: LockRecord['state'], dir: string): LockRecord {
+export function newRecord(dir: string): LockRecord {
   return {
-    state,
+    state: 'held',
     pid: process.pid,
     hostname: os.hostname(),
     since: new Date().toISOString(),
@@ -54,22 +53,40 @@ export function newRecord(state: LockRecord['state'], dir: string): LockRecord {
   };
 }
 
+/**
+ * The name whose owner alone may replace content `seen` of lock file `name`:
+ * derived from the content, so everyone who read the same stale content
+ * competes for the same name.
+ */
+export function takeoverName(name: string, seen: Buffer): string {
+  return `${name}.takeover-${createHash('sha256').update(seen).digest('hex').slice(0, 16)}`;
+}
+
 export function listLockFiles(dir: string): LockFiles {
-  const found: LockFiles = { generations: [], legacy: false, temps: [] };
+  const found: LockFiles = { generations: [], takeovers: [], temps: [] };
   for (const name of fs.readdirSync(dir)) {
-    if (name === LEGACY_NAME) found.legacy = true;
-    const record = RECORD_NAME.exec(name);
-    if (record) found.generations.push(Number(record[1]));
+    if (GENERATION_NAME.test(name)) found.generations.push(name);
+    if (name.startsWith(TAKEOVER_PREFIX)) found.takeovers.push(name);
     const temp = TEMP_NAME.exec(name);
     if (temp) found.temps.push({ name, pid: Number(temp[1]) });
   }
-  found.generations.sort((a, b) => a - b);
+  found.generations.sort();
   return found;
 }
 
-function readJson(file: string): Record<string, unknown> | undefined {
+/** The bytes of lock file `name`, or undefined if there is none. */
+export function readBytes(dir: string, name: string): Buffer | undefined {
   try {
-    const value: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return fs.readFileSync(path.join(dir, name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function parseJson(bytes: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
     return typeof value === 'object' && value !== null
       ? (value as Record<string, unknown>)
       : undefined;
@@ -78,45 +95,70 @@ function readJson(file: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Record `generation` (0: the plain `LOCK`, `{pid,hostname,acquired,dir?}`), or undefined if unreadable. */
-export function readRecord(dir: string, generation: number): LockRecord | undefined {
-  if (generation > 0) {
-    const json = readJson(path.join(dir, recordName(generation)));
-    return typeof json?.pid === 'number' && typeof json.state === 'string'
-      ? (json as unknown as LockRecord)
-      : undefined;
-  }
-  const old = readJson(path.join(dir, LEGACY_NAME));
-  if (typeof old?.pid !== 'number') return undefined;
+/**
+ * The record in `bytes`, or undefined if they hold none. A plain
+ * `{pid,hostname,acquired,dir?}` of versions before records is read as a
+ * `held` record with an empty token.
+ */
+export function parseRecord(bytes: Buffer | undefined): LockRecord | undefined {
+  const json = bytes === undefined ? undefined : parseJson(bytes);
+  if (typeof json?.pid !== 'number') return undefined;
+  if (typeof json.state === 'string') return json as unknown as LockRecord;
   return {
     state: 'held',
-    pid: old.pid,
-    hostname: String(old.hostname),
-    since: String(old.acquired),
-    ...(typeof old.dir === 'string' ? { dir: old.dir } : {}),
+    pid: json.pid,
+    hostname: String(json.hostname),
+    since: String(json.acquired),
+    ...(typeof json.dir === 'string' ? { dir: json.dir } : {}),
     token: '',
   };
 }
 
+export const readRecord = (dir: string, name: string): LockRecord | undefined =>
+  parseRecord(readBytes(dir, name));
+
+/** Writes `text` to a fresh temporary file of this process, named `LOCK.<pid>.<random>.tmp`. */
+function writeTemp(dir: string, text: string): string {
+  const temp = path.join(dir, `${LOCK_NAME}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  fs.writeFileSync(temp, text, { flag: 'wx' });
+  return temp;
+}
+
 /**
- * Creates `LOCK.<generation>` with `record` as its content, atomically: the
- * content is complete in a temporary file before link() gives it the name,
- * and link() fails if the name exists. False if it exists (or the temporary
- * file was removed under us, see removeDeadTemps): someone else moved first.
+ * Creates lock file `name` with content `text`, atomically: the content is
+ * complete in a temporary file before link() gives it the name, and link()
+ * fails if the name exists. `exists`: someone else has the name; `lost`: our
+ * temporary file was removed under us (see removeDeadTemps), try again.
  */
-export function createRecord(dir: string, generation: number, record: LockRecord): boolean {
-  const temp = path.join(dir, `LOCK.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  fs.writeFileSync(temp, JSON.stringify(record), { flag: 'wx' });
+export function createFile(dir: string, name: string, text: string): 'created' | 'exists' | 'lost' {
+  const temp = writeTemp(dir, text);
   try {
-    fs.linkSync(temp, path.join(dir, recordName(generation)));
-    return true;
+    fs.linkSync(temp, path.join(dir, name));
+    return 'created';
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOENT') return false;
+    if (code === 'EEXIST') return 'exists';
+    if (code === 'ENOENT') return 'lost';
     throw err;
   } finally {
     removeIfThere(temp);
   }
+}
+
+/** Replaces lock file `name` (whatever it holds, if anything) with content `text`, atomically (rename). */
+export function replaceFile(dir: string, name: string, text: string): void {
+  const temp = writeTemp(dir, text);
+  try {
+    fs.renameSync(temp, path.join(dir, name));
+  } catch (err) {
+    removeIfThere(temp);
+    throw err;
+  }
+}
+
+/** Deletes lock file `name` if it still holds the record with `token`. */
+export function removeIfOurs(dir: string, name: string, token: string): void {
+  if (readRecord(dir, name)?.token === token) removeIfThere(path.join(dir, name));
 }
 
 export function removeIfThere(file: string): void {
@@ -126,8 +168,6 @@ export function removeIfThere(file: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
-
-export const legacyPath = (dir: string): string => path.join(dir, LEGACY_NAME);
 
 export function isAlive(pid: number): boolean {
   try {
@@ -143,13 +183,12 @@ export function isAlive(pid: number): boolean {
  * Removes temporary record files left by processes killed between writing
  * and unlinking them. One whose pid lives, or that names another host, may be
  * in use and stays. (A live writer on another host whose half-written file is
- * removed only sees its link() fail, and retries.)
+ * removed only sees its link() fail with ENOENT, and retries.)
  */
 export function removeDeadTemps(dir: string, temps: LockFiles['temps']): void {
   for (const { name, pid } of temps) {
     if (pid === process.pid || isAlive(pid)) continue;
-    const file = path.join(dir, name);
-    const host = readJson(file)?.hostname;
-    if (host === undefined || host === os.hostname()) removeIfThere(file);
+    const host = parseJson(readBytes(dir, name) ?? Buffer.alloc(0))?.hostname;
+    if (host === undefined || host === os.hostname()) removeIfThere(path.join(dir, name));
   }
 }

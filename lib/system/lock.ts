@@ -2,30 +2,37 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
 import {
+  LOCK_NAME,
   type LockRecord,
-  createRecord,
+  createFile,
   identityOf,
   isAlive,
-  legacyPath,
   listLockFiles,
   newRecord,
+  parseRecord,
+  readBytes,
   readRecord,
-  recordName,
   removeDeadTemps,
+  removeIfOurs,
   removeIfThere,
+  replaceFile,
+  takeoverName,
 } from './lock-records';
 
 /** Identities ("dev:ino") of the directories this process holds open, so a second open here fails too. */
 const heldHere = new Set<string>();
 /** Tries before giving up on a directory that changes hands all the time. */
 const ATTEMPTS = 10;
+/** Arbitration levels a takeover may climb; each one above the first was left by a takeover that crashed. */
+const MAX_DEPTH = 4;
 
 /**
  * Whether `record` keeps others out of the directory with identity `here`: it
  * says held, was written in this directory (a copied directory's record holds
- * nothing), and its holder may live: another host's holder is never presumed
- * dead; on this host its pid must exist. (A record naming this process and a
- * directory it does not hold is a leftover of a release that failed.)
+ * nothing), and its writer may live: another host's is never presumed dead;
+ * on this host its pid must exist. (A record naming this process is a
+ * leftover of a release or takeover of this process that failed: acquire is
+ * synchronous, so no other one is running here.)
  */
 function holds(record: LockRecord | undefined, here: string): record is LockRecord {
   if (record === undefined || record.state !== 'held') return false;
@@ -44,123 +51,200 @@ function lockedError(dir: string, holder: LockRecord | undefined): PrevalenceErr
   );
 }
 
-/**
- * Deletes every lock file below `generation` in ascending order (the plain
- * `LOCK` first, unless a live old-version process holds it), then the
- * temporary files of dead writers. Only a process that has just created
- * record `generation` may call it (see the protocol).
- */
-function removeBelow(dir: string, generation: number, here: string): void {
-  const seen = listLockFiles(dir);
-  if (seen.legacy && !holds(readRecord(dir, 0), here)) removeIfThere(legacyPath(dir));
-  for (const g of seen.generations) {
-    if (g < generation) removeIfThere(path.join(dir, recordName(g)));
-  }
-  removeDeadTemps(dir, seen.temps);
+function stuckError(dir: string, top: string): PrevalenceError {
+  return new PrevalenceError(
+    'LOCKED',
+    `the lock of the data directory ${dir} was left by ${MAX_DEPTH} takeovers that crashed one after the other (up to ${top}); ` +
+      `once sure that no process uses the directory, delete ${LOCK_NAME} and every ${LOCK_NAME}.takeover-* file in it`,
+  );
+}
+
+/** One acquire: the directory, and the record we put in lock files. */
+interface Claim {
+  dir: string;
+  here: string;
+  text: string;
+  token: string;
+  /** The live writer of an arbitration file we found, for the LOCKED message. */
+  busy?: LockRecord;
+}
+
+/** One try: true if `LOCK` now holds our record; false: start over. Throws LOCKED for a live holder. */
+function tryOnce(c: Claim): boolean {
+  const made = createFile(c.dir, LOCK_NAME, c.text);
+  if (made !== 'exists') return made === 'created';
+  const seen = readBytes(c.dir, LOCK_NAME);
+  if (seen === undefined) return false;
+  const holder = parseRecord(seen);
+  if (holds(holder, c.here)) throw lockedError(c.dir, holder);
+  return replace(c, LOCK_NAME, seen, 0);
 }
 
 /**
- * An exclusive hold on a data directory. A lock left by a process that died
- * (even by `kill -9`) is taken over; a live holder, in this process or
- * another, gives `LOCKED`.
+ * Replaces the stale content `seen` of lock file `name` with our record, as
+ * the owner of its arbitration file; false if someone else did or is doing
+ * it. The arbitration file is deleted either way.
+ */
+function replace(c: Claim, name: string, seen: Buffer, depth: number): boolean {
+  const arbitration = takeoverName(name, seen);
+  if (!own(c, arbitration, depth)) return false;
+  try {
+    if (!readBytes(c.dir, name)?.equals(seen)) return false;
+    replaceFile(c.dir, name, c.text);
+    return true;
+  } finally {
+    try {
+      removeIfOurs(c.dir, arbitration, c.token);
+    } catch {
+      // left behind, it holds nothing once we hold LOCK or are gone; the next winner sweeps it
+    }
+  }
+}
+
+/**
+ * Puts our record into arbitration file `name`: creates it, or replaces the
+ * record of a writer that died in the middle of its takeover (one level up).
+ * False if a live process has it.
+ */
+function own(c: Claim, name: string, depth: number): boolean {
+  const made = createFile(c.dir, name, c.text);
+  if (made !== 'exists') return made === 'created';
+  const found = readBytes(c.dir, name);
+  if (found === undefined) return false;
+  const writer = parseRecord(found);
+  if (holds(writer, c.here)) {
+    c.busy = writer;
+    return false;
+  }
+  if (depth + 1 >= MAX_DEPTH) throw stuckError(c.dir, name);
+  return replace(c, name, found, depth + 1);
+}
+
+/** A live holder of the current record of the generation design (an earlier version) keeps us out. */
+function refuseGenerationHolder(dir: string, here: string): void {
+  const top = listLockFiles(dir).generations.at(-1);
+  const record = top === undefined ? undefined : readRecord(dir, top);
+  if (holds(record, here)) throw lockedError(dir, record);
+}
+
+/**
+ * Deletes what earlier opens left: every arbitration file, every record of
+ * the generation design, and the temporary files of dead writers. Only the
+ * holder of `LOCK` may call it (see the protocol).
+ */
+function sweep(dir: string): void {
+  const found = listLockFiles(dir);
+  for (const name of [...found.takeovers, ...found.generations]) {
+    removeIfThere(path.join(dir, name));
+  }
+  removeDeadTemps(dir, found.temps);
+}
+
+/**
+ * An exclusive hold on a data directory: the file `LOCK` holds the record of
+ * the process that has the directory open, and is deleted when it closes. A
+ * lock left by a process that died (even by `kill -9`) is taken over; a live
+ * holder, in this process or another, gives `LOCKED`.
  *
- * The protocol uses only link() (create a name, failing if it exists), unlink,
- * readdir and reads; no timing. Lock records are files `LOCK.<generation>`
- * whose JSON content is complete before the name appears (createRecord); the
- * current record is the highest generation. To acquire: list, take the top
- * generation m; if record m holds (a live holder) → LOCKED; else create
- * m+1 (held). If it exists, someone moved first: start over. If created, list
- * again: a generation above m+1 → lost, start over (the record stays); else,
- * if m+1 is still our record (its token), we hold the lock. The winner, and a
- * releaser after creating its `released` record g+1, delete every lower
- * record in ascending order. Nobody else deletes a record.
+ * Protocol. A lock file is never written in place: its record (JSON, with a
+ * fresh random token, so a content that left a name never shows there again)
+ * is written to a temporary file `LOCK.<pid>.<random>.tmp`, then given its
+ * name by link(), which fails if the name exists, or put over it by rename().
+ * - acquire: link our record to `LOCK`. Done; or it exists: read its bytes Y.
+ *   A record that holds (see holds) gives LOCKED; otherwise replace Y.
+ * - replace content X of file N (`LOCK`, or an arbitration file): own
+ *   arb(N, X) = `N.takeover-<16 hex of sha256(X)>` (everyone who read X
+ *   competes for that name), then read N: still X → rename our record over
+ *   N; else give up. Either way, delete arb(N, X) if it still holds our record.
+ * - own an arbitration file: link our record to it; if it exists, read it, A:
+ *   a live writer is taking over → give up; a dead one crashed there →
+ *   replace A in it, one level up (at most MAX_DEPTH levels, then LOCKED).
+ * Giving up starts over (at most ATTEMPTS times, then LOCKED). The winner
+ * sweeps: deletes every arbitration file, the records of the generation
+ * design and dead writers' temporary files. release deletes `LOCK` if it
+ * still holds our token.
  *
- * Why at most one process holds the lock:
- * 1. The highest generation ever created is never deleted: only a process
- *    that created a higher record deletes. So generations never go back.
- * 2. When C's final check passes, C's record g was the highest ever created
- *    at the start s of C's second listing. Else the highest one then, Z > g,
- *    existed at s and C's listing missed it, so it was deleted during the
- *    listing (readdir returns every entry present throughout) by Q, who
- *    created a record above Z after s (Z was the highest), then listed (C's
- *    record was there already), and deleted lower records in ascending order:
- *    C's record went before Z, and C's token check after its listing fails.
- * 3. So C's record is the only file ever named LOCK.<g> (an earlier one could
- *    only have been deleted by the creator of a higher record, which would
- *    have been higher than g at s). Generations grow by at most one, so the
- *    first record above g is g+1, and its creator listed g as the top, then
- *    read C's record: held, by a live process, so it gives up instead. While
- *    C holds, no record above g appears. Another holder W with a lower w
- *    would, by 2, have had the highest record at its own check, before g
- *    existed; the first record above w then needed a reader of W's held
- *    record of a live process: the same contradiction.
- * A loser does not delete its record: it may have been the highest when a
- * third process began its second listing, and 2 needs every deleter to have
- * swept the lower records first. The next winner or releaser sweeps it.
- * Within one process, `heldHere` refuses a second open before any of this
- * (acquire is synchronous); worker threads share the pid and are not covered.
+ * Why at most one process holds the lock. Assumed: link() fails on an
+ * existing name; rename() and unlink() are atomic; a writer judged dead (its
+ * pid is gone from this host, or it wrote in another directory, or it is
+ * this process, whose acquires do not overlap) never acts on the file again;
+ * a content shows in a name during one interval at most (the token). No
+ * timing. Call a rename over N late if N no longer shows the content the
+ * renamer read before it.
+ * 1. `LOCK` changes only by: link while absent; release by its holder; a
+ *    rename by the owner of arb(LOCK, Y) right after reading Y in `LOCK`.
+ * 2. Without a late rename, holders never overlap: while P holds, `LOCK`
+ *    shows P's record (only P deletes it; replacing it needs someone to read
+ *    it and judge it stale, but it holds), so link fails and a rename that
+ *    is not late replaces a record read there: P's, which gives LOCKED.
+ * 3. No rename over `LOCK` is late. Take the first that is, by Q, after
+ *    reading the stale Y. `LOCK` shows Y during a window W that ends with
+ *    Y's first change, at c: a rename (nobody releases a stale record, and
+ *    `LOCK` exists), not late, by Z, who read Y while owning N1 = arb(LOCK,
+ *    Y). Nothing is swept during W: before Q's rename, by 2, a sweeper's
+ *    record shows in `LOCK` from its win until its sweep is over. The files
+ *    N0 = `LOCK`, N(k+1) = arb(Nk, its content) are named from Y, so written
+ *    only from W on. During W a record leaves N(k+1) only by its writer once
+ *    done with it (after its rename over Nk, or giving up), or by a rename
+ *    over N(k+1), which replaces a dead writer's record unless it is late.
+ *    So if no rename over N1 in W is late, Z's and Q's records both stay in
+ *    N1 until c (each from before its read of Y to after its rename):
+ *    impossible. And none is, by induction from the top (MAX_DEPTH: nobody
+ *    renames over that file): if no rename over N(k+2) in W is late, a late
+ *    one over N(k+1), by Q' who read X, follows the first change of X, a
+ *    rename (X's writer is dead, nothing is swept) by Z' who read X owning
+ *    N(k+2); the records of Z' and Q' both stay in N(k+2) until that change:
+ *    impossible.
+ * So a late contender, or one that lost a crashed takeover's chain, always
+ * finds its read content gone and starts over, and the sweep is harmless:
+ * it only runs while `LOCK` shows a live record, whose chain nobody starts.
+ * Within one process, `heldHere` refuses a second open before any of this;
+ * worker threads share the pid and are not covered.
  */
 export class DirectoryLock {
   readonly #identity: string;
-  readonly #generation: number;
+  readonly #token: string;
 
   private constructor(
     readonly dir: string,
     identity: string,
-    generation: number,
+    token: string,
   ) {
     this.#identity = identity;
-    this.#generation = generation;
+    this.#token = token;
   }
 
   static acquire(dir: string): DirectoryLock {
     const here = identityOf(dir);
-    if (heldHere.has(here)) throw lockedError(dir, DirectoryLock.current(dir));
+    if (heldHere.has(here)) throw lockedError(dir, readRecord(dir, LOCK_NAME));
+    refuseGenerationHolder(dir, here);
+    const mine = newRecord(here);
+    const claim: Claim = { dir, here, text: JSON.stringify(mine), token: mine.token };
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const seen = listLockFiles(dir);
-      const top = seen.generations.at(-1) ?? 0;
-      // A live holder of an old-version plain LOCK keeps us out whatever the generations say.
-      const legacy = seen.legacy ? readRecord(dir, 0) : undefined;
-      if (holds(legacy, here)) throw lockedError(dir, legacy);
-      const current = top > 0 ? readRecord(dir, top) : undefined;
-      if (holds(current, here)) throw lockedError(dir, current);
-      const mine = newRecord('held', here);
-      if (!createRecord(dir, top + 1, mine)) continue;
-      if (!DirectoryLock.won(dir, top + 1, mine.token)) continue;
+      if (!tryOnce(claim)) continue;
       try {
-        removeBelow(dir, top + 1, here);
+        sweep(dir);
       } catch {
-        // leftovers hold nothing (a higher record is ours): the next winner or releaser sweeps them
+        // leftovers hold nothing: the next winner sweeps them
       }
       heldHere.add(here);
-      return new DirectoryLock(dir, here, top + 1);
+      return new DirectoryLock(dir, here, mine.token);
     }
-    throw lockedError(dir, DirectoryLock.current(dir));
-  }
-
-  /** Whether record `generation` (just created, holding `token`) is the current one and still ours. */
-  private static won(dir: string, generation: number, token: string): boolean {
-    const top = listLockFiles(dir).generations.at(-1);
-    return top === generation && readRecord(dir, generation)?.token === token;
-  }
-
-  /** The current record, for an error message. */
-  private static current(dir: string): LockRecord | undefined {
-    const top = listLockFiles(dir).generations.at(-1);
-    return top === undefined ? readRecord(dir, 0) : readRecord(dir, top);
+    const holder = readRecord(dir, LOCK_NAME);
+    throw lockedError(dir, holds(holder, here) ? holder : claim.busy);
   }
 
   /**
-   * Gives the directory back: a `released` record above ours, then ours (and
-   * anything older) deleted. Never throws: a failed release leaves our record,
-   * which stops holding once this process ends.
+   * Gives the directory back: deletes `LOCK` if it still holds our record in
+   * the directory we locked (a copy put in its place holds the same record).
+   * Never throws: a failed release leaves our record, which stops holding
+   * once this process ends.
    */
   release(): void {
     heldHere.delete(this.#identity);
     try {
-      const next = this.#generation + 1;
-      if (createRecord(this.dir, next, newRecord('released', this.#identity))) {
-        removeBelow(this.dir, next, this.#identity);
+      if (identityOf(this.dir) === this.#identity) {
+        removeIfOurs(this.dir, LOCK_NAME, this.#token);
       }
     } catch {
       // the directory is gone or unwritable: nothing more to give back

@@ -1,7 +1,10 @@
-// The lock records on disk (lib/system/lock.ts): generations that grow and are
-// cleaned up, records of dead, live, foreign and copied holders, the plain
-// LOCK of earlier versions, and temporary record files.
-import { spawnSync } from 'node:child_process';
+// The directory lock on disk (lib/system/lock.ts): one file `LOCK` while the
+// directory is open and none after; records of dead, live, foreign and
+// copied holders; arbitration files left by a takeover that crashed; the
+// plain LOCK and the `LOCK.<generation>` records of earlier versions; and
+// temporary record files.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +18,7 @@ class Counter {
   }
 }
 
-const name = (generation: number): string => `LOCK.${String(generation).padStart(16, '0')}`;
+const generation = (g: number): string => `LOCK.${String(g).padStart(16, '0')}`;
 const lockFiles = (dir: string): string[] =>
   fs
     .readdirSync(dir)
@@ -23,6 +26,21 @@ const lockFiles = (dir: string): string[] =>
     .sort();
 const read = (dir: string, file: string): Record<string, unknown> =>
   JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
+/** The arbitration file for the current content of lock file `name` (docs/FORMAT.md). */
+const takeover = (dir: string, name: string): string =>
+  `${name}.takeover-${createHash('sha256')
+    .update(fs.readFileSync(path.join(dir, name)))
+    .digest('hex')
+    .slice(0, 16)}`;
+
+/** Every file of `dir` with its bytes: what a byte-for-byte comparison needs. */
+function contents(dir: string): Record<string, string> {
+  const all: Record<string, string> = {};
+  for (const name of fs.readdirSync(dir).sort()) {
+    all[name] = fs.readFileSync(path.join(dir, name)).toString('base64');
+  }
+  return all;
+}
 
 function identity(dir: string): string {
   const st = fs.statSync(dir);
@@ -36,8 +54,16 @@ function deadPid(): number {
   return pid;
 }
 
-/** A live pid other than ours: jest's parent process. */
-const livePid = (): number => process.ppid;
+/** A live pid other than ours: a child that sleeps until the end of this file. */
+let sleeper: ChildProcess | undefined;
+function livePid(): number {
+  sleeper ??= spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
+  if (sleeper.pid === undefined) throw new Error('could not run a child');
+  return sleeper.pid;
+}
+afterAll(() => {
+  sleeper?.kill('SIGKILL');
+});
 
 function emptyDir(): string {
   const dir = freshBasedir();
@@ -51,9 +77,13 @@ function record(dir: string, fields: Record<string, unknown>): string {
     hostname: os.hostname(),
     since: '2020-01-01T00:00:00.000Z',
     dir: identity(dir),
-    token: 'abc',
+    token: createHash('sha256').update(JSON.stringify(fields)).digest('hex').slice(0, 16),
     ...fields,
   });
+}
+
+function write(dir: string, name: string, text: string): void {
+  fs.writeFileSync(path.join(dir, name), text);
 }
 
 function lockedError(dir: string): Error {
@@ -66,103 +96,155 @@ function lockedError(dir: string): Error {
   throw new Error(`initSystem opened ${dir} although it is locked`);
 }
 
-describe('the directory lock records', () => {
-  it('close then reopen: generations grow, old records are removed, one file stays', async () => {
+/** Opens `dir`: `LOCK` is then the only lock file and names us; closing leaves no lock file. */
+async function opensAndCleansUp(dir: string): Promise<void> {
+  const sys = initSystem(Counter, dir);
+  expect(lockFiles(dir)).toEqual(['LOCK']);
+  expect(read(dir, 'LOCK')).toMatchObject({ state: 'held', pid: process.pid, dir: identity(dir) });
+  await sys.close();
+  expect(lockFiles(dir)).toEqual([]);
+}
+
+describe('the directory lock file', () => {
+  it('close then reopen: LOCK while open, no lock file after close', async () => {
     const dir = freshBasedir();
-    let last = 0;
     for (let i = 0; i < 30; i++) {
       const sys = initSystem(Counter, dir);
       sys.inc();
-      const [held] = lockFiles(dir);
-      expect(lockFiles(dir)).toEqual([held]);
-      expect(read(dir, held!)).toMatchObject({ state: 'held', pid: process.pid });
-      const generation = Number(held!.slice('LOCK.'.length));
-      expect(generation).toBeGreaterThan(last);
+      expect(lockFiles(dir)).toEqual(['LOCK']);
+      expect(read(dir, 'LOCK')).toMatchObject({ state: 'held', pid: process.pid });
       await sys.close();
-      expect(lockFiles(dir)).toEqual([name(generation + 1)]);
-      expect(read(dir, name(generation + 1))).toMatchObject({ state: 'released' });
-      last = generation + 1;
+      expect(lockFiles(dir)).toEqual([]);
     }
     const sys = initSystem(Counter, dir);
     expect(sys.n).toBe(30);
     await sys.close();
   });
 
-  it('takes over the record of a dead holder, and removes it', async () => {
-    const dir = emptyDir();
-    fs.writeFileSync(path.join(dir, name(7)), record(dir, { pid: deadPid() }));
+  it('a refused open leaves the directory byte for byte as it was (regression: the lock records changed)', async () => {
+    const dir = freshBasedir();
     const sys = initSystem(Counter, dir);
-    expect(lockFiles(dir)).toEqual([name(8)]);
+    for (let i = 0; i < 9; i++) sys.inc();
     await sys.close();
+    const journal = fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!;
+    const file = path.join(dir, journal);
+    const bytes = fs.readFileSync(file);
+    const lines = bytes.toString('utf8').split('\n');
+    const at = lines.slice(0, 4).join('\n').length + 1 + Math.floor(lines[4]!.length / 2);
+    bytes[at] = bytes[at]! ^ 0x01;
+    fs.writeFileSync(file, bytes);
+    const before = contents(dir);
+
+    let err: unknown;
+    try {
+      initSystem(Counter, dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(isPrevalenceError(err, 'JOURNAL_CORRUPT')).toBe(true);
+    expect((err as Error).message).toContain('Nothing was changed');
+    expect(contents(dir)).toEqual(before);
   });
 
-  it('takes over an unreadable record (an empty file)', async () => {
-    const dir = emptyDir();
-    fs.writeFileSync(path.join(dir, name(2)), '');
-    const sys = initSystem(Counter, dir);
-    expect(lockFiles(dir)).toEqual([name(3)]);
-    await sys.close();
+  it('takes over the LOCK of a dead holder, and of an unreadable one (an empty file)', async () => {
+    for (const text of [(dir: string) => record(dir, { pid: deadPid() }), () => '']) {
+      const dir = emptyDir();
+      write(dir, 'LOCK', text(dir));
+      await opensAndCleansUp(dir);
+    }
   });
 
-  it('gives LOCKED for a live holder, in this host or another, naming it and changing nothing', () => {
+  it('gives LOCKED for a live holder, on this host or another, naming it and changing nothing', () => {
     for (const fields of [{ pid: livePid() }, { pid: 4242, hostname: 'elsewhere.example' }]) {
       const dir = emptyDir();
-      fs.writeFileSync(path.join(dir, name(3)), record(dir, fields));
+      write(dir, 'LOCK', record(dir, fields));
+      const before = contents(dir);
       expect(lockedError(dir).message).toMatch(new RegExp(`process ${fields.pid} on `));
-      expect(lockFiles(dir)).toEqual([name(3)]);
+      expect(contents(dir)).toEqual(before);
     }
   });
 
-  it('opens over a released record of another host, and over a live holder of a copied directory', async () => {
-    const released = emptyDir();
-    fs.writeFileSync(
-      path.join(released, name(3)),
-      record(released, { state: 'released', pid: 4242, hostname: 'elsewhere.example' }),
-    );
-    const copied = emptyDir();
-    fs.writeFileSync(
-      path.join(copied, name(3)),
-      record(copied, { pid: livePid(), dir: identity(tmpDir()) }),
-    );
-    for (const dir of [released, copied]) {
-      const sys = initSystem(Counter, dir);
-      expect(lockFiles(dir)).toEqual([name(4)]);
-      await sys.close();
-    }
+  it('opens over a live holder of a copied directory', async () => {
+    const dir = emptyDir();
+    write(dir, 'LOCK', record(dir, { pid: livePid(), dir: identity(tmpDir()) }));
+    await opensAndCleansUp(dir);
   });
 
-  it('reads a plain LOCK of an earlier version: a dead holder is taken over, a live one gives LOCKED', async () => {
-    const old = (dir: string, pid: number): string =>
+  it('reads a plain LOCK of an earlier version: a live holder gives LOCKED, a dead one is taken over', async () => {
+    const old = (pid: number): string =>
       JSON.stringify({ pid, hostname: os.hostname(), acquired: '2020-01-01T00:00:00.000Z' });
     const live = emptyDir();
-    fs.writeFileSync(path.join(live, 'LOCK'), old(live, livePid()));
+    write(live, 'LOCK', old(livePid()));
     expect(lockedError(live).message).toMatch(new RegExp(`process ${livePid()} on `));
     expect(lockFiles(live)).toEqual(['LOCK']);
-    // A generation record does not hide a live plain LOCK.
-    fs.writeFileSync(path.join(live, name(1)), record(live, { state: 'released', pid: 1 }));
-    expect(isPrevalenceError(lockedError(live), 'LOCKED')).toBe(true);
 
     const dead = emptyDir();
-    fs.writeFileSync(path.join(dead, 'LOCK'), old(dead, deadPid()));
-    const sys = initSystem(Counter, dead);
-    expect(lockFiles(dead)).toEqual([name(1)]);
-    await sys.close();
-    expect(lockFiles(dead)).toEqual([name(2)]);
+    write(dead, 'LOCK', old(deadPid()));
+    await opensAndCleansUp(dead);
+  });
+
+  it('is not blocked by a takeover that crashed: arbitration files of dead writers, nested', async () => {
+    for (const levels of [1, 2, 3]) {
+      const dir = emptyDir();
+      write(dir, 'LOCK', record(dir, { pid: deadPid() }));
+      let name = 'LOCK';
+      for (let level = 0; level < levels; level++) {
+        const arbitration = takeover(dir, name);
+        write(dir, arbitration, record(dir, { pid: deadPid(), level }));
+        name = arbitration;
+      }
+      await opensAndCleansUp(dir);
+    }
+  });
+
+  it('gives LOCKED while a live process is taking over, naming it', () => {
+    const dir = emptyDir();
+    write(dir, 'LOCK', record(dir, { pid: deadPid() }));
+    write(dir, takeover(dir, 'LOCK'), record(dir, { pid: livePid() }));
+    const before = contents(dir);
+    expect(lockedError(dir).message).toMatch(new RegExp(`process ${livePid()} on `));
+    expect(contents(dir)).toEqual(before);
+  });
+
+  it('gives LOCKED naming the leftovers after four takeovers that crashed one after the other', () => {
+    const dir = emptyDir();
+    write(dir, 'LOCK', record(dir, { pid: deadPid() }));
+    let name = 'LOCK';
+    for (let level = 0; level < 4; level++) {
+      const arbitration = takeover(dir, name);
+      write(dir, arbitration, record(dir, { pid: deadPid(), level }));
+      name = arbitration;
+    }
+    const before = contents(dir);
+    expect(lockedError(dir).message).toMatch(/delete LOCK and every LOCK\.takeover-\* file/);
+    expect(contents(dir)).toEqual(before);
+  });
+
+  it('deletes the records of the generation design; a live holder of the current one gives LOCKED', async () => {
+    const stale = emptyDir();
+    write(stale, generation(3), record(stale, { state: 'released', pid: deadPid() }));
+    write(stale, generation(4), record(stale, { pid: deadPid() }));
+    await opensAndCleansUp(stale);
+
+    const live = emptyDir();
+    write(live, generation(3), record(live, { state: 'released', pid: deadPid() }));
+    write(live, generation(4), record(live, { pid: livePid() }));
+    const before = contents(live);
+    expect(lockedError(live).message).toMatch(new RegExp(`process ${livePid()} on `));
+    expect(contents(live)).toEqual(before);
   });
 
   it('removes the temporary record files of dead writers only; snapshot cleanup never touches them', async () => {
     const dir = emptyDir();
     const liveTemp = `LOCK.${livePid()}.0123abcd.tmp`;
     const deadTemp = `LOCK.${deadPid()}.4567ef01.tmp`;
-    fs.writeFileSync(path.join(dir, liveTemp), '');
-    fs.writeFileSync(path.join(dir, deadTemp), '');
+    write(dir, liveTemp, '');
+    write(dir, deadTemp, '');
     const sys = initSystem(Counter, dir);
     sys.inc();
-    expect(lockFiles(dir)).toEqual([liveTemp, name(1)].sort());
+    expect(lockFiles(dir)).toEqual(['LOCK', liveTemp].sort());
     await sys.close();
-    const again = initSystem(Counter, dir);
-    expect(lockFiles(dir)).toEqual([liveTemp, name(3)].sort());
-    await again.close();
+    expect(lockFiles(dir)).toEqual([liveTemp]);
   });
 
   it('refuses a second open in this process through another path to the same directory', async () => {
@@ -172,5 +254,6 @@ describe('the directory lock records', () => {
     fs.symlinkSync(dir, link);
     expect(lockedError(link).message).toMatch(new RegExp(`process ${process.pid} on `));
     await sys.close();
+    expect(lockFiles(dir)).toEqual([]);
   });
 });
