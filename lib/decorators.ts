@@ -2,13 +2,9 @@ import { PrevalenceError } from './errors';
 import { globalRegistry } from './codec/registry';
 import { refusePrivateMembers } from './clock/private-members';
 import type { StorableClass } from './codec/registry';
+import { type MethodFlag, setFlag } from './flags';
 
-/** The per-method behaviours a decorator can switch on. */
-export type MethodFlag = 'readonly' | 'abortOnException' | 'unlocked';
-
-const FLAGS = Symbol('prevalent.methodFlags');
-
-type Flagged = { [FLAGS]?: Set<MethodFlag> };
+export { hasFlag, type MethodFlag } from './flags';
 
 /**
  * A method decorator that works both with TypeScript's standard (TC39)
@@ -17,25 +13,6 @@ type Flagged = { [FLAGS]?: Set<MethodFlag> };
 export interface MethodDecorator {
   (value: (...args: any[]) => any, context: ClassMethodDecoratorContext): void;
   (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
-}
-
-/** True when the method carries `flag` (set by one of the decorators below). */
-export function hasFlag(fn: unknown, flag: MethodFlag): boolean {
-  return typeof fn === 'function' && ((fn as Flagged)[FLAGS]?.has(flag) ?? false);
-}
-
-function setFlag(fn: unknown, flag: MethodFlag, decorator: string): void {
-  if (typeof fn !== 'function') {
-    throw new PrevalenceError(
-      'INVALID_OPTION',
-      `@${decorator} can only decorate methods; it was applied to something else`,
-    );
-  }
-  const flagged = fn as Flagged;
-  if (!Object.prototype.hasOwnProperty.call(flagged, FLAGS)) {
-    Object.defineProperty(flagged, FLAGS, { value: new Set<MethodFlag>(), enumerable: false });
-  }
-  flagged[FLAGS]!.add(flag);
 }
 
 function isStandardContext(arg: unknown): arg is DecoratorContext {

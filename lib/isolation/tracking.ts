@@ -1,4 +1,4 @@
-import { hasFlag } from '../decorators';
+import { hasFlag } from '../flags';
 import { recordStep } from './paths';
 import { arrayFastPaths } from './array-methods';
 import type { Fn } from './builtin-common';

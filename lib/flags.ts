@@ -1,0 +1,28 @@
+import { PrevalenceError } from './errors';
+
+/** The per-method behaviours a decorator can switch on. */
+export type MethodFlag = 'readonly' | 'abortOnException' | 'unlocked';
+
+const FLAGS = Symbol('prevalent.methodFlags');
+
+type Flagged = { [FLAGS]?: Set<MethodFlag> };
+
+/** True when the method carries `flag` (set by one of the decorators in decorators.ts). */
+export function hasFlag(fn: unknown, flag: MethodFlag): boolean {
+  return typeof fn === 'function' && ((fn as Flagged)[FLAGS]?.has(flag) ?? false);
+}
+
+/** Marks the method `fn` with `flag`; INVALID_OPTION when `fn` is not a function (`decorator` names the decorator). */
+export function setFlag(fn: unknown, flag: MethodFlag, decorator: string): void {
+  if (typeof fn !== 'function') {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `@${decorator} can only decorate methods; it was applied to something else`,
+    );
+  }
+  const flagged = fn as Flagged;
+  if (!Object.prototype.hasOwnProperty.call(flagged, FLAGS)) {
+    Object.defineProperty(flagged, FLAGS, { value: new Set<MethodFlag>(), enumerable: false });
+  }
+  flagged[FLAGS]!.add(flag);
+}
