@@ -10,7 +10,7 @@ export type PrevalenceErrorCode =
   | 'NOT_SERIALIZABLE'
   /** Stored data names a class that is not registered. */
   | 'UNKNOWN_CLASS'
-  /** A non-readonly method uses a source of time or randomness, or is async. */
+  /** A non-readonly method uses a source of time or randomness, or is async; or an action called the system object itself, which a replay cannot. */
   | 'NONDETERMINISTIC_METHOD'
   /** A journal file is damaged somewhere other than a torn last record. */
   | 'JOURNAL_CORRUPT'

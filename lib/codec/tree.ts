@@ -38,15 +38,21 @@ export type Encoded = null | boolean | number | string | Encoded[] | { [key: str
 /** A `{"$":"path",…}` object produced by {@link TreeContext.external}. */
 export type ExternalRef = { $: 'path'; [key: string]: unknown };
 
+/** Returned by {@link TreeContext.external}: encode `target` (a copy of it) in place of the object. */
+export class CopyInstead {
+  constructor(readonly target: object) {}
+}
+
 /** What the tree codec needs besides the value. */
 export interface TreeContext {
   /** Classes whose instances may be stored. */
   registry: ClassRegistry;
   /**
-   * Called for every object before it is encoded; a non-undefined result (a
-   * `{"$":"path",…}` object) is emitted instead of the object, unnumbered.
+   * Called for every object before it is encoded; a `{"$":"path",…}` result
+   * is emitted instead of the object, unnumbered; a CopyInstead has its
+   * target encoded in the object's place.
    */
-  external?: (obj: object) => Encoded | undefined;
+  external?: (obj: object) => Encoded | CopyInstead | undefined;
   /** Turns a `{"$":"path",…}` object back into the object it stands for. */
   resolveExternal?: (tagged: ExternalRef) => unknown;
 }
@@ -95,7 +101,7 @@ export function encodeArgs(args: ArrayLike<unknown>, ctx: TreeContext): Encoded[
 function translate(err: unknown, root: unknown, path: string, ctx: TreeContext): unknown {
   if (err instanceof Unstorable) {
     const external = ctx.external;
-    const skip = external && ((obj: object) => external(obj) !== undefined);
+    const skip = external && ((obj: object) => isReference(external(obj)));
     return failureError(err, root, path, skip);
   }
   if (err instanceof RangeError && /call stack/i.test(err.message)) return tooDeep(path, err);
@@ -125,11 +131,17 @@ function specialNumber(value: number): Encoded {
   return { $: 'num', v: value === 0 ? '-0' : String(value) };
 }
 
-function encodeObject(obj: object, st: EncodeState): Encoded {
+function isReference(replaced: Encoded | CopyInstead | undefined): replaced is Encoded {
+  return replaced !== undefined && !(replaced instanceof CopyInstead);
+}
+
+function encodeObject(value: object, st: EncodeState): Encoded {
+  let obj = value;
   const external = st.ctx.external;
   if (external !== undefined) {
     const replaced = external(obj);
-    if (replaced !== undefined) return replaced;
+    if (replaced instanceof CopyInstead) obj = replaced.target;
+    else if (replaced !== undefined) return replaced;
   }
   const seen = (st.seen ??= new Map<object, number>());
   const id = seen.get(obj);

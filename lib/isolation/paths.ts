@@ -98,6 +98,22 @@ function linkOf(raw: object): Link | undefined {
   return links.get(raw);
 }
 
+/**
+ * The object at the top of the links recorded from `raw` upward: the root of
+ * the state `raw` was last found in (or the highest object whose place is
+ * known). Tells a view of another system's state from one of an object that
+ * left this one.
+ */
+export function linkTop(raw: object): object {
+  let obj = raw;
+  for (let depth = 0; depth <= MAX_DEPTH; depth++) {
+    const link = linkOf(obj);
+    if (link === undefined) return obj;
+    obj = link.parent;
+  }
+  return obj;
+}
+
 /** Records that `raw` was reached from `parent` by a property read (string key, or array index), a Map lookup, or as a Set member or Map key (`key` IN_COLLECTION). */
 export function recordStep(raw: object, parent: object, key: unknown, viaMap: boolean): void {
   const step = toStep(key, viaMap);

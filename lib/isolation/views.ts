@@ -15,7 +15,7 @@ import { viewFactory } from './view-builtins';
 import { keyLabel, readonlyViolation } from './violation';
 
 export { isView } from './registry';
-export { locate, locateStats, resolvePath, type PathStep } from './paths';
+export { linkTop, locate, locateStats, resolvePath, type PathStep } from './paths';
 
 /**
  * Read-only views: what callers get from queries and property reads, and

@@ -1,11 +1,43 @@
 import type { DomainMethod } from './runner';
 import type { ClassRegistry } from '../codec/registry';
-import { decodeTree, encodeTree } from '../codec/tree';
+import { CopyInstead, decodeTree, encodeTree, type Encoded } from '../codec/tree';
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
 import type { UndoLog } from '../isolation/tracking';
-import { isView, locate, resolvePath, viewOf } from '../isolation/views';
+import { isView, linkTop, locate, resolvePath, viewOf } from '../isolation/views';
 import type { PathStep } from '../isolation/views';
 import type { Isolation } from './options';
+
+/** Raw roots of the open systems (to tell a view of another system's state from a stale one). */
+const openRoots = new WeakSet<object>();
+/** The system proxy → its raw root, for every system (a proxy passed as an argument stands for its root). */
+const proxyRoots = new WeakMap<object, object>();
+
+/** Notes that the system with raw root `root` and proxy `proxy` is open (until {@link closedRoot}). */
+export function openedRoot(root: object, proxy: object): void {
+  openRoots.add(root);
+  proxyRoots.set(proxy, root);
+}
+
+/** Notes that the system with raw root `root` was closed. */
+export function closedRoot(root: object): void {
+  openRoots.delete(root);
+}
+
+/**
+ * How an object met in a live call's arguments is journaled in readonly
+ * isolation: the system proxy as the root, a view of this state by its path
+ * (STALE_REFERENCE when it left the state), a view of another open system's
+ * state as a copy of its object, anything else as itself.
+ */
+function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefined {
+  const proxied = proxyRoots.get(obj);
+  if (proxied !== undefined)
+    return proxied === root ? { $: 'path', p: [] } : new CopyInstead(proxied);
+  if (!isView(obj)) return undefined;
+  const top = linkTop(toRaw(obj));
+  if (top !== root && openRoots.has(top)) return new CopyInstead(toRaw(obj));
+  return { $: 'path', p: locate(obj, root) };
+}
 
 /**
  * Applies the isolation mode at the system's boundary: what callers get from
@@ -25,8 +57,7 @@ export class Exporter {
       isolation === 'readonly'
         ? {
             registry,
-            external: (obj: object) =>
-              isView(obj) ? { $: 'path', p: locate(obj, root) } : undefined,
+            external: (obj: object) => referenceTo(obj, root),
           }
         : { registry };
     const view = viewOf(root);

@@ -2,6 +2,7 @@ import type { DomainMethod } from './runner';
 import { PrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import type { PrevalentSystem } from './system';
+import { openedRoot } from './exporter';
 import type { Prevalent, SystemControls } from './types';
 
 const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
@@ -69,7 +70,7 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
       };
     } else if (queryThis !== undefined) {
       // The common case in one frame: no closed system, no action running
-      // (a query from inside an action must see the action's changes).
+      // (callQuery refuses a call from inside an action and one after close).
       wrapper = function query() {
         // eslint-disable-next-line prefer-rest-params
         if (flags.closed || flags.running) return system.callQuery(fn, arguments);
@@ -113,6 +114,9 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
     deleteProperty: (_t, key) => directMutation(key),
     defineProperty: (_t, key) => directMutation(key),
     setPrototypeOf: () => directMutation('the prototype'),
+    preventExtensions: () => directMutation('whether the object is extensible'),
   };
-  return new Proxy(system.root, handler) as Prevalent<T>;
+  const proxy = new Proxy(system.root, handler) as Prevalent<T>;
+  openedRoot(system.root, proxy);
+  return proxy;
 }

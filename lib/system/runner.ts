@@ -17,7 +17,7 @@ export interface ActionOutcome {
 
 /** State the system proxy's query wrappers check on every call (shared, so the check is two loads). */
 export interface RunnerFlags {
-  /** An action is running (a call from inside it joins it). */
+  /** An action is running (a call through the system object from inside it is refused). */
   running: boolean;
   /** The system was closed. */
   closed: boolean;
@@ -57,7 +57,7 @@ export class ActionRunner {
     this.#log.reset();
   }
 
-  /** True while an action runs (a call through the system proxy from inside it joins it). */
+  /** True while an action runs (a call through the system object from inside it is refused). */
   get running(): boolean {
     return this.flags.running;
   }

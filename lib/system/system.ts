@@ -14,7 +14,6 @@ import { JournalWriter } from '../journal/writer';
 import { replayJournal } from '../journal/reader';
 import type { JournalRecord } from '../journal/reader';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
-import { tracked } from '../isolation/tracking';
 import { forgetRecentParent, rootView } from '../isolation/views';
 import { ActionRunner, type DomainMethod, type RunnerFlags } from './runner';
 import { DirectoryLock } from './lock';
@@ -22,7 +21,7 @@ import { resolveOptions } from './options';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase } from './restore';
 import { pruneJournals } from './prune';
-import { Exporter } from './exporter';
+import { closedRoot, Exporter } from './exporter';
 
 /** True when every encoded argument is a primitive, which decodes to itself. */
 function domainClassOf(domain: unknown): StorableClass {
@@ -34,6 +33,19 @@ function domainClassOf(domain: unknown): StorableClass {
     );
   }
   return cls as StorableClass;
+}
+
+/**
+ * The error for a call through the system object from inside an action: a
+ * replay runs the action while the system is still being opened, when no
+ * outside reference to it exists (or names a closed one), so the action
+ * would run differently on restart.
+ */
+function calledFromAction(what: string): PrevalenceError {
+  return new PrevalenceError(
+    'NONDETERMINISTIC_METHOD',
+    `${what} through the system object from inside an action: a replay runs the action before the system object exists, so it could not make this call and the restart would diverge; inside an action, reach the state through \`this\` (this.method(...), this.property)`,
+  );
 }
 
 /**
@@ -186,7 +198,7 @@ export class PrevalentSystem<T extends object> {
     unlocked: boolean,
   ): unknown {
     this.#checkOpen();
-    if (this.#runner.running) return Reflect.apply(method, tracked(this.root), args);
+    if (this.#runner.running) throw calledFromAction(`${name}()`);
     const failure = this.#journal.failure;
     if (failure) throw failure;
     const encoded = encodeArgs(args, this.exporter.liveContext);
@@ -220,12 +232,14 @@ export class PrevalentSystem<T extends object> {
   /** Runs a `@readonly` method: never journaled. */
   callQuery(method: DomainMethod, args: ArrayLike<unknown>): unknown {
     this.#checkOpen();
-    if (this.#runner.running) return Reflect.apply(method, tracked(this.root), args);
+    if (this.#runner.running) throw calledFromAction(`the query ${method.name}()`);
     return this.exporter.runQuery(method, args);
   }
 
   /** What a property read through the system proxy gives. */
   readProperty(key: PropertyKey): unknown {
+    this.#checkOpen();
+    if (this.#runner.running) throw calledFromAction(`reading ${String(key)}`);
     return this.exporter.readProperty(this.root, this.rootView, key);
   }
 
@@ -272,6 +286,8 @@ export class PrevalentSystem<T extends object> {
   }
 
   sync(): Promise<void> {
+    // Thrown, not rejected: an action that does not await would go on live and stop in replay.
+    if (this.#runner.running) throw calledFromAction('sync()');
     try {
       this.#checkOpen();
     } catch (err) {
@@ -280,10 +296,16 @@ export class PrevalentSystem<T extends object> {
     return this.#journal.sync();
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    if (this.#runner.running) throw calledFromAction('close()');
+    return this.#close();
+  }
+
+  async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#runner.flags.closed = true;
+    closedRoot(this.root);
     forgetRecentParent();
     if (this.#timer) clearInterval(this.#timer);
     try {

@@ -223,3 +223,66 @@ describe('passing back views of Set members and Map keys', () => {
     expect([...again.keyed.keys()].map((o) => o.n)).toEqual(live.keys);
   });
 });
+
+describe('the system object and views of other systems as arguments', () => {
+  it('takes the system object passed as an argument as the root itself (regression: a copy of the root was stored)', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    wiki.createPage('a', 'x');
+    wiki.storeAnything('self', wiki);
+    wiki.storeAnything('nested', { root: wiki });
+    type Loop = { self: Loop; nested: { root: Loop }; pages: unknown };
+    const check = (w: object) => {
+      const v = w as unknown as Loop;
+      expect(v.self).toBe(v.self.self);
+      expect(v.nested.root).toBe(v.self);
+      expect(v.self.pages).toBe(v.pages);
+    };
+    check(wiki);
+    expect(journalRecords(dir)[1]!.args[1]).toEqual({ $: 'path', p: [] });
+    await wiki.close();
+    check(openWiki(undefined, dir));
+  });
+
+  it("copies a view of another open system's state (regression: STALE_REFERENCE, though values from outside the state are copied)", () => {
+    const users = openWiki();
+    const orders = openWiki();
+    users.createPage('ann', 'user');
+    orders.storeAnything('buyer', users.getPage('ann'));
+    const copy = (orders as unknown as { buyer: WikiPage }).buyer;
+    expect(copy.content).toBe('user');
+    expect(copy).not.toBe(users.getPage('ann'));
+  });
+
+  it('still refuses a view of a closed system with STALE_REFERENCE', async () => {
+    const dir = freshBasedir();
+    const first = initSystem(new Wiki(), dir);
+    first.createPage('a', 'x');
+    const old = first.getPage('a');
+    await first.close();
+    const again = openWiki(undefined, dir);
+    expect(codeOf(() => again.createPage('b', 'y', old))).toBe('STALE_REFERENCE');
+  });
+});
+
+describe('the system object itself', () => {
+  it('refuses Object.preventExtensions with DIRECT_MUTATION (regression: it succeeded, the next action failed differently live and in replay, and the directory could not be opened again)', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    expect(codeOf(() => Object.preventExtensions(wiki))).toBe('DIRECT_MUTATION');
+    expect(Object.isExtensible(wiki)).toBe(true);
+    wiki.storeAnything('k', 1);
+    await wiki.close();
+    const again = openWiki(undefined, dir);
+    expect((again as unknown as { k: number }).k).toBe(1);
+  });
+
+  it('refuses property reads after close with CLOSED (regression: they returned the stale state)', async () => {
+    const wiki = initSystem(new Wiki(), freshBasedir());
+    wiki.createPage('a', 'x');
+    await wiki.close();
+    expect(codeOf(() => wiki.pages)).toBe('CLOSED');
+    expect(codeOf(() => JSON.stringify(wiki))).toBe('CLOSED');
+    expect(wiki.basedirAbspath()).toMatch(/data/);
+  });
+});
