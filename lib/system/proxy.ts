@@ -4,7 +4,7 @@ import { hasFlag } from '../decorators';
 import type { PrevalentSystem } from './system';
 import type { Prevalent, SystemControls } from './types';
 
-const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
+export const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
   'takeSnapshot',
   'close',
   'sync',
