@@ -1,6 +1,7 @@
 import { PrevalenceError } from './errors';
 import { globalRegistry } from './codec/registry';
 import { refusePrivateMembers } from './clock/private-members';
+import { refuseBuiltinSubclass } from './codec/builtin-classes';
 import type { StorableClass } from './codec/registry';
 import { type MethodFlag, setFlag } from './flags';
 
@@ -66,7 +67,8 @@ type ClassDecorator = (value: StorableClass, context?: ClassDecoratorContext) =>
  * Registers a class for storage, under `name` (default: the class name).
  * Give a stable name when the class may be renamed or minified.
  * Usable as `@persistent()`, `@persistent('Name')` or bare `@persistent`.
- * A class with `#private` members (its own or a superclass's) cannot be
+ * A class with `#private` members (its own or a superclass's) or one that
+ * extends a built-in type (Map, Set, Array, Date, Error, ...) cannot be
  * stored: decorating it throws `NOT_SERIALIZABLE` right where it is defined.
  */
 export function persistent(name?: string): ClassDecorator;
@@ -83,6 +85,7 @@ export function persistent(
 }
 
 function register(cls: StorableClass, name: string): void {
+  refuseBuiltinSubclass(cls);
   refusePrivateMembers(cls);
   globalRegistry.register(cls, name);
 }

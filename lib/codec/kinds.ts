@@ -70,8 +70,16 @@ const BUILTIN_PROTOS = new Set<object>([
   WeakSet.prototype,
   WeakRef.prototype,
   Function.prototype,
+  DataView.prototype,
+  Number.prototype,
+  String.prototype,
+  Boolean.prototype,
   ...KIND_BY_PROTO.keys(),
 ]);
+
+/** The advice every refusal of a subclass of a built-in type ends with. */
+export const BUILTIN_SUBCLASS_ADVICE =
+  'such subclasses cannot be stored; keep the built-in value in a property of a registered class instead';
 
 /**
  * The kind of a built-in storable object, given `proto` = its prototype, or
@@ -95,14 +103,23 @@ export function registeredName(proto: object, registry: ClassRegistry): string |
   const ctor: unknown = (proto as { constructor?: unknown }).constructor;
   if (typeof ctor !== 'function' || ctor.prototype !== proto) return undefined;
   const name = registry.nameOf(ctor);
-  return name === undefined || extendsBuiltin(proto) ? undefined : name;
+  return name === undefined || builtinBase(proto) !== undefined ? undefined : name;
 }
 
-function extendsBuiltin(proto: object): boolean {
+/** True when `proto` is the prototype of a built-in type whose instances have internal slots. */
+export function isBuiltinPrototype(proto: unknown): boolean {
+  return BUILTIN_PROTOS.has(proto as object);
+}
+
+/**
+ * The name of the built-in type (Map, Array, Error, ...) whose prototype is
+ * `proto` or on its chain, or undefined when there is none.
+ */
+export function builtinBase(proto: object): string | undefined {
   for (let p: object | null = proto; p !== null; p = Object.getPrototypeOf(p) as object | null) {
-    if (BUILTIN_PROTOS.has(p)) return true;
+    if (BUILTIN_PROTOS.has(p)) return (p as { constructor?: { name?: string } }).constructor?.name;
   }
-  return false;
+  return undefined;
 }
 
 /** What an unstorable value is and what to do instead, for NOT_SERIALIZABLE messages. */
@@ -136,8 +153,9 @@ function describeUnstorableObject(value: object, registry: ClassRegistry): strin
   const name = constructorName(value);
   const proto = Object.getPrototypeOf(value) as object;
   const ctor: unknown = (proto as { constructor?: unknown }).constructor;
-  if (registry.nameOf(ctor) !== undefined && extendsBuiltin(proto)) {
-    return `an instance of class ${name}, which extends a built-in type: such subclasses cannot be stored; keep the built-in value in a property of a registered class instead`;
+  const base = builtinBase(proto);
+  if (registry.nameOf(ctor) !== undefined && base !== undefined) {
+    return `an instance of class ${name}, which extends a built-in type (${base}): ${BUILTIN_SUBCLASS_ADVICE}`;
   }
   return `an instance of unregistered class ${name}: register it with @persistent() or options.classes`;
 }

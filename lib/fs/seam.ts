@@ -30,6 +30,33 @@ export interface FileSystem {
   fsyncDirSync(dir: string): void;
 }
 
+// Typed as a Record so that a method added to the interface must be added here too.
+const SEAM_METHODS: Readonly<Record<keyof FileSystem, true>> = {
+  openSync: true,
+  closeSync: true,
+  writeSync: true,
+  readSync: true,
+  fdatasyncSync: true,
+  fdatasync: true,
+  fsyncSync: true,
+  ftruncateSync: true,
+  fstatSize: true,
+  renameSync: true,
+  unlinkSync: true,
+  copyFileSync: true,
+  readdirSync: true,
+  mkdirSync: true,
+  existsSync: true,
+  readFileSync: true,
+  fsyncDirSync: true,
+};
+
+/** The {@link FileSystem} methods `candidate` lacks (or holds as something other than a function). */
+export function missingSeamMethods(candidate: object): string[] {
+  const methods = candidate as Record<string, unknown>;
+  return Object.keys(SEAM_METHODS).filter((name) => typeof methods[name] !== 'function');
+}
+
 /** The real file system (node:fs). */
 export const realFs: FileSystem = {
   openSync: (file, flags) => nodeFs.openSync(file, flags),

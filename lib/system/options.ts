@@ -1,8 +1,19 @@
 import * as path from 'node:path';
-import { PrevalenceError } from '../errors';
 import type { StorableClass } from '../codec/registry';
+import { refuseBuiltinSubclass } from '../codec/builtin-classes';
 import type { FileSystem } from '../fs/seam';
 import { realFs } from '../fs/seam';
+import {
+  bool,
+  byteCount,
+  callback,
+  fileSystem,
+  invalid,
+  isPlainObject,
+  oneOf,
+  refuseUnknownKeys,
+  timerMs,
+} from './option-checks';
 
 /** How durable an action is when its call returns. See docs/DURABILITY.md. */
 export type Durability = 'always' | 'batch' | 'none';
@@ -32,33 +43,51 @@ export interface RestoreProgress {
   total: number;
 }
 
-/** Options of {@link initSystem}. Every field is optional. */
+/**
+ * Options of {@link initSystem}: a plain object, every field optional (or a
+ * basedir string alone). Checked before anything is created on disk: an
+ * unknown key (a typo), a value of the wrong type or out of range is refused
+ * with `INVALID_OPTION` saying what is allowed.
+ */
 export interface SystemOptions {
-  /** Data directory. Default: `./<lower-cased class name>` under `process.cwd()`. */
+  /**
+   * Data directory, created when missing. Default: `./<lower-cased class name>`
+   * under `process.cwd()`. A path naming a file, under a file or not writable
+   * is refused with `INVALID_OPTION`.
+   */
   basedir?: string;
-  /** A journal file is rotated once it would grow past this many bytes. Default 64 MiB. */
+  /** A journal file is rotated once it would grow past this many bytes: a whole number, at least 1. Default 64 MiB. */
   journalMaxBytes?: number;
-  /** Take a snapshot automatically this often (ms) when actions happened. Default: never. */
+  /**
+   * Take a snapshot automatically this often (ms) when actions happened; at
+   * most 2^31-1 (about 24.8 days, the longest delay Node's timers take).
+   * Default 0: never.
+   */
   snapshotIntervalMs?: number;
-  /** Classes whose instances may be stored, besides the root class and `@persistent` ones. */
+  /**
+   * Classes whose instances may be stored, besides the root class and
+   * `@persistent` ones: an array (stored under each class's name) or an object
+   * from stored name to class. A class goes under one name only, and may not
+   * extend a built-in type (`NOT_SERIALIZABLE`).
+   */
   classes?: StorableClass[] | Record<string, StorableClass>;
   /** Default `'always'`: a call returns only once its record is on disk. */
   durability?: Durability;
-  /** In `'batch'` mode (and for `@unlocked` methods), the longest a record waits for its fsync. Default 20 ms. */
+  /** In `'batch'` mode (and for `@unlocked` methods), the longest a record waits for its fsync: more than 0, at most 2^31-1 ms. Default 20 ms. */
   batchIntervalMs?: number;
   /** `'truncate'` opens a damaged journal up to its last good record (after copying it aside). Default `'refuse'`. */
   recover?: 'refuse' | 'truncate';
   /** Default `'readonly'`: callers get read-only views of the state. */
   isolation?: Isolation;
-  /** Default true: stop a restore whose replayed action ends differently from the live call (`REPLAY_DIVERGED`). */
+  /** Default true: stop a restore whose replayed action ends differently from the live call (`REPLAY_DIVERGED`). A boolean: `'false'` is refused. */
   strictReplay?: boolean;
-  /** Delete journal files older than the second-newest good snapshot after each snapshot. Default false. */
+  /** Delete journal files older than the second-newest good snapshot after each snapshot. A boolean; default false. */
   pruneJournals?: boolean;
-  /** Called while a restore reads the snapshot and the journal. */
+  /** A function called while a restore reads the snapshot and the journal. */
   onProgress?: (progress: RestoreProgress) => void;
-  /** Where warnings go (a torn journal tail dropped, a damaged snapshot skipped, a rebuild from the journal alone). Default: `process.emitWarning`. */
+  /** A function warnings go to (a torn journal tail dropped, a damaged snapshot skipped, a rebuild from the journal alone). Default: `process.emitWarning`. */
   onWarning?: (message: string) => void;
-  /** The file-system seam; tests pass a fault-injecting one. */
+  /** The file-system seam; tests pass a fault-injecting one. It must have every method of {@link FileSystem}. */
   fileSystem?: FileSystem;
 }
 
@@ -81,71 +110,86 @@ export interface ResolvedOptions {
 
 const defaultWarn = (message: string): void => process.emitWarning(message, 'PrevalentWarning');
 
-function invalid(message: string): PrevalenceError {
-  return new PrevalenceError('INVALID_OPTION', message);
-}
+// A Record so that a field added to SystemOptions must be listed here to be accepted.
+const OPTION_KEYS: Readonly<Record<keyof SystemOptions, true>> = {
+  basedir: true,
+  journalMaxBytes: true,
+  snapshotIntervalMs: true,
+  classes: true,
+  durability: true,
+  batchIntervalMs: true,
+  recover: true,
+  isolation: true,
+  strictReplay: true,
+  pruneJournals: true,
+  onProgress: true,
+  onWarning: true,
+  fileSystem: true,
+};
+const KNOWN = Object.keys(OPTION_KEYS);
 
-function oneOf<T extends string>(name: string, value: T | undefined, allowed: T[], def: T): T {
-  if (value === undefined) return def;
-  if (!allowed.includes(value)) {
-    throw invalid(
-      `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${JSON.stringify(value)}`,
-    );
+function classEntries(classes: unknown): Array<[string, unknown]> {
+  if (Array.isArray(classes)) {
+    return classes.map((cls: unknown) => [(cls as { name?: string } | null)?.name ?? '', cls]);
   }
-  return value;
+  if (isPlainObject(classes)) return Object.entries(classes);
+  throw invalid(
+    'options.classes must be an array of classes or an object mapping stored names to classes',
+  );
 }
 
-function positive(name: string, value: number | undefined, def: number, allowZero = false): number {
-  if (value === undefined) return def;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    (!allowZero && value === 0)
-  ) {
-    throw invalid(
-      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number; got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-function classList(classes: SystemOptions['classes']): Array<[StorableClass, string]> {
+function classList(classes: unknown): Array<[StorableClass, string]> {
   if (classes === undefined) return [];
-  const entries: Array<[string, unknown]> = Array.isArray(classes)
-    ? classes.map((cls) => [(cls as { name?: string })?.name ?? '', cls])
-    : Object.entries(classes);
-  return entries.map(([name, cls]) => {
+  const nameOf = new Map<unknown, string>();
+  return classEntries(classes).map(([name, cls]) => {
     if (typeof cls !== 'function')
       throw invalid(`options.classes must hold classes; "${name}" is not one`);
+    const other = nameOf.get(cls);
+    if (other !== undefined && other !== name) {
+      throw invalid(
+        `options.classes holds class ${cls.name || '(anonymous)'} under two names, "${other}" and "${name}": a class is stored under one name; keep one of them`,
+      );
+    }
+    nameOf.set(cls, name);
+    refuseBuiltinSubclass(cls as StorableClass);
     return [cls as StorableClass, name];
   });
 }
 
-/** Validates `options` (a basedir string or an object) and fills in defaults. */
-export function resolveOptions(
-  options: string | SystemOptions | undefined,
-  rootClassName: string,
-): ResolvedOptions {
-  const o: SystemOptions = typeof options === 'string' ? { basedir: options } : (options ?? {});
-  if (typeof o !== 'object' || o === null)
-    throw invalid('options must be a basedir string or an options object');
-  if (o.basedir !== undefined && (typeof o.basedir !== 'string' || o.basedir === '')) {
-    throw invalid('basedir must be a non-empty string');
+function basedirOf(value: unknown, rootClassName: string): string {
+  if (value === undefined) return path.resolve(rootClassName.toLowerCase());
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) {
+    throw invalid('basedir must be a non-empty path string (without NUL characters)');
   }
+  return path.resolve(value);
+}
+
+/**
+ * Validates `options` (a basedir string or a plain options object) and fills
+ * in defaults. Touches nothing on disk: every refusal comes before the
+ * directory is created.
+ */
+export function resolveOptions(options: unknown, rootClassName: string): ResolvedOptions {
+  const o = typeof options === 'string' ? { basedir: options } : (options ?? {});
+  if (!isPlainObject(o)) {
+    throw invalid(
+      'options must be a basedir string or a plain options object such as { basedir: "./data" }',
+    );
+  }
+  refuseUnknownKeys(o, KNOWN);
   return {
-    basedir: path.resolve(o.basedir ?? rootClassName.toLowerCase()),
-    journalMaxBytes: positive('journalMaxBytes', o.journalMaxBytes, 64 * 1024 * 1024),
-    snapshotIntervalMs: positive('snapshotIntervalMs', o.snapshotIntervalMs, 0, true),
+    basedir: basedirOf(o.basedir, rootClassName),
+    journalMaxBytes: byteCount('journalMaxBytes', o.journalMaxBytes, 64 * 1024 * 1024),
+    snapshotIntervalMs: timerMs('snapshotIntervalMs', o.snapshotIntervalMs, 0, true),
     classes: classList(o.classes),
     durability: oneOf('durability', o.durability, ['always', 'batch', 'none'], 'always'),
-    batchIntervalMs: positive('batchIntervalMs', o.batchIntervalMs, 20),
+    batchIntervalMs: timerMs('batchIntervalMs', o.batchIntervalMs, 20, false),
     recover: oneOf('recover', o.recover, ['refuse', 'truncate'], 'refuse'),
     isolation: oneOf('isolation', o.isolation, ['readonly', 'clone', 'none'], 'readonly'),
-    strictReplay: o.strictReplay ?? true,
-    pruneJournals: o.pruneJournals ?? false,
-    onProgress: o.onProgress,
-    warn: o.onWarning ?? defaultWarn,
-    fs: o.fileSystem ?? realFs,
+    strictReplay: bool('strictReplay', o.strictReplay, true),
+    pruneJournals: bool('pruneJournals', o.pruneJournals, false),
+    onProgress: callback<(progress: RestoreProgress) => void>('onProgress', o.onProgress),
+    warn: callback<(message: string) => void>('onWarning', o.onWarning) ?? defaultWarn,
+    fs: fileSystem(o.fileSystem, realFs),
   };
 }

@@ -5,7 +5,7 @@ import type { PrevalentSystem } from './system';
 import { openedRoot } from './exporter';
 import type { Prevalent, SystemControls } from './types';
 
-const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
+export const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
   'takeSnapshot',
   'close',
   'sync',

@@ -1,7 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import { ClassRegistry, globalRegistry } from '../codec/registry';
-import type { StorableClass } from '../codec/registry';
 import { allPrimitive, decodeArgs, encodeArgs } from '../codec/tree';
 import { stringifyArgs } from '../codec/json';
 import { Replayer } from './replayer';
@@ -18,22 +17,12 @@ import { forgetRecentParent, rootView } from '../isolation/views';
 import { ActionRunner, type DomainMethod, type RunnerFlags } from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
+import { domainClassOf } from './domain-class';
+import { openBasedir } from './basedir';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase } from './restore';
 import { pruneJournals } from './prune';
 import { closedRoot, Exporter } from './exporter';
-
-/** True when every encoded argument is a primitive, which decodes to itself. */
-function domainClassOf(domain: unknown): StorableClass {
-  const cls = typeof domain === 'function' ? domain : (domain as object | null)?.constructor;
-  if (typeof cls !== 'function' || cls === Object || cls === Array || cls === Function) {
-    throw new PrevalenceError(
-      'INVALID_OPTION',
-      'initSystem needs an instance of a class (or the class itself): its methods become the actions and queries',
-    );
-  }
-  return cls as StorableClass;
-}
 
 /**
  * The error for a call through the system object from inside an action: a
@@ -92,8 +81,7 @@ export class PrevalentSystem<T extends object> {
     for (const [extra, name] of this.opts.classes) this.registry.register(extra, name);
     validateDomainClass(cls, (_name, fn) => hasFlag(fn, 'readonly'));
 
-    this.opts.fs.mkdirSync(this.opts.basedir);
-    this.#lock = DirectoryLock.acquire(this.opts.basedir);
+    this.#lock = openBasedir(this.opts);
     try {
       removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir);
       const base = loadBase(this.opts, this.registry, () =>

@@ -70,6 +70,17 @@ describe('decorators with experimentalDecorators', () => {
     );
   });
 
+  it('(regression: accepted at decoration, refused only when stored) refuse a @persistent subclass of a built-in type where it is decorated', () => {
+    const decorate = () => {
+      @persistent
+      class Ledger extends Map<string, number> {}
+      return Ledger;
+    };
+    expect(decorate).toThrow(
+      'NOT_SERIALIZABLE: class Ledger extends a built-in type (Map): such subclasses cannot be stored; keep the built-in value in a property of a registered class instead',
+    );
+  });
+
   it('refuse a domain class with #private members at initSystem', () => {
     class Vault {
       #code = 1;

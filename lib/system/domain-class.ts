@@ -1,0 +1,58 @@
+import { PrevalenceError } from '../errors';
+import type { StorableClass } from '../codec/registry';
+import { isBuiltinClass, refuseBuiltinSubclass } from '../codec/builtin-classes';
+import { CONTROL_NAMES } from './proxy';
+
+function invalid(message: string): PrevalenceError {
+  return new PrevalenceError('INVALID_OPTION', message);
+}
+
+/**
+ * The class of the domain object `initSystem` was given (an instance or the
+ * class itself), checked before anything touches the disk: it must be a
+ * class of the user's own, not a built-in one or a subclass of one, and no
+ * member may carry the name of a system control, which would hide it.
+ */
+export function domainClassOf(domain: unknown): StorableClass {
+  const cls = typeof domain === 'function' ? domain : (domain as object | null)?.constructor;
+  if (typeof cls !== 'function' || cls === Object || cls === Array || cls === Function) {
+    throw invalid(
+      'initSystem needs an instance of a class (or the class itself): its methods become the actions and queries',
+    );
+  }
+  if (isBuiltinClass(cls as StorableClass)) {
+    throw invalid(
+      `initSystem needs an instance of a class of your own (or the class itself), not the built-in ${cls.name || 'type'}: write a domain class and keep the ${cls.name || 'built-in value'} in one of its properties`,
+    );
+  }
+  refuseBuiltinSubclass(cls as StorableClass);
+  refuseControlNames(cls as StorableClass, typeof domain === 'function' ? undefined : domain);
+  return cls as StorableClass;
+}
+
+// The system proxy answers these names with its controls, so a domain member
+// of the same name could never be reached through it.
+function refuseControlNames(cls: StorableClass, instance: unknown): void {
+  for (
+    let proto: unknown = cls.prototype;
+    typeof proto === 'object' && proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    for (const key of Reflect.ownKeys(proto)) {
+      if (CONTROL_NAMES.has(key)) throw shadowed(cls, 'a method', key, proto);
+    }
+  }
+  if (typeof instance !== 'object' || instance === null) return;
+  for (const key of Reflect.ownKeys(instance)) {
+    if (CONTROL_NAMES.has(key)) throw shadowed(cls, 'a property', key, undefined);
+  }
+}
+
+function shadowed(cls: StorableClass, what: string, key: PropertyKey, proto: unknown) {
+  const owner = (proto as { constructor?: { name?: string } } | undefined)?.constructor?.name;
+  const where = owner && owner !== cls.name ? ` (inherited from ${owner})` : '';
+  const name = String(key);
+  return invalid(
+    `${cls.name || 'the domain class'} has ${what} named ${name}${where}, the name of the system's own ${name}(), which would hide it: it could never be called or read through the system; rename it`,
+  );
+}

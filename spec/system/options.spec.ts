@@ -1,0 +1,430 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initSystem, isPrevalenceError, persistent } from '../../lib';
+import type { PrevalenceError } from '../../lib';
+import type { SystemOptions } from '../../lib';
+import { globalRegistry } from '../../lib/codec/registry';
+import { realFs } from '../../lib/fs/seam';
+import { Wiki } from '../fixtures/wiki';
+import { freshBasedir, tmpDir } from '../support/tmp';
+
+/** The PrevalenceError `fn` throws (fails the test when it throws something else or nothing). */
+function errorOf(fn: () => unknown): PrevalenceError {
+  try {
+    fn();
+  } catch (err) {
+    if (isPrevalenceError(err)) return err;
+    throw new Error(`not a PrevalenceError: ${String(err)}`);
+  }
+  throw new Error('expected a PrevalenceError, nothing was thrown');
+}
+
+/** Expects `initSystem(domain, options)` to refuse with `code` and create nothing at `dir`. */
+function expectRefused(
+  domain: object,
+  options: unknown,
+  code: string,
+  words: RegExp,
+  dir = (options as { basedir?: string }).basedir,
+): void {
+  const err = errorOf(() => initSystem(domain, options as SystemOptions));
+  expect(err.code).toBe(code);
+  expect(err.message).toMatch(words);
+  if (dir !== undefined) expect(fs.existsSync(dir)).toBe(false);
+}
+
+/** Every file under `dir` with its bytes, to show a refusal changed nothing. */
+function contents(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of fs.readdirSync(dir).sort()) {
+    out[name] = fs.readFileSync(path.join(dir, name)).toString('base64');
+  }
+  return out;
+}
+
+describe('initSystem option validation', () => {
+  describe('numeric options', () => {
+    it('(regression: an interval above 2^31-1 ms was accepted and Node fired it every 1 ms) refuses it, naming the maximum', () => {
+      for (const key of ['snapshotIntervalMs', 'batchIntervalMs']) {
+        expectRefused(
+          new Wiki(),
+          { basedir: freshBasedir(), [key]: 2 ** 31 },
+          'INVALID_OPTION',
+          new RegExp(`^INVALID_OPTION: ${key} must be .* up to 2147483647 \\(about 24\\.8 days`),
+        );
+        expectRefused(new Wiki(), { basedir: freshBasedir(), [key]: -1 }, 'INVALID_OPTION', /-1/);
+        expectRefused(new Wiki(), { basedir: freshBasedir(), [key]: NaN }, 'INVALID_OPTION', /NaN/);
+        expectRefused(new Wiki(), { basedir: freshBasedir(), [key]: '5' }, 'INVALID_OPTION', /"5"/);
+      }
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), batchIntervalMs: 0 },
+        'INVALID_OPTION',
+        /batchIntervalMs/,
+      );
+    });
+
+    it('accepts the longest interval, and 0 (off) for snapshots', async () => {
+      const warnings: string[] = [];
+      const onWarn = (w: Error) => warnings.push(w.name);
+      process.on('warning', onWarn);
+      try {
+        const wiki = initSystem(Wiki, {
+          basedir: freshBasedir(),
+          snapshotIntervalMs: 2 ** 31 - 1,
+          batchIntervalMs: 2 ** 31 - 1,
+          durability: 'batch',
+        });
+        wiki.createPage('a', 'b');
+        await wiki.close();
+        const off = initSystem(Wiki, { basedir: freshBasedir(), snapshotIntervalMs: 0 });
+        await off.close();
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.off('warning', onWarn);
+      }
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    });
+
+    it('(regression: journalMaxBytes 0.5 gave one journal file per record) requires a whole number of bytes, at least 1', async () => {
+      for (const bad of [0.5, 0, -1, 1.5, Infinity, NaN, 2 ** 53, '64']) {
+        expectRefused(
+          new Wiki(),
+          { basedir: freshBasedir(), journalMaxBytes: bad },
+          'INVALID_OPTION',
+          /^INVALID_OPTION: journalMaxBytes must be a whole number of bytes, at least 1/,
+        );
+      }
+      const wiki = initSystem(Wiki, { basedir: freshBasedir(), journalMaxBytes: 1 });
+      await wiki.close();
+    });
+  });
+
+  describe('the basedir on disk', () => {
+    it('(regression: a basedir naming a file threw a raw EEXIST) refuses it with INVALID_OPTION, leaving the file alone', () => {
+      const file = path.join(tmpDir(), 'data');
+      fs.writeFileSync(file, 'mine');
+      const err = errorOf(() => initSystem(new Wiki(), file));
+      expect(err.code).toBe('INVALID_OPTION');
+      expect(err.message).toBe(
+        `INVALID_OPTION: basedir ${file} cannot be used as the data directory (EEXIST): it names an existing file, not a directory: pass the path of a directory (it is created when missing)`,
+      );
+      expect(fs.readFileSync(file, 'utf8')).toBe('mine');
+    });
+
+    it('(regression: a basedir under a file threw a raw ENOTDIR) refuses it with INVALID_OPTION', () => {
+      const file = path.join(tmpDir(), 'plain');
+      fs.writeFileSync(file, 'mine');
+      const dir = path.join(file, 'data');
+      expectRefused(
+        new Wiki(),
+        { basedir: dir },
+        'INVALID_OPTION',
+        /\(ENOTDIR\): a part of the path is a file/,
+      );
+      expect(fs.readFileSync(file, 'utf8')).toBe('mine');
+    });
+
+    it('(regression: an unwritable basedir threw a raw EACCES) refuses it with INVALID_OPTION naming the path', () => {
+      const dir = freshBasedir();
+      const denied = Object.assign(new Error(`EACCES: permission denied, mkdir '${dir}'`), {
+        code: 'EACCES',
+      });
+      const fileSystem = {
+        ...realFs,
+        mkdirSync: () => {
+          throw denied;
+        },
+      };
+      const err = errorOf(() => initSystem(new Wiki(), { basedir: dir, fileSystem }));
+      expect(err.code).toBe('INVALID_OPTION');
+      expect(err.message).toContain(`basedir ${dir} cannot be used as the data directory (EACCES)`);
+      expect(err.message).toContain('choose a location this process may write');
+      expect(err.cause).toBe(denied);
+      expect(fs.existsSync(dir)).toBe(false);
+    });
+
+    it('passes other file-system failures through unchanged', () => {
+      const eio = Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+      const fileSystem = {
+        ...realFs,
+        mkdirSync: () => {
+          throw eio;
+        },
+      };
+      expect(() => initSystem(new Wiki(), { basedir: freshBasedir(), fileSystem })).toThrow(eio);
+    });
+
+    it('refuses a basedir with a NUL character before touching the disk', () => {
+      expectRefused(new Wiki(), { basedir: 'a\0b' }, 'INVALID_OPTION', /basedir must be/);
+    });
+  });
+
+  describe('callbacks and the file-system seam', () => {
+    it('(regression: onProgress "x" threw a TypeError after creating the directory) refuses a non-function callback before creating anything', () => {
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), onProgress: 'x' },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: onProgress must be a function; got "x"$/,
+      );
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), onWarning: 42 },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: onWarning must be a function; got 42$/,
+      );
+    });
+
+    it('(regression: onWarning 42 threw a TypeError mid-recovery, after truncating a torn tail) refuses it with the directory untouched', async () => {
+      const dir = freshBasedir();
+      const wiki = initSystem(Wiki, dir);
+      wiki.createPage('a', 'one');
+      await wiki.close();
+      const journal = fs.readdirSync(dir).find((f) => f.startsWith('journal-')) as string;
+      fs.appendFileSync(path.join(dir, journal), '{"torn');
+      const before = contents(dir);
+      expect(() =>
+        initSystem(Wiki, { basedir: dir, recover: 'truncate', onWarning: 42 as never }),
+      ).toThrow(/^INVALID_OPTION: onWarning must be a function/);
+      expect(contents(dir)).toEqual(before);
+    });
+
+    it('(regression: fileSystem "x" threw a TypeError) refuses a fileSystem without the seam methods, naming the missing ones', () => {
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), fileSystem: 'x' },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: fileSystem must be an object implementing the FileSystem seam/,
+      );
+      const partial: Record<string, unknown> = { ...realFs, fsyncDirSync: undefined };
+      delete partial.writeSync;
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), fileSystem: partial },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: fileSystem lacks the FileSystem methods writeSync, fsyncDirSync: /,
+      );
+    });
+  });
+
+  describe('option names and types', () => {
+    it('(regression: a misspelt option was ignored and the default used) refuses unknown keys, suggesting the closest name', () => {
+      const err = errorOf(() =>
+        initSystem(new Wiki(), { basedir: freshBasedir(), durabilty: 'none' } as SystemOptions),
+      );
+      expect(err.code).toBe('INVALID_OPTION');
+      expect(err.message).toMatch(
+        /^INVALID_OPTION: unknown option "durabilty" \(did you mean "durability"\?\); the options are basedir, journalMaxBytes, .*fileSystem: fix the name or remove it$/,
+      );
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), isolaton: 'none' },
+        'INVALID_OPTION',
+        /unknown option "isolaton" \(did you mean "isolation"\?\)/,
+      );
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), colour: 'red' },
+        'INVALID_OPTION',
+        /unknown option "colour"; the options are/,
+      );
+    });
+
+    it('(regression: strictReplay "false" and pruneJournals "no" were taken as true) requires booleans', () => {
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), strictReplay: 'false' },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: strictReplay must be true or false; got "false"$/,
+      );
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), pruneJournals: 'no' },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: pruneJournals must be true or false; got "no"$/,
+      );
+    });
+
+    it('(regression: options given as an array were accepted) refuses anything but a string or a plain object', () => {
+      const cwd = process.cwd();
+      const dir = tmpDir();
+      process.chdir(dir);
+      try {
+        for (const bad of [[], ['./data'], new Map(), 42, true]) {
+          expectRefused(
+            new Wiki(),
+            bad,
+            'INVALID_OPTION',
+            /^INVALID_OPTION: options must be a basedir string or a plain options object/,
+          );
+        }
+        expect(fs.readdirSync(dir)).toEqual([]);
+      } finally {
+        process.chdir(cwd);
+      }
+    });
+
+    it('(regression: one class under two names in options.classes was accepted) refuses it', () => {
+      class Item {
+        n = 0;
+      }
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), classes: { X: Item, Y: Item } },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: options.classes holds class Item under two names, "X" and "Y": /,
+      );
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), classes: new Map([['X', Item]]) },
+        'INVALID_OPTION',
+        /options.classes must be an array of classes or an object/,
+      );
+    });
+
+    it('keeps accepting every option at once', async () => {
+      class Item {
+        n = 0;
+      }
+      const warnings: string[] = [];
+      const options: Required<SystemOptions> = {
+        basedir: freshBasedir(),
+        journalMaxBytes: 4096,
+        snapshotIntervalMs: 60_000,
+        classes: { Item },
+        durability: 'batch',
+        batchIntervalMs: 5,
+        recover: 'truncate',
+        isolation: 'clone',
+        strictReplay: false,
+        pruneJournals: true,
+        onProgress: () => {},
+        onWarning: (message) => warnings.push(message),
+        fileSystem: { ...realFs },
+      };
+      const wiki = initSystem(Wiki, options);
+      wiki.createPage('a', 'b');
+      await wiki.close();
+      const again = initSystem(Wiki, { ...options, classes: [Item], onProgress: undefined });
+      expect(again.getPage('a')?.content).toBe('b');
+      await again.close();
+      expect(warnings).toEqual([]);
+    });
+  });
+
+  describe('the domain object', () => {
+    it('(regression: a built-in instance or class opened, then every method threw a raw TypeError) refuses it before creating anything', () => {
+      for (const domain of [
+        new Map(),
+        Map,
+        Date,
+        new Date(),
+        new Set(),
+        /x/,
+        Buffer.alloc(1),
+        Number,
+      ]) {
+        expectRefused(
+          domain,
+          { basedir: freshBasedir() },
+          'INVALID_OPTION',
+          /^INVALID_OPTION: initSystem needs an instance of a class of your own \(or the class itself\), not the built-in \w+: /,
+        );
+      }
+    });
+
+    it('refuses a root class extending a built-in type with the message @persistent gives', () => {
+      class Inventory extends Map<string, number> {}
+      expectRefused(
+        new Inventory(),
+        { basedir: freshBasedir() },
+        'NOT_SERIALIZABLE',
+        /^NOT_SERIALIZABLE: class Inventory extends a built-in type \(Map\): such subclasses cannot be stored; /,
+      );
+    });
+
+    it('(regression: methods named like the controls were silently hidden) refuses them, naming the method', () => {
+      class Shop {
+        open = true;
+        close(): void {
+          this.open = false;
+        }
+      }
+      expectRefused(
+        new Shop(),
+        { basedir: freshBasedir() },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: Shop has a method named close, the name of the system's own close\(\), which would hide it: .*; rename it$/,
+      );
+      class Base {
+        sync(): void {}
+      }
+      class Derived extends Base {}
+      expectRefused(
+        Derived,
+        { basedir: freshBasedir() },
+        'INVALID_OPTION',
+        /Derived has a method named sync \(inherited from Base\)/,
+      );
+      class WithGetter {
+        get basedirAbspath(): string {
+          return 'x';
+        }
+      }
+      expectRefused(
+        WithGetter,
+        { basedir: freshBasedir() },
+        'INVALID_OPTION',
+        /a method named basedirAbspath/,
+      );
+      class WithField {
+        takeSnapshot = 0;
+      }
+      expectRefused(
+        new WithField(),
+        { basedir: freshBasedir() },
+        'INVALID_OPTION',
+        /WithField has a property named takeSnapshot/,
+      );
+    });
+  });
+
+  describe('@persistent on a subclass of a built-in type', () => {
+    const bases: Array<[string, new (...args: any[]) => object]> = [
+      ['Map', Map],
+      ['Set', Set],
+      ['Array', Array],
+      ['Date', Date],
+      ['Uint8Array', Uint8Array],
+      ['RegExp', RegExp],
+      ['Error', Error],
+      ['Promise', Promise],
+    ];
+
+    it.each(bases)(
+      '(regression: accepted at decoration, refused only later) refuses a subclass of %s where it is decorated',
+      (name, Base) => {
+        const decorate = () => {
+          @persistent(`Builtin${name}Sub`)
+          class Sub extends Base {}
+          return Sub;
+        };
+        expect(decorate).toThrow(
+          `NOT_SERIALIZABLE: class Sub extends a built-in type (${name}): such subclasses cannot be stored; keep the built-in value in a property of a registered class instead`,
+        );
+        expect(globalRegistry.byName(`Builtin${name}Sub`)).toBeUndefined();
+      },
+    );
+
+    it('refuses such a class in options.classes before creating anything', () => {
+      class Tags extends Set<string> {}
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), classes: [Tags] },
+        'NOT_SERIALIZABLE',
+        /^NOT_SERIALIZABLE: class Tags extends a built-in type \(Set\): /,
+      );
+    });
+  });
+});
