@@ -71,8 +71,9 @@ class PathNode {
  * path is empty. Strict about key order, undefined vs absent, -0 vs 0 (NaN
  * equals NaN), prototypes, Date times, RegExps, Map/Set contents and order,
  * typed array type and bytes, DateTime millis and zone, and sharing: an object
- * reached twice in `a` must correspond to one object in `b`. Array holes count
- * as `undefined`; only own enumerable string-keyed properties are compared.
+ * reached twice in `a` must correspond to one object in `b`. An array hole
+ * differs from an `undefined` element; only own enumerable string-keyed
+ * properties are compared (arrays and built-ins by their contents only).
  * Iterative, so arbitrarily deep structures are fine.
  */
 export function firstDifference(a: unknown, b: unknown): string | undefined {
@@ -122,8 +123,12 @@ export function valueAt(root: unknown, steps: readonly ValueStep[]): unknown {
 function childAt(obj: object, step: ValueStep): unknown {
   if ('prop' in step)
     return Object.hasOwn(obj, step.prop) ? (obj as Record<string, unknown>)[step.prop] : ABSENT;
-  if ('index' in step)
-    return Array.isArray(obj) && step.index < obj.length ? obj[step.index] : ABSENT;
+  if ('index' in step) {
+    // A hole is absent, so a hole turning into `undefined` shows as a change.
+    return Array.isArray(obj) && step.index < obj.length && step.index in obj
+      ? obj[step.index]
+      : ABSENT;
+  }
   if ('member' in step) return obj instanceof Set ? nth(obj.values(), step.member) : ABSENT;
   if (!(obj instanceof Map)) return ABSENT;
   if ('entryKey' in step) return nth(obj.keys(), step.entryKey);
@@ -182,7 +187,7 @@ class Comparer {
     slot: number,
   ): string | undefined {
     if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) {
-      return Object.is(x, y) ? undefined : `${formatValue(x)} !== ${formatValue(y)}`;
+      return Object.is(x, y) ? undefined : `${describe(x)} !== ${describe(y)}`;
     }
     // aToB and bToA always hold the same pairs, so a known x settles the question.
     const partner = this.aToB.get(x);
@@ -239,7 +244,7 @@ class Comparer {
 
   private arrays(x: unknown[], y: unknown[], node: PathNode): string | undefined {
     if (x.length !== y.length) return `array length ${x.length} !== ${y.length}`;
-    for (let i = x.length - 1; i >= 0; i--) this.push(x[i], y[i], node, i);
+    for (let i = x.length - 1; i >= 0; i--) this.push(element(x, i), element(y, i), node, i);
     return undefined;
   }
 
@@ -283,6 +288,19 @@ class Comparer {
     }
     return undefined;
   }
+}
+
+/** Stands for a hole where array elements are compared. */
+const HOLE: unique symbol = Symbol('hole');
+
+/** `arr[i]`, or HOLE when it is missing (only an undefined element can be). */
+function element(arr: unknown[], i: number): unknown {
+  const value = arr[i];
+  return value === undefined && !(i in arr) ? HOLE : value;
+}
+
+function describe(value: unknown): string {
+  return value === HOLE ? 'a hole' : formatValue(value);
 }
 
 function keyDifference(xKeys: string[], yKeys: string[]): string | undefined {

@@ -14,7 +14,10 @@ export class Unstorable {
     readonly value: unknown,
     /** What it is and what to do, e.g. `a function (f): functions cannot be stored…`. */
     readonly what: string,
-    /** For a bad property (an accessor): the object holding it. */
+    /**
+     * For a bad property (an accessor, a symbol key, a named property of an
+     * array or a built-in): the object holding it.
+     */
     readonly container?: object,
     /** For a bad property: its path segment within `container`. */
     readonly segment?: string,
@@ -70,9 +73,13 @@ function locate(
   const seen = new Set<object>(nodes);
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i] as object;
+    // A bad property is named from its container, which need not list it as a child.
+    if (node === failure.container) {
+      return joinPath(pathOf(i, parents, segments), failure.segment as string);
+    }
     let found: string | undefined;
     forEachChild(node, (segment, child) => {
-      if (matches(failure, node, segment, child)) {
+      if (matches(failure, child)) {
         found = segment;
         return true;
       }
@@ -89,9 +96,8 @@ function locate(
   return undefined;
 }
 
-function matches(failure: Unstorable, node: object, segment: string, child: unknown): boolean {
-  if (failure.container === undefined) return Object.is(child, failure.value);
-  return node === failure.container && segment === failure.segment;
+function matches(failure: Unstorable, child: unknown): boolean {
+  return failure.container === undefined && Object.is(child, failure.value);
 }
 
 function pathOf(index: number, parents: number[], segments: string[]): string {

@@ -84,7 +84,20 @@ export class GraphDecoder {
   }
 
   private items(arr: unknown[], line: unknown[]): void {
-    for (let i = 1; i < line.length; i++) arr.push(this.value(line[i]));
+    for (let i = 1; i < line.length; i++) {
+      const v = line[i];
+      if (typeof v === 'object' && v !== null && (v as unknown[])[0] === 'h') this.holes(arr, v);
+      else arr.push(this.value(v));
+    }
+  }
+
+  /** Lengthens `arr` by the holes `["h"]` (one) or `["h",n]` (n) stand for. */
+  private holes(arr: unknown[], v: object): void {
+    const run = Array.isArray(v) ? (v.length === 1 ? 1 : v.length === 2 ? v[1] : 0) : 0;
+    if (typeof run !== 'number' || !Number.isInteger(run) || run < 1)
+      throw this.bad('bad hole run');
+    if (arr.length + run > 2 ** 32 - 1) throw this.bad('an array is too long');
+    arr.length += run;
   }
 
   private entries(map: Map<unknown, unknown>, line: unknown[]): void {
@@ -117,6 +130,8 @@ export class GraphDecoder {
     switch (tag) {
       case 'u':
         return undefined;
+      case 'h':
+        throw this.bad('a hole outside an array');
       case 'N':
         return NaN;
       case 'I':

@@ -7,7 +7,7 @@
  * container (plain object, null-prototype object, array, Map, Set, registered
  * class instance) has one line, emitted in id order, holding its contents as
  * a JSON array: `["o",k,v,…]`, `["n",k,v,…]`, `["c","Page",k,v,…]`,
- * `["a",v,…]` (holes come back as `undefined`), `["m",k,v,…]`, `["s",v,…]`.
+ * `["a",v,…]`, `["m",k,v,…]`, `["s",v,…]`.
  * A root that is not a container is the single line `["v",value]`.
  *
  * Values inside a line: strings, booleans, null and finite numbers other than
@@ -18,6 +18,11 @@
  * arrives), and the whole content for leaves, which have no line of their
  * own: `[id,"d",ms]`, `[id,"r",source,flags]`, `[id,"t","Float64Array",base64]`,
  * `[id,"b",base64]` (Buffer), `[id,"ab",base64]`, `[id,"dt",ms,zone]`.
+ * Inside an array's line, `["h"]` is one hole and `["h",k]` a run of k > 1.
+ *
+ * Symbol-keyed properties, and enumerable named properties of arrays and
+ * built-ins, throw NOT_SERIALIZABLE like accessors: a snapshot without them
+ * would restore a state other than the live one.
  */
 import type { DateTime } from 'luxon';
 import type { ClassRegistry } from './registry';
@@ -27,13 +32,17 @@ import {
   dateMillis,
   dateTimeParts,
   describeUnstorable,
+  holeRun,
   registeredName,
   typedArrayName,
   viewToBase64,
+  type AnyTypedArray,
   type ContainerKind,
+  type LeafKind,
 } from './kinds';
 import { ACCESSOR, Unstorable, failureError } from './failure';
 import { propSegment } from './paths';
+import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys } from './extras';
 
 export { GraphDecoder } from './graph-decode';
 
@@ -67,12 +76,34 @@ const NAN = ['N'];
 const INFINITY = ['I'];
 const NEG_INFINITY = ['-I'];
 const NEG_ZERO = ['-0'];
+const HOLE = ['h'];
 
 type Value = unknown;
 
 function dateTime(id: number, dt: DateTime): Value {
   const [ms, zoneOrReason, explanation] = dateTimeParts(dt);
   return ms === null ? [id, 'dt', null, zoneOrReason, explanation] : [id, 'dt', ms, zoneOrReason];
+}
+
+/** The first reference to leaf `obj`: its whole content (extra own properties refused). */
+function leaf(id: number, obj: object, kind: LeafKind): Value {
+  switch (kind) {
+    case 'd':
+      refuseBuiltinExtras(obj, kind);
+      return [id, 'd', dateMillis(obj as Date)];
+    case 'r':
+      refuseBuiltinExtras(obj, kind);
+      return [id, 'r', (obj as RegExp).source, (obj as RegExp).flags];
+    case 'ab':
+      refuseBuiltinExtras(obj, kind);
+      return [id, 'ab', arrayBufferToBase64(obj as ArrayBuffer)];
+    case 't':
+      refuseIndexedExtras(obj as AnyTypedArray, (obj as AnyTypedArray).length, kind);
+      return [id, 't', typedArrayName(obj), viewToBase64(obj as ArrayBufferView)];
+    default:
+      refuseIndexedExtras(obj as Buffer, (obj as Buffer).length, kind);
+      return [id, 'b', viewToBase64(obj as Buffer)];
+  }
 }
 
 class GraphEncoder {
@@ -109,9 +140,11 @@ class GraphEncoder {
         this.items(obj as unknown[]);
         break;
       case 'm':
+        refuseBuiltinExtras(obj, kind);
         this.entries(obj as Map<unknown, unknown>);
         break;
       case 's':
+        refuseBuiltinExtras(obj, kind);
         this.members(obj as Set<unknown>);
         break;
       default:
@@ -120,6 +153,7 @@ class GraphEncoder {
   }
 
   private props(obj: object): void {
+    refuseSymbolKeys(obj);
     const line = this.line;
     const keys = Object.keys(obj);
     for (let i = 0; i < keys.length; i++) {
@@ -133,7 +167,20 @@ class GraphEncoder {
 
   private items(arr: unknown[]): void {
     const line = this.line;
-    for (let i = 0; i < arr.length; i++) line.push(this.value(arr[i]));
+    const length = arr.length;
+    let present = length;
+    for (let i = 0; i < length; i++) {
+      const v = arr[i];
+      // Only an undefined element can be a hole, so dense arrays never ask `in`.
+      if (v !== undefined || i in arr) line.push(this.value(v));
+      else {
+        const run = holeRun(arr, i);
+        line.push(run === 1 ? HOLE : ['h', run]);
+        present -= run;
+        i += run - 1;
+      }
+    }
+    refuseIndexedExtras(arr, present, 'a');
   }
 
   private entries(map: Map<unknown, unknown>): void {
@@ -184,18 +231,13 @@ class GraphEncoder {
       case 's':
         this.enqueue(obj, kind, '');
         return [id, kind];
-      case 'd':
-        return [id, 'd', dateMillis(obj as Date)];
-      case 'r':
-        return [id, 'r', (obj as RegExp).source, (obj as RegExp).flags];
-      case 't':
-        return [id, 't', typedArrayName(obj), viewToBase64(obj as ArrayBufferView)];
-      case 'b':
-        return [id, 'b', viewToBase64(obj as Buffer)];
-      case 'ab':
-        return [id, 'ab', arrayBufferToBase64(obj as ArrayBuffer)];
       case 'dt':
         return dateTime(id, obj as DateTime);
+      case 'c':
+      case undefined:
+        break;
+      default:
+        return leaf(id, obj, kind);
     }
     const name = this.className(obj, proto);
     this.enqueue(obj, 'c', name);

@@ -168,6 +168,13 @@ function constructorName(value: object): string {
   return tag === 'Object' ? '(anonymous)' : tag;
 }
 
+/** How many holes (missing elements) of `arr` follow one another from index `start`, a hole. */
+export function holeRun(arr: readonly unknown[], start: number): number {
+  let end = start + 1;
+  while (end < arr.length && !(end in arr)) end++;
+  return end - start;
+}
+
 /** The base64 text of the bytes `view` covers (not its whole underlying buffer). */
 export function viewToBase64(view: ArrayBufferView): string {
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');

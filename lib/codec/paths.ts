@@ -10,6 +10,11 @@ export function propSegment(key: string): string {
   return IDENTIFIER.test(key) ? '.' + key : '[' + JSON.stringify(key) + ']';
 }
 
+/** The path segment for symbol-keyed property `key`: `[Symbol(description)]`. */
+export function symbolSegment(key: symbol): string {
+  return '[' + key.toString() + ']';
+}
+
 /** Appends `segment` to `base`; a leading `.` is dropped at the (empty) root. */
 export function joinPath(base: string, segment: string): string {
   return base === '' && segment.charCodeAt(0) === 46 ? segment.slice(1) : base + segment;

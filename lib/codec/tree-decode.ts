@@ -57,8 +57,21 @@ function decodeValue(e: unknown, st: DecodeState): unknown {
 function decodeArray(e: unknown[], st: DecodeState): unknown[] {
   const arr: unknown[] = [];
   st.objs.push(arr);
-  for (let i = 0; i < e.length; i++) arr.push(decodeValue(e[i], st));
+  for (let i = 0; i < e.length; i++) {
+    const item = e[i];
+    if (typeof item === 'object' && item !== null && (item as { $?: unknown }).$ === 'hole') {
+      addHoles(arr, (item as { n?: unknown }).n);
+    } else arr.push(decodeValue(item, st));
+  }
   return arr;
+}
+
+/** Lengthens `arr` by `n` holes (one when `n` is absent), as `{"$":"hole","n":n}` says. */
+function addHoles(arr: unknown[], n: unknown): void {
+  const run = n === undefined ? 1 : n;
+  if (typeof run !== 'number' || !Number.isInteger(run) || run < 1) throw corrupt('bad hole run');
+  if (arr.length + run > 2 ** 32 - 1) throw corrupt('array too long');
+  arr.length += run;
 }
 
 function decodePlain(e: Record<string, unknown>, st: DecodeState): object {
@@ -86,6 +99,8 @@ function decodeTagged(e: Record<string, unknown>, tag: unknown, st: DecodeState)
   switch (tag) {
     case 'undef':
       return undefined;
+    case 'hole':
+      throw corrupt('a hole outside an array');
     case 'num':
       return specialNumber(e.v);
     case 'big':

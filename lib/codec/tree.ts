@@ -3,16 +3,21 @@
  * records (one human-readable JSON line per action).
  *
  * Strings, booleans, null and finite numbers other than -0 stay as they are;
- * arrays stay arrays (holes come back as `undefined`); plain objects stay
- * objects, with every key that starts with `$` escaped by one more `$`.
- * Everything else becomes a tagged object whose first key is `"$"`:
- * `{"$":"undef"}`, `{"$":"num","v":"NaN"}`, `{"$":"big","v":"12"}`,
+ * arrays stay arrays; plain objects stay objects, with every key that starts
+ * with `$` escaped by one more `$`. Everything else becomes a tagged object
+ * whose first key is `"$"`: `{"$":"undef"}`, `{"$":"num","v":"NaN"}`, `{"$":"big","v":"12"}`,
  * `{"$":"date","v":ms}` (`null` when invalid), `{"$":"re","s":source,"f":flags}`,
  * `{"$":"map","e":[[k,v],…]}`, `{"$":"set","e":[…]}`, `{"$":"nobj","v":{…}}`,
  * `{"$":"ta","t":"Float64Array","v":base64}`, `{"$":"buf","v":base64}`,
  * `{"$":"ab","v":base64}`, `{"$":"dt","v":ms,"z":zone}`,
  * `{"$":"cls","c":"Page","v":{…}}`, and `{"$":"ref","i":n}` for an object
  * met before: objects are numbered from 0 in pre-order of first encounter.
+ * Inside an array, `{"$":"hole"}` stands for one hole and `{"$":"hole","n":k}`
+ * for a run of k > 1 holes.
+ *
+ * Symbol-keyed properties, and enumerable named properties of arrays and
+ * built-ins, are refused (NOT_SERIALIZABLE), like accessors: dropping them
+ * would lose the caller's data without a word.
  */
 import type { ClassRegistry } from './registry';
 import {
@@ -24,10 +29,12 @@ import {
   registeredName,
   typedArrayName,
   viewToBase64,
+  holeRun,
   type Kind,
 } from './kinds';
 import { ACCESSOR, Unstorable, failureError, tooDeep } from './failure';
 import { propSegment } from './paths';
+import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys } from './extras';
 import type { DateTime } from 'luxon';
 
 export { allPrimitive, decodeArgs, decodeTree } from './tree-decode';
@@ -157,8 +164,10 @@ function encodeObject(value: object, st: EncodeState): Encoded {
     case 'n':
       return { $: 'nobj', v: encodeProps(obj, st) };
     case 'm':
+      refuseBuiltinExtras(obj, kind);
       return { $: 'map', e: encodeMap(obj as Map<unknown, unknown>, st) };
     case 's':
+      refuseBuiltinExtras(obj, kind);
       return { $: 'set', e: encodeSet(obj as Set<unknown>, st) };
     default:
       return encodeOther(obj, kind, proto, st);
@@ -171,6 +180,9 @@ function encodeOther(
   proto: object | null,
   st: EncodeState,
 ): Encoded {
+  if (kind === 't' || kind === 'b') {
+    refuseIndexedExtras(obj as ArrayLike<unknown>, (obj as ArrayLike<unknown>).length, kind);
+  } else if (kind !== undefined && kind !== 'dt') refuseBuiltinExtras(obj, kind);
   switch (kind) {
     case 'd':
       return { $: 'date', v: dateMillis(obj as Date) };
@@ -197,6 +209,7 @@ function encodeDateTime(dt: DateTime): Encoded {
 }
 
 function encodeProps(obj: object, st: EncodeState): { [key: string]: Encoded } {
+  refuseSymbolKeys(obj);
   const out: { [key: string]: Encoded } = {};
   const keys = Object.keys(obj);
   for (let i = 0; i < keys.length; i++) {
@@ -219,7 +232,20 @@ function encodeProps(obj: object, st: EncodeState): { [key: string]: Encoded } {
 
 function encodeArray(arr: unknown[], st: EncodeState): Encoded[] {
   const out: Encoded[] = [];
-  for (let i = 0; i < arr.length; i++) out.push(encodeValue(arr[i], st));
+  const length = arr.length;
+  let present = length;
+  for (let i = 0; i < length; i++) {
+    const value = arr[i];
+    // Only an undefined element can be a hole, so dense arrays never ask `in`.
+    if (value !== undefined || i in arr) out.push(encodeValue(value, st));
+    else {
+      const run = holeRun(arr, i);
+      out.push(run === 1 ? { $: 'hole' } : { $: 'hole', n: run });
+      present -= run;
+      i += run - 1;
+    }
+  }
+  refuseIndexedExtras(arr, present, 'a');
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { firstDifference } from '../../lib/codec/equal';
+import { ABSENT, firstDifference, firstDifferenceAt, valueAt } from '../../lib/codec/equal';
 import { Page, viaGraph } from './fixtures';
 import { kindSamples } from './samples';
 
@@ -90,10 +90,25 @@ describe('firstDifference', () => {
     expect(firstDifference(b, a)).toBeDefined();
   });
 
-  it('treats NaN as equal to NaN and array holes as undefined', () => {
+  it('treats NaN as equal to NaN', () => {
     expect(firstDifference([NaN, new Date(NaN)], [NaN, new Date(NaN)])).toBeUndefined();
+  });
+
+  it('tells an array hole from an undefined element (regression: holes counted as undefined)', () => {
     // eslint-disable-next-line no-sparse-arrays
-    expect(firstDifference([1, , 3], [1, undefined, 3])).toBeUndefined();
+    expect(firstDifference([1, , 3], [1, undefined, 3])).toBe('[1]: a hole !== undefined');
+    // eslint-disable-next-line no-sparse-arrays
+    expect(firstDifference({ a: [undefined] }, { a: [,] })).toBe('a[0]: undefined !== a hole');
+    // eslint-disable-next-line no-sparse-arrays
+    expect(firstDifference([, 1, , ,], [, 1, , ,])).toBeUndefined();
+    // eslint-disable-next-line no-sparse-arrays
+    expect(firstDifferenceAt([0, undefined], [0, ,])?.at).toEqual([{ index: 1 }]);
+  });
+
+  it('sees a hole as absent when following steps (verifyReplay looks for the action that made it)', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    expect(valueAt([1, , 3], [{ index: 1 }])).toBe(ABSENT);
+    expect(valueAt([1, undefined, 3], [{ index: 1 }])).toBeUndefined();
   });
 
   it('compares the structure of shared references', () => {

@@ -35,6 +35,8 @@ export function kindSamples(): [string, () => unknown][] {
     ],
     ['Set', () => new Set<unknown>([1, 'a', { c: 3 }, -0])],
     ['array', () => [1, 'two', [3], { four: 4 }]],
+    // holes at 0, 2-3 and 6-7 (the end), an undefined element at 4; came back as undefined (regression)
+    ['sparse array', () => sparse(8, [1, 1], [4, undefined], [5, 'x'])],
     ['plain object', () => ({ b: 1, a: 2, 10: 'int key', 'with space': 3 })],
     ['null-prototype object', () => Object.assign(Object.create(null) as object, { x: 1, y: [2] })],
     ['Int8Array', () => new Int8Array([-128, 0, 127])],
@@ -68,4 +70,12 @@ export function kindSamples(): [string, () => unknown][] {
     ['__proto__ as own key', () => JSON.parse('{"a":1,"__proto__":{"b":2}}') as unknown],
     ['undefined property', () => ({ a: undefined })],
   ];
+}
+
+/** An array of `length` holes but for the [index, value] elements given. */
+export function sparse(length: number, ...elements: [number, unknown][]): unknown[] {
+  const arr: unknown[] = [];
+  for (const [i, value] of elements) arr[i] = value;
+  arr.length = length;
+  return arr;
 }

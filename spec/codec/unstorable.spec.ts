@@ -1,6 +1,6 @@
 import { encodeArgs, encodeTree } from '../../lib/codec/tree';
 import { encodeGraph } from '../../lib/codec/graph';
-import { makeRegistry, Page, thrown, Unregistered } from './fixtures';
+import { graphLines, makeRegistry, Page, thrown, Unregistered } from './fixtures';
 
 const registry = makeRegistry();
 const ctx = { registry };
@@ -94,9 +94,91 @@ describe('values that cannot be stored', () => {
     expect(err.message).toContain('args[1] is nested too deeply');
   });
 
-  it('skips symbol keys and non-enumerable properties instead of failing', () => {
-    const obj = { a: 1, [Symbol('s')]: () => 1 };
+  it('skips non-enumerable string-keyed properties instead of failing', () => {
+    const obj = { a: 1 };
     Object.defineProperty(obj, 'hidden', { value: () => 1, enumerable: false });
     expect(encodeTree(obj, ctx)).toEqual({ a: 1 });
+  });
+});
+
+// Regression: these were dropped without a word, so a restart from a snapshot gave a state other
+// than the live one (and an argument lost them before the action ran).
+describe('own properties the encodings cannot store', () => {
+  const sym = Symbol('tag');
+  const withProp = <T extends object>(obj: T, key: PropertyKey = 'extra'): T =>
+    Object.assign(obj, { [key]: 'x' });
+
+  // [what, the value carrying the property, its path segment, words the message must contain]
+  const extras: [string, () => object, string, string][] = [
+    ['a named property on an array', () => withProp([1, 2]), '.extra', 'an Array'],
+    ['a named property on a sparse array', () => withProp(new Array(3)), '.extra', 'an Array'],
+    ['an index-like key beyond an array', () => withProp([1], '-1'), '["-1"]', 'an Array'],
+    ['a named property on a Map', () => withProp(new Map([[1, 2]])), '.extra', 'a Map'],
+    ['a named property on a Set', () => withProp(new Set([1])), '.extra', 'a Set'],
+    ['a named property on a Date', () => withProp(new Date(0)), '.extra', 'a Date'],
+    ['a named property on a RegExp', () => withProp(/x/g), '.extra', 'a RegExp'],
+    ['a named property on a typed array', () => withProp(new Int16Array(2)), '.extra', 'typed'],
+    ['a named property on a Buffer', () => withProp(Buffer.from('ab')), '.extra', 'a Buffer'],
+    ['a named property on an ArrayBuffer', () => withProp(new ArrayBuffer(2)), '.extra', 'an Arr'],
+    ['a symbol key on a plain object', () => withProp({ a: 1 }, sym), '[Symbol(tag)]', 'symbol'],
+    ['a symbol key on an instance', () => withProp(new Page('p'), sym), '[Symbol(tag)]', 'symbol'],
+    [
+      'a symbol key on a null-prototype object',
+      () => withProp(Object.create(null) as object, sym),
+      '[Symbol(tag)]',
+      'symbol-keyed',
+    ],
+    ['a symbol key on an array', () => withProp([1], sym), '[Symbol(tag)]', 'symbol-keyed'],
+    ['a symbol key on a Map', () => withProp(new Map(), sym), '[Symbol(tag)]', 'symbol-keyed'],
+    ['a symbol key on a Date', () => withProp(new Date(0), sym), '[Symbol(tag)]', 'symbol-keyed'],
+    [
+      'a non-enumerable symbol key',
+      () => Object.defineProperty({}, sym, { value: 1 }),
+      '[Symbol(tag)]',
+      'symbol-keyed',
+    ],
+  ];
+
+  describe.each(extras)('%s', (_what, make, segment, words) => {
+    it('is refused as an argument, named by its path (tree)', () => {
+      expectUnstorable(() => encodeArgs(['ok', { v: make() }], ctx), `args[1].v${segment}`, words);
+      expectUnstorable(() => encodeArgs([make()], ctx), `args[0]${segment}`, words);
+    });
+
+    it('is refused in the state, named by its path from the root (graph)', () => {
+      const state = { pages: new Map([['home', { items: [0, make()] }]]) };
+      const path = `pages.get("home").items[1]${segment}`;
+      expectUnstorable(() => encodeGraph(state, registry, () => {}), path, words);
+    });
+  });
+
+  it('says what to do instead', () => {
+    expectUnstorable(
+      () => encodeTree({ list: withProp([1]) }, ctx),
+      'list.extra',
+      'a named property of an Array (arrays are stored as their elements only): it cannot be stored; keep the value in a plain object or a registered class instance next to it',
+    );
+    expectUnstorable(
+      () => encodeGraph(withProp({}, sym), registry, () => {}),
+      '[Symbol(tag)]',
+      'a symbol-keyed property: only string-keyed properties can be stored; use a string key, or keep the value out of the state',
+    );
+  });
+
+  it('still skips non-enumerable named properties of arrays and built-ins, as of any object', () => {
+    const list = Object.defineProperty([1, 2], 'hidden', { value: 'x', enumerable: false });
+    const date = Object.defineProperty(new Date(3), 'hidden', { value: 'x', enumerable: false });
+    expect(encodeTree({ list, date }, ctx)).toEqual({ list: [1, 2], date: { $: 'date', v: 3 } });
+    expect(graphLines({ list, date })).toEqual([
+      '["o","list",[1,"a"],"date",[2,"d",3]]',
+      '["a",1,2]',
+    ]);
+  });
+
+  it('stores what these kinds always own: RegExp lastIndex is not an extra property', () => {
+    const re = /x/g;
+    re.lastIndex = 1;
+    expect(encodeTree(re, ctx)).toEqual({ $: 're', s: 'x', f: 'g' });
+    expect(() => encodeGraph(re, registry, () => {})).not.toThrow();
   });
 });

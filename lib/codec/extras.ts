@@ -1,0 +1,66 @@
+/**
+ * Own properties the encodings cannot store, refused instead of dropped:
+ * symbol-keyed properties on any object, and enumerable named (non-index)
+ * properties on arrays and built-ins, whose encodings hold only their contents.
+ * A value that lost them in a snapshot would differ after a restart from the
+ * live one, which keeps them (and so does a replay of the journal).
+ *
+ * Each check is one call per object on the common path (a few tens of ns);
+ * keys are listed only once something is found, to name it.
+ */
+import type { Kind } from './kinds';
+import { Unstorable } from './failure';
+import { propSegment, symbolSegment } from './paths';
+
+/** The `what` of a symbol-keyed property. */
+export const SYMBOL_KEY =
+  'a symbol-keyed property: only string-keyed properties can be stored; use a string key, or keep the value out of the state';
+
+const KIND_NAMES: { [kind: string]: string } = {
+  a: 'an Array (arrays are stored as their elements only)',
+  m: 'a Map (Maps are stored as their entries only)',
+  s: 'a Set (Sets are stored as their members only)',
+  d: 'a Date (Dates are stored as their time only)',
+  r: 'a RegExp (RegExps are stored as their source and flags only)',
+  t: 'a typed array (typed arrays are stored as their bytes only)',
+  b: 'a Buffer (Buffers are stored as their bytes only)',
+  ab: 'an ArrayBuffer (ArrayBuffers are stored as their bytes only)',
+};
+
+function namedWhat(kind: Kind): string {
+  return `a named property of ${KIND_NAMES[kind] ?? 'a built-in object'}: it cannot be stored; keep the value in a plain object or a registered class instance next to it`;
+}
+
+/** Refuses a symbol-keyed own property of `obj` (any kind). */
+export function refuseSymbolKeys(obj: object): void {
+  const symbols = Object.getOwnPropertySymbols(obj);
+  if (symbols.length !== 0) {
+    throw new Unstorable(undefined, SYMBOL_KEY, obj, symbolSegment(symbols[0] as symbol));
+  }
+}
+
+/**
+ * Refuses extra own properties of an array or a typed array (`kind` `a`,
+ * `t` or `b`) with `present` elements (its length less its holes). One
+ * Object.values call: it lists the elements and the enumerable named
+ * properties without making a key string per index, as Object.keys would.
+ */
+export function refuseIndexedExtras(arr: ArrayLike<unknown>, present: number, kind: Kind): void {
+  if (Object.values(arr).length !== present) refuseNamed(arr, kind, arr.length);
+  refuseSymbolKeys(arr);
+}
+
+/** Refuses extra own properties of a Map, Set, Date, RegExp or ArrayBuffer. */
+export function refuseBuiltinExtras(obj: object, kind: Kind): void {
+  if (Object.keys(obj).length !== 0) refuseNamed(obj, kind, 0);
+  refuseSymbolKeys(obj);
+}
+
+/** Throws for the first enumerable own key of `obj` that is not an index below `length`. */
+function refuseNamed(obj: object, kind: Kind, length: number): void {
+  for (const key of Object.keys(obj)) {
+    const index = Number(key);
+    if (Number.isInteger(index) && index >= 0 && index < length && String(index) === key) continue;
+    throw new Unstorable(undefined, namedWhat(kind), obj, propSegment(key));
+  }
+}
