@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import { initSystem } from '../../lib';
 import { freshBasedir } from '../support/tmp';
-import { LOCK_CHILD, LedgerChild, dispose } from './support/children';
+import { LOCK_CHILD, LedgerChild, dispose, holder } from './support/children';
 import { Ledger, dumpLedger, modelAfter } from './support/ledger';
 
 const ROUNDS = 24;
@@ -51,17 +51,7 @@ async function race(dir: string, racers: LedgerChild[], round: number): Promise<
 describe('crash: processes racing for the directory lock', () => {
   it('lets exactly one of three processes in at the same moment, over a SIGKILLed or released lock', async () => {
     const dir = freshBasedir('race');
-    const first = new LedgerChild();
-    first.start({
-      dir,
-      mode: 'hold',
-      durability: 'always',
-      seed: 1,
-      snapshotChance: 0,
-      syncChance: 0,
-      maxSteps: 1,
-    });
-    await first.waitFor('held ');
+    const first = await holder(dir, 1);
     await first.kill();
     let next: Promise<LedgerChild[]> | undefined = startRacers();
     try {

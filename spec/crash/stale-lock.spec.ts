@@ -5,29 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initSystem, isPrevalenceError } from '../../lib';
 import { freshBasedir } from '../support/tmp';
-import { LedgerChild, dispose } from './support/children';
+import { holder } from './support/children';
 import { Ledger, dumpLedger, modelAfter } from './support/ledger';
-
-/** Starts a child that opens `dir`, does `steps` actions and keeps the system open. */
-async function holder(dir: string, steps: number): Promise<LedgerChild> {
-  const child = new LedgerChild();
-  try {
-    child.start({
-      dir,
-      mode: 'hold',
-      durability: 'always',
-      seed: 1,
-      snapshotChance: 0,
-      syncChance: 0,
-      maxSteps: steps,
-    });
-    await child.waitFor('held ');
-    return child;
-  } catch (err) {
-    await dispose(child);
-    throw err;
-  }
-}
 
 function openError(dir: string): unknown {
   try {

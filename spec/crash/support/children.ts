@@ -152,3 +152,24 @@ export async function dispose(child: LedgerChild | undefined): Promise<void> {
   child.proc.kill('SIGKILL');
   await child.ended;
 }
+
+/** Starts a child that opens `dir`, does `steps` actions in 'always' mode and keeps the system open. */
+export async function holder(dir: string, steps: number): Promise<LedgerChild> {
+  const child = new LedgerChild();
+  try {
+    child.start({
+      dir,
+      mode: 'hold',
+      durability: 'always',
+      seed: 1,
+      snapshotChance: 0,
+      syncChance: 0,
+      maxSteps: steps,
+    });
+    await child.waitFor('held ');
+    return child;
+  } catch (err) {
+    await dispose(child);
+    throw err;
+  }
+}
