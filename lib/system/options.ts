@@ -193,3 +193,24 @@ export function resolveOptions(options: unknown, rootClassName: string): Resolve
     fs: fileSystem(o.fileSystem, realFs),
   };
 }
+
+/** The options of verifyReplay, checked like initSystem's: classes and the warning callback. */
+export interface ResolvedVerifyOptions {
+  classes: Array<[StorableClass, string]>;
+  warn: (message: string) => void;
+}
+
+const VERIFY_KEYS = ['classes', 'onWarning'] as const;
+
+/** Validates verifyReplay's options (a plain object with `classes` and `onWarning`, both optional). */
+export function resolveVerifyOptions(options: unknown): ResolvedVerifyOptions {
+  const o = options ?? {};
+  if (!isPlainObject(o)) {
+    throw invalid('verifyReplay options must be a plain object such as { classes: [Page] }');
+  }
+  refuseUnknownKeys(o, VERIFY_KEYS);
+  return {
+    classes: classList(o.classes),
+    warn: callback<(message: string) => void>('onWarning', o.onWarning) ?? defaultWarn,
+  };
+}

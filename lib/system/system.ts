@@ -1,4 +1,4 @@
-import { PrevalenceError } from '../errors';
+import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import { ClassRegistry, globalRegistry } from '../codec/registry';
 import { allPrimitive, decodeArgs, encodeArgs } from '../codec/tree';
@@ -20,7 +20,9 @@ import { resolveOptions } from './options';
 import { domainClassOf } from './domain-class';
 import { openBasedir } from './basedir';
 import type { ResolvedOptions, SystemOptions } from './options';
-import { loadBase } from './restore';
+import { loadBase, type RestoreBase } from './restore';
+import { listSnapshots } from '../snapshot/loader';
+import { snapshotInfo } from '../snapshot/info';
 import { pruneJournals } from './prune';
 import { closedRoot, Exporter } from './exporter';
 
@@ -84,15 +86,8 @@ export class PrevalentSystem<T extends object> {
     this.#lock = openBasedir(this.opts);
     try {
       removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir);
-      const base = loadBase(this.opts, this.registry, () =>
-        typeof domain === 'function' ? new (domain as new () => T)() : domain,
-      );
-      if (!(base.root instanceof cls)) {
-        throw new PrevalenceError(
-          'INVALID_OPTION',
-          `${this.opts.basedir} holds the state of another class than ${cls.name}; open it with that class or use another basedir`,
-        );
-      }
+      const base = this.#loadBase(domain);
+      if (!(base.root instanceof cls)) throw this.#otherRootClass();
       this.root = base.root;
       this.rootView = rootView(this.root);
       this.exporter = new Exporter(this.opts.isolation, this.registry, this.root);
@@ -114,6 +109,41 @@ export class PrevalentSystem<T extends object> {
       throw err;
     }
     this.#startSnapshotTimer();
+  }
+
+  /** The newest valid snapshot (or a fresh state) to restore from. */
+  #loadBase(domain: T | (new () => T)): RestoreBase<T> {
+    try {
+      return loadBase(this.opts, this.registry, () =>
+        typeof domain === 'function' ? new (domain as new () => T)() : domain,
+      );
+    } catch (err) {
+      // A state of another root class names classes this one never registered.
+      if (isPrevalenceError(err, 'UNKNOWN_CLASS') && this.#storedRootClass() !== this.#rootClass) {
+        throw this.#otherRootClass(this.#storedRootClass());
+      }
+      throw err;
+    }
+  }
+
+  /** The root class named by the newest readable snapshot header, if any. */
+  #storedRootClass(): string | undefined {
+    for (const { path } of listSnapshots(this.opts.fs, this.opts.basedir)) {
+      try {
+        return snapshotInfo(this.opts.fs, path).rootClass;
+      } catch {
+        // a damaged header: restore falls back to the next one too
+      }
+    }
+    return undefined;
+  }
+
+  #otherRootClass(stored?: string): PrevalenceError {
+    const which = stored === undefined ? 'another class' : `class ${stored}`;
+    return new PrevalenceError(
+      'INVALID_OPTION',
+      `${this.opts.basedir} holds the state of ${which}, not of ${this.#rootClass}; open it with that class or use another basedir`,
+    );
   }
 
   /** Opens (restoring or creating) the system for `domain`. */

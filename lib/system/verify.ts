@@ -15,6 +15,7 @@ import { refusePrivateMembers } from '../clock/private-members';
 import { ActionRunner } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
+import { resolveVerifyOptions, type ResolvedVerifyOptions } from './options';
 
 /** Where {@link verifyReplay} found the replayed state to differ from the live one. */
 export interface ReplayDivergence {
@@ -58,15 +59,14 @@ export interface VerifyOptions {
   onWarning?: (message: string) => void;
 }
 
-function registryFor(domainClass: StorableClass, options: VerifyOptions): ClassRegistry {
+function registryFor(
+  domainClass: StorableClass,
+  classes: ResolvedVerifyOptions['classes'],
+): ClassRegistry {
   refusePrivateMembers(domainClass);
   const registry = new ClassRegistry(globalRegistry);
   registry.register(domainClass, globalRegistry.nameOf(domainClass) ?? domainClass.name);
-  const classes = options.classes ?? [];
-  const entries = Array.isArray(classes)
-    ? classes.map((c) => [c.name, c] as const)
-    : Object.entries(classes);
-  for (const [name, cls] of entries) {
+  for (const [cls, name] of classes) {
     refusePrivateMembers(cls);
     registry.register(cls, name);
   }
@@ -223,8 +223,8 @@ export function verifyReplay(
 ): ReplayReport {
   const dir = path.resolve(basedir);
   const fs = readOnlyFs();
-  const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'PrevalentWarning'));
-  const registry = registryFor(domainClass, options);
+  const { classes, warn } = resolveVerifyOptions(options);
+  const registry = registryFor(domainClass, classes);
   const snapshots = firstReachable(listSnapshots(fs, dir).reverse(), listJournalFiles(fs, dir));
   const oldest = snapshots[0];
   if (oldest === undefined) {

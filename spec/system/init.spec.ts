@@ -163,3 +163,34 @@ describe('initSystem', () => {
     });
   });
 });
+
+describe('opening a directory with another root class', () => {
+  class Alpha {
+    items: Record<string, unknown> = {};
+    put(key: string): void {
+      this.items[key] = { at: key };
+    }
+  }
+  class Beta {
+    n = 0;
+  }
+
+  it('refuses it with INVALID_OPTION naming the stored class (regression: UNKNOWN_CLASS advised to decorate the class with @persistent)', async () => {
+    const dir = freshBasedir();
+    const a = initSystem(Alpha, dir);
+    a.put('x');
+    a.takeSnapshot();
+    await a.close();
+    let err: unknown;
+    try {
+      initSystem(Beta, dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(isPrevalenceError(err, 'INVALID_OPTION')).toBe(true);
+    expect((err as Error).message).toMatch(/holds the state of class Alpha, not of Beta/);
+    const again = initSystem(Alpha, dir);
+    expect(Object.keys(again.items)).toEqual(['x']);
+    await again.close();
+  });
+});

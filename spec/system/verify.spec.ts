@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { initSystem, verifyReplay } from '../../lib';
+import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import { freshBasedir } from '../support/tmp';
 
 let escape = 0; // a global the validator cannot see: the deliberate non-determinism
@@ -134,5 +134,24 @@ describe('verifyReplay', () => {
     expect(() => verifyReplay(dir, Sealed)).toThrow(
       /^NOT_SERIALIZABLE: class Sealed declares the #private field #seal: /,
     );
+  });
+
+  it('checks its options like initSystem (regression: a misspelt option or a non-function onWarning was taken silently)', async () => {
+    const dir = freshBasedir();
+    const c = initSystem(new Counter(), dir);
+    await c.close();
+    for (const options of [
+      { onWarnings: () => undefined },
+      { onWarning: 42 },
+      { classes: 'Page' },
+    ]) {
+      let code: string | undefined;
+      try {
+        verifyReplay(dir, Counter, options as never);
+      } catch (err) {
+        code = isPrevalenceError(err) ? err.code : String(err);
+      }
+      expect(code).toBe('INVALID_OPTION');
+    }
   });
 });
