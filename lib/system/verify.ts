@@ -23,9 +23,9 @@ export interface ReplayDivergence {
   agreedThrough: number;
   /**
    * The first action after which they differ: pinned to one action when
-   * `exact` (an action that ended differently, or the last action of the
-   * window that changed the first differing place when it was replayed
-   * again); otherwise the end of the window `agreedThrough + 1 ..= seq`.
+   * `exact` (an action that ended differently, or the first action after
+   * which two more replays of the window disagree about the first differing
+   * place); otherwise the end of the window `agreedThrough + 1 ..= seq`.
    */
   seq: number;
   /** The method of action `seq`, when `exact`. */
@@ -167,12 +167,52 @@ function fingerprint(value: unknown): string {
   return `${kind}{${Object.keys(value).join(',')}}:${String(value)}`;
 }
 
+/** What sat at a place after one replayed action ('diverged' when it ended unlike the live call). */
+interface PlaceStep {
+  seq: number;
+  method: string;
+  seen: string;
+}
+
+/** Replays the actions after the snapshot `from` up to `toSeq` again, noting what sits at `at` after each. */
+function placeHistory(
+  from: string,
+  toSeq: number,
+  at: ValueStep[],
+  ctx: { registry: ClassRegistry; domainClass: StorableClass; dir: string },
+): PlaceStep[] {
+  const quiet = (): void => {};
+  const start = startReplay(from, ctx.registry, ctx.domainClass, quiet);
+  const steps: PlaceStep[] = [];
+  const stop = new Error('stop');
+  try {
+    replayJournal({ fs: readOnlyFs(), dir: ctx.dir, afterSeq: start.seq, warn: quiet }, (rec) => {
+      if (rec.seq > toSeq) throw stop;
+      let seen: string;
+      try {
+        start.replayer.apply(rec);
+        seen = fingerprint(valueAt(start.root, at));
+      } catch (err) {
+        if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
+        seen = 'diverged';
+      }
+      steps.push({ seq: rec.seq, method: rec.method, seen });
+      if (seen === 'diverged' || rec.seq === toSeq) throw stop;
+    });
+  } catch (err) {
+    if (err !== stop) throw err;
+  }
+  return steps;
+}
+
 /**
- * Replays the actions after the snapshot `from` up to `toSeq` again and
- * returns the last one that changed what sits at `at` (the first place where
- * replay and live run were found to differ): the action whose effect
- * differs. Undefined when none did (the difference is in sharing, which a
- * place cannot show).
+ * The action whose effect on the place `at` (where replay and live run
+ * were found to differ) is not deterministic: the window after the snapshot
+ * `from` is replayed twice more, and the first action after which the two
+ * replays disagree about that place is one that draws on something outside
+ * the journal (each replay met it in another state). Undefined when the two
+ * agree: the outside value was the same in both, and only the window is
+ * known.
  */
 function pinpoint(
   from: string,
@@ -180,30 +220,17 @@ function pinpoint(
   at: ValueStep[],
   ctx: { registry: ClassRegistry; domainClass: StorableClass; dir: string },
 ): { seq: number; method: string } | undefined {
-  const quiet = (): void => {};
-  const start = startReplay(from, ctx.registry, ctx.domainClass, quiet);
-  let seen = fingerprint(valueAt(start.root, at));
-  let culprit: { seq: number; method: string } | undefined;
-  const stop = new Error('stop');
-  try {
-    replayJournal({ fs: readOnlyFs(), dir: ctx.dir, afterSeq: start.seq, warn: quiet }, (rec) => {
-      if (rec.seq > toSeq) throw stop;
-      try {
-        start.replayer.apply(rec);
-      } catch (err) {
-        if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
-        culprit = { seq: rec.seq, method: rec.method };
-        throw stop;
-      }
-      const now = fingerprint(valueAt(start.root, at));
-      if (now !== seen) culprit = { seq: rec.seq, method: rec.method };
-      seen = now;
-      if (rec.seq === toSeq) throw stop;
-    });
-  } catch (err) {
-    if (err !== stop) throw err;
+  const first = placeHistory(from, toSeq, at, ctx);
+  const second = placeHistory(from, toSeq, at, ctx);
+  for (let i = 0; i < Math.max(first.length, second.length); i++) {
+    const a = first[i];
+    const b = second[i];
+    if (a === undefined || b === undefined || a.seen !== b.seen || a.seen === 'diverged') {
+      const step = (a ?? b)!;
+      return { seq: step.seq, method: step.method };
+    }
   }
-  return culprit;
+  return undefined;
 }
 
 /**
@@ -212,9 +239,9 @@ function pinpoint(
  * journal, and at each newer snapshot compares the digest of the replayed
  * state with the digest the live system recorded. At the first snapshot
  * where they differ it finds the first differing path, then replays the
- * actions since the last snapshot that agreed once more to name the action
- * that made that place differ. Writes nothing, and may run while the system
- * is open.
+ * actions since the last snapshot that agreed twice more: the first action
+ * after which the two replays disagree about that place is the one that is
+ * not deterministic. Writes nothing, and may run while the system is open.
  */
 export function verifyReplay(
   basedir: string,

@@ -101,6 +101,57 @@ describe('verifyReplay', () => {
     expect(report.divergence?.path).toMatch(/^values\[0\]/);
   });
 
+  it('names the non-deterministic action, not a later deterministic one that changed the same place (regression: exact named the last action that changed it)', async () => {
+    class Tally {
+      m = new Map<string, number>();
+      ok(n: number): void {
+        this.m.set(`ok${n}`, n);
+      }
+      bad(k: string): void {
+        escape += 1;
+        this.m.set(k, escape);
+      }
+      touch(k: string): void {
+        this.m.set(k, this.m.get(k)! + 1000);
+      }
+    }
+    const dir = freshBasedir();
+    const t = initSystem(Tally, dir);
+    t.ok(1);
+    escape = 0;
+    t.bad('x'); // seq 2
+    t.touch('x');
+    t.touch('x');
+    t.takeSnapshot();
+    await t.close();
+    escape = 1000;
+    const report = verifyReplay(dir, Tally);
+    expect(report.divergence).toMatchObject({ seq: 2, method: 'bad', exact: true });
+  });
+
+  it('gives the window, not a guess, when a second replay cannot tell the action (exact: false)', async () => {
+    let outside = 7; // read by an action, the same in every replay but not as it was live
+    class Once {
+      v = 0;
+      ok(): void {
+        this.v += 1;
+      }
+      read(): void {
+        this.v += outside;
+      }
+    }
+    const dir = freshBasedir();
+    const o = initSystem(Once, dir);
+    o.read(); // seq 1
+    o.ok();
+    o.takeSnapshot();
+    await o.close();
+    outside = 9;
+    const report = verifyReplay(dir, Once);
+    expect(report.divergence).toMatchObject({ agreedThrough: 0, seq: 2, exact: false });
+    expect(report.divergence?.method).toBeUndefined();
+  });
+
   it('writes nothing, even with a torn journal tail', async () => {
     const fs = await import('node:fs');
     const path = await import('node:path');
