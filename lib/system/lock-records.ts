@@ -55,11 +55,14 @@ export function newRecord(dir: string): LockRecord {
 
 /**
  * The name whose owner alone may replace content `seen` of lock file `name`:
- * derived from the content, so everyone who read the same stale content
- * competes for the same name.
+ * derived from the file and its content, so everyone who read the same
+ * stale content there competes for the same name. Flat (`LOCK.takeover-`
+ * and 16 hex digits at every level), so names do not grow with the levels
+ * of takeovers that crashed.
  */
 export function takeoverName(name: string, seen: Buffer): string {
-  return `${name}.takeover-${createHash('sha256').update(seen).digest('hex').slice(0, 16)}`;
+  const hash = createHash('sha256').update(name).update('\0').update(seen).digest('hex');
+  return `${TAKEOVER_PREFIX}${hash.slice(0, 16)}`;
 }
 
 export function listLockFiles(dir: string): LockFiles {

@@ -24,7 +24,7 @@ const heldHere = new Set<string>();
 /** Tries before giving up on a directory that changes hands all the time. */
 const ATTEMPTS = 10;
 /** Arbitration levels a takeover may climb; each one above the first was left by a takeover that crashed. */
-const MAX_DEPTH = 4;
+const MAX_DEPTH = 16;
 
 /**
  * Whether `record` keeps others out of the directory with identity `here`: it
@@ -153,8 +153,9 @@ function sweep(dir: string): void {
  * - acquire: link our record to `LOCK`. Done; or it exists: read its bytes Y.
  *   A record that holds (see holds) gives LOCKED; otherwise replace Y.
  * - replace content X of file N (`LOCK`, or an arbitration file): own
- *   arb(N, X) = `N.takeover-<16 hex of sha256(X)>` (everyone who read X
- *   competes for that name), then read N: still X → rename our record over
+ *   arb(N, X) = `LOCK.takeover-<16 hex of sha256(N, NUL, X)>` (everyone who
+ *   read X in N competes for that name; flat, so names do not grow with the
+ *   levels), then read N: still X → rename our record over
  *   N; else give up. Either way, delete arb(N, X) if it still holds our record.
  * - own an arbitration file: link our record to it; if it exists, read it, A:
  *   a live writer is taking over → give up; a dead one crashed there →

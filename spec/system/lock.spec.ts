@@ -28,7 +28,9 @@ const read = (dir: string, file: string): Record<string, unknown> =>
   JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
 /** The arbitration file for the current content of lock file `name` (docs/FORMAT.md). */
 const takeover = (dir: string, name: string): string =>
-  `${name}.takeover-${createHash('sha256')
+  `LOCK.takeover-${createHash('sha256')
+    .update(name)
+    .update('\0')
     .update(fs.readFileSync(path.join(dir, name)))
     .digest('hex')
     .slice(0, 16)}`;
@@ -183,8 +185,8 @@ describe('the directory lock file', () => {
     await opensAndCleansUp(dead);
   });
 
-  it('is not blocked by a takeover that crashed: arbitration files of dead writers, nested', async () => {
-    for (const levels of [1, 2, 3]) {
+  it('is not blocked by takeovers that crashed: arbitration files of dead writers, nested (regression: four levels left a directory only a person could unlock)', async () => {
+    for (const levels of [1, 2, 3, 8, 15]) {
       const dir = emptyDir();
       write(dir, 'LOCK', record(dir, { pid: deadPid() }));
       let name = 'LOCK';
@@ -206,11 +208,11 @@ describe('the directory lock file', () => {
     expect(contents(dir)).toEqual(before);
   });
 
-  it('gives LOCKED naming the leftovers after four takeovers that crashed one after the other', () => {
+  it('gives LOCKED naming the leftovers after sixteen takeovers that crashed one after the other', () => {
     const dir = emptyDir();
     write(dir, 'LOCK', record(dir, { pid: deadPid() }));
     let name = 'LOCK';
-    for (let level = 0; level < 4; level++) {
+    for (let level = 0; level < 16; level++) {
       const arbitration = takeover(dir, name);
       write(dir, arbitration, record(dir, { pid: deadPid(), level }));
       name = arbitration;
