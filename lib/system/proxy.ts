@@ -1,4 +1,4 @@
-import type { DomainMethod } from './runner';
+import { activeAction, type DomainMethod } from './runner';
 import { PrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import type { PrevalentSystem } from './system';
@@ -73,7 +73,7 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
       // (callQuery refuses a call from inside an action and one after close).
       wrapper = function query() {
         // eslint-disable-next-line prefer-rest-params
-        if (flags.closed || flags.running) return system.callQuery(fn, arguments);
+        if (flags.closed || activeAction.running) return system.callQuery(fn, arguments);
         // eslint-disable-next-line prefer-rest-params
         return Reflect.apply(fn, queryThis, arguments);
       };

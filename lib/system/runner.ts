@@ -24,6 +24,17 @@ export interface RunnerFlags {
 }
 
 /**
+ * The action running in this process, of any system (actions are
+ * synchronous, so there is at most one). A call into any system's object
+ * while it runs is refused and fails the action (see PrevalentSystem), since
+ * a replay could not make it.
+ */
+export const activeAction: { running: boolean; refused: Error | undefined } = {
+  running: false,
+  refused: undefined,
+};
+
+/**
  * Runs one action on the state: the single path shared by live calls and
  * replay, so the two cannot drift apart. The clock is bound to the action's
  * recorded time and seed, and every write is recorded for rollback.
@@ -75,6 +86,8 @@ export class ActionRunner {
     ts: number,
   ): ActionOutcome {
     this.flags.running = true;
+    activeAction.running = true;
+    activeAction.refused = undefined;
     this.clock.enter(ts, seq);
     const out = this.#outcome;
     out.refused = false;
@@ -99,6 +112,7 @@ export class ActionRunner {
     } finally {
       this.clock.exit();
       this.flags.running = false;
+      activeAction.running = false;
     }
     return out;
   }

@@ -14,7 +14,7 @@ import { replayJournal } from '../journal/reader';
 import type { JournalRecord } from '../journal/reader';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { forgetRecentParent, rootView } from '../isolation/views';
-import { ActionRunner, type DomainMethod, type RunnerFlags } from './runner';
+import { ActionRunner, activeAction, type DomainMethod, type RunnerFlags } from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
 import { domainClassOf } from './domain-class';
@@ -27,16 +27,21 @@ import { pruneJournals } from './prune';
 import { closedRoot, Exporter } from './exporter';
 
 /**
- * The error for a call through the system object from inside an action: a
- * replay runs the action while the system is still being opened, when no
- * outside reference to it exists (or names a closed one), so the action
- * would run differently on restart.
+ * Refuses a call into a system object while an action runs (of this system
+ * or another): a replay runs the action before the system object exists, or
+ * while an outside variable names a closed one, so it could not make the
+ * call. The running action is failed too, rolled back and not journaled,
+ * even if it catches this error, since what it would do next differs in a
+ * replay.
  */
-function calledFromAction(what: string): PrevalenceError {
-  return new PrevalenceError(
+function refuseInsideAction(what: string): void {
+  if (!activeAction.running) return;
+  const error = new PrevalenceError(
     'NONDETERMINISTIC_METHOD',
-    `${what} through the system object from inside an action: a replay runs the action before the system object exists, so it could not make this call and the restart would diverge; inside an action, reach the state through \`this\` (this.method(...), this.property)`,
+    `${what} through a system object from inside an action: a replay runs the action before the system object exists, so it could not make this call and the restart would diverge; inside an action, reach the state through \`this\` (this.method(...), this.property), and call other systems outside actions`,
   );
+  activeAction.refused ??= error;
+  throw error;
 }
 
 /**
@@ -216,7 +221,7 @@ export class PrevalentSystem<T extends object> {
     unlocked: boolean,
   ): unknown {
     this.#checkOpen();
-    if (this.#runner.running) throw calledFromAction(`${name}()`);
+    refuseInsideAction(`${name}()`);
     const failure = this.#journal.failure;
     if (failure) throw failure;
     const encoded = encodeArgs(args, this.exporter.liveContext);
@@ -227,6 +232,13 @@ export class PrevalentSystem<T extends object> {
     const ts = now > this.#lastTs ? now : this.#lastTs;
     const out = this.#runner.run(method, copy, seq, ts);
     try {
+      const reentered = activeAction.refused;
+      if (reentered !== undefined) {
+        // It called a system object: a replay could not, whatever it did next.
+        activeAction.refused = undefined;
+        out.undo.rollback();
+        throw reentered;
+      }
       if (out.threw && (abort || out.refused)) {
         // Rolled back (a refused action already is): nothing to journal.
         out.undo.rollback();
@@ -250,14 +262,14 @@ export class PrevalentSystem<T extends object> {
   /** Runs a `@readonly` method: never journaled. */
   callQuery(method: DomainMethod, args: ArrayLike<unknown>): unknown {
     this.#checkOpen();
-    if (this.#runner.running) throw calledFromAction(`the query ${method.name}()`);
+    refuseInsideAction(`the query ${method.name}()`);
     return this.exporter.runQuery(method, args);
   }
 
   /** What a property read through the system proxy gives. */
   readProperty(key: PropertyKey): unknown {
     this.#checkOpen();
-    if (this.#runner.running) throw calledFromAction(`reading ${String(key)}`);
+    refuseInsideAction(`reading ${String(key)}`);
     return this.exporter.readProperty(this.root, this.rootView, key);
   }
 
@@ -305,7 +317,7 @@ export class PrevalentSystem<T extends object> {
 
   sync(): Promise<void> {
     // Thrown, not rejected: an action that does not await would go on live and stop in replay.
-    if (this.#runner.running) throw calledFromAction('sync()');
+    refuseInsideAction('sync()');
     try {
       this.#checkOpen();
     } catch (err) {
@@ -315,7 +327,7 @@ export class PrevalentSystem<T extends object> {
   }
 
   close(): Promise<void> {
-    if (this.#runner.running) throw calledFromAction('close()');
+    refuseInsideAction('close()');
     return this.#close();
   }
 

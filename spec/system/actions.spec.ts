@@ -108,6 +108,7 @@ describe('actions', () => {
 describe('calls through the system object from inside an action', () => {
   // The system an action below reaches, as an application holding its system in a module would.
   let current: { total(): number; add(): void; sync(): Promise<void>; count: number } | undefined;
+  let other: { total(): number } | undefined;
 
   class Tally {
     count = 0;
@@ -137,6 +138,16 @@ describe('calls through the system object from inside an action', () => {
       void current!.sync();
     }
 
+    /** Catches the refusal and goes on: a replay would catch a TypeError instead (regression: the restart differed). */
+    addAndCatch(): void {
+      this.count++;
+      try {
+        current!.total();
+      } catch {
+        this.count += 10;
+      }
+    }
+
     @readonly
     total(): number {
       return this.count;
@@ -144,7 +155,7 @@ describe('calls through the system object from inside an action', () => {
   }
 
   it.each(['readonly', 'none', 'clone'] as const)(
-    'in isolation %s, refuses them with NONDETERMINISTIC_METHOD (regression: they worked live, and the replay, which runs before the system object exists, diverged: the directory could not be opened again)',
+    'in isolation %s, refuses them with NONDETERMINISTIC_METHOD and fails the action (regression: they worked live, and the replay, which runs before the system object exists, diverged: the directory could not be opened again)',
     async (isolation) => {
       const dir = freshBasedir();
       const tally = initSystem(new Tally(), { basedir: dir, isolation });
@@ -154,18 +165,42 @@ describe('calls through the system object from inside an action', () => {
         () => tally.addTwice(),
         () => tally.addAndPeek(),
         () => tally.addAndSync(),
+        () => tally.addAndCatch(),
       ]) {
         expectCode(call, 'NONDETERMINISTIC_METHOD');
       }
-      // each action threw where a replay throws too: the directory opens with the same state
-      expect(tally.total()).toBe(4);
+      // each such action is rolled back and not journaled, even one that caught the error
+      tally.add();
+      expect(tally.total()).toBe(1);
+      expect(journalRecords(dir).map((r) => r.method)).toEqual(['add']);
       await tally.close();
       current = undefined;
       const again = initSystem(new Tally(), { basedir: dir, isolation });
-      expect(again.total()).toBe(4);
+      expect(again.total()).toBe(1);
       await again.close();
     },
   );
+
+  it("refuses a call into another system's object from inside an action, and fails the action", async () => {
+    class Reader {
+      seen = 0;
+      peek(): void {
+        this.seen = other!.total();
+      }
+    }
+    const tallyDir = freshBasedir();
+    const readerDir = freshBasedir();
+    const tally = initSystem(new Tally(), tallyDir);
+    const reader = initSystem(new Reader(), readerDir);
+    other = tally as never;
+    tally.add();
+    expectCode(() => reader.peek(), 'NONDETERMINISTIC_METHOD');
+    expect(reader.seen).toBe(0);
+    expect(journalRecords(readerDir)).toHaveLength(0);
+    other = undefined;
+    await reader.close();
+    await tally.close();
+  });
 });
 
 describe('values a snapshot cannot keep', () => {
