@@ -1,4 +1,5 @@
 import type { DomainMethod } from './runner';
+import { PrevalenceError } from '../errors';
 import type { ClassRegistry } from '../codec/registry';
 import { CopyInstead, decodeTree, encodeTree, type Encoded } from '../codec/tree';
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
@@ -9,6 +10,8 @@ import type { Isolation } from './options';
 
 /** Raw roots of the open systems (to tell a view of another system's state from a stale one). */
 const openRoots = new WeakSet<object>();
+/** Raw roots of closed systems (a view of their state is neither this state's nor a live one's). */
+const closedRoots = new WeakSet<object>();
 /** The system proxy → its raw root, for every system (a proxy passed as an argument stands for its root). */
 const proxyRoots = new WeakMap<object, object>();
 
@@ -21,6 +24,7 @@ export function openedRoot(root: object, proxy: object): void {
 /** Notes that the system with raw root `root` was closed. */
 export function closedRoot(root: object): void {
   openRoots.delete(root);
+  closedRoots.add(root);
 }
 
 /**
@@ -36,6 +40,12 @@ function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefin
   if (!isView(obj)) return undefined;
   const top = linkTop(toRaw(obj));
   if (top !== root && openRoots.has(top)) return new CopyInstead(toRaw(obj));
+  if (top !== root && closedRoots.has(top)) {
+    throw new PrevalenceError(
+      'STALE_REFERENCE',
+      'the object passed as an argument was read from a system that has been closed since (an open system restores its state as new objects): read it again from the open system',
+    );
+  }
   return { $: 'path', p: locate(obj, root) };
 }
 

@@ -254,14 +254,21 @@ describe('the system object and views of other systems as arguments', () => {
     expect(copy).not.toBe(users.getPage('ann'));
   });
 
-  it('still refuses a view of a closed system with STALE_REFERENCE', async () => {
+  it('still refuses a view of a closed system with STALE_REFERENCE, saying the system was closed (regression: the message said the object had been removed from the state)', async () => {
     const dir = freshBasedir();
     const first = initSystem(new Wiki(), dir);
     first.createPage('a', 'x');
     const old = first.getPage('a');
     await first.close();
     const again = openWiki(undefined, dir);
-    expect(codeOf(() => again.createPage('b', 'y', old))).toBe('STALE_REFERENCE');
+    let message = '';
+    try {
+      again.createPage('b', 'y', old);
+    } catch (err) {
+      expect(isPrevalenceError(err, 'STALE_REFERENCE')).toBe(true);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/closed since/);
   });
 });
 
