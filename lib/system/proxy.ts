@@ -1,5 +1,5 @@
 import { activeAction, type DomainMethod } from './runner';
-import { PrevalenceError } from '../errors';
+import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import type { PrevalentSystem } from './system';
 import { openedRoot } from './exporter';
@@ -42,6 +42,30 @@ function makeControls(system: PrevalentSystem<object>): SystemControls {
 }
 
 /**
+ * A method with a symbol key runs as a query (the journal names methods by
+ * string), so a change it makes is refused: saying why, since the method is
+ * not marked @readonly.
+ */
+function symbolKeyedQuery(
+  system: PrevalentSystem<object>,
+  key: symbol,
+  fn: DomainMethod,
+): DomainMethod {
+  return function query() {
+    try {
+      // eslint-disable-next-line prefer-rest-params
+      return system.callQuery(fn, arguments);
+    } catch (err) {
+      if (!isPrevalenceError(err, 'READONLY_VIOLATION')) throw err;
+      throw new PrevalenceError(
+        'READONLY_VIOLATION',
+        `${String(key)} has a symbol key, so it runs as a query (the journal names action methods by string) and cannot change the state: give the method that changes state a string name. (${err.message})`,
+      );
+    }
+  };
+}
+
+/**
  * The object `initSystem` returns: methods become journaled actions (or
  * queries when `@readonly`), property reads go through the isolation mode,
  * and direct writes are refused. The method wrappers are built once per name
@@ -68,6 +92,8 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
         // eslint-disable-next-line prefer-rest-params
         return system.callAction(key, fn, arguments, abort, unlocked);
       };
+    } else if (typeof key === 'symbol' && !hasFlag(fn, 'readonly')) {
+      wrapper = symbolKeyedQuery(system, key, fn);
     } else if (queryThis !== undefined) {
       // The common case in one frame: no closed system, no action running
       // (callQuery refuses a call from inside an action and one after close).

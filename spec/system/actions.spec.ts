@@ -449,3 +449,26 @@ describe('@abortOnException methods called from inside an action', () => {
     await l.close();
   });
 });
+
+describe('methods with symbol keys', () => {
+  const BUMP = Symbol('bump');
+  class Bag {
+    n = 0;
+    items = [1, 2];
+    [BUMP](): void {
+      this.n++;
+    }
+    *[Symbol.iterator](): Iterator<number> {
+      yield* this.items;
+    }
+  }
+
+  it('run as queries: reading works, a change is refused saying why (regression: the message told to use a method not marked @readonly, which this one was not)', async () => {
+    const bag = initSystem(Bag, freshBasedir());
+    expect([...bag]).toEqual([1, 2]);
+    const message = expectCode(() => bag[BUMP](), 'READONLY_VIOLATION');
+    expect(message).toMatch(/Symbol\(bump\) has a symbol key/);
+    expect(bag.n).toBe(0);
+    await bag.close();
+  });
+});
