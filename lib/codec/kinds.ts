@@ -150,14 +150,32 @@ function describeUnstorableObject(value: object, registry: ClassRegistry): strin
   if (types.isNativeError(value) || value instanceof Error) {
     return `an Error (${(value as Error).name}): errors cannot be stored; store its message as a string instead`;
   }
+  if (types.isBoxedPrimitive(value)) {
+    const kind = constructorName(value);
+    return `a ${kind} object wrapping a primitive: it cannot be stored; store the primitive value instead (its .valueOf())`;
+  }
+  if (types.isDataView(value)) {
+    return 'a DataView: it cannot be stored; store the typed array or ArrayBuffer it views and make the DataView when you need it';
+  }
   const name = constructorName(value);
   const proto = Object.getPrototypeOf(value) as object;
   const ctor: unknown = (proto as { constructor?: unknown }).constructor;
   const base = builtinBase(proto);
+  if (isBuiltinPrototype(proto) || isNativeConstructor(ctor)) {
+    return `a ${name} (a built-in type that cannot be stored): keep only data in the state and in arguments (plain objects, arrays, Maps, Sets, Dates, typed arrays, registered classes)`;
+  }
   if (registry.nameOf(ctor) !== undefined && base !== undefined) {
     return `an instance of class ${name}, which extends a built-in type (${base}): ${BUILTIN_SUBCLASS_ADVICE}`;
   }
   return `an instance of unregistered class ${name}: register it with @persistent() or options.classes`;
+}
+
+/** True for a constructor implemented by the engine (SharedArrayBuffer, Intl.Collator, ...), not by the user. */
+function isNativeConstructor(ctor: unknown): boolean {
+  return (
+    typeof ctor === 'function' &&
+    /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(ctor))
+  );
 }
 
 function constructorName(value: object): string {

@@ -31,6 +31,11 @@ const cases: [string, () => unknown, string][] = [
     'unregistered class Unregistered: register it with @persistent() or options.classes',
   ],
   ['a registered subclass of Map', () => new RegisteredMap(), 'extends a built-in type'],
+  // regression: these were told to register their class with @persistent()
+  ['a boxed Number', () => new Number(5), 'a Number object wrapping a primitive'],
+  ['a boxed String', () => new String('x'), 'store the primitive value instead'],
+  ['a DataView', () => new DataView(new ArrayBuffer(2)), 'store the typed array or ArrayBuffer'],
+  ['a built-in without storage', () => new SharedArrayBuffer(2), 'a built-in type that cannot'],
 ];
 
 function expectUnstorable(fn: () => unknown, path: string, words: string): void {
