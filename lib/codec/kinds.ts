@@ -123,7 +123,7 @@ export function builtinBase(proto: object): string | undefined {
 }
 
 /** What an unstorable value is and what to do instead, for NOT_SERIALIZABLE messages. */
-export function describeUnstorable(value: unknown, registry: ClassRegistry): string {
+export function describeUnstorable(value: unknown, _registry?: ClassRegistry): string {
   if (typeof value === 'function') {
     const name = value.name ? ` (${value.name})` : '';
     return `a function${name}: functions cannot be stored; keep only data in the state and in arguments`;
@@ -132,10 +132,10 @@ export function describeUnstorable(value: unknown, registry: ClassRegistry): str
     return `a symbol (${value.toString()}): symbols cannot be stored; use a string instead`;
   }
   if (typeof value !== 'object' || value === null) return `an unsupported value (${typeof value})`;
-  return describeUnstorableObject(value, registry);
+  return describeUnstorableObject(value);
 }
 
-function describeUnstorableObject(value: object, registry: ClassRegistry): string {
+function describeUnstorableObject(value: object): string {
   if (types.isWeakMap(value) || types.isWeakSet(value) || value instanceof WeakRef) {
     const what = types.isWeakMap(value)
       ? 'WeakMap'
@@ -161,13 +161,17 @@ function describeUnstorableObject(value: object, registry: ClassRegistry): strin
   const proto = Object.getPrototypeOf(value) as object;
   const ctor: unknown = (proto as { constructor?: unknown }).constructor;
   const base = builtinBase(proto);
-  if (isBuiltinPrototype(proto) || isNativeConstructor(ctor)) {
-    return `a ${name} (a built-in type that cannot be stored): keep only data in the state and in arguments (plain objects, arrays, Maps, Sets, Dates, typed arrays, registered classes)`;
-  }
-  if (registry.nameOf(ctor) !== undefined && base !== undefined) {
+  if (base !== undefined && !isBuiltinPrototype(proto)) {
     return `an instance of class ${name}, which extends a built-in type (${base}): ${BUILTIN_SUBCLASS_ADVICE}`;
   }
+  if (isBuiltinPrototype(proto) || (ctor !== Object && isNativeConstructor(ctor))) {
+    return `${article(name)} ${name} (a built-in type that cannot be stored): keep only data in the state and in arguments (plain objects, arrays, Maps, Sets, Dates, typed arrays, registered classes)`;
+  }
   return `an instance of unregistered class ${name}: register it with @persistent() or options.classes`;
+}
+
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
 }
 
 /** True for a constructor implemented by the engine (SharedArrayBuffer, Intl.Collator, ...), not by the user. */

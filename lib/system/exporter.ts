@@ -43,7 +43,7 @@ function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefin
   if (top !== root && closedRoots.has(top)) {
     throw new PrevalenceError(
       'STALE_REFERENCE',
-      'the object passed as an argument was read from a system that has been closed since (an open system restores its state as new objects): read it again from the open system',
+      'the object passed as an argument was read from a system that has been closed since (an open system restores its state as new objects): read it again from an open system',
     );
   }
   return { $: 'path', p: locate(obj, root) };
@@ -77,7 +77,7 @@ export class Exporter {
         ? (method, args) => Reflect.apply(method, view, args)
         : isolation === 'none'
           ? (method, args) => Reflect.apply(method, root, args)
-          : (method, args) => this.clone(unwrapDeep(Reflect.apply(method, view, args)));
+          : (method, args) => this.cloneResult(Reflect.apply(method, view, args));
     this.#replay = {
       registry,
       resolveExternal: (tagged: { $: 'path'; [k: string]: unknown }) =>
@@ -93,6 +93,25 @@ export class Exporter {
   /** How journaled arguments are decoded, live (the copy the method runs on) and in replay. */
   get replayContext(): Parameters<typeof decodeTree>[1] {
     return this.#replay;
+  }
+
+  /**
+   * What a query gives in 'clone' isolation: a deep copy, or for an iterator
+   * (a generator method, `[Symbol.iterator]`), an iterator of deep copies:
+   * the iterator itself holds the state and cannot be copied.
+   */
+  cloneResult(result: unknown): unknown {
+    if (!isIterator(result)) return this.clone(unwrapDeep(result));
+    const next = (): IteratorResult<unknown> => {
+      const r = result.next();
+      return r.done ? r : { done: false, value: this.clone(unwrapDeep(r.value)) };
+    };
+    return {
+      next,
+      [Symbol.iterator]() {
+        return this;
+      },
+    };
   }
 
   /** A deep copy through the journal's own encoding. */
@@ -145,4 +164,13 @@ export class Exporter {
         return this.clone(toRaw(Reflect.get(root, key)));
     }
   }
+}
+
+function isIterator(value: unknown): value is Iterator<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { next?: unknown }).next === 'function' &&
+    typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function'
+  );
 }

@@ -77,6 +77,7 @@ export class PrevalentSystem<T extends object> {
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
+    refuseInsideAction('initSystem()');
     const cls = domainClassOf(domain);
     this.#rootClass = globalRegistry.nameOf(cls) ?? cls.name;
     this.opts = resolveOptions(options, this.#rootClass);
@@ -165,6 +166,7 @@ export class PrevalentSystem<T extends object> {
   }
 
   get basedir(): string {
+    refuseInsideAction('basedirAbspath()');
     return this.opts.basedir;
   }
 
@@ -220,8 +222,8 @@ export class PrevalentSystem<T extends object> {
     abort: boolean,
     unlocked: boolean,
   ): unknown {
-    this.#checkOpen();
     refuseInsideAction(`${name}()`);
+    this.#checkOpen();
     const failure = this.#journal.failure;
     if (failure) throw failure;
     const encoded = encodeArgs(args, this.exporter.liveContext);
@@ -261,26 +263,21 @@ export class PrevalentSystem<T extends object> {
 
   /** Runs a `@readonly` method: never journaled. */
   callQuery(method: DomainMethod, args: ArrayLike<unknown>): unknown {
-    this.#checkOpen();
     refuseInsideAction(`the query ${method.name}()`);
+    this.#checkOpen();
     return this.exporter.runQuery(method, args);
   }
 
   /** What a property read through the system proxy gives. */
   readProperty(key: PropertyKey): unknown {
-    this.#checkOpen();
     refuseInsideAction(`reading ${String(key)}`);
+    this.#checkOpen();
     return this.exporter.readProperty(this.root, this.rootView, key);
   }
 
   takeSnapshot(): string {
+    refuseInsideAction('takeSnapshot()');
     this.#checkOpen();
-    if (this.#runner.running) {
-      throw new PrevalenceError(
-        'INVALID_OPTION',
-        'takeSnapshot() cannot run inside an action; call it after the action returns',
-      );
-    }
     const path = this.#writeSnapshot();
     this.#journal.rotate();
     const fallback = this.#goodSnapshots[this.#goodSnapshots.length - 2];

@@ -6,6 +6,10 @@ const registry = makeRegistry();
 const ctx = { registry };
 
 class RegisteredMap extends Map<string, number> {}
+class UnregisteredMap extends Map<string, number> {}
+// regression: its inherited constructor (Object) made it "a Object (a built-in type)"
+function ConstructorFn(): void {}
+ConstructorFn.prototype = { x: 1 };
 registry.register(RegisteredMap);
 
 function withGetter(): object {
@@ -36,6 +40,12 @@ const cases: [string, () => unknown, string][] = [
   ['a boxed String', () => new String('x'), 'store the primitive value instead'],
   ['a DataView', () => new DataView(new ArrayBuffer(2)), 'store the typed array or ArrayBuffer'],
   ['a built-in without storage', () => new SharedArrayBuffer(2), 'a built-in type that cannot'],
+  [
+    'an object of a constructor function',
+    () => new (ConstructorFn as unknown as new () => object)(),
+    'unregistered class',
+  ],
+  ['an unregistered subclass of Map', () => new UnregisteredMap(), 'extends a built-in type (Map)'],
 ];
 
 function expectUnstorable(fn: () => unknown, path: string, words: string): void {

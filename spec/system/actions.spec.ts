@@ -139,6 +139,20 @@ describe('calls through the system object from inside an action', () => {
     }
 
     /** Catches the refusal and goes on: a replay would catch a TypeError instead (regression: the restart differed). */
+    snapshotInside(): void {
+      this.count++;
+      try {
+        (current as unknown as { takeSnapshot(): string }).takeSnapshot();
+      } catch {
+        this.count += 10;
+      }
+    }
+
+    basedirInside(): string {
+      this.count++;
+      return (current as unknown as { basedirAbspath(): string }).basedirAbspath();
+    }
+
     addAndCatch(): void {
       this.count++;
       try {
@@ -166,6 +180,8 @@ describe('calls through the system object from inside an action', () => {
         () => tally.addAndPeek(),
         () => tally.addAndSync(),
         () => tally.addAndCatch(),
+        () => tally.snapshotInside(),
+        () => tally.basedirInside(),
       ]) {
         expectCode(call, 'NONDETERMINISTIC_METHOD');
       }
@@ -180,6 +196,34 @@ describe('calls through the system object from inside an action', () => {
       await again.close();
     },
   );
+
+  it('refuses a call into a closed system from inside an action too (regression: CLOSED was thrown first, and an action that caught it was journaled)', async () => {
+    const closedDir = freshBasedir();
+    const closed = initSystem(new Tally(), closedDir);
+    await closed.close();
+    const dir = freshBasedir();
+    const tally = initSystem(new Tally(), dir);
+    current = closed as never;
+    expectCode(() => tally.addAndCatch(), 'NONDETERMINISTIC_METHOD');
+    expect(journalRecords(dir)).toHaveLength(0);
+    current = undefined;
+    await tally.close();
+  });
+
+  it('refuses initSystem inside an action (its replay could not open the directory)', async () => {
+    class Opener {
+      opened = 0;
+      open(dir: string): void {
+        this.opened++;
+        initSystem(new Tally(), dir);
+      }
+    }
+    const dir = freshBasedir();
+    const opener = initSystem(new Opener(), dir);
+    expectCode(() => opener.open(freshBasedir()), 'NONDETERMINISTIC_METHOD');
+    expect(opener.opened).toBe(0);
+    await opener.close();
+  });
 
   it("refuses a call into another system's object from inside an action, and fails the action", async () => {
     class Reader {

@@ -293,3 +293,31 @@ describe('the system object itself', () => {
     expect(wiki.basedirAbspath()).toMatch(/data/);
   });
 });
+
+describe('iterating the system object', () => {
+  class Shelf {
+    books: Array<{ title: string }> = [{ title: 'a' }, { title: 'b' }];
+    add(title: string): void {
+      this.books.push({ title });
+    }
+    *[Symbol.iterator](): Iterator<{ title: string }> {
+      yield* this.books;
+    }
+  }
+
+  it.each(['readonly', 'clone', 'none'] as const)(
+    "works in isolation %s (regression: 'clone' tried to copy the generator and threw NOT_SERIALIZABLE)",
+    async (isolation) => {
+      const shelf = initSystem(Shelf, { basedir: freshBasedir(), isolation });
+      shelf.add('c');
+      const titles = [...(shelf as unknown as Iterable<{ title: string }>)].map((b) => b.title);
+      expect(titles).toEqual(['a', 'b', 'c']);
+      if (isolation === 'clone') {
+        const [first] = shelf as unknown as Iterable<{ title: string }>;
+        first!.title = 'changed';
+        expect(shelf.books[0]!.title).toBe('a');
+      }
+      await shelf.close();
+    },
+  );
+});
