@@ -1,14 +1,14 @@
 import { PrevalenceError } from '../errors';
-import { BUILTIN_SUBCLASS_ADVICE, builtinBase, isBuiltinPrototype } from './kinds';
-
-// What Function.prototype.toString gives for a function implemented natively.
-const NATIVE_SOURCE = /^function\s*[\w$]*\s*\(\)\s*\{\s*\[native code\]\s*\}$/;
+import {
+  BUILTIN_SUBCLASS_ADVICE,
+  builtinBase,
+  isBuiltinPrototype,
+  isNativeConstructor,
+} from './kinds';
 
 /** True when `cls` is a built-in constructor itself (Map, Date, Number, ...), not a class of the user's. */
 export function isBuiltinClass(cls: abstract new (...args: never[]) => unknown): boolean {
-  return (
-    isBuiltinPrototype(cls.prototype) || NATIVE_SOURCE.test(Function.prototype.toString.call(cls))
-  );
+  return isBuiltinPrototype(cls.prototype) || isNativeConstructor(cls);
 }
 
 /**

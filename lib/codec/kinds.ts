@@ -174,12 +174,12 @@ function article(word: string): string {
   return /^[aeiou]/i.test(word) ? 'an' : 'a';
 }
 
-/** True for a constructor implemented by the engine (SharedArrayBuffer, Intl.Collator, ...), not by the user. */
-function isNativeConstructor(ctor: unknown): boolean {
-  return (
-    typeof ctor === 'function' &&
-    /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(ctor))
-  );
+// What Function.prototype.toString gives for a function implemented natively.
+const NATIVE_SOURCE = /^function\s*[\w$]*\s*\(\)\s*\{\s*\[native code\]\s*\}$/;
+
+/** True for a constructor implemented by the engine (Map, SharedArrayBuffer, Intl.Collator, ...), not by the user. */
+export function isNativeConstructor(ctor: unknown): boolean {
+  return typeof ctor === 'function' && NATIVE_SOURCE.test(Function.prototype.toString.call(ctor));
 }
 
 function constructorName(value: object): string {

@@ -33,9 +33,9 @@ export class UndoLog {
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */
   reset(): void {
-    clearSlots(this.#entries, this.#entryCount);
-    clearSlots(this.#fresh, this.#freshCount);
-    clearSlots(this.#places, 3 * this.#freshCount);
+    clearSlots(this.#entries, 0, this.#entryCount);
+    clearSlots(this.#fresh, 0, this.#freshCount);
+    clearSlots(this.#places, 0, 3 * this.#freshCount);
     this.#entryCount = 0;
     this.#freshCount = 0;
     this.#orderSaved = undefined;
@@ -129,9 +129,9 @@ export class UndoLog {
     try {
       for (let i = count - 1; i >= mark.entries; i--) entries[i]!.undo();
     } finally {
-      for (let i = mark.entries; i < count; i++) entries[i] = undefined;
-      for (let i = mark.fresh; i < this.#freshCount; i++) this.#fresh[i] = undefined;
-      for (let i = 3 * mark.fresh; i < 3 * this.#freshCount; i++) this.#places[i] = undefined;
+      clearSlots(entries, mark.entries, count);
+      clearSlots(this.#fresh, mark.fresh, this.#freshCount);
+      clearSlots(this.#places, 3 * mark.fresh, 3 * this.#freshCount);
       this.#freshCount = mark.fresh;
       if (count > mark.entries) {
         // An order or contents saved since the mark was just put back and its
@@ -144,14 +144,7 @@ export class UndoLog {
 
   /** Undoes every recorded change, newest first, and empties the log. */
   rollback(): void {
-    const entries = this.#entries;
-    const count = this.#entryCount;
-    this.#entryCount = 0;
-    try {
-      for (let i = count - 1; i >= 0; i--) entries[i]!.undo();
-    } finally {
-      clearSlots(entries, count);
-    }
+    this.rollbackTo(LOG_START);
   }
 }
 
@@ -161,16 +154,19 @@ export interface LogMark {
   readonly fresh: number;
 }
 
+/** The mark of an empty log: rolling back to it undoes everything. */
+const LOG_START: LogMark = { entries: 0, fresh: 0 };
+
 /** Beyond this many slots a reused array is dropped rather than cleared, so one big action does not pin memory. */
 const KEEP_SLOTS = 1024;
 
-/** Clears slots [0, n) of a reused array so it holds no state object. */
-function clearSlots(slots: unknown[], n: number): void {
-  if (n > KEEP_SLOTS) {
+/** Clears slots [from, to) of a reused array so it holds no state object. */
+function clearSlots(slots: unknown[], from: number, to: number): void {
+  if (from === 0 && to > KEEP_SLOTS) {
     slots.length = 0;
     return;
   }
-  for (let i = 0; i < n; i++) slots[i] = undefined;
+  for (let i = from; i < to; i++) slots[i] = undefined;
 }
 
 let current: UndoLog | null = null;

@@ -5,6 +5,7 @@ import { CopyInstead, decodeTree, encodeTree, type Encoded } from '../codec/tree
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
 import type { UndoLog } from '../isolation/tracking';
 import { isView, linkTop, locate, resolvePath, viewOf } from '../isolation/views';
+import { viewTarget } from '../isolation/registry';
 import type { PathStep } from '../isolation/views';
 import type { Isolation } from './options';
 
@@ -37,9 +38,10 @@ function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefin
   const proxied = proxyRoots.get(obj);
   if (proxied !== undefined)
     return proxied === root ? { $: 'path', p: [] } : new CopyInstead(proxied);
-  if (!isView(obj)) return undefined;
-  const top = linkTop(toRaw(obj));
-  if (top !== root && openRoots.has(top)) return new CopyInstead(toRaw(obj));
+  const raw = viewTarget(obj);
+  if (raw === undefined) return undefined;
+  const top = linkTop(raw);
+  if (top !== root && openRoots.has(top)) return new CopyInstead(raw);
   if (top !== root && closedRoots.has(top)) {
     throw new PrevalenceError(
       'STALE_REFERENCE',
