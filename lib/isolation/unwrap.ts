@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
 import type { UndoLog } from './undo';
 import { isArrayIndex, kindOf } from './kinds';
@@ -47,7 +48,7 @@ function holdsOnlyPrimitives(value: object, forStorage: boolean): boolean {
     return Reflect.ownKeys(value).length <= value.length + 1;
   }
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null && kindOf(value) !== 'plain') return false;
+  if (proto !== Object.prototype && proto !== null && leftToWalker(value)) return false;
   // Names and symbols apart: Reflect.ownKeys costs more than both together
   // (V8 answers getOwnPropertyNames from the enumeration cache).
   const names = Object.getOwnPropertyNames(value);
@@ -59,6 +60,20 @@ function holdsOnlyPrimitives(value: object, forStorage: boolean): boolean {
     if (!isPrimitiveSlot(value, symbols[i]!, forStorage)) return false;
   }
   return true;
+}
+
+/**
+ * True for the built-ins whose contents the walk handles (Map and Set
+ * entries; typed arrays and DataViews, whose elements need no look). Dates,
+ * RegExps and ArrayBuffers stay here with ordinary objects: for them the
+ * walk does nothing beyond the extensibility test made here too, so the
+ * outcome is the same whichever way they go. Cheaper
+ * than kindOf's seven tests, which an ordinary class instance (the usual
+ * stored value) would pass through, once where it is stored and once when
+ * the action ends.
+ */
+function leftToWalker(value: object): boolean {
+  return types.isMap(value) || types.isSet(value) || ArrayBuffer.isView(value);
 }
 
 /** False for an own data property holding an object, or (for storage) a non-configurable one. */

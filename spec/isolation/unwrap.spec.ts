@@ -90,6 +90,31 @@ describe('unwrapping values stored into the state', () => {
     expect((raw.hidden as unknown as Record<string, unknown>)['ref']).toBe(raw.a);
   });
 
+  it('finds proxies inside stored instances of Map and Set subclasses (class instances are told apart by their kind)', () => {
+    class Registry extends Map<string, unknown> {}
+    class Members extends Set<unknown> {}
+    class Stamp extends Date {}
+    const raw = {
+      a: { x: 1 },
+      reg: null as unknown,
+      members: null as unknown,
+      stamp: null as unknown,
+    };
+    const p = tracked(raw);
+    inAction(() => {
+      p.reg = new Registry([['a', p.a]]);
+      p.members = new Members([p.a]);
+      const stamp = new Stamp(0);
+      p.stamp = stamp;
+      (raw.reg as Registry).set('later', p.a); // through the raw reference, after the store
+    });
+    expect(findProxies(raw)).toEqual([]);
+    expect((raw.reg as Registry).get('a')).toBe(raw.a);
+    expect((raw.reg as Registry).get('later')).toBe(raw.a);
+    expect([...(raw.members as Members)][0]).toBe(raw.a);
+    expect((raw.stamp as Stamp).getTime()).toBe(0);
+  });
+
   it('unwrapDeep returns raw targets and changes fresh containers in place', () => {
     const raw = { a: { x: 1 } };
     const p = tracked(raw);
