@@ -11,8 +11,12 @@ import * as path from 'node:path';
 export interface FileSystem {
   openSync(file: string, flags: string): number;
   closeSync(fd: number): void;
-  /** May write fewer bytes than asked (a short write); callers loop or fail. */
-  writeSync(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  /**
+   * Writes at `position` when given, else at the file position (or the end,
+   * for a file opened to append). May write fewer bytes than asked (a short
+   * write); callers loop or fail.
+   */
+  writeSync(fd: number, buf: Uint8Array, offset: number, length: number, position?: number): number;
   readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
   fdatasyncSync(fd: number): void;
   fdatasync(fd: number): Promise<void>;
@@ -61,7 +65,8 @@ export function missingSeamMethods(candidate: object): string[] {
 export const realFs: FileSystem = {
   openSync: (file, flags) => nodeFs.openSync(file, flags),
   closeSync: (fd) => nodeFs.closeSync(fd),
-  writeSync: (fd, buf, offset, length) => nodeFs.writeSync(fd, buf, offset, length),
+  writeSync: (fd, buf, offset, length, position) =>
+    nodeFs.writeSync(fd, buf, offset, length, position ?? null),
   readSync: (fd, buf, offset, length, position) =>
     nodeFs.readSync(fd, buf, offset, length, position),
   fdatasyncSync: (fd) => nodeFs.fdatasyncSync(fd),
@@ -89,11 +94,17 @@ export const realFs: FileSystem = {
   },
 };
 
-/** Writes all of `buf`, looping over short writes; a write that makes no progress throws EIO. */
-export function writeFully(fs: FileSystem, fd: number, buf: Uint8Array): void {
+/**
+ * Writes all of `buf` (at `position` when given), looping over short writes;
+ * a write that makes no progress throws EIO.
+ */
+export function writeFully(fs: FileSystem, fd: number, buf: Uint8Array, position?: number): void {
   let offset = 0;
   while (offset < buf.length) {
-    const written = fs.writeSync(fd, buf, offset, buf.length - offset);
+    const written =
+      position === undefined
+        ? fs.writeSync(fd, buf, offset, buf.length - offset)
+        : fs.writeSync(fd, buf, offset, buf.length - offset, position + offset);
     if (written <= 0) {
       const err = new Error('write made no progress') as NodeJS.ErrnoException;
       err.code = 'EIO';
