@@ -34,13 +34,7 @@ export class FaultyFs implements FileSystem {
     throw err;
   }
 
-  writeSync(
-    fd: number,
-    buf: Uint8Array,
-    offset: number,
-    length: number,
-    position?: number,
-  ): number {
+  writeSync(fd: number, buf: Uint8Array, offset: number, length: number): number {
     const { failWritesAfterBytes, maxBytesPerWrite } = this.plan;
     let n = length;
     if (maxBytesPerWrite !== undefined) n = Math.min(n, maxBytesPerWrite);
@@ -49,7 +43,7 @@ export class FaultyFs implements FileSystem {
       if (room <= 0) this.fail(this.plan.writeErrorCode ?? 'ENOSPC', 'write');
       n = Math.min(n, room);
     }
-    const written = this.inner.writeSync(fd, buf, offset, n, position);
+    const written = this.inner.writeSync(fd, buf, offset, n);
     this.bytesWritten += written;
     return written;
   }

@@ -11,12 +11,8 @@ import * as path from 'node:path';
 export interface FileSystem {
   openSync(file: string, flags: string): number;
   closeSync(fd: number): void;
-  /**
-   * Writes at `position` when given, else at the file position (or the end,
-   * for a file opened to append). May write fewer bytes than asked (a short
-   * write); callers loop or fail.
-   */
-  writeSync(fd: number, buf: Uint8Array, offset: number, length: number, position?: number): number;
+  /** May write fewer bytes than asked (a short write); callers loop or fail. */
+  writeSync(fd: number, buf: Uint8Array, offset: number, length: number): number;
   readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
   fdatasyncSync(fd: number): void;
   fdatasync(fd: number): Promise<void>;
@@ -65,8 +61,7 @@ export function missingSeamMethods(candidate: object): string[] {
 export const realFs: FileSystem = {
   openSync: (file, flags) => nodeFs.openSync(file, flags),
   closeSync: (fd) => nodeFs.closeSync(fd),
-  writeSync: (fd, buf, offset, length, position) =>
-    nodeFs.writeSync(fd, buf, offset, length, position ?? null),
+  writeSync: (fd, buf, offset, length) => nodeFs.writeSync(fd, buf, offset, length),
   readSync: (fd, buf, offset, length, position) =>
     nodeFs.readSync(fd, buf, offset, length, position),
   fdatasyncSync: (fd) => nodeFs.fdatasyncSync(fd),
@@ -94,17 +89,11 @@ export const realFs: FileSystem = {
   },
 };
 
-/**
- * Writes all of `buf` (at `position` when given), looping over short writes;
- * a write that makes no progress throws EIO.
- */
-export function writeFully(fs: FileSystem, fd: number, buf: Uint8Array, position?: number): void {
+/** Writes all of `buf`, looping over short writes; a write that makes no progress throws EIO. */
+export function writeFully(fs: FileSystem, fd: number, buf: Uint8Array): void {
   let offset = 0;
   while (offset < buf.length) {
-    const written =
-      position === undefined
-        ? fs.writeSync(fd, buf, offset, buf.length - offset)
-        : fs.writeSync(fd, buf, offset, buf.length - offset, position + offset);
+    const written = fs.writeSync(fd, buf, offset, buf.length - offset);
     if (written <= 0) {
       const err = new Error('write made no progress') as NodeJS.ErrnoException;
       err.code = 'EIO';

@@ -64,23 +64,6 @@ export class FileCursor {
     return 0;
   }
 
-  /** The byte at file offset `off` (which must be inside the file). */
-  byteAt(off: number): number {
-    return this.buf[this.load(off, 1)] as number;
-  }
-
-  /** File offset of the first byte at or after `from` that is not `byte`; the size when there is none. */
-  skip(byte: number, from: number): number {
-    for (let pos = from; pos < this.size;) {
-      const i = this.load(pos, this.buf.length);
-      const end = this.#len;
-      for (let k = i; k < end; k++) if (this.buf[k] !== byte) return this.#start + k;
-      if (end <= i) break;
-      pos = this.#start + end;
-    }
-    return this.size;
-  }
-
   /** File offset of the first occurrence of `pattern` at or after `from`, or -1. */
   indexOf(pattern: Uint8Array, from: number): number {
     let pos = from;

@@ -41,28 +41,14 @@ export function fileSize(fs: FileSystem, file: string): number {
   }
 }
 
-/**
- * Space the writer reserves ahead of its records in `'always'` mode: newline
- * bytes it writes past the last record, so that each record's `fdatasync`
- * overwrites blocks the file already has and commits no new file size (see
- * JournalWriter). A record never starts with a newline, and no damage is
- * known to leave a run of them; zero bytes, which a crash or a damaged disk
- * can leave, stay damage or a torn tail.
- */
-export const RESERVED_BYTE = 0x0a;
-
-/**
- * Creates `journal-<firstSeq>.jsonl` for writing (it must not exist) and
- * fsyncs `dir` so it survives a power cut. Not opened to append: the writer
- * writes at its own offset, which may lie inside space it reserved ahead.
- */
+/** Creates `journal-<firstSeq>.jsonl` for appending (it must not exist) and fsyncs `dir` so it survives a power cut. */
 export function createJournalFile(
   fs: FileSystem,
   dir: string,
   firstSeq: number,
 ): { fd: number; path: string } {
   const path = inDir(dir, journalFileName(firstSeq));
-  const fd = fs.openSync(path, 'wx');
+  const fd = fs.openSync(path, 'ax');
   try {
     fs.fsyncDirSync(dir);
   } catch (err) {
@@ -72,38 +58,29 @@ export function createJournalFile(
   return { fd, path };
 }
 
-/** How much of a file journalEnd reads back from the end at first (more when the last record is longer). */
-export const TAIL_BYTES = 64 * 1024;
+const TAIL_BYTES = 64 * 1024;
 
 /** Where the records of a journal file end, and the seq of the last one. */
 export interface JournalEnd {
   /** `firstSeq - 1` for a file without records. */
   lastSeq: number;
-  /**
-   * Byte offset just past the last record: zero bytes after it (left by a
-   * crash) and reserved space (left by a crash in `'always'` mode) are no records.
-   */
+  /** Byte offset just past the last record (zero bytes after it, left by a crash, are no records). */
   end: number;
 }
 
-/**
- * Offset just past the last record-like byte among the first `got` bytes of
- * `buf`: zero and reserved bytes at the end are passed over, and the newline
- * that ends a record is given back (it reads like reserved space). 0 when
- * every byte is zero or reserved.
- */
+/** Offset just past the last non-zero byte among the `got` bytes of `buf` (0 when all are zero). */
 function endOfData(buf: Uint8Array, got: number): number {
   let i = got;
-  while (i > 0 && (buf[i - 1] === 0 || buf[i - 1] === RESERVED_BYTE)) i--;
-  return i > 0 && i < got && buf[i] === RESERVED_BYTE ? i + 1 : i;
+  while (i > 0 && buf[i - 1] === 0) i--;
+  return i;
 }
 
 /**
  * The seq of the last record in `file` and where it ends, found by reading
- * backwards from the end (over zero bytes a crash may leave after it, and
- * over reserved space), so opening a writer on a large file stays cheap.
- * Throws `JOURNAL_CORRUPT` when the file does not end with a valid record:
- * the reader, which repairs a torn tail, must run first.
+ * backwards from the end (over zero bytes a crash may leave after it), so
+ * opening a writer on a large file stays cheap. Throws `JOURNAL_CORRUPT` when
+ * the file does not end with a valid record: the reader, which repairs a torn
+ * tail, must run first.
  */
 export function journalEnd(fs: FileSystem, file: JournalFile): JournalEnd {
   const fd = fs.openSync(file.path, 'r');
@@ -115,10 +92,8 @@ export function journalEnd(fs: FileSystem, file: JournalFile): JournalEnd {
       const buf = Buffer.allocUnsafe(len);
       const got = endOfData(buf, readAt(fs, fd, buf, len, size - len));
       if (got === 0) {
-        if (len === size) return { lastSeq: file.firstSeq - 1, end: 0 };
-        // Only zeros or reserved space in this window: look further back,
-        // keeping its first byte, which may be the newline ending a record.
-        size -= len - 1;
+        // Only zeros in this window: look further back.
+        size -= len;
         continue;
       }
       // The newline that ends the previous line (the last byte is this line's own).

@@ -1,11 +1,11 @@
 import type { FileSystem } from '../fs/seam';
 import { FileCursor } from './cursor';
 import type { JournalFile } from './files';
-import { RESERVED_BYTE, fileSize, listJournalFiles } from './files';
+import { fileSize, listJournalFiles } from './files';
 import type { DecodeResult, JournalRecord } from './record';
 import { MAX_HEADER_BYTES, RECORD_START, decodeRecordAt } from './record';
 import type { Damage } from './recover';
-import { corruptError, dropAfterReservedSpace, dropTornTail, setDamageAside } from './recover';
+import { corruptError, dropTornTail, setDamageAside } from './recover';
 
 export type { JournalRecord } from './record';
 
@@ -156,19 +156,6 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
   for (let off = 0; off < cursor.size;) {
     const r = decodeAt(cursor, off);
     if (!r.ok) {
-      if (cursor.byteAt(off) === RESERVED_BYTE) {
-        // Space the writer reserved ahead of its records ('always' mode).
-        const dataAt = cursor.skip(RESERVED_BYTE, off);
-        if (dataAt >= cursor.size) break; // to the end of the file: the records end here
-        if (!newest) {
-          return damage(
-            off,
-            `reserved space (newline bytes) followed by other bytes at byte offset ${dataAt}, in a journal file that is not the newest one`,
-          );
-        }
-        dropAfterReservedSpace(walk.opts.fs, file, off, cursor.size, dataAt, walk.opts.warn);
-        break;
-      }
       if (!newest) {
         return damage(off, `${r.reason}, in a journal file that is not the newest one`);
       }

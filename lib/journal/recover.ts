@@ -62,30 +62,6 @@ export function dropTornTail(
   );
 }
 
-/**
- * Cuts the newest file where space the writer reserved begins, when other
- * bytes follow it, and says so. The writer writes records in order, each
- * over reserved space, so bytes after a stretch of it were written later
- * than a record that is missing: they come from a copy taken while the
- * system wrote, or were not yet durable when the power failed.
- */
-export function dropAfterReservedSpace(
-  fs: FileSystem,
-  file: JournalFile,
-  offset: number,
-  size: number,
-  dataAt: number,
-  warn: (message: string) => void,
-): void {
-  truncateFile(fs, file.path, offset);
-  warn(
-    `journal file ${file.path}: dropped ${size - offset} bytes from byte offset ${offset}: space the ` +
-      `writer had reserved ahead of its records, with other bytes after it at byte offset ${dataAt}; ` +
-      `a copy taken while the system was writing, or a power cut before those later writes were ` +
-      `durable, leaves exactly this behind`,
-  );
-}
-
 function asideName(fs: FileSystem, file: string, stamp: string): string {
   let name = `${file}.damaged-${stamp}`;
   for (let n = 2; fs.existsSync(name); n++) name = `${file}.damaged-${stamp}-${n}`;

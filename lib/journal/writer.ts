@@ -1,13 +1,7 @@
 import { PrevalenceError } from '../errors';
 import type { FileSystem } from '../fs/seam';
 import { writeFully } from '../fs/seam';
-import {
-  RESERVED_BYTE,
-  createJournalFile,
-  journalEnd,
-  journalFileName,
-  listJournalFiles,
-} from './files';
+import { createJournalFile, journalEnd, journalFileName, listJournalFiles } from './files';
 import { Flusher } from './flusher';
 import { RecordEncoder } from './record';
 
@@ -28,20 +22,6 @@ export interface JournalWriterOptions {
   journalMaxBytes: number;
 }
 
-/**
- * How far ahead of its last record the writer reserves file space in
- * `'always'` mode, by writing newline bytes there (RESERVED_BYTE). Records
- * then overwrite blocks the file already has, so each record's `fdatasync`
- * flushes data only and need not also commit a new file size (a journal
- * commit of the file system on ext4 and the like, which made appending
- * `'always'` slower than SQLite's reused WAL). PostgreSQL pre-fills its WAL
- * segments for the same reason. Closing or rotating a file gives the space
- * back, so a cleanly closed journal holds records only.
- */
-export const RESERVE_BYTES = 1 << 20;
-
-let reserveFill: Buffer | undefined;
-
 const RETRY_HINT = 'Reads still work; reopen the system once the disk problem is fixed';
 
 function describe(cause: unknown): string {
@@ -61,13 +41,10 @@ function checkOptions(opts: JournalWriterOptions, nextSeq: number): void {
 }
 
 /**
- * Adds action records to the journal files of one data directory, in order
- * and each right after the one before, and makes them durable according to
- * {@link Durability}, sharing one `fdatasync` among all records written
- * before it started (group commit). In `'always'` mode records are written
- * over space reserved ahead of them (see RESERVE_BYTES); otherwise files only
- * grow at their end. After a write or sync failure it refuses every further
- * append.
+ * Appends action records to the journal files of one data directory and
+ * makes them durable according to {@link Durability}, sharing one
+ * `fdatasync` among all records written before it started (group commit).
+ * After a write or sync failure it refuses every further append.
  */
 export class JournalWriter {
   /** Counters for tests and benchmarks: records appended, fdatasync calls on journal files. */
@@ -78,10 +55,7 @@ export class JournalWriter {
   readonly #encoder = new RecordEncoder();
   #fd: number;
   #path: string;
-  /** Where the records end: the next one is written here. */
   #size: number;
-  /** How far the file is known to extend: records, then space reserved after them. */
-  #reserved: number;
   #lastSeq: number;
   #failure: PrevalenceError | undefined;
   #closed: Promise<void> | undefined;
@@ -92,7 +66,6 @@ export class JournalWriter {
     this.#fd = fd;
     this.#path = path;
     this.#size = opts.fs.fstatSize(fd);
-    this.#reserved = this.#size;
     this.#lastSeq = lastSeq;
     this.#flusher = new Flusher(
       opts.fs,
@@ -124,11 +97,10 @@ export class JournalWriter {
     if (newest !== undefined) {
       const { lastSeq: last, end } = journalEnd(fs, newest);
       if (last === nextSeq - 1) {
-        const fd = fs.openSync(newest.path, 'r+');
+        const fd = fs.openSync(newest.path, 'a');
         try {
           // Zero bytes after the last record (a file extended but never
-          // written, e.g. by a crash) or space reserved by a writer that
-          // crashed: cut them, so the file holds records only again.
+          // written, e.g. by a crash): cut them, or appends would follow them.
           if (fs.fstatSize(fd) > end) {
             fs.ftruncateSync(fd, end);
             fs.fdatasyncSync(fd);
@@ -137,7 +109,7 @@ export class JournalWriter {
           fs.closeSync(fd);
           throw new PrevalenceError(
             'JOURNAL_WRITE_FAILED',
-            `could not cut the bytes after the last record of ${newest.path} (${describe(err)}); fix the disk problem and open again`,
+            `could not cut the zero bytes after the last record of ${newest.path} (${describe(err)}); fix the disk problem and open again`,
             { cause: err },
           );
         }
@@ -168,9 +140,8 @@ export class JournalWriter {
   }
 
   /**
-   * Adds the record of action `seq` (which must be the last seq + 1) with
-   * one write (and, every RESERVE_BYTES in `'always'` mode, one reservation
-   * before it). In `'always'` mode it is durable when this returns, unless
+   * Appends the record of action `seq` (which must be the last seq + 1) with
+   * one write. In `'always'` mode it is durable when this returns, unless
    * `unlocked` (then the background flusher makes it durable soon).
    */
   append(
@@ -193,11 +164,9 @@ export class JournalWriter {
       this.#rotate('the action was not recorded');
     }
     const before = this.#size;
-    const always = this.#opts.durability === 'always';
-    const syncNow = always && !unlocked;
+    const syncNow = this.#opts.durability === 'always' && !unlocked;
     try {
-      if (always && before + line.length > this.#reserved) this.#reserve(before + line.length);
-      writeFully(this.#fs, this.#fd, line, before);
+      writeFully(this.#fs, this.#fd, line);
       if (syncNow) this.#fs.fdatasyncSync(this.#fd);
     } catch (err) {
       throw this.#fail(err, `writing action seq ${seq} to ${this.#path}`, before);
@@ -211,40 +180,6 @@ export class JournalWriter {
     } else {
       this.#flusher.schedule();
     }
-  }
-
-  /**
-   * Extends the file with reserved space to at least `needed` bytes and up to
-   * RESERVE_BYTES beyond (never past journalMaxBytes, unless one record needs
-   * it). No fdatasync here: the record's own covers these blocks too, once.
-   * A failure (a nearly full disk) is not the action's: the record is then
-   * written past the end, as an append, and reports a problem of its own.
-   */
-  #reserve(needed: number): void {
-    const target = Math.min(needed + RESERVE_BYTES, Math.max(needed, this.#opts.journalMaxBytes));
-    reserveFill ??= Buffer.alloc(RESERVE_BYTES, RESERVED_BYTE);
-    // From the last record on: after a failed reservation the file may end
-    // before #reserved, and writing past its end would leave a hole (zeros).
-    let at = this.#size;
-    // Set first: after a failure the space counts as reserved, so the next
-    // records go on as appends instead of trying again for every record.
-    this.#reserved = target;
-    try {
-      while (at < target) {
-        const n = Math.min(reserveFill.length, target - at);
-        writeFully(this.#fs, this.#fd, reserveFill.subarray(0, n), at);
-        at += n;
-      }
-    } catch {
-      // Nothing to report: see above.
-    }
-  }
-
-  /** Gives back the space reserved after the last record (for a file that is done or closing). */
-  #releaseReserve(): void {
-    if (this.#reserved <= this.#size) return;
-    this.#fs.ftruncateSync(this.#fd, this.#size);
-    this.#reserved = this.#size;
   }
 
   /**
@@ -274,15 +209,6 @@ export class JournalWriter {
   async #finish(): Promise<void> {
     await this.#flusher.stop();
     let error: PrevalenceError | undefined;
-    if (this.#failure === undefined) {
-      try {
-        // A closed journal holds records only. The cut need not be durable:
-        // after a power cut, reserved space after the last record reads as no record.
-        this.#releaseReserve();
-      } catch {
-        // Reserved space left in place reads as no record: nothing to report.
-      }
-    }
     if (this.#failure === undefined && this.#lastSeq > this.#flusher.durableSeq) {
       try {
         this.#fs.fdatasyncSync(this.#fd);
@@ -324,7 +250,6 @@ export class JournalWriter {
       // In every mode, 'none' included: the new file is made durable by the
       // directory fsync below, so the old file's tail must be durable first,
       // or a power cut could leave a gap in the sequence (unopenable).
-      this.#releaseReserve();
       this.#fs.fdatasyncSync(oldFd);
       this.stats.fsyncs++;
       this.#flusher.markDurable(this.#lastSeq);
@@ -332,7 +257,6 @@ export class JournalWriter {
       this.#fd = created.fd;
       this.#path = created.path;
       this.#size = 0;
-      this.#reserved = 0;
     } catch (err) {
       throw this.#fail(
         err,
@@ -358,7 +282,6 @@ export class JournalWriter {
       try {
         this.#fs.ftruncateSync(this.#fd, truncateTo);
         this.#size = truncateTo;
-        this.#reserved = truncateTo;
       } catch {
         // The reader drops a torn last record on reopen; the original error is the one to report.
       }

@@ -93,14 +93,13 @@ function journalBytes(dir: string): Buffer {
     .readdirSync(dir)
     .filter((f) => /^journal-\d+\.jsonl$/.test(f))
     .sort();
-  // The records only: the space the writer reserves after the last record
-  // ('always' mode: newline bytes) is no content; the last record keeps its own newline.
+  // The records only: zero bytes the writer reserved after the last record are no content.
   return Buffer.concat(
     names.map((f) => {
       const data = fs.readFileSync(path.join(dir, f));
       let end = data.length;
-      while (end > 0 && data[end - 1] === 0x0a) end--;
-      return data.subarray(0, end < data.length ? end + 1 : end);
+      while (end > 0 && data[end - 1] === 0) end--;
+      return data.subarray(0, end);
     }),
   );
 }

@@ -1,6 +1,6 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { RESERVED_BYTE, journalFileName } from '../../lib/journal/files';
+import { journalFileName } from '../../lib/journal/files';
 import {
   appendRange,
   expectCorrupt,
@@ -84,54 +84,6 @@ describe('torn tail of the newest file', () => {
     const tail = nodeFs.readFileSync(writeJournalFile(tempDir(), 4, seqRange(4, 4)));
     nodeFs.appendFileSync(file, Buffer.concat([Buffer.alloc(512), tail]));
     expect(() => readBack(dir)).toThrow(/JOURNAL_CORRUPT|valid record follows/);
-  });
-
-  it("reads the space an 'always' writer reserved after the last record as no record: no warning, nothing cut", () => {
-    const dir = tempDir();
-    const file = writeJournalFile(dir, 1, seqRange(1, 3));
-    const size = nodeFs.statSync(file).size;
-    nodeFs.appendFileSync(file, Buffer.alloc(5000, RESERVED_BYTE));
-    const { records, warnings } = readBack(dir);
-    expect(records.map((r) => r.seq)).toEqual(seqRange(1, 3));
-    expect(warnings).toEqual([]);
-    expect(nodeFs.statSync(file).size).toBe(size + 5000);
-  });
-
-  it('cuts a record torn by a crash in front of reserved space, as any torn tail', () => {
-    const dir = tempDir();
-    const file = writeJournalFile(dir, 1, seqRange(1, 3));
-    const start = offsetOfLine(1, 2);
-    const bytes = nodeFs.readFileSync(file);
-    // The third record only partly written over the reserved space.
-    bytes.fill(RESERVED_BYTE, start + 30);
-    nodeFs.writeFileSync(file, Buffer.concat([bytes, Buffer.alloc(3000, RESERVED_BYTE)]));
-    const { records, warnings } = readBack(dir);
-    expect(records.map((r) => r.seq)).toEqual([1, 2]);
-    expect(warnings[0]).toContain('dropped an incomplete last record');
-    expect(nodeFs.statSync(file).size).toBe(start);
-  });
-
-  it('is corruption when reserved space is followed by other bytes in an older file', () => {
-    const dir = tempDir();
-    const first = writeJournalFile(dir, 1, seqRange(1, 3));
-    writeJournalFile(dir, 4, seqRange(4, 6));
-    const end = nodeFs.statSync(first).size;
-    nodeFs.appendFileSync(
-      first,
-      Buffer.concat([Buffer.alloc(100, RESERVED_BYTE), Buffer.from('x')]),
-    );
-    const message = expectCorrupt(dir, first, end, 4);
-    expect(message).toContain('reserved space (newline bytes) followed by other bytes');
-  });
-
-  it('reads on into the next file after reserved space that ends an older file (a crash before it was given back)', () => {
-    const dir = tempDir();
-    const first = writeJournalFile(dir, 1, seqRange(1, 3));
-    writeJournalFile(dir, 4, seqRange(4, 6));
-    nodeFs.appendFileSync(first, Buffer.alloc(100, RESERVED_BYTE));
-    const { records, warnings } = readBack(dir);
-    expect(records.map((r) => r.seq)).toEqual(seqRange(1, 6));
-    expect(warnings).toEqual([]);
   });
 
   it('is repaired in the newest of several files', () => {

@@ -88,9 +88,9 @@ export function spyFs(
       stats.openFds.delete(fd);
       inner.closeSync(fd);
     },
-    writeSync: (fd, buf, offset, length, position) => {
+    writeSync: (fd, buf, offset, length) => {
       stats.writeLengths.push(length);
-      return inner.writeSync(fd, buf, offset, length, position);
+      return inner.writeSync(fd, buf, offset, length);
     },
     readSync: (fd, buf, offset, length, position) => {
       stats.readLengths.push(length);

@@ -35,7 +35,7 @@ export function journalRecords(
       fs
         .readFileSync(path.join(dir, f), 'utf8')
         .split('\n')
-        // Zero bytes the writer reserved ahead of the last record are not lines.
+        // A crash can leave zero bytes after the last record: no line.
         .filter((line) => line.length > 0 && !/^\0+$/.test(line))
         .map((line) => JSON.parse(line).rec),
     );

@@ -111,24 +111,17 @@ export class PowerCutFs implements FileSystem {
     if (this.#handles.delete(fd)) this.#done('close', undefined);
   }
 
-  writeSync(
-    fd: number,
-    buf: Uint8Array,
-    offset: number,
-    length: number,
-    position?: number,
-  ): number {
-    const written = this.inner.writeSync(fd, buf, offset, length, position);
+  writeSync(fd: number, buf: Uint8Array, offset: number, length: number): number {
+    const written = this.inner.writeSync(fd, buf, offset, length);
     const h = this.#handles.get(fd);
     if (h === undefined) return written;
     const bytes = Buffer.from(buf.subarray(offset, offset + written));
-    const at = h.append ? h.inode.data.length : (position ?? h.position);
+    const at = h.append ? h.inode.data.length : h.position;
     const data = Buffer.alloc(Math.max(h.inode.data.length, at + written));
     h.inode.data.copy(data);
     bytes.copy(data, at);
     this.#change(h.inode, data);
-    // pwrite leaves the file position where it was.
-    if (position === undefined || h.append) h.position = at + written;
+    h.position = at + written;
     return this.#done('write', written);
   }
 
