@@ -127,13 +127,41 @@ function machine() {
   };
 }
 
+const USAGE = `usage: node bench/run.js [--quick] [--only <scenario>[,<scenario>...]]
+scenarios: ${Object.keys(SCENARIOS).join(', ')}`;
+
+/**
+ * The command line, checked before anything runs: an unknown flag or
+ * scenario name would otherwise start a full run of several minutes and
+ * overwrite the results.
+ */
+function parseArgs(args) {
+  let quick = false;
+  let only;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--quick') quick = true;
+    else if (arg === '--only' || arg.startsWith('--only=')) {
+      const list = arg === '--only' ? args[++i] : arg.slice('--only='.length);
+      if (!list) return { error: '--only needs a list of scenarios' };
+      only = list.split(',');
+      const unknown = only.filter((n) => !(n in SCENARIOS));
+      if (unknown.length > 0) return { error: `unknown scenario ${unknown.join(', ')}` };
+    } else if (arg === '--help' || arg === '-h') return { help: true };
+    else return { error: `unknown argument ${arg}` };
+  }
+  return { quick, only };
+}
+
 async function main() {
-  const args = process.argv.slice(2);
-  const quick = args.includes('--quick');
-  const onlyArg = args.find((a) => a.startsWith('--only'));
-  const only = onlyArg
-    ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',')
-    : undefined;
+  const parsed = parseArgs(process.argv.slice(2));
+  if (parsed.help || parsed.error) {
+    if (parsed.error) console.error(parsed.error);
+    console.error(USAGE);
+    process.exitCode = parsed.error ? 2 : 0;
+    return;
+  }
+  const { quick, only } = parsed;
   const config = quick ? QUICK : FULL;
   const tmp = tempDir('prevalent-bench-');
   const datasets = new Datasets(path.join(tmp, 'data'));
