@@ -78,6 +78,39 @@ function isBuiltinHome(kind: Exclude<Kind, 'plain'>, proto: object): boolean {
   );
 }
 
+const BUILTIN_KINDS = Object.keys(homeNames) as Array<Exclude<Kind, 'plain'>>;
+
+/** Prototypes whose chains hold no built-in type's prototype (see handlerKindOf). */
+const plainChains = new WeakSet<object>();
+
+/** True when no prototype on the chain from `proto` up is a built-in type's own (Map.prototype, Date.prototype, …). */
+function chainIsPlain(proto: object): boolean {
+  for (let o: object | null = proto; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    if (BUILTIN_KINDS.some((kind) => isBuiltinHome(kind, o as object))) return false;
+  }
+  return true;
+}
+
+/**
+ * The kind that decides which proxy handler an object gets: kindOf, with the
+ * answer 'plain' remembered per prototype for plain objects and ordinary
+ * class instances, the objects most views and tracking proxies are made for
+ * (kindOf's seven tests were a sixth of a one-object query). An object whose
+ * prototype chain holds no built-in type's prototype is 'plain' to a proxy
+ * whatever internal slots it has (one made by `Reflect.construct(Map, [], C)`):
+ * no method on its chain reaches them, and a built-in method borrowed and
+ * called on the proxy throws TypeError. Walks that must see a Map's or a
+ * Set's entries use kindOf.
+ */
+export function handlerKindOf(raw: object): Kind {
+  if (Array.isArray(raw)) return 'plain';
+  const proto = Object.getPrototypeOf(raw) as object | null;
+  if (proto === null || proto === Object.prototype || plainChains.has(proto)) return 'plain';
+  const kind = kindOf(raw);
+  if (kind === 'plain' && chainIsPlain(proto)) plainChains.add(proto);
+  return kind;
+}
+
 /**
  * The built-in members of one kind, by key, with one shared wrapper per
  * method. Built-in prototypes are found from the objects themselves (and

@@ -2,7 +2,7 @@ import { hasFlag } from '../flags';
 import { recordStep } from './paths';
 import { arrayFastPaths } from './array-methods';
 import type { Fn } from './builtin-common';
-import { BuiltinTable, builtinTables, isNumericKey, kindOf, type Kind } from './kinds';
+import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
 import { isPassThrough, rawToTracking, trackingToRaw, viewTarget } from './registry';
 import { trackingFactory } from './tracking-builtins';
@@ -76,7 +76,7 @@ function createTracked(value: object): object {
     rawToTracking.set(value, value);
     return value;
   }
-  const kind = kindOf(value);
+  const kind = handlerKindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
   const proxy = new Proxy(value, Array.isArray(value) ? arrayHandler : handlers[kind]);
   rawToTracking.set(value, proxy);

@@ -1,5 +1,5 @@
 import { ARRAY_MUTATORS, arrayFastPaths } from './array-methods';
-import { BuiltinTable, builtinTables, kindOf, type Kind } from './kinds';
+import { BuiltinTable, builtinTables, handlerKindOf, type Kind } from './kinds';
 import { toStep, type LinkStep, type ViewLink } from './paths';
 import {
   answerView,
@@ -57,7 +57,7 @@ function createView(value: object, parent: object | undefined, step: LinkStep | 
     rawToView.set(value, value);
     return value;
   }
-  const kind = kindOf(value);
+  const kind = handlerKindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
   const Handler = Array.isArray(value) ? ArrayViewHandler : handlerClasses[kind];
   const view = new Proxy(value, newHandler(Handler, parent, step));

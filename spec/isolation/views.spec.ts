@@ -400,3 +400,45 @@ describe('array methods on views and tracking proxies', () => {
     expect(raw.list[3]).toEqual({ n: 3 });
   });
 });
+
+describe('the handler a view or tracking proxy gets (kind remembered per prototype)', () => {
+  class Plain {
+    n = 1;
+  }
+  class Registry extends Map<string, number> {}
+
+  it('gives instances of an ordinary class, seen many times, plain handlers, and Map subclasses Map handlers', () => {
+    const raw = { a: new Plain(), b: new Plain(), reg: new Registry([['k', 1]]) };
+    const view = rootView(raw);
+    expect(view.a.n).toBe(1);
+    expect(view.b.n).toBe(1);
+    expect(view.reg.get('k')).toBe(1);
+    expectCode(() => view.reg.set('k', 2), 'READONLY_VIOLATION');
+    const p = tracked(raw);
+    inAction(() => {
+      p.reg.set('k', 3);
+      p.b.n = 2;
+    });
+    expect(raw.reg.get('k')).toBe(3);
+    expect(raw.b.n).toBe(2);
+  });
+
+  it('cannot be used to reach the entries of a Map whose prototype chain holds no Map methods (plain handler: borrowed methods throw, nothing changes)', () => {
+    const odd = Reflect.construct(Map, [], Plain) as unknown as Map<string, number>;
+    Map.prototype.set.call(odd, 'k', 1);
+    const bare = new Map([['k', 1]]);
+    Object.setPrototypeOf(bare, Object.prototype);
+    const raw = { odd, bare };
+    const view = rootView(raw);
+    for (const m of [view.odd, view.bare]) {
+      expect(() => Map.prototype.set.call(m, 'k', 2)).toThrow(TypeError);
+      expect(() => Map.prototype.get.call(m, 'k')).toThrow(TypeError);
+    }
+    const p = tracked(raw);
+    inAction(() => {
+      expect(() => Map.prototype.delete.call(p.odd, 'k')).toThrow(TypeError);
+    });
+    expect(Map.prototype.get.call(odd, 'k')).toBe(1);
+    expect(Map.prototype.get.call(bare, 'k')).toBe(1);
+  });
+});
