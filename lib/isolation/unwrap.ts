@@ -67,10 +67,9 @@ function holdsOnlyPrimitives(value: object, forStorage: boolean): boolean {
  * entries; typed arrays and DataViews, whose elements need no look). Dates,
  * RegExps and ArrayBuffers stay here with ordinary objects: for them the
  * walk does nothing beyond the extensibility test made here too, so the
- * outcome is the same whichever way they go. Cheaper
- * than kindOf's seven tests, which an ordinary class instance (the usual
- * stored value) would pass through, once where it is stored and once when
- * the action ends.
+ * outcome is the same whichever way they go. Cheaper than kindOf's seven
+ * tests, which an ordinary class instance (the usual stored value) would
+ * pass through, once where it is stored and once when the action ends.
  */
 function leftToWalker(value: object): boolean {
   return types.isMap(value) || types.isSet(value) || ArrayBuffer.isView(value);
