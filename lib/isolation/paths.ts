@@ -120,6 +120,28 @@ export function recordStep(raw: object, parent: object, key: unknown, viaMap: bo
   if (step !== undefined) setLink(raw, parent, step);
 }
 
+/**
+ * Records that `raw`, an object of the state, was stored under `key` of
+ * `parent`. Its link moves to the new place, unless the new parent's own
+ * place is unknown while the recorded place still holds `raw` (an object
+ * stored in a second place): the known path stays usable, where the new one
+ * would end at an object no link leads to, and locate would search the state.
+ */
+export function recordStored(raw: object, parent: object, key: unknown, viaMap: boolean): void {
+  const link = linkOf(raw);
+  if (link !== undefined && linkOf(parent) === undefined && stillHolds(link, raw)) return;
+  recordStep(raw, parent, key, viaMap);
+}
+
+/** Whether the place `link` records still holds `raw` (false for positions, not checked here). */
+function stillHolds(link: Link, raw: object): boolean {
+  const { parent, step } = link;
+  if (step === IN_COLLECTION)
+    return (types.isSet(parent) || types.isMap(parent)) && parent.has(raw);
+  if (typeof step === 'string' || 'mapKey' in step) return stepInto(parent, step) === raw;
+  return false;
+}
+
 /** The `index`-th value `items` yields (counted from 0), or undefined. */
 function nth(items: Iterable<unknown>, index: number): unknown {
   let i = 0;

@@ -11,7 +11,7 @@ import {
 } from './undo';
 import { checkFreshForStorage, unwrapFreshForStorage } from './unwrap';
 import { keyLabel } from './violation';
-import { recordStep } from './paths';
+import { recordStored } from './paths';
 
 /**
  * Property-level changes made through tracking proxies: each applies the
@@ -36,7 +36,7 @@ export function storeValue(
   if (typeof value !== 'object' || value === null) return value;
   const raw = trackingToRaw.get(value) ?? viewTarget(value);
   if (raw !== undefined) {
-    recordStep(raw, parent, key, viaMap);
+    recordStored(raw, parent, key, viaMap);
     return raw;
   }
   if (isPassThrough(value)) return value;

@@ -27,20 +27,32 @@ function writeRaw(self: unknown, label: string): any {
   return readRaw(self);
 }
 
+/** How trackingFactory wraps what the built-ins' read methods return. */
+export interface TrackingHooks {
+  /** The tracking proxy of a value. */
+  wrap(value: unknown): unknown;
+  /** The same, recording where the value was found when its proxy is made (see recordStep). */
+  wrapChild(parent: object, key: unknown, viaMap: boolean, value: unknown): unknown;
+}
+
 /**
  * Wrapper factory for tracking proxies of one built-in kind: reads run on the
- * raw object and wrap object results with `wrap`; mutators record their undo
- * in the current log first. Wrappers are created once per method, at load.
+ * raw object and wrap object results; mutators record their undo in the
+ * current log first. A Map's values, its keys and a Set's members are
+ * wrapped with where they were found, as views record it, so an object an
+ * action reads from a collection and stores elsewhere keeps a known path.
+ * Wrappers are created once per method, at load.
  */
-export function trackingFactory(kind: BuiltinKind, wrap: (v: unknown) => unknown): WrapperFactory {
+export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): WrapperFactory {
+  const { wrap, wrapChild } = hooks;
   const out = (result: unknown, raw: object): unknown =>
     typeof result === 'object' && result !== null && keepsStateReference(kind, result, raw)
       ? wrap(result)
       : result;
-  const wrapEntry = (entry: unknown): unknown => {
-    const [k, v] = entry as [unknown, unknown];
-    return [wrap(k), wrap(v)];
-  };
+  // A Map's value is reached by its key; a Set member or a Map key by its membership.
+  const wrapValue = (raw: object, k: unknown, v: unknown): unknown =>
+    kind === 'map' ? wrapChild(raw, k, true, v) : wrapChild(raw, IN_COLLECTION, false, v);
+  const wrapKey = (raw: object, k: unknown): unknown => wrapChild(raw, IN_COLLECTION, false, k);
 
   return (name, original) => {
     const label = methodLabel(kind, name);
@@ -51,21 +63,38 @@ export function trackingFactory(kind: BuiltinKind, wrap: (v: unknown) => unknown
         return mutator(kind, name, original, label);
       case 'get':
         return function (this: unknown, key: unknown) {
-          return wrap((readRaw(this) as AnyMap).get(toRaw(key)));
+          const raw = readRaw(this) as AnyMap;
+          const k = toRaw(key);
+          return wrapChild(raw, k, true, raw.get(k));
         };
       case 'forEach':
         return function (this: unknown, cb: unknown, thisArg?: unknown) {
+          const raw = readRaw(this) as AnyMap;
           const fn = cb as Fn;
-          (readRaw(this) as AnyMap).forEach((v, k) => fn.call(thisArg, wrap(v), wrap(k), this));
+          raw.forEach((v, k) => fn.call(thisArg, wrapValue(raw, k, v), wrapKey(raw, k), this));
         };
       case 'keys':
+        return function (this: unknown) {
+          const raw = readRaw(this) as AnyMap;
+          return new MappedIterator(original.call(raw) as Iterator<unknown>, (k) =>
+            wrapKey(raw, k),
+          );
+        };
       case 'values':
-        return function (this: unknown, ...args: unknown[]) {
-          return new MappedIterator(original.apply(readRaw(this), args) as Iterator<unknown>, wrap);
+        return function (this: unknown) {
+          const raw = readRaw(this) as AnyMap;
+          return new MappedIterator(raw.entries(), (e) => {
+            const [k, v] = e as [unknown, unknown];
+            return wrapValue(raw, k, v);
+          });
         };
       case 'entries':
         return function (this: unknown) {
-          return new MappedIterator(original.call(readRaw(this)) as Iterator<unknown>, wrapEntry);
+          const raw = readRaw(this) as AnyMap;
+          return new MappedIterator(raw.entries(), (e) => {
+            const [k, v] = e as [unknown, unknown];
+            return [wrapKey(raw, k), wrapValue(raw, k, v)];
+          });
         };
       case 'callback':
         return callbackWrapper(original, callbackArrayArg.get(name) ?? 2, out);

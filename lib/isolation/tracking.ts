@@ -68,6 +68,16 @@ function createTrackedChild(value: object, parent: object, key: PropertyKey): ob
   return proxy;
 }
 
+/** wrap for a value found in a Map or Set: records where, when its proxy is made (see trackingFactory). */
+function wrapChild(parent: object, key: unknown, viaMap: boolean, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const known = rawToTracking.get(value);
+  if (known !== undefined) return known;
+  const proxy = createTracked(value);
+  if (proxy !== value) recordStep(value, parent, key, viaMap);
+  return proxy;
+}
+
 function createTracked(value: object): object {
   if (trackingToRaw.has(value)) return value;
   const raw = viewTarget(value);
@@ -174,7 +184,7 @@ function builtinHandler(table: BuiltinTable): ProxyHandler<object> {
   };
 }
 
-const tables = builtinTables((kind) => trackingFactory(kind, wrap));
+const tables = builtinTables((kind) => trackingFactory(kind, { wrap, wrapChild }));
 
 const typedHandler: ProxyHandler<object> = {
   ...builtinHandler(tables.typed),
