@@ -1,5 +1,5 @@
 /**
- * Formatting of value paths (`pages["home"].history[3]`) and short value
+ * Formatting of value paths (`pages.home.history[3]`, `byName.get("ann")`, `["a key"]`) and short value
  * descriptions, shared by the codecs' error messages and by `firstDifference`.
  */
 

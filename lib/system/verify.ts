@@ -34,7 +34,7 @@ export interface ReplayDivergence {
   exact: boolean;
   /** The snapshot whose recorded digest the replayed state failed to match (or undefined for an outcome divergence). */
   snapshot?: string;
-  /** The first differing path in the state, e.g. `pages["home"].history[3]`, with both values. */
+  /** The first differing path in the state, with the replayed value first, e.g. `pages.home.history[3]: "g101" !== "g1"` (Map values read `.get("home")`). */
   path?: string;
   /**
    * Set when an action ended differently in replay (threw vs completed), or
