@@ -10,5 +10,7 @@ export { Clock } from './clock/clock';
 export { mockClock, enableClock } from './clock/clock';
 export { PrevalenceError, isPrevalenceError } from './errors';
 export type { PrevalenceErrorCode } from './errors';
+export { realFs } from './fs/seam';
+export type { FileSystem } from './fs/seam';
 export { verifyReplay } from './system/verify';
 export type { ReplayReport, ReplayDivergence, VerifyOptions } from './system/verify';

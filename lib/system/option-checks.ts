@@ -91,7 +91,7 @@ export function fileSystem(value: unknown, def: FileSystem): FileSystem {
   const missing = missingSeamMethods(value);
   if (missing.length > 0) {
     throw invalid(
-      `fileSystem lacks the FileSystem method${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: implement every method of the seam (spread realFs from lib/fs/seam.ts and override the ones to change)`,
+      `fileSystem lacks the FileSystem method${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: implement every method of the seam (spread realFs, exported by prevalent, and override the ones to change)`,
     );
   }
   return value as FileSystem;

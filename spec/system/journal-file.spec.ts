@@ -68,3 +68,39 @@ describe('a fileSystem option written against the seam', () => {
     },
   );
 });
+
+describe('the file-system seam as the package exports it', () => {
+  it('lets a user spread realFs and override one method to inject a fault (regression: FileSystem and realFs were not exported, though the error for an incomplete fileSystem told users to spread realFs)', async () => {
+    const api = await import('../../lib');
+    expect(api.realFs).toBe(realFs);
+    let writes = 0;
+    const failing: import('../../lib').FileSystem = {
+      ...api.realFs,
+      writeSync(fd, buf, offset, length) {
+        if (++writes > 3) throw Object.assign(new Error('ENOSPC: no space'), { code: 'ENOSPC' });
+        return api.realFs.writeSync(fd, buf, offset, length);
+      },
+    };
+    const dir = freshBasedir();
+    const sys = api.initSystem(new Notes(), { basedir: dir, fileSystem: failing });
+    let code: string | undefined;
+    for (let i = 0; i < 10 && code === undefined; i++) {
+      try {
+        sys.add(`note ${i}`);
+      } catch (err) {
+        code = (err as { code?: string }).code;
+      }
+    }
+    expect(code).toBe('JOURNAL_WRITE_FAILED');
+    await sys.close().catch(() => undefined);
+    const msg = (() => {
+      try {
+        api.initSystem(new Notes(), { basedir: freshBasedir(), fileSystem: {} as never });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    expect(msg).toContain('spread realFs, exported by prevalent');
+  });
+});
