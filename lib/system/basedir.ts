@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
+import type { FileSystem } from '../fs/seam';
 import { DirectoryLock } from './lock';
 import type { ResolvedOptions } from './options';
 
@@ -17,6 +19,22 @@ const PATH_ERRORS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Why creating `dir` (with its parents) failed with ENOENT: Node's recursive
+ * mkdir reports that, not EROFS or EACCES, when the nearest existing parent
+ * is on a read-only file system or may not be written. Undefined when
+ * nothing explains it (the error then passes as it is).
+ */
+function missingParent(fs: FileSystem, dir: string): string | undefined {
+  let parent = path.dirname(path.resolve(dir));
+  while (!fs.existsSync(parent)) {
+    const up = path.dirname(parent);
+    if (up === parent) return undefined;
+    parent = up;
+  }
+  return `it could not be created under ${parent}, its nearest existing parent, which is on a read-only file system or may not be written (Node reports ENOENT then): choose a writable location`;
+}
+
+/**
  * Creates the data directory when missing and takes its lock. A path that
  * cannot be a data directory (a file, under a file, not writable) is refused
  * with `INVALID_OPTION` naming it; other failures (EIO, ENOSPC) pass as they are.
@@ -27,7 +45,12 @@ export function openBasedir(opts: ResolvedOptions): DirectoryLock {
     return DirectoryLock.acquire(opts.basedir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException | null)?.code;
-    const why = code === undefined ? undefined : PATH_ERRORS[code];
+    const why =
+      code === 'ENOENT'
+        ? missingParent(opts.fs, opts.basedir)
+        : code === undefined
+          ? undefined
+          : PATH_ERRORS[code];
     if (why === undefined) throw err;
     throw new PrevalenceError(
       'INVALID_OPTION',

@@ -144,6 +144,32 @@ describe('initSystem option validation', () => {
       expect(fs.existsSync(dir)).toBe(false);
     });
 
+    it('(regression: a basedir to be made on a read-only file system threw a raw ENOENT) refuses it with INVALID_OPTION naming the nearest existing parent', () => {
+      const parent = freshBasedir();
+      fs.mkdirSync(parent);
+      const dir = path.join(parent, 'sub', 'deeper');
+      // What Node's recursive mkdir reports when that parent is read-only.
+      const missing = Object.assign(
+        new Error(`ENOENT: no such file or directory, mkdir '${dir}'`),
+        {
+          code: 'ENOENT',
+        },
+      );
+      const fileSystem = {
+        ...realFs,
+        mkdirSync: () => {
+          throw missing;
+        },
+      };
+      const err = errorOf(() => initSystem(new Wiki(), { basedir: dir, fileSystem }));
+      expect(err.code).toBe('INVALID_OPTION');
+      expect(err.message).toContain(`basedir ${dir} cannot be used as the data directory (ENOENT)`);
+      expect(err.message).toContain(
+        `could not be created under ${parent}, its nearest existing parent`,
+      );
+      expect(err.cause).toBe(missing);
+    });
+
     it('passes other file-system failures through unchanged', () => {
       const eio = Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
       const fileSystem = {
