@@ -7,6 +7,7 @@ import {
   bool,
   byteCount,
   callback,
+  describeValue,
   fileSystem,
   invalid,
   isPlainObject,
@@ -128,9 +129,13 @@ const OPTION_KEYS: Readonly<Record<keyof SystemOptions, true>> = {
 };
 const KNOWN = Object.keys(OPTION_KEYS);
 
+/** [stored name, class] pairs; for an array, the name is the class's own, or where it is when it is not a class. */
 function classEntries(classes: unknown): Array<[string, unknown]> {
   if (Array.isArray(classes)) {
-    return classes.map((cls: unknown) => [(cls as { name?: string } | null)?.name ?? '', cls]);
+    return classes.map((cls: unknown, i) => [
+      typeof cls === 'function' ? cls.name : `options.classes[${i}]`,
+      cls,
+    ]);
   }
   if (isPlainObject(classes)) return Object.entries(classes);
   throw invalid(
@@ -142,8 +147,12 @@ function classList(classes: unknown): Array<[StorableClass, string]> {
   if (classes === undefined) return [];
   const nameOf = new Map<unknown, string>();
   return classEntries(classes).map(([name, cls]) => {
-    if (typeof cls !== 'function')
-      throw invalid(`options.classes must hold classes; "${name}" is not one`);
+    if (typeof cls !== 'function') {
+      const where = Array.isArray(classes) ? name : `options.classes["${name}"]`;
+      throw invalid(
+        `options.classes must hold classes; ${where} is ${describeValue(cls)}: pass the class itself (not an instance or its name)`,
+      );
+    }
     const other = nameOf.get(cls);
     if (other !== undefined && other !== name) {
       throw invalid(

@@ -24,7 +24,7 @@ function expectRefused(
   domain: object,
   options: unknown,
   code: string,
-  words: RegExp,
+  words: RegExp | string,
   dir = (options as { basedir?: string }).basedir,
 ): void {
   const err = errorOf(() => initSystem(domain, options as SystemOptions));
@@ -308,6 +308,24 @@ describe('initSystem option validation', () => {
         /options.classes must be an array of classes or an object/,
       );
     });
+
+    it.each([
+      [[42], 'options.classes[0] is 42'],
+      [[null], 'options.classes[0] is null'],
+      [['Page'], 'options.classes[0] is "Page"'],
+      [[{}], 'options.classes[0] is an object'],
+      [{ Page: 42 }, 'options.classes["Page"] is 42'],
+    ])(
+      '(regression: a non-class in options.classes was named "") names %j by its place and value',
+      (classes, expected) => {
+        expectRefused(
+          new Wiki(),
+          { basedir: freshBasedir(), classes: classes as never },
+          'INVALID_OPTION',
+          `INVALID_OPTION: options.classes must hold classes; ${expected}: pass the class itself (not an instance or its name)`,
+        );
+      },
+    );
 
     it('keeps accepting every option at once', async () => {
       class Item {
