@@ -18,9 +18,10 @@ import { dottedName, nameChain, unwrapCallee, type NameChain } from './names';
 export interface Finding {
   /**
    * `call`: the function is called; `reference`: it is read, so an alias could
-   * call it later; `async`: the body is async code compiled for an old target.
+   * call it later; `async`: the body is async code compiled for an old target;
+   * `generator`: the method is a generator (see validateDomainClass).
    */
-  readonly kind: 'call' | 'reference' | 'async';
+  readonly kind: 'call' | 'reference' | 'async' | 'generator';
   /** The offending code as written in the source, whitespace collapsed. */
   readonly text: string;
   /** What it resolves to without import bindings and global prefixes, e.g. `DateTime.now`. */

@@ -10,6 +10,8 @@ interface Method {
   readonly name: string;
   readonly fn: AnyFunction;
   readonly owner: object;
+  /** Keyed by a symbol: such a method always runs as a query (the journal names actions by string). */
+  readonly symbolic: boolean;
 }
 
 // initSystem may run often with the same class; a class that passed once
@@ -24,7 +26,8 @@ const ADVICE =
 
 /**
  * Checks that the action methods of a domain class can be replayed: none is
- * async, and none reads time or randomness other than through `this._clock`
+ * async or a generator (whose body would run when its result is iterated,
+ * after the action ended), and none reads time or randomness other than through `this._clock`
  * (`Date.now()`, `new Date()`, `Math.random()`, `performance.now()`, crypto's
  * random functions, luxon's `DateTime.now()` and argument-less
  * `DateTime.local()`/`DateTime.utc()`, whether called or merely referenced).
@@ -34,10 +37,11 @@ const ADVICE =
  * `nc.randomBytes()`, `x.crypto.randomUUID()`); other `.now()` calls, such as
  * `this._clock.now()`, are not.
  *
- * Only the method's own source is read, so an alias of the object holding such
- * a function is not followed: after `const { DateTime: DT } = require('luxon')`
- * (at module level or in the method), `DT.now()` passes, as does `c.randomUUID()`
- * after `const c = crypto`.
+ * Only the method's own source is read, so aliases are not followed: after
+ * `const { DateTime: DT } = require('luxon')` (at module level or in the
+ * method) `DT.now()` passes, as does `uuid()` after a module-level
+ * `const uuid = crypto.randomUUID`. Crypto's random functions called by name
+ * are refused on any object (`c.randomUUID()`).
  *
  * Every function-valued own data property of every prototype from
  * `cls.prototype` up to `Object.prototype` is checked, except `constructor`,
@@ -54,7 +58,7 @@ export function validateDomainClass(
   if (validatedClasses.has(cls)) return;
   for (const method of methodsOf(cls)) {
     if (isExempt(method.name, method.fn)) continue;
-    const finding = findingOf(method.fn);
+    const finding = (method.symbolic ? undefined : generatorOf(method.fn)) ?? findingOf(method.fn);
     if (finding !== undefined) throw nondeterministic(cls, method, finding);
   }
   validatedClasses.add(cls);
@@ -84,7 +88,9 @@ function ownMethods(owner: object): Method[] {
     if (key === 'constructor') continue;
     const descriptor = Object.getOwnPropertyDescriptor(owner, key);
     const value: unknown = descriptor?.value;
-    if (typeof value === 'function') methods.push({ name: keyName(key), fn: value, owner });
+    if (typeof value === 'function') {
+      methods.push({ name: keyName(key), fn: value, owner, symbolic: typeof key === 'symbol' });
+    }
   }
   return methods;
 }
@@ -100,6 +106,12 @@ function findingOf(fn: AnyFunction): Finding | undefined {
     findingsByFunction.set(fn, finding);
   }
   return finding ?? undefined;
+}
+
+/** A generator action method (async generators are refused as async). */
+function generatorOf(fn: AnyFunction): Finding | undefined {
+  if (Object.prototype.toString.call(fn) !== '[object GeneratorFunction]') return undefined;
+  return { kind: 'generator', text: 'function*', target: 'function*' };
 }
 
 function nativeAsync(fn: AnyFunction): Finding | undefined {
@@ -138,6 +150,12 @@ function problem(finding: Finding): string {
         'replay runs actions ' +
         'synchronously, so whatever runs after an await would happen outside the action and ' +
         'never be journaled; make it synchronous or mark it @readonly if it changes nothing'
+      );
+    case 'generator':
+      return (
+        'is a generator: its body runs only as the result is iterated, after the action has ' +
+        'ended, where its changes could not be journaled; return an array instead, or mark it ' +
+        '@readonly if it changes nothing'
       );
     case 'call':
       return `calls ${finding.text}${resolved}: ${ADVICE}`;

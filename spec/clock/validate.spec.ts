@@ -155,6 +155,23 @@ describe('validateDomainClass: classes and methods', () => {
     expect(() => validateDomainClass(Loader, (name) => name === 'load')).not.toThrow();
   });
 
+  it('(regression: a generator action was accepted, its body running after the action ended) rejects generator methods unless exempt or symbol-keyed', () => {
+    class Feed {
+      items: number[] = [];
+      *drain() {
+        yield this.items.pop();
+      }
+      *[Symbol.iterator]() {
+        yield* this.items;
+      }
+    }
+    expect(errorOf(Feed).message).toMatch(
+      /^NONDETERMINISTIC_METHOD: Feed\.drain is a generator: its body runs only as the result is iterated, after the action has ended.*return an array instead, or mark it @readonly/,
+    );
+    // Symbol-keyed methods always run as queries.
+    expect(() => validateDomainClass(Feed, (name) => name === 'drain')).not.toThrow();
+  });
+
   it('rejects async methods compiled for targets below ES2017', () => {
     class Legacy {}
     Object.assign(Legacy.prototype, {
