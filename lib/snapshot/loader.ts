@@ -124,6 +124,10 @@ function readOpen(
 ): SnapshotInfo {
   const sums = new SnapshotSums();
   let header: SnapshotHeader | undefined;
+  // The first error of `consume`. Reading goes on without consuming, so the
+  // checksums can tell a damaged file (a flipped byte can make a class name
+  // unknown) from an intact one whose content this program cannot take.
+  let consumeFailed: { error: unknown } | undefined;
   const splitter = new LineSplitter({
     first: (bytes) => {
       sums.addHeader(bytes);
@@ -132,10 +136,39 @@ function readOpen(
     bodyBytes: (bytes) => sums.addBody(bytes),
     middle: (text) => {
       sums.addLine();
-      consume(text);
+      if (consumeFailed !== undefined) return;
+      try {
+        consume(text);
+      } catch (error) {
+        consumeFailed = { error };
+      }
     },
   });
-  const total = pump(fs, fd, path, splitter, chunkSize, onProgress);
+  let info: SnapshotInfo;
+  try {
+    const total = pump(fs, fd, path, splitter, chunkSize, onProgress);
+    info = checkEnd(path, splitter, sums, header, total);
+  } catch (err) {
+    if (consumeFailed === undefined || !isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) throw err;
+    const cause = consumeFailed.error;
+    const what = cause instanceof Error ? cause.message : String(cause);
+    throw corrupt(
+      path,
+      `${err.message.replace(/^SNAPSHOT_CORRUPT: /, '')}; reading it had failed first: ${what}`,
+    );
+  }
+  if (consumeFailed !== undefined) throw consumeFailed.error;
+  return info;
+}
+
+/** The checks once the whole file is read: header present, last line complete, trailer matching. */
+function checkEnd(
+  path: string,
+  splitter: LineSplitter,
+  sums: SnapshotSums,
+  header: SnapshotHeader | undefined,
+  total: number,
+): SnapshotInfo {
   const { last, unterminatedBytes } = splitter.end();
   if (header === undefined) {
     throw corrupt(
@@ -159,7 +192,9 @@ function readOpen(
  *
  * Throws SNAPSHOT_CORRUPT naming the file and what failed. Because lines are
  * consumed before the trailer is checked, a caller must discard whatever
- * `consume` built when this throws. Errors thrown by `consume` propagate as is.
+ * `consume` built when this throws. An error thrown by `consume` stops the
+ * consuming, not the reading: it propagates as is when the file's checksums
+ * show the file intact, and as SNAPSHOT_CORRUPT (naming it) when they do not.
  */
 export function readSnapshot(
   fs: FileSystem,

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { initSystem, isPrevalenceError } from '../../lib';
@@ -107,6 +108,27 @@ describe('restore', () => {
     const withClass = await reopen(dir, { classes: { Gadget } });
     expect((withClass as unknown as { g: Gadget }).g).toBeInstanceOf(Gadget);
     await withClass.close();
+  });
+
+  it('falls back past a snapshot whose flipped byte makes a class name unknown, with a warning (regression: UNKNOWN_CLASS refused the open before the checksum was checked)', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), { basedir: dir });
+    wiki.createPage('home', 'Welcome');
+    const snap = wiki.takeSnapshot();
+    wiki.createPage('about', 'About');
+    await wiki.close();
+    const bytes = fs.readFileSync(snap);
+    const at = bytes.indexOf('["c","Wiki"'); // the root's class, in the body
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 6] ^= 0x20; // "Wiki" -> "wiki": one bit
+    fs.writeFileSync(snap, bytes);
+    const warnings: string[] = [];
+    const again = initSystem(new Wiki(), { basedir: dir, onWarning: (m) => warnings.push(m) });
+    expect(Object.keys(again.pages)).toEqual(['home', 'about']);
+    await again.close();
+    expect(warnings.join('\n')).toMatch(
+      /SNAPSHOT_CORRUPT: .*CRC-32 mismatch.*reading it had failed first: UNKNOWN_CLASS/,
+    );
   });
 
   it('restores in a new process exactly the state the live process had', () => {
