@@ -4,12 +4,28 @@ import { listJournalFiles } from '../journal/files';
 /**
  * Deletes the journal files whose every record is contained in the snapshot
  * of seq `fallbackSeq` (the second newest snapshot known to be good), so
- * restore can still fall back to it and replay the journal after it.
+ * restore can still fall back to it and replay the journal after it. A file
+ * that cannot be deleted is kept and reported through `warn`: pruning only
+ * saves space, and the snapshot it follows is already written.
  */
-export function pruneJournals(fs: FileSystem, dir: string, fallbackSeq: number): void {
+export function pruneJournals(
+  fs: FileSystem,
+  dir: string,
+  fallbackSeq: number,
+  warn: (message: string) => void,
+): void {
   const files = listJournalFiles(fs, dir);
   for (let i = 0; i + 1 < files.length; i++) {
     const next = files[i + 1]!;
-    if (next.firstSeq - 1 <= fallbackSeq) fs.unlinkSync(files[i]!.path);
+    if (next.firstSeq - 1 > fallbackSeq) continue;
+    const { path } = files[i]!;
+    try {
+      fs.unlinkSync(path);
+    } catch (err) {
+      warn(
+        `pruneJournals could not delete ${path} (${err instanceof Error ? err.message : String(err)}); ` +
+          'it is kept, nothing is lost, and the next snapshot tries again',
+      );
+    }
   }
 }

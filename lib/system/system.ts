@@ -282,7 +282,7 @@ export class PrevalentSystem<T extends object> {
     this.#journal.rotate();
     const fallback = this.#goodSnapshots[this.#goodSnapshots.length - 2];
     if (this.opts.pruneJournals && fallback !== undefined) {
-      pruneJournals(this.opts.fs, this.opts.basedir, fallback);
+      pruneJournals(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
     }
     return path;
   }

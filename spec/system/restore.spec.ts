@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { initSystem, isPrevalenceError } from '../../lib';
+import { realFs } from '../../lib/fs/seam';
 import { firstDifference } from '../../lib/codec/equal';
 import { Wiki } from '../fixtures/wiki';
 import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
@@ -120,7 +121,7 @@ describe('restore', () => {
     const bytes = fs.readFileSync(snap);
     const at = bytes.indexOf('["c","Wiki"'); // the root's class, in the body
     expect(at).toBeGreaterThan(0);
-    bytes[at + 6] ^= 0x20; // "Wiki" -> "wiki": one bit
+    bytes[at + 6] = (bytes[at + 6] as number) ^ 0x20; // "Wiki" -> "wiki": one bit
     fs.writeFileSync(snap, bytes);
     const warnings: string[] = [];
     const again = initSystem(new Wiki(), { basedir: dir, onWarning: (m) => warnings.push(m) });
@@ -218,5 +219,46 @@ describe('pruneJournals', () => {
     const third = await reopen(dir, opts);
     expect(stateOf(third)).toEqual(expected);
     await third.close();
+  });
+
+  it('keeps a journal file it cannot delete, with a warning, and takeSnapshot still returns its snapshot (regression: the raw EBUSY escaped, as if the snapshot had failed)', async () => {
+    const dir = freshBasedir();
+    let refuse = false;
+    const fileSystem = {
+      ...realFs,
+      unlinkSync(file: string) {
+        if (refuse && /journal-\d+\.jsonl$/.test(file)) {
+          throw Object.assign(new Error(`EBUSY: resource busy, unlink '${file}'`), {
+            code: 'EBUSY',
+          });
+        }
+        realFs.unlinkSync(file);
+      },
+    };
+    const warnings: string[] = [];
+    const wiki = await reopen(dir, {
+      pruneJournals: true,
+      fileSystem,
+      onWarning: (m: string) => warnings.push(m),
+    });
+    const snaps: string[] = [];
+    for (let round = 1; round <= 3; round++) {
+      for (let i = 0; i < 5; i++) wiki.createPage(`p${round}-${i}`, 'x');
+      refuse = round === 3;
+      snaps.push(wiki.takeSnapshot());
+    }
+    expect(fs.existsSync(snaps[2]!)).toBe(true);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /pruneJournals could not delete .*journal-\d+\.jsonl \(EBUSY.*it is kept, nothing is lost/,
+    );
+    refuse = false;
+    wiki.createPage('after', 'y');
+    wiki.takeSnapshot(); // tries again, and succeeds
+    const expected = stateOf(wiki);
+    await wiki.close();
+    const again = await reopen(dir);
+    expect(stateOf(again)).toEqual(expected);
+    await again.close();
   });
 });
