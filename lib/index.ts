@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 export { initSystem } from './system/init';
-export type { Prevalent, PrevalentMutable, SystemControls } from './system/types';
+export type { Prevalent, PrevalentMutable, SystemControls, SnapshotOptions } from './system/types';
 export type { DeepReadonly } from './isolation/types';
 export type { SystemOptions, Durability, Isolation, RestoreProgress } from './system/options';
 export { readonly, abortOnException, unlocked, persistent } from './decorators';

@@ -34,7 +34,7 @@ function isDomainMethod(root: object, key: PropertyKey): key is string {
 
 function makeControls(system: PrevalentSystem<object>): SystemControls {
   return {
-    takeSnapshot: () => system.takeSnapshot(),
+    takeSnapshot: (options?: unknown) => system.takeSnapshot(options),
     close: () => system.close(),
     sync: () => system.sync(),
     basedirAbspath: () => system.basedir,

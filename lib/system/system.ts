@@ -24,6 +24,7 @@ import { loadBase, type RestoreBase } from './restore';
 import { listSnapshots } from '../snapshot/loader';
 import { snapshotInfo } from '../snapshot/info';
 import { pruneJournals } from './prune';
+import { backupDirOf } from './backup-dir';
 import { closedRoot, Exporter } from './exporter';
 
 /**
@@ -275,9 +276,15 @@ export class PrevalentSystem<T extends object> {
     return this.exporter.readProperty(this.root, this.rootView, key);
   }
 
-  takeSnapshot(): string {
+  takeSnapshot(options?: unknown): string {
     refuseInsideAction('takeSnapshot()');
     this.#checkOpen();
+    const into = backupDirOf(options, this.opts.basedir, this.opts.fs);
+    if (into !== undefined) {
+      return writeSnapshot(this.opts.fs, into, this.#snapshotHeader(), (emit) =>
+        encodeGraph(this.root, this.registry, emit),
+      ).path;
+    }
     const path = this.#writeSnapshot();
     this.#journal.rotate();
     const fallback = this.#goodSnapshots[this.#goodSnapshots.length - 2];
@@ -287,11 +294,15 @@ export class PrevalentSystem<T extends object> {
     return path;
   }
 
+  #snapshotHeader(): { seq: number; ts: number; rootClass: string; seed: string | undefined } {
+    return { seq: this.#seq, ts: this.#lastTs, rootClass: this.#rootClass, seed: this.#seed };
+  }
+
   #writeSnapshot(): string {
     const info = writeSnapshot(
       this.opts.fs,
       this.opts.basedir,
-      { seq: this.#seq, ts: this.#lastTs, rootClass: this.#rootClass, seed: this.#seed },
+      this.#snapshotHeader(),
       (emit) => void encodeGraph(this.root, this.registry, emit),
     );
     this.#snapshotSeq = this.#seq;

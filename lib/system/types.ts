@@ -1,9 +1,22 @@
 import type { DeepReadonly } from '../isolation/types';
 
+/** Options of {@link SystemControls.takeSnapshot}. */
+export interface SnapshotOptions {
+  /** A new or empty directory to write the snapshot into, as a data directory of its own (a backup). */
+  into?: string;
+}
+
 /** The controls every system proxy adds to the domain object's own members. */
 export interface SystemControls {
-  /** Writes a snapshot of the whole state now and returns its file path. */
-  takeSnapshot(): string;
+/**
+   * Writes a snapshot of the whole state now and returns its file path.
+   *
+   * With `{ into: dir }` it writes the snapshot into `dir` instead, as a data
+   * directory of its own (a consistent online backup: open it with
+   * `initSystem` to get the state as of this call) and leaves the system's
+   * own directory as it is. `dir` must not exist yet or be empty.
+   */
+  takeSnapshot(options?: SnapshotOptions): string;
   /** Makes everything durable, stops timers and releases the directory; later calls fail with `CLOSED`. */
   close(): Promise<void>;
   /** Resolves when every action so far is durable (many callers share one fsync). */
