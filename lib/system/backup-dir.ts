@@ -14,11 +14,7 @@ function invalid(message: string): PrevalenceError {
  * own, and files already there (journals of another state) would be replayed
  * on top of it.
  */
-export function backupDirOf(
-  options: unknown,
-  basedir: string,
-  fs: FileSystem,
-): string | undefined {
+export function backupDirOf(options: unknown, basedir: string, fs: FileSystem): string | undefined {
   if (options === undefined) return undefined;
   if (!isPlainObject(options)) {
     throw invalid('takeSnapshot takes no argument, or { into: <directory> } to write a backup');

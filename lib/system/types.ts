@@ -8,7 +8,7 @@ export interface SnapshotOptions {
 
 /** The controls every system proxy adds to the domain object's own members. */
 export interface SystemControls {
-/**
+  /**
    * Writes a snapshot of the whole state now and returns its file path.
    *
    * With `{ into: dir }` it writes the snapshot into `dir` instead, as a data
