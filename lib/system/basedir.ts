@@ -1,3 +1,4 @@
+import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
 import type { FileSystem } from '../fs/seam';
@@ -19,19 +20,42 @@ const PATH_ERRORS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Why creating `dir` (with its parents) failed with ENOENT: Node's recursive
- * mkdir reports that, not EROFS or EACCES, when the nearest existing parent
- * is on a read-only file system or may not be written. Undefined when
- * nothing explains it (the error then passes as it is).
+ * Why creating `dir` (with its parents) failed with ENOENT, which Node's
+ * recursive mkdir reports both for a symbolic link on the path whose target
+ * is missing and, instead of EROFS or EACCES, when the nearest existing
+ * parent is on a read-only file system or may not be written. Looked up on
+ * the real file system (a diagnosis only); undefined when nothing explains
+ * it (the error then passes as it is).
  */
 function missingParent(fs: FileSystem, dir: string): string | undefined {
-  let parent = path.dirname(path.resolve(dir));
+  const full = path.resolve(dir);
+  for (let p = full; ; p = path.dirname(p)) {
+    if (isDanglingLink(p)) {
+      return `${p} is a symbolic link to a path that does not exist: create its target, or choose another location`;
+    }
+    if (path.dirname(p) === p) break;
+  }
+  let parent = path.dirname(full);
   while (!fs.existsSync(parent)) {
     const up = path.dirname(parent);
     if (up === parent) return undefined;
     parent = up;
   }
-  return `it could not be created under ${parent}, its nearest existing parent, which is on a read-only file system or may not be written (Node reports ENOENT then): choose a writable location`;
+  try {
+    nodeFs.accessSync(parent, nodeFs.constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'an error';
+    return `it could not be created under ${parent}, its nearest existing parent, which may not be written (${code}): choose a writable location`;
+  }
+  return undefined;
+}
+
+function isDanglingLink(p: string): boolean {
+  try {
+    return nodeFs.lstatSync(p).isSymbolicLink() && !nodeFs.existsSync(p);
+  } catch {
+    return false;
+  }
 }
 
 /**

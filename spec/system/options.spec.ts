@@ -144,30 +144,36 @@ describe('initSystem option validation', () => {
       expect(fs.existsSync(dir)).toBe(false);
     });
 
-    it('(regression: a basedir to be made on a read-only file system threw a raw ENOENT) refuses it with INVALID_OPTION naming the nearest existing parent', () => {
+    it('(regression: a basedir through a dangling symbolic link threw a raw ENOENT) refuses it with INVALID_OPTION naming the link', () => {
       const parent = freshBasedir();
       fs.mkdirSync(parent);
-      const dir = path.join(parent, 'sub', 'deeper');
-      // What Node's recursive mkdir reports when that parent is read-only.
-      const missing = Object.assign(
-        new Error(`ENOENT: no such file or directory, mkdir '${dir}'`),
-        {
-          code: 'ENOENT',
-        },
-      );
+      const link = path.join(parent, 'dangling');
+      fs.symlinkSync(path.join(parent, 'nowhere'), link);
+      for (const dir of [link, path.join(link, 'sub', 'data')]) {
+        const err = errorOf(() => initSystem(new Wiki(), { basedir: dir }));
+        expect(err.code).toBe('INVALID_OPTION');
+        expect(err.message).toContain(
+          `basedir ${dir} cannot be used as the data directory (ENOENT)`,
+        );
+        expect(err.message).toContain(`${link} is a symbolic link to a path that does not exist`);
+      }
+      expect(fs.readdirSync(parent)).toEqual(['dangling']);
+    });
+
+    it('passes an ENOENT it cannot explain through unchanged (the parent is writable, no link dangles)', () => {
+      const parent = freshBasedir();
+      fs.mkdirSync(parent);
+      const missing = Object.assign(new Error('ENOENT: no such file or directory, mkdir'), {
+        code: 'ENOENT',
+      });
       const fileSystem = {
         ...realFs,
         mkdirSync: () => {
           throw missing;
         },
       };
-      const err = errorOf(() => initSystem(new Wiki(), { basedir: dir, fileSystem }));
-      expect(err.code).toBe('INVALID_OPTION');
-      expect(err.message).toContain(`basedir ${dir} cannot be used as the data directory (ENOENT)`);
-      expect(err.message).toContain(
-        `could not be created under ${parent}, its nearest existing parent`,
-      );
-      expect(err.cause).toBe(missing);
+      const dir = path.join(parent, 'sub');
+      expect(() => initSystem(new Wiki(), { basedir: dir, fileSystem })).toThrow(missing);
     });
 
     it('passes other file-system failures through unchanged', () => {
