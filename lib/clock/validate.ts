@@ -64,6 +64,22 @@ export function validateDomainClass(
   validatedClasses.add(cls);
 }
 
+/**
+ * Checks one action method the way validateDomainClass does: for a method
+ * added to the class after the class was checked. `owner` is the prototype
+ * that holds it.
+ */
+export function validateActionMethod(
+  cls: AnyFunction,
+  name: string,
+  fn: AnyFunction,
+  owner: object,
+): void {
+  const finding = generatorOf(fn) ?? findingOf(fn);
+  if (finding !== undefined)
+    throw nondeterministic(cls, { name, fn, owner, symbolic: false }, finding);
+}
+
 function methodsOf(cls: AnyFunction): Method[] {
   const prototype: unknown = cls.prototype;
   if (typeof prototype !== 'object' || prototype === null) {

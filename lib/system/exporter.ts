@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { DomainMethod } from './runner';
 import { PrevalenceError } from '../errors';
 import type { ClassRegistry } from '../codec/registry';
@@ -103,6 +104,7 @@ export class Exporter {
    * the iterator itself holds the state and cannot be copied.
    */
   cloneResult(result: unknown): unknown {
+    if (types.isPromise(result)) return result.then((value) => this.clone(unwrapDeep(value)));
     if (!isIterator(result)) return this.clone(unwrapDeep(result));
     const next = (): IteratorResult<unknown> => {
       const r = result.next();
@@ -124,12 +126,21 @@ export class Exporter {
 
   /** What the caller of an action gets; `undo` is the action's log (where it stored fresh objects). */
   fromAction(result: unknown, undo: UndoLog): unknown {
+    // A promise is the method's own result, not state: the caller awaits it
+    // and gets what it resolves to, converted as a direct result would be.
+    if (types.isPromise(result)) return result.then((value) => this.#exportResult(value));
+    // A view of what the action returned may be passed back as an argument:
+    // record where the objects it stored sit, so locate() finds them by
+    // path, not by searching the state.
+    if (this.isolation === 'readonly' && typeof result === 'object' && result !== null) {
+      undo.linkFresh();
+    }
+    return this.#exportResult(result);
+  }
+
+  #exportResult(result: unknown): unknown {
     switch (this.isolation) {
       case 'readonly': {
-        // A view of what the action returned may be passed back as an
-        // argument: record where the objects it stored sit, so locate() finds
-        // them by path, not by searching the state.
-        if (typeof result === 'object' && result !== null) undo.linkFresh();
         // An object the action created and stored is raw, not a proxy: it
         // must still reach the caller as a view, or the caller could change
         // the state behind the journal's back.
@@ -163,7 +174,8 @@ export class Exporter {
       case 'none':
         return Reflect.get(root, key);
       case 'clone':
-        return this.clone(toRaw(Reflect.get(root, key)));
+        // A getter runs with the view as `this`: a change it tries is refused.
+        return this.clone(toRaw(Reflect.get(root, key, view)));
     }
   }
 }

@@ -1,6 +1,7 @@
 import { activeAction, type DomainMethod } from './runner';
 import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
+import { validateActionMethod } from '../clock/validate';
 import type { PrevalentSystem } from './system';
 import { openedRoot } from './exporter';
 import type { Prevalent, SystemControls } from './types';
@@ -17,6 +18,30 @@ function directMutation(key: PropertyKey): never {
     'DIRECT_MUTATION',
     `cannot change ${String(key)} directly on the system: the change would not be journaled and would be lost on restart; change it inside a method of the domain class and call that method`,
   );
+}
+
+/**
+ * The method `key` names on the prototype chain of `root` (not an own
+ * property, not an accessor) and the prototype holding it, found without
+ * running any getter: a getter run on the raw root could change the state
+ * behind the journal's back.
+ */
+function protoMethod(
+  root: object,
+  key: PropertyKey,
+): { fn: DomainMethod; owner: object } | undefined {
+  if (Object.prototype.hasOwnProperty.call(root, key)) return undefined;
+  for (
+    let o = Object.getPrototypeOf(root) as object | null;
+    o !== null;
+    o = Object.getPrototypeOf(o) as object | null
+  ) {
+    const desc = Reflect.getOwnPropertyDescriptor(o, key);
+    if (desc === undefined) continue;
+    const fn: unknown = desc.value;
+    return typeof fn === 'function' ? { fn: fn as DomainMethod, owner: o } : undefined;
+  }
+  return undefined;
 }
 
 /** True when `key` names a method of the domain class itself (not of Object.prototype). */
@@ -82,9 +107,12 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
   let lastWrapper: DomainMethod | undefined;
   const queryThis = system.exporter.queryThis;
 
-  function wrap(key: PropertyKey, fn: DomainMethod): DomainMethod {
+  function wrap(key: PropertyKey, fn: DomainMethod, owner: object): DomainMethod {
     let wrapper: DomainMethod;
     if (isDomainMethod(system.root, key) && !hasFlag(fn, 'readonly')) {
+      // initSystem checked the methods the class had then; one added to it
+      // since is checked here, before its first call.
+      validateActionMethod(system.domainClass, key, fn, owner);
       const abort = hasFlag(fn, 'abortOnException');
       const unlocked = hasFlag(fn, 'unlocked');
       // `arguments` rather than a rest array: V8 passes it to apply without copying
@@ -124,10 +152,8 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
         return wrapper;
       }
       if (CONTROL_NAMES.has(key)) return controls[key as string];
-      const raw = Reflect.get(target, key, target);
-      if (typeof raw === 'function' && !Object.prototype.hasOwnProperty.call(target, key)) {
-        return wrap(key, raw as DomainMethod);
-      }
+      const method = protoMethod(target, key);
+      if (method !== undefined) return wrap(key, method.fn, method.owner);
       return system.readProperty(key);
     },
     getOwnPropertyDescriptor(target, key) {

@@ -1,6 +1,6 @@
 import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
-import { ClassRegistry, globalRegistry } from '../codec/registry';
+import { ClassRegistry, globalRegistry, type StorableClass } from '../codec/registry';
 import { allPrimitive, decodeArgs, encodeArgs } from '../codec/tree';
 import { stringifyArgs } from '../codec/json';
 import { Replayer } from './replayer';
@@ -51,6 +51,8 @@ function refuseInsideAction(what: string): void {
  */
 export class PrevalentSystem<T extends object> {
   readonly root: T;
+  /** The domain class (action methods added to it later are checked on first use). */
+  readonly domainClass: StorableClass;
   readonly opts: ResolvedOptions;
   readonly registry: ClassRegistry;
   readonly rootView: T;
@@ -80,6 +82,7 @@ export class PrevalentSystem<T extends object> {
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
     refuseInsideAction('initSystem()');
     const cls = domainClassOf(domain);
+    this.domainClass = cls;
     this.#rootClass = globalRegistry.nameOf(cls) ?? cls.name;
     this.opts = resolveOptions(options, this.#rootClass);
     // @persistent classes were checked when decorated.

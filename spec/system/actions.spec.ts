@@ -516,3 +516,69 @@ describe('methods with symbol keys', () => {
     await bag.close();
   });
 });
+
+describe('what the system object runs, beyond plain methods', () => {
+  class Counter {
+    n = 0;
+    items: number[] = [];
+    get next(): number {
+      this.n++;
+      this.items.push(this.n);
+      return this.n;
+    }
+    later(x: number): Promise<number> {
+      this.n = x;
+      return Promise.resolve(x * 2);
+    }
+    laterItems(): Promise<number[]> {
+      this.items.push(1);
+      return Promise.resolve(this.items);
+    }
+  }
+
+  it.each(['readonly', 'clone'] as const)(
+    "refuses a getter that changes state, read through the system object, and leaves the state as it was, in '%s' isolation (regression: the getter first ran on the raw object, its change kept in memory but never journaled)",
+    async (isolation) => {
+      const dir = freshBasedir();
+      const sys = initSystem(Counter, { basedir: dir, isolation });
+      expectCode(() => sys.next, 'READONLY_VIOLATION');
+      expect(sys.n).toBe(0);
+      expect([...sys.items]).toEqual([]);
+      await sys.close();
+      expect(journalRecords(dir)).toEqual([]);
+    },
+  );
+
+  it('checks a method added to the class after initSystem before its first call (regression: Date.now() in it passed, and its replay differed)', async () => {
+    class Stamp {
+      at = 0;
+    }
+    const sys = initSystem(Stamp, { basedir: freshBasedir() });
+    (Stamp.prototype as unknown as Record<string, unknown>)['stamp'] = function (this: Stamp) {
+      this.at = Date.now();
+    };
+    const call = () => (sys as unknown as { stamp(): void }).stamp();
+    expectCode(call, 'NONDETERMINISTIC_METHOD');
+    expect(String(thrown(call))).toContain('Stamp.stamp calls Date.now()');
+    expect(sys.at).toBe(0);
+    await sys.close();
+  });
+
+  it.each(['readonly', 'clone', 'none'] as const)(
+    "gives an action's promise back to be awaited, resolving to what it would return directly, in '%s' isolation (regression: the promise came back as a read-only view, and await threw TypeError)",
+    async (isolation) => {
+      const dir = freshBasedir();
+      const sys = initSystem(Counter, { basedir: dir, isolation });
+      const result = sys.later(5);
+      expect(result).toBeInstanceOf(Promise);
+      await expect(result).resolves.toBe(10);
+      const items = await sys.laterItems();
+      expect([...items]).toEqual([1]);
+      if (isolation === 'readonly')
+        expectCode(() => (items as number[]).push(2), 'READONLY_VIOLATION');
+      expect(sys.n).toBe(5);
+      await sys.close();
+      expect(journalRecords(dir).map((r) => r.method)).toEqual(['later', 'laterItems']);
+    },
+  );
+});
