@@ -126,9 +126,6 @@ export class Exporter {
 
   /** What the caller of an action gets; `undo` is the action's log (where it stored fresh objects). */
   fromAction(result: unknown, undo: UndoLog): unknown {
-    // A promise is the method's own result, not state: the caller awaits it
-    // and gets what it resolves to, converted as a direct result would be.
-    if (types.isPromise(result)) return result.then((value) => this.#exportResult(value));
     // A view of what the action returned may be passed back as an argument:
     // record where the objects it stored sit, so locate() finds them by
     // path, not by searching the state.
@@ -173,9 +170,12 @@ export class Exporter {
         return Reflect.get(view, key);
       case 'none':
         return Reflect.get(root, key);
-      case 'clone':
+      case 'clone': {
         // A getter runs with the view as `this`: a change it tries is refused.
-        return this.clone(toRaw(Reflect.get(root, key, view)));
+        const value: unknown = Reflect.get(root, key, view);
+        // A function a getter gives is no state to copy.
+        return typeof value === 'function' ? value : this.clone(toRaw(value));
+      }
     }
   }
 }

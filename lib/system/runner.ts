@@ -1,4 +1,6 @@
+import { types } from 'node:util';
 import type { SystemClock } from '../clock/clock';
+import { PrevalenceError } from '../errors';
 import { beginTracking, endTracking, tracked, UndoLog } from '../isolation/tracking';
 
 /** A method of the domain class, as the system calls it. */
@@ -33,6 +35,20 @@ export const activeAction: { running: boolean; refused: Error | undefined } = {
   running: false,
   refused: undefined,
 };
+
+/**
+ * The refusal of an action that returned a promise: what the promise does
+ * later runs after the action ended, outside the journal, and a replay
+ * could not await it in order (the reason async methods are refused). The
+ * promise's own rejection is handled here, so it cannot end the process.
+ */
+function promiseRefused(method: { name: string }, promise: Promise<unknown>): PrevalenceError {
+  promise.catch(() => undefined);
+  return new PrevalenceError(
+    'NONDETERMINISTIC_METHOD',
+    `${method.name || 'the method'}() returned a promise: actions run synchronously, so what the promise does later would happen outside the action and never be journaled; the action was rolled back and not journaled. Return the value itself (do the I/O outside and pass its result in), or mark the method @readonly if it changes nothing`,
+  );
+}
 
 /**
  * Runs one action on the state: the single path shared by live calls and
@@ -103,6 +119,7 @@ export class ActionRunner {
     }
     try {
       endTracking();
+      if (!out.threw && types.isPromise(out.result)) throw promiseRefused(method, out.result);
     } catch (error) {
       this.#log.rollback();
       out.threw = true;

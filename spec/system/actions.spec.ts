@@ -565,20 +565,40 @@ describe('what the system object runs, beyond plain methods', () => {
   });
 
   it.each(['readonly', 'clone', 'none'] as const)(
-    "gives an action's promise back to be awaited, resolving to what it would return directly, in '%s' isolation (regression: the promise came back as a read-only view, and await threw TypeError)",
+    "refuses an action that returns a promise, rolled back and not journaled, in '%s' isolation (regression: the promise came back as a read-only view and await threw TypeError; once given back, a rejected one ended the process at the next open)",
     async (isolation) => {
       const dir = freshBasedir();
       const sys = initSystem(Counter, { basedir: dir, isolation });
-      const result = sys.later(5);
-      expect(result).toBeInstanceOf(Promise);
-      await expect(result).resolves.toBe(10);
-      const items = await sys.laterItems();
-      expect([...items]).toEqual([1]);
-      if (isolation === 'readonly')
-        expectCode(() => (items as number[]).push(2), 'READONLY_VIOLATION');
-      expect(sys.n).toBe(5);
+      expectCode(() => sys.later(5), 'NONDETERMINISTIC_METHOD');
+      expect(String(thrown(() => sys.later(5)))).toContain('later() returned a promise');
+      expectCode(() => sys.laterItems(), 'NONDETERMINISTIC_METHOD');
+      expect(sys.n).toBe(0);
+      expect([...sys.items]).toEqual([]);
       await sys.close();
-      expect(journalRecords(dir).map((r) => r.method)).toEqual(['later', 'laterItems']);
+      expect(journalRecords(dir)).toEqual([]);
     },
   );
+
+  it('handles the rejection of a refused promise, so it cannot end the process', async () => {
+    class Failing {
+      n = 0;
+      fail(): Promise<void> {
+        this.n++;
+        return Promise.reject(new Error('later'));
+      }
+    }
+    const sys = initSystem(Failing, { basedir: freshBasedir() });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      expectCode(() => sys.fail(), 'NONDETERMINISTIC_METHOD');
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    expect(sys.n).toBe(0);
+    await sys.close();
+  });
 });
