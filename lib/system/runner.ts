@@ -119,7 +119,11 @@ export class ActionRunner {
     }
     try {
       endTracking();
-      if (!out.threw && types.isPromise(out.result)) throw promiseRefused(method, out.result);
+      const result = out.result;
+      // Most actions return nothing: test for an object first, then ask V8.
+      if (!out.threw && typeof result === 'object' && result !== null && types.isPromise(result)) {
+        throw promiseRefused(method, result);
+      }
     } catch (error) {
       this.#log.rollback();
       out.threw = true;
