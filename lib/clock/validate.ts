@@ -58,8 +58,7 @@ export function validateDomainClass(
   if (validatedClasses.has(cls)) return;
   for (const method of methodsOf(cls)) {
     if (isExempt(method.name, method.fn)) continue;
-    const finding = (method.symbolic ? undefined : generatorOf(method.fn)) ?? findingOf(method.fn);
-    if (finding !== undefined) throw nondeterministic(cls, method, finding);
+    refuseFinding(cls, method);
   }
   validatedClasses.add(cls);
 }
@@ -75,9 +74,13 @@ export function validateActionMethod(
   fn: AnyFunction,
   owner: object,
 ): void {
-  const finding = generatorOf(fn) ?? findingOf(fn);
-  if (finding !== undefined)
-    throw nondeterministic(cls, { name, fn, owner, symbolic: false }, finding);
+  refuseFinding(cls, { name, fn, owner, symbolic: false });
+}
+
+/** Throws NONDETERMINISTIC_METHOD when `method` is a generator (string-keyed) or reads time or randomness. */
+function refuseFinding(cls: AnyFunction, method: Method): void {
+  const finding = (method.symbolic ? undefined : generatorOf(method.fn)) ?? findingOf(method.fn);
+  if (finding !== undefined) throw nondeterministic(cls, method, finding);
 }
 
 function methodsOf(cls: AnyFunction): Method[] {

@@ -1,3 +1,4 @@
+import { IN_COLLECTION } from './paths';
 import { toRaw, trackingToRaw, viewTarget } from './registry';
 
 /** A function as built-in methods and their wrappers are typed here. */
@@ -60,5 +61,67 @@ export class MappedIterator implements IterableIterator<unknown> {
 
   [Symbol.iterator](): IterableIterator<unknown> {
     return this;
+  }
+}
+
+/** The proxy or view of a member found in `parent` (recording where), or a primitive as is. */
+export type ChildOf = (parent: object, key: unknown, viaMap: boolean, value: unknown) => unknown;
+
+/** The read methods of a Map or Set that hand out its members. */
+export type MemberRead = 'get' | 'forEach' | 'keys' | 'values' | 'entries';
+
+type AnyMap = Map<unknown, unknown>;
+
+/**
+ * A wrapper of a Map or Set read method that hands out members, shared by
+ * tracking proxies and views: it runs on the raw collection (`rawOf`) and
+ * each member comes back through `child` with where it was found (a Map's
+ * value by its key; a Set member or a Map key by its membership), so an
+ * object reached this way keeps a known path (see locate).
+ */
+export function memberReader(
+  kind: 'map' | 'set',
+  read: MemberRead,
+  original: Fn,
+  rawOf: (self: unknown) => any,
+  child: ChildOf,
+): Fn {
+  const value = (raw: object, k: unknown, v: unknown): unknown =>
+    kind === 'map' ? child(raw, k, true, v) : child(raw, IN_COLLECTION, false, v);
+  const key = (raw: object, k: unknown): unknown => child(raw, IN_COLLECTION, false, k);
+  switch (read) {
+    case 'get':
+      return function (this: unknown, k: unknown) {
+        const raw = rawOf(this) as AnyMap;
+        const rawKey = toRaw(k);
+        return child(raw, rawKey, true, raw.get(rawKey));
+      };
+    case 'forEach':
+      return function (this: unknown, cb: unknown, thisArg?: unknown) {
+        const raw = rawOf(this) as AnyMap;
+        const fn = cb as Fn;
+        raw.forEach((v, k) => fn.call(thisArg, value(raw, k, v), key(raw, k), this));
+      };
+    case 'keys':
+      return function (this: unknown) {
+        const raw = rawOf(this) as AnyMap;
+        return new MappedIterator(original.call(raw) as Iterator<unknown>, (k) => key(raw, k));
+      };
+    case 'values':
+      return function (this: unknown) {
+        const raw = rawOf(this) as AnyMap;
+        return new MappedIterator(raw.entries(), (e) => {
+          const [k, v] = e as [unknown, unknown];
+          return value(raw, k, v);
+        });
+      };
+    case 'entries':
+      return function (this: unknown) {
+        const raw = rawOf(this) as AnyMap;
+        return new MappedIterator(raw.entries(), (e) => {
+          const [k, v] = e as [unknown, unknown];
+          return [key(raw, k), value(raw, k, v)];
+        });
+      };
   }
 }

@@ -2,7 +2,14 @@ import { classify, callbackArrayArg, keepsStateReference, methodLabel } from './
 import type { BuiltinKind, WrapperFactory } from './kinds';
 import { IN_COLLECTION } from './paths';
 import { storeValue } from './record';
-import { callbackWrapper, MappedIterator, rawArgs, readRaw, type Fn } from './builtin-common';
+import {
+  callbackWrapper,
+  memberReader,
+  rawArgs,
+  readRaw,
+  type ChildOf,
+  type Fn,
+} from './builtin-common';
 import { isView, toRaw } from './registry';
 import { requireLog } from './undo';
 import {
@@ -32,7 +39,7 @@ export interface TrackingHooks {
   /** The tracking proxy of a value. */
   wrap(value: unknown): unknown;
   /** The same, recording where the value was found when its proxy is made (see recordStep). */
-  wrapChild(parent: object, key: unknown, viaMap: boolean, value: unknown): unknown;
+  wrapChild: ChildOf;
 }
 
 /**
@@ -49,53 +56,20 @@ export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): Wrappe
     typeof result === 'object' && result !== null && keepsStateReference(kind, result, raw)
       ? wrap(result)
       : result;
-  // A Map's value is reached by its key; a Set member or a Map key by its membership.
-  const wrapValue = (raw: object, k: unknown, v: unknown): unknown =>
-    kind === 'map' ? wrapChild(raw, k, true, v) : wrapChild(raw, IN_COLLECTION, false, v);
-  const wrapKey = (raw: object, k: unknown): unknown => wrapChild(raw, IN_COLLECTION, false, k);
-
   return (name, original) => {
     const label = methodLabel(kind, name);
     // Built once per method: requireLog only shows it when it refuses a call.
     const calling = `calling ${label}`;
-    switch (classify(kind, name)) {
+    const read = classify(kind, name);
+    switch (read) {
       case 'mutate':
         return mutator(kind, name, original, label);
       case 'get':
-        return function (this: unknown, key: unknown) {
-          const raw = readRaw(this) as AnyMap;
-          const k = toRaw(key);
-          return wrapChild(raw, k, true, raw.get(k));
-        };
       case 'forEach':
-        return function (this: unknown, cb: unknown, thisArg?: unknown) {
-          const raw = readRaw(this) as AnyMap;
-          const fn = cb as Fn;
-          raw.forEach((v, k) => fn.call(thisArg, wrapValue(raw, k, v), wrapKey(raw, k), this));
-        };
       case 'keys':
-        return function (this: unknown) {
-          const raw = readRaw(this) as AnyMap;
-          return new MappedIterator(original.call(raw) as Iterator<unknown>, (k) =>
-            wrapKey(raw, k),
-          );
-        };
       case 'values':
-        return function (this: unknown) {
-          const raw = readRaw(this) as AnyMap;
-          return new MappedIterator(raw.entries(), (e) => {
-            const [k, v] = e as [unknown, unknown];
-            return wrapValue(raw, k, v);
-          });
-        };
       case 'entries':
-        return function (this: unknown) {
-          const raw = readRaw(this) as AnyMap;
-          return new MappedIterator(raw.entries(), (e) => {
-            const [k, v] = e as [unknown, unknown];
-            return [wrapKey(raw, k), wrapValue(raw, k, v)];
-          });
-        };
+        return memberReader(kind as 'map' | 'set', read, original, readRaw, wrapChild);
       case 'callback':
         return callbackWrapper(original, callbackArrayArg.get(name) ?? 2, out);
       case 'lastIndex':

@@ -61,21 +61,21 @@ function wrap(value: unknown): unknown {
   return rawToTracking.get(value) ?? createTracked(value);
 }
 
-/** createTracked for an object reached by a property read: also records where it was found (see locate). */
-function createTrackedChild(value: object, parent: object, key: PropertyKey): object {
-  const proxy = createTracked(value);
-  if (typeof key === 'string') recordStep(value, parent, key, false);
-  return proxy;
-}
-
-/** wrap for a value found in a Map or Set: records where, when its proxy is made (see trackingFactory). */
-function wrapChild(parent: object, key: unknown, viaMap: boolean, value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  const known = rawToTracking.get(value);
-  if (known !== undefined) return known;
+/**
+ * createTracked for an object reached from `parent` by a property read, a
+ * Map lookup (`viaMap`) or as a Set member or Map key: also records where it
+ * was found (see locate).
+ */
+function createTrackedChild(value: object, parent: object, key: unknown, viaMap = false): object {
   const proxy = createTracked(value);
   if (proxy !== value) recordStep(value, parent, key, viaMap);
   return proxy;
+}
+
+/** wrap for a value found in a Map or Set (see trackingFactory). */
+function wrapChild(parent: object, key: unknown, viaMap: boolean, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  return rawToTracking.get(value) ?? createTrackedChild(value, parent, key, viaMap);
 }
 
 function createTracked(value: object): object {

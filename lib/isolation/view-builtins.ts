@@ -1,16 +1,19 @@
-import { callbackWrapper, MappedIterator, rawArgs, viewRaw, type Fn } from './builtin-common';
+import {
+  callbackWrapper,
+  memberReader,
+  rawArgs,
+  viewRaw,
+  type ChildOf,
+  type Fn,
+} from './builtin-common';
 import type { Kind, WrapperFactory } from './kinds';
 import { callbackArrayArg, classify, keepsStateReference, methodLabel } from './methods';
-import { IN_COLLECTION } from './paths';
-import { toRaw } from './registry';
 import { readonlyViolation } from './violation';
-
-type AnyMap = Map<unknown, unknown>;
 
 /** How views are made: of any value, and of a value reached from `parent` by a key (path recorded). */
 export interface ViewHooks {
   viewOf(value: unknown): unknown;
-  childView(parent: object, key: unknown, viaMap: boolean, value: unknown): unknown;
+  childView: ChildOf;
 }
 
 /**
@@ -23,54 +26,20 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
     typeof result === 'object' && result !== null && keepsStateReference(kind, result, raw)
       ? viewOf(result)
       : result;
-  // A Map's value is reached by its key; a Set member or a Map key by its membership.
-  const valueView = (raw: object, k: unknown, v: unknown): unknown =>
-    kind === 'map' ? childView(raw, k, true, v) : childView(raw, IN_COLLECTION, false, v);
-  const keyView = (raw: object, k: unknown): unknown => childView(raw, IN_COLLECTION, false, k);
-
   return (name, original) => {
     const label = methodLabel(kind, name);
-    switch (classify(kind, name)) {
+    const read = classify(kind, name);
+    switch (read) {
       case 'mutate':
         return () => {
           throw readonlyViolation(`call ${label}`);
         };
       case 'get':
-        return function (this: unknown, key: unknown) {
-          const raw = viewRaw(this) as AnyMap;
-          const k = toRaw(key);
-          return childView(raw, k, true, raw.get(k));
-        };
       case 'forEach':
-        return function (this: unknown, cb: unknown, thisArg?: unknown) {
-          const raw = viewRaw(this) as AnyMap;
-          const fn = cb as Fn;
-          raw.forEach((v, k) => fn.call(thisArg, valueView(raw, k, v), keyView(raw, k), this));
-        };
       case 'keys':
-        return function (this: unknown) {
-          const raw = viewRaw(this) as AnyMap;
-          return new MappedIterator(original.call(raw) as Iterator<unknown>, (k) =>
-            keyView(raw, k),
-          );
-        };
       case 'values':
-        return function (this: unknown) {
-          const raw = viewRaw(this) as AnyMap;
-          const entries = raw.entries();
-          return new MappedIterator(entries, (e) => {
-            const [k, v] = e as [unknown, unknown];
-            return valueView(raw, k, v);
-          });
-        };
       case 'entries':
-        return function (this: unknown) {
-          const raw = viewRaw(this) as AnyMap;
-          return new MappedIterator(raw.entries(), (e) => {
-            const [k, v] = e as [unknown, unknown];
-            return [keyView(raw, k), valueView(raw, k, v)];
-          });
-        };
+        return memberReader(kind as 'map' | 'set', read, original, viewRaw, childView);
       case 'callback':
         return callbackWrapper(original, callbackArrayArg.get(name) ?? 2, out);
       case 'lastIndex':

@@ -1,11 +1,7 @@
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
 import type { FileSystem } from '../fs/seam';
-import { isPlainObject } from './option-checks';
-
-function invalid(message: string): PrevalenceError {
-  return new PrevalenceError('INVALID_OPTION', message);
-}
+import { invalid, isPlainObject } from './option-checks';
 
 /**
  * The directory `takeSnapshot({ into })` writes a backup into, checked and

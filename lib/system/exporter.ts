@@ -126,18 +126,12 @@ export class Exporter {
 
   /** What the caller of an action gets; `undo` is the action's log (where it stored fresh objects). */
   fromAction(result: unknown, undo: UndoLog): unknown {
-    // A view of what the action returned may be passed back as an argument:
-    // record where the objects it stored sit, so locate() finds them by
-    // path, not by searching the state.
-    if (this.isolation === 'readonly' && typeof result === 'object' && result !== null) {
-      undo.linkFresh();
-    }
-    return this.#exportResult(result);
-  }
-
-  #exportResult(result: unknown): unknown {
     switch (this.isolation) {
       case 'readonly': {
+        // A view of what the action returned may be passed back as an
+        // argument: record where the objects it stored sit, so locate() finds
+        // them by path, not by searching the state.
+        if (typeof result === 'object' && result !== null) undo.linkFresh();
         // An object the action created and stored is raw, not a proxy: it
         // must still reach the caller as a view, or the caller could change
         // the state behind the journal's back.

@@ -44,19 +44,6 @@ function protoMethod(
   return undefined;
 }
 
-/** True when `key` names a method of the domain class itself (not of Object.prototype). */
-function isDomainMethod(root: object, key: PropertyKey): key is string {
-  if (typeof key !== 'string' || key === 'constructor') return false;
-  for (
-    let proto = Object.getPrototypeOf(root);
-    proto && proto !== Object.prototype;
-    proto = Object.getPrototypeOf(proto)
-  ) {
-    if (Object.prototype.hasOwnProperty.call(proto, key)) return true;
-  }
-  return false;
-}
-
 function makeControls(system: PrevalentSystem<object>): SystemControls {
   return {
     takeSnapshot: (options?: unknown) => system.takeSnapshot(options),
@@ -109,9 +96,15 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
 
   function wrap(key: PropertyKey, fn: DomainMethod, owner: object): DomainMethod {
     let wrapper: DomainMethod;
-    if (isDomainMethod(system.root, key) && !hasFlag(fn, 'readonly')) {
+    // A method of the domain class itself (not of Object.prototype) that is not a query.
+    const isAction =
+      typeof key === 'string' &&
+      key !== 'constructor' &&
+      owner !== Object.prototype &&
+      !hasFlag(fn, 'readonly');
+    if (isAction) {
       // initSystem checked the methods the class had then; one added to it
-      // since is checked here, before its first call.
+      // since is checked here, when it is first read.
       validateActionMethod(system.domainClass, key, fn, owner);
       const abort = hasFlag(fn, 'abortOnException');
       const unlocked = hasFlag(fn, 'unlocked');

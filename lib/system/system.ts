@@ -283,11 +283,7 @@ export class PrevalentSystem<T extends object> {
     refuseInsideAction('takeSnapshot()');
     this.#checkOpen();
     const into = backupDirOf(options, this.opts.basedir, this.opts.fs);
-    if (into !== undefined) {
-      return writeSnapshot(this.opts.fs, into, this.#snapshotHeader(), (emit) =>
-        encodeGraph(this.root, this.registry, emit),
-      ).path;
-    }
+    if (into !== undefined) return this.#snapshotInto(into);
     const path = this.#writeSnapshot();
     this.#journal.rotate();
     const fallback = this.#goodSnapshots[this.#goodSnapshots.length - 2];
@@ -297,20 +293,21 @@ export class PrevalentSystem<T extends object> {
     return path;
   }
 
-  #snapshotHeader(): { seq: number; ts: number; rootClass: string; seed: string | undefined } {
-    return { seq: this.#seq, ts: this.#lastTs, rootClass: this.#rootClass, seed: this.#seed };
+  /** Writes a snapshot of the state into `dir` and returns its path. */
+  #snapshotInto(dir: string): string {
+    return writeSnapshot(
+      this.opts.fs,
+      dir,
+      { seq: this.#seq, ts: this.#lastTs, rootClass: this.#rootClass, seed: this.#seed },
+      (emit) => void encodeGraph(this.root, this.registry, emit),
+    ).path;
   }
 
   #writeSnapshot(): string {
-    const info = writeSnapshot(
-      this.opts.fs,
-      this.opts.basedir,
-      this.#snapshotHeader(),
-      (emit) => void encodeGraph(this.root, this.registry, emit),
-    );
+    const path = this.#snapshotInto(this.opts.basedir);
     this.#snapshotSeq = this.#seq;
     this.#goodSnapshots.push(this.#seq);
-    return info.path;
+    return path;
   }
 
   #startSnapshotTimer(): void {
