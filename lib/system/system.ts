@@ -95,7 +95,6 @@ export class PrevalentSystem<T extends object> {
 
     this.#lock = openBasedir(this.opts);
     try {
-      removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir);
       const base = this.#loadBase(domain);
       if (!(base.root instanceof cls)) throw this.#otherRootClass();
       this.root = base.root;
@@ -114,6 +113,8 @@ export class PrevalentSystem<T extends object> {
         this.opts.warn,
       );
       this.#restore(base);
+      // Only once the open succeeded: an open refused for any reason leaves the files as they were.
+      removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir);
     } catch (err) {
       this.#lock.release();
       throw err;

@@ -193,6 +193,29 @@ describe('leftovers of a crash during a snapshot', () => {
     expect(fs.existsSync(leftover)).toBe(false);
     await again.close();
   });
+
+  it('keeps them when the open is refused (regression: a JOURNAL_CORRUPT open deleted them, though it says nothing was changed)', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    wiki.createPage('a', '1');
+    wiki.createPage('b', '2');
+    await wiki.close();
+    const journal = path.join(
+      dir,
+      filesIn(dir).find((f) => f.startsWith('journal-'))!,
+    );
+    const lines = fs.readFileSync(journal, 'utf8').split('\n');
+    // damage the first of two records: not a torn tail, so the open is refused
+    lines[0] = lines[0]!.replace('"a"', '"x"');
+    fs.writeFileSync(journal, lines.join('\n'));
+    const leftover = path.join(dir, 'snapshot-0000000000000007.snap.tmp');
+    fs.writeFileSync(leftover, 'half a snapshot');
+    const before = filesIn(dir);
+    expect(() => initSystem(new Wiki(), dir)).toThrow(
+      expect.objectContaining({ code: 'JOURNAL_CORRUPT' }),
+    );
+    expect(filesIn(dir)).toEqual(before);
+  });
 });
 
 describe('pruneJournals', () => {
