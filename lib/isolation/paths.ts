@@ -217,6 +217,36 @@ function recordedPath(raw: object, rawRoot: object): PathStep[] | undefined {
   return path.reverse();
 }
 
+/** The path recorded for `raw` when walking it from rawRoot still leads to `raw`; no search. */
+export function knownPath(raw: object, rawRoot: object): PathStep[] | undefined {
+  const known = recordedPath(raw, rawRoot);
+  return known !== undefined && walk(rawRoot, known) === raw ? known : undefined;
+}
+
+/** Whether any place of `raw` was recorded (stored, or found by navigation). */
+export function hasLink(raw: object): boolean {
+  return linkOf(raw) !== undefined;
+}
+
+/**
+ * Objects an action returned that the state does not hold (an array or
+ * record it built and did not store), and the objects without a recorded
+ * place reached through them. Views of them record no place, and passed
+ * back as an argument they are copied, while what they hold that is in the
+ * state still goes by its path (see the exporter's referenceTo).
+ */
+const detached = new WeakSet<object>();
+
+/** Marks `raw` as outside the state (see {@link isDetached}). */
+export function markDetached(raw: object): void {
+  detached.add(raw);
+}
+
+/** Whether `raw` was returned by an action without being in the state, or was reached through such an object. */
+export function isDetached(raw: object): boolean {
+  return detached.has(raw);
+}
+
 /**
  * Where a view (or tracking proxy, or raw object) sits in the state: the
  * path recorded while navigating to it, verified by walking it from rawRoot
@@ -226,8 +256,8 @@ function recordedPath(raw: object, rawRoot: object): PathStep[] | undefined {
  */
 export function locate(view: object, rawRoot: object): PathStep[] {
   const raw = toRaw(view);
-  const known = recordedPath(raw, rawRoot);
-  if (known !== undefined && walk(rawRoot, known) === raw) return known;
+  const known = knownPath(raw, rawRoot);
+  if (known !== undefined) return known;
   locateStats.searches++;
   const found = search(rawRoot, raw);
   if (found !== undefined) return found;

@@ -1,6 +1,6 @@
 import { ARRAY_MUTATORS, arrayFastPaths } from './array-methods';
 import { BuiltinTable, builtinTables, handlerKindOf, type Kind } from './kinds';
-import { toStep, type LinkStep, type ViewLink } from './paths';
+import { hasLink, isDetached, markDetached, toStep, type LinkStep, type ViewLink } from './paths';
 import {
   answerView,
   isPassThrough,
@@ -56,6 +56,14 @@ function createView(value: object, parent: object | undefined, step: LinkStep | 
   if (isPassThrough(value)) {
     rawToView.set(value, value);
     return value;
+  }
+  if (parent !== undefined && isDetached(parent)) {
+    // Read through an action's result that the state does not hold: no
+    // place in the state. An object with a recorded place (one the action
+    // stored) keeps it; one without is outside the state too.
+    if (!hasLink(value)) markDetached(value);
+    parent = undefined;
+    step = undefined;
   }
   const kind = handlerKindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
@@ -230,13 +238,23 @@ type ViewHandlerClass = new (
   step: LinkStep | undefined,
 ) => PlainViewHandler;
 
-/** The handler class for views of one built-in kind: its members run on the raw object. */
-function builtinHandlerClass(table: BuiltinTable): ViewHandlerClass {
+/**
+ * The handler class for views of one built-in kind: its members run on the
+ * raw object. `tag` is the toString tag a view of a Date or RegExp answers
+ * when its object has none: `Object.prototype.toString` reads an internal
+ * slot a proxy lacks, so without it checks such as jest's `toEqual` or
+ * lodash's `isDate` took the view for a plain object (Map, Set and typed
+ * arrays have the tag on their prototypes already).
+ */
+function builtinHandlerClass(table: BuiltinTable, tag?: string): ViewHandlerClass {
   return class BuiltinViewHandler extends PlainViewHandler {
     override get(target: object, key: PropertyKey, receiver: unknown): unknown {
       if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
       const entry = table.find(target, key);
-      if (entry === undefined) return super.get(target, key, receiver);
+      if (entry === undefined) {
+        const value = super.get(target, key, receiver);
+        return value === undefined && key === Symbol.toStringTag ? tag : value;
+      }
       if (entry.getter !== undefined) return viewOf(entry.getter.call(target));
       if (rawToView.get(target) === receiver) noteMethodOfView(receiver as object, target);
       return entry.wrapper;
@@ -248,9 +266,9 @@ const handlerClasses: Record<Kind, ViewHandlerClass> = {
   plain: PlainViewHandler,
   map: builtinHandlerClass(tables.map),
   set: builtinHandlerClass(tables.set),
-  date: builtinHandlerClass(tables.date),
+  date: builtinHandlerClass(tables.date, 'Date'),
   typed: builtinHandlerClass(tables.typed),
   dataview: builtinHandlerClass(tables.dataview),
   arraybuffer: builtinHandlerClass(tables.arraybuffer),
-  regexp: builtinHandlerClass(tables.regexp),
+  regexp: builtinHandlerClass(tables.regexp, 'RegExp'),
 };

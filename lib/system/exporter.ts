@@ -6,6 +6,8 @@ import { CopyInstead, decodeTree, encodeTree, type Encoded } from '../codec/tree
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
 import type { UndoLog } from '../isolation/tracking';
 import { isView, linkTop, locate, resolvePath, viewOf } from '../isolation/views';
+import { hasLink, isDetached, knownPath, markDetached } from '../isolation/paths';
+import { handlerKindOf } from '../isolation/kinds';
 import { viewTarget } from '../isolation/registry';
 import type { PathStep } from '../isolation/views';
 import type { Isolation } from './options';
@@ -41,6 +43,12 @@ function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefin
     return proxied === root ? { $: 'path', p: [] } : new CopyInstead(proxied);
   const raw = viewTarget(obj);
   if (raw === undefined) return undefined;
+  if (isDetached(raw)) {
+    // From an action's result the state does not hold: a value from outside
+    // the state, copied; the state objects in it still go by their paths.
+    const known = knownPath(raw, root);
+    return known !== undefined ? { $: 'path', p: known } : new CopyInstead(copySource(obj, raw));
+  }
   const top = linkTop(raw);
   if (top !== root && openRoots.has(top)) return new CopyInstead(raw);
   if (top !== root && closedRoots.has(top)) {
@@ -53,6 +61,17 @@ function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefin
 }
 
 /**
+ * What the encoder copies for a detached view: the view itself where the
+ * copy reads children through it (so state objects inside come out as views,
+ * journaled by path), the raw object for built-ins whose contents hold no
+ * objects and whose methods need the real receiver (Date, RegExp, buffers).
+ */
+function copySource(view: object, raw: object): object {
+  const kind = handlerKindOf(raw);
+  return kind === 'plain' || kind === 'map' || kind === 'set' ? view : raw;
+}
+
+/**
  * Applies the isolation mode at the system's boundary: what callers get from
  * actions, queries and property reads, and how a view passed back as an
  * argument is journaled (by its place in the state, never as a copy).
@@ -60,12 +79,14 @@ function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefin
 export class Exporter {
   readonly #live: Parameters<typeof encodeTree>[1];
   readonly #replay: Parameters<typeof decodeTree>[1];
+  readonly #root: object;
 
   constructor(
     readonly isolation: Isolation,
     private readonly registry: ClassRegistry,
     root: object,
   ) {
+    this.#root = root;
     this.#live =
       isolation === 'readonly'
         ? {
@@ -136,9 +157,11 @@ export class Exporter {
         // must still reach the caller as a view, or the caller could change
         // the state behind the journal's back.
         const value = exportValue(result, 'readonly');
-        return typeof value === 'object' && value !== null && !isView(value)
-          ? viewOf(value)
-          : value;
+        if (typeof value !== 'object' || value === null || isView(value)) return value;
+        // Neither stored by the action nor found in the state: an object the
+        // action built for its caller, copied when passed back.
+        if (!hasLink(value) && value !== this.#root) markDetached(value);
+        return viewOf(value);
       }
       case 'none':
         return exportValue(result, 'none');

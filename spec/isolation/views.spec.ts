@@ -197,6 +197,28 @@ describe('read-only views', () => {
   });
 });
 
+describe('views of Dates and RegExps in equality checks', () => {
+  it("carry their type's toString tag, so jest's toEqual compares them with real ones (regression: a Date view was taken for a plain object and never equal)", () => {
+    const raw = { when: new Date(86_400_000), re: /a+b/gi, meta: { when: new Date(5) } };
+    const view = rootView(raw);
+    expect(Object.prototype.toString.call(view.when)).toBe('[object Date]');
+    expect(Object.prototype.toString.call(view.re)).toBe('[object RegExp]');
+    expect(view.when).toEqual(new Date(86_400_000));
+    expect(view.when).not.toEqual(new Date(86_400_001));
+    expect(view.re).toEqual(/a+b/gi);
+    expect(view.re).not.toEqual(/a+b/g);
+    expect(view.meta).toEqual({ when: new Date(5) });
+    expect(view).toEqual({ when: new Date(86_400_000), re: /a+b/gi, meta: { when: new Date(5) } });
+    // a Date subclass's own tag wins
+    class Stamp extends Date {
+      get [Symbol.toStringTag](): string {
+        return 'Stamp';
+      }
+    }
+    expect(Object.prototype.toString.call(rootView({ s: new Stamp(0) }).s)).toBe('[object Stamp]');
+  });
+});
+
 describe('array mutators on views of short arrays', () => {
   it('refuses every mutator whatever the length (regression: sort, reverse, fill and copyWithin of 0 or 1 elements passed silently)', () => {
     const raw = { none: [] as number[], one: [1], bytes: new Uint8Array(0) };

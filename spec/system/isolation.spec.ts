@@ -183,6 +183,91 @@ describe('locating a passed-back view', () => {
   });
 });
 
+class Shelf {
+  items: Array<{ n: number }> = [];
+  kept: unknown[] = [];
+  /** Stores two new items and returns them with an old one in a fresh array it does not store. */
+  addTwo(n: number): Array<{ n: number }> {
+    const a = { n };
+    const b = { n: n + 1 };
+    this.items.push(a, b);
+    return [a, b, this.items[0]!];
+  }
+  /** A fresh record with a nested fresh array, a Map and a Date around state objects. */
+  summary(): {
+    first: { n: number };
+    all: Array<{ n: number }>;
+    byN: Map<number, { n: number }>;
+    at: Date;
+  } {
+    return {
+      first: this.items[0]!,
+      all: this.items.slice(),
+      byN: new Map(this.items.map((i) => [i.n, i])),
+      at: new Date(0),
+    };
+  }
+  keep(value: unknown): number {
+    this.kept.push(value);
+    return this.kept.length;
+  }
+  removeFirst(): void {
+    this.items.shift();
+  }
+}
+
+describe("passing back an action's own result (not stored in the state)", () => {
+  it('copies the result and links the state objects in it (regression: STALE_REFERENCE for the fresh array an action returned)', async () => {
+    const dir = freshBasedir();
+    const shelf = initSystem(new Shelf(), dir);
+    shelf.addTwo(1);
+    const list = shelf.addTwo(10);
+    expect(codeOf(() => (list as Array<{ n: number }>).push({ n: 0 }))).toBe('READONLY_VIOLATION');
+    expect(shelf.keep(list)).toBe(1);
+    const sum = shelf.summary();
+    expect(shelf.keep(sum)).toBe(2);
+    expect(shelf.keep(sum.all)).toBe(3);
+    const check = (s: Prevalent<Shelf>): void => {
+      const kept = s.kept as unknown as Array<ReadonlyArray<unknown>>;
+      const [keptList, keptSum, keptAll] = kept as [
+        ReadonlyArray<{ n: number }>,
+        {
+          first: unknown;
+          all: ReadonlyArray<unknown>;
+          byN: ReadonlyMap<number, unknown>;
+          at: Date;
+        },
+        ReadonlyArray<unknown>,
+      ];
+      // the copies hold the very state objects, not copies of them
+      expect(keptList[0]).toBe(s.items[2]);
+      expect(keptList[1]).toBe(s.items[3]);
+      expect(keptList[2]).toBe(s.items[0]);
+      expect(keptSum.first).toBe(s.items[0]);
+      expect(keptSum.all[3]).toBe(s.items[3]);
+      expect(keptSum.byN.get(11)).toBe(s.items[3]);
+      expect(keptSum.at.getTime()).toBe(0);
+      expect(keptAll[1]).toBe(s.items[1]);
+      // ... and are not the result objects themselves
+      expect(keptAll).not.toBe(keptSum.all);
+    };
+    check(shelf);
+    await shelf.close();
+    const again = initSystem(Shelf, dir);
+    check(again);
+    await again.close();
+  });
+
+  it('still refuses with STALE_REFERENCE a state object in the result that has left the state', () => {
+    const shelf = initSystem(new Shelf(), freshBasedir());
+    open.push(shelf as never);
+    const list = shelf.addTwo(1);
+    shelf.removeFirst();
+    expect(codeOf(() => shelf.keep(list))).toBe('STALE_REFERENCE');
+    expect(shelf.kept).toHaveLength(0);
+  });
+});
+
 class Bag {
   bag = new Set<{ n: number }>();
   keyed = new Map<{ n: number }, string>();
