@@ -2,8 +2,9 @@ import 'reflect-metadata';
 
 export { initSystem } from './system/init';
 export type { Prevalent, PrevalentMutable, SystemControls, SnapshotOptions } from './system/types';
-export type { DeepReadonly } from './isolation/types';
+export type { DeepReadonly, ReadonlyDate, ReadonlyTypedArray } from './isolation/types';
 export type { SystemOptions, Durability, Isolation, RestoreProgress } from './system/options';
+export type { StorableClass } from './codec/registry';
 export { readonly, abortOnException, unlocked, persistent } from './decorators';
 export type { MethodDecorator } from './decorators';
 export { Clock } from './clock/clock';

@@ -1,5 +1,9 @@
 import type { DateTime } from 'luxon';
 
+// Without luxon's type declarations DateTime is `any`, which every type
+// would extend: taken as never then, so the rest of DeepReadonly still holds.
+type LuxonDateTime = 0 extends 1 & DateTime ? never : DateTime;
+
 type Primitive = string | number | boolean | bigint | symbol | undefined | null;
 type AnyFunction = (...args: any[]) => unknown;
 
@@ -29,10 +33,11 @@ export type ReadonlyTypedArray<T extends TypedArray> = Omit<T, TypedArrayMutator
 
 /**
  * The type of a read-only view of a `T`, in the manner of immer's
- * `Immutable<T>`: primitives, functions and luxon DateTimes as they are;
- * arrays, Maps and Sets become their read-only interfaces; Dates and typed
- * arrays lose their mutators; every other object gets read-only properties,
- * all the way down.
+ * `Immutable<T>`: primitives, functions, `unknown` and luxon DateTimes as
+ * they are; arrays (tuples keep their element types), Maps and Sets become
+ * their read-only interfaces; Dates and typed arrays lose their mutators;
+ * promises, generators and iterators give read-only values; every other
+ * object gets read-only properties, all the way down.
  *
  * Where it fights common use:
  * - a view is not assignable to the mutable type: passing a view back to an
@@ -45,18 +50,26 @@ export type ReadonlyTypedArray<T extends TypedArray> = Omit<T, TypedArrayMutator
  * - typed-array methods such as `subarray` are still typed as returning a
  *   mutable array (at run time the result is a view and writes throw).
  */
-export type DeepReadonly<T> = T extends Primitive | AnyFunction
+export type DeepReadonly<T> = unknown extends T
   ? T
-  : T extends DateTime
+  : T extends Primitive | AnyFunction
     ? T
-    : T extends ReadonlyMap<infer K, infer V>
-      ? ReadonlyMap<DeepReadonly<K>, DeepReadonly<V>>
-      : T extends ReadonlySet<infer E>
-        ? ReadonlySet<DeepReadonly<E>>
-        : T extends ReadonlyArray<infer E>
-          ? ReadonlyArray<DeepReadonly<E>>
-          : T extends Date
-            ? ReadonlyDate
-            : T extends TypedArray
-              ? ReadonlyTypedArray<T>
-              : { readonly [K in keyof T]: DeepReadonly<T[K]> };
+    : T extends LuxonDateTime
+      ? T
+      : T extends ReadonlyMap<infer K, infer V>
+        ? ReadonlyMap<DeepReadonly<K>, DeepReadonly<V>>
+        : T extends ReadonlySet<infer E>
+          ? ReadonlySet<DeepReadonly<E>>
+          : T extends ReadonlyArray<unknown>
+            ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+            : T extends Date
+              ? ReadonlyDate
+              : T extends TypedArray
+                ? ReadonlyTypedArray<T>
+                : T extends Promise<infer U>
+                  ? Promise<DeepReadonly<U>>
+                  : T extends Generator<infer Y, infer R, infer N>
+                    ? Generator<DeepReadonly<Y>, DeepReadonly<R>, N>
+                    : T extends IterableIterator<infer Y>
+                      ? IterableIterator<DeepReadonly<Y>>
+                      : { readonly [K in keyof T]: DeepReadonly<T[K]> };

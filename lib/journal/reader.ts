@@ -18,7 +18,7 @@ export interface ReplayOptions {
   /** What to do about damage other than a torn last record: throw (default) or cut the journal there. */
   recover?: 'refuse' | 'truncate';
   warn: (message: string) => void;
-  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  onProgress?: ((bytesDone: number, bytesTotal: number) => void) | undefined;
 }
 
 /** What {@link replayJournal} read: the last seq of the restored state and how many records it passed on. */

@@ -92,7 +92,7 @@ export interface HeaderInput {
   ts: number;
   rootClass: string;
   /** The data directory's seed (32 lowercase hex digits); omitted for a directory without one. */
-  seed?: string;
+  seed?: string | undefined;
   meta?: Record<string, unknown>;
 }
 

@@ -56,40 +56,40 @@ export interface SystemOptions {
    * under `process.cwd()`. A path naming a file, under a file or not writable
    * is refused with `INVALID_OPTION`.
    */
-  basedir?: string;
+  basedir?: string | undefined;
   /** A journal file is rotated once it would grow past this many bytes: a whole number, at least 1. Default 64 MiB. */
-  journalMaxBytes?: number;
+  journalMaxBytes?: number | undefined;
   /**
    * Take a snapshot automatically this often (ms) when actions happened; at
    * most 2^31-1 (about 24.8 days, the longest delay Node's timers take).
    * Default 0: never.
    */
-  snapshotIntervalMs?: number;
+  snapshotIntervalMs?: number | undefined;
   /**
    * Classes whose instances may be stored, besides the root class and
    * `@persistent` ones: an array (stored under each class's name) or an object
    * from stored name to class. A class goes under one name only, and may not
    * extend a built-in type (`NOT_SERIALIZABLE`).
    */
-  classes?: StorableClass[] | Record<string, StorableClass>;
+  classes?: StorableClass[] | Record<string, StorableClass> | undefined;
   /** Default `'always'`: a call returns only once its record is on disk. */
-  durability?: Durability;
+  durability?: Durability | undefined;
   /** In `'batch'` mode (and for `@unlocked` methods), the longest a record waits for its fsync: more than 0, at most 2^31-1 ms. Default 20 ms. */
-  batchIntervalMs?: number;
+  batchIntervalMs?: number | undefined;
   /** `'truncate'` opens a damaged journal up to its last good record (after copying it aside). Default `'refuse'`. */
-  recover?: 'refuse' | 'truncate';
+  recover?: 'refuse' | 'truncate' | undefined;
   /** Default `'readonly'`: callers get read-only views of the state. */
-  isolation?: Isolation;
+  isolation?: Isolation | undefined;
   /** Default true: stop a restore whose replayed action ends differently from the live call (`REPLAY_DIVERGED`). A boolean: `'false'` is refused. */
-  strictReplay?: boolean;
+  strictReplay?: boolean | undefined;
   /** Delete journal files older than the second-newest good snapshot after each snapshot. A boolean; default false. */
-  pruneJournals?: boolean;
+  pruneJournals?: boolean | undefined;
   /** A function called while a restore reads the snapshot and the journal. */
-  onProgress?: (progress: RestoreProgress) => void;
+  onProgress?: ((progress: RestoreProgress) => void) | undefined;
   /** A function warnings go to (a torn journal tail dropped, a damaged snapshot skipped, a rebuild from the journal alone). Default: `process.emitWarning`. */
-  onWarning?: (message: string) => void;
+  onWarning?: ((message: string) => void) | undefined;
   /** The file-system seam; tests pass a fault-injecting one. It must have every method of {@link FileSystem}. */
-  fileSystem?: FileSystem;
+  fileSystem?: FileSystem | undefined;
 }
 
 /** {@link SystemOptions} with every default filled in. */

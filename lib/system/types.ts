@@ -3,7 +3,7 @@ import type { DeepReadonly } from '../isolation/types';
 /** Options of {@link SystemControls.takeSnapshot}. */
 export interface SnapshotOptions {
   /** A new or empty directory to write the snapshot into, as a data directory of its own (a backup). */
-  into?: string;
+  into?: string | undefined;
 }
 
 /** The controls every system proxy adds to the domain object's own members. */

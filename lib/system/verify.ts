@@ -55,8 +55,8 @@ export interface ReplayReport {
 /** Options of {@link verifyReplay}. */
 export interface VerifyOptions {
   /** Classes to register besides the domain class and `@persistent` ones. */
-  classes?: StorableClass[] | Record<string, StorableClass>;
-  onWarning?: (message: string) => void;
+  classes?: StorableClass[] | Record<string, StorableClass> | undefined;
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 function registryFor(

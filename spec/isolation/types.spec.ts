@@ -108,6 +108,40 @@ function reads(s: DeepReadonly<State>): unknown[] {
   ];
 }
 
+// Regressions from a typing review: tuples collapsed to arrays of the union
+// of their element types, `unknown` became `{}`, and promises, generators and
+// iterators handed out mutable values.
+function precise(
+  pair: DeepReadonly<[string, number]>,
+  extra: DeepReadonly<{ extra: unknown }>,
+  later: DeepReadonly<Promise<Item>>,
+  each: DeepReadonly<Generator<Item, void, undefined>>,
+  iter: DeepReadonly<IterableIterator<Item>>,
+): void {
+  const [id, count] = pair;
+  const upper: string = id.toUpperCase();
+  const fixed: string = count.toFixed(0);
+  // @ts-expect-error tuple elements stay read-only
+  pair[0] = 'x';
+  // @ts-expect-error unknown stays unknown (it was {}, so this compiled)
+  extra.extra.toString();
+  void later.then((item) => {
+    // @ts-expect-error a promised value is read-only
+    item.name = 'x';
+  });
+  for (const item of each) {
+    // @ts-expect-error generated values are read-only
+    item.tags.push('t');
+  }
+  for (const item of iter) {
+    // @ts-expect-error iterated values are read-only
+    item.name = 'x';
+  }
+  void upper;
+  void fixed;
+}
+void precise;
+
 describe('DeepReadonly', () => {
   it('matches what views refuse at run time', () => {
     const raw: State = {
