@@ -1,8 +1,15 @@
 import type { DateTime } from 'luxon';
 
-// Without luxon's type declarations DateTime is `any`, which every type
-// would extend: taken as never then, so the rest of DeepReadonly still holds.
-type LuxonDateTime = 0 extends 1 & DateTime ? never : DateTime;
+// Without luxon's type declarations DateTime is an unresolved `any`, which
+// every type would extend, making every view mutable: a type that any object
+// with toMillis() extends is taken as never, so the rest still holds. (The
+// usual `0 extends 1 & T` test for any does not see an unresolved import.)
+type Millis = { toMillis(): number };
+type LuxonDateTime = [DateTime] extends [Millis]
+  ? Millis extends DateTime
+    ? never
+    : DateTime
+  : never;
 
 type Primitive = string | number | boolean | bigint | symbol | undefined | null;
 type AnyFunction = (...args: any[]) => unknown;
