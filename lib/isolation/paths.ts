@@ -267,6 +267,12 @@ export function locate(view: object, rawRoot: object): PathStep[] {
   );
 }
 
+/** A search of the state for `raw` (its links recorded when found), or undefined. */
+export function searchPath(raw: object, rawRoot: object): PathStep[] | undefined {
+  locateStats.searches++;
+  return search(rawRoot, raw);
+}
+
 /** Children a search follows: object properties, array elements, Map keys and values, Set members. */
 function children(obj: object, visit: (child: unknown, step: PathStep) => boolean): boolean {
   let i = 0;

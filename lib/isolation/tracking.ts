@@ -173,12 +173,15 @@ const arrayHandler: ProxyHandler<object> = {
   },
 };
 
-function builtinHandler(table: BuiltinTable): ProxyHandler<object> {
+function builtinHandler(table: BuiltinTable, tag?: string): ProxyHandler<object> {
   return {
     ...plainHandler,
     get(target, key, receiver) {
       const entry = table.find(target, key);
-      if (entry === undefined) return plainHandler.get!(target, key, receiver);
+      if (entry === undefined) {
+        const value: unknown = plainHandler.get!(target, key, receiver);
+        return value === undefined && key === Symbol.toStringTag ? tag : value;
+      }
       return entry.getter !== undefined ? wrap(entry.getter.call(target)) : entry.wrapper;
     },
   };
@@ -204,9 +207,9 @@ const handlers: Record<Kind, ProxyHandler<object>> = {
   plain: plainHandler,
   map: builtinHandler(tables.map),
   set: builtinHandler(tables.set),
-  date: builtinHandler(tables.date),
+  date: builtinHandler(tables.date, 'Date'),
   typed: typedHandler,
   dataview: builtinHandler(tables.dataview),
   arraybuffer: builtinHandler(tables.arraybuffer),
-  regexp: builtinHandler(tables.regexp),
+  regexp: builtinHandler(tables.regexp, 'RegExp'),
 };

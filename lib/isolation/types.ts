@@ -68,15 +68,30 @@ export type DeepReadonly<T> = unknown extends T
         : T extends ReadonlySet<infer E>
           ? ReadonlySet<DeepReadonly<E>>
           : T extends ReadonlyArray<unknown>
-            ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+            ? ReadonlyObject<T>
             : T extends Date
               ? ReadonlyDate
               : T extends TypedArray
                 ? ReadonlyTypedArray<T>
                 : T extends Promise<infer U>
-                  ? Promise<DeepReadonly<U>>
+                  ? OnlyMembersOf<T, Promise<U>, Promise<DeepReadonly<U>>>
                   : T extends Generator<infer Y, infer R, infer N>
-                    ? Generator<DeepReadonly<Y>, DeepReadonly<R>, N>
+                    ? OnlyMembersOf<
+                        T,
+                        Generator<Y, R, N>,
+                        Generator<DeepReadonly<Y>, DeepReadonly<R>, N>
+                      >
                     : T extends IterableIterator<infer Y>
-                      ? IterableIterator<DeepReadonly<Y>>
-                      : { readonly [K in keyof T]: DeepReadonly<T[K]> };
+                      ? OnlyMembersOf<T, IterableIterator<Y>, IterableIterator<DeepReadonly<Y>>>
+                      : ReadonlyObject<T>;
+
+type ReadonlyObject<T> = { readonly [K in keyof T]: DeepReadonly<T[K]> };
+
+/**
+ * `Deep` when T has no members beyond those of the interface `Shape` it
+ * matches (a promise, a generator): a class of the domain that also happens
+ * to be iterable keeps its own members, read-only.
+ */
+type OnlyMembersOf<T, Shape, Deep> = [Exclude<keyof T, keyof Shape>] extends [never]
+  ? Deep
+  : ReadonlyObject<T>;

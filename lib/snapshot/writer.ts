@@ -209,15 +209,34 @@ function syncDir(fs: FileSystem, dir: string, path: string): void {
 /**
  * Deletes the temporary files of snapshots whose writing was cut short (a
  * crash mid-snapshot); they are never read, and a large one wastes the disk.
- * Call only while holding the directory lock. Returns the names removed.
+ * Call only while holding the directory lock. A file that cannot be deleted
+ * is reported through `warn` and left (the next open tries again). Returns
+ * the names removed.
  */
-export function removeUnfinishedSnapshots(fs: FileSystem, dir: string): string[] {
+export function removeUnfinishedSnapshots(
+  fs: FileSystem,
+  dir: string,
+  warn: (message: string) => void,
+): string[] {
   const removed: string[] = [];
-  for (const name of fs.readdirSync(dir)) {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    warn(`could not list ${dir} to delete unfinished snapshot files: ${(err as Error).message}`);
+    return removed;
+  }
+  for (const name of names) {
     if (!name.endsWith(TEMP_SUFFIX)) continue;
     if (seqOfFileName(name.slice(0, -TEMP_SUFFIX.length)) === undefined) continue;
-    fs.unlinkSync(inDir(dir, name));
-    removed.push(name);
+    try {
+      fs.unlinkSync(inDir(dir, name));
+      removed.push(name);
+    } catch (err) {
+      warn(
+        `could not delete the unfinished snapshot file ${inDir(dir, name)} (${(err as Error).message}); it is never read, delete it by hand to free the space`,
+      );
+    }
   }
   return removed;
 }

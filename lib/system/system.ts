@@ -113,12 +113,13 @@ export class PrevalentSystem<T extends object> {
         this.opts.warn,
       );
       this.#restore(base);
-      // Only once the open succeeded: an open refused for any reason leaves the files as they were.
-      removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir);
     } catch (err) {
       this.#lock.release();
       throw err;
     }
+    // Only once the open succeeded (a refused open leaves the files as they
+    // were); a leftover that cannot be deleted is a warning, not a refusal.
+    removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir, this.opts.warn);
     this.#startSnapshotTimer();
   }
 

@@ -142,6 +142,36 @@ function precise(
 }
 void precise;
 
+// Regression from a review: any class shaped like an iterator or a promise
+// became IterableIterator<…> or Promise<…> and lost its own members.
+class Cursor implements IterableIterator<number> {
+  pos = 0;
+  next(): IteratorResult<number> {
+    return { done: true, value: undefined };
+  }
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+class Job {
+  then = 1;
+  catch = 2;
+  finally = 3;
+  owner = 'ann';
+}
+function shapes(
+  c: DeepReadonly<Cursor>,
+  j: DeepReadonly<Job>,
+  d: DeepReadonly<DateTime<true>>,
+): number {
+  // @ts-expect-error the cursor's own fields stay read-only
+  c.pos = 1;
+  const valid: DateTime<true> = d;
+  void valid;
+  return c.pos + j.then + j.owner.length;
+}
+void shapes;
+
 describe('DeepReadonly', () => {
   it('matches what views refuse at run time', () => {
     const raw: State = {

@@ -217,6 +217,15 @@ describe('views of Dates and RegExps in equality checks', () => {
     }
     expect(Object.prototype.toString.call(rootView({ s: new Stamp(0) }).s)).toBe('[object Stamp]');
   });
+
+  it('carry it inside actions too, so a domain method sees the same in a query and an action', () => {
+    const t = tracked({ when: new Date(0), re: /x/ });
+    let tags: string[] = [];
+    inAction(() => {
+      tags = [Object.prototype.toString.call(t.when), Object.prototype.toString.call(t.re)];
+    });
+    expect(tags).toEqual(['[object Date]', '[object RegExp]']);
+  });
 });
 
 describe('array mutators on views of short arrays', () => {

@@ -258,6 +258,47 @@ describe("passing back an action's own result (not stored in the state)", () => 
     await again.close();
   });
 
+  it('passes the very object for a state object it first took for outside the state (regression: objects nested in what an action stored, or stored under a Map key no path names, were copied)', () => {
+    class Store {
+      recs: Array<{ n: number; tags: string[] }> = [];
+      byBig = new Map<bigint, { n: number }>();
+      add(n: number): string[] {
+        const rec = { n, tags: ['t'] };
+        this.recs.push(rec);
+        return rec.tags;
+      }
+      addBoth(n: number): unknown[] {
+        const rec = { n, tags: ['t'] };
+        this.recs.push(rec);
+        return [rec, rec.tags];
+      }
+      addBig(n: number): { n: number } {
+        const rec = { n };
+        this.byBig.set(BigInt(n), rec);
+        return rec;
+      }
+      tag(tags: string[], t: string): boolean {
+        tags.push(t);
+        return this.recs.some((r) => r.tags === tags);
+      }
+      bumpBig(rec: { n: number }): boolean {
+        rec.n++;
+        return [...this.byBig.values()].includes(rec);
+      }
+    }
+    const s = initSystem(new Store(), freshBasedir());
+    open.push(s as never);
+    expect(s.tag(s.add(1) as string[], 'x')).toBe(true);
+    expect(s.recs[0]!.tags).toEqual(['t', 'x']);
+    const [, tags] = s.addBoth(2) as [unknown, string[]];
+    expect(s.tag(tags, 'y')).toBe(true);
+    expect(s.recs[1]!.tags).toEqual(['t', 'y']);
+    expect(s.bumpBig(s.addBig(3) as { n: number })).toBe(true);
+    expect(s.byBig.get(3n)!.n).toBe(4);
+    // read again through a property: the view cached when the action returned it
+    expect(s.tag(s.recs[0]!.tags as string[], 'z')).toBe(true);
+  });
+
   it('still refuses with STALE_REFERENCE a state object in the result that has left the state', () => {
     const shelf = initSystem(new Shelf(), freshBasedir());
     open.push(shelf as never);

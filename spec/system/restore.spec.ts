@@ -194,6 +194,22 @@ describe('leftovers of a crash during a snapshot', () => {
     await again.close();
   });
 
+  it('warns about one it cannot delete and opens all the same (regression: the failed unlink refused the open, after the journal was opened, leaving its file open)', async () => {
+    const dir = freshBasedir();
+    await initSystem(new Wiki(), dir).close();
+    // a directory by a snapshot temp name: unlink fails (EISDIR)
+    fs.mkdirSync(path.join(dir, 'snapshot-0000000000000003.snap.tmp'));
+    fs.writeFileSync(path.join(dir, 'snapshot-0000000000000004.snap.tmp'), 'half');
+    const warnings: string[] = [];
+    const wiki = initSystem(new Wiki(), { basedir: dir, onWarning: (m) => warnings.push(m) });
+    wiki.createPage('a', '1');
+    await wiki.close();
+    expect(warnings).toEqual([
+      expect.stringMatching(/snapshot-0000000000000003\.snap\.tmp.*EISDIR/),
+    ]);
+    expect(filesIn(dir)).not.toContain('snapshot-0000000000000004.snap.tmp');
+  });
+
   it('keeps them when the open is refused (regression: a JOURNAL_CORRUPT open deleted them, though it says nothing was changed)', async () => {
     const dir = freshBasedir();
     const wiki = initSystem(new Wiki(), dir);
