@@ -114,6 +114,12 @@ export class UndoLog {
 
   /** Where the log stands now, for rollbackTo (a nested @abortOnException call). */
   mark(): LogMark {
+    // A rollback to this mark undoes only the entries made after it, so an
+    // order or contents saved before must be saved again by the first change
+    // after it; otherwise that change (a Map or Set delete, an object's key
+    // delete) would have no entry of its own in the savepoint.
+    this.#orderSaved = undefined;
+    this.#contentsSaved = undefined;
     return { entries: this.#entryCount, fresh: this.#freshCount };
   }
 
