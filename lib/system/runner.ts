@@ -100,6 +100,7 @@ export class ActionRunner {
     args: unknown[],
     seq: number,
     ts: number,
+    abortOnException = false,
   ): ActionOutcome {
     this.flags.running = true;
     activeAction.running = true;
@@ -126,10 +127,12 @@ export class ActionRunner {
       }
     } catch (error) {
       this.#log.rollback();
+      // An @abortOnException method that threw is undone whatever it
+      // stored, so its own exception, not the check's, reaches the caller.
+      if (!(abortOnException && out.threw)) out.error = error;
       out.threw = true;
       out.refused = true;
       out.result = undefined;
-      out.error = error;
     } finally {
       this.clock.exit();
       this.flags.running = false;

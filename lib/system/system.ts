@@ -238,7 +238,7 @@ export class PrevalentSystem<T extends object> {
     const seq = this.#seq + 1;
     const now = Date.now();
     const ts = now > this.#lastTs ? now : this.#lastTs;
-    const out = this.#runner.run(method, copy, seq, ts);
+    const out = this.#runner.run(method, copy, seq, ts, abort);
     try {
       const reentered = activeAction.refused;
       if (reentered !== undefined) {

@@ -315,6 +315,29 @@ describe('values a snapshot cannot keep', () => {
   });
 });
 
+describe('an @abortOnException method that stored something a snapshot cannot keep, then threw', () => {
+  class Guarded {
+    x: unknown = null;
+
+    @abortOnException
+    failing(): void {
+      const o = { a: 1 };
+      this.x = o;
+      Object.freeze(o);
+      throw new Error('my own validation error');
+    }
+  }
+
+  it("gives the caller the method's own exception, everything undone (regression: NOT_SERIALIZABLE from the end-of-action check replaced it)", async () => {
+    const dir = freshBasedir();
+    const g = initSystem(Guarded, dir);
+    expect(() => g.failing()).toThrow('my own validation error');
+    expect(g.x).toBeNull();
+    expect(journalRecords(dir)).toEqual([]);
+    await g.close();
+  });
+});
+
 describe('references into a stored value', () => {
   class Tree {
     child = { n: 0 };
