@@ -314,11 +314,18 @@ export class PrevalentSystem<T extends object> {
 
   #startSnapshotTimer(): void {
     if (this.opts.snapshotIntervalMs <= 0) return;
+    // The last seq at which the state itself could not be snapshotted
+    // (NOT_SERIALIZABLE): the same state fails the same way, so it is tried
+    // (and warned about) again only after an action. I/O failures are retried.
+    let failedAt = -1;
     this.#timer = setInterval(() => {
-      if (this.#closed || this.#seq === this.#snapshotSeq || this.#journal.failure) return;
+      const seq = this.#seq;
+      if (this.#closed || seq === this.#snapshotSeq || seq === failedAt || this.#journal.failure)
+        return;
       try {
         this.takeSnapshot();
       } catch (err) {
+        if (isPrevalenceError(err, 'NOT_SERIALIZABLE')) failedAt = seq;
         this.opts.warn(`automatic snapshot failed: ${(err as Error).message}`);
       }
     }, this.opts.snapshotIntervalMs);

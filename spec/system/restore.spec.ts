@@ -75,6 +75,41 @@ describe('restore', () => {
     await wiki.close();
   });
 
+  it('warns once about a state an automatic snapshot cannot keep, and again only after an action (regression: a warning every interval)', async () => {
+    class Tagged {
+      list: number[] = [];
+      label(): void {
+        // a named property on an array: refused by the next snapshot
+        (this.list as unknown as Record<string, unknown>)['note'] = 'x';
+      }
+      add(n: number): void {
+        this.list.push(n);
+      }
+    }
+    const warnings: string[] = [];
+    const sys = initSystem(Tagged, {
+      basedir: freshBasedir(),
+      snapshotIntervalMs: 10,
+      onWarning: (m) => warnings.push(m),
+    });
+    const until = async (done: () => boolean): Promise<void> => {
+      for (let waited = 0; !done() && waited < 10_000; waited += 10) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    sys.label();
+    await until(() => warnings.length > 0);
+    // ten more intervals without an action: no new attempt, no new warning
+    await new Promise((r) => setTimeout(r, 100));
+    expect(warnings).toEqual([
+      expect.stringMatching(/automatic snapshot failed.*NOT_SERIALIZABLE/),
+    ]);
+    sys.add(1);
+    await until(() => warnings.length > 1);
+    expect(warnings).toHaveLength(2);
+    await sys.close();
+  });
+
   it('restores shared references between pages as one object', async () => {
     const dir = freshBasedir();
     const wiki = initSystem(new Wiki(), { basedir: dir });
