@@ -236,15 +236,18 @@ export function hasLink(raw: object): boolean {
  * state still goes by its path (see the exporter's referenceTo).
  */
 const detached = new WeakSet<object>();
+// Until the first mark, views are made without asking the WeakSet.
+let anyDetached = false;
 
 /** Marks `raw` as outside the state (see {@link isDetached}). */
 export function markDetached(raw: object): void {
+  anyDetached = true;
   detached.add(raw);
 }
 
 /** Whether `raw` was returned by an action without being in the state, or was reached through such an object. */
 export function isDetached(raw: object): boolean {
-  return detached.has(raw);
+  return anyDetached && detached.has(raw);
 }
 
 /**
