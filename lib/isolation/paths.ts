@@ -217,12 +217,6 @@ function recordedPath(raw: object, rawRoot: object): PathStep[] | undefined {
   return path.reverse();
 }
 
-/** The path recorded for `raw` when walking it from rawRoot still leads to `raw`; no search. */
-export function knownPath(raw: object, rawRoot: object): PathStep[] | undefined {
-  const known = recordedPath(raw, rawRoot);
-  return known !== undefined && walk(rawRoot, known) === raw ? known : undefined;
-}
-
 /** Whether any place of `raw` was recorded (stored, or found by navigation). */
 export function hasLink(raw: object): boolean {
   return linkOf(raw) !== undefined;
@@ -258,11 +252,7 @@ export function isDetached(raw: object): boolean {
  * its path is recorded for next time. Not found → STALE_REFERENCE.
  */
 export function locate(view: object, rawRoot: object): PathStep[] {
-  const raw = toRaw(view);
-  const known = knownPath(raw, rawRoot);
-  if (known !== undefined) return known;
-  locateStats.searches++;
-  const found = search(rawRoot, raw);
+  const found = pathInState(toRaw(view), rawRoot);
   if (found !== undefined) return found;
   throw new PrevalenceError(
     'STALE_REFERENCE',
@@ -270,8 +260,14 @@ export function locate(view: object, rawRoot: object): PathStep[] {
   );
 }
 
-/** A search of the state for `raw` (its links recorded when found), or undefined. */
-export function searchPath(raw: object, rawRoot: object): PathStep[] | undefined {
+/**
+ * The path of `raw` in the state: the recorded one when walking it from
+ * rawRoot still leads to `raw`, else what a search finds (its links recorded
+ * for next time); undefined when `raw` is not in the state.
+ */
+export function pathInState(raw: object, rawRoot: object): PathStep[] | undefined {
+  const known = recordedPath(raw, rawRoot);
+  if (known !== undefined && walk(rawRoot, known) === raw) return known;
   locateStats.searches++;
   return search(rawRoot, raw);
 }

@@ -6,7 +6,7 @@ import { CopyInstead, decodeTree, encodeTree, type Encoded } from '../codec/tree
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
 import type { UndoLog } from '../isolation/tracking';
 import { isView, linkTop, locate, resolvePath, viewOf } from '../isolation/views';
-import { hasLink, isDetached, knownPath, markDetached, searchPath } from '../isolation/paths';
+import { hasLink, isDetached, markDetached, pathInState } from '../isolation/paths';
 import { handlerKindOf } from '../isolation/kinds';
 import { viewTarget } from '../isolation/registry';
 import type { PathStep } from '../isolation/views';
@@ -44,14 +44,11 @@ function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefin
   const raw = viewTarget(obj);
   if (raw === undefined) return undefined;
   if (isDetached(raw)) {
-    // From an action's result the state does not hold: a value from outside
-    // the state, copied; the state objects in it still go by their paths.
-    const known = knownPath(raw, root);
-    if (known !== undefined) return { $: 'path', p: known };
-    // The mark is a guess made when the view was created: an object the action
-    // stored where no link records it (nested in a stored fresh value, under a
-    // Map key no step names) is in the state all the same.
-    const found = searchPath(raw, root);
+    // From an action's result the state did not hold: copied, with the state
+    // objects in it by their paths. The mark is a guess made when the view
+    // was created (an object nested in one the action stored has no link of
+    // its own), so the state is asked first.
+    const found = pathInState(raw, root);
     return found !== undefined ? { $: 'path', p: found } : new CopyInstead(copySource(obj, raw));
   }
   const top = linkTop(raw);
