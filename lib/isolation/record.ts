@@ -20,7 +20,10 @@ import { recordStored } from './paths';
 
 /**
  * Prepares a value for storing under `key` of `parent`: a proxy or view
- * becomes its raw object, whose new place is recorded (see locate). A fresh
+ * becomes its raw object, whose new place is recorded (see locate); when
+ * its proxy was made during this action, it may be a fresh value read back
+ * and moved, still holding proxies, so it is checked again when the action
+ * ends like the fresh values (see UndoLog.addMoved). A fresh
  * object is checked now, deep (NOT_SERIALIZABLE for what a snapshot could
  * not keep, which the action may catch) but not changed, and remembered:
  * when the action ends it is checked again and the proxies inside it become
@@ -37,6 +40,7 @@ export function storeValue(
   const raw = trackingToRaw.get(value) ?? viewTarget(value);
   if (raw !== undefined) {
     recordStored(raw, parent, key, viaMap);
+    if (log.trackedDuringAction(raw)) log.addMoved(raw);
     return raw;
   }
   if (isPassThrough(value)) return value;
@@ -197,4 +201,5 @@ export function setTracked(
  */
 export function recheckFresh(log: UndoLog): void {
   for (let i = 0; i < log.freshCount; i++) unwrapFreshForStorage(log.freshAt(i), log);
+  for (let i = 0; i < log.movedCount; i++) unwrapFreshForStorage(log.movedAt(i), log);
 }

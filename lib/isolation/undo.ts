@@ -30,14 +30,19 @@ export class UndoLog {
   #freshCount = 0;
   /** Where each fresh object was stored: parent, key, viaMap (three slots per object). */
   readonly #places: unknown[] = [];
+  /** Objects first reached through the membrane in this action and stored somewhere (moved); re-checked like fresh ones. */
+  readonly #moved: Array<object | undefined> = [];
+  #movedCount = 0;
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */
   reset(): void {
     clearSlots(this.#entries, 0, this.#entryCount);
     clearSlots(this.#fresh, 0, this.#freshCount);
     clearSlots(this.#places, 0, 3 * this.#freshCount);
+    clearSlots(this.#moved, 0, this.#movedCount);
     this.#entryCount = 0;
     this.#freshCount = 0;
+    this.#movedCount = 0;
     this.#orderSaved = undefined;
     this.#contentsSaved = undefined;
     this.#trackedNow = undefined;
@@ -66,6 +71,27 @@ export class UndoLog {
   /** Fresh object number `i` (0 <= i < freshCount). */
   freshAt(i: number): object {
     return this.#fresh[i] as object;
+  }
+
+  /** Number of moved objects to re-check (see addMoved). */
+  get movedCount(): number {
+    return this.#movedCount;
+  }
+
+  /** Moved object number `i` (0 <= i < movedCount). */
+  movedAt(i: number): object {
+    return this.#moved[i] as object;
+  }
+
+  /**
+   * Remembers an object that got its tracking proxy during this action and
+   * was then stored somewhere: it may be one the action built and read back
+   * (a fresh value's nested array, taken out and stored elsewhere), which
+   * can still hold proxies, and the re-check of the fresh values it left
+   * would no longer reach it (internal: used by storeValue).
+   */
+  addMoved(raw: object): void {
+    this.#moved[this.#movedCount++] = raw;
   }
 
   /** Remembers a fresh object stored under `key` of `parent` (internal: used by the tracking traps). */
@@ -120,7 +146,7 @@ export class UndoLog {
     // delete) would have no entry of its own in the savepoint.
     this.#orderSaved = undefined;
     this.#contentsSaved = undefined;
-    return { entries: this.#entryCount, fresh: this.#freshCount };
+    return { entries: this.#entryCount, fresh: this.#freshCount, moved: this.#movedCount };
   }
 
   /**
@@ -139,6 +165,8 @@ export class UndoLog {
       clearSlots(this.#fresh, mark.fresh, this.#freshCount);
       clearSlots(this.#places, 3 * mark.fresh, 3 * this.#freshCount);
       this.#freshCount = mark.fresh;
+      clearSlots(this.#moved, mark.moved, this.#movedCount);
+      this.#movedCount = mark.moved;
       if (count > mark.entries) {
         // An order or contents saved since the mark was just put back and its
         // entry dropped: the next change must save again.
@@ -158,10 +186,11 @@ export class UndoLog {
 export interface LogMark {
   readonly entries: number;
   readonly fresh: number;
+  readonly moved: number;
 }
 
 /** The mark of an empty log: rolling back to it undoes everything. */
-const LOG_START: LogMark = { entries: 0, fresh: 0 };
+const LOG_START: LogMark = { entries: 0, fresh: 0, moved: 0 };
 
 /** Beyond this many slots a reused array is dropped rather than cleared, so one big action does not pin memory. */
 const KEEP_SLOTS = 1024;

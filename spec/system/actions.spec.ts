@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { abortOnException, initSystem, isPrevalenceError, readonly } from '../../lib';
 import type { Prevalent } from '../../lib';
 import { Wiki } from '../fixtures/wiki';
@@ -335,6 +336,50 @@ describe('an @abortOnException method that stored something a snapshot cannot ke
     expect(g.x).toBeNull();
     expect(journalRecords(dir)).toEqual([]);
     await g.close();
+  });
+});
+
+describe('a fresh value read back through the state and moved', () => {
+  class Mover {
+    st: Record<string, unknown> = { a: { n: 1 }, d: {} };
+    bytes = new Uint8Array([1, 2]);
+
+    move(): void {
+      // a fresh array holding a state object, read back (a proxy) and moved elsewhere
+      this.st['c'] = { y: [1, this.st['a']], b: [this.bytes] };
+      const c = this.st['c'] as { y?: unknown[]; b?: unknown[] };
+      const y = c.y;
+      const b = c.b;
+      delete c.y;
+      delete c.b;
+      (this.st['d'] as Record<string, unknown>)['k'] = y;
+      (this.st['d'] as Record<string, unknown>)['b'] = b;
+    }
+
+    bump(): void {
+      const k = (this.st['d'] as { k: Array<{ n: number }> }).k;
+      k[1]!.n += 1;
+    }
+  }
+
+  it('holds the raw state objects, not proxies (regression: the moved array kept a tracking proxy, so a snapshot split the shared object, and one of a typed array made every snapshot fail)', async () => {
+    const dir = freshBasedir();
+    const m = initSystem(Mover, { basedir: dir, isolation: 'none' });
+    m.move();
+    const d = m.st['d'] as { k: unknown[]; b: unknown[] };
+    expect(types.isProxy(d.k[1])).toBe(false);
+    expect(d.k[1]).toBe(m.st['a']);
+    expect(types.isProxy(d.b[0])).toBe(false);
+    expect(d.b[0]).toBe(m.bytes);
+    m.bump();
+    m.takeSnapshot();
+    await m.close();
+    const again = initSystem(Mover, { basedir: dir, isolation: 'none' });
+    const d2 = again.st['d'] as { k: unknown[] };
+    expect(d2.k[1]).toBe(again.st['a']);
+    again.bump();
+    expect((again.st['a'] as { n: number }).n).toBe(3);
+    await again.close();
   });
 });
 
