@@ -117,14 +117,33 @@ export function handlerKindOf(raw: object): Kind {
  * registered the first time), since an object may come from another realm
  * (vm contexts, test runners) with its own Map.prototype and so on.
  */
+/**
+ * The toString tag a proxy of a Date or RegExp answers when its object has
+ * none: `Object.prototype.toString` reads an internal slot a proxy lacks, so
+ * without it checks such as jest's `toEqual` or lodash's `isDate` took the
+ * proxy for a plain object (Map, Set and typed arrays have the tag on their
+ * prototypes already).
+ */
+const slotTags: Partial<Record<Exclude<Kind, 'plain'>, string>> = {
+  date: 'Date',
+  regexp: 'RegExp',
+};
+
 export class BuiltinTable {
   readonly #entries = new Map<PropertyKey, BuiltinEntry[]>();
   readonly #seen = new WeakSet<object>();
+  readonly #tag: BuiltinEntry | undefined;
 
   constructor(
     private readonly kind: Exclude<Kind, 'plain'>,
     private readonly factory: WrapperFactory,
-  ) {}
+  ) {
+    const tag = slotTags[kind];
+    this.#tag =
+      tag === undefined
+        ? undefined
+        : { home: Object.prototype, getter: () => tag, wrapper: undefined };
+  }
 
   /** Registers the built-in prototypes on the chain of `raw` (cheap once they are known). */
   register(raw: object): void {
@@ -157,13 +176,24 @@ export class BuiltinTable {
    */
   find(target: object, key: PropertyKey): BuiltinEntry | undefined {
     const entries = this.#entries.get(key);
-    if (entries === undefined) return undefined;
+    if (entries === undefined) {
+      return key === Symbol.toStringTag && this.#tag !== undefined && !hasOnChain(target, key)
+        ? this.#tag
+        : undefined;
+    }
     for (let o: object | null = target; o !== null; o = Object.getPrototypeOf(o) as object | null) {
       for (const entry of entries) if (entry.home === o) return entry;
       if (Object.prototype.hasOwnProperty.call(o, key)) return undefined;
     }
     return undefined;
   }
+}
+
+function hasOnChain(target: object, key: PropertyKey): boolean {
+  for (let o: object | null = target; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(o, key)) return true;
+  }
+  return false;
 }
 
 function toEntry(

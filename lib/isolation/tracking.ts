@@ -173,15 +173,12 @@ const arrayHandler: ProxyHandler<object> = {
   },
 };
 
-function builtinHandler(table: BuiltinTable, tag?: string): ProxyHandler<object> {
+function builtinHandler(table: BuiltinTable): ProxyHandler<object> {
   return {
     ...plainHandler,
     get(target, key, receiver) {
       const entry = table.find(target, key);
-      if (entry === undefined) {
-        const value: unknown = plainHandler.get!(target, key, receiver);
-        return value === undefined && key === Symbol.toStringTag ? tag : value;
-      }
+      if (entry === undefined) return plainHandler.get!(target, key, receiver);
       return entry.getter !== undefined ? wrap(entry.getter.call(target)) : entry.wrapper;
     },
   };
@@ -207,9 +204,9 @@ const handlers: Record<Kind, ProxyHandler<object>> = {
   plain: plainHandler,
   map: builtinHandler(tables.map),
   set: builtinHandler(tables.set),
-  date: builtinHandler(tables.date, 'Date'),
+  date: builtinHandler(tables.date),
   typed: typedHandler,
   dataview: builtinHandler(tables.dataview),
   arraybuffer: builtinHandler(tables.arraybuffer),
-  regexp: builtinHandler(tables.regexp, 'RegExp'),
+  regexp: builtinHandler(tables.regexp),
 };

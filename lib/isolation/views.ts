@@ -238,23 +238,13 @@ type ViewHandlerClass = new (
   step: LinkStep | undefined,
 ) => PlainViewHandler;
 
-/**
- * The handler class for views of one built-in kind: its members run on the
- * raw object. `tag` is the toString tag a view of a Date or RegExp answers
- * when its object has none: `Object.prototype.toString` reads an internal
- * slot a proxy lacks, so without it checks such as jest's `toEqual` or
- * lodash's `isDate` took the view for a plain object (Map, Set and typed
- * arrays have the tag on their prototypes already).
- */
-function builtinHandlerClass(table: BuiltinTable, tag?: string): ViewHandlerClass {
+/** The handler class for views of one built-in kind: its members run on the raw object. */
+function builtinHandlerClass(table: BuiltinTable): ViewHandlerClass {
   return class BuiltinViewHandler extends PlainViewHandler {
     override get(target: object, key: PropertyKey, receiver: unknown): unknown {
       if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
       const entry = table.find(target, key);
-      if (entry === undefined) {
-        const value = super.get(target, key, receiver);
-        return value === undefined && key === Symbol.toStringTag ? tag : value;
-      }
+      if (entry === undefined) return super.get(target, key, receiver);
       if (entry.getter !== undefined) return viewOf(entry.getter.call(target));
       if (rawToView.get(target) === receiver) noteMethodOfView(receiver as object, target);
       return entry.wrapper;
@@ -266,9 +256,9 @@ const handlerClasses: Record<Kind, ViewHandlerClass> = {
   plain: PlainViewHandler,
   map: builtinHandlerClass(tables.map),
   set: builtinHandlerClass(tables.set),
-  date: builtinHandlerClass(tables.date, 'Date'),
+  date: builtinHandlerClass(tables.date),
   typed: builtinHandlerClass(tables.typed),
   dataview: builtinHandlerClass(tables.dataview),
   arraybuffer: builtinHandlerClass(tables.arraybuffer),
-  regexp: builtinHandlerClass(tables.regexp, 'RegExp'),
+  regexp: builtinHandlerClass(tables.regexp),
 };
