@@ -89,6 +89,26 @@ export const realFs: FileSystem = {
   },
 };
 
+/**
+ * Deletes `file` for a cleanup that only saves space: when that fails, the
+ * file is kept and `warn` gets `message(reason)` instead of the failure
+ * undoing what the cleanup follows. Returns whether the file was deleted.
+ */
+export function unlinkOrWarn(
+  fs: FileSystem,
+  file: string,
+  warn: (message: string) => void,
+  message: (reason: string) => string,
+): boolean {
+  try {
+    fs.unlinkSync(file);
+    return true;
+  } catch (err) {
+    warn(message(err instanceof Error ? err.message : String(err)));
+    return false;
+  }
+}
+
 /** Writes all of `buf`, looping over short writes; a write that makes no progress throws EIO. */
 export function writeFully(fs: FileSystem, fd: number, buf: Uint8Array): void {
   let offset = 0;

@@ -1,5 +1,5 @@
 import { PrevalenceError, isPrevalenceError } from '../errors';
-import { type FileSystem, inDir, writeFully } from '../fs/seam';
+import { type FileSystem, inDir, unlinkOrWarn, writeFully } from '../fs/seam';
 import {
   type HeaderInput,
   LF,
@@ -229,14 +229,15 @@ export function removeUnfinishedSnapshots(
   for (const name of names) {
     if (!name.endsWith(TEMP_SUFFIX)) continue;
     if (seqOfFileName(name.slice(0, -TEMP_SUFFIX.length)) === undefined) continue;
-    try {
-      fs.unlinkSync(inDir(dir, name));
-      removed.push(name);
-    } catch (err) {
-      warn(
-        `could not delete the unfinished snapshot file ${inDir(dir, name)} (${(err as Error).message}); it is never read, delete it by hand to free the space`,
-      );
-    }
+    const file = inDir(dir, name);
+    const deleted = unlinkOrWarn(
+      fs,
+      file,
+      warn,
+      (reason) =>
+        `could not delete the unfinished snapshot file ${file} (${reason}); it is never read, delete it by hand to free the space`,
+    );
+    if (deleted) removed.push(name);
   }
   return removed;
 }

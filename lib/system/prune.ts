@@ -1,4 +1,4 @@
-import type { FileSystem } from '../fs/seam';
+import { type FileSystem, unlinkOrWarn } from '../fs/seam';
 import { listJournalFiles } from '../journal/files';
 
 /**
@@ -19,13 +19,12 @@ export function pruneJournals(
     const next = files[i + 1]!;
     if (next.firstSeq - 1 > fallbackSeq) continue;
     const { path } = files[i]!;
-    try {
-      fs.unlinkSync(path);
-    } catch (err) {
-      warn(
-        `pruneJournals could not delete ${path} (${err instanceof Error ? err.message : String(err)}); ` +
-          'it is kept, nothing is lost, and the next snapshot tries again',
-      );
-    }
+    unlinkOrWarn(
+      fs,
+      path,
+      warn,
+      (reason) =>
+        `pruneJournals could not delete ${path} (${reason}); it is kept, nothing is lost, and the next snapshot tries again`,
+    );
   }
 }
