@@ -685,16 +685,24 @@ describe('what the system object runs, beyond plain methods', () => {
     }
   }
 
+  /** The counter is as it was opened, and after closing, its journal is empty. */
+  async function expectUntouched(
+    sys: { n: number; items: readonly number[]; close(): Promise<void> },
+    dir: string,
+  ): Promise<void> {
+    expect(sys.n).toBe(0);
+    expect([...sys.items]).toEqual([]);
+    await sys.close();
+    expect(journalRecords(dir)).toEqual([]);
+  }
+
   it.each(['readonly', 'clone'] as const)(
     "refuses a getter that changes state, read through the system object, and leaves the state as it was, in '%s' isolation (regression: the getter first ran on the raw object, its change kept in memory but never journaled)",
     async (isolation) => {
       const dir = freshBasedir();
       const sys = initSystem(Counter, { basedir: dir, isolation });
       expectCode(() => sys.next, 'READONLY_VIOLATION');
-      expect(sys.n).toBe(0);
-      expect([...sys.items]).toEqual([]);
-      await sys.close();
-      expect(journalRecords(dir)).toEqual([]);
+      await expectUntouched(sys, dir);
     },
   );
 
@@ -721,10 +729,7 @@ describe('what the system object runs, beyond plain methods', () => {
       expectCode(() => sys.later(5), 'NONDETERMINISTIC_METHOD');
       expect(String(thrown(() => sys.later(5)))).toContain('later() returned a promise');
       expectCode(() => sys.laterItems(), 'NONDETERMINISTIC_METHOD');
-      expect(sys.n).toBe(0);
-      expect([...sys.items]).toEqual([]);
-      await sys.close();
-      expect(journalRecords(dir)).toEqual([]);
+      await expectUntouched(sys, dir);
     },
   );
 
