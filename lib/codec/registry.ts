@@ -22,6 +22,13 @@ export class ClassRegistry {
         'an anonymous class cannot be registered without a name: use @persistent("Name")',
       );
     }
+    const persistentName = this.parent?.nameOf(cls);
+    if (persistentName !== undefined && persistentName !== name) {
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        `class ${cls.name || '(anonymous)'} is stored under the name "${persistentName}" (its @persistent name), so it cannot also be registered as "${name}": a class is stored under one name; drop it from options.classes or give it that name there`,
+      );
+    }
     const existing = this.#byName.get(name) ?? this.parent?.byName(name);
     if (existing !== undefined && existing !== cls) {
       throw new PrevalenceError(

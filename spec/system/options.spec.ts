@@ -333,6 +333,36 @@ describe('initSystem option validation', () => {
       },
     );
 
+    it('(regression: a @persistent class listed in options.classes was stored under its constructor name) stores it under its @persistent name', async () => {
+      @persistent('StableShelfItem')
+      class RenamedItem {
+        n = 1;
+      }
+      class Shelf {
+        items: object[] = [];
+        add(item: object): void {
+          this.items.push(item);
+        }
+      }
+      const basedir = freshBasedir();
+      const shelf = initSystem(Shelf, { basedir, classes: [RenamedItem] });
+      shelf.add(new RenamedItem());
+      await shelf.close();
+      const journal = fs.readdirSync(basedir).find((f) => f.startsWith('journal-'))!;
+      expect(fs.readFileSync(path.join(basedir, journal), 'utf8')).toContain(
+        '"c":"StableShelfItem"',
+      );
+      const again = initSystem(Shelf, { basedir, classes: { StableShelfItem: RenamedItem } });
+      expect(again.items[0]).toBeInstanceOf(RenamedItem);
+      await again.close();
+      expectRefused(
+        new Shelf(),
+        { basedir: freshBasedir(), classes: { Other: RenamedItem } },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: class RenamedItem is stored under the name "StableShelfItem" \(its @persistent name\), so it cannot also be registered as "Other": /,
+      );
+    });
+
     it('keeps accepting every option at once', async () => {
       class Item {
         n = 0;
