@@ -14,19 +14,17 @@ export class ClassRegistry {
 
   constructor(private readonly parent?: ClassRegistry) {}
 
-  /** Registers `cls` under `name` (default: the class's own name). Re-registering the same pair is a no-op. */
+  /**
+   * Registers `cls` under `name` (default: the class's own name). Re-registering
+   * the same pair is a no-op. A class the parent registry already names (its
+   * `@persistent` name) is still written under that name; `name` is then only
+   * read, for data stored under it before.
+   */
   register(cls: StorableClass, name: string = cls.name): void {
     if (!name) {
       throw new PrevalenceError(
         'INVALID_OPTION',
         'an anonymous class cannot be registered without a name: use @persistent("Name")',
-      );
-    }
-    const persistentName = this.parent?.nameOf(cls);
-    if (persistentName !== undefined && persistentName !== name) {
-      throw new PrevalenceError(
-        'INVALID_OPTION',
-        `class ${cls.name || '(anonymous)'} is stored under the name "${persistentName}" (its @persistent name), so it cannot also be registered as "${name}": a class is stored under one name; drop it from options.classes or give it that name there`,
       );
     }
     const existing = this.#byName.get(name) ?? this.parent?.byName(name);
@@ -37,7 +35,9 @@ export class ClassRegistry {
       );
     }
     this.#byName.set(name, cls);
-    this.#byClass.set(cls, name);
+    // A class the parent (@persistent) already names keeps that name for
+    // writing; this one only reads: data an earlier version stored under it.
+    if (this.parent?.nameOf(cls) === undefined) this.#byClass.set(cls, name);
   }
 
   /** The stored name of `cls`, or undefined when it is not registered. */

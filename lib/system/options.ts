@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { globalRegistry, type StorableClass } from '../codec/registry';
+import type { StorableClass } from '../codec/registry';
 import { refuseBuiltinSubclass } from '../codec/builtin-classes';
 import type { FileSystem } from '../fs/seam';
 import { realFs } from '../fs/seam';
@@ -67,11 +67,11 @@ export interface SystemOptions {
   snapshotIntervalMs?: number | undefined;
   /**
    * Classes whose instances may be stored, besides the root class and
-   * `@persistent` ones: an array (stored under each class's `@persistent` name,
-   * or else its own name) or an object from stored name to class. A class goes
-   * under one name only (a name here that differs from its `@persistent` one is
-   * refused with `INVALID_OPTION`), and may not extend a built-in type
-   * (`NOT_SERIALIZABLE`).
+   * `@persistent` ones: an array (stored under each class's name) or an object
+   * from stored name to class. A class goes under one name only, and may not
+   * extend a built-in type (`NOT_SERIALIZABLE`). A `@persistent('Name')` class
+   * is stored under that name whatever this says; the name given here is
+   * still read (data stored under it by an earlier version opens).
    */
   classes?: StorableClass[] | Record<string, StorableClass> | undefined;
   /** Default `'always'`: a call returns only once its record is on disk. */
@@ -131,13 +131,11 @@ const OPTION_KEYS: Readonly<Record<keyof SystemOptions, true>> = {
 };
 const KNOWN = Object.keys(OPTION_KEYS);
 
-/** [stored name, class] pairs; for an array, the name is the class's @persistent name or its own, or where it is when it is not a class. */
+/** [stored name, class] pairs; for an array, the name is the class's own, or where it is when it is not a class. */
 function classEntries(classes: unknown): Array<[string, unknown]> {
   if (Array.isArray(classes)) {
     return classes.map((cls: unknown, i) => [
-      typeof cls === 'function'
-        ? (globalRegistry.nameOf(cls) ?? cls.name)
-        : `options.classes[${i}]`,
+      typeof cls === 'function' ? cls.name : `options.classes[${i}]`,
       cls,
     ]);
   }
