@@ -46,6 +46,11 @@ export class Flusher {
     this.durableSeq = durableSeq;
   }
 
+  /** The failed fdatasync that stopped this flusher, if any. */
+  get failure(): PrevalenceError | undefined {
+    return this.#failure;
+  }
+
   /** Records up to `seq` were made durable by the caller (a synchronous fdatasync). */
   markDurable(seq: number): void {
     this.durableSeq = Math.max(this.durableSeq, seq);
@@ -56,17 +61,18 @@ export class Flusher {
   schedule(): void {
     if (this.intervalMs === undefined || this.#stopped) return;
     if (this.#timer !== undefined || this.#inFlight !== undefined) return;
+    // Not unref'd: a process that ends without close() waits for it (at most
+    // the interval), so its last records get the fdatasync the mode promises.
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.flush();
     }, this.intervalMs);
-    this.#timer.unref();
   }
 
   /** A promise that resolves once every record up to `seq` is durable. */
   waitFor(seq: number): Promise<void> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (seq <= this.durableSeq) return Promise.resolve();
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ seq, resolve, reject });
       this.flush();

@@ -20,6 +20,8 @@ export interface JournalWriterOptions {
   batchIntervalMs: number;
   /** A file that would grow past this is closed and a new one started. */
   journalMaxBytes: number;
+  /** Told when a background fdatasync fails, which no caller may be waiting to hear. */
+  warn?: ((message: string) => void) | undefined;
 }
 
 const RETRY_HINT = 'Reads still work; reopen the system once the disk problem is fixed';
@@ -73,13 +75,17 @@ export class JournalWriter {
       lastSeq,
       this.stats,
       () => ({ fd: this.#fd, path: this.#path, lastSeq: this.#lastSeq }),
-      (cause, file) =>
-        this.#fail(
+      (cause, file) => {
+        const err = this.#fail(
           cause,
-          `fdatasync of journal file ${file}`,
+          `the background fdatasync of journal file ${file}`,
           undefined,
-          `actions after seq ${this.#flusher.durableSeq} may not be on disk`,
-        ),
+          `actions after seq ${this.#flusher.durableSeq} may not be on disk, and the system refuses further actions`,
+          true,
+        );
+        opts.warn?.(err.message);
+        return err;
+      },
     );
   }
 
@@ -165,11 +171,16 @@ export class JournalWriter {
     }
     const before = this.#size;
     const syncNow = this.#opts.durability === 'always' && !unlocked;
+    let written = false;
     try {
       writeFully(this.#fs, this.#fd, line);
+      written = true;
       if (syncNow) this.#fs.fdatasyncSync(this.#fd);
     } catch (err) {
-      throw this.#fail(err, `writing action seq ${seq} to ${this.#path}`, before);
+      const what = written
+        ? `the fdatasync of action seq ${seq} in ${this.#path}`
+        : `writing action seq ${seq} to ${this.#path}`;
+      throw this.#fail(err, what, before, undefined, written);
     }
     this.#size = before + line.length;
     this.#lastSeq = seq;
@@ -209,7 +220,19 @@ export class JournalWriter {
   async #finish(): Promise<void> {
     await this.#flusher.stop();
     let error: PrevalenceError | undefined;
-    if (this.#failure === undefined && this.#lastSeq > this.#flusher.durableSeq) {
+    const durable = this.#flusher.durableSeq;
+    const syncFailure = this.#flusher.failure;
+    if (syncFailure !== undefined) {
+      // Never retried (see DURABILITY.md, fsyncgate): say so instead of resolving.
+      if (this.#lastSeq > durable) {
+        error = new PrevalenceError(
+          'JOURNAL_WRITE_FAILED',
+          `closed without making actions after seq ${durable} durable: ${syncFailure.message}`,
+          { cause: syncFailure },
+        );
+      }
+    } else if (this.#lastSeq > durable) {
+      // Also after a failed write: the records before it were acknowledged and must reach the disk.
       try {
         this.#fs.fdatasyncSync(this.#fd);
         this.stats.fsyncs++;
@@ -220,6 +243,7 @@ export class JournalWriter {
           `the final fdatasync of ${this.#path}`,
           undefined,
           'some actions may not be on disk',
+          true,
         );
       }
     }
@@ -263,20 +287,27 @@ export class JournalWriter {
         `starting a new journal file after seq ${this.#lastSeq}`,
         undefined,
         consequence,
+        this.#flusher.durableSeq < this.#lastSeq,
       );
     }
     this.#flusher.retire(oldFd);
   }
 
   /**
-   * Enters the failed state: cuts a partial record off (back to `truncateTo`),
-   * rejects every waiter, and returns the error to throw.
+   * Enters the failed state: cuts a partial record off (back to `truncateTo`)
+   * and returns the error to throw; further appends are refused. After a
+   * failed fdatasync (`syncFailed`) the durability of unsynced records is
+   * unknown and is never retried: every waiter is rejected. After a failed
+   * write the records before it are intact: they are made durable at once
+   * (and sync() resolves for them); if that fdatasync fails too, it is a
+   * failed fdatasync.
    */
   #fail(
     cause: unknown,
     what: string,
     truncateTo?: number,
     consequence = 'the action was not recorded',
+    syncFailed = false,
   ): PrevalenceError {
     if (truncateTo !== undefined) {
       try {
@@ -292,7 +323,18 @@ export class JournalWriter {
       { cause },
     );
     this.#failure ??= err;
-    this.#flusher.fail(this.#failure);
+    if (!syncFailed && this.#lastSeq > this.#flusher.durableSeq) {
+      // The records before the failed one were acknowledged: make them durable
+      // now rather than at a flush that may never come.
+      try {
+        this.#fs.fdatasyncSync(this.#fd);
+        this.stats.fsyncs++;
+        this.#flusher.markDurable(this.#lastSeq);
+      } catch {
+        syncFailed = true;
+      }
+    }
+    if (syncFailed) this.#flusher.fail(err);
     return err;
   }
 }

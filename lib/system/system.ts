@@ -77,6 +77,7 @@ export class PrevalentSystem<T extends object> {
    */
   readonly #goodSnapshots: number[] = [];
   #closed = false;
+  #closing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
@@ -200,6 +201,7 @@ export class PrevalentSystem<T extends object> {
         durability: this.opts.durability,
         batchIntervalMs: this.opts.batchIntervalMs,
         journalMaxBytes: this.opts.journalMaxBytes,
+        warn: this.opts.warn,
       },
       this.#seq + 1,
     );
@@ -277,6 +279,9 @@ export class PrevalentSystem<T extends object> {
   /** What a property read through the system proxy gives. */
   readProperty(key: PropertyKey): unknown {
     refuseInsideAction(`reading ${String(key)}`);
+    // Promise resolution reads `then`: a closed system can still be returned
+    // from an async function or passed to Promise.resolve.
+    if (key === 'then' && this.#closed) return undefined;
     this.#checkOpen();
     return this.exporter.readProperty(this.root, this.rootView, key);
   }
@@ -316,17 +321,38 @@ export class PrevalentSystem<T extends object> {
     if (this.opts.snapshotIntervalMs <= 0) return;
     // The last seq at which the state itself could not be snapshotted
     // (NOT_SERIALIZABLE): the same state fails the same way, so it is tried
-    // (and warned about) again only after an action. I/O failures are retried.
+    // (and warned about) again only after an action. I/O failures are retried
+    // after 1, 2, 4 … intervals (at most 64), and warned about once until a
+    // snapshot succeeds again.
     let failedAt = -1;
+    let ioFailures = 0;
+    let skip = 0;
     this.#timer = setInterval(() => {
       const seq = this.#seq;
       if (this.#closed || seq === this.#snapshotSeq || seq === failedAt || this.#journal.failure)
         return;
+      if (skip > 0) {
+        skip--;
+        return;
+      }
       try {
         this.takeSnapshot();
+        if (ioFailures > 0) {
+          this.opts.warn(`automatic snapshot succeeded again, after ${ioFailures} failed attempts`);
+        }
+        ioFailures = 0;
       } catch (err) {
-        if (isPrevalenceError(err, 'NOT_SERIALIZABLE')) failedAt = seq;
-        this.opts.warn(`automatic snapshot failed: ${(err as Error).message}`);
+        const message = `automatic snapshot failed: ${(err as Error).message}`;
+        if (isPrevalenceError(err, 'NOT_SERIALIZABLE')) {
+          failedAt = seq;
+          this.opts.warn(message);
+          return;
+        }
+        if (ioFailures === 0) {
+          this.opts.warn(`${message} (retried less and less often, warned again only once it works)`);
+        }
+        skip = 2 ** Math.min(ioFailures, 6) - 1;
+        ioFailures++;
       }
     }, this.opts.snapshotIntervalMs);
     this.#timer.unref();
@@ -345,11 +371,13 @@ export class PrevalentSystem<T extends object> {
 
   close(): Promise<void> {
     refuseInsideAction('close()');
-    return this.#close();
+    // A second call waits for the first: resolving at once would let its
+    // caller reopen the directory while the lock is still held.
+    this.#closing ??= this.#close();
+    return this.#closing;
   }
 
   async #close(): Promise<void> {
-    if (this.#closed) return;
     this.#closed = true;
     this.#runner.flags.closed = true;
     closedRoot(this.root);

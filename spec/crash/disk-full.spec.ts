@@ -10,6 +10,7 @@ import type { Durability, Prevalent } from '../../lib';
 import { FaultyFs } from '../../lib/fs/faulty';
 import type { FaultPlan } from '../../lib/fs/faulty';
 import { freshBasedir } from '../support/tmp';
+import { PowerCutFs } from './support/power-cut-fs';
 
 jest.setTimeout(30_000);
 
@@ -205,7 +206,8 @@ describe('crash: disk full and I/O errors at the system level', () => {
         expect(codeOf(() => sys.upsert('d', note('d1')))).toBe('JOURNAL_WRITE_FAILED');
         expect(codeOf(() => sys.remove('b'))).toBe('JOURNAL_WRITE_FAILED');
         expect(codeOf(() => failing(sys))).toBe('JOURNAL_WRITE_FAILED');
-        await expect(sys.sync()).rejects.toMatchObject({ code: 'JOURNAL_WRITE_FAILED' });
+        // Every acknowledged action is durable, so sync() resolves (regression: it rejected).
+        await expect(sys.sync()).resolves.toBeUndefined();
         expect(dump(sys)).toEqual(acknowledged);
         await sys.close();
 
@@ -225,7 +227,7 @@ describe('crash: disk full and I/O errors at the system level', () => {
     );
   });
 
-  it("in 'batch' mode a failed background fdatasync rejects sync(), then refuses actions; nothing acknowledged is lost", async () => {
+  it("in 'batch' mode a failed background fdatasync rejects sync() and close(), then refuses actions; nothing acknowledged is lost", async () => {
     const dir = freshBasedir('batchsync');
     const ffs = new FaultyFs();
     const sys = initSystem(Store, {
@@ -245,11 +247,63 @@ describe('crash: disk full and I/O errors at the system level', () => {
     expect(codeOf(() => sys.upsert('c', note('c1')))).toBe('JOURNAL_WRITE_FAILED');
     expect(dump(sys)).toEqual(acknowledged);
     expect(sys.noteOf('b')).toBe(note('b1'));
-    await sys.close();
+    // Regression: close() resolved as if action 2 were durable; it is never retried (fsyncgate).
+    await expect(sys.close()).rejects.toThrow(
+      /^JOURNAL_WRITE_FAILED: closed without making actions after seq 1 durable: /,
+    );
 
     const again = initSystem(Store, dir);
     expect(dump(again)).toEqual(acknowledged);
     await again.close();
+  });
+
+  it("in 'batch' mode a failed write makes the actions acknowledged before it durable at once (regression: they were never fdatasynced, not even by close())", async () => {
+    const dir = freshBasedir('batchwrite');
+    const ffs = new FaultyFs();
+    const seam = new PowerCutFs(dir, undefined, ffs);
+    const sys = initSystem(Store, {
+      basedir: dir,
+      durability: 'batch',
+      batchIntervalMs: 60_000,
+      fileSystem: seam,
+    });
+    sys.upsert('a', note('a1'));
+    sys.upsert('b', note('b1'));
+    const acknowledged = dump(sys);
+    ffs.plan.failWritesAfterBytes = ffs.bytesWritten + 10;
+    expect(codeOf(() => sys.upsert('c', note('c1')))).toBe('JOURNAL_WRITE_FAILED');
+    // A power cut right now keeps both acknowledged actions.
+    const cut = path.join(freshBasedir('batchwrite-cut'), 'image');
+    PowerCutFs.materialize(seam.image(), cut);
+    const restored = initSystem(Store, cut);
+    expect(dump(restored)).toEqual(acknowledged);
+    await restored.close();
+    await expect(sys.sync()).resolves.toBeUndefined();
+    await sys.close();
+  });
+
+  it("in 'batch' mode a background fdatasync failing while nobody waits goes to onWarning (regression: nothing reported it)", async () => {
+    const ffs = new FaultyFs();
+    const warnings: string[] = [];
+    const sys = initSystem(Store, {
+      basedir: freshBasedir('batchwarn'),
+      durability: 'batch',
+      batchIntervalMs: 1,
+      fileSystem: ffs,
+      onWarning: (w) => warnings.push(w),
+    });
+    ffs.plan.failSync = true;
+    sys.upsert('a', note('a1'));
+    for (let waited = 0; warnings.length === 0 && waited < 10_000; waited += 5) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^JOURNAL_WRITE_FAILED: the background fdatasync of journal file .* failed \(.*EIO.*\); actions after seq 0 may not be on disk, and the system refuses further actions\./,
+      ),
+    ]);
+    expect(codeOf(() => sys.upsert('b', note('b1')))).toBe('JOURNAL_WRITE_FAILED');
+    await expect(sys.close()).rejects.toMatchObject({ code: 'JOURNAL_WRITE_FAILED' });
   });
 
   it('a snapshot that hits a full disk fails with SNAPSHOT_WRITE_FAILED and changes nothing', async () => {

@@ -61,6 +61,33 @@ describe('initSystem', () => {
     await expect(wiki.sync()).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
+  it('makes a second close() wait for the first (regression: it resolved at once, and a reopen then found the lock held)', async () => {
+    for (const durability of ['always', 'batch', 'none'] as const) {
+      const dir = freshBasedir();
+      const wiki = initSystem(new Wiki(), { basedir: dir, durability });
+      wiki.createPage('a', 'b');
+      const first = wiki.close();
+      const second = wiki.close();
+      expect(second).toBe(first);
+      await second;
+      const again = initSystem(new Wiki(), dir);
+      expect(again.getPage('a')?.content).toBe('b');
+      await again.close();
+      await expect(wiki.close()).resolves.toBeUndefined();
+    }
+  });
+
+  it('can be returned from an async function once closed (regression: promise resolution read `then` and got CLOSED)', async () => {
+    const wiki = initSystem(new Wiki(), freshBasedir());
+    const closeAndReturn = async (): Promise<unknown> => {
+      await wiki.close();
+      return wiki;
+    };
+    await expect(closeAndReturn()).resolves.toBe(wiki);
+    await expect(Promise.resolve(wiki)).resolves.toBe(wiki);
+    expect(codeOf(() => wiki.counter)).toBe('CLOSED');
+  });
+
   it('refuses direct assignment through the proxy with DIRECT_MUTATION', async () => {
     const wiki = initSystem(new Wiki(), freshBasedir());
     expect(codeOf(() => ((wiki as { counter: number }).counter = 5))).toBe('DIRECT_MUTATION');

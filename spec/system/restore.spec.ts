@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { initSystem, isPrevalenceError } from '../../lib';
+import { FaultyFs } from '../../lib/fs/faulty';
 import { realFs } from '../../lib/fs/seam';
 import { firstDifference } from '../../lib/codec/equal';
 import { Wiki } from '../fixtures/wiki';
@@ -92,11 +93,6 @@ describe('restore', () => {
       snapshotIntervalMs: 10,
       onWarning: (m) => warnings.push(m),
     });
-    const until = async (done: () => boolean): Promise<void> => {
-      for (let waited = 0; !done() && waited < 10_000; waited += 10) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
     sys.label();
     await until(() => warnings.length > 0);
     // ten more intervals without an action: no new attempt, no new warning
@@ -107,6 +103,36 @@ describe('restore', () => {
     sys.add(1);
     await until(() => warnings.length > 1);
     expect(warnings).toHaveLength(2);
+    await sys.close();
+  });
+
+  it('warns once about automatic snapshots failing on I/O, backs off, and says when one works again (regression: a warning and a full attempt every interval)', async () => {
+    const warnings: string[] = [];
+    const ffs = new FaultyFs();
+    const sys = initSystem(new Wiki(), {
+      basedir: freshBasedir(),
+      snapshotIntervalMs: 5,
+      onWarning: (m) => warnings.push(m),
+      fileSystem: ffs,
+    });
+    let renames = 0;
+    const rename = ffs.renameSync.bind(ffs);
+    ffs.renameSync = (from, to) => {
+      renames++;
+      rename(from, to);
+    };
+    ffs.plan.failRename = true;
+    sys.createPage('a', 'text');
+    await until(() => warnings.length > 0);
+    // 60 intervals: attempts after 1, 2, 4, 8, 16 and 32 of them at most, not 60.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(warnings).toEqual([
+      expect.stringMatching(/^automatic snapshot failed: SNAPSHOT_WRITE_FAILED/),
+    ]);
+    expect(renames).toBeLessThanOrEqual(8);
+    ffs.plan = {};
+    await until(() => warnings.length > 1);
+    expect(warnings[1]).toMatch(/^automatic snapshot succeeded again, after \d+ failed attempts$/);
     await sys.close();
   });
 
@@ -336,3 +362,10 @@ describe('pruneJournals', () => {
     await again.close();
   });
 });
+
+/** Polls `done` every 10 ms, for 10 s at most (generous for a busy machine; not a timing check). */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done() && waited < 10_000; waited += 10) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
