@@ -6,7 +6,7 @@ import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } f
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
 import { isPassThrough, rawToTracking, trackingToRaw, viewTarget } from './registry';
 import { trackingFactory } from './tracking-builtins';
-import { currentLog, requireLog, setCurrentLog, UndoLog } from './undo';
+import { currentLog, refuseForeignUse, requireLog, setCurrentLog, UndoLog } from './undo';
 import { TypedIndexEntry } from './undo-builtins';
 import { unsupportedChange } from './violation';
 import { forgetRecentParent } from './views';
@@ -24,11 +24,15 @@ export { exportValue, type ExportMode } from './export';
  * by snapshots, and both would break read-only views of the object.
  */
 
+/** The log beginTracking uses when given none (tests): one owner for all their proxies. */
+const defaultLog = new UndoLog();
+
 /**
- * Starts recording changes for one action, into `log` (emptied first) when
- * given, so a runner can reuse one log. Actions are synchronous; nesting is a bug.
+ * Starts recording changes for one action, into `log` (emptied first), so a
+ * runner reuses one log: a system's log is also the owner of its tracking
+ * proxies (see handlersOf). Actions are synchronous; nesting is a bug.
  */
-export function beginTracking(log = new UndoLog()): UndoLog {
+export function beginTracking(log = defaultLog): UndoLog {
   if (currentLog() !== null) {
     throw new Error('prevalent internal error: beginTracking() while another action is tracked');
   }
@@ -50,10 +54,14 @@ export function endTracking(): void {
   if (log !== null) recheckFresh(log);
 }
 
-/** The tracking proxy of an object (one per raw object); primitives, functions and DateTimes as is. */
-export function tracked<T>(value: T): T {
+/**
+ * The tracking proxy of an object (one per raw object); primitives, functions
+ * and DateTimes as is. `owner` is the UndoLog of the system whose state holds
+ * the object (default: the running action's).
+ */
+export function tracked<T>(value: T, owner: UndoLog | null = currentLog()): T {
   if (typeof value !== 'object' || value === null) return value;
-  return (rawToTracking.get(value) ?? createTracked(value)) as T;
+  return (rawToTracking.get(value) ?? createTracked(value, owner)) as T;
 }
 
 function wrap(value: unknown): unknown {
@@ -66,8 +74,14 @@ function wrap(value: unknown): unknown {
  * Map lookup (`viaMap`) or as a Set member or Map key: also records where it
  * was found (see locate).
  */
-function createTrackedChild(value: object, parent: object, key: unknown, viaMap = false): object {
-  const proxy = createTracked(value);
+function createTrackedChild(
+  value: object,
+  parent: object,
+  key: unknown,
+  viaMap = false,
+  owner: UndoLog | null = currentLog(),
+): object {
+  const proxy = createTracked(value, owner);
   if (proxy !== value) recordStep(value, parent, key, viaMap);
   return proxy;
 }
@@ -78,17 +92,18 @@ function wrapChild(parent: object, key: unknown, viaMap: boolean, value: unknown
   return rawToTracking.get(value) ?? createTrackedChild(value, parent, key, viaMap);
 }
 
-function createTracked(value: object): object {
+function createTracked(value: object, owner: UndoLog | null = currentLog()): object {
   if (trackingToRaw.has(value)) return value;
   const raw = viewTarget(value);
-  if (raw !== undefined) return wrap(raw) as object;
+  if (raw !== undefined) return tracked(raw, owner);
   if (isPassThrough(value)) {
     rawToTracking.set(value, value);
     return value;
   }
   const kind = handlerKindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
-  const proxy = new Proxy(value, Array.isArray(value) ? arrayHandler : handlers[kind]);
+  const handlers = handlersOf(owner);
+  const proxy = new Proxy(value, Array.isArray(value) ? handlers.array : handlers.kinds[kind]);
   rawToTracking.set(value, proxy);
   trackingToRaw.set(proxy, value);
   currentLog()?.noteTracked(value);
@@ -124,89 +139,145 @@ function nestedCall(fn: Fn): Fn {
   return wrapper;
 }
 
-const plainHandler: ProxyHandler<object> = {
-  get(target, key, receiver) {
-    const value: unknown = Reflect.get(target, key, receiver);
-    if (typeof value !== 'object' || value === null) {
-      return typeof value === 'function' ? nestedCall(value as Fn) : value;
-    }
-    return rawToTracking.get(value) ?? createTrackedChild(value, target, key);
-  },
-  set(target, key, value, receiver) {
-    if (receiver !== rawToTracking.get(target)) return Reflect.set(target, key, value, receiver);
-    return setTracked(target, key, value, receiver as object);
-  },
-  defineProperty(target, key, desc) {
-    return defineTracked(target, key, desc);
-  },
-  deleteProperty(target, key) {
-    return deleteTracked(target, key);
-  },
-  getOwnPropertyDescriptor(target, key) {
-    const desc = Reflect.getOwnPropertyDescriptor(target, key);
-    if (desc !== undefined && desc.configurable && 'value' in desc) desc.value = wrap(desc.value);
-    return desc;
-  },
-  setPrototypeOf() {
-    throw unsupportedChange(
-      'changing the prototype of a state object',
-      'store a new object instead',
-    );
-  },
-  preventExtensions() {
-    throw unsupportedChange(
-      'freezing, sealing or preventing extensions of a state object',
-      'keep state objects extensible and expose read-only access through @readonly methods',
-    );
-  },
-};
-
 const arrayPaths = arrayFastPaths((_raw, _index, value) => wrap(value));
 
-const arrayHandler: ProxyHandler<object> = {
-  ...plainHandler,
-  get(target, key, receiver) {
-    const value: unknown = Reflect.get(target, key, receiver);
-    if (typeof value === 'function') return arrayPaths.get(value) ?? nestedCall(value as Fn);
-    if (typeof value !== 'object' || value === null) return value;
-    return rawToTracking.get(value) ?? createTrackedChild(value, target, key);
-  },
-};
+const tables = builtinTables((kind) => trackingFactory(kind, { wrap, wrapChild }));
 
-function builtinHandler(table: BuiltinTable): ProxyHandler<object> {
-  return {
-    ...plainHandler,
+/** The handlers of the tracking proxies of one system's state. */
+interface HandlerSet {
+  array: ProxyHandler<object>;
+  kinds: Record<Kind, ProxyHandler<object>>;
+}
+
+/**
+ * Each system's proxies get handlers of their own, made for its UndoLog (the
+ * owner), so a proxy can tell when it is used inside another system's action
+ * (kept in a variable from one of its own system's actions) and refuse it:
+ * one comparison per trap. Proxies made outside any action with no known
+ * owner get the unowned set, which checks nothing.
+ */
+const handlerSets = new WeakMap<UndoLog, HandlerSet>();
+const unownedHandlers = makeHandlers(null);
+
+function handlersOf(owner: UndoLog | null): HandlerSet {
+  if (owner === null) return unownedHandlers;
+  let set = handlerSets.get(owner);
+  if (set === undefined) {
+    set = makeHandlers(owner);
+    handlerSets.set(owner, set);
+  }
+  return set;
+}
+
+function makeHandlers(owner: UndoLog | null): HandlerSet {
+  /** Refuses this use when an action of another system than the owner runs. */
+  const check = (what: string, key?: PropertyKey): void => {
+    const running = currentLog();
+    if (running !== owner && running !== null && owner !== null) {
+      refuseForeignUse(running, what, key);
+    }
+  };
+
+  const plain: ProxyHandler<object> = {
     get(target, key, receiver) {
-      const entry = table.find(target, key);
-      if (entry === undefined) return plainHandler.get!(target, key, receiver);
-      return entry.getter !== undefined ? wrap(entry.getter.call(target)) : entry.wrapper;
+      check('reading', key);
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'object' || value === null) {
+        return typeof value === 'function' ? nestedCall(value as Fn) : value;
+      }
+      return rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner);
+    },
+    set(target, key, value, receiver) {
+      check('assigning', key);
+      if (receiver !== rawToTracking.get(target)) return Reflect.set(target, key, value, receiver);
+      return setTracked(target, key, value, receiver as object);
+    },
+    defineProperty(target, key, desc) {
+      check('defining', key);
+      return defineTracked(target, key, desc);
+    },
+    deleteProperty(target, key) {
+      check('deleting', key);
+      return deleteTracked(target, key);
+    },
+    has(target, key) {
+      check('asking for', key);
+      return Reflect.has(target, key);
+    },
+    ownKeys(target) {
+      check('listing the keys of');
+      return Reflect.ownKeys(target);
+    },
+    getOwnPropertyDescriptor(target, key) {
+      check('reading', key);
+      const desc = Reflect.getOwnPropertyDescriptor(target, key);
+      if (desc !== undefined && desc.configurable && 'value' in desc) desc.value = wrap(desc.value);
+      return desc;
+    },
+    setPrototypeOf() {
+      throw unsupportedChange(
+        'changing the prototype of a state object',
+        'store a new object instead',
+      );
+    },
+    preventExtensions() {
+      throw unsupportedChange(
+        'freezing, sealing or preventing extensions of a state object',
+        'keep state objects extensible and expose read-only access through @readonly methods',
+      );
+    },
+  };
+
+  const array: ProxyHandler<object> = {
+    ...plain,
+    get(target, key, receiver) {
+      check('reading', key);
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value === 'function') return arrayPaths.get(value) ?? nestedCall(value as Fn);
+      if (typeof value !== 'object' || value === null) return value;
+      return rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner);
+    },
+  };
+
+  function builtin(table: BuiltinTable): ProxyHandler<object> {
+    return {
+      ...plain,
+      get(target, key, receiver) {
+        const entry = table.find(target, key);
+        if (entry === undefined) return plain.get!(target, key, receiver);
+        check('reading', key);
+        return entry.getter !== undefined ? wrap(entry.getter.call(target)) : entry.wrapper;
+      },
+    };
+  }
+
+  const typed: ProxyHandler<object> = {
+    ...builtin(tables.typed),
+    set(target, key, value, receiver) {
+      if (!isNumericKey(key)) return plain.set!(target, key, value, receiver);
+      check('writing element', key);
+      const log = requireLog(`writing element ${key} of a typed array`);
+      const array = target as unknown as Record<string, unknown>;
+      const old = array[key];
+      // Out-of-range indices are ignored by typed arrays; nothing to record then.
+      if (old !== undefined && !Object.is(old, value)) log.push(new TypedIndexEntry(array, key, old));
+      array[key] = value;
+      return true;
+    },
+  };
+
+  return {
+    array,
+    kinds: {
+      plain,
+      map: builtin(tables.map),
+      set: builtin(tables.set),
+      date: builtin(tables.date),
+      typed,
+      dataview: builtin(tables.dataview),
+      arraybuffer: builtin(tables.arraybuffer),
+      regexp: builtin(tables.regexp),
     },
   };
 }
 
-const tables = builtinTables((kind) => trackingFactory(kind, { wrap, wrapChild }));
-
-const typedHandler: ProxyHandler<object> = {
-  ...builtinHandler(tables.typed),
-  set(target, key, value, receiver) {
-    if (!isNumericKey(key)) return plainHandler.set!(target, key, value, receiver);
-    const log = requireLog(`writing element ${key} of a typed array`);
-    const array = target as unknown as Record<string, unknown>;
-    const old = array[key];
-    // Out-of-range indices are ignored by typed arrays; nothing to record then.
-    if (old !== undefined && !Object.is(old, value)) log.push(new TypedIndexEntry(array, key, old));
-    array[key] = value;
-    return true;
-  },
-};
-
-const handlers: Record<Kind, ProxyHandler<object>> = {
-  plain: plainHandler,
-  map: builtinHandler(tables.map),
-  set: builtinHandler(tables.set),
-  date: builtinHandler(tables.date),
-  typed: typedHandler,
-  dataview: builtinHandler(tables.dataview),
-  arraybuffer: builtinHandler(tables.arraybuffer),
-  regexp: builtinHandler(tables.regexp),
-};

@@ -33,6 +33,12 @@ export class UndoLog {
   /** Objects first reached through the membrane in this action and stored somewhere (moved); re-checked like fresh ones. */
   readonly #moved: Array<object | undefined> = [];
   #movedCount = 0;
+  /**
+   * Set when the action used a tracking proxy of another system's state (see
+   * refuseForeignUse): the whole action is refused then, even if it caught
+   * the error, like a call into a system object.
+   */
+  refusal: Error | undefined;
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */
   reset(): void {
@@ -46,6 +52,7 @@ export class UndoLog {
     this.#orderSaved = undefined;
     this.#contentsSaved = undefined;
     this.#trackedNow = undefined;
+    this.refusal = undefined;
   }
 
   /** Notes that `raw` got its tracking proxy during this action (internal: createTracked). */
@@ -214,6 +221,22 @@ export function currentLog(): UndoLog | null {
 /** Sets the running action's log (internal: beginTracking/endTracking). */
 export function setCurrentLog(log: UndoLog | null): void {
   current = log;
+}
+
+/**
+ * Refuses the use (`what`, e.g. "reading") of a state object of another
+ * system than the one whose action `running` records: a tracking proxy kept
+ * from one of that system's actions. Its system would not journal a change
+ * (a restart loses it) and a replay of this action could not reach it.
+ */
+export function refuseForeignUse(running: UndoLog, what: string, key?: PropertyKey): never {
+  const use = key === undefined ? what : `${what} ${keyLabel(key)}`;
+  const error = new PrevalenceError(
+    'NONDETERMINISTIC_METHOD',
+    `${use} on a state object of another system, from inside an action (a reference kept from one of that system's actions): that system would not journal a change, so its restart would lose it, and a replay of this action could not reach the object; pass what the action needs as arguments, and call other systems outside actions`,
+  );
+  running.refusal ??= error;
+  throw error;
 }
 
 /**

@@ -87,6 +87,8 @@ export class Exporter {
     readonly isolation: Isolation,
     private readonly registry: ClassRegistry,
     root: object,
+    /** The system's undo log: the owner of the tracking proxies of state objects passed back. */
+    owner: UndoLog | null = null,
   ) {
     this.#root = root;
     this.#live =
@@ -107,7 +109,7 @@ export class Exporter {
     this.#replay = {
       registry,
       resolveExternal: (tagged: { $: 'path'; [k: string]: unknown }) =>
-        tracked(resolvePath(root, tagged['p'] as PathStep[])),
+        tracked(resolvePath(root, tagged['p'] as PathStep[]), owner),
     };
   }
 

@@ -59,19 +59,18 @@ export class ActionRunner {
   readonly flags: RunnerFlags = { running: false, closed: false };
   // One log and one outcome, reused: actions do not nest, and callers are
   // done with an outcome before the next action starts.
-  readonly #log = new UndoLog();
-  readonly #outcome: ActionOutcome = {
-    threw: false,
-    result: undefined,
-    error: undefined,
-    undo: this.#log,
-    refused: false,
-  };
+  readonly #log: UndoLog;
+  readonly #outcome: ActionOutcome;
 
   constructor(
     private readonly root: object,
     private readonly clock: SystemClock,
-  ) {}
+    /** The system's undo log, which its tracking proxies know as their owner. */
+    log = new UndoLog(),
+  ) {
+    this.#log = log;
+    this.#outcome = { threw: false, result: undefined, error: undefined, undo: log, refused: false };
+  }
 
   /**
    * Drops what the last outcome holds (its result, error and undo records),
@@ -110,7 +109,7 @@ export class ActionRunner {
     out.refused = false;
     beginTracking(this.#log);
     try {
-      out.result = Reflect.apply(method, tracked(this.root), args);
+      out.result = Reflect.apply(method, tracked(this.root, this.#log), args);
       out.threw = false;
       out.error = undefined;
     } catch (error) {
@@ -120,6 +119,8 @@ export class ActionRunner {
     }
     try {
       endTracking();
+      // It used another system's state: refused whatever it did next (see refuseForeignUse).
+      if (this.#log.refusal !== undefined) throw this.#log.refusal;
       const result = out.result;
       // Most actions return nothing: test for an object first, then ask V8.
       if (!out.threw && typeof result === 'object' && result !== null && types.isPromise(result)) {
@@ -129,7 +130,9 @@ export class ActionRunner {
       this.#log.rollback();
       // An @abortOnException method that threw is undone whatever it
       // stored, so its own exception, not the check's, reaches the caller.
-      if (!(abortOnException && out.threw)) out.error = error;
+      const refusal = this.#log.refusal;
+      if (refusal !== undefined) out.error = refusal;
+      else if (!(abortOnException && out.threw)) out.error = error;
       out.threw = true;
       out.refused = true;
       out.result = undefined;

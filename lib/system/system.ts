@@ -14,6 +14,7 @@ import { replayJournal } from '../journal/reader';
 import type { JournalRecord } from '../journal/reader';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { forgetRecentParent, rootView } from '../isolation/views';
+import { UndoLog } from '../isolation/tracking';
 import { ActionRunner, activeAction, type DomainMethod, type RunnerFlags } from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
@@ -100,11 +101,14 @@ export class PrevalentSystem<T extends object> {
       if (!(base.root instanceof cls)) throw this.#otherRootClass();
       this.root = base.root;
       this.rootView = rootView(this.root);
-      this.exporter = new Exporter(this.opts.isolation, this.registry, this.root);
+      // One undo log for the system's life: the runner records into it, and
+      // the tracking proxies of this state know it as their owner.
+      const log = new UndoLog();
+      this.exporter = new Exporter(this.opts.isolation, this.registry, this.root, log);
       this.#seed = base.seed;
       const clock = new SystemClock(base.seed);
       installClock(this.root, clock);
-      this.#runner = new ActionRunner(this.root, clock);
+      this.#runner = new ActionRunner(this.root, clock, log);
       this.#replayer = new Replayer(
         this.root,
         this.#rootClass,

@@ -12,6 +12,7 @@ import { replayJournal } from '../journal/reader';
 import { readOnlyFs } from '../fs/readonly';
 import { SystemClock, installClock } from '../clock/clock';
 import { refusePrivateMembers } from '../clock/private-members';
+import { UndoLog } from '../isolation/tracking';
 import { ActionRunner } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
@@ -139,8 +140,9 @@ function startReplay(
   // The live run seeded every action with the directory seed its snapshots carry.
   const clock = new SystemClock(seed);
   installClock(root, clock);
-  const runner = new ActionRunner(root, clock);
-  const exporter = new Exporter('none', registry, root);
+  const log = new UndoLog();
+  const runner = new ActionRunner(root, clock, log);
+  const exporter = new Exporter('none', registry, root, log);
   return {
     root,
     seq,

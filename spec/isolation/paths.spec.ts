@@ -278,11 +278,12 @@ describe('locate and resolvePath', () => {
     let views: unknown[] = Array.from({ length: 300 }, (_, i) => root.pages[`p${i}`]);
     const moved = views[299]!;
     views = [];
-    beginTracking();
+    const log = beginTracking();
     const p = tracked(raw);
     p.archive['p299'] = p.pages['p299'];
     p.pages = {};
     endTracking();
+    log.reset(); // as the runner's release() does after each action
     await new Promise((resolve) => setImmediate(resolve));
     gc();
     expect(old.deref()).toBeUndefined();
@@ -296,9 +297,10 @@ describe('locate and resolvePath', () => {
     const old = new WeakRef(raw.box!);
     const root = rootView(raw);
     expect((root.box!['a'] as { n: number }).n + (root.box!['b'] as { n: number }).n).toBe(3);
-    beginTracking();
+    const log = beginTracking();
     tracked(raw).box = null;
     endTracking();
+    log.reset(); // as the runner's release() does after each action
     await new Promise((resolve) => setImmediate(resolve));
     gc();
     expect(old.deref()).toBeUndefined();

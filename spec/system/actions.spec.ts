@@ -211,6 +211,55 @@ describe('calls through the system object from inside an action', () => {
     await tally.close();
   });
 
+  it("refuses another system's state object kept from one of its actions, used inside an action (regression: the change was made and never journaled by its system)", async () => {
+    let kept: { balance: number; deposit(n: number): void; entries: number[] } | undefined;
+    class Account {
+      balance = 100;
+      entries: number[] = [];
+      keep(): void {
+        // eslint-disable-next-line @typescript-eslint/no-this-alias -- the leak under test
+        kept = this;
+      }
+      deposit(n: number): void {
+        this.balance += n;
+        this.entries.push(n);
+      }
+      takeFromKept(n: number, caught: boolean): void {
+        this.balance += n;
+        try {
+          kept!.deposit(-n);
+        } catch (err) {
+          if (!caught) throw err;
+        }
+      }
+      peekKept(): void {
+        this.balance = kept!.entries.length;
+      }
+    }
+    const dirA = freshBasedir();
+    const dirB = freshBasedir();
+    const a = initSystem(Account, dirA);
+    const b = initSystem(Account, dirB);
+    a.keep();
+    // Outside any action the kept proxy refuses changes, as before.
+    expectCode(() => kept!.deposit(1), 'READONLY_VIOLATION');
+    for (const caught of [false, true]) {
+      expectCode(() => b.takeFromKept(30, caught), 'NONDETERMINISTIC_METHOD');
+    }
+    expectCode(() => b.peekKept(), 'NONDETERMINISTIC_METHOD');
+    expect(a.balance).toBe(100);
+    expect(b.balance).toBe(100);
+    expect(journalRecords(dirB)).toHaveLength(0);
+    // Its own system still uses it freely.
+    a.deposit(5);
+    expect(a.balance).toBe(105);
+    await a.close();
+    await b.close();
+    const again = initSystem(Account, dirA);
+    expect(again.balance).toBe(105);
+    await again.close();
+  });
+
   it('refuses initSystem inside an action (its replay could not open the directory)', async () => {
     class Opener {
       opened = 0;
