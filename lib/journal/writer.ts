@@ -60,6 +60,8 @@ export class JournalWriter {
   #size: number;
   #lastSeq: number;
   #failure: PrevalenceError | undefined;
+  /** Why cutting a failed record off failed, if it did. */
+  #truncateError: unknown;
   #closed: Promise<void> | undefined;
 
   private constructor(opts: JournalWriterOptions, fd: number, path: string, lastSeq: number) {
@@ -146,6 +148,15 @@ export class JournalWriter {
   }
 
   /**
+   * The seq of the last record in the journal. After a failed append it is
+   * that record's seq only when the record could not be cut off again (its
+   * fdatasync failed, then the truncation too): it stays, and will replay.
+   */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /**
    * Appends the record of action `seq` (which must be the last seq + 1) with
    * one write. In `'always'` mode it is durable when this returns, unless
    * `unlocked` (then the background flusher makes it durable soon).
@@ -180,7 +191,19 @@ export class JournalWriter {
       const what = written
         ? `the fdatasync of action seq ${seq} in ${this.#path}`
         : `writing action seq ${seq} to ${this.#path}`;
-      throw this.#fail(err, what, before, undefined, written);
+      this.#truncateError = undefined;
+      const error = this.#fail(err, what, before, undefined, written);
+      if (written && this.#truncateError !== undefined) {
+        // Its whole record stays in the file, and a reopen replays it.
+        this.#size = before + line.length;
+        this.#lastSeq = seq;
+        throw new PrevalenceError(
+          'JOURNAL_WRITE_FAILED',
+          `the fdatasync of action seq ${seq} in ${this.#path} failed (${describe(err)}), and cutting its record off failed too (${describe(this.#truncateError)}): the record stays in the journal, so the action stays applied in memory too (a reopen replays it); whether it reached the disk is unknown. ${RETRY_HINT}`,
+          { cause: error },
+        );
+      }
+      throw error;
     }
     this.#size = before + line.length;
     this.#lastSeq = seq;
@@ -313,8 +336,9 @@ export class JournalWriter {
       try {
         this.#fs.ftruncateSync(this.#fd, truncateTo);
         this.#size = truncateTo;
-      } catch {
-        // The reader drops a torn last record on reopen; the original error is the one to report.
+      } catch (truncateError) {
+        // A torn record is dropped by the reader on reopen; a whole one is not (see append).
+        this.#truncateError = truncateError;
       }
     }
     const err = new PrevalenceError(

@@ -1,12 +1,14 @@
 import { type FileSystem, unlinkOrWarn } from '../fs/seam';
-import { listJournalFiles } from '../journal/files';
+import { type JournalFile, listJournalFiles } from '../journal/files';
 
 /**
  * Deletes the journal files whose every record is contained in the snapshot
  * of seq `fallbackSeq` (the second newest snapshot known to be good), so
- * restore can still fall back to it and replay the journal after it. A file
- * that cannot be deleted is kept and reported through `warn`: pruning only
- * saves space, and the snapshot it follows is already written.
+ * restore can still fall back to it and replay the journal after it. Oldest
+ * first, stopping at a file that cannot be deleted (or at a crash): the files
+ * left are always one contiguous run, never a gap. A failure is reported
+ * through `warn`, not thrown: pruning only saves space, and the snapshot it
+ * follows is already written.
  */
 export function pruneJournals(
   fs: FileSystem,
@@ -14,17 +16,25 @@ export function pruneJournals(
   fallbackSeq: number,
   warn: (message: string) => void,
 ): void {
-  const files = listJournalFiles(fs, dir);
+  let files: JournalFile[];
+  try {
+    files = listJournalFiles(fs, dir);
+  } catch (err) {
+    warn(
+      `pruneJournals could not list ${dir} (${err instanceof Error ? err.message : String(err)}); every journal file is kept, nothing is lost, and the next snapshot tries again`,
+    );
+    return;
+  }
   for (let i = 0; i + 1 < files.length; i++) {
-    const next = files[i + 1]!;
-    if (next.firstSeq - 1 > fallbackSeq) continue;
+    if (files[i + 1]!.firstSeq - 1 > fallbackSeq) break;
     const { path } = files[i]!;
-    unlinkOrWarn(
+    const deleted = unlinkOrWarn(
       fs,
       path,
       warn,
       (reason) =>
-        `pruneJournals could not delete ${path} (${reason}); it is kept, nothing is lost, and the next snapshot tries again`,
+        `pruneJournals could not delete ${path} (${reason}); it and the files after it are kept, nothing is lost, and the next snapshot tries again`,
     );
+    if (!deleted) break;
   }
 }

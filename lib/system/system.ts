@@ -261,7 +261,13 @@ export class PrevalentSystem<T extends object> {
       try {
         this.#journal.append(seq, ts, name, argsJson, out.threw, unlocked);
       } catch (err) {
-        out.undo.rollback();
+        if (this.#journal.lastSeq === seq) {
+          // Its record could not be cut off and will replay: memory keeps the action too.
+          this.#seq = seq;
+          this.#lastTs = ts;
+        } else {
+          out.undo.rollback();
+        }
         throw err;
       }
       this.#seq = seq;
@@ -317,7 +323,10 @@ export class PrevalentSystem<T extends object> {
   #writeSnapshot(): string {
     const path = this.#snapshotInto(this.opts.basedir);
     this.#snapshotSeq = this.#seq;
-    this.#goodSnapshots.push(this.#seq);
+    // A snapshot at the seq of the last one rewrites it: listing that seq
+    // twice would make it its own fallback, and pruning would delete the
+    // journal the real fallback needs.
+    if (this.#goodSnapshots.at(-1) !== this.#seq) this.#goodSnapshots.push(this.#seq);
     return path;
   }
 

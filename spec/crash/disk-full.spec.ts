@@ -105,6 +105,15 @@ function journalBytes(dir: string): Buffer {
   );
 }
 
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected an error');
+}
+
 function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
@@ -304,6 +313,29 @@ describe('crash: disk full and I/O errors at the system level', () => {
     ]);
     expect(codeOf(() => sys.upsert('b', note('b1')))).toBe('JOURNAL_WRITE_FAILED');
     await expect(sys.close()).rejects.toMatchObject({ code: 'JOURNAL_WRITE_FAILED' });
+  });
+
+  it('keeps an action in memory when its fdatasync and then cutting its record off both fail (regression: memory dropped it, and a reopen replayed it)', async () => {
+    const dir = freshBasedir('doublefault');
+    const ffs = new FaultyFs();
+    const sys = initSystem(Store, { basedir: dir, durability: 'always', fileSystem: ffs });
+    sys.upsert('a', note('a1'));
+    ffs.plan.failSync = true;
+    ffs.ftruncateSync = () => {
+      throw Object.assign(new Error('EIO: i/o error, ftruncate'), { code: 'EIO' });
+    };
+    const message = errorOf(() => sys.upsert('b', note('b1'))).message;
+    expect(message).toMatch(
+      /^JOURNAL_WRITE_FAILED: the fdatasync of action seq 2 .* failed \(.*EIO.*\), and cutting its record off failed too \(EIO: i\/o error, ftruncate\): the record stays in the journal, so the action stays applied in memory too/,
+    );
+    const live = dump(sys);
+    expect(live.counter).toBe(2);
+    expect(codeOf(() => sys.upsert('c', note('c1')))).toBe('JOURNAL_WRITE_FAILED');
+    ffs.plan = {};
+    await expect(sys.close()).rejects.toMatchObject({ code: 'JOURNAL_WRITE_FAILED' });
+    const again = initSystem(Store, dir);
+    expect(dump(again)).toEqual(live);
+    await again.close();
   });
 
   it('a snapshot that hits a full disk fails with SNAPSHOT_WRITE_FAILED and changes nothing', async () => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { initSystem, isPrevalenceError } from '../../lib';
+import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import { FaultyFs } from '../../lib/fs/faulty';
 import { realFs } from '../../lib/fs/seam';
 import { firstDifference } from '../../lib/codec/equal';
@@ -321,6 +321,97 @@ describe('pruneJournals', () => {
     await third.close();
   });
 
+  it('keeps the journal the fallback needs when a snapshot is taken twice at one seq (regression: the seq counted twice, pruning deleted it, and one damaged snapshot made the directory unopenable)', async () => {
+    const dir = freshBasedir();
+    const opts = { pruneJournals: true, onWarning: () => undefined };
+    const wiki = await reopen(dir, opts);
+    wiki.createPage('a', 'x');
+    wiki.takeSnapshot();
+    wiki.createPage('b', 'y');
+    const newest = wiki.takeSnapshot();
+    wiki.takeSnapshot(); // nothing new since: the same seq again
+    const expected = stateOf(wiki);
+    await wiki.close();
+    // and once more after a reopen, as a snapshot at shutdown would
+    const again = await reopen(dir, opts);
+    again.takeSnapshot();
+    await again.close();
+    fs.writeFileSync(newest, 'garbage');
+    const third = await reopen(dir, opts);
+    expect(stateOf(third)).toEqual(expected);
+    await third.close();
+  });
+
+  it('stops at the first journal it cannot delete, so the files left have no gap (regression: later ones were deleted, and verifyReplay found a gap)', async () => {
+    const dir = freshBasedir();
+    let refuse = false;
+    const fileSystem = {
+      ...realFs,
+      unlinkSync(file: string) {
+        if (refuse && /journal-0+1\.jsonl$/.test(file)) {
+          throw Object.assign(new Error(`EIO: i/o error, unlink '${file}'`), { code: 'EIO' });
+        }
+        realFs.unlinkSync(file);
+      },
+    };
+    const warnings: string[] = [];
+    const wiki = await reopen(dir, {
+      pruneJournals: true,
+      fileSystem,
+      onWarning: (m: string) => warnings.push(m),
+    });
+    for (let round = 1; round <= 4; round++) {
+      wiki.createPage(`p${round}`, 'x');
+      refuse = round >= 2;
+      wiki.takeSnapshot();
+    }
+    expect(warnings).toHaveLength(3);
+    const journals = fs.readdirSync(dir).filter((f) => f.startsWith('journal-'));
+    expect(journals).toEqual([
+      'journal-0000000000000001.jsonl',
+      'journal-0000000000000002.jsonl',
+      'journal-0000000000000003.jsonl',
+      'journal-0000000000000004.jsonl',
+      'journal-0000000000000005.jsonl',
+    ]);
+    await wiki.close();
+    expect(verifyReplay(dir, Wiki).ok).toBe(true);
+  });
+
+  it('warns when it cannot list the directory, and takeSnapshot still returns its snapshot (regression: the raw readdir error escaped)', async () => {
+    const dir = freshBasedir();
+    let refuse = false;
+    const fileSystem = {
+      ...realFs,
+      readdirSync(d: string) {
+        if (refuse)
+          throw Object.assign(new Error(`EIO: i/o error, scandir '${d}'`), { code: 'EIO' });
+        return realFs.readdirSync(d);
+      },
+    };
+    const warnings: string[] = [];
+    const wiki = await reopen(dir, {
+      pruneJournals: true,
+      fileSystem,
+      onWarning: (m: string) => warnings.push(m),
+    });
+    wiki.createPage('a', 'x');
+    wiki.takeSnapshot();
+    wiki.createPage('b', 'y');
+    refuse = true;
+    const snap = wiki.takeSnapshot();
+    refuse = false;
+    expect(fs.existsSync(snap)).toBe(true);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^pruneJournals could not list .* \(EIO.*every journal file is kept/),
+    ]);
+    const expected = stateOf(wiki);
+    await wiki.close();
+    const again = await reopen(dir);
+    expect(stateOf(again)).toEqual(expected);
+    await again.close();
+  });
+
   it('keeps a journal file it cannot delete, with a warning, and takeSnapshot still returns its snapshot (regression: the raw EBUSY escaped, as if the snapshot had failed)', async () => {
     const dir = freshBasedir();
     let refuse = false;
@@ -350,7 +441,7 @@ describe('pruneJournals', () => {
     expect(fs.existsSync(snaps[2]!)).toBe(true);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
-      /pruneJournals could not delete .*journal-\d+\.jsonl \(EBUSY.*it is kept, nothing is lost/,
+      /pruneJournals could not delete .*journal-\d+\.jsonl \(EBUSY.*it and the files after it are kept, nothing is lost/,
     );
     refuse = false;
     wiki.createPage('after', 'y');
