@@ -9,7 +9,7 @@ import {
   type UndoEntry,
   type UndoLog,
 } from './undo';
-import { checkFreshForStorage, unwrapFreshForStorage } from './unwrap';
+import { checkFreshForStorage, storedUnder, unwrapFreshForStorage } from './unwrap';
 import { keyLabel } from './violation';
 import { recordStored } from './paths';
 
@@ -36,7 +36,12 @@ export function storeValue(
   key: unknown,
   viaMap: boolean,
 ): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'function' || typeof value === 'symbol') {
+      log.storability?.check(value, value, storedUnder(key));
+    }
+    return value;
+  }
   const raw = trackingToRaw.get(value) ?? viewTarget(value);
   if (raw !== undefined) {
     recordStored(raw, parent, key, viaMap);
@@ -44,7 +49,7 @@ export function storeValue(
     return raw;
   }
   if (isPassThrough(value)) return value;
-  checkFreshForStorage(value, log);
+  checkFreshForStorage(value, log, key);
   log.addFresh(value, parent, key, viaMap);
   return value;
 }

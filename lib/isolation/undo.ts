@@ -9,6 +9,17 @@ export interface UndoEntry {
 }
 
 /**
+ * What the snapshot encoding would refuse, asked where an action stores a
+ * fresh value (the system sets it: it knows the registered classes).
+ */
+export interface Storability {
+  /** True when an object of this kind (prototype) is kept as itself, its contents aside. */
+  kind(value: object, proto: object | null): boolean;
+  /** Throws NOT_SERIALIZABLE for what `value` itself holds that cannot be kept, naming it within `root` (called `where`). */
+  check(value: unknown, root: unknown, where: string): void;
+}
+
+/**
  * The changes one action made to the raw state, in order. Each entry holds
  * only what its change overwrote, so rolling back costs time proportional to
  * what the action changed, never to the size of the state.
@@ -39,6 +50,8 @@ export class UndoLog {
    * the error, like a call into a system object.
    */
   refusal: Error | undefined;
+  /** The store-time check of fresh values; without it (tests) only what the membrane needs is checked. */
+  storability: Storability | undefined;
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */
   reset(): void {

@@ -1,7 +1,8 @@
 import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
-import type { UndoLog } from './undo';
-import { isArrayIndex, kindOf } from './kinds';
+import type { Storability, UndoLog } from './undo';
+import { keyLabel } from './violation';
+import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
 import {
   isPassThrough,
   rawToTracking,
@@ -38,17 +39,30 @@ export function replaceDeep<T>(value: T, replace: ProxyReplacer): T {
  * ordinary object or array whose own properties are all configurable data
  * properties holding primitives, so there is nothing to replace or refuse.
  */
-function holdsOnlyPrimitives(value: object, forStorage: boolean): boolean {
+function holdsOnlyPrimitives(
+  value: object,
+  forStorage: boolean,
+  storability?: Storability,
+): boolean {
   if (forStorage && !Object.isExtensible(value)) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (typeof item === 'object' && item !== null) return false;
+      if (typeof item === 'object' ? item !== null : forStorage && !isPlainPrimitive(item)) {
+        return false;
+      }
     }
     return Reflect.ownKeys(value).length <= value.length + 1;
   }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null && leftToWalker(value)) return false;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== Object.prototype && proto !== null) {
+    if (leftToWalker(value)) return false;
+    if (storability !== undefined) {
+      if (!storability.kind(value, proto)) return false;
+      // A Date, RegExp or ArrayBuffer: the walk checks it has no named properties.
+      if (handlerKindOf(value) !== 'plain') return false;
+    }
+  }
   // Names and symbols apart: Reflect.ownKeys costs more than both together
   // (V8 answers getOwnPropertyNames from the enumeration cache).
   const names = Object.getOwnPropertyNames(value);
@@ -56,10 +70,17 @@ function holdsOnlyPrimitives(value: object, forStorage: boolean): boolean {
     if (!isPrimitiveSlot(value, names[i]!, forStorage)) return false;
   }
   const symbols = Object.getOwnPropertySymbols(value);
+  // The encodings refuse symbol keys: let the walk name the first one.
+  if (forStorage && symbols.length !== 0 && storability !== undefined) return false;
   for (let i = 0; i < symbols.length; i++) {
     if (!isPrimitiveSlot(value, symbols[i]!, forStorage)) return false;
   }
   return true;
+}
+
+/** False for a function or a symbol, which the encodings cannot store. */
+function isPlainPrimitive(value: unknown): boolean {
+  return typeof value !== 'function' && typeof value !== 'symbol';
 }
 
 /**
@@ -75,13 +96,17 @@ function leftToWalker(value: object): boolean {
   return types.isMap(value) || types.isSet(value) || ArrayBuffer.isView(value);
 }
 
-/** False for an own data property holding an object, or (for storage) a non-configurable one. */
+/**
+ * False for an own data property holding an object; for storage also for a
+ * non-configurable one, an accessor and a function or symbol value.
+ */
 function isPrimitiveSlot(value: object, key: PropertyKey, forStorage: boolean): boolean {
   const desc = Reflect.getOwnPropertyDescriptor(value, key);
-  if (desc === undefined || !('value' in desc)) return true;
+  if (desc === undefined) return true;
+  if (!('value' in desc)) return !forStorage;
   if (forStorage && !desc.configurable) return false;
   const v: unknown = desc.value;
-  return typeof v !== 'object' || v === null;
+  return typeof v === 'object' ? v === null : !forStorage || isPlainPrimitive(v);
 }
 
 const keepProxy: ProxyReplacer = (proxy) => proxy;
@@ -95,13 +120,24 @@ const keepProxy: ProxyReplacer = (proxy) => proxy;
  * changed — proxies inside stay until the action ends, so the action's own
  * references into the value keep going through the membrane.
  */
-export function checkFreshForStorage(value: object, log: UndoLog): void {
-  if (!holdsOnlyPrimitives(value, true)) new Walker(keepProxy, true, log).run(value);
+export function checkFreshForStorage(value: object, log: UndoLog, key: unknown): void {
+  if (!holdsOnlyPrimitives(value, true, log.storability)) {
+    new Walker(keepProxy, true, log, storedUnder(key)).run(value);
+  }
+}
+
+/** How a NOT_SERIALIZABLE message names a value stored under `key` (a property, index or Map key). */
+export function storedUnder(key: unknown): string {
+  if (typeof key === 'string' || typeof key === 'symbol') return `the value stored under ${keyLabel(key)}`;
+  if (typeof key === 'number') return `the value stored under [${key}]`;
+  return 'a value the action stored';
 }
 
 /** The end-of-action check of a fresh object: as above, and proxies inside become raw objects. */
 export function unwrapFreshForStorage(value: object, log: UndoLog): void {
-  if (!holdsOnlyPrimitives(value, true)) new Walker(toRaw, true, log).run(value);
+  if (!holdsOnlyPrimitives(value, true, log.storability)) {
+    new Walker(toRaw, true, log, 'a value the action stored').run(value);
+  }
 }
 
 /**
@@ -132,9 +168,14 @@ class Walker {
     private readonly forStorage: boolean,
     /** The running action's log: objects first reached through the membrane during it may be fresh. */
     private readonly log?: UndoLog,
+    /** For storage: how errors name the walk's root. */
+    private readonly where = 'the value',
   ) {}
 
+  private root: object | undefined;
+
   run(root: object): void {
+    this.root = root;
     this.visit(root, true);
     for (let obj = this.stack.pop(); obj !== undefined; obj = this.stack.pop()) {
       const kind = kindOf(obj);
@@ -157,6 +198,7 @@ class Walker {
     }
     if (this.forStorage && !Object.isExtensible(value))
       refuse('a frozen, sealed or non-extensible object');
+    if (this.forStorage) this.log?.storability?.check(value, this.root, this.where);
     this.visited.add(value);
     this.stack.push(value);
     unwrapStats.visited++;

@@ -27,6 +27,7 @@ import { snapshotInfo } from '../snapshot/info';
 import { pruneJournals } from './prune';
 import { backupDirOf } from './backup-dir';
 import { closedRoot, Exporter } from './exporter';
+import { storabilityFor } from './storability';
 
 /**
  * Refuses a call into a system object while an action runs (of this system
@@ -104,6 +105,7 @@ export class PrevalentSystem<T extends object> {
       // One undo log for the system's life: the runner records into it, and
       // the tracking proxies of this state know it as their owner.
       const log = new UndoLog();
+      log.storability = storabilityFor(this.registry);
       this.exporter = new Exporter(this.opts.isolation, this.registry, this.root, log);
       this.#seed = base.seed;
       const clock = new SystemClock(base.seed);

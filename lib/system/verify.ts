@@ -15,6 +15,7 @@ import { refusePrivateMembers } from '../clock/private-members';
 import { UndoLog } from '../isolation/tracking';
 import { ActionRunner } from './runner';
 import { Exporter } from './exporter';
+import { storabilityFor } from './storability';
 import { Replayer } from './replayer';
 import { resolveVerifyOptions, type ResolvedVerifyOptions } from './options';
 
@@ -141,6 +142,7 @@ function startReplay(
   const clock = new SystemClock(seed);
   installClock(root, clock);
   const log = new UndoLog();
+  log.storability = storabilityFor(registry);
   const runner = new ActionRunner(root, clock, log);
   const exporter = new Exporter('none', registry, root, log);
   return {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DateTime } from 'luxon';
 import { initSystem, isPrevalenceError } from '../../lib';
 import type { PrevalentMutable } from '../../lib';
 import { firstDifference } from '../../lib/codec/equal';
@@ -8,19 +9,26 @@ import { expectCode } from '../isolation/helpers';
 
 const SYM = Symbol('tag');
 
-/** Values carrying an own property the encodings cannot store, made fresh on each call. */
-const EXTRAS: Record<string, () => object> = {
-  'a named property on an array': () => Object.assign([1, 2], { extra: 'x' }),
-  'a named property on a Map': () => Object.assign(new Map([['k', 1]]), { extra: 'x' }),
-  'a named property on a Set': () => Object.assign(new Set([1]), { extra: 'x' }),
-  'a named property on a Date': () => Object.assign(new Date(5), { extra: 'x' }),
-  'a named property on a RegExp': () => Object.assign(/x/g, { extra: 'x' }),
-  'a named property on a typed array': () => Object.assign(new Float64Array(2), { extra: 'x' }),
-  'a named property on a Buffer': () => Object.assign(Buffer.from('ab'), { extra: 'x' }),
-  'a named property on an ArrayBuffer': () => Object.assign(new ArrayBuffer(4), { extra: 'x' }),
-  'a symbol key on a plain object': () => ({ a: 1, [SYM]: 'x' }),
-  'a symbol key on an array': () => Object.assign([1], { [SYM]: 'x' }),
+/** Values of each kind, made fresh on each call. */
+const BASES: Record<string, () => object> = {
+  'a named property on an array': () => [1, 2],
+  'a named property on a Map': () => new Map([['k', 1]]),
+  'a named property on a Set': () => new Set([1]),
+  'a named property on a Date': () => new Date(5),
+  'a named property on a RegExp': () => /x/g,
+  'a named property on a typed array': () => new Float64Array(2),
+  'a named property on a Buffer': () => Buffer.from('ab'),
+  'a named property on an ArrayBuffer': () => new ArrayBuffer(4),
+  'a symbol key on a plain object': () => ({ a: 1 }),
+  'a symbol key on an array': () => [1],
 };
+/** The own property of each kind that the encodings cannot store. */
+const extraOf = (kind: string): object =>
+  kind.startsWith('a symbol') ? { [SYM]: 'x' } : { extra: 'x' };
+/** Values carrying an own property the encodings cannot store, made fresh on each call. */
+const EXTRAS: Record<string, () => object> = Object.fromEntries(
+  Object.entries(BASES).map(([kind, base]) => [kind, () => Object.assign(base(), extraOf(kind))]),
+);
 const KINDS = Object.keys(EXTRAS).map((kind) => [kind]);
 const segmentOf = (kind: string): string =>
   kind.startsWith('a symbol') ? '[Symbol(tag)]' : '.extra';
@@ -54,6 +62,16 @@ class Shelf {
   /** Stores a value made inside the action that the encodings cannot store in full. */
   makeExtra(kind: string): void {
     this.v = (EXTRAS[kind] as () => object)();
+  }
+
+  /** Stores a value of the kind, which the encodings can store. */
+  makeBase(kind: string): void {
+    this.v = (BASES[kind] as () => object)();
+  }
+
+  /** Gives the stored value a property the encodings cannot store (through `this`: not checked then). */
+  addExtra(kind: string): void {
+    Object.assign(this.v as object, extraOf(kind));
   }
 
   clear(): void {
@@ -138,6 +156,25 @@ describe('own properties the encodings cannot store', () => {
   });
 
   it.each(KINDS)(
+    'refuses %s in a value an action stores, where it is stored (regression: accepted, then every snapshot failed)',
+    (kind) => {
+      const dir = freshBasedir();
+      const shelf = openShelf(dir);
+      shelf.bump();
+      const message = expectCode(() => shelf.makeExtra(kind), 'NOT_SERIALIZABLE');
+      expect(message).toContain(
+        `NOT_SERIALIZABLE: the value stored under "v"${segmentOf(kind)} is `,
+      );
+      // Nothing was stored; like any method that throws, the call is journaled as having thrown.
+      expect(shelf.v).toBeNull();
+      expect(journalRecords(dir).map((r) => [r.method, r.threw])).toEqual([
+        ['bump', false],
+        ['makeExtra', true],
+      ]);
+    },
+  );
+
+  it.each(KINDS)(
     'refuses %s in the state at takeSnapshot, naming its path; the previous snapshot stays and the system keeps working',
     async (kind) => {
       const dir = freshBasedir();
@@ -145,7 +182,8 @@ describe('own properties the encodings cannot store', () => {
       shelf.bump();
       const good = shelf.takeSnapshot();
       const before = fs.readFileSync(good);
-      shelf.makeExtra(kind);
+      shelf.makeBase(kind);
+      shelf.addExtra(kind);
       const err = thrown(() => shelf.takeSnapshot());
       expect(isPrevalenceError(err, 'NOT_SERIALIZABLE')).toBe(true);
       expect(err.message).toContain(`NOT_SERIALIZABLE: v${segmentOf(kind)} is `);
@@ -166,4 +204,121 @@ describe('own properties the encodings cannot store', () => {
       expect(() => again.takeSnapshot()).not.toThrow();
     },
   );
+});
+
+// Regression (newcomer review): an action storing an instance of an unregistered class, a function
+// or an accessor was journaled, and every snapshot after it failed until the code was fixed.
+describe('values an action stores that the snapshot encoding cannot keep', () => {
+  class Unregistered {
+    n = 1;
+  }
+  const CASES: Array<[string, () => unknown, RegExp]> = [
+    [
+      'an instance of an unregistered class',
+      () => new Unregistered(),
+      /^NOT_SERIALIZABLE: the value stored under "bad" is an instance of unregistered class Unregistered: register it with @persistent\(\) or options.classes/,
+    ],
+    [
+      'one nested in a plain object',
+      () => ({ list: [1, new Unregistered()] }),
+      /^NOT_SERIALIZABLE: the value stored under "bad"\.list\[1\] is an instance of unregistered class Unregistered/,
+    ],
+    [
+      'a function',
+      () => () => 1,
+      /^NOT_SERIALIZABLE: the value stored under "bad" is a function: functions cannot be stored/,
+    ],
+    [
+      'a function in a property',
+      () => ({ onChange: function onChange() {} }),
+      /^NOT_SERIALIZABLE: the value stored under "bad"\.onChange is a function \(onChange\)/,
+    ],
+    [
+      'an accessor',
+      () => ({
+        get total() {
+          return 1;
+        },
+      }),
+      /^NOT_SERIALIZABLE: the value stored under "bad"\.total is an accessor property/,
+    ],
+    ['a Promise', () => Promise.resolve(1), /is a Promise: promises cannot be stored/],
+    ['a symbol', () => Symbol('s'), /is a symbol \(Symbol\(s\)\): symbols cannot be stored/],
+    ['a Map holding a function', () => new Map([['f', () => 1]]), /\.get\("f"\) is a function/],
+  ];
+
+  it.each(CASES)('refuses %s where it is stored', (_what, make, expected) => {
+    class Store {
+      items: Record<string, unknown> = {};
+      n = 0;
+      keep(): void {
+        this.n++;
+        this.items['bad'] = make();
+      }
+      keepAndCatch(): string {
+        try {
+          this.items['bad'] = make();
+          return 'stored';
+        } catch (err) {
+          return (err as Error).message;
+        }
+      }
+    }
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    open.push(store as never);
+    expect(expectCode(() => store.keep(), 'NOT_SERIALIZABLE')).toMatch(expected);
+    expect(store.items).toEqual({});
+    // Catchable where it happens, like any refused store; nothing was stored, so snapshots work.
+    expect(store.keepAndCatch()).toMatch(expected);
+    expect(() => store.takeSnapshot()).not.toThrow();
+  });
+
+  it('refuses at the end of the action what a kept raw reference added after the store, rolling the action back', () => {
+    class Store {
+      items: Array<Record<string, unknown>> = [];
+      add(): void {
+        const o: Record<string, unknown> = { a: 1 };
+        this.items.push(o);
+        o['later'] = new Unregistered();
+      }
+    }
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    open.push(store as never);
+    expect(expectCode(() => store.add(), 'NOT_SERIALIZABLE')).toMatch(
+      /a value the action stored\.later is an instance of unregistered class Unregistered/,
+    );
+    expect(store.items).toEqual([]);
+    expect(journalRecords(dir)).toHaveLength(0);
+  });
+
+  it('still stores what the encodings keep: registered classes, built-ins, DateTimes, holes', () => {
+    class Kept {
+      n = 1;
+    }
+    class Store {
+      items: Record<string, unknown> = {};
+      keep(): void {
+        this.items['all'] = {
+          kept: new Kept(),
+          date: new Date(1),
+          re: /x/g,
+          map: new Map([[{ k: 1 }, new Set([1n, 'a'])]]),
+          bytes: new Uint8Array([1, 2]),
+          buf: Buffer.from('a'),
+          ab: new ArrayBuffer(2),
+          nil: Object.create(null) as object,
+          holes: [1, , 3], // eslint-disable-line no-sparse-arrays
+          special: [undefined, NaN, -0, Infinity],
+          dt: DateTime.fromMillis(5, { zone: 'utc' }),
+        };
+      }
+    }
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none', classes: [Kept] });
+    open.push(store as never);
+    store.keep();
+    expect(() => store.takeSnapshot()).not.toThrow();
+  });
 });
