@@ -56,7 +56,7 @@ export class ClassRegistry {
     if (cls === undefined) {
       throw new PrevalenceError(
         'UNKNOWN_CLASS',
-        `stored data contains an instance of class "${name}", which is not registered: decorate it with @persistent() or pass it in options.classes before opening`,
+        `stored data contains an instance of class "${name}", which is not registered: decorate it with @persistent() or pass it in options.classes before opening (a class renamed since keeps its stored name with @persistent('${name}'))`,
       );
     }
     return cls;

@@ -42,6 +42,12 @@ function holds(record: LockRecord | undefined, here: string): record is LockReco
 }
 
 function lockedError(dir: string, holder: LockRecord | undefined): PrevalenceError {
+  if (holder?.pid === process.pid && holder.hostname === os.hostname()) {
+    return new PrevalenceError(
+      'LOCKED',
+      `the data directory ${dir} is already open in this process (since ${holder.since}); await the close() of the system that has it before opening it again, or keep using that system`,
+    );
+  }
   const who = holder
     ? `process ${holder.pid} on ${holder.hostname} since ${holder.since}`
     : 'another system';

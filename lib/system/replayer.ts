@@ -42,7 +42,7 @@ export class Replayer {
       const how = rec.threw
         ? 'threw in the live run but completed in replay'
         : 'completed in the live run but threw in replay';
-      const message = `action ${rec.seq} (${rec.method}) ${how}: the method is not deterministic; run verifyReplay() to find where, or open with strictReplay: false to accept it`;
+      const message = `action ${rec.seq} (${rec.method}) ${how}: the method is not deterministic, or its code changed since the record was written. If you changed the code, open the directory with the code that wrote it, call takeSnapshot(), and deploy the change after that (README, "Changing the domain code"); otherwise run verifyReplay() to find where. strictReplay: false opens anyway, with this action as the current code runs it, which differs from the live run`;
       if (this.strict) throw new PrevalenceError('REPLAY_DIVERGED', message, { cause: out.error });
       this.warn(message);
     }
