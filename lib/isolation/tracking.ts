@@ -173,7 +173,7 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
   /** Refuses this use when an action of another system than the owner runs. */
   const check = (what: string, key?: PropertyKey): void => {
     const running = currentLog();
-    if (running !== owner && running !== null && owner !== null) {
+    if (running !== owner && running !== null && owner !== null && !owner.retired) {
       refuseForeignUse(running, what, key);
     }
   };

@@ -52,6 +52,12 @@ export class UndoLog {
   refusal: Error | undefined;
   /** The store-time check of fresh values; without it (tests) only what the membrane needs is checked. */
   storability: Storability | undefined;
+  /**
+   * Set when the system of this log closed: its tracking proxies no longer
+   * refuse other systems' actions, since the objects may be given to a new
+   * system (an instance passed to initSystem again) whose actions use them.
+   */
+  retired = false;
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */
   reset(): void {

@@ -25,6 +25,11 @@ export function openedRoot(root: object, proxy: object): void {
   proxyRoots.set(proxy, root);
 }
 
+/** True while `root` is the raw root of an open system. */
+export function isOpenRoot(root: object): boolean {
+  return openRoots.has(root);
+}
+
 /** Notes that the system with raw root `root` was closed. */
 export function closedRoot(root: object): void {
   openRoots.delete(root);

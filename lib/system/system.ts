@@ -26,7 +26,7 @@ import { listSnapshots } from '../snapshot/loader';
 import { snapshotInfo } from '../snapshot/info';
 import { pruneJournals } from './prune';
 import { backupDirOf } from './backup-dir';
-import { closedRoot, Exporter } from './exporter';
+import { closedRoot, Exporter, isOpenRoot } from './exporter';
 import { storabilityFor } from './storability';
 
 /**
@@ -80,11 +80,19 @@ export class PrevalentSystem<T extends object> {
   readonly #goodSnapshots: number[] = [];
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** The runner's undo log, the owner of this state's tracking proxies (retired at close). */
+  #undoLog: UndoLog | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
     refuseInsideAction('initSystem()');
     const cls = domainClassOf(domain);
+    if (typeof domain === 'object' && isOpenRoot(domain)) {
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        `this ${cls.name || 'domain'} instance is already the state of an open system: two systems on one object would each journal only their own calls; pass a new instance (or the class) to initSystem, or close the other system first`,
+      );
+    }
     this.domainClass = cls;
     this.#rootClass = globalRegistry.nameOf(cls) ?? cls.name;
     this.opts = resolveOptions(options, this.#rootClass);
@@ -106,6 +114,7 @@ export class PrevalentSystem<T extends object> {
       // the tracking proxies of this state know it as their owner.
       const log = new UndoLog();
       log.storability = storabilityFor(this.registry);
+      this.#undoLog = log;
       this.exporter = new Exporter(this.opts.isolation, this.registry, this.root, log);
       this.#seed = base.seed;
       const clock = new SystemClock(base.seed);
@@ -396,6 +405,7 @@ export class PrevalentSystem<T extends object> {
     this.#closed = true;
     this.#runner.flags.closed = true;
     closedRoot(this.root);
+    if (this.#undoLog !== undefined) this.#undoLog.retired = true;
     forgetRecentParent();
     if (this.#timer) clearInterval(this.#timer);
     try {

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { types } from 'node:util';
 import { abortOnException, initSystem, isPrevalenceError, readonly } from '../../lib';
 import type { Prevalent } from '../../lib';
@@ -258,6 +259,32 @@ describe('calls through the system object from inside an action', () => {
     const again = initSystem(Account, dirA);
     expect(again.balance).toBe(105);
     await again.close();
+  });
+
+  it('lets a new system use an instance whose first system closed (regression: its tracking proxies still belonged to the closed one and refused every action)', async () => {
+    const instance = new Tally();
+    const first = initSystem(instance, freshBasedir());
+    first.add();
+    await first.close();
+    const dir = freshBasedir();
+    const second = initSystem(instance, dir);
+    second.add();
+    expect(second.count).toBe(2);
+    await second.close();
+    const again = initSystem(Tally, dir);
+    expect(again.count).toBe(2);
+    await again.close();
+  });
+
+  it('refuses an instance that is the state of an open system (regression: two systems shared one object, each journaling only its own calls)', async () => {
+    const instance = new Tally();
+    const first = initSystem(instance, freshBasedir());
+    const dir = freshBasedir();
+    expect(expectCode(() => initSystem(instance, dir), 'INVALID_OPTION')).toMatch(
+      /this Tally instance is already the state of an open system/,
+    );
+    expect(fs.existsSync(dir)).toBe(false);
+    await first.close();
   });
 
   it('refuses initSystem inside an action (its replay could not open the directory)', async () => {
