@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import { FaultyFs } from '../../lib/fs/faulty';
-import { realFs } from '../../lib/fs/seam';
+import { realFs, type FileSystem } from '../../lib/fs/seam';
 import { firstDifference } from '../../lib/codec/equal';
 import { Wiki } from '../fixtures/wiki';
 import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
@@ -344,16 +344,7 @@ describe('pruneJournals', () => {
 
   it('stops at the first journal it cannot delete, so the files left have no gap (regression: later ones were deleted, and verifyReplay found a gap)', async () => {
     const dir = freshBasedir();
-    let refuse = false;
-    const fileSystem = {
-      ...realFs,
-      unlinkSync(file: string) {
-        if (refuse && /journal-0+1\.jsonl$/.test(file)) {
-          throw Object.assign(new Error(`EIO: i/o error, unlink '${file}'`), { code: 'EIO' });
-        }
-        realFs.unlinkSync(file);
-      },
-    };
+    const { fileSystem, refusing } = refusingUnlink(/journal-0+1\.jsonl$/, 'EIO');
     const warnings: string[] = [];
     const wiki = await reopen(dir, {
       pruneJournals: true,
@@ -362,7 +353,7 @@ describe('pruneJournals', () => {
     });
     for (let round = 1; round <= 4; round++) {
       wiki.createPage(`p${round}`, 'x');
-      refuse = round >= 2;
+      refusing.on = round >= 2;
       wiki.takeSnapshot();
     }
     expect(warnings).toHaveLength(3);
@@ -414,18 +405,7 @@ describe('pruneJournals', () => {
 
   it('keeps a journal file it cannot delete, with a warning, and takeSnapshot still returns its snapshot (regression: the raw EBUSY escaped, as if the snapshot had failed)', async () => {
     const dir = freshBasedir();
-    let refuse = false;
-    const fileSystem = {
-      ...realFs,
-      unlinkSync(file: string) {
-        if (refuse && /journal-\d+\.jsonl$/.test(file)) {
-          throw Object.assign(new Error(`EBUSY: resource busy, unlink '${file}'`), {
-            code: 'EBUSY',
-          });
-        }
-        realFs.unlinkSync(file);
-      },
-    };
+    const { fileSystem, refusing } = refusingUnlink(/journal-\d+\.jsonl$/, 'EBUSY');
     const warnings: string[] = [];
     const wiki = await reopen(dir, {
       pruneJournals: true,
@@ -435,7 +415,7 @@ describe('pruneJournals', () => {
     const snaps: string[] = [];
     for (let round = 1; round <= 3; round++) {
       for (let i = 0; i < 5; i++) wiki.createPage(`p${round}-${i}`, 'x');
-      refuse = round === 3;
+      refusing.on = round === 3;
       snaps.push(wiki.takeSnapshot());
     }
     expect(fs.existsSync(snaps[2]!)).toBe(true);
@@ -443,7 +423,7 @@ describe('pruneJournals', () => {
     expect(warnings[0]).toMatch(
       /pruneJournals could not delete .*journal-\d+\.jsonl \(EBUSY.*it and the files after it are kept, nothing is lost/,
     );
-    refuse = false;
+    refusing.on = false;
     wiki.createPage('after', 'y');
     wiki.takeSnapshot(); // tries again, and succeeds
     const expected = stateOf(wiki);
@@ -459,4 +439,22 @@ async function until(done: () => boolean): Promise<void> {
   for (let waited = 0; !done() && waited < 10_000; waited += 10) {
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A file system whose unlink of a file matching `pattern` fails with `code` while `refusing.on`. */
+function refusingUnlink(
+  pattern: RegExp,
+  code: string,
+): { fileSystem: FileSystem; refusing: { on: boolean } } {
+  const refusing = { on: false };
+  const fileSystem: FileSystem = {
+    ...realFs,
+    unlinkSync(file: string) {
+      if (refusing.on && pattern.test(file)) {
+        throw Object.assign(new Error(`${code}: refused, unlink '${file}'`), { code });
+      }
+      realFs.unlinkSync(file);
+    },
+  };
+  return { fileSystem, refusing };
 }
