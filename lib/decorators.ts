@@ -78,10 +78,35 @@ export function persistent(
   context?: ClassDecoratorContext,
 ): ClassDecorator | void {
   if (typeof nameOrClass === 'function') {
+    refuseNonClass(nameOrClass, context);
     register(nameOrClass, nameOrClass.name || String(context?.name ?? ''));
     return;
   }
-  return (cls: StorableClass) => register(cls, nameOrClass ?? cls.name);
+  if (nameOrClass !== undefined && typeof nameOrClass !== 'string') refuseNonClass(nameOrClass, context);
+  return (cls: StorableClass, ctx?: unknown) => {
+    refuseNonClass(cls, ctx);
+    register(cls, nameOrClass ?? cls.name);
+  };
+}
+
+/**
+ * @persistent on a method, field or accessor (standard decorators give a
+ * context of another kind, legacy ones a prototype and a key) would register
+ * the function as a class, or nothing: refused where it is written.
+ */
+function refuseNonClass(value: unknown, context: unknown): void {
+  const kind: unknown =
+    typeof context === 'object' && context !== null
+      ? (context as { kind?: unknown }).kind
+      : undefined;
+  const legacyMember = typeof context === 'string' || typeof context === 'symbol';
+  if (typeof value === 'function' && !legacyMember && (kind === undefined || kind === 'class')) {
+    return;
+  }
+  throw new PrevalenceError(
+    'INVALID_OPTION',
+    `@persistent decorates a class (it registers the class for storage), not a ${typeof kind === 'string' ? kind : 'class member'}: put it on the class declaration`,
+  );
 }
 
 function register(cls: StorableClass, name: string): void {

@@ -489,6 +489,27 @@ describe('initSystem option validation', () => {
     });
   });
 
+  it('(regression: @persistent on a method registered the function as a class) refuses it on a class member where it is written', () => {
+    const onMethod = (decorator: (value: never, context: never) => unknown) =>
+      (decorator as (value: unknown, context: unknown) => unknown)(function save() {}, {
+        kind: 'method',
+        name: 'save',
+      });
+    for (const decorator of [persistent('Saved'), persistent]) {
+      expect(() => onMethod(decorator as never)).toThrow(
+        /^INVALID_OPTION: @persistent decorates a class \(it registers the class for storage\), not a method: put it on the class declaration$/,
+      );
+    }
+    // Legacy decorators call a member decorator with the prototype and the key.
+    expect(() => (persistent as (...a: unknown[]) => unknown)({}, 'save', {})).toThrow(
+      /^INVALID_OPTION: @persistent decorates a class/,
+    );
+    expect(() => (persistent('Saved') as (...a: unknown[]) => unknown)({}, 'save', {})).toThrow(
+      /^INVALID_OPTION: @persistent decorates a class/,
+    );
+    expect(globalRegistry.byName('Saved')).toBeUndefined();
+  });
+
   describe('@persistent on a subclass of a built-in type', () => {
     const bases: Array<[string, new (...args: any[]) => object]> = [
       ['Map', Map],
