@@ -52,8 +52,17 @@ export function failureError(
   rootPath: string,
   skip?: (obj: object) => boolean,
 ): PrevalenceError {
-  const path = locate(failure, root, rootPath, skip) ?? rootPath;
-  return notSerializable(path, failure.what);
+  return notSerializable(failurePath(failure, root, rootPath, skip), failure.what);
+}
+
+/** The path of `failure` within `root` (named `rootPath`), or `rootPath` when it is not found. */
+export function failurePath(
+  failure: Unstorable,
+  root: unknown,
+  rootPath: string,
+  skip?: (obj: object) => boolean,
+): string {
+  return locate(failure, root, rootPath, skip) ?? rootPath;
 }
 
 type Visit = (segment: string, child: unknown) => boolean;

@@ -5,10 +5,11 @@
  * once with NOT_SERIALIZABLE (and is rolled back), instead of being
  * journaled and leaving every later snapshot failing. The rules are the
  * encoders' own (tree.ts, graph.ts), applied to the object itself and to the
- * primitives it holds; the objects it holds are checked by the caller's walk.
+ * things it holds, following their traversal.
  */
 import type { ClassRegistry } from './registry';
-import { ACCESSOR, failureError, Unstorable } from './failure';
+import { PrevalenceError } from '../errors';
+import { ACCESSOR, failurePath, Unstorable } from './failure';
 import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys } from './extras';
 import { builtinKind, describeUnstorable, registeredName } from './kinds';
 import { propSegment } from './paths';
@@ -20,24 +21,46 @@ export function isStorableKind(value: object, proto: object | null, registry: Cl
 }
 
 /**
- * Throws NOT_SERIALIZABLE, naming the place within `root` (called `where`),
- * when the encodings would refuse `value` itself: a kind they do not keep, a
+ * Throws NOT_SERIALIZABLE when the encodings would refuse `value` or what it
+ * holds, following their own traversal (enumerable string-keyed properties,
+ * array elements, Map entries, Set members): a kind they do not keep, a
  * symbol-keyed property, an enumerable named property of an array or a
- * built-in, an enumerable accessor, or a function or symbol held directly.
+ * built-in, an enumerable accessor, a function or a symbol. Objects for which
+ * `skip` is true (already in the state, checked when they were stored) are
+ * not looked into. The message names the place within `value`, stored at
+ * `where` (e.g. `the value stored under "lines"`).
  */
 export function checkStorable(
   value: unknown,
-  root: unknown,
   where: string,
   registry: ClassRegistry,
+  skip: (obj: object) => boolean,
 ): void {
   try {
-    if (typeof value === 'object' && value !== null) refuseObject(value, registry);
-    else refusePrimitive(value, registry);
+    if (typeof value !== 'object' || value === null) {
+      refusePrimitive(value, registry);
+      return;
+    }
+    const seen = new Set<object>([value]);
+    const stack: object[] = [value];
+    const queue = (child: unknown): void => {
+      if (typeof child !== 'object' || child === null || seen.has(child)) return;
+      seen.add(child);
+      if (!skip(child)) stack.push(child);
+    };
+    for (let obj = stack.pop(); obj !== undefined; obj = stack.pop()) {
+      refuseObject(obj, registry, queue);
+    }
   } catch (err) {
-    if (err instanceof Unstorable) throw failureError(err, root, where);
+    if (err instanceof Unstorable) throw storeError(err, value, where);
     throw err;
   }
+}
+
+function storeError(failure: Unstorable, root: unknown, where: string): PrevalenceError {
+  const inner = failurePath(failure, root, '');
+  const place = inner === '' ? where : `${inner} in ${where}`;
+  return new PrevalenceError('NOT_SERIALIZABLE', `${place} is ${failure.what}`);
 }
 
 function refusePrimitive(value: unknown, registry: ClassRegistry): void {
@@ -46,13 +69,14 @@ function refusePrimitive(value: unknown, registry: ClassRegistry): void {
   }
 }
 
-function refuseObject(obj: object, registry: ClassRegistry): void {
+/** Refuses what `obj` itself holds that the encodings cannot keep, and queues the objects it holds. */
+function refuseObject(obj: object, registry: ClassRegistry, queue: (child: unknown) => void): void {
   const proto = Object.getPrototypeOf(obj) as object | null;
   const kind = builtinKind(obj, proto);
   switch (kind) {
     case 'o':
     case 'n':
-      return refuseProps(obj, registry);
+      return refuseProps(obj, registry, queue);
     case 'a': {
       const arr = obj as unknown[];
       let present = 0;
@@ -60,6 +84,7 @@ function refuseObject(obj: object, registry: ClassRegistry): void {
         const item = arr[i];
         if (item !== undefined || i in arr) present++;
         refusePrimitive(item, registry);
+        queue(item);
       }
       return refuseIndexedExtras(arr, present, 'a');
     }
@@ -68,11 +93,16 @@ function refuseObject(obj: object, registry: ClassRegistry): void {
       for (const [k, v] of obj as Map<unknown, unknown>) {
         refusePrimitive(k, registry);
         refusePrimitive(v, registry);
+        queue(k);
+        queue(v);
       }
       return;
     case 's':
       refuseBuiltinExtras(obj, kind);
-      for (const member of obj as Set<unknown>) refusePrimitive(member, registry);
+      for (const member of obj as Set<unknown>) {
+        refusePrimitive(member, registry);
+        queue(member);
+      }
       return;
     case 't':
     case 'b':
@@ -85,7 +115,7 @@ function refuseObject(obj: object, registry: ClassRegistry): void {
       return;
     case undefined:
       if (proto !== null && registeredName(proto, registry) !== undefined) {
-        return refuseProps(obj, registry);
+        return refuseProps(obj, registry, queue);
       }
       throw new Unstorable(obj, describeUnstorable(obj, registry));
     default:
@@ -93,7 +123,7 @@ function refuseObject(obj: object, registry: ClassRegistry): void {
   }
 }
 
-function refuseProps(obj: object, registry: ClassRegistry): void {
+function refuseProps(obj: object, registry: ClassRegistry, queue: (child: unknown) => void): void {
   refuseSymbolKeys(obj);
   const keys = Object.keys(obj);
   for (let i = 0; i < keys.length; i++) {
@@ -101,5 +131,6 @@ function refuseProps(obj: object, registry: ClassRegistry): void {
     const desc = Object.getOwnPropertyDescriptor(obj, key) as PropertyDescriptor;
     if (desc.writable === undefined) throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
     refusePrimitive(desc.value, registry);
+    queue(desc.value);
   }
 }

@@ -1,15 +1,21 @@
 import { PrevalenceError } from '../errors';
 import { isArrayIndex } from './kinds';
-import { isPassThrough, trackingToRaw, viewTarget } from './registry';
+import { isPassThrough, rawOwner, trackingToRaw, viewTarget } from './registry';
 import {
   ArrayLengthEntry,
   PropertyEntry,
+  refuseForeignUse,
   requireLog,
   saveKeyOrder,
   type UndoEntry,
   type UndoLog,
 } from './undo';
-import { checkFreshForStorage, storedUnder, unwrapFreshForStorage } from './unwrap';
+import {
+  checkFreshForStorage,
+  checkStorableOrRefuse,
+  storedUnder,
+  unwrapFreshForStorage,
+} from './unwrap';
 import { keyLabel } from './violation';
 import { recordStored } from './paths';
 
@@ -35,21 +41,29 @@ export function storeValue(
   parent: object,
   key: unknown,
   viaMap: boolean,
+  /** False for a slot the encodings do not keep (a non-enumerable or symbol-keyed property): no storage check. */
+  encoded = true,
 ): unknown {
   if (typeof value !== 'object' || value === null) {
-    if (typeof value === 'function' || typeof value === 'symbol') {
-      log.storability?.check(value, value, storedUnder(key));
+    if (encoded && (typeof value === 'function' || typeof value === 'symbol')) {
+      checkStorableOrRefuse(value, log, storedUnder(key));
     }
     return value;
   }
   const raw = trackingToRaw.get(value) ?? viewTarget(value);
   if (raw !== undefined) {
+    const owner = rawOwner.get(raw);
+    if (owner !== undefined && owner !== log) {
+      // A state object of another system (a reference kept from one of its actions).
+      const current = owner.resolve();
+      if (current !== log && !current.retired) refuseForeignUse(log, 'storing');
+    }
     recordStored(raw, parent, key, viaMap);
     if (log.trackedDuringAction(raw)) log.addMoved(raw);
     return raw;
   }
   if (isPassThrough(value)) return value;
-  checkFreshForStorage(value, log, key);
+  checkFreshForStorage(value, log, key, encoded);
   log.addFresh(value, parent, key, viaMap);
   return value;
 }
@@ -123,7 +137,10 @@ export function defineTracked(target: object, key: PropertyKey, desc: PropertyDe
   const log = requireLog('defining property', key);
   const old = Reflect.getOwnPropertyDescriptor(target, key);
   refuseIrreversible(key, desc, old);
-  if ('value' in desc) desc.value = storeValue(desc.value, log, target, key, false);
+  if ('value' in desc) {
+    const encoded = typeof key === 'string' && (desc.enumerable ?? old?.enumerable ?? false);
+    desc.value = storeValue(desc.value, log, target, key, false, encoded);
+  }
   if (old !== undefined && isNoop(old, desc)) return true;
   const entry = entryFor(target, key, desc, old);
   if (!Reflect.defineProperty(target, key, desc)) return false;
@@ -171,13 +188,14 @@ export function setTracked(
     if (own === undefined) {
       const proto: unknown = Reflect.getPrototypeOf(target);
       if ((proto === null || !Reflect.has(proto as object, key)) && Object.isExtensible(target)) {
-        const stored = storeValue(value, log, target, key, false);
+        const stored = storeValue(value, log, target, key, false, typeof key === 'string');
         log.push(new PropertyEntry(target, key, undefined));
         (target as Record<PropertyKey, unknown>)[key] = stored;
         return true;
       }
     } else if (own.writable === true && own.configurable === true) {
-      const stored = storeValue(value, log, target, key, false);
+      const encoded = typeof key === 'string' && own.enumerable === true;
+      const stored = storeValue(value, log, target, key, false, encoded);
       if (Object.is(own.value, stored)) return true;
       log.push(new PropertyEntry(target, key, own));
       (target as Record<PropertyKey, unknown>)[key] = stored;

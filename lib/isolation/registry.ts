@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { isLuxonDateTime } from '../luxon';
+import type { UndoLog } from './undo';
 
 /**
  * Bookkeeping shared by tracking proxies and read-only views. Everything
@@ -12,6 +13,12 @@ import { isLuxonDateTime } from '../luxon';
 export const trackingToRaw = new WeakMap<object, object>();
 /** Raw object → its tracking proxy (luxon DateTimes map to themselves). */
 export const rawToTracking = new WeakMap<object, object>();
+/**
+ * Raw object → the undo log of the system whose state it is in (the owner of
+ * its tracking proxy), for proxies made with a known owner. Children made
+ * outside an action take their parent's owner from here.
+ */
+export const rawOwner = new WeakMap<object, UndoLog>();
 /** Raw object → its read-only view (luxon DateTimes map to themselves). */
 export const rawToView = new WeakMap<object, object>();
 

@@ -36,8 +36,8 @@ function writeRaw(self: unknown, label: string): any {
 
 /** How trackingFactory wraps what the built-ins' read methods return. */
 export interface TrackingHooks {
-  /** The tracking proxy of a value. */
-  wrap(value: unknown): unknown;
+  /** The tracking proxy of a value read from the raw object `parent`. */
+  wrap(value: unknown, parent: object): unknown;
   /** The same, recording where the value was found when its proxy is made (see recordStep). */
   wrapChild: ChildOf;
 }
@@ -54,7 +54,7 @@ export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): Wrappe
   const { wrap, wrapChild } = hooks;
   const out = (result: unknown, raw: object): unknown =>
     typeof result === 'object' && result !== null && keepsStateReference(kind, result, raw)
-      ? wrap(result)
+      ? wrap(result, raw)
       : result;
   return (name, original) => {
     const label = methodLabel(kind, name);

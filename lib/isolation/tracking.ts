@@ -4,7 +4,7 @@ import { arrayFastPaths } from './array-methods';
 import type { Fn } from './builtin-common';
 import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
-import { isPassThrough, rawToTracking, trackingToRaw, viewTarget } from './registry';
+import { isPassThrough, rawOwner, rawToTracking, trackingToRaw, viewTarget } from './registry';
 import { trackingFactory } from './tracking-builtins';
 import { currentLog, refuseForeignUse, requireLog, setCurrentLog, UndoLog } from './undo';
 import { TypedIndexEntry } from './undo-builtins';
@@ -64,9 +64,24 @@ export function tracked<T>(value: T, owner: UndoLog | null = currentLog()): T {
   return (rawToTracking.get(value) ?? createTracked(value, owner)) as T;
 }
 
-function wrap(value: unknown): unknown {
+/** The tracking proxy of `value`, read from the raw object `parent`: a new one gets the parent's owner. */
+function wrap(value: unknown, parent: object): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  return rawToTracking.get(value) ?? createTracked(value);
+  return rawToTracking.get(value) ?? createTracked(value, ownerOf(parent));
+}
+
+/** The owner of `raw`'s tracking proxy, else the running action's log. */
+function ownerOf(raw: object): UndoLog | null {
+  return rawOwner.get(raw) ?? currentLog();
+}
+
+/**
+ * Hands the tracking proxies of a closed system's state over to the system
+ * that takes its instance (`root`): they answer to `owner` from now on.
+ */
+export function adoptState(root: object, owner: UndoLog): void {
+  const previous = rawOwner.get(root)?.resolve();
+  if (previous !== undefined && previous !== owner && previous.retired) previous.adoptedBy = owner;
 }
 
 /**
@@ -89,7 +104,7 @@ function createTrackedChild(
 /** wrap for a value found in a Map or Set (see trackingFactory). */
 function wrapChild(parent: object, key: unknown, viaMap: boolean, value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  return rawToTracking.get(value) ?? createTrackedChild(value, parent, key, viaMap);
+  return rawToTracking.get(value) ?? createTrackedChild(value, parent, key, viaMap, ownerOf(parent));
 }
 
 function createTracked(value: object, owner: UndoLog | null = currentLog()): object {
@@ -106,6 +121,7 @@ function createTracked(value: object, owner: UndoLog | null = currentLog()): obj
   const proxy = new Proxy(value, Array.isArray(value) ? handlers.array : handlers.kinds[kind]);
   rawToTracking.set(value, proxy);
   trackingToRaw.set(proxy, value);
+  if (owner !== null) rawOwner.set(value, owner);
   currentLog()?.noteTracked(value);
   return proxy;
 }
@@ -139,7 +155,7 @@ function nestedCall(fn: Fn): Fn {
   return wrapper;
 }
 
-const arrayPaths = arrayFastPaths((_raw, _index, value) => wrap(value));
+const arrayPaths = arrayFastPaths((raw, _index, value) => wrap(value, raw));
 
 const tables = builtinTables((kind) => trackingFactory(kind, { wrap, wrapChild }));
 
@@ -173,10 +189,16 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
   /** Refuses this use when an action of another system than the owner runs. */
   const check = (what: string, key?: PropertyKey): void => {
     const running = currentLog();
-    if (running !== owner && running !== null && owner !== null && !owner.retired) {
-      refuseForeignUse(running, what, key);
+    if (running !== owner && running !== null && owner !== null) {
+      const current = owner.resolve();
+      if (current !== running && !current.retired) refuseForeignUse(running, what, key);
     }
   };
+
+  const wrapOwned = (value: unknown): unknown =>
+    typeof value !== 'object' || value === null
+      ? value
+      : (rawToTracking.get(value) ?? createTracked(value, owner));
 
   const plain: ProxyHandler<object> = {
     get(target, key, receiver) {
@@ -211,7 +233,9 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
     getOwnPropertyDescriptor(target, key) {
       check('reading', key);
       const desc = Reflect.getOwnPropertyDescriptor(target, key);
-      if (desc !== undefined && desc.configurable && 'value' in desc) desc.value = wrap(desc.value);
+      if (desc !== undefined && desc.configurable && 'value' in desc) {
+        desc.value = wrapOwned(desc.value);
+      }
       return desc;
     },
     setPrototypeOf() {
@@ -246,7 +270,7 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
         const entry = table.find(target, key);
         if (entry === undefined) return plain.get!(target, key, receiver);
         check('reading', key);
-        return entry.getter !== undefined ? wrap(entry.getter.call(target)) : entry.wrapper;
+        return entry.getter !== undefined ? wrapOwned(entry.getter.call(target)) : entry.wrapper;
       },
     };
   }

@@ -9,14 +9,20 @@ export interface UndoEntry {
 }
 
 /**
- * What the snapshot encoding would refuse, asked where an action stores a
- * fresh value (the system sets it: it knows the registered classes).
+ * What the snapshot encoding would refuse, asked where a live action stores
+ * a fresh value (the system sets it once the restore is done: it knows the
+ * registered classes, and a replay needs no check, since a journaled action
+ * passed it).
  */
 export interface Storability {
   /** True when an object of this kind (prototype) is kept as itself, its contents aside. */
   kind(value: object, proto: object | null): boolean;
-  /** Throws NOT_SERIALIZABLE for what `value` itself holds that cannot be kept, naming it within `root` (called `where`). */
-  check(value: unknown, root: unknown, where: string): void;
+  /**
+   * Throws NOT_SERIALIZABLE for what the encodings would refuse in `value`,
+   * following their traversal and not looking into objects for which `skip`
+   * is true; `where` names the place it is stored.
+   */
+  check(value: unknown, where: string, skip: (obj: object) => boolean): void;
 }
 
 /**
@@ -58,6 +64,16 @@ export class UndoLog {
    * system (an instance passed to initSystem again) whose actions use them.
    */
   retired = false;
+  /** The log of the system that took this closed system's instance (see adopt). */
+  adoptedBy: UndoLog | undefined;
+
+  /** The owner this log's proxies answer to now: itself, or the system that adopted its state. */
+  resolve(): UndoLog {
+    let owner = this.adoptedBy;
+    if (owner === undefined) return this;
+    while (owner.adoptedBy !== undefined) owner = owner.adoptedBy;
+    return owner;
+  }
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */
   reset(): void {

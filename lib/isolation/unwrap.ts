@@ -3,6 +3,7 @@ import { PrevalenceError } from '../errors';
 import type { Storability, UndoLog } from './undo';
 import { keyLabel } from './violation';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
+import { IN_COLLECTION } from './paths';
 import {
   isPassThrough,
   rawToTracking,
@@ -46,13 +47,18 @@ function holdsOnlyPrimitives(
 ): boolean {
   if (forStorage && !Object.isExtensible(value)) return false;
   if (Array.isArray(value)) {
+    // An Array subclass or one from another realm is the storage check's to judge.
+    if (storability !== undefined && Object.getPrototypeOf(value) !== Array.prototype) return false;
+    let present = 0;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (typeof item === 'object' ? item !== null : forStorage && !isPlainPrimitive(item)) {
         return false;
       }
+      if (item !== undefined || i in value) present++;
     }
-    return Reflect.ownKeys(value).length <= value.length + 1;
+    // The elements and `length`: any other key (named, symbol) goes to the walk.
+    return Reflect.ownKeys(value).length === present + 1;
   }
   const proto = Object.getPrototypeOf(value) as object | null;
   if (proto !== Object.prototype && proto !== null) {
@@ -120,24 +126,52 @@ const keepProxy: ProxyReplacer = (proxy) => proxy;
  * changed — proxies inside stay until the action ends, so the action's own
  * references into the value keep going through the membrane.
  */
-export function checkFreshForStorage(value: object, log: UndoLog, key: unknown): void {
-  if (!holdsOnlyPrimitives(value, true, log.storability)) {
-    new Walker(keepProxy, true, log, storedUnder(key)).run(value);
+export function checkFreshForStorage(
+  value: object,
+  log: UndoLog,
+  key: unknown,
+  encoded: boolean,
+): void {
+  const storability = encoded ? log.storability : undefined;
+  if (holdsOnlyPrimitives(value, true, storability)) return;
+  new Walker(keepProxy, true, log).run(value);
+  if (storability !== undefined) checkStorableOrRefuse(value, log, storedUnder(key));
+}
+
+/**
+ * The storage check of a value stored into a slot the encodings keep (see
+ * Storability). A failure refuses the whole action, even if it catches the
+ * error: a replay runs no such check, so a journaled action must have
+ * passed it.
+ */
+export function checkStorableOrRefuse(value: unknown, log: UndoLog, where: string): void {
+  try {
+    log.storability?.check(value, where, (obj) => isStateObject(obj, log));
+  } catch (err) {
+    log.refusal ??= err as Error;
+    throw err;
   }
 }
 
-/** How a NOT_SERIALIZABLE message names a value stored under `key` (a property, index or Map key). */
+/** True for a proxy, or an object reached through the membrane before this action: checked when it was stored. */
+function isStateObject(obj: object, log: UndoLog): boolean {
+  if (isProxyLike(obj)) return true;
+  return (rawToTracking.has(obj) || rawToView.has(obj)) && !log.trackedDuringAction(obj);
+}
+
+/** How a NOT_SERIALIZABLE message names a value stored under `key` (a property, index, Map key or Set member). */
 export function storedUnder(key: unknown): string {
+  if (key === IN_COLLECTION) return 'a Map key or Set member the action stored';
   if (typeof key === 'string' || typeof key === 'symbol') return `the value stored under ${keyLabel(key)}`;
   if (typeof key === 'number') return `the value stored under [${key}]`;
-  return 'a value the action stored';
+  return 'the value the action stored in a Map';
 }
 
 /** The end-of-action check of a fresh object: as above, and proxies inside become raw objects. */
 export function unwrapFreshForStorage(value: object, log: UndoLog): void {
-  if (!holdsOnlyPrimitives(value, true, log.storability)) {
-    new Walker(toRaw, true, log, 'a value the action stored').run(value);
-  }
+  if (holdsOnlyPrimitives(value, true, log.storability)) return;
+  new Walker(toRaw, true, log).run(value);
+  if (log.storability !== undefined) checkStorableOrRefuse(value, log, 'a value the action stored');
 }
 
 /**
@@ -168,14 +202,9 @@ class Walker {
     private readonly forStorage: boolean,
     /** The running action's log: objects first reached through the membrane during it may be fresh. */
     private readonly log?: UndoLog,
-    /** For storage: how errors name the walk's root. */
-    private readonly where = 'the value',
   ) {}
 
-  private root: object | undefined;
-
   run(root: object): void {
-    this.root = root;
     this.visit(root, true);
     for (let obj = this.stack.pop(); obj !== undefined; obj = this.stack.pop()) {
       const kind = kindOf(obj);
@@ -198,7 +227,6 @@ class Walker {
     }
     if (this.forStorage && !Object.isExtensible(value))
       refuse('a frozen, sealed or non-extensible object');
-    if (this.forStorage) this.log?.storability?.check(value, this.root, this.where);
     this.visited.add(value);
     this.stack.push(value);
     unwrapStats.visited++;

@@ -113,6 +113,23 @@ export interface ResolvedOptions {
 
 const defaultWarn = (message: string): void => process.emitWarning(message, 'PrevalentWarning');
 
+/**
+ * The user's onWarning, made safe to call from timers and promise handlers
+ * (automatic snapshots, background fdatasyncs): if it throws, the warning
+ * goes to process.emitWarning with what it threw, instead of ending the
+ * process as an uncaught exception or an unhandled rejection.
+ */
+function guardedWarn(onWarning: ((message: string) => void) | undefined): (message: string) => void {
+  if (onWarning === undefined) return defaultWarn;
+  return (message) => {
+    try {
+      onWarning(message);
+    } catch (err) {
+      defaultWarn(`${message} (onWarning threw: ${err instanceof Error ? err.message : String(err)})`);
+    }
+  };
+}
+
 // A Record so that a field added to SystemOptions must be listed here to be accepted.
 const OPTION_KEYS: Readonly<Record<keyof SystemOptions, true>> = {
   basedir: true,
@@ -200,7 +217,7 @@ export function resolveOptions(options: unknown, rootClassName: string): Resolve
     strictReplay: bool('strictReplay', o.strictReplay, true),
     pruneJournals: bool('pruneJournals', o.pruneJournals, false),
     onProgress: callback<(progress: RestoreProgress) => void>('onProgress', o.onProgress),
-    warn: callback<(message: string) => void>('onWarning', o.onWarning) ?? defaultWarn,
+    warn: guardedWarn(callback<(message: string) => void>('onWarning', o.onWarning)),
     fs: fileSystem(o.fileSystem, realFs),
   };
 }
@@ -222,6 +239,6 @@ export function resolveVerifyOptions(options: unknown): ResolvedVerifyOptions {
   refuseUnknownKeys(o, VERIFY_KEYS);
   return {
     classes: classList(o.classes),
-    warn: callback<(message: string) => void>('onWarning', o.onWarning) ?? defaultWarn,
+    warn: guardedWarn(callback<(message: string) => void>('onWarning', o.onWarning)),
   };
 }

@@ -14,6 +14,6 @@ export function storabilityFor(registry: ClassRegistry): Storability {
       storable.add(proto);
       return true;
     },
-    check: (value, root, where) => checkStorable(value, root, where, registry),
+    check: (value, where, skip) => checkStorable(value, where, registry, skip),
   };
 }

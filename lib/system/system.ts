@@ -14,7 +14,7 @@ import { replayJournal } from '../journal/reader';
 import type { JournalRecord } from '../journal/reader';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { forgetRecentParent, rootView } from '../isolation/views';
-import { UndoLog } from '../isolation/tracking';
+import { adoptState, UndoLog } from '../isolation/tracking';
 import { ActionRunner, activeAction, type DomainMethod, type RunnerFlags } from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
@@ -113,8 +113,9 @@ export class PrevalentSystem<T extends object> {
       // One undo log for the system's life: the runner records into it, and
       // the tracking proxies of this state know it as their owner.
       const log = new UndoLog();
-      log.storability = storabilityFor(this.registry);
       this.#undoLog = log;
+      // An instance a closed system had: its proxies answer to this system now.
+      adoptState(this.root, log);
       this.exporter = new Exporter(this.opts.isolation, this.registry, this.root, log);
       this.#seed = base.seed;
       const clock = new SystemClock(base.seed);
@@ -129,7 +130,11 @@ export class PrevalentSystem<T extends object> {
         this.opts.warn,
       );
       this.#restore(base);
+      // Live actions only: a journaled action passed the check, so a replay needs none.
+      log.storability = storabilityFor(this.registry);
     } catch (err) {
+      // The instance may be given to another system: its proxies must not stay this one's.
+      if (this.#undoLog !== undefined) this.#undoLog.retired = true;
       this.#lock.release();
       throw err;
     }

@@ -15,7 +15,6 @@ import { refusePrivateMembers } from '../clock/private-members';
 import { UndoLog } from '../isolation/tracking';
 import { ActionRunner } from './runner';
 import { Exporter } from './exporter';
-import { storabilityFor } from './storability';
 import { Replayer } from './replayer';
 import { resolveVerifyOptions, type ResolvedVerifyOptions } from './options';
 
@@ -141,8 +140,8 @@ function startReplay(
   // The live run seeded every action with the directory seed its snapshots carry.
   const clock = new SystemClock(seed);
   installClock(root, clock);
+  // No storability check: a replay needs none (see PrevalentSystem).
   const log = new UndoLog();
-  log.storability = storabilityFor(registry);
   const runner = new ActionRunner(root, clock, log);
   const exporter = new Exporter('none', registry, root, log);
   return {

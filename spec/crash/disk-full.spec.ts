@@ -338,6 +338,42 @@ describe('crash: disk full and I/O errors at the system level', () => {
     await again.close();
   });
 
+  it('passes a warning on to process.emitWarning when onWarning throws (regression: a throwing onWarning in the background fdatasync was an unhandled rejection)', async () => {
+    const ffs = new FaultyFs();
+    const emitted: string[] = [];
+    const spy = jest
+      .spyOn(process, 'emitWarning')
+      .mockImplementation((w: string | Error) => void emitted.push(String(w)));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const sys = initSystem(Store, {
+        basedir: freshBasedir('warnthrows'),
+        durability: 'batch',
+        batchIntervalMs: 1,
+        fileSystem: ffs,
+        onWarning: () => {
+          throw new Error('handler bug');
+        },
+      });
+      ffs.plan.failSync = true;
+      sys.upsert('a', note('a1'));
+      for (let waited = 0; emitted.length === 0 && waited < 10_000; waited += 5) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(emitted).toEqual([
+        expect.stringMatching(/background fdatasync .* \(onWarning threw: handler bug\)$/),
+      ]);
+      expect(unhandled).toEqual([]);
+      await expect(sys.close()).rejects.toMatchObject({ code: 'JOURNAL_WRITE_FAILED' });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      spy.mockRestore();
+    }
+  });
+
   it('a snapshot that hits a full disk fails with SNAPSHOT_WRITE_FAILED and changes nothing', async () => {
     const dir = freshBasedir('snapfull');
     const ffs = new FaultyFs();

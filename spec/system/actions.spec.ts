@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { types } from 'node:util';
 import { abortOnException, initSystem, isPrevalenceError, readonly } from '../../lib';
 import type { Prevalent } from '../../lib';
@@ -108,6 +109,8 @@ describe('actions', () => {
 });
 
 describe('calls through the system object from inside an action', () => {
+  // A state object of another system that an action below reaches, kept in a module variable.
+  let otherTarget: { n: number } | undefined;
   // The system an action below reaches, as an application holding its system in a module would.
   let current: { total(): number; add(): void; sync(): Promise<void>; count: number } | undefined;
   let other: { total(): number } | undefined;
@@ -285,6 +288,79 @@ describe('calls through the system object from inside an action', () => {
     );
     expect(fs.existsSync(dir)).toBe(false);
     await first.close();
+  });
+
+  it("refuses another system's state reached outside any action from a kept proxy, or stored, or kept across a reuse of its instance (regressions: unowned children, stored proxies and retired owners let it through)", async () => {
+    let kept: { map: Map<string, { n: number }>; list: Array<{ n: number }> } | undefined;
+    class Holder {
+      map = new Map([['k', { n: 1 }]]);
+      list = [{ n: 1 }];
+      keep(): void {
+        // eslint-disable-next-line @typescript-eslint/no-this-alias -- the leak under test
+        kept = this;
+      }
+    }
+    class Other {
+      x: unknown = null;
+      bump(): void {
+        otherTarget!.n = 42;
+      }
+      store(): void {
+        this.x = kept!.list;
+      }
+    }
+    const instance = new Holder();
+    const a = initSystem(instance, freshBasedir());
+    a.keep();
+    const b = initSystem(new Other(), freshBasedir());
+    // Children read outside any action, through a Map method and by destructuring.
+    const fromMap = kept!.map.get('k')!;
+    const [fromList] = kept!.list;
+    for (const child of [fromMap, fromList!]) {
+      otherTarget = child;
+      expectCode(() => b.bump(), 'NONDETERMINISTIC_METHOD');
+    }
+    expectCode(() => b.store(), 'NONDETERMINISTIC_METHOD');
+    expect(instance.map.get('k')!.n).toBe(1);
+    await a.close();
+    // The instance goes to a new system: the kept proxies answer to it now.
+    const c = initSystem(instance, freshBasedir());
+    otherTarget = fromMap;
+    expectCode(() => b.bump(), 'NONDETERMINISTIC_METHOD');
+    expect(instance.map.get('k')!.n).toBe(1);
+    await c.close();
+    await b.close();
+  });
+
+  it('frees an instance whose open failed (regression: its proxies stayed owned by the failed system)', async () => {
+    class Counter {
+      n = 0;
+      inc(): void {
+        this.n++;
+      }
+    }
+    const dir = freshBasedir();
+    const first = initSystem(Counter, dir);
+    first.inc();
+    await first.close();
+    for (const f of fs.readdirSync(dir))
+      if (f.startsWith('snapshot-')) fs.unlinkSync(path.join(dir, f));
+    const instance = new Counter();
+    // The journal replays into the instance, and the replay diverges.
+    Counter.prototype.inc = function (): void {
+      throw new Error('changed');
+    };
+    expectCode(
+      () => initSystem(instance, { basedir: dir, onWarning: () => {} }),
+      'REPLAY_DIVERGED',
+    );
+    Counter.prototype.inc = function (this: Counter): void {
+      this.n++;
+    };
+    const other = initSystem(instance, freshBasedir());
+    other.inc();
+    expect(other.n).toBe(1);
+    await other.close();
   });
 
   it('refuses initSystem inside an action (its replay could not open the directory)', async () => {
