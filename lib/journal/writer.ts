@@ -194,14 +194,9 @@ export class JournalWriter {
       this.#truncateError = undefined;
       const error = this.#fail(err, what, before, undefined, written);
       if (written && this.#truncateError !== undefined) {
-        // Its whole record stays in the file, and a reopen replays it.
+        // Its whole record stays in the file, and a reopen replays it (see #fail).
         this.#size = before + line.length;
         this.#lastSeq = seq;
-        throw new PrevalenceError(
-          'JOURNAL_WRITE_FAILED',
-          `the fdatasync of action seq ${seq} in ${this.#path} failed (${describe(err)}), and cutting its record off failed too (${describe(this.#truncateError)}): the record stays in the journal, so the action stays applied in memory too (a reopen replays it); whether it reached the disk is unknown. ${RETRY_HINT}`,
-          { cause: error },
-        );
       }
       throw error;
     }
@@ -339,6 +334,9 @@ export class JournalWriter {
       } catch (truncateError) {
         // A torn record is dropped by the reader on reopen; a whole one is not (see append).
         this.#truncateError = truncateError;
+        if (syncFailed) {
+          consequence = `cutting its record off failed too (${describe(truncateError)}): the record stays in the journal, so the action stays applied in memory too (a reopen replays it); whether it reached the disk is unknown`;
+        }
       }
     }
     const err = new PrevalenceError(

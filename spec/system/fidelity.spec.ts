@@ -387,6 +387,24 @@ describe('the store-time check follows the encodings exactly', () => {
     expect(() => store.takeSnapshot()).not.toThrow();
   });
 
+  it('accepts references back to the root, whose injected _clock is never stored (regression: the check walked into it and refused the store)', async () => {
+    class Tree {
+      me: unknown = null;
+      items: Array<{ id: string; owner: unknown }> = [];
+      link(id: string): void {
+        this.me = this;
+        this.items.push({ id, owner: this });
+      }
+    }
+    const dir = freshBasedir();
+    const tree = initSystem(new Tree(), { basedir: dir, isolation: 'none' });
+    open.push(tree as never);
+    tree.link('a');
+    tree.link('b');
+    expect(() => tree.takeSnapshot()).not.toThrow();
+    expect(tree.items.map((i) => i.owner === tree.me)).toEqual([true, true]);
+  });
+
   it('runs no check in replay: a record an earlier version journaled replays as it did (regression: REPLAY_DIVERGED after the upgrade)', async () => {
     const dir = freshBasedir();
     class Notes {
