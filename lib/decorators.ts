@@ -82,7 +82,8 @@ export function persistent(
     register(nameOrClass, nameOrClass.name || String(context?.name ?? ''));
     return;
   }
-  if (nameOrClass !== undefined && typeof nameOrClass !== 'string') refuseNonClass(nameOrClass, context);
+  if (nameOrClass !== undefined && typeof nameOrClass !== 'string')
+    refuseNonClass(nameOrClass, context);
   return (cls: StorableClass, ctx?: unknown) => {
     refuseNonClass(cls, ctx);
     register(cls, nameOrClass ?? cls.name);

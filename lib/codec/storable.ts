@@ -15,7 +15,11 @@ import { builtinKind, describeUnstorable, registeredName } from './kinds';
 import { propSegment } from './paths';
 
 /** True when the encodings keep an object with prototype `proto` as itself (its contents aside). */
-export function isStorableKind(value: object, proto: object | null, registry: ClassRegistry): boolean {
+export function isStorableKind(
+  value: object,
+  proto: object | null,
+  registry: ClassRegistry,
+): boolean {
   if (builtinKind(value, proto) !== undefined) return true;
   return proto !== null && registeredName(proto, registry) !== undefined;
 }
@@ -129,7 +133,8 @@ function refuseProps(obj: object, registry: ClassRegistry, queue: (child: unknow
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     const desc = Object.getOwnPropertyDescriptor(obj, key) as PropertyDescriptor;
-    if (desc.writable === undefined) throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
+    if (desc.writable === undefined)
+      throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
     refusePrimitive(desc.value, registry);
     queue(desc.value);
   }

@@ -104,7 +104,9 @@ function createTrackedChild(
 /** wrap for a value found in a Map or Set (see trackingFactory). */
 function wrapChild(parent: object, key: unknown, viaMap: boolean, value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  return rawToTracking.get(value) ?? createTrackedChild(value, parent, key, viaMap, ownerOf(parent));
+  return (
+    rawToTracking.get(value) ?? createTrackedChild(value, parent, key, viaMap, ownerOf(parent))
+  );
 }
 
 function createTracked(value: object, owner: UndoLog | null = currentLog()): object {
@@ -284,7 +286,8 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
       const array = target as unknown as Record<string, unknown>;
       const old = array[key];
       // Out-of-range indices are ignored by typed arrays; nothing to record then.
-      if (old !== undefined && !Object.is(old, value)) log.push(new TypedIndexEntry(array, key, old));
+      if (old !== undefined && !Object.is(old, value))
+        log.push(new TypedIndexEntry(array, key, old));
       array[key] = value;
       return true;
     },
@@ -304,4 +307,3 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
     },
   };
 }
-

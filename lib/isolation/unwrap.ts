@@ -162,7 +162,8 @@ function isStateObject(obj: object, log: UndoLog): boolean {
 /** How a NOT_SERIALIZABLE message names a value stored under `key` (a property, index, Map key or Set member). */
 export function storedUnder(key: unknown): string {
   if (key === IN_COLLECTION) return 'a Map key or Set member the action stored';
-  if (typeof key === 'string' || typeof key === 'symbol') return `the value stored under ${keyLabel(key)}`;
+  if (typeof key === 'string' || typeof key === 'symbol')
+    return `the value stored under ${keyLabel(key)}`;
   if (typeof key === 'number') return `the value stored under [${key}]`;
   return 'the value the action stored in a Map';
 }

@@ -119,13 +119,17 @@ const defaultWarn = (message: string): void => process.emitWarning(message, 'Pre
  * goes to process.emitWarning with what it threw, instead of ending the
  * process as an uncaught exception or an unhandled rejection.
  */
-function guardedWarn(onWarning: ((message: string) => void) | undefined): (message: string) => void {
+function guardedWarn(
+  onWarning: ((message: string) => void) | undefined,
+): (message: string) => void {
   if (onWarning === undefined) return defaultWarn;
   return (message) => {
     try {
       onWarning(message);
     } catch (err) {
-      defaultWarn(`${message} (onWarning threw: ${err instanceof Error ? err.message : String(err)})`);
+      defaultWarn(
+        `${message} (onWarning threw: ${err instanceof Error ? err.message : String(err)})`,
+      );
     }
   };
 }

@@ -69,7 +69,13 @@ export class ActionRunner {
     log = new UndoLog(),
   ) {
     this.#log = log;
-    this.#outcome = { threw: false, result: undefined, error: undefined, undo: log, refused: false };
+    this.#outcome = {
+      threw: false,
+      result: undefined,
+      error: undefined,
+      undo: log,
+      refused: false,
+    };
   }
 
   /**

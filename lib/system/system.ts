@@ -378,7 +378,9 @@ export class PrevalentSystem<T extends object> {
           return;
         }
         if (ioFailures === 0) {
-          this.opts.warn(`${message} (retried less and less often, warned again only once it works)`);
+          this.opts.warn(
+            `${message} (retried less and less often, warned again only once it works)`,
+          );
         }
         skip = 2 ** Math.min(ioFailures, 6) - 1;
         ioFailures++;
