@@ -276,13 +276,22 @@ export class JournalWriter {
         'the journal is closed, so the action was not recorded; open the system again to continue',
       );
     }
-    if (this.#failure !== undefined) {
-      throw new PrevalenceError(
-        'JOURNAL_WRITE_FAILED',
-        `an earlier journal write failed (${describe(this.#failure.cause)}), so the journal refuses further actions; the action was not recorded. ${RETRY_HINT}`,
-        { cause: this.#failure },
-      );
-    }
+    const refusal = this.refusal();
+    if (refusal !== undefined) throw refusal;
+  }
+
+  /**
+   * The error that refuses an action after the writer failed (a new one each
+   * time: the failure's own message is about the action that met it), or
+   * undefined while it works.
+   */
+  refusal(): PrevalenceError | undefined {
+    if (this.#failure === undefined) return undefined;
+    return new PrevalenceError(
+      'JOURNAL_WRITE_FAILED',
+      `an earlier journal write failed (${describe(this.#failure.cause)}), so the journal refuses further actions; the action was not recorded. ${RETRY_HINT}`,
+      { cause: this.#failure },
+    );
   }
 
   #rotate(consequence: string): void {

@@ -252,8 +252,8 @@ export class PrevalentSystem<T extends object> {
   ): unknown {
     refuseInsideAction(`${name}()`);
     this.#checkOpen();
-    const failure = this.#journal.failure;
-    if (failure) throw failure;
+    const refusal = this.#journal.refusal();
+    if (refusal !== undefined) throw refusal;
     const encoded = encodeArgs(args, this.exporter.liveContext);
     const argsJson = stringifyArgs(encoded);
     const copy = allPrimitive(encoded) ? encoded : decodeArgs(encoded, this.exporter.replayContext);

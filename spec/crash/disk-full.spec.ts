@@ -330,7 +330,10 @@ describe('crash: disk full and I/O errors at the system level', () => {
     );
     const live = dump(sys);
     expect(live.counter).toBe(2);
-    expect(codeOf(() => sys.upsert('c', note('c1')))).toBe('JOURNAL_WRITE_FAILED');
+    // A later action is refused with its own message (regression: it got the kept action's).
+    expect(errorOf(() => sys.upsert('c', note('c1'))).message).toMatch(
+      /^JOURNAL_WRITE_FAILED: an earlier journal write failed \(.*EIO.*\), so the journal refuses further actions; the action was not recorded/,
+    );
     ffs.plan = {};
     // close() says so too (regression: it quoted "the action was not recorded").
     await expect(sys.close()).rejects.toThrow(/the action stays applied in memory too/);
