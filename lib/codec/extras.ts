@@ -9,7 +9,7 @@
  * keys are listed only once something is found, to name it.
  */
 import type { Kind } from './kinds';
-import { Unstorable } from './failure';
+import { ACCESSOR, Unstorable } from './failure';
 import { propSegment, symbolSegment } from './paths';
 
 /** The `what` of a symbol-keyed property. */
@@ -29,6 +29,16 @@ const KIND_NAMES: { [kind: string]: string } = {
 
 function namedWhat(kind: Kind): string {
   return `a named property of ${KIND_NAMES[kind] ?? 'a built-in object'}: it cannot be stored; keep the value in a plain object or a registered class instance next to it`;
+}
+
+/**
+ * The value of own enumerable property `key` of `obj` (one of its
+ * `Object.keys`), as the encodings store it; an accessor is refused.
+ */
+export function storedValue(obj: object, key: string): unknown {
+  const desc = Object.getOwnPropertyDescriptor(obj, key) as PropertyDescriptor;
+  if (desc.writable === undefined) throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
+  return desc.value;
 }
 
 /** Refuses a symbol-keyed own property of `obj` (any kind). */

@@ -40,9 +40,8 @@ import {
   type ContainerKind,
   type LeafKind,
 } from './kinds';
-import { ACCESSOR, Unstorable, failureError } from './failure';
-import { propSegment } from './paths';
-import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys } from './extras';
+import { Unstorable, failureError } from './failure';
+import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
 
 export { GraphDecoder } from './graph-decode';
 
@@ -158,10 +157,7 @@ class GraphEncoder {
     const keys = Object.keys(obj);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
-      const d = Object.getOwnPropertyDescriptor(obj, key) as PropertyDescriptor;
-      if (d.writable === undefined)
-        throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
-      line.push(key, this.value(d.value));
+      line.push(key, this.value(storedValue(obj, key)));
     }
   }
 

@@ -9,10 +9,9 @@
  */
 import type { ClassRegistry } from './registry';
 import { PrevalenceError } from '../errors';
-import { ACCESSOR, failurePath, Unstorable } from './failure';
-import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys } from './extras';
+import { failurePath, Unstorable } from './failure';
+import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
 import { builtinKind, describeUnstorable, registeredName } from './kinds';
-import { propSegment } from './paths';
 
 /** True when the encodings keep an object with prototype `proto` as itself (its contents aside). */
 export function isStorableKind(
@@ -131,11 +130,8 @@ function refuseProps(obj: object, registry: ClassRegistry, queue: (child: unknow
   refuseSymbolKeys(obj);
   const keys = Object.keys(obj);
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    const desc = Object.getOwnPropertyDescriptor(obj, key) as PropertyDescriptor;
-    if (desc.writable === undefined)
-      throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
-    refusePrimitive(desc.value, registry);
-    queue(desc.value);
+    const value = storedValue(obj, keys[i] as string);
+    refusePrimitive(value, registry);
+    queue(value);
   }
 }

@@ -32,9 +32,8 @@ import {
   holeRun,
   type Kind,
 } from './kinds';
-import { ACCESSOR, Unstorable, failureError, tooDeep } from './failure';
-import { propSegment } from './paths';
-import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys } from './extras';
+import { Unstorable, failureError, tooDeep } from './failure';
+import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
 import type { DateTime } from 'luxon';
 
 export { allPrimitive, decodeArgs, decodeTree } from './tree-decode';
@@ -214,9 +213,7 @@ function encodeProps(obj: object, st: EncodeState): { [key: string]: Encoded } {
   const keys = Object.keys(obj);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    const d = Object.getOwnPropertyDescriptor(obj, key) as PropertyDescriptor;
-    if (d.writable === undefined) throw new Unstorable(undefined, ACCESSOR, obj, propSegment(key));
-    const value = encodeValue(d.value, st);
+    const value = encodeValue(storedValue(obj, key), st);
     if (key.charCodeAt(0) === 36) out['$' + key] = value;
     else if (key === '__proto__') {
       Object.defineProperty(out, key, {

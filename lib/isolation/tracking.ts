@@ -197,11 +197,6 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
     }
   };
 
-  const wrapOwned = (value: unknown): unknown =>
-    typeof value !== 'object' || value === null
-      ? value
-      : (rawToTracking.get(value) ?? createTracked(value, owner));
-
   const plain: ProxyHandler<object> = {
     get(target, key, receiver) {
       check('reading', key);
@@ -236,7 +231,7 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
       check('reading', key);
       const desc = Reflect.getOwnPropertyDescriptor(target, key);
       if (desc !== undefined && desc.configurable && 'value' in desc) {
-        desc.value = wrapOwned(desc.value);
+        desc.value = wrap(desc.value, target);
       }
       return desc;
     },
@@ -272,7 +267,7 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
         const entry = table.find(target, key);
         if (entry === undefined) return plain.get!(target, key, receiver);
         check('reading', key);
-        return entry.getter !== undefined ? wrapOwned(entry.getter.call(target)) : entry.wrapper;
+        return entry.getter !== undefined ? wrap(entry.getter.call(target), target) : entry.wrapper;
       },
     };
   }

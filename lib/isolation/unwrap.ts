@@ -155,8 +155,17 @@ export function checkStorableOrRefuse(value: unknown, log: UndoLog, where: strin
 
 /** True for a proxy, or an object reached through the membrane before this action: checked when it was stored. */
 function isStateObject(obj: object, log: UndoLog): boolean {
-  if (isProxyLike(obj)) return true;
-  return (rawToTracking.has(obj) || rawToView.has(obj)) && !log.trackedDuringAction(obj);
+  return isProxyLike(obj) || reachedBefore(obj, log);
+}
+
+/**
+ * True for an object that has a tracking proxy or a view, so it was reached
+ * through the membrane: part of the state, holding no proxy. Unless it got
+ * its proxy during this action: then it may be a fresh object read back
+ * after it was stored, and counts as fresh.
+ */
+function reachedBefore(obj: object, log: UndoLog | undefined): boolean {
+  return (rawToTracking.has(obj) || rawToView.has(obj)) && !log?.trackedDuringAction(obj);
 }
 
 /** How a NOT_SERIALIZABLE message names a value stored under `key` (a property, index, Map key or Set member). */
@@ -218,14 +227,8 @@ class Walker {
 
   private visit(value: object, isRoot = false): void {
     if (this.visited.has(value) || isPassThrough(value)) return;
-    // An object that already has a tracking proxy or a view was reached
-    // through the membrane, so it is part of the state and holds no proxy:
-    // walking on would cost time proportional to the state, not the change.
-    // Unless it got its proxy during this action: then it may be a fresh
-    // object read back after it was stored, and is walked like one.
-    if (!isRoot && !this.log?.trackedDuringAction(value)) {
-      if (rawToTracking.has(value) || rawToView.has(value)) return;
-    }
+    // Walking into the state would cost time proportional to it, not the change.
+    if (!isRoot && reachedBefore(value, this.log)) return;
     if (this.forStorage && !Object.isExtensible(value))
       refuse('a frozen, sealed or non-extensible object');
     this.visited.add(value);

@@ -60,8 +60,6 @@ export class JournalWriter {
   #size: number;
   #lastSeq: number;
   #failure: PrevalenceError | undefined;
-  /** Why cutting a failed record off failed, if it did. */
-  #truncateError: unknown;
   #closed: Promise<void> | undefined;
 
   private constructor(opts: JournalWriterOptions, fd: number, path: string, lastSeq: number) {
@@ -81,7 +79,6 @@ export class JournalWriter {
         const err = this.#fail(
           cause,
           `the background fdatasync of journal file ${file}`,
-          undefined,
           `actions after seq ${this.#flusher.durableSeq} may not be on disk, and the system refuses further actions`,
           true,
         );
@@ -191,10 +188,18 @@ export class JournalWriter {
       const what = written
         ? `the fdatasync of action seq ${seq} in ${this.#path}`
         : `writing action seq ${seq} to ${this.#path}`;
-      this.#truncateError = undefined;
-      const error = this.#fail(err, what, before, undefined, written);
-      if (written && this.#truncateError !== undefined) {
-        // Its whole record stays in the file, and a reopen replays it (see #fail).
+      // A torn record is dropped by the reader on reopen; a whole one is not.
+      const cutError = this.#cutBack(before);
+      const kept = written && cutError !== undefined;
+      const error = this.#fail(
+        err,
+        what,
+        kept
+          ? `cutting its record off failed too (${describe(cutError)}): the record stays in the journal, so the action stays applied in memory too (a reopen replays it); whether it reached the disk is unknown`
+          : undefined,
+        written,
+      );
+      if (kept) {
         this.#size = before + line.length;
         this.#lastSeq = seq;
       }
@@ -259,7 +264,6 @@ export class JournalWriter {
         error = this.#fail(
           err,
           `the final fdatasync of ${this.#path}`,
-          undefined,
           'some actions may not be on disk',
           true,
         );
@@ -312,7 +316,6 @@ export class JournalWriter {
       throw this.#fail(
         err,
         `starting a new journal file after seq ${this.#lastSeq}`,
-        undefined,
         consequence,
         this.#flusher.durableSeq < this.#lastSeq,
       );
@@ -320,11 +323,21 @@ export class JournalWriter {
     this.#flusher.retire(oldFd);
   }
 
+  /** Cuts the current file back to `size` (a failed record off); the error when that fails. */
+  #cutBack(size: number): unknown {
+    try {
+      this.#fs.ftruncateSync(this.#fd, size);
+      this.#size = size;
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  }
+
   /**
-   * Enters the failed state: cuts a partial record off (back to `truncateTo`)
-   * and returns the error to throw; further appends are refused. After a
-   * failed fdatasync (`syncFailed`) the durability of unsynced records is
-   * unknown and is never retried: every waiter is rejected. After a failed
+   * Enters the failed state and returns the error to throw; further appends
+   * are refused. After a failed fdatasync (`syncFailed`) the durability of
+   * unsynced records is unknown and is never retried: every waiter is rejected. After a failed
    * write the records before it are intact: they are made durable at once
    * (and sync() resolves for them); if that fdatasync fails too, it is a
    * failed fdatasync.
@@ -332,22 +345,9 @@ export class JournalWriter {
   #fail(
     cause: unknown,
     what: string,
-    truncateTo?: number,
     consequence = 'the action was not recorded',
     syncFailed = false,
   ): PrevalenceError {
-    if (truncateTo !== undefined) {
-      try {
-        this.#fs.ftruncateSync(this.#fd, truncateTo);
-        this.#size = truncateTo;
-      } catch (truncateError) {
-        // A torn record is dropped by the reader on reopen; a whole one is not (see append).
-        this.#truncateError = truncateError;
-        if (syncFailed) {
-          consequence = `cutting its record off failed too (${describe(truncateError)}): the record stays in the journal, so the action stays applied in memory too (a reopen replays it); whether it reached the disk is unknown`;
-        }
-      }
-    }
     const err = new PrevalenceError(
       'JOURNAL_WRITE_FAILED',
       `${what} failed (${describe(cause)}); ${consequence}. ${RETRY_HINT}`,

@@ -9,6 +9,7 @@ import { initSystem, isPrevalenceError, readonly } from '../../lib';
 import type { Durability, Prevalent } from '../../lib';
 import { FaultyFs } from '../../lib/fs/faulty';
 import type { FaultPlan } from '../../lib/fs/faulty';
+import { thrown } from '../codec/fixtures';
 import { freshBasedir } from '../support/tmp';
 import { PowerCutFs } from './support/power-cut-fs';
 
@@ -103,15 +104,6 @@ function journalBytes(dir: string): Buffer {
       return data.subarray(0, end);
     }),
   );
-}
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
 }
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -324,14 +316,14 @@ describe('crash: disk full and I/O errors at the system level', () => {
     ffs.ftruncateSync = () => {
       throw Object.assign(new Error('EIO: i/o error, ftruncate'), { code: 'EIO' });
     };
-    const message = errorOf(() => sys.upsert('b', note('b1'))).message;
+    const message = thrown(() => sys.upsert('b', note('b1'))).message;
     expect(message).toMatch(
       /^JOURNAL_WRITE_FAILED: the fdatasync of action seq 2 .* failed \(.*EIO.*\); cutting its record off failed too \(EIO: i\/o error, ftruncate\): the record stays in the journal, so the action stays applied in memory too/,
     );
     const live = dump(sys);
     expect(live.counter).toBe(2);
     // A later action is refused with its own message (regression: it got the kept action's).
-    expect(errorOf(() => sys.upsert('c', note('c1'))).message).toMatch(
+    expect(thrown(() => sys.upsert('c', note('c1'))).message).toMatch(
       /^JOURNAL_WRITE_FAILED: an earlier journal write failed \(.*EIO.*\), so the journal refuses further actions; the action was not recorded/,
     );
     ffs.plan = {};
