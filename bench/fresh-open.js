@@ -28,6 +28,15 @@ const OPENERS = {
     const wiki = openWiki(dir, { durability: 'none' });
     return { count: () => wiki.pageCount(), close: () => wiki.close() };
   },
+  // Minimal loaders of the same files (plain-open.js): not systems, the yardsticks of an open.
+  async 'minimal-replay'(dir) {
+    const { count } = require('./plain-open').minimalReplay(dir);
+    return { count: () => count, close: async () => {} };
+  },
+  async 'minimal-snapshot'(dir) {
+    const { count } = require('./plain-open').minimalSnapshotLoad(dir);
+    return { count: () => count, close: async () => {} };
+  },
   nedb: peerOpener('nedb'),
   lokijs: peerOpener('lokijs'),
   lowdb: peerOpener('lowdb'),

@@ -23,6 +23,12 @@ const rate = (scenario, name) => get(scenario, 'results', name, 'median');
 const pair = (a, b) => `${fmt(a)}/s vs ${fmt(b)}/s`;
 const sizeLabel = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 
+/** The note of an open's target: its rate as a ratio to a minimal loader's in the same run (absent in older results). */
+function minimalNote(ratio, rateShown) {
+  if (ratio === undefined) return undefined;
+  return `${x(ratio)} a minimal loader of the same files (${rateShown}: JSON.parse per line, nothing checked)`;
+}
+
 /** Every target with its measured value, threshold and verdict (pass: true, false, or null = figure only). */
 function targets(json) {
   const s = json.scenarios || {};
@@ -121,6 +127,7 @@ function targets(json) {
       '>=',
       300e3,
       `${fmt(o.derived.replayActionsPerSecond)}/s`,
+      minimalNote(o.derived.replayVsMinimal, `${fmt(o.derived.replayMinimalActionsPerSecond)}/s`),
     );
     add(
       8,
@@ -129,6 +136,10 @@ function targets(json) {
       '>=',
       100,
       `${fmt(o.derived.snapshotLoadMBPerSecond)} MB/s`,
+      minimalNote(
+        o.derived.snapshotLoadVsMinimal,
+        `${fmt(o.derived.snapshotLoadMinimalMBPerSecond)} MB/s`,
+      ),
     );
   }
   const m = s.memory;

@@ -2,9 +2,10 @@
 /**
  * Scenario 3, open: time until usable with N pages stored (a) only as a
  * journal (every page replayed as an action), (b) as a snapshot; next to
- * NeDB load, LokiJS load and lowdb read of the same pages. Also the replay
- * rate (actions/s) and the snapshot load rate (MB/s). Every open runs in a
- * fresh process, as at a restart (fresh-open.js).
+ * NeDB load, LokiJS load and lowdb read of the same pages, and minimal
+ * loaders of the same files (plain-open.js: every line `JSON.parse`d and the
+ * pages built, nothing checked). Also the replay rate (actions/s), the
+ * snapshot load rate (MB/s) and both as ratios to the minimal loaders. Every open runs in a fresh process, as at a restart (fresh-open.js).
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -31,6 +32,10 @@ async function writePeerFiles(root, n) {
   lowdb.writeFile(path.join(root, 'lowdb'), ids, texts);
 }
 
+const MINIMAL_REPLAY = 'minimal loader: journal lines JSON.parsed';
+const MINIMAL_LOAD = 'minimal loader: snapshot lines JSON.parsed';
+const MINIMAL_NOTE = 'pages built by code for their shape; nothing checked, no action run';
+
 async function run(cfg, ctx) {
   const n = cfg.pages;
   const w = warmSize(n);
@@ -50,6 +55,14 @@ async function run(cfg, ctx) {
     const subjects = [
       freshOpener('prevalent journal replay', 'prevalent', journalDir, warmJournal, n),
       freshOpener('prevalent snapshot load', 'prevalent', snapDir, warmSnap, n),
+      {
+        ...freshOpener(MINIMAL_REPLAY, 'minimal-replay', journalDir, warmJournal, n),
+        note: MINIMAL_NOTE,
+      },
+      {
+        ...freshOpener(MINIMAL_LOAD, 'minimal-snapshot', snapDir, warmSnap, n),
+        note: MINIMAL_NOTE,
+      },
       peer('NeDB load', 'nedb', 'nedb'),
       peer('LokiJS load', 'lokijs', 'loki'),
       peer('lowdb read', 'lowdb', 'lowdb'),
@@ -70,11 +83,17 @@ async function run(cfg, ctx) {
     };
     const replay = results['prevalent journal replay'];
     const load = results['prevalent snapshot load'];
+    const replayMinimal = results[MINIMAL_REPLAY];
+    const loadMinimal = results[MINIMAL_LOAD];
     const derived = {
       replayActionsPerSecond: n / replay.secondsMedian,
       replayMBPerSecond: journalBytes / 1e6 / replay.secondsMedian,
+      replayMinimalActionsPerSecond: n / replayMinimal.secondsMedian,
+      replayVsMinimal: replayMinimal.secondsMedian / replay.secondsMedian,
       snapshotLoadMBPerSecond: snapshotBytes / 1e6 / load.secondsMedian,
       snapshotLoadPagesPerSecond: n / load.secondsMedian,
+      snapshotLoadMinimalMBPerSecond: snapshotBytes / 1e6 / loadMinimal.secondsMedian,
+      snapshotLoadVsMinimal: loadMinimal.secondsMedian / load.secondsMedian,
     };
     return { config: { pages: n, repeats: cfg.repeats }, results, files, derived };
   } finally {
