@@ -27,7 +27,8 @@ const KIND_NAMES: { [kind: string]: string } = {
   ab: 'an ArrayBuffer (ArrayBuffers are stored as their bytes only)',
 };
 
-function namedWhat(kind: Kind): string {
+/** The `what` of an enumerable named property of an object of `kind` (an array or a built-in). */
+export function namedWhat(kind: Kind): string {
   return `a named property of ${KIND_NAMES[kind] ?? 'a built-in object'}: it cannot be stored; keep the value in a plain object or a registered class instance next to it`;
 }
 

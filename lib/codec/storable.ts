@@ -9,8 +9,15 @@
  */
 import type { ClassRegistry } from './registry';
 import { PrevalenceError } from '../errors';
-import { failurePath, Unstorable } from './failure';
-import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
+import { ACCESSOR, failurePath, Unstorable } from './failure';
+import {
+  namedWhat,
+  refuseBuiltinExtras,
+  refuseIndexedExtras,
+  refuseSymbolKeys,
+  storedValue,
+  SYMBOL_KEY,
+} from './extras';
 import { builtinKind, describeUnstorable, registeredName } from './kinds';
 
 /** True when the encodings keep an object with prototype `proto` as itself (its contents aside). */
@@ -58,6 +65,29 @@ export function checkStorable(
     if (err instanceof Unstorable) throw storeError(err, value, where);
     throw err;
   }
+}
+
+/**
+ * Throws NOT_SERIALIZABLE when the encodings would refuse own property `key`
+ * of `obj`, about to be written by an action: a symbol-keyed property on any
+ * object; an enumerable named (non-element) property of an array or a
+ * built-in, or an enumerable `accessor` (the caller asks only for those).
+ * `where` names the write.
+ */
+export function checkStorableProperty(
+  obj: object,
+  key: PropertyKey,
+  where: string,
+  accessor: boolean,
+): void {
+  if (typeof key === 'symbol') {
+    throw new PrevalenceError('NOT_SERIALIZABLE', `${where} is ${SYMBOL_KEY}`);
+  }
+  const kind = builtinKind(obj, Object.getPrototypeOf(obj) as object | null);
+  if (kind !== undefined && kind !== 'o' && kind !== 'n' && kind !== 'dt') {
+    throw new PrevalenceError('NOT_SERIALIZABLE', `${where} is ${namedWhat(kind)}`);
+  }
+  if (accessor) throw new PrevalenceError('NOT_SERIALIZABLE', `${where} is ${ACCESSOR}`);
 }
 
 function storeError(failure: Unstorable, root: unknown, where: string): PrevalenceError {

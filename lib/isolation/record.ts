@@ -1,5 +1,5 @@
 import { PrevalenceError } from '../errors';
-import { isArrayIndex } from './kinds';
+import { isArrayIndex, isNumericKey } from './kinds';
 import { isPassThrough, rawOwner, trackingToRaw, viewTarget } from './registry';
 import {
   ArrayLengthEntry,
@@ -68,6 +68,45 @@ export function storeValue(
   return value;
 }
 
+/** True for a key that names an element of `target` (an array or typed array), not a named property. */
+function isElementKey(target: object, key: PropertyKey): boolean {
+  if (Array.isArray(target)) return isArrayIndex(key);
+  return ArrayBuffer.isView(target) && isNumericKey(key);
+}
+
+/**
+ * Live actions only: refuses writing own property `key` of `target` (left
+ * `enumerable`, an `accessor` or not) when the encodings refuse such a
+ * property whatever it holds: a symbol-keyed one on any object, an
+ * enumerable named one on an array or a built-in (`builtin`: the tracking
+ * handler knows), an enumerable accessor. Like a stored value a snapshot
+ * could not keep, it refuses the whole action, even if the action catches
+ * the error; otherwise every later snapshot would fail.
+ */
+function checkPropertyWrite(
+  log: UndoLog,
+  target: object,
+  key: PropertyKey,
+  enumerable: boolean,
+  builtin: boolean,
+  accessor = false,
+): void {
+  const storability = log.storability;
+  if (storability === undefined) return;
+  if (
+    typeof key !== 'symbol' &&
+    !(enumerable && (accessor || (builtin && !isElementKey(target, key))))
+  ) {
+    return;
+  }
+  try {
+    storability.property(target, key, `the property ${keyLabel(key)} the action wrote`, accessor);
+  } catch (err) {
+    log.refusal ??= err as Error;
+    throw err;
+  }
+}
+
 /** A definition that would leave a property non-configurable or read-only for good cannot be undone. */
 function refuseIrreversible(
   key: PropertyKey,
@@ -132,13 +171,27 @@ function entryFor(
   return new PropertyEntry(target, key, old);
 }
 
-/** [[DefineOwnProperty]] through a tracking proxy. `desc` must be a fresh object (it is changed). */
-export function defineTracked(target: object, key: PropertyKey, desc: PropertyDescriptor): boolean {
+/**
+ * [[DefineOwnProperty]] through a tracking proxy. `desc` must be a fresh
+ * object (it is changed). `builtin`: `target` is an array or a built-in.
+ */
+export function defineTracked(
+  target: object,
+  key: PropertyKey,
+  desc: PropertyDescriptor,
+  builtin = false,
+): boolean {
   const log = requireLog('defining property', key);
   const old = Reflect.getOwnPropertyDescriptor(target, key);
   refuseIrreversible(key, desc, old);
+  const enumerable = desc.enumerable ?? old?.enumerable ?? false;
+  const accessor =
+    'get' in desc || 'set' in desc
+      ? true
+      : !('value' in desc) && !('writable' in desc) && old !== undefined && !('value' in old);
+  checkPropertyWrite(log, target, key, enumerable, builtin, accessor);
   if ('value' in desc) {
-    const encoded = typeof key === 'string' && (desc.enumerable ?? old?.enumerable ?? false);
+    const encoded = typeof key === 'string' && enumerable;
     desc.value = storeValue(desc.value, log, target, key, false, encoded);
   }
   if (old !== undefined && isNoop(old, desc)) return true;
@@ -171,13 +224,15 @@ function findInherited(target: object, key: PropertyKey): PropertyDescriptor | u
 /**
  * [[Set]] through a tracking proxy that is its own receiver: the ordinary
  * algorithm, with the write itself done by defineTracked (one undo entry)
- * and setters called with the proxy as `this`.
+ * and setters called with the proxy as `this`. `builtin`: `target` is an
+ * array or a built-in.
  */
 export function setTracked(
   target: object,
   key: PropertyKey,
   value: unknown,
   proxy: object,
+  builtin = false,
 ): boolean {
   const log = requireLog('assigning property', key);
   const own = Reflect.getOwnPropertyDescriptor(target, key);
@@ -188,12 +243,16 @@ export function setTracked(
     if (own === undefined) {
       const proto: unknown = Reflect.getPrototypeOf(target);
       if ((proto === null || !Reflect.has(proto as object, key)) && Object.isExtensible(target)) {
+        if (builtin || typeof key === 'symbol') checkPropertyWrite(log, target, key, true, builtin);
         const stored = storeValue(value, log, target, key, false, typeof key === 'string');
         log.push(new PropertyEntry(target, key, undefined));
         (target as Record<PropertyKey, unknown>)[key] = stored;
         return true;
       }
     } else if (own.writable === true && own.configurable === true) {
+      if (builtin || typeof key === 'symbol') {
+        checkPropertyWrite(log, target, key, own.enumerable === true, builtin);
+      }
       const encoded = typeof key === 'string' && own.enumerable === true;
       const stored = storeValue(value, log, target, key, false, encoded);
       if (Object.is(own.value, stored)) return true;
@@ -209,10 +268,10 @@ export function setTracked(
     return true;
   }
   if (desc !== undefined && !desc.writable) return false;
-  if (own !== undefined) return defineTracked(target, key, { value });
+  if (own !== undefined) return defineTracked(target, key, { value }, builtin);
   if (!Object.isExtensible(target)) return false;
   const fresh = { value, writable: true, enumerable: true, configurable: true };
-  return defineTracked(target, key, fresh);
+  return defineTracked(target, key, fresh, builtin);
 }
 
 /**

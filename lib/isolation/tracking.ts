@@ -249,8 +249,23 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
     },
   };
 
+  // Writes to an array or a built-in: the same, told that named properties
+  // there are ones the encodings refuse.
+  const builtinWrites: ProxyHandler<object> = {
+    set(target, key, value, receiver) {
+      check('assigning', key);
+      if (receiver !== rawToTracking.get(target)) return Reflect.set(target, key, value, receiver);
+      return setTracked(target, key, value, receiver as object, true);
+    },
+    defineProperty(target, key, desc) {
+      check('defining', key);
+      return defineTracked(target, key, desc, true);
+    },
+  };
+
   const array: ProxyHandler<object> = {
     ...plain,
+    ...builtinWrites,
     get(target, key, receiver) {
       check('reading', key);
       const value: unknown = Reflect.get(target, key, receiver);
@@ -263,6 +278,7 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
   function builtin(table: BuiltinTable): ProxyHandler<object> {
     return {
       ...plain,
+      ...builtinWrites,
       get(target, key, receiver) {
         const entry = table.find(target, key);
         if (entry === undefined) return plain.get!(target, key, receiver);
@@ -275,7 +291,7 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
   const typed: ProxyHandler<object> = {
     ...builtin(tables.typed),
     set(target, key, value, receiver) {
-      if (!isNumericKey(key)) return plain.set!(target, key, value, receiver);
+      if (!isNumericKey(key)) return builtinWrites.set!(target, key, value, receiver);
       check('writing element', key);
       const log = requireLog(`writing element ${key} of a typed array`);
       const array = target as unknown as Record<string, unknown>;

@@ -23,6 +23,13 @@ export interface Storability {
    * is true; `where` names the place it is stored.
    */
   check(value: unknown, where: string, skip: (obj: object) => boolean): void;
+  /**
+   * Throws NOT_SERIALIZABLE when own property `key` of `obj` is one the
+   * encodings refuse whatever it holds: any symbol-keyed property, an
+   * enumerable named property of an array or a built-in, and an enumerable
+   * `accessor` (asked only for those); `where` names the write.
+   */
+  property(obj: object, key: PropertyKey, where: string, accessor: boolean): void;
 }
 
 /**

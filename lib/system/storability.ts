@@ -1,5 +1,5 @@
 import type { ClassRegistry } from '../codec/registry';
-import { checkStorable, isStorableKind } from '../codec/storable';
+import { checkStorable, checkStorableProperty, isStorableKind } from '../codec/storable';
 import type { Storability } from '../isolation/undo';
 
 /** The store-time check of a system's undo log: the snapshot encoding's rules, with its registered classes. */
@@ -15,5 +15,6 @@ export function storabilityFor(registry: ClassRegistry): Storability {
       return true;
     },
     check: (value, where, skip) => checkStorable(value, where, registry, skip),
+    property: checkStorableProperty,
   };
 }

@@ -69,9 +69,19 @@ class Shelf {
     this.v = (BASES[kind] as () => object)();
   }
 
-  /** Gives the stored value a property the encodings cannot store (through `this`: not checked then). */
+  /** Gives the stored value a property the encodings cannot store, through `this`. */
   addExtra(kind: string): void {
     Object.assign(this.v as object, extraOf(kind));
+  }
+
+  /** The same, with the action catching the refusal. */
+  addExtraAndCatch(kind: string): string {
+    try {
+      Object.assign(this.v as object, extraOf(kind));
+      return 'added';
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   clear(): void {
@@ -171,6 +181,27 @@ describe('own properties the encodings cannot store', () => {
   );
 
   it.each(KINDS)(
+    'refuses %s written through `this` onto a value in the state, failing the whole action (regression: journaled, then every snapshot failed)',
+    (kind) => {
+      const dir = freshBasedir();
+      const shelf = openShelf(dir);
+      shelf.makeBase(kind);
+      const key = kind.startsWith('a symbol') ? 'Symbol(tag)' : '"extra"';
+      const expected = `NOT_SERIALIZABLE: the property ${key} the action wrote is `;
+      expect(expectCode(() => shelf.addExtra(kind), 'NOT_SERIALIZABLE')).toContain(expected);
+      // Even when the action catches it: a replay runs no such check, so it must not go on.
+      expect(expectCode(() => shelf.addExtraAndCatch(kind), 'NOT_SERIALIZABLE')).toContain(
+        expected,
+      );
+      expect(Reflect.ownKeys(shelf.v as object)).toEqual(
+        Reflect.ownKeys((BASES[kind] as () => object)()),
+      );
+      expect(journalRecords(dir).map((r) => r.method)).toEqual(['makeBase']);
+      expect(() => shelf.takeSnapshot()).not.toThrow();
+    },
+  );
+
+  it.each(KINDS)(
     'refuses %s in the state at takeSnapshot, naming its path; the previous snapshot stays and the system keeps working',
     async (kind) => {
       const dir = freshBasedir();
@@ -179,7 +210,9 @@ describe('own properties the encodings cannot store', () => {
       const good = shelf.takeSnapshot();
       const before = fs.readFileSync(good);
       shelf.makeBase(kind);
-      shelf.addExtra(kind);
+      // Behind the journal's back: isolation 'none' hands out the raw object.
+      const extra = extraOf(kind);
+      Object.assign(shelf.v as object, extra);
       const err = thrown(() => shelf.takeSnapshot());
       expect(isPrevalenceError(err, 'NOT_SERIALIZABLE')).toBe(true);
       expect(err.message).toContain(`NOT_SERIALIZABLE: v${segmentOf(kind)} is `);
@@ -191,6 +224,7 @@ describe('own properties the encodings cannot store', () => {
 
       // still working: actions run and are journaled; once the value is gone, snapshots work again
       expect(shelf.bump()).toBe(2);
+      for (const key of Reflect.ownKeys(extra)) Reflect.deleteProperty(shelf.v as object, key);
       const live = stateOf(shelf);
       await shelf.close();
       // the journal replays the action, so a restart agrees with the live run
@@ -370,6 +404,61 @@ describe('the store-time check follows the encodings exactly', () => {
     expect(() => store.takeSnapshot()).not.toThrow();
   });
 
+  it('accepts the writes through `this` the encodings keep or skip: elements, length, non-enumerable named properties, RegExp lastIndex', async () => {
+    class Store {
+      list: unknown[] = [1, 2, 3];
+      re = /a/g;
+      obj: Record<string, unknown> = {};
+      change(): void {
+        this.list[5] = 6;
+        this.list.length = 4;
+        Object.defineProperty(this.list, 'note', {
+          value: 'hidden',
+          enumerable: false,
+          configurable: true,
+          writable: true,
+        });
+        (this.list as unknown as { note: string }).note = 'still hidden';
+        this.re.lastIndex = 1;
+        Object.defineProperty(this.obj, 'computed', {
+          get: () => 1,
+          enumerable: false,
+          configurable: true,
+        });
+      }
+    }
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    open.push(store as never);
+    store.change();
+    expect(store.list).toEqual([1, 2, 3, undefined]);
+    expect(() => store.takeSnapshot()).not.toThrow();
+  });
+
+  it('refuses an enumerable accessor defined through `this` on a state object, failing the whole action (regression: journaled, then every snapshot failed)', () => {
+    class Store {
+      obj: Record<string, unknown> = { a: 1 };
+      n = 0;
+      define(): void {
+        this.n++;
+        Object.defineProperty(this.obj, 'total', {
+          get: () => 1,
+          enumerable: true,
+          configurable: true,
+        });
+      }
+    }
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    open.push(store as never);
+    expect(expectCode(() => store.define(), 'NOT_SERIALIZABLE')).toMatch(
+      /^NOT_SERIALIZABLE: the property "total" the action wrote is an accessor property/,
+    );
+    expect([store.n, Object.keys(store.obj)]).toEqual([0, ['a']]);
+    expect(journalRecords(dir)).toHaveLength(0);
+    expect(() => store.takeSnapshot()).not.toThrow();
+  });
+
   it.each([
     ['an Array subclass', () => MyArray.from([1])],
     ['an array with a hole and a named property', () => Object.assign([, 1], { foo: 2 })], // eslint-disable-line no-sparse-arrays
@@ -424,6 +513,28 @@ describe('the store-time check follows the encodings exactly', () => {
     };
     const after = initSystem(Notes, dir);
     expect(after.items.map((i) => i['name'])).toEqual(['a']);
+    await after.close();
+  });
+
+  it('runs no property check in replay either: a named property an earlier version wrote onto an array replays as it did', async () => {
+    const dir = freshBasedir();
+    class Tags {
+      list: string[] = [];
+      tag(name: string): void {
+        this.list.push(name);
+      }
+    }
+    const before = initSystem(Tags, dir);
+    before.tag('a');
+    await before.close();
+    // A later version writes a named property for a moment, then removes it.
+    Tags.prototype.tag = function (this: Tags, name: string): void {
+      (this.list as unknown as { last?: string }).last = name;
+      delete (this.list as unknown as { last?: string }).last;
+      this.list.push(name);
+    };
+    const after = initSystem(Tags, dir);
+    expect(after.list).toEqual(['a']);
     await after.close();
   });
 });
