@@ -8,7 +8,7 @@ import type { UndoLog } from '../isolation/tracking';
 import { isView, linkTop, locate, resolvePath, viewOf } from '../isolation/views';
 import { hasLink, isDetached, markDetached, pathInState } from '../isolation/paths';
 import { handlerKindOf } from '../isolation/kinds';
-import { viewTarget } from '../isolation/registry';
+import { isTracking, rawToTracking, rawToView, viewTarget } from '../isolation/registry';
 import type { PathStep } from '../isolation/views';
 import type { Isolation } from './options';
 
@@ -180,6 +180,46 @@ export class Exporter {
   }
 
   /**
+   * What the caller of an action that threw (and was journaled) gets. In
+   * 'readonly' and 'clone' isolation, what is thrown must not hand out the
+   * objects the action stored, which it holds raw, or the caller could change
+   * the state behind the journal's back (the return path makes its result a
+   * view for the same reason). A state object thrown is thrown as its view.
+   * Anything else (an Error, usually) is thrown itself, still an ordinary
+   * mutable object, with the objects its own properties hold (`cause`, a
+   * `details` record...) replaced in place by read-only views, or by copies
+   * in 'clone' isolation where they can be copied. 'none' throws as it is.
+   */
+  fromThrow(error: unknown, undo: UndoLog): unknown {
+    if (this.isolation === 'none' || typeof error !== 'object' || error === null) return error;
+    if (error instanceof PrevalenceError) return error;
+    undo.linkFresh();
+    if (isStateObject(error)) return viewOf(toRaw(error));
+    for (const key of Reflect.ownKeys(error)) {
+      const desc = Reflect.getOwnPropertyDescriptor(error, key);
+      if (desc === undefined || !('value' in desc)) continue;
+      const value: unknown = desc.value;
+      if (typeof value !== 'object' || value === null || isView(value)) continue;
+      Reflect.defineProperty(error, key, { value: this.thrownPart(value) });
+    }
+    return error;
+  }
+
+  /** What an object held by a thrown value becomes: a copy ('clone', when it can be copied), else a view. */
+  private thrownPart(value: object): object {
+    if (this.isolation === 'clone') {
+      try {
+        return this.clone(exportValue(value, 'none')) as object;
+      } catch {
+        // Not copyable (a function inside, an unregistered class): a view still protects the state.
+      }
+    }
+    const raw = toRaw(value);
+    if (!isStateObject(raw) && !hasLink(raw) && raw !== this.#root) markDetached(raw);
+    return viewOf(raw);
+  }
+
+  /**
    * What `this` is for a `@readonly` method when its result needs no
    * conversion ('none': the root, 'readonly': the root's view), so the system
    * proxy can call it directly; undefined for 'clone'.
@@ -204,6 +244,21 @@ export class Exporter {
       }
     }
   }
+}
+
+/**
+ * True for a state object or its proxy: one reached through the membrane
+ * (it has a tracking proxy or a view), or one an action stored (it has a
+ * recorded place once the action's fresh objects are linked).
+ */
+function isStateObject(value: object): boolean {
+  return (
+    isTracking(value) ||
+    isView(value) ||
+    rawToTracking.has(value) ||
+    rawToView.has(value) ||
+    hasLink(value)
+  );
 }
 
 function isIterator(value: unknown): value is Iterator<unknown> {

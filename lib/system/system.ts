@@ -288,7 +288,7 @@ export class PrevalentSystem<T extends object> {
       }
       this.#seq = seq;
       this.#lastTs = ts;
-      if (out.threw) throw out.error;
+      if (out.threw) throw this.exporter.fromThrow(out.error, out.undo);
       return this.exporter.fromAction(out.result, out.undo);
     } finally {
       this.#runner.release();

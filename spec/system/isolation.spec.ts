@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { initSystem, isPrevalenceError } from '../../lib';
-import type { Isolation, Prevalent } from '../../lib';
+import type { Isolation, Prevalent, PrevalentMutable } from '../../lib';
 import { Wiki, WikiPage } from '../fixtures/wiki';
 import { freshBasedir, journalRecords } from '../support/tmp';
 
@@ -446,4 +446,122 @@ describe('iterating the system object', () => {
       await shelf.close();
     },
   );
+});
+
+// Regression (adversarial review): an action that stored a new object and then threw it, or an
+// Error carrying it, handed the caller the raw state object; changing it changed the state behind
+// the journal's back, and a restart undid the change.
+describe('what an action throws', () => {
+  class Account {
+    balance = 0;
+    constructor(public id: string) {}
+  }
+  class Bank {
+    accounts: Record<string, Account> = {};
+    /** Stores the account, then throws an Error carrying it (as `account` and as `cause`). */
+    openAndComplain(id: string): void {
+      const account = new Account(id);
+      this.accounts[id] = account;
+      const err = new Error(`suspicious id ${id}`, { cause: account }) as Error & {
+        account?: Account;
+        details?: { account: Account; note: string };
+      };
+      err.account = account;
+      err.details = { account, note: 'fresh' };
+      throw err;
+    }
+    /** Stores the account and throws the account itself. */
+    openAndThrowIt(id: string): void {
+      const account = new Account(id);
+      this.accounts[id] = account;
+      throw account;
+    }
+    /** Throws an Error carrying a state object reached through `this`. */
+    complainAbout(id: string): void {
+      const err = new Error('no') as Error & { account?: Account };
+      err.account = this.accounts[id]!;
+      throw err;
+    }
+  }
+  function openBank(isolation?: Isolation): PrevalentMutable<Bank> {
+    const bank = initSystem(new Bank(), {
+      basedir: freshBasedir(),
+      classes: [Account],
+      ...(isolation ? { isolation } : {}),
+    }) as unknown as PrevalentMutable<Bank>;
+    open.push(bank as never);
+    return bank;
+  }
+  function caught(fn: () => unknown): Record<string, unknown> {
+    try {
+      fn();
+    } catch (err) {
+      return err as Record<string, unknown>;
+    }
+    throw new Error('expected a throw');
+  }
+  const rawBalance = (bank: PrevalentMutable<Bank>, id: string): number =>
+    bank.accounts[id]!.balance;
+
+  it("gives the objects an Error carries as read-only views ('readonly'); the Error itself stays an ordinary Error", () => {
+    const bank = openBank();
+    const err = caught(() => bank.openAndComplain('x1'));
+    expect(err).toBeInstanceOf(Error);
+    expect(types.isNativeError(err)).toBe(true);
+    err['message'] = 'annotated by the caller'; // the caller's own object: still mutable
+    for (const account of [
+      err['account'],
+      err['cause'],
+      (err['details'] as { account: unknown }).account,
+    ] as Account[]) {
+      expect(account.id).toBe('x1');
+      expect(codeOf(() => (account.balance = 1_000_000))).toBe('READONLY_VIOLATION');
+    }
+    expect(codeOf(() => ((err['details'] as { note: string }).note = 'x'))).toBe(
+      'READONLY_VIOLATION',
+    );
+    expect(rawBalance(bank, 'x1')).toBe(0);
+    expect(journalRecords(bank.basedirAbspath()).map((r) => r.threw)).toEqual([true]);
+  });
+
+  it("throws a stored object thrown itself as its read-only view ('readonly')", () => {
+    const bank = openBank();
+    const thrown = caught(() => bank.openAndThrowIt('x2')) as unknown as Account;
+    expect(thrown).toBeInstanceOf(Account);
+    expect(codeOf(() => (thrown.balance = 5))).toBe('READONLY_VIOLATION');
+    expect(rawBalance(bank, 'x2')).toBe(0);
+    // the view is the state's own: passed back, it is the very object
+    expect(bank.accounts['x2']).toBe(thrown);
+  });
+
+  it("gives a state object reached through `this` as a view too ('readonly')", () => {
+    const bank = openBank();
+    expect(() => bank.openAndThrowIt('a')).toThrow();
+    const err = caught(() => bank.complainAbout('a'));
+    expect(codeOf(() => ((err['account'] as Account).balance = 5))).toBe('READONLY_VIOLATION');
+    expect(rawBalance(bank, 'a')).toBe(0);
+  });
+
+  it("gives copies in 'clone' isolation, and the raw objects in 'none'", () => {
+    const cloned = openBank('clone');
+    const err = caught(() => cloned.openAndComplain('c'));
+    (err['account'] as Account).balance = 7;
+    expect((err['account'] as Account).balance).toBe(7);
+    expect(rawBalance(cloned, 'c')).toBe(0);
+
+    const none = openBank('none');
+    const errNone = caught(() => none.openAndComplain('n'));
+    expect(errNone['account']).toBe(none.accounts['n']);
+  });
+
+  it('survives a restart with the state the journal holds', async () => {
+    const dir = freshBasedir();
+    const bank = initSystem(new Bank(), { basedir: dir, classes: [Account] });
+    const err = caught(() => bank.openAndComplain('r'));
+    expect(codeOf(() => ((err['account'] as Account).balance = 9))).toBe('READONLY_VIOLATION');
+    await bank.close();
+    const again = initSystem(Bank, { basedir: dir, classes: [Account] });
+    expect(again.accounts['r']!.balance).toBe(0);
+    await again.close();
+  });
 });
