@@ -107,6 +107,21 @@ function checkPropertyWrite(
   }
 }
 
+/**
+ * Live actions only: a stored property made read-only fails the whole
+ * action. Snapshots store it writable, so a write that fails live would
+ * succeed after a restart and stop the replay with REPLAY_DIVERGED. (Not
+ * in replay: an action an earlier version journaled replays as it ran.)
+ */
+function refuseReadOnly(log: UndoLog, key: string): never {
+  const err = new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    `the property ${keyLabel(key)} the action wrote is read-only: snapshots store properties writable, so a write that fails now would succeed after a restart; keep it writable and refuse changes in the domain's methods`,
+  );
+  log.refusal ??= err;
+  throw err;
+}
+
 /** A definition that would leave a property non-configurable or read-only for good cannot be undone. */
 function refuseIrreversible(
   key: PropertyKey,
@@ -190,6 +205,10 @@ export function defineTracked(
       ? true
       : !('value' in desc) && !('writable' in desc) && old !== undefined && !('value' in old);
   checkPropertyWrite(log, target, key, enumerable, builtin, accessor);
+  if (!accessor && enumerable && typeof key === 'string' && log.storability !== undefined) {
+    const writable = desc.writable ?? (old !== undefined && old.writable === true);
+    if (!writable) refuseReadOnly(log, key);
+  }
   if ('value' in desc) {
     const encoded = typeof key === 'string' && enumerable;
     desc.value = storeValue(desc.value, log, target, key, false, encoded);

@@ -73,13 +73,13 @@ function holdsOnlyPrimitives(
   // (V8 answers getOwnPropertyNames from the enumeration cache).
   const names = Object.getOwnPropertyNames(value);
   for (let i = 0; i < names.length; i++) {
-    if (!isPrimitiveSlot(value, names[i]!, forStorage)) return false;
+    if (!isPrimitiveSlot(value, names[i]!, forStorage, storability !== undefined)) return false;
   }
   const symbols = Object.getOwnPropertySymbols(value);
   // The encodings refuse symbol keys: let the walk name the first one.
   if (forStorage && symbols.length !== 0 && storability !== undefined) return false;
   for (let i = 0; i < symbols.length; i++) {
-    if (!isPrimitiveSlot(value, symbols[i]!, forStorage)) return false;
+    if (!isPrimitiveSlot(value, symbols[i]!, forStorage, storability !== undefined)) return false;
   }
   return true;
 }
@@ -103,14 +103,33 @@ function leftToWalker(value: object): boolean {
 }
 
 /**
- * False for an own data property holding an object; for storage also for a
- * non-configurable one, an accessor and a function or symbol value.
+ * True for a read-only data property that snapshots store (an enumerable
+ * string-keyed one): they restore it writable, so a write that fails live
+ * would succeed after a restart, and the replay of the action that tried it
+ * stops with REPLAY_DIVERGED.
  */
-function isPrimitiveSlot(value: object, key: PropertyKey, forStorage: boolean): boolean {
+export function isStoredReadOnly(key: PropertyKey, desc: PropertyDescriptor): boolean {
+  return desc.writable === false && desc.enumerable === true && typeof key === 'string';
+}
+
+/**
+ * False for an own data property holding an object; for storage also for a
+ * non-configurable or stored read-only one, an accessor and a function or
+ * symbol value.
+ */
+function isPrimitiveSlot(
+  value: object,
+  key: PropertyKey,
+  forStorage: boolean,
+  /** Live stores only: read-only stored properties too (see isStoredReadOnly). */
+  readOnlyToo: boolean,
+): boolean {
   const desc = Reflect.getOwnPropertyDescriptor(value, key);
   if (desc === undefined) return true;
   if (!('value' in desc)) return !forStorage;
-  if (forStorage && !desc.configurable) return false;
+  if (forStorage && (!desc.configurable || (readOnlyToo && isStoredReadOnly(key, desc)))) {
+    return false;
+  }
   const v: unknown = desc.value;
   return typeof v === 'object' ? v === null : !forStorage || isPlainPrimitive(v);
 }
@@ -134,7 +153,7 @@ export function checkFreshForStorage(
 ): void {
   const storability = encoded ? log.storability : undefined;
   if (holdsOnlyPrimitives(value, true, storability)) return;
-  new Walker(keepProxy, true, log).run(value);
+  new Walker(keepProxy, true, log, storability !== undefined).run(value);
   if (storability !== undefined) checkStorableOrRefuse(value, log, storedUnder(key));
 }
 
@@ -180,7 +199,7 @@ export function storedUnder(key: unknown): string {
 /** The end-of-action check of a fresh object: as above, and proxies inside become raw objects. */
 export function unwrapFreshForStorage(value: object, log: UndoLog): void {
   if (holdsOnlyPrimitives(value, true, log.storability)) return;
-  new Walker(toRaw, true, log).run(value);
+  new Walker(toRaw, true, log, log.storability !== undefined).run(value);
   if (log.storability !== undefined) checkStorableOrRefuse(value, log, 'a value the action stored');
 }
 
@@ -200,6 +219,28 @@ function refuse(what: string): never {
   );
 }
 
+/**
+ * The check of a new data directory's initial state (the domain instance as
+ * its constructor left it), before the first snapshot stores it: what an
+ * action may not store, it may not start with either. Frozen, sealed and
+ * non-extensible objects and non-configurable or stored read-only
+ * properties throw NOT_SERIALIZABLE: the snapshot would restore them as
+ * ordinary ones, so an action that fails on them live would succeed in a
+ * replay (REPLAY_DIVERGED), or a change refused live would be made.
+ */
+export function checkInitialState(root: object): void {
+  try {
+    new Walker(keepProxy, true, undefined, true).run(root);
+  } catch (err) {
+    if (!(err instanceof PrevalenceError)) throw err;
+    const detail = err.message.slice(`${err.code}: `.length);
+    throw new PrevalenceError(
+      'NOT_SERIALIZABLE',
+      `the initial state of the domain object (as its constructor left it) holds something a snapshot cannot keep as it is: ${detail}`,
+    );
+  }
+}
+
 /** How many objects the unwrapping walks visited in all (for tests and benchmarks). */
 export const unwrapStats = { visited: 0 };
 
@@ -212,6 +253,12 @@ class Walker {
     private readonly forStorage: boolean,
     /** The running action's log: objects first reached through the membrane during it may be fresh. */
     private readonly log?: UndoLog,
+    /**
+     * Refuse stored read-only properties too (see isStoredReadOnly): live
+     * stores and the initial state only, so an action an earlier version
+     * journaled replays as it ran. In an action, the refusal fails it whole.
+     */
+    private readonly readOnlyToo = false,
   ) {}
 
   run(root: object): void {
@@ -250,6 +297,14 @@ class Walker {
       if (desc === undefined) continue;
       if (this.forStorage && !desc.configurable)
         refuse(`non-configurable property "${String(key)}"`);
+      if (this.readOnlyToo && isStoredReadOnly(key, desc)) {
+        try {
+          refuse(`read-only property "${String(key)}"`);
+        } catch (err) {
+          if (this.log !== undefined) this.log.refusal ??= err as Error;
+          throw err;
+        }
+      }
       if (!('value' in desc)) continue;
       const next = this.child(desc.value);
       if (next !== desc.value) Reflect.defineProperty(obj, key, { value: next });

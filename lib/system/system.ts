@@ -15,6 +15,7 @@ import type { JournalRecord } from '../journal/reader';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { forgetRecentParent, rootView } from '../isolation/views';
 import { adoptState, UndoLog } from '../isolation/tracking';
+import { checkInitialState } from '../isolation/unwrap';
 import { ActionRunner, activeAction, type DomainMethod, type RunnerFlags } from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
@@ -213,7 +214,10 @@ export class PrevalentSystem<T extends object> {
       },
       (rec) => this.#replay(rec),
     );
-    if (base.empty) this.#writeSnapshot();
+    if (base.empty) {
+      checkInitialState(this.root);
+      this.#writeSnapshot();
+    }
     this.#journal = JournalWriter.open(
       {
         fs: this.opts.fs,

@@ -435,6 +435,71 @@ describe('the store-time check follows the encodings exactly', () => {
     expect(() => store.takeSnapshot()).not.toThrow();
   });
 
+  // Regression (adversarial review): a read-only property was stored writable by snapshots, so a
+  // write that failed live (journaled as thrown) completed in the replay after a restart, and the
+  // directory stopped opening with REPLAY_DIVERGED.
+  it('refuses a stored property made read-only, in every way an action can make one, failing the whole action', async () => {
+    class Store {
+      x: Record<string, unknown> | null = null;
+      y: unknown = null;
+      n = 0;
+      storeWritable(): void {
+        this.x = { a: 1 };
+      }
+      lockThroughThis(): void {
+        this.n++;
+        Object.defineProperty(this.x, 'a', { writable: false });
+      }
+      storeReadOnly(): void {
+        this.n++;
+        this.y = Object.defineProperty({}, 'a', {
+          value: 1,
+          enumerable: true,
+          configurable: true,
+          writable: false,
+        });
+      }
+      lockKeptReference(): void {
+        this.n++;
+        const o = { a: 1 };
+        this.y = o;
+        Object.defineProperty(o, 'a', { writable: false });
+      }
+      hideReadOnly(): void {
+        Object.defineProperty(this.x, 'hidden', {
+          value: 1,
+          enumerable: false,
+          configurable: true,
+          writable: false,
+        });
+      }
+    }
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    store.storeWritable();
+    expect(expectCode(() => store.lockThroughThis(), 'NOT_SERIALIZABLE')).toMatch(
+      /^NOT_SERIALIZABLE: the property "a" the action wrote is read-only/,
+    );
+    expect(expectCode(() => store.storeReadOnly(), 'NOT_SERIALIZABLE')).toMatch(
+      /read-only property "a" cannot be stored/,
+    );
+    expect(expectCode(() => store.lockKeptReference(), 'NOT_SERIALIZABLE')).toMatch(
+      /read-only property "a" cannot be stored/,
+    );
+    store.hideReadOnly(); // not stored by snapshots: accepted
+    expect([store.n, store.y, Object.getOwnPropertyDescriptor(store.x, 'a')?.writable]).toEqual([
+      0,
+      null,
+      true,
+    ]);
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['storeWritable', 'hideReadOnly']);
+    store.takeSnapshot();
+    await store.close();
+    const again = initSystem(Store, { basedir: dir, isolation: 'none' });
+    expect(again.x).toEqual({ a: 1 });
+    await again.close();
+  });
+
   it('refuses an enumerable accessor defined through `this` on a state object, failing the whole action (regression: journaled, then every snapshot failed)', () => {
     class Store {
       obj: Record<string, unknown> = { a: 1 };
@@ -513,6 +578,32 @@ describe('the store-time check follows the encodings exactly', () => {
     };
     const after = initSystem(Notes, dir);
     expect(after.items.map((i) => i['name'])).toEqual(['a']);
+    await after.close();
+  });
+
+  it('runs no read-only check in replay: a record an earlier version journaled that stored a read-only property replays as it did', async () => {
+    const dir = freshBasedir();
+    class Limits {
+      items: Array<Record<string, unknown>> = [];
+      add(max: number): void {
+        this.items.push({ max });
+      }
+    }
+    const before = initSystem(Limits, dir);
+    before.add(1);
+    await before.close();
+    Limits.prototype.add = function (this: Limits, max: number): void {
+      this.items.push(
+        Object.defineProperty({}, 'max', {
+          value: max,
+          enumerable: true,
+          configurable: true,
+          writable: false,
+        }),
+      );
+    };
+    const after = initSystem(Limits, dir);
+    expect(after.items.map((i) => i['max'])).toEqual([1]);
     await after.close();
   });
 

@@ -221,3 +221,87 @@ describe('opening a directory with another root class', () => {
     await again.close();
   });
 });
+
+// Regression (adversarial review): snapshot 0 stored a frozen, sealed or non-extensible object and
+// a non-configurable or read-only property of the initial state as ordinary ones. An action that
+// failed on them live (a push onto a frozen default array) then completed in replay, and the
+// directory stopped opening with REPLAY_DIVERGED; a write refused live was made after a restart.
+describe('the initial state', () => {
+  const CASES: Array<[string, (self: Record<string, unknown>) => void, RegExp]> = [
+    [
+      'a frozen array',
+      (self) => (self['tags'] = Object.freeze(['default'])),
+      /a frozen, sealed or non-extensible object/,
+    ],
+    [
+      'a sealed object',
+      (self) => (self['settings'] = Object.seal({ theme: 'light' })),
+      /a frozen, sealed or non-extensible object/,
+    ],
+    [
+      'a non-configurable property',
+      (self) => Object.defineProperty(self, 'settings', { value: {}, enumerable: true }),
+      /non-configurable property "settings"/,
+    ],
+    [
+      'a read-only property',
+      (self) =>
+        (self['limits'] = Object.defineProperty({}, 'max', {
+          value: 10,
+          enumerable: true,
+          configurable: true,
+          writable: false,
+        })),
+      /read-only property "max"/,
+    ],
+  ];
+
+  it.each(CASES)(
+    'refuses %s with NOT_SERIALIZABLE, writing nothing, and opens once the class is fixed',
+    async (_what, make, expected) => {
+      let broken = true;
+      class Prefs {
+        tags: string[] = [];
+        constructor() {
+          if (broken) make(this as unknown as Record<string, unknown>);
+        }
+        addTag(tag: string): void {
+          this.tags.push(tag);
+        }
+      }
+      const dir = freshBasedir();
+      let err: unknown;
+      try {
+        initSystem(new Prefs(), dir);
+      } catch (e) {
+        err = e;
+      }
+      expect(isPrevalenceError(err, 'NOT_SERIALIZABLE')).toBe(true);
+      expect((err as Error).message).toMatch(
+        /^NOT_SERIALIZABLE: the initial state of the domain object/,
+      );
+      expect((err as Error).message).toMatch(expected);
+      expect(filesIn(dir).filter((f) => !f.startsWith('LOCK'))).toEqual([]);
+      broken = false;
+      const prefs = initSystem(new Prefs(), dir);
+      prefs.addTag('x');
+      await prefs.close();
+      const again = initSystem(Prefs, dir);
+      expect(again.tags).toEqual(['x']);
+      await again.close();
+    },
+  );
+
+  it('accepts what a snapshot skips: non-enumerable read-only properties, array lengths, RegExps', async () => {
+    class Ok {
+      pattern = /a/g;
+      list = [1, 2];
+      constructor() {
+        Object.defineProperty(this, 'version', { value: 3, enumerable: false, configurable: true });
+      }
+    }
+    const ok = initSystem(new Ok(), freshBasedir());
+    expect(ok.list).toEqual([1, 2]);
+    await ok.close();
+  });
+});
