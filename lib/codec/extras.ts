@@ -75,3 +75,28 @@ function refuseNamed(obj: object, kind: Kind, length: number): void {
     throw new Unstorable(undefined, namedWhat(kind), obj, propSegment(key));
   }
 }
+
+/** The `what` of a resizable ArrayBuffer. */
+const RESIZABLE_BUFFER =
+  'a resizable ArrayBuffer (made with maxByteLength): the encodings keep only its bytes, so it would come back fixed-size; store a fixed-size copy (buffer.slice(0)), and store a new one to change its size';
+
+/** The `what` of a typed array or Buffer viewing a resizable ArrayBuffer. */
+const RESIZABLE_VIEW =
+  'a typed array on a resizable ArrayBuffer: the encodings keep only the bytes it views, so it would come back fixed-size on a buffer of its own; store a fixed-size copy (typedArray.slice())';
+
+/**
+ * Refuses a resizable ArrayBuffer (`kind` `ab`) and a typed array or Buffer
+ * (`t`, `b`) viewing one: stored as bytes, they would come back fixed-size,
+ * and a length-tracking view would stop tracking.
+ */
+export function refuseResizable(obj: object, kind: Kind): void {
+  if (kind === 'ab') {
+    if ((obj as { resizable?: boolean }).resizable === true) {
+      throw new Unstorable(obj, RESIZABLE_BUFFER);
+    }
+  } else if ((obj as ArrayBufferView).buffer instanceof ArrayBuffer) {
+    if (((obj as ArrayBufferView).buffer as { resizable?: boolean }).resizable === true) {
+      throw new Unstorable(obj, RESIZABLE_VIEW);
+    }
+  }
+}

@@ -41,7 +41,13 @@ import {
   type LeafKind,
 } from './kinds';
 import { Unstorable, failureError } from './failure';
-import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
+import {
+  refuseBuiltinExtras,
+  refuseIndexedExtras,
+  refuseResizable,
+  refuseSymbolKeys,
+  storedValue,
+} from './extras';
 
 export { GraphDecoder } from './graph-decode';
 
@@ -95,12 +101,15 @@ function leaf(id: number, obj: object, kind: LeafKind): Value {
       return [id, 'r', (obj as RegExp).source, (obj as RegExp).flags];
     case 'ab':
       refuseBuiltinExtras(obj, kind);
+      refuseResizable(obj, kind);
       return [id, 'ab', arrayBufferToBase64(obj as ArrayBuffer)];
     case 't':
       refuseIndexedExtras(obj as AnyTypedArray, (obj as AnyTypedArray).length, kind);
+      refuseResizable(obj, kind);
       return [id, 't', typedArrayName(obj), viewToBase64(obj as ArrayBufferView)];
     default:
       refuseIndexedExtras(obj as Buffer, (obj as Buffer).length, kind);
+      refuseResizable(obj, kind);
       return [id, 'b', viewToBase64(obj as Buffer)];
   }
 }

@@ -14,6 +14,7 @@ import {
   namedWhat,
   refuseBuiltinExtras,
   refuseIndexedExtras,
+  refuseResizable,
   refuseSymbolKeys,
   storedValue,
   SYMBOL_KEY,
@@ -139,11 +140,11 @@ function refuseObject(obj: object, registry: ClassRegistry, queue: (child: unkno
       return;
     case 't':
     case 'b':
-      return refuseIndexedExtras(
-        obj as ArrayLike<unknown>,
-        (obj as ArrayLike<unknown>).length,
-        kind,
-      );
+      refuseIndexedExtras(obj as ArrayLike<unknown>, (obj as ArrayLike<unknown>).length, kind);
+      return refuseResizable(obj, kind);
+    case 'ab':
+      refuseBuiltinExtras(obj, kind);
+      return refuseResizable(obj, kind);
     case 'dt':
       return;
     case undefined:

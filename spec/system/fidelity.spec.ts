@@ -33,6 +33,15 @@ const KINDS = Object.keys(EXTRAS).map((kind) => [kind]);
 const segmentOf = (kind: string): string =>
   kind.startsWith('a symbol') ? '[Symbol(tag)]' : '.extra';
 
+/** A resizable ArrayBuffer (ES2024; the project's lib types predate its options). */
+function resizableBuffer(): ArrayBuffer {
+  const Resizable = ArrayBuffer as unknown as new (
+    length: number,
+    options: { maxByteLength: number },
+  ) => ArrayBuffer;
+  return new Resizable(4, { maxByteLength: 64 });
+}
+
 /** An array of `length` holes but for `value` at `at`. */
 function sparse(length: number, at: number, value: unknown): unknown[] {
   const arr: unknown[] = [];
@@ -153,6 +162,15 @@ describe('array holes across a restart', () => {
 
 // Regression: these were dropped without a word, as arguments and in snapshots.
 describe('own properties the encodings cannot store', () => {
+  it('refuses a resizable ArrayBuffer as an argument before anything runs', () => {
+    const dir = freshBasedir();
+    const shelf = openShelf(dir);
+    expect(expectCode(() => shelf.put('buf', resizableBuffer()), 'NOT_SERIALIZABLE')).toContain(
+      'args[1] is a resizable ArrayBuffer',
+    );
+    expect(journalRecords(dir)).toHaveLength(0);
+  });
+
   it.each(KINDS)('refuses %s as an argument with NOT_SERIALIZABLE before anything runs', (kind) => {
     const dir = freshBasedir();
     const shelf = openShelf(dir);
@@ -278,6 +296,17 @@ describe('values an action stores that the snapshot encoding cannot keep', () =>
       'a Map holding a function',
       () => new Map([['f', () => 1]]),
       /get\("f"\) in the value stored under "bad" is a function/,
+    ],
+    // Regression (adversarial review): stored as bytes, they came back fixed-size after a restart.
+    [
+      'a resizable ArrayBuffer',
+      () => resizableBuffer(),
+      /the value stored under "bad" is a resizable ArrayBuffer/,
+    ],
+    [
+      'a typed array on a resizable ArrayBuffer',
+      () => ({ view: new Uint8Array(resizableBuffer()) }),
+      /view in the value stored under "bad" is a typed array on a resizable ArrayBuffer/,
     ],
   ];
 
