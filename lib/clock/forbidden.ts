@@ -32,6 +32,7 @@ const MEMBER_SUFFIXES: ReadonlyArray<readonly [readonly string[], Rule]> = [
   [['DateTime', 'local'], 'withoutDateParts'],
   [['DateTime', 'utc'], 'withoutDateParts'],
   [['performance', 'now'], 'always'],
+  [['performance', 'timeOrigin'], 'always'],
   ...[...CRYPTO_FUNCTIONS].flatMap((name) => [
     [['crypto', name], 'always'] as const,
     [['webcrypto', name], 'always'] as const,

@@ -119,11 +119,31 @@ class Scanner {
     }
   }
 
+  /**
+   * True for `format`/`formatToParts` read from a DateTimeFormat made in
+   * place (`new Intl.DateTimeFormat(locale).format`): called without a date,
+   * it formats the current time. (A formatter kept in a variable is not
+   * followed, like other aliases.)
+   */
+  private formatsNow(callee: AnyNode | undefined): boolean {
+    if (callee?.type !== 'MemberExpression') return false;
+    const key = staticKey(callee, 'property');
+    if (key !== 'format' && key !== 'formatToParts') return false;
+    const made = unwrapCallee(nodeAt(callee, 'object'));
+    if (made?.type !== 'NewExpression' && made?.type !== 'CallExpression') return false;
+    const ctor = unwrapCallee(nodeAt(made, 'callee'));
+    const chain = ctor === undefined ? undefined : nameChain(ctor, this.locals);
+    return chain !== undefined && chain.segments.join('.').endsWith('DateTimeFormat');
+  }
+
   private visitCall(node: AnyNode): Finding | undefined {
     const callee = unwrapCallee(nodeAt(node, 'callee'));
+    const args = nodesAt(node, 'arguments');
+    if (args.length === 0 && this.formatsNow(callee)) {
+      return this.call(node, 'Intl.DateTimeFormat().format()');
+    }
     const chain = callee === undefined ? undefined : nameChain(callee, this.locals);
     if (callee === undefined || chain === undefined) return undefined;
-    const args = nodesAt(node, 'arguments');
     if (chain.rooted && chain.segments.length === 1 && chain.segments[0] === 'Date') {
       // `Date(x)` ignores x and returns the current time; `new Date(x)` does not.
       const isNew = node.type === 'NewExpression';

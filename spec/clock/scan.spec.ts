@@ -58,11 +58,34 @@ describe('scanFunctionSource', () => {
     },
   );
 
+  // Regression (adversarial review): a DateTimeFormat's format() without a date formats the
+  // current time, and passed.
+  it.each([
+    "m() { return new Intl.DateTimeFormat('en').format(); }",
+    'm() { return Intl.DateTimeFormat().formatToParts(); }',
+    "m() { return new globalThis.Intl.DateTimeFormat('en', { dateStyle: 'full' }).format(); }",
+  ])('finds a DateTimeFormat formatting the current time in %s', (source) => {
+    expect(scanFunctionSource(source)).toMatchObject({
+      kind: 'call',
+      target: 'Intl.DateTimeFormat().format()',
+    });
+  });
+
+  it.each([
+    "m(d) { return new Intl.DateTimeFormat('en').format(d); }",
+    'm() { return this.fmt.format(); }',
+    "m(x) { return new Intl.NumberFormat('en').format(x) + x.format(); }",
+  ])('accepts a DateTimeFormat given a date, and other format() calls, in %s', (source) => {
+    expect(scanFunctionSource(source)).toBeUndefined();
+  });
+
   it.each([
     ['m(f) { f(luxon.DateTime.now); }', 'luxon.DateTime.now'],
     ['m() { return { at: lx.DateTime.local }; }', 'lx.DateTime.local'],
     ['m(lx) { const { DateTime: { utc } } = lx; return utc(); }', 'DateTime.utc'],
     ["m() { const { randomBytes } = require('node:crypto'); }", 'randomBytes'],
+    // Regression (adversarial review): the time the process started, which replay cannot repeat.
+    ['m() { return performance.timeOrigin + 1; }', 'performance.timeOrigin'],
   ])('finds the reference through any object in %s', (source, target) => {
     expect(scanFunctionSource(source)).toMatchObject({ kind: 'reference', target });
   });
