@@ -322,7 +322,10 @@ export class PrevalentSystem<T extends object> {
     const into = backupDirOf(options, this.opts.basedir, this.opts.fs);
     if (into !== undefined) return this.#snapshotInto(into);
     const path = this.#writeSnapshot();
-    this.#journal.rotate();
+    // After a journal failure no record follows in this process: the
+    // snapshot stands (the next open loads it), and rotating would only
+    // repeat the failure as if this call were a refused action.
+    if (this.#journal.refusal() === undefined) this.#journal.rotate();
     const fallback = this.#goodSnapshots[this.#goodSnapshots.length - 2];
     if (this.opts.pruneJournals && fallback !== undefined) {
       pruneJournals(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);

@@ -104,3 +104,32 @@ describe('the file-system seam as the package exports it', () => {
     expect(msg).toContain('spread realFs, exported by prevalent');
   });
 });
+
+// Regression (docs audit): after a journal failure, takeSnapshot() wrote the snapshot, then
+// failed the journal rotation after it with JOURNAL_WRITE_FAILED saying "the action was not
+// recorded", so the caller took the snapshot for lost.
+describe('takeSnapshot() after a journal failure', () => {
+  it('writes the snapshot and returns its path; the next open loads it', async () => {
+    let fail = false;
+    const failing: FileSystem = {
+      ...realFs,
+      fdatasyncSync(fd) {
+        if (fail) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+        realFs.fdatasyncSync(fd);
+      },
+    };
+    const dir = freshBasedir();
+    const sys = initSystem(new Notes(), { basedir: dir, fileSystem: failing });
+    sys.add('kept');
+    fail = true;
+    expect(() => sys.add('lost')).toThrow(/JOURNAL_WRITE_FAILED/);
+    fail = false;
+    const snapshot = sys.takeSnapshot();
+    expect(path.basename(snapshot)).toBe('snapshot-0000000000000001.snap');
+    expect(() => sys.add('refused')).toThrow(/JOURNAL_WRITE_FAILED/);
+    await sys.close().catch(() => undefined);
+    const again = initSystem(Notes, dir);
+    expect(again.notes).toEqual(['kept']);
+    await again.close();
+  });
+});
