@@ -2,6 +2,7 @@ import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
 import type { Storability, UndoLog } from './undo';
 import { keyLabel } from './violation';
+import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from '../codec/paths';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
 import { IN_COLLECTION } from './paths';
 import {
@@ -212,11 +213,52 @@ export function unwrapDeep<T>(value: T): T {
   return replaceDeep(value, toRaw);
 }
 
-function refuse(what: string): never {
-  throw new PrevalenceError(
+/** The object each refusal of a walk was about (the one refused or holding the refused property). */
+const refusedAt = new WeakMap<PrevalenceError, object>();
+
+function refuse(what: string, at?: object): never {
+  const err = new PrevalenceError(
     'NOT_SERIALIZABLE',
     `${what} cannot be stored in the state: snapshots do not keep it, so the object would behave differently after a restart; store a plain, extensible copy instead`,
   );
+  if (at !== undefined) refusedAt.set(err, at);
+  throw err;
+}
+
+/**
+ * The path from `root` to `target` (`settings.limits`, `tags[2]`), found by
+ * a breadth-first search through own string-keyed properties and Map and Set
+ * contents; undefined when `target` is not reached.
+ */
+function pathTo(root: object, target: object): string | undefined {
+  const seen = new Set<object>([root]);
+  const queue: Array<[object, string]> = [[root, '']];
+  for (let i = 0; i < queue.length; i++) {
+    const [obj, path] = queue[i]!;
+    if (obj === target) return path;
+    const next = (value: unknown, segment: string): void => {
+      if (typeof value !== 'object' || value === null || seen.has(value)) return;
+      seen.add(value);
+      queue.push([value, joinPath(path, segment)]);
+    };
+    if (types.isMap(obj)) {
+      let index = 0;
+      for (const [k, v] of obj as Map<unknown, unknown>) {
+        next(k, mapKeySegment(index));
+        next(v, mapValueSegment(k, index++));
+      }
+    } else if (types.isSet(obj)) {
+      let index = 0;
+      for (const member of obj as Set<unknown>) next(member, setSegment(index++));
+    }
+    for (const key of Object.getOwnPropertyNames(obj)) {
+      const desc = Reflect.getOwnPropertyDescriptor(obj, key);
+      if (desc !== undefined && 'value' in desc) {
+        next(desc.value, Array.isArray(obj) && isArrayIndex(key) ? `[${key}]` : propSegment(key));
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -234,9 +276,12 @@ export function checkInitialState(root: object): void {
   } catch (err) {
     if (!(err instanceof PrevalenceError)) throw err;
     const detail = err.message.slice(`${err.code}: `.length);
+    const at = refusedAt.get(err);
+    const path = at === undefined ? undefined : pathTo(root, at);
+    const where = path === undefined ? '' : path === '' ? ' (the root object)' : ` (at ${path})`;
     throw new PrevalenceError(
       'NOT_SERIALIZABLE',
-      `the initial state of the domain object (as its constructor left it) holds something a snapshot cannot keep as it is: ${detail}`,
+      `the initial state of the domain object (as its constructor left it) holds something a snapshot cannot keep as it is${where}: ${detail}`,
     );
   }
 }
@@ -277,7 +322,7 @@ class Walker {
     // Walking into the state would cost time proportional to it, not the change.
     if (!isRoot && reachedBefore(value, this.log)) return;
     if (this.forStorage && !Object.isExtensible(value))
-      refuse('a frozen, sealed or non-extensible object');
+      refuse('a frozen, sealed or non-extensible object', value);
     this.visited.add(value);
     this.stack.push(value);
     unwrapStats.visited++;
@@ -296,10 +341,10 @@ class Walker {
       const desc = Reflect.getOwnPropertyDescriptor(obj, key);
       if (desc === undefined) continue;
       if (this.forStorage && !desc.configurable)
-        refuse(`non-configurable property "${String(key)}"`);
+        refuse(`non-configurable property "${String(key)}"`, obj);
       if (this.readOnlyToo && isStoredReadOnly(key, desc)) {
         try {
-          refuse(`read-only property "${String(key)}"`);
+          refuse(`read-only property "${String(key)}"`, obj);
         } catch (err) {
           if (this.log !== undefined) this.log.refusal ??= err as Error;
           throw err;

@@ -231,17 +231,17 @@ describe('the initial state', () => {
     [
       'a frozen array',
       (self) => (self['tags'] = Object.freeze(['default'])),
-      /a frozen, sealed or non-extensible object/,
+      /\(at tags\): a frozen, sealed or non-extensible object/,
     ],
     [
       'a sealed object',
-      (self) => (self['settings'] = Object.seal({ theme: 'light' })),
-      /a frozen, sealed or non-extensible object/,
+      (self) => (self['settings'] = { nested: [Object.seal({ theme: 'light' })] }),
+      /\(at settings\.nested\[0\]\): a frozen, sealed or non-extensible object/,
     ],
     [
       'a non-configurable property',
       (self) => Object.defineProperty(self, 'settings', { value: {}, enumerable: true }),
-      /non-configurable property "settings"/,
+      /\(the root object\): non-configurable property "settings"/,
     ],
     [
       'a read-only property',
@@ -252,7 +252,7 @@ describe('the initial state', () => {
           configurable: true,
           writable: false,
         })),
-      /read-only property "max"/,
+      /\(at limits\): read-only property "max"/,
     ],
   ];
 
