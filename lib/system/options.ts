@@ -86,6 +86,8 @@ export interface SystemOptions {
   strictReplay?: boolean | undefined;
   /** Delete journal files older than the second-newest good snapshot after each snapshot. A boolean; default false. */
   pruneJournals?: boolean | undefined;
+  /** Delete snapshots older than the second-newest good snapshot after each snapshot, keeping two. A boolean; default false. */
+  pruneSnapshots?: boolean | undefined;
   /** A function called while a restore reads the snapshot and the journal. */
   onProgress?: ((progress: RestoreProgress) => void) | undefined;
   /** A function warnings go to (a torn journal tail dropped, a damaged snapshot skipped, a rebuild from the journal alone). Default: `process.emitWarning`. */
@@ -106,6 +108,7 @@ export interface ResolvedOptions {
   isolation: Isolation;
   strictReplay: boolean;
   pruneJournals: boolean;
+  pruneSnapshots: boolean;
   onProgress: ((progress: RestoreProgress) => void) | undefined;
   warn: (message: string) => void;
   fs: FileSystem;
@@ -146,6 +149,7 @@ const OPTION_KEYS: Readonly<Record<keyof SystemOptions, true>> = {
   isolation: true,
   strictReplay: true,
   pruneJournals: true,
+  pruneSnapshots: true,
   onProgress: true,
   onWarning: true,
   fileSystem: true,
@@ -220,6 +224,7 @@ export function resolveOptions(options: unknown, rootClassName: string): Resolve
     isolation: oneOf('isolation', o.isolation, ['readonly', 'clone', 'none'], 'readonly'),
     strictReplay: bool('strictReplay', o.strictReplay, true),
     pruneJournals: bool('pruneJournals', o.pruneJournals, false),
+    pruneSnapshots: bool('pruneSnapshots', o.pruneSnapshots, false),
     onProgress: callback<(progress: RestoreProgress) => void>('onProgress', o.onProgress),
     warn: guardedWarn(callback<(message: string) => void>('onWarning', o.onWarning)),
     fs: fileSystem(o.fileSystem, realFs),

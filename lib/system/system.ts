@@ -25,7 +25,7 @@ import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase, type RestoreBase } from './restore';
 import { listSnapshots } from '../snapshot/loader';
 import { snapshotInfo } from '../snapshot/info';
-import { pruneJournals } from './prune';
+import { pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
 import { closedRoot, Exporter, isOpenRoot } from './exporter';
 import { storabilityFor } from './storability';
@@ -329,6 +329,9 @@ export class PrevalentSystem<T extends object> {
     const fallback = this.#goodSnapshots[this.#goodSnapshots.length - 2];
     if (this.opts.pruneJournals && fallback !== undefined) {
       pruneJournals(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
+    }
+    if (this.opts.pruneSnapshots && fallback !== undefined) {
+      pruneSnapshots(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
     }
     return path;
   }

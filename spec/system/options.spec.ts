@@ -289,6 +289,12 @@ describe('initSystem option validation', () => {
         'INVALID_OPTION',
         /^INVALID_OPTION: pruneJournals must be true or false; got "no"$/,
       );
+      expectRefused(
+        new Wiki(),
+        { basedir: freshBasedir(), pruneSnapshots: 1 },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: pruneSnapshots must be true or false; got 1$/,
+      );
     });
 
     it('(regression: options given as an array were accepted) refuses anything but a string or a plain object', () => {

@@ -434,6 +434,90 @@ describe('pruneJournals', () => {
   });
 });
 
+// Regression (docs audit): snapshots were never deleted, so automatic snapshots grew the
+// directory by one copy of the state per interval without bound.
+describe('pruneSnapshots', () => {
+  const snapshotNames = (dir: string): string[] =>
+    fs.readdirSync(dir).filter((f) => /^snapshot-\d+\.snap$/.test(f));
+
+  it('keeps the newest snapshot and its fallback, deleting the older ones; restore still falls back', async () => {
+    const dir = freshBasedir();
+    const opts = { pruneSnapshots: true, onWarning: () => undefined };
+    const wiki = await reopen(dir, opts);
+    const snaps: string[] = [];
+    for (let round = 1; round <= 4; round++) {
+      wiki.createPage(`p${round}`, 'x');
+      snaps.push(wiki.takeSnapshot());
+    }
+    expect(snapshotNames(dir)).toEqual(snaps.slice(2).map((p) => path.basename(p)));
+    const expected = stateOf(wiki);
+    await wiki.close();
+    // the newest is damaged: restore falls back to the one kept before it, plus the journal
+    fs.writeFileSync(snaps[3]!, 'garbage');
+    const again = await reopen(dir, opts);
+    expect(stateOf(again)).toEqual(expected);
+    // the damaged one is not a fallback: a new snapshot keeps the one restore loaded
+    again.createPage('after', 'y');
+    const newest = again.takeSnapshot();
+    expect(snapshotNames(dir)).toEqual([snaps[2]!, snaps[3]!, newest].map((p) => path.basename(p)));
+    await again.close();
+  });
+
+  it('works with pruneJournals: only what restore needs is left, and it restores', async () => {
+    const dir = freshBasedir();
+    const opts = { pruneSnapshots: true, pruneJournals: true, onWarning: () => undefined };
+    const wiki = await reopen(dir, opts);
+    for (let round = 1; round <= 5; round++) {
+      for (let i = 0; i < 3; i++) wiki.createPage(`p${round}-${i}`, 'x');
+      wiki.takeSnapshot();
+    }
+    wiki.createPage('tail', 'z');
+    const expected = stateOf(wiki);
+    await wiki.close();
+    expect(snapshotNames(dir)).toEqual([
+      'snapshot-0000000000000012.snap',
+      'snapshot-0000000000000015.snap',
+    ]);
+    const again = await reopen(dir);
+    expect(stateOf(again)).toEqual(expected);
+    await again.close();
+    expect(verifyReplay(dir, Wiki).ok).toBe(true);
+  });
+
+  it('stops at the first snapshot it cannot delete, with a warning, and takeSnapshot still returns its snapshot', async () => {
+    const dir = freshBasedir();
+    const { fileSystem, refusing } = refusingUnlink(/snapshot-0+\.snap$/, 'EBUSY');
+    const warnings: string[] = [];
+    const wiki = await reopen(dir, {
+      pruneSnapshots: true,
+      fileSystem,
+      onWarning: (m: string) => warnings.push(m),
+    });
+    refusing.on = true;
+    for (let round = 1; round <= 3; round++) {
+      wiki.createPage(`p${round}`, 'x');
+      expect(fs.existsSync(wiki.takeSnapshot())).toBe(true);
+    }
+    expect(warnings[0]).toMatch(
+      /^pruneSnapshots could not delete .*snapshot-0+\.snap \(EBUSY.*it and the later snapshots are kept/,
+    );
+    expect(snapshotNames(dir)).toEqual([
+      'snapshot-0000000000000000.snap',
+      'snapshot-0000000000000001.snap',
+      'snapshot-0000000000000002.snap',
+      'snapshot-0000000000000003.snap',
+    ]);
+    refusing.on = false;
+    wiki.createPage('p4', 'x');
+    wiki.takeSnapshot();
+    expect(snapshotNames(dir)).toEqual([
+      'snapshot-0000000000000003.snap',
+      'snapshot-0000000000000004.snap',
+    ]);
+    await wiki.close();
+  });
+});
+
 /** Polls `done` every 10 ms, for 10 s at most (generous for a busy machine; not a timing check). */
 async function until(done: () => boolean): Promise<void> {
   for (let waited = 0; !done() && waited < 10_000; waited += 10) {
