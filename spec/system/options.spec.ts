@@ -404,6 +404,7 @@ describe('initSystem option validation', () => {
         isolation: 'clone',
         strictReplay: false,
         pruneJournals: true,
+        pruneSnapshots: true,
         onProgress: () => {},
         onWarning: (message) => warnings.push(message),
         fileSystem: { ...realFs },
