@@ -13,6 +13,7 @@ import {
 import {
   checkFreshForStorage,
   checkStorableOrRefuse,
+  isStoredReadOnly,
   storedUnder,
   unwrapFreshForStorage,
 } from './unwrap';
@@ -68,6 +69,9 @@ export function storeValue(
   return value;
 }
 
+/** A new property added by assignment: an enumerable, writable data property. */
+const DATA: PropertyDescriptor = { enumerable: true, writable: true, value: undefined };
+
 /** True for a key that names an element of `target` (an array or typed array), not a named property. */
 function isElementKey(target: object, key: PropertyKey): boolean {
   if (Array.isArray(target)) return isArrayIndex(key);
@@ -75,51 +79,87 @@ function isElementKey(target: object, key: PropertyKey): boolean {
 }
 
 /**
- * Live actions only: refuses writing own property `key` of `target` (left
- * `enumerable`, an `accessor` or not) when the encodings refuse such a
- * property whatever it holds: a symbol-keyed one on any object, an
- * enumerable named one on an array or a built-in (`builtin`: the tracking
- * handler knows), an enumerable accessor. Like a stored value a snapshot
- * could not keep, it refuses the whole action, even if the action catches
- * the error; otherwise every later snapshot would fail.
+ * True when own property `key` of `target` (`builtin`: an array or a
+ * built-in, as the tracking handler knows), as `desc` describes it, is one
+ * snapshots cannot keep whatever it holds: a symbol-keyed property; an
+ * enumerable named property of an array or a built-in; an enumerable
+ * accessor; an enumerable read-only data property (restored writable, so a
+ * write that fails live would succeed in a replay).
  */
-function checkPropertyWrite(
+function isUnkeepable(
+  target: object,
+  key: PropertyKey,
+  desc: PropertyDescriptor,
+  builtin: boolean,
+): boolean {
+  if (typeof key === 'symbol') return true;
+  if (desc.enumerable !== true) return false;
+  if (builtin && !isElementKey(target, key)) return true;
+  return !('value' in desc) || desc.writable === false;
+}
+
+/**
+ * Live actions only: notes a write that leaves own property `key` of
+ * `target` as `desc` says, when that is a form snapshots cannot keep; the
+ * property is checked again when the action ends (checkWrittenProperties),
+ * so one added for a moment and removed passes.
+ */
+function notePropertyWrite(
   log: UndoLog,
   target: object,
   key: PropertyKey,
-  enumerable: boolean,
+  desc: PropertyDescriptor,
   builtin: boolean,
-  accessor = false,
 ): void {
-  const storability = log.storability;
-  if (storability === undefined) return;
-  if (
-    typeof key !== 'symbol' &&
-    !(enumerable && (accessor || (builtin && !isElementKey(target, key))))
-  ) {
-    return;
-  }
-  try {
-    storability.property(target, key, `the property ${keyLabel(key)} the action wrote`, accessor);
-  } catch (err) {
-    log.refusal ??= err as Error;
-    throw err;
+  if (log.storability !== undefined && isUnkeepable(target, key, desc, builtin)) {
+    log.notePropertyWrite(target, key, builtin);
   }
 }
 
 /**
- * Live actions only: a stored property made read-only fails the whole
- * action. Snapshots store it writable, so a write that fails live would
- * succeed after a restart and stop the replay with REPLAY_DIVERGED. (Not
- * in replay: an action an earlier version journaled replays as it ran.)
+ * The end-of-action check of the properties notePropertyWrite noted: one
+ * still in a form snapshots cannot keep throws NOT_SERIALIZABLE, and the
+ * runner rolls the whole action back (a replay runs no such check, so a
+ * journaled action must have passed it; otherwise every later snapshot
+ * would fail, or a write refused live would succeed after a restart).
  */
-function refuseReadOnly(log: UndoLog, key: string): never {
-  const err = new PrevalenceError(
+function checkWrittenProperties(log: UndoLog): void {
+  const storability = log.storability;
+  if (storability === undefined) return;
+  for (let i = 0; i < log.writtenCount; i++) {
+    const [target, key, builtin] = log.writtenAt(i);
+    const desc = Reflect.getOwnPropertyDescriptor(target, key);
+    if (desc === undefined || !isUnkeepable(target, key, desc, builtin)) continue;
+    const where = `the property ${keyLabel(key)} the action wrote`;
+    const accessor = !('value' in desc);
+    storability.property(target, key, where, accessor);
+    refuseReadOnly(where);
+  }
+}
+
+/** The refusal of a stored read-only property (what the store-time checks do not leave to the encodings). */
+function refuseReadOnly(where: string): never {
+  throw new PrevalenceError(
     'NOT_SERIALIZABLE',
-    `the property ${keyLabel(key)} the action wrote is read-only: snapshots store properties writable, so a write that fails now would succeed after a restart; keep it writable and refuse changes in the domain's methods`,
+    `${where} is read-only: snapshots store properties writable, so a write that fails now would succeed after a restart; keep it writable and refuse changes in the domain's methods`,
   );
-  log.refusal ??= err;
-  throw err;
+}
+
+/**
+ * Live actions only: a write to an own read-only property that snapshots
+ * store (one an earlier version let into the state) fails the whole action
+ * at once. It would fail live and, once a snapshot restored the property
+ * writable, succeed in the replay.
+ */
+function refuseWriteToReadOnly(log: UndoLog, target: object, key: PropertyKey): void {
+  const own = Reflect.getOwnPropertyDescriptor(target, key);
+  if (own === undefined || !isStoredReadOnly(key, own) || log.storability === undefined) return;
+  try {
+    refuseReadOnly(`the property ${keyLabel(key)} the action wrote`);
+  } catch (err) {
+    log.refusal ??= err as Error;
+    throw err;
+  }
 }
 
 /** A definition that would leave a property non-configurable or read-only for good cannot be undone. */
@@ -200,14 +240,16 @@ export function defineTracked(
   const old = Reflect.getOwnPropertyDescriptor(target, key);
   refuseIrreversible(key, desc, old);
   const enumerable = desc.enumerable ?? old?.enumerable ?? false;
-  const accessor =
-    'get' in desc || 'set' in desc
-      ? true
-      : !('value' in desc) && !('writable' in desc) && old !== undefined && !('value' in old);
-  checkPropertyWrite(log, target, key, enumerable, builtin, accessor);
-  if (!accessor && enumerable && typeof key === 'string' && log.storability !== undefined) {
-    const writable = desc.writable ?? (old !== undefined && old.writable === true);
-    if (!writable) refuseReadOnly(log, key);
+  if (log.storability !== undefined) {
+    // What the property will be: `desc` completed by what it keeps of `old`.
+    const accessor =
+      'get' in desc || 'set' in desc
+        ? true
+        : !('value' in desc) && !('writable' in desc) && old !== undefined && !('value' in old);
+    const after: PropertyDescriptor = accessor
+      ? { enumerable }
+      : { enumerable, value: undefined, writable: desc.writable ?? old?.writable === true };
+    notePropertyWrite(log, target, key, after, builtin);
   }
   if ('value' in desc) {
     const encoded = typeof key === 'string' && enumerable;
@@ -262,16 +304,14 @@ export function setTracked(
     if (own === undefined) {
       const proto: unknown = Reflect.getPrototypeOf(target);
       if ((proto === null || !Reflect.has(proto as object, key)) && Object.isExtensible(target)) {
-        if (builtin || typeof key === 'symbol') checkPropertyWrite(log, target, key, true, builtin);
+        if (builtin || typeof key === 'symbol') notePropertyWrite(log, target, key, DATA, builtin);
         const stored = storeValue(value, log, target, key, false, typeof key === 'string');
         log.push(new PropertyEntry(target, key, undefined));
         (target as Record<PropertyKey, unknown>)[key] = stored;
         return true;
       }
     } else if (own.writable === true && own.configurable === true) {
-      if (builtin || typeof key === 'symbol') {
-        checkPropertyWrite(log, target, key, own.enumerable === true, builtin);
-      }
+      if (builtin || typeof key === 'symbol') notePropertyWrite(log, target, key, own, builtin);
       const encoded = typeof key === 'string' && own.enumerable === true;
       const stored = storeValue(value, log, target, key, false, encoded);
       if (Object.is(own.value, stored)) return true;
@@ -286,7 +326,10 @@ export function setTracked(
     Reflect.apply(desc.set, proxy, [value]);
     return true;
   }
-  if (desc !== undefined && !desc.writable) return false;
+  if (desc !== undefined && !desc.writable) {
+    refuseWriteToReadOnly(log, target, key);
+    return false;
+  }
   if (own !== undefined) return defineTracked(target, key, { value }, builtin);
   if (!Object.isExtensible(target)) return false;
   const fresh = { value, writable: true, enumerable: true, configurable: true };
@@ -303,4 +346,5 @@ export function setTracked(
 export function recheckFresh(log: UndoLog): void {
   for (let i = 0; i < log.freshCount; i++) unwrapFreshForStorage(log.freshAt(i), log);
   for (let i = 0; i < log.movedCount; i++) unwrapFreshForStorage(log.movedAt(i), log);
+  checkWrittenProperties(log);
 }

@@ -57,6 +57,10 @@ export class UndoLog {
   /** Objects first reached through the membrane in this action and stored somewhere (moved); re-checked like fresh ones. */
   readonly #moved: Array<object | undefined> = [];
   #movedCount = 0;
+  // Properties written this action in a form the encodings may refuse (see
+  // notePropertyWrite), as target, key and "target is an array or built-in".
+  readonly #written: Array<object | PropertyKey | boolean | undefined> = [];
+  #writtenCount = 0;
   /**
    * Set when the action used a tracking proxy of another system's state (see
    * refuseForeignUse): the whole action is refused then, even if it caught
@@ -88,6 +92,8 @@ export class UndoLog {
     clearSlots(this.#fresh, 0, this.#freshCount);
     clearSlots(this.#places, 0, 3 * this.#freshCount);
     clearSlots(this.#moved, 0, this.#movedCount);
+    clearSlots(this.#written, 0, 3 * this.#writtenCount);
+    this.#writtenCount = 0;
     this.#entryCount = 0;
     this.#freshCount = 0;
     this.#movedCount = 0;
@@ -141,6 +147,30 @@ export class UndoLog {
    */
   addMoved(raw: object): void {
     this.#moved[this.#movedCount++] = raw;
+  }
+
+  /**
+   * Remembers that the action wrote own property `key` of `target` (an
+   * array or a built-in when `builtin`) in a form the encodings refuse; it
+   * is checked when the action ends, so a property added for a moment and
+   * removed again passes (internal: used by the tracking traps).
+   */
+  notePropertyWrite(target: object, key: PropertyKey, builtin: boolean): void {
+    const n = this.#writtenCount++;
+    this.#written[3 * n] = target;
+    this.#written[3 * n + 1] = key;
+    this.#written[3 * n + 2] = builtin;
+  }
+
+  /** Number of property writes to check when the action ends (see notePropertyWrite). */
+  get writtenCount(): number {
+    return this.#writtenCount;
+  }
+
+  /** Property write number `i`: its target, key and whether the target is an array or built-in. */
+  writtenAt(i: number): [object, PropertyKey, boolean] {
+    const w = this.#written;
+    return [w[3 * i] as object, w[3 * i + 1] as PropertyKey, w[3 * i + 2] as boolean];
   }
 
   /** Remembers a fresh object stored under `key` of `parent` (internal: used by the tracking traps). */

@@ -529,6 +529,54 @@ describe('the store-time check follows the encodings exactly', () => {
     await again.close();
   });
 
+  // Regression (diff review): the first version refused at the write, so a property added for a
+  // moment and removed again (a visited marker, a scratch field) failed the whole action.
+  it('checks what is left when the action ends: a symbol marker or scratch property removed again passes', async () => {
+    const VISITED = Symbol('visited');
+    class Graph {
+      nodes: Array<{ id: number }> = [{ id: 1 }, { id: 2 }];
+      list: number[] = [];
+      walks = 0;
+      walk(): void {
+        for (const node of this.nodes) (node as Record<symbol, boolean>)[VISITED] = true;
+        for (const node of this.nodes) delete (node as Record<symbol, boolean>)[VISITED];
+        (this.list as unknown as { tmp?: number }).tmp = 1;
+        delete (this.list as unknown as { tmp?: number }).tmp;
+        this.walks++;
+      }
+    }
+    const dir = freshBasedir();
+    const graph = initSystem(new Graph(), { basedir: dir, isolation: 'none' });
+    open.push(graph as never);
+    graph.walk();
+    expect(graph.walks).toBe(1);
+    expect(() => graph.takeSnapshot()).not.toThrow();
+  });
+
+  // Regression (diff review): a read-only property an earlier version let into the state made a
+  // write through `this` fail live (journaled as thrown) and succeed in the replay after the next
+  // snapshot restored it writable: the directory stopped opening with REPLAY_DIVERGED.
+  it('refuses, as a whole, a write to a read-only property already in the state', async () => {
+    class Box {
+      o: Record<string, number> = { x: 1 };
+      n = 0;
+      set(v: number): void {
+        this.n++;
+        this.o['x'] = v;
+      }
+    }
+    const dir = freshBasedir();
+    const box = initSystem(new Box(), { basedir: dir, isolation: 'none' });
+    // As an earlier version could leave it (here behind the journal's back, through the raw object).
+    Object.defineProperty(box.o, 'x', { writable: false });
+    expect(expectCode(() => box.set(5), 'NOT_SERIALIZABLE')).toMatch(
+      /the property "x" the action wrote is read-only/,
+    );
+    expect([box.n, box.o['x']]).toEqual([0, 1]);
+    expect(journalRecords(dir)).toHaveLength(0);
+    await box.close();
+  });
+
   it('refuses an enumerable accessor defined through `this` on a state object, failing the whole action (regression: journaled, then every snapshot failed)', () => {
     class Store {
       obj: Record<string, unknown> = { a: 1 };
