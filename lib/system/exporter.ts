@@ -184,39 +184,38 @@ export class Exporter {
    * 'readonly' and 'clone' isolation, what is thrown must not hand out the
    * objects the action stored, which it holds raw, or the caller could change
    * the state behind the journal's back (the return path makes its result a
-   * view for the same reason). A state object thrown is thrown as its view.
-   * Anything else (an Error, usually) is thrown itself, still an ordinary
-   * mutable object, with the objects its own properties hold (`cause`, a
-   * `details` record...) replaced in place by read-only views, or by copies
-   * in 'clone' isolation where they can be copied. 'none' throws as it is.
+   * view for the same reason). A state object thrown is thrown as its view
+   * (a copy in 'clone' isolation, where it can be copied). Anything else (an
+   * Error, usually) is thrown itself, and so is every object it holds that
+   * is not state: only the slots holding state objects, at any depth, are
+   * given their views (copies) in place, so the caller may still annotate
+   * the error and its payload, and a replay, which throws the same objects
+   * untouched, behaves the same. Where such a slot cannot be written (a
+   * frozen error), a copy of the error is thrown instead, with the state
+   * objects replaced. 'none' throws as it is. Own getters are not followed.
    */
   fromThrow(error: unknown, undo: UndoLog): unknown {
     if (this.isolation === 'none' || typeof error !== 'object' || error === null) return error;
     if (error instanceof PrevalenceError) return error;
     undo.linkFresh();
-    if (isStateObject(error)) return viewOf(toRaw(error));
-    for (const key of Reflect.ownKeys(error)) {
-      const desc = Reflect.getOwnPropertyDescriptor(error, key);
-      if (desc === undefined || !('value' in desc)) continue;
-      const value: unknown = desc.value;
-      if (typeof value !== 'object' || value === null || isView(value)) continue;
-      Reflect.defineProperty(error, key, { value: this.thrownPart(value) });
-    }
-    return error;
+    const stored = storedDuring(undo);
+    const isState = (obj: object): boolean => isStateObject(obj) || stored.has(obj);
+    const protect = (obj: object): object => this.protectedCopy(obj);
+    if (isState(error)) return protect(error);
+    if (replaceStateObjects(error, isState, protect)) return error;
+    return copyWithout(error, isState, protect, new Map());
   }
 
-  /** What an object held by a thrown value becomes: a copy ('clone', when it can be copied), else a view. */
-  private thrownPart(value: object): object {
+  /** What a state object met in a thrown value becomes: a copy ('clone', when it can be copied), else its view. */
+  private protectedCopy(obj: object): object {
     if (this.isolation === 'clone') {
       try {
-        return this.clone(exportValue(value, 'none')) as object;
+        return this.clone(exportValue(obj, 'none')) as object;
       } catch {
         // Not copyable (a function inside, an unregistered class): a view still protects the state.
       }
     }
-    const raw = toRaw(value);
-    if (!isStateObject(raw) && !hasLink(raw) && raw !== this.#root) markDetached(raw);
-    return viewOf(raw);
+    return viewOf(toRaw(obj));
   }
 
   /**
@@ -259,6 +258,152 @@ function isStateObject(value: object): boolean {
     rawToView.has(value) ||
     hasLink(value)
   );
+}
+
+/**
+ * The objects an action stored fresh, and everything they hold: state objects
+ * now, though only the top ones have a recorded place. Walked without
+ * entering objects that were state before (cost proportional to what the
+ * action stored).
+ */
+function storedDuring(undo: UndoLog): Set<object> {
+  const found = new Set<object>();
+  const stack: object[] = [];
+  for (let i = 0; i < undo.freshCount; i++) stack.push(undo.freshAt(i));
+  for (let i = 0; i < undo.movedCount; i++) stack.push(undo.movedAt(i));
+  for (let obj = stack.pop(); obj !== undefined; obj = stack.pop()) {
+    if (found.has(obj)) continue;
+    found.add(obj);
+    forEachHeld(obj, (value) => {
+      if (!found.has(value) && !isStateObject(value)) stack.push(value);
+    });
+  }
+  return found;
+}
+
+/** Calls `visit` with every object `obj` holds: own data properties, Map entries, Set members. */
+function forEachHeld(obj: object, visit: (value: object) => void): void {
+  const held = (value: unknown): void => {
+    if (typeof value === 'object' && value !== null) visit(value);
+  };
+  if (types.isMap(obj)) {
+    for (const [k, v] of obj as Map<unknown, unknown>) {
+      held(k);
+      held(v);
+    }
+  } else if (types.isSet(obj)) {
+    for (const member of obj as Set<unknown>) held(member);
+  }
+  for (const key of Reflect.ownKeys(obj)) {
+    const desc = Reflect.getOwnPropertyDescriptor(obj, key);
+    if (desc !== undefined && 'value' in desc) held(desc.value);
+  }
+}
+
+/**
+ * Replaces, in place, every state object (`isState`) that `root` holds at
+ * any depth through objects that are not state, by `protect(it)`: own data
+ * properties, Map entries, Set members. False when a slot could not be
+ * written (a frozen or read-only holder).
+ */
+function replaceStateObjects(
+  root: object,
+  isState: (obj: object) => boolean,
+  protect: (obj: object) => object,
+): boolean {
+  const seen = new Set<object>([root]);
+  const stack: object[] = [root];
+  const swap = (value: unknown): unknown =>
+    typeof value === 'object' && value !== null && isState(value) && !isView(value)
+      ? protect(value)
+      : value;
+  for (let obj = stack.pop(); obj !== undefined; obj = stack.pop()) {
+    if (types.isMap(obj) || types.isSet(obj)) {
+      replaceInCollection(obj as Map<unknown, unknown> | Set<unknown>, swap);
+    }
+    for (const key of Reflect.ownKeys(obj)) {
+      const desc = Reflect.getOwnPropertyDescriptor(obj, key);
+      if (desc === undefined || !('value' in desc)) continue;
+      const value: unknown = desc.value;
+      const next = swap(value);
+      if (next !== value) {
+        if (!Reflect.defineProperty(obj, key, { value: next })) return false;
+      }
+    }
+    forEachHeld(obj, (value) => {
+      if (!seen.has(value) && !isState(value) && !isView(value)) {
+        seen.add(value);
+        stack.push(value);
+      }
+    });
+  }
+  return true;
+}
+
+/**
+ * A copy of `value` in which every state object (`isState`) is replaced by
+ * `protect(it)`: objects that are not state are copied with their prototype
+ * and property attributes (an Error keeps its message and stack, though the
+ * copy is no native Error), Maps and Sets with their contents, cycles and
+ * shared references kept (`copies`). For a thrown value that holds state
+ * objects where they cannot be replaced in place.
+ */
+function copyWithout(
+  value: object,
+  isState: (obj: object) => boolean,
+  protect: (obj: object) => object,
+  copies: Map<object, object>,
+): object {
+  if (isView(value)) return value;
+  if (isState(value)) return protect(value);
+  const done = copies.get(value);
+  if (done !== undefined) return done;
+  const copyOf = (v: unknown): unknown =>
+    typeof v === 'object' && v !== null ? copyWithout(v, isState, protect, copies) : v;
+  let copy: object;
+  if (types.isMap(value)) {
+    const map = new Map<unknown, unknown>();
+    copies.set(value, map);
+    for (const [k, v] of value as Map<unknown, unknown>) map.set(copyOf(k), copyOf(v));
+    copy = map;
+  } else if (types.isSet(value)) {
+    const set = new Set<unknown>();
+    copies.set(value, set);
+    for (const member of value as Set<unknown>) set.add(copyOf(member));
+    copy = set;
+  } else {
+    copy = Array.isArray(value) ? [] : (Object.create(Object.getPrototypeOf(value)) as object);
+    copies.set(value, copy);
+  }
+  for (const key of Reflect.ownKeys(value)) {
+    const desc = Reflect.getOwnPropertyDescriptor(value, key)!;
+    if ('value' in desc) desc.value = copyOf(desc.value);
+    Reflect.defineProperty(copy, key, desc);
+  }
+  if (!Object.isExtensible(value)) Object.preventExtensions(copy);
+  return copy;
+}
+
+/** Replaces the entries of a Map or the members of a Set by `swap`, keeping their order (freezing does not lock them). */
+function replaceInCollection(
+  coll: Map<unknown, unknown> | Set<unknown>,
+  swap: (value: unknown) => unknown,
+): void {
+  if (types.isMap(coll)) {
+    const map = coll as Map<unknown, unknown>;
+    const entries = [...map];
+    const swapped = entries.map(([k, v]): [unknown, unknown] => [swap(k), swap(v)]);
+    if (swapped.every(([k, v], i) => k === entries[i]![0] && v === entries[i]![1])) return;
+    map.clear();
+    for (const [k, v] of swapped) map.set(k, v);
+  } else {
+    const set = coll as Set<unknown>;
+    const members = [...set];
+    const swapped = members.map(swap);
+    if (swapped.every((m, i) => m === members[i])) return;
+    set.clear();
+    for (const m of swapped) set.add(m);
+  }
 }
 
 function isIterator(value: unknown): value is Iterator<unknown> {

@@ -517,9 +517,9 @@ describe('what an action throws', () => {
       expect(account.id).toBe('x1');
       expect(codeOf(() => (account.balance = 1_000_000))).toBe('READONLY_VIOLATION');
     }
-    expect(codeOf(() => ((err['details'] as { note: string }).note = 'x'))).toBe(
-      'READONLY_VIOLATION',
-    );
+    // What is not state stays the caller's to change (regression, diff review: it became a view).
+    (err['details'] as { note: string }).note = 'annotated';
+    expect((err['details'] as { note: string }).note).toBe('annotated');
     expect(rawBalance(bank, 'x1')).toBe(0);
     expect(journalRecords(bank.basedirAbspath()).map((r) => r.threw)).toEqual([true]);
   });
@@ -552,6 +552,71 @@ describe('what an action throws', () => {
     const none = openBank('none');
     const errNone = caught(() => none.openAndComplain('n'));
     expect(errNone['account']).toBe(none.accounts['n']);
+  });
+
+  // Regression (diff review): the first version replaced the objects an error held in place,
+  // also those that were not state; a reused error (a module-level constant) then behaved
+  // differently in the live run, which had been through that, and in the replay.
+  it('leaves a reused error and its payload as they were when they hold no state object', async () => {
+    const LIMIT = Object.assign(new Error('limit reached'), { details: { lastSeen: 0 } });
+    class Counter {
+      n = 0;
+      hit(): void {
+        LIMIT.details.lastSeen = this.n;
+        this.n++;
+        throw LIMIT;
+      }
+    }
+    const dir = freshBasedir();
+    const counter = initSystem(new Counter(), dir);
+    for (let i = 0; i < 3; i++) expect(caught(() => counter.hit())).toBe(LIMIT);
+    expect(counter.n).toBe(3);
+    await counter.close();
+    const again = initSystem(Counter, dir);
+    expect(again.n).toBe(3);
+    await again.close();
+  });
+
+  it('protects stored objects held deep in a thrown value: in a Map, a Set, a nested record', () => {
+    class Shop {
+      items: Record<string, { qty: number }> = {};
+      fail(id: string): void {
+        const item = { qty: 1 };
+        this.items[id] = item;
+        throw new Map<string, unknown>([
+          ['item', item],
+          ['more', { set: new Set([item]), list: [item] }],
+        ]);
+      }
+    }
+    const shop = initSystem(new Shop(), freshBasedir());
+    open.push(shop as never);
+    const thrown = caught(() => shop.fail('a')) as unknown as Map<string, unknown>;
+    const more = thrown.get('more') as { set: Set<{ qty: number }>; list: Array<{ qty: number }> };
+    for (const item of [thrown.get('item'), [...more.set][0], more.list[0]] as Array<{
+      qty: number;
+    }>) {
+      expect(codeOf(() => (item.qty = 9))).toBe('READONLY_VIOLATION');
+    }
+    expect(shop.items['a']!.qty).toBe(1);
+  });
+
+  it('throws a copy, with views of the state objects, of a frozen error that holds one', () => {
+    class Vault {
+      accounts: Record<string, Account> = {};
+      fail(id: string): void {
+        const account = new Account(id);
+        this.accounts[id] = account;
+        throw Object.freeze(Object.assign(new Error('frozen'), { account }));
+      }
+    }
+    const vault = initSystem(new Vault(), { basedir: freshBasedir(), classes: [Account] });
+    open.push(vault as never);
+    const err = caught(() => vault.fail('f'));
+    expect(err).toBeInstanceOf(Error);
+    expect(err['message']).toBe('frozen');
+    expect(codeOf(() => ((err['account'] as Account).balance = 9))).toBe('READONLY_VIOLATION');
+    expect(vault.accounts['f']!.balance).toBe(0);
   });
 
   it('survives a restart with the state the journal holds', async () => {
