@@ -33,13 +33,7 @@ import {
   type Kind,
 } from './kinds';
 import { Unstorable, failureError, tooDeep } from './failure';
-import {
-  refuseBuiltinExtras,
-  refuseIndexedExtras,
-  refuseResizable,
-  refuseSymbolKeys,
-  storedValue,
-} from './extras';
+import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
 import type { DateTime } from 'luxon';
 
 export { allPrimitive, decodeArgs, decodeTree } from './tree-decode';
@@ -187,9 +181,7 @@ function encodeOther(
 ): Encoded {
   if (kind === 't' || kind === 'b') {
     refuseIndexedExtras(obj as ArrayLike<unknown>, (obj as ArrayLike<unknown>).length, kind);
-    refuseResizable(obj, kind);
   } else if (kind !== undefined && kind !== 'dt') refuseBuiltinExtras(obj, kind);
-  if (kind === 'ab') refuseResizable(obj, kind);
   switch (kind) {
     case 'd':
       return { $: 'date', v: dateMillis(obj as Date) };

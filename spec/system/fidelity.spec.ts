@@ -162,13 +162,18 @@ describe('array holes across a restart', () => {
 
 // Regression: these were dropped without a word, as arguments and in snapshots.
 describe('own properties the encodings cannot store', () => {
-  it('refuses a resizable ArrayBuffer as an argument before anything runs', () => {
+  // Arguments are copies: a resizable buffer arrives as a fixed-size one, live and in replay alike
+  // (regression, diff review: it was refused, for no gain).
+  it('passes a resizable ArrayBuffer argument as a fixed-size copy, live and in replay', async () => {
     const dir = freshBasedir();
     const shelf = openShelf(dir);
-    expect(expectCode(() => shelf.put('buf', resizableBuffer()), 'NOT_SERIALIZABLE')).toContain(
-      'args[1] is a resizable ArrayBuffer',
-    );
-    expect(journalRecords(dir)).toHaveLength(0);
+    shelf.put('buf', resizableBuffer());
+    const stored = shelf.items['buf'] as ArrayBuffer & { resizable?: boolean };
+    expect([stored.byteLength, stored.resizable]).toEqual([4, false]);
+    const live = stateOf(shelf);
+    await shelf.close();
+    const again = openShelf(dir);
+    expect(firstDifference(stateOf(again), live)).toBeUndefined();
   });
 
   it.each(KINDS)('refuses %s as an argument with NOT_SERIALIZABLE before anything runs', (kind) => {
