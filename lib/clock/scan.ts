@@ -46,6 +46,12 @@ export function scanFunctionSource(source: string): Finding | undefined {
   );
 }
 
+/** True for `undefined` and `void <expression>`: a date argument that means "now". */
+function isUndefinedLiteral(node: AnyNode): boolean {
+  if (node.type === 'Identifier') return node['name'] === 'undefined';
+  return node.type === 'UnaryExpression' && node['operator'] === 'void';
+}
+
 /** Walks a syntax tree in source order and reports the first forbidden use. */
 class Scanner {
   // Callees such as `DateTime.local` in `DateTime.local(2020, 1, 1)`: that call
@@ -121,8 +127,8 @@ class Scanner {
 
   /**
    * True for `format`/`formatToParts` read from a DateTimeFormat made in
-   * place (`new Intl.DateTimeFormat(locale).format`): called without a date,
-   * it formats the current time. (A formatter kept in a variable is not
+   * place (`new Intl.DateTimeFormat(locale).format`): called without a date
+   * (or with `undefined`), it formats the current time. (A formatter kept in a variable is not
    * followed, like other aliases.)
    */
   private formatsNow(callee: AnyNode | undefined): boolean {
@@ -133,13 +139,13 @@ class Scanner {
     if (made?.type !== 'NewExpression' && made?.type !== 'CallExpression') return false;
     const ctor = unwrapCallee(nodeAt(made, 'callee'));
     const chain = ctor === undefined ? undefined : nameChain(ctor, this.locals);
-    return chain !== undefined && chain.segments.join('.').endsWith('DateTimeFormat');
+    return chain !== undefined && chain.segments.at(-1) === 'DateTimeFormat';
   }
 
   private visitCall(node: AnyNode): Finding | undefined {
     const callee = unwrapCallee(nodeAt(node, 'callee'));
     const args = nodesAt(node, 'arguments');
-    if (args.length === 0 && this.formatsNow(callee)) {
+    if (args.every(isUndefinedLiteral) && args.length <= 1 && this.formatsNow(callee)) {
       return this.call(node, 'Intl.DateTimeFormat().format()');
     }
     const chain = callee === undefined ? undefined : nameChain(callee, this.locals);

@@ -160,6 +160,9 @@ function ownerClassName(owner: object): string | undefined {
   return typeof ctor === 'function' && ctor.name !== '' ? ctor.name : undefined;
 }
 
+/** Forbidden names that are values, not functions: reading them is the problem. */
+const TIME_PROPERTIES = new Set(['performance.timeOrigin']);
+
 function problem(finding: Finding): string {
   const resolved = finding.text.includes(finding.target) ? '' : ` (${finding.target})`;
   switch (finding.kind) {
@@ -179,6 +182,9 @@ function problem(finding: Finding): string {
     case 'call':
       return `calls ${finding.text}${resolved}: ${ADVICE}`;
     case 'reference':
+      if (TIME_PROPERTIES.has(finding.target)) {
+        return `reads ${finding.text}${resolved}, the time this process started: ${ADVICE}`;
+      }
       return (
         `refers to ${finding.text}${resolved} without calling it, so an alias could call it ` +
         `out of sight: ${ADVICE}`

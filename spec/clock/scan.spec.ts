@@ -64,6 +64,9 @@ describe('scanFunctionSource', () => {
     "m() { return new Intl.DateTimeFormat('en').format(); }",
     'm() { return Intl.DateTimeFormat().formatToParts(); }',
     "m() { return new globalThis.Intl.DateTimeFormat('en', { dateStyle: 'full' }).format(); }",
+    // Regression (diff review): an undefined date means "now" too.
+    "m() { return new Intl.DateTimeFormat('en').format(undefined); }",
+    "m() { return new Intl.DateTimeFormat('en').format(void 0); }",
   ])('finds a DateTimeFormat formatting the current time in %s', (source) => {
     expect(scanFunctionSource(source)).toMatchObject({
       kind: 'call',
@@ -75,6 +78,8 @@ describe('scanFunctionSource', () => {
     "m(d) { return new Intl.DateTimeFormat('en').format(d); }",
     'm() { return this.fmt.format(); }',
     "m(x) { return new Intl.NumberFormat('en').format(x) + x.format(); }",
+    // Regression (diff review): a class of the domain whose name ends the same way was refused.
+    'm() { return new ShortDateTimeFormat(this.ts).format(); }',
   ])('accepts a DateTimeFormat given a date, and other format() calls, in %s', (source) => {
     expect(scanFunctionSource(source)).toBeUndefined();
   });
