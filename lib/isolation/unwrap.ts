@@ -286,6 +286,16 @@ export function checkInitialState(root: object): void {
   }
 }
 
+/** Refuses an element of `arr` that is non-configurable or read-only: snapshots restore elements writable. */
+function refuseLockedElements(arr: unknown[]): void {
+  for (let i = 0; i < arr.length; i++) {
+    const desc = Reflect.getOwnPropertyDescriptor(arr, i);
+    if (desc === undefined) continue;
+    if (!desc.configurable) refuse(`non-configurable element [${i}]`, arr);
+    if (desc.writable === false) refuse(`read-only element [${i}]`, arr);
+  }
+}
+
 /** How many objects the unwrapping walks visited in all (for tests and benchmarks). */
 export const unwrapStats = { visited: 0 };
 
@@ -357,6 +367,10 @@ class Walker {
   }
 
   private walkArray(arr: unknown[]): void {
+    // Elements locked one by one (Object.defineProperty on an index) are
+    // looked for in the initial state only: a descriptor per element would
+    // cost a live store of an array some 60 ns per element (see README).
+    if (this.readOnlyToo && this.log === undefined) refuseLockedElements(arr);
     let present = 0;
     for (let i = 0; i < arr.length; i++) {
       const value = arr[i];

@@ -254,6 +254,12 @@ describe('the initial state', () => {
         })),
       /\(at limits\): read-only property "max"/,
     ],
+    // Regression (diff review): elements were not looked at.
+    [
+      'a read-only array element',
+      (self) => (self['tags'] = Object.defineProperty(['a', 'b'], 0, { writable: false })),
+      /\(at tags\): read-only element \[0\]/,
+    ],
   ];
 
   it.each(CASES)(
