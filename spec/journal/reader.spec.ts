@@ -96,7 +96,9 @@ describe('replayJournal on a healthy journal', () => {
     expect(spy.calls.closeSync).toBe(spy.calls.openSync);
   });
 
-  it('streams big files in bounded reads, with records spanning chunks', () => {
+  // (Regression: the writer was left open, and its batch flusher's 60 s timer kept jest from
+  // exiting for up to a minute after the run.)
+  it('streams big files in bounded reads, with records spanning chunks', async () => {
     const dir = tempDir();
     const w = openWriter(dir);
     const pad = 'x'.repeat(1000);
@@ -105,6 +107,7 @@ describe('replayJournal on a healthy journal', () => {
     const huge = 'y'.repeat(3 * 1024 * 1024);
     w.append(5001, 5001, 'put', JSON.stringify([huge]), false);
     w.append(5002, 5002, 'put', '[]', false);
+    await w.close();
     const size = nodeFs.statSync(journalPaths(dir)[0] as string).size;
     const lineOfHuge = encodeRecordLine(5001, 5001, 'put', JSON.stringify([huge]), false).length;
     const spy = countingFs();
