@@ -145,7 +145,10 @@ class Scanner {
   private visitCall(node: AnyNode): Finding | undefined {
     const callee = unwrapCallee(nodeAt(node, 'callee'));
     const args = nodesAt(node, 'arguments');
-    if (args.every(isUndefinedLiteral) && args.length <= 1 && this.formatsNow(callee)) {
+    const first = args[0];
+    const noDate =
+      first === undefined || isUndefinedLiteral(first) || first.type === 'SpreadElement';
+    if (noDate && this.formatsNow(callee)) {
       return this.call(node, 'Intl.DateTimeFormat().format()');
     }
     const chain = callee === undefined ? undefined : nameChain(callee, this.locals);

@@ -13,7 +13,6 @@ import {
 import {
   checkFreshForStorage,
   checkStorableOrRefuse,
-  isStoredReadOnly,
   storedUnder,
   unwrapFreshForStorage,
 } from './unwrap';
@@ -69,9 +68,6 @@ export function storeValue(
   return value;
 }
 
-/** A new property added by assignment: an enumerable, writable data property. */
-const DATA: PropertyDescriptor = { enumerable: true, writable: true, value: undefined };
-
 /** True for a key that names an element of `target` (an array or typed array), not a named property. */
 function isElementKey(target: object, key: PropertyKey): boolean {
   if (Array.isArray(target)) return isArrayIndex(key);
@@ -89,13 +85,15 @@ function isElementKey(target: object, key: PropertyKey): boolean {
 function isUnkeepable(
   target: object,
   key: PropertyKey,
-  desc: PropertyDescriptor,
+  enumerable: boolean,
+  accessor: boolean,
+  writable: boolean,
   builtin: boolean,
 ): boolean {
   if (typeof key === 'symbol') return true;
-  if (desc.enumerable !== true) return false;
+  if (!enumerable) return false;
   if (builtin && !isElementKey(target, key)) return true;
-  return !('value' in desc) || desc.writable === false;
+  return accessor || !writable;
 }
 
 /**
@@ -108,10 +106,15 @@ function notePropertyWrite(
   log: UndoLog,
   target: object,
   key: PropertyKey,
-  desc: PropertyDescriptor,
+  enumerable: boolean,
+  accessor: boolean,
+  writable: boolean,
   builtin: boolean,
 ): void {
-  if (log.storability !== undefined && isUnkeepable(target, key, desc, builtin)) {
+  if (
+    log.storability !== undefined &&
+    isUnkeepable(target, key, enumerable, accessor, writable, builtin)
+  ) {
     log.notePropertyWrite(target, key, builtin);
   }
 }
@@ -129,11 +132,13 @@ function checkWrittenProperties(log: UndoLog): void {
   for (let i = 0; i < log.writtenCount; i++) {
     const [target, key, builtin] = log.writtenAt(i);
     const desc = Reflect.getOwnPropertyDescriptor(target, key);
-    if (desc === undefined || !isUnkeepable(target, key, desc, builtin)) continue;
-    const where = `the property ${keyLabel(key)} the action wrote`;
+    if (desc === undefined) continue;
     const accessor = !('value' in desc);
+    const enumerable = desc.enumerable === true;
+    if (!isUnkeepable(target, key, enumerable, accessor, desc.writable === true, builtin)) continue;
+    const where = `the property ${keyLabel(key)} the action wrote`;
     storability.property(target, key, where, accessor);
-    refuseReadOnly(where);
+    if (!accessor && enumerable && desc.writable === false) refuseReadOnly(where);
   }
 }
 
@@ -141,19 +146,22 @@ function checkWrittenProperties(log: UndoLog): void {
 function refuseReadOnly(where: string): never {
   throw new PrevalenceError(
     'NOT_SERIALIZABLE',
-    `${where} is read-only: snapshots store properties writable, so a write that fails now would succeed after a restart; keep it writable and refuse changes in the domain's methods`,
+    `${where} is read-only: snapshots restore properties writable (and a non-enumerable one not at all), so a write that fails now would succeed after a restart; keep it writable and refuse changes in the domain's methods`,
   );
 }
 
 /**
- * Live actions only: a write to an own read-only property that snapshots
- * store (one an earlier version let into the state) fails the whole action
- * at once. It would fail live and, once a snapshot restored the property
- * writable, succeed in the replay.
+ * Live actions only: a write to an own read-only property (one an earlier
+ * version let into the state, or a non-enumerable one, which snapshots do
+ * not store) fails the whole action at once. It would fail live and, once
+ * a snapshot restored the property writable or dropped it, succeed in the
+ * replay.
  */
 function refuseWriteToReadOnly(log: UndoLog, target: object, key: PropertyKey): void {
+  // Any own read-only data property: a non-enumerable one is not stored at
+  // all, so after a restart the write would create it and succeed.
   const own = Reflect.getOwnPropertyDescriptor(target, key);
-  if (own === undefined || !isStoredReadOnly(key, own) || log.storability === undefined) return;
+  if (own === undefined || own.writable !== false || log.storability === undefined) return;
   try {
     refuseReadOnly(`the property ${keyLabel(key)} the action wrote`);
   } catch (err) {
@@ -246,10 +254,8 @@ export function defineTracked(
       'get' in desc || 'set' in desc
         ? true
         : !('value' in desc) && !('writable' in desc) && old !== undefined && !('value' in old);
-    const after: PropertyDescriptor = accessor
-      ? { enumerable }
-      : { enumerable, value: undefined, writable: desc.writable ?? old?.writable === true };
-    notePropertyWrite(log, target, key, after, builtin);
+    const writable = desc.writable ?? old?.writable === true;
+    notePropertyWrite(log, target, key, enumerable, accessor, writable, builtin);
   }
   if ('value' in desc) {
     const encoded = typeof key === 'string' && enumerable;
@@ -304,14 +310,18 @@ export function setTracked(
     if (own === undefined) {
       const proto: unknown = Reflect.getPrototypeOf(target);
       if ((proto === null || !Reflect.has(proto as object, key)) && Object.isExtensible(target)) {
-        if (builtin || typeof key === 'symbol') notePropertyWrite(log, target, key, DATA, builtin);
+        if (builtin || typeof key === 'symbol') {
+          notePropertyWrite(log, target, key, true, false, true, builtin);
+        }
         const stored = storeValue(value, log, target, key, false, typeof key === 'string');
         log.push(new PropertyEntry(target, key, undefined));
         (target as Record<PropertyKey, unknown>)[key] = stored;
         return true;
       }
     } else if (own.writable === true && own.configurable === true) {
-      if (builtin || typeof key === 'symbol') notePropertyWrite(log, target, key, own, builtin);
+      if (builtin || typeof key === 'symbol') {
+        notePropertyWrite(log, target, key, own.enumerable === true, false, true, builtin);
+      }
       const encoded = typeof key === 'string' && own.enumerable === true;
       const stored = storeValue(value, log, target, key, false, encoded);
       if (Object.is(own.value, stored)) return true;

@@ -61,6 +61,7 @@ export class UndoLog {
   // notePropertyWrite), as target, key and "target is an array or built-in".
   readonly #written: Array<object | PropertyKey | boolean | undefined> = [];
   #writtenCount = 0;
+  #writtenKeys: Map<object, Set<PropertyKey>> | undefined;
   /**
    * Set when the action used a tracking proxy of another system's state (see
    * refuseForeignUse): the whole action is refused then, even if it caught
@@ -94,6 +95,7 @@ export class UndoLog {
     clearSlots(this.#moved, 0, this.#movedCount);
     clearSlots(this.#written, 0, 3 * this.#writtenCount);
     this.#writtenCount = 0;
+    this.#writtenKeys = undefined;
     this.#entryCount = 0;
     this.#freshCount = 0;
     this.#movedCount = 0;
@@ -156,6 +158,11 @@ export class UndoLog {
    * removed again passes (internal: used by the tracking traps).
    */
   notePropertyWrite(target: object, key: PropertyKey, builtin: boolean): void {
+    // Once per property and action: a loop writing one key must not grow the list.
+    const keys = (this.#writtenKeys ??= new Map()).get(target);
+    if (keys?.has(key) === true) return;
+    if (keys === undefined) this.#writtenKeys.set(target, new Set([key]));
+    else keys.add(key);
     const n = this.#writtenCount++;
     this.#written[3 * n] = target;
     this.#written[3 * n + 1] = key;

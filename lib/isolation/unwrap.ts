@@ -286,11 +286,12 @@ export function checkInitialState(root: object): void {
   }
 }
 
-/** Refuses an element of `arr` that is non-configurable or read-only: snapshots restore elements writable. */
+/** Refuses an element of `arr` that is an accessor, non-configurable or read-only: snapshots restore elements as plain writable values. */
 function refuseLockedElements(arr: unknown[]): void {
   for (let i = 0; i < arr.length; i++) {
     const desc = Reflect.getOwnPropertyDescriptor(arr, i);
     if (desc === undefined) continue;
+    if (!('value' in desc)) refuse(`accessor element [${i}]`, arr);
     if (!desc.configurable) refuse(`non-configurable element [${i}]`, arr);
     if (desc.writable === false) refuse(`read-only element [${i}]`, arr);
   }

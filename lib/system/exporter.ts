@@ -182,28 +182,50 @@ export class Exporter {
   /**
    * What the caller of an action that threw (and was journaled) gets. In
    * 'readonly' and 'clone' isolation, what is thrown must not hand out the
-   * objects the action stored, which it holds raw, or the caller could change
-   * the state behind the journal's back (the return path makes its result a
-   * view for the same reason). A state object thrown is thrown as its view
-   * (a copy in 'clone' isolation, where it can be copied). Anything else (an
-   * Error, usually) is thrown itself, and so is every object it holds that
-   * is not state: only the slots holding state objects, at any depth, are
-   * given their views (copies) in place, so the caller may still annotate
-   * the error and its payload, and a replay, which throws the same objects
-   * untouched, behaves the same. Where such a slot cannot be written (a
-   * frozen error), a copy of the error is thrown instead, with the state
-   * objects replaced. 'none' throws as it is. Own getters are not followed.
+   * objects the action stored, which it holds raw (the return path makes its
+   * result a view for the same reason). A state object thrown is thrown as
+   * its view (a copy in 'clone' isolation, where it can be copied). Anything
+   * else (an Error, usually) is thrown itself, with those of its own
+   * properties (and, for a Map or Set, entries) that hold a state object
+   * given its view (copy) in place. Nothing deeper is touched: the objects
+   * below may be the caller's or a module's, which a replay, which throws
+   * them untouched, must find as the live run left them; so a state object
+   * the action stored and the error holds only deeper (`err.details.account`)
+   * reaches the caller raw, as do one held by a read-only property and one
+   * an own getter returns (README). An action that stored nothing holds no
+   * raw state object (what it reached through `this` are tracking proxies,
+   * inert once it ended), so its error is thrown as it is. 'none' throws as
+   * it is. Anything that fails while looking (a revoked proxy) leaves the
+   * error as it was.
    */
   fromThrow(error: unknown, undo: UndoLog): unknown {
     if (this.isolation === 'none' || typeof error !== 'object' || error === null) return error;
     if (error instanceof PrevalenceError) return error;
-    undo.linkFresh();
-    const stored = storedDuring(undo);
-    const isState = (obj: object): boolean => isStateObject(obj) || stored.has(obj);
-    const protect = (obj: object): object => this.protectedCopy(obj);
-    if (isState(error)) return protect(error);
-    if (replaceStateObjects(error, isState, protect)) return error;
-    return copyWithout(error, isState, protect, new Map());
+    if (isTracking(error)) return this.protectedCopy(error);
+    if (undo.freshCount + undo.movedCount === 0) return error;
+    try {
+      undo.linkFresh();
+      const stored = storedDuring(undo);
+      const isState = (obj: object): boolean =>
+        !isView(obj) && (isStateObject(obj) || stored.has(obj));
+      if (isState(error)) return this.protectedCopy(error);
+      const swap = (value: unknown): unknown =>
+        typeof value === 'object' && value !== null && isState(value)
+          ? this.protectedCopy(value)
+          : value;
+      if (types.isMap(error) || types.isSet(error)) {
+        replaceInCollection(error as Map<unknown, unknown> | Set<unknown>, swap);
+      }
+      for (const key of Reflect.ownKeys(error)) {
+        const desc = Reflect.getOwnPropertyDescriptor(error, key);
+        if (desc === undefined || !('value' in desc)) continue;
+        const next = swap(desc.value);
+        if (next !== desc.value) Reflect.defineProperty(error, key, { value: next });
+      }
+    } catch {
+      // A proxy that throws when looked at (revoked, foreign): the action's own error stands.
+    }
+    return error;
   }
 
   /** What a state object met in a thrown value becomes: a copy ('clone', when it can be copied), else its view. */
@@ -281,11 +303,23 @@ function storedDuring(undo: UndoLog): Set<object> {
   return found;
 }
 
-/** Calls `visit` with every object `obj` holds: own data properties, Map entries, Set members. */
+/**
+ * Calls `visit` with every object `obj` holds: array elements, own data
+ * properties, Map entries, Set members. Binary data, Dates and RegExps hold
+ * none worth a look (their indices are numbers), and an array's named
+ * properties are refused when it is stored.
+ */
 function forEachHeld(obj: object, visit: (value: object) => void): void {
   const held = (value: unknown): void => {
     if (typeof value === 'object' && value !== null) visit(value);
   };
+  if (ArrayBuffer.isView(obj) || types.isAnyArrayBuffer(obj) || types.isDate(obj)) return;
+  if (types.isRegExp(obj)) return;
+  if (Array.isArray(obj)) {
+    // Elements only: named properties of a stored array are refused anyway.
+    for (let i = 0; i < obj.length; i++) held(obj[i]);
+    return;
+  }
   if (types.isMap(obj)) {
     for (const [k, v] of obj as Map<unknown, unknown>) {
       held(k);
@@ -298,90 +332,6 @@ function forEachHeld(obj: object, visit: (value: object) => void): void {
     const desc = Reflect.getOwnPropertyDescriptor(obj, key);
     if (desc !== undefined && 'value' in desc) held(desc.value);
   }
-}
-
-/**
- * Replaces, in place, every state object (`isState`) that `root` holds at
- * any depth through objects that are not state, by `protect(it)`: own data
- * properties, Map entries, Set members. False when a slot could not be
- * written (a frozen or read-only holder).
- */
-function replaceStateObjects(
-  root: object,
-  isState: (obj: object) => boolean,
-  protect: (obj: object) => object,
-): boolean {
-  const seen = new Set<object>([root]);
-  const stack: object[] = [root];
-  const swap = (value: unknown): unknown =>
-    typeof value === 'object' && value !== null && isState(value) && !isView(value)
-      ? protect(value)
-      : value;
-  for (let obj = stack.pop(); obj !== undefined; obj = stack.pop()) {
-    if (types.isMap(obj) || types.isSet(obj)) {
-      replaceInCollection(obj as Map<unknown, unknown> | Set<unknown>, swap);
-    }
-    for (const key of Reflect.ownKeys(obj)) {
-      const desc = Reflect.getOwnPropertyDescriptor(obj, key);
-      if (desc === undefined || !('value' in desc)) continue;
-      const value: unknown = desc.value;
-      const next = swap(value);
-      if (next !== value) {
-        if (!Reflect.defineProperty(obj, key, { value: next })) return false;
-      }
-    }
-    forEachHeld(obj, (value) => {
-      if (!seen.has(value) && !isState(value) && !isView(value)) {
-        seen.add(value);
-        stack.push(value);
-      }
-    });
-  }
-  return true;
-}
-
-/**
- * A copy of `value` in which every state object (`isState`) is replaced by
- * `protect(it)`: objects that are not state are copied with their prototype
- * and property attributes (an Error keeps its message and stack, though the
- * copy is no native Error), Maps and Sets with their contents, cycles and
- * shared references kept (`copies`). For a thrown value that holds state
- * objects where they cannot be replaced in place.
- */
-function copyWithout(
-  value: object,
-  isState: (obj: object) => boolean,
-  protect: (obj: object) => object,
-  copies: Map<object, object>,
-): object {
-  if (isView(value)) return value;
-  if (isState(value)) return protect(value);
-  const done = copies.get(value);
-  if (done !== undefined) return done;
-  const copyOf = (v: unknown): unknown =>
-    typeof v === 'object' && v !== null ? copyWithout(v, isState, protect, copies) : v;
-  let copy: object;
-  if (types.isMap(value)) {
-    const map = new Map<unknown, unknown>();
-    copies.set(value, map);
-    for (const [k, v] of value as Map<unknown, unknown>) map.set(copyOf(k), copyOf(v));
-    copy = map;
-  } else if (types.isSet(value)) {
-    const set = new Set<unknown>();
-    copies.set(value, set);
-    for (const member of value as Set<unknown>) set.add(copyOf(member));
-    copy = set;
-  } else {
-    copy = Array.isArray(value) ? [] : (Object.create(Object.getPrototypeOf(value)) as object);
-    copies.set(value, copy);
-  }
-  for (const key of Reflect.ownKeys(value)) {
-    const desc = Reflect.getOwnPropertyDescriptor(value, key)!;
-    if ('value' in desc) desc.value = copyOf(desc.value);
-    Reflect.defineProperty(copy, key, desc);
-  }
-  if (!Object.isExtensible(value)) Object.preventExtensions(copy);
-  return copy;
 }
 
 /** Replaces the entries of a Map or the members of a Set by `swap`, keeping their order (freezing does not lock them). */

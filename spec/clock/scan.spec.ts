@@ -67,6 +67,8 @@ describe('scanFunctionSource', () => {
     // Regression (diff review): an undefined date means "now" too.
     "m() { return new Intl.DateTimeFormat('en').format(undefined); }",
     "m() { return new Intl.DateTimeFormat('en').format(void 0); }",
+    "m() { return new Intl.DateTimeFormat('en').format(undefined, 0); }",
+    "m(a) { return new Intl.DateTimeFormat('en').formatToParts(...a); }",
   ])('finds a DateTimeFormat formatting the current time in %s', (source) => {
     expect(scanFunctionSource(source)).toMatchObject({
       kind: 'call',

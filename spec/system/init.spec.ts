@@ -260,6 +260,16 @@ describe('the initial state', () => {
       (self) => (self['tags'] = Object.defineProperty(['a', 'b'], 0, { writable: false })),
       /\(at tags\): read-only element \[0\]/,
     ],
+    [
+      'an array element defined as a getter',
+      (self) =>
+        (self['tags'] = Object.defineProperty(['a'], 0, {
+          get: () => 'computed',
+          enumerable: true,
+          configurable: true,
+        })),
+      /\(at tags\): accessor element \[0\]/,
+    ],
   ];
 
   it.each(CASES)(
