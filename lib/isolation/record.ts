@@ -76,7 +76,7 @@ function isElementKey(target: object, key: PropertyKey): boolean {
 
 /**
  * True when own property `key` of `target` (`builtin`: an array or a
- * built-in, as the tracking handler knows), as `desc` describes it, is one
+ * built-in, as the tracking handler knows), as the flags describe it, is one
  * snapshots cannot keep whatever it holds: a symbol-keyed property; an
  * enumerable named property of an array or a built-in; an enumerable
  * accessor; an enumerable read-only data property (restored writable, so a
@@ -98,7 +98,8 @@ function isUnkeepable(
 
 /**
  * Live actions only: notes a write that leaves own property `key` of
- * `target` as `desc` says, when that is a form snapshots cannot keep; the
+ * `target` `enumerable`, an `accessor` and `writable` or not, when that is
+ * a form snapshots cannot keep; the
  * property is checked again when the action ends (checkWrittenProperties),
  * so one added for a moment and removed passes.
  */
