@@ -1,6 +1,7 @@
 import { PrevalenceError } from '../errors';
 import { types } from 'node:util';
 import { isPassThrough, rawToView, toRaw, viewHandler } from './registry';
+import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from '../codec/paths';
 
 /**
  * One step from an object to a child, as journaled: a property name (or
@@ -270,6 +271,27 @@ export function pathInState(raw: object, rawRoot: object): PathStep[] | undefine
   if (known !== undefined && walk(rawRoot, known) === raw) return known;
   locateStats.searches++;
   return search(rawRoot, raw);
+}
+
+/** A path as messages show it: `settings.nested[0]`, `byName.get("ann")`, `tags{2}`. */
+export function renderPath(path: readonly PathStep[]): string {
+  let out = '';
+  for (const step of path) {
+    const segment =
+      typeof step === 'string'
+        ? /^(0|[1-9]\d*)$/.test(step)
+          ? `[${step}]`
+          : propSegment(step)
+        : 'mapKey' in step
+          ? mapValueSegment(step.mapKey, 0)
+          : 'mapKeyAt' in step
+            ? mapKeySegment(step.mapKeyAt)
+            : 'mapValueAt' in step
+              ? `.values()[${step.mapValueAt}]`
+              : setSegment(step.setMember);
+    out = joinPath(out, segment);
+  }
+  return out;
 }
 
 /** Children a search follows: object properties, array elements, Map keys and values, Set members. */

@@ -152,17 +152,14 @@ function refuseReadOnly(where: string): never {
 }
 
 /**
- * Live actions only: a write to an own read-only property (one an earlier
+ * Live actions only: a write to an own read-only data property (one an earlier
  * version let into the state, or a non-enumerable one, which snapshots do
  * not store) fails the whole action at once. It would fail live and, once
  * a snapshot restored the property writable or dropped it, succeed in the
  * replay.
  */
-function refuseWriteToReadOnly(log: UndoLog, target: object, key: PropertyKey): void {
-  // Any own read-only data property: a non-enumerable one is not stored at
-  // all, so after a restart the write would create it and succeed.
-  const own = Reflect.getOwnPropertyDescriptor(target, key);
-  if (own === undefined || own.writable !== false || log.storability === undefined) return;
+function refuseWriteToReadOnly(log: UndoLog, key: PropertyKey): void {
+  if (log.storability === undefined) return;
   try {
     refuseReadOnly(`the property ${keyLabel(key)} the action wrote`);
   } catch (err) {
@@ -338,7 +335,7 @@ export function setTracked(
     return true;
   }
   if (desc !== undefined && !desc.writable) {
-    refuseWriteToReadOnly(log, target, key);
+    if (desc === own) refuseWriteToReadOnly(log, key);
     return false;
   }
   if (own !== undefined) return defineTracked(target, key, { value }, builtin);

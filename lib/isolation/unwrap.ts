@@ -2,9 +2,8 @@ import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
 import type { Storability, UndoLog } from './undo';
 import { keyLabel } from './violation';
-import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from '../codec/paths';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
-import { IN_COLLECTION } from './paths';
+import { IN_COLLECTION, pathInState, renderPath } from './paths';
 import {
   isPassThrough,
   rawToTracking,
@@ -226,42 +225,6 @@ function refuse(what: string, at?: object): never {
 }
 
 /**
- * The path from `root` to `target` (`settings.limits`, `tags[2]`), found by
- * a breadth-first search through own string-keyed properties and Map and Set
- * contents; undefined when `target` is not reached.
- */
-function pathTo(root: object, target: object): string | undefined {
-  const seen = new Set<object>([root]);
-  const queue: Array<[object, string]> = [[root, '']];
-  for (let i = 0; i < queue.length; i++) {
-    const [obj, path] = queue[i]!;
-    if (obj === target) return path;
-    const next = (value: unknown, segment: string): void => {
-      if (typeof value !== 'object' || value === null || seen.has(value)) return;
-      seen.add(value);
-      queue.push([value, joinPath(path, segment)]);
-    };
-    if (types.isMap(obj)) {
-      let index = 0;
-      for (const [k, v] of obj as Map<unknown, unknown>) {
-        next(k, mapKeySegment(index));
-        next(v, mapValueSegment(k, index++));
-      }
-    } else if (types.isSet(obj)) {
-      let index = 0;
-      for (const member of obj as Set<unknown>) next(member, setSegment(index++));
-    }
-    for (const key of Object.getOwnPropertyNames(obj)) {
-      const desc = Reflect.getOwnPropertyDescriptor(obj, key);
-      if (desc !== undefined && 'value' in desc) {
-        next(desc.value, Array.isArray(obj) && isArrayIndex(key) ? `[${key}]` : propSegment(key));
-      }
-    }
-  }
-  return undefined;
-}
-
-/**
  * The check of a new data directory's initial state (the domain instance as
  * its constructor left it), before the first snapshot stores it: what an
  * action may not store, it may not start with either. Frozen, sealed and
@@ -277,8 +240,13 @@ export function checkInitialState(root: object): void {
     if (!(err instanceof PrevalenceError)) throw err;
     const detail = err.message.slice(`${err.code}: `.length);
     const at = refusedAt.get(err);
-    const path = at === undefined ? undefined : pathTo(root, at);
-    const where = path === undefined ? '' : path === '' ? ' (the root object)' : ` (at ${path})`;
+    const path = at === undefined ? undefined : pathInState(at, root);
+    const where =
+      path === undefined
+        ? ''
+        : path.length === 0
+          ? ' (the root object)'
+          : ` (at ${renderPath(path)})`;
     throw new PrevalenceError(
       'NOT_SERIALIZABLE',
       `the initial state of the domain object (as its constructor left it) holds something a snapshot cannot keep as it is${where}: ${detail}`,

@@ -268,18 +268,13 @@ export class Exporter {
 }
 
 /**
- * True for a state object or its proxy: one reached through the membrane
- * (it has a tracking proxy or a view), or one an action stored (it has a
- * recorded place once the action's fresh objects are linked).
+ * True for a state object or its tracking proxy: one reached through the
+ * membrane (it has a tracking proxy or a view), or one an action stored (it
+ * has a recorded place once the action's fresh objects are linked). Views
+ * are the callers' to test: the state never holds one.
  */
 function isStateObject(value: object): boolean {
-  return (
-    isTracking(value) ||
-    isView(value) ||
-    rawToTracking.has(value) ||
-    rawToView.has(value) ||
-    hasLink(value)
-  );
+  return isTracking(value) || rawToTracking.has(value) || rawToView.has(value) || hasLink(value);
 }
 
 /**
