@@ -59,7 +59,8 @@ export function storeValue(
       if (current !== log && !current.retired) refuseForeignUse(log, 'storing');
     }
     recordStored(raw, parent, key, viaMap);
-    if (log.trackedDuringAction(raw)) log.addMoved(raw);
+    // One over a state object's bytes is checked when the action ends (see shared-bytes.ts).
+    if (log.trackedDuringAction(raw) || log.isDerivedBytes(raw)) log.addMoved(raw);
     return raw;
   }
   if (isPassThrough(value)) return value;

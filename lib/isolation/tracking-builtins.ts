@@ -11,7 +11,7 @@ import {
   type Fn,
 } from './builtin-common';
 import { isView, toRaw } from './registry';
-import { requireLog } from './undo';
+import { noteDerivedBytes, requireLog } from './undo';
 import {
   DateEntry,
   MapSetEntry,
@@ -52,10 +52,14 @@ export interface TrackingHooks {
  */
 export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): WrapperFactory {
   const { wrap, wrapChild } = hooks;
-  const out = (result: unknown, raw: object): unknown =>
-    typeof result === 'object' && result !== null && keepsStateReference(kind, result, raw)
-      ? wrap(result, raw)
-      : result;
+  const overBytes = kind === 'typed' || kind === 'dataview' || kind === 'arraybuffer';
+  const out = (result: unknown, raw: object): unknown => {
+    if (typeof result !== 'object' || result === null) return result;
+    if (!keepsStateReference(kind, result, raw)) return result;
+    // A subarray() or Buffer slice(): storing it would share the state's bytes (see shared-bytes.ts).
+    if (overBytes) noteDerivedBytes(result, raw);
+    return wrap(result, raw);
+  };
   return (name, original) => {
     const label = methodLabel(kind, name);
     // Built once per method: requireLog only shows it when it refuses a call.

@@ -6,7 +6,14 @@ import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } f
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
 import { isPassThrough, rawOwner, rawToTracking, trackingToRaw, viewTarget } from './registry';
 import { trackingFactory } from './tracking-builtins';
-import { currentLog, refuseForeignUse, requireLog, setCurrentLog, UndoLog } from './undo';
+import {
+  currentLog,
+  noteDerivedBytes,
+  refuseForeignUse,
+  requireLog,
+  setCurrentLog,
+  UndoLog,
+} from './undo';
 import { TypedIndexEntry } from './undo-builtins';
 import { unsupportedChange } from './violation';
 import { forgetRecentParent } from './views';
@@ -283,7 +290,10 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
         const entry = table.find(target, key);
         if (entry === undefined) return plain.get!(target, key, receiver);
         check('reading', key);
-        return entry.getter !== undefined ? wrap(entry.getter.call(target), target) : entry.wrapper;
+        if (entry.getter === undefined) return entry.wrapper;
+        const value: unknown = entry.getter.call(target);
+        noteDerivedBytes(value, target);
+        return wrap(value, target);
       },
     };
   }

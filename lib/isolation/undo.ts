@@ -1,6 +1,7 @@
 import { PrevalenceError } from '../errors';
 import { isArrayIndex } from './kinds';
 import { recordStep } from './paths';
+import { refuseSharedBytes, SharedBytes, sharesBytesWith } from './shared-bytes';
 import { keyLabel } from './violation';
 
 /** One recorded change; `undo` puts back what the change overwrote. */
@@ -62,6 +63,10 @@ export class UndoLog {
   readonly #written: Array<object | PropertyKey | boolean | undefined> = [];
   #writtenCount = 0;
   #writtenKeys: Map<object, Set<PropertyKey>> | undefined;
+  /** Objects over the bytes of a state object that the action got from it (a subarray(), a .buffer); made on first use. */
+  #derivedBytes: WeakSet<object> | undefined;
+  /** The objects with bytes the action stored, checked for overlaps (made on first use). */
+  #storedBytes: SharedBytes | undefined;
   /**
    * Set when the action used a tracking proxy of another system's state (see
    * refuseForeignUse): the whole action is refused then, even if it caught
@@ -102,6 +107,8 @@ export class UndoLog {
     this.#orderSaved = undefined;
     this.#contentsSaved = undefined;
     this.#trackedNow = undefined;
+    this.#derivedBytes = undefined;
+    this.#storedBytes = undefined;
     this.refusal = undefined;
   }
 
@@ -113,6 +120,31 @@ export class UndoLog {
   /** True when `raw` got its tracking proxy during this action. */
   trackedDuringAction(raw: object): boolean {
     return this.#trackedNow !== undefined && this.#trackedNow.has(raw);
+  }
+
+  /**
+   * Notes an object the action got from a state object's bytes (a
+   * `subarray()`, a Buffer `slice()`, a `.buffer`): it shares them, so
+   * storing it is refused when the action ends (internal: tracking proxies).
+   */
+  noteDerivedBytes(obj: object): void {
+    (this.#derivedBytes ??= new WeakSet()).add(obj);
+  }
+
+  /** True for an object noted by noteDerivedBytes during this action. */
+  isDerivedBytes(obj: object): boolean {
+    return this.#derivedBytes !== undefined && this.#derivedBytes.has(obj);
+  }
+
+  /**
+   * Live actions only, when the action ends: notes a typed array, DataView
+   * or ArrayBuffer the action stored, and throws NOT_SERIALIZABLE when it
+   * shares bytes with a state object it came from or with another one the
+   * action stored (see shared-bytes.ts).
+   */
+  noteStoredBytes(obj: object): void {
+    if (this.isDerivedBytes(obj)) refuseSharedBytes();
+    (this.#storedBytes ??= new SharedBytes()).add(obj);
   }
 
   /** Number of recorded changes. */
@@ -291,6 +323,14 @@ function clearSlots(slots: unknown[], from: number, to: number): void {
 }
 
 let current: UndoLog | null = null;
+
+/**
+ * Notes `result`, got from `raw` of the state, with the running action when
+ * it shares `raw`'s bytes (see UndoLog.noteDerivedBytes).
+ */
+export function noteDerivedBytes(result: unknown, raw: object): void {
+  if (current !== null && sharesBytesWith(result, raw)) current.noteDerivedBytes(result as object);
+}
 
 /** The log of the running action, or null outside actions. */
 export function currentLog(): UndoLog | null {

@@ -1,6 +1,7 @@
 import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
 import type { Storability, UndoLog } from './undo';
+import { holdsBytes, SharedBytes } from './shared-bytes';
 import { keyLabel } from './violation';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
 import { IN_COLLECTION, pathInState, renderPath } from './paths';
@@ -199,7 +200,9 @@ export function storedUnder(key: unknown): string {
 /** The end-of-action check of a fresh object: as above, and proxies inside become raw objects. */
 export function unwrapFreshForStorage(value: object, log: UndoLog): void {
   if (holdsOnlyPrimitives(value, true, log.storability)) return;
-  new Walker(toRaw, true, log, log.storability !== undefined).run(value);
+  const live = log.storability !== undefined;
+  const bytes = live ? (obj: object) => log.noteStoredBytes(obj) : undefined;
+  new Walker(toRaw, true, log, live, bytes).run(value);
   if (log.storability !== undefined) checkStorableOrRefuse(value, log, 'a value the action stored');
 }
 
@@ -234,19 +237,30 @@ function refuse(what: string, at?: object): never {
  * replay (REPLAY_DIVERGED), or a change refused live would be made.
  */
 export function checkInitialState(root: object): void {
+  // The object whose bytes the refused one shares, named in the message too.
+  let sharing: object | undefined;
+  const shared = new SharedBytes((err, at, other) => {
+    refusedAt.set(err, at);
+    sharing = other;
+  });
   try {
-    new Walker(keepProxy, true, undefined, true).run(root);
+    new Walker(keepProxy, true, undefined, true, (obj) => shared.add(obj)).run(root);
   } catch (err) {
     if (!(err instanceof PrevalenceError)) throw err;
     const detail = err.message.slice(`${err.code}: `.length);
     const at = refusedAt.get(err);
     const path = at === undefined ? undefined : pathInState(at, root);
+    const otherPath = sharing === undefined ? undefined : pathInState(sharing, root);
+    const also =
+      otherPath === undefined || otherPath.length === 0
+        ? ''
+        : `, sharing bytes with ${renderPath(otherPath)}`;
     const where =
       path === undefined
         ? ''
         : path.length === 0
           ? ' (the root object)'
-          : ` (at ${renderPath(path)})`;
+          : ` (at ${renderPath(path)}${also})`;
     throw new PrevalenceError(
       'NOT_SERIALIZABLE',
       `the initial state of the domain object (as its constructor left it) holds something a snapshot cannot keep as it is${where}: ${detail}`,
@@ -283,6 +297,13 @@ class Walker {
      * journaled replays as it ran. In an action, the refusal fails it whole.
      */
     private readonly readOnlyToo = false,
+    /**
+     * Told every typed array, DataView and ArrayBuffer the walk reaches
+     * (also one a proxy stands for), to refuse two that share bytes (see
+     * shared-bytes.ts): the end-of-action walk of a live action and the
+     * initial-state check.
+     */
+    private readonly bytes?: (obj: object) => void,
   ) {}
 
   run(root: object): void {
@@ -293,6 +314,7 @@ class Walker {
       else if (kind === 'set') this.walkSet(obj as Set<unknown>);
       else if (kind === 'plain' && Array.isArray(obj)) this.walkArray(obj);
       else if (kind === 'plain') this.walkKeys(obj, Reflect.ownKeys(obj));
+      else if (this.bytes !== undefined && holdsBytes(obj)) this.bytes(obj);
     }
   }
 
@@ -310,7 +332,13 @@ class Walker {
   /** The replacement for a proxy, else `value` (queued for walking when it is an object). */
   private child(value: unknown): unknown {
     if (typeof value !== 'object' || value === null) return value;
-    if (isProxyLike(value)) return this.replace(value);
+    if (isProxyLike(value)) {
+      if (this.bytes !== undefined) {
+        const raw = toRaw(value) as object;
+        if (holdsBytes(raw)) this.bytes(raw);
+      }
+      return this.replace(value);
+    }
     this.visit(value);
     return value;
   }

@@ -270,6 +270,24 @@ describe('the initial state', () => {
         })),
       /\(at tags\): accessor element \[0\]/,
     ],
+    // Regression: they came back from snapshot 0 with buffers of their own, so a write through
+    // one no longer showed through the other after a restart.
+    [
+      'a typed array and its subarray',
+      (self) => {
+        const bytes = new Uint8Array(8);
+        self['bytes'] = { all: bytes, head: bytes.subarray(0, 4) };
+      },
+      /\(at bytes\.all, sharing bytes with bytes\.head\): a typed array or ArrayBuffer that shares bytes/,
+    ],
+    [
+      'an ArrayBuffer and a typed array on it',
+      (self) => {
+        const buffer = new ArrayBuffer(8);
+        self['raw'] = [buffer, new Int16Array(buffer, 2, 1)];
+      },
+      /\(at raw\[0\], sharing bytes with raw\[1\]\): a typed array or ArrayBuffer that shares bytes/,
+    ],
   ];
 
   it.each(CASES)(
@@ -307,6 +325,26 @@ describe('the initial state', () => {
       await again.close();
     },
   );
+
+  it('accepts typed arrays over separate bytes of one buffer (Node Buffers from one pool)', async () => {
+    class Blobs {
+      a = Buffer.from('alpha');
+      b = Buffer.from('beta');
+      halves = ((all) => [all.subarray(0, 4), all.subarray(4)])(new Uint8Array(8));
+      set(i: number): void {
+        this.halves[0]![i] = 1;
+      }
+    }
+    const dir = freshBasedir();
+    const blobs = initSystem(new Blobs(), { basedir: dir, isolation: 'none' });
+    expect(blobs.a.buffer).toBe(blobs.b.buffer);
+    blobs.set(3);
+    await blobs.close();
+    const again = initSystem(Blobs, { basedir: dir, isolation: 'none' });
+    expect([again.a.toString(), again.b.toString()]).toEqual(['alpha', 'beta']);
+    expect([...again.halves[0]!, ...again.halves[1]!]).toEqual([0, 0, 0, 1, 0, 0, 0, 0]);
+    await again.close();
+  });
 
   it('accepts what a snapshot skips: non-enumerable read-only properties, array lengths, RegExps', async () => {
     class Ok {
