@@ -22,6 +22,26 @@ function isProxyLike(value: object): boolean {
 }
 
 /**
+ * Refuses a Proxy of the user's own (not a tracking proxy or view) about to
+ * be stored: a snapshot keeps its target's data, not its traps, so it would
+ * read differently after a restart, and its traps would run user code while
+ * a snapshot is written or an action rolled back.
+ */
+function refuseUserProxy(value: object, log: UndoLog | undefined): void {
+  if (!types.isProxy(value) || isProxyLike(value)) return;
+  try {
+    refuse(
+      "a Proxy of the program's own (a snapshot keeps its target's data, not its traps)",
+      value,
+    );
+  } catch (err) {
+    // The whole action, even if it catches the error: a replay runs no such check.
+    if (log !== undefined) log.refusal ??= err as Error;
+    throw err;
+  }
+}
+
+/**
  * Replaces every tracking proxy and view reachable from `value` without
  * passing through a proxy: a proxy itself is replaced and the walk stops
  * there. Fresh objects, arrays, Maps, Sets and class instances are changed
@@ -153,6 +173,7 @@ export function checkFreshForStorage(
   encoded: boolean,
 ): void {
   const storability = encoded ? log.storability : undefined;
+  if (storability !== undefined) refuseUserProxy(value, log);
   if (holdsOnlyPrimitives(value, true, storability)) return;
   new Walker(keepProxy, true, log, storability !== undefined).run(value);
   if (storability !== undefined) checkStorableOrRefuse(value, log, storedUnder(key));
@@ -199,6 +220,7 @@ export function storedUnder(key: unknown): string {
 
 /** The end-of-action check of a fresh object: as above, and proxies inside become raw objects. */
 export function unwrapFreshForStorage(value: object, log: UndoLog): void {
+  if (log.storability !== undefined) refuseUserProxy(value, log);
   if (holdsOnlyPrimitives(value, true, log.storability)) return;
   const live = log.storability !== undefined;
   const bytes = live ? (obj: object) => log.noteStoredBytes(obj) : undefined;
@@ -322,8 +344,11 @@ class Walker {
     if (this.visited.has(value) || isPassThrough(value)) return;
     // Walking into the state would cost time proportional to it, not the change.
     if (!isRoot && reachedBefore(value, this.log)) return;
-    if (this.forStorage && !Object.isExtensible(value))
-      refuse('a frozen, sealed or non-extensible object', value);
+    if (this.forStorage) {
+      // Live stores and the initial state: an action an earlier version journaled replays as it ran.
+      if (this.readOnlyToo) refuseUserProxy(value, this.log);
+      if (!Object.isExtensible(value)) refuse('a frozen, sealed or non-extensible object', value);
+    }
     this.visited.add(value);
     this.stack.push(value);
     unwrapStats.visited++;

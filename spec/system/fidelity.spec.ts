@@ -308,6 +308,19 @@ describe('values an action stores that the snapshot encoding cannot keep', () =>
       () => resizableBuffer(),
       /the value stored under "bad" is a resizable ArrayBuffer/,
     ],
+    // Regression (concurrency review): accepted, it came back from a snapshot as a plain copy (its
+    // traps gone), and its traps ran user code while a snapshot was written or an action rolled
+    // back, so an action called from one mixed two states into one snapshot.
+    [
+      'a Proxy of the program',
+      () => new Proxy({ theme: 'dark' }, { get: (t, k) => (k in t ? t[k as 'theme'] : 'x') }),
+      /a Proxy of the program's own \(a snapshot keeps its target's data, not its traps\)/,
+    ],
+    [
+      'a Proxy inside a stored value',
+      () => ({ nested: [new Proxy({}, {})] }),
+      /a Proxy of the program's own/,
+    ],
     [
       'a typed array on a resizable ArrayBuffer',
       () => ({ view: new Uint8Array(resizableBuffer()) }),

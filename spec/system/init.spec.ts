@@ -270,6 +270,11 @@ describe('the initial state', () => {
         })),
       /\(at tags\): accessor element \[0\]/,
     ],
+    [
+      'a Proxy',
+      (self) => (self['settings'] = { theme: new Proxy({ name: 'dark' }, {}) }),
+      /\(at settings\.theme\): a Proxy of the program's own/,
+    ],
     // Regression: they came back from snapshot 0 with buffers of their own, so a write through
     // one no longer showed through the other after a restart.
     [
