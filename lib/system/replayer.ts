@@ -55,7 +55,7 @@ export class Replayer {
       if (typeof value !== 'function' || hasFlag(value, 'readonly')) {
         throw new PrevalenceError(
           'UNKNOWN_METHOD',
-          `the journal holds a call of ${this.rootClass}.${name}, which is no longer an action method of the class; restore the method (or open with the code that wrote the journal)`,
+          `the journal holds a call of ${this.rootClass}.${name}, which is no longer an action method of the class${typeof value === 'function' ? ' (it is @readonly now)' : ''}; open the directory with the code that wrote the journal, call takeSnapshot() and close it, then deploy the new code (or restore the method)`,
         );
       }
       method = value as DomainMethod;

@@ -153,8 +153,14 @@ export class PrevalentSystem<T extends object> {
       );
     } catch (err) {
       // A state of another root class names classes this one never registered.
-      if (isPrevalenceError(err, 'UNKNOWN_CLASS') && this.#storedRootClass() !== this.#rootClass) {
-        throw this.#otherRootClass(this.#storedRootClass());
+      // One whose stored root class is registered (a renamed root class
+      // mapped with options.classes) is the right state: its own UNKNOWN_CLASS
+      // names the class actually missing.
+      if (isPrevalenceError(err, 'UNKNOWN_CLASS')) {
+        const stored = this.#storedRootClass();
+        if (stored !== this.#rootClass && (stored === undefined || !this.registry.byName(stored))) {
+          throw this.#otherRootClass(stored);
+        }
       }
       throw err;
     }
@@ -176,7 +182,7 @@ export class PrevalentSystem<T extends object> {
     const which = stored === undefined ? 'another class' : `class ${stored}`;
     return new PrevalenceError(
       'INVALID_OPTION',
-      `${this.opts.basedir} holds the state of ${which}, not of ${this.#rootClass}; open it with that class or use another basedir`,
+      `${this.opts.basedir} holds the state of ${which}, not of ${this.#rootClass}; open it with that class or use another basedir. If ${this.#rootClass} is that class renamed, keep its stored name: @persistent('${stored ?? 'OldName'}') on the class, or options.classes: { ${stored ?? 'OldName'}: ${this.#rootClass} }`,
     );
   }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initSystem, isPrevalenceError, persistent, PrevalenceError } from '../../lib';
+import { initSystem, isPrevalenceError, persistent, PrevalenceError, readonly } from '../../lib';
 import { globalRegistry } from '../../lib/codec/registry';
 import { Wiki } from '../fixtures/wiki';
 import { filesIn, freshBasedir, tmpDir } from '../support/tmp';
@@ -216,10 +216,115 @@ describe('opening a directory with another root class', () => {
     }
     expect(isPrevalenceError(err, 'INVALID_OPTION')).toBe(true);
     expect((err as Error).message).toMatch(/holds the state of class Alpha, not of Beta/);
+    expect((err as Error).message).toMatch(
+      /If Beta is that class renamed, keep its stored name: @persistent\('Alpha'\) on the class, or options\.classes: \{ Alpha: Beta \}/,
+    );
     const again = initSystem(Alpha, dir);
     expect(Object.keys(again.items)).toEqual(['x']);
     await again.close();
   });
+
+  // Regression (upgrade review): a renamed root class mapped to its stored name was reported as
+  // "another class", hiding the class actually missing.
+  it('names the missing class when the root class is renamed and mapped but a nested class is not', async () => {
+    class Leaf {
+      v = 1;
+    }
+    class Tree {
+      leaves: Leaf[] = [];
+      grow(): void {
+        this.leaves.push(new Leaf());
+      }
+    }
+    const dir = freshBasedir();
+    const tree = initSystem(Tree, { basedir: dir, classes: [Leaf] });
+    tree.grow();
+    tree.takeSnapshot();
+    await tree.close();
+    class Forest {
+      leaves: unknown[] = [];
+    }
+    let err: unknown;
+    try {
+      initSystem(Forest, { basedir: dir, classes: { Tree: Forest } });
+    } catch (e) {
+      err = e;
+    }
+    expect(isPrevalenceError(err, 'UNKNOWN_CLASS')).toBe(true);
+    expect((err as Error).message).toMatch(/Leaf/);
+    const mapped = initSystem(Forest, { basedir: dir, classes: { Tree: Forest, Leaf } });
+    expect(mapped.leaves).toHaveLength(1);
+    await mapped.close();
+  });
+});
+
+describe('a journal naming a method the class no longer has as an action', () => {
+  // Two versions of one domain class (same name), the second without `rename` as an action.
+  function versions(): { V1: new () => object; V2: new () => object; V3: new () => object } {
+    const V1 = class Shop {
+      items: string[] = [];
+      add(item: string): void {
+        this.items.push(item);
+      }
+    };
+    const V2 = class Shop {
+      items: string[] = [];
+      put(item: string): void {
+        this.items.push(item);
+      }
+    };
+    const V3 = class Shop {
+      items: string[] = [];
+      @readonly
+      add(item: string): number {
+        return item.length;
+      }
+    };
+    return { V1, V2, V3 };
+  }
+
+  it.each([
+    [
+      'removed',
+      'V2',
+      /Shop\.add, which is no longer an action method of the class; open the directory with the code that wrote the journal, call takeSnapshot\(\) and close it/,
+    ],
+    [
+      'made @readonly',
+      'V3',
+      /Shop\.add, which is no longer an action method of the class \(it is @readonly now\)/,
+    ],
+  ] as const)(
+    'refuses a method %s with UNKNOWN_METHOD, saying how to deploy',
+    async (_what, which, expected) => {
+      const classes = versions();
+      const dir = freshBasedir();
+      const v1 = initSystem(classes.V1, dir) as unknown as {
+        add(item: string): void;
+        close(): Promise<void>;
+      };
+      v1.add('apple');
+      await v1.close();
+      let err: unknown;
+      try {
+        initSystem(classes[which], dir);
+      } catch (e) {
+        err = e;
+      }
+      expect(isPrevalenceError(err, 'UNKNOWN_METHOD')).toBe(true);
+      expect((err as Error).message).toMatch(expected);
+      // The procedure the message gives: snapshot with the old code, then the new code opens.
+      const old = initSystem(classes.V1, dir);
+      old.takeSnapshot();
+      await old.close();
+      const upgraded = initSystem(classes[which], dir) as unknown as {
+        items: string[];
+        close(): Promise<void>;
+      };
+      expect(upgraded.items).toEqual(['apple']);
+      await upgraded.close();
+    },
+  );
 });
 
 // Regression (adversarial review): snapshot 0 stored a frozen, sealed or non-extensible object and
