@@ -4,9 +4,10 @@ import type { Storability, UndoLog } from './undo';
 import { holdsBytes, SharedBytes } from './shared-bytes';
 import { keyLabel } from './violation';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
-import { IN_COLLECTION, pathInState, renderPath } from './paths';
+import { IN_COLLECTION, linkTop, pathInState, renderPath } from './paths';
 import {
   isPassThrough,
+  rawOwner,
   rawToTracking,
   rawToView,
   toRaw,
@@ -31,7 +32,7 @@ function refuseUserProxy(value: object, log: UndoLog | undefined): void {
   if (!types.isProxy(value) || isProxyLike(value)) return;
   try {
     refuse(
-      "a Proxy of the program's own (a snapshot keeps its target's data, not its traps)",
+      "a Proxy (one of the program's own, or a system initSystem returned: a snapshot keeps its target's data, not its traps)",
       value,
     );
   } catch (err) {
@@ -240,6 +241,13 @@ export function unwrapDeep<T>(value: T): T {
 /** The object each refusal of a walk was about (the one refused or holding the refused property). */
 const refusedAt = new WeakMap<PrevalenceError, object>();
 
+/** NOT_SERIALIZABLE saying `message` about the object `at`. */
+function refuseAt(message: string, at: object): never {
+  const err = new PrevalenceError('NOT_SERIALIZABLE', message);
+  refusedAt.set(err, at);
+  throw err;
+}
+
 function refuse(what: string, at?: object): never {
   const err = new PrevalenceError(
     'NOT_SERIALIZABLE',
@@ -249,6 +257,9 @@ function refuse(what: string, at?: object): never {
   throw err;
 }
 
+/** Objects of initial states checked → the raw root whose initial state held them (see checkInitialState). */
+const initialClaims = new WeakMap<object, object>();
+
 /**
  * The check of a new data directory's initial state (the domain instance as
  * its constructor left it), before the first snapshot stores it: what an
@@ -256,17 +267,50 @@ function refuse(what: string, at?: object): never {
  * non-extensible objects and non-configurable or stored read-only
  * properties throw NOT_SERIALIZABLE: the snapshot would restore them as
  * ordinary ones, so an action that fails on them live would succeed in a
- * replay (REPLAY_DIVERGED), or a change refused live would be made.
+ * replay (REPLAY_DIVERGED), or a change refused live would be made. So do
+ * a view or tracking proxy of a system's state, and an object that is also
+ * in the state of another open system (`isOpen` tells the raw roots of open
+ * systems): a module-level default two instances share, say. Each system
+ * would journal only its own changes to it, and after a restart it would be
+ * shared no more.
  */
-export function checkInitialState(root: object): void {
+export function checkInitialState(
+  root: object,
+  isOpen: (root: object) => boolean,
+  /** The undo log of the system opening (its own tracking proxies are not another's). */
+  own: UndoLog,
+): void {
   // The object whose bytes the refused one shares, named in the message too.
   let sharing: object | undefined;
   const shared = new SharedBytes((err, at, other) => {
     refusedAt.set(err, at);
     sharing = other;
   });
+  const claimed: object[] = [];
+  const claim = (obj: object): void => {
+    // Claimed by another initial state, tracked by an open system's action, or found through an open system's views.
+    const other = initialClaims.get(obj);
+    const owner = rawOwner.get(obj)?.resolve();
+    const top = rawToView.has(obj) ? linkTop(obj) : undefined;
+    if (
+      (other !== undefined && other !== root && isOpen(other)) ||
+      (owner !== undefined && owner !== own && !owner.retired) ||
+      (top !== undefined && top !== root && isOpen(top))
+    ) {
+      refuseAt(
+        'an object that is also in the state of another open system: each system journals only its own changes to it, and a restart would part them; give each instance its own copy, e.g. { ...DEFAULTS } or structuredClone(DEFAULTS)',
+        obj,
+      );
+    }
+    claimed.push(obj);
+  };
+  const refuseProxy: ProxyReplacer = (proxy) =>
+    refuseAt(
+      "a read-only view or tracking proxy of a system's state: the state holds objects of its own; copy the data you need from it",
+      proxy,
+    );
   try {
-    new Walker(keepProxy, true, undefined, true, (obj) => shared.add(obj)).run(root);
+    new Walker(refuseProxy, true, undefined, true, (obj) => shared.add(obj), claim).run(root);
   } catch (err) {
     if (!(err instanceof PrevalenceError)) throw err;
     const detail = err.message.slice(`${err.code}: `.length);
@@ -288,6 +332,7 @@ export function checkInitialState(root: object): void {
       `the initial state of the domain object (as its constructor left it) holds something a snapshot cannot keep as it is${where}: ${detail}`,
     );
   }
+  for (const obj of claimed) initialClaims.set(obj, root);
 }
 
 /** Refuses an element of `arr` that is an accessor, non-configurable or read-only: snapshots restore elements as plain writable values. */
@@ -326,6 +371,8 @@ class Walker {
      * initial-state check.
      */
     private readonly bytes?: (obj: object) => void,
+    /** Told every object the walk visits (the initial-state check: objects another system holds). */
+    private readonly claim?: (obj: object) => void,
   ) {}
 
   run(root: object): void {
@@ -342,6 +389,7 @@ class Walker {
 
   private visit(value: object, isRoot = false): void {
     if (this.visited.has(value) || isPassThrough(value)) return;
+    this.claim?.(value);
     // Walking into the state would cost time proportional to it, not the change.
     if (!isRoot && reachedBefore(value, this.log)) return;
     if (this.forStorage) {

@@ -221,7 +221,7 @@ export class PrevalentSystem<T extends object> {
       (rec) => this.#replay(rec),
     );
     if (base.empty) {
-      checkInitialState(this.root);
+      checkInitialState(this.root, isOpenRoot, this.#undoLog!);
       this.#writeSnapshot();
     }
     this.#journal = JournalWriter.open(

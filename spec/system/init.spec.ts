@@ -378,7 +378,7 @@ describe('the initial state', () => {
     [
       'a Proxy',
       (self) => (self['settings'] = { theme: new Proxy({ name: 'dark' }, {}) }),
-      /\(at settings\.theme\): a Proxy of the program's own/,
+      /\(at settings\.theme\): a Proxy \(one of the program's own/,
     ],
     // Regression: they came back from snapshot 0 with buffers of their own, so a write through
     // one no longer showed through the other after a restart.
@@ -435,6 +435,71 @@ describe('the initial state', () => {
       await again.close();
     },
   );
+
+  // Regression (concurrency review): two systems whose constructors stored one module-level
+  // default shared it. An action of one changed the other's live state, which its restart then
+  // lost, and the other's own actions on it were refused as using another system's state.
+  describe('objects another open system holds', () => {
+    const DEFAULTS = { theme: 'light' };
+    class Prefs {
+      settings = DEFAULTS;
+      setTheme(theme: string): void {
+        this.settings.theme = theme;
+      }
+    }
+    const refusal = (make: () => unknown): string => {
+      try {
+        make();
+      } catch (err) {
+        expect(isPrevalenceError(err, 'NOT_SERIALIZABLE')).toBe(true);
+        return (err as Error).message;
+      }
+      throw new Error('expected a refusal');
+    };
+
+    it('refuses an object the initial state of another open system holds, until that one closes', async () => {
+      const a = initSystem(new Prefs(), freshBasedir());
+      const dir = freshBasedir();
+      expect(refusal(() => initSystem(new Prefs(), dir))).toMatch(
+        /\(at settings\): an object that is also in the state of another open system: each system journals only its own changes to it, and a restart would part them; give each instance its own copy/,
+      );
+      expect(filesIn(dir).filter((f) => !f.startsWith('LOCK'))).toEqual([]);
+      a.setTheme('dark');
+      await a.close();
+      const b = initSystem(new Prefs(), dir);
+      b.setTheme('blue');
+      expect(b.settings.theme).toBe('blue');
+      await b.close();
+      DEFAULTS.theme = 'light';
+    });
+
+    it('refuses an object an open system reached in an action, and views and systems', async () => {
+      class Holder {
+        constructor(public held: unknown) {}
+      }
+      class Own {
+        settings = { theme: 'light' };
+        setTheme(theme: string): void {
+          this.settings.theme = theme;
+        }
+      }
+      const a = initSystem(Own, { basedir: freshBasedir(), isolation: 'none' });
+      a.setTheme('dark');
+      // With isolation 'none' a query hands out the raw object.
+      expect(refusal(() => initSystem(new Holder(a.settings), freshBasedir()))).toMatch(
+        /\(at held\): an object that is also in the state of another open system/,
+      );
+      const v = initSystem(Own, freshBasedir());
+      expect(refusal(() => initSystem(new Holder(v.settings), freshBasedir()))).toMatch(
+        /\(at held\): a read-only view or tracking proxy of a system's state: the state holds objects of its own/,
+      );
+      expect(refusal(() => initSystem(new Holder({ system: v }), freshBasedir()))).toMatch(
+        /\(at held\.system\): a Proxy \(one of the program's own, or a system initSystem returned/,
+      );
+      await a.close();
+      await v.close();
+    });
+  });
 
   it('accepts typed arrays over separate bytes of one buffer (Node Buffers from one pool)', async () => {
     class Blobs {
