@@ -1,6 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { isArrayIndex, isNumericKey } from './kinds';
-import { isPassThrough, rawOwner, trackingToRaw, viewTarget } from './registry';
+import { isPassThrough, openRoots, rawOwner, trackingToRaw, viewTarget } from './registry';
 import {
   ArrayLengthEntry,
   PropertyEntry,
@@ -17,7 +17,7 @@ import {
   unwrapFreshForStorage,
 } from './unwrap';
 import { keyLabel } from './violation';
-import { recordStored } from './paths';
+import { linkTop, recordStored } from './paths';
 
 /**
  * Property-level changes made through tracking proxies: each applies the
@@ -57,6 +57,11 @@ export function storeValue(
       // A state object of another system (a reference kept from one of its actions).
       const current = owner.resolve();
       if (current !== log && !current.retired) refuseForeignUse(log, 'storing');
+    } else if (owner === undefined && log.root !== undefined) {
+      // A view of another open system's object that no action of it reached:
+      // its recorded place leads to that system's root.
+      const top = linkTop(raw);
+      if (top !== log.root && openRoots.has(top)) refuseForeignUse(log, 'storing');
     }
     recordStored(raw, parent, key, viaMap);
     // One over a state object's bytes is checked when the action ends (see shared-bytes.ts).

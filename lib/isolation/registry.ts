@@ -19,6 +19,8 @@ export const rawToTracking = new WeakMap<object, object>();
  * outside an action take their parent's owner from here.
  */
 export const rawOwner = new WeakMap<object, UndoLog>();
+/** Raw roots of the open systems (kept by the system; read here to tell another system's objects). */
+export const openRoots = new WeakSet<object>();
 /** Raw object → its read-only view (luxon DateTimes map to themselves). */
 export const rawToView = new WeakMap<object, object>();
 

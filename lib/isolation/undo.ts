@@ -81,6 +81,8 @@ export class UndoLog {
    * system (an instance passed to initSystem again) whose actions use them.
    */
   retired = false;
+  /** The raw root of the system this log records for (set by the system; undefined in unit tests). */
+  root: object | undefined;
   /** The log of the system that took this closed system's instance (see adopt). */
   adoptedBy: UndoLog | undefined;
 
@@ -352,7 +354,7 @@ export function refuseForeignUse(running: UndoLog, what: string, key?: PropertyK
   const use = key === undefined ? what : `${what} ${keyLabel(key)}`;
   const error = new PrevalenceError(
     'NONDETERMINISTIC_METHOD',
-    `${use} on a state object of another system, from inside an action (a reference kept from one of that system's actions): that system would not journal a change, so its restart would lose it, and a replay of this action could not reach the object; pass what the action needs as arguments, and call other systems outside actions`,
+    `${use} on a state object of another system, from inside an action (a reference kept in a variable or a closure): that system would not journal a change, so its restart would lose it, and a replay of this action could not reach the object; pass what the action needs as arguments, and call other systems outside actions`,
   );
   running.refusal ??= error;
   throw error;

@@ -8,12 +8,10 @@ import type { UndoLog } from '../isolation/tracking';
 import { isView, linkTop, locate, resolvePath, viewOf } from '../isolation/views';
 import { hasLink, isDetached, markDetached, pathInState } from '../isolation/paths';
 import { handlerKindOf } from '../isolation/kinds';
-import { isTracking, rawToTracking, rawToView, viewTarget } from '../isolation/registry';
+import { isTracking, openRoots, rawToTracking, rawToView, viewTarget } from '../isolation/registry';
 import type { PathStep } from '../isolation/views';
 import type { Isolation } from './options';
 
-/** Raw roots of the open systems (to tell a view of another system's state from a stale one). */
-const openRoots = new WeakSet<object>();
 /** Raw roots of closed systems (a view of their state is neither this state's nor a live one's). */
 const closedRoots = new WeakSet<object>();
 /** The system proxy → its raw root, for every system (a proxy passed as an argument stands for its root). */

@@ -114,6 +114,7 @@ export class PrevalentSystem<T extends object> {
       // One undo log for the system's life: the runner records into it, and
       // the tracking proxies of this state know it as their owner.
       const log = new UndoLog();
+      log.root = this.root;
       this.#undoLog = log;
       // An instance a closed system had: its proxies answer to this system now.
       adoptState(this.root, log);

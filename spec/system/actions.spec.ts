@@ -332,6 +332,32 @@ describe('calls through the system object from inside an action', () => {
     await b.close();
   });
 
+  // Regression (concurrency review): a view of another system's object that no action of that
+  // system had reached was stored, so both states held one object; the other system's actions then
+  // changed this one's live state without a record, and its restart lost the change.
+  it("refuses storing a view of another open system's object that no action of it reached", async () => {
+    const kept: { view: unknown } = { view: undefined };
+    class Items {
+      items: Array<{ x: string }> = [];
+      add(x: string): void {
+        this.items.push({ x });
+      }
+      storeKept(): void {
+        this.items.push(kept.view as { x: string });
+      }
+    }
+    const a = initSystem(Items, freshBasedir());
+    const b = initSystem(Items, freshBasedir());
+    b.add('b0');
+    kept.view = b.items[0];
+    expect(expectCode(() => a.storeKept(), 'NONDETERMINISTIC_METHOD')).toMatch(
+      /storing on a state object of another system, from inside an action \(a reference kept in a variable or a closure\)/,
+    );
+    expect(a.items).toHaveLength(0);
+    await b.close();
+    await a.close();
+  });
+
   it('frees an instance whose open failed (regression: its proxies stayed owned by the failed system)', async () => {
     class Counter {
       n = 0;
