@@ -107,13 +107,14 @@ export class ActionRunner {
     ts: number,
     abortOnException = false,
   ): ActionOutcome {
+    // First, while nothing is changed: it refuses a run nested in another action's.
+    beginTracking(this.#log);
     this.flags.running = true;
     activeAction.running = true;
     activeAction.refused = undefined;
     this.clock.enter(ts, seq);
     const out = this.#outcome;
     out.refused = false;
-    beginTracking(this.#log);
     try {
       out.result = Reflect.apply(method, tracked(this.root, this.#log), args);
       out.threw = false;
@@ -149,4 +150,22 @@ export class ActionRunner {
     }
     return out;
   }
+}
+
+/**
+ * Refuses a call into a system object while an action runs (of this system
+ * or another): a replay runs the action before the system object exists, or
+ * while an outside variable names a closed one, so it could not make the
+ * call. The running action is failed too, rolled back and not journaled,
+ * even if it catches this error, since what it would do next differs in a
+ * replay.
+ */
+export function refuseInsideAction(what: string): void {
+  if (!activeAction.running) return;
+  const error = new PrevalenceError(
+    'NONDETERMINISTIC_METHOD',
+    `${what} from inside an action: a replay runs the action before the system object exists, so it could not make this call and the restart would diverge; inside an action, reach the state through \`this\` (this.method(...), this.property), and call other systems outside actions`,
+  );
+  activeAction.refused ??= error;
+  throw error;
 }

@@ -16,7 +16,13 @@ import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { forgetRecentParent, rootView } from '../isolation/views';
 import { adoptState, UndoLog } from '../isolation/tracking';
 import { checkInitialState } from '../isolation/unwrap';
-import { ActionRunner, activeAction, type DomainMethod, type RunnerFlags } from './runner';
+import {
+  ActionRunner,
+  activeAction,
+  refuseInsideAction,
+  type DomainMethod,
+  type RunnerFlags,
+} from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
 import { domainClassOf } from './domain-class';
@@ -29,24 +35,6 @@ import { pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
 import { closedRoot, Exporter, isOpenRoot } from './exporter';
 import { storabilityFor } from './storability';
-
-/**
- * Refuses a call into a system object while an action runs (of this system
- * or another): a replay runs the action before the system object exists, or
- * while an outside variable names a closed one, so it could not make the
- * call. The running action is failed too, rolled back and not journaled,
- * even if it catches this error, since what it would do next differs in a
- * replay.
- */
-function refuseInsideAction(what: string): void {
-  if (!activeAction.running) return;
-  const error = new PrevalenceError(
-    'NONDETERMINISTIC_METHOD',
-    `${what} through a system object from inside an action: a replay runs the action before the system object exists, so it could not make this call and the restart would diverge; inside an action, reach the state through \`this\` (this.method(...), this.property), and call other systems outside actions`,
-  );
-  activeAction.refused ??= error;
-  throw error;
-}
 
 /**
  * One open prevalent system: the restored state, its journal, the directory
@@ -201,7 +189,7 @@ export class PrevalentSystem<T extends object> {
   }
 
   get basedir(): string {
-    refuseInsideAction('basedirAbspath()');
+    refuseInsideAction('basedirAbspath() through a system object');
     return this.opts.basedir;
   }
 
@@ -261,7 +249,7 @@ export class PrevalentSystem<T extends object> {
     abort: boolean,
     unlocked: boolean,
   ): unknown {
-    refuseInsideAction(`${name}()`);
+    refuseInsideAction(`${name}() through a system object`);
     this.#checkOpen();
     const refusal = this.#journal.refusal();
     if (refusal !== undefined) throw refusal;
@@ -308,14 +296,14 @@ export class PrevalentSystem<T extends object> {
 
   /** Runs a `@readonly` method: never journaled. */
   callQuery(method: DomainMethod, args: ArrayLike<unknown>): unknown {
-    refuseInsideAction(`the query ${method.name}()`);
+    refuseInsideAction(`the query ${method.name}() through a system object`);
     this.#checkOpen();
     return this.exporter.runQuery(method, args);
   }
 
   /** What a property read through the system proxy gives. */
   readProperty(key: PropertyKey): unknown {
-    refuseInsideAction(`reading ${String(key)}`);
+    refuseInsideAction(`reading ${String(key)} through a system object`);
     // Promise resolution reads `then`: a closed system can still be returned
     // from an async function or passed to Promise.resolve.
     if (key === 'then' && this.#closed) return undefined;
@@ -324,7 +312,7 @@ export class PrevalentSystem<T extends object> {
   }
 
   takeSnapshot(options?: unknown): string {
-    refuseInsideAction('takeSnapshot()');
+    refuseInsideAction('takeSnapshot() through a system object');
     this.#checkOpen();
     const into = backupDirOf(options, this.opts.basedir, this.opts.fs);
     if (into !== undefined) return this.#snapshotInto(into);
@@ -408,7 +396,7 @@ export class PrevalentSystem<T extends object> {
 
   sync(): Promise<void> {
     // Thrown, not rejected: an action that does not await would go on live and stop in replay.
-    refuseInsideAction('sync()');
+    refuseInsideAction('sync() through a system object');
     try {
       this.#checkOpen();
     } catch (err) {
@@ -418,7 +406,7 @@ export class PrevalentSystem<T extends object> {
   }
 
   close(): Promise<void> {
-    refuseInsideAction('close()');
+    refuseInsideAction('close() through a system object');
     // A second call waits for the first: resolving at once would let its
     // caller reopen the directory while the lock is still held.
     this.#closing ??= this.#close();

@@ -13,7 +13,7 @@ import { readOnlyFs } from '../fs/readonly';
 import { SystemClock, installClock } from '../clock/clock';
 import { refusePrivateMembers } from '../clock/private-members';
 import { UndoLog } from '../isolation/tracking';
-import { ActionRunner } from './runner';
+import { ActionRunner, refuseInsideAction } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
 import { resolveVerifyOptions, type ResolvedVerifyOptions } from './options';
@@ -251,6 +251,7 @@ export function verifyReplay(
   domainClass: StorableClass,
   options: VerifyOptions = {},
 ): ReplayReport {
+  refuseInsideAction('verifyReplay()');
   const dir = path.resolve(basedir);
   const fs = readOnlyFs();
   const { classes, warn } = resolveVerifyOptions(options);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { types } from 'node:util';
-import { abortOnException, initSystem, isPrevalenceError, readonly } from '../../lib';
+import { abortOnException, initSystem, isPrevalenceError, readonly, verifyReplay } from '../../lib';
 import type { Prevalent } from '../../lib';
 import { Wiki } from '../fixtures/wiki';
 import { freshBasedir, journalRecords } from '../support/tmp';
@@ -402,6 +402,59 @@ describe('calls through the system object from inside an action', () => {
     expectCode(() => opener.open(freshBasedir()), 'NONDETERMINISTIC_METHOD');
     expect(opener.opened).toBe(0);
     await opener.close();
+  });
+
+  // Regression (concurrency review): verifyReplay inside an action cleared the refusal of an
+  // earlier caught call into another system, and failed with an internal error, so the action was
+  // journaled although a replay could not make those calls.
+  it('refuses verifyReplay inside an action, failing the action even when it catches the error', async () => {
+    const verified = freshBasedir();
+    const seed = initSystem(new Tally(), verified);
+    seed.add();
+    await seed.close();
+    class Checker {
+      notes: string[] = [];
+      check(dir: string): void {
+        try {
+          other!.total();
+        } catch (err) {
+          this.notes.push((err as Error).message.slice(0, 30));
+        }
+        try {
+          verifyReplay(dir, Tally);
+        } catch (err) {
+          this.notes.push((err as Error).message.slice(0, 60));
+        }
+      }
+    }
+    const tally = initSystem(new Tally(), freshBasedir());
+    other = tally as never;
+    const dir = freshBasedir();
+    const checker = initSystem(new Checker(), dir);
+    expect(expectCode(() => checker.check(verified), 'NONDETERMINISTIC_METHOD')).toMatch(
+      /^NONDETERMINISTIC_METHOD: the query total\(\) through a system object from inside an action/,
+    );
+    expect(checker.notes).toEqual([]);
+    expect(journalRecords(dir)).toHaveLength(0);
+    class VerifyOnly {
+      n = 0;
+      check(dir: string): void {
+        this.n++;
+        try {
+          verifyReplay(dir, Tally);
+        } catch {
+          // caught: the action is refused all the same
+        }
+      }
+    }
+    const only = initSystem(new VerifyOnly(), freshBasedir());
+    expect(expectCode(() => only.check(verified), 'NONDETERMINISTIC_METHOD')).toMatch(
+      /^NONDETERMINISTIC_METHOD: verifyReplay\(\) from inside an action/,
+    );
+    expect(only.n).toBe(0);
+    await only.close();
+    await checker.close();
+    await tally.close();
   });
 
   it("refuses a call into another system's object from inside an action, and fails the action", async () => {
