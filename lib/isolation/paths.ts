@@ -37,15 +37,37 @@ interface Link {
 /**
  * The link a read-only view carries in its handler (set when the view is
  * created by a step, updated when its object is found elsewhere); both
- * fields are undefined until a step is known.
+ * fields are undefined until a step is known. The handler holds the parent
+ * weakly (see WeakLink): reading `parent` gives undefined once it is gone.
  */
 export interface ViewLink {
   parent: object | undefined;
   step: LinkStep | undefined;
 }
 
+/**
+ * A link held in the WeakMap below: its parent only weakly, like a view's
+ * handler holds it. An object's recorded place must not keep the container
+ * it was found in alive once the state dropped that container (an update
+ * that copies a container, `this.pages = { ...this.pages, [id]: page }`,
+ * would otherwise keep every generation of it); a collected parent reads as
+ * no link, and locate searches.
+ */
+class WeakLink {
+  readonly #parent: WeakRef<object>;
+  constructor(
+    parent: object,
+    readonly step: LinkStep,
+  ) {
+    this.#parent = new WeakRef(parent);
+  }
+  get parent(): object | undefined {
+    return this.#parent.deref();
+  }
+}
+
 /** Raw object → where it was last found, for objects that have no view (a view keeps its own link). */
-const links = new WeakMap<object, Link>();
+const links = new WeakMap<object, WeakLink>();
 
 /** How often locate() had to fall back to searching the state (for tests and benchmarks). */
 export const locateStats = { searches: 0 };
@@ -82,7 +104,7 @@ function viewLinkOf(raw: object): ViewLink | undefined {
 function setLink(raw: object, parent: object, step: LinkStep): void {
   const own = viewLinkOf(raw);
   if (own === undefined) {
-    links.set(raw, { parent, step });
+    links.set(raw, new WeakLink(parent, step));
   } else {
     own.parent = parent;
     own.step = step;
@@ -96,7 +118,8 @@ function setLink(raw: object, parent: object, step: LinkStep): void {
 function linkOf(raw: object): Link | undefined {
   const own = viewLinkOf(raw);
   if (own !== undefined && own.parent !== undefined) return own as Link;
-  return links.get(raw);
+  const link = links.get(raw);
+  return link !== undefined && link.parent !== undefined ? (link as Link) : undefined;
 }
 
 /**

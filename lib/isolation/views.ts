@@ -141,17 +141,14 @@ function sharedParentHandler(parent: object): SharedParentHandlerClass {
   // classes point to it), also after that handler's object moved elsewhere,
   // and must not keep a container the state dropped. A collected container
   // reads as no link, and locate() searches. setLink gives a moved view's
-  // handler an own parent that shadows this one.
+  // handler an own (weak) parentRef that this getter reads instead.
   const container = new WeakRef(parent);
   Object.defineProperty(proto, 'parent', {
-    get: () => container.deref(),
-    set(this: ViewLink, moved: object | undefined) {
-      Object.defineProperty(this, 'parent', {
-        value: moved,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
+    get(this: PlainViewHandler) {
+      return this.parentRef === undefined ? container.deref() : this.parentRef.deref();
+    },
+    set(this: PlainViewHandler, moved: object | undefined) {
+      this.parentRef = moved === undefined ? undefined : new WeakRef(moved);
     },
     configurable: true,
   });
@@ -164,12 +161,30 @@ function sharedParentHandler(parent: object): SharedParentHandlerClass {
   return SharedParentViewHandler as unknown as SharedParentHandlerClass;
 }
 
-/** Handler of a view of a plain object, class instance or null-prototype object; its fields are the view's link. */
+/**
+ * Handler of a view of a plain object, class instance or null-prototype
+ * object; its fields are the view's link. The parent is held weakly: a view
+ * the caller keeps must not keep the container its object was found in
+ * once the state dropped it (a copied container, `this.pages = { ...this.pages }`,
+ * would keep every generation of it).
+ */
 class PlainViewHandler implements ProxyHandler<object>, ViewLink {
+  parentRef: WeakRef<object> | undefined;
+
   constructor(
-    public parent: object | undefined,
+    parent: object | undefined,
     public step: LinkStep | undefined,
-  ) {}
+  ) {
+    this.parentRef = parent === undefined ? undefined : new WeakRef(parent);
+  }
+
+  get parent(): object | undefined {
+    return this.parentRef?.deref();
+  }
+
+  set parent(parent: object | undefined) {
+    this.parentRef = parent === undefined ? undefined : new WeakRef(parent);
+  }
 
   get(target: object, key: PropertyKey, receiver: unknown): unknown {
     // Asked before the read: the target's prototype chain must not answer for the view.

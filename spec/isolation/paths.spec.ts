@@ -291,6 +291,51 @@ describe('locate and resolvePath', () => {
     expect(views).toHaveLength(0);
   });
 
+  // Regression (memory review): a view's handler and the links of tracked objects held the parent
+  // strongly, so an update that copies its container (`this.pages = { ...this.pages }`, a new Map
+  // from the old one) kept every generation of the container alive: the heap grew without bound in
+  // a state of constant size.
+  it('keeps no copied container alive through a kept view of an object in it', async () => {
+    const gc = exposeGc();
+    const raw = { pages: {} as Record<string, { n: number }> };
+    for (let i = 0; i < 10; i++) raw.pages[`p${i}`] = { n: i };
+    const old = new WeakRef(raw.pages);
+    const root = rootView(raw);
+    const kept = root.pages['p3']!;
+    const log = beginTracking();
+    const p = tracked(raw);
+    p.pages = { ...p.pages, p10: { n: 10 } };
+    endTracking();
+    log.reset();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(old.deref()).toBeUndefined();
+    expect(kept.n).toBe(3);
+    // The link is gone with the container: locate finds the page in the copy by searching.
+    expect(searches(() => locate(kept as object, raw))).toEqual([['pages', 'p3'], 1]);
+  });
+
+  it('keeps no copied Map alive through the recorded place of an object an action read from it', async () => {
+    const gc = exposeGc();
+    const raw = { byId: new Map<string, { n: number }>([['a', { n: 1 }]]) };
+    const old = new WeakRef(raw.byId);
+    let log = beginTracking();
+    expect(tracked(raw).byId.get('a')!.n).toBe(1);
+    endTracking();
+    log.reset();
+    log = beginTracking();
+    const p = tracked(raw);
+    const next = new Map(p.byId);
+    next.set('b', { n: 2 });
+    p.byId = next;
+    endTracking();
+    log.reset();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(old.deref()).toBeUndefined();
+    expect(raw.byId.get('a')!.n).toBe(1);
+  });
+
   it('keeps no container an action removed alive through the run of recent view parents (regression: held until a view of another parent was made)', async () => {
     const gc = exposeGc();
     const raw = { box: { a: { n: 1 }, b: { n: 2 } } as Record<string, unknown> | null };
