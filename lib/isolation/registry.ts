@@ -72,6 +72,15 @@ export function noteMethodOfView(view: object, raw: object): void {
   methodRaw = raw;
 }
 
+/**
+ * Forgets the view whose built-in method was handed out last (called when an
+ * action ends and when a system closes): a method read but never called must
+ * not keep its object, perhaps a large Map the state dropped, alive.
+ */
+export function forgetMethodOfView(): void {
+  methodView = methodRaw = undefined;
+}
+
 /** The raw target when `value` is a read-only view, else undefined. */
 export function viewTarget(value: object): object | undefined {
   if (value === methodView) {

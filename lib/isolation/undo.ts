@@ -91,7 +91,22 @@ export class UndoLog {
     let owner = this.adoptedBy;
     if (owner === undefined) return this;
     while (owner.adoptedBy !== undefined) owner = owner.adoptedBy;
+    // A shortcut: an instance passed from system to system (a test suite
+    // reusing one) would otherwise make every trap walk, and keep, the
+    // logs of all the systems before.
+    this.adoptedBy = owner;
     return owner;
+  }
+
+  /** Marks the log's system closed (or its open failed) and lets go of what its arrays held. */
+  retire(): void {
+    this.retired = true;
+    this.reset();
+    this.#entries.length = 0;
+    this.#fresh.length = 0;
+    this.#places.length = 0;
+    this.#moved.length = 0;
+    this.#written.length = 0;
   }
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */

@@ -3,6 +3,7 @@ import { BuiltinTable, builtinTables, handlerKindOf, type Kind } from './kinds';
 import { hasLink, isDetached, markDetached, toStep, type LinkStep, type ViewLink } from './paths';
 import {
   answerView,
+  forgetMethodOfView,
   isPassThrough,
   noteMethodOfView,
   rawToView,
@@ -113,6 +114,7 @@ let runLength = 0;
 export function forgetRecentParent(): void {
   runParent = undefined;
   runLength = 0;
+  forgetMethodOfView();
 }
 
 type SharedParentHandlerClass = new (step: LinkStep) => PlainViewHandler;

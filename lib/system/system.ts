@@ -124,7 +124,7 @@ export class PrevalentSystem<T extends object> {
       log.storability = storabilityFor(this.registry);
     } catch (err) {
       // The instance may be given to another system: its proxies must not stay this one's.
-      if (this.#undoLog !== undefined) this.#undoLog.retired = true;
+      this.#undoLog?.retire();
       this.#lock.release();
       throw err;
     }
@@ -417,7 +417,7 @@ export class PrevalentSystem<T extends object> {
     this.#closed = true;
     this.#runner.flags.closed = true;
     closedRoot(this.root);
-    if (this.#undoLog !== undefined) this.#undoLog.retired = true;
+    this.#undoLog?.retire();
     forgetRecentParent();
     if (this.#timer) clearInterval(this.#timer);
     try {

@@ -315,6 +315,24 @@ describe('locate and resolvePath', () => {
     expect(searches(() => locate(kept as object, raw))).toEqual([['pages', 'p3'], 1]);
   });
 
+  // Regression (memory review): the view whose built-in method was read last stayed noted until
+  // another view's method was read, keeping its object, perhaps a large Map the state dropped.
+  it('keeps no Map alive through a method of its view read but never called', async () => {
+    const gc = exposeGc();
+    const raw = { index: new Map([['a', 1]]) as Map<string, number> | null };
+    const old = new WeakRef(raw.index!);
+    const root = rootView(raw);
+    const get = root.index!.get;
+    expect(typeof get).toBe('function');
+    const log = beginTracking();
+    tracked(raw).index = null;
+    endTracking();
+    log.reset();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(old.deref()).toBeUndefined();
+  });
+
   it('keeps no copied Map alive through the recorded place of an object an action read from it', async () => {
     const gc = exposeGc();
     const raw = { byId: new Map<string, { n: number }>([['a', { n: 1 }]]) };
