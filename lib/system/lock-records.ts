@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { threadId } from 'node:worker_threads';
 import * as path from 'node:path';
 
 export const LOCK_NAME = 'LOCK';
@@ -25,6 +26,8 @@ export interface LockRecord {
   dir?: string;
   /** Random: tells this record from any other content a lock file ever had. */
   token: string;
+  /** The worker thread of `pid` that wrote it (`threadId`, 0 for the main thread); absent in older records. */
+  thread?: number;
 }
 
 /** What a listing of the directory found, by kind of lock file. */
@@ -50,6 +53,7 @@ export function newRecord(dir: string): LockRecord {
     since: new Date().toISOString(),
     dir,
     token: randomBytes(8).toString('hex'),
+    thread: threadId,
   };
 }
 

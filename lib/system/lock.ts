@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { PrevalenceError } from '../errors';
 import {
   LOCK_NAME,
@@ -30,18 +31,30 @@ const MAX_DEPTH = 16;
  * Whether `record` keeps others out of the directory with identity `here`: it
  * says held, was written in this directory (a copied directory's record holds
  * nothing), and its writer may live: another host's is never presumed dead;
- * on this host its pid must exist. (A record naming this process is a
- * leftover of a release or takeover of this process that failed: acquire is
- * synchronous, so no other one is running here.)
+ * on this host its pid must exist. A record of another worker thread of this
+ * process holds (whether that thread still runs cannot be told); one of this
+ * thread is a leftover of a release or takeover that failed here: acquire is
+ * synchronous, so no other one is running on this thread.
  */
 function holds(record: LockRecord | undefined, here: string): record is LockRecord {
   if (record === undefined || record.state !== 'held') return false;
   if (record.dir !== undefined && record.dir !== here) return false;
   if (record.hostname !== os.hostname()) return true;
-  return record.pid !== process.pid && isAlive(record.pid);
+  if (record.pid === process.pid) return (record.thread ?? 0) !== threadId;
+  return isAlive(record.pid);
 }
 
 function lockedError(dir: string, holder: LockRecord | undefined): PrevalenceError {
+  if (
+    holder?.pid === process.pid &&
+    holder.hostname === os.hostname() &&
+    (holder.thread ?? 0) !== threadId
+  ) {
+    return new PrevalenceError(
+      'LOCKED',
+      `the data directory ${dir} is already open in ${holder.thread === 0 || holder.thread === undefined ? 'the main thread' : `worker thread ${holder.thread}`} of this process (since ${holder.since}); close it there first, or keep using that system`,
+    );
+  }
   if (holder?.pid === process.pid && holder.hostname === os.hostname()) {
     return new PrevalenceError(
       'LOCKED',

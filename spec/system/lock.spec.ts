@@ -261,3 +261,47 @@ describe('the directory lock file', () => {
     expect(lockFiles(dir)).toEqual([]);
   });
 });
+
+// Regression (concurrency review): a worker thread shares its process's pid, so it took the
+// record of a system open on the main thread for a leftover of its own process, opened the
+// directory too, and its close removed LOCK: the next open found the journal with a repeated seq
+// (JOURNAL_CORRUPT).
+describe('worker threads of one process', () => {
+  it('refuses a directory open on another thread with LOCKED, and leaves its LOCK alone', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const dir = freshBasedir();
+    const main = initSystem(new Counter(), dir);
+    main.inc();
+    const register = path.join(__dirname, '..', 'support', 'register.js');
+    const lib = path.join(__dirname, '..', '..', 'lib');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      require(workerData.register);
+      const { initSystem } = require(workerData.lib);
+      class Counter { n = 0; inc() { return ++this.n; } }
+      try {
+        const s = initSystem(new Counter(), workerData.dir);
+        s.inc();
+        s.close().then(() => parentPort.postMessage('opened'));
+      } catch (err) {
+        parentPort.postMessage(String(err.message));
+      }`;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const worker = new Worker(code, { eval: true, workerData: { register, lib, dir } });
+      worker.once('message', (m: string) => {
+        resolve(m);
+        void worker.terminate();
+      });
+      worker.once('error', reject);
+    });
+    expect(answer).toMatch(
+      /^LOCKED: the data directory .* is already open in the main thread of this process/,
+    );
+    expect(lockFiles(dir)).toEqual(['LOCK']);
+    expect(main.inc()).toBe(2);
+    await main.close();
+    const again = initSystem(Counter, dir);
+    expect(again.n).toBe(2);
+    await again.close();
+  });
+});
