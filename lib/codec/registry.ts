@@ -56,11 +56,16 @@ export class ClassRegistry {
     if (cls === undefined) {
       throw new PrevalenceError(
         'UNKNOWN_CLASS',
-        `stored data contains an instance of class "${name}", which is not registered: decorate it with @persistent() or pass it in options.classes before opening (a class renamed since keeps its stored name with @persistent('${name}'))`,
+        `stored data contains an instance of class "${name}", which is not registered: decorate it with @persistent() or pass it in options.classes before opening (a class renamed since keeps its stored name with @persistent('${name}')${mangled(name) ? "; a short name like this one may be a minifier's, which changes with every build: give each stored class a fixed @persistent('Name')" : ''})`,
       );
     }
     return cls;
   }
+}
+
+/** True for a class name a minifier may have made (one or two characters). */
+function mangled(name: string): boolean {
+  return name.length <= 2;
 }
 
 /** The process-wide registry that `@persistent` writes to. */

@@ -143,6 +143,14 @@ describe('graph encoding', () => {
     it('throws UNKNOWN_CLASS for an unregistered class name', () => {
       const err = thrown(() => decodeLines(good, new ClassRegistry()));
       expect(err.code).toBe('UNKNOWN_CLASS');
+      expect(err.message).not.toMatch(/minifier/);
+    });
+
+    // From an upgrade review: a minified build stored `t`, and the message advised @persistent('t').
+    it("says a one- or two-character class name may be a minifier's", () => {
+      expect(() => new ClassRegistry().require('t')).toThrow(
+        /a short name like this one may be a minifier's, which changes with every build: give each stored class a fixed @persistent\('Name'\)/,
+      );
     });
 
     it('names the line in the message', () => {
