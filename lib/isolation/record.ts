@@ -1,10 +1,11 @@
+import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
 import { isArrayIndex, isNumericKey } from './kinds';
-import { isPassThrough, openRoots, rawOwner, trackingToRaw, viewTarget } from './registry';
+import { isPassThrough, trackingToRaw, viewTarget } from './registry';
 import {
   ArrayLengthEntry,
   PropertyEntry,
-  refuseForeignUse,
+  refuseIfForeign,
   requireLog,
   saveKeyOrder,
   type UndoEntry,
@@ -17,7 +18,8 @@ import {
   unwrapFreshForStorage,
 } from './unwrap';
 import { keyLabel } from './violation';
-import { linkTop, recordStored } from './paths';
+import { recordStored } from './paths';
+import { isDerivedBytes } from './shared-bytes';
 
 /**
  * Property-level changes made through tracking proxies: each applies the
@@ -52,23 +54,15 @@ export function storeValue(
   }
   const raw = trackingToRaw.get(value) ?? viewTarget(value);
   if (raw !== undefined) {
-    const owner = rawOwner.get(raw);
-    if (owner !== undefined && owner !== log) {
-      // A state object of another system (a reference kept from one of its actions).
-      const current = owner.resolve();
-      if (current !== log && !current.retired) refuseForeignUse(log, 'storing');
-    } else if (owner === undefined && log.root !== undefined) {
-      // A view of another open system's object that no action of it reached:
-      // its recorded place leads to that system's root.
-      const top = linkTop(raw);
-      if (top !== log.root && openRoots.has(top)) refuseForeignUse(log, 'storing');
-    }
+    // A state object of another system (a reference a variable kept).
+    refuseIfForeign(raw, log);
     recordStored(raw, parent, key, viaMap);
     // One over a state object's bytes is checked when the action ends (see shared-bytes.ts).
-    if (log.trackedDuringAction(raw) || log.isDerivedBytes(raw)) log.addMoved(raw);
+    if (log.trackedDuringAction(raw) || isDerivedBytes(raw)) log.addMoved(raw);
     return raw;
   }
-  if (isPassThrough(value)) return value;
+  // A DateTime as is; a Proxy of the program's own around one (its traps answer for it) is refused.
+  if (isPassThrough(value) && !types.isProxy(value)) return value;
   checkFreshForStorage(value, log, key, encoded);
   log.addFresh(value, parent, key, viaMap);
   return value;
@@ -358,7 +352,9 @@ export function setTracked(
  * NOT_SERIALIZABLE (the runner then rolls the whole action back).
  */
 export function recheckFresh(log: UndoLog): void {
-  for (let i = 0; i < log.freshCount; i++) unwrapFreshForStorage(log.freshAt(i), log);
+  for (let i = 0; i < log.freshCount; i++) {
+    unwrapFreshForStorage(log.freshAt(i), log, log.placeAt(i));
+  }
   for (let i = 0; i < log.movedCount; i++) unwrapFreshForStorage(log.movedAt(i), log);
   checkWrittenProperties(log);
 }

@@ -79,3 +79,22 @@ export function sharesBytesWith(result: unknown, raw: object): boolean {
   const [s, e] = rangeOf(raw);
   return start < end && start < e && s < end;
 }
+
+/**
+ * Objects got from a state object's bytes (a `subarray()`, a Buffer
+ * `slice()`, a `.buffer`), through a tracking proxy or a view, in any action
+ * or query so far: storing one makes two objects share bytes. Never
+ * emptied (weak): one taken in one action and stored in a later one, or
+ * taken through a view a variable kept, is refused all the same.
+ */
+const derived = new WeakSet<object>();
+
+/** Notes `result`, got from `raw` of the state, when it shares `raw`'s bytes. */
+export function noteDerivedBytes(result: unknown, raw: object): void {
+  if (sharesBytesWith(result, raw)) derived.add(result as object);
+}
+
+/** True for an object noted by noteDerivedBytes. */
+export function isDerivedBytes(obj: object): boolean {
+  return derived.has(obj);
+}

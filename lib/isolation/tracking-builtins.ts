@@ -11,7 +11,8 @@ import {
   type Fn,
 } from './builtin-common';
 import { isView, toRaw } from './registry';
-import { noteDerivedBytes, requireLog } from './undo';
+import { noteDerivedBytes } from './shared-bytes';
+import { requireLog } from './undo';
 import {
   DateEntry,
   MapSetEntry,

@@ -6,14 +6,8 @@ import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } f
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
 import { isPassThrough, rawOwner, rawToTracking, trackingToRaw, viewTarget } from './registry';
 import { trackingFactory } from './tracking-builtins';
-import {
-  currentLog,
-  noteDerivedBytes,
-  refuseForeignUse,
-  requireLog,
-  setCurrentLog,
-  UndoLog,
-} from './undo';
+import { noteDerivedBytes } from './shared-bytes';
+import { currentLog, refuseForeignUse, requireLog, setCurrentLog, UndoLog } from './undo';
 import { TypedIndexEntry } from './undo-builtins';
 import { unsupportedChange } from './violation';
 import { forgetRecentParent } from './views';

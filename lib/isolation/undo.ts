@@ -1,7 +1,8 @@
 import { PrevalenceError } from '../errors';
 import { isArrayIndex } from './kinds';
-import { recordStep } from './paths';
-import { refuseSharedBytes, SharedBytes, sharesBytesWith } from './shared-bytes';
+import { linkTop, recordStep } from './paths';
+import { openRoots, rawOwner } from './registry';
+import { isDerivedBytes, refuseSharedBytes, SharedBytes } from './shared-bytes';
 import { keyLabel } from './violation';
 
 /** One recorded change; `undo` puts back what the change overwrote. */
@@ -63,8 +64,6 @@ export class UndoLog {
   readonly #written: Array<object | PropertyKey | boolean | undefined> = [];
   #writtenCount = 0;
   #writtenKeys: Map<object, Set<PropertyKey>> | undefined;
-  /** Objects over the bytes of a state object that the action got from it (a subarray(), a .buffer); made on first use. */
-  #derivedBytes: WeakSet<object> | undefined;
   /** The objects with bytes the action stored, checked for overlaps (made on first use). */
   #storedBytes: SharedBytes | undefined;
   /**
@@ -101,6 +100,8 @@ export class UndoLog {
   /** Marks the log's system closed (or its open failed) and lets go of what its arrays held. */
   retire(): void {
     this.retired = true;
+    // A state object that outlives the system (a module constant an action stored) keeps its log.
+    this.root = undefined;
     this.reset();
     this.#entries.length = 0;
     this.#fresh.length = 0;
@@ -124,7 +125,6 @@ export class UndoLog {
     this.#orderSaved = undefined;
     this.#contentsSaved = undefined;
     this.#trackedNow = undefined;
-    this.#derivedBytes = undefined;
     this.#storedBytes = undefined;
     this.refusal = undefined;
   }
@@ -140,27 +140,13 @@ export class UndoLog {
   }
 
   /**
-   * Notes an object the action got from a state object's bytes (a
-   * `subarray()`, a Buffer `slice()`, a `.buffer`): it shares them, so
-   * storing it is refused when the action ends (internal: tracking proxies).
-   */
-  noteDerivedBytes(obj: object): void {
-    (this.#derivedBytes ??= new WeakSet()).add(obj);
-  }
-
-  /** True for an object noted by noteDerivedBytes during this action. */
-  isDerivedBytes(obj: object): boolean {
-    return this.#derivedBytes !== undefined && this.#derivedBytes.has(obj);
-  }
-
-  /**
    * Live actions only, when the action ends: notes a typed array, DataView
    * or ArrayBuffer the action stored, and throws NOT_SERIALIZABLE when it
    * shares bytes with a state object it came from or with another one the
    * action stored (see shared-bytes.ts).
    */
   noteStoredBytes(obj: object): void {
-    if (this.isDerivedBytes(obj)) refuseSharedBytes();
+    if (isDerivedBytes(obj)) refuseSharedBytes();
     (this.#storedBytes ??= new SharedBytes()).add(obj);
   }
 
@@ -227,6 +213,12 @@ export class UndoLog {
   writtenAt(i: number): [object, PropertyKey, boolean] {
     const w = this.#written;
     return [w[3 * i] as object, w[3 * i + 1] as PropertyKey, w[3 * i + 2] as boolean];
+  }
+
+  /** Where fresh object number `i` was stored: parent, key, and whether by a Map key. */
+  placeAt(i: number): [object, unknown, boolean] {
+    const places = this.#places;
+    return [places[3 * i] as object, places[3 * i + 1], places[3 * i + 2] as boolean];
   }
 
   /** Remembers a fresh object stored under `key` of `parent` (internal: used by the tracking traps). */
@@ -341,14 +333,6 @@ function clearSlots(slots: unknown[], from: number, to: number): void {
 
 let current: UndoLog | null = null;
 
-/**
- * Notes `result`, got from `raw` of the state, with the running action when
- * it shares `raw`'s bytes (see UndoLog.noteDerivedBytes).
- */
-export function noteDerivedBytes(result: unknown, raw: object): void {
-  if (current !== null && sharesBytesWith(result, raw)) current.noteDerivedBytes(result as object);
-}
-
 /** The log of the running action, or null outside actions. */
 export function currentLog(): UndoLog | null {
   return current;
@@ -373,6 +357,25 @@ export function refuseForeignUse(running: UndoLog, what: string, key?: PropertyK
   );
   running.refusal ??= error;
   throw error;
+}
+
+/**
+ * Refuses (see refuseForeignUse) storing `raw`, a state object reached
+ * through a proxy or a view, when it belongs to another open system: its
+ * tracking proxies answer to another system's log, or, never reached by an
+ * action there, its recorded place leads to another open system's root.
+ */
+export function refuseIfForeign(raw: object, log: UndoLog): void {
+  const owner = rawOwner.get(raw);
+  if (owner !== undefined) {
+    if (owner === log) return;
+    const current = owner.resolve();
+    if (current !== log && !current.retired) refuseForeignUse(log, 'storing');
+    return;
+  }
+  if (log.root === undefined) return;
+  const top = linkTop(raw);
+  if (top !== log.root && openRoots.has(top)) refuseForeignUse(log, 'storing');
 }
 
 /**

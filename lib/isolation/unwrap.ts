@@ -1,10 +1,10 @@
 import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
-import type { Storability, UndoLog } from './undo';
-import { holdsBytes, SharedBytes } from './shared-bytes';
+import { refuseIfForeign, type Storability, type UndoLog } from './undo';
+import { holdsBytes, isDerivedBytes, SharedBytes } from './shared-bytes';
 import { keyLabel } from './violation';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
-import { IN_COLLECTION, linkTop, pathInState, renderPath } from './paths';
+import { IN_COLLECTION, linkTop, pathInState, recordStep, renderPath } from './paths';
 import {
   isPassThrough,
   rawOwner,
@@ -220,12 +220,18 @@ export function storedUnder(key: unknown): string {
 }
 
 /** The end-of-action check of a fresh object: as above, and proxies inside become raw objects. */
-export function unwrapFreshForStorage(value: object, log: UndoLog): void {
+export function unwrapFreshForStorage(
+  value: object,
+  log: UndoLog,
+  /** Where a fresh value was stored (parent, key, by a Map key), recorded when it holds objects. */
+  place?: [object, unknown, boolean],
+): void {
   if (log.storability !== undefined) refuseUserProxy(value, log);
   if (holdsOnlyPrimitives(value, true, log.storability)) return;
+  if (place !== undefined) recordStep(value, place[0], place[1], place[2]);
   const live = log.storability !== undefined;
   const bytes = live ? (obj: object) => log.noteStoredBytes(obj) : undefined;
-  new Walker(toRaw, true, log, live, bytes).run(value);
+  new Walker(toRaw, true, log, live, bytes, undefined, true).run(value);
   if (log.storability !== undefined) checkStorableOrRefuse(value, log, 'a value the action stored');
 }
 
@@ -257,8 +263,8 @@ function refuse(what: string, at?: object): never {
   throw err;
 }
 
-/** Objects of initial states checked → the raw root whose initial state held them (see checkInitialState). */
-const initialClaims = new WeakMap<object, object>();
+/** Objects of initial states checked → the undo log of the system whose initial state held them (see checkInitialState). */
+const initialClaims = new WeakMap<object, UndoLog>();
 
 /**
  * The check of a new data directory's initial state (the domain instance as
@@ -286,14 +292,21 @@ export function checkInitialState(
     refusedAt.set(err, at);
     sharing = other;
   });
-  const claimed: object[] = [];
-  const claim = (obj: object): void => {
-    // Claimed by another initial state, tracked by an open system's action, or found through an open system's views.
-    const other = initialClaims.get(obj);
+  const claimedHere: object[] = [];
+  const claimOf = (obj: object): void => {
+    // Claimed by another initial state (and still held there), tracked by an
+    // open system's action, or found through an open system's views.
+    const claim = initialClaims.get(obj)?.resolve();
+    const claimed =
+      claim !== undefined &&
+      claim !== own &&
+      !claim.retired &&
+      claim.root !== undefined &&
+      pathInState(obj, claim.root) !== undefined;
     const owner = rawOwner.get(obj)?.resolve();
     const top = rawToView.has(obj) ? linkTop(obj) : undefined;
     if (
-      (other !== undefined && other !== root && isOpen(other)) ||
+      claimed ||
       (owner !== undefined && owner !== own && !owner.retired) ||
       (top !== undefined && top !== root && isOpen(top))
     ) {
@@ -302,7 +315,7 @@ export function checkInitialState(
         obj,
       );
     }
-    claimed.push(obj);
+    claimedHere.push(obj);
   };
   const refuseProxy: ProxyReplacer = (proxy) =>
     refuseAt(
@@ -310,7 +323,7 @@ export function checkInitialState(
       proxy,
     );
   try {
-    new Walker(refuseProxy, true, undefined, true, (obj) => shared.add(obj), claim).run(root);
+    new Walker(refuseProxy, true, undefined, true, (obj) => shared.add(obj), claimOf).run(root);
   } catch (err) {
     if (!(err instanceof PrevalenceError)) throw err;
     const detail = err.message.slice(`${err.code}: `.length);
@@ -332,7 +345,7 @@ export function checkInitialState(
       `the initial state of the domain object (as its constructor left it) holds something a snapshot cannot keep as it is${where}: ${detail}`,
     );
   }
-  for (const obj of claimed) initialClaims.set(obj, root);
+  for (const obj of claimedHere) initialClaims.set(obj, own);
 }
 
 /** Refuses an element of `arr` that is an accessor, non-configurable or read-only: snapshots restore elements as plain writable values. */
@@ -373,6 +386,15 @@ class Walker {
     private readonly bytes?: (obj: object) => void,
     /** Told every object the walk visits (the initial-state check: objects another system holds). */
     private readonly claim?: (obj: object) => void,
+    /**
+     * The end-of-action walk of what an action stored: every object found
+     * in it gets that place recorded (see paths.ts), so the recorded places
+     * of objects moved into a new container (an update that copies one,
+     * `this.pages = { ...this.pages }`) lead to the root, not to the old
+     * container; and a state object of another system found in it is
+     * refused like one stored directly.
+     */
+    private readonly relink = false,
   ) {}
 
   run(root: object): void {
@@ -387,9 +409,16 @@ class Walker {
     }
   }
 
-  private visit(value: object, isRoot = false): void {
-    if (this.visited.has(value) || isPassThrough(value)) return;
+  private visit(
+    value: object,
+    isRoot = false,
+    parent?: object,
+    key?: unknown,
+    viaMap = false,
+  ): void {
+    if (this.visited.has(value) || (isPassThrough(value) && !types.isProxy(value))) return;
     this.claim?.(value);
+    if (this.relink && parent !== undefined) recordStep(value, parent, key, viaMap);
     // Walking into the state would cost time proportional to it, not the change.
     if (!isRoot && reachedBefore(value, this.log)) return;
     if (this.forStorage) {
@@ -402,17 +431,21 @@ class Walker {
     unwrapStats.visited++;
   }
 
-  /** The replacement for a proxy, else `value` (queued for walking when it is an object). */
-  private child(value: unknown): unknown {
+  /** The replacement for a proxy, else `value` (queued for walking when it is an object), found under `key` of `parent`. */
+  private child(value: unknown, parent: object, key: unknown, viaMap = false): unknown {
     if (typeof value !== 'object' || value === null) return value;
     if (isProxyLike(value)) {
-      if (this.bytes !== undefined) {
+      if (this.relink) {
         const raw = toRaw(value) as object;
-        if (holdsBytes(raw)) this.bytes(raw);
+        const log = this.log!;
+        if (log.storability !== undefined) refuseIfForeign(raw, log);
+        recordStep(raw, parent, key, viaMap);
+        // A state object's bytes: only one got from another's can overlap it (see shared-bytes.ts).
+        if (this.bytes !== undefined && isDerivedBytes(raw)) this.bytes(raw);
       }
       return this.replace(value);
     }
-    this.visit(value);
+    this.visit(value, false, parent, key, viaMap);
     return value;
   }
 
@@ -431,7 +464,7 @@ class Walker {
         }
       }
       if (!('value' in desc)) continue;
-      const next = this.child(desc.value);
+      const next = this.child(desc.value, obj, key);
       if (next !== desc.value) Reflect.defineProperty(obj, key, { value: next });
     }
   }
@@ -445,7 +478,7 @@ class Walker {
     for (let i = 0; i < arr.length; i++) {
       const value = arr[i];
       if (value !== undefined || i in arr) present++;
-      const next = this.child(value);
+      const next = this.child(value, arr, i);
       if (next !== value) arr[i] = next;
     }
     // Named (non-index) keys are rare on arrays; only list keys when some exist.
@@ -462,8 +495,8 @@ class Walker {
     let changed = false;
     const entries: Array<[unknown, unknown]> = [];
     for (const [k, v] of map) {
-      const nk = this.child(k);
-      const nv = this.child(v);
+      const nk = this.child(k, map, IN_COLLECTION);
+      const nv = this.child(v, map, k, true);
       changed ||= nk !== k || nv !== v;
       entries.push([nk, nv]);
     }
@@ -476,7 +509,7 @@ class Walker {
     let changed = false;
     const values: unknown[] = [];
     for (const v of set) {
-      const nv = this.child(v);
+      const nv = this.child(v, set, IN_COLLECTION);
       changed ||= nv !== v;
       values.push(nv);
     }

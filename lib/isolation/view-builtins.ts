@@ -8,6 +8,7 @@ import {
 } from './builtin-common';
 import type { Kind, WrapperFactory } from './kinds';
 import { callbackArrayArg, classify, keepsStateReference, methodLabel } from './methods';
+import { noteDerivedBytes } from './shared-bytes';
 import { readonlyViolation } from './violation';
 
 /** How views are made: of any value, and of a value reached from `parent` by a key (path recorded). */
@@ -22,10 +23,14 @@ export interface ViewHooks {
  */
 export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): WrapperFactory {
   const { viewOf, childView } = hooks;
-  const out = (result: unknown, raw: object): unknown =>
-    typeof result === 'object' && result !== null && keepsStateReference(kind, result, raw)
-      ? viewOf(result)
-      : result;
+  const overBytes = kind === 'typed' || kind === 'dataview' || kind === 'arraybuffer';
+  const out = (result: unknown, raw: object): unknown => {
+    if (typeof result !== 'object' || result === null) return result;
+    if (!keepsStateReference(kind, result, raw)) return result;
+    // A subarray() or Buffer slice(): an action storing it would share the state's bytes.
+    if (overBytes) noteDerivedBytes(result, raw);
+    return viewOf(result);
+  };
   return (name, original) => {
     const label = methodLabel(kind, name);
     const read = classify(kind, name);

@@ -13,6 +13,7 @@ import {
   viewTarget,
 } from './registry';
 import { viewFactory } from './view-builtins';
+import { noteDerivedBytes } from './shared-bytes';
 import { keyLabel, readonlyViolation } from './violation';
 
 export { isView } from './registry';
@@ -262,7 +263,11 @@ function builtinHandlerClass(table: BuiltinTable): ViewHandlerClass {
       if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
       const entry = table.find(target, key);
       if (entry === undefined) return super.get(target, key, receiver);
-      if (entry.getter !== undefined) return viewOf(entry.getter.call(target));
+      if (entry.getter !== undefined) {
+        const value: unknown = entry.getter.call(target);
+        noteDerivedBytes(value, target);
+        return viewOf(value);
+      }
       if (rawToView.get(target) === receiver) noteMethodOfView(receiver as object, target);
       return entry.wrapper;
     }

@@ -147,7 +147,10 @@ export class PrevalentSystem<T extends object> {
       // names the class actually missing.
       if (isPrevalenceError(err, 'UNKNOWN_CLASS')) {
         const stored = this.#storedRootClass();
-        if (stored !== this.#rootClass && (stored === undefined || !this.registry.byName(stored))) {
+        if (
+          stored !== this.#rootClass &&
+          (stored === undefined || this.registry.byName(stored) !== this.domainClass)
+        ) {
           throw this.#otherRootClass(stored);
         }
       }

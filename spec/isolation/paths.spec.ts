@@ -311,8 +311,9 @@ describe('locate and resolvePath', () => {
     gc();
     expect(old.deref()).toBeUndefined();
     expect(kept.n).toBe(3);
-    // The link is gone with the container: locate finds the page in the copy by searching.
-    expect(searches(() => locate(kept as object, raw))).toEqual([['pages', 'p3'], 1]);
+    // The end-of-action walk recorded the page's place in the copy: found without a search
+    // (regression, diff review: with the old container collected, every such locate searched).
+    expect(searches(() => locate(kept as object, raw))).toEqual([['pages', 'p3'], 0]);
   });
 
   // Regression (memory review): the view whose built-in method was read last stayed noted until

@@ -363,6 +363,15 @@ describe('calls through the system object from inside an action', () => {
       storeKept(): void {
         this.items.push(kept.view as { x: string });
       }
+      storeWrapped(how: 'object' | 'array' | 'map'): void {
+        const wrapped =
+          how === 'object'
+            ? { ref: kept.view }
+            : how === 'array'
+              ? [kept.view]
+              : new Map([['k', kept.view]]);
+        this.items.push(wrapped as never);
+      }
     }
     const a = initSystem(Items, freshBasedir());
     const b = initSystem(Items, freshBasedir());
@@ -371,6 +380,10 @@ describe('calls through the system object from inside an action', () => {
     expect(expectCode(() => a.storeKept(), 'NONDETERMINISTIC_METHOD')).toMatch(
       /storing on a state object of another system, from inside an action \(a reference kept in a variable or a closure\)/,
     );
+    // Regression (diff review): inside a new object, array or Map it was stored.
+    for (const wrap of ['object', 'array', 'map'] as const) {
+      expectCode(() => a.storeWrapped(wrap), 'NONDETERMINISTIC_METHOD');
+    }
     expect(a.items).toHaveLength(0);
     await b.close();
     await a.close();

@@ -316,6 +316,12 @@ describe('values an action stores that the snapshot encoding cannot keep', () =>
       () => new Proxy({ theme: 'dark' }, { get: (t, k) => (k in t ? t[k as 'theme'] : 'x') }),
       /a Proxy \(one of the program's own, or a system initSystem returned: a snapshot keeps its target's data, not its traps\)/,
     ],
+    // Regression (diff review): one around a DateTime answered the DateTime test through its traps.
+    [
+      'a Proxy of a DateTime',
+      () => new Proxy(DateTime.fromMillis(0, { zone: 'utc' }), {}),
+      /a Proxy \(one of the program's own/,
+    ],
     [
       'a Proxy inside a stored value',
       () => ({ nested: [new Proxy({}, {})] }),

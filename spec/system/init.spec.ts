@@ -224,6 +224,34 @@ describe('opening a directory with another root class', () => {
     await again.close();
   });
 
+  // Regression (diff review of the fix below): a directory of another @persistent root class with
+  // a nested class this code lacks was reported as UNKNOWN_CLASS, not as another class's state.
+  it("names the other root class when the directory holds a @persistent root's state", async () => {
+    @persistent('OrdersRoot')
+    class Orders {
+      lines: unknown[] = [];
+      add(): void {
+        this.lines.push(new OrderLine());
+      }
+    }
+    class OrderLine {
+      n = 1;
+    }
+    const dir = freshBasedir();
+    const orders = initSystem(Orders, { basedir: dir, classes: [OrderLine] });
+    orders.add();
+    orders.takeSnapshot();
+    await orders.close();
+    let err: unknown;
+    try {
+      initSystem(Beta, dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(isPrevalenceError(err, 'INVALID_OPTION')).toBe(true);
+    expect((err as Error).message).toMatch(/holds the state of class OrdersRoot, not of Beta/);
+  });
+
   // Regression (upgrade review): a renamed root class mapped to its stored name was reported as
   // "another class", hiding the class actually missing.
   it('names the missing class when the root class is renamed and mapped but a nested class is not', async () => {
@@ -471,6 +499,36 @@ describe('the initial state', () => {
       expect(b.settings.theme).toBe('blue');
       await b.close();
       DEFAULTS.theme = 'light';
+    });
+
+    // Regression (diff review): the claim outlived the object, and held the closed system's root.
+    it('accepts an object the other system no longer holds, and keeps no closed root alive', async () => {
+      class Swapping {
+        settings = DEFAULTS;
+        fresh(): void {
+          this.settings = { theme: 'own' };
+        }
+      }
+      const a = initSystem(new Swapping(), freshBasedir());
+      a.fresh();
+      const b = initSystem(new Prefs(), freshBasedir());
+      expect(b.settings.theme).toBe('light');
+      await b.close();
+      const root = await (async () => {
+        const instance = new Prefs();
+        const c = initSystem(instance, freshBasedir());
+        c.setTheme('light');
+        await c.close();
+        return new WeakRef(instance);
+      })();
+      await a.close();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('node:v8').setFlagsFromString('--expose-gc');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const gc = require('node:vm').runInNewContext('gc') as () => void;
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      expect(root.deref()).toBeUndefined();
     });
 
     it('refuses an object an open system reached in an action, and views and systems', async () => {

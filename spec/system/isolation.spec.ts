@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { initSystem, isPrevalenceError } from '../../lib';
+import { initSystem, isPrevalenceError, readonly } from '../../lib';
 import type { Isolation, Prevalent, PrevalentMutable } from '../../lib';
 import { Wiki, WikiPage } from '../fixtures/wiki';
 import { freshBasedir, journalRecords } from '../support/tmp';
@@ -378,6 +378,43 @@ describe('the system object and views of other systems as arguments', () => {
     const copy = (orders as unknown as { buyer: WikiPage }).buyer;
     expect(copy.content).toBe('user');
     expect(copy).not.toBe(users.getPage('ann'));
+  });
+
+  // Regression (diff review): with recorded places held weakly, a container the other system had
+  // copied (this.pages = { ...this.pages }) was collected, the view's place led nowhere, and it was
+  // refused with STALE_REFERENCE instead of copied.
+  it("copies a view of another open system's state after that system copied its container and GC ran", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('node:v8').setFlagsFromString('--expose-gc');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gc = require('node:vm').runInNewContext('gc') as () => void;
+    class Directory {
+      pages: Record<string, { name: string }> = {};
+      kept: Record<string, unknown> = {};
+      add(name: string): void {
+        this.pages = { ...this.pages, [name]: { name } };
+      }
+      keep(key: string, value: unknown): void {
+        this.kept[key] = value;
+      }
+      @readonly
+      page(name: string): { name: string } | undefined {
+        return this.pages[name];
+      }
+    }
+    const users = initSystem(Directory, freshBasedir());
+    const orders = initSystem(Directory, freshBasedir());
+    users.add('ann');
+    const ann = users.page('ann')!;
+    users.add('bob');
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    orders.keep('buyer', ann);
+    const copy = orders.kept['buyer'] as { name: string };
+    expect(copy.name).toBe('ann');
+    expect(copy).not.toBe(ann);
+    await users.close();
+    await orders.close();
   });
 
   it('still refuses a view of a closed system with STALE_REFERENCE, saying the system was closed (regression: the message said the object had been removed from the state)', async () => {

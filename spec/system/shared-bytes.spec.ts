@@ -9,6 +9,9 @@ import { expectCode } from '../isolation/helpers';
 // the live process saw through the other was missing after a restart, silently, and verifyReplay
 // found nothing unless a later snapshot held the difference.
 
+/** What a test keeps between calls, as an application's module variable would. */
+const taken: { value: unknown } = { value: undefined };
+
 /** The stored `data` bytes of `blobs`. */
 function bytesOf(blobs: Blobs): Uint8Array {
   return blobs.items['data'] as Uint8Array;
@@ -72,6 +75,15 @@ class Blobs {
     const buffer = new ArrayBuffer(16);
     this.items['floatBuffer'] = buffer;
     this.items['floats'] = new Float64Array(buffer, 8, 1);
+  }
+
+  /** Keeps a subarray of the data in a variable (a tracking proxy, after the action). */
+  takeHead(): number {
+    taken.value = bytesOf(this).subarray(0, 2);
+    return (taken.value as Uint8Array)[0]!;
+  }
+  storeTaken(): void {
+    this.items['taken'] = taken.value;
   }
 
   /** A query-like action: reads `.buffer` (its tracking proxy is made now and kept). */
@@ -180,6 +192,18 @@ describe('bytes shared between objects of the state', () => {
     expect(blobs.bufferSize()).toBe(8);
     expectCode(() => blobs.keepBuffer(), 'NOT_SERIALIZABLE');
     expect(blobs.items['buffer']).toBeUndefined();
+  });
+
+  // Regression (diff review): the note of a derived array was kept per action only, and views
+  // made none, so one taken in an earlier action, or through a view, and kept in a variable was
+  // stored.
+  it('refuses a subarray taken in an earlier action or through a view and stored later', () => {
+    const { blobs } = seeded('readonly');
+    expect(blobs.takeHead()).toBe(1);
+    expectCode(() => blobs.storeTaken(), 'NOT_SERIALIZABLE');
+    taken.value = (blobs.items['data'] as Uint8Array).subarray(1, 3);
+    expectCode(() => blobs.storeTaken(), 'NOT_SERIALIZABLE');
+    expect(blobs.items['taken']).toBeUndefined();
   });
 
   it('lets an action write through a subarray it does not keep', async () => {
