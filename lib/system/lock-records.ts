@@ -28,6 +28,11 @@ export interface LockRecord {
   token: string;
   /** The worker thread of `pid` that wrote it (`threadId`, 0 for the main thread); absent in older records. */
   thread?: number;
+  /**
+   * Which process had `pid` ("<boot id>:<start time in clock ticks>", see
+   * incarnationOf); absent in older records and where /proc cannot tell.
+   */
+  started?: string;
 }
 
 /** What a listing of the directory found, by kind of lock file. */
@@ -54,8 +59,43 @@ export function newRecord(dir: string): LockRecord {
     dir,
     token: randomBytes(8).toString('hex'),
     thread: threadId,
+    ...(STARTED === undefined ? {} : { started: STARTED }),
   };
 }
+
+/** This boot of the machine (Linux), or undefined. */
+function bootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const BOOT = bootId();
+
+/**
+ * Which process has `pid` now: the boot and the process's start time in
+ * clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined where
+ * /proc cannot tell (another OS, no such process). Two processes that had
+ * one pid, a crashed one and its restart as pid 1 of a container, say,
+ * differ here.
+ */
+export function incarnationOf(pid: number): string | undefined {
+  if (BOOT === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name, which may hold spaces and parentheses: field 3 on.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = fields[19];
+    return start === undefined || !/^\d+$/.test(start) ? undefined : `${BOOT}:${start}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's incarnation (shared by its worker threads). */
+const STARTED = incarnationOf(process.pid);
 
 /**
  * The name whose owner alone may replace content `seen` of lock file `name`:

@@ -7,6 +7,7 @@ import {
   type LockRecord,
   createFile,
   identityOf,
+  incarnationOf,
   isAlive,
   listLockFiles,
   newRecord,
@@ -20,7 +21,25 @@ import {
   takeoverName,
 } from './lock-records';
 
-/** Identities ("dev:ino") of the directories this process holds open, so a second open here fails too. */
+/**
+ * The locks a worker thread holds: released when the thread exits (its
+ * process lives on, and the record of one of its threads holds while it
+ * does). The main thread's die with the process.
+ */
+const openOnThisThread = new Set<{ release(): void }>();
+let exitHooked = false;
+
+function releaseOnThreadExit(lock: { release(): void }): void {
+  if (threadId === 0) return;
+  openOnThisThread.add(lock);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const held of [...openOnThisThread]) held.release();
+  });
+}
+
+/** Identities ("dev:ino") of the directories this thread holds open, so a second open here fails too. */
 const heldHere = new Set<string>();
 /** Tries before giving up on a directory that changes hands all the time. */
 const ATTEMPTS = 10;
@@ -31,15 +50,22 @@ const MAX_DEPTH = 16;
  * Whether `record` keeps others out of the directory with identity `here`: it
  * says held, was written in this directory (a copied directory's record holds
  * nothing), and its writer may live: another host's is never presumed dead;
- * on this host its pid must exist. A record of another worker thread of this
- * process holds (whether that thread still runs cannot be told); one of this
- * thread is a leftover of a release or takeover that failed here: acquire is
- * synchronous, so no other one is running on this thread.
+ * on this host its pid must exist, and where /proc tells, still name the
+ * process that wrote it. A record of another worker thread of this process
+ * holds (a worker releases its locks when it exits; one ended by
+ * terminate() cannot); one of this thread is a leftover of a release or
+ * takeover that failed here: acquire is synchronous, so no other one is
+ * running on this thread.
  */
 function holds(record: LockRecord | undefined, here: string): record is LockRecord {
   if (record === undefined || record.state !== 'held') return false;
   if (record.dir !== undefined && record.dir !== here) return false;
   if (record.hostname !== os.hostname()) return true;
+  if (record.started !== undefined) {
+    // The pid now names another process (a restart given the same pid, a recycled one): a leftover.
+    const now = incarnationOf(record.pid);
+    if (now !== undefined && now !== record.started) return false;
+  }
   if (record.pid === process.pid) return (record.thread ?? 0) !== threadId;
   return isAlive(record.pid);
 }
@@ -218,8 +244,8 @@ function sweep(dir: string): void {
  * So a late contender, or one that lost a crashed takeover's chain, always
  * finds its read content gone and starts over, and the sweep is harmless:
  * it only runs while `LOCK` shows a live record, whose chain nobody starts.
- * Within one process, `heldHere` refuses a second open before any of this;
- * worker threads share the pid and are not covered.
+ * Within one thread, `heldHere` refuses a second open before any of this;
+ * worker threads share the pid, so a record names its thread too.
  */
 export class DirectoryLock {
   readonly #identity: string;
@@ -248,7 +274,9 @@ export class DirectoryLock {
         // leftovers hold nothing: the next winner sweeps them
       }
       heldHere.add(here);
-      return new DirectoryLock(dir, here, mine.token);
+      const lock = new DirectoryLock(dir, here, mine.token);
+      releaseOnThreadExit(lock);
+      return lock;
     }
     const holder = readRecord(dir, LOCK_NAME);
     throw lockedError(dir, holds(holder, here) ? holder : claim.busy);
@@ -262,6 +290,7 @@ export class DirectoryLock {
    */
   release(): void {
     heldHere.delete(this.#identity);
+    openOnThisThread.delete(this);
     try {
       if (identityOf(this.dir) === this.#identity) {
         removeIfOurs(this.dir, LOCK_NAME, this.#token);

@@ -304,4 +304,58 @@ describe('worker threads of one process', () => {
     expect(again.n).toBe(2);
     await again.close();
   });
+
+  // Regression (diff review of the fix above): a worker that ended with the directory open left a
+  // record that held for as long as the process lived.
+  it('releases what a worker had open when it ends with an uncaught exception', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const dir = freshBasedir();
+    const register = path.join(__dirname, '..', 'support', 'register.js');
+    const lib = path.join(__dirname, '..', '..', 'lib');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      require(workerData.register);
+      const { initSystem } = require(workerData.lib);
+      class Counter { n = 0; inc() { return ++this.n; } }
+      const s = initSystem(new Counter(), workerData.dir);
+      s.inc();
+      parentPort.postMessage('opened');
+      setTimeout(() => { throw new Error('a bug in the worker'); }, 10);`;
+    await new Promise<void>((resolve) => {
+      const worker = new Worker(code, { eval: true, workerData: { register, lib, dir } });
+      worker.on('error', () => undefined);
+      worker.once('exit', () => resolve());
+    });
+    const main = initSystem(Counter, dir);
+    expect(main.n).toBe(1);
+    await main.close();
+  });
+
+  // Regression (diff review): a record of a worker of an earlier process that had this pid (a
+  // container restarted as pid 1) was taken for one of this process's threads and held for good.
+  (fs.existsSync('/proc/self/stat') ? it : it.skip)(
+    'takes over a record of another thread of an earlier process that had this pid',
+    async () => {
+      const dir = freshBasedir();
+      const first = initSystem(new Counter(), dir);
+      first.inc();
+      await first.close();
+      const st = fs.statSync(dir);
+      const record = {
+        state: 'held',
+        pid: process.pid,
+        hostname: os.hostname(),
+        since: '2026-11-25T00:00:00.000Z',
+        dir: `${st.dev}:${st.ino}`,
+        token: 'aaaaaaaaaaaaaaaa',
+        thread: 2,
+        started: 'another-boot:1',
+      };
+      fs.writeFileSync(path.join(dir, 'LOCK'), JSON.stringify(record));
+      const again = initSystem(Counter, dir);
+      expect(again.n).toBe(1);
+      expect(read(dir, 'LOCK')['pid']).toBe(process.pid);
+      await again.close();
+    },
+  );
 });
