@@ -157,6 +157,23 @@ export function recordStored(raw: object, parent: object, key: unknown, viaMap: 
   recordStep(raw, parent, key, viaMap);
 }
 
+/**
+ * Whether the recorded place of `raw` still leads to it from `rawRoot`: each
+ * link's parent still holds its child at that step, up to the root. False
+ * when a link is missing (its parent collected) or stale: an object whose
+ * container an action replaced by a copy still names the old container,
+ * which still holds it but is no longer in the state.
+ */
+export function placeHolds(raw: object, rawRoot: object): boolean {
+  let obj = raw;
+  for (let depth = 0; depth <= MAX_DEPTH && obj !== rawRoot; depth++) {
+    const link = linkOf(obj);
+    if (link === undefined || !stillHolds(link, obj)) return false;
+    obj = link.parent;
+  }
+  return obj === rawRoot;
+}
+
 /** Whether the place `link` records still holds `raw` (false for positions, not checked here). */
 function stillHolds(link: Link, raw: object): boolean {
   const { parent, step } = link;

@@ -64,6 +64,9 @@ export class UndoLog {
   readonly #written: Array<object | PropertyKey | boolean | undefined> = [];
   #writtenCount = 0;
   #writtenKeys: Map<object, Set<PropertyKey>> | undefined;
+  /** Places to record once the action is kept (see notePlace): raw, parent, key, viaMap. */
+  readonly #places4: unknown[] = [];
+  #placeCount = 0;
   /** The objects with bytes the action stored, checked for overlaps (made on first use). */
   #storedBytes: SharedBytes | undefined;
   /**
@@ -108,6 +111,7 @@ export class UndoLog {
     this.#places.length = 0;
     this.#moved.length = 0;
     this.#written.length = 0;
+    this.#places4.length = 0;
   }
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */
@@ -119,6 +123,8 @@ export class UndoLog {
     clearSlots(this.#written, 0, 3 * this.#writtenCount);
     this.#writtenCount = 0;
     this.#writtenKeys = undefined;
+    clearSlots(this.#places4, 0, 4 * this.#placeCount);
+    this.#placeCount = 0;
     this.#entryCount = 0;
     this.#freshCount = 0;
     this.#movedCount = 0;
@@ -213,6 +219,29 @@ export class UndoLog {
   writtenAt(i: number): [object, PropertyKey, boolean] {
     const w = this.#written;
     return [w[3 * i] as object, w[3 * i + 1] as PropertyKey, w[3 * i + 2] as boolean];
+  }
+
+  /**
+   * Notes that `raw` now sits under `key` of `parent` (by a Map key when
+   * `viaMap`), to be recorded (see paths.ts) by commitPlaces once the action
+   * is kept: a rolled-back action must leave no place in what it discarded.
+   */
+  notePlace(raw: object, parent: object, key: unknown, viaMap: boolean): void {
+    const n = 4 * this.#placeCount++;
+    const slots = this.#places4;
+    slots[n] = raw;
+    slots[n + 1] = parent;
+    slots[n + 2] = key;
+    slots[n + 3] = viaMap;
+  }
+
+  /** Records the places notePlace noted (the runner calls it for an action that is kept). */
+  commitPlaces(): void {
+    const slots = this.#places4;
+    for (let i = 0; i < this.#placeCount; i++) {
+      const n = 4 * i;
+      recordStep(slots[n] as object, slots[n + 1] as object, slots[n + 2], slots[n + 3] as boolean);
+    }
   }
 
   /** Where fresh object number `i` was stored: parent, key, and whether by a Map key. */

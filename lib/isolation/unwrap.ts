@@ -4,7 +4,7 @@ import { refuseIfForeign, type Storability, type UndoLog } from './undo';
 import { holdsBytes, isDerivedBytes, SharedBytes } from './shared-bytes';
 import { keyLabel } from './violation';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
-import { IN_COLLECTION, linkTop, pathInState, recordStep, renderPath } from './paths';
+import { IN_COLLECTION, linkTop, pathInState, placeHolds, renderPath } from './paths';
 import {
   isPassThrough,
   rawOwner,
@@ -228,10 +228,12 @@ export function unwrapFreshForStorage(
 ): void {
   if (log.storability !== undefined) refuseUserProxy(value, log);
   if (holdsOnlyPrimitives(value, true, log.storability)) return;
-  if (place !== undefined) recordStep(value, place[0], place[1], place[2]);
   const live = log.storability !== undefined;
   const bytes = live ? (obj: object) => log.noteStoredBytes(obj) : undefined;
-  new Walker(toRaw, true, log, live, bytes, undefined, true).run(value);
+  const walker = new Walker(toRaw, true, log, live, bytes);
+  // Live only: a replay's places are recorded as views are made after it.
+  if (live) walker.placing = { root: value, place };
+  walker.run(value);
   if (log.storability !== undefined) checkStorableOrRefuse(value, log, 'a value the action stored');
 }
 
@@ -386,16 +388,23 @@ class Walker {
     private readonly bytes?: (obj: object) => void,
     /** Told every object the walk visits (the initial-state check: objects another system holds). */
     private readonly claim?: (obj: object) => void,
-    /**
-     * The end-of-action walk of what an action stored: every object found
-     * in it gets that place recorded (see paths.ts), so the recorded places
-     * of objects moved into a new container (an update that copies one,
-     * `this.pages = { ...this.pages }`) lead to the root, not to the old
-     * container; and a state object of another system found in it is
-     * refused like one stored directly.
-     */
-    private readonly relink = false,
   ) {}
+
+  /**
+   * Set for the end-of-action walk of a value a live action stored (`root`,
+   * stored at `place`; a moved state object has none). A state object of
+   * another system found in it is refused like one stored directly; and a
+   * state object found in it whose recorded place no longer leads to it
+   * (its container replaced by a copy: `this.pages = { ...this.pages }`)
+   * gets its place in the stored value, linked up to `place`, once the
+   * action is kept (UndoLog.notePlace), so locate finds it without a search
+   * and its old container is not needed.
+   */
+  placing: { root: object; place: [object, unknown, boolean] | undefined } | undefined;
+  /** Fresh objects met in the walk → where in it they were found (parent, key, viaMap). */
+  private freshPlaces: Map<object, [object, unknown, boolean]> | undefined;
+  /** Whether the stored value's place leads to the root (asked once, on the first relink). */
+  private placeLeadsHome: boolean | undefined;
 
   run(root: object): void {
     this.visit(root, true);
@@ -418,9 +427,14 @@ class Walker {
   ): void {
     if (this.visited.has(value) || (isPassThrough(value) && !types.isProxy(value))) return;
     this.claim?.(value);
-    if (this.relink && parent !== undefined) recordStep(value, parent, key, viaMap);
     // Walking into the state would cost time proportional to it, not the change.
-    if (!isRoot && reachedBefore(value, this.log)) return;
+    if (!isRoot && reachedBefore(value, this.log)) {
+      if (this.placing !== undefined) this.placeIfLost(value, parent!, key, viaMap);
+      return;
+    }
+    if (this.placing !== undefined && parent !== undefined) {
+      (this.freshPlaces ??= new Map()).set(value, [parent, key, viaMap]);
+    }
     if (this.forStorage) {
       // Live stores and the initial state: an action an earlier version journaled replays as it ran.
       if (this.readOnlyToo) refuseUserProxy(value, this.log);
@@ -435,11 +449,10 @@ class Walker {
   private child(value: unknown, parent: object, key: unknown, viaMap = false): unknown {
     if (typeof value !== 'object' || value === null) return value;
     if (isProxyLike(value)) {
-      if (this.relink) {
+      if (this.placing !== undefined) {
         const raw = toRaw(value) as object;
-        const log = this.log!;
-        if (log.storability !== undefined) refuseIfForeign(raw, log);
-        recordStep(raw, parent, key, viaMap);
+        refuseIfForeign(raw, this.log!);
+        this.placeIfLost(raw, parent, key, viaMap);
         // A state object's bytes: only one got from another's can overlap it (see shared-bytes.ts).
         if (this.bytes !== undefined && isDerivedBytes(raw)) this.bytes(raw);
       }
@@ -447,6 +460,29 @@ class Walker {
     }
     this.visit(value, false, parent, key, viaMap);
     return value;
+  }
+
+  /**
+   * Notes the place of state object `raw`, found under `key` of `parent` in
+   * the stored value, when its recorded place no longer leads to it (see
+   * `placing`), with the places of the fresh containers above it.
+   */
+  private placeIfLost(raw: object, parent: object, key: unknown, viaMap: boolean): void {
+    const { root: stored, place } = this.placing!;
+    const log = this.log!;
+    const home = log.root;
+    if (home === undefined || placeHolds(raw, home)) return;
+    // The stored value's own place must lead home; then nothing above can be `raw` itself.
+    this.placeLeadsHome ??= placeHolds(place !== undefined ? place[0] : stored, home);
+    if (!this.placeLeadsHome) return;
+    log.notePlace(raw, parent, key, viaMap);
+    for (let obj = parent; obj !== stored;) {
+      const at = this.freshPlaces?.get(obj);
+      if (at === undefined) return;
+      log.notePlace(obj, at[0], at[1], at[2]);
+      obj = at[0];
+    }
+    if (place !== undefined) log.notePlace(stored, place[0], place[1], place[2]);
   }
 
   private walkKeys(obj: object, keys: PropertyKey[]): void {

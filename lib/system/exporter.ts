@@ -8,7 +8,14 @@ import type { UndoLog } from '../isolation/tracking';
 import { isView, linkTop, locate, resolvePath, viewOf } from '../isolation/views';
 import { hasLink, isDetached, markDetached, pathInState } from '../isolation/paths';
 import { handlerKindOf } from '../isolation/kinds';
-import { isTracking, openRoots, rawToTracking, rawToView, viewTarget } from '../isolation/registry';
+import {
+  isTracking,
+  openRoots,
+  rawOwner,
+  rawToTracking,
+  rawToView,
+  viewTarget,
+} from '../isolation/registry';
 import type { PathStep } from '../isolation/views';
 import type { Isolation } from './options';
 
@@ -53,6 +60,11 @@ function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefin
     // its own), so the state is asked first.
     const found = pathInState(raw, root);
     return found !== undefined ? { $: 'path', p: found } : new CopyInstead(copySource(obj, raw));
+  }
+  // Another open system's object: known by the owner of its tracking proxy, else by its place.
+  const owner = rawOwner.get(raw)?.resolve();
+  if (owner !== undefined && !owner.retired && owner.root !== undefined && owner.root !== root) {
+    return new CopyInstead(raw);
   }
   const top = linkTop(raw);
   if (top !== root && openRoots.has(top)) return new CopyInstead(raw);

@@ -290,6 +290,7 @@ export class PrevalentSystem<T extends object> {
       }
       this.#seq = seq;
       this.#lastTs = ts;
+      out.undo.commitPlaces();
       if (out.threw) throw this.exporter.fromThrow(out.error, out.undo);
       return this.exporter.fromAction(out.result, out.undo);
     } finally {

@@ -311,9 +311,9 @@ describe('locate and resolvePath', () => {
     gc();
     expect(old.deref()).toBeUndefined();
     expect(kept.n).toBe(3);
-    // The end-of-action walk recorded the page's place in the copy: found without a search
-    // (regression, diff review: with the old container collected, every such locate searched).
-    expect(searches(() => locate(kept as object, raw))).toEqual([['pages', 'p3'], 0]);
+    // Its place went with the container: found by a search (a system's end-of-action walk records
+    // the new place; spec/system/isolation.spec.ts checks that).
+    expect(searches(() => locate(kept as object, raw))).toEqual([['pages', 'p3'], 1]);
   });
 
   // Regression (memory review): the view whose built-in method was read last stayed noted until

@@ -1,5 +1,6 @@
 import { types } from 'node:util';
-import { initSystem, isPrevalenceError, readonly } from '../../lib';
+import { abortOnException, initSystem, isPrevalenceError, readonly } from '../../lib';
+import { locateStats } from '../../lib/isolation/paths';
 import type { Isolation, Prevalent, PrevalentMutable } from '../../lib';
 import { Wiki, WikiPage } from '../fixtures/wiki';
 import { freshBasedir, journalRecords } from '../support/tmp';
@@ -413,8 +414,58 @@ describe('the system object and views of other systems as arguments', () => {
     const copy = orders.kept['buyer'] as { name: string };
     expect(copy.name).toBe('ann');
     expect(copy).not.toBe(ann);
+    // Its own system finds it by its new place, without searching the state (regression, diff
+    // review: each such view passed back searched).
+    const before = locateStats.searches;
+    users.keep('self', ann);
+    expect(locateStats.searches).toBe(before);
+    expect(users.kept['self']).toBe(ann);
     await users.close();
     await orders.close();
+  });
+
+  // Regression (review of the fix above): the walk recorded every object's place in the value an
+  // action stored, even an object whose place still held: a log trimmed with shift() then led
+  // views of its entries astray, a parent pointer made a cycle of places, and places were left in
+  // containers a rolled-back action discarded; views passed back searched the state every time.
+  it('keeps places that still hold, and records none for an action rolled back', async () => {
+    class Journal {
+      users: Record<string, { name: string }> = { ann: { name: 'ann' }, bob: { name: 'bob' } };
+      log: Array<{ who: { name: string } }> = [];
+      tree = { name: 'root', children: [] as unknown[] };
+      seen = 0;
+      note(name: string): void {
+        this.log.push({ who: this.users[name]! });
+        if (this.log.length > 3) this.log.shift();
+      }
+      grow(): void {
+        this.tree.children.push({ parent: this.tree });
+      }
+      visit(user: { name: string }): void {
+        this.seen += user.name.length;
+      }
+      @abortOnException
+      copyThenFail(): void {
+        this.users = { ...this.users };
+        throw new Error('no');
+      }
+      @readonly
+      user(name: string): { name: string } {
+        return this.users[name]!;
+      }
+    }
+    const j = initSystem(Journal, freshBasedir());
+    const ann = j.user('ann');
+    for (let i = 0; i < 6; i++) j.note(i % 2 === 0 ? 'ann' : 'bob');
+    j.grow();
+    j.grow();
+    expect(() => j.copyThenFail()).toThrow('no');
+    const before = locateStats.searches;
+    j.visit(ann);
+    j.visit(j.user('bob'));
+    expect(locateStats.searches).toBe(before);
+    expect(j.seen).toBe(6);
+    await j.close();
   });
 
   it('still refuses a view of a closed system with STALE_REFERENCE, saying the system was closed (regression: the message said the object had been removed from the state)', async () => {
