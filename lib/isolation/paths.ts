@@ -360,6 +360,21 @@ function children(obj: object, visit: (child: unknown, step: PathStep) => boolea
   return false;
 }
 
+/** Every object the state under `rawRoot` holds (the objects a search would reach). */
+export function objectsIn(rawRoot: object): Set<object> {
+  const seen = new Set<object>([rawRoot]);
+  const queue: object[] = [rawRoot];
+  for (let head = 0; head < queue.length; head++) {
+    children(queue[head]!, (child) => {
+      if (isPassThrough(child) || seen.has(child as object)) return false;
+      seen.add(child as object);
+      queue.push(child as object);
+      return false;
+    });
+  }
+  return seen;
+}
+
 /** Where a search found an object: its parent and the step from it. */
 interface Found {
   readonly parent: object;

@@ -4,7 +4,7 @@ import { refuseIfForeign, type Storability, type UndoLog } from './undo';
 import { holdsBytes, isDerivedBytes, SharedBytes } from './shared-bytes';
 import { keyLabel } from './violation';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
-import { IN_COLLECTION, linkTop, pathInState, placeHolds, renderPath } from './paths';
+import { IN_COLLECTION, linkTop, objectsIn, pathInState, placeHolds, renderPath } from './paths';
 import {
   isPassThrough,
   rawOwner,
@@ -295,30 +295,36 @@ export function checkInitialState(
     sharing = other;
   });
   const claimedHere: object[] = [];
+  // The objects each other open system's state holds, gathered once, when
+  // an object of this state names that system (a claim, a tracking proxy's
+  // owner, a view's place): it may have let go of the object since.
+  const heldBy = new Map<object, Set<object>>();
+  const holds = (otherRoot: object, obj: object): boolean => {
+    let held = heldBy.get(otherRoot);
+    if (held === undefined) heldBy.set(otherRoot, (held = objectsIn(otherRoot)));
+    return held.has(obj);
+  };
+  const otherRoot = (log: UndoLog | undefined): object | undefined => {
+    const current = log?.resolve();
+    return current === undefined || current === own || current.retired ? undefined : current.root;
+  };
   const claimOf = (obj: object): void => {
-    // Claimed by another initial state (and still held there), tracked by an
-    // open system's action, or found through an open system's views.
-    const claim = initialClaims.get(obj)?.resolve();
-    const claimed =
-      claim !== undefined &&
-      claim !== own &&
-      !claim.retired &&
-      claim.root !== undefined &&
-      pathInState(obj, claim.root) !== undefined;
-    const owner = rawOwner.get(obj)?.resolve();
+    const claimRoot = otherRoot(initialClaims.get(obj));
+    const ownerRoot = otherRoot(rawOwner.get(obj));
     const top = rawToView.has(obj) ? linkTop(obj) : undefined;
-    if (
-      claimed ||
-      (owner !== undefined && owner !== own && !owner.retired) ||
-      (top !== undefined && top !== root && isOpen(top))
-    ) {
+    const viewRoot = top !== undefined && top !== root && isOpen(top) ? top : undefined;
+    for (const other of [claimRoot, ownerRoot, viewRoot]) {
+      if (other === undefined || other === root || !holds(other, obj)) continue;
       refuseAt(
         'an object that is also in the state of another open system: each system journals only its own changes to it, and a restart would part them; give each instance its own copy, e.g. { ...DEFAULTS } or structuredClone(DEFAULTS)',
         obj,
       );
     }
+    // Let go by the system whose action reached it: its tracking proxy must not answer to that system.
+    if (ownerRoot !== undefined) disowned.push(obj);
     claimedHere.push(obj);
   };
+  const disowned: object[] = [];
   const refuseProxy: ProxyReplacer = (proxy) =>
     refuseAt(
       "a read-only view or tracking proxy of a system's state: the state holds objects of its own; copy the data you need from it",
@@ -348,6 +354,10 @@ export function checkInitialState(
     );
   }
   for (const obj of claimedHere) initialClaims.set(obj, own);
+  for (const obj of disowned) {
+    rawToTracking.delete(obj);
+    rawOwner.delete(obj);
+  }
 }
 
 /** Refuses an element of `arr` that is an accessor, non-configurable or read-only: snapshots restore elements as plain writable values. */

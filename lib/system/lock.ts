@@ -22,20 +22,28 @@ import {
 } from './lock-records';
 
 /**
- * The locks a worker thread holds: released when the thread exits (its
- * process lives on, and the record of one of its threads holds while it
- * does). The main thread's die with the process.
+ * The locks a worker thread holds: when the thread exits (its process lives
+ * on, and the record of one of its threads holds while it does), each one's
+ * system is closed for good first (its `onThreadExit`: no action may run
+ * after that, not even from a later 'exit' listener), then the lock is
+ * released. The main thread's die with the process.
  */
-const openOnThisThread = new Set<{ release(): void }>();
+const openOnThisThread = new Set<DirectoryLock>();
 let exitHooked = false;
 
-function releaseOnThreadExit(lock: { release(): void }): void {
+function releaseOnThreadExit(lock: DirectoryLock): void {
   if (threadId === 0) return;
   openOnThisThread.add(lock);
   if (exitHooked) return;
   exitHooked = true;
   process.once('exit', () => {
-    for (const held of [...openOnThisThread]) held.release();
+    for (const held of [...openOnThisThread]) {
+      try {
+        held.onThreadExit?.();
+      } finally {
+        held.release();
+      }
+    }
   });
 }
 
@@ -250,6 +258,8 @@ function sweep(dir: string): void {
 export class DirectoryLock {
   readonly #identity: string;
   readonly #token: string;
+  /** Run on a worker thread's exit before the lock is released: the system must refuse every later call. */
+  onThreadExit: (() => void) | undefined;
 
   private constructor(
     readonly dir: string,

@@ -128,6 +128,9 @@ export class PrevalentSystem<T extends object> {
       this.#lock.release();
       throw err;
     }
+    // A worker thread that ends with the system open: closed before its lock
+    // goes (what was written stays; the last records' fsync is the OS's).
+    this.#lock.onThreadExit = () => this.#stop();
     // Only once the open succeeded (a refused open leaves the files as they
     // were); a leftover that cannot be deleted is a warning, not a refusal.
     removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir, this.opts.warn);
@@ -417,13 +420,18 @@ export class PrevalentSystem<T extends object> {
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
+  /** Refuses every later call (CLOSED) and stops the timer: the part of closing that needs no await. */
+  #stop(): void {
     this.#closed = true;
     this.#runner.flags.closed = true;
     closedRoot(this.root);
     this.#undoLog?.retire();
     forgetRecentParent();
     if (this.#timer) clearInterval(this.#timer);
+  }
+
+  async #close(): Promise<void> {
+    this.#stop();
     try {
       await this.#journal.close();
     } finally {

@@ -506,7 +506,8 @@ describe('the initial state', () => {
       class Swapping {
         settings = DEFAULTS;
         fresh(): void {
-          this.settings = { theme: 'own' };
+          // Read through the action's tracking proxy first: DEFAULTS gets this system as owner.
+          this.settings = { ...this.settings, theme: 'own' };
         }
       }
       const a = initSystem(new Swapping(), freshBasedir());

@@ -319,13 +319,23 @@ describe('worker threads of one process', () => {
       class Counter { n = 0; inc() { return ++this.n; } }
       const s = initSystem(new Counter(), workerData.dir);
       s.inc();
+      // A listener of the program's own, run after the library's: the system is closed by then.
+      process.on('exit', () => {
+        let outcome = 'journaled';
+        try { s.inc(); } catch (err) { outcome = err.code; }
+        require('node:fs').writeFileSync(workerData.out, outcome);
+      });
       parentPort.postMessage('opened');
       setTimeout(() => { throw new Error('a bug in the worker'); }, 10);`;
+    const out = path.join(tmpDir(), 'outcome');
     await new Promise<void>((resolve) => {
-      const worker = new Worker(code, { eval: true, workerData: { register, lib, dir } });
+      const worker = new Worker(code, { eval: true, workerData: { register, lib, dir, out } });
       worker.on('error', () => undefined);
       worker.once('exit', () => resolve());
     });
+    // Regression (second review): the lock went first, and such a late action was journaled while
+    // another thread could already have the directory.
+    expect(fs.readFileSync(out, 'utf8')).toBe('CLOSED');
     const main = initSystem(Counter, dir);
     expect(main.n).toBe(1);
     await main.close();
