@@ -164,14 +164,38 @@ export function recordStored(raw: object, parent: object, key: unknown, viaMap: 
  * container an action replaced by a copy still names the old container,
  * which still holds it but is no longer in the state.
  */
-export function placeHolds(raw: object, rawRoot: object): boolean {
+export function placeHolds(
+  raw: object,
+  rawRoot: object,
+  /** Answers already found for parents (one walk asks about many siblings of one container). */
+  known?: Map<object, boolean>,
+): boolean {
   let obj = raw;
-  for (let depth = 0; depth <= MAX_DEPTH && obj !== rawRoot; depth++) {
+  const asked: object[] = [];
+  let holds = false;
+  for (let depth = 0; depth <= MAX_DEPTH; depth++) {
+    if (obj === rawRoot) {
+      holds = true;
+      break;
+    }
+    const cached = depth > 0 ? known?.get(obj) : undefined;
+    if (cached !== undefined) {
+      holds = cached;
+      break;
+    }
     const link = linkOf(obj);
-    if (link === undefined || !stillHolds(link, obj)) return false;
+    if (link === undefined || !stillHolds(link, obj)) break;
+    if (depth > 0) asked.push(obj);
     obj = link.parent;
   }
-  return obj === rawRoot;
+  if (known !== undefined) for (const parent of asked) known.set(parent, holds);
+  return holds;
+}
+
+/** Whether `parent` holds `child` under `key` (by a Map key when `viaMap`; a Set member or Map key for IN_COLLECTION). */
+export function holdsAt(parent: object, key: unknown, viaMap: boolean, child: object): boolean {
+  const step = toStep(key, viaMap);
+  return step !== undefined && stillHolds({ parent, step }, child);
 }
 
 /** Whether the place `link` records still holds `raw` (false for positions, not checked here). */
@@ -358,21 +382,6 @@ function children(obj: object, visit: (child: unknown, step: PathStep) => boolea
     if (visit((obj as Record<string, unknown>)[key], key)) return true;
   }
   return false;
-}
-
-/** Every object the state under `rawRoot` holds (the objects a search would reach). */
-export function objectsIn(rawRoot: object): Set<object> {
-  const seen = new Set<object>([rawRoot]);
-  const queue: object[] = [rawRoot];
-  for (let head = 0; head < queue.length; head++) {
-    children(queue[head]!, (child) => {
-      if (isPassThrough(child) || seen.has(child as object)) return false;
-      seen.add(child as object);
-      queue.push(child as object);
-      return false;
-    });
-  }
-  return seen;
 }
 
 /** Where a search found an object: its parent and the step from it. */

@@ -14,6 +14,7 @@ import {
 import {
   checkFreshForStorage,
   checkStorableOrRefuse,
+  refuseClaimedByOther,
   storedUnder,
   unwrapFreshForStorage,
 } from './unwrap';
@@ -63,6 +64,7 @@ export function storeValue(
   }
   // A DateTime as is; a Proxy of the program's own around one (its traps answer for it) is refused.
   if (isPassThrough(value) && !types.isProxy(value)) return value;
+  if (log.storability !== undefined) refuseClaimedByOther(value, log);
   checkFreshForStorage(value, log, key, encoded);
   log.addFresh(value, parent, key, viaMap);
   return value;

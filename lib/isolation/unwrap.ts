@@ -1,10 +1,10 @@
 import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
-import { refuseIfForeign, type Storability, type UndoLog } from './undo';
+import { refuseForeignUse, refuseIfForeign, type Storability, type UndoLog } from './undo';
 import { holdsBytes, isDerivedBytes, SharedBytes } from './shared-bytes';
 import { keyLabel } from './violation';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
-import { IN_COLLECTION, linkTop, objectsIn, pathInState, placeHolds, renderPath } from './paths';
+import { holdsAt, IN_COLLECTION, linkTop, pathInState, placeHolds, renderPath } from './paths';
 import {
   isPassThrough,
   rawOwner,
@@ -269,6 +269,17 @@ function refuse(what: string, at?: object): never {
 const initialClaims = new WeakMap<object, UndoLog>();
 
 /**
+ * Refuses (NONDETERMINISTIC_METHOD, failing the whole action) a fresh-looking
+ * object a live action stores that another open system started with or
+ * reached: a module-level default both got, say. The two states would
+ * share it, each journaling only its own changes.
+ */
+export function refuseClaimedByOther(obj: object, log: UndoLog): void {
+  const other = initialClaims.get(obj)?.resolve() ?? rawOwner.get(obj)?.resolve();
+  if (other !== undefined && other !== log && !other.retired) refuseForeignUse(log, 'storing');
+}
+
+/**
  * The check of a new data directory's initial state (the domain instance as
  * its constructor left it), before the first snapshot stores it: what an
  * action may not store, it may not start with either. Frozen, sealed and
@@ -295,36 +306,28 @@ export function checkInitialState(
     sharing = other;
   });
   const claimedHere: object[] = [];
-  // The objects each other open system's state holds, gathered once, when
-  // an object of this state names that system (a claim, a tracking proxy's
-  // owner, a view's place): it may have let go of the object since.
-  const heldBy = new Map<object, Set<object>>();
-  const holds = (otherRoot: object, obj: object): boolean => {
-    let held = heldBy.get(otherRoot);
-    if (held === undefined) heldBy.set(otherRoot, (held = objectsIn(otherRoot)));
-    return held.has(obj);
-  };
-  const otherRoot = (log: UndoLog | undefined): object | undefined => {
+  // Another open system that started with the object, or whose action or
+  // view reached it: refused even if that system let go of it since (it may
+  // take it back, from the variable both got it from, and an object whose
+  // tracking proxy answers to it could not be changed here).
+  const otherSystem = (log: UndoLog | undefined): boolean => {
     const current = log?.resolve();
-    return current === undefined || current === own || current.retired ? undefined : current.root;
+    return current !== undefined && current !== own && !current.retired;
   };
   const claimOf = (obj: object): void => {
-    const claimRoot = otherRoot(initialClaims.get(obj));
-    const ownerRoot = otherRoot(rawOwner.get(obj));
     const top = rawToView.has(obj) ? linkTop(obj) : undefined;
-    const viewRoot = top !== undefined && top !== root && isOpen(top) ? top : undefined;
-    for (const other of [claimRoot, ownerRoot, viewRoot]) {
-      if (other === undefined || other === root || !holds(other, obj)) continue;
+    if (
+      otherSystem(initialClaims.get(obj)) ||
+      otherSystem(rawOwner.get(obj)) ||
+      (top !== undefined && top !== root && isOpen(top))
+    ) {
       refuseAt(
-        'an object that is also in the state of another open system: each system journals only its own changes to it, and a restart would part them; give each instance its own copy, e.g. { ...DEFAULTS } or structuredClone(DEFAULTS)',
+        'an object that is also in the state of another open system, or was: each system journals only its own changes to it, and a restart would part them; give each instance its own copy, e.g. { ...DEFAULTS } or structuredClone(DEFAULTS)',
         obj,
       );
     }
-    // Let go by the system whose action reached it: its tracking proxy must not answer to that system.
-    if (ownerRoot !== undefined) disowned.push(obj);
     claimedHere.push(obj);
   };
-  const disowned: object[] = [];
   const refuseProxy: ProxyReplacer = (proxy) =>
     refuseAt(
       "a read-only view or tracking proxy of a system's state: the state holds objects of its own; copy the data you need from it",
@@ -354,10 +357,6 @@ export function checkInitialState(
     );
   }
   for (const obj of claimedHere) initialClaims.set(obj, own);
-  for (const obj of disowned) {
-    rawToTracking.delete(obj);
-    rawOwner.delete(obj);
-  }
 }
 
 /** Refuses an element of `arr` that is an accessor, non-configurable or read-only: snapshots restore elements as plain writable values. */
@@ -415,6 +414,8 @@ class Walker {
   private freshPlaces: Map<object, [object, unknown, boolean]> | undefined;
   /** Whether the stored value's place leads to the root (asked once, on the first relink). */
   private placeLeadsHome: boolean | undefined;
+  /** placeHolds' answers for the containers met (many siblings share one). */
+  private knownPlaces: Map<object, boolean> | undefined;
 
   run(root: object): void {
     this.visit(root, true);
@@ -443,6 +444,7 @@ class Walker {
       return;
     }
     if (this.placing !== undefined && parent !== undefined) {
+      refuseClaimedByOther(value, this.log!);
       (this.freshPlaces ??= new Map()).set(value, [parent, key, viaMap]);
     }
     if (this.forStorage) {
@@ -481,9 +483,13 @@ class Walker {
     const { root: stored, place } = this.placing!;
     const log = this.log!;
     const home = log.root;
-    if (home === undefined || placeHolds(raw, home)) return;
-    // The stored value's own place must lead home; then nothing above can be `raw` itself.
-    this.placeLeadsHome ??= placeHolds(place !== undefined ? place[0] : stored, home);
+    if (home === undefined || placeHolds(raw, home, (this.knownPlaces ??= new Map()))) return;
+    // The stored value must still be where it was stored (not replaced or deleted since), and
+    // that place must lead home: then nothing above can be `raw` itself.
+    this.placeLeadsHome ??=
+      place === undefined
+        ? placeHolds(stored, home)
+        : holdsAt(place[0], place[1], place[2], stored) && placeHolds(place[0], home);
     if (!this.placeLeadsHome) return;
     log.notePlace(raw, parent, key, viaMap);
     for (let obj = parent; obj !== stored;) {

@@ -4,6 +4,7 @@ import { initSystem, isPrevalenceError, persistent, PrevalenceError, readonly } 
 import { globalRegistry } from '../../lib/codec/registry';
 import { Wiki } from '../fixtures/wiki';
 import { filesIn, freshBasedir, tmpDir } from '../support/tmp';
+import { expectCode } from '../isolation/helpers';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -489,7 +490,7 @@ describe('the initial state', () => {
       const a = initSystem(new Prefs(), freshBasedir());
       const dir = freshBasedir();
       expect(refusal(() => initSystem(new Prefs(), dir))).toMatch(
-        /\(at settings\): an object that is also in the state of another open system: each system journals only its own changes to it, and a restart would part them; give each instance its own copy/,
+        /\(at settings\): an object that is also in the state of another open system, or was: each system journals only its own changes to it, and a restart would part them; give each instance its own copy/,
       );
       expect(filesIn(dir).filter((f) => !f.startsWith('LOCK'))).toEqual([]);
       a.setTheme('dark');
@@ -501,28 +502,30 @@ describe('the initial state', () => {
       DEFAULTS.theme = 'light';
     });
 
-    // Regression (diff review): the claim outlived the object, and held the closed system's root.
-    it('accepts an object the other system no longer holds, and keeps no closed root alive', async () => {
+    // Regression (diff review): the claim held the closed system's root. And (second review) a
+    // system that let go of the default and took it back later, from the variable both got it
+    // from, shared it with the other: refused while that system is open, and where it is stored.
+    it('refuses an object another open system let go of, and keeps no closed root alive', async () => {
+      let shared = { theme: 'unused' };
       class Swapping {
         settings = DEFAULTS;
         fresh(): void {
-          // Read through the action's tracking proxy first: DEFAULTS gets this system as owner.
           this.settings = { ...this.settings, theme: 'own' };
         }
       }
       const a = initSystem(new Swapping(), freshBasedir());
       a.fresh();
-      const b = initSystem(new Prefs(), freshBasedir());
-      expect(b.settings.theme).toBe('light');
-      await b.close();
+      expect(refusal(() => initSystem(new Prefs(), freshBasedir()))).toMatch(
+        /\(at settings\): an object that is also in the state of another open system, or was/,
+      );
+      await a.close();
       const root = await (async () => {
         const instance = new Prefs();
-        const c = initSystem(instance, freshBasedir());
-        c.setTheme('light');
-        await c.close();
+        const b = initSystem(instance, freshBasedir());
+        b.setTheme('light');
+        await b.close();
         return new WeakRef(instance);
       })();
-      await a.close();
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('node:v8').setFlagsFromString('--expose-gc');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -530,6 +533,22 @@ describe('the initial state', () => {
       await new Promise((resolve) => setImmediate(resolve));
       gc();
       expect(root.deref()).toBeUndefined();
+      // B holds the default now; another system's action may not take it.
+      class Other {
+        settings = { theme: 'c' };
+        reset(): void {
+          this.settings = shared;
+        }
+      }
+      const b = initSystem(new Prefs(), freshBasedir());
+      const c = initSystem(new Other(), freshBasedir());
+      shared = DEFAULTS;
+      expect(expectCode(() => c.reset(), 'NONDETERMINISTIC_METHOD')).toMatch(
+        /storing on a state object of another system/,
+      );
+      expect(c.settings.theme).toBe('c');
+      await b.close();
+      await c.close();
     });
 
     it('refuses an object an open system reached in an action, and views and systems', async () => {
