@@ -65,8 +65,8 @@ export class UndoLog {
   #writtenCount = 0;
   #writtenKeys: Map<object, Set<PropertyKey>> | undefined;
   /** Places to record once the action is kept (see notePlace): raw, parent, key, viaMap. */
-  readonly #places4: unknown[] = [];
-  #placeCount = 0;
+  readonly #newPlaces: unknown[] = [];
+  #newPlaceCount = 0;
   /** The objects with bytes the action stored, checked for overlaps (made on first use). */
   #storedBytes: SharedBytes | undefined;
   /**
@@ -111,7 +111,7 @@ export class UndoLog {
     this.#places.length = 0;
     this.#moved.length = 0;
     this.#written.length = 0;
-    this.#places4.length = 0;
+    this.#newPlaces.length = 0;
   }
 
   /** Empties the log for reuse by the next action (internal: beginTracking). */
@@ -123,8 +123,8 @@ export class UndoLog {
     clearSlots(this.#written, 0, 3 * this.#writtenCount);
     this.#writtenCount = 0;
     this.#writtenKeys = undefined;
-    clearSlots(this.#places4, 0, 4 * this.#placeCount);
-    this.#placeCount = 0;
+    clearSlots(this.#newPlaces, 0, 4 * this.#newPlaceCount);
+    this.#newPlaceCount = 0;
     this.#entryCount = 0;
     this.#freshCount = 0;
     this.#movedCount = 0;
@@ -227,8 +227,8 @@ export class UndoLog {
    * is kept: a rolled-back action must leave no place in what it discarded.
    */
   notePlace(raw: object, parent: object, key: unknown, viaMap: boolean): void {
-    const n = 4 * this.#placeCount++;
-    const slots = this.#places4;
+    const n = 4 * this.#newPlaceCount++;
+    const slots = this.#newPlaces;
     slots[n] = raw;
     slots[n + 1] = parent;
     slots[n + 2] = key;
@@ -237,8 +237,8 @@ export class UndoLog {
 
   /** Records the places notePlace noted (the runner calls it for an action that is kept). */
   commitPlaces(): void {
-    const slots = this.#places4;
-    for (let i = 0; i < this.#placeCount; i++) {
+    const slots = this.#newPlaces;
+    for (let i = 0; i < this.#newPlaceCount; i++) {
       const n = 4 * i;
       recordStep(slots[n] as object, slots[n + 1] as object, slots[n + 2], slots[n + 3] as boolean);
     }

@@ -275,8 +275,10 @@ const initialClaims = new WeakMap<object, UndoLog>();
  * share it, each journaling only its own changes.
  */
 export function refuseClaimedByOther(obj: object, log: UndoLog): void {
-  const other = initialClaims.get(obj)?.resolve() ?? rawOwner.get(obj)?.resolve();
-  if (other !== undefined && other !== log && !other.retired) refuseForeignUse(log, 'storing');
+  const claim = initialClaims.get(obj)?.resolve();
+  if (claim !== undefined && claim !== log && !claim.retired) refuseForeignUse(log, 'storing');
+  const owner = rawOwner.get(obj)?.resolve();
+  if (owner !== undefined && owner !== log && !owner.retired) refuseForeignUse(log, 'storing');
 }
 
 /**
