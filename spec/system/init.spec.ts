@@ -6,6 +6,16 @@ import { Wiki } from '../fixtures/wiki';
 import { filesIn, freshBasedir, tmpDir } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
 
+/** What `fn` throws (undefined when it returns). */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
 function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
@@ -209,12 +219,7 @@ describe('opening a directory with another root class', () => {
     a.put('x');
     a.takeSnapshot();
     await a.close();
-    let err: unknown;
-    try {
-      initSystem(Beta, dir);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => initSystem(Beta, dir));
     expect(isPrevalenceError(err, 'INVALID_OPTION')).toBe(true);
     expect((err as Error).message).toMatch(/holds the state of class Alpha, not of Beta/);
     expect((err as Error).message).toMatch(
@@ -243,12 +248,7 @@ describe('opening a directory with another root class', () => {
     orders.add();
     orders.takeSnapshot();
     await orders.close();
-    let err: unknown;
-    try {
-      initSystem(Beta, dir);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => initSystem(Beta, dir));
     expect(isPrevalenceError(err, 'INVALID_OPTION')).toBe(true);
     expect((err as Error).message).toMatch(/holds the state of class OrdersRoot, not of Beta/);
   });
@@ -273,12 +273,7 @@ describe('opening a directory with another root class', () => {
     class Forest {
       leaves: unknown[] = [];
     }
-    let err: unknown;
-    try {
-      initSystem(Forest, { basedir: dir, classes: { Tree: Forest } });
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => initSystem(Forest, { basedir: dir, classes: { Tree: Forest } }));
     expect(isPrevalenceError(err, 'UNKNOWN_CLASS')).toBe(true);
     expect((err as Error).message).toMatch(/Leaf/);
     const mapped = initSystem(Forest, { basedir: dir, classes: { Tree: Forest, Leaf } });
