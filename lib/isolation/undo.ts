@@ -85,6 +85,12 @@ export class UndoLog {
   retired = false;
   /** The raw root of the system this log records for (set by the system; undefined in unit tests). */
   root: object | undefined;
+  /**
+   * Set while the log records a replay (a restore, verifyReplay): a replay
+   * accepts what the live run journaled, so another system's use of an
+   * object (a module-level default both reached) is not refused then.
+   */
+  replaying = false;
   /** The log of the system that took this closed system's instance (see adopt). */
   adoptedBy: UndoLog | undefined;
 
@@ -378,7 +384,8 @@ export function setCurrentLog(log: UndoLog | null): void {
  * from one of that system's actions. Its system would not journal a change
  * (a restart loses it) and a replay of this action could not reach it.
  */
-export function refuseForeignUse(running: UndoLog, what: string, key?: PropertyKey): never {
+export function refuseForeignUse(running: UndoLog, what: string, key?: PropertyKey): void {
+  if (running.replaying) return;
   const use = key === undefined ? what : `${what} ${keyLabel(key)}`;
   const error = new PrevalenceError(
     'NONDETERMINISTIC_METHOD',

@@ -328,8 +328,12 @@ export function checkInitialState(
         obj,
       );
     }
+    // Owned by a closed system (its instance may be reused): this system's now.
+    const owner = rawOwner.get(obj)?.resolve();
+    if (owner !== undefined && owner !== own && owner.retired) disowned.push(obj);
     claimedHere.push(obj);
   };
+  const disowned: object[] = [];
   const refuseProxy: ProxyReplacer = (proxy) =>
     refuseAt(
       "a read-only view or tracking proxy of a system's state: the state holds objects of its own; copy the data you need from it",
@@ -359,6 +363,10 @@ export function checkInitialState(
     );
   }
   for (const obj of claimedHere) initialClaims.set(obj, own);
+  for (const obj of disowned) {
+    rawToTracking.delete(obj);
+    rawOwner.delete(obj);
+  }
 }
 
 /** Refuses an element of `arr` that is an accessor, non-configurable or read-only: snapshots restore elements as plain writable values. */
@@ -440,13 +448,16 @@ class Walker {
   ): void {
     if (this.visited.has(value) || (isPassThrough(value) && !types.isProxy(value))) return;
     this.claim?.(value);
-    // Walking into the state would cost time proportional to it, not the change.
-    if (!isRoot && reachedBefore(value, this.log)) {
+    // Another open system's object, nested in what a live action stored (one
+    // reached before has a proxy or view, so the check comes first).
+    if (this.placing !== undefined && !isRoot) refuseClaimedByOther(value, this.log!);
+    // Walking into the state would cost time proportional to it, not the
+    // change; an initial state (claim) is walked whole, once.
+    if (!isRoot && this.claim === undefined && reachedBefore(value, this.log)) {
       if (this.placing !== undefined) this.placeIfLost(value, parent!, key, viaMap);
       return;
     }
     if (this.placing !== undefined && parent !== undefined) {
-      refuseClaimedByOther(value, this.log!);
       (this.freshPlaces ??= new Map()).set(value, [parent, key, viaMap]);
     }
     if (this.forStorage) {

@@ -204,17 +204,23 @@ export class PrevalentSystem<T extends object> {
     if (base.fromSnapshot) this.#goodSnapshots.push(base.seq);
     this.#lastTs = base.ts;
     const progress = this.opts.onProgress;
-    replayJournal(
-      {
-        fs: this.opts.fs,
-        dir: this.opts.basedir,
-        afterSeq: base.seq,
-        recover: this.opts.recover,
-        warn: this.opts.warn,
-        onProgress: progress && ((done, total) => progress({ phase: 'journal', done, total })),
-      },
-      (rec) => this.#replay(rec),
-    );
+    const log = this.#undoLog!;
+    log.replaying = true;
+    try {
+      replayJournal(
+        {
+          fs: this.opts.fs,
+          dir: this.opts.basedir,
+          afterSeq: base.seq,
+          recover: this.opts.recover,
+          warn: this.opts.warn,
+          onProgress: progress && ((done, total) => progress({ phase: 'journal', done, total })),
+        },
+        (rec) => this.#replay(rec),
+      );
+    } finally {
+      log.replaying = false;
+    }
     if (base.empty) {
       checkInitialState(this.root, isOpenRoot, this.#undoLog!);
       this.#writeSnapshot();

@@ -1,6 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initSystem, isPrevalenceError, persistent, PrevalenceError, readonly } from '../../lib';
+import {
+  initSystem,
+  isPrevalenceError,
+  persistent,
+  PrevalenceError,
+  readonly,
+  verifyReplay,
+} from '../../lib';
 import { globalRegistry } from '../../lib/codec/registry';
 import { Wiki } from '../fixtures/wiki';
 import { filesIn, freshBasedir, tmpDir } from '../support/tmp';
@@ -480,6 +487,70 @@ describe('the initial state', () => {
       }
       throw new Error('expected a refusal');
     };
+
+    // Regressions (fourth review): the initial-state walk stopped at objects an earlier action had
+    // touched, so a reused instance shared what lay below them; the end-of-action walk skipped a
+    // nested object another system had reached; a reused instance took over objects its closed
+    // system had let go of, refusing the actions of the system that held them now; and a replay
+    // (a restart, verifyReplay) refused an object another open system had reached.
+    it('looks below touched objects, checks nested stores, and leaves replays and let-go objects alone', async () => {
+      const TAGS = ['a'];
+      class Tagged {
+        config = { tags: TAGS, title: 't' };
+        items: unknown[] = [];
+        rename(title: string): void {
+          this.config.title = title;
+        }
+        storeNested(): void {
+          this.items.push({ tags: TAGS });
+        }
+        tag(t: string): void {
+          this.config.tags.push(t);
+        }
+        keepTags(): void {
+          this.items.push(TAGS);
+        }
+        tagKept(t: string): void {
+          (this.items[0] as string[]).push(t);
+        }
+      }
+      const reused = new Tagged();
+      const first = initSystem(reused, freshBasedir());
+      first.rename('u');
+      await first.close();
+      const bDir = freshBasedir();
+      const b = initSystem(new Tagged(), bDir);
+      b.tag('b');
+      b.keepTags();
+      b.tagKept('k');
+      expect(refusal(() => initSystem(reused, freshBasedir()))).toMatch(
+        /\(at config\.tags\): an object/,
+      );
+      const c = initSystem(
+        new (class Other {
+          items: unknown[] = [];
+          storeNested(): void {
+            this.items.push({ tags: TAGS });
+          }
+        })(),
+        freshBasedir(),
+      );
+      expect(expectCode(() => c.storeNested(), 'NONDETERMINISTIC_METHOD')).toMatch(
+        /storing on a state object of another system/,
+      );
+      await c.close();
+      expect(verifyReplay(bDir, Tagged).ok).toBe(true);
+      await b.close();
+      // b's restart replays tagKept on TAGS while another open system has reached it.
+      const holder = initSystem(new Tagged(), freshBasedir());
+      holder.tag('h');
+      const again = initSystem(Tagged, bDir);
+      // (It opens: the replay was refused before, REPLAY_DIVERGED.)
+      expect(again.items).toHaveLength(1);
+      await again.close();
+      await holder.close();
+      TAGS.length = 1;
+    });
 
     it('refuses an object the initial state of another open system holds, until that one closes', async () => {
       const a = initSystem(new Prefs(), freshBasedir());
