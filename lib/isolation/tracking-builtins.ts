@@ -53,12 +53,11 @@ export interface TrackingHooks {
  */
 export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): WrapperFactory {
   const { wrap, wrapChild } = hooks;
-  const overBytes = kind === 'typed' || kind === 'dataview' || kind === 'arraybuffer';
   const out = (result: unknown, raw: object): unknown => {
     if (typeof result !== 'object' || result === null) return result;
     if (!keepsStateReference(kind, result, raw)) return result;
     // A subarray() or Buffer slice(): storing it would share the state's bytes (see shared-bytes.ts).
-    if (overBytes) noteDerivedBytes(result, raw);
+    noteDerivedBytes(result, raw);
     return wrap(result, raw);
   };
   return (name, original) => {

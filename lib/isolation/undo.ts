@@ -396,6 +396,15 @@ export function refuseForeignUse(running: UndoLog, what: string, key?: PropertyK
 }
 
 /**
+ * True when `log` (an object's owner or claim) answers to another system
+ * than `own` that is still open: the object is that system's.
+ */
+export function isOtherOpen(log: UndoLog | undefined, own: UndoLog): boolean {
+  const current = log?.resolve();
+  return current !== undefined && current !== own && !current.retired;
+}
+
+/**
  * Refuses (see refuseForeignUse) storing `raw`, a state object reached
  * through a proxy or a view, when it belongs to another open system: its
  * tracking proxies answer to another system's log, or, never reached by an
@@ -404,9 +413,7 @@ export function refuseForeignUse(running: UndoLog, what: string, key?: PropertyK
 export function refuseIfForeign(raw: object, log: UndoLog): void {
   const owner = rawOwner.get(raw);
   if (owner !== undefined) {
-    if (owner === log) return;
-    const current = owner.resolve();
-    if (current !== log && !current.retired) refuseForeignUse(log, 'storing');
+    if (isOtherOpen(owner, log)) refuseForeignUse(log, 'storing');
     return;
   }
   if (log.root === undefined) return;

@@ -1,6 +1,12 @@
 import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
-import { refuseForeignUse, refuseIfForeign, type Storability, type UndoLog } from './undo';
+import {
+  isOtherOpen,
+  refuseForeignUse,
+  refuseIfForeign,
+  type Storability,
+  type UndoLog,
+} from './undo';
 import { holdsBytes, isDerivedBytes, SharedBytes } from './shared-bytes';
 import { keyLabel } from './violation';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
@@ -275,10 +281,9 @@ const initialClaims = new WeakMap<object, UndoLog>();
  * share it, each journaling only its own changes.
  */
 export function refuseClaimedByOther(obj: object, log: UndoLog): void {
-  const claim = initialClaims.get(obj)?.resolve();
-  if (claim !== undefined && claim !== log && !claim.retired) refuseForeignUse(log, 'storing');
-  const owner = rawOwner.get(obj)?.resolve();
-  if (owner !== undefined && owner !== log && !owner.retired) refuseForeignUse(log, 'storing');
+  if (isOtherOpen(initialClaims.get(obj), log) || isOtherOpen(rawOwner.get(obj), log)) {
+    refuseForeignUse(log, 'storing');
+  }
 }
 
 /**
@@ -312,15 +317,11 @@ export function checkInitialState(
   // view reached it: refused even if that system let go of it since (it may
   // take it back, from the variable both got it from, and an object whose
   // tracking proxy answers to it could not be changed here).
-  const otherSystem = (log: UndoLog | undefined): boolean => {
-    const current = log?.resolve();
-    return current !== undefined && current !== own && !current.retired;
-  };
   const claimOf = (obj: object): void => {
     const top = rawToView.has(obj) ? linkTop(obj) : undefined;
     if (
-      otherSystem(initialClaims.get(obj)) ||
-      otherSystem(rawOwner.get(obj)) ||
+      isOtherOpen(initialClaims.get(obj), own) ||
+      isOtherOpen(rawOwner.get(obj), own) ||
       (top !== undefined && top !== root && isOpen(top))
     ) {
       refuseAt(

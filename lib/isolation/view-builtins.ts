@@ -23,12 +23,11 @@ export interface ViewHooks {
  */
 export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): WrapperFactory {
   const { viewOf, childView } = hooks;
-  const overBytes = kind === 'typed' || kind === 'dataview' || kind === 'arraybuffer';
   const out = (result: unknown, raw: object): unknown => {
     if (typeof result !== 'object' || result === null) return result;
     if (!keepsStateReference(kind, result, raw)) return result;
     // A subarray() or Buffer slice(): an action storing it would share the state's bytes.
-    if (overBytes) noteDerivedBytes(result, raw);
+    noteDerivedBytes(result, raw);
     return viewOf(result);
   };
   return (name, original) => {

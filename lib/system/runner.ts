@@ -160,11 +160,12 @@ export class ActionRunner {
  * even if it catches this error, since what it would do next differs in a
  * replay.
  */
-export function refuseInsideAction(what: string): void {
+export function refuseInsideAction(what: string, throughSystemObject = true): void {
   if (!activeAction.running) return;
+  const through = throughSystemObject ? ' through a system object' : '';
   const error = new PrevalenceError(
     'NONDETERMINISTIC_METHOD',
-    `${what} from inside an action: a replay runs the action before the system object exists, so it could not make this call and the restart would diverge; inside an action, reach the state through \`this\` (this.method(...), this.property), and call other systems outside actions`,
+    `${what}${through} from inside an action: a replay runs the action before the system object exists, so it could not make this call and the restart would diverge; inside an action, reach the state through \`this\` (this.method(...), this.property), and call other systems outside actions`,
   );
   activeAction.refused ??= error;
   throw error;

@@ -74,7 +74,7 @@ export class PrevalentSystem<T extends object> {
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
-    refuseInsideAction('initSystem()');
+    refuseInsideAction('initSystem()', false);
     const cls = domainClassOf(domain);
     if (typeof domain === 'object' && isOpenRoot(domain)) {
       throw new PrevalenceError(
@@ -195,7 +195,7 @@ export class PrevalentSystem<T extends object> {
   }
 
   get basedir(): string {
-    refuseInsideAction('basedirAbspath() through a system object');
+    refuseInsideAction('basedirAbspath()');
     return this.opts.basedir;
   }
 
@@ -261,7 +261,7 @@ export class PrevalentSystem<T extends object> {
     abort: boolean,
     unlocked: boolean,
   ): unknown {
-    refuseInsideAction(`${name}() through a system object`);
+    refuseInsideAction(`${name}()`);
     this.#checkOpen();
     const refusal = this.#journal.refusal();
     if (refusal !== undefined) throw refusal;
@@ -309,14 +309,14 @@ export class PrevalentSystem<T extends object> {
 
   /** Runs a `@readonly` method: never journaled. */
   callQuery(method: DomainMethod, args: ArrayLike<unknown>): unknown {
-    refuseInsideAction(`the query ${method.name}() through a system object`);
+    refuseInsideAction(`the query ${method.name}()`);
     this.#checkOpen();
     return this.exporter.runQuery(method, args);
   }
 
   /** What a property read through the system proxy gives. */
   readProperty(key: PropertyKey): unknown {
-    refuseInsideAction(`reading ${String(key)} through a system object`);
+    refuseInsideAction(`reading ${String(key)}`);
     // Promise resolution reads `then`: a closed system can still be returned
     // from an async function or passed to Promise.resolve.
     if (key === 'then' && this.#closed) return undefined;
@@ -325,7 +325,7 @@ export class PrevalentSystem<T extends object> {
   }
 
   takeSnapshot(options?: unknown): string {
-    refuseInsideAction('takeSnapshot() through a system object');
+    refuseInsideAction('takeSnapshot()');
     this.#checkOpen();
     const into = backupDirOf(options, this.opts.basedir, this.opts.fs);
     if (into !== undefined) return this.#snapshotInto(into);
@@ -409,7 +409,7 @@ export class PrevalentSystem<T extends object> {
 
   sync(): Promise<void> {
     // Thrown, not rejected: an action that does not await would go on live and stop in replay.
-    refuseInsideAction('sync() through a system object');
+    refuseInsideAction('sync()');
     try {
       this.#checkOpen();
     } catch (err) {
@@ -419,7 +419,7 @@ export class PrevalentSystem<T extends object> {
   }
 
   close(): Promise<void> {
-    refuseInsideAction('close() through a system object');
+    refuseInsideAction('close()');
     // A second call waits for the first: resolving at once would let its
     // caller reopen the directory while the lock is still held.
     this.#closing ??= this.#close();

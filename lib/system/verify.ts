@@ -253,7 +253,7 @@ export function verifyReplay(
   domainClass: StorableClass,
   options: VerifyOptions = {},
 ): ReplayReport {
-  refuseInsideAction('verifyReplay()');
+  refuseInsideAction('verifyReplay()', false);
   const dir = path.resolve(basedir);
   const fs = readOnlyFs();
   const { classes, warn } = resolveVerifyOptions(options);
