@@ -88,7 +88,8 @@ export class UndoLog {
   /**
    * Set while the log records a replay (a restore, verifyReplay): a replay
    * accepts what the live run journaled, so another system's use of an
-   * object (a module-level default both reached) is not refused then.
+   * object (a module-level default both reached) is not refused then, and
+   * the store-time checks of fresh values are skipped (see storeValue).
    */
   replaying = false;
   /** The log of the system that took this closed system's instance (see adopt). */

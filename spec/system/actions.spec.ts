@@ -7,6 +7,7 @@ import { Wiki } from '../fixtures/wiki';
 import { freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
 import { rawOwner } from '../../lib/isolation/registry';
+import * as unwrap from '../../lib/isolation/unwrap';
 
 const open: Array<Prevalent<Wiki>> = [];
 function openWiki(dir = freshBasedir()): Prevalent<Wiki> {
@@ -547,19 +548,48 @@ describe('values a snapshot cannot keep', () => {
     }
   }
 
-  it('refuses a stored value holding a frozen object where it is stored, so the action can catch it (regression: checked only at the end, and missed once the object had been read back)', async () => {
+  it('refuses a stored value holding a frozen object where it is stored, failing the whole action (regression: checked only at the end, and missed once the object had been read back)', () => {
     const dir = freshBasedir();
     const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
     expectCode(() => store.putNestedFrozen('x'), 'NOT_SERIALIZABLE');
     expect(store.items).toEqual({});
-    expect(store.putNestedFrozenOrFallback('y')).toBe('caught');
-    expect(store.items).toEqual({ y: 'fallback' });
-    const live = JSON.stringify({ items: store.items, count: store.count });
+    expect(store.count).toBe(0);
+    expect(journalRecords(dir)).toHaveLength(0);
+  });
+
+  it('fails the whole action when it catches the refusal of a frozen object, since a replay skips the store-time check (regression: the caught refusal was journaled and replayed by running the check again)', async () => {
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    store.put('ok', 1);
+    expectCode(() => store.putNestedFrozenOrFallback('y'), 'NOT_SERIALIZABLE');
+    expect(store.items).toEqual({ ok: 1 });
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['put']);
     await store.close();
-    // Replay ends every action as the live run did (no REPLAY_DIVERGED), with the same state.
     const again = initSystem(new Store(), { basedir: dir, isolation: 'none' });
-    expect(JSON.stringify({ items: again.items, count: again.count })).toBe(live);
+    expect(again.items).toEqual({ ok: 1 });
     await again.close();
+  });
+
+  it('does not run the store-time check of fresh values again in a replay, which journaled actions passed live', async () => {
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    const check = jest.spyOn(unwrap, 'checkFreshForStorage');
+    try {
+      store.put('a', { nested: { deep: [1, 2] } });
+      store.put('b', { other: true });
+      expect(check).toHaveBeenCalledTimes(2);
+      await store.close();
+      check.mockClear();
+      const again = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+      expect(again.items).toEqual({ a: { nested: { deep: [1, 2] } }, b: { other: true } });
+      expect(check).not.toHaveBeenCalled();
+      await again.close();
+      check.mockClear();
+      expect(verifyReplay(dir, Store).ok).toBe(true);
+      expect(check).not.toHaveBeenCalled();
+    } finally {
+      check.mockRestore();
+    }
   });
 
   it('refuses an action that locks a property of what it stored after the store: all of it rolled back, nothing journaled (regression: the property slipped into the state)', async () => {
