@@ -54,6 +54,10 @@ export class UndoLog {
   /** Fresh objects stored into the state; re-checked for proxies when tracking ends. */
   readonly #fresh: Array<object | undefined> = [];
   #freshCount = 0;
+  /** The fresh objects as a set, built when more than a few are asked about (see isFresh). */
+  #freshSet: Set<object> | undefined;
+  /** How many of #fresh #freshSet holds. */
+  #freshSetCount = 0;
   /** Where each fresh object was stored: parent, key, viaMap (three slots per object). */
   readonly #places: unknown[] = [];
   /** Objects first reached through the membrane in this action and stored somewhere (moved); re-checked like fresh ones. */
@@ -134,12 +138,34 @@ export class UndoLog {
     this.#newPlaceCount = 0;
     this.#entryCount = 0;
     this.#freshCount = 0;
+    this.#freshSet = undefined;
+    this.#freshSetCount = 0;
     this.#movedCount = 0;
     this.#orderSaved = undefined;
     this.#contentsSaved = undefined;
     this.#trackedNow = undefined;
     this.#storedBytes = undefined;
     this.refusal = undefined;
+  }
+
+  /**
+   * True for an object this action stored that was not in the state before
+   * (see addFresh): read back through `this`, it comes back as itself, not
+   * as a tracking proxy (see createTracked).
+   */
+  isFresh(obj: object): boolean {
+    const n = this.#freshCount;
+    if (n === 0) return false;
+    const fresh = this.#fresh;
+    // Most actions store one or two values: a scan costs less than a set.
+    if (n <= 8) {
+      for (let i = 0; i < n; i++) if (fresh[i] === obj) return true;
+      return false;
+    }
+    const set = (this.#freshSet ??= new Set());
+    for (let i = this.#freshSetCount; i < n; i++) set.add(fresh[i]!);
+    this.#freshSetCount = n;
+    return set.has(obj);
   }
 
   /** Notes that `raw` got its tracking proxy during this action (internal: createTracked). */

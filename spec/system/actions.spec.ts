@@ -1048,3 +1048,131 @@ describe('what the system object runs, beyond plain methods', () => {
     await sys.close();
   });
 });
+
+describe('an object the action stored, read back through `this`', () => {
+  class Item {
+    constructor(public name = '') {}
+  }
+  class User {
+    constructor(public id = '') {}
+  }
+  class Team {
+    items: Item[] = [];
+    users = new Map<string, User>([
+      ['u1', new User('u1')],
+      ['u2', new User('u2')],
+    ]);
+    team = new Set<User>();
+    index = new Map<User, string>();
+    shared = { name: 'orig' };
+    box: { child?: { name: string } } | null = null;
+    n = 0;
+
+    /** Adds an item, then filters it out again by identity. */
+    addThenRemove(name: string): number[] {
+      const it = new Item(name);
+      this.items.push(it);
+      const seen = [this.items.indexOf(it), this.items[this.items.length - 1] === it ? 1 : 0];
+      this.items = this.items.filter((x) => x !== it);
+      return [...seen, this.items.length];
+    }
+
+    /** A Set and a Map built from users read through `this`, then looked up by them. */
+    setTeam(ids: string[], lead: string): number[] {
+      this.team = new Set(ids.map((id) => this.users.get(id)!));
+      const leader = this.users.get(lead)!;
+      if (!this.team.has(leader)) this.team.add(leader);
+      this.index = new Map(ids.map((id) => [this.users.get(id)!, id] as [User, string]));
+      return [this.team.size, this.index.get(leader) === lead ? 1 : 0];
+    }
+
+    /** Reaches a state object through a fresh value read back, changes it, then fails. */
+    @abortOnException
+    changeThroughFresh(): void {
+      const fresh: { child?: { name: string } } = {};
+      this.box = fresh;
+      this.box.child = this.shared;
+      fresh.child!.name = 'changed';
+      throw new Error('refused');
+    }
+
+    @abortOnException
+    renameStored(name: string): void {
+      this.items[0]!.name = name;
+      this.n++;
+      throw new Error('refused');
+    }
+
+    /** Stores an item, then changes it in a savepoint that fails. */
+    addAndRenameInSavepoint(name: string): void {
+      this.items.push(new Item(name));
+      try {
+        this.renameStored(`${name}!`);
+      } catch {
+        // carry on
+      }
+    }
+  }
+
+  const dump = (t: Prevalent<Team>) =>
+    JSON.stringify({
+      items: t.items.map((i) => i.name),
+      team: [...t.team].map((u) => u.id),
+      index: [...t.index].map(([u, id]) => [u.id, id]),
+      shared: t.shared.name,
+      box: t.box,
+      n: t.n,
+    });
+
+  it('is the object itself, as in plain JavaScript (regression: a tracking proxy, so `x !== it` kept the item)', async () => {
+    const dir = freshBasedir();
+    const t = initSystem(new Team(), { basedir: dir, classes: [Item, User] });
+    expect(t.addThenRemove('a')).toEqual([0, 1, 0]);
+    expect(t.items).toHaveLength(0);
+    const live = dump(t);
+    await t.close();
+    const again = initSystem(new Team(), { basedir: dir, classes: [Item, User] });
+    expect(dump(again)).toBe(live);
+    await again.close();
+    expect(verifyReplay(dir, Team, { classes: [Item, User] }).ok).toBe(true);
+  });
+
+  it('finds members and keys of a Set or Map it built from state objects (regression: `has` missed, and one user was added twice)', async () => {
+    const dir = freshBasedir();
+    const t = initSystem(new Team(), { basedir: dir, classes: [Item, User] });
+    expect(t.setTeam(['u1', 'u2'], 'u1')).toEqual([2, 1]);
+    expect([...t.team].map((u) => u.id)).toEqual(['u1', 'u2']);
+    expect(t.team.has(t.users.get('u1')!)).toBe(true);
+    const live = dump(t);
+    await t.close();
+    const again = initSystem(new Team(), { basedir: dir, classes: [Item, User] });
+    expect(dump(again)).toBe(live);
+    expect(again.team.has(again.users.get('u2')!)).toBe(true);
+    await again.close();
+  });
+
+  it('changes a state object it reaches only through the membrane, so a rollback undoes it (regression: reached raw, the change outlived the rollback and a restart lost it)', async () => {
+    const dir = freshBasedir();
+    const t = initSystem(new Team(), { basedir: dir, classes: [Item, User] });
+    expect(() => t.changeThroughFresh()).toThrow('refused');
+    expect(t.shared.name).toBe('orig');
+    expect(t.box).toBeNull();
+    await t.close();
+    const again = initSystem(new Team(), { basedir: dir, classes: [Item, User] });
+    expect(again.shared.name).toBe('orig');
+    await again.close();
+  });
+
+  it('keeps a change made to it in a savepoint that fails, live and in replay alike (it was not in the state before the action)', async () => {
+    const dir = freshBasedir();
+    const t = initSystem(new Team(), { basedir: dir, classes: [Item, User] });
+    t.addAndRenameInSavepoint('a');
+    expect(t.items.map((i) => i.name)).toEqual(['a!']);
+    expect(t.n).toBe(0);
+    const live = dump(t);
+    await t.close();
+    const again = initSystem(new Team(), { basedir: dir, classes: [Item, User] });
+    expect(dump(again)).toBe(live);
+    await again.close();
+  });
+});
