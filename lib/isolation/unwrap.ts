@@ -271,6 +271,24 @@ function refuse(what: string, at?: object): never {
   throw err;
 }
 
+/**
+ * True for a function in a non-enumerable string-keyed property: snapshots
+ * do not store it, but the system object and views hand it out, and a call
+ * to it (a closure or bound function over the raw state, made by the
+ * constructor) would change the state outside any action. An enumerable one
+ * is refused by the snapshot encoding's own rules.
+ */
+function isHiddenFunction(key: PropertyKey, desc: PropertyDescriptor): boolean {
+  return typeof key === 'string' && desc.enumerable !== true && typeof desc.value === 'function';
+}
+
+function refuseHiddenFunction(key: PropertyKey, at: object): never {
+  refuseAt(
+    `a function in the non-enumerable property ${keyLabel(key)}: the system object and its views would hand it out, and a call to it (a closure or bound function over the state) would change the state outside any action, never journaled, so a restart would lose the change; make it a method of the class`,
+    at,
+  );
+}
+
 /** Objects of initial states checked → the undo log of the system whose initial state held them (see checkInitialState). */
 const initialClaims = new WeakMap<object, UndoLog>();
 
@@ -521,6 +539,7 @@ class Walker {
       if (desc === undefined) continue;
       if (this.forStorage && !desc.configurable)
         refuse(`non-configurable property "${String(key)}"`, obj);
+      if (this.claim !== undefined && isHiddenFunction(key, desc)) refuseHiddenFunction(key, obj);
       if (this.readOnlyToo && isStoredReadOnly(key, desc)) {
         try {
           refuse(`read-only property "${String(key)}"`, obj);

@@ -411,6 +411,33 @@ describe('the initial state', () => {
       (self) => (self['settings'] = { theme: new Proxy({ name: 'dark' }, {}) }),
       /\(at settings\.theme\): a Proxy \(one of the program's own/,
     ],
+    // Regression (language review): `wiki.add(1)` ran the closure on the raw state, unjournaled.
+    [
+      'a closure in a non-enumerable property',
+      (self) =>
+        Object.defineProperty(self, 'add', {
+          value: (tag: string) => (self['tags'] as string[]).push(tag),
+          enumerable: false,
+          configurable: true,
+          writable: true,
+        }),
+      /\(the root object\): a function in the non-enumerable property "add": .* make it a method of the class/,
+    ],
+    [
+      'a bound function in a nested non-enumerable property',
+      (self) => {
+        const settings = { theme: 'light' };
+        Object.defineProperty(settings, 'reset', {
+          value: function (this: { theme: string }) {
+            this.theme = 'light';
+          }.bind(settings),
+          configurable: true,
+          writable: true,
+        });
+        self['settings'] = settings;
+      },
+      /\(at settings\): a function in the non-enumerable property "reset"/,
+    ],
     // Regression: they came back from snapshot 0 with buffers of their own, so a write through
     // one no longer showed through the other after a restart.
     [
