@@ -26,7 +26,8 @@ const MAX_SNIPPET = 80;
  * expression, so both wrappings are tried. `undefined` for native code.
  */
 export function parseFunctionSource(source: string): ParsedSource | undefined {
-  for (const text of [`({\n${source}\n})`, `(\n${source}\n)`]) {
+  // V8 gives a method named `static` as `() {}`, without its name: the third wrapping names it.
+  for (const text of [`({\n${source}\n})`, `(\n${source}\n)`, `({\nm${source}\n})`]) {
     try {
       return { ast: parse(text, PARSE_OPTIONS) as unknown as AnyNode, text };
     } catch {

@@ -23,7 +23,15 @@ const CRYPTO_FUNCTIONS = new Set([
 ]);
 
 /** Globals: forbidden only when the chain starts at the global itself. */
-const GLOBAL_NAMES = new Set(['Date.now', 'Math.random', 'process.hrtime', 'process.uptime']);
+const GLOBAL_NAMES = new Set([
+  'Date.now',
+  'Math.random',
+  'process.hrtime',
+  'process.uptime',
+  // Date called as a function returns the time now whatever its arguments.
+  'Date.call',
+  'Date.apply',
+]);
 
 // Module exports, forbidden whatever object they are read from: a namespace
 // import under any name (`lx.DateTime.now`), `require('luxon')`, a local, `this.lib`.

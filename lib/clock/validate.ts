@@ -43,9 +43,12 @@ const ADVICE =
  * `const uuid = crypto.randomUUID`. Crypto's random functions called by name
  * are refused on any object (`c.randomUUID()`).
  *
- * Every function-valued own data property of every prototype from
- * `cls.prototype` up to `Object.prototype` is checked, except `constructor`,
- * accessors and the methods `isExempt` accepts (the `@readonly` ones).
+ * Every function-valued own data property and every setter of every
+ * prototype from `cls.prototype` up to `Object.prototype` is checked, except
+ * `constructor`, getters and the methods `isExempt` accepts (the `@readonly`
+ * ones). Static methods, getters, the methods of other classes and plain
+ * functions an action calls are not: they may serve queries, where reading
+ * the time is fine (verifyReplay finds what slips through).
  * Sources that cannot be parsed (native code) are skipped. Throws a
  * `NONDETERMINISTIC_METHOD` {@link PrevalenceError} for the first offending
  * method, naming the class, the method and the offending code. A class that
@@ -109,6 +112,12 @@ function ownMethods(owner: object): Method[] {
     const value: unknown = descriptor?.value;
     if (typeof value === 'function') {
       methods.push({ name: keyName(key), fn: value, owner, symbolic: typeof key === 'symbol' });
+    }
+    // A setter runs only when an action assigns the property (views refuse
+    // writes), so it is part of that action; a getter may serve queries too.
+    const setter: unknown = descriptor?.set;
+    if (typeof setter === 'function') {
+      methods.push({ name: `${keyName(key)} (setter)`, fn: setter, owner, symbolic: false });
     }
   }
   return methods;
