@@ -153,9 +153,12 @@ class FrozenClock extends Clock {
 }
 
 /**
- * Installs `clock` as the domain's `_clock`: an own, non-enumerable, writable,
+ * Installs `clock` as the domain's `_clock`: an own, non-enumerable,
  * configurable property, so it is never stored in snapshots. A `_clock` field
- * declared by the domain class (an own enumerable property) is redefined.
+ * declared by the domain class (an own enumerable property) is redefined. It
+ * is read-only: an action assigning it (`this[key] = v` with a key from a
+ * request) throws, live and in replay alike, instead of changing the clock of
+ * the later live actions only (a snapshot does not keep it).
  */
 export function installClock(domain: object, clock: Clock): void {
   if ((typeof domain !== 'object' && typeof domain !== 'function') || domain === null) {
@@ -168,7 +171,7 @@ export function installClock(domain: object, clock: Clock): void {
     Object.defineProperty(domain, '_clock', {
       value: clock,
       enumerable: false,
-      writable: true,
+      writable: false,
       configurable: true,
     });
   } catch (err) {

@@ -33,11 +33,24 @@ export function notSerializable(path: string, what: string): PrevalenceError {
   return new PrevalenceError('NOT_SERIALIZABLE', `${path === '' ? 'the value' : path} is ${what}`);
 }
 
-/** A NOT_SERIALIZABLE error for a value nested beyond the call stack. */
+/**
+ * The deepest nesting of objects a journal record's value may have. Records
+ * are encoded and decoded recursively, and a restart decodes them in a fresh
+ * process, perhaps from deeper in its stack than the live call was: a fixed
+ * bound, well inside any stack, keeps a record the live run wrote readable
+ * by every restart (the state itself has no such bound: snapshots walk it
+ * with a stack of their own).
+ */
+export const MAX_RECORD_NESTING = 500;
+
+/** Thrown by an encoder past MAX_RECORD_NESTING (caught and translated by tooDeep). */
+export class NestedTooDeep extends Error {}
+
+/** A NOT_SERIALIZABLE error for a value nested beyond MAX_RECORD_NESTING or the call stack. */
 export function tooDeep(path: string, cause: unknown): PrevalenceError {
   return new PrevalenceError(
     'NOT_SERIALIZABLE',
-    `${path === '' ? 'the value' : path} is nested too deeply to encode as one record: pass a flatter value (for example ids instead of a long linked chain)`,
+    `${path === '' ? 'the value' : path} is nested too deeply to encode as one record (${cause instanceof NestedTooDeep ? `more than ${MAX_RECORD_NESTING} levels of objects` : 'beyond the call stack'}): pass a flatter value (for example ids instead of a long linked chain)`,
     { cause },
   );
 }

@@ -87,12 +87,31 @@ export const BUILTIN_SUBCLASS_ADVICE =
  */
 export function builtinKind(value: object, proto: object | null): Kind | undefined {
   if (proto === Object.prototype) return 'o';
-  if (proto === Array.prototype) return 'a';
+  // A built-in's prototype given to an ordinary object (Object.setPrototypeOf)
+  // brings no internal slots: the encodings could not read it as one.
+  if (proto === Array.prototype)
+    return Array.isArray(value) || types.isProxy(value) ? 'a' : undefined;
   if (proto === null) return 'n';
   const kind = KIND_BY_PROTO.get(proto);
-  if (kind !== undefined) return kind;
+  // A view or tracking proxy answers for its target (util.types sees only the proxy).
+  if (kind !== undefined) {
+    return HAS_SLOTS[kind as SlotKind](value) || types.isProxy(value) ? kind : undefined;
+  }
   return isLuxonDateTime(value) ? 'dt' : undefined;
 }
+
+type SlotKind = 'm' | 's' | 'd' | 'r' | 'b' | 'ab' | 't';
+
+/** Whether a value with a built-in's prototype really is one (has its internal slots). */
+const HAS_SLOTS: Readonly<Record<SlotKind, (value: object) => boolean>> = {
+  m: (v) => types.isMap(v),
+  s: (v) => types.isSet(v),
+  d: (v) => types.isDate(v),
+  r: (v) => types.isRegExp(v),
+  b: (v) => types.isUint8Array(v),
+  ab: (v) => types.isArrayBuffer(v),
+  t: (v) => types.isTypedArray(v),
+};
 
 /**
  * The registered name of the class whose instances have prototype `proto`,

@@ -32,7 +32,7 @@ import {
   holeRun,
   type Kind,
 } from './kinds';
-import { Unstorable, failureError, tooDeep } from './failure';
+import { MAX_RECORD_NESTING, NestedTooDeep, Unstorable, failureError, tooDeep } from './failure';
 import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
 import type { DateTime } from 'luxon';
 
@@ -66,6 +66,10 @@ export interface TreeContext {
 interface EncodeState {
   readonly ctx: TreeContext;
   seen: Map<object, number> | undefined;
+  /** Objects open on the way down to the one being encoded. */
+  depth: number;
+  /** The most `depth` may reach: MAX_RECORD_NESTING for a journal record, else the stack's. */
+  readonly maxDepth: number;
 }
 
 /**
@@ -74,7 +78,7 @@ interface EncodeState {
  * in such messages (default: empty, the root).
  */
 export function encodeTree(value: unknown, ctx: TreeContext, path = ''): Encoded {
-  const st: EncodeState = { ctx, seen: undefined };
+  const st: EncodeState = { ctx, seen: undefined, depth: 0, maxDepth: Infinity };
   try {
     return encodeValue(value, st);
   } catch (err) {
@@ -96,7 +100,13 @@ export function encodeArgs(args: ArrayLike<unknown>, ctx: TreeContext): Encoded[
       if (typeof arg === 'string' || typeof arg === 'boolean' || arg === null) out.push(arg);
       else if (typeof arg === 'number' && arg - arg === 0 && (arg !== 0 || 1 / arg > 0)) {
         out.push(arg);
-      } else out.push(encodeValue(arg, (st ??= { ctx, seen: undefined })));
+      } else
+        out.push(
+          encodeValue(
+            arg,
+            (st ??= { ctx, seen: undefined, depth: 0, maxDepth: MAX_RECORD_NESTING }),
+          ),
+        );
     }
   } catch (err) {
     throw translate(err, args[i], `args[${i}]`, ctx);
@@ -110,6 +120,7 @@ function translate(err: unknown, root: unknown, path: string, ctx: TreeContext):
     const skip = external && ((obj: object) => isReference(external(obj)));
     return failureError(err, root, path, skip);
   }
+  if (err instanceof NestedTooDeep) return tooDeep(path, err);
   if (err instanceof RangeError && /call stack/i.test(err.message)) return tooDeep(path, err);
   return err;
 }
@@ -142,6 +153,16 @@ function isReference(replaced: Encoded | CopyInstead | undefined): replaced is E
 }
 
 function encodeObject(value: object, st: EncodeState): Encoded {
+  if (st.depth >= st.maxDepth) throw new NestedTooDeep();
+  st.depth++;
+  try {
+    return encodeObjectBody(value, st);
+  } finally {
+    st.depth--;
+  }
+}
+
+function encodeObjectBody(value: object, st: EncodeState): Encoded {
   let obj = value;
   const external = st.ctx.external;
   if (external !== undefined) {

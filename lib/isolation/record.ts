@@ -65,9 +65,9 @@ export function storeValue(
   // A DateTime as is; a Proxy of the program's own around one (its traps answer for it) is refused.
   if (isPassThrough(value) && !types.isProxy(value)) return value;
   if (log.storability !== undefined) refuseClaimedByOther(value, log);
-  // A replay skips it: every check here fails the whole live action, so a
-  // journaled action passed them all (about a tenth of a replay's time).
-  if (!log.replaying) checkFreshOrRefuse(value, log, key, encoded);
+  // Run in a replay too: a journal an earlier version wrote may hold an
+  // action that caught such a refusal, and it must replay as it ran.
+  checkFreshOrRefuse(value, log, key, encoded);
   log.addFresh(value, parent, key, viaMap);
   return value;
 }
@@ -75,14 +75,15 @@ export function storeValue(
 /**
  * checkFreshForStorage, failing the whole action whatever it throws, even if
  * the action catches it (a frozen object; a Proxy of the program's own, whose
- * traps the walk ran): a replay runs no such check, so an action that went on
- * past one live would run differently there.
+ * traps the walk ran), as the encodings' own refusals do: one rule for every
+ * value a snapshot cannot keep.
  */
 function checkFreshOrRefuse(value: object, log: UndoLog, key: unknown, encoded: boolean): void {
   try {
     checkFreshForStorage(value, log, key, encoded);
   } catch (err) {
-    log.refusal ??= err as Error;
+    // A replay lets the action catch it, as the version that wrote the journal may have.
+    if (!log.replaying) log.refusal ??= err as Error;
     throw err;
   }
 }
@@ -177,9 +178,15 @@ function refuseReadOnly(where: string): never {
  * a snapshot restored the property writable or dropped it, succeed in the
  * replay.
  */
-function refuseWriteToReadOnly(log: UndoLog, key: PropertyKey): void {
+function refuseWriteToReadOnly(log: UndoLog, target: object, key: PropertyKey): void {
   if (log.storability === undefined) return;
   try {
+    if (key === '_clock' && target === log.root) {
+      throw new PrevalenceError(
+        'NOT_SERIALIZABLE',
+        "the action assigned `_clock`, the system's clock (this._clock.now(), .random(), …), which no action may replace: a snapshot does not keep it, so later actions would run otherwise after a restart. If the key came from a request, check it against the fields you expect",
+      );
+    }
     refuseReadOnly(`the property ${keyLabel(key)} the action wrote`);
   } catch (err) {
     log.refusal ??= err as Error;
@@ -354,7 +361,7 @@ export function setTracked(
     return true;
   }
   if (desc !== undefined && !desc.writable) {
-    if (desc === own) refuseWriteToReadOnly(log, key);
+    if (desc === own) refuseWriteToReadOnly(log, target, key);
     return false;
   }
   if (own !== undefined) return defineTracked(target, key, { value }, builtin);

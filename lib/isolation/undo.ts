@@ -92,8 +92,7 @@ export class UndoLog {
   /**
    * Set while the log records a replay (a restore, verifyReplay): a replay
    * accepts what the live run journaled, so another system's use of an
-   * object (a module-level default both reached) is not refused then, and
-   * the store-time checks of fresh values are skipped (see storeValue).
+   * object (a module-level default both reached) is not refused then.
    */
   replaying = false;
   /** The log of the system that took this closed system's instance (see adopt). */
@@ -149,13 +148,15 @@ export class UndoLog {
   }
 
   /**
-   * True for an object this action stored that was not in the state before
-   * (see addFresh): read back through `this`, it comes back as itself, not
-   * as a tracking proxy (see createTracked).
+   * True for an object this action stored that was never in the state
+   * before (see addFresh, everStored): read back through `this`, it comes
+   * back as itself, not as a tracking proxy (see createTracked). One that
+   * was (a module-level default the constructor or an earlier action stored
+   * too) stays watched, so a rollback undoes what the action did to it.
    */
   isFresh(obj: object): boolean {
     const n = this.#freshCount;
-    if (n === 0) return false;
+    if (n === 0 || everStored.has(obj)) return false;
     const fresh = this.#fresh;
     // Most actions store one or two values: a scan costs less than a set.
     if (n <= 8) {
@@ -354,6 +355,9 @@ export class UndoLog {
       clearSlots(this.#fresh, mark.fresh, this.#freshCount);
       clearSlots(this.#places, 3 * mark.fresh, 3 * this.#freshCount);
       this.#freshCount = mark.fresh;
+      // The set may hold objects the savepoint stored: built again when next asked.
+      this.#freshSet = undefined;
+      this.#freshSetCount = 0;
       clearSlots(this.#moved, mark.moved, this.#movedCount);
       this.#movedCount = mark.moved;
       if (count > mark.entries) {
@@ -370,6 +374,13 @@ export class UndoLog {
     this.rollbackTo(LOG_START);
   }
 }
+
+/**
+ * Every object that has been in some system's state: the initial states
+ * checked, and the values actions stored with what they held (marked when
+ * the action ends, kept or not: marking too many only costs identity).
+ */
+export const everStored = new WeakSet<object>();
 
 /** A position in an UndoLog (see UndoLog.mark). */
 export interface LogMark {

@@ -1,6 +1,7 @@
 import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
 import {
+  everStored,
   isOtherOpen,
   refuseForeignUse,
   refuseIfForeign,
@@ -77,6 +78,7 @@ function holdsOnlyPrimitives(
   if (Array.isArray(value)) {
     // An Array subclass or one from another realm is the storage check's to judge.
     if (storability !== undefined && Object.getPrototypeOf(value) !== Array.prototype) return false;
+    if (forStorage && !hasWritableLength(value)) return false;
     let present = 0;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
@@ -110,6 +112,14 @@ function holdsOnlyPrimitives(
     if (!isPrimitiveSlot(value, symbols[i]!, forStorage, storability !== undefined)) return false;
   }
   return true;
+}
+
+/**
+ * False for an array whose `length` was made read-only: snapshots restore it
+ * writable, so a push that fails live would succeed after a restart.
+ */
+function hasWritableLength(arr: unknown[]): boolean {
+  return Reflect.getOwnPropertyDescriptor(arr, 'length')?.writable === true;
 }
 
 /** False for a function or a symbol, which the encodings cannot store. */
@@ -233,10 +243,12 @@ export function unwrapFreshForStorage(
   place?: [object, unknown, boolean],
 ): void {
   if (log.storability !== undefined) refuseUserProxy(value, log);
+  everStored.add(value);
   if (holdsOnlyPrimitives(value, true, log.storability)) return;
   const live = log.storability !== undefined;
   const bytes = live ? (obj: object) => log.noteStoredBytes(obj) : undefined;
   const walker = new Walker(toRaw, true, log, live, bytes);
+  walker.marksStored = true;
   // Live only: a replay's places are recorded as views are made after it.
   if (live) walker.placing = { root: value, place };
   walker.run(value);
@@ -351,6 +363,7 @@ export function checkInitialState(
     const owner = rawOwner.get(obj)?.resolve();
     if (owner !== undefined && owner !== own && owner.retired) disowned.push(obj);
     claimedHere.push(obj);
+    everStored.add(obj);
   };
   const disowned: object[] = [];
   const refuseProxy: ProxyReplacer = (proxy) =>
@@ -439,6 +452,8 @@ class Walker {
    * and its old container is not needed.
    */
   placing: { root: object; place: [object, unknown, boolean] | undefined } | undefined;
+  /** Set for the end-of-action walk: every object visited is noted in everStored. */
+  marksStored = false;
   /** Fresh objects met in the walk → where in it they were found (parent, key, viaMap). */
   private freshPlaces: Map<object, [object, unknown, boolean]> | undefined;
   /** Whether the stored value's place leads to the root (asked once, on the first relink). */
@@ -485,6 +500,7 @@ class Walker {
       if (!Object.isExtensible(value)) refuse('a frozen, sealed or non-extensible object', value);
     }
     this.visited.add(value);
+    if (this.marksStored) everStored.add(value);
     this.stack.push(value);
     unwrapStats.visited++;
   }
@@ -555,6 +571,8 @@ class Walker {
   }
 
   private walkArray(arr: unknown[]): void {
+    if (this.forStorage && !hasWritableLength(arr))
+      refuse('an array whose length is read-only', arr);
     // Elements locked one by one (Object.defineProperty on an index) are
     // looked for in the initial state only: a descriptor per element would
     // cost a live store of an array some 60 ns per element (see README).

@@ -21,16 +21,17 @@ function directMutation(key: PropertyKey): never {
 }
 
 /**
- * The method `key` names on the prototype chain of `root` (not an own
- * property, not an accessor) and the prototype holding it, found without
- * running any getter: a getter run on the raw root could change the state
- * behind the journal's back.
+ * The method `key` names on the prototype chain of `root` (not an accessor)
+ * and the prototype holding it, found without running any getter: a getter
+ * run on the raw root could change the state behind the journal's back. An
+ * own property of the same name does not hide it, as it does not from a
+ * replay (see Replayer): an action writing a field under a request's key
+ * (`this[key] = v`) must not take the method away after a restart only.
  */
 function protoMethod(
   root: object,
   key: PropertyKey,
 ): { fn: DomainMethod; owner: object } | undefined {
-  if (Object.prototype.hasOwnProperty.call(root, key)) return undefined;
   for (
     let o = Object.getPrototypeOf(root) as object | null;
     o !== null;

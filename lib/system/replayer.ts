@@ -51,7 +51,7 @@ export class Replayer {
   #methodNamed(name: string): DomainMethod {
     let method = this.#methods.get(name);
     if (method === undefined) {
-      const value = (this.root as Record<string, unknown>)[name];
+      const value = prototypeMethod(this.root, name);
       if (typeof value !== 'function' || hasFlag(value, 'readonly')) {
         throw new PrevalenceError(
           'UNKNOWN_METHOD',
@@ -63,4 +63,22 @@ export class Replayer {
     }
     return method;
   }
+}
+
+/**
+ * The method `name` of `root`'s class, found on its prototype chain past any
+ * own property of that name: the system object calls the class's method, so
+ * a property an action wrote under the name of an action (`this[key] = v`
+ * with a key from a request) does not hide it from a replay either.
+ */
+function prototypeMethod(root: object, name: string): unknown {
+  for (
+    let o = Object.getPrototypeOf(root) as object | null;
+    o !== null;
+    o = Object.getPrototypeOf(o) as object | null
+  ) {
+    const desc = Reflect.getOwnPropertyDescriptor(o, name);
+    if (desc !== undefined) return desc.value;
+  }
+  return undefined;
 }

@@ -37,6 +37,22 @@ import { closedRoot, Exporter, isOpenRoot } from './exporter';
 import { storabilityFor } from './storability';
 
 /**
+ * The most arguments an action call may have. A replay applies them in one
+ * call too, from another stack depth; near V8's limit (about 100k on a
+ * default stack) the live call could overflow where the replay does not, or
+ * the reverse. Far below it, nothing a request spreads into a call
+ * (`wiki.addTags(id, ...body.tags)`) reaches that band.
+ */
+const MAX_ACTION_ARGUMENTS = 10_000;
+
+function tooManyArguments(name: string, count: number): PrevalenceError {
+  return new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    `${name}() was called with ${count} arguments; an action takes at most ${MAX_ACTION_ARGUMENTS} (a call with that many would fail or not depending on the stack, live and in replay differently): pass them as one array. Nothing was run or written`,
+  );
+}
+
+/**
  * One open prevalent system: the restored state, its journal, the directory
  * lock and the controls. The system proxy (proxy.ts) is its only caller.
  */
@@ -265,6 +281,7 @@ export class PrevalentSystem<T extends object> {
     this.#checkOpen();
     const refusal = this.#journal.refusal();
     if (refusal !== undefined) throw refusal;
+    if (args.length > MAX_ACTION_ARGUMENTS) throw tooManyArguments(name, args.length);
     const encoded = encodeArgs(args, this.exporter.liveContext);
     const argsJson = stringifyArgs(encoded);
     const copy = allPrimitive(encoded) ? encoded : decodeArgs(encoded, this.exporter.replayContext);
@@ -285,6 +302,17 @@ export class PrevalentSystem<T extends object> {
         out.undo.rollback();
         throw out.error;
       }
+      // A deep copy can fail (nested too deeply): before the journal, so that
+      // failure means nothing was written, as NOT_SERIALIZABLE says elsewhere.
+      let copied: unknown;
+      if (this.exporter.isolation === 'clone' && !out.threw) {
+        try {
+          copied = this.exporter.fromAction(out.result, out.undo);
+        } catch (err) {
+          out.undo.rollback();
+          throw err;
+        }
+      }
       try {
         this.#journal.append(seq, ts, name, argsJson, out.threw, unlocked);
       } catch (err) {
@@ -301,6 +329,7 @@ export class PrevalentSystem<T extends object> {
       this.#lastTs = ts;
       out.undo.commitPlaces();
       if (out.threw) throw this.exporter.fromThrow(out.error, out.undo);
+      if (this.exporter.isolation === 'clone') return copied;
       return this.exporter.fromAction(out.result, out.undo);
     } finally {
       this.#runner.release();

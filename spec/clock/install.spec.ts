@@ -41,7 +41,7 @@ function thrown(fn: () => void): unknown {
 afterEach(() => jest.restoreAllMocks());
 
 describe('installClock', () => {
-  it('turns a declared _clock field into a non-enumerable property', () => {
+  it('turns a declared _clock field into a non-enumerable, read-only property', () => {
     const wiki = new Wiki();
     // The declared field really is an own enumerable property before install.
     expect(Object.keys(wiki)).toContain('_clock');
@@ -50,7 +50,7 @@ describe('installClock', () => {
     expect(Object.getOwnPropertyDescriptor(wiki, '_clock')).toEqual({
       value: clock,
       enumerable: false,
-      writable: true,
+      writable: false,
       configurable: true,
     });
     expect(Object.keys(wiki)).not.toContain('_clock');

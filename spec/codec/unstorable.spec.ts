@@ -1,5 +1,6 @@
 import { encodeArgs, encodeTree } from '../../lib/codec/tree';
 import { encodeGraph } from '../../lib/codec/graph';
+import { MAX_RECORD_NESTING } from '../../lib/codec/failure';
 import { graphLines, makeRegistry, Page, thrown, Unregistered } from './fixtures';
 
 const registry = makeRegistry();
@@ -101,12 +102,30 @@ describe('values that cannot be stored', () => {
     expectUnstorable(() => encodeGraph(new WeakMap(), registry, () => {}), 'the value', 'WeakMap');
   });
 
-  it('reports arguments nested deeper than the stack as NOT_SERIALIZABLE', () => {
+  it('reports a value nested deeper than the stack as NOT_SERIALIZABLE', () => {
     let deep: unknown[] = [];
     for (let i = 0; i < 200_000; i++) deep = [deep];
-    const err = thrown(() => encodeArgs(['x', deep], ctx));
+    const err = thrown(() => encodeTree(deep, ctx));
     expect(err.code).toBe('NOT_SERIALIZABLE');
-    expect(err.message).toContain('args[1] is nested too deeply');
+    expect(err.message).toContain('the value is nested too deeply');
+  });
+
+  it('refuses arguments nested more than MAX_RECORD_NESTING levels, however much stack is left (regression (hostile-input review): a record a warm process wrote overflowed the stack of a cold restart decoding it)', () => {
+    const nest = (levels: number): unknown => {
+      let deep: unknown = {};
+      for (let i = 1; i < levels; i++) deep = { next: deep };
+      return deep;
+    };
+    expect(() => encodeArgs([nest(MAX_RECORD_NESTING)], ctx)).not.toThrow();
+    const err = thrown(() => encodeArgs(['x', nest(MAX_RECORD_NESTING + 1)], ctx));
+    expect(err.code).toBe('NOT_SERIALIZABLE');
+    expect(err.message).toContain(
+      `args[1] is nested too deeply to encode as one record (more than ${MAX_RECORD_NESTING} levels of objects)`,
+    );
+    // A Map level is several JSON levels: the bound also keeps the record's JSON text shallow.
+    let maps: unknown = new Map();
+    for (let i = 1; i < MAX_RECORD_NESTING; i++) maps = new Map([['k', maps]]);
+    expect(() => JSON.stringify(encodeArgs([maps], ctx))).not.toThrow();
   });
 
   it('skips non-enumerable string-keyed properties instead of failing', () => {

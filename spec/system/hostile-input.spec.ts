@@ -1,0 +1,189 @@
+import { initSystem, readonly, verifyReplay } from '../../lib';
+import { MAX_RECORD_NESTING } from '../../lib/codec/failure';
+import { freshBasedir, journalRecords } from '../support/tmp';
+import { expectCode } from '../isolation/helpers';
+
+/**
+ * Regressions from the hostile-input review: data a web application passes
+ * straight from a request into actions (`wiki.createPage(id, req.body)`).
+ */
+
+class Comment {
+  constructor(
+    public text = '',
+    public reply: Comment | null = null,
+  ) {}
+}
+
+class Board {
+  pages: Record<string, unknown> = {};
+  fields: Record<string, unknown> = {};
+  tags: string[] = [];
+  chain: unknown = null;
+  n = 0;
+
+  createPage(id: string, body: unknown): void {
+    this.pages[id] = body;
+  }
+
+  @readonly
+  getPage(id: string): unknown {
+    return this.pages[id];
+  }
+
+  editAndFail(id: string, text: string): void {
+    (this.pages[id] as { text: string }).text = text;
+    throw new Error('refused');
+  }
+
+  /** Writes a field of the root under a key from the request. */
+  setField(key: string, value: unknown): void {
+    (this as unknown as Record<string, unknown>)[key] = value;
+  }
+
+  addTags(...tags: string[]): void {
+    this.tags.push(...tags);
+  }
+
+  post(comment: Comment): void {
+    this.chain = comment;
+    this.n++;
+  }
+
+  /** Builds a chain `levels` deep and returns it. */
+  build(levels: number): unknown {
+    let chain: unknown = null;
+    for (let i = 0; i < levels; i++) chain = { next: chain };
+    this.chain = chain;
+    this.n++;
+    return chain;
+  }
+}
+
+const open = (dir: string, isolation: 'readonly' | 'clone' | 'none' = 'readonly') =>
+  initSystem(new Board(), { basedir: dir, classes: [Comment], isolation });
+
+describe('request data in actions', () => {
+  it('keeps a body carrying an "isLuxonDateTime" key as data: a view, read-only, and the same after a restart (regression: it passed for a DateTime, came back raw and writable, and a restart made it an invalid DateTime)', async () => {
+    const dir = freshBasedir();
+    const board = open(dir);
+    board.createPage('a', JSON.parse('{"text":"original","isLuxonDateTime":true}'));
+    const page = board.getPage('a') as { text: string };
+    expectCode(() => {
+      page.text = 'changed behind the journal';
+    }, 'READONLY_VIOLATION');
+    expect(page.text).toBe('original');
+    const comment = Object.assign(new Comment('hello'), { isLuxonDateTime: true });
+    board.post(comment);
+    board.takeSnapshot();
+    await board.close();
+    const again = open(dir);
+    expect(again.getPage('a')).toEqual({ text: 'original', isLuxonDateTime: true });
+    expect(again.chain).toBeInstanceOf(Comment);
+    expect((again.chain as Comment).text).toBe('hello');
+    await again.close();
+    expect(verifyReplay(dir, Board, { classes: [Comment] }).ok).toBe(true);
+  });
+
+  it('replays the class method after an action wrote a field under its name (regression: a restart read the field and stopped with UNKNOWN_METHOD)', async () => {
+    const dir = freshBasedir();
+    const board = open(dir);
+    board.createPage('a', { text: 'x' });
+    board.setField('createPage', 'shadow');
+    board.createPage('b', { text: 'y' });
+    await board.close();
+    const again = open(dir);
+    expect(Object.keys(again.pages)).toEqual(['a', 'b']);
+    again.takeSnapshot();
+    again.createPage('c', { text: 'z' });
+    await again.close();
+    const third = open(dir);
+    expect(Object.keys(third.pages)).toEqual(['a', 'b', 'c']);
+    await third.close();
+  });
+
+  it('refuses an action assigning `_clock`, whole (regression: later live actions failed on the replaced clock, and their replay did not)', async () => {
+    const dir = freshBasedir();
+    const board = open(dir);
+    expect(expectCode(() => board.setField('_clock', 'x'), 'NOT_SERIALIZABLE')).toContain(
+      "assigned `_clock`, the system's clock",
+    );
+    expect(journalRecords(dir)).toHaveLength(0);
+    board.createPage('a', { text: 'x' });
+    await board.close();
+    const again = open(dir);
+    expect(Object.keys(again.pages)).toEqual(['a']);
+    await again.close();
+  });
+
+  it(`refuses arguments nested more than ${MAX_RECORD_NESTING} levels, writing nothing (regression: a warm process journaled a chain a cold restart could not decode)`, async () => {
+    const dir = freshBasedir();
+    const board = open(dir);
+    const chain = (levels: number): Comment => {
+      let c = new Comment('0');
+      for (let i = 1; i < levels; i++) c = new Comment(String(i), c);
+      return c;
+    };
+    board.post(chain(MAX_RECORD_NESTING));
+    expectCode(() => board.post(chain(MAX_RECORD_NESTING + 1)), 'NOT_SERIALIZABLE');
+    expect(board.n).toBe(1);
+    expect(journalRecords(dir)).toHaveLength(1);
+    await board.close();
+    const again = open(dir);
+    expect(again.n).toBe(1);
+    await again.close();
+  });
+
+  it('refuses an action called with more arguments than a call can safely take, before it runs (regression: a spread of 100k tags overflowed the stack, was journaled as thrown, and its replay completed)', async () => {
+    const dir = freshBasedir();
+    const board = open(dir);
+    const many = Array.from({ length: 20_000 }, (_, i) => `t${i}`);
+    const message = expectCode(() => board.addTags(...many), 'NOT_SERIALIZABLE');
+    expect(message).toContain('addTags() was called with 20000 arguments');
+    expect(board.tags).toEqual([]);
+    board.addTags(...many.slice(0, 5000));
+    expect(board.tags).toHaveLength(5000);
+    expect(journalRecords(dir)).toHaveLength(1);
+    await board.close();
+  });
+
+  it("copies an action's result in 'clone' isolation before journaling it, so a result too deep to copy leaves nothing done (regression: the action was journaled, then reported NOT_SERIALIZABLE)", async () => {
+    const dir = freshBasedir();
+    const board = open(dir, 'clone');
+    expect(board.build(3)).toEqual({ next: { next: { next: null } } });
+    expectCode(() => board.build(200_000), 'NOT_SERIALIZABLE');
+    expect(board.n).toBe(1);
+    expect(journalRecords(dir)).toHaveLength(1);
+    await board.close();
+  });
+
+  it("refuses an object given a built-in's prototype, which it does not make one (regression (own-fix review): accepted, then every snapshot failed)", () => {
+    class Shapes {
+      f: unknown = null;
+      store(kind: string): void {
+        const o = { a: 1 };
+        Object.setPrototypeOf(o, kind === 'map' ? Map.prototype : Array.prototype);
+        this.f = o;
+      }
+    }
+    const dir = freshBasedir();
+    const shapes = initSystem(new Shapes(), dir);
+    expectCode(() => shapes.store('map'), 'NOT_SERIALIZABLE');
+    expectCode(() => shapes.store('array'), 'NOT_SERIALIZABLE');
+    expect(shapes.f).toBeNull();
+    expect(() => shapes.takeSnapshot()).not.toThrow();
+  });
+
+  it('undoes an @abortOnException-style failure on a page whose body carried the luxon flag', async () => {
+    const dir = freshBasedir();
+    const board = open(dir);
+    board.createPage('a', JSON.parse('{"text":"original","isLuxonDateTime":true}'));
+    expect(() => board.editAndFail('a', 'half-done')).toThrow('refused');
+    // Not @abortOnException: journaled as thrown, kept live and in replay alike.
+    expect((board.getPage('a') as { text: string }).text).toBe('half-done');
+    await board.close();
+    const again = open(dir);
+    expect((again.getPage('a') as { text: string }).text).toBe('half-done');
+    await again.close();
+  });
+});
