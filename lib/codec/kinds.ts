@@ -86,12 +86,12 @@ export const BUILTIN_SUBCLASS_ADVICE =
  * undefined when it is something else (a class instance or unstorable).
  */
 export function builtinKind(value: object, proto: object | null): Kind | undefined {
-  if (proto === Object.prototype) return 'o';
+  if (proto === Object.prototype) return isPrototypeObject(value) ? undefined : 'o';
   // A built-in's prototype given to an ordinary object (Object.setPrototypeOf)
   // brings no internal slots: the encodings could not read it as one.
   if (proto === Array.prototype)
     return Array.isArray(value) || types.isProxy(value) ? 'a' : undefined;
-  if (proto === null) return 'n';
+  if (proto === null) return value === Object.prototype ? undefined : 'n';
   const kind = KIND_BY_PROTO.get(proto);
   // A view or tracking proxy answers for its target (util.types sees only the proxy).
   if (kind !== undefined) {
@@ -154,7 +154,21 @@ export function describeUnstorable(value: unknown, _registry?: ClassRegistry): s
   return describeUnstorableObject(value);
 }
 
+/**
+ * True for a class's or built-in's prototype (`Object.prototype`,
+ * `Page.prototype`): reached from data through a key like `__proto__` or
+ * `constructor`, it is not data, and its methods are not stored.
+ */
+export function isPrototypeObject(value: object): boolean {
+  const ctor: unknown = Object.getOwnPropertyDescriptor(value, 'constructor')?.value;
+  return typeof ctor === 'function' && (ctor as { prototype?: unknown }).prototype === value;
+}
+
 function describeUnstorableObject(value: object): string {
+  if (isPrototypeObject(value)) {
+    const ctor = (value as { constructor: { name?: string } }).constructor;
+    return `${ctor.name || 'a class'}.prototype, a prototype, not data (reached through a key such as "__proto__" or "constructor", perhaps one from a request): it cannot be stored; key dictionaries that take outside keys with a Map or an Object.create(null) object`;
+  }
   if (types.isWeakMap(value) || types.isWeakSet(value) || value instanceof WeakRef) {
     const what = types.isWeakMap(value)
       ? 'WeakMap'

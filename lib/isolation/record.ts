@@ -6,6 +6,7 @@ import {
   ArrayLengthEntry,
   PropertyEntry,
   refuseIfForeign,
+  refuseIfPrototype,
   requireLog,
   saveKeyOrder,
   type UndoEntry,
@@ -57,6 +58,7 @@ export function storeValue(
   if (raw !== undefined) {
     // A state object of another system (a reference a variable kept).
     refuseIfForeign(raw, log);
+    refuseIfPrototype(raw, log);
     recordStored(raw, parent, key, viaMap);
     // One over a state object's bytes is checked when the action ends (see shared-bytes.ts).
     if (log.trackedDuringAction(raw) || isDerivedBytes(raw)) log.addMoved(raw);

@@ -9,7 +9,9 @@ import { trackingFactory } from './tracking-builtins';
 import { noteDerivedBytes } from './shared-bytes';
 import { currentLog, refuseForeignUse, requireLog, setCurrentLog, UndoLog } from './undo';
 import { TypedIndexEntry } from './undo-builtins';
-import { unsupportedChange } from './violation';
+import { keyLabel, unsupportedChange } from './violation';
+import { PrevalenceError } from '../errors';
+import { isPrototypeObject } from '../codec/kinds';
 import { forgetRecentParent } from './views';
 
 export { UndoLog } from './undo';
@@ -126,11 +128,18 @@ function createTracked(value: object, owner: UndoLog | null = currentLog()): obj
   }
   const kind = handlerKindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
-  const handlers = handlersOf(owner);
-  const proxy = new Proxy(value, Array.isArray(value) ? handlers.array : handlers.kinds[kind]);
+  // A prototype is no system's state: read-only, and owned by none (any system may read it).
+  const prototype = isPrototypeObject(value);
+  const handlers = handlersOf(prototype ? null : owner);
+  const handler = prototype
+    ? handlers.prototype
+    : Array.isArray(value)
+      ? handlers.array
+      : handlers.kinds[kind];
+  const proxy = new Proxy(value, handler);
   rawToTracking.set(value, proxy);
   trackingToRaw.set(proxy, value);
-  if (owner !== null) rawOwner.set(value, owner);
+  if (owner !== null && !prototype) rawOwner.set(value, owner);
   currentLog()?.noteTracked(value);
   return proxy;
 }
@@ -172,6 +181,8 @@ const tables = builtinTables((kind) => trackingFactory(kind, { wrap, wrapChild }
 interface HandlerSet {
   array: ProxyHandler<object>;
   kinds: Record<Kind, ProxyHandler<object>>;
+  /** A prototype reached through the state (`this.dict['__proto__']`): read, never changed. */
+  prototype: ProxyHandler<object>;
 }
 
 /**
@@ -314,8 +325,27 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
     },
   };
 
+  const refuseOnPrototype = (target: object, what: string, key?: PropertyKey): never => {
+    check(what, key);
+    const name = (target as { constructor: { name?: string } }).constructor.name || 'a class';
+    const change = key === undefined ? what : `${what} ${keyLabel(key)}`;
+    throw new PrevalenceError(
+      'READONLY_VIOLATION',
+      `${change} on ${name}.prototype, reached through the state by a key such as "__proto__" or "constructor" (perhaps one from a request): a prototype is not state, and a change to it would reach every object of its class outside the journal; key dictionaries that take outside keys with a Map or an Object.create(null) object`,
+    );
+  };
+  const prototype: ProxyHandler<object> = {
+    ...plain,
+    set: (target, key) => refuseOnPrototype(target, 'assigning', key),
+    defineProperty: (target, key) => refuseOnPrototype(target, 'defining', key),
+    deleteProperty: (target, key) => refuseOnPrototype(target, 'deleting', key),
+    setPrototypeOf: (target) => refuseOnPrototype(target, 'changing the prototype of'),
+    preventExtensions: (target) => refuseOnPrototype(target, 'freezing'),
+  };
+
   return {
     array,
+    prototype,
     kinds: {
       plain,
       map: builtin(tables.map),

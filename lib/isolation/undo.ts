@@ -1,4 +1,5 @@
 import { PrevalenceError } from '../errors';
+import { describeUnstorable, isPrototypeObject } from '../codec/kinds';
 import { isArrayIndex } from './kinds';
 import { linkTop, recordStep } from './paths';
 import { openRoots, rawOwner } from './registry';
@@ -440,6 +441,23 @@ export function refuseForeignUse(running: UndoLog, what: string, key?: PropertyK
 export function isOtherOpen(log: UndoLog | undefined, own: UndoLog): boolean {
   const current = log?.resolve();
   return current !== undefined && current !== own && !current.retired;
+}
+
+/**
+ * Refuses storing `raw`, reached through a proxy or a view, when it is a
+ * prototype (`Object.prototype` through a `__proto__` key, perhaps one from a
+ * request): not data, a snapshot could not keep it. The whole action fails,
+ * as for every value a snapshot cannot keep (in a replay it cannot happen:
+ * the live run refused it).
+ */
+export function refuseIfPrototype(raw: object, log: UndoLog): void {
+  if (!isPrototypeObject(raw)) return;
+  const error = new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    `the action stored ${describeUnstorable(raw)}`,
+  );
+  log.refusal ??= error;
+  throw error;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   isOtherOpen,
   refuseForeignUse,
   refuseIfForeign,
+  refuseIfPrototype,
   type Storability,
   type UndoLog,
 } from './undo';
@@ -512,6 +513,7 @@ class Walker {
       if (this.placing !== undefined) {
         const raw = toRaw(value) as object;
         refuseIfForeign(raw, this.log!);
+        refuseIfPrototype(raw, this.log!);
         this.placeIfLost(raw, parent, key, viaMap);
         // A state object's bytes: only one got from another's can overlap it (see shared-bytes.ts).
         if (this.bytes !== undefined && isDerivedBytes(raw)) this.bytes(raw);

@@ -174,6 +174,44 @@ describe('request data in actions', () => {
     expect(() => shapes.takeSnapshot()).not.toThrow();
   });
 
+  it('refuses storing a prototype a "__proto__" key reached, whole (regression: Object.prototype went into the state, and every snapshot after failed)', () => {
+    class Wiki {
+      pages: Record<string, { id: string; parent: unknown }> = {};
+      createPage(id: string, parent: unknown): void {
+        this.pages[id] = { id, parent };
+      }
+      @readonly
+      getPage(id: string): unknown {
+        return this.pages[id];
+      }
+    }
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    const parent = wiki.getPage('__proto__');
+    expect(expectCode(() => wiki.createPage('evil', parent), 'NOT_SERIALIZABLE')).toContain(
+      'the action stored Object.prototype, a prototype, not data',
+    );
+    expect(Object.keys(wiki.pages)).toEqual([]);
+    expect(journalRecords(dir)).toHaveLength(0);
+    expect(() => wiki.takeSnapshot()).not.toThrow();
+  });
+
+  it('refuses a write to a prototype a "__proto__" key reached inside an action (regression: Object.prototype was changed and journaled, and a restart from a later snapshot lost it)', () => {
+    class Settings {
+      sections: Record<string, Record<string, unknown>> = { ui: {} };
+      set(section: string, key: string, value: unknown): void {
+        this.sections[section]![key] = value;
+      }
+    }
+    const settings = initSystem(new Settings(), freshBasedir());
+    expect(
+      expectCode(() => settings.set('__proto__', 'isAdmin', true), 'READONLY_VIOLATION'),
+    ).toContain('assigning "isAdmin" on Object.prototype');
+    expect(({} as Record<string, unknown>)['isAdmin']).toBeUndefined();
+    settings.set('ui', 'theme', 'dark');
+    expect(settings.sections['ui']).toEqual({ theme: 'dark' });
+  });
+
   it('undoes an @abortOnException-style failure on a page whose body carried the luxon flag', async () => {
     const dir = freshBasedir();
     const board = open(dir);
