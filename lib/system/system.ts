@@ -53,6 +53,24 @@ function tooManyArguments(name: string, count: number): PrevalenceError {
 }
 
 /**
+ * The journal text of an action's encoded arguments; NOT_SERIALIZABLE when
+ * it would pass V8's longest string (escaping can make a string of control
+ * characters six times longer), instead of a bare RangeError.
+ */
+function argsText(name: string, encoded: unknown[]): string {
+  try {
+    return stringifyArgs(encoded);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new PrevalenceError(
+      'NOT_SERIALIZABLE',
+      `the arguments of ${name}() are too long to write as one journal record (${err.message}): pass large data in smaller pieces over several actions. Nothing was run or written`,
+      { cause: err },
+    );
+  }
+}
+
+/**
  * One open prevalent system: the restored state, its journal, the directory
  * lock and the controls. The system proxy (proxy.ts) is its only caller.
  */
@@ -283,7 +301,7 @@ export class PrevalentSystem<T extends object> {
     if (refusal !== undefined) throw refusal;
     if (args.length > MAX_ACTION_ARGUMENTS) throw tooManyArguments(name, args.length);
     const encoded = encodeArgs(args, this.exporter.liveContext);
-    const argsJson = stringifyArgs(encoded);
+    const argsJson = argsText(name, encoded);
     const copy = allPrimitive(encoded) ? encoded : decodeArgs(encoded, this.exporter.replayContext);
     const seq = this.#seq + 1;
     const now = Date.now();

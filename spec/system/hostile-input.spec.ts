@@ -1,5 +1,6 @@
 import { initSystem, readonly, verifyReplay } from '../../lib';
 import { MAX_RECORD_NESTING } from '../../lib/codec/failure';
+import * as json from '../../lib/codec/json';
 import { freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
 
@@ -210,6 +211,25 @@ describe('request data in actions', () => {
     expect(({} as Record<string, unknown>)['isAdmin']).toBeUndefined();
     settings.set('ui', 'theme', 'dark');
     expect(settings.sections['ui']).toEqual({ theme: 'dark' });
+  });
+
+  it('refuses arguments whose journal text would pass the longest string, before running (regression: a bare RangeError "Invalid string length")', () => {
+    const dir = freshBasedir();
+    const board = open(dir);
+    // 100 MB of control characters escape to 600 MB; the failure itself is simulated here.
+    const stringify = jest.spyOn(json, 'stringifyArgs').mockImplementationOnce(() => {
+      throw new RangeError('Invalid string length');
+    });
+    try {
+      expect(expectCode(() => board.createPage('a', { text: 'x' }), 'NOT_SERIALIZABLE')).toContain(
+        'the arguments of createPage() are too long to write as one journal record (Invalid string length)',
+      );
+    } finally {
+      stringify.mockRestore();
+    }
+    expect(board.pages).toEqual({});
+    board.createPage('b', { text: 'y' });
+    expect(journalRecords(dir)).toHaveLength(1);
   });
 
   it('undoes an @abortOnException-style failure on a page whose body carried the luxon flag', async () => {
