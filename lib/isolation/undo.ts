@@ -149,15 +149,17 @@ export class UndoLog {
   }
 
   /**
-   * True for an object this action stored that was never in the state
-   * before (see addFresh, everStored): read back through `this`, it comes
-   * back as itself, not as a tracking proxy (see createTracked). One that
-   * was (a module-level default the constructor or an earlier action stored
-   * too) stays watched, so a rollback undoes what the action did to it.
+   * True for an object this action stored that has no tracking proxy and
+   * was not in an initial state (see addFresh, initialClaims): read back
+   * through `this`, it comes back as itself, not as a tracking proxy (see
+   * createTracked). A default the constructor stored (a module-level
+   * object) stays watched, so a rollback undoes what an action did to it.
+   * One an earlier action stored from outside the state is not told apart
+   * (marking every stored object would cost each action about a fifth).
    */
   isFresh(obj: object): boolean {
     const n = this.#freshCount;
-    if (n === 0 || everStored.has(obj)) return false;
+    if (n === 0 || initialClaims.has(obj)) return false;
     const fresh = this.#fresh;
     // Most actions store one or two values: a scan costs less than a set.
     if (n <= 8) {
@@ -376,12 +378,8 @@ export class UndoLog {
   }
 }
 
-/**
- * Every object that has been in some system's state: the initial states
- * checked, and the values actions stored with what they held (marked when
- * the action ends, kept or not: marking too many only costs identity).
- */
-export const everStored = new WeakSet<object>();
+/** Objects of initial states checked → the undo log of the system whose initial state held them (see checkInitialState). */
+export const initialClaims = new WeakMap<object, UndoLog>();
 
 /** A position in an UndoLog (see UndoLog.mark). */
 export interface LogMark {

@@ -1,7 +1,7 @@
 import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
 import {
-  everStored,
+  initialClaims,
   isOtherOpen,
   refuseForeignUse,
   refuseIfForeign,
@@ -244,12 +244,10 @@ export function unwrapFreshForStorage(
   place?: [object, unknown, boolean],
 ): void {
   if (log.storability !== undefined) refuseUserProxy(value, log);
-  everStored.add(value);
   if (holdsOnlyPrimitives(value, true, log.storability)) return;
   const live = log.storability !== undefined;
   const bytes = live ? (obj: object) => log.noteStoredBytes(obj) : undefined;
   const walker = new Walker(toRaw, true, log, live, bytes);
-  walker.marksStored = true;
   // Live only: a replay's places are recorded as views are made after it.
   if (live) walker.placing = { root: value, place };
   walker.run(value);
@@ -301,9 +299,6 @@ function refuseHiddenFunction(key: PropertyKey, at: object): never {
     at,
   );
 }
-
-/** Objects of initial states checked → the undo log of the system whose initial state held them (see checkInitialState). */
-const initialClaims = new WeakMap<object, UndoLog>();
 
 /**
  * Refuses (NONDETERMINISTIC_METHOD, failing the whole action) a fresh-looking
@@ -364,7 +359,6 @@ export function checkInitialState(
     const owner = rawOwner.get(obj)?.resolve();
     if (owner !== undefined && owner !== own && owner.retired) disowned.push(obj);
     claimedHere.push(obj);
-    everStored.add(obj);
   };
   const disowned: object[] = [];
   const refuseProxy: ProxyReplacer = (proxy) =>
@@ -453,8 +447,6 @@ class Walker {
    * and its old container is not needed.
    */
   placing: { root: object; place: [object, unknown, boolean] | undefined } | undefined;
-  /** Set for the end-of-action walk: every object visited is noted in everStored. */
-  marksStored = false;
   /** Fresh objects met in the walk → where in it they were found (parent, key, viaMap). */
   private freshPlaces: Map<object, [object, unknown, boolean]> | undefined;
   /** Whether the stored value's place leads to the root (asked once, on the first relink). */
@@ -501,7 +493,6 @@ class Walker {
       if (!Object.isExtensible(value)) refuse('a frozen, sealed or non-extensible object', value);
     }
     this.visited.add(value);
-    if (this.marksStored) everStored.add(value);
     this.stack.push(value);
     unwrapStats.visited++;
   }
