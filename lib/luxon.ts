@@ -23,11 +23,16 @@ export function isLuxonDateTime(value: unknown): value is DateTime {
   if (proto === null) return false;
   const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as
     Record<string, unknown> | undefined;
+  // By shape, not by name: a minified luxon renames the class.
+  const method = (name: string): boolean =>
+    typeof Object.getOwnPropertyDescriptor(proto, name)?.value === 'function';
   return (
     typeof ctor === 'function' &&
     ctor['prototype'] === proto &&
-    (ctor as unknown as { name: string }).name === 'DateTime' &&
     typeof ctor['fromMillis'] === 'function' &&
-    typeof Object.getOwnPropertyDescriptor(proto, 'toMillis')?.value === 'function'
+    typeof ctor['isDateTime'] === 'function' &&
+    method('toMillis') &&
+    method('setZone') &&
+    method('toISO')
   );
 }

@@ -19,7 +19,7 @@ import {
   storedValue,
   SYMBOL_KEY,
 } from './extras';
-import { builtinKind, describeUnstorable, registeredName } from './kinds';
+import { builtinKind, describeUnstorable, isPrototypeObject, registeredName } from './kinds';
 
 /** True when the encodings keep an object with prototype `proto` as itself (its contents aside). */
 export function isStorableKind(
@@ -28,7 +28,9 @@ export function isStorableKind(
   registry: ClassRegistry,
 ): boolean {
   if (builtinKind(value, proto) !== undefined) return true;
-  return proto !== null && registeredName(proto, registry) !== undefined;
+  return (
+    proto !== null && !isPrototypeObject(value) && registeredName(proto, registry) !== undefined
+  );
 }
 
 /**
@@ -148,7 +150,11 @@ function refuseObject(obj: object, registry: ClassRegistry, queue: (child: unkno
     case 'dt':
       return;
     case undefined:
-      if (proto !== null && registeredName(proto, registry) !== undefined) {
+      if (
+        proto !== null &&
+        !isPrototypeObject(obj) &&
+        registeredName(proto, registry) !== undefined
+      ) {
         return refuseProps(obj, registry, queue);
       }
       throw new Unstorable(obj, describeUnstorable(obj, registry));

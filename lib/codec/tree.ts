@@ -26,6 +26,7 @@ import {
   dateMillis,
   dateTimeParts,
   describeUnstorable,
+  isPrototypeObject,
   registeredName,
   typedArrayName,
   viewToBase64,
@@ -217,7 +218,8 @@ function encodeOther(
     case 'dt':
       return encodeDateTime(obj as DateTime);
   }
-  const name = proto === null ? undefined : registeredName(proto, st.ctx.registry);
+  const name =
+    proto === null || isPrototypeObject(obj) ? undefined : registeredName(proto, st.ctx.registry);
   if (name === undefined) throw new Unstorable(obj, describeUnstorable(obj, st.ctx.registry));
   return { $: 'cls', c: name, v: encodeProps(obj, st) };
 }

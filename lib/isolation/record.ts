@@ -174,6 +174,22 @@ function refuseReadOnly(where: string): never {
 }
 
 /**
+ * Live actions only: refuses, whole, an action assigning, defining or
+ * deleting the root's `_clock` (perhaps under a key from a request): a
+ * snapshot does not keep it, so the actions after it would run otherwise
+ * after a restart.
+ */
+function refuseClockChange(log: UndoLog, target: object, key: PropertyKey, how: string): void {
+  if (key !== '_clock' || target !== log.root || log.storability === undefined) return;
+  const error = new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    `the action ${how} \`_clock\`, the system's clock (this._clock.now(), .random(), …), which no action may change: a snapshot does not keep it, so later actions would run otherwise after a restart. If the key came from a request, check it against the fields you expect`,
+  );
+  log.refusal ??= error;
+  throw error;
+}
+
+/**
  * Live actions only: a write to an own read-only data property (one an earlier
  * version let into the state, or a non-enumerable one, which snapshots do
  * not store) fails the whole action at once. It would fail live and, once
@@ -182,13 +198,8 @@ function refuseReadOnly(where: string): never {
  */
 function refuseWriteToReadOnly(log: UndoLog, target: object, key: PropertyKey): void {
   if (log.storability === undefined) return;
+  refuseClockChange(log, target, key, 'assigned');
   try {
-    if (key === '_clock' && target === log.root) {
-      throw new PrevalenceError(
-        'NOT_SERIALIZABLE',
-        "the action assigned `_clock`, the system's clock (this._clock.now(), .random(), …), which no action may replace: a snapshot does not keep it, so later actions would run otherwise after a restart. If the key came from a request, check it against the fields you expect",
-      );
-    }
     refuseReadOnly(`the property ${keyLabel(key)} the action wrote`);
   } catch (err) {
     log.refusal ??= err as Error;
@@ -271,6 +282,7 @@ export function defineTracked(
   builtin = false,
 ): boolean {
   const log = requireLog('defining property', key);
+  refuseClockChange(log, target, key, 'defined');
   const old = Reflect.getOwnPropertyDescriptor(target, key);
   refuseIrreversible(key, desc, old);
   const enumerable = desc.enumerable ?? old?.enumerable ?? false;
@@ -297,6 +309,7 @@ export function defineTracked(
 /** [[Delete]] through a tracking proxy. */
 export function deleteTracked(target: object, key: PropertyKey): boolean {
   const log = requireLog('deleting property', key);
+  refuseClockChange(log, target, key, 'deleted');
   const old = Reflect.getOwnPropertyDescriptor(target, key);
   if (old === undefined) return true;
   if (!old.configurable) return false;

@@ -149,17 +149,16 @@ export class UndoLog {
   }
 
   /**
-   * True for an object this action stored that has no tracking proxy and
-   * was not in an initial state (see addFresh, initialClaims): read back
-   * through `this`, it comes back as itself, not as a tracking proxy (see
-   * createTracked). A default the constructor stored (a module-level
-   * object) stays watched, so a rollback undoes what an action did to it.
-   * One an earlier action stored from outside the state is not told apart
-   * (marking every stored object would cost each action about a fifth).
+   * True for an object this action stored as itself, not through a proxy or
+   * a view (see addFresh): read back through `this`, it comes back as
+   * itself, not as a tracking proxy (see createTracked). Decided by what
+   * the action did alone, so a replay decides the same. An object from
+   * outside the state (a module-level default) counts too, even if the
+   * state holds it already: README, "State goes through `this` only".
    */
   isFresh(obj: object): boolean {
     const n = this.#freshCount;
-    if (n === 0 || initialClaims.has(obj)) return false;
+    if (n === 0) return false;
     const fresh = this.#fresh;
     // Most actions store one or two values: a scan costs less than a set.
     if (n <= 8) {

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import { DateTime } from 'luxon';
 import { initSystem, readonly, verifyReplay } from '../../lib';
 import { MAX_RECORD_NESTING } from '../../lib/codec/failure';
 import * as json from '../../lib/codec/json';
@@ -117,6 +119,33 @@ describe('request data in actions', () => {
     await again.close();
   });
 
+  it('refuses an action deleting or redefining `_clock`, whole (regression (own-fix review): later live actions ran without the clock, and a restart gave it back)', async () => {
+    class Keys {
+      log: string[] = [];
+      drop(key: string): void {
+        delete (this as unknown as Record<string, unknown>)[key];
+      }
+      redefine(key: string): void {
+        Object.defineProperty(this, key, { value: 7, configurable: true, writable: true });
+      }
+      stamp(): void {
+        this.log.push(typeof (this as unknown as { _clock: unknown })._clock);
+      }
+    }
+    const dir = freshBasedir();
+    const keys = initSystem(new Keys(), dir);
+    expect(expectCode(() => keys.drop('_clock'), 'NOT_SERIALIZABLE')).toContain(
+      'the action deleted `_clock`',
+    );
+    expect(expectCode(() => keys.redefine('_clock'), 'NOT_SERIALIZABLE')).toContain(
+      'the action defined `_clock`',
+    );
+    keys.stamp();
+    expect(keys.log).toEqual(['object']);
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['stamp']);
+    await keys.close();
+  });
+
   it(`refuses arguments nested more than ${MAX_RECORD_NESTING} levels, writing nothing (regression: a warm process journaled a chain a cold restart could not decode)`, async () => {
     const dir = freshBasedir();
     const board = open(dir);
@@ -230,6 +259,50 @@ describe('request data in actions', () => {
     expect(board.pages).toEqual({});
     board.createPage('b', { text: 'y' });
     expect(journalRecords(dir)).toHaveLength(1);
+  });
+
+  it('refuses storing a class prototype the action reached another way than a key (regression (own-fix review): Page.prototype was stored as an instance of its base class)', () => {
+    class Doc {
+      title = '';
+    }
+    class Page extends Doc {}
+    class Templates {
+      docs: Doc[] = [new Page()];
+      tpl: unknown = null;
+      keep(): void {
+        this.tpl = Object.getPrototypeOf(this.docs[0]);
+      }
+    }
+    const templates = initSystem(new Templates(), {
+      basedir: freshBasedir(),
+      classes: [Doc, Page],
+    });
+    expect(expectCode(() => templates.keep(), 'NOT_SERIALIZABLE')).toContain(
+      'Page.prototype, a prototype, not data',
+    );
+    expect(templates.tpl).toBeNull();
+  });
+
+  it('keeps a DateTime of a minified luxon, whose class has another name (regression (own-fix review): refused as an unregistered class)', async () => {
+    const luxonDir = require.resolve('luxon').replace(/build[\\/].*$/, '');
+    const source = fs.readFileSync(`${luxonDir}build/global/luxon.min.js`, 'utf8');
+    const minified = new Function(`${source};return luxon;`)() as typeof import('luxon');
+    expect(minified.DateTime.name).not.toBe('DateTime');
+    class Stamps {
+      at: unknown = null;
+      put(at: unknown): void {
+        this.at = at;
+      }
+    }
+    const dir = freshBasedir();
+    const stamps = initSystem(new Stamps(), dir);
+    stamps.put(minified.DateTime.fromMillis(86_400_000, { zone: 'utc' }));
+    stamps.takeSnapshot();
+    await stamps.close();
+    const again = initSystem(Stamps, dir);
+    expect(DateTime.isDateTime(again.at)).toBe(true);
+    expect((again.at as DateTime).toMillis()).toBe(86_400_000);
+    await again.close();
   });
 
   it('undoes an @abortOnException-style failure on a page whose body carried the luxon flag', async () => {
