@@ -85,7 +85,24 @@ export type DeepReadonly<T> = unknown extends T
                       ? OnlyMembersOf<T, IterableIterator<Y>, IterableIterator<DeepReadonly<Y>>>
                       : ReadonlyObject<T>;
 
-type ReadonlyObject<T> = { readonly [K in keyof T]: DeepReadonly<T[K]> };
+/**
+ * An object's members read-only; its methods (a class instance's, an
+ * iterable's `[Symbol.iterator]`) return read-only views too and accept
+ * views, as the system object's own methods do (see ReadonlyMethod).
+ */
+type ReadonlyObject<T> = {
+  readonly [K in keyof T]: T[K] extends AnyMethod ? ReadonlyMethod<T[K]> : DeepReadonly<T[K]>;
+};
+
+export type AnyMethod = (...args: any[]) => any;
+
+/** An argument may be the plain type the method declares, or a read-only view of one. */
+export type ViewOrValue<A> = A | DeepReadonly<A>;
+
+/** A method as callers see it through a view: views accepted, a read-only view returned. */
+export type ReadonlyMethod<F> = F extends (...args: infer A) => infer R
+  ? (...args: { [I in keyof A]: ViewOrValue<A[I]> }) => DeepReadonly<R>
+  : never;
 
 /**
  * `Deep` when T has no members beyond those of the interface `Shape` it

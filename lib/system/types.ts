@@ -1,4 +1,4 @@
-import type { DeepReadonly } from '../isolation/types';
+import type { AnyMethod, DeepReadonly, ReadonlyMethod } from '../isolation/types';
 
 /** Options of {@link SystemControls.takeSnapshot}. */
 export interface SnapshotOptions {
@@ -25,16 +25,6 @@ export interface SystemControls {
   basedirAbspath(): string;
 }
 
-type AnyMethod = (...args: any[]) => any;
-
-/** An argument may be the plain type the method declares, or a read-only view of one. */
-type ViewOrValue<A> = A | DeepReadonly<A>;
-
-/** A method as callers of the system see it: views accepted, a read-only view returned. */
-type ReadonlyMethod<F> = F extends (...args: infer A) => infer R
-  ? (...args: { [I in keyof A]: ViewOrValue<A[I]> }) => DeepReadonly<R>
-  : never;
-
 /**
  * The domain object as `initSystem` returns it with the default isolation
  * (`'readonly'`): every property is a deep read-only view, every method
@@ -50,6 +40,8 @@ export type Prevalent<T> = {
 /**
  * The domain object as `initSystem` returns it with `isolation: 'clone'` or
  * `'none'`: the plain domain type (results are copies, or live references
- * you promise not to change) plus {@link SystemControls}.
+ * you promise not to change) plus {@link SystemControls}. Its own fields are
+ * read-only: the system object refuses an assignment in every mode
+ * (`DIRECT_MUTATION`).
  */
-export type PrevalentMutable<T> = T & SystemControls;
+export type PrevalentMutable<T> = Readonly<T> & SystemControls;

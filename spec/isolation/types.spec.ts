@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { DeepReadonly } from '../../lib/isolation/types';
+import type { PrevalentMutable } from '../../lib';
 import { rootView } from '../../lib/isolation/views';
 import { expectCode } from './helpers';
 
@@ -171,6 +172,48 @@ function shapes(
   return c.pos + j.then + j.owner.length;
 }
 void shapes;
+
+class User {
+  roles: string[] = [];
+  constructor(public id: string) {}
+  sameAs(o: User): boolean {
+    return o.id === this.id;
+  }
+}
+
+class Repo {
+  items = new Map<string, User>();
+  get(id: string): User | undefined {
+    return this.items.get(id);
+  }
+  all(): Iterable<User> {
+    return this.items.values();
+  }
+}
+
+// Regression (typing review): a nested object's methods kept their plain signatures, so what
+// they returned was typed mutable, and a view's own method refused a view argument.
+function nestedMethods(r: DeepReadonly<{ users: Repo }>): number {
+  const a = r.users.get('a')!;
+  // @ts-expect-error what a nested object's method returns is read-only too
+  a.roles.push('admin');
+  for (const u of r.users.all()) {
+    // @ts-expect-error so is what an iterable such a method returns yields
+    u.id = 'x';
+  }
+  const v = r.users.items.get('a')!;
+  return v.sameAs(v) ? 1 : 0; // a view's own method takes a view
+}
+void nestedMethods;
+
+// Regression (typing review): with 'clone' or 'none' an assignment to the system object's own
+// field compiled, and DIRECT_MUTATION refused it at run time.
+function mutableTop(c: PrevalentMutable<{ n: number; list: number[] }>): void {
+  // @ts-expect-error the system object refuses assignments in every isolation mode
+  c.n = 5;
+  c.list.push(1); // 'none' hands out live references: the type says so
+}
+void mutableTop;
 
 describe('DeepReadonly', () => {
   it('matches what views refuse at run time', () => {
