@@ -156,9 +156,10 @@ class FrozenClock extends Clock {
  * Installs `clock` as the domain's `_clock`: an own, non-enumerable,
  * configurable property, so it is never stored in snapshots. A `_clock` field
  * declared by the domain class (an own enumerable property) is redefined. It
- * is read-only: an action assigning it (`this[key] = v` with a key from a
- * request) throws, live and in replay alike, instead of changing the clock of
- * the later live actions only (a snapshot does not keep it).
+ * is read-only, and an action assigning, defining or deleting it (`this[key]
+ * = v` with a key from a request) is refused whole (see refuseClockChange):
+ * a snapshot does not keep it, so only the later live actions would see the
+ * change.
  */
 export function installClock(domain: object, clock: Clock): void {
   if ((typeof domain !== 'object' && typeof domain !== 'function') || domain === null) {

@@ -114,11 +114,11 @@ function wrapChild(parent: object, key: unknown, viaMap: boolean, value: unknown
 
 function createTracked(value: object, owner: UndoLog | null = currentLog()): object {
   if (trackingToRaw.has(value)) return value;
-  // An object the action stored fresh comes back as itself, as in plain
-  // JavaScript (`this.items[0] === item`, Set and Map lookups by it): it was
-  // not in the state before the action, so there is nothing to undo in it
-  // but its place, and the end-of-action walk turns the proxies it holds
-  // into raw objects wherever they were put.
+  // An object the action stored as itself comes back as itself, as in plain
+  // JavaScript (`this.items[0] === item`, Set and Map lookups by it): the
+  // action made it (or took it from outside the state, see isFresh), so a
+  // rollback has nothing to undo in it but its place, and the end-of-action
+  // walk turns the proxies it holds into raw objects wherever they were put.
   if (currentLog()?.isFresh(value) === true) return value;
   const raw = viewTarget(value);
   if (raw !== undefined) return tracked(raw, owner);

@@ -377,9 +377,6 @@ export class UndoLog {
   }
 }
 
-/** Objects of initial states checked → the undo log of the system whose initial state held them (see checkInitialState). */
-export const initialClaims = new WeakMap<object, UndoLog>();
-
 /** A position in an UndoLog (see UndoLog.mark). */
 export interface LogMark {
   readonly entries: number;

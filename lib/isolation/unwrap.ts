@@ -1,7 +1,6 @@
 import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
 import {
-  initialClaims,
   isOtherOpen,
   refuseForeignUse,
   refuseIfForeign,
@@ -299,6 +298,9 @@ function refuseHiddenFunction(key: PropertyKey, at: object): never {
     at,
   );
 }
+
+/** Objects of initial states checked → the undo log of the system whose initial state held them (see checkInitialState). */
+const initialClaims = new WeakMap<object, UndoLog>();
 
 /**
  * Refuses (NONDETERMINISTIC_METHOD, failing the whole action) a fresh-looking
