@@ -209,12 +209,11 @@ export class Exporter {
    * error as it was.
    */
   fromThrow(error: unknown, undo: UndoLog): unknown {
-    if (this.isolation === 'none' || typeof error !== 'object' || error === null) return error;
+    if (typeof error !== 'object' || error === null) return error;
     if (error instanceof PrevalenceError) return error;
     if (isTracking(error)) return this.protectedCopy(error);
-    if (undo.freshCount + undo.movedCount === 0) return error;
     try {
-      undo.linkFresh();
+      if (undo.freshCount !== 0) undo.linkFresh();
       const stored = storedDuring(undo);
       const isState = (obj: object): boolean =>
         !isView(obj) && (isStateObject(obj) || stored.has(obj));
@@ -238,8 +237,12 @@ export class Exporter {
     return error;
   }
 
-  /** What a state object met in a thrown value becomes: a copy ('clone', when it can be copied), else its view. */
+  /**
+   * What a state object met in a thrown value becomes: the raw object
+   * ('none'), a copy ('clone', when it can be copied), else its view.
+   */
   private protectedCopy(obj: object): object {
+    if (this.isolation === 'none') return toRaw(obj) as object;
     if (this.isolation === 'clone') {
       try {
         return this.clone(exportValue(obj, 'none')) as object;

@@ -626,6 +626,22 @@ describe('what an action throws', () => {
     expect(rawBalance(bank, 'a')).toBe(0);
   });
 
+  it("gives a state object reached through `this` as the isolation mode says: the view, a copy, the raw object (regression (docs review): the tracking proxy, live in 'clone' and refusing writes in 'none')", () => {
+    const bank = openBank();
+    expect(() => bank.openAndThrowIt('a')).toThrow();
+    expect(caught(() => bank.complainAbout('a'))['account']).toBe(bank.accounts['a']);
+
+    const cloned = openBank('clone');
+    expect(() => cloned.openAndThrowIt('a')).toThrow();
+    const copy = caught(() => cloned.complainAbout('a'))['account'] as Account;
+    copy.balance = 9;
+    expect(rawBalance(cloned, 'a')).toBe(0);
+
+    const none = openBank('none');
+    expect(() => none.openAndThrowIt('a')).toThrow();
+    expect(caught(() => none.complainAbout('a'))['account']).toBe(none.accounts['a']);
+  });
+
   it("gives copies in 'clone' isolation, and the raw objects in 'none'", () => {
     const cloned = openBank('clone');
     const err = caught(() => cloned.openAndComplain('c'));
