@@ -226,6 +226,8 @@ export class Exporter {
         replaceInCollection(error as Map<unknown, unknown> | Set<unknown>, swap);
       }
       for (const key of Reflect.ownKeys(error)) {
+        // Reading an Error's `stack` would format it (user prepareStackTrace, source maps).
+        if (key === 'stack') continue;
         const desc = Reflect.getOwnPropertyDescriptor(error, key);
         if (desc === undefined || !('value' in desc)) continue;
         const next = swap(desc.value);

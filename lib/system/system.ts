@@ -316,9 +316,10 @@ export class PrevalentSystem<T extends object> {
         throw reentered;
       }
       if (out.threw && (abort || out.refused)) {
-        // Rolled back (a refused action already is): nothing to journal.
+        // Rolled back (a refused action already is): nothing to journal. What
+        // the error carries follows the isolation mode all the same.
         out.undo.rollback();
-        throw out.error;
+        throw this.exporter.fromThrow(out.error, out.undo);
       }
       // A deep copy can fail (nested too deeply): before the journal, so that
       // failure means nothing was written, as NOT_SERIALIZABLE says elsewhere.

@@ -564,6 +564,14 @@ describe('what an action throws', () => {
       this.accounts[id] = account;
       throw account;
     }
+    /** The same, rolled back: an @abortOnException method. */
+    @abortOnException
+    complainAndAbort(id: string): void {
+      this.accounts[id]!.balance = 99;
+      const err = new Error('no') as Error & { account?: Account };
+      err.account = this.accounts[id]!;
+      throw err;
+    }
     /** Throws an Error carrying a state object reached through `this`. */
     complainAbout(id: string): void {
       const err = new Error('no') as Error & { account?: Account };
@@ -640,6 +648,24 @@ describe('what an action throws', () => {
     const none = openBank('none');
     expect(() => none.openAndThrowIt('a')).toThrow();
     expect(caught(() => none.complainAbout('a'))['account']).toBe(none.accounts['a']);
+  });
+
+  it('does the same when an @abortOnException action threw and was rolled back (regression (own-fix review): the tracking proxy reached the caller)', () => {
+    const bank = openBank();
+    expect(() => bank.openAndThrowIt('a')).toThrow();
+    expect(caught(() => bank.complainAndAbort('a'))['account']).toBe(bank.accounts['a']);
+    expect(rawBalance(bank, 'a')).toBe(0);
+
+    const cloned = openBank('clone');
+    expect(() => cloned.openAndThrowIt('a')).toThrow();
+    const copy = caught(() => cloned.complainAndAbort('a'))['account'] as Account;
+    expect(copy.balance).toBe(0);
+    copy.balance = 9;
+    expect(rawBalance(cloned, 'a')).toBe(0);
+
+    const none = openBank('none');
+    expect(() => none.openAndThrowIt('a')).toThrow();
+    expect(caught(() => none.complainAndAbort('a'))['account']).toBe(none.accounts['a']);
   });
 
   it("gives copies in 'clone' isolation, and the raw objects in 'none'", () => {
