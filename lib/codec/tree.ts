@@ -19,6 +19,7 @@
  * built-ins, are refused (NOT_SERIALIZABLE), like accessors: dropping them
  * would lose the caller's data without a word.
  */
+import { PrevalenceError } from '../errors';
 import type { ClassRegistry } from './registry';
 import {
   arrayBufferToBase64,
@@ -123,6 +124,15 @@ function translate(err: unknown, root: unknown, path: string, ctx: TreeContext):
   }
   if (err instanceof NestedTooDeep) return tooDeep(path, err);
   if (err instanceof RangeError && /call stack/i.test(err.message)) return tooDeep(path, err);
+  // A Proxy of the program's own standing for a Map or a Date, say, whose
+  // methods then refuse it: named like any other value that cannot be stored.
+  if (err instanceof TypeError) {
+    return new PrevalenceError(
+      'NOT_SERIALIZABLE',
+      `${path === '' ? 'the value' : path} could not be read to encode it (${err.message}): pass plain data, not a Proxy or an object given another type's prototype`,
+      { cause: err },
+    );
+  }
   return err;
 }
 

@@ -305,6 +305,19 @@ describe('request data in actions', () => {
     await again.close();
   });
 
+  it("refuses a Proxy of the program's own standing for a Map or a Date as an argument with NOT_SERIALIZABLE (regression (own-fix review): a bare TypeError)", () => {
+    const dir = freshBasedir();
+    const board = open(dir);
+    const message = expectCode(
+      () => board.createPage('a', { when: new Proxy(new Date(1), {}) }),
+      'NOT_SERIALIZABLE',
+    );
+    expect(message).toContain('args[1] could not be read to encode it');
+    expectCode(() => board.createPage('b', new Proxy(new Map([[1, 2]]), {})), 'NOT_SERIALIZABLE');
+    expect(board.pages).toEqual({});
+    expect(journalRecords(dir)).toHaveLength(0);
+  });
+
   it('undoes an @abortOnException-style failure on a page whose body carried the luxon flag', async () => {
     const dir = freshBasedir();
     const board = open(dir);
