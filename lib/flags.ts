@@ -7,6 +7,23 @@ const FLAGS = Symbol('prevalent.methodFlags');
 
 type Flagged = { [FLAGS]?: Set<MethodFlag> };
 
+/**
+ * Methods the language calls by itself (logging a system object, a template
+ * string, `JSON.stringify`): always queries, never journaled actions, with or
+ * without `@readonly`.
+ */
+export const IMPLICIT_QUERIES: ReadonlySet<string> = new Set([
+  'toJSON',
+  'toString',
+  'toLocaleString',
+  'valueOf',
+]);
+
+/** True for a method that runs as a query: `@readonly`, or one of IMPLICIT_QUERIES. */
+export function isQueryMethod(name: string, fn: unknown): boolean {
+  return hasFlag(fn, 'readonly') || IMPLICIT_QUERIES.has(name);
+}
+
 /** True when the method carries `flag` (set by one of the decorators in decorators.ts). */
 export function hasFlag(fn: unknown, flag: MethodFlag): boolean {
   return typeof fn === 'function' && ((fn as Flagged)[FLAGS]?.has(flag) ?? false);

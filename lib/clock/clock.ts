@@ -25,6 +25,20 @@ export abstract class Clock {
   abstract uuid(): string;
 }
 
+/**
+ * What the system object hands out as `_clock`: the clock's five methods and
+ * nothing else, frozen. The clock itself (its action time, its generator's
+ * state) must not be reachable from outside: a change to it would make the
+ * next action draw other values than its replay.
+ */
+export function readOnlyClock(clock: Clock): Clock {
+  const facade = Object.create(Clock.prototype) as Clock;
+  for (const name of ['now', 'utcNow', 'today', 'random', 'uuid'] as const) {
+    Object.defineProperty(facade, name, { value: () => clock[name]() });
+  }
+  return Object.freeze(facade);
+}
+
 /** A clock backed by real time and real randomness. */
 class RealClock extends Clock {
   now(): DateTime {

@@ -1,6 +1,7 @@
 import { types } from 'node:util';
 import type { DomainMethod } from './runner';
 import { PrevalenceError } from '../errors';
+import { readOnlyClock, type Clock } from '../clock/clock';
 import type { ClassRegistry } from '../codec/registry';
 import { CopyInstead, decodeTree, encodeTree, type Encoded } from '../codec/tree';
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
@@ -28,6 +29,11 @@ const proxyRoots = new WeakMap<object, object>();
 export function openedRoot(root: object, proxy: object): void {
   openRoots.add(root);
   proxyRoots.set(proxy, root);
+}
+
+/** True for an object initSystem returned (a system object, open or closed). */
+export function isSystemObject(value: object): boolean {
+  return proxyRoots.has(value);
 }
 
 /** True while `root` is the raw root of an open system. */
@@ -265,8 +271,11 @@ export class Exporter {
   /** Runs a `@readonly` method as the isolation mode says (chosen once, not per call). */
   readonly runQuery: (method: DomainMethod, args: ArrayLike<unknown>) => unknown;
 
+  /** The system's clock as `_clock` hands it out (see readOnlyClock). */
+  #clock: Clock | undefined;
+
   readProperty(root: object, view: object, key: PropertyKey): unknown {
-    if (key === '_clock') return Reflect.get(root, key);
+    if (key === '_clock') return (this.#clock ??= readOnlyClock(Reflect.get(root, key) as Clock));
     switch (this.isolation) {
       case 'readonly':
         return Reflect.get(view, key);

@@ -1,6 +1,7 @@
 import { activeAction, type DomainMethod } from './runner';
 import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
+import { isQueryMethod } from '../flags';
 import { validateActionMethod } from '../clock/validate';
 import type { PrevalentSystem } from './system';
 import { openedRoot } from './exporter';
@@ -102,7 +103,7 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
       typeof key === 'string' &&
       key !== 'constructor' &&
       owner !== Object.prototype &&
-      !hasFlag(fn, 'readonly');
+      !isQueryMethod(key, fn);
     if (isAction) {
       // initSystem checked the methods the class had then; one added to it
       // since is checked here, when it is first read.
@@ -146,6 +147,9 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
         return wrapper;
       }
       if (CONTROL_NAMES.has(key)) return controls[key as string];
+      // As for any object: the class itself (not a query wrapper), and the prototype.
+      if (key === 'constructor') return Reflect.get(target, key);
+      if (key === '__proto__') return Object.getPrototypeOf(target) as unknown;
       const method = protoMethod(target, key);
       if (method !== undefined) return wrap(key, method.fn, method.owner);
       return system.readProperty(key);

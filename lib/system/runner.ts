@@ -109,10 +109,16 @@ export class ActionRunner {
   ): ActionOutcome {
     // First, while nothing is changed: it refuses a run nested in another action's.
     beginTracking(this.#log);
+    try {
+      this.clock.enter(ts, seq);
+    } catch (err) {
+      // Nothing ran: no action may be left running (every later call would be refused).
+      endTracking();
+      throw err;
+    }
     this.flags.running = true;
     activeAction.running = true;
     activeAction.refused = undefined;
-    this.clock.enter(ts, seq);
     const out = this.#outcome;
     out.refused = false;
     try {

@@ -1,5 +1,5 @@
 import { PrevalenceError, isPrevalenceError } from '../errors';
-import { hasFlag } from '../decorators';
+import { isQueryMethod } from '../flags';
 import { ClassRegistry, globalRegistry, type StorableClass } from '../codec/registry';
 import { allPrimitive, decodeArgs, encodeArgs } from '../codec/tree';
 import { stringifyArgs } from '../codec/json';
@@ -33,7 +33,7 @@ import { listSnapshots } from '../snapshot/loader';
 import { snapshotInfo } from '../snapshot/info';
 import { pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
-import { closedRoot, Exporter, isOpenRoot } from './exporter';
+import { closedRoot, Exporter, isOpenRoot, isSystemObject } from './exporter';
 import { storabilityFor } from './storability';
 
 /**
@@ -109,6 +109,12 @@ export class PrevalentSystem<T extends object> {
 
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
     refuseInsideAction('initSystem()', false);
+    if (typeof domain === 'object' && domain !== null && isSystemObject(domain)) {
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        'this is a system object initSystem returned, not a domain instance: its state belongs to that system; pass a new instance of the domain class, or the class itself',
+      );
+    }
     const cls = domainClassOf(domain);
     if (typeof domain === 'object' && isOpenRoot(domain)) {
       throw new PrevalenceError(
@@ -125,7 +131,7 @@ export class PrevalentSystem<T extends object> {
     this.registry = new ClassRegistry(globalRegistry);
     this.registry.register(cls, this.#rootClass);
     for (const [extra, name] of this.opts.classes) this.registry.register(extra, name);
-    validateDomainClass(cls, (_name, fn) => hasFlag(fn, 'readonly'));
+    validateDomainClass(cls, isQueryMethod);
 
     this.#lock = openBasedir(this.opts);
     try {

@@ -1,0 +1,111 @@
+import { initSystem, readonly } from '../../lib';
+import { SystemClock } from '../../lib/clock/clock';
+import { freshBasedir, journalRecords } from '../support/tmp';
+import { expectCode } from '../isolation/helpers';
+
+/**
+ * Regressions from the misuse review: how ordinary JavaScript treats the
+ * object initSystem returns.
+ */
+
+class Shop {
+  items: string[] = [];
+  codes: string[] = [];
+  views = 0;
+
+  add(item: string): void {
+    this.items.push(item);
+  }
+
+  /** Stores a code drawn from the system's clock. */
+  draw(): void {
+    this.codes.push(this._clock.uuid());
+  }
+
+  @readonly
+  count(): number {
+    return this.items.length;
+  }
+
+  toString(): string {
+    return `Shop(${this.items.length})`;
+  }
+
+  toJSON(): unknown {
+    return { items: this.items };
+  }
+
+  /** A language hook that tries to change the state. */
+  valueOf(): number {
+    this.views++;
+    return this.items.length;
+  }
+
+  declare readonly _clock: SystemClock;
+}
+
+describe('the system object in ordinary JavaScript', () => {
+  it('hands out `_clock` as its five methods only, frozen (regression: the clock itself, whose generator state outside code could change so a restart drew other values)', async () => {
+    const dir = freshBasedir();
+    const shop = initSystem(new Shop(), dir);
+    const clock = shop._clock as unknown as Record<string, unknown>;
+    expect(Object.isFrozen(clock)).toBe(true);
+    expect(clock['rng']).toBeUndefined();
+    expect(typeof (clock['random'] as () => number)()).toBe('number');
+    expect(() => {
+      'use strict';
+      clock['now'] = () => 0;
+    }).toThrow(TypeError);
+    shop.draw();
+    const live = [...shop.codes];
+    await shop.close();
+    const again = initSystem(Shop, dir);
+    expect([...again.codes]).toEqual(live);
+    await again.close();
+  });
+
+  it('leaves no action running when the clock cannot enter one (regression: every later call of every system was refused as made from inside an action)', async () => {
+    const dir = freshBasedir();
+    const shop = initSystem(new Shop(), dir);
+    const enter = jest.spyOn(SystemClock.prototype, 'enter').mockImplementationOnce(() => {
+      throw new TypeError('clock broken');
+    });
+    try {
+      expect(() => shop.add('a')).toThrow('clock broken');
+    } finally {
+      enter.mockRestore();
+    }
+    shop.add('b');
+    expect([...shop.items]).toEqual(['b']);
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['add']);
+    await shop.close();
+  });
+
+  it('gives the domain class as `constructor` and the prototype as `__proto__` (regression: a query wrapper named "query")', async () => {
+    const shop = initSystem(new Shop(), freshBasedir());
+    expect(shop.constructor).toBe(Shop);
+    expect((shop as unknown as { __proto__: unknown }).__proto__).toBe(Shop.prototype);
+    expect(shop).toBeInstanceOf(Shop);
+    await shop.close();
+  });
+
+  it('refuses a system object given to initSystem with a message that says so (regression: "holds the state of another class, not of query")', async () => {
+    const shop = initSystem(new Shop(), freshBasedir());
+    const message = expectCode(() => initSystem(shop as never, freshBasedir()), 'INVALID_OPTION');
+    expect(message).toContain('this is a system object initSystem returned');
+    await shop.close();
+    expectCode(() => initSystem(shop as never, freshBasedir()), 'INVALID_OPTION');
+  });
+
+  it('runs toString, toJSON and valueOf as queries, never journaled (regression: logging the object wrote and fsynced an action each time)', async () => {
+    const dir = freshBasedir();
+    const shop = initSystem(new Shop(), { basedir: dir, durability: 'always' });
+    shop.add('a');
+    expect(`${shop}`).toBe('Shop(1)');
+    expect(JSON.stringify({ shop })).toBe('{"shop":{"items":["a"]}}');
+    expectCode(() => +shop, 'READONLY_VIOLATION');
+    expect(shop.views).toBe(0);
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['add']);
+    await shop.close();
+  });
+});
