@@ -127,6 +127,10 @@ export class Exporter {
         : isolation === 'none'
           ? (method, args) => Reflect.apply(method, root, args)
           : (method, args) => this.cloneResult(Reflect.apply(method, view, args));
+    this.runUnmarkedQuery =
+      isolation === 'clone'
+        ? (method, args) => this.cloneResult(Reflect.apply(method, view, args))
+        : (method, args) => Reflect.apply(method, view, args);
     this.#replay = {
       registry,
       resolveExternal: (tagged: { $: 'path'; [k: string]: unknown }) =>
@@ -270,6 +274,14 @@ export class Exporter {
 
   /** Runs a `@readonly` method as the isolation mode says (chosen once, not per call). */
   readonly runQuery: (method: DomainMethod, args: ArrayLike<unknown>) => unknown;
+
+  /**
+   * Runs a method that is a query without being marked `@readonly` (symbol
+   * key, or a language hook such as `toString`): on the root's view in every
+   * mode, `'none'` too, so a change it tries is refused (its result copied in
+   * `'clone'`).
+   */
+  readonly runUnmarkedQuery: (method: DomainMethod, args: ArrayLike<unknown>) => unknown;
 
   /** The system's clock as `_clock` hands it out (see readOnlyClock). */
   #clock: Clock | undefined;

@@ -1,7 +1,7 @@
-import { activeAction, type DomainMethod } from './runner';
+import { activeAction, type DomainMethod, type RunnerFlags } from './runner';
 import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
-import { isQueryMethod } from '../flags';
+import { IMPLICIT_QUERIES, isQueryMethod } from '../flags';
 import { validateActionMethod } from '../clock/validate';
 import type { PrevalentSystem } from './system';
 import { openedRoot } from './exporter';
@@ -56,24 +56,32 @@ function makeControls(system: PrevalentSystem<object>): SystemControls {
 }
 
 /**
- * A method with a symbol key runs as a query (the journal names methods by
- * string), so a change it makes is refused: saying why, since the method is
- * not marked @readonly.
+ * The wrapper of a method that runs as a query without being marked
+ * `@readonly`: one with a symbol key (the journal names actions by string),
+ * or `toString`, `toJSON`, `valueOf`, `toLocaleString` (the language calls
+ * them by itself). It runs on the root's read-only view in every isolation
+ * mode, so a change it tries is refused, saying why, rather than made
+ * outside the journal (`'none'` runs marked queries on the raw state, as it
+ * promises; these were never marked).
  */
-function symbolKeyedQuery(
+function unmarkedQuery(
   system: PrevalentSystem<object>,
-  key: symbol,
   fn: DomainMethod,
+  flags: RunnerFlags,
+  why: string,
 ): DomainMethod {
   return function query() {
     try {
       // eslint-disable-next-line prefer-rest-params
-      return system.callQuery(fn, arguments);
+      if (flags.closed || activeAction.running) return system.callQuery(fn, arguments);
+      // eslint-disable-next-line prefer-rest-params
+      return system.exporter.runUnmarkedQuery(fn, arguments);
     } catch (err) {
       if (!isPrevalenceError(err, 'READONLY_VIOLATION')) throw err;
       throw new PrevalenceError(
         'READONLY_VIOLATION',
-        `${String(key)} has a symbol key, so it runs as a query (the journal names action methods by string) and cannot change the state: give the method that changes state a string name. (${err.message})`,
+        `${why}, so it runs as a query and cannot change the state: make the change in an action method of another (string) name. (${err.message})`,
+        { cause: err },
       );
     }
   };
@@ -115,8 +123,20 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
         // eslint-disable-next-line prefer-rest-params
         return system.callAction(key, fn, arguments, abort, unlocked);
       };
+    } else if (typeof key === 'string' && IMPLICIT_QUERIES.has(key) && !hasFlag(fn, 'readonly')) {
+      wrapper = unmarkedQuery(
+        system,
+        fn,
+        flags,
+        `${key}() is called by the language itself (a template string, JSON.stringify, logging)`,
+      );
     } else if (typeof key === 'symbol' && !hasFlag(fn, 'readonly')) {
-      wrapper = symbolKeyedQuery(system, key, fn);
+      wrapper = unmarkedQuery(
+        system,
+        fn,
+        flags,
+        `${String(key)} has a symbol key (the journal names action methods by string)`,
+      );
     } else if (queryThis !== undefined) {
       // The common case in one frame: no closed system, no action running
       // (callQuery refuses a call from inside an action and one after close).
@@ -147,8 +167,9 @@ export function createSystemProxy<T extends object>(system: PrevalentSystem<T>):
         return wrapper;
       }
       if (CONTROL_NAMES.has(key)) return controls[key as string];
-      // As for any object: the class itself (not a query wrapper), and the prototype.
-      if (key === 'constructor') return Reflect.get(target, key);
+      // As for any object: the class itself (not a query wrapper, nor a field
+      // an action stored under that name), and the prototype.
+      if (key === 'constructor') return Reflect.get(Object.getPrototypeOf(target) as object, key);
       if (key === '__proto__') return Object.getPrototypeOf(target) as unknown;
       const method = protoMethod(target, key);
       if (method !== undefined) return wrap(key, method.fn, method.owner);

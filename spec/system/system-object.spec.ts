@@ -108,4 +108,39 @@ describe('the system object in ordinary JavaScript', () => {
     expect(journalRecords(dir).map((r) => r.method)).toEqual(['add']);
     await shop.close();
   });
+
+  it("runs those hooks and symbol-keyed methods on the read-only view in 'none' isolation too, refusing a change with a message that says why (regression (own-fix review): 'none' ran them on the raw state, unjournaled)", async () => {
+    const bump = Symbol('bump');
+    class Log {
+      shown = 0;
+      toString(): string {
+        this.shown++;
+        return 'log';
+      }
+      [bump](): void {
+        this.shown++;
+      }
+    }
+    const dir = freshBasedir();
+    const log = initSystem(new Log(), { basedir: dir, isolation: 'none' });
+    expect(expectCode(() => `${log}`, 'READONLY_VIOLATION')).toContain(
+      'toString() is called by the language itself',
+    );
+    expect(expectCode(() => log[bump](), 'READONLY_VIOLATION')).toContain('has a symbol key');
+    expect(log.shown).toBe(0);
+    expect(journalRecords(dir)).toHaveLength(0);
+    await log.close();
+  });
+
+  it('gives the class as `constructor` even when an action stored a field of that name (regression (own-fix review): the raw field, writable behind the journal)', async () => {
+    class Dict {
+      set(key: string, value: number): void {
+        (this as unknown as Record<string, unknown>)[key] = { value };
+      }
+    }
+    const dict = initSystem(new Dict(), freshBasedir());
+    dict.set('constructor', 1);
+    expect(dict.constructor).toBe(Dict);
+    await dict.close();
+  });
 });
