@@ -155,13 +155,27 @@ export class Exporter {
    */
   cloneResult(result: unknown): unknown {
     if (types.isPromise(result)) return result.then((value) => this.clone(unwrapDeep(value)));
+    if (isAsyncIterator(result)) {
+      const copy = (r: IteratorResult<unknown>): IteratorResult<unknown> =>
+        r.done ? r : { done: false, value: this.clone(unwrapDeep(r.value)) };
+      return {
+        next: async (...args: [] | [unknown]) => copy(await result.next(...args)),
+        return: async (value?: unknown) => (await result.return?.(value)) ?? { done: true, value },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      };
+    }
     if (!isIterator(result)) return this.clone(unwrapDeep(result));
-    const next = (): IteratorResult<unknown> => {
-      const r = result.next();
+    const next = (...args: [] | [unknown]): IteratorResult<unknown> => {
+      const r = result.next(...args);
       return r.done ? r : { done: false, value: this.clone(unwrapDeep(r.value)) };
     };
     return {
       next,
+      // An early `break` closes the method's generator too (its `finally` runs).
+      return: (value?: unknown): IteratorResult<unknown> =>
+        result.return?.(value) ?? { done: true, value },
       [Symbol.iterator]() {
         return this;
       },
@@ -385,6 +399,15 @@ function replaceInCollection(
     set.clear();
     for (const m of swapped) set.add(m);
   }
+}
+
+function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { next?: unknown }).next === 'function' &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
 }
 
 function isIterator(value: unknown): value is Iterator<unknown> {

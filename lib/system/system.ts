@@ -1,5 +1,5 @@
 import { PrevalenceError, isPrevalenceError } from '../errors';
-import { isQueryMethod } from '../flags';
+import { hasFlag } from '../flags';
 import { ClassRegistry, globalRegistry, type StorableClass } from '../codec/registry';
 import { allPrimitive, decodeArgs, encodeArgs } from '../codec/tree';
 import { stringifyArgs } from '../codec/json';
@@ -131,7 +131,9 @@ export class PrevalentSystem<T extends object> {
     this.registry = new ClassRegistry(globalRegistry);
     this.registry.register(cls, this.#rootClass);
     for (const [extra, name] of this.opts.classes) this.registry.register(extra, name);
-    validateDomainClass(cls, isQueryMethod);
+    // Unmarked queries (toString, symbol-keyed methods) are checked like
+    // actions: an action may call them through `this`, as part of itself.
+    validateDomainClass(cls, (_name, fn) => hasFlag(fn, 'readonly'));
 
     this.#lock = openBasedir(this.opts);
     try {

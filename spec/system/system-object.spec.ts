@@ -143,4 +143,37 @@ describe('the system object in ordinary JavaScript', () => {
     expect(dict.constructor).toBe(Dict);
     await dict.close();
   });
+
+  it("closes a query's generator on an early break in 'clone' isolation, and copies what an async iterator yields (regression (own-fix review): no return(), so its finally never ran; an async iterator was refused as an unregistered class)", async () => {
+    const closed: string[] = [];
+    class Bag {
+      items = [{ n: 1 }, { n: 2 }, { n: 3 }];
+      @readonly
+      *each(): Generator<{ n: number }> {
+        try {
+          yield* this.items;
+        } finally {
+          closed.push('closed');
+        }
+      }
+      @readonly
+      async *eachLater(): AsyncGenerator<{ n: number }> {
+        for (const item of this.items) yield item;
+      }
+    }
+    const bag = initSystem(new Bag(), { basedir: freshBasedir(), isolation: 'clone' });
+    for (const item of bag.each()) {
+      expect(item.n).toBe(1);
+      break;
+    }
+    expect(closed).toEqual(['closed']);
+    const seen: number[] = [];
+    for await (const item of bag.eachLater()) {
+      (item as { n: number }).n += 10; // a copy: the state is unchanged
+      seen.push(item.n);
+    }
+    expect(seen).toEqual([11, 12, 13]);
+    expect(bag.items.map((i) => i.n)).toEqual([1, 2, 3]);
+    await bag.close();
+  });
 });
