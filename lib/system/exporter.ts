@@ -401,20 +401,20 @@ function replaceInCollection(
   }
 }
 
-function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
+/** True for an object with `next()` and the method `protocol` names (Symbol.iterator or Symbol.asyncIterator). */
+function hasIteratorShape(value: unknown, protocol: symbol): boolean {
   return (
     typeof value === 'object' &&
     value !== null &&
     typeof (value as { next?: unknown }).next === 'function' &&
-    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+    typeof (value as Record<symbol, unknown>)[protocol] === 'function'
   );
 }
 
+function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
+  return hasIteratorShape(value, Symbol.asyncIterator);
+}
+
 function isIterator(value: unknown): value is Iterator<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { next?: unknown }).next === 'function' &&
-    typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function'
-  );
+  return hasIteratorShape(value, Symbol.iterator);
 }
