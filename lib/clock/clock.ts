@@ -167,13 +167,13 @@ class FrozenClock extends Clock {
 }
 
 /**
- * Installs `clock` as the domain's `_clock`: an own, non-enumerable,
- * configurable property, so it is never stored in snapshots. A `_clock` field
- * declared by the domain class (an own enumerable property) is redefined. It
- * is read-only, and an action assigning, defining or deleting it (`this[key]
- * = v` with a key from a request) is refused whole (see refuseClockChange):
- * a snapshot does not keep it, so only the later live actions would see the
- * change.
+ * Installs `clock` as the domain's `_clock` (as its five methods, see
+ * readOnlyClock): an own, non-enumerable, configurable property, so it is
+ * never stored in snapshots. A `_clock` field declared by the domain class
+ * (an own enumerable property) is redefined. A live action assigning,
+ * defining or deleting it (`this[key] = v` with a key from a request) is
+ * refused whole (see refuseClockChange): a snapshot does not keep it, so
+ * only the later live actions would see the change.
  */
 export function installClock(domain: object, clock: Clock): void {
   if ((typeof domain !== 'object' && typeof domain !== 'function') || domain === null) {
@@ -184,9 +184,13 @@ export function installClock(domain: object, clock: Clock): void {
   }
   try {
     Object.defineProperty(domain, '_clock', {
-      value: clock,
+      // The five methods only: the clock's own state (its action time, its
+      // generator) must not be reachable through `this._clock` either.
+      value: readOnlyClock(clock),
       enumerable: false,
-      writable: false,
+      // Writable, so a journal an earlier version wrote, in which an action
+      // assigned it, replays as it ran; a live action assigning it is refused.
+      writable: true,
       configurable: true,
     });
   } catch (err) {

@@ -358,6 +358,7 @@ export function setTracked(
         return true;
       }
     } else if (own.writable === true && own.configurable === true) {
+      if (key === '_clock') refuseClockChange(log, target, key, 'assigned');
       if (builtin || typeof key === 'symbol') {
         notePropertyWrite(log, target, key, own.enumerable === true, false, true, builtin);
       }

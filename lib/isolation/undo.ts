@@ -441,11 +441,12 @@ export function isOtherOpen(log: UndoLog | undefined, own: UndoLog): boolean {
  * Refuses storing `raw`, reached through a proxy or a view, when it is a
  * prototype (`Object.prototype` through a `__proto__` key, perhaps one from a
  * request): not data, a snapshot could not keep it. The whole action fails,
- * as for every value a snapshot cannot keep (in a replay it cannot happen:
- * the live run refused it).
+ * as for every value a snapshot cannot keep. Live only: a journal an earlier
+ * version wrote replays as it ran.
  */
 export function refuseIfPrototype(raw: object, log: UndoLog): void {
-  if (!isPrototypeObject(raw)) return;
+  // A replay accepts what an earlier version journaled.
+  if (log.replaying || !isPrototypeObject(raw)) return;
   const error = new PrevalenceError(
     'NOT_SERIALIZABLE',
     `the action stored ${describeUnstorable(raw)}`,

@@ -78,7 +78,8 @@ function holdsOnlyPrimitives(
   if (Array.isArray(value)) {
     // An Array subclass or one from another realm is the storage check's to judge.
     if (storability !== undefined && Object.getPrototypeOf(value) !== Array.prototype) return false;
-    if (forStorage && !hasWritableLength(value)) return false;
+    // Live stores only (as read-only properties): an earlier version's journal replays as it ran.
+    if (storability !== undefined && !hasWritableLength(value)) return false;
     let present = 0;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
@@ -282,19 +283,17 @@ function refuse(what: string, at?: object): never {
 }
 
 /**
- * True for a function in a non-enumerable string-keyed property: snapshots
- * do not store it, but the system object and views hand it out, and a call
- * to it (a closure or bound function over the raw state, made by the
- * constructor) would change the state outside any action. An enumerable one
- * is refused by the snapshot encoding's own rules.
+ * The initial-state check's refusal of a function where snapshots do not
+ * look (a non-enumerable or symbol-keyed property, anything below one, a
+ * property of a Map or typed array): the system object and views hand it
+ * out, and a call to it (a closure or bound function over the raw state,
+ * made by the constructor) would change the state outside any action. One
+ * where snapshots look is refused by the snapshot encoding's own rules.
  */
-function isHiddenFunction(key: PropertyKey, desc: PropertyDescriptor): boolean {
-  return typeof key === 'string' && desc.enumerable !== true && typeof desc.value === 'function';
-}
-
-function refuseHiddenFunction(key: PropertyKey, at: object): never {
+function refuseHiddenFunction(key: PropertyKey | undefined, at: object): never {
+  const where = key === undefined ? 'held where' : `in the property ${keyLabel(key)}, where`;
   refuseAt(
-    `a function in the non-enumerable property ${keyLabel(key)}: the system object and its views would hand it out, and a call to it (a closure or bound function over the state) would change the state outside any action, never journaled, so a restart would lose the change; make it a method of the class`,
+    `a function ${where} snapshots do not look: the system object and its views would hand it out, and a call to it (a closure or bound function over the state) would change the state outside any action, never journaled, so a restart would lose the change; make it a method of the class`,
     at,
   );
 }
@@ -369,7 +368,16 @@ export function checkInitialState(
       proxy,
     );
   try {
-    new Walker(refuseProxy, true, undefined, true, (obj) => shared.add(obj), claimOf).run(root);
+    const walker = new Walker(
+      refuseProxy,
+      true,
+      undefined,
+      true,
+      (obj) => shared.add(obj),
+      claimOf,
+    );
+    walker.rootOfState = root;
+    walker.run(root);
   } catch (err) {
     if (!(err instanceof PrevalenceError)) throw err;
     const detail = err.message.slice(`${err.code}: `.length);
@@ -449,6 +457,38 @@ class Walker {
    * and its old container is not needed.
    */
   placing: { root: object; place: [object, unknown, boolean] | undefined } | undefined;
+  /** The initial-state check: objects reached where snapshots do not look (see noteHidden). */
+  private hidden: Set<object> | undefined;
+
+  /**
+   * The initial-state check: a function in a slot snapshots do not keep, or
+   * anywhere below one, is refused (see refuseHiddenFunction); an object
+   * there makes what it holds hidden too.
+   */
+  private noteHidden(
+    container: object,
+    value: unknown,
+    hiddenSlot: boolean,
+    key?: PropertyKey,
+  ): void {
+    if (this.claim === undefined || (!hiddenSlot && this.hidden?.has(container) !== true)) return;
+    if (typeof value === 'function') refuseHiddenFunction(key, container);
+    if (typeof value === 'object' && value !== null) (this.hidden ??= new Set()).add(value);
+  }
+
+  /** The initial-state check: the named own properties of a Map, Set, Date or typed array. */
+  private walkHiddenKeys(obj: object): void {
+    for (const key of Reflect.ownKeys(obj)) {
+      if (typeof key === 'string' && isArrayIndex(key)) continue;
+      const desc = Reflect.getOwnPropertyDescriptor(obj, key);
+      if (desc === undefined || !('value' in desc)) continue;
+      this.noteHidden(obj, desc.value, true, key);
+      this.child(desc.value, obj, key);
+    }
+  }
+
+  /** The root of the state the initial-state check walks (else the log's): its `_clock` is skipped. */
+  rootOfState: object | undefined;
   /** Fresh objects met in the walk → where in it they were found (parent, key, viaMap). */
   private freshPlaces: Map<object, [object, unknown, boolean]> | undefined;
   /** Whether the stored value's place leads to the root (asked once, on the first relink). */
@@ -460,6 +500,8 @@ class Walker {
     this.visit(root, true);
     for (let obj = this.stack.pop(); obj !== undefined; obj = this.stack.pop()) {
       const kind = kindOf(obj);
+      // The initial-state check: a built-in's own properties, which snapshots do not keep.
+      if (this.claim !== undefined && kind !== 'plain') this.walkHiddenKeys(obj);
       if (kind === 'map') this.walkMap(obj as Map<unknown, unknown>);
       else if (kind === 'set') this.walkSet(obj as Set<unknown>);
       else if (kind === 'plain' && Array.isArray(obj)) this.walkArray(obj);
@@ -546,11 +588,13 @@ class Walker {
 
   private walkKeys(obj: object, keys: PropertyKey[]): void {
     for (const key of keys) {
+      // The system's clock, installed on the root (see installClock): not state.
+      if (key === '_clock' && (obj === this.rootOfState || obj === this.log?.root)) continue;
       const desc = Reflect.getOwnPropertyDescriptor(obj, key);
       if (desc === undefined) continue;
       if (this.forStorage && !desc.configurable)
         refuse(`non-configurable property "${String(key)}"`, obj);
-      if (this.claim !== undefined && isHiddenFunction(key, desc)) refuseHiddenFunction(key, obj);
+      this.noteHidden(obj, desc.value, typeof key === 'symbol' || desc.enumerable !== true, key);
       if (this.readOnlyToo && isStoredReadOnly(key, desc)) {
         try {
           refuse(`read-only property "${String(key)}"`, obj);
@@ -566,8 +610,16 @@ class Walker {
   }
 
   private walkArray(arr: unknown[]): void {
-    if (this.forStorage && !hasWritableLength(arr))
-      refuse('an array whose length is read-only', arr);
+    // Live stores and the initial state (as read-only properties): an earlier
+    // version's journal replays as it ran. In an action, the whole action fails.
+    if (this.readOnlyToo && !hasWritableLength(arr)) {
+      try {
+        refuse('an array whose length is read-only', arr);
+      } catch (err) {
+        if (this.log !== undefined) this.log.refusal ??= err as Error;
+        throw err;
+      }
+    }
     // Elements locked one by one (Object.defineProperty on an index) are
     // looked for in the initial state only: a descriptor per element would
     // cost a live store of an array some 60 ns per element (see README).
@@ -576,6 +628,7 @@ class Walker {
     for (let i = 0; i < arr.length; i++) {
       const value = arr[i];
       if (value !== undefined || i in arr) present++;
+      this.noteHidden(arr, value, false);
       const next = this.child(value, arr, i);
       if (next !== value) arr[i] = next;
     }
@@ -593,6 +646,8 @@ class Walker {
     let changed = false;
     const entries: Array<[unknown, unknown]> = [];
     for (const [k, v] of map) {
+      this.noteHidden(map, k, false);
+      this.noteHidden(map, v, false);
       const nk = this.child(k, map, IN_COLLECTION);
       const nv = this.child(v, map, k, true);
       changed ||= nk !== k || nv !== v;
@@ -607,6 +662,7 @@ class Walker {
     let changed = false;
     const values: unknown[] = [];
     for (const v of set) {
+      this.noteHidden(set, v, false);
       const nv = this.child(v, set, IN_COLLECTION);
       changed ||= nv !== v;
       values.push(nv);

@@ -1,7 +1,6 @@
 import { types } from 'node:util';
 import type { DomainMethod } from './runner';
 import { PrevalenceError } from '../errors';
-import { readOnlyClock, type Clock } from '../clock/clock';
 import type { ClassRegistry } from '../codec/registry';
 import { CopyInstead, decodeTree, encodeTree, type Encoded } from '../codec/tree';
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
@@ -226,11 +225,12 @@ export class Exporter {
    * them untouched, must find as the live run left them; so a state object
    * the action stored and the error holds only deeper (`err.details.account`)
    * reaches the caller raw, as do one held by a read-only property and one
-   * an own getter returns (README). An action that stored nothing holds no
-   * raw state object (what it reached through `this` are tracking proxies,
-   * inert once it ended), so its error is thrown as it is. 'none' throws as
-   * it is. Anything that fails while looking (a revoked proxy) leaves the
-   * error as it was.
+   * an own getter returns (README). The tracking proxies the error holds
+   * (what the action reached through `this`) become views, copies, or in
+   * 'none' the raw objects, as the isolation mode says, also when the action
+   * stored nothing or was rolled back; an Error's `stack` is not read.
+   * Anything that fails while looking (a revoked proxy) leaves the error as
+   * it was.
    */
   fromThrow(error: unknown, undo: UndoLog): unknown {
     if (typeof error !== 'object' || error === null) return error;
@@ -297,11 +297,9 @@ export class Exporter {
    */
   readonly runUnmarkedQuery: (method: DomainMethod, args: ArrayLike<unknown>) => unknown;
 
-  /** The system's clock as `_clock` hands it out (see readOnlyClock). */
-  #clock: Clock | undefined;
-
   readProperty(root: object, view: object, key: PropertyKey): unknown {
-    if (key === '_clock') return (this.#clock ??= readOnlyClock(Reflect.get(root, key) as Clock));
+    // Installed as its five methods already (see installClock).
+    if (key === '_clock') return Reflect.get(root, key);
     switch (this.isolation) {
       case 'readonly':
         return Reflect.get(view, key);

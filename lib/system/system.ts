@@ -337,7 +337,12 @@ export class PrevalentSystem<T extends object> {
           copied = this.exporter.fromAction(out.result, out.undo);
         } catch (err) {
           out.undo.rollback();
-          throw err;
+          if (!isPrevalenceError(err, 'NOT_SERIALIZABLE')) throw err;
+          throw new PrevalenceError(
+            'NOT_SERIALIZABLE',
+            `${name}() returned what 'clone' isolation cannot copy for the caller (${err.message.replace(/^NOT_SERIALIZABLE: /, '')}); the action was rolled back and nothing was written: return data, or ids`,
+            { cause: err },
+          );
         }
       }
       try {

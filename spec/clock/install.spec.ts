@@ -41,18 +41,23 @@ function thrown(fn: () => void): unknown {
 afterEach(() => jest.restoreAllMocks());
 
 describe('installClock', () => {
-  it('turns a declared _clock field into a non-enumerable, read-only property', () => {
+  it('turns a declared _clock field into a non-enumerable property holding the clock as its five methods (regression (code review): the clock itself, whose generator an action could change)', () => {
     const wiki = new Wiki();
     // The declared field really is an own enumerable property before install.
     expect(Object.keys(wiki)).toContain('_clock');
     const clock = new SystemClock();
     installClock(wiki, clock);
-    expect(Object.getOwnPropertyDescriptor(wiki, '_clock')).toEqual({
-      value: clock,
-      enumerable: false,
-      writable: false,
-      configurable: true,
-    });
+    const desc = Object.getOwnPropertyDescriptor(wiki, '_clock')!;
+    expect(desc).toMatchObject({ enumerable: false, writable: true, configurable: true });
+    expect(desc.value).not.toBe(clock);
+    expect(Object.isFrozen(desc.value)).toBe(true);
+    expect(Object.getOwnPropertyNames(desc.value).sort()).toEqual([
+      'now',
+      'random',
+      'today',
+      'utcNow',
+      'uuid',
+    ]);
     expect(Object.keys(wiki)).not.toContain('_clock');
     expect(JSON.parse(JSON.stringify(wiki))).toEqual({ pages: [] });
     expect({ ...wiki }).not.toHaveProperty('_clock');
@@ -62,7 +67,9 @@ describe('installClock', () => {
     const counter = new Counter();
     const clock = new SystemClock();
     installClock(counter, clock);
-    expect((counter as unknown as { _clock: Clock })._clock).toBe(clock);
+    clock.enter(INSTANT_MS, 1);
+    expect((counter as unknown as { _clock: Clock })._clock.utcNow().toMillis()).toBe(INSTANT_MS);
+    clock.exit();
     expect(Object.keys(counter)).toEqual(['count']);
   });
 
@@ -71,7 +78,9 @@ describe('installClock', () => {
     installClock(wiki, new SystemClock());
     const second = new SystemClock();
     installClock(wiki, second);
-    expect(wiki._clock).toBe(second);
+    second.enter(INSTANT_MS, 1);
+    expect(wiki._clock.utcNow().toMillis()).toBe(INSTANT_MS);
+    second.exit();
     expect(Object.keys(wiki)).not.toContain('_clock');
   });
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { DateTime } from 'luxon';
 import { initSystem, readonly, verifyReplay } from '../../lib';
 import { MAX_RECORD_NESTING } from '../../lib/codec/failure';
+import { encodeRecordLine } from '../../lib/journal/record';
 import * as json from '../../lib/codec/json';
 import { freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
@@ -146,6 +147,71 @@ describe('request data in actions', () => {
     await keys.close();
   });
 
+  it('keeps the clock out of an action\'s reach through `this._clock` (regression (code review): `this[a][b] = v` with a = "_clock" replaced the generator\'s state, and later actions drew other values than their replay)', async () => {
+    class Codes {
+      codes: string[] = [];
+      update(a: string, b: string, v: unknown): void {
+        (this as unknown as Record<string, Record<string, unknown>>)[a]![b] = v;
+      }
+      draw(): void {
+        this.codes.push((this as unknown as { _clock: { uuid(): string } })._clock.uuid());
+      }
+    }
+    const dir = freshBasedir();
+    const codes = initSystem(new Codes(), dir);
+    expect(() => codes.update('_clock', 'rng', 0)).toThrow(TypeError);
+    codes.draw();
+    codes.takeSnapshot();
+    codes.draw();
+    const live = [...codes.codes];
+    await codes.close();
+    const again = initSystem(Codes, dir);
+    expect([...again.codes]).toEqual(live);
+    await again.close();
+    expect(verifyReplay(dir, Codes).ok).toBe(true);
+  });
+
+  it('replays journals of the previous version whose actions stored what is now refused (regression (code review): REPLAY_DIVERGED on upgrade)', async () => {
+    class Old {
+      dict: Record<string, unknown> = {};
+      list: number[] | null = null;
+      n = 0;
+      lockLength(): void {
+        this.list = [1, 2];
+        Object.defineProperty(this.list, 'length', { writable: false });
+      }
+      keepProto(key: string): void {
+        this.dict['p'] = this.dict[key];
+      }
+      bump(): void {
+        this.n++;
+      }
+    }
+    const dir = freshBasedir();
+    const old = initSystem(new Old(), dir);
+    old.bump();
+    await old.close();
+    // What the previous version journaled as completed.
+    const file = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('journal-'))
+      .sort()
+      .pop()!;
+    const last = journalRecords(dir).pop()!;
+    fs.appendFileSync(
+      `${dir}/${file}`,
+      Buffer.concat([
+        encodeRecordLine(last.seq + 1, last.ts, 'lockLength', '[]', false),
+        encodeRecordLine(last.seq + 2, last.ts, 'keepProto', '["__proto__"]', false),
+        encodeRecordLine(last.seq + 3, last.ts, 'bump', '[]', false),
+      ]),
+    );
+    const again = initSystem(Old, dir);
+    expect(again.n).toBe(2);
+    expect([...(again.list ?? [])]).toEqual([1, 2]);
+    await again.close();
+  });
+
   it(`refuses arguments nested more than ${MAX_RECORD_NESTING} levels, writing nothing (regression: a warm process journaled a chain a cold restart could not decode)`, async () => {
     const dir = freshBasedir();
     const board = open(dir);
@@ -181,7 +247,9 @@ describe('request data in actions', () => {
     const dir = freshBasedir();
     const board = open(dir, 'clone');
     expect(board.build(3)).toEqual({ next: { next: { next: null } } });
-    expectCode(() => board.build(200_000), 'NOT_SERIALIZABLE');
+    expect(expectCode(() => board.build(200_000), 'NOT_SERIALIZABLE')).toContain(
+      "build() returned what 'clone' isolation cannot copy for the caller",
+    );
     expect(board.n).toBe(1);
     expect(journalRecords(dir)).toHaveLength(1);
     await board.close();

@@ -421,7 +421,7 @@ describe('the initial state', () => {
           configurable: true,
           writable: true,
         }),
-      /\(the root object\): a function in the non-enumerable property "add": .* make it a method of the class/,
+      /\(the root object\): a function in the property "add", where snapshots do not look: .* make it a method of the class/,
     ],
     [
       'a bound function in a nested non-enumerable property',
@@ -436,7 +436,37 @@ describe('the initial state', () => {
         });
         self['settings'] = settings;
       },
-      /\(at settings\): a function in the non-enumerable property "reset"/,
+      /\(at settings\): a function in the property "reset", where snapshots do not look/,
+    ],
+    // Regression (code review): only a function right in such a property was looked for.
+    [
+      'a closure inside an object held by a non-enumerable property',
+      (self) =>
+        Object.defineProperty(self, 'helpers', {
+          value: { add: (tag: string) => (self['tags'] as string[]).push(tag) },
+          configurable: true,
+          writable: true,
+        }),
+      /a function in the property "add", where snapshots do not look/,
+    ],
+    [
+      'a closure in an array held by a non-enumerable property',
+      (self) =>
+        Object.defineProperty(self, 'hooks', {
+          value: [() => (self['tags'] as string[]).push('x')],
+          configurable: true,
+          writable: true,
+        }),
+      /a function held where snapshots do not look/,
+    ],
+    [
+      'a closure in a property of a Map',
+      (self) => {
+        const index = new Map<string, number>();
+        Object.defineProperty(index, 'rebuild', { value: () => index.clear(), configurable: true });
+        self['index'] = index;
+      },
+      /\(at index\): a function in the property "rebuild", where snapshots do not look/,
     ],
     // Regression: they came back from snapshot 0 with buffers of their own, so a write through
     // one no longer showed through the other after a restart.
