@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { encodeRecordLine } from '../../lib/journal/record';
 
 const made: string[] = [];
 
@@ -39,4 +40,20 @@ export function journalRecords(
         .filter((line) => line.length > 0 && !/^\0+$/.test(line))
         .map((line) => JSON.parse(line).rec),
     );
+}
+
+/**
+ * Appends records after the last one of the closed data directory `dir`, as
+ * a version of the library may have journaled them: `[method, argsJson]`
+ * pairs, numbered on from the last record, with its timestamp.
+ */
+export function appendJournaled(dir: string, calls: Array<[string, string]>): void {
+  const file = filesIn(dir)
+    .filter((f) => f.startsWith('journal-'))
+    .pop()!;
+  const last = journalRecords(dir).pop()!;
+  const lines = calls.map(([method, argsJson], i) =>
+    encodeRecordLine(last.seq + 1 + i, last.ts, method, argsJson, false),
+  );
+  fs.appendFileSync(path.join(dir, file), Buffer.concat(lines));
 }

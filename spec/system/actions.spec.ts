@@ -4,10 +4,9 @@ import { types } from 'node:util';
 import { abortOnException, initSystem, isPrevalenceError, readonly, verifyReplay } from '../../lib';
 import type { Prevalent } from '../../lib';
 import { Wiki } from '../fixtures/wiki';
-import { freshBasedir, journalRecords } from '../support/tmp';
+import { appendJournaled, freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
 import { rawOwner } from '../../lib/isolation/registry';
-import { encodeRecordLine } from '../../lib/journal/record';
 
 const open: Array<Prevalent<Wiki>> = [];
 function openWiki(dir = freshBasedir()): Prevalent<Wiki> {
@@ -576,16 +575,7 @@ describe('values a snapshot cannot keep', () => {
     store.put('ok', 1);
     await store.close();
     // Earlier versions let the action catch the refusal and journaled it as completed.
-    const file = fs
-      .readdirSync(dir)
-      .filter((f) => f.startsWith('journal-'))
-      .sort()
-      .pop()!;
-    const last = journalRecords(dir).pop()!;
-    fs.appendFileSync(
-      path.join(dir, file),
-      encodeRecordLine(last.seq + 1, last.ts, 'putNestedFrozenOrFallback', '["y"]', false),
-    );
+    appendJournaled(dir, [['putNestedFrozenOrFallback', '["y"]']]);
     const again = initSystem(new Store(), { basedir: dir, isolation: 'none' });
     expect(again.items).toEqual({ ok: 1, y: 'fallback' });
     await again.close();

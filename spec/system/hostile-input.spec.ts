@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import { DateTime } from 'luxon';
 import { initSystem, readonly, verifyReplay } from '../../lib';
 import { MAX_RECORD_NESTING } from '../../lib/codec/failure';
-import { encodeRecordLine } from '../../lib/journal/record';
 import * as json from '../../lib/codec/json';
-import { freshBasedir, journalRecords } from '../support/tmp';
+import { appendJournaled, freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
 
 /**
@@ -192,20 +191,11 @@ describe('request data in actions', () => {
     old.bump();
     await old.close();
     // What the previous version journaled as completed.
-    const file = fs
-      .readdirSync(dir)
-      .filter((f) => f.startsWith('journal-'))
-      .sort()
-      .pop()!;
-    const last = journalRecords(dir).pop()!;
-    fs.appendFileSync(
-      `${dir}/${file}`,
-      Buffer.concat([
-        encodeRecordLine(last.seq + 1, last.ts, 'lockLength', '[]', false),
-        encodeRecordLine(last.seq + 2, last.ts, 'keepProto', '["__proto__"]', false),
-        encodeRecordLine(last.seq + 3, last.ts, 'bump', '[]', false),
-      ]),
-    );
+    appendJournaled(dir, [
+      ['lockLength', '[]'],
+      ['keepProto', '["__proto__"]'],
+      ['bump', '[]'],
+    ]);
     const again = initSystem(Old, dir);
     expect(again.n).toBe(2);
     expect([...(again.list ?? [])]).toEqual([1, 2]);
