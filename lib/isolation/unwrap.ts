@@ -298,6 +298,19 @@ function refuseHiddenFunction(key: PropertyKey | undefined, at: object): never {
   );
 }
 
+/**
+ * The initial-state check's refusal of an own getter or setter (an
+ * enumerable one is refused by the snapshot encoding's own rules): the
+ * system object and views run it, and one made by the constructor may hand
+ * out a closure over the raw state, or change it, outside any action.
+ */
+function refuseHiddenAccessor(key: PropertyKey, at: object): never {
+  refuseAt(
+    `an own getter or setter ${keyLabel(key)}: snapshots do not keep it, and one the constructor made may reach the state outside any action (a closure over it); declare it in the class instead`,
+    at,
+  );
+}
+
 /** Objects of initial states checked → the undo log of the system whose initial state held them (see checkInitialState). */
 const initialClaims = new WeakMap<object, UndoLog>();
 
@@ -481,7 +494,8 @@ class Walker {
     for (const key of Reflect.ownKeys(obj)) {
       if (typeof key === 'string' && isArrayIndex(key)) continue;
       const desc = Reflect.getOwnPropertyDescriptor(obj, key);
-      if (desc === undefined || !('value' in desc)) continue;
+      if (desc === undefined) continue;
+      if (!('value' in desc)) refuseHiddenAccessor(key, obj);
       this.noteHidden(obj, desc.value, true, key);
       this.child(desc.value, obj, key);
     }
@@ -500,8 +514,14 @@ class Walker {
     this.visit(root, true);
     for (let obj = this.stack.pop(); obj !== undefined; obj = this.stack.pop()) {
       const kind = kindOf(obj);
-      // The initial-state check: a built-in's own properties, which snapshots do not keep.
-      if (this.claim !== undefined && kind !== 'plain') this.walkHiddenKeys(obj);
+      // The initial-state check: a Map's, Set's, Date's or RegExp's own properties, which
+      // snapshots do not keep (not a typed array's: listing its keys lists every element).
+      if (
+        this.claim !== undefined &&
+        (kind === 'map' || kind === 'set' || types.isDate(obj) || types.isRegExp(obj))
+      ) {
+        this.walkHiddenKeys(obj);
+      }
       if (kind === 'map') this.walkMap(obj as Map<unknown, unknown>);
       else if (kind === 'set') this.walkSet(obj as Set<unknown>);
       else if (kind === 'plain' && Array.isArray(obj)) this.walkArray(obj);
@@ -594,6 +614,7 @@ class Walker {
       if (desc === undefined) continue;
       if (this.forStorage && !desc.configurable)
         refuse(`non-configurable property "${String(key)}"`, obj);
+      if (this.claim !== undefined && !('value' in desc)) refuseHiddenAccessor(key, obj);
       this.noteHidden(obj, desc.value, typeof key === 'symbol' || desc.enumerable !== true, key);
       if (this.readOnlyToo && isStoredReadOnly(key, desc)) {
         try {

@@ -459,6 +459,16 @@ describe('the initial state', () => {
         }),
       /a function held where snapshots do not look/,
     ],
+    // Regression (last review): a non-enumerable getter handed out a closure over the state.
+    [
+      'a non-enumerable getter',
+      (self) =>
+        Object.defineProperty(self, 'adder', {
+          get: () => (tag: string) => (self['tags'] as string[]).push(tag),
+          configurable: true,
+        }),
+      /\(the root object\): an own getter or setter "adder"/,
+    ],
     [
       'a closure in a property of a Map',
       (self) => {
