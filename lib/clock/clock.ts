@@ -31,7 +31,7 @@ export abstract class Clock {
  * state) must not be reachable from outside: a change to it would make the
  * next action draw other values than its replay.
  */
-export function readOnlyClock(clock: Clock): Clock {
+function readOnlyClock(clock: Clock): Clock {
   const facade = Object.create(Clock.prototype) as Clock;
   for (const name of ['now', 'utcNow', 'today', 'random', 'uuid'] as const) {
     Object.defineProperty(facade, name, { value: () => clock[name]() });

@@ -196,9 +196,8 @@ function refuseClockChange(log: UndoLog, target: object, key: PropertyKey, how: 
  * a snapshot restored the property writable or dropped it, succeed in the
  * replay.
  */
-function refuseWriteToReadOnly(log: UndoLog, target: object, key: PropertyKey): void {
+function refuseWriteToReadOnly(log: UndoLog, key: PropertyKey): void {
   if (log.storability === undefined) return;
-  refuseClockChange(log, target, key, 'assigned');
   try {
     refuseReadOnly(`the property ${keyLabel(key)} the action wrote`);
   } catch (err) {
@@ -377,7 +376,7 @@ export function setTracked(
     return true;
   }
   if (desc !== undefined && !desc.writable) {
-    if (desc === own) refuseWriteToReadOnly(log, target, key);
+    if (desc === own) refuseWriteToReadOnly(log, key);
     return false;
   }
   if (own !== undefined) return defineTracked(target, key, { value }, builtin);

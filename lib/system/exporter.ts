@@ -126,10 +126,9 @@ export class Exporter {
         : isolation === 'none'
           ? (method, args) => Reflect.apply(method, root, args)
           : (method, args) => this.cloneResult(Reflect.apply(method, view, args));
+    // As runQuery, but never on the raw root.
     this.runUnmarkedQuery =
-      isolation === 'clone'
-        ? (method, args) => this.cloneResult(Reflect.apply(method, view, args))
-        : (method, args) => Reflect.apply(method, view, args);
+      isolation === 'none' ? (method, args) => Reflect.apply(method, view, args) : this.runQuery;
     this.#replay = {
       registry,
       resolveExternal: (tagged: { $: 'path'; [k: string]: unknown }) =>
