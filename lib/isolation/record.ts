@@ -67,9 +67,9 @@ export function storeValue(
   // A DateTime as is; a Proxy of the program's own around one (its traps answer for it) is refused.
   if (isPassThrough(value) && !types.isProxy(value)) return value;
   if (log.storability !== undefined) refuseClaimedByOther(value, log);
-  // Run in a replay too: a journal an earlier version wrote may hold an
-  // action that caught such a refusal, and it must replay as it ran.
-  checkFreshOrRefuse(value, log, key, encoded);
+  // Run in the replay of a version-1 record too: an earlier version's
+  // action may have caught such a refusal, and must replay as it ran.
+  if (!log.storesChecked) checkFreshOrRefuse(value, log, key, encoded);
   log.addFresh(value, parent, key, viaMap);
   return value;
 }

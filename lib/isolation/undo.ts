@@ -96,6 +96,14 @@ export class UndoLog {
    * object (a module-level default both reached) is not refused then.
    */
   replaying = false;
+  /**
+   * Set while a replay runs the action of a version-2 record (see
+   * RECORD_VERSION): every value it stored passed the store-time check in
+   * the live run, whose refusal fails a live action whole, so storeValue
+   * skips the check. A version-1 record's action may have caught a refusal,
+   * and runs the check to end as it ran.
+   */
+  storesChecked = false;
   /** The log of the system that took this closed system's instance (see adopt). */
   adoptedBy: UndoLog | undefined;
 

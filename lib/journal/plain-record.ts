@@ -4,7 +4,8 @@ import { decodeLatin1, decodeUtf8 } from './raw-buffer';
 /**
  * A parser for the common journal record, straight from its bytes: the
  * arguments are strings without escapes, numbers, booleans or null, as the
- * writer lays them out (`{"args":[…],"method":"…","seq":…,"threw":…,"ts":…}`).
+ * writer lays them out (`{"args":[…],"method":"…","seq":…,"threw":…,"ts":…,"v":2}`,
+ * or without `v` as earlier versions wrote them).
  * It gives exactly what `JSON.parse` gives for such a record, at a fraction
  * of the cost on Node 20, and builds each string once from the bytes. For
  * anything else (objects, arrays, escapes, an unexpected layout) it returns
@@ -23,6 +24,7 @@ const METHOD_KEY = ascii('],"method":"');
 const SEQ_KEY = ascii('","seq":');
 const THREW_KEY = ascii(',"threw":');
 const TS_KEY = ascii(',"ts":');
+const VERSION_KEY = ascii(',"v":');
 const TRUE = ascii('true');
 const FALSE = ascii('false');
 const NULL = ascii('null');
@@ -177,8 +179,15 @@ export function parsePlainRecord(
   i += TS_KEY.length;
   to = numberEnd(buf, i, end);
   const ts = numberAt(buf, i, to);
+  let version: number | undefined = 1;
+  if (matches(buf, to, end, VERSION_KEY)) {
+    i = to + VERSION_KEY.length;
+    to = numberEnd(buf, i, end);
+    version = numberAt(buf, i, to);
+  }
   if (to !== end - 1 || buf[to] !== 0x7d) return undefined;
   if (seq === undefined || !Number.isSafeInteger(seq) || seq < 1) return undefined;
   if (ts === undefined || !Number.isSafeInteger(ts)) return undefined;
-  return { args, method, seq, threw, ts };
+  if (version === undefined || version < 1) return undefined;
+  return { args, method, seq, threw, ts, version };
 }

@@ -13,7 +13,19 @@ export interface JournalRecord {
   method: string;
   args: unknown[];
   threw: boolean;
+  /** The record format version: 1 when the record has no `v` (written by an earlier version of prevalent). */
+  version: number;
 }
+
+/**
+ * The version of the records this prevalent writes (`"v":2`). Version 2
+ * records come from a version whose live actions fail whole on any
+ * store-time refusal (NOT_SERIALIZABLE, even if the action catches it), so
+ * every value they stored passed the check and a replay runs none. A record
+ * without `v` (version 1) may hold an action that caught such a refusal: its
+ * replay runs the check, so it ends as it ran. See docs/FORMAT.md.
+ */
+export const RECORD_VERSION = 2;
 
 /** What {@link decodeRecordAt} found at a position. */
 export type DecodeResult =
@@ -42,9 +54,10 @@ export const RECORD_START: Uint8Array = CRC_KEY;
 /**
  * Encodes one action as a journal line:
  * `{"crc":"<8 hex>","len":<bytes of REC>,"rec":REC}\n` with
- * REC = `{"args":…,"method":…,"seq":…,"threw":…,"ts":…}` (sorted keys) and the
- * CRC-32 taken over exactly the UTF-8 bytes of REC. `argsJson` must already be
- * JSON (the `JSON.stringify` of the encoded argument array).
+ * REC = `{"args":…,"method":…,"seq":…,"threw":…,"ts":…,"v":2}` (sorted keys) and
+ * the CRC-32 taken over exactly the UTF-8 bytes of REC. `argsJson` must
+ * already be JSON (the `JSON.stringify` of the encoded argument array).
+ * `version` 1 writes a record as earlier versions did, without `v` (tests).
  */
 export function encodeRecordLine(
   seq: number,
@@ -52,6 +65,7 @@ export function encodeRecordLine(
   method: string,
   argsJson: string,
   threw: boolean,
+  version: 1 | typeof RECORD_VERSION = RECORD_VERSION,
 ): Buffer {
   const rec =
     '{"args":' +
@@ -64,7 +78,7 @@ export function encodeRecordLine(
     threw +
     ',"ts":' +
     ts +
-    '}';
+    (version === 1 ? '}' : ',"v":' + version + '}');
   const recLen = Buffer.byteLength(rec, 'utf8');
   const head = '{"crc":"00000000","len":' + recLen + ',"rec":';
   const headLen = head.length;
@@ -98,8 +112,8 @@ export class RecordEncoder {
       methodPart = Buffer.from(',"method":' + JSON.stringify(method) + ',"seq":', 'utf8');
       this.#methodParts.set(method, methodPart);
     }
-    // A UTF-16 code unit of argsJson takes at most 3 UTF-8 bytes; 64 covers the rest (two integers and the fixed parts).
-    if (MAX_HEADER_BYTES + argsJson.length * 3 + methodPart.length + 64 > SCRATCH_BYTES) {
+    // A UTF-16 code unit of argsJson takes at most 3 UTF-8 bytes; 96 covers the rest (two integers and the fixed parts).
+    if (MAX_HEADER_BYTES + argsJson.length * 3 + methodPart.length + 96 > SCRATCH_BYTES) {
       return encodeRecordLine(seq, ts, method, argsJson, threw);
     }
     // The record goes right after room for the longest header, piece by
@@ -111,8 +125,8 @@ export class RecordEncoder {
     p = writeInteger(buf, p, seq);
     p = copyBytes(buf, p, threw ? THREW_TRUE : THREW_FALSE);
     p = writeInteger(buf, p, ts);
-    buf[p] = 0x7d; // }
-    const end = p + 1;
+    p = copyBytes(buf, p, VERSION_END);
+    const end = p;
     const recLen = end - MAX_HEADER_BYTES;
     const start = MAX_HEADER_BYTES - REC_KEY.length - String(recLen).length - LEN_AT;
     copyBytes(buf, start, CRC_KEY);
@@ -128,6 +142,7 @@ export class RecordEncoder {
 const ARGS_OPEN = ascii('{"args":');
 const THREW_TRUE = ascii(',"threw":true,"ts":');
 const THREW_FALSE = ascii(',"threw":false,"ts":');
+const VERSION_END = ascii(`,"v":${RECORD_VERSION}}`);
 
 function copyBytes(buf: Uint8Array, at: number, bytes: Uint8Array): number {
   for (let k = 0; k < bytes.length; k++) buf[at + k] = bytes[k] as number;
@@ -213,7 +228,12 @@ function toRecord(parsed: unknown): JournalRecord | string {
   if (typeof method !== 'string') return 'the record has no valid "method"';
   if (!Array.isArray(args)) return 'the record has no valid "args"';
   if (typeof threw !== 'boolean') return 'the record has no valid "threw"';
-  return { seq, ts, method, args, threw };
+  // Any version decodes (one from a newer prevalent is refused by the replay, not taken for damage).
+  const version = o.v === undefined ? 1 : o.v;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+    return 'the record has no valid "v"';
+  }
+  return { seq, ts, method, args, threw, version };
 }
 
 const bad = (reason: string): DecodeResult => ({ ok: false, reason });

@@ -2,6 +2,7 @@ import { PrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import { allPrimitive, decodeArgs } from '../codec/tree';
 import type { JournalRecord } from '../journal/reader';
+import { RECORD_VERSION } from '../journal/record';
 import type { ActionOutcome, ActionRunner, DomainMethod } from './runner';
 import type { Exporter } from './exporter';
 
@@ -22,12 +23,13 @@ export class Replayer {
   ) {}
 
   apply(rec: JournalRecord): void {
+    if (rec.version > RECORD_VERSION) throw newerRecord(rec);
     const method = this.#methodNamed(rec.method);
     // Plain arguments are the record's own fresh array: nothing to decode.
     const args = allPrimitive(rec.args)
       ? rec.args
       : decodeArgs(rec.args as never[], this.exporter.replayContext);
-    const out = this.runner.run(method, args, rec.seq, rec.ts);
+    const out = this.runner.run(method, args, rec.seq, rec.ts, false, rec.version >= 2);
     try {
       this.#check(rec, out);
       if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
@@ -63,6 +65,17 @@ export class Replayer {
     }
     return method;
   }
+}
+
+/**
+ * The refusal of a record a newer prevalent wrote: what its version changed
+ * is unknown here, so replaying it could diverge. Not damage: nothing is cut.
+ */
+function newerRecord(rec: JournalRecord): PrevalenceError {
+  return new PrevalenceError(
+    'JOURNAL_CORRUPT',
+    `journal record ${rec.seq} (${rec.method}) has record version ${rec.version}, written by a newer prevalent (this one reads versions 1 to ${RECORD_VERSION}): open the directory with that version or a later one. Nothing was changed`,
+  );
 }
 
 /**

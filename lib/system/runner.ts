@@ -106,6 +106,8 @@ export class ActionRunner {
     seq: number,
     ts: number,
     abortOnException = false,
+    /** A replay of a version-2 record: its stores passed the live check (see UndoLog.storesChecked). */
+    storesChecked = false,
   ): ActionOutcome {
     // First, while nothing is changed: it refuses a run nested in another action's.
     beginTracking(this.#log);
@@ -116,6 +118,7 @@ export class ActionRunner {
       endTracking();
       throw err;
     }
+    this.#log.storesChecked = storesChecked;
     this.flags.running = true;
     activeAction.running = true;
     activeAction.refused = undefined;
@@ -150,6 +153,7 @@ export class ActionRunner {
       out.refused = true;
       out.result = undefined;
     } finally {
+      this.#log.storesChecked = false;
       this.clock.exit();
       this.flags.running = false;
       activeAction.running = false;

@@ -7,9 +7,16 @@ function recordBytes(
   seq: number,
   threw: boolean,
   ts: number,
+  v?: unknown,
 ): Buffer {
-  const rec = { args, method, seq, threw, ts };
+  const rec = { args, method, seq, threw, ts, v };
   return Buffer.from(JSON.stringify(rec), 'utf8');
+}
+
+/** What the record decoder makes of the JSON.parse of a record: `v` as `version` (1 when absent). */
+function asRecord(parsed: { v?: number }): unknown {
+  const { v, ...rest } = parsed;
+  return { ...rest, version: v ?? 1 };
 }
 
 describe('parsePlainRecord', () => {
@@ -30,12 +37,13 @@ describe('parsePlainRecord', () => {
         fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
         fc.boolean(),
         fc.integer({ min: -8.64e15, max: 8.64e15 }),
-        (args, method, seq, threw, ts) => {
-          const bytes = recordBytes(args, method, seq, threw, ts);
+        fc.option(fc.integer({ min: 1, max: 99 }), { nil: undefined }),
+        (args, method, seq, threw, ts, v) => {
+          const bytes = recordBytes(args, method, seq, threw, ts, v);
           // Padding around the record: the parser must stay inside [start, end).
           const buf = Buffer.concat([Buffer.from('xx'), bytes, Buffer.from('"\\\n')]);
           const parsed = parsePlainRecord(buf, 2, 2 + bytes.length);
-          const expected = JSON.parse(bytes.toString('utf8')) as unknown;
+          const expected = asRecord(JSON.parse(bytes.toString('utf8')) as { v?: number });
           const json = bytes.toString('utf8');
           const plainValue = (a: unknown): boolean =>
             a === null ||
@@ -84,6 +92,13 @@ describe('parsePlainRecord', () => {
       '{"args":[],"method":"m","seq":01,"threw":false,"ts":0}',
       // Fractions and exponents are left to JSON.parse.
       '{"args":[1.5],"method":"m","seq":1,"threw":false,"ts":0}',
+      // A record version that is not a positive integer, or keys after it.
+      '{"args":[],"method":"m","seq":1,"threw":false,"ts":0,"v":0}',
+      '{"args":[],"method":"m","seq":1,"threw":false,"ts":0,"v":-2}',
+      '{"args":[],"method":"m","seq":1,"threw":false,"ts":0,"v":2.5}',
+      '{"args":[],"method":"m","seq":1,"threw":false,"ts":0,"v":"2"}',
+      '{"args":[],"method":"m","seq":1,"threw":false,"ts":0,"v":2,"x":1}',
+      '{"args":[],"method":"m","seq":1,"threw":false,"ts":0,"v":}',
     ];
     for (const c of cases) {
       const buf = Buffer.from(c, 'utf8');

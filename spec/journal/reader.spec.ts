@@ -40,6 +40,7 @@ describe('replayJournal on a healthy journal', () => {
       method: 'add',
       args: argsOf(10),
       threw: true,
+      version: 2,
     });
   });
 

@@ -36,7 +36,7 @@ describe('crc32', () => {
 describe('record line format', () => {
   it('writes the documented envelope with sorted keys and a CRC over the REC bytes', () => {
     const line = encodeRecordLine(7, 1234, 'rename', '["Zoë",{"a":1}]', true).toString('utf8');
-    const rec = '{"args":["Zoë",{"a":1}],"method":"rename","seq":7,"threw":true,"ts":1234}';
+    const rec = '{"args":["Zoë",{"a":1}],"method":"rename","seq":7,"threw":true,"ts":1234,"v":2}';
     const crc = zlib.crc32(Buffer.from(rec, 'utf8')).toString(16).padStart(8, '0');
     const len = Buffer.byteLength(rec);
     expect(len).toBe(rec.length + 1); // ë takes two bytes: len counts bytes
@@ -89,6 +89,7 @@ describe('record line format', () => {
           method,
           args: JSON.parse(argsJson),
           threw,
+          version: 2,
         });
         const asText = line.toString('utf8');
         expect(stableStringify(JSON.parse(asText)) + '\n').toBe(asText);
@@ -104,9 +105,39 @@ describe('record line format', () => {
     expect(r).toEqual({
       ok: true,
       length: b.length,
-      record: { seq: 2, ts: 20, method: 'b', args: [1], threw: false },
+      record: { seq: 2, ts: 20, method: 'b', args: [1], threw: false, version: 2 },
     });
   });
+
+  /** A line holding `rec` as it is, with its own len and CRC. */
+  function lineWithRec(rec: string): Buffer {
+    const bytes = Buffer.from(rec, 'utf8');
+    const crc = zlib.crc32(bytes).toString(16).padStart(8, '0');
+    return Buffer.from(`{"crc":"${crc}","len":${bytes.length},"rec":${rec}}\n`, 'utf8');
+  }
+
+  it('reads a record without "v" (an earlier version wrote it) as version 1, by either parser', () => {
+    const old = encodeRecordLine(4, 40, 'put', '["k",1]', false, 1);
+    expect(old.toString()).toContain('"ts":40}}');
+    expect(parseRecordLine(old)).toMatchObject({ seq: 4, args: ['k', 1], version: 1 });
+    const notPlain = encodeRecordLine(4, 40, 'put', '[{"a":1}]', false, 1);
+    expect(parseRecordLine(notPlain)).toMatchObject({ args: [{ a: 1 }], version: 1 });
+  });
+
+  it('decodes a record of a version it does not know (the replay refuses it; it is not damage)', () => {
+    const rec = '{"args":[],"method":"m","seq":1,"threw":false,"ts":0,"v":3}';
+    expect(parseRecordLine(lineWithRec(rec))).toMatchObject({ seq: 1, version: 3 });
+  });
+
+  it.each(['0', '-1', '2.5', '"2"', 'null', 'true'])(
+    'rejects a record whose "v" is %s with JOURNAL_CORRUPT',
+    (v) => {
+      const line = lineWithRec(`{"args":[],"method":"m","seq":1,"threw":false,"ts":0,"v":${v}}`);
+      const err = thrown(() => parseRecordLine(line));
+      expect(isPrevalenceError(err, 'JOURNAL_CORRUPT')).toBe(true);
+      expect(err.message).toMatch(/no valid "v"/);
+    },
+  );
 
   it('asks for the full length when given only the start of a line', () => {
     const line = encodeRecordLine(3, 30, 'c', '["long enough"]', false);

@@ -29,7 +29,7 @@ export function filesIn(dir: string): string[] {
 /** Every journal record in `dir`, parsed, in order. */
 export function journalRecords(
   dir: string,
-): Array<{ seq: number; method: string; args: unknown[]; threw: boolean; ts: number }> {
+): Array<{ seq: number; method: string; args: unknown[]; threw: boolean; ts: number; v?: number }> {
   return filesIn(dir)
     .filter((f) => f.startsWith('journal-') && f.endsWith('.jsonl'))
     .flatMap((f) =>
@@ -45,15 +45,20 @@ export function journalRecords(
 /**
  * Appends records after the last one of the closed data directory `dir`, as
  * a version of the library may have journaled them: `[method, argsJson]`
- * pairs, numbered on from the last record, with its timestamp.
+ * pairs, numbered on from the last record, with its timestamp, in record
+ * format `version` (1: an earlier version, which wrote no `v`).
  */
-export function appendJournaled(dir: string, calls: Array<[string, string]>): void {
+export function appendJournaled(
+  dir: string,
+  calls: Array<[string, string]>,
+  version: 1 | 2 = 1,
+): void {
   const file = filesIn(dir)
     .filter((f) => f.startsWith('journal-'))
     .pop()!;
   const last = journalRecords(dir).pop()!;
   const lines = calls.map(([method, argsJson], i) =>
-    encodeRecordLine(last.seq + 1 + i, last.ts, method, argsJson, false),
+    encodeRecordLine(last.seq + 1 + i, last.ts, method, argsJson, false, version),
   );
   fs.appendFileSync(path.join(dir, file), Buffer.concat(lines));
 }

@@ -582,6 +582,19 @@ describe('values a snapshot cannot keep', () => {
     expect(verifyReplay(dir, Store).ok).toBe(true);
   });
 
+  it('skips the store-time check in the replay of a version-2 record, which no caught refusal can be in (a forged one diverges)', async () => {
+    const dir = freshBasedir();
+    const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    store.put('ok', 1);
+    await store.close();
+    // Not something this version writes: its live action fails whole on the refusal.
+    appendJournaled(dir, [['putNestedFrozenOrFallback', '["y"]']], 2);
+    expectCode(
+      () => initSystem(new Store(), { basedir: dir, isolation: 'none' }),
+      'REPLAY_DIVERGED',
+    );
+  });
+
   it('refuses an action that locks a property of what it stored after the store: all of it rolled back, nothing journaled (regression: the property slipped into the state)', async () => {
     const dir = freshBasedir();
     const store = initSystem(new Store(), { basedir: dir, isolation: 'none' });

@@ -1,12 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import { FaultyFs } from '../../lib/fs/faulty';
 import { realFs, type FileSystem } from '../../lib/fs/seam';
 import { firstDifference } from '../../lib/codec/equal';
 import { Wiki } from '../fixtures/wiki';
-import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
+import { thrown } from '../journal/helpers';
+import { appendJournaled, filesIn, freshBasedir, journalRecords } from '../support/tmp';
 
 const REGISTER = path.join(__dirname, '..', 'support', 'register.js');
 const CHILD = path.join(__dirname, '..', 'fixtures', 'wiki-child.ts');
@@ -293,6 +295,52 @@ describe('leftovers of a crash during a snapshot', () => {
     );
     expect(filesIn(dir)).toEqual(before);
   });
+});
+
+describe('record versions', () => {
+  it('writes record version 2 and reads records of earlier versions (no "v") in the same journal', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), dir);
+    wiki.createPage('a', '1');
+    await wiki.close();
+    expect(journalRecords(dir)).toEqual([expect.objectContaining({ method: 'createPage', v: 2 })]);
+    appendJournaled(dir, [['createPage', '["b","2"]']], 1);
+    const again = initSystem(new Wiki(), dir);
+    again.createPage('c', '3');
+    expect(Object.keys(again.pages)).toEqual(['a', 'b', 'c']);
+    await again.close();
+    expect(journalRecords(dir).map((r) => r.v)).toEqual([2, undefined, 2]);
+    expect(verifyReplay(dir, Wiki).ok).toBe(true);
+  });
+
+  it.each([false, true])(
+    'refuses a record a newer prevalent wrote, changing nothing (recover: truncate %s)',
+    async (truncate) => {
+      const dir = freshBasedir();
+      const wiki = initSystem(new Wiki(), dir);
+      wiki.createPage('a', '1');
+      await wiki.close();
+      const journal = path.join(
+        dir,
+        filesIn(dir).find((f) => f.startsWith('journal-'))!,
+      );
+      // The last record of the newest file: a newer version's record is not a torn tail.
+      const rec = '{"args":["b","2"],"method":"createPage","seq":2,"threw":false,"ts":1,"v":3}';
+      const crc = zlib.crc32(Buffer.from(rec)).toString(16).padStart(8, '0');
+      fs.appendFileSync(journal, `{"crc":"${crc}","len":${rec.length},"rec":${rec}}\n`);
+      const before = fs.readFileSync(journal);
+      const files = filesIn(dir);
+      const opts = { basedir: dir, ...(truncate ? { recover: 'truncate' as const } : {}) };
+      const err = thrown(() => initSystem(new Wiki(), opts));
+      expect(isPrevalenceError(err, 'JOURNAL_CORRUPT')).toBe(true);
+      expect(err.message).toMatch(
+        /record 2 \(createPage\) has record version 3, written by a newer prevalent/,
+      );
+      expect(fs.readFileSync(journal)).toEqual(before);
+      expect(filesIn(dir)).toEqual(files);
+      expect(() => verifyReplay(dir, Wiki)).toThrow(/newer prevalent/);
+    },
+  );
 });
 
 describe('pruneJournals', () => {
