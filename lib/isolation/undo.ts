@@ -104,6 +104,14 @@ export class UndoLog {
    * and runs the check to end as it ran.
    */
   storesChecked = false;
+  /**
+   * Set in a live action whose store-time check may have run the program's
+   * own code: it read array elements (an element may be a getter) or looked
+   * at a value stored where snapshots do not look (a Proxy's traps). Its
+   * record is then written as version 1, whose replay runs the check too,
+   * so that code runs there as it ran live.
+   */
+  replayMustCheckStores = false;
   /** The log of the system that took this closed system's instance (see adopt). */
   adoptedBy: UndoLog | undefined;
 
@@ -154,6 +162,7 @@ export class UndoLog {
     this.#trackedNow = undefined;
     this.#storedBytes = undefined;
     this.refusal = undefined;
+    this.replayMustCheckStores = false;
   }
 
   /**

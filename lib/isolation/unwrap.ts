@@ -192,8 +192,12 @@ export function checkFreshForStorage(
 ): void {
   const storability = encoded ? log.storability : undefined;
   if (storability !== undefined) refuseUserProxy(value, log);
+  // What may run the program's own code here must run in a replay too (see UndoLog.replayMustCheckStores).
+  if (!encoded || (Array.isArray(value) && value.length !== 0)) log.replayMustCheckStores = true;
   if (holdsOnlyPrimitives(value, true, storability)) return;
-  new Walker(keepProxy, true, log, storability !== undefined).run(value);
+  const walker = new Walker(keepProxy, true, log, storability !== undefined);
+  walker.notesElementReads = true;
+  walker.run(value);
   if (storability !== undefined) checkStorableOrRefuse(value, log, storedUnder(key));
 }
 
@@ -472,6 +476,8 @@ class Walker {
   placing: { root: object; place: [object, unknown, boolean] | undefined } | undefined;
   /** The initial-state check: objects reached where snapshots do not look (see noteHidden). */
   private hidden: Set<object> | undefined;
+  /** The store-time check: an array with elements sets the log's replayMustCheckStores (an element may be a getter). */
+  notesElementReads = false;
 
   /**
    * The initial-state check: a function in a slot snapshots do not keep, or
@@ -631,6 +637,7 @@ class Walker {
   }
 
   private walkArray(arr: unknown[]): void {
+    if (this.notesElementReads && arr.length !== 0) this.log!.replayMustCheckStores = true;
     // Live stores and the initial state (as read-only properties): an earlier
     // version's journal replays as it ran. In an action, the whole action fails.
     if (this.readOnlyToo && !hasWritableLength(arr)) {

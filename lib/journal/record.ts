@@ -13,7 +13,10 @@ export interface JournalRecord {
   method: string;
   args: unknown[];
   threw: boolean;
-  /** The record format version: 1 when the record has no `v` (written by an earlier version of prevalent). */
+  /**
+   * The record format version: 1 when the record has no `v` (see
+   * RECORD_VERSION); NaN when its `v` is not a positive integer.
+   */
   version: number;
 }
 
@@ -22,10 +25,15 @@ export interface JournalRecord {
  * records come from a version whose live actions fail whole on any
  * store-time refusal (NOT_SERIALIZABLE, even if the action catches it), so
  * every value they stored passed the check and a replay runs none. A record
- * without `v` (version 1) may hold an action that caught such a refusal: its
- * replay runs the check, so it ends as it ran. See docs/FORMAT.md.
+ * without `v` (version 1: every record of earlier versions, and one whose
+ * store-time check may have run the program's own code, see
+ * UndoLog.replayMustCheckStores) has its replay run the check, so it ends
+ * as it ran. See docs/FORMAT.md.
  */
 export const RECORD_VERSION = 2;
+
+/** The versions this prevalent writes: 2, or 1 for an action whose replay must run the store-time check. */
+export type RecordVersion = 1 | typeof RECORD_VERSION;
 
 /** What {@link decodeRecordAt} found at a position. */
 export type DecodeResult =
@@ -65,7 +73,7 @@ export function encodeRecordLine(
   method: string,
   argsJson: string,
   threw: boolean,
-  version: 1 | typeof RECORD_VERSION = RECORD_VERSION,
+  version: RecordVersion = RECORD_VERSION,
 ): Buffer {
   const rec =
     '{"args":' +
@@ -106,7 +114,14 @@ export class RecordEncoder {
   /** The bytes of `],"method":<json>,"seq":` per method name. */
   readonly #methodParts = new Map<string, Uint8Array>();
 
-  encode(seq: number, ts: number, method: string, argsJson: string, threw: boolean): Buffer {
+  encode(
+    seq: number,
+    ts: number,
+    method: string,
+    argsJson: string,
+    threw: boolean,
+    version: RecordVersion = RECORD_VERSION,
+  ): Buffer {
     let methodPart = this.#methodParts.get(method);
     if (methodPart === undefined) {
       methodPart = Buffer.from(',"method":' + JSON.stringify(method) + ',"seq":', 'utf8');
@@ -114,7 +129,7 @@ export class RecordEncoder {
     }
     // A UTF-16 code unit of argsJson takes at most 3 UTF-8 bytes; 96 covers the rest (two integers and the fixed parts).
     if (MAX_HEADER_BYTES + argsJson.length * 3 + methodPart.length + 96 > SCRATCH_BYTES) {
-      return encodeRecordLine(seq, ts, method, argsJson, threw);
+      return encodeRecordLine(seq, ts, method, argsJson, threw, version);
     }
     // The record goes right after room for the longest header, piece by
     // piece (no record string is built), then the header in front of it.
@@ -125,7 +140,7 @@ export class RecordEncoder {
     p = writeInteger(buf, p, seq);
     p = copyBytes(buf, p, threw ? THREW_TRUE : THREW_FALSE);
     p = writeInteger(buf, p, ts);
-    p = copyBytes(buf, p, VERSION_END);
+    p = copyBytes(buf, p, version === 1 ? RECORD_END : VERSION_END);
     const end = p;
     const recLen = end - MAX_HEADER_BYTES;
     const start = MAX_HEADER_BYTES - REC_KEY.length - String(recLen).length - LEN_AT;
@@ -143,6 +158,7 @@ const ARGS_OPEN = ascii('{"args":');
 const THREW_TRUE = ascii(',"threw":true,"ts":');
 const THREW_FALSE = ascii(',"threw":false,"ts":');
 const VERSION_END = ascii(`,"v":${RECORD_VERSION}}`);
+const RECORD_END = ascii('}');
 
 function copyBytes(buf: Uint8Array, at: number, bytes: Uint8Array): number {
   for (let k = 0; k < bytes.length; k++) buf[at + k] = bytes[k] as number;
@@ -228,11 +244,12 @@ function toRecord(parsed: unknown): JournalRecord | string {
   if (typeof method !== 'string') return 'the record has no valid "method"';
   if (!Array.isArray(args)) return 'the record has no valid "args"';
   if (typeof threw !== 'boolean') return 'the record has no valid "threw"';
-  // Any version decodes (one from a newer prevalent is refused by the replay, not taken for damage).
-  const version = o.v === undefined ? 1 : o.v;
-  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
-    return 'the record has no valid "v"';
-  }
+  // Any "v" decodes: the replay refuses a version it does not know (a newer
+  // prevalent's; NaN when not a positive integer) instead of taking a record
+  // whose CRC holds for damage, which a torn-tail cut would remove.
+  const v = o.v;
+  const version =
+    v === undefined ? 1 : typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? v : NaN;
   return { seq, ts, method, args, threw, version };
 }
 

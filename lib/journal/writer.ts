@@ -3,7 +3,7 @@ import type { FileSystem } from '../fs/seam';
 import { writeFully } from '../fs/seam';
 import { createJournalFile, journalEnd, journalFileName, listJournalFiles } from './files';
 import { Flusher } from './flusher';
-import { RecordEncoder } from './record';
+import { RECORD_VERSION, RecordEncoder, type RecordVersion } from './record';
 
 /**
  * When an appended record must be on disk: `'always'` before `append`
@@ -165,6 +165,8 @@ export class JournalWriter {
     argsJson: string,
     threw: boolean,
     unlocked = false,
+    /** 1 when the replay must run the store-time check (see RECORD_VERSION). */
+    version: RecordVersion = RECORD_VERSION,
   ): void {
     this.#checkUsable();
     if (seq !== this.#lastSeq + 1 || !Number.isSafeInteger(ts) || argsJson.charCodeAt(0) !== 0x5b) {
@@ -173,7 +175,7 @@ export class JournalWriter {
         `journal append needs seq ${this.#lastSeq + 1}, an integer ts and a JSON array of arguments; got seq ${seq}, ts ${ts}`,
       );
     }
-    const line = this.#encoder.encode(seq, ts, method, argsJson, threw);
+    const line = this.#encoder.encode(seq, ts, method, argsJson, threw, version);
     if (this.#size > 0 && this.#size + line.length > this.#opts.journalMaxBytes) {
       this.#rotate('the action was not recorded');
     }

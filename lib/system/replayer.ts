@@ -23,7 +23,7 @@ export class Replayer {
   ) {}
 
   apply(rec: JournalRecord): void {
-    if (rec.version > RECORD_VERSION) throw newerRecord(rec);
+    if (!(rec.version <= RECORD_VERSION)) throw newerRecord(rec);
     const method = this.#methodNamed(rec.method);
     // Plain arguments are the record's own fresh array: nothing to decode.
     const args = allPrimitive(rec.args)
@@ -74,7 +74,7 @@ export class Replayer {
 function newerRecord(rec: JournalRecord): PrevalenceError {
   return new PrevalenceError(
     'JOURNAL_CORRUPT',
-    `journal record ${rec.seq} (${rec.method}) has record version ${rec.version}, written by a newer prevalent (this one reads versions 1 to ${RECORD_VERSION}): open the directory with that version or a later one. Nothing was changed`,
+    `journal record ${rec.seq} (${rec.method}) has ${Number.isNaN(rec.version) ? 'a record version that is not a positive integer' : `record version ${rec.version}`}, written by a newer prevalent (this one reads versions 1 to ${RECORD_VERSION}): open the directory with that version or a later one. Nothing was changed`,
   );
 }
 

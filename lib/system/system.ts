@@ -12,6 +12,7 @@ import { refusePrivateMembers } from '../clock/private-members';
 import { JournalWriter } from '../journal/writer';
 import { replayJournal } from '../journal/reader';
 import type { JournalRecord } from '../journal/reader';
+import { RECORD_VERSION } from '../journal/record';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { forgetRecentParent, rootView } from '../isolation/views';
 import { adoptState, UndoLog } from '../isolation/tracking';
@@ -346,7 +347,9 @@ export class PrevalentSystem<T extends object> {
         }
       }
       try {
-        this.#journal.append(seq, ts, name, argsJson, out.threw, unlocked);
+        // An action whose store-time check may have run the program's own code: the replay runs it too.
+        const version = out.undo.replayMustCheckStores ? 1 : RECORD_VERSION;
+        this.#journal.append(seq, ts, name, argsJson, out.threw, unlocked, version);
       } catch (err) {
         if (this.#journal.lastSeq === seq) {
           // Its record could not be cut off and will replay: memory keeps the action too.

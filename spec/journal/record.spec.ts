@@ -129,13 +129,11 @@ describe('record line format', () => {
     expect(parseRecordLine(lineWithRec(rec))).toMatchObject({ seq: 1, version: 3 });
   });
 
-  it.each(['0', '-1', '2.5', '"2"', 'null', 'true'])(
-    'rejects a record whose "v" is %s with JOURNAL_CORRUPT',
+  it.each(['0', '-1', '2.5', '"2"', 'null', 'true', '9007199254740993', '{"major":3}'])(
+    'decodes a record whose "v" is %s as of an unknown version (not damage: its CRC holds; regression (review): it was cut as a torn tail)',
     (v) => {
       const line = lineWithRec(`{"args":[],"method":"m","seq":1,"threw":false,"ts":0,"v":${v}}`);
-      const err = thrown(() => parseRecordLine(line));
-      expect(isPrevalenceError(err, 'JOURNAL_CORRUPT')).toBe(true);
-      expect(err.message).toMatch(/no valid "v"/);
+      expect(parseRecordLine(line).version).toBeNaN();
     },
   );
 

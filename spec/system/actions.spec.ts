@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { types } from 'node:util';
 import { abortOnException, initSystem, isPrevalenceError, readonly, verifyReplay } from '../../lib';
-import type { Prevalent } from '../../lib';
+import type { Clock, Prevalent } from '../../lib';
 import { Wiki } from '../fixtures/wiki';
 import { appendJournaled, freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
@@ -1248,6 +1248,100 @@ describe('an object the action stored, read back through `this`', () => {
     await t.close();
     const again = initSystem(new Team(), { basedir: dir, classes: [Item, User] });
     expect(dump(again)).toBe(live);
+    await again.close();
+  });
+});
+
+describe('store-time checks that may run the program’s own code', () => {
+  class Probe {
+    declare readonly _clock: Clock;
+    list: unknown = null;
+    box: Record<string, unknown> = {};
+    reads = 0;
+    drawn = 0;
+
+    /** Stores an array whose element is a getter: the store-time check reads it. */
+    storeGetterElement(): void {
+      const counter = { n: 0 };
+      const arr: unknown[] = [];
+      Object.defineProperty(arr, 0, {
+        get() {
+          counter.n++;
+          return 1;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+      this.list = arr;
+      this.reads = counter.n;
+      this.drawn = this._clock.random();
+    }
+
+    @abortOnException
+    hide(p: object): void {
+      Object.defineProperty(this.box, 'hidden', { value: p, writable: true, configurable: true });
+      throw new Error('undo me');
+    }
+
+    /** Stores a Proxy of its own where snapshots do not look, in a savepoint that is undone. */
+    storeProxyHidden(): void {
+      const seen = { n: 0 };
+      const p = new Proxy(
+        {},
+        {
+          isExtensible(t) {
+            seen.n++;
+            return Reflect.isExtensible(t);
+          },
+        },
+      );
+      try {
+        this.hide(p);
+      } catch {
+        // carries on without it
+      }
+      this.reads = seen.n;
+    }
+
+    storeObject(): void {
+      this.box = { a: 1, list: [] };
+    }
+
+    storeArray(): void {
+      this.list = ['a'];
+    }
+  }
+
+  const state = (p: Probe) => ({ reads: p.reads, drawn: p.drawn });
+
+  it.each(['storeGetterElement', 'storeProxyHidden'] as const)(
+    '%s replays with the same calls of that code (regression (review): a version-2 record skipped the check, and with it a getter and a trap the live run had called)',
+    async (method) => {
+      const dir = freshBasedir();
+      const probe = initSystem(new Probe(), { basedir: dir, isolation: 'none' });
+      probe[method]();
+      const live = state(probe);
+      expect(live.reads).toBeGreaterThan(0);
+      await probe.close();
+      expect(journalRecords(dir).map((r) => r.v)).toEqual([undefined]);
+      const again = initSystem(new Probe(), { basedir: dir, isolation: 'none' });
+      expect(state(again)).toEqual(live);
+      again.takeSnapshot();
+      await again.close();
+      expect(verifyReplay(dir, Probe).ok).toBe(true);
+    },
+  );
+
+  it('writes version 2 for a store whose check reads no array element, version 1 for one that does', async () => {
+    const dir = freshBasedir();
+    const probe = initSystem(new Probe(), dir);
+    probe.storeObject();
+    probe.storeArray();
+    probe.storeObject();
+    await probe.close();
+    expect(journalRecords(dir).map((r) => r.v)).toEqual([2, undefined, 2]);
+    const again = initSystem(new Probe(), dir);
+    expect(again.list).toEqual(['a']);
     await again.close();
   });
 });
