@@ -33,6 +33,9 @@ export function isStorableKind(
   );
 }
 
+/** How many objects checkStorable looked into in all (for tests). */
+export const storableStats = { checked: 0 };
+
 /**
  * Throws NOT_SERIALIZABLE when the encodings would refuse `value` or what it
  * holds, following their own traversal (enumerable string-keyed properties,
@@ -48,13 +51,17 @@ export function checkStorable(
   where: string,
   registry: ClassRegistry,
   skip: (obj: object) => boolean,
+  /** Objects checked by earlier calls (not looked into again), to which this call adds the ones it checks. */
+  checked?: Set<object>,
 ): void {
   try {
     if (typeof value !== 'object' || value === null) {
       refusePrimitive(value, registry);
       return;
     }
-    const seen = new Set<object>([value]);
+    if (checked?.has(value) === true) return;
+    const seen = checked ?? new Set<object>();
+    seen.add(value);
     const stack: object[] = [value];
     const queue = (child: unknown): void => {
       if (typeof child !== 'object' || child === null || seen.has(child)) return;
@@ -62,6 +69,7 @@ export function checkStorable(
       if (!skip(child)) stack.push(child);
     };
     for (let obj = stack.pop(); obj !== undefined; obj = stack.pop()) {
+      storableStats.checked++;
       refuseObject(obj, registry, queue);
     }
   } catch (err) {

@@ -11,6 +11,12 @@ export interface UndoEntry {
   undo(): void;
 }
 
+/** See UndoLog.checkedSets. */
+export interface CheckedSets {
+  walked: Set<object>;
+  encodable: Set<object>;
+}
+
 /**
  * What the snapshot encoding would refuse, asked where a live action stores
  * a fresh value (the system sets it once the restore is done: it knows the
@@ -25,7 +31,13 @@ export interface Storability {
    * following their traversal and not looking into objects for which `skip`
    * is true; `where` names the place it is stored.
    */
-  check(value: unknown, where: string, skip: (obj: object) => boolean): void;
+  check(
+    value: unknown,
+    where: string,
+    skip: (obj: object) => boolean,
+    /** Objects checked before in this pass, not looked into again; the call adds those it checks. */
+    checked?: Set<object>,
+  ): void;
   /**
    * Throws NOT_SERIALIZABLE when own property `key` of `obj` is one the
    * encodings refuse whatever it holds: any symbol-keyed property, an
@@ -112,6 +124,17 @@ export class UndoLog {
    * so that code runs there as it ran live.
    */
   replayMustCheckStores = false;
+  /**
+   * The objects the store-time checks and the end-of-action check of this
+   * action have walked and had the encodings' rules check (see checked):
+   * each pass looks into an object once, so a chain built in place
+   * (`this.head = { next: this.head }` in a loop), whose every store holds
+   * all the values stored before, costs time linear in its length, not its
+   * square. What a store-time check skips is still looked at when the action
+   * ends. Made on first use.
+   */
+  #checkedStores: CheckedSets | undefined;
+  #checkedEnd: CheckedSets | undefined;
   /** The log of the system that took this closed system's instance (see adopt). */
   adoptedBy: UndoLog | undefined;
 
@@ -163,6 +186,15 @@ export class UndoLog {
     this.#storedBytes = undefined;
     this.refusal = undefined;
     this.replayMustCheckStores = false;
+    this.#checkedStores = undefined;
+    this.#checkedEnd = undefined;
+  }
+
+  /** The objects one pass of checks of this action (its store-time checks, or the end-of-action check) has looked into. */
+  checked(pass: 'stores' | 'end'): CheckedSets {
+    if (pass === 'stores')
+      return (this.#checkedStores ??= { walked: new Set(), encodable: new Set() });
+    return (this.#checkedEnd ??= { walked: new Set(), encodable: new Set() });
   }
 
   /**

@@ -197,8 +197,13 @@ export function checkFreshForStorage(
   if (holdsOnlyPrimitives(value, true, storability)) return;
   const walker = new Walker(keepProxy, true, log, storability !== undefined);
   walker.notesElementReads = true;
+  // Shared by the action's stores into slots snapshots keep (checked alike).
+  const checked = storability !== undefined ? log.checked('stores') : undefined;
+  if (checked !== undefined) walker.visited = checked.walked;
   walker.run(value);
-  if (storability !== undefined) checkStorableOrRefuse(value, log, storedUnder(key));
+  if (checked !== undefined) {
+    checkStorableOrRefuse(value, log, storedUnder(key), checked.encodable);
+  }
 }
 
 /**
@@ -207,9 +212,15 @@ export function checkFreshForStorage(
  * error: a replay runs no such check, so a journaled action must have
  * passed it.
  */
-export function checkStorableOrRefuse(value: unknown, log: UndoLog, where: string): void {
+export function checkStorableOrRefuse(
+  value: unknown,
+  log: UndoLog,
+  where: string,
+  /** Objects an earlier check of the same pass looked into (see UndoLog.checked). */
+  checked?: Set<object>,
+): void {
   try {
-    log.storability?.check(value, where, (obj) => isStateObject(obj, log));
+    log.storability?.check(value, where, (obj) => isStateObject(obj, log), checked);
   } catch (err) {
     log.refusal ??= err as Error;
     throw err;
@@ -254,8 +265,11 @@ export function unwrapFreshForStorage(
   const walker = new Walker(toRaw, true, log, live, bytes);
   // Live only: a replay's places are recorded as views are made after it.
   if (live) walker.placing = { root: value, place };
+  // One walk of the end-of-action check looks into an object once, whatever values hold it.
+  const checked = log.checked('end');
+  walker.visited = checked.walked;
   walker.run(value);
-  if (log.storability !== undefined) checkStorableOrRefuse(value, log, 'a value the action stored');
+  if (live) checkStorableOrRefuse(value, log, 'a value the action stored', checked.encodable);
 }
 
 /**
@@ -438,7 +452,8 @@ function refuseLockedElements(arr: unknown[]): void {
 export const unwrapStats = { visited: 0 };
 
 class Walker {
-  private readonly visited = new Set<object>();
+  /** The objects walked (shared by the walks of one pass of checks: see UndoLog.checked). */
+  visited = new Set<object>();
   private readonly stack: object[] = [];
 
   constructor(

@@ -14,7 +14,7 @@ export function storabilityFor(registry: ClassRegistry): Storability {
       storable.add(proto);
       return true;
     },
-    check: (value, where, skip) => checkStorable(value, where, registry, skip),
+    check: (value, where, skip, checked) => checkStorable(value, where, registry, skip, checked),
     property: checkStorableProperty,
   };
 }
