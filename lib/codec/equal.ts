@@ -13,6 +13,11 @@ import {
   setSegment,
 } from './paths';
 
+function isPlainObject(obj: object): boolean {
+  const proto = Object.getPrototypeOf(obj) as object | null;
+  return proto === Object.prototype || proto === null;
+}
+
 /** How a compared container names its children. */
 type How = 'props' | 'array' | 'map' | 'set';
 
@@ -49,8 +54,13 @@ class PathNode {
 
   segment(slot: number): string {
     switch (this.how) {
-      case 'props':
-        return propSegment(Object.keys(this.container)[slot] as string);
+      case 'props': {
+        const key = Object.keys(this.container)[slot] as string;
+        // Below the root, a plain object is read as a dictionary: `pages["home"].history[3]`.
+        return this.parent !== undefined && isPlainObject(this.container)
+          ? `[${JSON.stringify(key)}]`
+          : propSegment(key);
+      }
       case 'array':
         return `[${slot}]`;
       case 'set':
@@ -94,7 +104,12 @@ export type ValueStep =
 
 /** Where two values first differ: the description firstDifference gives, and the steps to that place. */
 export interface Difference {
+  /** `path: reason`, as firstDifference gives it. */
   description: string;
+  /** The place, e.g. `pages["home"].history[3]` (empty at the root). */
+  path: string;
+  /** Why the values there differ, e.g. `"d" !== "e"` (the first value first). */
+  reason: string;
   at: ValueStep[];
 }
 
@@ -103,7 +118,8 @@ export function firstDifferenceAt(a: unknown, b: unknown): Difference | undefine
   const found = new Comparer().run(a, b);
   if (found === undefined) return undefined;
   const { parent, slot, reason } = found;
-  return { description: pathOf(parent, slot) + ': ' + reason, at: stepsOf(parent, slot) };
+  const path = pathOf(parent, slot);
+  return { description: path + ': ' + reason, path, reason, at: stepsOf(parent, slot) };
 }
 
 /** Marks a place that does not exist in a value (see valueAt). */

@@ -35,8 +35,14 @@ export interface ReplayDivergence {
   exact: boolean;
   /** The snapshot whose recorded digest the replayed state failed to match (or undefined for an outcome divergence). */
   snapshot?: string;
-  /** The first differing path in the state, with the replayed value first, e.g. `pages.home.history[3]: "g101" !== "g1"` (Map values read `.get("home")`). */
+  /**
+   * The first differing path in the state, e.g. `pages["home"].history[3]`
+   * (keys of a plain object below the root in brackets, properties of class
+   * instances after a dot, Map values `.get("home")`, Set members `{2}`).
+   */
   path?: string;
+  /** How the values at `path` differ, the replayed one first, e.g. `"g101" !== "g1"`. */
+  difference?: string;
   /**
    * Set when an action ended differently in replay (threw vs completed), or
    * when the snapshot carries another directory seed than the one the replay
@@ -307,7 +313,7 @@ export function verifyReplay(
           ...(culprit ? { method: culprit.method } : {}),
           exact: culprit !== undefined,
           snapshot: snap.path,
-          ...(where ? { path: where.description } : {}),
+          ...(where ? { path: where.path, difference: where.reason } : {}),
         });
       }
       agreed = seq;

@@ -11,7 +11,16 @@ describe('firstDifference', () => {
   it('names the path of the first difference', () => {
     const a = { pages: { home: { history: ['a', 'b', 'c', 'd'] } } };
     const b = { pages: { home: { history: ['a', 'b', 'c', 'e'] } } };
-    expect(firstDifference(a, b)).toBe('pages.home.history[3]: "d" !== "e"');
+    expect(firstDifference(a, b)).toBe('pages["home"]["history"][3]: "d" !== "e"');
+    class Page {
+      constructor(readonly history: string[]) {}
+    }
+    const where = firstDifferenceAt(
+      { pages: { home: new Page(['a', 'b', 'c', 'd']) } },
+      { pages: { home: new Page(['a', 'b', 'c', 'e']) } },
+    );
+    // The issue's own example: a dictionary's key in brackets, a class instance's property after a dot.
+    expect(where).toMatchObject({ path: 'pages["home"].history[3]', reason: '"d" !== "e"' });
   });
 
   it('formats non-identifier keys, Map values and Set members', () => {
@@ -27,7 +36,7 @@ describe('firstDifference', () => {
 
   it('reports the first difference in depth-first order', () => {
     const diff = firstDifference({ a: { x: 1 }, b: 2 }, { a: { x: 9 }, b: 3 });
-    expect(diff).toMatch(/^a\.x:/);
+    expect(diff).toMatch(/^a\["x"\]:/);
   });
 
   it.each<[string, unknown, unknown, RegExp]>([

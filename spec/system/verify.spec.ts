@@ -81,7 +81,7 @@ describe('verifyReplay', () => {
       method: 'addSneaky',
       exact: true,
     });
-    expect(report.divergence?.path).toMatch(/^values\[2\]: 1 !== 101/);
+    expect(report.divergence).toMatchObject({ path: 'values[2]', difference: '1 !== 101' });
   });
 
   it('names the action when the difference is in a structure, not a value', async () => {
