@@ -51,7 +51,7 @@ export interface ViewLink {
  * it was found in alive once the state dropped that container (an update
  * that copies a container, `this.pages = { ...this.pages, [id]: page }`,
  * would otherwise keep every generation of it); a collected parent reads as
- * no link, and locate searches.
+ * no link, and locate tries the other places recorded, then searches.
  */
 class WeakLink {
   readonly #parent: WeakRef<object>;
@@ -68,6 +68,37 @@ class WeakLink {
 
 /** Raw object → where it was last found, for objects that have no view (a view keeps its own link). */
 const links = new WeakMap<object, WeakLink>();
+
+/**
+ * Raw object → places it was stored in before its newest one, most recent
+ * first, for objects an action stored in a second place while the first
+ * still held them (see recordStored): a page linked as another's parent
+ * stays in its dictionary, and when that link is replaced the dictionary is
+ * still where it sits. locate tries them when the newest place fails, before
+ * it searches (see repairedPath). Only objects stored in more than one place
+ * get an entry: an ordinary view pays nothing for it.
+ */
+const formerPlaces = new WeakMap<object, WeakLink | WeakLink[]>();
+
+/** The former places of `raw`, most recent first (one is stored as itself, without an array). */
+function formersOf(raw: object): readonly WeakLink[] {
+  const formers = formerPlaces.get(raw);
+  if (formers === undefined) return [];
+  return Array.isArray(formers) ? formers : [formers];
+}
+
+/** Stores the former places of `raw` (none: forgets them). */
+function setFormers(raw: object, formers: WeakLink[]): void {
+  if (formers.length === 0) formerPlaces.delete(raw);
+  else formerPlaces.set(raw, formers.length === 1 ? formers[0]! : formers);
+}
+
+/**
+ * How many former places an object keeps. An object stored in many places
+ * at once (a tag every page links to) keeps its oldest place (most often its
+ * home: the dictionary it was created in) and the most recent others.
+ */
+const MAX_FORMER_PLACES = 4;
 
 /** How often locate() had to fall back to searching the state (for tests and benchmarks). */
 export const locateStats = { searches: 0 };
@@ -150,11 +181,66 @@ export function recordStep(raw: object, parent: object, key: unknown, viaMap: bo
  * place is unknown while the recorded place still holds `raw` (an object
  * stored in a second place): the known path stays usable, where the new one
  * would end at an object no link leads to, and locate would search the state.
+ * The place that does not become the link is kept as a former place when the
+ * recorded place still holds `raw` (see formerPlaces): storing a page as
+ * another's parent must not make its place in its dictionary forgotten once
+ * that parent is replaced. Called before the store, live and in replay; a
+ * rolled-back action leaves its place as the newest one, which no longer
+ * holds, and locate falls back on the former place.
  */
 export function recordStored(raw: object, parent: object, key: unknown, viaMap: boolean): void {
+  const step = toStep(key, viaMap);
+  if (step === undefined) return;
   const link = linkOf(raw);
-  if (link !== undefined && linkOf(parent) === undefined && stillHolds(link, raw)) return;
-  recordStep(raw, parent, key, viaMap);
+  if (link === undefined) {
+    setLink(raw, parent, step);
+    return;
+  }
+  if (link.parent === parent && sameStep(link.step, step)) return;
+  const held = stillHolds(link, raw);
+  if (held && linkOf(parent) === undefined) {
+    addFormerPlace(raw, parent, step);
+    return;
+  }
+  if (held) addFormerPlace(raw, link.parent, link.step);
+  setLink(raw, parent, step);
+  dropFormerPlace(raw, parent, step);
+}
+
+function sameStep(a: LinkStep, b: LinkStep): boolean {
+  if (a === b) return true;
+  return (
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    'mapKey' in a &&
+    'mapKey' in b &&
+    Object.is(a.mapKey, b.mapKey)
+  );
+}
+
+/**
+ * Adds a place of `raw` as its most recent former place, dropping the ones
+ * whose container was collected or that no longer hold `raw`, and the same
+ * place recorded before; past MAX_FORMER_PLACES, the oldest stays and the
+ * one after it goes.
+ */
+function addFormerPlace(raw: object, parent: object, step: LinkStep): void {
+  const kept: WeakLink[] = [new WeakLink(parent, step)];
+  for (const former of formersOf(raw)) {
+    const at = former.parent;
+    if (at === undefined || (at === parent && sameStep(former.step, step))) continue;
+    if (stillHolds({ parent: at, step: former.step }, raw)) kept.push(former);
+  }
+  if (kept.length > MAX_FORMER_PLACES) kept.splice(MAX_FORMER_PLACES - 1, 1);
+  setFormers(raw, kept);
+}
+
+/** Forgets a former place of `raw` (one that became its link again, or no longer holds it). */
+function dropFormerPlace(raw: object, parent: object, step: LinkStep): void {
+  const formers = formersOf(raw);
+  if (formers.length === 0) return;
+  const kept = formers.filter((f) => !(f.parent === parent && sameStep(f.step, step)));
+  if (kept.length !== formers.length) setFormers(raw, kept);
 }
 
 /**
@@ -284,7 +370,7 @@ function recordedPath(raw: object, rawRoot: object): PathStep[] | undefined {
 
 /** Whether any place of `raw` was recorded (stored, or found by navigation). */
 export function hasLink(raw: object): boolean {
-  return linkOf(raw) !== undefined;
+  return linkOf(raw) !== undefined || formerPlaces.has(raw);
 }
 
 /**
@@ -312,7 +398,8 @@ export function isDetached(raw: object): boolean {
 /**
  * Where a view (or tracking proxy, or raw object) sits in the state: the
  * path recorded while navigating to it, verified by walking it from rawRoot
- * (O(path length)). When no path is known or the object has moved, a
+ * (O(path length)). When that path fails, the recorded places are tried,
+ * former ones too (see repairedPath); when none leads to the root, a
  * breadth-first search of the state finds it (counted in locateStats) and
  * its path is recorded for next time. Not found → STALE_REFERENCE.
  */
@@ -327,14 +414,98 @@ export function locate(view: object, rawRoot: object): PathStep[] {
 
 /**
  * The path of `raw` in the state: the recorded one when walking it from
- * rawRoot still leads to `raw`, else what a search finds (its links recorded
- * for next time); undefined when `raw` is not in the state.
+ * rawRoot still leads to `raw`, else one through the places recorded for it
+ * and the objects above it, former places included (see repairedPath), else
+ * what a search finds (its links recorded for next time); undefined when
+ * `raw` is not in the state.
  */
 export function pathInState(raw: object, rawRoot: object): PathStep[] | undefined {
   const known = recordedPath(raw, rawRoot);
   if (known !== undefined && walk(rawRoot, known) === raw) return known;
+  const repaired = repairedPath(raw, rawRoot);
+  if (repaired !== undefined && walk(rawRoot, repaired) === raw) return repaired;
   locateStats.searches++;
   return search(rawRoot, raw);
+}
+
+/** One object on the way up in repairedPath: the places to try, and how many were tried. */
+interface Climb {
+  readonly obj: object;
+  readonly places: Link[];
+  tried: number;
+}
+
+/**
+ * A path to `raw` through recorded places only, when its newest recorded
+ * path fails: from `raw` upward, each object's link and then its former
+ * places (most recent first), each checked where it is (its parent still
+ * holds the object there), depth first, until one chain reaches rawRoot.
+ * The places that lead there become the links again (so the next locate
+ * takes the fast path); the places found not to hold any more are dropped.
+ * Costs O(path length × places per object) and never looks at the rest of
+ * the state; undefined when no recorded chain leads to rawRoot.
+ */
+function repairedPath(raw: object, rawRoot: object): PathStep[] | undefined {
+  const climbs: Climb[] = [];
+  const seen = new Set<object>([raw]);
+  const enter = (obj: object): void => {
+    const places: Link[] = [];
+    const link = linkOf(obj);
+    if (link !== undefined) places.push({ parent: link.parent, step: link.step });
+    for (const former of formersOf(obj)) {
+      const parent = former.parent;
+      if (parent !== undefined) places.push({ parent, step: former.step });
+    }
+    climbs.push({ obj, places, tried: 0 });
+  };
+  enter(raw);
+  while (climbs.length > 0 && climbs.length <= MAX_DEPTH) {
+    const climb = climbs[climbs.length - 1]!;
+    if (climb.obj === rawRoot) return relink(climbs);
+    if (climb.tried === climb.places.length) {
+      climbs.pop();
+      continue;
+    }
+    const place = climb.places[climb.tried++]!;
+    if (seen.has(place.parent)) continue;
+    if (!stillHolds(place, climb.obj)) {
+      forgetPlace(climb.obj, place);
+      continue;
+    }
+    seen.add(place.parent);
+    enter(place.parent);
+  }
+  return undefined;
+}
+
+/** Drops a former place found not to hold its object any more. */
+function forgetPlace(raw: object, place: Link): void {
+  const link = linkOf(raw);
+  if (link !== undefined && link.parent === place.parent && link.step === place.step) return;
+  dropFormerPlace(raw, place.parent, place.step);
+}
+
+/**
+ * Makes the places of a chain repairedPath found the links of its objects
+ * (a link replaced while it still holds is kept as a former place) and
+ * answers the chain's path.
+ */
+function relink(climbs: Climb[]): PathStep[] | undefined {
+  const path: PathStep[] = [];
+  for (let i = climbs.length - 2; i >= 0; i--) {
+    const { obj, places, tried } = climbs[i]!;
+    const place = places[tried - 1]!;
+    const step = place.step === IN_COLLECTION ? positionStep(place.parent, obj) : place.step;
+    if (step === undefined) return undefined;
+    path.push(step);
+    if (tried > 1 || linkOf(obj) === undefined) {
+      const link = linkOf(obj);
+      if (link !== undefined && stillHolds(link, obj)) addFormerPlace(obj, link.parent, link.step);
+      setLink(obj, place.parent, place.step);
+      dropFormerPlace(obj, place.parent, place.step);
+    }
+  }
+  return path;
 }
 
 /** A path as messages show it: `settings.nested[0]`, `byName.get("ann")`, `tags{2}`. */

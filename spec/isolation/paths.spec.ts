@@ -122,6 +122,135 @@ describe('locate and resolvePath', () => {
     expect(searches(() => locate(address, raw))).toEqual([['users', '0', 'address'], 0]);
   });
 
+  describe('an object stored in more than one place', () => {
+    type Doc = { id: string };
+    type Holder = { ref?: unknown };
+    function makeTree() {
+      const docs: Record<string, Doc> = {};
+      for (let i = 0; i < 20; i++) docs[`d${i}`] = { id: `d${i}` };
+      const holders: Holder[] = Array.from({ length: 12 }, () => ({}));
+      return { docs, holders, shelf: {} as Record<string, unknown> };
+    }
+    /** Runs `fn` on the tracked state as an action would (its new places recorded as it stores). */
+    function act<S extends object>(raw: S, fn: (p: S) => void) {
+      const log = beginTracking();
+      try {
+        fn(tracked(raw));
+      } finally {
+        endTracking();
+      }
+      return log;
+    }
+
+    it('finds its first place once the second is replaced, without searching (regression: a view of an object once stored elsewhere was found by searching the whole state)', () => {
+      const raw = makeTree();
+      const doc = rootView(raw).docs['d7']!;
+      act(raw, (p) => (p.holders[0]!.ref = p.docs['d7']));
+      act(raw, (p) => (p.holders[0]!.ref = p.docs['d8']));
+      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd7'], 0]);
+      // The place that held became its link again: the next locate takes the fast path.
+      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd7'], 0]);
+    });
+
+    it('finds it through any place still holding it when it is in several at once', () => {
+      const raw = makeTree();
+      const doc = rootView(raw).docs['d3']!;
+      act(raw, (p) => {
+        p.holders[0]!.ref = p.docs['d3'];
+        p.holders[1]!.ref = p.docs['d3'];
+        p.holders[2]!.ref = p.docs['d3'];
+      });
+      expect(searches(() => locate(doc, raw))).toEqual([['holders', '2', 'ref'], 0]);
+      act(raw, (p) => delete p.holders[2]!.ref);
+      expect(searches(() => locate(doc, raw))).toEqual([['holders', '1', 'ref'], 0]);
+      act(raw, (p) => {
+        delete p.holders[1]!.ref;
+        delete p.holders[0]!.ref;
+      });
+      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd3'], 0]);
+    });
+
+    it('keeps its oldest place however many places it was stored in', () => {
+      const raw = makeTree();
+      const doc = rootView(raw).docs['d0']!;
+      // Indexed, so each holder's own place is known and each store moves the link.
+      act(raw, (p) => {
+        for (let i = 0; i < p.holders.length; i++) p.holders[i]!.ref = p.docs['d0'];
+      });
+      expect(searches(() => locate(doc, raw))).toEqual([['holders', '11', 'ref'], 0]);
+      act(raw, (p) => {
+        for (let i = 0; i < p.holders.length; i++) delete p.holders[i]!.ref;
+      });
+      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd0'], 0]);
+    });
+
+    it('finds it when an object above it was stored elsewhere and that place replaced (a chain of relinks)', () => {
+      const raw = {
+        folders: { f1: { docs: { d: { id: 'd' } } } as Record<string, unknown> },
+        shelf: {} as Record<string, unknown>,
+      };
+      const root = rootView(raw);
+      const doc = root.folders.f1['docs'] as { d: { id: string } };
+      const leaf = doc.d;
+      // The folder is stored on the shelf too, then the doc is stored under the folder's docs
+      // again, and both second places are dropped.
+      act(raw, (p) => (p.shelf['top'] = p.folders.f1));
+      act(raw, (p) => ((p.shelf['top'] as Record<string, unknown>)['also'] = p.folders.f1['docs']));
+      act(raw, (p) => {
+        delete (p.shelf['top'] as Record<string, unknown>)['also'];
+        delete p.shelf['top'];
+      });
+      expect(searches(() => locate(leaf, raw))).toEqual([['folders', 'f1', 'docs', 'd'], 0]);
+      expect(searches(() => locate(doc, raw))).toEqual([['folders', 'f1', 'docs'], 0]);
+    });
+
+    it('finds its new place after a real move (its old place deleted), and refuses it once it left every place', () => {
+      const raw = makeTree();
+      const doc = rootView(raw).docs['d5']!;
+      act(raw, (p) => (p.holders[0]!.ref = p.docs['d5']));
+      act(raw, (p) => {
+        p.shelf['d5'] = p.docs['d5'];
+        delete p.docs['d5'];
+      });
+      act(raw, (p) => delete p.holders[0]!.ref);
+      expect(searches(() => locate(doc, raw))).toEqual([['shelf', 'd5'], 0]);
+      // An object put back where a former place was is found there, not at a place that no longer holds.
+      act(raw, (p) => {
+        p.docs['d5'] = p.shelf['d5'] as Doc;
+        delete p.shelf['d5'];
+      });
+      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd5'], 0]);
+      act(raw, (p) => delete p.docs['d5']);
+      expectCode(() => locate(doc, raw), 'STALE_REFERENCE');
+    });
+
+    it('keeps the old place of an object a rolled-back action stored elsewhere (regression: the rolled-back place was the only one recorded, and locate searched the state)', () => {
+      const raw = makeTree();
+      const doc = rootView(raw).docs['d9']!;
+      const log = act(raw, (p) => (p.holders[3]!.ref = p.docs['d9']));
+      log.rollback();
+      expect(raw.holders[3]!.ref).toBeUndefined();
+      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd9'], 0]);
+    });
+
+    it('skips a former place whose container was collected, and keeps no container alive through it', async () => {
+      const gc = exposeGc();
+      const raw = makeTree();
+      const doc = rootView(raw).docs['d2']!;
+      act(raw, (p) => (p.holders[0]!.ref = p.docs['d2']));
+      const old = new WeakRef(raw.docs);
+      // The dictionary replaced by a copy behind the system's back: the former place's container
+      // is dropped from the state.
+      raw.docs = { ...raw.docs };
+      act(raw, (p) => delete p.holders[0]!.ref).reset();
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      expect(old.deref()).toBeUndefined();
+      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd2'], 1]);
+      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd2'], 0]);
+    });
+  });
+
   it('detects a recorded path that now leads to another object', () => {
     const raw = makeState();
     const first = rootView(raw).users[0]!;

@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { abortOnException, initSystem, isPrevalenceError, readonly } from '../../lib';
+import { abortOnException, initSystem, isPrevalenceError, persistent, readonly } from '../../lib';
 import { locateStats } from '../../lib/isolation/paths';
 import type { Isolation, Prevalent, PrevalentMutable } from '../../lib';
 import { Wiki, WikiPage } from '../fixtures/wiki';
@@ -181,6 +181,140 @@ describe('locating a passed-back view', () => {
     wiki.createPage('b', 'child', a);
     expect(locateStats.searches).toBe(before);
     expect(wiki.getPage('b')!.parent).toBe(wiki.getPage('a'));
+  });
+});
+
+@persistent()
+class TreePage {
+  parent: TreePage | undefined = undefined;
+  constructor(public id: string) {}
+}
+
+/** Pages in a Map, linked into a tree by their parent (the acceptance test's page tree). */
+class PageTree {
+  pages = new Map<string, TreePage>();
+  archive = new Map<string, TreePage>();
+  bulk(n: number): void {
+    for (let i = 0; i < n; i++) this.pages.set(`p${i}`, new TreePage(`p${i}`));
+  }
+  setParent(id: string, parent: TreePage | undefined): void {
+    this.pages.get(id)!.parent = parent;
+  }
+  removePage(id: string): void {
+    this.pages.delete(id);
+  }
+  /** A real move: the page leaves `pages`. */
+  archivePage(id: string): void {
+    const page = this.pages.get(id)!;
+    this.pages.delete(id);
+    this.archive.set(id, page);
+  }
+  @abortOnException
+  setParentThenFail(id: string, parent: TreePage): void {
+    this.pages.get(id)!.parent = parent;
+    throw new Error('refused');
+  }
+  @readonly
+  getPage(id: string): TreePage | undefined {
+    return this.pages.get(id);
+  }
+  @readonly
+  getArchived(id: string): TreePage | undefined {
+    return this.archive.get(id);
+  }
+}
+
+describe('locating a view of an object once stored elsewhere', () => {
+  const n = 10_000;
+  const X = `p${n - 1}`;
+  const Y = `p${n - 2}`;
+
+  const trees: Array<Prevalent<PageTree>> = [];
+  afterEach(async () => {
+    for (const t of trees.splice(0)) await t.close();
+  });
+  function openTree(dir = freshBasedir()): Prevalent<PageTree> {
+    const tree = initSystem(PageTree, dir);
+    trees.push(tree);
+    return tree;
+  }
+  async function reopen(tree: Prevalent<PageTree>, dir: string): Promise<Prevalent<PageTree>> {
+    trees.splice(trees.indexOf(tree), 1);
+    await tree.close();
+    return openTree(dir);
+  }
+
+  it('locates a page relinked as a parent and then replaced, without a search, and journals its place (regression: a view of an object once stored elsewhere was found by searching the whole state)', async () => {
+    const dir = freshBasedir();
+    const tree = openTree(dir);
+    tree.bulk(n);
+    tree.setParent('p1', tree.getPage(X)); // X is p1's parent
+    tree.setParent('p1', tree.getPage(Y)); // and no longer; X never left pages.get(X)
+    const before = locateStats.searches;
+    tree.setParent('p4', tree.getPage(X)); // a view just reached by navigation
+    tree.setParent('p5', tree.getPage(X)); // and again, now a third place
+    tree.setParent('p4', tree.getPage(Y));
+    tree.setParent('p6', tree.getPage(X));
+    expect(locateStats.searches).toBe(before);
+    expect(tree.getPage('p4')!.parent).toBe(tree.getPage(Y));
+    expect(tree.getPage('p6')!.parent).toBe(tree.getPage(X));
+    const again = await reopen(tree, dir);
+    expect(again.getPage('p1')!.parent).toBe(again.getPage(Y));
+    expect(again.getPage('p4')!.parent).toBe(again.getPage(Y));
+    expect(again.getPage('p5')!.parent).toBe(again.getPage(X));
+    expect(again.getPage('p6')!.parent).toBe(again.getPage(X));
+    expect(again.getPage(X)!.id).toBe(X);
+  });
+
+  it('locates a page moved for real (its old place deleted) at its new place', async () => {
+    const dir = freshBasedir();
+    const tree = openTree(dir);
+    tree.bulk(100);
+    const kept = tree.getPage('p99')!;
+    tree.setParent('p1', kept); // stored once elsewhere, then moved out of pages
+    tree.archivePage('p99');
+    tree.setParent('p1', tree.getPage('p98'));
+    const before = locateStats.searches;
+    tree.setParent('p2', kept);
+    expect(locateStats.searches).toBe(before);
+    expect(tree.getPage('p2')!.parent).toBe(tree.getArchived('p99'));
+    expect(tree.getPage('p99')).toBeUndefined();
+    // Moved out of p1 too: its only place is the archive.
+    tree.setParent('p2', undefined);
+    const archived = tree.getArchived('p99')!;
+    tree.setParent('p3', archived);
+    const again = await reopen(tree, dir);
+    expect(again.getPage('p3')!.parent).toBe(again.getArchived('p99'));
+    expect(again.getPage('p2')!.parent).toBeUndefined();
+    expect(again.getPage('p1')!.parent).toBe(again.getPage('p98'));
+  });
+
+  it('refuses with STALE_REFERENCE a page that left every place it was stored in', () => {
+    const tree = openTree();
+    tree.bulk(10);
+    const page = tree.getPage('p9')!;
+    tree.setParent('p1', page);
+    tree.removePage('p9'); // its first place is gone; p1's parent still holds it
+    tree.setParent('p2', page);
+    expect(tree.getPage('p2')!.parent).toBe(page);
+    tree.setParent('p1', undefined);
+    tree.setParent('p2', undefined);
+    expect(codeOf(() => tree.setParent('p3', page))).toBe('STALE_REFERENCE');
+    expect(tree.getPage('p3')!.parent).toBeUndefined();
+  });
+
+  it('keeps the old place of a page relinked by an action that was rolled back (regression: the rolled-back place was the only one recorded, and the next pass-back searched the state)', async () => {
+    const dir = freshBasedir();
+    const tree = openTree(dir);
+    tree.bulk(n);
+    expect(() => tree.setParentThenFail('p1', tree.getPage(X)!)).toThrow('refused');
+    expect(tree.getPage('p1')!.parent).toBeUndefined();
+    const before = locateStats.searches;
+    tree.setParent('p4', tree.getPage(X));
+    expect(locateStats.searches).toBe(before);
+    const again = await reopen(tree, dir);
+    expect(again.getPage('p4')!.parent).toBe(again.getPage(X));
+    expect(again.getPage('p1')!.parent).toBeUndefined();
   });
 });
 
