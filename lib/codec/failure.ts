@@ -38,8 +38,8 @@ export function notSerializable(path: string, what: string): PrevalenceError {
  * are encoded and decoded recursively, and a restart decodes them in a fresh
  * process, perhaps from deeper in its stack than the live call was: a fixed
  * bound, well inside any stack, keeps a record the live run wrote readable
- * by every restart (the state itself has no such bound: snapshots walk it
- * with a stack of their own).
+ * by every restart (the state itself has no such bound: snapshots, and the
+ * copies 'clone' isolation hands out, walk it with a stack of their own).
  */
 export const MAX_RECORD_NESTING = 500;
 

@@ -84,7 +84,7 @@ export function encodeTree(value: unknown, ctx: TreeContext, path = ''): Encoded
   try {
     return encodeValue(value, st);
   } catch (err) {
-    throw translate(err, value, path, ctx);
+    throw encodingError(err, value, path, ctx);
   }
 }
 
@@ -111,12 +111,23 @@ export function encodeArgs(args: ArrayLike<unknown>, ctx: TreeContext): Encoded[
         );
     }
   } catch (err) {
-    throw translate(err, args[i], `args[${i}]`, ctx);
+    throw encodingError(err, args[i], `args[${i}]`, ctx);
   }
   return out;
 }
 
-function translate(err: unknown, root: unknown, path: string, ctx: TreeContext): unknown {
+/**
+ * The error to throw for `err`, thrown while encoding `root` (or copying it:
+ * copy.ts), named `path` in messages: NOT_SERIALIZABLE naming the place of
+ * what cannot be stored (or saying it nests too deeply, or could not be
+ * read), or `err` itself when it is no such failure.
+ */
+export function encodingError(
+  err: unknown,
+  root: unknown,
+  path: string,
+  ctx: TreeContext,
+): unknown {
   if (err instanceof Unstorable) {
     const external = ctx.external;
     const skip = external && ((obj: object) => isReference(external(obj)));

@@ -3,6 +3,7 @@ import type { DomainMethod } from './runner';
 import { PrevalenceError } from '../errors';
 import type { ClassRegistry } from '../codec/registry';
 import { CopyInstead, decodeTree, encodeTree, type Encoded } from '../codec/tree';
+import { deepCopy } from '../codec/copy';
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
 import type { UndoLog } from '../isolation/tracking';
 import { isView, linkTop, locate, resolvePath, viewOf } from '../isolation/views';
@@ -180,10 +181,12 @@ export class Exporter {
     };
   }
 
-  /** A deep copy through the journal's own encoding. */
+  /**
+   * A deep copy by the journal's own encoding rules (what its tree codec
+   * would restore), at any depth: made without recursion (lib/codec/copy.ts).
+   */
   clone(value: unknown): unknown {
-    const ctx = { registry: this.registry };
-    return decodeTree(encodeTree(value, ctx), ctx);
+    return deepCopy(value, this.registry);
   }
 
   /** What the caller of an action gets; `undo` is the action's log (where it stored fresh objects). */

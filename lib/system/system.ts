@@ -330,8 +330,10 @@ export class PrevalentSystem<T extends object> {
         out.undo.rollback();
         throw this.exporter.fromThrow(out.error, out.undo);
       }
-      // A deep copy can fail (nested too deeply): before the journal, so that
-      // failure means nothing was written, as NOT_SERIALIZABLE says elsewhere.
+      // A deep copy can fail (a function or an unregistered class's instance
+      // in the result; not for its depth: lib/codec/copy.ts): before the
+      // journal, so that failure means nothing was written, as
+      // NOT_SERIALIZABLE says elsewhere.
       let copied: unknown;
       if (this.exporter.isolation === 'clone' && !out.threw) {
         try {

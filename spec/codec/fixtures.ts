@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { ClassRegistry } from '../../lib/codec/registry';
 import { encodeGraph, GraphDecoder } from '../../lib/codec/graph';
 import { decodeTree, encodeTree, type TreeContext } from '../../lib/codec/tree';
@@ -87,4 +88,35 @@ export function thrown(fn: () => unknown): Error & { code?: string } {
     return err as Error & { code?: string };
   }
   throw new Error('expected a throw');
+}
+
+/**
+ * Every object reachable from `value` through what the codecs store (own
+ * enumerable properties, elements, Map entries, Set members) and a typed
+ * array's buffer (not a Buffer's: small ones share Node's pool, copies
+ * too); a luxon DateTime as itself only (its zone objects are luxon's own,
+ * shared by every DateTime). Iterative, for deep values.
+ */
+export function objectsIn(value: unknown): Set<object> {
+  const found = new Set<object>();
+  const stack: unknown[] = [value];
+  while (stack.length !== 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || found.has(v)) continue;
+    found.add(v);
+    if (ArrayBuffer.isView(v)) {
+      if (!Buffer.isBuffer(v)) stack.push(v.buffer);
+    } else if (DateTime.isDateTime(v)) continue;
+    else if (v instanceof Map) for (const [k, x] of v) stack.push(k, x);
+    else if (v instanceof Set) for (const x of v) stack.push(x);
+    else if (!(v instanceof ArrayBuffer)) for (const x of Object.values(v)) stack.push(x);
+  }
+  return found;
+}
+
+/** True when no object reachable from `a` is reachable from `b`. */
+export function sharesNothing(a: unknown, b: unknown): boolean {
+  const inA = objectsIn(a);
+  for (const obj of objectsIn(b)) if (inA.has(obj)) return false;
+  return true;
 }

@@ -1,6 +1,7 @@
 import { firstDifference } from '../../lib/codec/equal';
 import { encodeGraph, GraphDecoder } from '../../lib/codec/graph';
-import { linkedList, ListNode, makeRegistry } from './fixtures';
+import { deepCopy } from '../../lib/codec/copy';
+import { linkedList, ListNode, makeRegistry, sharesNothing } from './fixtures';
 
 const N = 1_000_000;
 
@@ -45,5 +46,43 @@ describe('a difference at the end of a long chain', () => {
     const diff = firstDifference(a, b) as string;
     expect(diff).toMatch(/^next\.next\.next.*…\(19800 more\)….*\.next\.value: 19999 !== -1$/);
     expect(diff.length).toBeLessThan(2000);
+  });
+});
+
+describe('deep copies (clone isolation) of deep values', () => {
+  const registry = makeRegistry();
+
+  it('copy a doubly linked list of 100,000 registered nodes, cycles kept, sharing nothing (regression: the copy went through the recursive tree codec and overflowed the stack after a few thousand nodes)', () => {
+    const head = linkedList(100_000);
+    const copy = deepCopy(head, registry) as ListNode;
+    expect(copy).toBeInstanceOf(ListNode);
+    expect(firstDifference(head, copy)).toBeUndefined();
+    expect(sharesNothing(head, copy)).toBe(true);
+    expect(copy.next?.prev).toBe(copy);
+  });
+
+  it('copy 30,000 levels of nested arrays (with holes), Maps, Sets and null-prototype objects', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 30_000; i++) {
+      switch (i % 4) {
+        case 0: {
+          const holed: unknown[] = [1];
+          holed[2] = deep; // a hole at 1
+          deep = holed;
+          break;
+        }
+        case 1:
+          deep = new Map<unknown, unknown>([[{ k: i }, deep]]);
+          break;
+        case 2:
+          deep = new Set([deep, -0]);
+          break;
+        default:
+          deep = Object.assign(Object.create(null) as object, { $: i, deep });
+      }
+    }
+    const copy = deepCopy(deep, registry);
+    expect(firstDifference(deep, copy)).toBeUndefined();
+    expect(sharesNothing(deep, copy)).toBe(true);
   });
 });

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { firstDifference } from '../../lib/codec/equal';
-import { decodeLines, graphLines, makeRegistry, viaGraph, viaTree } from './fixtures';
+import { deepCopy } from '../../lib/codec/copy';
+import {
+  decodeLines,
+  graphLines,
+  makeRegistry,
+  sharesNothing,
+  viaGraph,
+  viaTree,
+} from './fixtures';
 import { containers, link, mutate, valueFactory, type Factory } from './arbitraries';
 
 const registry = makeRegistry();
@@ -48,6 +56,19 @@ describe('codec properties', () => {
       fc.property(graphFactory, (make) => {
         const value = make();
         expect(firstDifference(value, viaTree(value, ctx))).toBeUndefined();
+      }),
+      runs,
+    );
+  });
+
+  it('deep-copies graphs (clone isolation) as the tree round trip restores them, sharing nothing', () => {
+    fc.assert(
+      fc.property(graphFactory, (make) => {
+        const value = make();
+        const copy = deepCopy(value, registry);
+        expect(firstDifference(value, copy)).toBeUndefined();
+        expect(firstDifference(viaTree(value, ctx), copy)).toBeUndefined();
+        expect(sharesNothing(value, copy)).toBe(true);
       }),
       runs,
     );

@@ -8,7 +8,8 @@ import {
   type TreeContext,
 } from '../../lib/codec/tree';
 import { ClassRegistry } from '../../lib/codec/registry';
-import { constructed, makeRegistry, Page, thrown, viaTree } from './fixtures';
+import { deepCopy } from '../../lib/codec/copy';
+import { constructed, makeRegistry, Page, sharesNothing, thrown, viaTree } from './fixtures';
 import { kindSamples } from './samples';
 
 const ctx: TreeContext = { registry: makeRegistry() };
@@ -28,6 +29,14 @@ describe('tree encoding', () => {
     it('round-trips through JSON text exactly', () => {
       const value = make();
       expect(firstDifference(value, viaTree(value, ctx))).toBeUndefined();
+    });
+
+    it('is deep-copied (clone isolation) as the tree round trip restores it, sharing nothing', () => {
+      const value = make();
+      const copy = deepCopy(value, ctx.registry);
+      expect(firstDifference(value, copy)).toBeUndefined();
+      expect(firstDifference(viaTree(value, ctx), copy)).toBeUndefined();
+      expect(sharesNothing(value, copy)).toBe(true);
     });
 
     it('is JSON-compatible, with the "$" tag as the first key of tagged objects', () => {

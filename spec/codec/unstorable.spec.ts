@@ -1,6 +1,7 @@
 import { encodeArgs, encodeTree } from '../../lib/codec/tree';
 import { encodeGraph } from '../../lib/codec/graph';
 import { MAX_RECORD_NESTING } from '../../lib/codec/failure';
+import { deepCopy } from '../../lib/codec/copy';
 import { graphLines, makeRegistry, Page, thrown, Unregistered } from './fixtures';
 
 const registry = makeRegistry();
@@ -49,6 +50,20 @@ const cases: [string, () => unknown, string][] = [
   ['an unregistered subclass of Map', () => new UnregisteredMap(), 'extends a built-in type (Map)'],
 ];
 
+/** `bad` at the end of a chain of `n` plain objects linked by `next`. */
+function chainTo(bad: unknown, n: number): unknown {
+  let head: unknown = { next: bad };
+  for (let i = 1; i < n; i++) head = { next: head };
+  return head;
+}
+
+/** Expects deepCopy (clone isolation) to refuse `make()` with the message encodeTree gives. */
+function expectCopyRefusedAsTree(make: () => unknown): void {
+  const err = thrown(() => deepCopy(make(), ctx.registry));
+  expect(err.code).toBe('NOT_SERIALIZABLE');
+  expect(err.message).toBe(thrown(() => encodeTree(make(), ctx)).message);
+}
+
 function expectUnstorable(fn: () => unknown, path: string, words: string): void {
   const err = thrown(fn);
   expect(err.code).toBe('NOT_SERIALIZABLE');
@@ -78,6 +93,15 @@ describe('values that cannot be stored', () => {
         words,
       );
     });
+
+    it('is refused by a deep copy (clone isolation) as by the tree encoding, also at the end of a long chain', () => {
+      expectCopyRefusedAsTree(() => ({ pages: new Map([['home', { items: [0, make()] }]]) }));
+      expectCopyRefusedAsTree(() => make());
+      const err = thrown(() => deepCopy(chainTo(make(), 5000), registry));
+      expect(err.code).toBe('NOT_SERIALIZABLE');
+      expect(err.message).toContain('.next.next is ');
+      expect(err.message).toContain(words);
+    });
   });
 
   it('names accessor properties (tree and graph)', () => {
@@ -95,6 +119,19 @@ describe('values that cannot be stored', () => {
     expectUnstorable(() => encodeArgs([new Map([[fn, 1]])], ctx), 'args[0].keys()[0]', 'function');
     expectUnstorable(() => encodeTree({ page }, ctx), 'page["odd key"]', 'a function');
     expectUnstorable(() => encodeGraph([page], registry, () => {}), '[0]["odd key"]', 'function');
+  });
+
+  it('refuses in a deep copy (clone isolation) what the tree encoding refuses, with its message', () => {
+    const fn = (): void => {};
+    expectCopyRefusedAsTree(() => ({ a: [withGetter()] }));
+    expectCopyRefusedAsTree(() => new Set([1, fn]));
+    expectCopyRefusedAsTree(() => new Map([[fn, 1]]));
+    expectCopyRefusedAsTree(() => new Map([[{ k: [fn] }, 1]]));
+    expectCopyRefusedAsTree(() => ({ page: Object.assign(new Page('p'), { 'odd key': fn }) }));
+    expectCopyRefusedAsTree(() => Symbol('x'));
+    // The first refusal in depth-first order is the one named, as by the tree encoding.
+    expectCopyRefusedAsTree(() => ({ a: { b: [1, { c: fn }] }, d: Symbol('later') }));
+    expectCopyRefusedAsTree(() => [new Map([[1, { x: withGetter() }]]), new WeakMap()]);
   });
 
   it('names the root when the whole value is unstorable', () => {
@@ -177,6 +214,11 @@ describe('own properties the encodings cannot store', () => {
     it('is refused as an argument, named by its path (tree)', () => {
       expectUnstorable(() => encodeArgs(['ok', { v: make() }], ctx), `args[1].v${segment}`, words);
       expectUnstorable(() => encodeArgs([make()], ctx), `args[0]${segment}`, words);
+    });
+
+    it('is refused by a deep copy (clone isolation) as by the tree encoding', () => {
+      expectCopyRefusedAsTree(() => ['ok', { v: make() }]);
+      expectCopyRefusedAsTree(make);
     });
 
     it('is refused in the state, named by its path from the root (graph)', () => {

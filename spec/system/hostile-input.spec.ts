@@ -61,6 +61,14 @@ class Board {
     this.n++;
     return chain;
   }
+
+  /** Counts, and returns (without storing it) a chain `levels` deep ending in a function. */
+  handOut(levels: number): unknown {
+    this.n++;
+    let chain: unknown = { handler: () => 1 };
+    for (let i = 0; i < levels; i++) chain = { next: chain };
+    return chain;
+  }
 }
 
 const open = (dir: string, isolation: 'readonly' | 'clone' | 'none' = 'readonly') =>
@@ -233,15 +241,31 @@ describe('request data in actions', () => {
     await board.close();
   });
 
-  it("copies an action's result in 'clone' isolation before journaling it, so a result too deep to copy leaves nothing done (regression: the action was journaled, then reported NOT_SERIALIZABLE)", async () => {
+  it("copies an action's result in 'clone' isolation before journaling it, so a result it cannot copy leaves nothing done (regression: the action was journaled, then reported NOT_SERIALIZABLE)", async () => {
     const dir = freshBasedir();
     const board = open(dir, 'clone');
     expect(board.build(3)).toEqual({ next: { next: { next: null } } });
-    expect(expectCode(() => board.build(200_000), 'NOT_SERIALIZABLE')).toContain(
-      "build() returned what 'clone' isolation cannot copy for the caller",
-    );
+    for (const levels of [3, 5_000]) {
+      const message = expectCode(() => board.handOut(levels), 'NOT_SERIALIZABLE');
+      expect(message).toContain(
+        "handOut() returned what 'clone' isolation cannot copy for the caller",
+      );
+      expect(message).toContain('next.handler is a function');
+    }
     expect(board.n).toBe(1);
     expect(journalRecords(dir)).toHaveLength(1);
+    await board.close();
+  });
+
+  it("copies an action's result of any depth in 'clone' isolation (regression: a chain 200,000 deep was refused as too deep to copy and rolled back)", async () => {
+    const dir = freshBasedir();
+    const board = open(dir, 'clone');
+    let copy = board.build(100_000) as { next: unknown } | null;
+    expect(board.n).toBe(1);
+    expect(journalRecords(dir)).toHaveLength(1);
+    let levels = 0;
+    for (; copy !== null; copy = copy.next as { next: unknown } | null) levels++;
+    expect(levels).toBe(100_000);
     await board.close();
   });
 
