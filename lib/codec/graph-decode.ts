@@ -5,7 +5,13 @@
  */
 import { PrevalenceError } from '../errors';
 import type { ClassRegistry } from './registry';
-import { base64ToArrayBuffer, makeDate, makeDateTime, makeTypedArray } from './kinds';
+import {
+  base64ToArrayBuffer,
+  base64ToBuffer,
+  makeDate,
+  makeDateTime,
+  makeTypedArray,
+} from './kinds';
 import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
 
 /** Rebuilds a graph from the lines of `encodeGraph`, pushed in order. */
@@ -200,7 +206,7 @@ export class GraphDecoder {
       case 't':
         return typeof a === 'string' && typeof b === 'string' ? makeTypedArray(a, b) : undefined;
       case 'b':
-        return typeof a === 'string' ? Buffer.from(a, 'base64') : undefined;
+        return typeof a === 'string' ? base64ToBuffer(a) : undefined;
       case 'ab':
         return typeof a === 'string' ? base64ToArrayBuffer(a) : undefined;
       case 'dt':

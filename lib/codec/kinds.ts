@@ -240,6 +240,19 @@ export function arrayBufferToBase64(buffer: ArrayBuffer): string {
   return Buffer.from(buffer).toString('base64');
 }
 
+/**
+ * A Buffer of its own (not a slice of Node's shared pool, whose `.buffer`
+ * reaches every other small Buffer made from the same pool chunk: a copy
+ * handed out, or a restored state Buffer, must not lead to other bytes)
+ * holding the bytes of base64 text `b64`.
+ */
+export function base64ToBuffer(b64: string): Buffer {
+  const bytes = Buffer.from(b64, 'base64');
+  const own = Buffer.alloc(bytes.length);
+  own.set(bytes);
+  return own;
+}
+
 /** A fresh ArrayBuffer holding the bytes of base64 text `b64`. */
 export function base64ToArrayBuffer(b64: string): ArrayBuffer {
   const bytes = Buffer.from(b64, 'base64');
@@ -280,7 +293,10 @@ export function copyTypedArray(view: ArrayBufferView): AnyTypedArray {
 
 /** A Buffer holding a copy of the bytes `view` covers. */
 export function copyBuffer(view: ArrayBufferView): Buffer {
-  return Buffer.from(Buffer.from(view.buffer, view.byteOffset, view.byteLength));
+  // Buffer.alloc is never pooled (see base64ToBuffer).
+  const own = Buffer.alloc(view.byteLength);
+  own.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  return own;
 }
 
 /** A fresh fixed-size ArrayBuffer holding a copy of all bytes of `buffer`. */

@@ -5,7 +5,13 @@
  */
 import { PrevalenceError } from '../errors';
 import type { Encoded, ExternalRef, TreeContext } from './tree';
-import { base64ToArrayBuffer, makeDate, makeDateTime, makeTypedArray } from './kinds';
+import {
+  base64ToArrayBuffer,
+  base64ToBuffer,
+  makeDate,
+  makeDateTime,
+  makeTypedArray,
+} from './kinds';
 import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
 
 interface DecodeState {
@@ -208,7 +214,7 @@ function decodeLeaf(e: Record<string, unknown>, tag: unknown): object {
     case 'ta':
       return typedArray(e.t, e.v);
     case 'buf':
-      return Buffer.from(text(e.v, 'Buffer'), 'base64');
+      return base64ToBuffer(text(e.v, 'Buffer'));
     case 'ab':
       return base64ToArrayBuffer(text(e.v, 'ArrayBuffer'));
     case 'dt':

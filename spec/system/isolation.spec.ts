@@ -143,6 +143,39 @@ describe("isolation 'clone' and 'none'", () => {
     await wiki.close();
   });
 
+  it("'clone' hands out Buffers of their own, and restores state Buffers so (regression (review): a small copy was a slice of Node's shared pool, whose .buffer reached the state's bytes)", async () => {
+    class Files {
+      blobs: Record<string, Buffer> = {};
+      put(name: string, text: string): void {
+        this.blobs[name] = Buffer.from(text);
+      }
+      @readonly
+      get(name: string): Buffer | undefined {
+        return this.blobs[name];
+      }
+    }
+    const dir = freshBasedir();
+    const files = initSystem(new Files(), { basedir: dir, isolation: 'clone' });
+    files.put('a', 'secret');
+    await files.close();
+    for (const snapshot of [false, true]) {
+      const again = initSystem(new Files(), { basedir: dir, isolation: 'clone' });
+      const copy = again.get('a')!;
+      expect(copy.toString()).toBe('secret');
+      expect(copy.buffer.byteLength).toBe(copy.length);
+      new Uint8Array(copy.buffer).fill(0x58);
+      expect(again.get('a')!.toString()).toBe('secret');
+      if (snapshot) {
+        again.takeSnapshot();
+      }
+      await again.close();
+    }
+    const restored = initSystem(new Files(), { basedir: dir, isolation: 'none' });
+    const state = restored.get('a')!;
+    expect(state.buffer.byteLength).toBe(state.length);
+    await restored.close();
+  });
+
   it("'none' returns live references", () => {
     const wiki = openWiki('none');
     wiki.createPage('a', 'x');
