@@ -5,7 +5,14 @@
  * again to name where it sits.
  */
 import { PrevalenceError } from '../errors';
-import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from './paths';
+import {
+  joinPath,
+  mapKeySegment,
+  mapValueSegment,
+  propSegment,
+  renderSegments,
+  setSegment,
+} from './paths';
 
 /** Internal signal thrown by the encoders; turned into NOT_SERIALIZABLE by their entry points. */
 export class Unstorable {
@@ -125,9 +132,8 @@ function matches(failure: Unstorable, child: unknown): boolean {
 function pathOf(index: number, parents: number[], segments: string[]): string {
   const chain: string[] = [];
   for (let i = index; i >= 0; i = parents[i] as number) chain.push(segments[i] as string);
-  let path = '';
-  for (let i = chain.length - 1; i >= 0; i--) path = joinPath(path, chain[i] as string);
-  return path;
+  // Shortened past 200 steps: a refusal deep in a 100k-node list must not make a 0.5 MB message.
+  return renderSegments(chain.reverse());
 }
 
 function isObject(value: unknown): value is object {

@@ -6,6 +6,7 @@ import type { Clock, Prevalent } from '../../lib';
 import { Wiki } from '../fixtures/wiki';
 import { appendJournaled, freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
+import { thrown } from '../journal/helpers';
 import { rawOwner } from '../../lib/isolation/registry';
 import { unwrapStats } from '../../lib/isolation/unwrap';
 import { storableStats } from '../../lib/codec/storable';
@@ -1393,6 +1394,25 @@ describe('a structure built in place, one store at a time, in one action', () =>
       expect(verifyReplay(dir, Chain).ok).toBe(true);
     },
   );
+
+  it('names a refusal deep in a long chain by a shortened path (regression (review): the message held every step, 0.5 MB at 100k nodes)', () => {
+    class Deep {
+      head: unknown = null;
+      build(n: number): void {
+        let h: unknown = { f: () => 1 };
+        for (let i = 0; i < n; i++) h = { i, next: h };
+        this.head = h;
+      }
+    }
+    const deep = initSystem(new Deep(), freshBasedir());
+    const err = thrown(() => deep.build(20_000));
+    expect(err.code).toBe('NOT_SERIALIZABLE');
+    expect(err.message).toMatch(
+      /^NOT_SERIALIZABLE: next\.next\..*…\(19801 more\)….*\.next\.f in the value stored under "head" is a function/,
+    );
+    expect(err.message.length).toBeLessThan(2000);
+    expect(deep.head).toBeNull();
+  });
 
   it('still refuses a value made unsnapshotable after it was stored, when a later store holds it (the end-of-action check looks at it)', () => {
     const dir = freshBasedir();
