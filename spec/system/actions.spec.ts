@@ -6,7 +6,6 @@ import type { Clock, Prevalent } from '../../lib';
 import { Wiki } from '../fixtures/wiki';
 import { appendJournaled, freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
-import { thrown } from '../journal/helpers';
 import { rawOwner } from '../../lib/isolation/registry';
 import { unwrapStats } from '../../lib/isolation/unwrap';
 import { storableStats } from '../../lib/codec/storable';
@@ -1405,7 +1404,7 @@ describe('a structure built in place, one store at a time, in one action', () =>
       }
     }
     const deep = initSystem(new Deep(), freshBasedir());
-    const err = thrown(() => deep.build(20_000));
+    const err = thrown(() => deep.build(20_000)) as Error & { code?: string };
     expect(err.code).toBe('NOT_SERIALIZABLE');
     expect(err.message).toMatch(
       /^NOT_SERIALIZABLE: next\.next\..*…\(19801 more\)….*\.next\.f in the value stored under "head" is a function/,
