@@ -289,8 +289,31 @@ function stillHolds(link: Link, raw: object): boolean {
   const { parent, step } = link;
   if (step === IN_COLLECTION)
     return (types.isSet(parent) || types.isMap(parent)) && parent.has(raw);
-  if (typeof step === 'string' || 'mapKey' in step) return stepInto(parent, step) === raw;
+  if (typeof step === 'string' || 'mapKey' in step) return keptStepInto(parent, step) === raw;
   return false;
+}
+
+/**
+ * stepInto through slots snapshots keep only: a property must be an own
+ * enumerable one, not one a prototype answers nor a non-enumerable one. A
+ * path locate answers is journaled, and one through such a slot would lead
+ * nowhere once a snapshot is restored (the directory would not open).
+ */
+function keptStepInto(obj: unknown, step: PathStep): unknown {
+  if (typeof step !== 'string') return stepInto(obj, step);
+  if (typeof obj !== 'object' || obj === null || !propertyIsEnumerable.call(obj, step)) {
+    return undefined;
+  }
+  return (obj as Record<string, unknown>)[step];
+}
+
+const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;
+
+/** walk through slots snapshots keep only (see keptStepInto). */
+function walkKept(rawRoot: object, path: PathStep[]): unknown {
+  let obj: unknown = rawRoot;
+  for (const step of path) obj = keptStepInto(obj, step);
+  return obj;
 }
 
 /** The `index`-th value `items` yields (counted from 0), or undefined. */
@@ -421,9 +444,9 @@ export function locate(view: object, rawRoot: object): PathStep[] {
  */
 export function pathInState(raw: object, rawRoot: object): PathStep[] | undefined {
   const known = recordedPath(raw, rawRoot);
-  if (known !== undefined && walk(rawRoot, known) === raw) return known;
+  if (known !== undefined && walkKept(rawRoot, known) === raw) return known;
   const repaired = repairedPath(raw, rawRoot);
-  if (repaired !== undefined && walk(rawRoot, repaired) === raw) return repaired;
+  if (repaired !== undefined && walkKept(rawRoot, repaired) === raw) return repaired;
   locateStats.searches++;
   return search(rawRoot, raw);
 }

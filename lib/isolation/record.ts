@@ -59,7 +59,8 @@ export function storeValue(
     // A state object of another system (a reference a variable kept).
     refuseIfForeign(raw, log);
     refuseIfPrototype(raw, log);
-    recordStored(raw, parent, key, viaMap);
+    // Not a slot snapshots skip: locate must answer only paths a restart keeps.
+    if (encoded) recordStored(raw, parent, key, viaMap);
     // One over a state object's bytes is checked when the action ends (see shared-bytes.ts).
     if (log.trackedDuringAction(raw) || isDerivedBytes(raw)) log.addMoved(raw);
     return raw;

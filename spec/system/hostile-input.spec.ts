@@ -292,6 +292,9 @@ describe('request data in actions', () => {
       createPage(id: string, parent: unknown): void {
         this.pages[id] = { id, parent };
       }
+      createPageUnder(id: string, parentId: string): void {
+        this.pages[id] = { id, parent: this.pages[parentId] };
+      }
       @readonly
       getPage(id: string): unknown {
         return this.pages[id];
@@ -299,10 +302,12 @@ describe('request data in actions', () => {
     }
     const dir = freshBasedir();
     const wiki = initSystem(new Wiki(), dir);
+    // Passed back, its view is no object of the state (no own property leads to it).
     const parent = wiki.getPage('__proto__');
-    expect(expectCode(() => wiki.createPage('evil', parent), 'NOT_SERIALIZABLE')).toContain(
-      'the action stored Object.prototype, a prototype, not data',
-    );
+    expectCode(() => wiki.createPage('evil', parent), 'STALE_REFERENCE');
+    expect(
+      expectCode(() => wiki.createPageUnder('evil', '__proto__'), 'NOT_SERIALIZABLE'),
+    ).toContain('the action stored Object.prototype, a prototype, not data');
     expect(Object.keys(wiki.pages)).toEqual([]);
     expect(journalRecords(dir)).toHaveLength(0);
     expect(() => wiki.takeSnapshot()).not.toThrow();

@@ -535,6 +535,82 @@ class Shelf {
   }
 }
 
+describe('locating a view whose object sits only where snapshots do not look', () => {
+  @persistent()
+  class Item {
+    constructor(public id: string) {}
+  }
+  class Hider {
+    items = new Map<string, Item>();
+    holder: Record<string, unknown> = {};
+    used: string[] = [];
+    add(id: string): void {
+      this.items.set(id, new Item(id));
+    }
+    hide(item: Item): void {
+      Object.defineProperty(this.holder, 'h', {
+        value: item,
+        enumerable: false,
+        configurable: true,
+        writable: true,
+      });
+    }
+    show(item: Item): void {
+      this.holder['v'] = item;
+    }
+    unshow(): void {
+      delete this.holder['v'];
+    }
+    remove(id: string): void {
+      this.items.delete(id);
+    }
+    use(item: Item): void {
+      this.used.push(item.id);
+    }
+    @readonly
+    get(id: string): Item | undefined {
+      return this.items.get(id);
+    }
+  }
+
+  it('is STALE_REFERENCE, run and written nowhere (regression (review): the path through the non-enumerable property was journaled, and after a snapshot the directory did not open)', async () => {
+    const dir = freshBasedir();
+    const sys = initSystem(new Hider(), dir);
+    sys.add('x');
+    const x = sys.get('x')!;
+    sys.hide(x);
+    sys.remove('x');
+    sys.takeSnapshot();
+    const records = journalRecords(dir).length;
+    for (const call of [() => sys.show(x), () => sys.use(x)]) {
+      expect(call).toThrow(expect.objectContaining({ code: 'STALE_REFERENCE' }));
+    }
+    expect(journalRecords(dir)).toHaveLength(records);
+    await sys.close();
+    const again = initSystem(new Hider(), dir);
+    expect([...again.used]).toEqual([]);
+    expect(again.holder).toEqual({});
+    await again.close();
+  });
+
+  it('is STALE_REFERENCE once its last enumerable place is gone, though a former place was recorded (regression (review): a former place in a hidden slot answered)', async () => {
+    const dir = freshBasedir();
+    const sys = initSystem(new Hider(), dir);
+    sys.add('x');
+    const x = sys.get('x')!;
+    sys.show(x);
+    sys.hide(x);
+    sys.remove('x');
+    sys.unshow();
+    sys.takeSnapshot();
+    expect(() => sys.use(x)).toThrow(expect.objectContaining({ code: 'STALE_REFERENCE' }));
+    await sys.close();
+    const again = initSystem(new Hider(), dir);
+    expect([...again.used]).toEqual([]);
+    await again.close();
+  });
+});
+
 describe("passing back an action's own result (not stored in the state)", () => {
   it('copies the result and links the state objects in it (regression: STALE_REFERENCE for the fresh array an action returned)', async () => {
     const dir = freshBasedir();
