@@ -3,6 +3,35 @@ import { listJournalFiles } from '../journal/files';
 import { listSnapshots } from '../snapshot/loader';
 
 /**
+ * The seqs of the newest two snapshots known to be good, oldest first: the
+ * one restore loaded (it passed its checks) and those written since. The
+ * older of them is the fallback pruning keeps, so a newer snapshot found
+ * damaged at restore never counts as one. Only two are kept: a process
+ * taking a snapshot a second must not keep a list of all of them.
+ */
+export class GoodSnapshots {
+  readonly #seqs: number[] = [];
+
+  /** Notes snapshot `seq` as good; a snapshot at the seq of the last one rewrote it. */
+  note(seq: number): void {
+    const seqs = this.#seqs;
+    if (seqs.at(-1) === seq) return;
+    seqs.push(seq);
+    if (seqs.length > 2) seqs.shift();
+  }
+
+  /** The second newest good snapshot's seq, the one pruning keeps; undefined until there are two. */
+  get fallback(): number | undefined {
+    return this.#seqs.length === 2 ? this.#seqs[0] : undefined;
+  }
+
+  /** How many seqs are kept (for tests). */
+  get size(): number {
+    return this.#seqs.length;
+  }
+}
+
+/**
  * Deletes the journal files whose every record is contained in the snapshot
  * of seq `fallbackSeq` (the second newest snapshot known to be good), so
  * restore can still fall back to it and replay the journal after it.

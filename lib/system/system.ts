@@ -32,7 +32,7 @@ import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase, type RestoreBase } from './restore';
 import { listSnapshots } from '../snapshot/loader';
 import { snapshotInfo } from '../snapshot/info';
-import { pruneJournals, pruneSnapshots } from './prune';
+import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
 import { closedRoot, Exporter, isOpenRoot, isSystemObject } from './exporter';
 import { storabilityFor } from './storability';
@@ -95,13 +95,8 @@ export class PrevalentSystem<T extends object> {
   #seq = 0;
   #lastTs = 0;
   #snapshotSeq = 0;
-  /**
-   * Seqs of the snapshots known to be good, oldest first: the one restored
-   * from (it passed its checks) and those written since. Pruning keeps the
-   * journals after the second newest of them, so a newer snapshot found
-   * damaged at restore never counts as the fallback.
-   */
-  readonly #goodSnapshots: number[] = [];
+  /** The newest two good snapshots: the older is pruning's fallback. */
+  readonly #goodSnapshots = new GoodSnapshots();
   #closed = false;
   #closing: Promise<void> | undefined;
   /** The runner's undo log, the owner of this state's tracking proxies (retired at close). */
@@ -244,7 +239,7 @@ export class PrevalentSystem<T extends object> {
 
   #restore(base: { seq: number; ts: number; empty: boolean; fromSnapshot: boolean }): void {
     this.#seq = this.#snapshotSeq = base.seq;
-    if (base.fromSnapshot) this.#goodSnapshots.push(base.seq);
+    if (base.fromSnapshot) this.#goodSnapshots.note(base.seq);
     this.#lastTs = base.ts;
     const progress = this.opts.onProgress;
     const log = this.#undoLog!;
@@ -400,7 +395,7 @@ export class PrevalentSystem<T extends object> {
     // snapshot stands (the next open loads it), and rotating would only
     // repeat the failure as if this call were a refused action.
     if (this.#journal.refusal() === undefined) this.#journal.rotate();
-    const fallback = this.#goodSnapshots[this.#goodSnapshots.length - 2];
+    const fallback = this.#goodSnapshots.fallback;
     if (this.opts.pruneJournals && fallback !== undefined) {
       pruneJournals(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
     }
@@ -425,8 +420,8 @@ export class PrevalentSystem<T extends object> {
     this.#snapshotSeq = this.#seq;
     // A snapshot at the seq of the last one rewrites it: listing that seq
     // twice would make it its own fallback, and pruning would delete the
-    // journal the real fallback needs.
-    if (this.#goodSnapshots.at(-1) !== this.#seq) this.#goodSnapshots.push(this.#seq);
+    // journal the real fallback needs (GoodSnapshots.note skips it).
+    this.#goodSnapshots.note(this.#seq);
     return path;
   }
 

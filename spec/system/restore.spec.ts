@@ -4,6 +4,7 @@ import * as zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import { FaultyFs } from '../../lib/fs/faulty';
+import { GoodSnapshots } from '../../lib/system/prune';
 import { realFs, type FileSystem } from '../../lib/fs/seam';
 import { firstDifference } from '../../lib/codec/equal';
 import { Wiki } from '../fixtures/wiki';
@@ -595,3 +596,18 @@ function refusingUnlink(
   };
   return { fileSystem, refusing };
 }
+
+describe('GoodSnapshots', () => {
+  it('keeps the newest two seqs, not one per snapshot ever taken (regression (leak review): a process taking a snapshot a second kept a list of all of them)', () => {
+    const good = new GoodSnapshots();
+    expect(good.fallback).toBeUndefined();
+    good.note(0);
+    expect(good.fallback).toBeUndefined();
+    for (let seq = 1; seq <= 10_000; seq++) good.note(seq);
+    expect(good.size).toBe(2);
+    expect(good.fallback).toBe(9_999);
+    // A snapshot rewritten at the same seq is not its own fallback.
+    good.note(10_000);
+    expect(good.fallback).toBe(9_999);
+  });
+});
