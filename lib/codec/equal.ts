@@ -77,7 +77,8 @@ class PathNode {
 
 /**
  * Undefined when `a` and `b` are equal, else where they first differ (in
- * depth-first order) and why, like `pages["a"].title: "x" !== "y"`; the root
+ * depth-first order) and why, like `pages["a"].title: "x" !== "y"` (keys of a
+ * plain object below the root in brackets, a class instance's after a dot); the root
  * path is empty. Strict about key order, undefined vs absent, -0 vs 0 (NaN
  * equals NaN), prototypes, Date times, RegExps, Map/Set contents and order,
  * typed array type and bytes, DateTime millis and zone, and sharing: an object

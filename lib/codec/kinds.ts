@@ -248,7 +248,9 @@ export function arrayBufferToBase64(buffer: ArrayBuffer): string {
  */
 export function base64ToBuffer(b64: string): Buffer {
   const bytes = Buffer.from(b64, 'base64');
-  const own = Buffer.alloc(bytes.length);
+  // From 4 KiB on, Node gives a Buffer its own memory already.
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes;
+  const own = Buffer.allocUnsafeSlow(bytes.length);
   own.set(bytes);
   return own;
 }
@@ -293,8 +295,8 @@ export function copyTypedArray(view: ArrayBufferView): AnyTypedArray {
 
 /** A Buffer holding a copy of the bytes `view` covers. */
 export function copyBuffer(view: ArrayBufferView): Buffer {
-  // Buffer.alloc is never pooled (see base64ToBuffer).
-  const own = Buffer.alloc(view.byteLength);
+  // Never pooled (see base64ToBuffer); every byte is written by set().
+  const own = Buffer.allocUnsafeSlow(view.byteLength);
   own.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
   return own;
 }

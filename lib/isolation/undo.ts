@@ -120,8 +120,9 @@ export class UndoLog {
    * Set in a live action whose store-time check may have run the program's
    * own code: it read array elements (an element may be a getter) or looked
    * at a value stored where snapshots do not look (a Proxy's traps). Its
-   * record is then written as version 1, whose replay runs the check too,
-   * so that code runs there as it ran live.
+   * record is then written as version 1, whose replay runs the check's walk
+   * too, so that code runs there as it ran live (the encodings' rules run
+   * live only: a getter element is not supported, see README).
    */
   replayMustCheckStores = false;
   /**

@@ -197,11 +197,12 @@ export function checkFreshForStorage(
   if (holdsOnlyPrimitives(value, true, storability)) return;
   const walker = new Walker(keepProxy, true, log, storability !== undefined);
   walker.notesElementReads = true;
-  // Shared by the action's stores into slots snapshots keep (checked alike).
-  const checked = storability !== undefined ? log.checked('stores') : undefined;
+  // Shared by the action's stores into slots snapshots keep (checked alike),
+  // live and in the replay of a version-1 record alike.
+  const checked = encoded ? log.checked('stores') : undefined;
   if (checked !== undefined) walker.visited = checked.walked;
   walker.run(value);
-  if (checked !== undefined) {
+  if (checked !== undefined && storability !== undefined) {
     checkStorableOrRefuse(value, log, storedUnder(key), checked.encodable);
   }
 }

@@ -27,8 +27,8 @@ export interface JournalRecord {
  * every value they stored passed the check and a replay runs none. A record
  * without `v` (version 1: every record of earlier versions, and one whose
  * store-time check may have run the program's own code, see
- * UndoLog.replayMustCheckStores) has its replay run the check, so it ends
- * as it ran. See docs/FORMAT.md.
+ * UndoLog.replayMustCheckStores) has its replay run the check's walk, so
+ * it ends as it ran. See docs/FORMAT.md.
  */
 export const RECORD_VERSION = 2;
 

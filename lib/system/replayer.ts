@@ -74,7 +74,7 @@ export class Replayer {
 function newerRecord(rec: JournalRecord): PrevalenceError {
   return new PrevalenceError(
     'JOURNAL_CORRUPT',
-    `journal record ${rec.seq} (${rec.method}) has ${Number.isNaN(rec.version) ? 'a record version that is not a positive integer' : `record version ${rec.version}`}, written by a newer prevalent (this one reads versions 1 to ${RECORD_VERSION}): open the directory with that version or a later one. Nothing was changed`,
+    `journal record ${rec.seq} (${rec.method}) has ${Number.isNaN(rec.version) ? 'a record version that is not a positive integer' : `record version ${rec.version}`}, which this prevalent does not know (it reads versions 1 to ${RECORD_VERSION}): a newer prevalent wrote it, or the record was changed by hand; open the directory with the version that wrote it. Nothing was changed`,
   );
 }
 
