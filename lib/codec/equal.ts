@@ -3,7 +3,7 @@
  * check round trips and to compare a replayed state with a live one.
  */
 import type { DateTime } from 'luxon';
-import { builtinKind, storedZone } from './kinds';
+import { builtinKind, isPlainObject, storedZone } from './kinds';
 import {
   formatValue,
   mapKeySegment,
@@ -12,11 +12,6 @@ import {
   renderSegments,
   setSegment,
 } from './paths';
-
-function isPlainObject(obj: object): boolean {
-  const proto = Object.getPrototypeOf(obj) as object | null;
-  return proto === Object.prototype || proto === null;
-}
 
 /** How a compared container names its children. */
 type How = 'props' | 'array' | 'map' | 'set';

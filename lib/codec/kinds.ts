@@ -240,6 +240,13 @@ export function arrayBufferToBase64(buffer: ArrayBuffer): string {
   return Buffer.from(buffer).toString('base64');
 }
 
+/** True for `{...}` and `Object.create(null)`: not an array, a class instance or a Map. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 /**
  * A Buffer of its own (not a slice of Node's shared pool, whose `.buffer`
  * reaches every other small Buffer made from the same pool chunk: a copy

@@ -202,8 +202,9 @@ export function checkFreshForStorage(
   const checked = encoded ? log.checked('stores') : undefined;
   if (checked !== undefined) walker.visited = checked.walked;
   walker.run(value);
-  if (checked !== undefined && storability !== undefined) {
-    checkStorableOrRefuse(value, log, storedUnder(key), checked.encodable);
+  // Set only for a slot snapshots keep, so `checked` is too.
+  if (storability !== undefined) {
+    checkStorableOrRefuse(value, log, storedUnder(key), checked!.encodable);
   }
 }
 

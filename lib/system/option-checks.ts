@@ -10,12 +10,7 @@ export function invalid(message: string): PrevalenceError {
   return new PrevalenceError('INVALID_OPTION', message);
 }
 
-/** True for `{...}` and `Object.create(null)`: not an array, a class instance or a Map. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
+export { isPlainObject } from '../codec/kinds';
 
 /** A short description of a wrong option value, for messages: a string quoted, an object by its class. */
 export function describeValue(value: unknown): string {
