@@ -23,12 +23,19 @@ import type { Isolation } from './options';
 /** Raw roots of closed systems (a view of their state is neither this state's nor a live one's). */
 const closedRoots = new WeakSet<object>();
 /** The system proxy → its raw root, for every system (a proxy passed as an argument stands for its root). */
-const proxyRoots = new WeakMap<object, object>();
+// Null once the system closed: a closed system object the program still holds
+// keeps no reference to the state.
+const proxyRoots = new WeakMap<object, object | null>();
 
 /** Notes that the system with raw root `root` and proxy `proxy` is open (until {@link closedRoot}). */
 export function openedRoot(root: object, proxy: object): void {
   openRoots.add(root);
   proxyRoots.set(proxy, root);
+}
+
+/** Notes that the system object `proxy` was closed: it lets go of its root. */
+export function closedSystemObject(proxy: object): void {
+  proxyRoots.set(proxy, null);
 }
 
 /** True for an object initSystem returned (a system object, open or closed). */
@@ -51,10 +58,18 @@ export function closedRoot(root: object): void {
  * How an object met in a live call's arguments is journaled in readonly
  * isolation: the system proxy as the root, a view of this state by its path
  * (STALE_REFERENCE when it left the state), a view of another open system's
- * state as a copy of its object, anything else as itself.
+ * state as a copy of its object, a closed system object as CLOSED,
+ * anything else as itself.
  */
 function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefined {
   const proxied = proxyRoots.get(obj);
+  if (proxied === null) {
+    // As the other isolation modes, whose copy reads it, say.
+    throw new PrevalenceError(
+      'CLOSED',
+      'the system object passed as an argument has been closed, and let go of its state: pass an open system, or a value read from one',
+    );
+  }
   if (proxied !== undefined)
     return proxied === root ? { $: 'path', p: [] } : new CopyInstead(proxied);
   const raw = viewTarget(obj);

@@ -34,6 +34,7 @@ import { listSnapshots } from '../snapshot/loader';
 import { snapshotInfo } from '../snapshot/info';
 import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
+import { ClosedSystem, closedError } from './closed';
 import { closedRoot, Exporter, isOpenRoot, isSystemObject } from './exporter';
 import { storabilityFor } from './storability';
 
@@ -102,6 +103,12 @@ export class PrevalentSystem<T extends object> {
   /** The runner's undo log, the owner of this state's tracking proxies (retired at close). */
   #undoLog: UndoLog | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /**
+   * Called once at close() with what answers for the closed system: the
+   * system proxy swaps to it, so a system object the program still holds
+   * lets go of the state.
+   */
+  onClosed: ((closed: ClosedSystem) => void) | undefined;
 
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
     refuseInsideAction('initSystem()', false);
@@ -283,12 +290,7 @@ export class PrevalentSystem<T extends object> {
   }
 
   #checkOpen(): void {
-    if (this.#closed) {
-      throw new PrevalenceError(
-        'CLOSED',
-        `the system for ${this.opts.basedir} was closed; open it again with initSystem`,
-      );
-    }
+    if (this.#closed) throw closedError(this.opts.basedir);
   }
 
   /** Runs a journaled action: copy the arguments, run, journal, return. */
@@ -483,7 +485,11 @@ export class PrevalentSystem<T extends object> {
     refuseInsideAction('close()');
     // A second call waits for the first: resolving at once would let its
     // caller reopen the directory while the lock is still held.
-    this.#closing ??= this.#close();
+    if (this.#closing === undefined) {
+      this.#closing = this.#close();
+      this.onClosed?.(new ClosedSystem(this.opts.basedir, this.#closing, this.domainClass));
+      this.onClosed = undefined;
+    }
     return this.#closing;
   }
 

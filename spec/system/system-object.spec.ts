@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { initSystem, readonly } from '../../lib';
 import { SystemClock } from '../../lib/clock/clock';
 import { freshBasedir, journalRecords } from '../support/tmp';
@@ -175,5 +176,95 @@ describe('the system object in ordinary JavaScript', () => {
     expect(seen).toEqual([11, 12, 13]);
     expect(bag.items.map((i) => i.n)).toEqual([1, 2, 3]);
     await bag.close();
+  });
+
+  describe('once closed', () => {
+    /** Runs the collector, after the current job (a WeakRef read in it stays alive to its end). */
+    async function collectGarbage(): Promise<void> {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('node:v8').setFlagsFromString('--expose-gc');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const gc = require('node:vm').runInNewContext('gc') as () => void;
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        gc();
+      }
+    }
+
+    it("lets go of the state while the program still holds the system object and its methods (regression (leak review): the proxy's target was the root, so a kept closed system kept its whole state)", async () => {
+      for (const isolation of ['readonly', 'clone', 'none'] as const) {
+        const kept = await (async () => {
+          const shop = new Shop();
+          const state = new WeakRef(shop.items);
+          const system = initSystem(shop, { basedir: freshBasedir(), isolation });
+          system.add('a');
+          // What a program typically keeps: the object, methods read from it, a view.
+          const add = system.add;
+          const count = system.count;
+          const toString = system.toString;
+          const sync = system.sync;
+          expect(count()).toBe(1);
+          expect(String(system)).toBe('Shop(1)');
+          expect(Object.keys(system)).toEqual(['items', 'codes', 'views']);
+          await system.close();
+          return { system, add, count, toString, sync, state };
+        })();
+        await collectGarbage();
+        expect(kept.state.deref()).toBeUndefined();
+        // And it still answers as a closed system.
+        expect(expectCode(() => kept.add('b'), 'CLOSED')).toMatch(/was closed; open it again/);
+        expect(expectCode(() => kept.count(), 'CLOSED')).toMatch(/was closed/);
+        expect(expectCode(() => kept.toString(), 'CLOSED')).toMatch(/was closed/);
+        expect(expectCode(() => kept.system.items, 'CLOSED')).toMatch(/was closed/);
+        await expect(kept.sync()).rejects.toMatchObject({ code: 'CLOSED' });
+      }
+    });
+
+    it('answers as a closed system: class, prototype, `then`, close() and basedirAbspath(), keys refused', async () => {
+      const dir = freshBasedir();
+      const shop = initSystem(new Shop(), dir);
+      shop.add('a');
+      const closing = shop.close();
+      expect(shop.close()).toBe(closing);
+      await closing;
+      expect(shop.close()).toBe(closing);
+      expect(shop.basedirAbspath()).toBe(shop.basedirAbspath());
+      expect(shop.constructor).toBe(Shop);
+      expect(shop instanceof Shop).toBe(true);
+      expect(Object.getPrototypeOf(shop)).toBe(Shop.prototype);
+      expect('add' in shop).toBe(true);
+      expect(await (async () => shop)()).toBe(shop);
+      expect(expectCode(() => Object.keys(shop), 'CLOSED')).toMatch(/was closed/);
+      expect(expectCode(() => ({ ...shop }), 'CLOSED')).toMatch(/was closed/);
+      expect(expectCode(() => shop.takeSnapshot(), 'CLOSED')).toMatch(/was closed/);
+      expect(inspect(shop)).toBe(`[Shop: closed prevalent system of ${shop.basedirAbspath()}]`);
+    });
+
+    it('is refused as an argument with CLOSED in every isolation mode (it no longer holds a state to copy)', async () => {
+      class Holder {
+        held: unknown[] = [];
+        hold(value: unknown): void {
+          this.held.push(value);
+        }
+      }
+      for (const isolation of ['readonly', 'clone', 'none'] as const) {
+        const closed = initSystem(new Shop(), { basedir: freshBasedir(), isolation });
+        closed.add('a');
+        await closed.close();
+        const holder = initSystem(new Holder(), { basedir: freshBasedir(), isolation });
+        expect(expectCode(() => holder.hold(closed), 'CLOSED')).toMatch(/closed/);
+        expect(holder.held).toEqual([]);
+        expect(journalRecords(holder.basedirAbspath())).toEqual([]);
+        await holder.close();
+      }
+    });
+  });
+
+  it('shows its state to util.inspect and console.log while open, as before its target stood in for the root', async () => {
+    const shop = initSystem(new Shop(), freshBasedir());
+    shop.add('a');
+    expect(inspect(shop)).toMatch(/^Shop \{[^]*items: \[ 'a' \]/);
+    expect(inspect({ nested: { deeper: { shop } } })).toMatch(/shop: \[Shop\]/);
+    await shop.close();
   });
 });

@@ -1,0 +1,80 @@
+import { PrevalenceError } from '../errors';
+import type { StorableClass } from '../codec/registry';
+import { refuseInsideAction, type RunnerFlags } from './runner';
+
+/** The refusal of every use of a closed system but close() and basedirAbspath(). */
+export function closedError(basedir: string): PrevalenceError {
+  return new PrevalenceError(
+    'CLOSED',
+    `the system for ${basedir} was closed; open it again with initSystem`,
+  );
+}
+
+/**
+ * What a system object answers with once its system is closed: the same
+ * refusals as the closed system, without holding it. The proxy swaps to this
+ * at close, so a closed system object the program still holds keeps nothing
+ * of the state (or the journal, the lock, the undo log) alive.
+ */
+export class ClosedSystem {
+  readonly flags: RunnerFlags = { running: false, closed: true };
+
+  /**
+   * @param basedirPath the data directory, still answered by basedirAbspath()
+   * @param closing the first close()'s promise, which every later close() returns
+   * @param domainClass the domain class (a closed system object's `constructor`)
+   */
+  constructor(
+    readonly basedirPath: string,
+    readonly closing: Promise<void>,
+    readonly domainClass: StorableClass,
+  ) {}
+
+  get basedir(): string {
+    refuseInsideAction('basedirAbspath()');
+    return this.basedirPath;
+  }
+
+  #closedError(): PrevalenceError {
+    return closedError(this.basedirPath);
+  }
+
+  callAction(name: string): never {
+    refuseInsideAction(`${name}()`);
+    throw this.#closedError();
+  }
+
+  callQuery(method: { name: string }): never {
+    refuseInsideAction(`the query ${method.name}()`);
+    throw this.#closedError();
+  }
+
+  readProperty(key: PropertyKey): unknown {
+    refuseInsideAction(`reading ${String(key)}`);
+    // Promise resolution reads `then`: a closed system can still be returned
+    // from an async function or passed to Promise.resolve.
+    if (key === 'then') return undefined;
+    throw this.#closedError();
+  }
+
+  /** The refusal of a look at the state's own keys or properties. */
+  refuseStateRead(what: string): never {
+    refuseInsideAction(what);
+    throw this.#closedError();
+  }
+
+  takeSnapshot(): never {
+    refuseInsideAction('takeSnapshot()');
+    throw this.#closedError();
+  }
+
+  sync(): Promise<void> {
+    refuseInsideAction('sync()');
+    return Promise.reject(this.#closedError());
+  }
+
+  close(): Promise<void> {
+    refuseInsideAction('close()');
+    return this.closing;
+  }
+}
