@@ -1,6 +1,6 @@
 import { PrevalenceError } from '../errors';
 import type { StorableClass } from '../codec/registry';
-import { refuseInsideAction, type RunnerFlags } from './runner';
+import { refuseInsideAction } from './runner';
 
 /** The refusal of every use of a closed system but close() and basedirAbspath(). */
 export function closedError(basedir: string): PrevalenceError {
@@ -17,12 +17,10 @@ export function closedError(basedir: string): PrevalenceError {
  * of the state (or the journal, the lock, the undo log) alive.
  */
 export class ClosedSystem {
-  readonly flags: RunnerFlags = { running: false, closed: true };
-
   /**
    * @param basedirPath the data directory, still answered by basedirAbspath()
    * @param closing the first close()'s promise, which every later close() returns
-   * @param domainClass the domain class (a closed system object's `constructor`)
+   * @param domainClass the domain class (a method first read after close is checked against it)
    */
   constructor(
     readonly basedirPath: string,

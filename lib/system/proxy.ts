@@ -51,22 +51,21 @@ function protoMethod(
 /** What the system proxy calls: the open system, and after close() what answers for it. */
 type SystemFace = PrevalentSystem<object> | ClosedSystem;
 
+type InspectMethod = (depth: number, options: object, inspector: typeof inspect) => unknown;
+
 /**
- * The target of the system proxy: an empty object with the root's prototype.
- * The proxy answers from the system (the root while open), not from its
- * target, so a closed system object the program keeps holds no state. Node's
- * `util.inspect` reads a proxy's target without running traps: the target's
- * own inspect method shows the root instead.
+ * The target of the system proxy: an empty object below the root's
+ * prototype. The proxy answers from the system (the root while open), not
+ * from its target, so a closed system object the program keeps holds no
+ * state. Node's `util.inspect` reads a proxy's target without running traps:
+ * the stand-in's inspect method, on a prototype of its own (an own property
+ * made the proxy's every get slower, measured), answers for the system.
  */
-function standInFor(root: object, inspectRoot: (depth: number, options: object) => string): object {
-  return Object.create(Object.getPrototypeOf(root) as object | null, {
-    // Configurable: the traps report the root's keys, and a proxy may leave
-    // out of them only what its target can lose.
-    [inspect.custom]: {
-      value: (depth: number, options: object) => inspectRoot(depth, options),
-      configurable: true,
-    },
+function standInFor(domainProto: object | null, inspectSystem: InspectMethod): object {
+  const withInspect = Object.create(domainProto, {
+    [inspect.custom]: { value: inspectSystem, configurable: true },
   }) as object;
+  return Object.create(withInspect) as object;
 }
 
 /**
@@ -81,6 +80,9 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
   // these, and close() resets them: that is what lets go of the state.
   let system: SystemFace = opened as PrevalentSystem<object>;
   let root: object | undefined = opened.root;
+  // What answers for the root's class once it is gone: methods, `constructor`, `in`.
+  const domainProto = Object.getPrototypeOf(opened.root) as object | null;
+  const emptyOfClass = Object.create(domainProto) as object;
   // A property, not a `let`: V8 ran the fast query path below about 20% slower
   // in 'none' isolation with a reassigned captured variable (measured).
   const held = { queryThis: opened.exporter.queryThis };
@@ -110,11 +112,11 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
   function unmarkedQuery(fn: DomainMethod, why: string): DomainMethod {
     return function query() {
       try {
-        if (flags.closed || activeAction.running || system instanceof ClosedSystem)
-          // eslint-disable-next-line prefer-rest-params
-          return system.callQuery(fn, arguments);
         // eslint-disable-next-line prefer-rest-params
-        return system.exporter.runUnmarkedQuery(fn, arguments);
+        if (flags.closed || activeAction.running) return system.callQuery(fn, arguments);
+        // Open, as flags.closed is set before the proxy swaps to a ClosedSystem.
+        // eslint-disable-next-line prefer-rest-params
+        return (system as PrevalentSystem<object>).exporter.runUnmarkedQuery(fn, arguments);
       } catch (err) {
         if (!isPrevalenceError(err, 'READONLY_VIOLATION')) throw err;
         throw new PrevalenceError(
@@ -180,11 +182,16 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
     return root;
   }
 
-  const standIn = standInFor(opened.root, (depth, options) =>
-    root === undefined
-      ? `[${className}: closed prevalent system of ${basedir}]`
-      : inspect(root, { ...options, depth }),
-  );
+  // As Node did when the target was the root: the class's own inspect method
+  // runs with the system object as `this` (a change it tries is refused);
+  // without one, the root is shown as it is.
+  const standIn = standInFor(domainProto, (depth, options, inspector) => {
+    if (root === undefined) return `[${className}: closed prevalent system of ${basedir}]`;
+    const own: unknown = Reflect.get(root, inspect.custom);
+    if (typeof own === 'function')
+      return Reflect.apply(own as InspectMethod, proxy, [depth, options, inspector]);
+    return inspect(root, { ...options, depth });
+  });
 
   const handler: ProxyHandler<object> = {
     get(_target, key) {
@@ -197,7 +204,7 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
         return wrapper;
       }
       if (CONTROL_NAMES.has(key)) return controls[key as string];
-      const from = root ?? standIn;
+      const from = root ?? emptyOfClass;
       // As for any object: the class itself (not a query wrapper, nor a field
       // an action stored under that name), and the prototype.
       if (key === 'constructor') return Reflect.get(Object.getPrototypeOf(from) as object, key);
@@ -206,16 +213,25 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
       if (method !== undefined) return wrap(key, method.fn, method.owner);
       return system.readProperty(key);
     },
-    // The state holds no non-configurable property (refused where it would
-    // enter), so the stand-in never needs one to answer truthfully.
     getOwnPropertyDescriptor(_target, key) {
       const desc = Reflect.getOwnPropertyDescriptor(openRoot(`reading ${String(key)}`), key);
-      if (desc && 'value' in desc) desc.value = system.readProperty(key) as never;
+      if (desc === undefined) return desc;
+      if ('value' in desc) desc.value = system.readProperty(key) as never;
+      // A proxy may call a property non-configurable only if its target has
+      // it so. The state never holds one but through a query in 'none'
+      // isolation, which runs on the raw root; the proxy refuses to change
+      // any property anyway.
+      desc.configurable = true;
       return desc;
     },
-    has: (target, key) => (root === undefined ? Reflect.has(target, key) : Reflect.has(root, key)),
+    has: (_target, key) => {
+      if (root !== undefined) return Reflect.has(root, key);
+      // Closed: the class's members are still there, the state is not.
+      if (Reflect.has(emptyOfClass, key)) return true;
+      return (system as ClosedSystem).refuseStateRead(`checking for ${String(key)}`);
+    },
     ownKeys: () => Reflect.ownKeys(openRoot('listing the keys')),
-    getPrototypeOf: (target) => Object.getPrototypeOf(root ?? target) as object | null,
+    getPrototypeOf: () => Object.getPrototypeOf(root ?? emptyOfClass) as object | null,
     set: (_t, key) => directMutation(key),
     deleteProperty: (_t, key) => directMutation(key),
     defineProperty: (_t, key) => directMutation(key),

@@ -240,6 +240,20 @@ describe('the system object in ordinary JavaScript', () => {
       expect(inspect(shop)).toBe(`[Shop: closed prevalent system of ${shop.basedirAbspath()}]`);
     });
 
+    it("answers `in` for the class's members and refuses it for the state with CLOSED (regression (own-fix review): `in` answered from the proxy's stand-in target)", async () => {
+      const shop = initSystem(new Shop(), freshBasedir());
+      expect('items' in shop).toBe(true);
+      expect(inspect.custom in shop).toBe(false);
+      await shop.close();
+      expect('add' in shop).toBe(true);
+      expect('toString' in shop).toBe(true);
+      expect(expectCode(() => 'items' in shop, 'CLOSED')).toMatch(/was closed/);
+      expect(expectCode(() => inspect.custom in shop, 'CLOSED')).toMatch(/was closed/);
+      expect(expectCode(() => Object.hasOwn(shop, 'items'), 'CLOSED')).toMatch(/was closed/);
+      expect(Object.getPrototypeOf(shop)).toBe(Shop.prototype);
+      expect((shop as unknown as { __proto__: unknown }).__proto__).toBe(Shop.prototype);
+    });
+
     it('is refused as an argument with CLOSED in every isolation mode (it no longer holds a state to copy)', async () => {
       class Holder {
         held: unknown[] = [];
@@ -258,6 +272,49 @@ describe('the system object in ordinary JavaScript', () => {
         await holder.close();
       }
     });
+  });
+
+  it("runs the domain class's own inspect method with the system object as `this`, so a change it tries is refused (regression (own-fix review): it ran on the raw root, unjournaled)", async () => {
+    for (const isolation of ['readonly', 'clone', 'none'] as const) {
+      class Counter {
+        seen = 0;
+        items = ['a'];
+        [inspect.custom](): string {
+          return `Counter(${this.items.length})`;
+        }
+      }
+      class Peeking extends Counter {
+        override [inspect.custom](): string {
+          this.seen++;
+          return 'unreachable';
+        }
+      }
+      const dir = freshBasedir();
+      const counter = initSystem(new Counter(), { basedir: dir, isolation });
+      expect(inspect(counter)).toBe('Counter(1)');
+      await counter.close();
+      const peeking = initSystem(new Peeking(), { basedir: freshBasedir(), isolation });
+      expect(expectCode(() => inspect(peeking), 'DIRECT_MUTATION')).toMatch(/cannot change seen/);
+      expect(peeking.seen).toBe(0);
+      await peeking.close();
+    }
+  });
+
+  it("lists a property a 'none' query made non-configurable on the root, without a proxy invariant TypeError (regression (own-fix review): Object.keys threw)", async () => {
+    class Pinned {
+      a = 1;
+      @readonly
+      pin(): void {
+        Object.defineProperty(this, 'p', { value: 2, enumerable: true, writable: true });
+      }
+    }
+    const pinned = initSystem(new Pinned(), { basedir: freshBasedir(), isolation: 'none' });
+    pinned.pin();
+    expect(Object.keys(pinned)).toEqual(['a', 'p']);
+    expect({ ...pinned }).toEqual({ a: 1, p: 2 });
+    expect(JSON.stringify(pinned)).toBe('{"a":1,"p":2}');
+    expect(Object.getOwnPropertyDescriptor(pinned, 'p')?.configurable).toBe(true);
+    await pinned.close();
   });
 
   it('shows its state to util.inspect and console.log while open, as before its target stood in for the root', async () => {
