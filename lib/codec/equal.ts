@@ -47,14 +47,27 @@ class PathNode {
     }
   }
 
+  /**
+   * A plain object in a field of the root or of a class instance is read as
+   * a dictionary, its keys as data: `pages["home"].history[3]`, also when
+   * the page itself is a plain object. A plain object held by another plain
+   * object, an array or a Map is read as a record, as class instances are.
+   */
+  private isDictionary(): boolean {
+    const holder = this.parent;
+    return (
+      holder !== undefined &&
+      holder.how === 'props' &&
+      (holder.parent === undefined || !isPlainObject(holder.container)) &&
+      isPlainObject(this.container)
+    );
+  }
+
   segment(slot: number): string {
     switch (this.how) {
       case 'props': {
         const key = Object.keys(this.container)[slot] as string;
-        // Below the root, a plain object is read as a dictionary: `pages["home"].history[3]`.
-        return this.parent !== undefined && isPlainObject(this.container)
-          ? `[${JSON.stringify(key)}]`
-          : propSegment(key);
+        return this.isDictionary() ? `[${JSON.stringify(key)}]` : propSegment(key);
       }
       case 'array':
         return `[${slot}]`;
@@ -73,7 +86,7 @@ class PathNode {
 /**
  * Undefined when `a` and `b` are equal, else where they first differ (in
  * depth-first order) and why, like `pages["a"].title: "x" !== "y"` (keys of a
- * plain object below the root in brackets, a class instance's after a dot); the root
+ * plain object in a field of the root or a class instance in brackets, others after a dot); the root
  * path is empty. Strict about key order, undefined vs absent, -0 vs 0 (NaN
  * equals NaN), prototypes, Date times, RegExps, Map/Set contents and order,
  * typed array type and bytes, DateTime millis and zone, and sharing: an object

@@ -37,8 +37,9 @@ export interface ReplayDivergence {
   snapshot?: string;
   /**
    * The first differing path in the state, e.g. `pages["home"].history[3]`
-   * (keys of a plain object below the root in brackets, properties of class
-   * instances after a dot, Map values `.get("home")`, Set members `{2}`).
+   * (keys of a plain object held in a field of a class instance, such as the
+   * root, in brackets, other properties after a dot, Map values
+   * `.get("home")`, Set members `{2}`).
    */
   path?: string;
   /** How the values at `path` differ, the replayed one first, e.g. `"g101" !== "g1"`. */

@@ -11,7 +11,8 @@ describe('firstDifference', () => {
   it('names the path of the first difference', () => {
     const a = { pages: { home: { history: ['a', 'b', 'c', 'd'] } } };
     const b = { pages: { home: { history: ['a', 'b', 'c', 'e'] } } };
-    expect(firstDifference(a, b)).toBe('pages["home"]["history"][3]: "d" !== "e"');
+    // Regression (outside acceptance probe): a plain page in a dictionary gave `["history"]`.
+    expect(firstDifference(a, b)).toBe('pages["home"].history[3]: "d" !== "e"');
     class Page {
       constructor(readonly history: string[]) {}
     }

@@ -240,15 +240,16 @@ describe('the system object in ordinary JavaScript', () => {
       expect(inspect(shop)).toBe(`[Shop: closed prevalent system of ${shop.basedirAbspath()}]`);
     });
 
-    it("answers `in` for the class's members and refuses it for the state with CLOSED (regression (own-fix review): `in` answered from the proxy's stand-in target)", async () => {
+    it("answers `in` for the class's members only, without a refusal (regressions (own-fix review): `in` answered from the proxy's stand-in target; then, refusing it failed jest's teardown of a global holding a closed system)", async () => {
       const shop = initSystem(new Shop(), freshBasedir());
       expect('items' in shop).toBe(true);
       expect(inspect.custom in shop).toBe(false);
       await shop.close();
       expect('add' in shop).toBe(true);
       expect('toString' in shop).toBe(true);
-      expect(expectCode(() => 'items' in shop, 'CLOSED')).toMatch(/was closed/);
-      expect(expectCode(() => inspect.custom in shop, 'CLOSED')).toMatch(/was closed/);
+      expect('items' in shop).toBe(false);
+      expect('_isMockFunction' in shop).toBe(false);
+      expect(inspect.custom in shop).toBe(false);
       expect(expectCode(() => Object.hasOwn(shop, 'items'), 'CLOSED')).toMatch(/was closed/);
       expect(Object.getPrototypeOf(shop)).toBe(Shop.prototype);
       expect((shop as unknown as { __proto__: unknown }).__proto__).toBe(Shop.prototype);
