@@ -21,11 +21,13 @@ export class ClosedSystem {
    * @param basedirPath the data directory, still answered by basedirAbspath()
    * @param closing the first close()'s promise, which every later close() returns
    * @param domainClass the domain class (a method first read after close is checked against it)
+   * @param fields the root's own keys at close: reading one is refused, any other key reads as absent
    */
   constructor(
     readonly basedirPath: string,
     readonly closing: Promise<void>,
     readonly domainClass: StorableClass,
+    readonly fields: ReadonlySet<PropertyKey>,
   ) {}
 
   get basedir(): string {
@@ -50,8 +52,10 @@ export class ClosedSystem {
   readProperty(key: PropertyKey): unknown {
     refuseInsideAction(`reading ${String(key)}`);
     // Promise resolution reads `then`: a closed system can still be returned
-    // from an async function or passed to Promise.resolve.
-    if (key === 'then') return undefined;
+    // from an async function or passed to Promise.resolve. Other tools probe
+    // kept objects too (Symbol.toStringTag, jest's asymmetricMatch): only the
+    // state's own fields are refused.
+    if (key === 'then' || !this.fields.has(key)) return undefined;
     throw this.#closedError();
   }
 

@@ -64,7 +64,7 @@ export function closedRoot(root: object): void {
 function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefined {
   const proxied = proxyRoots.get(obj);
   if (proxied === null) {
-    // As the other isolation modes, whose copy reads it, say.
+    // CLOSED, as in the other isolation modes, whose copy reads the closed system.
     throw new PrevalenceError(
       'CLOSED',
       'the system object passed as an argument has been closed, and let go of its state: pass an open system, or a value read from one',

@@ -51,7 +51,8 @@ function protoMethod(
 /** What the system proxy calls: the open system, and after close() what answers for it. */
 type SystemFace = PrevalentSystem<object> | ClosedSystem;
 
-type InspectMethod = (depth: number, options: object, inspector: typeof inspect) => unknown;
+type InspectMethod = (depth: number, options: object, inspector: Inspector) => unknown;
+type Inspector = (value: unknown, options?: object) => string;
 
 /**
  * The target of the system proxy: an empty object below the root's
@@ -183,14 +184,19 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
   }
 
   // As Node did when the target was the root: the class's own inspect method
-  // runs with the system object as `this` (a change it tries is refused);
-  // without one, the root is shown as it is.
-  const standIn = standInFor(domainProto, (depth, options, inspector) => {
+  // (or getter) runs with the system object as `this` (a change it tries is
+  // refused); without one, the root is shown as it is. Node shows the target
+  // itself, the empty stand-in, only when asked not to run inspect methods
+  // (`customInspect: false`); an inspect method that shows the system
+  // object itself that way, or returns it, is shown the root.
+  const showRoot = (value: unknown, options?: object): string =>
+    inspect(value === proxy && root !== undefined ? root : value, options);
+  const standIn = standInFor(domainProto, (depth, options) => {
     if (root === undefined) return `[${className}: closed prevalent system of ${basedir}]`;
-    const own: unknown = Reflect.get(root, inspect.custom);
-    if (typeof own === 'function')
-      return Reflect.apply(own as InspectMethod, proxy, [depth, options, inspector]);
-    return inspect(root, { ...options, depth });
+    const own: unknown = Reflect.get(root, inspect.custom, proxy);
+    if (typeof own !== 'function') return inspect(root, { ...options, depth });
+    const shown = Reflect.apply(own as InspectMethod, proxy, [depth, options, showRoot]);
+    return shown === proxy ? inspect(root, { ...options, depth }) : shown;
   });
 
   const handler: ProxyHandler<object> = {
@@ -227,7 +233,7 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
     // Closed: the class's members are still there, the state is not. Not a
     // refusal: tools test kept objects with `in` (jest's teardown asks every
     // global for '_isMockFunction'), as promise resolution reads `then`.
-    has: (_target, key) => Reflect.has(root ?? emptyOfClass, key),
+    has: (_target, key) => CONTROL_NAMES.has(key) || Reflect.has(root ?? emptyOfClass, key),
     ownKeys: () => Reflect.ownKeys(openRoot('listing the keys')),
     getPrototypeOf: () => Object.getPrototypeOf(root ?? emptyOfClass) as object | null,
     set: (_t, key) => directMutation(key),

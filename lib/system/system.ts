@@ -487,7 +487,8 @@ export class PrevalentSystem<T extends object> {
     // caller reopen the directory while the lock is still held.
     if (this.#closing === undefined) {
       this.#closing = this.#close();
-      this.onClosed?.(new ClosedSystem(this.opts.basedir, this.#closing, this.domainClass));
+      const fields = new Set(Reflect.ownKeys(this.root));
+      this.onClosed?.(new ClosedSystem(this.opts.basedir, this.#closing, this.domainClass, fields));
       this.onClosed = undefined;
     }
     return this.#closing;

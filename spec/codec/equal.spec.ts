@@ -24,6 +24,36 @@ describe('firstDifference', () => {
     expect(where).toMatchObject({ path: 'pages["home"].history[3]', reason: '"d" !== "e"' });
   });
 
+  it("reads only a plain object in a field of the root or of a class instance as a dictionary (regression (outside acceptance probe): every plain object below the root was, so a plain page's fields were bracketed)", () => {
+    class Account {
+      constructor(readonly counts: Record<string, Record<string, number>>) {}
+    }
+    const cases: [unknown, unknown, string][] = [
+      [{ users: [{ name: 'a' }] }, { users: [{ name: 'b' }] }, 'users[0].name'],
+      [
+        { pages: new Map([['home', { title: 'a' }]]) },
+        { pages: new Map([['home', { title: 'b' }]]) },
+        'pages.get("home").title',
+      ],
+      [
+        { counts: { alice: { mon: 1, '2024-01-01': 1 } } },
+        { counts: { alice: { mon: 2, '2024-01-01': 1 } } },
+        'counts["alice"].mon',
+      ],
+      [
+        { counts: { alice: { mon: 1, '2024-01-01': 1 } } },
+        { counts: { alice: { mon: 1, '2024-01-01': 2 } } },
+        'counts["alice"]["2024-01-01"]',
+      ],
+      [
+        { acct: new Account({ bob: { x: 1 } }) },
+        { acct: new Account({ bob: { x: 2 } }) },
+        'acct.counts["bob"].x',
+      ],
+    ];
+    for (const [a, b, path] of cases) expect(firstDifferenceAt(a, b)?.path).toBe(path);
+  });
+
   it('formats non-identifier keys, Map values and Set members', () => {
     expect(firstDifference({ pages: { 'a b': 1 } }, { pages: { 'a b': 2 } })).toBe(
       'pages["a b"]: 1 !== 2',

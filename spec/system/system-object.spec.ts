@@ -224,11 +224,12 @@ describe('the system object in ordinary JavaScript', () => {
       const dir = freshBasedir();
       const shop = initSystem(new Shop(), dir);
       shop.add('a');
+      const where = shop.basedirAbspath();
       const closing = shop.close();
       expect(shop.close()).toBe(closing);
       await closing;
       expect(shop.close()).toBe(closing);
-      expect(shop.basedirAbspath()).toBe(shop.basedirAbspath());
+      expect(shop.basedirAbspath()).toBe(where);
       expect(shop.constructor).toBe(Shop);
       expect(shop instanceof Shop).toBe(true);
       expect(Object.getPrototypeOf(shop)).toBe(Shop.prototype);
@@ -240,11 +241,26 @@ describe('the system object in ordinary JavaScript', () => {
       expect(inspect(shop)).toBe(`[Shop: closed prevalent system of ${shop.basedirAbspath()}]`);
     });
 
+    it("refuses reads of the state's fields only: other keys read as absent, as tools probe kept objects (regression (diff review): Object.prototype.toString threw CLOSED)", async () => {
+      const shop = initSystem(new Shop(), freshBasedir());
+      await shop.close();
+      expect(expectCode(() => shop.items, 'CLOSED')).toMatch(/was closed/);
+      expect(expectCode(() => shop.views, 'CLOSED')).toMatch(/was closed/);
+      expect(Object.prototype.toString.call(shop)).toBe('[object Object]');
+      const probed = shop as unknown as Record<PropertyKey, unknown>;
+      expect(probed.asymmetricMatch).toBeUndefined();
+      expect(probed.$$typeof).toBeUndefined();
+      expect(probed[Symbol.iterator]).toBeUndefined();
+    });
+
     it("answers `in` for the class's members only, without a refusal (regressions (own-fix review): `in` answered from the proxy's stand-in target; then, refusing it failed jest's teardown of a global holding a closed system)", async () => {
       const shop = initSystem(new Shop(), freshBasedir());
       expect('items' in shop).toBe(true);
       expect(inspect.custom in shop).toBe(false);
+      // Regression (diff review): the controls were readable but not `in`.
+      expect('close' in shop && 'takeSnapshot' in shop).toBe(true);
       await shop.close();
+      expect('close' in shop && 'basedirAbspath' in shop).toBe(true);
       expect('add' in shop).toBe(true);
       expect('toString' in shop).toBe(true);
       expect('items' in shop).toBe(false);
@@ -255,7 +271,7 @@ describe('the system object in ordinary JavaScript', () => {
       expect((shop as unknown as { __proto__: unknown }).__proto__).toBe(Shop.prototype);
     });
 
-    it('is refused as an argument with CLOSED in every isolation mode (it no longer holds a state to copy)', async () => {
+    it('is refused as an argument with CLOSED in every isolation mode (regression (leak review): readonly isolation stored a copy of the closed state)', async () => {
       class Holder {
         held: unknown[] = [];
         hold(value: unknown): void {
@@ -266,8 +282,17 @@ describe('the system object in ordinary JavaScript', () => {
         const closed = initSystem(new Shop(), { basedir: freshBasedir(), isolation });
         closed.add('a');
         await closed.close();
-        const holder = initSystem(new Holder(), { basedir: freshBasedir(), isolation });
-        expect(expectCode(() => holder.hold(closed), 'CLOSED')).toMatch(/closed/);
+        // Shop registered: the holder could store a copy of an open system's state.
+        const holder = initSystem(new Holder(), {
+          basedir: freshBasedir(),
+          isolation,
+          classes: [Shop],
+        });
+        expect(expectCode(() => holder.hold(closed), 'CLOSED')).toMatch(
+          isolation === 'readonly'
+            ? /the system object passed as an argument has been closed/
+            : /the system for .* was closed/,
+        );
         expect(holder.held).toEqual([]);
         expect(journalRecords(holder.basedirAbspath())).toEqual([]);
         await holder.close();
@@ -299,6 +324,41 @@ describe('the system object in ordinary JavaScript', () => {
       expect(peeking.seen).toBe(0);
       await peeking.close();
     }
+  });
+
+  it('runs an inspect getter on the system object too, and shows the root to an inspect method that shows or returns `this` (regressions (diff review): the getter ran on the raw root; `this` showed as an empty object)', async () => {
+    class PeekingGetter {
+      seen = 0;
+      get [inspect.custom](): () => string {
+        this.seen++;
+        return () => 'unreachable';
+      }
+    }
+    const peeking = initSystem(new PeekingGetter(), freshBasedir());
+    expect(expectCode(() => inspect(peeking), 'DIRECT_MUTATION')).toMatch(/cannot change seen/);
+    expect(peeking.seen).toBe(0);
+    await peeking.close();
+
+    type Inspector = (value: unknown, options: object) => string;
+    class Wrapped {
+      items = ['a'];
+      [inspect.custom](_depth: number, options: object, show: Inspector): string {
+        return `Wrapped<${show(this, { ...options, customInspect: false })}>`;
+      }
+    }
+    const wrapped = initSystem(new Wrapped(), freshBasedir());
+    expect(inspect(wrapped)).toBe("Wrapped<Wrapped { items: [ 'a' ] }>");
+    await wrapped.close();
+
+    class Itself {
+      items = ['a'];
+      [inspect.custom](): unknown {
+        return this;
+      }
+    }
+    const itself = initSystem(new Itself(), freshBasedir());
+    expect(inspect(itself)).toBe("Itself { items: [ 'a' ] }");
+    await itself.close();
   });
 
   it("lists a property a 'none' query made non-configurable on the root, without a proxy invariant TypeError (regression (own-fix review): Object.keys threw)", async () => {

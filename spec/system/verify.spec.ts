@@ -84,6 +84,29 @@ describe('verifyReplay', () => {
     expect(report.divergence).toMatchObject({ path: 'values[2]', difference: '1 !== 101' });
   });
 
+  it('writes the path as the issue does, pages["home"].history[0], also when the pages are plain objects (regression (outside acceptance probe): pages["home"]["history"][0])', async () => {
+    class Wiki {
+      pages: Record<string, { history: number[] }> = { home: { history: [] } };
+      edit(): void {
+        escape += 1;
+        this.pages.home!.history.push(escape);
+      }
+    }
+    const dir = freshBasedir();
+    escape = 0;
+    const wiki = initSystem(new Wiki(), dir);
+    wiki.edit();
+    wiki.takeSnapshot();
+    await wiki.close();
+    escape = 10;
+    const report = verifyReplay(dir, Wiki);
+    expect(report.divergence).toMatchObject({
+      seq: 1,
+      path: 'pages["home"].history[0]',
+      difference: '11 !== 1',
+    });
+  });
+
   it('names the action when the difference is in a structure, not a value', async () => {
     const dir = freshBasedir();
     const c = initSystem(new Counter(), dir);
