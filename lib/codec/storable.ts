@@ -19,14 +19,7 @@ import {
   storedValue,
   SYMBOL_KEY,
 } from './extras';
-import {
-  builtinBase,
-  builtinKind,
-  describeUnstorable,
-  isNativeConstructor,
-  isPrototypeObject,
-  registeredName,
-} from './kinds';
+import { builtinKind, describeUnstorable, isPrototypeObject, registeredName } from './kinds';
 
 /** True when the encodings keep an object with prototype `proto` as itself (its contents aside). */
 export function isStorableKind(
@@ -38,25 +31,6 @@ export function isStorableKind(
   return (
     proto !== null && !isPrototypeObject(value) && registeredName(proto, registry) !== undefined
   );
-}
-
-/**
- * The name of `value`'s class when it is an instance of an ordinary class
- * (one that extends no built-in type) that `registry` does not know, else
- * undefined: anything else the encodings refuse is not a class to register.
- */
-export function unregisteredClassName(
-  value: object,
-  proto: object,
-  registry: ClassRegistry,
-): string | undefined {
-  if (builtinKind(value, proto) !== undefined || isPrototypeObject(value)) return undefined;
-  const ctor: unknown = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
-  if (typeof ctor !== 'function' || ctor.prototype !== proto || isNativeConstructor(ctor)) {
-    return undefined;
-  }
-  if (builtinBase(proto) !== undefined || registry.nameOf(ctor) !== undefined) return undefined;
-  return ctor.name || '(anonymous)';
 }
 
 /** How many objects checkStorable looked into in all (for tests). */

@@ -95,13 +95,6 @@ export class UndoLog {
   /** The store-time check of fresh values; without it (tests) only what the membrane needs is checked. */
   storability: Storability | undefined;
   /**
-   * A replay's check of the fresh objects an action stored: the name of the
-   * class of one whose class is not registered, else undefined. The journal
-   * records calls, not classes, so a class missing at reopen shows only
-   * here (live actions check it with `storability`).
-   */
-  unregisteredClass: ((value: object, proto: object) => string | undefined) | undefined;
-  /**
    * Set when the system of this log closed: its tracking proxies no longer
    * refuse other systems' actions, since the objects may be given to a new
    * system (an instance passed to initSystem again) whose actions use them.

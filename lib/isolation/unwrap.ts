@@ -261,13 +261,10 @@ export function unwrapFreshForStorage(
   place?: [object, unknown, boolean],
 ): void {
   if (log.storability !== undefined) refuseUserProxy(value, log);
-  const live = log.storability !== undefined;
-  const classes = live ? undefined : log.unregisteredClass;
-  if (classes !== undefined) refuseUnregisteredClass(value, classes, log);
   if (holdsOnlyPrimitives(value, true, log.storability)) return;
+  const live = log.storability !== undefined;
   const bytes = live ? (obj: object) => log.noteStoredBytes(obj) : undefined;
   const walker = new Walker(toRaw, true, log, live, bytes);
-  walker.classes = classes;
   // Live only: a replay's places are recorded as views are made after it.
   if (live) walker.placing = { root: value, place };
   // One walk of the end-of-action check looks into an object once, whatever values hold it.
@@ -275,28 +272,6 @@ export function unwrapFreshForStorage(
   walker.visited = checked.walked;
   walker.run(value);
   if (live) checkStorableOrRefuse(value, log, 'a value the action stored', checked.encodable);
-}
-
-/**
- * UNKNOWN_CLASS, failing the whole action, when a replayed action stored an
- * instance of a class this system does not register: the live run had it
- * registered, and without it no snapshot could keep the state.
- */
-function refuseUnregisteredClass(
-  value: object,
-  unregisteredClass: (value: object, proto: object) => string | undefined,
-  log: UndoLog,
-): void {
-  const proto = Object.getPrototypeOf(value) as object | null;
-  if (proto === Object.prototype || proto === Array.prototype || proto === null) return;
-  const name = unregisteredClass(value, proto);
-  if (name === undefined) return;
-  const err = new PrevalenceError(
-    'UNKNOWN_CLASS',
-    `the action stores an instance of class "${name}", which is not registered: decorate it with @persistent() or pass it in options.classes before opening (a class renamed since keeps its stored name with @persistent('${name}'))`,
-  );
-  log.refusal ??= err;
-  throw err;
 }
 
 /**
@@ -520,8 +495,6 @@ class Walker {
   private hidden: Set<object> | undefined;
   /** The store-time check: an array with elements sets the log's replayMustCheckStores (an element may be a getter). */
   notesElementReads = false;
-  /** A replay's end-of-action walk: refuses a fresh instance of an unregistered class (see UndoLog.unregisteredClass). */
-  classes: ((value: object, proto: object) => string | undefined) | undefined;
 
   /**
    * The initial-state check: a function in a slot snapshots do not keep, or
@@ -606,8 +579,6 @@ class Walker {
       if (this.readOnlyToo) refuseUserProxy(value, this.log);
       if (!Object.isExtensible(value)) refuse('a frozen, sealed or non-extensible object', value);
     }
-    if (this.classes !== undefined && !isRoot)
-      refuseUnregisteredClass(value, this.classes, this.log!);
     this.visited.add(value);
     this.stack.push(value);
     unwrapStats.visited++;

@@ -1,4 +1,4 @@
-import { PrevalenceError, isPrevalenceError } from '../errors';
+import { PrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import { allPrimitive, decodeArgs } from '../codec/tree';
 import type { JournalRecord } from '../journal/reader';
@@ -31,15 +31,6 @@ export class Replayer {
       : decodeArgs(rec.args as never[], this.exporter.replayContext);
     const out = this.runner.run(method, args, rec.seq, rec.ts, false, rec.version >= 2);
     try {
-      // A class the live run had registered and this open does not: not a divergence.
-      const error = out.error;
-      if (out.refused && isPrevalenceError(error, 'UNKNOWN_CLASS')) {
-        throw new PrevalenceError(
-          'UNKNOWN_CLASS',
-          `journal record ${rec.seq} (${rec.method}): ${error.message.slice(`${error.code}: `.length)}`,
-          { cause: error },
-        );
-      }
       this.#check(rec, out);
       if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
     } finally {

@@ -1,25 +1,6 @@
 import type { ClassRegistry } from '../codec/registry';
-import {
-  checkStorable,
-  checkStorableProperty,
-  isStorableKind,
-  unregisteredClassName,
-} from '../codec/storable';
+import { checkStorable, checkStorableProperty, isStorableKind } from '../codec/storable';
 import type { Storability } from '../isolation/undo';
-
-/** A replay's check of stored class instances (see UndoLog.unregisteredClass), for `registry`. */
-export function unregisteredClassCheck(
-  registry: ClassRegistry,
-): (value: object, proto: object) => string | undefined {
-  // Prototypes found to be no unregistered class: one lookup per instance afterwards.
-  const known = new WeakSet<object>();
-  return (value, proto) => {
-    if (known.has(proto)) return undefined;
-    const name = unregisteredClassName(value, proto, registry);
-    if (name === undefined) known.add(proto);
-    return name;
-  };
-}
 
 /** The store-time check of a system's undo log: the snapshot encoding's rules, with its registered classes. */
 export function storabilityFor(registry: ClassRegistry): Storability {

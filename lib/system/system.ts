@@ -36,7 +36,7 @@ import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
 import { ClosedSystem, closedError } from './closed';
 import { closedRoot, Exporter, isOpenRoot, isSystemObject } from './exporter';
-import { storabilityFor, unregisteredClassCheck } from './storability';
+import { storabilityFor } from './storability';
 
 /**
  * The most arguments an action call may have. A replay applies them in one
@@ -251,7 +251,6 @@ export class PrevalentSystem<T extends object> {
     const progress = this.opts.onProgress;
     const log = this.#undoLog!;
     log.replaying = true;
-    log.unregisteredClass = unregisteredClassCheck(this.registry);
     try {
       replayJournal(
         {
@@ -266,7 +265,6 @@ export class PrevalentSystem<T extends object> {
       );
     } finally {
       log.replaying = false;
-      log.unregisteredClass = undefined;
     }
     if (base.empty) {
       checkInitialState(this.root, isOpenRoot, this.#undoLog!);

@@ -14,7 +14,6 @@ import { SystemClock, installClock } from '../clock/clock';
 import { refusePrivateMembers } from '../clock/private-members';
 import { UndoLog } from '../isolation/tracking';
 import { ActionRunner, refuseInsideAction } from './runner';
-import { unregisteredClassCheck } from './storability';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
 import { resolveVerifyOptions, type ResolvedVerifyOptions } from './options';
@@ -152,7 +151,6 @@ function startReplay(
   const log = new UndoLog();
   // A replay accepts what the live run journaled (see UndoLog.replaying).
   log.replaying = true;
-  log.unregisteredClass = unregisteredClassCheck(registry);
   const runner = new ActionRunner(root, clock, log);
   const exporter = new Exporter('none', registry, root, log);
   return {
