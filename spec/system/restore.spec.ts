@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { EventEmitter } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import { FaultyFs } from '../../lib/fs/faulty';
@@ -173,6 +174,47 @@ describe('restore', () => {
     const withClass = await reopen(dir, { classes: { Gadget } });
     expect((withClass as unknown as { g: Gadget }).g).toBeInstanceOf(Gadget);
     await withClass.close();
+  });
+
+  it('replays and snapshots objects that keep an unregistered class instance where snapshots do not look (regression (review of a reverted replay check): the replay refused them with UNKNOWN_CLASS)', async () => {
+    class Link {
+      constructor(readonly href: string) {
+        // Derived, not data: kept where snapshots do not look.
+        Object.defineProperty(this, 'parsed', {
+          value: new URL(href),
+          writable: true,
+          configurable: true,
+        });
+        Object.defineProperty(this, 'events', {
+          value: new EventEmitter(),
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
+    class Links {
+      all: Link[] = [];
+      box: Record<string, unknown> = {};
+      add(href: string): void {
+        this.all.push(new Link(href));
+        const holder = { n: 1 };
+        Object.defineProperty(holder, 'cache', {
+          value: new URL(href),
+          writable: true,
+          configurable: true,
+        });
+        this.box = holder;
+      }
+    }
+    const dir = freshBasedir();
+    const links = initSystem(new Links(), { basedir: dir, classes: [Link] });
+    links.add('https://example.com/a');
+    await links.close();
+    const again = initSystem(new Links(), { basedir: dir, classes: [Link] });
+    expect(again.all[0]!.href).toBe('https://example.com/a');
+    again.takeSnapshot();
+    await again.close();
+    expect(verifyReplay(dir, Links, { classes: [Link] }).ok).toBe(true);
   });
 
   it('falls back past a snapshot whose flipped byte makes a class name unknown, with a warning (regression: UNKNOWN_CLASS refused the open before the checksum was checked)', async () => {
