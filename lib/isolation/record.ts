@@ -59,8 +59,11 @@ export function storeValue(
     // A state object of another system (a reference a variable kept).
     refuseIfForeign(raw, log);
     refuseIfPrototype(raw, log);
-    // Not a slot snapshots skip: locate must answer only paths a restart keeps.
-    if (encoded) recordStored(raw, parent, key, viaMap);
+    if (encoded) {
+      // Not a slot snapshots skip: locate must answer only paths a restart keeps.
+      recordStored(raw, parent, key, viaMap);
+      refuseUnstorableKind(raw, log, key);
+    }
     // One over a state object's bytes is checked when the action ends (see shared-bytes.ts).
     if (log.trackedDuringAction(raw) || isDerivedBytes(raw)) log.addMoved(raw);
     return raw;
@@ -73,6 +76,24 @@ export function storeValue(
   if (!log.storesChecked) checkFreshOrRefuse(value, log, key, encoded);
   log.addFresh(value, parent, key, viaMap);
   return value;
+}
+
+/**
+ * NOT_SERIALIZABLE, failing the whole action, when a state object stored into
+ * a slot snapshots keep is of a kind they cannot (an unregistered class, a
+ * URL): one kept until now only where snapshots do not look (a
+ * non-enumerable property) was never checked against the encodings' rules.
+ * Only the object's own kind, once per prototype: what it holds is not
+ * walked, so moving a large part of the state stays cheap.
+ */
+function refuseUnstorableKind(raw: object, log: UndoLog, key: unknown): void {
+  const storability = log.storability;
+  if (storability === undefined) return;
+  const proto = Object.getPrototypeOf(raw) as object | null;
+  if (proto === Object.prototype || proto === Array.prototype || storability.kind(raw, proto)) {
+    return;
+  }
+  checkStorableOrRefuse(raw, log, storedUnder(key));
 }
 
 /**
