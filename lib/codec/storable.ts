@@ -67,6 +67,9 @@ export function checkStorable(
       if (typeof child !== 'object' || child === null || seen.has(child)) return;
       seen.add(child);
       if (!skip(child)) stack.push(child);
+      // Already in the state, so not looked into: but it may have been kept
+      // only where snapshots do not look, and its own kind is cheap to ask.
+      else refuseUnstorableKind(child, registry);
     };
     for (let obj = stack.pop(); obj !== undefined; obj = stack.pop()) {
       storableStats.checked++;
@@ -105,6 +108,14 @@ function storeError(failure: Unstorable, root: unknown, where: string): Prevalen
   const inner = failurePath(failure, root, '');
   const place = inner === '' ? where : `${inner} in ${where}`;
   return new PrevalenceError('NOT_SERIALIZABLE', `${place} is ${failure.what}`);
+}
+
+/** Refuses an object of a kind the encodings cannot keep, without looking at what it holds. */
+function refuseUnstorableKind(obj: object, registry: ClassRegistry): void {
+  const proto = Object.getPrototypeOf(obj) as object | null;
+  if (proto === Object.prototype || proto === null) return;
+  if (isStorableKind(obj, proto, registry)) return;
+  throw new Unstorable(obj, describeUnstorable(obj, registry));
 }
 
 function refusePrimitive(value: unknown, registry: ClassRegistry): void {

@@ -90,9 +90,8 @@ function refuseUnstorableKind(raw: object, log: UndoLog, key: unknown): void {
   const storability = log.storability;
   if (storability === undefined) return;
   const proto = Object.getPrototypeOf(raw) as object | null;
-  if (proto === Object.prototype || proto === Array.prototype || storability.kind(raw, proto)) {
-    return;
-  }
+  if (proto === Object.prototype || (proto === Array.prototype && Array.isArray(raw))) return;
+  if (storability.kind(raw, proto)) return;
   checkStorableOrRefuse(raw, log, storedUnder(key));
 }
 
