@@ -62,7 +62,7 @@ export function storeValue(
     if (encoded) {
       // Not a slot snapshots skip: locate must answer only paths a restart keeps.
       recordStored(raw, parent, key, viaMap);
-      refuseUnstorableKind(raw, log, key);
+      refuseUnstorableStateObject(raw, log, key);
     }
     // One over a state object's bytes is checked when the action ends (see shared-bytes.ts).
     if (log.trackedDuringAction(raw) || isDerivedBytes(raw)) log.addMoved(raw);
@@ -86,7 +86,7 @@ export function storeValue(
  * Only the object's own kind, once per prototype: what it holds is not
  * walked, so moving a large part of the state stays cheap.
  */
-function refuseUnstorableKind(raw: object, log: UndoLog, key: unknown): void {
+function refuseUnstorableStateObject(raw: object, log: UndoLog, key: unknown): void {
   const storability = log.storability;
   if (storability === undefined) return;
   const proto = Object.getPrototypeOf(raw) as object | null;

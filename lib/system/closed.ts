@@ -35,18 +35,18 @@ export class ClosedSystem {
     return this.basedirPath;
   }
 
-  #closedError(): PrevalenceError {
-    return closedError(this.basedirPath);
+  /** Refuses `what` (in an action, as made from inside one; else as closed). */
+  refuse(what: string): never {
+    refuseInsideAction(what);
+    throw closedError(this.basedirPath);
   }
 
   callAction(name: string): never {
-    refuseInsideAction(`${name}()`);
-    throw this.#closedError();
+    return this.refuse(`${name}()`);
   }
 
   callQuery(method: { name: string }): never {
-    refuseInsideAction(`the query ${method.name}()`);
-    throw this.#closedError();
+    return this.refuse(`the query ${method.name}()`);
   }
 
   readProperty(key: PropertyKey): unknown {
@@ -56,23 +56,16 @@ export class ClosedSystem {
     // kept objects too (Symbol.toStringTag, jest's asymmetricMatch): only the
     // state's own fields are refused.
     if (key === 'then' || !this.fields.has(key)) return undefined;
-    throw this.#closedError();
-  }
-
-  /** The refusal of a look at the state's own keys or properties. */
-  refuseStateRead(what: string): never {
-    refuseInsideAction(what);
-    throw this.#closedError();
+    throw closedError(this.basedirPath);
   }
 
   takeSnapshot(): never {
-    refuseInsideAction('takeSnapshot()');
-    throw this.#closedError();
+    return this.refuse('takeSnapshot()');
   }
 
   sync(): Promise<void> {
     refuseInsideAction('sync()');
-    return Promise.reject(this.#closedError());
+    return Promise.reject(closedError(this.basedirPath));
   }
 
   close(): Promise<void> {

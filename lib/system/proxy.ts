@@ -179,7 +179,7 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
 
   /** The root while open; after close, a CLOSED refusal of `what`. */
   function openRoot(what: string): object {
-    if (root === undefined) return (system as ClosedSystem).refuseStateRead(what);
+    if (root === undefined) return (system as ClosedSystem).refuse(what);
     return root;
   }
 
