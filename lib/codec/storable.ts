@@ -19,7 +19,14 @@ import {
   storedValue,
   SYMBOL_KEY,
 } from './extras';
-import { builtinKind, describeUnstorable, isPrototypeObject, registeredName } from './kinds';
+import {
+  builtinBase,
+  builtinKind,
+  describeUnstorable,
+  isNativeConstructor,
+  isPrototypeObject,
+  registeredName,
+} from './kinds';
 
 /** True when the encodings keep an object with prototype `proto` as itself (its contents aside). */
 export function isStorableKind(
@@ -32,6 +39,52 @@ export function isStorableKind(
     proto !== null && !isPrototypeObject(value) && registeredName(proto, registry) !== undefined
   );
 }
+
+/**
+ * The name of `value`'s class when it is an instance of an ordinary class
+ * (one that extends no built-in type) that `registry` does not know, else
+ * undefined: anything else the encodings refuse is not a class to register.
+ */
+export function unregisteredClassName(value: object, registry: ClassRegistry): string | undefined {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === null || builtinKind(value, proto) !== undefined || isPrototypeObject(value)) {
+    return undefined;
+  }
+  const ctor: unknown = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
+  if (typeof ctor !== 'function' || ctor.prototype !== proto || isNativeConstructor(ctor)) {
+    return undefined;
+  }
+  if (builtinBase(proto) !== undefined || registry.nameOf(ctor) !== undefined) return undefined;
+  return ctor.name || '(anonymous)';
+}
+
+/**
+ * The first instance of an unregistered ordinary class (see
+ * unregisteredClassName) that the encodings would meet in `state`, with its
+ * path, when it is the first thing they would refuse; else undefined. Walks
+ * the whole state as a snapshot would (the restore asks only when a replayed
+ * action stored an object of a kind it does not keep: see
+ * UndoLog.replayKinds).
+ */
+export function unregisteredClassIn(
+  state: object,
+  registry: ClassRegistry,
+): { name: string; path: string } | undefined {
+  try {
+    checkStorable(state, 'the state', registry, () => false);
+  } catch (err) {
+    const refused = err instanceof PrevalenceError ? refusedAt.get(err) : undefined;
+    if (refused === undefined || refused.failure.container !== undefined) return undefined;
+    const value = refused.failure.value;
+    if (typeof value !== 'object' || value === null) return undefined;
+    const name = unregisteredClassName(value, registry);
+    return name === undefined ? undefined : { name, path: refused.path };
+  }
+  return undefined;
+}
+
+/** What each NOT_SERIALIZABLE of checkStorable was made from, and where it is (for unregisteredClassIn). */
+const refusedAt = new WeakMap<PrevalenceError, { failure: Unstorable; path: string }>();
 
 /** How many objects checkStorable looked into in all (for tests). */
 export const storableStats = { checked: 0 };
@@ -107,7 +160,9 @@ export function checkStorableProperty(
 function storeError(failure: Unstorable, root: unknown, where: string): PrevalenceError {
   const inner = failurePath(failure, root, '');
   const place = inner === '' ? where : `${inner} in ${where}`;
-  return new PrevalenceError('NOT_SERIALIZABLE', `${place} is ${failure.what}`);
+  const err = new PrevalenceError('NOT_SERIALIZABLE', `${place} is ${failure.what}`);
+  refusedAt.set(err, { failure, path: inner });
+  return err;
 }
 
 /** Refuses an object of a kind the encodings cannot keep, without looking at what it holds. */

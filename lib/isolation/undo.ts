@@ -95,6 +95,17 @@ export class UndoLog {
   /** The store-time check of fresh values; without it (tests) only what the membrane needs is checked. */
   storability: Storability | undefined;
   /**
+   * A restore's note of the kinds of the objects its replayed actions store
+   * (the kind test of `storability`): the journal records calls, not classes,
+   * so a class the live run registered and this open does not shows only
+   * here. Noting never refuses; `replayMetUnkept` is set when one was of a
+   * kind snapshots do not keep, and the restore then looks for it in the
+   * state (one kept only where snapshots do not look is no error).
+   */
+  replayKinds: Storability['kind'] | undefined;
+  /** Set when a replayed action stored an object `replayKinds` did not accept. */
+  replayMetUnkept = false;
+  /**
    * Set when the system of this log closed: its tracking proxies no longer
    * refuse other systems' actions, since the objects may be given to a new
    * system (an instance passed to initSystem again) whose actions use them.

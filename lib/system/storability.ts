@@ -1,6 +1,12 @@
 import type { ClassRegistry } from '../codec/registry';
 import { builtinKind } from '../codec/kinds';
-import { checkStorable, checkStorableProperty, isStorableKind } from '../codec/storable';
+import {
+  checkStorable,
+  checkStorableProperty,
+  isStorableKind,
+  unregisteredClassIn,
+} from '../codec/storable';
+import { PrevalenceError } from '../errors';
 import type { Storability } from '../isolation/undo';
 
 /** The store-time check of a system's undo log: the snapshot encoding's rules, with its registered classes. */
@@ -21,4 +27,23 @@ export function storabilityFor(registry: ClassRegistry): Storability {
     check: (value, where, skip, checked) => checkStorable(value, where, registry, skip, checked),
     property: checkStorableProperty,
   };
+}
+
+/**
+ * UNKNOWN_CLASS when the restored `state` holds, where snapshots look, an
+ * instance of a class `registry` does not register. The journal records
+ * calls, not classes: a class the live run registered and this open does not
+ * shows only in what the replayed actions made, and without it no snapshot
+ * could keep the state. Asked only when a replayed action stored an object
+ * of a kind snapshots do not keep (UndoLog.replayKinds), so an open pays for
+ * this walk of the whole state only then.
+ */
+export function refuseUnregisteredClass(state: object, registry: ClassRegistry): void {
+  const found = unregisteredClassIn(state, registry);
+  if (found === undefined) return;
+  const { name, path } = found;
+  throw new PrevalenceError(
+    'UNKNOWN_CLASS',
+    `class "${name}" is not registered, and the state the journal's actions rebuilt holds an instance of it at ${path || 'its root'} (the journal records calls, not classes): decorate the class with @persistent() or pass it in options.classes before opening (a class renamed since keeps its stored name with @persistent('${name}')); nothing was changed`,
+  );
 }

@@ -36,7 +36,8 @@ import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
 import { ClosedSystem, closedError } from './closed';
 import { closedRoot, Exporter, isOpenRoot, isSystemObject } from './exporter';
-import { storabilityFor } from './storability';
+import { refuseUnregisteredClass, storabilityFor } from './storability';
+import type { Storability } from '../isolation/undo';
 
 /**
  * The most arguments an action call may have. A replay applies them in one
@@ -164,9 +165,10 @@ export class PrevalentSystem<T extends object> {
         this.opts.strictReplay,
         this.opts.warn,
       );
-      this.#restore(base);
+      const storability = storabilityFor(this.registry);
+      this.#restore(base, storability);
       // Live actions only: a journaled action passed the check, so a replay needs none.
-      log.storability = storabilityFor(this.registry);
+      log.storability = storability;
     } catch (err) {
       // The instance may be given to another system: its proxies must not stay this one's.
       this.#undoLog?.retire();
@@ -244,13 +246,17 @@ export class PrevalentSystem<T extends object> {
     return this.opts.basedir;
   }
 
-  #restore(base: { seq: number; ts: number; empty: boolean; fromSnapshot: boolean }): void {
+  #restore(
+    base: { seq: number; ts: number; empty: boolean; fromSnapshot: boolean },
+    storability: Storability,
+  ): void {
     this.#seq = this.#snapshotSeq = base.seq;
     if (base.fromSnapshot) this.#goodSnapshots.note(base.seq);
     this.#lastTs = base.ts;
     const progress = this.opts.onProgress;
     const log = this.#undoLog!;
     log.replaying = true;
+    log.replayKinds = storability.kind;
     try {
       replayJournal(
         {
@@ -265,7 +271,9 @@ export class PrevalentSystem<T extends object> {
       );
     } finally {
       log.replaying = false;
+      log.replayKinds = undefined;
     }
+    if (log.replayMetUnkept) refuseUnregisteredClass(this.root, this.registry);
     if (base.empty) {
       checkInitialState(this.root, isOpenRoot, this.#undoLog!);
       this.#writeSnapshot();

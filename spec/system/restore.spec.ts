@@ -8,6 +8,7 @@ import { FaultyFs } from '../../lib/fs/faulty';
 import { GoodSnapshots } from '../../lib/system/prune';
 import { realFs, type FileSystem } from '../../lib/fs/seam';
 import { firstDifference } from '../../lib/codec/equal';
+import { storableStats } from '../../lib/codec/storable';
 import { Wiki } from '../fixtures/wiki';
 import { thrown } from '../journal/helpers';
 import { appendJournaled, filesIn, freshBasedir, journalRecords } from '../support/tmp';
@@ -174,6 +175,92 @@ describe('restore', () => {
     const withClass = await reopen(dir, { classes: { Gadget } });
     expect((withClass as unknown as { g: Gadget }).g).toBeInstanceOf(Gadget);
     await withClass.close();
+  });
+
+  describe('a class missing at reopen that only replayed actions made', () => {
+    class Tag {
+      constructor(readonly name: string) {}
+    }
+    class Board {
+      tags: Tag[] = [];
+      byName = new Map<string, { tag: Tag }>();
+      addTag(name: string): void {
+        const tag = new Tag(name);
+        this.tags.push(tag);
+        this.byName.set(name, { tag });
+      }
+      dropTags(): void {
+        this.tags = [];
+        this.byName.clear();
+      }
+      dropList(): void {
+        this.tags = [];
+      }
+    }
+
+    /** Every file of `dir` and its bytes. */
+    function contents(dir: string): Record<string, string> {
+      const out: Record<string, string> = {};
+      for (const name of fs.readdirSync(dir)) {
+        const file = path.join(dir, name);
+        if (fs.statSync(file).isFile()) out[name] = fs.readFileSync(file).toString('base64');
+      }
+      return out;
+    }
+
+    it('is refused at open with UNKNOWN_CLASS naming the class and where the state holds it, changing nothing (regression: it opened, and every snapshot after failed)', async () => {
+      const dir = freshBasedir();
+      const board = initSystem(new Board(), { basedir: dir, classes: [Tag] });
+      board.addTag('red');
+      await board.close();
+      const before = contents(dir);
+      const err = thrown(() => initSystem(new Board(), { basedir: dir }));
+      expect(isPrevalenceError(err, 'UNKNOWN_CLASS')).toBe(true);
+      expect((err as Error).message).toMatch(/class "Tag" is not registered/);
+      expect((err as Error).message).toContain('tags[0]');
+      expect((err as Error).message).toMatch(/@persistent\(\)|options\.classes/);
+      expect(contents(dir)).toEqual(before);
+      const again = initSystem(new Board(), { basedir: dir, classes: [Tag] });
+      expect(again.tags[0]).toBeInstanceOf(Tag);
+      again.takeSnapshot();
+      await again.close();
+    });
+
+    it('names a place inside a Map when the state holds the instance only there', async () => {
+      const dir = freshBasedir();
+      const board = initSystem(new Board(), { basedir: dir, classes: [Tag] });
+      board.addTag('blue');
+      board.dropList(); // only the Map's entry holds the Tag now
+      await board.close();
+      const err = thrown(() => initSystem(new Board(), { basedir: dir }));
+      expect(isPrevalenceError(err, 'UNKNOWN_CLASS')).toBe(true);
+      expect((err as Error).message).toContain('"Tag"');
+      expect((err as Error).message).toContain('byName');
+    });
+
+    it('opens when the instances the replayed actions made are gone from the state', async () => {
+      const dir = freshBasedir();
+      const board = initSystem(new Board(), { basedir: dir, classes: [Tag] });
+      board.addTag('red');
+      board.dropTags();
+      await board.close();
+      const again = initSystem(new Board(), { basedir: dir });
+      expect(again.tags).toEqual([]);
+      again.takeSnapshot();
+      await again.close();
+    });
+
+    it('does not walk the state at open when every object the replayed actions stored is of a kept kind', async () => {
+      const dir = freshBasedir();
+      const board = initSystem(new Board(), { basedir: dir, classes: [Tag] });
+      for (let i = 0; i < 50; i++) board.addTag(`t${i}`);
+      await board.close();
+      const from = storableStats.checked;
+      const again = initSystem(new Board(), { basedir: dir, classes: [Tag] });
+      expect(storableStats.checked).toBe(from);
+      expect(again.tags).toHaveLength(50);
+      await again.close();
+    });
   });
 
   it('replays and snapshots objects that keep an unregistered class instance where snapshots do not look (regression (review of a reverted replay check): the replay refused them with UNKNOWN_CLASS)', async () => {
