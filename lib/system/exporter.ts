@@ -54,6 +54,24 @@ export function closedRoot(root: object): void {
   closedRoots.add(root);
 }
 
+/** The refusal of a closed system object met in a live call's arguments (it holds no state to pass). */
+function closedArgument(): PrevalenceError {
+  return new PrevalenceError(
+    'CLOSED',
+    'the system object passed as an argument has been closed, and let go of its state: pass an open system, or a value read from one',
+  );
+}
+
+/**
+ * How an object met in a live call's arguments is journaled in 'clone' and
+ * 'none' isolation: as itself (a system object is copied as read through
+ * it), but a closed system object, which lists no properties, is CLOSED.
+ */
+function refuseClosedSystemObject(obj: object): undefined {
+  if (proxyRoots.get(obj) === null) throw closedArgument();
+  return undefined;
+}
+
 /**
  * How an object met in a live call's arguments is journaled in readonly
  * isolation: the system proxy as the root, a view of this state by its path
@@ -63,13 +81,7 @@ export function closedRoot(root: object): void {
  */
 function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefined {
   const proxied = proxyRoots.get(obj);
-  if (proxied === null) {
-    // CLOSED, as in the other isolation modes, whose copy reads the closed system.
-    throw new PrevalenceError(
-      'CLOSED',
-      'the system object passed as an argument has been closed, and let go of its state: pass an open system, or a value read from one',
-    );
-  }
+  if (proxied === null) throw closedArgument();
   if (proxied !== undefined)
     return proxied === root ? { $: 'path', p: [] } : new CopyInstead(proxied);
   const raw = viewTarget(obj);
@@ -133,7 +145,7 @@ export class Exporter {
             registry,
             external: (obj: object) => referenceTo(obj, root),
           }
-        : { registry };
+        : { registry, external: refuseClosedSystemObject };
     const view = viewOf(root);
     this.queryThis = isolation === 'readonly' ? view : isolation === 'none' ? root : undefined;
     this.runQuery =

@@ -177,12 +177,6 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
     return wrapper;
   }
 
-  /** The root while open; after close, a CLOSED refusal of `what`. */
-  function openRoot(what: string): object {
-    if (root === undefined) return (system as ClosedSystem).refuse(what);
-    return root;
-  }
-
   // As Node did when the target was the root: the class's own inspect method
   // (or getter) runs with the system object as `this` (a change it tries is
   // refused); without one, the root is shown as it is. Node shows the target
@@ -219,8 +213,14 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
       if (method !== undefined) return wrap(key, method.fn, method.owner);
       return system.readProperty(key);
     },
+    // Closed: no own properties, not a refusal. Tools list and copy the
+    // properties of objects they hold (jest 30 at teardown, for every value a
+    // test put in a global; jest's copy of a failed assertion's values): a
+    // refusal there failed the whole test file. Reads of the state's fields
+    // are still refused.
     getOwnPropertyDescriptor(_target, key) {
-      const desc = Reflect.getOwnPropertyDescriptor(openRoot(`reading ${String(key)}`), key);
+      if (root === undefined) return undefined;
+      const desc = Reflect.getOwnPropertyDescriptor(root, key);
       if (desc === undefined) return desc;
       if ('value' in desc) desc.value = system.readProperty(key) as never;
       // A proxy may call a property non-configurable only if its target has
@@ -234,7 +234,7 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
     // refusal: tools test kept objects with `in` (jest's teardown asks every
     // global for '_isMockFunction'), as promise resolution reads `then`.
     has: (_target, key) => CONTROL_NAMES.has(key) || Reflect.has(root ?? emptyOfClass, key),
-    ownKeys: () => Reflect.ownKeys(openRoot('listing the keys')),
+    ownKeys: () => (root === undefined ? [] : Reflect.ownKeys(root)),
     getPrototypeOf: () => Object.getPrototypeOf(root ?? emptyOfClass) as object | null,
     set: (_t, key) => directMutation(key),
     deleteProperty: (_t, key) => directMutation(key),

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { deepCyclicCopy } from 'jest-util';
 import { initSystem, readonly } from '../../lib';
 import { SystemClock } from '../../lib/clock/clock';
 import { freshBasedir, journalRecords } from '../support/tmp';
@@ -220,7 +221,7 @@ describe('the system object in ordinary JavaScript', () => {
       }
     });
 
-    it('answers as a closed system: class, prototype, `then`, close() and basedirAbspath(), keys refused', async () => {
+    it('answers as a closed system: class, prototype, `then`, close() and basedirAbspath(), no own keys', async () => {
       const dir = freshBasedir();
       const shop = initSystem(new Shop(), dir);
       shop.add('a');
@@ -235,8 +236,8 @@ describe('the system object in ordinary JavaScript', () => {
       expect(Object.getPrototypeOf(shop)).toBe(Shop.prototype);
       expect('add' in shop).toBe(true);
       expect(await (async () => shop)()).toBe(shop);
-      expect(expectCode(() => Object.keys(shop), 'CLOSED')).toMatch(/was closed/);
-      expect(expectCode(() => ({ ...shop }), 'CLOSED')).toMatch(/was closed/);
+      expect(Object.keys(shop)).toEqual([]);
+      expect({ ...shop }).toEqual({});
       expect(expectCode(() => shop.takeSnapshot(), 'CLOSED')).toMatch(/was closed/);
       expect(inspect(shop)).toBe(`[Shop: closed prevalent system of ${shop.basedirAbspath()}]`);
     });
@@ -266,9 +267,24 @@ describe('the system object in ordinary JavaScript', () => {
       expect('items' in shop).toBe(false);
       expect('_isMockFunction' in shop).toBe(false);
       expect(inspect.custom in shop).toBe(false);
-      expect(expectCode(() => Object.hasOwn(shop, 'items'), 'CLOSED')).toMatch(/was closed/);
+      expect(Object.hasOwn(shop, 'items')).toBe(false);
       expect(Object.getPrototypeOf(shop)).toBe(Shop.prototype);
       expect((shop as unknown as { __proto__: unknown }).__proto__).toBe(Shop.prototype);
+    });
+
+    it('lists and copies as an object without own properties, so test runners holding it keep working (regression (outside acceptance suite #3): jest 30 failed a whole test file that left a closed system in a global, and crashed copying one in a failed assertion)', async () => {
+      const shop = initSystem(new Shop(), freshBasedir());
+      shop.add('a');
+      await shop.close();
+      // What jest 30 does at teardown to every value a test put in a global (jest-util deleteProperties).
+      for (const key of Reflect.ownKeys(shop)) {
+        const desc = Reflect.getOwnPropertyDescriptor(shop, key);
+        if (desc?.configurable === true) Reflect.deleteProperty(shop, key);
+      }
+      // What jest does with a failed assertion's values.
+      expect(deepCyclicCopy({ expected: shop })).toEqual({ expected: {} });
+      expect(Object.getOwnPropertyDescriptors(shop)).toEqual({});
+      expect(expectCode(() => shop.items, 'CLOSED')).toMatch(/was closed/);
     });
 
     it('is refused as an argument with CLOSED in every isolation mode (regression (leak review): readonly isolation stored a copy of the closed state)', async () => {
@@ -289,9 +305,10 @@ describe('the system object in ordinary JavaScript', () => {
           classes: [Shop],
         });
         expect(expectCode(() => holder.hold(closed), 'CLOSED')).toMatch(
-          isolation === 'readonly'
-            ? /the system object passed as an argument has been closed/
-            : /the system for .* was closed/,
+          /the system object passed as an argument has been closed/,
+        );
+        expect(expectCode(() => holder.hold([{ inner: closed }]), 'CLOSED')).toMatch(
+          /the system object passed as an argument has been closed/,
         );
         expect(holder.held).toEqual([]);
         expect(journalRecords(holder.basedirAbspath())).toEqual([]);
