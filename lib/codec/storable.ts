@@ -64,7 +64,7 @@ export function unregisteredClassName(value: object, registry: ClassRegistry): s
  * path, when it is the first thing they would refuse; else undefined. Walks
  * the whole state as a snapshot would (the restore asks only when a replayed
  * action stored an object of a kind it does not keep: see
- * UndoLog.replayKinds).
+ * UndoLog.replayKindTest).
  */
 export function unregisteredClassIn(
   state: object,
@@ -73,7 +73,7 @@ export function unregisteredClassIn(
   try {
     checkStorable(state, 'the state', registry, () => false);
   } catch (err) {
-    const refused = err instanceof PrevalenceError ? refusedAt.get(err) : undefined;
+    const refused = err instanceof PrevalenceError ? refusalSource.get(err) : undefined;
     if (refused === undefined || refused.failure.container !== undefined) return undefined;
     const value = refused.failure.value;
     if (typeof value !== 'object' || value === null) return undefined;
@@ -83,8 +83,8 @@ export function unregisteredClassIn(
   return undefined;
 }
 
-/** What each NOT_SERIALIZABLE of checkStorable was made from, and where it is (for unregisteredClassIn). */
-const refusedAt = new WeakMap<PrevalenceError, { failure: Unstorable; path: string }>();
+/** The failure each NOT_SERIALIZABLE of checkStorable was made from, and its path (read by unregisteredClassIn). */
+const refusalSource = new WeakMap<PrevalenceError, { failure: Unstorable; path: string }>();
 
 /** How many objects checkStorable looked into in all (for tests). */
 export const storableStats = { checked: 0 };
@@ -161,7 +161,7 @@ function storeError(failure: Unstorable, root: unknown, where: string): Prevalen
   const inner = failurePath(failure, root, '');
   const place = inner === '' ? where : `${inner} in ${where}`;
   const err = new PrevalenceError('NOT_SERIALIZABLE', `${place} is ${failure.what}`);
-  refusedAt.set(err, { failure, path: inner });
+  refusalSource.set(err, { failure, path: inner });
   return err;
 }
 

@@ -63,6 +63,8 @@ export function storeValue(
       // Not a slot snapshots skip: locate must answer only paths a restart keeps.
       recordStored(raw, parent, key, viaMap);
       refuseUnstorableStateObject(raw, log, key);
+      // A restore: the replay runs no such check (see UndoLog.replayKindTest).
+      log.noteReplayedKind(raw);
     }
     // One over a state object's bytes is checked when the action ends (see shared-bytes.ts).
     if (log.trackedDuringAction(raw) || isDerivedBytes(raw)) log.addMoved(raw);

@@ -95,16 +95,25 @@ export class UndoLog {
   /** The store-time check of fresh values; without it (tests) only what the membrane needs is checked. */
   storability: Storability | undefined;
   /**
-   * A restore's note of the kinds of the objects its replayed actions store
-   * (the kind test of `storability`): the journal records calls, not classes,
-   * so a class the live run registered and this open does not shows only
-   * here. Noting never refuses; `replayMetUnkept` is set when one was of a
-   * kind snapshots do not keep, and the restore then looks for it in the
+   * A restore's test of the kinds of the objects its replayed actions store
+   * (the kind test of `storability`): the journal records calls, not
+   * classes, so a class the live run registered and this open does not shows
+   * only there. It never refuses: `replayMetUnkept` is set when an object was
+   * of a kind snapshots do not keep, and the restore then looks for one in the
    * state (one kept only where snapshots do not look is no error).
    */
-  replayKinds: Storability['kind'] | undefined;
-  /** Set when a replayed action stored an object `replayKinds` did not accept. */
+  replayKindTest: Storability['kind'] | undefined;
+  /** Set when a replayed action stored an object `replayKindTest` did not accept (see noteReplayedKind). */
   replayMetUnkept = false;
+
+  /** In a restore, notes `obj`, which a replayed action stored or moved, when snapshots do not keep its kind. */
+  noteReplayedKind(obj: object): void {
+    const test = this.replayKindTest;
+    if (test === undefined) return;
+    const proto = Object.getPrototypeOf(obj) as object | null;
+    if (proto === Object.prototype || proto === Array.prototype) return;
+    if (!test(obj, proto)) this.replayMetUnkept = true;
+  }
   /**
    * Set when the system of this log closed: its tracking proxies no longer
    * refuse other systems' actions, since the objects may be given to a new

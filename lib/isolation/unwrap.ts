@@ -261,13 +261,11 @@ export function unwrapFreshForStorage(
   place?: [object, unknown, boolean],
 ): void {
   if (log.storability !== undefined) refuseUserProxy(value, log);
-  const kinds = log.replayKinds;
-  if (kinds !== undefined) noteReplayedKind(value, kinds, log);
+  log.noteReplayedKind(value);
   if (holdsOnlyPrimitives(value, true, log.storability)) return;
   const live = log.storability !== undefined;
   const bytes = live ? (obj: object) => log.noteStoredBytes(obj) : undefined;
   const walker = new Walker(toRaw, true, log, live, bytes);
-  walker.kinds = kinds;
   // Live only: a replay's places are recorded as views are made after it.
   if (live) walker.placing = { root: value, place };
   // One walk of the end-of-action check looks into an object once, whatever values hold it.
@@ -275,17 +273,6 @@ export function unwrapFreshForStorage(
   walker.visited = checked.walked;
   walker.run(value);
   if (live) checkStorableOrRefuse(value, log, 'a value the action stored', checked.encodable);
-}
-
-/** Sets the log's replayMetUnkept when a replayed action stored `value`, an object of a kind snapshots do not keep. */
-function noteReplayedKind(
-  value: object,
-  kinds: NonNullable<UndoLog['replayKinds']>,
-  log: UndoLog,
-): void {
-  const proto = Object.getPrototypeOf(value) as object | null;
-  if (proto === Object.prototype || proto === Array.prototype) return;
-  if (!kinds(value, proto)) log.replayMetUnkept = true;
 }
 
 /**
@@ -509,8 +496,6 @@ class Walker {
   private hidden: Set<object> | undefined;
   /** The store-time check: an array with elements sets the log's replayMustCheckStores (an element may be a getter). */
   notesElementReads = false;
-  /** A restore's end-of-action walk: notes the kinds of the fresh objects it meets (see UndoLog.replayKinds). */
-  kinds: UndoLog['replayKinds'];
 
   /**
    * The initial-state check: a function in a slot snapshots do not keep, or
@@ -595,7 +580,8 @@ class Walker {
       if (this.readOnlyToo) refuseUserProxy(value, this.log);
       if (!Object.isExtensible(value)) refuse('a frozen, sealed or non-extensible object', value);
     }
-    if (this.kinds !== undefined && !isRoot) noteReplayedKind(value, this.kinds, this.log!);
+    // A restore: the kind of what a replayed action stored (see UndoLog.replayKindTest).
+    if (!isRoot) this.log?.noteReplayedKind(value);
     this.visited.add(value);
     this.stack.push(value);
     unwrapStats.visited++;
@@ -605,6 +591,8 @@ class Walker {
   private child(value: unknown, parent: object, key: unknown, viaMap = false): unknown {
     if (typeof value !== 'object' || value === null) return value;
     if (isProxyLike(value)) {
+      // A state object moved into the stored value (its proxy made in an earlier action).
+      this.log?.noteReplayedKind(toRaw(value) as object);
       if (this.placing !== undefined) {
         const raw = toRaw(value) as object;
         refuseIfForeign(raw, this.log!);

@@ -35,15 +35,17 @@ export function storabilityFor(registry: ClassRegistry): Storability {
  * calls, not classes: a class the live run registered and this open does not
  * shows only in what the replayed actions made, and without it no snapshot
  * could keep the state. Asked only when a replayed action stored an object
- * of a kind snapshots do not keep (UndoLog.replayKinds), so an open pays for
+ * of a kind snapshots do not keep (UndoLog.replayKindTest), or when the
+ * state was rebuilt from journals without a snapshot, so an open pays for
  * this walk of the whole state only then.
  */
 export function refuseUnregisteredClass(state: object, registry: ClassRegistry): void {
   const found = unregisteredClassIn(state, registry);
   if (found === undefined) return;
   const { name, path } = found;
+  const where = path === '' ? 'in it' : `at ${path}`;
   throw new PrevalenceError(
     'UNKNOWN_CLASS',
-    `class "${name}" is not registered, and the state the journal's actions rebuilt holds an instance of it at ${path || 'its root'} (the journal records calls, not classes): decorate the class with @persistent() or pass it in options.classes before opening (a class renamed since keeps its stored name with @persistent('${name}')); nothing was changed`,
+    `class "${name}" is not registered, and the state rebuilt from the journal holds an instance of it ${where} (the journal records calls, not classes): decorate the class with @persistent() or pass it in options.classes, then open again`,
   );
 }

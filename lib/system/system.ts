@@ -256,7 +256,7 @@ export class PrevalentSystem<T extends object> {
     const progress = this.opts.onProgress;
     const log = this.#undoLog!;
     log.replaying = true;
-    log.replayKinds = storability.kind;
+    log.replayKindTest = storability.kind;
     try {
       replayJournal(
         {
@@ -271,9 +271,12 @@ export class PrevalentSystem<T extends object> {
       );
     } finally {
       log.replaying = false;
-      log.replayKinds = undefined;
+      log.replayKindTest = undefined;
     }
-    if (log.replayMetUnkept) refuseUnregisteredClass(this.root, this.registry);
+    // A state rebuilt from the constructor (journals without a snapshot) was not checked either.
+    if (log.replayMetUnkept || (!base.fromSnapshot && !base.empty)) {
+      refuseUnregisteredClass(this.root, this.registry);
+    }
     if (base.empty) {
       checkInitialState(this.root, isOpenRoot, this.#undoLog!);
       this.#writeSnapshot();
