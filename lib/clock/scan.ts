@@ -46,6 +46,30 @@ export function scanFunctionSource(source: string): Finding | undefined {
   );
 }
 
+/**
+ * Scans what constructing an instance of a class runs, from the class's
+ * source: its constructor and the initialisers of its instance fields (not
+ * its methods, which may serve queries, nor static members). Returns the
+ * first use of time or randomness, or `undefined` when there is none or the
+ * source is not a class (a plain function, native code).
+ */
+export function scanClassConstruction(source: string): Finding | undefined {
+  const parsed = parseFunctionSource(source);
+  const cls = parsed === undefined ? undefined : topFunction(parsed.ast);
+  if (parsed === undefined || cls?.type !== 'ClassExpression') return undefined;
+  const scanner = new Scanner(parsed.text, parsed.ast);
+  const members = nodesAt(nodeAt(cls, 'body')!, 'body');
+  return firstOf(members, (member) => {
+    if (member['static'] === true) return undefined;
+    if (member.type === 'MethodDefinition' && member['kind'] === 'constructor') {
+      return scanner.walk(nodeAt(member, 'value')!);
+    }
+    if (member.type !== 'PropertyDefinition') return undefined;
+    const value = nodeAt(member, 'value');
+    return value === undefined ? undefined : scanner.walk(value);
+  });
+}
+
 /** True for `undefined` and `void <expression>`: a date argument that means "now". */
 function isUndefinedLiteral(node: AnyNode): boolean {
   if (node.type === 'Identifier') return node['name'] === 'undefined';

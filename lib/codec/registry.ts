@@ -45,6 +45,13 @@ export class ClassRegistry {
     return this.#byClass.get(cls as StorableClass) ?? this.parent?.nameOf(cls);
   }
 
+  /** Every class registered here or in the parent registry, each once. */
+  classes(): Set<StorableClass> {
+    const all = this.parent?.classes() ?? new Set<StorableClass>();
+    for (const cls of this.#byName.values()) all.add(cls);
+    return all;
+  }
+
   /** The class registered under `name`, or undefined. */
   byName(name: string): StorableClass | undefined {
     return this.#byName.get(name) ?? this.parent?.byName(name);

@@ -7,7 +7,7 @@ import { Replayer } from './replayer';
 import { encodeGraph } from '../codec/graph';
 import { SystemClock, installClock } from '../clock/clock';
 import type { DirectorySeed } from '../clock/seed';
-import { validateDomainClass } from '../clock/validate';
+import { constructionWarning, validateDomainClass } from '../clock/validate';
 import { refusePrivateMembers } from '../clock/private-members';
 import { JournalWriter } from '../journal/writer';
 import { replayJournal } from '../journal/reader';
@@ -138,6 +138,10 @@ export class PrevalentSystem<T extends object> {
     // Unmarked queries (toString, symbol-keyed methods) are checked like
     // actions: an action may call them through `this`, as part of itself.
     validateDomainClass(cls, (_name, fn) => hasFlag(fn, 'readonly'));
+    for (const stored of this.registry.classes()) {
+      const warning = stored === cls ? undefined : constructionWarning(stored);
+      if (warning !== undefined) this.opts.warn(warning);
+    }
 
     this.#lock = openBasedir(this.opts);
     try {
