@@ -41,6 +41,15 @@ const ADVICE =
 // Per class, not per registration: a base class is parsed once for all its subclasses.
 const usesByClass = new WeakMap<AnyFunction, PrivateUse | null>();
 
+/** True when `cls`'s source, or a superclass's, declares or uses a `#private` member (see refusePrivateMembers). */
+export function hasPrivateMembers(cls: unknown): boolean {
+  for (let owner = cls; typeof owner === 'function' && owner !== Function.prototype;) {
+    if (privateUseOf(owner) !== undefined) return true;
+    owner = Object.getPrototypeOf(owner);
+  }
+  return false;
+}
+
 /**
  * Refuses a class whose instances prevalent could not keep: one whose source
  * (`Function.prototype.toString`), or a superclass's, declares or uses a

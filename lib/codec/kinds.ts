@@ -1,3 +1,4 @@
+import { hasPrivateMembers } from '../clock/private-members';
 import { types } from 'node:util';
 import { DateTime } from 'luxon';
 import { isLuxonDateTime } from '../luxon';
@@ -145,7 +146,12 @@ export function builtinBase(proto: object): string | undefined {
 export function describeUnstorable(value: unknown, _registry?: ClassRegistry): string {
   if (typeof value === 'function') {
     const name = value.name ? ` (${value.name})` : '';
-    return `a function${name}: functions cannot be stored; keep only data in the state and in arguments`;
+    // Arrow functions and methods have no prototype: the usual way one gets
+    // into the state is a class field such as `onClick = () => …`.
+    const arrow = Object.prototype.hasOwnProperty.call(value, 'prototype')
+      ? ''
+      : '; if it is a field holding an arrow function (`onClick = () => …` in a class), make it a method of the class';
+    return `a function${name}: functions cannot be stored; keep only data in the state and in arguments${arrow}`;
   }
   if (typeof value === 'symbol') {
     return `a symbol (${value.toString()}): symbols cannot be stored; use a string instead`;
@@ -199,6 +205,9 @@ function describeUnstorableObject(value: object): string {
   }
   if (isBuiltinPrototype(proto) || (ctor !== Object && isNativeConstructor(ctor))) {
     return `${article(name)} ${name} (a built-in type that cannot be stored): keep only data in the state and in arguments (plain objects, arrays, Maps, Sets, Dates, typed arrays, registered classes)`;
+  }
+  if (hasPrivateMembers(ctor)) {
+    return `an instance of class ${name}, which has #private members that snapshots cannot read: it cannot be stored, registered or not; store the data it holds instead (for a URL, its href)`;
   }
   return `an instance of unregistered class ${name}: register it with @persistent() or options.classes`;
 }

@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { PrevalenceError } from '../errors';
+import { isPrevalenceError, PrevalenceError } from '../errors';
 import { isArrayIndex, isNumericKey } from './kinds';
 import { isPassThrough, trackingToRaw, viewTarget } from './registry';
 import {
@@ -20,7 +20,7 @@ import {
   unwrapFreshForStorage,
 } from './unwrap';
 import { keyLabel } from './violation';
-import { recordStored } from './paths';
+import { IN_COLLECTION, pathInState, recordStored, renderPath, toStep } from './paths';
 import { isDerivedBytes } from './shared-bytes';
 
 /**
@@ -50,7 +50,11 @@ export function storeValue(
 ): unknown {
   if (typeof value !== 'object' || value === null) {
     if (encoded && (typeof value === 'function' || typeof value === 'symbol')) {
-      checkStorableOrRefuse(value, log, storedUnder(key));
+      try {
+        checkStorableOrRefuse(value, log, storedUnder(key));
+      } catch (err) {
+        throw namedRefusal(err, log, parent, key, viaMap);
+      }
     }
     return value;
   }
@@ -75,7 +79,7 @@ export function storeValue(
   if (log.storability !== undefined) refuseClaimedByOther(value, log);
   // Run in the replay of a version-1 record too: an earlier version's
   // action may have caught such a refusal, and must replay as it ran.
-  if (!log.storesChecked) checkFreshOrRefuse(value, log, key, encoded);
+  if (!log.storesChecked) checkFreshOrRefuse(value, log, key, encoded, parent, viaMap);
   log.addFresh(value, parent, key, viaMap);
   return value;
 }
@@ -103,14 +107,65 @@ function refuseUnstorableStateObject(raw: object, log: UndoLog, key: unknown): v
  * traps the walk ran), as the encodings' own refusals do: one rule for every
  * value a snapshot cannot keep.
  */
-function checkFreshOrRefuse(value: object, log: UndoLog, key: unknown, encoded: boolean): void {
+function checkFreshOrRefuse(
+  value: object,
+  log: UndoLog,
+  key: unknown,
+  encoded: boolean,
+  parent: object,
+  viaMap: boolean,
+): void {
   try {
     checkFreshForStorage(value, log, key, encoded);
   } catch (err) {
     // A replay lets the action catch it, as the version that wrote the journal may have.
-    if (!log.replaying) log.refusal ??= err as Error;
-    throw err;
+    if (log.replaying) throw err;
+    const named = namedRefusal(err, log, parent, key, viaMap);
+    log.refusal ??= named;
+    throw named;
   }
+}
+
+/** `err` named by withPlaceInState, made the action's refusal in its stead if it was. */
+function namedRefusal(
+  err: unknown,
+  log: UndoLog,
+  parent: object,
+  key: unknown,
+  viaMap: boolean,
+): Error {
+  const named = withPlaceInState(err, log, parent, key, viaMap) as Error;
+  // The check may have made it the refusal already (checkStorableOrRefuse).
+  if (log.refusal === err) log.refusal = named;
+  return named;
+}
+
+const MAX_NAMED_DEPTH = 32;
+
+/**
+ * A NOT_SERIALIZABLE refusal of a value stored under `key` of `parent`
+ * naming the place by its path from the root (`tags[0]`, `meta.get("author")`)
+ * rather than by the key alone, when `parent` is in the state; else `err` as
+ * it is. Only on refusal: finding the path may search the state.
+ */
+function withPlaceInState(
+  err: unknown,
+  log: UndoLog,
+  parent: object,
+  key: unknown,
+  viaMap: boolean,
+): unknown {
+  const root = log.root;
+  if (root === undefined || !isPrevalenceError(err, 'NOT_SERIALIZABLE')) return err;
+  const step = toStep(key, viaMap);
+  const where = storedUnder(key);
+  const text = err.message.slice('NOT_SERIALIZABLE: '.length);
+  if (step === undefined || step === IN_COLLECTION || !text.includes(where)) return err;
+  const path = pathInState(parent, root);
+  // A deep place (a long chain built in place) stays named by its key: the message must stay short.
+  if (path === undefined || path.length > MAX_NAMED_DEPTH) return err;
+  const place = `the value the action stored at ${renderPath([...path, step])}`;
+  return new PrevalenceError('NOT_SERIALIZABLE', text.replace(where, place));
 }
 
 /** True for a key that names an element of `target` (an array or typed array), not a named property. */

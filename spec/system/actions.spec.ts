@@ -1539,7 +1539,7 @@ describe('a structure built in place, one store at a time, in one action', () =>
     const err = thrown(() => deep.build(20_000)) as Error & { code?: string };
     expect(err.code).toBe('NOT_SERIALIZABLE');
     expect(err.message).toMatch(
-      /^NOT_SERIALIZABLE: next\.next\..*…\(19801 more\)….*\.next\.f in the value stored under "head" is a function/,
+      /^NOT_SERIALIZABLE: next\.next\..*…\(19801 more\)….*\.next\.f in the value the action stored at head is a function/,
     );
     expect(err.message.length).toBeLessThan(2000);
     expect(deep.head).toBeNull();

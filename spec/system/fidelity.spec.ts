@@ -196,7 +196,9 @@ describe('own properties the encodings cannot store', () => {
       shelf.bump();
       const message = expectCode(() => shelf.makeExtra(kind), 'NOT_SERIALIZABLE');
       const inner = segmentOf(kind).replace(/^\./, '');
-      expect(message).toContain(`NOT_SERIALIZABLE: ${inner} in the value stored under "v" is `);
+      expect(message).toContain(
+        `NOT_SERIALIZABLE: ${inner} in the value the action stored at v is `,
+      );
       // Refused as a whole, like a call into a system object: a replay runs no such check.
       expect(shelf.v).toBeNull();
       expect(journalRecords(dir).map((r) => r.method)).toEqual(['bump']);
@@ -269,22 +271,22 @@ describe('values an action stores that the snapshot encoding cannot keep', () =>
     [
       'an instance of an unregistered class',
       () => new Unregistered(),
-      /^NOT_SERIALIZABLE: the value stored under "bad" is an instance of unregistered class Unregistered: register it with @persistent\(\) or options.classes/,
+      /^NOT_SERIALIZABLE: the value the action stored at items\.bad is an instance of unregistered class Unregistered: register it with @persistent\(\) or options.classes/,
     ],
     [
       'one nested in a plain object',
       () => ({ list: [1, new Unregistered()] }),
-      /^NOT_SERIALIZABLE: list\[1\] in the value stored under "bad" is an instance of unregistered class Unregistered/,
+      /^NOT_SERIALIZABLE: list\[1\] in the value the action stored at items\.bad is an instance of unregistered class Unregistered/,
     ],
     [
       'a function',
       () => () => 1,
-      /^NOT_SERIALIZABLE: the value stored under "bad" is a function: functions cannot be stored/,
+      /^NOT_SERIALIZABLE: the value the action stored at items\.bad is a function: functions cannot be stored/,
     ],
     [
       'a function in a property',
       () => ({ onChange: function onChange() {} }),
-      /^NOT_SERIALIZABLE: onChange in the value stored under "bad" is a function \(onChange\)/,
+      /^NOT_SERIALIZABLE: onChange in the value the action stored at items\.bad is a function \(onChange\)/,
     ],
     [
       'an accessor',
@@ -293,20 +295,20 @@ describe('values an action stores that the snapshot encoding cannot keep', () =>
           return 1;
         },
       }),
-      /^NOT_SERIALIZABLE: total in the value stored under "bad" is an accessor property/,
+      /^NOT_SERIALIZABLE: total in the value the action stored at items\.bad is an accessor property/,
     ],
     ['a Promise', () => Promise.resolve(1), /is a Promise: promises cannot be stored/],
     ['a symbol', () => Symbol('s'), /is a symbol \(Symbol\(s\)\): symbols cannot be stored/],
     [
       'a Map holding a function',
       () => new Map([['f', () => 1]]),
-      /get\("f"\) in the value stored under "bad" is a function/,
+      /get\("f"\) in the value the action stored at items\.bad is a function/,
     ],
     // Regression (adversarial review): stored as bytes, they came back fixed-size after a restart.
     [
       'a resizable ArrayBuffer',
       () => resizableBuffer(),
-      /the value stored under "bad" is a resizable ArrayBuffer/,
+      /the value the action stored at items\.bad is a resizable ArrayBuffer/,
     ],
     // Regression (concurrency review): accepted, it came back from a snapshot as a plain copy (its
     // traps gone), and its traps ran user code while a snapshot was written or an action rolled
@@ -330,7 +332,7 @@ describe('values an action stores that the snapshot encoding cannot keep', () =>
     [
       'a typed array on a resizable ArrayBuffer',
       () => ({ view: new Uint8Array(resizableBuffer()) }),
-      /view in the value stored under "bad" is a typed array on a resizable ArrayBuffer/,
+      /view in the value the action stored at items\.bad is a typed array on a resizable ArrayBuffer/,
     ],
   ];
 

@@ -1,0 +1,64 @@
+import { initSystem } from '../../lib';
+import { expectCode } from '../isolation/helpers';
+import { freshBasedir, journalRecords } from '../support/tmp';
+
+class Unlisted {
+  n = 1;
+}
+
+class Board {
+  tags: unknown[] = [];
+  meta = new Map<string, unknown>();
+  deep = { a: { b: {} as Record<string, unknown> } };
+  pushTag(): void {
+    this.tags.push(new Unlisted());
+  }
+  setMeta(): void {
+    this.meta.set('author', { who: new Unlisted() });
+  }
+  setDeep(): void {
+    this.deep.a.b['c'] = new Unlisted();
+  }
+  keepUrl(): void {
+    (this as unknown as { url: URL }).url = new URL('https://example.com/');
+  }
+}
+
+describe('refusals of what an action stores name the place and the way out (regressions (new-user review): the message named the last key only, and advice led to another error)', () => {
+  it('names the place by its path from the root, in an array, a Map and nested objects', async () => {
+    const board = initSystem(new Board(), freshBasedir());
+    expect(expectCode(() => board.pushTag(), 'NOT_SERIALIZABLE')).toMatch(
+      /^NOT_SERIALIZABLE: the value the action stored at tags\[0\] is an instance of unregistered class Unlisted/,
+    );
+    expect(expectCode(() => board.setMeta(), 'NOT_SERIALIZABLE')).toMatch(
+      /^NOT_SERIALIZABLE: who in the value the action stored at meta\.get\("author"\) is an instance of unregistered class Unlisted/,
+    );
+    expect(expectCode(() => board.setDeep(), 'NOT_SERIALIZABLE')).toMatch(
+      /^NOT_SERIALIZABLE: the value the action stored at deep\.a\.b\.c is/,
+    );
+    expect(board.tags).toEqual([]);
+    expect(journalRecords(board.basedirAbspath())).toEqual([]);
+    await board.close();
+  });
+
+  it('says a class with #private members cannot be stored at all, instead of advising to register it', async () => {
+    const board = initSystem(new Board(), freshBasedir());
+    const message = expectCode(() => board.keepUrl(), 'NOT_SERIALIZABLE');
+    expect(message).toMatch(/class URL, which has #private members/);
+    expect(message).toMatch(/its href/);
+    expect(message).not.toMatch(/register it/);
+    await board.close();
+  });
+
+  it('suggests a method for an arrow function in a class field', () => {
+    class Clicker {
+      count = 0;
+      onClick = (): void => {
+        this.count++;
+      };
+    }
+    expect(expectCode(() => initSystem(new Clicker(), freshBasedir()), 'NOT_SERIALIZABLE')).toMatch(
+      /a function \(onClick\): functions cannot be stored.*make it a method of the class/,
+    );
+  });
+});
