@@ -129,6 +129,22 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
     };
   }
 
+  /**
+   * A READONLY_VIOLATION from inside the @readonly method `key`, naming it:
+   * the change was tried by the query itself or by a method it called
+   * through `this` (an action called from a query runs as part of it).
+   */
+  function inQuery(err: unknown, key: PropertyKey): unknown {
+    if (!isPrevalenceError(err, 'READONLY_VIOLATION') || namedByQuery.has(err)) return err;
+    const named = new PrevalenceError(
+      'READONLY_VIOLATION',
+      `${String(key)}() is marked @readonly, so it runs on a read-only view of the state, and so does every method it calls through \`this\` (an action called from a query is part of the query): make the change by calling the action on the system object instead, or remove @readonly. (${err.message})`,
+      { cause: err },
+    );
+    namedByQuery.add(named);
+    return named;
+  }
+
   function wrap(key: PropertyKey, fn: DomainMethod, owner: object): DomainMethod {
     let wrapper: DomainMethod;
     // A method of the domain class itself (not of Object.prototype) that is not a query.
@@ -162,15 +178,23 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
       // The common case in one frame: no closed system, no action running
       // (callQuery refuses a call from inside an action and one after close).
       wrapper = function query() {
-        // eslint-disable-next-line prefer-rest-params
-        if (flags.closed || activeAction.running) return system.callQuery(fn, arguments);
-        // eslint-disable-next-line prefer-rest-params
-        return Reflect.apply(fn, held.queryThis, arguments);
+        try {
+          // eslint-disable-next-line prefer-rest-params
+          if (flags.closed || activeAction.running) return system.callQuery(fn, arguments);
+          // eslint-disable-next-line prefer-rest-params
+          return Reflect.apply(fn, held.queryThis, arguments);
+        } catch (err) {
+          throw inQuery(err, key);
+        }
       };
     } else {
       wrapper = function query() {
-        // eslint-disable-next-line prefer-rest-params
-        return system.callQuery(fn, arguments);
+        try {
+          // eslint-disable-next-line prefer-rest-params
+          return system.callQuery(fn, arguments);
+        } catch (err) {
+          throw inQuery(err, key);
+        }
       };
     }
     wrappers.set(key, wrapper);
@@ -254,4 +278,5 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
     closedSystemObject(proxy);
   };
   return proxy;
-}
+} /** READONLY_VIOLATIONs a query wrapper named (a query called from another query is named once). */
+const namedByQuery = new WeakSet<object>();

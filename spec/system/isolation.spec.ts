@@ -84,6 +84,44 @@ describe("isolation 'readonly' (default)", () => {
     expect(wiki.counter).toBe(0);
   });
 
+  it('names the @readonly method in the refusal, also of an action it calls through this, once (regression (new-user review): the message named only Map.prototype.set)', () => {
+    let system: Prevalent<Counter> | PrevalentMutable<Counter>;
+    class Counter {
+      counts = new Map<string, number>();
+      bump(key: string): void {
+        this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      }
+      @readonly
+      peekAndBump(key: string): number {
+        this.bump(key);
+        return this.counts.get(key) ?? 0;
+      }
+      @readonly
+      outer(key: string): number {
+        return system.peekAndBump(key);
+      }
+    }
+    for (const isolation of ['readonly', 'clone'] as const) {
+      system = initSystem(new Counter(), { basedir: freshBasedir(), isolation });
+      for (const call of [() => system.peekAndBump('a'), () => system.outer('a')]) {
+        let err: unknown;
+        try {
+          call();
+        } catch (e) {
+          err = e;
+        }
+        expect(isPrevalenceError(err, 'READONLY_VIOLATION')).toBe(true);
+        const message = (err as Error).message;
+        expect(message).toMatch(/^READONLY_VIOLATION: peekAndBump\(\) is marked @readonly/);
+        expect(message).toMatch(/calling the action on the system object/);
+        expect(message).toMatch(/cannot call Map\.prototype\.set\(\)/);
+        expect(message.match(/is marked @readonly/g)).toHaveLength(1);
+      }
+      expect(system.counts.size).toBe(0);
+      void system.close();
+    }
+  });
+
   it('journals a passed-back view as its place in the state and links the very object', () => {
     const wiki = openWiki();
     wiki.createPage('a', 'root');
