@@ -39,6 +39,9 @@ import { closedRoot, Exporter, isOpenRoot, isSystemObject } from './exporter';
 import { refuseUnregisteredClass, storabilityFor } from './storability';
 import type { Storability } from '../isolation/undo';
 
+/** An automatic snapshot that holds the process longer than this (and half its interval) is warned about. */
+const SLOW_SNAPSHOT_MS = 250;
+
 /**
  * The most arguments an action call may have. A replay applies them in one
  * call too, from another stack depth; near V8's limit (about 100k on a
@@ -452,6 +455,8 @@ export class PrevalentSystem<T extends object> {
     let failedAt = -1;
     let ioFailures = 0;
     let skip = 0;
+    let warnedSlow = false;
+    const interval = this.opts.snapshotIntervalMs;
     this.#timer = setInterval(() => {
       const seq = this.#seq;
       if (this.#closed || seq === this.#snapshotSeq || seq === failedAt || this.#journal.failure)
@@ -461,7 +466,17 @@ export class PrevalentSystem<T extends object> {
         return;
       }
       try {
+        const started = performance.now();
         this.takeSnapshot();
+        const took = performance.now() - started;
+        // It holds the process: more than half of every interval (and a quarter
+        // second, so a slow fsync of a small state is no news) is a stall callers feel.
+        if (!warnedSlow && took > Math.max(interval / 2, SLOW_SNAPSHOT_MS)) {
+          warnedSlow = true;
+          this.opts.warn(
+            `an automatic snapshot took ${Math.round(took)} ms, more than half of snapshotIntervalMs (${interval} ms), and holds the process while it runs: raise snapshotIntervalMs (warned once)`,
+          );
+        }
         if (ioFailures > 0) {
           this.opts.warn(`automatic snapshot succeeded again, after ${ioFailures} failed attempts`);
         }
@@ -481,7 +496,7 @@ export class PrevalentSystem<T extends object> {
         skip = 2 ** Math.min(ioFailures, 6) - 1;
         ioFailures++;
       }
-    }, this.opts.snapshotIntervalMs);
+    }, interval);
     this.#timer.unref();
   }
 

@@ -111,6 +111,36 @@ describe('restore', () => {
     await sys.close();
   });
 
+  it('warns once when automatic snapshots hold the process for more than half their interval (regression (new-user review): a server stalled with no word)', async () => {
+    const warnings: string[] = [];
+    const ffs = new FaultyFs();
+    const sys = initSystem(new Wiki(), {
+      basedir: freshBasedir(),
+      snapshotIntervalMs: 20,
+      onWarning: (m) => warnings.push(m),
+      fileSystem: ffs,
+    });
+    const rename = ffs.renameSync.bind(ffs);
+    let renames = 0;
+    ffs.renameSync = (from, to) => {
+      renames++;
+      // A snapshot that takes 300 ms, as a large state on a slow disk would.
+      const until300 = Date.now() + 300;
+      while (Date.now() < until300);
+      rename(from, to);
+    };
+    sys.createPage('a', 'text');
+    await until(() => renames >= 1 && warnings.length > 0);
+    sys.createPage('b', 'text');
+    await until(() => renames >= 2);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^an automatic snapshot took \d+ ms, more than half of snapshotIntervalMs \(20 ms\).*raise snapshotIntervalMs/,
+      ),
+    ]);
+    await sys.close();
+  });
+
   it('warns once about automatic snapshots failing on I/O, backs off, and says when one works again (regression: a warning and a full attempt every interval)', async () => {
     const warnings: string[] = [];
     const ffs = new FaultyFs();
