@@ -39,6 +39,11 @@ import { closedRoot, Exporter, isOpenRoot, isSystemObject } from './exporter';
 import { refuseUnregisteredClass, storabilityFor } from './storability';
 import type { Storability } from '../isolation/undo';
 
+/** After this many calls of an action that all changed nothing, a warning suggests @readonly. */
+const UNCHANGED_CALLS_WARNING = 100;
+/** The count of an action that changed something once, or was warned about: no longer counted. */
+const DONE_COUNTING = -1;
+
 /** An automatic snapshot that holds the process longer than this (and half its interval) is warned about. */
 const SLOW_SNAPSHOT_MS = 250;
 
@@ -102,6 +107,8 @@ export class PrevalentSystem<T extends object> {
   #snapshotSeq = 0;
   /** The newest two good snapshots: the older is pruning's fallback. */
   readonly #goodSnapshots = new GoodSnapshots();
+  /** Per action name: how many calls changed nothing so far, or DONE_COUNTING (see #noteActionUse). */
+  readonly #unchangedCalls = new Map<string, number>();
   #closed = false;
   #closing: Promise<void> | undefined;
   /** The runner's undo log, the owner of this state's tracking proxies (retired at close). */
@@ -380,12 +387,38 @@ export class PrevalentSystem<T extends object> {
       this.#seq = seq;
       this.#lastTs = ts;
       out.undo.commitPlaces();
+      if (!out.threw) this.#noteActionUse(name, out.undo.size === 0);
       if (out.threw) throw this.exporter.fromThrow(out.error, out.undo);
       if (this.exporter.isolation === 'clone') return copied;
       return this.exporter.fromAction(out.result, out.undo);
     } finally {
       this.#runner.release();
     }
+  }
+
+  /**
+   * Counts the calls of action `name` that changed nothing in the state, and
+   * warns once when its first UNCHANGED_CALLS_WARNING calls all did: most
+   * likely a query not marked @readonly, journaled (and in 'always' fsynced)
+   * on every call. One that changed anything once is not counted again.
+   */
+  #noteActionUse(name: string, unchanged: boolean): void {
+    const calls = this.#unchangedCalls.get(name);
+    if (calls === DONE_COUNTING) return;
+    if (!unchanged) {
+      this.#unchangedCalls.set(name, DONE_COUNTING);
+      return;
+    }
+    const count = (calls ?? 0) + 1;
+    if (count < UNCHANGED_CALLS_WARNING) {
+      this.#unchangedCalls.set(name, count);
+      return;
+    }
+    this.#unchangedCalls.set(name, DONE_COUNTING);
+    const cost = this.opts.durability === 'always' ? 'journaled and fsynced' : 'journaled';
+    this.opts.warn(
+      `${name}() ran as an action ${count} times and never changed the state, yet each call was ${cost}: if it only reads, mark it @readonly (warned once)`,
+    );
   }
 
   /** Runs a `@readonly` method: never journaled. */

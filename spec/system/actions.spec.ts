@@ -1562,3 +1562,52 @@ describe('a structure built in place, one store at a time, in one action', () =>
     expect(journalRecords(dir)).toHaveLength(0);
   });
 });
+
+describe('an action that never changes the state', () => {
+  class Shelf {
+    items: string[] = [];
+    add(item: string): void {
+      this.items.push(item);
+    }
+    count(): number {
+      return this.items.length;
+    }
+    addIfMissing(item: string): void {
+      if (!this.items.includes(item)) this.items.push(item);
+    }
+  }
+
+  it('is warned about once, after 100 calls, as a likely query not marked @readonly (regression (new-user review): every such call was journaled and fsynced, silently)', async () => {
+    const warnings: string[] = [];
+    const shelf = initSystem(new Shelf(), {
+      basedir: freshBasedir(),
+      durability: 'none',
+      onWarning: (m) => warnings.push(m),
+    });
+    shelf.add('a');
+    for (let i = 0; i < 99; i++) shelf.count();
+    expect(warnings).toEqual([]);
+    shelf.count();
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^count\(\) ran as an action 100 times and never changed the state, yet each call was journaled: if it only reads, mark it @readonly/,
+      ),
+    ]);
+    for (let i = 0; i < 200; i++) shelf.count();
+    expect(warnings).toHaveLength(1);
+    await shelf.close();
+  });
+
+  it('is not warned about when it changed the state once', async () => {
+    const warnings: string[] = [];
+    const shelf = initSystem(new Shelf(), {
+      basedir: freshBasedir(),
+      durability: 'none',
+      onWarning: (m) => warnings.push(m),
+    });
+    shelf.addIfMissing('a');
+    for (let i = 0; i < 300; i++) shelf.addIfMissing('a');
+    expect(warnings).toEqual([]);
+    await shelf.close();
+  });
+});
