@@ -49,26 +49,43 @@ export function scanFunctionSource(source: string): Finding | undefined {
 /**
  * Scans what constructing an instance of a class runs, from the class's
  * source: its constructor and the initialisers of its instance fields (not
- * its methods, which may serve queries, nor static members). Returns the
- * first use of time or randomness, or `undefined` when there is none or the
- * source is not a class (a plain function, native code).
+ * its methods, which may serve queries, nor static members), or the body of
+ * a constructor function (a class compiled for ES5). Functions and classes
+ * defined there are not looked into: they run only if something calls them,
+ * and a function kept in a field is refused where it is stored anyway.
+ * Returns the first use of time or randomness, or `undefined` when there is
+ * none or the source cannot be parsed (native code).
  */
 export function scanClassConstruction(source: string): Finding | undefined {
   const parsed = parseFunctionSource(source);
-  const cls = parsed === undefined ? undefined : topFunction(parsed.ast);
-  if (parsed === undefined || cls?.type !== 'ClassExpression') return undefined;
-  const scanner = new Scanner(parsed.text, parsed.ast);
-  const members = nodesAt(nodeAt(cls, 'body')!, 'body');
+  const top = parsed === undefined ? undefined : topFunction(parsed.ast);
+  if (parsed === undefined || top === undefined) return undefined;
+  // Each part with the names declared in it only (a method's parameter named
+  // like a global must not hide that global in the constructor).
+  const scan = (part: AnyNode): Finding | undefined =>
+    new Scanner(parsed.text, part, true).walk(part);
+  if (top.type === 'FunctionExpression') return scan(nodeAt(top, 'body')!);
+  if (top.type !== 'ClassExpression') return undefined;
+  const members = nodesAt(nodeAt(top, 'body')!, 'body');
   return firstOf(members, (member) => {
     if (member['static'] === true) return undefined;
     if (member.type === 'MethodDefinition' && member['kind'] === 'constructor') {
-      return scanner.walk(nodeAt(member, 'value')!);
+      return scan(nodeAt(nodeAt(member, 'value')!, 'body')!);
     }
     if (member.type !== 'PropertyDefinition') return undefined;
     const value = nodeAt(member, 'value');
-    return value === undefined ? undefined : scanner.walk(value);
+    return value === undefined ? undefined : scan(value);
   });
 }
+
+/** Functions and classes: what skipNested does not look into. */
+const NESTED_CODE = new Set([
+  'FunctionExpression',
+  'FunctionDeclaration',
+  'ArrowFunctionExpression',
+  'ClassExpression',
+  'ClassDeclaration',
+]);
 
 /** True for `undefined` and `void <expression>`: a date argument that means "now". */
 function isUndefinedLiteral(node: AnyNode): boolean {
@@ -86,11 +103,14 @@ class Scanner {
   constructor(
     private readonly text: string,
     ast: AnyNode,
+    /** Not looking into functions and classes defined in the code scanned (see scanClassConstruction). */
+    private readonly skipNested = false,
   ) {
     this.locals = declaredNames(ast);
   }
 
   walk(node: AnyNode): Finding | undefined {
+    if (this.skipNested && NESTED_CODE.has(node.type)) return undefined;
     const found = this.visit(node);
     if (found !== undefined) return found;
     return firstOf(childEntries(node), ([key, child]) =>

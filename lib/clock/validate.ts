@@ -201,35 +201,40 @@ function problem(finding: Finding): string {
   }
 }
 
-// Classes whose construction was scanned (warned about or not): once per process.
-const constructionScanned = new WeakSet<AnyFunction>();
+// What scanClassConstruction found in each class's own source (a base class is scanned once for all its subclasses).
+const constructionFindings = new WeakMap<AnyFunction, Finding | null>();
 
 /**
  * The warning for a stored class whose constructor or instance field
  * initialisers (its own or a base class's) read time or randomness, else
- * undefined; each class is looked at once per process. Not a refusal: such a
- * class is fine when it is constructed outside actions and passed in as an
- * argument (arguments are stored as copies, whose constructor does not run),
- * but an action that constructs it gets a different value when a restart
- * replays it.
+ * undefined. Not a refusal: such a class is fine when it is constructed
+ * outside actions and passed in as an argument (arguments are stored as
+ * copies, whose constructor does not run), but an action that constructs it
+ * gets a different value when a restart replays it.
  */
 export function constructionWarning(cls: AnyFunction): string | undefined {
-  if (constructionScanned.has(cls)) return undefined;
-  constructionScanned.add(cls);
   for (let c: unknown = cls; typeof c === 'function' && c !== Function.prototype;) {
-    const finding = scanClassConstruction(Function.prototype.toString.call(c));
-    if (finding !== undefined) {
-      const name = cls.name || '(anonymous class)';
-      const where = c === cls ? '' : ` (through its base class ${(c as AnyFunction).name})`;
-      const resolved = finding.text.includes(finding.target) ? '' : ` (${finding.target})`;
-      return (
-        `class ${name}'s constructor or field initialisers${where} ${finding.kind === 'call' ? 'call' : 'refer to'} ` +
-        `${finding.text}${resolved}: an action that constructs a ${name} gets a different value when a restart ` +
-        `replays it; pass the value in from the action (this._clock.now(), this._clock.uuid()), or construct ` +
-        `it outside actions and pass it as an argument`
-      );
+    let finding = constructionFindings.get(c);
+    if (finding === undefined) {
+      finding = scanClassConstruction(Function.prototype.toString.call(c)) ?? null;
+      constructionFindings.set(c, finding);
     }
+    if (finding !== null) return constructionMessage(cls, c as AnyFunction, finding);
     c = Object.getPrototypeOf(c);
   }
   return undefined;
+}
+
+function constructionMessage(cls: AnyFunction, owner: AnyFunction, finding: Finding): string {
+  const name = cls.name || '(anonymous class)';
+  const where = owner === cls ? '' : ` (through its base class ${owner.name || '(anonymous)'})`;
+  const resolved = finding.text.includes(finding.target) ? '' : ` (${finding.target})`;
+  const verb = finding.kind === 'call' ? 'call' : 'refer to';
+  const instance = cls.name ? `${/^[aeiou]/i.test(cls.name) ? 'an' : 'a'} ${cls.name}` : 'one';
+  return (
+    `class ${name}'s constructor or field initialisers${where} ${verb} ${finding.text}${resolved}: ` +
+    `an action that constructs ${instance} gets a different value when a restart replays it; ` +
+    `pass the value in from the action (this._clock.now(), this._clock.uuid()), or construct ` +
+    `it outside actions and pass it as an argument`
+  );
 }

@@ -38,9 +38,14 @@ import { encodingError } from './tree';
  * it with `ctx = { registry }`, at any depth. Throws NOT_SERIALIZABLE
  * (naming the place, as encodeTree does) for what the tree encoding refuses.
  */
-export function deepCopy(value: unknown, registry: ClassRegistry): unknown {
+export function deepCopy(
+  value: unknown,
+  registry: ClassRegistry,
+  /** Told every class instance before it is copied; may throw to refuse it (a closed system object). */
+  checkInstance?: (obj: object) => void,
+): unknown {
   try {
-    return new Copier(registry).run(value);
+    return new Copier(registry, checkInstance).run(value);
   } catch (err) {
     throw encodingError(err, value, '', { registry });
   }
@@ -96,7 +101,10 @@ class Copier {
   private readonly copies = new Map<object, object>();
   private readonly stack: Frame[] = [];
 
-  constructor(private readonly registry: ClassRegistry) {}
+  constructor(
+    private readonly registry: ClassRegistry,
+    private readonly checkInstance?: (obj: object) => void,
+  ) {}
 
   run(value: unknown): unknown {
     const copy = this.value(value);
@@ -280,6 +288,7 @@ class Copier {
     const name =
       proto === null || isPrototypeObject(obj) ? undefined : registeredName(proto, this.registry);
     if (name === undefined) throw new Unstorable(obj, describeUnstorable(obj, this.registry));
+    this.checkInstance?.(obj);
     const cls = this.registry.require(name);
     const dst = Object.create(cls.prototype as object) as object;
     return this.withProps(obj, dst, unsafeKeys(Object.getPrototypeOf(dst) as object));

@@ -146,11 +146,10 @@ export function builtinBase(proto: object): string | undefined {
 export function describeUnstorable(value: unknown, _registry?: ClassRegistry): string {
   if (typeof value === 'function') {
     const name = value.name ? ` (${value.name})` : '';
-    // Arrow functions and methods have no prototype: the usual way one gets
-    // into the state is a class field such as `onClick = () => …`.
-    const arrow = Object.prototype.hasOwnProperty.call(value, 'prototype')
-      ? ''
-      : '; if it is a field holding an arrow function (`onClick = () => …` in a class), make it a method of the class';
+    // The usual way an arrow function gets into the state is a class field such as `onClick = () => …`.
+    const arrow = ARROW_SOURCE.test(Function.prototype.toString.call(value))
+      ? '; if it is a field holding an arrow function (`onClick = () => …` in a class), make it a method of the class'
+      : '';
     return `a function${name}: functions cannot be stored; keep only data in the state and in arguments${arrow}`;
   }
   if (typeof value === 'symbol') {
@@ -159,6 +158,9 @@ export function describeUnstorable(value: unknown, _registry?: ClassRegistry): s
   if (typeof value !== 'object' || value === null) return `an unsupported value (${typeof value})`;
   return describeUnstorableObject(value);
 }
+
+// How an arrow function's source begins: its parameters, then `=>`.
+const ARROW_SOURCE = /^(async\s*)?(\([^)]*\)|[\w$]+)\s*=>/;
 
 /**
  * True for a class's or built-in's prototype (`Object.prototype`,

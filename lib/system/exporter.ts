@@ -72,6 +72,15 @@ function refuseClosedSystemObject(obj: object): undefined {
   return undefined;
 }
 
+/** What 'clone' isolation copies for a caller: a closed system object is CLOSED, not an empty copy. */
+function refuseClosedSystemCopy(obj: object): void {
+  if (proxyRoots.get(obj) !== null) return;
+  throw new PrevalenceError(
+    'CLOSED',
+    'a query or action result holds a system object that has been closed and let go of its state, so there is nothing to copy: return an open system, or data read from one',
+  );
+}
+
 /**
  * How an object met in a live call's arguments is journaled in readonly
  * isolation: the system proxy as the root, a view of this state by its path
@@ -213,7 +222,7 @@ export class Exporter {
    * would restore), at any depth: made without recursion (lib/codec/copy.ts).
    */
   clone(value: unknown): unknown {
-    return deepCopy(value, this.registry);
+    return deepCopy(value, this.registry, refuseClosedSystemCopy);
   }
 
   /** What the caller of an action gets; `undo` is the action's log (where it stored fresh objects). */

@@ -39,6 +39,9 @@ import { closedRoot, Exporter, isOpenRoot, isSystemObject } from './exporter';
 import { refuseUnregisteredClass, storabilityFor } from './storability';
 import type { Storability } from '../isolation/undo';
 
+/** Per warning function: the stored classes whose construction it was told about (see #warnNondeterministicConstruction). */
+const warnedConstructions = new WeakMap<(message: string) => void, WeakSet<object>>();
+
 /** After this many calls of an action that all changed nothing, a warning suggests @readonly. */
 const UNCHANGED_CALLS_WARNING = 100;
 /** The count of an action that changed something once, or was warned about: no longer counted. */
@@ -148,10 +151,6 @@ export class PrevalentSystem<T extends object> {
     // Unmarked queries (toString, symbol-keyed methods) are checked like
     // actions: an action may call them through `this`, as part of itself.
     validateDomainClass(cls, (_name, fn) => hasFlag(fn, 'readonly'));
-    for (const stored of this.registry.classes()) {
-      const warning = stored === cls ? undefined : constructionWarning(stored);
-      if (warning !== undefined) this.opts.warn(warning);
-    }
 
     this.#lock = openBasedir(this.opts);
     try {
@@ -189,6 +188,7 @@ export class PrevalentSystem<T extends object> {
       this.#lock.release();
       throw err;
     }
+    this.#warnNondeterministicConstruction();
     // A worker thread that ends with the system open: closed before its lock
     // goes (what was written stays; the last records' fsync is the OS's).
     this.#lock.onThreadExit = () => this.#stop();
@@ -196,6 +196,25 @@ export class PrevalentSystem<T extends object> {
     // were); a leftover that cannot be deleted is a warning, not a refusal.
     removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir, this.opts.warn);
     this.#startSnapshotTimer();
+  }
+
+  /**
+   * Warns about the registered classes (not the root class, whose
+   * constructor makes only the first state, which snapshots keep) whose
+   * construction reads time or randomness (see constructionWarning): once
+   * per class and warning function, so the default (process.emitWarning)
+   * says it once per process, and an onWarning of the program's own hears it
+   * at every open.
+   */
+  #warnNondeterministicConstruction(): void {
+    let told = warnedConstructions.get(this.opts.warn);
+    if (told === undefined) warnedConstructions.set(this.opts.warn, (told = new WeakSet()));
+    for (const stored of this.registry.classes()) {
+      if (stored === this.domainClass || told.has(stored)) continue;
+      told.add(stored);
+      const warning = constructionWarning(stored);
+      if (warning !== undefined) this.opts.warn(warning);
+    }
   }
 
   /** The newest valid snapshot (or a fresh state) to restore from. */

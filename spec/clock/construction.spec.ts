@@ -58,7 +58,7 @@ describe('stored classes whose construction reads time or randomness', () => {
     );
   });
 
-  it('does not warn about methods, getters, static members or the root class, and looks at a class once', async () => {
+  it('does not warn about methods, getters, static members or the root class; an onWarning of its own hears it at every open', async () => {
     class Reading {
       static loadedAt = Date.now();
       constructor(public at: number) {}
@@ -78,7 +78,81 @@ describe('stored classes whose construction reads time or randomness', () => {
     class Loud {
       n = Math.random();
     }
+    // An onWarning of the program's own hears it at every open.
     expect(await warningsFor(Rooted, [Loud])).toHaveLength(1);
-    expect(await warningsFor(Rooted, [Loud])).toEqual([]);
+    expect(await warningsFor(Rooted, [Loud])).toHaveLength(1);
+  });
+
+  it('is told by the open that succeeds, not used up by a refused one (regression (review): a LOCKED open took the warning)', async () => {
+    class Item {
+      at = new Date();
+    }
+    class Holder {
+      items: Item[] = [];
+    }
+    const dir = freshBasedir();
+    const first = initSystem(new Holder(), { basedir: dir, onWarning: () => {} });
+    const refused: string[] = [];
+    expect(() =>
+      initSystem(new Holder(), {
+        basedir: dir,
+        classes: [Item],
+        onWarning: (m) => refused.push(m),
+      }),
+    ).toThrow(/LOCKED/);
+    await first.close();
+    const told: string[] = [];
+    const second = initSystem(new Holder(), {
+      basedir: dir,
+      classes: [Item],
+      onWarning: (m) => told.push(m),
+    });
+    expect(refused).toEqual([]);
+    expect(told).toEqual([expect.stringMatching(/^class Item's constructor/)]);
+    await second.close();
+  });
+
+  it("reads each part with its own names: a method's parameter does not hide a global (regression (review))", () => {
+    class Job {
+      id = crypto.randomUUID();
+      run(crypto: { go(): void }): void {
+        crypto.go();
+      }
+    }
+    class Note {
+      at = new Date();
+      static parse(s: string): Date {
+        const Date = globalThis.Date;
+        return new Date(s);
+      }
+    }
+    expect(constructionWarning(Job)).toMatch(/randomUUID/);
+    expect(constructionWarning(Note)).toMatch(/new Date\(\)/);
+  });
+
+  it('does not look into functions and classes defined there, which run only if called (regression (review): false warnings with wrong advice)', () => {
+    class Widget {
+      stamp = (): number => Date.now();
+      later: () => Date;
+      constructor() {
+        this.later = () => new Date();
+        class Inner {
+          at = Date.now();
+        }
+        void Inner;
+      }
+    }
+    expect(constructionWarning(Widget)).toBeUndefined();
+  });
+
+  it('scans a constructor function, as a class compiled for ES5 is (regression (review): not scanned at all)', () => {
+    // What `tsc --target ES5` makes of `class Item { id = randomUUID() }`.
+    const Item = new Function('randomUUID', 'return function Item() { this.id = randomUUID(); };')(
+      randomUUID,
+    ) as new () => object;
+    expect(constructionWarning(Item)).toMatch(
+      /^class Item's constructor or field initialisers call randomUUID\(\)/,
+    );
+    expect(constructionWarning(Item)).toMatch(/constructs an Item/);
   });
 });

@@ -287,6 +287,34 @@ describe('the system object in ordinary JavaScript', () => {
       expect(expectCode(() => shop.items, 'CLOSED')).toMatch(/was closed/);
     });
 
+    it("is refused with CLOSED where 'clone' isolation would copy it for a caller (regression (review): an empty Shop came back once a closed system listed no keys)", async () => {
+      const closed = initSystem(new Shop(), freshBasedir());
+      closed.add('a');
+      await closed.close();
+      const kept: { value: unknown } = { value: closed };
+      class Echo {
+        n = 0;
+        @readonly
+        echo(): unknown {
+          return [kept.value];
+        }
+        bumpAndReturn(): unknown {
+          this.n++;
+          return { inner: kept.value };
+        }
+      }
+      const echo = initSystem(new Echo(), {
+        basedir: freshBasedir(),
+        isolation: 'clone',
+        classes: [Shop],
+      });
+      expect(expectCode(() => echo.echo(), 'CLOSED')).toMatch(/closed and let go of its state/);
+      expect(expectCode(() => echo.bumpAndReturn(), 'CLOSED')).toMatch(/closed/);
+      expect(echo.n).toBe(0);
+      expect(journalRecords(echo.basedirAbspath())).toEqual([]);
+      await echo.close();
+    });
+
     it('is refused as an argument with CLOSED in every isolation mode (regression (leak review): readonly isolation stored a copy of the closed state)', async () => {
       class Holder {
         held: unknown[] = [];
