@@ -1,7 +1,7 @@
-import { hasPrivateMembers } from '../clock/private-members';
 import { types } from 'node:util';
 import { DateTime } from 'luxon';
 import { isLuxonDateTime } from '../luxon';
+import { hasPrivateMembers } from '../clock/private-members';
 import type { ClassRegistry } from './registry';
 
 /**

@@ -16,6 +16,9 @@ export const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
   'basedirAbspath',
 ]);
 
+/** READONLY_VIOLATIONs a query wrapper named (a query called from another query is named once). */
+const namedByQuery = new WeakSet<object>();
+
 function directMutation(key: PropertyKey): never {
   throw new PrevalenceError(
     'DIRECT_MUTATION',
@@ -278,5 +281,4 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
     closedSystemObject(proxy);
   };
   return proxy;
-} /** READONLY_VIOLATIONs a query wrapper named (a query called from another query is named once). */
-const namedByQuery = new WeakSet<object>();
+}
