@@ -50,9 +50,11 @@ export function scanFunctionSource(source: string): Finding | undefined {
  * Scans what constructing an instance of a class runs, from the class's
  * source: its constructor and the initialisers of its instance fields (not
  * its methods, which may serve queries, nor static members), or the body of
- * a constructor function (a class compiled for ES5). Functions and classes
- * defined there are not looked into: they run only if something calls them,
- * and a function kept in a field is refused where it is stored anyway.
+ * a constructor function (a class compiled for ES5), parameters and their
+ * defaults included. Functions and classes defined there are not looked
+ * into: most run only if something calls them later (a callback called at
+ * once, `[1, 2].map(() => Date.now())`, is missed), and a function kept in a
+ * field is refused where it is stored anyway.
  * Returns the first use of time or randomness, or `undefined` when there is
  * none or the source cannot be parsed (native code).
  */
@@ -64,17 +66,20 @@ export function scanClassConstruction(source: string): Finding | undefined {
   // like a global must not hide that global in the constructor).
   const scan = (part: AnyNode): Finding | undefined =>
     new Scanner(parsed.text, part, true).walk(part);
-  if (top.type === 'FunctionExpression') return scan(nodeAt(top, 'body')!);
+  // A constructor with its parameters: their defaults run at construction, and their
+  // names are its own (a parameter `crypto` is no global).
+  if (top.type === 'FunctionExpression') return scan(top);
   if (top.type !== 'ClassExpression') return undefined;
   const members = nodesAt(nodeAt(top, 'body')!, 'body');
   return firstOf(members, (member) => {
     if (member['static'] === true) return undefined;
     if (member.type === 'MethodDefinition' && member['kind'] === 'constructor') {
-      return scan(nodeAt(nodeAt(member, 'value')!, 'body')!);
+      return scan(nodeAt(member, 'value')!);
     }
     if (member.type !== 'PropertyDefinition') return undefined;
     const value = nodeAt(member, 'value');
-    return value === undefined ? undefined : scan(value);
+    // A field holding a function runs nothing at construction.
+    return value === undefined || NESTED_CODE.has(value.type) ? undefined : scan(value);
   });
 }
 
@@ -102,15 +107,15 @@ class Scanner {
 
   constructor(
     private readonly text: string,
-    ast: AnyNode,
-    /** Not looking into functions and classes defined in the code scanned (see scanClassConstruction). */
+    private readonly ast: AnyNode,
+    /** Not looking into functions and classes defined inside `ast` (see scanClassConstruction). */
     private readonly skipNested = false,
   ) {
     this.locals = declaredNames(ast);
   }
 
   walk(node: AnyNode): Finding | undefined {
-    if (this.skipNested && NESTED_CODE.has(node.type)) return undefined;
+    if (this.skipNested && node !== this.ast && NESTED_CODE.has(node.type)) return undefined;
     const found = this.visit(node);
     if (found !== undefined) return found;
     return firstOf(childEntries(node), ([key, child]) =>

@@ -165,7 +165,11 @@ function withPlaceInState(
   // A deep place (a long chain built in place) stays named by its key: the message must stay short.
   if (path === undefined || path.length > MAX_NAMED_DEPTH) return err;
   const place = `the value the action stored at ${renderPath([...path, step])}`;
-  return new PrevalenceError('NOT_SERIALIZABLE', text.replace(where, place), { cause: err });
+  return new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    text.replace(where, () => place),
+    { cause: err },
+  );
 }
 
 /** True for a key that names an element of `target` (an array or typed array), not a named property. */

@@ -19,6 +19,16 @@ export const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
 /** READONLY_VIOLATIONs a query wrapper named (a query called from another query is named once). */
 const namedByQuery = new WeakSet<object>();
 
+/** `err`, when a READONLY_VIOLATION no query wrapper named yet, as one that says `why` first. */
+function namedInQuery(err: unknown, why: string): unknown {
+  if (!isPrevalenceError(err, 'READONLY_VIOLATION') || namedByQuery.has(err)) return err;
+  const named = new PrevalenceError('READONLY_VIOLATION', `${why} (${err.message})`, {
+    cause: err,
+  });
+  namedByQuery.add(named);
+  return named;
+}
+
 function directMutation(key: PropertyKey): never {
   throw new PrevalenceError(
     'DIRECT_MUTATION',
@@ -122,11 +132,9 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
         // eslint-disable-next-line prefer-rest-params
         return (system as PrevalentSystem<object>).exporter.runUnmarkedQuery(fn, arguments);
       } catch (err) {
-        if (!isPrevalenceError(err, 'READONLY_VIOLATION')) throw err;
-        throw new PrevalenceError(
-          'READONLY_VIOLATION',
-          `${why}, so it runs as a query and cannot change the state: make the change in an action method of another (string) name. (${err.message})`,
-          { cause: err },
+        throw namedInQuery(
+          err,
+          `${why}, so it runs as a query and cannot change the state: make the change in an action method of another (string) name.`,
         );
       }
     };
@@ -138,14 +146,10 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
    * through `this` (an action called from a query runs as part of it).
    */
   function inQuery(err: unknown, key: PropertyKey): unknown {
-    if (!isPrevalenceError(err, 'READONLY_VIOLATION') || namedByQuery.has(err)) return err;
-    const named = new PrevalenceError(
-      'READONLY_VIOLATION',
-      `${String(key)}() is marked @readonly, so it runs on a read-only view of the state, and so does every method it calls through \`this\` (an action called from a query is part of the query): make the change by calling the action on the system object instead, or remove @readonly. (${err.message})`,
-      { cause: err },
+    return namedInQuery(
+      err,
+      `the change was refused inside ${String(key)}(), which is marked @readonly and so runs on a read-only view of the state, as does every method it calls through \`this\` (an action called from a query is part of the query) and every callback given to it: make the change by calling an action on the system object.`,
     );
-    namedByQuery.add(named);
-    return named;
   }
 
   function wrap(key: PropertyKey, fn: DomainMethod, owner: object): DomainMethod {

@@ -22,7 +22,8 @@ export class Replayer {
     private readonly warn: (message: string) => void,
   ) {}
 
-  apply(rec: JournalRecord): void {
+  /** Replays `rec`; true when the action completed and changed the state. */
+  apply(rec: JournalRecord): boolean {
     if (!(rec.version <= RECORD_VERSION)) throw newerRecord(rec);
     const method = this.#methodNamed(rec.method);
     // Plain arguments are the record's own fresh array: nothing to decode.
@@ -33,6 +34,7 @@ export class Replayer {
     try {
       this.#check(rec, out);
       if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
+      return !out.threw && out.undo.size !== 0;
     } finally {
       this.runner.release();
     }

@@ -39,8 +39,16 @@ import { closedRoot, Exporter, isOpenRoot, isSystemObject } from './exporter';
 import { refuseUnregisteredClass, storabilityFor } from './storability';
 import type { Storability } from '../isolation/undo';
 
-/** Per warning function: the stored classes whose construction it was told about (see #warnNondeterministicConstruction). */
+/**
+ * Per warning function: the stored classes whose construction it was told
+ * about (see #warnNondeterministicConstruction). The default warning
+ * function is one for the process; an onWarning of the program's own gets a
+ * guard of its own at every open.
+ */
 const warnedConstructions = new WeakMap<(message: string) => void, WeakSet<object>>();
+
+/** The root classes of the systems opened in this process: their constructors make a first state only. */
+const rootClasses = new WeakSet<object>();
 
 /** After this many calls of an action that all changed nothing, a warning suggests @readonly. */
 const UNCHANGED_CALLS_WARNING = 100;
@@ -199,21 +207,26 @@ export class PrevalentSystem<T extends object> {
   }
 
   /**
-   * Warns about the registered classes (not the root class, whose
-   * constructor makes only the first state, which snapshots keep) whose
-   * construction reads time or randomness (see constructionWarning): once
-   * per class and warning function, so the default (process.emitWarning)
-   * says it once per process, and an onWarning of the program's own hears it
-   * at every open.
+   * Warns about the registered classes (its own and the @persistent ones;
+   * not the root classes of this process's systems, whose constructors make
+   * only a first state, which snapshots keep) whose construction reads time
+   * or randomness (see constructionWarning): once per class and warning
+   * function, so the default (process.emitWarning) says it once per process,
+   * and an onWarning of the program's own hears it at every open.
    */
   #warnNondeterministicConstruction(): void {
+    rootClasses.add(this.domainClass);
     let told = warnedConstructions.get(this.opts.warn);
     if (told === undefined) warnedConstructions.set(this.opts.warn, (told = new WeakSet()));
     for (const stored of this.registry.classes()) {
-      if (stored === this.domainClass || told.has(stored)) continue;
+      if (rootClasses.has(stored) || told.has(stored)) continue;
       told.add(stored);
-      const warning = constructionWarning(stored);
-      if (warning !== undefined) this.opts.warn(warning);
+      try {
+        const warning = constructionWarning(stored);
+        if (warning !== undefined) this.opts.warn(warning);
+      } catch {
+        // Advice only: a class whose source cannot be read (a Proxy) is not looked at.
+      }
     }
   }
 
@@ -328,7 +341,10 @@ export class PrevalentSystem<T extends object> {
   }
 
   #replay(rec: JournalRecord): void {
-    this.#replayer.apply(rec);
+    // An action that changed the state in the journal is no forgotten @readonly (see #noteActionUse).
+    if (this.#replayer.apply(rec) && this.#unchangedCalls.get(rec.method) !== DONE_COUNTING) {
+      this.#unchangedCalls.set(rec.method, DONE_COUNTING);
+    }
     this.#seq = rec.seq;
     this.#lastTs = rec.ts;
   }
@@ -417,9 +433,10 @@ export class PrevalentSystem<T extends object> {
 
   /**
    * Counts the calls of action `name` that changed nothing in the state, and
-   * warns once when its first UNCHANGED_CALLS_WARNING calls all did: most
-   * likely a query not marked @readonly, journaled (and in 'always' fsynced)
-   * on every call. One that changed anything once is not counted again.
+   * warns once when its first UNCHANGED_CALLS_WARNING calls since the open
+   * all did: most likely a query not marked @readonly, journaled (and in
+   * 'always' fsynced) on every call. One that changed anything once, live or
+   * in the journal replayed at the open, is not counted.
    */
   #noteActionUse(name: string, unchanged: boolean): void {
     const calls = this.#unchangedCalls.get(name);
@@ -436,7 +453,7 @@ export class PrevalentSystem<T extends object> {
     this.#unchangedCalls.set(name, DONE_COUNTING);
     const cost = this.opts.durability === 'always' ? 'journaled and fsynced' : 'journaled';
     this.opts.warn(
-      `${name}() ran as an action ${count} times and never changed the state, yet each call was ${cost}: if it only reads, mark it @readonly (warned once)`,
+      `${name}() ran as an action ${count} times since this open and changed nothing, yet each call was ${cost}: if it only reads, mark it @readonly; if it changes the state only now and then, ignore this (warned once)`,
     );
   }
 
@@ -521,6 +538,9 @@ export class PrevalentSystem<T extends object> {
         const started = performance.now();
         this.takeSnapshot();
         const took = performance.now() - started;
+        if (ioFailures > 0) {
+          this.opts.warn(`automatic snapshot succeeded again, after ${ioFailures} failed attempts`);
+        }
         // It holds the process: more than half of every interval (and a quarter
         // second, so a slow fsync of a small state is no news) is a stall callers feel.
         if (!warnedSlow && took > Math.max(interval / 2, SLOW_SNAPSHOT_MS)) {
@@ -528,9 +548,6 @@ export class PrevalentSystem<T extends object> {
           this.opts.warn(
             `an automatic snapshot took ${Math.round(took)} ms, more than half of snapshotIntervalMs (${interval} ms), and holds the process while it runs: raise snapshotIntervalMs (warned once)`,
           );
-        }
-        if (ioFailures > 0) {
-          this.opts.warn(`automatic snapshot succeeded again, after ${ioFailures} failed attempts`);
         }
         ioFailures = 0;
       } catch (err) {

@@ -145,6 +145,20 @@ describe('stored classes whose construction reads time or randomness', () => {
     expect(constructionWarning(Widget)).toBeUndefined();
   });
 
+  it("reads a constructor's parameters as its own names, and their defaults as construction (regression (review): a parameter named crypto gave a false warning, a default of Date.now() none)", () => {
+    class WithParam {
+      id: string;
+      constructor(crypto: { randomUUID(): string }) {
+        this.id = crypto.randomUUID();
+      }
+    }
+    class WithDefault {
+      constructor(public at: number = Date.now()) {}
+    }
+    expect(constructionWarning(WithParam)).toBeUndefined();
+    expect(constructionWarning(WithDefault)).toMatch(/call Date\.now\(\)/);
+  });
+
   it('scans a constructor function, as a class compiled for ES5 is (regression (review): not scanned at all)', () => {
     // What `tsc --target ES5` makes of `class Item { id = randomUUID() }`.
     const Item = new Function('randomUUID', 'return function Item() { this.id = randomUUID(); };')(

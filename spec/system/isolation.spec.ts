@@ -84,7 +84,7 @@ describe("isolation 'readonly' (default)", () => {
     expect(wiki.counter).toBe(0);
   });
 
-  it('names the @readonly method in the refusal, also of an action it calls through this, once (regression (new-user review): the message named only Map.prototype.set)', () => {
+  it('names the @readonly method in the refusal, also of an action it calls through this, once (regression (new-user review): the message named only Map.prototype.set)', async () => {
     let system: Prevalent<Counter> | PrevalentMutable<Counter>;
     class Counter {
       counts = new Map<string, number>();
@@ -112,14 +112,45 @@ describe("isolation 'readonly' (default)", () => {
         }
         expect(isPrevalenceError(err, 'READONLY_VIOLATION')).toBe(true);
         const message = (err as Error).message;
-        expect(message).toMatch(/^READONLY_VIOLATION: peekAndBump\(\) is marked @readonly/);
-        expect(message).toMatch(/calling the action on the system object/);
+        expect(message).toMatch(
+          /^READONLY_VIOLATION: the change was refused inside peekAndBump\(\), which is marked @readonly/,
+        );
+        expect(message).toMatch(/calling an action on the system object/);
         expect(message).toMatch(/cannot call Map\.prototype\.set\(\)/);
         expect(message.match(/is marked @readonly/g)).toHaveLength(1);
       }
       expect(system.counts.size).toBe(0);
-      void system.close();
+      await system.close();
     }
+  });
+
+  it('names an unmarked query once when a @readonly method calls it (regression (review): String(system) in a query gave three nested prefixes)', async () => {
+    // eslint-disable-next-line prefer-const
+    let system: Prevalent<Shown>;
+    class Shown {
+      shown = 0;
+      toString(): string {
+        this.shown++;
+        return 'shown';
+      }
+      @readonly
+      describe(): string {
+        return String(system);
+      }
+    }
+    system = initSystem(new Shown(), freshBasedir());
+    let err: unknown;
+    try {
+      system.describe();
+    } catch (e) {
+      err = e;
+    }
+    expect(isPrevalenceError(err, 'READONLY_VIOLATION')).toBe(true);
+    expect((err as Error).message.match(/READONLY_VIOLATION/g)).toHaveLength(2);
+    expect((err as Error).message).toMatch(
+      /^READONLY_VIOLATION: toString\(\) is called by the language/,
+    );
+    await system.close();
   });
 
   it('journals a passed-back view as its place in the state and links the very object', () => {

@@ -19,6 +19,9 @@ class Board {
   setDeep(): void {
     this.deep.a.b['c'] = new Unlisted();
   }
+  setOddKey(key: string): void {
+    this.meta.set(key, new Unlisted());
+  }
   keepUrl(): void {
     (this as unknown as { url: URL }).url = new URL('https://example.com/');
   }
@@ -36,6 +39,12 @@ describe('refusals of what an action stores name the place and the way out (regr
     expect(expectCode(() => board.setDeep(), 'NOT_SERIALIZABLE')).toMatch(
       /^NOT_SERIALIZABLE: the value the action stored at deep\.a\.b\.c is/,
     );
+    // Regression (review): `$'` and `$&` in a key were read as replacement patterns.
+    for (const key of ["price$'", 'a$&b', '$`']) {
+      expect(expectCode(() => board.setOddKey(key), 'NOT_SERIALIZABLE')).toContain(
+        `the value the action stored at meta.get(${JSON.stringify(key)}) is an instance of unregistered class Unlisted`,
+      );
+    }
     expect(board.tags).toEqual([]);
     expect(journalRecords(board.basedirAbspath())).toEqual([]);
     await board.close();

@@ -276,7 +276,9 @@ describe('the system object in ordinary JavaScript', () => {
       const shop = initSystem(new Shop(), freshBasedir());
       shop.add('a');
       await shop.close();
-      // What jest 30 does at teardown to every value a test put in a global (jest-util deleteProperties).
+      // What jest 30 does at teardown to every value a test put in a global (jest-util
+      // deleteProperties: it lists the keys and reads each descriptor, then deletes or, in its
+      // default 'soft' mode, redefines the configurable ones; a closed system lists none).
       for (const key of Reflect.ownKeys(shop)) {
         const desc = Reflect.getOwnPropertyDescriptor(shop, key);
         if (desc?.configurable === true) Reflect.deleteProperty(shop, key);
