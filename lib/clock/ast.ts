@@ -75,10 +75,15 @@ export function isBindingKey(node: AnyNode, key: string): boolean {
  * function and class names, catch parameters). Scopes are not told apart: a
  * name bound anywhere in a method counts as local throughout it.
  */
-export function declaredNames(root: AnyNode): Set<string> {
+export function declaredNames(
+  root: AnyNode,
+  /** Node types below `root` not looked into (code a scan skips declares nothing it reads). */
+  skip?: ReadonlySet<string>,
+): Set<string> {
   const names = new Set<string>();
   const visit = (node: AnyNode): void => {
     for (const [key, child] of childEntries(node)) {
+      if (skip?.has(child.type) === true) continue;
       if (isBindingKey(node, key)) addPatternNames(child, names);
       visit(child);
     }

@@ -111,7 +111,7 @@ class Scanner {
     /** Not looking into functions and classes defined inside `ast` (see scanClassConstruction). */
     private readonly skipNested = false,
   ) {
-    this.locals = declaredNames(ast);
+    this.locals = declaredNames(ast, skipNested ? NESTED_CODE : undefined);
   }
 
   walk(node: AnyNode): Finding | undefined {

@@ -47,11 +47,11 @@ import type { Storability } from '../isolation/undo';
  */
 const warnedConstructions = new WeakMap<(message: string) => void, WeakSet<object>>();
 
-/** The root classes of the systems opened in this process: their constructors make a first state only. */
+/** The root classes of the systems opened in this process (see #warnNondeterministicConstruction). */
 const rootClasses = new WeakSet<object>();
 
 /** After this many calls of an action that all changed nothing, a warning suggests @readonly. */
-const UNCHANGED_CALLS_WARNING = 100;
+const UNCHANGED_CALLS_WARNING = 1000;
 /** The count of an action that changed something once, or was warned about: no longer counted. */
 const DONE_COUNTING = -1;
 
@@ -207,19 +207,24 @@ export class PrevalentSystem<T extends object> {
   }
 
   /**
-   * Warns about the registered classes (its own and the @persistent ones;
-   * not the root classes of this process's systems, whose constructors make
-   * only a first state, which snapshots keep) whose construction reads time
-   * or randomness (see constructionWarning): once per class and warning
-   * function, so the default (process.emitWarning) says it once per process,
-   * and an onWarning of the program's own hears it at every open.
+   * Warns about the registered classes whose construction reads time or
+   * randomness (see constructionWarning): those in options.classes and the
+   * @persistent ones, but not this system's root class, whose constructor
+   * makes only a first state, which snapshots keep, nor a @persistent class
+   * it does not list that is the root class of a system opened before in
+   * this process (one opened later is not known yet). Once per class and
+   * warning function, so the default (process.emitWarning) says it once per
+   * process, and an onWarning of the program's own hears it at every open.
    */
   #warnNondeterministicConstruction(): void {
     rootClasses.add(this.domainClass);
+    const listed = new Set<object>(this.opts.classes.map(([cls]) => cls));
     let told = warnedConstructions.get(this.opts.warn);
     if (told === undefined) warnedConstructions.set(this.opts.warn, (told = new WeakSet()));
     for (const stored of this.registry.classes()) {
-      if (rootClasses.has(stored) || told.has(stored)) continue;
+      if (stored === this.domainClass || told.has(stored)) continue;
+      // A @persistent class this system does not list may be another system's root.
+      if (!listed.has(stored) && rootClasses.has(stored)) continue;
       told.add(stored);
       try {
         const warning = constructionWarning(stored);

@@ -159,6 +159,32 @@ describe('stored classes whose construction reads time or randomness', () => {
     expect(constructionWarning(WithDefault)).toMatch(/call Date\.now\(\)/);
   });
 
+  it("warns about a class this system lists though another system's root class, and not about a @persistent root class of a system opened before (regression (review): the exemption hid a class stored here)", async () => {
+    class Item {
+      at = Date.now();
+    }
+    const asRoot = initSystem(new Item(), { basedir: freshBasedir(), onWarning: () => {} });
+    await asRoot.close();
+    class Inv {
+      items: Item[] = [];
+    }
+    expect(await warningsFor(Inv, [Item])).toEqual([
+      expect.stringMatching(/^class Item's constructor/),
+    ]);
+  });
+
+  it('does not let names declared in skipped nested functions hide a global (regression (review))', () => {
+    class Mixed {
+      ids: string[];
+      id: string;
+      constructor(xs: string[]) {
+        this.ids = xs.map((crypto) => crypto);
+        this.id = crypto.randomUUID();
+      }
+    }
+    expect(constructionWarning(Mixed)).toMatch(/randomUUID/);
+  });
+
   it('scans a constructor function, as a class compiled for ES5 is (regression (review): not scanned at all)', () => {
     // What `tsc --target ES5` makes of `class Item { id = randomUUID() }`.
     const Item = new Function('randomUUID', 'return function Item() { this.id = randomUUID(); };')(
