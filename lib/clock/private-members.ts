@@ -43,11 +43,7 @@ const usesByClass = new WeakMap<AnyFunction, PrivateUse | null>();
 
 /** True when `cls`'s source, or a superclass's, declares or uses a `#private` member (see refusePrivateMembers). */
 export function hasPrivateMembers(cls: unknown): boolean {
-  for (let owner = cls; typeof owner === 'function' && owner !== Function.prototype;) {
-    if (privateUseOf(owner) !== undefined) return true;
-    owner = Object.getPrototypeOf(owner);
-  }
-  return false;
+  return firstPrivateUse(cls) !== undefined;
 }
 
 /**
@@ -62,12 +58,18 @@ export function hasPrivateMembers(cls: unknown): boolean {
  * Nested classes and sources that cannot be parsed (native code) are skipped.
  */
 export function refusePrivateMembers(cls: AnyFunction): void {
-  let owner: unknown = cls;
-  while (typeof owner === 'function' && owner !== Function.prototype) {
+  const found = firstPrivateUse(cls);
+  if (found !== undefined) throw privateError(cls, found.owner, found.use);
+}
+
+/** The first class from `cls` up its superclasses whose source has a `#private` member, and that use. */
+function firstPrivateUse(cls: unknown): { owner: AnyFunction; use: PrivateUse } | undefined {
+  for (let owner = cls; typeof owner === 'function' && owner !== Function.prototype;) {
     const use = privateUseOf(owner);
-    if (use !== undefined) throw privateError(cls, owner, use);
+    if (use !== undefined) return { owner, use };
     owner = Object.getPrototypeOf(owner);
   }
+  return undefined;
 }
 
 function privateUseOf(cls: AnyFunction): PrivateUse | undefined {

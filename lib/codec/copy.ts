@@ -41,7 +41,7 @@ import { encodingError } from './tree';
 export function deepCopy(
   value: unknown,
   registry: ClassRegistry,
-  /** Told every class instance before it is copied; may throw to refuse it (a closed system object). */
+  /** Told every object that is not data of a built-in kind (a class instance) before it is copied; may throw to refuse it (a closed system object). */
   checkInstance?: (obj: object) => void,
 ): unknown {
   try {
@@ -285,10 +285,10 @@ class Copier {
         return this.made(obj, makeDateTime(ms, zoneOrReason, explanation));
       }
     }
+    this.checkInstance?.(obj);
     const name =
       proto === null || isPrototypeObject(obj) ? undefined : registeredName(proto, this.registry);
     if (name === undefined) throw new Unstorable(obj, describeUnstorable(obj, this.registry));
-    this.checkInstance?.(obj);
     const cls = this.registry.require(name);
     const dst = Object.create(cls.prototype as object) as object;
     return this.withProps(obj, dst, unsafeKeys(Object.getPrototypeOf(dst) as object));

@@ -61,6 +61,8 @@ export interface TreeContext {
    * target encoded in the object's place.
    */
   external?: (obj: object) => Encoded | CopyInstead | undefined;
+  /** Told every object that is not data of a built-in kind (a class instance) before it is encoded; may throw to refuse it (a closed system object). */
+  checkInstance?: (obj: object) => void;
   /** Turns a `{"$":"path",…}` object back into the object it stands for. */
   resolveExternal?: (tagged: ExternalRef) => unknown;
 }
@@ -239,6 +241,7 @@ function encodeOther(
     case 'dt':
       return encodeDateTime(obj as DateTime);
   }
+  st.ctx.checkInstance?.(obj);
   const name =
     proto === null || isPrototypeObject(obj) ? undefined : registeredName(proto, st.ctx.registry);
   if (name === undefined) throw new Unstorable(obj, describeUnstorable(obj, st.ctx.registry));

@@ -591,8 +591,9 @@ class Walker {
   private child(value: unknown, parent: object, key: unknown, viaMap = false): unknown {
     if (typeof value !== 'object' || value === null) return value;
     if (isProxyLike(value)) {
-      // A state object moved into the stored value (its proxy made in an earlier action).
-      this.log?.noteReplayedKind(toRaw(value) as object);
+      // A restore: a state object moved into the stored value (its proxy made in an
+      // earlier action). Asked first, so a live walk does not look up the raw object twice.
+      if (this.log?.replayKindTest !== undefined) this.log.noteReplayedKind(toRaw(value) as object);
       if (this.placing !== undefined) {
         const raw = toRaw(value) as object;
         refuseIfForeign(raw, this.log!);

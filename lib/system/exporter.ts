@@ -63,13 +63,13 @@ function closedArgument(): PrevalenceError {
 }
 
 /**
- * How an object met in a live call's arguments is journaled in 'clone' and
- * 'none' isolation: as itself (a system object is copied as read through
- * it), but a closed system object, which lists no properties, is CLOSED.
+ * How a class instance met in a live call's arguments is journaled in
+ * 'clone' and 'none' isolation: as itself (a system object is copied as read
+ * through it), but a closed system object, which lists no properties, is
+ * CLOSED.
  */
-function refuseClosedSystemObject(obj: object): undefined {
+function refuseClosedSystemObject(obj: object): void {
   if (proxyRoots.get(obj) === null) throw closedArgument();
-  return undefined;
 }
 
 /** What 'clone' isolation copies for a caller: a closed system object is CLOSED, not an empty copy. */
@@ -154,7 +154,7 @@ export class Exporter {
             registry,
             external: (obj: object) => referenceTo(obj, root),
           }
-        : { registry, external: refuseClosedSystemObject };
+        : { registry, checkInstance: refuseClosedSystemObject };
     const view = viewOf(root);
     this.queryThis = isolation === 'readonly' ? view : isolation === 'none' ? root : undefined;
     this.runQuery =

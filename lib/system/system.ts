@@ -347,9 +347,7 @@ export class PrevalentSystem<T extends object> {
 
   #replay(rec: JournalRecord): void {
     // An action that changed the state in the journal is no forgotten @readonly (see #noteActionUse).
-    if (this.#replayer.apply(rec) && this.#unchangedCalls.get(rec.method) !== DONE_COUNTING) {
-      this.#unchangedCalls.set(rec.method, DONE_COUNTING);
-    }
+    if (this.#replayer.apply(rec)) this.#unchangedCalls.set(rec.method, DONE_COUNTING);
     this.#seq = rec.seq;
     this.#lastTs = rec.ts;
   }
