@@ -1,6 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { types } from 'node:util';
-import { isPassThrough, rawToView, toRaw, viewHandler } from './registry';
+import { isPassThrough, openRoots, rawToView, toRaw, viewHandler } from './registry';
 import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from '../codec/paths';
 
 /**
@@ -100,8 +100,11 @@ function setFormers(raw: object, formers: WeakLink[]): void {
  */
 const MAX_FORMER_PLACES = 4;
 
-/** How often locate() had to fall back to searching the state (for tests and benchmarks). */
-export const locateStats = { searches: 0 };
+/**
+ * How often locate() had to fall back to searching the state, and how many
+ * links linkTop followed (for tests and benchmarks).
+ */
+export const locateStats = { searches: 0, linkSteps: 0 };
 
 /** Guards against a cycle of recorded links (an object moved under its own descendant). */
 const MAX_DEPTH = 10_000;
@@ -162,6 +165,10 @@ function linkOf(raw: object): Link | undefined {
 export function linkTop(raw: object): object {
   let obj = raw;
   for (let depth = 0; depth <= MAX_DEPTH; depth++) {
+    // A root the state refers back to (`this.owner = this`) has a link of
+    // its own: following it would go round the cycle up to MAX_DEPTH times.
+    if (openRoots.has(obj)) return obj;
+    locateStats.linkSteps++;
     const link = linkOf(obj);
     if (link === undefined) return obj;
     obj = link.parent;
