@@ -70,13 +70,13 @@ class WeakLink {
 const links = new WeakMap<object, WeakLink>();
 
 /**
- * Raw object → places it was stored in before its newest one, most recent
- * first, for objects an action stored in a second place while the first
- * still held them (see recordStored): a page linked as another's parent
- * stays in its dictionary, and when that link is replaced the dictionary is
- * still where it sits. locate tries them when the newest place fails, before
- * it searches (see repairedPath). Only objects stored in more than one place
- * get an entry: an ordinary view pays nothing for it.
+ * Raw object → its other places, most recent first, for objects an action
+ * stored in a second place while the first still held them (see
+ * recordStored): a page stays in its dictionary (its link) and is also
+ * linked as another's parent (a former place here). locate tries them when
+ * the link fails, before it searches (see repairedPath). Only objects
+ * stored in more than one place get an entry: an ordinary view pays nothing
+ * for it.
  */
 const formerPlaces = new WeakMap<object, WeakLink | WeakLink[]>();
 
@@ -95,8 +95,9 @@ function setFormers(raw: object, formers: WeakLink[]): void {
 
 /**
  * How many former places an object keeps. An object stored in many places
- * at once (a tag every page links to) keeps its oldest place (most often its
- * home: the dictionary it was created in) and the most recent others.
+ * at once (a tag every page links to) keeps its home (the place it was
+ * first recorded in) as its link, and as former places the oldest of the
+ * others and the most recent ones.
  */
 const MAX_FORMER_PLACES = 4;
 
@@ -164,6 +165,7 @@ function linkOf(raw: object): Link | undefined {
  */
 export function linkTop(raw: object): object {
   let obj = raw;
+  const cycle = new CycleWatch(raw);
   for (let depth = 0; depth <= MAX_DEPTH; depth++) {
     // A root the state refers back to (`this.owner = this`) has a link of
     // its own: following it would go round the cycle up to MAX_DEPTH times.
@@ -172,8 +174,35 @@ export function linkTop(raw: object): object {
     const link = linkOf(obj);
     if (link === undefined) return obj;
     obj = link.parent;
+    // Links in a cycle lead to no root: a member of the cycle answers.
+    if (cycle.closedBy(obj)) return obj;
   }
   return obj;
+}
+
+/**
+ * Brent's cycle detection over a chain of links, in constant memory: links
+ * recorded by navigation can form a cycle (an object first reached through
+ * a back-pointer of its own child), which a walk up must leave in a few
+ * steps, not MAX_DEPTH.
+ */
+class CycleWatch {
+  #mark: object;
+  #power = 1;
+  #steps = 0;
+  constructor(start: object) {
+    this.#mark = start;
+  }
+  /** Whether `next`, the object the walk just reached, closes a cycle. */
+  closedBy(next: object): boolean {
+    if (next === this.#mark) return true;
+    if (++this.#steps === this.#power) {
+      this.#mark = next;
+      this.#power *= 2;
+      this.#steps = 0;
+    }
+    return false;
+  }
 }
 
 /** Records that `raw` was reached from `parent` by a property read (string key, or array index), a Map lookup, or as a Set member or Map key (`key` IN_COLLECTION). */
@@ -184,16 +213,17 @@ export function recordStep(raw: object, parent: object, key: unknown, viaMap: bo
 
 /**
  * Records that `raw`, an object of the state, was stored under `key` of
- * `parent`. Its link moves to the new place, unless the new parent's own
- * place is unknown while the recorded place still holds `raw` (an object
- * stored in a second place): the known path stays usable, where the new one
- * would end at an object no link leads to, and locate would search the state.
- * The place that does not become the link is kept as a former place when the
- * recorded place still holds `raw` (see formerPlaces): storing a page as
- * another's parent must not make its place in its dictionary forgotten once
- * that parent is replaced. Called before the store, live and in replay; a
- * rolled-back action leaves its place as the newest one, which no longer
- * holds, and locate falls back on the former place.
+ * `parent`. While its recorded place still holds it (an object stored in a
+ * second place: a page linked as another's parent), that place stays its
+ * link and the new one is kept as a former place (see formerPlaces), tried
+ * once the link no longer holds. Moving the link to the new place made
+ * cycles of two-way links (`child.parent = parent;
+ * parent.children.push(child)` left the parent's link at its child and the
+ * child's at the parent), and a new parent whose own place is unknown would
+ * end the path at an object no link leads to. When the recorded place no
+ * longer holds `raw` (a real move), the new place becomes the link. Called
+ * before the store, live and in replay; the place a rolled-back action
+ * recorded is a former place that no longer holds, dropped when tried.
  */
 export function recordStored(raw: object, parent: object, key: unknown, viaMap: boolean): void {
   const step = toStep(key, viaMap);
@@ -204,12 +234,10 @@ export function recordStored(raw: object, parent: object, key: unknown, viaMap: 
     return;
   }
   if (link.parent === parent && sameStep(link.step, step)) return;
-  const held = stillHolds(link, raw);
-  if (held && linkOf(parent) === undefined) {
+  if (stillHolds(link, raw)) {
     addFormerPlace(raw, parent, step);
     return;
   }
-  if (held) addFormerPlace(raw, link.parent, link.step);
   setLink(raw, parent, step);
   dropFormerPlace(raw, parent, step);
 }
@@ -387,13 +415,16 @@ function positionStep(parent: object, child: object): PathStep | undefined {
 /** The recorded path from rawRoot to raw, or undefined when the links do not reach rawRoot. */
 function recordedPath(raw: object, rawRoot: object): PathStep[] | undefined {
   const path: PathStep[] = [];
+  const cycle = new CycleWatch(raw);
   for (let obj = raw; obj !== rawRoot;) {
+    locateStats.linkSteps++;
     const link = linkOf(obj);
     if (link === undefined || path.length > MAX_DEPTH) return undefined;
     const step = link.step === IN_COLLECTION ? positionStep(link.parent, obj) : link.step;
     if (step === undefined) return undefined;
     path.push(step);
     obj = link.parent;
+    if (cycle.closedBy(obj)) return undefined;
   }
   return path.reverse();
 }

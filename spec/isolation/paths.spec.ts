@@ -1,4 +1,5 @@
 import { beginTracking, endTracking, exportValue, tracked } from '../../lib/isolation/tracking';
+import { linkTop, recordStep } from '../../lib/isolation/paths';
 import {
   locate,
   locateStats,
@@ -160,28 +161,72 @@ describe('locate and resolvePath', () => {
         p.holders[1]!.ref = p.docs['d3'];
         p.holders[2]!.ref = p.docs['d3'];
       });
+      // The first place stays its link while it holds it.
+      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd3'], 0]);
+      act(raw, (p) => delete p.docs['d3']);
       expect(searches(() => locate(doc, raw))).toEqual([['holders', '2', 'ref'], 0]);
       act(raw, (p) => delete p.holders[2]!.ref);
       expect(searches(() => locate(doc, raw))).toEqual([['holders', '1', 'ref'], 0]);
-      act(raw, (p) => {
-        delete p.holders[1]!.ref;
-        delete p.holders[0]!.ref;
-      });
-      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd3'], 0]);
+      act(raw, (p) => delete p.holders[1]!.ref);
+      expect(searches(() => locate(doc, raw))).toEqual([['holders', '0', 'ref'], 0]);
     });
 
     it('keeps its oldest place however many places it was stored in', () => {
       const raw = makeTree();
       const doc = rootView(raw).docs['d0']!;
-      // Indexed, so each holder's own place is known and each store moves the link.
       act(raw, (p) => {
         for (let i = 0; i < p.holders.length; i++) p.holders[i]!.ref = p.docs['d0'];
       });
-      expect(searches(() => locate(doc, raw))).toEqual([['holders', '11', 'ref'], 0]);
+      expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd0'], 0]);
       act(raw, (p) => {
         for (let i = 0; i < p.holders.length; i++) delete p.holders[i]!.ref;
       });
       expect(searches(() => locate(doc, raw))).toEqual([['docs', 'd0'], 0]);
+      // The most recent other places are kept too.
+      act(raw, (p) => {
+        for (let i = 0; i < p.holders.length; i++) p.holders[i]!.ref = p.docs['d0'];
+        delete p.docs['d0'];
+      });
+      expect(searches(() => locate(doc, raw))).toEqual([['holders', '11', 'ref'], 0]);
+    });
+
+    it("keeps a parent's place when its child stores a pointer back to it (regression: the link moved to the child, whose own link led back through the parent, and every locate went 10 000 times round the cycle)", () => {
+      type Node = { id: string; parent?: Node; children: Node[] };
+      const raw: { nodes: Record<string, Node> } = { nodes: {} };
+      for (let i = 0; i < 8; i++) raw.nodes[`n${i}`] = { id: `n${i}`, children: [] };
+      const root = rootView(raw);
+      const views = Object.keys(raw.nodes).map((k) => root.nodes[k]!);
+      act(raw, (p) => {
+        for (let i = 1; i < 8; i++) {
+          const parent = p.nodes[`n${(i - 1) >> 1}`]!;
+          const child = p.nodes[`n${i}`]!;
+          child.parent = parent;
+          parent.children.push(child);
+        }
+      });
+      for (let i = 0; i < 8; i++) {
+        const before = locateStats.linkSteps;
+        expect(searches(() => locate(views[i]!, raw))).toEqual([['nodes', `n${i}`], 0]);
+        expect(linkTop(raw.nodes[`n${i}`]!)).toBe(raw);
+        expect(locateStats.linkSteps - before).toBeLessThan(10);
+      }
+    });
+
+    it('leaves a cycle of links recorded by navigation in a few steps, and finds the object by searching', () => {
+      const raw = { a: { b: {} as Record<string, unknown> } as Record<string, unknown> };
+      const a = raw.a;
+      const b = raw.a['b'] as Record<string, unknown>;
+      b['up'] = a;
+      // b found under a, and a first reached through b's pointer back to it.
+      recordStep(b, a, 'b', false);
+      recordStep(a, b, 'up', false);
+      let before = locateStats.linkSteps;
+      expect([a, b]).toContain(linkTop(a));
+      expect(locateStats.linkSteps - before).toBeLessThan(10);
+      before = locateStats.linkSteps;
+      expect(searches(() => locate(viewOf(b), raw))).toEqual([['a', 'b'], 1]);
+      expect(locateStats.linkSteps - before).toBeLessThan(20);
+      expect(searches(() => locate(viewOf(b), raw))).toEqual([['a', 'b'], 0]);
     });
 
     it('finds it when an object above it was stored elsewhere and that place replaced (a chain of relinks)', () => {
