@@ -120,6 +120,10 @@ export class PrevalentSystem<T extends object> {
   readonly #goodSnapshots = new GoodSnapshots();
   /** Per action name: how many calls changed nothing so far, or DONE_COUNTING (see #noteActionUse). */
   readonly #unchangedCalls = new Map<string, number>();
+  /** The action callAction is journaling, from its arguments' encoding to its result's export. */
+  #journaling: string | undefined = undefined;
+  /** A warning an action call gave, passed on once its journaling ended. */
+  #pendingWarning: string | undefined = undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** The runner's undo log, the owner of this state's tracking proxies (retired at close). */
@@ -369,6 +373,45 @@ export class PrevalentSystem<T extends object> {
     const refusal = this.#journal.refusal();
     if (refusal !== undefined) throw refusal;
     if (args.length > MAX_ACTION_ARGUMENTS) throw tooManyArguments(name, args.length);
+    this.#refuseWhileJournaling(`${name}()`);
+    this.#journaling = name;
+    try {
+      return this.#journaledCall(name, method, args, abort, unlocked);
+    } finally {
+      this.#journaling = undefined;
+      const warning = this.#pendingWarning;
+      if (warning !== undefined) {
+        this.#pendingWarning = undefined;
+        this.opts.warn(warning);
+      }
+    }
+  }
+
+  /**
+   * Refuses a call made on this system while it journals the action
+   * `#journaling`: from code its arguments or its result ran as they were
+   * read or copied (a Proxy's trap). Outside the action, so the action's own
+   * refusal of nested calls does not see it, yet the nested action would
+   * take the outer one's sequence number, and a snapshot would hold a
+   * change the journal does not have yet.
+   */
+  #refuseWhileJournaling(what: string): void {
+    const outer = this.#journaling;
+    if (outer === undefined) return;
+    throw new PrevalenceError(
+      'NONDETERMINISTIC_METHOD',
+      `${what} called on the system while it was journaling ${outer}() (from code that ran as that call's arguments were read or its result copied, such as a Proxy's trap): it would take that action's place in the journal; make the call after ${outer}() returns`,
+    );
+  }
+
+  /** callAction once its checks passed: encode, run, journal, export. */
+  #journaledCall(
+    name: string,
+    method: DomainMethod,
+    args: ArrayLike<unknown>,
+    abort: boolean,
+    unlocked: boolean,
+  ): unknown {
     const encoded = encodeArgs(args, this.exporter.liveContext);
     const argsJson = argsText(name, encoded);
     const copy = allPrimitive(encoded) ? encoded : decodeArgs(encoded, this.exporter.replayContext);
@@ -455,9 +498,8 @@ export class PrevalentSystem<T extends object> {
     }
     this.#unchangedCalls.set(name, DONE_COUNTING);
     const cost = this.opts.durability === 'always' ? 'journaled and fsynced' : 'journaled';
-    this.opts.warn(
-      `${name}() ran as an action ${count} times since this open and changed nothing, yet each call was ${cost}: if it only reads, mark it @readonly; if it changes the state only now and then, ignore this (warned once)`,
-    );
+    // Given once the call is journaled: an onWarning that calls an action must not be refused.
+    this.#pendingWarning = `${name}() ran as an action ${count} times since this open and changed nothing, yet each call was ${cost}: if it only reads, mark it @readonly; if it changes the state only now and then, ignore this (warned once)`;
   }
 
   /** Runs a `@readonly` method: never journaled. */
@@ -480,6 +522,7 @@ export class PrevalentSystem<T extends object> {
   takeSnapshot(options?: unknown): string {
     refuseInsideAction('takeSnapshot()');
     this.#checkOpen();
+    this.#refuseWhileJournaling('takeSnapshot()');
     const into = backupDirOf(options, this.opts.basedir, this.opts.fs);
     if (into !== undefined) return this.#snapshotInto(into);
     const path = this.#writeSnapshot();
@@ -585,6 +628,7 @@ export class PrevalentSystem<T extends object> {
 
   close(): Promise<void> {
     refuseInsideAction('close()');
+    this.#refuseWhileJournaling('close()');
     // A second call waits for the first: resolving at once would let its
     // caller reopen the directory while the lock is still held.
     if (this.#closing === undefined) {

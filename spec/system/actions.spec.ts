@@ -1627,3 +1627,147 @@ describe('an action that never changes the state', () => {
     await shelf.close();
   });
 });
+
+describe('calls on the system made while it journals another action (from a Proxy trap in its arguments or result)', () => {
+  let sys: Prevalent<Ledger> | undefined;
+
+  class Ledger {
+    entries: string[] = [];
+    items = [
+      { id: 'A', marked: false },
+      { id: 'B', marked: false },
+    ];
+    inner(): void {
+      this.entries.push('inner');
+    }
+    outer(): unknown {
+      this.entries.push('outer');
+      let fired = false;
+      // A result whose copy ('clone') or export runs the program's code.
+      return new Proxy(
+        {},
+        {
+          get(): undefined {
+            if (!fired) {
+              fired = true;
+              try {
+                sys!.inner();
+              } catch (err) {
+                caught.push(err);
+              }
+            }
+            return undefined;
+          },
+        },
+      );
+    }
+    mark(arg: { ref: { marked: boolean } }): void {
+      arg.ref.marked = true;
+    }
+    insertFirst(): void {
+      this.items.unshift({ id: 'Z', marked: false });
+    }
+  }
+  const caught: unknown[] = [];
+  beforeEach(() => {
+    caught.length = 0;
+  });
+
+  it("are refused while a 'clone' result is copied (regression (red team): the nested action took the outer one's sequence number, and the outer action stayed in memory, never journaled)", async () => {
+    const dir = freshBasedir();
+    sys = initSystem(new Ledger(), { basedir: dir, isolation: 'clone' });
+    sys.outer();
+    expect(caught).toHaveLength(1);
+    expectCode(() => {
+      throw caught[0];
+    }, 'NONDETERMINISTIC_METHOD');
+    expect((caught[0] as Error).message).toContain(
+      'inner() called on the system while it was journaling outer()',
+    );
+    expect(sys.entries).toEqual(['outer']);
+    sys.inner();
+    expect(sys.entries).toEqual(['outer', 'inner']);
+    await sys.close();
+    sys = initSystem(new Ledger(), { basedir: dir, isolation: 'clone' });
+    expect(sys.entries).toEqual(['outer', 'inner']);
+    await sys.close();
+  });
+
+  it('are refused while the arguments are read, so a view passed back cannot be moved between its path and the call (regression (red team): the action got another object than the view)', async () => {
+    const dir = freshBasedir();
+    sys = initSystem(new Ledger(), { basedir: dir });
+    const b = sys.items[1]!;
+    let reads = 0;
+    const arg = new Proxy(
+      { ref: b, x: 1 },
+      {
+        getOwnPropertyDescriptor(t, k) {
+          if (k === 'x' && ++reads === 2) sys!.insertFirst();
+          return Reflect.getOwnPropertyDescriptor(t, k);
+        },
+      },
+    );
+    expectCode(() => sys!.mark(arg), 'NONDETERMINISTIC_METHOD');
+    expect(sys.items.map((i) => [i.id, i.marked])).toEqual([
+      ['A', false],
+      ['B', false],
+    ]);
+    sys.mark({ ref: b });
+    expect(sys.items[1]!.marked).toBe(true);
+    await sys.close();
+    sys = initSystem(new Ledger(), { basedir: dir });
+    expect(sys.items.map((i) => [i.id, i.marked])).toEqual([
+      ['A', false],
+      ['B', true],
+    ]);
+    await sys.close();
+  });
+
+  it('refuse takeSnapshot() and close() too, and end with the call', async () => {
+    const dir = freshBasedir();
+    const tried: unknown[] = [];
+    sys = initSystem(new Ledger(), { basedir: dir });
+    const s = sys;
+    const arg = new Proxy(
+      { ref: s.items[0]! },
+      {
+        ownKeys(t) {
+          if (tried.length > 0) return Reflect.ownKeys(t);
+          for (const call of [() => s.takeSnapshot(), () => s.close()]) {
+            try {
+              call();
+            } catch (err) {
+              tried.push(err);
+            }
+          }
+          return Reflect.ownKeys(t);
+        },
+      },
+    );
+    s.mark(arg);
+    expect(tried.map((e) => (isPrevalenceError(e) ? e.code : e))).toEqual([
+      'NONDETERMINISTIC_METHOD',
+      'NONDETERMINISTIC_METHOD',
+    ]);
+    expect(s.items[0]!.marked).toBe(true);
+    s.takeSnapshot();
+    await s.close();
+    sys = initSystem(new Ledger(), { basedir: dir });
+    expect(sys.items[0]!.marked).toBe(true);
+    await sys.close();
+  });
+
+  it('leave an onWarning that calls an action free to do so: the warning comes once the call is journaled', async () => {
+    const dir = freshBasedir();
+    const audit = initSystem(new Ledger(), { basedir: freshBasedir() });
+    sys = initSystem(new Ledger(), {
+      basedir: dir,
+      durability: 'none',
+      onWarning: () => sys!.inner(),
+    });
+    for (let i = 0; i < 1000; i++) sys.mark({ ref: { marked: true } });
+    expect(sys.entries).toEqual(['inner']);
+    await sys.close();
+    await audit.close();
+  });
+});
