@@ -107,15 +107,16 @@ export function arrayFastPaths(wrapElement: ElementWrapper): Map<unknown, Fn> {
 
 /** Array iterator over the raw array (length read at each step, holes as undefined), yielding wrapped elements. */
 class ElementIterator implements IterableIterator<unknown> {
+  // Private for real (#): the caller holds this iterator.
   #raw: unknown[] | undefined;
   #index = 0;
+  readonly #entries: boolean;
+  readonly #wrapElement: ElementWrapper;
 
-  constructor(
-    raw: unknown[],
-    private readonly entries: boolean,
-    private readonly wrapElement: ElementWrapper,
-  ) {
+  constructor(raw: unknown[], entries: boolean, wrapElement: ElementWrapper) {
     this.#raw = raw;
+    this.#entries = entries;
+    this.#wrapElement = wrapElement;
   }
 
   next(): IteratorResult<unknown> {
@@ -125,8 +126,8 @@ class ElementIterator implements IterableIterator<unknown> {
       return { done: true, value: undefined };
     }
     const i = this.#index++;
-    const value = this.wrapElement(raw, i, raw[i]);
-    return { done: false, value: this.entries ? [i, value] : value };
+    const value = this.#wrapElement(raw, i, raw[i]);
+    return { done: false, value: this.#entries ? [i, value] : value };
   }
 
   [Symbol.iterator](): IterableIterator<unknown> {

@@ -49,14 +49,19 @@ function substituteArray(cb: Fn, arrayArg: number, raw: unknown, proxy: unknown)
 
 /** An iterator over a raw Map/Set iterator that maps each value (to tracking proxies or views). */
 export class MappedIterator implements IterableIterator<unknown> {
-  constructor(
-    private readonly inner: Iterator<unknown>,
-    private readonly map: (value: unknown) => unknown,
-  ) {}
+  // Private for real (#): the caller holds this iterator, and the raw one
+  // yields raw state objects.
+  readonly #inner: Iterator<unknown>;
+  readonly #map: (value: unknown) => unknown;
+
+  constructor(inner: Iterator<unknown>, map: (value: unknown) => unknown) {
+    this.#inner = inner;
+    this.#map = map;
+  }
 
   next(): IteratorResult<unknown> {
-    const r = this.inner.next();
-    return r.done ? r : { done: false, value: this.map(r.value) };
+    const r = this.#inner.next();
+    return r.done ? r : { done: false, value: this.#map(r.value) };
   }
 
   [Symbol.iterator](): IterableIterator<unknown> {

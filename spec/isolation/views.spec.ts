@@ -346,6 +346,30 @@ describe('telling views from other proxies', () => {
     expect(Reflect.apply(getOfA, root.a, ['k'])?.from).toBe('a');
   });
 
+  it('hands out iterators with no property of their own (regression (red team): a Map or Set iterator kept the raw iterator as .inner, which yielded raw state objects, and .map made views of anything)', () => {
+    const raw = makeState();
+    const root = rootView(raw);
+    const iterators: object[] = [
+      root.byName.values(),
+      root.byName.entries(),
+      root.byName.keys(),
+      root.byName[Symbol.iterator](),
+      root.members.values(),
+      root.members[Symbol.iterator](),
+      root.people.values(),
+      root.people.entries(),
+      root.people[Symbol.iterator](),
+    ];
+    for (const it of iterators) expect(Reflect.ownKeys(it)).toEqual([]);
+    inAction(() => {
+      const p = tracked(raw);
+      for (const it of [p.byName.values(), p.members.values(), p.people.entries()])
+        expect(Reflect.ownKeys(it)).toEqual([]);
+    });
+    const [first] = root.members;
+    expect(types.isProxy(first)).toBe(true);
+  });
+
   it('keeps raw objects free of any property of its own', () => {
     const raw = makeState();
     const keysBefore = Reflect.ownKeys(raw.people[0]!);
