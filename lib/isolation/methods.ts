@@ -10,9 +10,20 @@ import { bufferOf, type Kind } from './kinds';
  * - `forEach`, `keys`, `values`, `entries`: Map/Set iteration.
  * - `callback`: typed-array method whose callback receives the array itself.
  * - `lastIndex`: RegExp method that moves `lastIndex` on global/sticky regexps.
+ * - `copyInto`: Buffer.prototype.copy, which reads its receiver and writes
+ *   into its first argument.
  */
 export type MethodClass =
-  'read' | 'get' | 'mutate' | 'forEach' | 'keys' | 'values' | 'entries' | 'callback' | 'lastIndex';
+  | 'read'
+  | 'get'
+  | 'mutate'
+  | 'forEach'
+  | 'keys'
+  | 'values'
+  | 'entries'
+  | 'callback'
+  | 'lastIndex'
+  | 'copyInto';
 
 const typedMutators = new Set<PropertyKey>(['fill', 'set', 'copyWithin', 'reverse', 'sort']);
 const regexpLastIndex = new Set<PropertyKey>([
@@ -63,9 +74,16 @@ export function classify(kind: Exclude<Kind, 'plain'>, name: PropertyKey): Metho
     case 'dataview':
       return startsWith(name, 'set') ? 'mutate' : 'read';
     case 'typed':
-      if (typedMutators.has(name) || startsWith(name, 'write') || startsWith(name, 'swap')) {
+      // Buffer's write*, swap* and its undocumented utf8Write, latin1Write, hexWrite, …
+      if (
+        typedMutators.has(name) ||
+        startsWith(name, 'write') ||
+        startsWith(name, 'swap') ||
+        (typeof name === 'string' && name.endsWith('Write'))
+      ) {
         return 'mutate';
       }
+      if (name === 'copy') return 'copyInto';
       return callbackArrayArg.has(name) ? 'callback' : 'read';
     case 'arraybuffer':
       return name === 'resize' || startsWith(name, 'transfer') ? 'mutate' : 'read';

@@ -89,6 +89,14 @@ export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): Wrappe
             if (raw.lastIndex !== before) log.push(entry);
           }
         };
+      case 'copyInto':
+        return function (this: unknown, target: unknown, ...rest: unknown[]) {
+          const raw = readRaw(this);
+          const into = toRaw(target);
+          // Into a state buffer (its tracking proxy): a change of that buffer, recorded for rollback.
+          if (into !== target) saveBytes(requireLog(calling), writeRaw(target, label));
+          return original.apply(raw, [into, ...rawArgs(rest)]);
+        };
       case 'read':
         return function (this: unknown, ...args: unknown[]) {
           const raw = readRaw(this);

@@ -8,6 +8,7 @@ import {
 } from './builtin-common';
 import type { Kind, WrapperFactory } from './kinds';
 import { callbackArrayArg, classify, keepsStateReference, methodLabel } from './methods';
+import { toRaw } from './registry';
 import { noteDerivedBytes } from './shared-bytes';
 import { readonlyViolation } from './violation';
 
@@ -48,6 +49,12 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
         return callbackWrapper(original, callbackArrayArg.get(name) ?? 2, out);
       case 'lastIndex':
         return lastIndexReader(original, label);
+      case 'copyInto':
+        return function (this: unknown, target: unknown, ...rest: unknown[]) {
+          // Its target is written: one of the state's buffers must not be.
+          if (toRaw(target) !== target) throw readonlyViolation(`call ${label} into the state`);
+          return original.apply(viewRaw(this), [target, ...rawArgs(rest)]);
+        };
       case 'read':
         return function (this: unknown, ...args: unknown[]) {
           const raw = viewRaw(this);

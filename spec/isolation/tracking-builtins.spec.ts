@@ -150,6 +150,23 @@ describe('tracking proxies of built-ins', () => {
     expect(raw.toString()).toBe('hello');
   });
 
+  it("Buffer: copy() into another state buffer and Node's utf8Write, latin1Write, … roll back (regression (red team): they wrote the raw bytes unrecorded, so @abortOnException kept them)", () => {
+    const raw = { a: Buffer.from('aaaa'), b: Buffer.from('bbbb') };
+    const p = tracked(raw);
+    const mine = Buffer.alloc(4);
+    const writers = ['utf8Write', 'latin1Write', 'asciiWrite', 'hexWrite', 'ucs2Write'];
+    const log = inAction(() => {
+      p.a.copy(p.b, 0, 0, 2);
+      p.a.copy(mine);
+      for (const w of writers) (p.a as unknown as Record<string, (s: string) => number>)[w]!('00');
+    });
+    expect(raw.b.toString()).toBe('aabb');
+    expect(raw.a.toString()).not.toBe('aaaa');
+    expect(mine.toString()).toBe('aaaa');
+    log.rollback();
+    expect([raw.a.toString(), raw.b.toString()]).toEqual(['aaaa', 'bbbb']);
+  });
+
   it('DataView and ArrayBuffer', () => {
     const buffer = new ArrayBuffer(8);
     const raw = { dv: new DataView(buffer), buffer };

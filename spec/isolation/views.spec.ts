@@ -370,6 +370,22 @@ describe('telling views from other proxies', () => {
     expect(types.isProxy(first)).toBe(true);
   });
 
+  it("refuses a Buffer view's copy() into the state and Node's utf8Write, latin1Write, … (regression (red team): both wrote into the raw state)", () => {
+    const raw = { a: Buffer.from('aaaa'), b: Buffer.from('bbbb') };
+    const root = rootView(raw);
+    expectCode(() => root.a.copy(root.b), 'READONLY_VIOLATION');
+    for (const w of ['utf8Write', 'latin1Write', 'asciiWrite', 'hexWrite', 'ucs2Write']) {
+      expectCode(
+        () => (root.a as unknown as Record<string, (s: string) => number>)[w]!('00'),
+        'READONLY_VIOLATION',
+      );
+    }
+    const mine = Buffer.alloc(4);
+    expect(root.a.copy(mine)).toBe(4);
+    expect(mine.toString()).toBe('aaaa');
+    expect([raw.a.toString(), raw.b.toString()]).toEqual(['aaaa', 'bbbb']);
+  });
+
   it('keeps raw objects free of any property of its own', () => {
     const raw = makeState();
     const keysBefore = Reflect.ownKeys(raw.people[0]!);
