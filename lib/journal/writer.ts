@@ -106,15 +106,16 @@ export class JournalWriter {
         try {
           // Zero bytes after the last record (a file extended but never
           // written, e.g. by a crash): cut them, or appends would follow them.
-          if (fs.fstatSize(fd) > end) {
-            fs.ftruncateSync(fd, end);
-            fs.fdatasyncSync(fd);
-          }
+          if (fs.fstatSize(fd) > end) fs.ftruncateSync(fd, end);
+          // The records replayed from it may still sit only in the page
+          // cache, written by a process that crashed: sync() and close()
+          // count what is durable from here, so make them durable first.
+          fs.fdatasyncSync(fd);
         } catch (err) {
           fs.closeSync(fd);
           throw new PrevalenceError(
             'JOURNAL_WRITE_FAILED',
-            `could not cut the zero bytes after the last record of ${newest.path} (${describe(err)}); fix the disk problem and open again`,
+            `could not make the records of ${newest.path} durable, or cut the zero bytes after its last record (${describe(err)}); fix the disk problem and open again`,
             { cause: err },
           );
         }
@@ -226,6 +227,30 @@ export class JournalWriter {
   rotate(): void {
     this.#checkUsable();
     this.#rotate(`records up to seq ${this.#lastSeq} may not be durable`);
+  }
+
+  /**
+   * Makes every record appended so far durable now (an fdatasync when any is
+   * not yet). Called before a snapshot is written: a snapshot must not reach
+   * the disk before the records it holds, or a restore falling back past it
+   * (damaged) would find them missing.
+   */
+  syncNow(): void {
+    this.#checkUsable();
+    const durable = this.#flusher.durableSeq;
+    if (this.#lastSeq <= durable) return;
+    try {
+      this.#fs.fdatasyncSync(this.#fd);
+      this.stats.fsyncs++;
+      this.#flusher.markDurable(this.#lastSeq);
+    } catch (err) {
+      throw this.#fail(
+        err,
+        `the fdatasync of ${this.#path} before a snapshot`,
+        `actions after seq ${durable} may not be on disk`,
+        true,
+      );
+    }
   }
 
   /** Resolves once every record appended so far is durable; rejects with the writer's failure. */

@@ -525,7 +525,24 @@ export class PrevalentSystem<T extends object> {
     this.#refuseWhileJournaling('takeSnapshot()');
     const into = backupDirOf(options, this.opts.basedir, this.opts.fs);
     if (into !== undefined) return this.#snapshotInto(into);
+    // The journal first: a snapshot durable before the records it holds
+    // would leave a restore that falls back past it (damaged) without them.
+    // A failure here refuses later actions; the snapshot is still written,
+    // as after any journal failure (DURABILITY.md).
+    let journalFailure: unknown;
+    if (this.#journal.refusal() === undefined) {
+      try {
+        this.#journal.syncNow();
+      } catch (err) {
+        journalFailure = err;
+      }
+    }
     const path = this.#writeSnapshot();
+    if (journalFailure !== undefined) {
+      this.opts.warn(
+        `takeSnapshot() wrote ${path}, which holds every action so far, but the journal could not be made durable before it (${(journalFailure as Error).message})`,
+      );
+    }
     // After a journal failure no record follows in this process: the
     // snapshot stands (the next open loads it), and rotating would only
     // repeat the failure as if this call were a refused action.

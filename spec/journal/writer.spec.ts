@@ -32,6 +32,24 @@ describe('JournalWriter files', () => {
     expect(readBack(dir).records.map((r) => r.seq)).toEqual(seqRange(1, 10));
   });
 
+  it.each(['batch', 'none'] as const)(
+    '%s: makes the file it continues durable before the first append, so sync() and close() cover the records a crashed process left (regression (durability review): they resolved without any fdatasync)',
+    async (durability) => {
+      const dir = tempDir();
+      // A process that wrote five records and died before any fdatasync (never closed).
+      const dead = openWriter(dir, { durability });
+      appendRange(dead, 1, 5);
+      expect(dead.stats.fsyncs).toBe(0);
+      const { fs, calls } = countingFs();
+      const again = openWriter(dir, { fs, durability }, 6);
+      expect(calls['fdatasyncSync']).toBe(1);
+      await again.sync();
+      await again.close();
+      expect(calls['fdatasyncSync']).toBe(1);
+      expect(calls['fdatasync'] ?? 0).toBe(0);
+    },
+  );
+
   it('starts a new file at nextSeq when the journal ends before it (a snapshot covers the rest)', async () => {
     const dir = tempDir();
     writeJournalFile(dir, 1, seqRange(1, 3));
