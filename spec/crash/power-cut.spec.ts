@@ -142,7 +142,7 @@ describe('crash: power cut after every file-system call (simulated)', () => {
         const seq = Number(/\d+/.exec(newest)![0]);
         const image = new Map(cut.image);
         const damaged = Buffer.from(image.get(newest)!);
-        damaged[damaged.length >> 1] ^= 0xff;
+        damaged[damaged.length >> 1]! ^= 0xff;
         image.set(newest, damaged);
         const dir = path.join(root, `image-${i}`);
         PowerCutFs.materialize(image, dir);
