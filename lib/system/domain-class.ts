@@ -30,6 +30,22 @@ export function domainClassOf(domain: unknown): StorableClass {
   return cls as StorableClass;
 }
 
+/**
+ * The instance `initSystem` made of the domain class it was given (for an
+ * empty directory, or journals without a snapshot): checked as an instance
+ * given would have been. A constructor may return another object, which
+ * would be stored as the root of another class.
+ */
+export function checkConstructedDomain(cls: StorableClass, instance: unknown): void {
+  if (typeof instance !== 'object' || instance === null || !(instance instanceof cls)) {
+    const name = cls.name || 'the domain class';
+    throw invalid(
+      `new ${name}() returned an object that is not a ${name} (its constructor returns another object): the root must be an instance of the class given; return nothing from the constructor, or pass the object itself to initSystem`,
+    );
+  }
+  refuseControlNames(cls, instance);
+}
+
 // The system proxy answers these names with its controls, so a domain member
 // of the same name could never be reached through it.
 function refuseControlNames(cls: StorableClass, instance: unknown): void {

@@ -26,7 +26,7 @@ import {
 } from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
-import { domainClassOf } from './domain-class';
+import { checkConstructedDomain, domainClassOf } from './domain-class';
 import { openBasedir } from './basedir';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase, type RestoreBase } from './restore';
@@ -242,9 +242,12 @@ export class PrevalentSystem<T extends object> {
   /** The newest valid snapshot (or a fresh state) to restore from. */
   #loadBase(domain: T | (new () => T)): RestoreBase<T> {
     try {
-      return loadBase(this.opts, this.registry, () =>
-        typeof domain === 'function' ? new (domain as new () => T)() : domain,
-      );
+      return loadBase(this.opts, this.registry, () => {
+        if (typeof domain !== 'function') return domain;
+        const fresh = new (domain as new () => T)();
+        checkConstructedDomain(this.domainClass, fresh);
+        return fresh;
+      });
     } catch (err) {
       // A state of another root class names classes this one never registered.
       // One whose stored root class is registered (a renamed root class

@@ -494,6 +494,37 @@ describe('initSystem option validation', () => {
         /WithField has a property named takeSnapshot/,
       );
     });
+
+    it('refuses a field named like a control when given the class, as when given an instance (regression (acceptance suite #4): the class opened, and the field hid behind close())', () => {
+      class WithField {
+        close = 1;
+        n = 0;
+      }
+      const dir = freshBasedir();
+      const err = errorOf(() => initSystem(WithField, { basedir: dir }));
+      expect(err.code).toBe('INVALID_OPTION');
+      expect(err.message).toMatch(
+        /^INVALID_OPTION: WithField has a property named close, the name of the system's own close\(\)/,
+      );
+      // Nothing written: the directory is left empty, as after any refused initial state.
+      expect(fs.readdirSync(dir)).toEqual([]);
+    });
+
+    it('refuses a class whose constructor returns another object, saying so (regression (acceptance suite #4): the new directory was said to hold another class)', () => {
+      class Factory {
+        constructor() {
+          return { n: 1 };
+        }
+      }
+      const dir = freshBasedir();
+      const err = errorOf(() => initSystem(Factory, { basedir: dir }));
+      expect(err.code).toBe('INVALID_OPTION');
+      expect(err.message).toMatch(
+        /^INVALID_OPTION: new Factory\(\) returned an object that is not a Factory \(its constructor returns another object\)/,
+      );
+      // Nothing written: the directory is left empty, as after any refused initial state.
+      expect(fs.readdirSync(dir)).toEqual([]);
+    });
   });
 
   it('(regression: @persistent on a method registered the function as a class) refuses it on a class member where it is written', () => {
