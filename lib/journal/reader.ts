@@ -153,24 +153,41 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
     walk.expected = expected;
     return { files: walk.files, index: i, offset, expectedSeq: expected, reason };
   };
+  const { afterSeq } = walk.opts;
   for (let off = 0; off < cursor.size;) {
     const r = decodeAt(cursor, off);
     if (!r.ok) {
+      const next = findValidRecord(cursor, off + 1);
+      if (expected <= afterSeq) {
+        // Damage among records the restored snapshot already holds: not needed.
+        const resume = coveredUpTo(walk, cursor, next);
+        if (resume !== undefined) {
+          skippedCovered(walk, file, off, expected, resume.seq, r.reason);
+          expected = resume.seq;
+          off = resume.offset;
+          continue;
+        }
+      }
       if (!newest) {
         return damage(off, `${r.reason}, in a journal file that is not the newest one`);
       }
-      const next = findValidRecord(cursor, off + 1);
       if (next >= 0) {
         return damage(
           off,
           `${r.reason}; a valid record follows at byte offset ${next}, so this is not a torn write from a crash`,
         );
       }
-      dropTornTail(walk.opts.fs, file, off, cursor.size, r.reason, walk.opts.warn);
+      dropTornTail(walk.opts.fs, file, off, cursor.size, r, walk.opts.warn);
       break;
     }
     const { seq } = r.record;
     if (seq !== expected) {
+      if (seq > expected && seq - 1 <= afterSeq) {
+        // Records missing where the restored snapshot already holds them.
+        skippedCovered(walk, file, off, expected, seq, 'missing records');
+        expected = seq;
+        continue;
+      }
       return damage(off, `found seq ${seq} (${seq > expected ? 'a gap' : 'a repeat'})`);
     }
     if (seq > walk.opts.afterSeq) {
@@ -182,6 +199,40 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
   }
   walk.expected = expected;
   return undefined;
+}
+
+/**
+ * Where reading resumes after damage met at a seq the restored snapshot
+ * holds: the valid record at `next` in this file, when every record the
+ * damage spoils is one the snapshot holds (seq <= afterSeq); undefined when
+ * records after the snapshot may be lost in it. (Damage running to the end
+ * of a file cannot be passed over: a file whose records the snapshot holds
+ * up to its end is not read at all.)
+ */
+function coveredUpTo(
+  walk: Walk,
+  cursor: FileCursor,
+  next: number,
+): { offset: number; seq: number } | undefined {
+  if (next < 0) return undefined;
+  const r = decodeAt(cursor, next);
+  if (!r.ok || r.record.seq - 1 > walk.opts.afterSeq) return undefined;
+  return { offset: next, seq: r.record.seq };
+}
+
+/** Warns that damage among records the snapshot holds was passed over (the file is left as it is). */
+function skippedCovered(
+  walk: Walk,
+  file: JournalFile,
+  offset: number,
+  from: number,
+  resumeAt: number,
+  reason: string,
+): void {
+  const span = resumeAt - 1 > from ? `seq ${from} to ${resumeAt - 1}` : `seq ${from}`;
+  walk.opts.warn(
+    `journal file ${file.path} is damaged at byte offset ${offset} (${reason}), in records (${span}) the snapshot at seq ${walk.opts.afterSeq} already holds: passed over, and the file left as it is. A restore that needs them (one falling back past that snapshot) would refuse; restore the file from a backup if you have one`,
+  );
 }
 
 /** Decodes the record at file offset `off`, loading more of the file when the record is longer than the window. */

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
 import type { FileSystem } from '../fs/seam';
 import type { JournalFile } from './files';
@@ -45,21 +46,54 @@ export function truncateFile(fs: FileSystem, file: string, length: number): void
   }
 }
 
-/** Drops a torn last record (a crash in the middle of a write) and says so through `warn`. */
+/**
+ * Drops a torn last record (a crash in the middle of a write) and says so
+ * through `warn`. One that is there whole, up to its final newline, yet
+ * fails its check was not torn by a process crash (a killed process leaves
+ * a short record): a power cut during its write or a damaged disk, and it
+ * may have been acknowledged. Its file is copied aside before the cut.
+ */
 export function dropTornTail(
   fs: FileSystem,
   file: JournalFile,
   offset: number,
   size: number,
-  reason: string,
+  decoded: { reason: string; needed?: number },
   warn: (message: string) => void,
 ): void {
+  const whole = decoded.needed === undefined && endsWithNewline(fs, file.path, size);
+  if (whole) {
+    const copy = asideName(fs, file.path, new Date().toISOString().replace(/[:.]/g, '-'));
+    fs.copyFileSync(file.path, copy);
+    fsyncFile(fs, copy);
+    fs.fsyncDirSync(path.dirname(file.path));
+    truncateFile(fs, file.path, offset);
+    warn(
+      `journal file ${file.path}: dropped a damaged last record at byte offset ${offset} ` +
+        `(${size - offset} bytes: ${decoded.reason}); it is there whole, so a power cut during its ` +
+        `write or a damaged disk left it (in 'always' mode, one acknowledged before the damage is lost ` +
+        `with it). The file as it was is kept in ${copy}`,
+    );
+    return;
+  }
   truncateFile(fs, file.path, offset);
   warn(
     `journal file ${file.path}: dropped an incomplete last record at byte offset ${offset} ` +
-      `(${size - offset} bytes: ${reason}); a crash during that write leaves exactly this behind, ` +
+      `(${size - offset} bytes: ${decoded.reason}); a crash during that write leaves exactly this behind, ` +
       `and the write had not completed`,
   );
+}
+
+/** Whether the last byte of `file` (of `size` bytes) is a newline. */
+function endsWithNewline(fs: FileSystem, file: string, size: number): boolean {
+  if (size === 0) return false;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    return fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function asideName(fs: FileSystem, file: string, stamp: string): string {

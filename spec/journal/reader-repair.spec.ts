@@ -48,6 +48,35 @@ describe('torn tail of the newest file', () => {
     expect(journalPaths(dir)).toHaveLength(1);
   });
 
+  it('copies the file aside before dropping a last record that is there whole but fails its check (regression (durability review): a flipped bit in an acknowledged record was cut as a torn write, and nothing kept it)', () => {
+    const dir = tempDir();
+    const file = writeJournalFile(dir, 1, seqRange(1, 3));
+    const bytes = nodeFs.readFileSync(file);
+    const at = offsetOfLine(1, 2) + 30;
+    bytes[at] = (bytes[at] as number) ^ 1;
+    nodeFs.writeFileSync(file, bytes);
+    const back = readBack(dir);
+    expect(back.records.map((r) => r.seq)).toEqual([1, 2]);
+    expect(back.warnings).toEqual([
+      expect.stringContaining(`dropped a damaged last record at byte offset ${offsetOfLine(1, 2)}`),
+    ]);
+    const copies = nodeFs.readdirSync(dir).filter((n) => n.includes('.damaged-'));
+    expect(copies).toHaveLength(1);
+    expect(back.warnings[0]).toContain(path.join(dir, copies[0]!));
+    expect(nodeFs.readFileSync(path.join(dir, copies[0]!)).equals(bytes)).toBe(true);
+    expect(nodeFs.statSync(file).size).toBe(offsetOfLine(1, 2));
+  });
+
+  it('keeps no copy of a short torn tail (what a killed process leaves)', () => {
+    const dir = tempDir();
+    const file = writeJournalFile(dir, 1, seqRange(1, 3));
+    nodeFs.truncateSync(file, offsetOfLine(1, 2) + 20);
+    expect(readBack(dir).warnings).toEqual([
+      expect.stringContaining('dropped an incomplete last record'),
+    ]);
+    expect(nodeFs.readdirSync(dir)).toEqual([path.basename(file)]);
+  });
+
   it('drops trailing zero bytes (a file extended but never written) with a warning, and the writer goes on after the last record', async () => {
     const dir = tempDir();
     const file = writeJournalFile(dir, 1, seqRange(1, 3));

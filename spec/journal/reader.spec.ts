@@ -59,16 +59,56 @@ describe('replayJournal on a healthy journal', () => {
     expect(spy.calls.openSync).toBe(2); // the first file is never opened
   });
 
-  it('still validates records up to afterSeq in a file it reads', () => {
+  it('passes over damage in records the snapshot holds, with a warning, and leaves the file as it is (regression (durability review): the open was refused, and recover truncate cut every later record)', () => {
     const dir = tempDir();
     const file = writeJournalFile(dir, 1, seqRange(1, 6));
     const bytes = nodeFs.readFileSync(file);
     const at = offsetOfLine(1, 1) + 40;
     bytes[at] = (bytes[at] as number) ^ 1;
     nodeFs.writeFileSync(file, bytes);
+    const back = readBack(dir, { afterSeq: 4 });
+    expect(back.records.map((r) => r.seq)).toEqual([5, 6]);
+    expect(back.lastSeq).toBe(6);
+    expect(back.warnings).toEqual([
+      expect.stringContaining(
+        `journal file ${file} is damaged at byte offset ${offsetOfLine(1, 1)} (checksum mismatch`,
+      ),
+    ]);
+    expect(back.warnings[0]).toContain('in records (seq 2) the snapshot at seq 4 already holds');
+    expect(nodeFs.readFileSync(file).equals(bytes)).toBe(true);
+    // A restore that needs them still refuses.
+    expectCorrupt(dir, file, offsetOfLine(1, 1), 2);
+  });
+
+  it('passes over several covered records spoiled at once, and covered missing records', () => {
+    const dir = tempDir();
+    const file = writeJournalFile(dir, 1, seqRange(1, 8));
+    const bytes = nodeFs.readFileSync(file);
+    bytes.fill(0x41, offsetOfLine(1, 2), offsetOfLine(1, 5));
+    nodeFs.writeFileSync(file, bytes);
+    const back = readBack(dir, { afterSeq: 5 });
+    expect(back.records.map((r) => r.seq)).toEqual([6, 7, 8]);
+    expect(back.warnings[0]).toContain(
+      'in records (seq 3 to 5) the snapshot at seq 5 already holds',
+    );
+    const gapDir = tempDir();
+    writeJournalFile(gapDir, 1, [1, 4, 5, 6]);
+    expect(readBack(gapDir, { afterSeq: 3 }).records.map((r) => r.seq)).toEqual([4, 5, 6]);
+    expect(thrown(() => readBack(gapDir, { afterSeq: 2 })).message).toContain(
+      'found seq 4 (a gap)',
+    );
+  });
+
+  it('still refuses damage that spoils a record after the snapshot too', () => {
+    const dir = tempDir();
+    const file = writeJournalFile(dir, 1, seqRange(1, 6));
+    const bytes = nodeFs.readFileSync(file);
+    // Records 4 and 5 spoiled; the snapshot holds up to 4.
+    bytes.fill(0x41, offsetOfLine(1, 3), offsetOfLine(1, 5));
+    nodeFs.writeFileSync(file, bytes);
     const err = thrown(() => readBack(dir, { afterSeq: 4 }));
     expect(isPrevalenceError(err, 'JOURNAL_CORRUPT')).toBe(true);
-    expect(err.message).toContain('expected seq 2)');
+    expect(err.message).toContain('expected seq 4)');
   });
 
   it('reports an empty or missing directory as ending at afterSeq', () => {
