@@ -43,6 +43,11 @@ export interface LoadedSnapshot<T> {
   value: T;
   path: string;
   digest: string;
+  /**
+   * The highest seq of the newer snapshots skipped as damaged (undefined when
+   * none was): the journal must reach it, or actions they held are lost.
+   */
+  skippedSeq?: number;
 }
 
 /**
@@ -247,7 +252,9 @@ export function loadNewestSnapshot<T>(
   const failures: string[] = [];
   for (const [index, { path }] of snapshots.entries()) {
     try {
-      return loadOne(fs, path, makeConsumer(), onProgress, chunkSize);
+      const loaded = loadOne(fs, path, makeConsumer(), onProgress, chunkSize);
+      if (index > 0) loaded.skippedSeq = snapshots[0]!.seq;
+      return loaded;
     } catch (err) {
       if (!isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) throw err;
       failures.push(`${path} (${err.message})`);

@@ -21,6 +21,8 @@ export interface RestoreBase<T> {
   empty: boolean;
   /** True when the base is a snapshot that passed its checks (seq is its seq). */
   fromSnapshot: boolean;
+  /** The seq of the newest snapshot skipped as damaged, when restore fell back past one. */
+  skippedSeq?: number | undefined;
 }
 
 /** Loads the newest snapshot that passes its checks, falling back to older ones. */
@@ -48,6 +50,7 @@ export function loadBase<T>(
       seed: snap.seed,
       empty: false,
       fromSnapshot: true,
+      skippedSeq: snap.skippedSeq,
     };
   }
   if (listJournalFiles(opts.fs, opts.basedir).length === 0) {

@@ -286,6 +286,36 @@ export class PrevalentSystem<T extends object> {
     );
   }
 
+  /**
+   * A restore fell back past a damaged snapshot at seq `skipped`, and the
+   * journal ends before it: the actions after this state up to `skipped`
+   * were only in that snapshot. Refused (SNAPSHOT_CORRUPT), or with
+   * `recover: 'truncate'` opened at this state, the damaged snapshots set
+   * aside (renamed, not deleted) so the next open does not meet them again.
+   */
+  #lostWithSnapshot(skipped: number): void {
+    const reached = this.#seq;
+    const lost = `the newest snapshot (seq ${skipped}) is damaged, and the snapshot before it plus the journal reach only seq ${reached}: actions ${reached + 1} to ${skipped} are in no readable file`;
+    if (this.opts.recover !== 'truncate') {
+      throw new PrevalenceError(
+        'SNAPSHOT_CORRUPT',
+        `${lost}. Nothing was changed. Restore the damaged snapshot from a backup, or reopen with recover: 'truncate' to open with the state at seq ${reached} (the damaged snapshot is renamed aside, not deleted)`,
+      );
+    }
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const aside: string[] = [];
+    for (const { seq, path } of listSnapshots(this.opts.fs, this.opts.basedir)) {
+      if (seq <= reached) continue;
+      const to = `${path}.damaged-${stamp}`;
+      this.opts.fs.renameSync(path, to);
+      aside.push(to);
+    }
+    this.opts.fs.fsyncDirSync(this.opts.basedir);
+    this.opts.warn(
+      `${lost}; opened with the state at seq ${reached} (recover: 'truncate'), and set aside ${aside.join(', ')}`,
+    );
+  }
+
   /** Opens (restoring or creating) the system for `domain`. */
   static open<T extends object>(
     domain: T | (new () => T),
@@ -305,7 +335,13 @@ export class PrevalentSystem<T extends object> {
   }
 
   #restore(
-    base: { seq: number; ts: number; empty: boolean; fromSnapshot: boolean },
+    base: {
+      seq: number;
+      ts: number;
+      empty: boolean;
+      fromSnapshot: boolean;
+      skippedSeq?: number | undefined;
+    },
     storability: Storability,
   ): void {
     this.#seq = this.#snapshotSeq = base.seq;
@@ -330,6 +366,9 @@ export class PrevalentSystem<T extends object> {
     } finally {
       log.replaying = false;
       log.replayKindTest = undefined;
+    }
+    if (base.skippedSeq !== undefined && this.#seq < base.skippedSeq) {
+      this.#lostWithSnapshot(base.skippedSeq);
     }
     // A state rebuilt from the constructor (journals without a snapshot) was not checked either.
     if (log.replayMetUnkept || (!base.fromSnapshot && !base.empty)) {

@@ -413,6 +413,49 @@ describe('restore', () => {
     );
   });
 
+  it('refuses to fall back past a damaged snapshot to a journal that ends before it, and opens with recover truncate, setting the snapshot aside (regression (durability review): the open went on silently with fewer actions)', async () => {
+    const dir = freshBasedir();
+    const wiki = initSystem(new Wiki(), { basedir: dir });
+    for (const id of ['a', 'b', 'c', 'd', 'e']) wiki.createPage(id, id);
+    const snap = wiki.takeSnapshot();
+    await wiki.close();
+    // The journal lost its last three records (and the file started after the snapshot).
+    const [first, ...later] = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('journal-'))
+      .sort();
+    for (const f of later) fs.unlinkSync(path.join(dir, f));
+    const lines = fs.readFileSync(path.join(dir, first!), 'utf8').split('\n');
+    fs.writeFileSync(path.join(dir, first!), lines.slice(0, 2).join('\n') + '\n');
+    expect(journalRecords(dir).map((r) => r.seq)).toEqual([1, 2]);
+    const bytes = fs.readFileSync(snap);
+    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 0x01;
+    fs.writeFileSync(snap, bytes);
+    const before = filesIn(dir);
+    const err = thrown(() => initSystem(new Wiki(), { basedir: dir, onWarning: () => {} }));
+    expect(isPrevalenceError(err, 'SNAPSHOT_CORRUPT')).toBe(true);
+    expect(err.message).toContain(
+      'the newest snapshot (seq 5) is damaged, and the snapshot before it plus the journal reach only seq 2: actions 3 to 5 are in no readable file',
+    );
+    expect(filesIn(dir)).toEqual(before);
+    const warnings: string[] = [];
+    let again = initSystem(new Wiki(), {
+      basedir: dir,
+      recover: 'truncate',
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(Object.keys(again.pages)).toEqual(['a', 'b']);
+    expect(warnings.at(-1)).toContain(
+      "opened with the state at seq 2 (recover: 'truncate'), and set aside",
+    );
+    expect(fs.existsSync(snap)).toBe(false);
+    again.createPage('f', 'f');
+    await again.close();
+    again = initSystem(new Wiki(), { basedir: dir });
+    expect(Object.keys(again.pages)).toEqual(['a', 'b', 'f']);
+    await again.close();
+  });
+
   it('restores in a new process exactly the state the live process had', () => {
     const dir = freshBasedir();
     const first = execFileSync(process.execPath, ['-r', REGISTER, CHILD, dir, 'write'], {
