@@ -90,6 +90,23 @@ export const realFs: FileSystem = {
 };
 
 /**
+ * Creates `dir` (and missing parents) so that it survives a power cut: the
+ * entry of each directory created lives in its parent, which is fsynced
+ * too. Nothing is fsynced for a directory that exists.
+ */
+export function makeDirDurably(fs: FileSystem, dir: string): void {
+  const created: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) {
+    created.push(d);
+    if (path.dirname(d) === d) break;
+  }
+  // Also when it exists: a file of that name is refused here (EEXIST).
+  fs.mkdirSync(dir);
+  // Top down: each created directory's entry is in the one above it.
+  for (const d of created.reverse()) fs.fsyncDirSync(path.dirname(d));
+}
+
+/**
  * Deletes `file` for a cleanup that only saves space: when that fails, the
  * file is kept and `warn` gets `message(reason)` instead of the failure
  * undoing what the cleanup follows. Returns whether the file was deleted.

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
-import type { FileSystem } from '../fs/seam';
+import { makeDirDurably, type FileSystem } from '../fs/seam';
 import { invalid, isPlainObject } from './option-checks';
 
 /**
@@ -49,7 +49,7 @@ export function backupDirOf(options: unknown, basedir: string, fs: FileSystem): 
       );
     }
   } else {
-    fs.mkdirSync(dir);
+    makeDirDurably(fs, dir);
   }
   return dir;
 }

@@ -1,7 +1,7 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
-import type { FileSystem } from '../fs/seam';
+import { makeDirDurably, type FileSystem } from '../fs/seam';
 import { DirectoryLock } from './lock';
 import type { ResolvedOptions } from './options';
 
@@ -65,7 +65,7 @@ function isDanglingLink(p: string): boolean {
  */
 export function openBasedir(opts: ResolvedOptions): DirectoryLock {
   try {
-    opts.fs.mkdirSync(opts.basedir);
+    makeDirDurably(opts.fs, opts.basedir);
     return DirectoryLock.acquire(opts.basedir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException | null)?.code;

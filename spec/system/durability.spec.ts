@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { initSystem, unlocked } from '../../lib';
 import type { Durability } from '../../lib';
 import { realFs } from '../../lib/fs/seam';
@@ -79,5 +80,52 @@ describe('durability modes at the system level', () => {
     await ledger.sync();
     expect(fs.asyncSyncs).toBeGreaterThanOrEqual(1);
     await ledger.close();
+  });
+});
+
+describe('a data directory created by the open', () => {
+  /** The real file system, recording mkdir, directory fsyncs and the first write. */
+  function recordingFs(): FileSystem & { calls: string[] } {
+    const calls: string[] = [];
+    return {
+      ...realFs,
+      calls,
+      mkdirSync(dir: string) {
+        calls.push(`mkdir ${dir}`);
+        realFs.mkdirSync(dir);
+      },
+      fsyncDirSync(dir: string) {
+        calls.push(`fsync ${dir}`);
+        realFs.fsyncDirSync(dir);
+      },
+    };
+  }
+
+  it("survives a power cut with its parents: each new directory's parent is fsynced (regression (durability review): only the data directory itself was, so the whole directory could vanish)", async () => {
+    const top = freshBasedir();
+    const dir = path.join(top, 'a', 'b');
+    const fs = recordingFs();
+    const ledger = initSystem(new Ledger(), { basedir: dir, fileSystem: fs });
+    ledger.add('x');
+    expect(fs.calls.slice(0, 4)).toEqual([
+      `mkdir ${dir}`,
+      `fsync ${path.dirname(top)}`,
+      `fsync ${top}`,
+      `fsync ${path.join(top, 'a')}`,
+    ]);
+    const backup = path.join(top, 'backups', 'one');
+    fs.calls.length = 0;
+    ledger.takeSnapshot({ into: backup });
+    expect(fs.calls.slice(0, 3)).toEqual([
+      `mkdir ${backup}`,
+      `fsync ${top}`,
+      `fsync ${path.join(top, 'backups')}`,
+    ]);
+    await ledger.close();
+    // An existing directory: no mkdir fsyncs.
+    const again = recordingFs();
+    const reopened = initSystem(new Ledger(), { basedir: dir, fileSystem: again });
+    expect(again.calls.filter((c) => c.startsWith('fsync') && !c.endsWith(dir))).toEqual([]);
+    await reopened.close();
   });
 });
