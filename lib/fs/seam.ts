@@ -28,10 +28,15 @@ export interface FileSystem {
   readFileSync(file: string): Buffer;
   /** fsync a directory so a create, rename or unlink in it survives a power cut. */
   fsyncDirSync(dir: string): void;
+  /**
+   * How many names `file` has (its hard links). Optional: without it, an
+   * open does not look for journal files shared with another directory.
+   */
+  linkCount?(file: string): number;
 }
 
 // Typed as a Record so that a method added to the interface must be added here too.
-const SEAM_METHODS: Readonly<Record<keyof FileSystem, true>> = {
+const SEAM_METHODS: Readonly<Record<Exclude<keyof FileSystem, 'linkCount'>, true>> = {
   openSync: true,
   closeSync: true,
   writeSync: true,
@@ -87,6 +92,7 @@ export const realFs: FileSystem = {
       nodeFs.closeSync(fd);
     }
   },
+  linkCount: (file) => nodeFs.statSync(file).nlink,
 };
 
 /**

@@ -113,3 +113,38 @@ export function journalEnd(fs: FileSystem, file: JournalFile): JournalEnd {
     fs.closeSync(fd);
   }
 }
+
+/**
+ * Gives this directory journal files of its own where it shares them with
+ * another (hard links, as `cp -al` or rsnapshot make): each is copied to a
+ * new file renamed over it. Journal files are appended to, and cut when
+ * damaged, in place, so a shared one would take the other directory's
+ * records into this one, or lose them there. Run before the journal is
+ * read; without `fs.linkCount` nothing is done.
+ */
+export function unshareJournalFiles(
+  fs: FileSystem,
+  dir: string,
+  warn: (message: string) => void,
+): void {
+  if (fs.linkCount === undefined) return;
+  const copied: string[] = [];
+  for (const { path } of listJournalFiles(fs, dir)) {
+    if (fs.linkCount(path) <= 1) continue;
+    const temp = `${path}.unshared.tmp`;
+    fs.copyFileSync(path, temp);
+    const fd = fs.openSync(temp, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, path);
+    copied.push(path);
+  }
+  if (copied.length === 0) return;
+  fs.fsyncDirSync(dir);
+  warn(
+    `${copied.join(', ')} ${copied.length > 1 ? 'were' : 'was'} shared with another directory (hard links, as cp -al makes): this directory now has ${copied.length > 1 ? 'copies' : 'a copy'} of its own, so neither directory writes into the other's journal`,
+  );
+}

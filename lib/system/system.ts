@@ -28,6 +28,7 @@ import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
 import { checkConstructedDomain, domainClassOf } from './domain-class';
 import { openBasedir } from './basedir';
+import { unshareJournalFiles } from '../journal/files';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase, type RestoreBase } from './restore';
 import { listSnapshots } from '../snapshot/loader';
@@ -166,6 +167,7 @@ export class PrevalentSystem<T extends object> {
 
     this.#lock = openBasedir(this.opts);
     try {
+      unshareJournalFiles(this.opts.fs, this.opts.basedir, this.opts.warn);
       const base = this.#loadBase(domain);
       if (!(base.root instanceof cls)) throw this.#otherRootClass();
       this.root = base.root;

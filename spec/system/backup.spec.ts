@@ -73,3 +73,42 @@ describe('takeSnapshot({ into }): an online backup', () => {
     expect(codeOf(() => wiki.takeSnapshot({ into: tmpDir() }))).toBe('CLOSED');
   });
 });
+
+describe('a copy made of hard links (cp -al, rsnapshot)', () => {
+  /** What `cp -al` makes: a new directory whose files are hard links to `dir`'s. */
+  function hardLinkCopy(dir: string): string {
+    const copy = path.join(tmpDir(), 'linked');
+    fs.mkdirSync(copy);
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.startsWith('LOCK')) fs.linkSync(path.join(dir, name), path.join(copy, name));
+    }
+    return copy;
+  }
+
+  it("opens with journal files of its own, so neither directory writes into the other's (regression (durability review): the copy appended into the original's live journal, and the original no longer opened)", async () => {
+    const dir = freshBasedir();
+    const original = initSystem(new Wiki(), { basedir: dir });
+    original.createPage('o1', 'x');
+    original.createPage('o2', 'x');
+    const copyDir = hardLinkCopy(dir);
+    const warnings: string[] = [];
+    const copy = initSystem(new Wiki(), { basedir: copyDir, onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([
+      expect.stringMatching(/journal-0+1\.jsonl was shared with another directory \(hard links/),
+    ]);
+    copy.createPage('c3', 'x');
+    original.createPage('o3', 'x');
+    await copy.close();
+    await original.close();
+    const journals = filesIn(dir).filter((f) => f.startsWith('journal-'));
+    for (const name of journals) {
+      expect(fs.statSync(path.join(dir, name)).nlink).toBe(1);
+    }
+    const reopened = initSystem(new Wiki(), { basedir: dir });
+    expect(Object.keys(reopened.pages)).toEqual(['o1', 'o2', 'o3']);
+    await reopened.close();
+    const copyAgain = initSystem(new Wiki(), { basedir: copyDir });
+    expect(Object.keys(copyAgain.pages)).toEqual(['o1', 'o2', 'c3']);
+    await copyAgain.close();
+  });
+});
