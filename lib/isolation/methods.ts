@@ -86,7 +86,9 @@ export function classify(kind: Exclude<Kind, 'plain'>, name: PropertyKey): Metho
       if (name === 'copy') return 'copyInto';
       return callbackArrayArg.has(name) ? 'callback' : 'read';
     case 'arraybuffer':
-      return name === 'resize' || startsWith(name, 'transfer') ? 'mutate' : 'read';
+      return name === 'resize' || name === 'grow' || startsWith(name, 'transfer')
+        ? 'mutate'
+        : 'read';
     case 'regexp':
       if (name === 'compile') return 'mutate';
       return regexpLastIndex.has(name) ? 'lastIndex' : 'read';

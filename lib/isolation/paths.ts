@@ -103,7 +103,7 @@ const MAX_FORMER_PLACES = 4;
 
 /**
  * How often locate() had to fall back to searching the state, and how many
- * links linkTop followed (for tests and benchmarks).
+ * links the walks up the recorded places followed (for tests and benchmarks).
  */
 export const locateStats = { searches: 0, linkSteps: 0 };
 
@@ -212,6 +212,25 @@ export function recordStep(raw: object, parent: object, key: unknown, viaMap: bo
 }
 
 /**
+ * Records that an action reached `raw` from `parent` (its tracking proxy was
+ * made there): the place becomes its link, unless the link recorded still
+ * holds it, which stays, the new place kept as a former one. An object an
+ * action first reaches through a child's pointer back to it (`node.parent`)
+ * must keep the place it was found in before: the child's own link leads
+ * through it, and the two would form a cycle no locate could follow.
+ */
+export function recordReached(raw: object, parent: object, key: unknown, viaMap: boolean): void {
+  const step = toStep(key, viaMap);
+  if (step === undefined) return;
+  const link = linkOf(raw);
+  if (link === undefined || !stillHolds(link, raw)) {
+    setLink(raw, parent, step);
+    return;
+  }
+  if (link.parent !== parent || !sameStep(link.step, step)) addFormerPlace(raw, parent, step);
+}
+
+/**
  * Records that `raw`, an object of the state, was stored under `key` of
  * `parent`. While its recorded place still holds it (an object stored in a
  * second place: a page linked as another's parent), that place stays its
@@ -294,11 +313,15 @@ export function placeHolds(
   let obj = raw;
   const asked: object[] = [];
   let holds = false;
+  const cycle = new CycleWatch(raw);
   for (let depth = 0; depth <= MAX_DEPTH; depth++) {
     if (obj === rawRoot) {
       holds = true;
       break;
     }
+    // Links in a cycle never reach the root.
+    if (depth > 0 && cycle.closedBy(obj)) break;
+    locateStats.linkSteps++;
     const cached = depth > 0 ? known?.get(obj) : undefined;
     if (cached !== undefined) {
       holds = cached;

@@ -109,6 +109,14 @@ export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): Wrappe
 function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: string): Fn {
   const calling = `calling ${label}`;
   if (kind === 'map' || kind === 'set') return collectionMutator(kind, name, original, label);
+  if (kind === 'arraybuffer' && name === 'grow') {
+    return () => {
+      throw unsupportedChange(
+        `${label} (a SharedArrayBuffer never shrinks back, so the change could not be rolled back)`,
+        'store a new buffer of the size you need instead',
+      );
+    };
+  }
   if (kind === 'arraybuffer' && name !== 'resize') {
     return () => {
       throw unsupportedChange(`${label} (it detaches the buffer)`, 'copy it with slice() instead');

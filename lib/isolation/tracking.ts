@@ -1,5 +1,5 @@
 import { hasFlag } from '../flags';
-import { recordStep } from './paths';
+import { recordReached } from './paths';
 import { arrayFastPaths } from './array-methods';
 import type { Fn } from './builtin-common';
 import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } from './kinds';
@@ -100,7 +100,7 @@ function createTrackedChild(
   owner: UndoLog | null = currentLog(),
 ): object {
   const proxy = createTracked(value, owner);
-  if (proxy !== value) recordStep(value, parent, key, viaMap);
+  if (proxy !== value) recordReached(value, parent, key, viaMap);
   return proxy;
 }
 

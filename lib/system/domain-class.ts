@@ -2,6 +2,7 @@ import { PrevalenceError } from '../errors';
 import type { StorableClass } from '../codec/registry';
 import { isBuiltinClass, refuseBuiltinSubclass } from '../codec/builtin-classes';
 import { CONTROL_NAMES } from './proxy';
+import { openRoots } from '../isolation/registry';
 
 function invalid(message: string): PrevalenceError {
   return new PrevalenceError('INVALID_OPTION', message);
@@ -41,6 +42,12 @@ export function checkConstructedDomain(cls: StorableClass, instance: unknown): v
     const name = cls.name || 'the domain class';
     throw invalid(
       `new ${name}() returned an object that is not a ${name} (its constructor returns another object): the root must be an instance of the class given; return nothing from the constructor, or pass the object itself to initSystem`,
+    );
+  }
+  if (openRoots.has(instance)) {
+    const name = cls.name || 'the domain class';
+    throw invalid(
+      `new ${name}() returned the state of a system that is open (its constructor returns a shared instance, a singleton?): each system needs a state of its own; return nothing from the constructor`,
     );
   }
   refuseControlNames(cls, instance);

@@ -111,6 +111,10 @@ function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefin
   const top = linkTop(raw);
   if (top !== root && openRoots.has(top)) return new CopyInstead(raw);
   if (top !== root && closedRoots.has(top)) {
+    // Also held by this state (an object a closed system had, given to this
+    // one): its view still names the closed system's place.
+    const found = pathInState(raw, root);
+    if (found !== undefined) return { $: 'path', p: found };
     throw new PrevalenceError(
       'STALE_REFERENCE',
       'the object passed as an argument was read from a system that has been closed since (an open system restores its state as new objects): read it again from an open system',

@@ -1,5 +1,5 @@
 import { beginTracking, endTracking, exportValue, tracked } from '../../lib/isolation/tracking';
-import { linkTop, recordStep } from '../../lib/isolation/paths';
+import { linkTop, placeHolds, recordStep } from '../../lib/isolation/paths';
 import {
   locate,
   locateStats,
@@ -222,6 +222,9 @@ describe('locate and resolvePath', () => {
       recordStep(a, b, 'up', false);
       let before = locateStats.linkSteps;
       expect([a, b]).toContain(linkTop(a));
+      expect(locateStats.linkSteps - before).toBeLessThan(10);
+      before = locateStats.linkSteps;
+      expect(placeHolds(b, raw)).toBe(false);
       expect(locateStats.linkSteps - before).toBeLessThan(10);
       before = locateStats.linkSteps;
       expect(searches(() => locate(viewOf(b), raw))).toEqual([['a', 'b'], 1]);

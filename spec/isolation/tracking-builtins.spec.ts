@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { beginTracking, endTracking, toRaw, tracked } from '../../lib/isolation/tracking';
+import { viewOf } from '../../lib/isolation/views';
 import { describe as describeGraph, expectCode, expectSameGraph, inAction } from './helpers';
 
 const isProxy = (v: unknown): boolean => types.isProxy(v);
@@ -165,6 +166,21 @@ describe('tracking proxies of built-ins', () => {
     expect(mine.toString()).toBe('aaaa');
     log.rollback();
     expect([raw.a.toString(), raw.b.toString()]).toEqual(['aaaa', 'bbbb']);
+  });
+
+  it('SharedArrayBuffer: grow() is refused in actions and on views (regression (review): it ran as a read, was not rolled back, and a view could grow the state)', () => {
+    // Growable SharedArrayBuffers are ES2024: typed loosely here.
+    type Growable = { grow(n: number): void; byteLength: number };
+    const Shared = SharedArrayBuffer as unknown as new (n: number, o: object) => Growable;
+    const raw = {
+      b: new Uint8Array(new Shared(4, { maxByteLength: 16 }) as unknown as ArrayBuffer),
+    };
+    const p = tracked(raw);
+    inAction(() => {
+      expectCode(() => (p.b.buffer as unknown as Growable).grow(8), 'READONLY_VIOLATION');
+    });
+    expectCode(() => (viewOf(raw).b.buffer as unknown as Growable).grow(8), 'READONLY_VIOLATION');
+    expect(raw.b.buffer.byteLength).toBe(4);
   });
 
   it('DataView and ArrayBuffer', () => {

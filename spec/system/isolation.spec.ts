@@ -480,6 +480,52 @@ class TwoWayTree {
   }
 }
 
+type Kin = { name: string; parent: Kin | null; children: Kin[] };
+
+/** A tree held in the initial state, each child pointing back to its parent. */
+class Family {
+  top: { children: Kin[] };
+  recent: Kin[] = [];
+  constructor() {
+    const p: Kin = { name: 'p', parent: null, children: [] };
+    for (const name of ['a', 'b']) p.children.push({ name, parent: p, children: [] });
+    this.top = { children: [p] };
+  }
+  rename(node: Kin, name: string): void {
+    node.name = name;
+  }
+  /** Reaches the parent through the child's pointer back to it. */
+  renameParent(node: Kin, name: string): void {
+    node.parent!.name = name;
+  }
+  keepParent(node: Kin): void {
+    this.recent = [node.parent!];
+  }
+}
+
+describe('an object a closed system had, in the state of a new one', () => {
+  it('is passed back by its place in the new state (regression (review): its view still named the closed system, and the call was refused with STALE_REFERENCE)', async () => {
+    const DEFAULTS = { theme: 'dark', n: 0 };
+    class Settings {
+      cfg = DEFAULTS;
+      use(c: { n: number }): void {
+        c.n++;
+      }
+    }
+    const a = initSystem(new Settings(), { basedir: freshBasedir() });
+    a.use(a.cfg);
+    await a.close();
+    const dir = freshBasedir();
+    const b = initSystem(new Settings(), { basedir: dir });
+    b.use(b.cfg);
+    expect(b.cfg.n).toBe(2);
+    await b.close();
+    const again = initSystem(Settings, { basedir: dir });
+    expect(again.cfg.n).toBe(2);
+    await again.close();
+  });
+});
+
 describe('passing back a view when the state points back up', () => {
   it('follows a few links after parents and children were linked both ways by views passed back (regression: every pass-back went 10 000 times round a cycle of links, 3 ms a call)', async () => {
     const dir = freshBasedir();
@@ -505,6 +551,29 @@ describe('passing back a view when the state points back up', () => {
     expect(s.nodes['n20']!.children).toEqual([]);
     expect(s.nodes['n6']!.children).toEqual([s.nodes['n13'], s.nodes['n14']]);
     expect(linkSteps(() => s.touch(s.node('n20')!))).toBeLessThan(20);
+    await s.close();
+  });
+
+  it("finds a parent first reached by an action through a child's pointer back to it without searching, and checks its place in a few steps (regression (review): its link moved to the child, a cycle, and each pass-back after it searched the whole state; the end-of-action check then went 10 000 times round it)", async () => {
+    const s = initSystem(new Family(), { basedir: freshBasedir(), durability: 'none' });
+    const p = s.top.children[0]!;
+    const [a, b] = [p.children[0]!, p.children[1]!];
+    const searchesBefore = locateStats.searches;
+    s.rename(b, 'b1');
+    s.renameParent(a, 'p1');
+    s.rename(b, 'b2');
+    s.rename(p, 'p2');
+    expect(locateStats.searches).toBe(searchesBefore);
+    const stepsBefore = locateStats.linkSteps;
+    s.keepParent(a);
+    s.keepParent(b);
+    expect(locateStats.linkSteps - stepsBefore).toBeLessThan(60);
+    expect([s.top.children[0]!.name, ...s.top.children[0]!.children.map((c) => c.name)]).toEqual([
+      'p2',
+      'a',
+      'b2',
+    ]);
+    expect(s.recent[0]).toBe(s.top.children[0]);
     await s.close();
   });
 

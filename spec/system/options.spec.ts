@@ -510,6 +510,27 @@ describe('initSystem option validation', () => {
       expect(fs.readdirSync(dir)).toEqual([]);
     });
 
+    it("refuses a class whose constructor returns the state of an open system (a singleton) (regression (review): a second system opened on the first one's state, and its replay changed it)", async () => {
+      class Counter {
+        static shared: Counter | undefined;
+        n = 0;
+        constructor() {
+          if (Counter.shared) return Counter.shared;
+          Counter.shared = this;
+        }
+        inc(): void {
+          this.n++;
+        }
+      }
+      const first = initSystem(Counter, { basedir: freshBasedir() });
+      first.inc();
+      const err = errorOf(() => initSystem(Counter, { basedir: freshBasedir() }));
+      expect(err.code).toBe('INVALID_OPTION');
+      expect(err.message).toContain('new Counter() returned the state of a system that is open');
+      expect(first.n).toBe(1);
+      await first.close();
+    });
+
     it('refuses a class whose constructor returns another object, saying so (regression (acceptance suite #4): the new directory was said to hold another class)', () => {
       class Factory {
         constructor() {
