@@ -4,7 +4,14 @@ import { arrayFastPaths } from './array-methods';
 import type { Fn } from './builtin-common';
 import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
-import { isPassThrough, rawOwner, rawToTracking, trackingToRaw, viewTarget } from './registry';
+import {
+  isPassThrough,
+  prototypeHeld,
+  rawOwner,
+  rawToTracking,
+  trackingToRaw,
+  viewTarget,
+} from './registry';
 import { trackingFactory } from './tracking-builtins';
 import { noteDerivedBytes } from './shared-bytes';
 import { currentLog, refuseForeignUse, requireLog, setCurrentLog, UndoLog } from './undo';
@@ -12,7 +19,7 @@ import { TypedIndexEntry } from './undo-builtins';
 import { keyLabel, unsupportedChange } from './violation';
 import { PrevalenceError } from '../errors';
 import { isPrototypeObject } from '../codec/kinds';
-import { forgetRecentParent } from './views';
+import { forgetRecentParent, viewOf } from './views';
 
 export { UndoLog } from './undo';
 export { toRaw } from './registry';
@@ -102,6 +109,33 @@ function createTrackedChild(
   const proxy = createTracked(value, owner);
   if (proxy !== value) recordReached(value, parent, key, viaMap);
   return proxy;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * The proxy of an object an action first meets at `key` of `target`: its
+ * tracking proxy, except for an object a prototype holds in a data property
+ * (`Settings.prototype.defaults = { … }`), which every instance shares and
+ * no snapshot keeps: a read-only view (prototypeHeldViolation says why), as
+ * a change to it would be lost on restart.
+ */
+function trackedChild(value: object, target: object, key: PropertyKey, owner: UndoLog | null) {
+  if (!hasOwn.call(target, key) && heldByPrototype(target, key)) {
+    prototypeHeld.add(value);
+    return viewOf(value);
+  }
+  return createTrackedChild(value, target, key, false, owner);
+}
+
+/** Whether `key`, not own to `target`, is a data property of one of its prototypes (not a getter). */
+function heldByPrototype(target: object, key: PropertyKey): boolean {
+  for (let o = Object.getPrototypeOf(target) as object | null; o !== null;) {
+    const desc = Reflect.getOwnPropertyDescriptor(o, key);
+    if (desc !== undefined) return 'value' in desc;
+    o = Object.getPrototypeOf(o) as object | null;
+  }
+  return false;
 }
 
 /** wrap for a value found in a Map or Set (see trackingFactory). */
@@ -222,7 +256,7 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
       if (typeof value !== 'object' || value === null) {
         return typeof value === 'function' ? nestedCall(value as Fn) : value;
       }
-      return rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner);
+      return rawToTracking.get(value) ?? trackedChild(value, target, key, owner);
     },
     set(target, key, value, receiver) {
       check('assigning', key);

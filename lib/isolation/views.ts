@@ -6,6 +6,7 @@ import {
   forgetMethodOfView,
   isPassThrough,
   noteMethodOfView,
+  prototypeHeld,
   rawToView,
   trackingToRaw,
   VIEW_LINK,
@@ -14,7 +15,8 @@ import {
 } from './registry';
 import { viewFactory } from './view-builtins';
 import { noteDerivedBytes } from './shared-bytes';
-import { keyLabel, readonlyViolation } from './violation';
+import { keyLabel, prototypeHeldViolation, readonlyViolation } from './violation';
+import type { PrevalenceError } from '../errors';
 
 export { isView } from './registry';
 export { linkTop, locate, locateStats, resolvePath, type PathStep } from './paths';
@@ -200,16 +202,16 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
     return answerView(key === VIEW_TARGET ? target : this);
   }
 
-  set(_target: object, key: PropertyKey): boolean {
-    throw readonlyViolation(`assign property ${keyLabel(key)}`);
+  set(target: object, key: PropertyKey): boolean {
+    throw violationOn(target, `assign property ${keyLabel(key)}`);
   }
 
-  defineProperty(_target: object, key: PropertyKey): boolean {
-    throw readonlyViolation(`define property ${keyLabel(key)}`);
+  defineProperty(target: object, key: PropertyKey): boolean {
+    throw violationOn(target, `define property ${keyLabel(key)}`);
   }
 
-  deleteProperty(_target: object, key: PropertyKey): boolean {
-    throw readonlyViolation(`delete property ${keyLabel(key)}`);
+  deleteProperty(target: object, key: PropertyKey): boolean {
+    throw violationOn(target, `delete property ${keyLabel(key)}`);
   }
 
   getOwnPropertyDescriptor(target: object, key: PropertyKey): PropertyDescriptor | undefined {
@@ -226,6 +228,11 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
   preventExtensions(): boolean {
     throw readonlyViolation('freeze, seal or prevent extensions of the object');
   }
+}
+
+/** The refusal of a change through the view of `target`. */
+function violationOn(target: object, what: string): PrevalenceError {
+  return prototypeHeld.has(target) ? prototypeHeldViolation(what) : readonlyViolation(what);
 }
 
 const tables = builtinTables((kind) => viewFactory(kind, { viewOf: anyView, childView }));

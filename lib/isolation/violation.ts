@@ -20,3 +20,11 @@ export function unsupportedChange(what: string, instead: string): PrevalenceErro
     `${what} is not allowed on state objects: it could not be rolled back if the action fails; ${instead}`,
   );
 }
+
+/** The error for a change to an object a prototype holds, which snapshots never keep. */
+export function prototypeHeldViolation(what: string): PrevalenceError {
+  return new PrevalenceError(
+    'READONLY_VIOLATION',
+    `cannot ${what}: this object is held by a prototype of the class (a property set on Class.prototype, not on the instance), so every instance shares it and snapshots never keep it: a change would be lost on restart; make it a field, assigned in the constructor (one object per instance)`,
+  );
+}

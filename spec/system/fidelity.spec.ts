@@ -745,3 +745,47 @@ describe('the store-time check follows the encodings exactly', () => {
 });
 
 class MyArray<T> extends Array<T> {}
+
+describe('objects a prototype holds (Class.prototype.defaults = { … })', () => {
+  class Settings {
+    n = 0;
+    setColor(c: string): void {
+      (this as unknown as { defaults: { color: string } }).defaults.color = c;
+    }
+    addTag(t: string): void {
+      (this as unknown as { tags: string[] }).tags.push(t);
+    }
+    /** A getter on the prototype returning an own object stays writable. */
+    get own(): { v: number } {
+      return (this as unknown as { box: { v: number } }).box;
+    }
+    bump(): void {
+      this.own.v++;
+    }
+    box = { v: 0 };
+  }
+  (Settings.prototype as unknown as Record<string, unknown>)['defaults'] = { color: 'red' };
+  (Settings.prototype as unknown as Record<string, unknown>)['tags'] = [];
+
+  it('are read-only in actions, saying why (regression (red team): actions changed them, snapshots never kept them, and a restart undid the change)', async () => {
+    const dir = freshBasedir();
+    const s = initSystem(new Settings(), { basedir: dir });
+    let err: unknown;
+    try {
+      s.setColor('blue');
+    } catch (e) {
+      err = e;
+    }
+    expect(isPrevalenceError(err, 'READONLY_VIOLATION')).toBe(true);
+    expect((err as Error).message).toContain('this object is held by a prototype of the class');
+    expectCode(() => s.addTag('x'), 'READONLY_VIOLATION');
+    s.bump();
+    expect(s.box.v).toBe(1);
+    s.takeSnapshot();
+    await s.close();
+    const again = initSystem(Settings, { basedir: dir });
+    expect((again as unknown as { defaults: { color: string } }).defaults.color).toBe('red');
+    expect(again.box.v).toBe(1);
+    await again.close();
+  });
+});
