@@ -47,6 +47,8 @@ describe('JournalWriter files', () => {
       await again.close();
       expect(calls['fdatasyncSync']).toBe(1);
       expect(calls['fdatasync'] ?? 0).toBe(0);
+      // The dead one's batch timer must not keep the test process alive.
+      await dead.close();
     },
   );
 
