@@ -98,7 +98,8 @@ export const realFs: FileSystem = {
 /**
  * Creates `dir` (and missing parents) so that it survives a power cut: the
  * entry of each directory created lives in its parent, which is fsynced
- * too. Nothing is fsynced for a directory that exists.
+ * too, where it can be opened. Nothing is fsynced for a directory that
+ * exists.
  */
 export function makeDirDurably(fs: FileSystem, dir: string): void {
   const created: string[] = [];
@@ -108,8 +109,17 @@ export function makeDirDurably(fs: FileSystem, dir: string): void {
   }
   // Also when it exists: a file of that name is refused here (EEXIST).
   fs.mkdirSync(dir);
-  // Top down: each created directory's entry is in the one above it.
-  for (const d of created.reverse()) fs.fsyncDirSync(path.dirname(d));
+  // Top down: each created directory's entry is in the one above it. Best
+  // effort: a parent the process may write but not read (mode 0733) cannot
+  // be opened to fsync, and refusing the directory for it would leave it
+  // created and unused.
+  for (const d of created.reverse()) {
+    try {
+      fs.fsyncDirSync(path.dirname(d));
+    } catch {
+      // the directory stands; only its survival of a power cut is less sure
+    }
+  }
 }
 
 /**

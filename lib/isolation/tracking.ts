@@ -121,7 +121,12 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * a change to it would be lost on restart.
  */
 function trackedChild(value: object, target: object, key: PropertyKey, owner: UndoLog | null) {
-  if (!hasOwn.call(target, key) && heldByPrototype(target, key)) {
+  // A replay runs a journal as it was written: an earlier version's actions changed such objects.
+  if (
+    !hasOwn.call(target, key) &&
+    currentLog()?.replaying !== true &&
+    heldByPrototype(target, key)
+  ) {
     prototypeHeld.add(value);
     return viewOf(value);
   }
@@ -370,6 +375,19 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
   };
   const prototype: ProxyHandler<object> = {
     ...plain,
+    // What a prototype holds is no state either (see trackedChild).
+    get(target, key, receiver) {
+      check('reading', key);
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'object' || value === null) {
+        return typeof value === 'function' ? nestedCall(value as Fn) : value;
+      }
+      if (currentLog()?.replaying === true) {
+        return rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner);
+      }
+      prototypeHeld.add(value);
+      return viewOf(value);
+    },
     set: (target, key) => refuseOnPrototype(target, 'assigning', key),
     defineProperty: (target, key) => refuseOnPrototype(target, 'defining', key),
     deleteProperty: (target, key) => refuseOnPrototype(target, 'deleting', key),

@@ -2,9 +2,9 @@ import { PrevalenceError } from '../errors';
 import { describeUnstorable, isPrototypeObject } from '../codec/kinds';
 import { isArrayIndex } from './kinds';
 import { linkTop, recordStep } from './paths';
-import { openRoots, rawOwner } from './registry';
+import { openRoots, prototypeHeld, rawOwner } from './registry';
 import { isDerivedBytes, refuseSharedBytes, SharedBytes } from './shared-bytes';
-import { keyLabel } from './violation';
+import { keyLabel, setViolationHook } from './violation';
 
 /** One recorded change; `undo` puts back what the change overwrote. */
 export interface UndoEntry {
@@ -471,6 +471,14 @@ function clearSlots(slots: unknown[], from: number, to: number): void {
 
 let current: UndoLog | null = null;
 
+// A change refused through a read-only view inside a live action (an object
+// a prototype holds, a view kept in a variable) fails the whole action, even
+// if it catches the error: a replay may reach the object as state (a journal
+// an earlier version wrote) and would not be refused there.
+setViolationHook((err) => {
+  if (current !== null && !current.replaying) current.refusal ??= err;
+});
+
 /** The log of the running action, or null outside actions. */
 export function currentLog(): UndoLog | null {
   return current;
@@ -516,10 +524,14 @@ export function isOtherOpen(log: UndoLog | undefined, own: UndoLog): boolean {
  */
 export function refuseIfPrototype(raw: object, log: UndoLog): void {
   // A replay accepts what an earlier version journaled.
-  if (log.replaying || !isPrototypeObject(raw)) return;
+  if (log.replaying) return;
+  const held = prototypeHeld.has(raw);
+  if (!held && !isPrototypeObject(raw)) return;
   const error = new PrevalenceError(
     'NOT_SERIALIZABLE',
-    `the action stored ${describeUnstorable(raw)}`,
+    held
+      ? 'the action stored an object a prototype of the class holds (a property set on Class.prototype): every instance shares it and it would be stored twice, the prototype keeping its own after a restart; store a copy ({ ...obj }, or one built from its fields)'
+      : `the action stored ${describeUnstorable(raw)}`,
   );
   log.refusal ??= error;
   throw error;

@@ -4,6 +4,8 @@ import type { JournalFile } from './files';
 import { fileSize, listJournalFiles } from './files';
 import type { DecodeResult, JournalRecord } from './record';
 import { MAX_HEADER_BYTES, RECORD_START, decodeRecordAt } from './record';
+
+const NEWLINE = new Uint8Array([0x0a]);
 import type { Damage } from './recover';
 import { corruptError, dropTornTail, setDamageAside } from './recover';
 
@@ -160,7 +162,7 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
       const next = findValidRecord(cursor, off + 1);
       if (expected <= afterSeq) {
         // Damage among records the restored snapshot already holds: not needed.
-        const resume = coveredUpTo(walk, cursor, next);
+        const resume = coveredUpTo(walk, cursor, next, expected);
         if (resume !== undefined) {
           skippedCovered(walk, file, off, expected, resume.seq, r.reason);
           expected = resume.seq;
@@ -177,7 +179,10 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
           `${r.reason}; a valid record follows at byte offset ${next}, so this is not a torn write from a crash`,
         );
       }
-      dropTornTail(walk.opts.fs, file, off, cursor.size, r, walk.opts.warn);
+      // A record whose line is there to its newline was written whole: a
+      // process killed mid-write leaves a prefix, which holds no newline.
+      const whole = cursor.indexOf(NEWLINE, off) >= 0;
+      dropTornTail(walk.opts.fs, file, off, cursor.size, r.reason, whole, walk.opts.warn);
       break;
     }
     const { seq } = r.record;
@@ -186,6 +191,12 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
         // Records missing where the restored snapshot already holds them.
         skippedCovered(walk, file, off, expected, seq, 'missing records');
         expected = seq;
+        continue;
+      }
+      if (seq < expected && expected <= afterSeq + 1) {
+        // A record repeated among those the restored snapshot holds.
+        skippedCovered(walk, file, off, seq, seq + 1, `seq ${seq} again`);
+        off += r.length;
         continue;
       }
       return damage(off, `found seq ${seq} (${seq > expected ? 'a gap' : 'a repeat'})`);
@@ -213,10 +224,12 @@ function coveredUpTo(
   walk: Walk,
   cursor: FileCursor,
   next: number,
+  expected: number,
 ): { offset: number; seq: number } | undefined {
   if (next < 0) return undefined;
   const r = decodeAt(cursor, next);
-  if (!r.ok || r.record.seq - 1 > walk.opts.afterSeq) return undefined;
+  // Not below the seq expected: a repeat there would hide the records in between.
+  if (!r.ok || r.record.seq < expected || r.record.seq - 1 > walk.opts.afterSeq) return undefined;
   return { offset: next, seq: r.record.seq };
 }
 

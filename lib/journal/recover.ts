@@ -48,52 +48,45 @@ export function truncateFile(fs: FileSystem, file: string, length: number): void
 
 /**
  * Drops a torn last record (a crash in the middle of a write) and says so
- * through `warn`. One that is there whole, up to its final newline, yet
- * fails its check was not torn by a process crash (a killed process leaves
- * a short record): a power cut during its write or a damaged disk, and it
- * may have been acknowledged. Its file is copied aside before the cut.
+ * through `warn`. One written `whole`, to its newline, that fails its check
+ * was not torn by a killed process (which leaves a prefix, with no newline)
+ * but by a power cut during its write or a damaged disk, and it may have
+ * been acknowledged: its file is copied aside before the cut. A read-only
+ * reader (verifyReplay) copies and cuts nothing.
  */
 export function dropTornTail(
   fs: FileSystem,
   file: JournalFile,
   offset: number,
   size: number,
-  decoded: { reason: string; needed?: number },
+  reason: string,
+  whole: boolean,
   warn: (message: string) => void,
 ): void {
-  const whole = decoded.needed === undefined && endsWithNewline(fs, file.path, size);
   if (whole) {
     const copy = asideName(fs, file.path, new Date().toISOString().replace(/[:.]/g, '-'));
     fs.copyFileSync(file.path, copy);
-    fsyncFile(fs, copy);
-    fs.fsyncDirSync(path.dirname(file.path));
+    const kept = fs.existsSync(copy);
+    if (kept) {
+      fsyncFile(fs, copy);
+      fs.fsyncDirSync(path.dirname(file.path));
+    }
     truncateFile(fs, file.path, offset);
     warn(
       `journal file ${file.path}: dropped a damaged last record at byte offset ${offset} ` +
-        `(${size - offset} bytes: ${decoded.reason}); it is there whole, so a power cut during its ` +
+        `(${size - offset} bytes: ${reason}); it was written whole, so a power cut during its ` +
         `write or a damaged disk left it (in 'always' mode, one acknowledged before the damage is lost ` +
-        `with it). The file as it was is kept in ${copy}`,
+        `with it). ` +
+        (kept ? `The file as it was is kept in ${copy}` : 'The file was left as it is (read only)'),
     );
     return;
   }
   truncateFile(fs, file.path, offset);
   warn(
     `journal file ${file.path}: dropped an incomplete last record at byte offset ${offset} ` +
-      `(${size - offset} bytes: ${decoded.reason}); a crash during that write leaves exactly this behind, ` +
+      `(${size - offset} bytes: ${reason}); a crash during that write leaves exactly this behind, ` +
       `and the write had not completed`,
   );
-}
-
-/** Whether the last byte of `file` (of `size` bytes) is a newline. */
-function endsWithNewline(fs: FileSystem, file: string, size: number): boolean {
-  if (size === 0) return false;
-  const fd = fs.openSync(file, 'r');
-  try {
-    const last = Buffer.alloc(1);
-    return fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a;
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function asideName(fs: FileSystem, file: string, stamp: string): string {

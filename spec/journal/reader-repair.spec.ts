@@ -1,6 +1,7 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { journalFileName } from '../../lib/journal/files';
+import { readOnlyFs } from '../../lib/fs/readonly';
 import {
   appendRange,
   expectCorrupt,
@@ -65,6 +66,40 @@ describe('torn tail of the newest file', () => {
     expect(back.warnings[0]).toContain(path.join(dir, copies[0]!));
     expect(nodeFs.readFileSync(path.join(dir, copies[0]!)).equals(bytes)).toBe(true);
     expect(nodeFs.statSync(file).size).toBe(offsetOfLine(1, 2));
+  });
+
+  it('copies the file aside too when the damage is in the length, or zero bytes follow the record (regression (review): both were taken for a torn write)', () => {
+    for (const variant of ['len', 'zeros'] as const) {
+      const dir = tempDir();
+      const file = writeJournalFile(dir, 1, seqRange(1, 3));
+      let bytes = nodeFs.readFileSync(file);
+      const line = offsetOfLine(1, 2);
+      if (variant === 'len') {
+        const at = bytes.indexOf('"len":', line) + 6;
+        bytes[at] = (bytes[at] as number) + 1;
+      } else {
+        bytes[line + 30] = (bytes[line + 30] as number) ^ 1;
+        bytes = Buffer.concat([bytes, Buffer.alloc(4096)]);
+      }
+      nodeFs.writeFileSync(file, bytes);
+      const back = readBack(dir);
+      expect(back.records.map((r) => r.seq)).toEqual([1, 2]);
+      expect(back.warnings[0]).toContain('dropped a damaged last record');
+      expect(nodeFs.readdirSync(dir).filter((n) => n.includes('.damaged-'))).toHaveLength(1);
+    }
+  });
+
+  it('changes nothing when read through the read-only file system verifyReplay uses (regression (review): it tried to fsync a copy it had not made, ENOENT)', () => {
+    const dir = tempDir();
+    const file = writeJournalFile(dir, 1, seqRange(1, 3));
+    const bytes = nodeFs.readFileSync(file);
+    bytes[offsetOfLine(1, 2) + 30] = (bytes[offsetOfLine(1, 2) + 30] as number) ^ 1;
+    nodeFs.writeFileSync(file, bytes);
+    const back = readBack(dir, { fs: readOnlyFs() });
+    expect(back.records.map((r) => r.seq)).toEqual([1, 2]);
+    expect(back.warnings[0]).toContain('The file was left as it is (read only)');
+    expect(nodeFs.readdirSync(dir)).toEqual([path.basename(file)]);
+    expect(nodeFs.readFileSync(file).equals(bytes)).toBe(true);
   });
 
   it('keeps no copy of a short torn tail (what a killed process leaves)', () => {

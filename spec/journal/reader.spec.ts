@@ -99,6 +99,22 @@ describe('replayJournal on a healthy journal', () => {
     );
   });
 
+  it('passes over a record repeated among those the snapshot holds, but not damage followed by a repeat that would hide records after it (regression (review): a repeat was refused, and damage then a lower seq skipped a needed record)', () => {
+    const dir = tempDir();
+    writeJournalFile(dir, 1, [1, 2, 3, 3, 4, 5, 6, 7]);
+    const back = readBack(dir, { afterSeq: 5 });
+    expect(back.records.map((r) => r.seq)).toEqual([6, 7]);
+    expect(back.warnings[0]).toContain('(seq 3 again)');
+    const hiding = tempDir();
+    const file = writeJournalFile(hiding, 1, [1, 2, 3, 4, 5, 6, 7, 3, 4, 5, 6]);
+    const bytes = nodeFs.readFileSync(file);
+    bytes.fill(0x41, offsetOfLine(1, 5), offsetOfLine(1, 7));
+    nodeFs.writeFileSync(file, bytes);
+    const err = thrown(() => readBack(hiding, { afterSeq: 6 }));
+    expect(isPrevalenceError(err, 'JOURNAL_CORRUPT')).toBe(true);
+    expect(err.message).toContain('expected seq 6)');
+  });
+
   it('still refuses damage that spoils a record after the snapshot too', () => {
     const dir = tempDir();
     const file = writeJournalFile(dir, 1, seqRange(1, 6));

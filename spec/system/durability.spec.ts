@@ -128,4 +128,23 @@ describe('a data directory created by the open', () => {
     expect(again.calls.filter((c) => c.startsWith('fsync') && !c.endsWith(dir))).toEqual([]);
     await reopened.close();
   });
+
+  it('opens under a parent it cannot open to fsync (mode 0733), the parent fsync being best effort (regression (review): EACCES refused the open and left the directory behind)', async () => {
+    const top = freshBasedir();
+    const dir = path.join(top, 'sub');
+    const fs = {
+      ...realFs,
+      fsyncDirSync(d: string) {
+        if (d !== dir)
+          throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+        realFs.fsyncDirSync(d);
+      },
+    };
+    const ledger = initSystem(new Ledger(), { basedir: dir, fileSystem: fs });
+    ledger.add('x');
+    await ledger.close();
+    const again = initSystem(new Ledger(), { basedir: dir });
+    expect(again.entries).toEqual(['x']);
+    await again.close();
+  });
 });

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import { initSystem, isPrevalenceError } from '../../lib';
 import type { PrevalentMutable } from '../../lib';
 import { firstDifference } from '../../lib/codec/equal';
-import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
+import { appendJournaled, filesIn, freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
 
 const SYM = Symbol('tag');
@@ -786,6 +786,66 @@ describe('objects a prototype holds (Class.prototype.defaults = { … })', () =>
     const again = initSystem(Settings, { basedir: dir });
     expect((again as unknown as { defaults: { color: string } }).defaults.color).toBe('red');
     expect(again.box.v).toBe(1);
+    await again.close();
+  });
+
+  it('fail the whole action when it catches the refusal, refuse being stored, and are read-only through __proto__ too (regression (review): a stored one became writable, and the prototype was reachable by key)', async () => {
+    class Config {
+      saved: unknown = null;
+      items = [new Entry()];
+      tryColor(c: string): boolean {
+        try {
+          (this as unknown as { defaults: { color: string } }).defaults.color = c;
+          return true;
+        } catch {
+          return false;
+        }
+      }
+      keep(): void {
+        this.saved = (this as unknown as { defaults: object }).defaults;
+      }
+      viaProto(): void {
+        const proto = (this.items[0] as unknown as { __proto__: Record<string, { n: number }> })
+          .__proto__;
+        Object.values(proto)[0]!.n++;
+      }
+    }
+    class Entry {}
+    (Config.prototype as unknown as Record<string, unknown>)['defaults'] = { color: 'red' };
+    (Entry.prototype as unknown as Record<string, unknown>)['meta'] = { n: 0 };
+    const dir = freshBasedir();
+    const s = initSystem(new Config(), { basedir: dir, classes: [Entry] });
+    expectCode(() => s.tryColor('blue'), 'READONLY_VIOLATION');
+    expectCode(() => s.keep(), 'NOT_SERIALIZABLE');
+    expectCode(() => s.viaProto(), 'READONLY_VIOLATION');
+    expect((Entry.prototype as unknown as { meta: { n: number } }).meta.n).toBe(0);
+    expect(journalRecords(dir)).toEqual([]);
+    await s.close();
+  });
+
+  it('replay a journal an earlier version wrote, whose actions changed them (regression (review): such a directory no longer opened, REPLAY_DIVERGED)', async () => {
+    class Old {
+      count = 0;
+      start(): void {
+        this.count = 0;
+      }
+      bump(): void {
+        this.count++;
+        (this as unknown as { defaults: { hits: number } }).defaults.hits++;
+      }
+    }
+    (Old.prototype as unknown as Record<string, unknown>)['defaults'] = { hits: 0 };
+    const dir = freshBasedir();
+    const first = initSystem(new Old(), { basedir: dir });
+    first.start();
+    await first.close();
+    // What the earlier version journaled for two bump() calls.
+    appendJournaled(dir, [
+      ['bump', '[]'],
+      ['bump', '[]'],
+    ]);
+    const again = initSystem(Old, { basedir: dir });
+    expect(again.count).toBe(2);
     await again.close();
   });
 });
