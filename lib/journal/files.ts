@@ -1,6 +1,6 @@
 import { PrevalenceError } from '../errors';
 import type { FileSystem } from '../fs/seam';
-import { inDir } from '../fs/seam';
+import { inDir, unlinkOrWarn } from '../fs/seam';
 import { readAt } from './cursor';
 import { decodeRecordAt } from './record';
 
@@ -114,6 +114,8 @@ export function journalEnd(fs: FileSystem, file: JournalFile): JournalEnd {
   }
 }
 
+const UNSHARED_TEMP = '.unshared.tmp';
+
 /**
  * Gives this directory journal files of its own where it shares them with
  * another (hard links, as `cp -al` or rsnapshot make): each is copied to a
@@ -128,10 +130,20 @@ export function unshareJournalFiles(
   warn: (message: string) => void,
 ): void {
   if (fs.linkCount === undefined) return;
+  // A copy an earlier open did not finish (a crash before its rename).
+  for (const name of fs.readdirSync(dir)) {
+    if (name.endsWith(UNSHARED_TEMP))
+      unlinkOrWarn(
+        fs,
+        inDir(dir, name),
+        warn,
+        (why) => `could not delete the unfinished copy ${name} (${why})`,
+      );
+  }
   const copied: string[] = [];
   for (const { path } of listJournalFiles(fs, dir)) {
     if (fs.linkCount(path) <= 1) continue;
-    const temp = `${path}.unshared.tmp`;
+    const temp = `${path}${UNSHARED_TEMP}`;
     fs.copyFileSync(path, temp);
     const fd = fs.openSync(temp, 'r');
     try {

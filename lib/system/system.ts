@@ -301,7 +301,7 @@ export class PrevalentSystem<T extends object> {
     if (this.opts.recover !== 'truncate') {
       throw new PrevalenceError(
         'SNAPSHOT_CORRUPT',
-        `${lost}. Nothing was changed. Restore the damaged snapshot from a backup, or reopen with recover: 'truncate' to open with the state at seq ${reached} (the damaged snapshot is renamed aside, not deleted)`,
+        `${lost}. The snapshots and journal records are left as they are. Restore the damaged snapshot from a backup, or reopen with recover: 'truncate' to open with the state at seq ${reached} (the damaged snapshot is renamed aside, not deleted)`,
       );
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');

@@ -111,4 +111,17 @@ describe('a copy made of hard links (cp -al, rsnapshot)', () => {
     expect(Object.keys(copyAgain.pages)).toEqual(['o1', 'o2', 'c3']);
     await copyAgain.close();
   });
+
+  it('deletes the unfinished copy an open that crashed halfway left', async () => {
+    const dir = freshBasedir();
+    const first = initSystem(new Wiki(), { basedir: dir });
+    first.createPage('a', 'x');
+    await first.close();
+    const journal = filesIn(dir).find((f) => f.startsWith('journal-'))!;
+    fs.writeFileSync(path.join(dir, `${journal}.unshared.tmp`), 'partial');
+    const again = initSystem(new Wiki(), { basedir: dir });
+    expect(filesIn(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(Object.keys(again.pages)).toEqual(['a']);
+    await again.close();
+  });
 });
