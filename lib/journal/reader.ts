@@ -4,10 +4,10 @@ import type { JournalFile } from './files';
 import { fileSize, listJournalFiles } from './files';
 import type { DecodeResult, JournalRecord } from './record';
 import { MAX_HEADER_BYTES, RECORD_START, decodeRecordAt } from './record';
-
-const NEWLINE = new Uint8Array([0x0a]);
 import type { Damage } from './recover';
 import { corruptError, dropTornTail, setDamageAside } from './recover';
+
+const NEWLINE = new Uint8Array([0x0a]);
 
 export type { JournalRecord } from './record';
 
