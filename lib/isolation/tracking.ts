@@ -121,16 +121,45 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * a change to it would be lost on restart.
  */
 function trackedChild(value: object, target: object, key: PropertyKey, owner: UndoLog | null) {
-  // A replay runs a journal as it was written: an earlier version's actions changed such objects.
-  if (
-    !hasOwn.call(target, key) &&
-    currentLog()?.replaying !== true &&
-    heldByPrototype(target, key)
-  ) {
-    prototypeHeld.add(value);
-    return viewOf(value);
+  if (!hasOwn.call(target, key) && heldByPrototype(target, key)) {
+    return prototypeHeldChild(value, target, key, owner);
   }
   return createTrackedChild(value, target, key, false, owner);
+}
+
+/**
+ * An object a prototype holds, met by an action: a read-only view, but in a
+ * replay, which runs a journal as it was written (an earlier version's
+ * actions changed such objects), a tracking proxy the replay's end forgets.
+ */
+function prototypeHeldChild(
+  value: object,
+  target: object,
+  key: PropertyKey,
+  owner: UndoLog | null,
+): object {
+  const log = currentLog();
+  if (log?.replaying === true) {
+    log.replayedPrototypeHeld.push(value);
+    return createTrackedChild(value, target, key, false, owner);
+  }
+  prototypeHeld.add(value);
+  return viewOf(value);
+}
+
+/**
+ * Forgets the tracking proxies a replay (with undo log `log`) made for
+ * objects a prototype holds, so that live actions meet them anew and get
+ * read-only views, and no replay's log stays their owner.
+ */
+export function forgetReplayedPrototypeHeld(log: UndoLog): void {
+  for (const raw of log.replayedPrototypeHeld) {
+    const proxy = rawToTracking.get(raw);
+    if (proxy !== undefined) trackingToRaw.delete(proxy);
+    rawToTracking.delete(raw);
+    if (rawOwner.get(raw) === log) rawOwner.delete(raw);
+  }
+  log.replayedPrototypeHeld.length = 0;
 }
 
 /** Whether `key`, not own to `target`, is a data property of one of its prototypes (not a getter). */
@@ -383,10 +412,9 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
         return typeof value === 'function' ? nestedCall(value as Fn) : value;
       }
       if (currentLog()?.replaying === true) {
-        return rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner);
+        return rawToTracking.get(value) ?? prototypeHeldChild(value, target, key, owner);
       }
-      prototypeHeld.add(value);
-      return viewOf(value);
+      return prototypeHeldChild(value, target, key, owner);
     },
     set: (target, key) => refuseOnPrototype(target, 'assigning', key),
     defineProperty: (target, key) => refuseOnPrototype(target, 'defining', key),

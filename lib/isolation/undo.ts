@@ -129,6 +129,13 @@ export class UndoLog {
    */
   replaying = false;
   /**
+   * Objects a prototype holds that a replay reached and gave tracking
+   * proxies (a replay runs a journal as it was written): forgotten when the
+   * replay ends, so that live actions get read-only views of them (see
+   * forgetReplayedPrototypeHeld).
+   */
+  readonly replayedPrototypeHeld: object[] = [];
+  /**
    * Set while a replay runs the action of a version-2 record (see
    * RECORD_VERSION): every value it stored passed the store-time check in
    * the live run, whose refusal fails a live action whole, so storeValue

@@ -35,9 +35,15 @@ export function domainClassOf(domain: unknown): StorableClass {
  * The instance `initSystem` made of the domain class it was given (for an
  * empty directory, or journals without a snapshot): checked as an instance
  * given would have been. A constructor may return another object, which
- * would be stored as the root of another class.
+ * would be stored as the root of another class. Fields named like a control
+ * are refused for a new directory only: journals an earlier version wrote
+ * for such a class still open, as its snapshots do.
  */
-export function checkConstructedDomain(cls: StorableClass, instance: unknown): void {
+export function checkConstructedDomain(
+  cls: StorableClass,
+  instance: unknown,
+  empty: boolean,
+): void {
   if (typeof instance !== 'object' || instance === null || !(instance instanceof cls)) {
     const name = cls.name || 'the domain class';
     throw invalid(
@@ -50,7 +56,7 @@ export function checkConstructedDomain(cls: StorableClass, instance: unknown): v
       `new ${name}() returned the state of a system that is open (its constructor returns a shared instance, a singleton?): each system needs a state of its own; return nothing from the constructor`,
     );
   }
-  refuseControlNames(cls, instance);
+  if (empty) refuseControlNames(cls, instance);
 }
 
 // The system proxy answers these names with its controls, so a domain member

@@ -29,7 +29,8 @@ export interface RestoreBase<T> {
 export function loadBase<T>(
   opts: ResolvedOptions,
   registry: ClassRegistry,
-  makeFresh: () => T,
+  /** A new instance of the domain class: for an empty directory (`empty`), or to replay journals into. */
+  makeFresh: (empty: boolean) => T,
 ): RestoreBase<T> {
   const progress = opts.onProgress;
   const snap = loadNewestSnapshot(
@@ -55,7 +56,7 @@ export function loadBase<T>(
   }
   if (listJournalFiles(opts.fs, opts.basedir).length === 0) {
     const seed = newDirectorySeed();
-    return { root: makeFresh(), seq: 0, ts: 0, seed, empty: true, fromSnapshot: false };
+    return { root: makeFresh(true), seq: 0, ts: 0, seed, empty: true, fromSnapshot: false };
   }
   // Journals without any snapshot: the snapshots were moved aside. Their seed
   // went with them, so the journal replays with the seeding of a directory
@@ -65,5 +66,12 @@ export function loadBase<T>(
       "If its snapshots carried a directory seed (see docs/FORMAT.md), the replayed actions' " +
       'random() and uuid() values differ from the live run; put a valid snapshot back to keep them',
   );
-  return { root: makeFresh(), seq: 0, ts: 0, seed: undefined, empty: false, fromSnapshot: false };
+  return {
+    root: makeFresh(false),
+    seq: 0,
+    ts: 0,
+    seed: undefined,
+    empty: false,
+    fromSnapshot: false,
+  };
 }

@@ -15,7 +15,7 @@ import type { JournalRecord } from '../journal/reader';
 import { RECORD_VERSION } from '../journal/record';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { forgetRecentParent, rootView } from '../isolation/views';
-import { adoptState, UndoLog } from '../isolation/tracking';
+import { adoptState, forgetReplayedPrototypeHeld, UndoLog } from '../isolation/tracking';
 import { checkInitialState } from '../isolation/unwrap';
 import {
   ActionRunner,
@@ -244,10 +244,10 @@ export class PrevalentSystem<T extends object> {
   /** The newest valid snapshot (or a fresh state) to restore from. */
   #loadBase(domain: T | (new () => T)): RestoreBase<T> {
     try {
-      return loadBase(this.opts, this.registry, () => {
+      return loadBase(this.opts, this.registry, (empty) => {
         if (typeof domain !== 'function') return domain;
         const fresh = new (domain as new () => T)();
-        checkConstructedDomain(this.domainClass, fresh);
+        checkConstructedDomain(this.domainClass, fresh, empty);
         return fresh;
       });
     } catch (err) {
@@ -368,6 +368,7 @@ export class PrevalentSystem<T extends object> {
     } finally {
       log.replaying = false;
       log.replayKindTest = undefined;
+      forgetReplayedPrototypeHeld(log);
     }
     if (base.skippedSeq !== undefined && this.#seq < base.skippedSeq) {
       this.#lostWithSnapshot(base.skippedSeq);

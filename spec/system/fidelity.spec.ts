@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DateTime } from 'luxon';
-import { initSystem, isPrevalenceError } from '../../lib';
+import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import type { PrevalentMutable } from '../../lib';
 import { firstDifference } from '../../lib/codec/equal';
 import { appendJournaled, filesIn, freshBasedir, journalRecords } from '../support/tmp';
@@ -847,5 +847,35 @@ describe('objects a prototype holds (Class.prototype.defaults = { … })', () =>
     const again = initSystem(Old, { basedir: dir });
     expect(again.count).toBe(2);
     await again.close();
+  });
+
+  it("stay read-only after a reopen whose replay read them, and readable after verifyReplay in the same process (regression (compatibility run): the replay's cached proxy made them writable live, and one owned by verifyReplay's replay was refused as another system's)", async () => {
+    class Board {
+      applied: string[] = [];
+      apply(tag: string): void {
+        this.applied.push(`${tag}:${(this as unknown as { rules: { max: number } }).rules.max}`);
+      }
+      loosen(): void {
+        (this as unknown as { rules: { max: number } }).rules.max++;
+      }
+    }
+    (Board.prototype as unknown as Record<string, unknown>)['rules'] = { max: 3 };
+    const dir = freshBasedir();
+    let s = initSystem(new Board(), { basedir: dir });
+    s.apply('a');
+    expectCode(() => s.loosen(), 'READONLY_VIOLATION');
+    await s.close();
+    s = initSystem(Board, { basedir: dir });
+    expectCode(() => s.loosen(), 'READONLY_VIOLATION');
+    s.apply('b');
+    s.takeSnapshot();
+    s.apply('c');
+    await s.close();
+    expect(verifyReplay(dir, Board).ok).toBe(true);
+    s = initSystem(Board, { basedir: dir });
+    s.apply('d');
+    expectCode(() => s.loosen(), 'READONLY_VIOLATION');
+    expect(s.applied).toEqual(['a:3', 'b:3', 'c:3', 'd:3']);
+    await s.close();
   });
 });

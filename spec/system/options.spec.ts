@@ -5,6 +5,7 @@ import type { PrevalenceError } from '../../lib';
 import type { SystemOptions } from '../../lib';
 import { globalRegistry } from '../../lib/codec/registry';
 import { realFs } from '../../lib/fs/seam';
+import { encodeRecordLine } from '../../lib/journal/record';
 import { Wiki } from '../fixtures/wiki';
 import { freshBasedir, tmpDir } from '../support/tmp';
 
@@ -508,6 +509,26 @@ describe('initSystem option validation', () => {
       );
       // Nothing written: the directory is left empty, as after any refused initial state.
       expect(fs.readdirSync(dir)).toEqual([]);
+    });
+
+    it('still opens a directory of journals only (snapshots moved aside) for a class with such a field, as it opens one with a snapshot (regression (compatibility run): it was refused after the upgrade)', async () => {
+      class WithSync {
+        sync = { every: 5 };
+        n = 0;
+        inc(): void {
+          this.n++;
+        }
+      }
+      const dir = freshBasedir();
+      // Written by an earlier version, which accepted the class given as a class.
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, 'journal-0000000000000001.jsonl'),
+        encodeRecordLine(1, 1_700_000_000_000, 'inc', '[]', false),
+      );
+      const s = initSystem(WithSync, { basedir: dir, onWarning: () => {} });
+      expect(s.n).toBe(1);
+      await s.close();
     });
 
     it("refuses a class whose constructor returns the state of an open system (a singleton) (regression (review): a second system opened on the first one's state, and its replay changed it)", async () => {
