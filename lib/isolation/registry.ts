@@ -21,13 +21,6 @@ export const rawToTracking = new WeakMap<object, object>();
 export const rawOwner = new WeakMap<object, UndoLog>();
 /** Raw roots of the open systems (kept by the system; read here to tell another system's objects). */
 export const openRoots = new WeakSet<object>();
-/**
- * Objects an action met in a data property of a prototype
- * (`Settings.prototype.defaults = { … }`): shared by every instance and
- * never stored, so an action gets a read-only view of them (see tracking.ts).
- */
-export const prototypeHeld = new WeakSet<object>();
-
 /** Raw object → its read-only view (luxon DateTimes map to themselves). */
 export const rawToView = new WeakMap<object, object>();
 

@@ -4,14 +4,7 @@ import { arrayFastPaths } from './array-methods';
 import type { Fn } from './builtin-common';
 import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
-import {
-  isPassThrough,
-  prototypeHeld,
-  rawOwner,
-  rawToTracking,
-  trackingToRaw,
-  viewTarget,
-} from './registry';
+import { isPassThrough, rawOwner, rawToTracking, trackingToRaw, viewTarget } from './registry';
 import { trackingFactory } from './tracking-builtins';
 import { noteDerivedBytes } from './shared-bytes';
 import { currentLog, refuseForeignUse, requireLog, setCurrentLog, UndoLog } from './undo';
@@ -19,7 +12,7 @@ import { TypedIndexEntry } from './undo-builtins';
 import { keyLabel, unsupportedChange } from './violation';
 import { PrevalenceError } from '../errors';
 import { isPrototypeObject } from '../codec/kinds';
-import { forgetRecentParent, viewOf } from './views';
+import { forgetRecentParent } from './views';
 
 export { UndoLog } from './undo';
 export { toRaw } from './registry';
@@ -109,67 +102,6 @@ function createTrackedChild(
   const proxy = createTracked(value, owner);
   if (proxy !== value) recordReached(value, parent, key, viaMap);
   return proxy;
-}
-
-const hasOwn = Object.prototype.hasOwnProperty;
-
-/**
- * The proxy of an object an action first meets at `key` of `target`: its
- * tracking proxy, except for an object a prototype holds in a data property
- * (`Settings.prototype.defaults = { … }`), which every instance shares and
- * no snapshot keeps: a read-only view (prototypeHeldViolation says why), as
- * a change to it would be lost on restart.
- */
-function trackedChild(value: object, target: object, key: PropertyKey, owner: UndoLog | null) {
-  if (!hasOwn.call(target, key) && heldByPrototype(target, key)) {
-    return prototypeHeldChild(value, target, key, owner);
-  }
-  return createTrackedChild(value, target, key, false, owner);
-}
-
-/**
- * An object a prototype holds, met by an action: a read-only view, but in a
- * replay, which runs a journal as it was written (an earlier version's
- * actions changed such objects), a tracking proxy the replay's end forgets.
- */
-function prototypeHeldChild(
-  value: object,
-  target: object,
-  key: PropertyKey,
-  owner: UndoLog | null,
-): object {
-  const log = currentLog();
-  if (log?.replaying === true) {
-    log.replayedPrototypeHeld.push(value);
-    return createTrackedChild(value, target, key, false, owner);
-  }
-  prototypeHeld.add(value);
-  return viewOf(value);
-}
-
-/**
- * Forgets the tracking proxies a replay (with undo log `log`) made for
- * objects a prototype holds, so that live actions meet them anew and get
- * read-only views, and no replay's log stays their owner.
- */
-export function forgetReplayedPrototypeHeld(log: UndoLog): void {
-  for (const raw of log.replayedPrototypeHeld) {
-    const proxy = rawToTracking.get(raw);
-    if (proxy !== undefined) trackingToRaw.delete(proxy);
-    rawToTracking.delete(raw);
-    if (rawOwner.get(raw) === log) rawOwner.delete(raw);
-  }
-  log.replayedPrototypeHeld.length = 0;
-}
-
-/** Whether `key`, not own to `target`, is a data property of one of its prototypes (not a getter). */
-function heldByPrototype(target: object, key: PropertyKey): boolean {
-  for (let o = Object.getPrototypeOf(target) as object | null; o !== null;) {
-    const desc = Reflect.getOwnPropertyDescriptor(o, key);
-    if (desc !== undefined) return 'value' in desc;
-    o = Object.getPrototypeOf(o) as object | null;
-  }
-  return false;
 }
 
 /** wrap for a value found in a Map or Set (see trackingFactory). */
@@ -290,7 +222,7 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
       if (typeof value !== 'object' || value === null) {
         return typeof value === 'function' ? nestedCall(value as Fn) : value;
       }
-      return rawToTracking.get(value) ?? trackedChild(value, target, key, owner);
+      return rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner);
     },
     set(target, key, value, receiver) {
       check('assigning', key);
@@ -404,18 +336,6 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
   };
   const prototype: ProxyHandler<object> = {
     ...plain,
-    // What a prototype holds is no state either (see trackedChild).
-    get(target, key, receiver) {
-      check('reading', key);
-      const value: unknown = Reflect.get(target, key, receiver);
-      if (typeof value !== 'object' || value === null) {
-        return typeof value === 'function' ? nestedCall(value as Fn) : value;
-      }
-      if (currentLog()?.replaying === true) {
-        return rawToTracking.get(value) ?? prototypeHeldChild(value, target, key, owner);
-      }
-      return prototypeHeldChild(value, target, key, owner);
-    },
     set: (target, key) => refuseOnPrototype(target, 'assigning', key),
     defineProperty: (target, key) => refuseOnPrototype(target, 'defining', key),
     deleteProperty: (target, key) => refuseOnPrototype(target, 'deleting', key),

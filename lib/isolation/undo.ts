@@ -2,9 +2,9 @@ import { PrevalenceError } from '../errors';
 import { describeUnstorable, isPrototypeObject } from '../codec/kinds';
 import { isArrayIndex } from './kinds';
 import { linkTop, recordStep } from './paths';
-import { openRoots, prototypeHeld, rawOwner } from './registry';
+import { openRoots, rawOwner } from './registry';
 import { isDerivedBytes, refuseSharedBytes, SharedBytes } from './shared-bytes';
-import { keyLabel, setViolationHook } from './violation';
+import { keyLabel } from './violation';
 
 /** One recorded change; `undo` puts back what the change overwrote. */
 export interface UndoEntry {
@@ -128,13 +128,6 @@ export class UndoLog {
    * object (a module-level default both reached) is not refused then.
    */
   replaying = false;
-  /**
-   * Objects a prototype holds that a replay reached and gave tracking
-   * proxies (a replay runs a journal as it was written): forgotten when the
-   * replay ends, so that live actions get read-only views of them (see
-   * forgetReplayedPrototypeHeld).
-   */
-  readonly replayedPrototypeHeld: object[] = [];
   /**
    * Set while a replay runs the action of a version-2 record (see
    * RECORD_VERSION): every value it stored passed the store-time check in
@@ -478,14 +471,6 @@ function clearSlots(slots: unknown[], from: number, to: number): void {
 
 let current: UndoLog | null = null;
 
-// A change refused through a read-only view inside a live action (an object
-// a prototype holds, a view kept in a variable) fails the whole action, even
-// if it catches the error: a replay may reach the object as state (a journal
-// an earlier version wrote) and would not be refused there.
-setViolationHook((err) => {
-  if (current !== null && !current.replaying) current.refusal ??= err;
-});
-
 /** The log of the running action, or null outside actions. */
 export function currentLog(): UndoLog | null {
   return current;
@@ -531,14 +516,10 @@ export function isOtherOpen(log: UndoLog | undefined, own: UndoLog): boolean {
  */
 export function refuseIfPrototype(raw: object, log: UndoLog): void {
   // A replay accepts what an earlier version journaled.
-  if (log.replaying) return;
-  const held = prototypeHeld.has(raw);
-  if (!held && !isPrototypeObject(raw)) return;
+  if (log.replaying || !isPrototypeObject(raw)) return;
   const error = new PrevalenceError(
     'NOT_SERIALIZABLE',
-    held
-      ? 'the action stored an object a prototype of the class holds (a property set on Class.prototype): every instance shares it and it would be stored twice, the prototype keeping its own after a restart; store a copy ({ ...obj }, or one built from its fields)'
-      : `the action stored ${describeUnstorable(raw)}`,
+    `the action stored ${describeUnstorable(raw)}`,
   );
   log.refusal ??= error;
   throw error;

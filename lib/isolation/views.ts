@@ -6,7 +6,6 @@ import {
   forgetMethodOfView,
   isPassThrough,
   noteMethodOfView,
-  prototypeHeld,
   rawToView,
   trackingToRaw,
   VIEW_LINK,
@@ -15,8 +14,7 @@ import {
 } from './registry';
 import { viewFactory } from './view-builtins';
 import { noteDerivedBytes } from './shared-bytes';
-import { keyLabel, prototypeHeldViolation, readonlyViolation } from './violation';
-import type { PrevalenceError } from '../errors';
+import { keyLabel, readonlyViolation } from './violation';
 
 export { isView } from './registry';
 export { linkTop, locate, locateStats, resolvePath, type PathStep } from './paths';
@@ -202,16 +200,16 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
     return answerView(key === VIEW_TARGET ? target : this);
   }
 
-  set(target: object, key: PropertyKey): boolean {
-    throw violationOn(target, `assign property ${keyLabel(key)}`);
+  set(_target: object, key: PropertyKey): boolean {
+    throw readonlyViolation(`assign property ${keyLabel(key)}`);
   }
 
-  defineProperty(target: object, key: PropertyKey): boolean {
-    throw violationOn(target, `define property ${keyLabel(key)}`);
+  defineProperty(_target: object, key: PropertyKey): boolean {
+    throw readonlyViolation(`define property ${keyLabel(key)}`);
   }
 
-  deleteProperty(target: object, key: PropertyKey): boolean {
-    throw violationOn(target, `delete property ${keyLabel(key)}`);
+  deleteProperty(_target: object, key: PropertyKey): boolean {
+    throw readonlyViolation(`delete property ${keyLabel(key)}`);
   }
 
   getOwnPropertyDescriptor(target: object, key: PropertyKey): PropertyDescriptor | undefined {
@@ -228,11 +226,6 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
   preventExtensions(): boolean {
     throw readonlyViolation('freeze, seal or prevent extensions of the object');
   }
-}
-
-/** The refusal of a change through the view of `target`. */
-function violationOn(target: object, what: string): PrevalenceError {
-  return prototypeHeld.has(target) ? prototypeHeldViolation(what) : readonlyViolation(what);
 }
 
 const tables = builtinTables((kind) => viewFactory(kind, { viewOf: anyView, childView }));

@@ -5,29 +5,11 @@ export function keyLabel(key: PropertyKey): string {
   return typeof key === 'symbol' ? key.toString() : `"${key}"`;
 }
 
-/**
- * Told of every refusal of a change through a read-only view (set by
- * undo.ts): met inside a live action, it fails the whole action.
- */
-let onViolation: ((err: PrevalenceError) => void) | undefined;
-
-/** Sets the hook {@link readonlyViolation} and {@link prototypeHeldViolation} call. */
-export function setViolationHook(hook: (err: PrevalenceError) => void): void {
-  onViolation = hook;
-}
-
-function told(err: PrevalenceError): PrevalenceError {
-  onViolation?.(err);
-  return err;
-}
-
 /** The error for a change attempted through a read-only view. */
 export function readonlyViolation(what: string): PrevalenceError {
-  return told(
-    new PrevalenceError(
-      'READONLY_VIOLATION',
-      `cannot ${what}: this object is a read-only view of the state, and state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled (the methods of objects inside the state are not actions: call one of the domain object's); to work on a private copy, copy the data out first (a spread or Array.from of the view, or the fields you need; structuredClone cannot copy a view)`,
-    ),
+  return new PrevalenceError(
+    'READONLY_VIOLATION',
+    `cannot ${what}: this object is a read-only view of the state, and state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled (the methods of objects inside the state are not actions: call one of the domain object's); to work on a private copy, copy the data out first (a spread or Array.from of the view, or the fields you need; structuredClone cannot copy a view)`,
   );
 }
 
@@ -36,15 +18,5 @@ export function unsupportedChange(what: string, instead: string): PrevalenceErro
   return new PrevalenceError(
     'READONLY_VIOLATION',
     `${what} is not allowed on state objects: it could not be rolled back if the action fails; ${instead}`,
-  );
-}
-
-/** The error for a change to an object a prototype holds, which snapshots never keep. */
-export function prototypeHeldViolation(what: string): PrevalenceError {
-  return told(
-    new PrevalenceError(
-      'READONLY_VIOLATION',
-      `cannot ${what}: this object is held by a prototype of the class (a property set on Class.prototype, not on the instance), so every instance shares it and snapshots never keep it: a change would be lost on restart; make it a field, assigned in the constructor (one object per instance)`,
-    ),
   );
 }

@@ -15,7 +15,7 @@ import type { JournalRecord } from '../journal/reader';
 import { RECORD_VERSION } from '../journal/record';
 import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { forgetRecentParent, rootView } from '../isolation/views';
-import { adoptState, forgetReplayedPrototypeHeld, UndoLog } from '../isolation/tracking';
+import { adoptState, UndoLog } from '../isolation/tracking';
 import { checkInitialState } from '../isolation/unwrap';
 import {
   ActionRunner,
@@ -368,7 +368,6 @@ export class PrevalentSystem<T extends object> {
     } finally {
       log.replaying = false;
       log.replayKindTest = undefined;
-      forgetReplayedPrototypeHeld(log);
     }
     if (base.skippedSeq !== undefined && this.#seq < base.skippedSeq) {
       this.#lostWithSnapshot(base.skippedSeq);

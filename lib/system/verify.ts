@@ -12,7 +12,7 @@ import { replayJournal } from '../journal/reader';
 import { readOnlyFs } from '../fs/readonly';
 import { SystemClock, installClock } from '../clock/clock';
 import { refusePrivateMembers } from '../clock/private-members';
-import { forgetReplayedPrototypeHeld, UndoLog } from '../isolation/tracking';
+import { UndoLog } from '../isolation/tracking';
 import { ActionRunner, refuseInsideAction } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
@@ -137,9 +137,6 @@ interface ReplayStart {
   replayer: Replayer;
 }
 
-/** The undo logs of the replays verifyReplay ran, whose proxies it forgets when it ends. */
-const replayLogs: UndoLog[] = [];
-
 function startReplay(
   file: string,
   registry: ClassRegistry,
@@ -154,7 +151,6 @@ function startReplay(
   const log = new UndoLog();
   // A replay accepts what the live run journaled (see UndoLog.replaying).
   log.replaying = true;
-  replayLogs.push(log);
   const runner = new ActionRunner(root, clock, log);
   const exporter = new Exporter('none', registry, root, log);
   return {
@@ -265,17 +261,7 @@ export function verifyReplay(
   options: VerifyOptions = {},
 ): ReplayReport {
   refuseInsideAction('verifyReplay()', false);
-  try {
-    return verifyFrom(path.resolve(basedir), domainClass, options);
-  } finally {
-    // Objects a prototype holds must not keep tracking proxies a replay's
-    // log owns: a system opened later in the process would refuse them.
-    for (const log of replayLogs.splice(0)) forgetReplayedPrototypeHeld(log);
-  }
-}
-
-/** verifyReplay on the absolute directory `dir`. */
-function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOptions): ReplayReport {
+  const dir = path.resolve(basedir);
   const fs = readOnlyFs();
   const { classes, warn } = resolveVerifyOptions(options);
   const registry = registryFor(domainClass, classes);
