@@ -137,6 +137,9 @@ interface ReplayStart {
   replayer: Replayer;
 }
 
+/** The undo logs of the replays verifyReplay runs, retired when it ends (see verifyReplay). */
+const replayLogs: UndoLog[] = [];
+
 function startReplay(
   file: string,
   registry: ClassRegistry,
@@ -151,6 +154,7 @@ function startReplay(
   const log = new UndoLog();
   // A replay accepts what the live run journaled (see UndoLog.replaying).
   log.replaying = true;
+  replayLogs.push(log);
   const runner = new ActionRunner(root, clock, log);
   const exporter = new Exporter('none', registry, root, log);
   return {
@@ -261,7 +265,20 @@ export function verifyReplay(
   options: VerifyOptions = {},
 ): ReplayReport {
   refuseInsideAction('verifyReplay()', false);
-  const dir = path.resolve(basedir);
+  const ours = replayLogs.length;
+  try {
+    return verifyFrom(path.resolve(basedir), domainClass, options);
+  } finally {
+    // Objects outside the replayed state that a replay reached (a module
+    // constant, an object a class prototype holds) keep tracking proxies
+    // its log owns: retired, it no longer makes a system opened later in
+    // the process refuse them as another system's.
+    for (const log of replayLogs.splice(ours)) log.retire();
+  }
+}
+
+/** verifyReplay of the absolute directory `dir`. */
+function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOptions): ReplayReport {
   const fs = readOnlyFs();
   const { classes, warn } = resolveVerifyOptions(options);
   const registry = registryFor(domainClass, classes);
