@@ -95,6 +95,16 @@ export const realFs: FileSystem = {
   linkCount: (file) => nodeFs.statSync(file).nlink,
 };
 
+/** fsyncs the file `file` (opened for reading, as a directory is). */
+export function fsyncFile(fs: FileSystem, file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * Creates `dir` (and missing parents) so that it survives a power cut: the
  * entry of each directory created lives in its parent, which is fsynced

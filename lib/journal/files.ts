@@ -1,6 +1,6 @@
 import { PrevalenceError } from '../errors';
 import type { FileSystem } from '../fs/seam';
-import { inDir, unlinkOrWarn } from '../fs/seam';
+import { fsyncFile, inDir, unlinkOrWarn } from '../fs/seam';
 import { readAt } from './cursor';
 import { decodeRecordAt } from './record';
 
@@ -145,12 +145,7 @@ export function unshareJournalFiles(
     if (fs.linkCount(path) <= 1) continue;
     const temp = `${path}${UNSHARED_TEMP}`;
     fs.copyFileSync(path, temp);
-    const fd = fs.openSync(temp, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    fsyncFile(fs, temp);
     fs.renameSync(temp, path);
     copied.push(path);
   }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
-import type { FileSystem } from '../fs/seam';
+import { fsyncFile, type FileSystem } from '../fs/seam';
 import type { JournalFile } from './files';
 
 /** Where the journal stops being trustworthy, as found by the reader. */
@@ -64,20 +64,16 @@ export function dropTornTail(
   warn: (message: string) => void,
 ): void {
   if (whole) {
-    const copy = asideName(fs, file.path, new Date().toISOString().replace(/[:.]/g, '-'));
-    fs.copyFileSync(file.path, copy);
-    const kept = fs.existsSync(copy);
-    if (kept) {
-      fsyncFile(fs, copy);
-      fs.fsyncDirSync(path.dirname(file.path));
-    }
+    const copy = copyAside(fs, file.path, asideStamp());
     truncateFile(fs, file.path, offset);
     warn(
       `journal file ${file.path}: dropped a damaged last record at byte offset ${offset} ` +
         `(${size - offset} bytes: ${reason}); it was written whole, so a power cut during its ` +
         `write or a damaged disk left it (in 'always' mode, one acknowledged before the damage is lost ` +
         `with it). ` +
-        (kept ? `The file as it was is kept in ${copy}` : 'The file was left as it is (read only)'),
+        (copy !== undefined
+          ? `The file as it was is kept in ${copy}`
+          : 'The file was left as it is (read only)'),
     );
     return;
   }
@@ -89,19 +85,29 @@ export function dropTornTail(
   );
 }
 
-function asideName(fs: FileSystem, file: string, stamp: string): string {
+export function asideName(fs: FileSystem, file: string, stamp: string): string {
   let name = `${file}.damaged-${stamp}`;
   for (let n = 2; fs.existsSync(name); n++) name = `${file}.damaged-${stamp}-${n}`;
   return name;
 }
 
-function fsyncFile(fs: FileSystem, file: string): void {
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+/** The time stamp in the names of files set aside (`<file>.damaged-<stamp>`). */
+export function asideStamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
+/**
+ * Copies `file` aside as `<file>.damaged-<stamp>`, durably (the copy and
+ * the directory fsynced); its name, or undefined when nothing was written
+ * (the read-only file system of verifyReplay).
+ */
+function copyAside(fs: FileSystem, file: string, stamp: string): string | undefined {
+  const copy = asideName(fs, file, stamp);
+  fs.copyFileSync(file, copy);
+  if (!fs.existsSync(copy)) return undefined;
+  fsyncFile(fs, copy);
+  fs.fsyncDirSync(path.dirname(file));
+  return copy;
 }
 
 /**
@@ -116,16 +122,13 @@ export function setDamageAside(
   d: Damage,
   warn: (message: string) => void,
 ): void {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const stamp = asideStamp();
   const file = damagedFile(d);
   const copies: string[] = [];
   if (d.offset > 0) {
-    const copy = asideName(fs, file.path, stamp);
-    fs.copyFileSync(file.path, copy);
-    fsyncFile(fs, copy);
-    fs.fsyncDirSync(dir);
+    const copy = copyAside(fs, file.path, stamp);
     truncateFile(fs, file.path, d.offset);
-    copies.push(copy);
+    if (copy !== undefined) copies.push(copy);
   }
   for (const later of d.files.slice(d.offset > 0 ? d.index + 1 : d.index)) {
     const aside = asideName(fs, later.path, stamp);

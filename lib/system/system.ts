@@ -29,6 +29,7 @@ import { resolveOptions } from './options';
 import { checkConstructedDomain, domainClassOf } from './domain-class';
 import { openBasedir } from './basedir';
 import { unshareJournalFiles } from '../journal/files';
+import { asideName, asideStamp } from '../journal/recover';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase, type RestoreBase } from './restore';
 import { listSnapshots } from '../snapshot/loader';
@@ -304,11 +305,11 @@ export class PrevalentSystem<T extends object> {
         `${lost}. The snapshots and journal records are left as they are. Restore the damaged snapshot from a backup, or reopen with recover: 'truncate' to open with the state at seq ${reached} (the damaged snapshot is renamed aside, not deleted)`,
       );
     }
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const stamp = asideStamp();
     const aside: string[] = [];
     for (const { seq, path } of listSnapshots(this.opts.fs, this.opts.basedir)) {
       if (seq <= reached) continue;
-      const to = `${path}.damaged-${stamp}`;
+      const to = asideName(this.opts.fs, path, stamp);
       this.opts.fs.renameSync(path, to);
       aside.push(to);
     }
