@@ -253,6 +253,16 @@ export class JournalWriter {
     }
   }
 
+  /**
+   * Notes that a snapshot holding every action up to `seq` is durable in the
+   * directory (written, fsynced and renamed into place): those actions are
+   * durable whatever became of their records, so `sync()` and `close()`
+   * resolve for them also after a failed fdatasync (DURABILITY.md).
+   */
+  coveredBySnapshot(seq: number): void {
+    this.#flusher.markDurable(seq);
+  }
+
   /** Resolves once every record appended so far is durable; rejects with the writer's failure. */
   sync(): Promise<void> {
     return this.#flusher.waitFor(this.#lastSeq);

@@ -583,6 +583,9 @@ export class PrevalentSystem<T extends object> {
       }
     }
     const path = this.#writeSnapshot();
+    // After a journal failure, the snapshot is where the acknowledged actions
+    // are durable: sync() and close() no longer report them as unknown.
+    this.#journal.coveredBySnapshot(this.#seq);
     if (journalFailure !== undefined) {
       this.opts.warn(
         `takeSnapshot() wrote ${path}, which holds every action so far, but the journal could not be made durable before it (${(journalFailure as Error).message})`,

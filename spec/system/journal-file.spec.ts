@@ -127,9 +127,70 @@ describe('takeSnapshot() after a journal failure', () => {
     const snapshot = sys.takeSnapshot();
     expect(path.basename(snapshot)).toBe('snapshot-0000000000000001.snap');
     expect(() => sys.add('refused')).toThrow(/JOURNAL_WRITE_FAILED/);
-    await sys.close().catch(() => undefined);
+    await expect(sys.close()).resolves.toBeUndefined();
     const again = initSystem(Notes, dir);
     expect(again.notes).toEqual(['kept']);
     await again.close();
+  });
+});
+
+// Regression: after a failed background fdatasync, takeSnapshot() made every acknowledged
+// action durable in its snapshot, yet sync() and close() still rejected with "closed without
+// making actions after seq N durable", so a program that saved its state as DURABILITY.md says
+// was told it had lost it.
+describe('sync() and close() after a snapshot that followed a failed fdatasync', () => {
+  it('resolve, since the snapshot holds every acknowledged action', async () => {
+    let fail = false;
+    const failing: FileSystem = {
+      ...realFs,
+      fdatasync(fd) {
+        if (fail) return Promise.reject(Object.assign(new Error('EIO: injected'), { code: 'EIO' }));
+        return realFs.fdatasync(fd);
+      },
+    };
+    const dir = freshBasedir();
+    const warnings: string[] = [];
+    const sys = initSystem(new Notes(), {
+      basedir: dir,
+      durability: 'batch',
+      fileSystem: failing,
+      onWarning: (w) => warnings.push(String(w)),
+    });
+    sys.add('synced');
+    await sys.sync();
+    fail = true;
+    sys.add('acknowledged');
+    await expect(sys.sync()).rejects.toThrow(/JOURNAL_WRITE_FAILED/);
+    expect(() => sys.add('refused')).toThrow(/JOURNAL_WRITE_FAILED/);
+    fail = false;
+    sys.takeSnapshot();
+    await expect(sys.sync()).resolves.toBeUndefined();
+    await expect(sys.close()).resolves.toBeUndefined();
+    const again = initSystem(Notes, dir);
+    expect(again.notes).toEqual(['synced', 'acknowledged']);
+    await again.close();
+  });
+
+  it('still reject without such a snapshot', async () => {
+    let fail = false;
+    const failing: FileSystem = {
+      ...realFs,
+      fdatasync(fd) {
+        if (fail) return Promise.reject(Object.assign(new Error('EIO: injected'), { code: 'EIO' }));
+        return realFs.fdatasync(fd);
+      },
+    };
+    const dir = freshBasedir();
+    const sys = initSystem(new Notes(), {
+      basedir: dir,
+      durability: 'batch',
+      fileSystem: failing,
+      onWarning: () => undefined,
+    });
+    fail = true;
+    sys.add('acknowledged');
+    await expect(sys.sync()).rejects.toThrow(/JOURNAL_WRITE_FAILED/);
+    sys.takeSnapshot({ into: path.join(dir, 'backup') });
+    await expect(sys.close()).rejects.toThrow(/closed without making actions after seq 0 durable/);
   });
 });
