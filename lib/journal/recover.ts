@@ -23,16 +23,34 @@ function damagedFile(d: Damage): JournalFile {
   return file;
 }
 
+/** What each error of {@link corruptError} found damaged (read by verifyReplay). */
+const damageFound = new WeakMap<PrevalenceError, DamageFound>();
+
+/** The first record a reader could not read, and where the damage is. */
+export interface DamageFound {
+  seq: number;
+  /** File, byte offset, seq and what is wrong, without the advice the error adds. */
+  description: string;
+}
+
+/** What a `JOURNAL_CORRUPT` error from {@link corruptError} found damaged. */
+export function damageFoundBy(err: unknown): DamageFound | undefined {
+  return err instanceof PrevalenceError ? damageFound.get(err) : undefined;
+}
+
 /** The `JOURNAL_CORRUPT` error for `d`, naming file, offset and seq, and the way out. */
 export function corruptError(d: Damage): PrevalenceError {
   const file = damagedFile(d);
-  return new PrevalenceError(
+  const description = `journal file ${file.path} is damaged at byte offset ${d.offset} (expected seq ${d.expectedSeq}): ${d.reason}`;
+  const err = new PrevalenceError(
     'JOURNAL_CORRUPT',
-    `journal file ${file.path} is damaged at byte offset ${d.offset} (expected seq ${d.expectedSeq}): ${d.reason}. ` +
+    `${description}. ` +
       `Nothing was changed. Restore the journal from a backup, or reopen with recover: 'truncate' ` +
       `to keep only the records before seq ${d.expectedSeq} (the damaged file is copied aside before it is cut, ` +
       `later journal files are renamed aside; nothing is deleted).`,
   );
+  damageFound.set(err, { seq: d.expectedSeq, description });
+  return err;
 }
 
 /** Cuts `file` to `length` bytes and makes the new length durable. */

@@ -9,6 +9,7 @@ import { listSnapshots, readSnapshot, type SnapshotEntry } from '../snapshot/loa
 import { listJournalFiles, type JournalFile } from '../journal/files';
 import { snapshotInfo } from '../snapshot/info';
 import { replayJournal } from '../journal/reader';
+import { damageFoundBy, type DamageFound } from '../journal/recover';
 import { readOnlyFs } from '../fs/readonly';
 import { SystemClock, installClock } from '../clock/clock';
 import { refusePrivateMembers } from '../clock/private-members';
@@ -52,12 +53,28 @@ export interface ReplayDivergence {
   message?: string;
 }
 
+/**
+ * Actions {@link verifyReplay} could not check: journal damage (or a missing
+ * file) among records that a later snapshot holds. It went on from that snapshot.
+ */
+export interface UnverifiedActions {
+  /** The first action not checked (the one after the last snapshot that agreed). */
+  fromSeq: number;
+  /** The last action not checked: the seq of the snapshot it went on from. */
+  toSeq: number;
+  /** Where the journal is damaged and how: file, byte offset, seq, what is wrong. */
+  reason: string;
+}
+
 /** The result of {@link verifyReplay}. */
 export interface ReplayReport {
+  /** True when no replayed state differed from its live run where checked (see `unverified`). */
   ok: boolean;
   snapshotsChecked: number;
   actionsReplayed: number;
   divergence?: ReplayDivergence;
+  /** Stretches of actions left unchecked because the journal was damaged there (absent when none). */
+  unverified?: UnverifiedActions[];
 }
 
 /** Options of {@link verifyReplay}. */
@@ -283,23 +300,75 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   const { classes, warn } = resolveVerifyOptions(options);
   const registry = registryFor(domainClass, classes);
   const snapshots = firstReachable(listSnapshots(fs, dir).reverse(), listJournalFiles(fs, dir));
-  const oldest = snapshots[0];
-  if (oldest === undefined) {
+  if (snapshots[0] === undefined) {
     throw new PrevalenceError(
       'INVALID_OPTION',
       `${dir} holds no snapshot to verify from; is it a prevalent data directory?`,
     );
   }
+  const report: ReplayReport = { ok: true, snapshotsChecked: 0, actionsReplayed: 0 };
+  const ctx: SegmentContext = { dir, domainClass, registry, warn, snapshots, report };
+  let from = 0;
+  for (;;) {
+    const stopped = verifySegment(ctx, from);
+    if (stopped === undefined) return report;
+    // Damage among records a later snapshot holds: the open never reads
+    // them (it loads that snapshot), so it is no reason to refuse the
+    // directory; the stretch is reported unchecked and verifying goes on.
+    const resume = snapshots.findIndex((snap, i) => i > from && snap.seq >= stopped.damage.seq);
+    if (resume < 0) throw stopped.error;
+    const at = snapshots[resume]!;
+    const stretch = {
+      fromSeq: stopped.agreed + 1,
+      toSeq: at.seq,
+      reason: stopped.damage.description,
+    };
+    (report.unverified ??= []).push(stretch);
+    warn(
+      `verifyReplay could not check actions ${stretch.fromSeq} to ${stretch.toSeq}, as the journal ` +
+        `they are in is damaged (${stretch.reason}); it goes on from ${at.path}, which holds them. ` +
+        'The directory opens as it is (the open loads that snapshot or a newer one); restore the journal ' +
+        'from a backup to check those actions',
+    );
+    from = resume;
+  }
+}
+
+interface SegmentContext {
+  dir: string;
+  domainClass: StorableClass;
+  registry: ClassRegistry;
+  warn: (message: string) => void;
+  /** The snapshots to check, oldest first. */
+  snapshots: SnapshotEntry[];
+  report: ReplayReport;
+}
+
+/** Where a replay stopped at journal damage: the last snapshot that agreed, and the damage. */
+interface DamageStop {
+  agreed: number;
+  damage: DamageFound;
+  error: unknown;
+}
+
+/**
+ * Restores `snapshots[from]`, replays the journal after it and checks every
+ * later snapshot, filling in the report. Returns where it stopped when the
+ * journal is damaged; undefined when it reached the end or a divergence.
+ */
+function verifySegment(ctx: SegmentContext, from: number): DamageStop | undefined {
+  const { dir, domainClass, registry, warn, snapshots, report } = ctx;
+  const fs = readOnlyFs();
+  const start = snapshots[from]!;
   const {
     root,
     seq: startSeq,
     seed,
     replayer,
-  } = startReplay(oldest.path, registry, domainClass, warn);
-  const report: ReplayReport = { ok: true, snapshotsChecked: 0, actionsReplayed: 0 };
+  } = startReplay(start.path, registry, domainClass, warn);
   let agreed = startSeq;
-  let agreedAt = oldest.path;
-  let next = 1;
+  let agreedAt = start.path;
+  let next = from + 1;
 
   const diverged = (divergence: ReplayDivergence): false => {
     report.ok = false;
@@ -319,7 +388,7 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
           seq,
           exact: false,
           snapshot: snap.path,
-          message: seedMismatch(snap.path, info.seed, oldest.path, seed),
+          message: seedMismatch(snap.path, info.seed, start.path, seed),
         });
       }
       if (digestOf(root, registry) !== info.digest) {
@@ -361,7 +430,10 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
       if (!check(rec.seq)) throw stop;
     });
   } catch (err) {
-    if (err !== stop) throw err;
+    if (err === stop) return undefined;
+    const damage = damageFoundBy(err);
+    if (damage === undefined) throw err;
+    return { agreed, damage, error: err };
   }
-  return report;
+  return undefined;
 }

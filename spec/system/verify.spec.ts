@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import { freshBasedir } from '../support/tmp';
 
@@ -255,5 +256,90 @@ describe('verifyReplay and systems opened later in the same process', () => {
     again.apply();
     expect(again.n).toBe(9);
     await again.close();
+  });
+});
+
+describe('verifyReplay over a damaged journal', () => {
+  /** Snapshots at seq 5 and 10, a journal file per stretch; returns the directory. */
+  async function history(): Promise<string> {
+    const dir = freshBasedir();
+    const c = initSystem(new Counter(), dir);
+    for (let i = 1; i <= 5; i++) c.addHonest(i);
+    c.takeSnapshot();
+    for (let i = 6; i <= 10; i++) c.addHonest(i);
+    c.takeSnapshot();
+    c.addHonest(11);
+    await c.close();
+    return dir;
+  }
+
+  function damageRecord(dir: string, file: string, text: string): void {
+    const at = path.join(dir, file);
+    const bytes = fs.readFileSync(at);
+    const i = bytes.indexOf(text);
+    expect(i).toBeGreaterThan(0);
+    bytes[i] = bytes[i] === 0x39 ? 0x38 : 0x39;
+    fs.writeFileSync(at, bytes);
+  }
+
+  it('reports the actions a later snapshot holds as unverified and checks the rest (regression: it refused with JOURNAL_CORRUPT, advising a truncating reopen for a directory that opens as it is)', async () => {
+    const dir = await history();
+    damageRecord(dir, 'journal-0000000000000001.jsonl', '[3]');
+    const warnings: string[] = [];
+    const report = verifyReplay(dir, Counter, { onWarning: (w) => warnings.push(w) });
+    expect(report.ok).toBe(true);
+    expect(report.snapshotsChecked).toBe(1); // snapshot 10, replayed from snapshot 5
+    expect(report.actionsReplayed).toBe(2 + 6); // 1-2 before the damage, 6-11 after snapshot 5
+    expect(report.unverified).toEqual([
+      {
+        fromSeq: 1,
+        toSeq: 5,
+        reason: expect.stringMatching(
+          /journal-0000000000000001\.jsonl is damaged .*expected seq 3/,
+        ),
+      },
+    ]);
+    expect(report.unverified![0]!.reason).not.toMatch(/truncate/);
+    expect(warnings.join('\n')).toMatch(
+      /could not check actions 1 to 5.*snapshot-0000000000000005/,
+    );
+    const again = initSystem(Counter, dir);
+    expect(again.values).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    await again.close();
+  });
+
+  it('still finds a divergence after the damaged stretch', async () => {
+    const dir = freshBasedir();
+    const c = initSystem(new Counter(), dir);
+    c.addHonest(1);
+    c.addHonest(2);
+    c.takeSnapshot();
+    escape = 100;
+    c.addSneaky(); // seq 3
+    c.takeSnapshot();
+    await c.close();
+    escape = 0;
+    damageRecord(dir, 'journal-0000000000000001.jsonl', '[1]');
+    const report = verifyReplay(dir, Counter, { onWarning: () => undefined });
+    expect(report.ok).toBe(false);
+    expect(report.unverified).toEqual([expect.objectContaining({ fromSeq: 1, toSeq: 2 })]);
+    expect(report.divergence).toMatchObject({ seq: 3, method: 'addSneaky', exact: true });
+  });
+
+  it('refuses damage no later snapshot holds, as the open does', async () => {
+    const dir = await history();
+    damageRecord(dir, 'journal-0000000000000006.jsonl', '[8]');
+    const newest = path.join(dir, 'snapshot-0000000000000010.snap');
+    fs.renameSync(newest, path.join(dir, 'moved-away.snap'));
+    expect(() => verifyReplay(dir, Counter, { onWarning: () => undefined })).toThrow(
+      /JOURNAL_CORRUPT.*expected seq 8/,
+    );
+    expect(() => initSystem(Counter, dir)).toThrow(/JOURNAL_CORRUPT.*expected seq 8/);
+  });
+
+  it('has no unverified field when nothing was skipped', async () => {
+    const dir = await history();
+    const report = verifyReplay(dir, Counter);
+    expect(report).toEqual({ ok: true, snapshotsChecked: 2, actionsReplayed: 11 });
   });
 });
