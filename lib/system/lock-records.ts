@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { threadId } from 'node:worker_threads';
 import * as path from 'node:path';
+import { PrevalenceError } from '../errors';
 
 export const LOCK_NAME = 'LOCK';
 /** Records of the generation design (an earlier version): `LOCK.<16 digits>`, the highest current. */
@@ -126,7 +127,15 @@ export function readBytes(dir: string, name: string): Buffer | undefined {
   try {
     return fs.readFileSync(path.join(dir, name));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') {
+      throw new PrevalenceError(
+        'LOCKED',
+        `${path.join(dir, name)} is a directory, where prevalent keeps a lock file: no version makes it; remove it once sure that no process uses ${dir}`,
+        { cause: err },
+      );
+    }
     throw err;
   }
 }
@@ -149,7 +158,12 @@ function parseJson(bytes: Buffer): Record<string, unknown> | undefined {
  */
 export function parseRecord(bytes: Buffer | undefined): LockRecord | undefined {
   const json = bytes === undefined ? undefined : parseJson(bytes);
-  if (typeof json?.pid !== 'number') return undefined;
+  // No version writes another pid (0 and -1 would signal whole groups when
+  // asked whether they live), nor a record without a host: damage, no holder.
+  if (typeof json?.pid !== 'number' || !Number.isSafeInteger(json.pid) || json.pid <= 0) {
+    return undefined;
+  }
+  if (typeof json.hostname !== 'string') return undefined;
   if (typeof json.state === 'string') return json as unknown as LockRecord;
   return {
     state: 'held',
@@ -216,13 +230,30 @@ export function removeIfThere(file: string): void {
   }
 }
 
+/**
+ * Whether process `pid` runs. One that ended but was not yet waited for (a
+ * zombie: a holder killed by `kill -9` whose parent never reaps, as Node
+ * running as pid 1 of a container does not) still answers signals, but has
+ * closed its files and never acts again: /proc tells, where there is one.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to someone else
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 3, after the command name (which may hold spaces and parentheses).
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }
 

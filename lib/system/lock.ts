@@ -1,4 +1,6 @@
 import * as os from 'node:os';
+// The module object itself (esModuleInterop's default), not a copy of its members.
+import osModule from 'node:os';
 import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { PrevalenceError } from '../errors';
@@ -47,8 +49,26 @@ function releaseOnThreadExit(lock: DirectoryLock): void {
   });
 }
 
-/** Identities ("dev:ino") of the directories this thread holds open, so a second open here fails too. */
-const heldHere = new Set<string>();
+/** What this thread holds open, known to every copy of prevalent loaded in it. */
+interface HeldHere {
+  /** Identities ("dev:ino") of the directories, so a second open here fails at once. */
+  dirs: Set<string>;
+  /** The tokens of their lock records: a record of this thread with another token is a leftover. */
+  tokens: Set<string>;
+}
+
+// Kept on the `node:os` module object (the one `require` returns, not an
+// import's copy), under a registered symbol: a second installed copy of
+// prevalent, or the module registry jest gives each test file, loads this
+// module again, and a registry of its own let that copy take over a lock
+// this thread held, so two writers shared one journal. Core modules are
+// one per thread (jest hands test files the real ones); worker threads have
+// their own, as their records name the thread. The shape stays the same in
+// every version of prevalent that uses this symbol.
+const HELD_KEY = Symbol.for('prevalent.directoryLocks.heldHere.v1');
+const heldHere: HeldHere = ((osModule as unknown as Record<symbol, HeldHere | undefined>)[
+  HELD_KEY
+] ??= { dirs: new Set(), tokens: new Set() });
 /** Tries before giving up on a directory that changes hands all the time. */
 const ATTEMPTS = 10;
 /** Arbitration levels a takeover may climb; each one above the first was left by a takeover that crashed. */
@@ -61,21 +81,33 @@ const MAX_DEPTH = 16;
  * on this host its pid must exist, and where /proc tells, still name the
  * process that wrote it. A record of another worker thread of this process
  * holds (a worker releases its locks when it exits; one ended by
- * terminate() cannot); one of this thread is a leftover of a release or
- * takeover that failed here: acquire is synchronous, so no other one is
- * running on this thread.
+ * terminate() cannot); one of this thread holds while this thread holds
+ * its token (in any copy of prevalent), and is otherwise a leftover of a
+ * release or takeover that failed here.
  */
 function holds(record: LockRecord | undefined, here: string): record is LockRecord {
   if (record === undefined || record.state !== 'held') return false;
-  if (record.dir !== undefined && record.dir !== here) return false;
+  if (record.dir !== undefined && !sameInode(record.dir, here)) return false;
   if (record.hostname !== os.hostname()) return true;
   if (record.started !== undefined) {
     // The pid now names another process (a restart given the same pid, a recycled one): a leftover.
     const now = incarnationOf(record.pid);
     if (now !== undefined && now !== record.started) return false;
   }
-  if (record.pid === process.pid) return (record.thread ?? 0) !== threadId;
+  if (record.pid === process.pid) {
+    return (record.thread ?? 0) !== threadId || heldHere.tokens.has(record.token);
+  }
   return isAlive(record.pid);
+}
+
+/**
+ * Whether two identities ("dev:ino") name one inode. The device is not
+ * compared: one directory seen through two mounts (a FUSE or NFS mount of
+ * it) has two device numbers, and a live holder there was taken over. A
+ * copy of a directory has an inode of its own.
+ */
+function sameInode(a: string, b: string): boolean {
+  return a.slice(a.indexOf(':') + 1) === b.slice(b.indexOf(':') + 1);
 }
 
 function lockedError(dir: string, holder: LockRecord | undefined): PrevalenceError {
@@ -98,9 +130,14 @@ function lockedError(dir: string, holder: LockRecord | undefined): PrevalenceErr
   const who = holder
     ? `process ${holder.pid} on ${holder.hostname} since ${holder.since}`
     : 'another system';
+  // A holder on another host is never presumed dead (DURABILITY.md): only a person can tell.
+  const elsewhere =
+    holder !== undefined && holder.hostname !== os.hostname()
+      ? `; if ${holder.hostname} no longer runs it (or it is this machine under a former name), delete ${LOCK_NAME} in the directory by hand once sure that no process uses it`
+      : '';
   return new PrevalenceError(
     'LOCKED',
-    `the data directory ${dir} is already open by ${who}; close that system first (or use another basedir)`,
+    `the data directory ${dir} is already open by ${who}; close that system first (or use another basedir)${elsewhere}`,
   );
 }
 
@@ -253,7 +290,8 @@ function sweep(dir: string): void {
  * finds its read content gone and starts over, and the sweep is harmless:
  * it only runs while `LOCK` shows a live record, whose chain nobody starts.
  * Within one thread, `heldHere` refuses a second open before any of this;
- * worker threads share the pid, so a record names its thread too.
+ * worker threads share the pid, so a record names its thread too, and
+ * copies of this module loaded in one thread share `heldHere`.
  */
 export class DirectoryLock {
   readonly #identity: string;
@@ -272,7 +310,7 @@ export class DirectoryLock {
 
   static acquire(dir: string): DirectoryLock {
     const here = identityOf(dir);
-    if (heldHere.has(here)) throw lockedError(dir, readRecord(dir, LOCK_NAME));
+    if (heldHere.dirs.has(here)) throw lockedError(dir, readRecord(dir, LOCK_NAME));
     refuseGenerationHolder(dir, here);
     const mine = newRecord(here);
     const claim: Claim = { dir, here, text: JSON.stringify(mine), token: mine.token };
@@ -283,7 +321,8 @@ export class DirectoryLock {
       } catch {
         // leftovers hold nothing: the next winner sweeps them
       }
-      heldHere.add(here);
+      heldHere.dirs.add(here);
+      heldHere.tokens.add(mine.token);
       const lock = new DirectoryLock(dir, here, mine.token);
       releaseOnThreadExit(lock);
       return lock;
@@ -299,7 +338,8 @@ export class DirectoryLock {
    * once this process ends.
    */
   release(): void {
-    heldHere.delete(this.#identity);
+    heldHere.dirs.delete(this.#identity);
+    heldHere.tokens.delete(this.#token);
     openOnThisThread.delete(this);
     try {
       if (identityOf(this.dir) === this.#identity) {

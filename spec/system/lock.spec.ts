@@ -262,6 +262,103 @@ describe('the directory lock file', () => {
   });
 });
 
+// Regressions (lock review): ways a second writer got into an open directory, or a dead
+// holder kept it locked.
+describe('holders the lock was wrong about', () => {
+  it('refuses an open by a second copy of prevalent loaded in this process (regression: a second installed copy, or the module registry jest gives each test file, took over the lock and both wrote one journal)', async () => {
+    const dir = freshBasedir();
+    let copy: typeof import('../../lib') | undefined;
+    jest.isolateModules(() => {
+      // A second copy of the module, as jest gives each test file: only require loads one here.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      copy = require('../../lib') as typeof import('../../lib');
+    });
+    expect(copy!.initSystem).not.toBe(initSystem);
+    const sys = initSystem(Counter, dir);
+    sys.inc();
+    let code: string | undefined;
+    try {
+      copy!.initSystem(Counter, dir);
+    } catch (err) {
+      code = copy!.isPrevalenceError(err) ? err.code : String(err);
+    }
+    expect(code).toBe('LOCKED');
+    await sys.close();
+    const again = copy!.initSystem(Counter, dir);
+    expect(again.n).toBe(1);
+    await again.close();
+    expect(lockFiles(dir)).toEqual([]);
+  });
+
+  it('still takes over a leftover record of this thread that no copy holds', async () => {
+    const dir = emptyDir();
+    write(dir, 'LOCK', record(dir, { pid: process.pid, thread: 0 }));
+    await opensAndCleansUp(dir);
+  });
+
+  it('gives LOCKED for a live holder that saw the directory under another device number (regression: one directory through two mounts was taken for a copy)', () => {
+    const dir = emptyDir();
+    const [dev, ino] = identity(dir).split(':');
+    write(dir, 'LOCK', record(dir, { pid: livePid(), dir: `${Number(dev) + 1}:${ino}` }));
+    expect(lockedError(dir).message).toMatch(/already open by process/);
+  });
+
+  const linux = fs.existsSync('/proc/self/stat') ? it : it.skip;
+  linux(
+    'takes over the lock of a holder that died but was not reaped, a zombie (regression: LOCKED for as long as its parent ran, forever under a pid 1 that never reaps)',
+    async () => {
+      // The shell forks a child that exits at once, then becomes `sleep`, which never reaps it.
+      const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      try {
+        const zombie = await new Promise<number>((resolve) =>
+          parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+        );
+        const state = (): string => {
+          const stat = fs.readFileSync(`/proc/${zombie}/stat`, 'utf8');
+          return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        };
+        for (let i = 0; i < 200 && state() !== 'Z'; i++)
+          await new Promise((r) => setTimeout(r, 10));
+        expect(state()).toBe('Z');
+        const dir = emptyDir();
+        write(dir, 'LOCK', record(dir, { pid: zombie }));
+        await opensAndCleansUp(dir);
+      } finally {
+        parent.kill('SIGKILL');
+      }
+    },
+  );
+
+  it('takes over records no version writes: pid 0, -1, 1.5, or no host (regression: LOCKED forever)', async () => {
+    for (const fields of [
+      { pid: 0 },
+      { pid: -1 },
+      { pid: 1.5 },
+      { pid: livePid(), hostname: undefined },
+    ]) {
+      const dir = emptyDir();
+      write(dir, 'LOCK', record(dir, fields));
+      await opensAndCleansUp(dir);
+    }
+  });
+
+  it('says what to do when LOCK is a directory (regression: a bare EISDIR)', () => {
+    const dir = emptyDir();
+    fs.mkdirSync(path.join(dir, 'LOCK'));
+    expect(lockedError(dir).message).toMatch(/LOCK is a directory.*remove it once sure/);
+  });
+
+  it('says how to free a lock held on another host (regression: only "close that system first", though no process here can)', () => {
+    const dir = emptyDir();
+    write(dir, 'LOCK', record(dir, { pid: 4242, hostname: 'elsewhere.example' }));
+    expect(lockedError(dir).message).toMatch(
+      /if elsewhere\.example no longer runs it .*delete LOCK in the directory by hand/,
+    );
+  });
+});
+
 // Regression (concurrency review): a worker thread shares its process's pid, so it took the
 // record of a system open on the main thread for a leftover of its own process, opened the
 // directory too, and its close removed LOCK: the next open found the journal with a repeated seq
