@@ -283,14 +283,49 @@ export function verifyReplay(
 ): ReplayReport {
   refuseInsideAction('verifyReplay()', false);
   const ours = replayLogs.length;
+  const dir = path.resolve(basedir);
   try {
-    return verifyFrom(path.resolve(basedir), domainClass, options);
+    // A system open on the directory may prune snapshots and journals while
+    // this reads them: a file listed and gone before it was read reads as
+    // damage (or ENOENT). What such a run found is not trusted when the
+    // listing changed meanwhile: it runs again on the new one.
+    for (let attempt = 1; ; attempt++) {
+      const before = listingOf(dir);
+      let report: ReplayReport | undefined;
+      let failure: unknown;
+      try {
+        report = verifyFrom(dir, domainClass, options);
+      } catch (err) {
+        failure = err;
+      }
+      const clean = report !== undefined && report.unverified === undefined;
+      if (clean || attempt === LISTING_ATTEMPTS || listingOf(dir) === before) {
+        if (report === undefined) throw failure;
+        return report;
+      }
+    }
   } finally {
     // Objects outside the replayed state that a replay reached (a module
     // constant, an object a class prototype holds) keep tracking proxies
     // its log owns: retired, it no longer makes a system opened later in
     // the process refuse them as another system's.
     for (const log of replayLogs.splice(ours)) log.retire();
+  }
+}
+
+/** Runs of verifyReplay before it reports what it found while the directory's files kept changing. */
+const LISTING_ATTEMPTS = 5;
+
+/** The names of the snapshots and journals in `dir`: pruning changes them. */
+function listingOf(dir: string): string {
+  const fs = readOnlyFs();
+  try {
+    return [
+      ...listSnapshots(fs, dir).map((s) => s.path),
+      ...listJournalFiles(fs, dir).map((j) => j.path),
+    ].join('\n');
+  } catch {
+    return '';
   }
 }
 

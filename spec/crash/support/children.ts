@@ -13,6 +13,8 @@ export interface ChildConfig {
   durability: 'always' | 'batch' | 'none';
   batchIntervalMs?: number;
   journalMaxBytes?: number;
+  /** Prune journals and snapshots after each snapshot. */
+  prune?: boolean;
   /** Seed of the child's own random choices (when to snapshot, when to sync). */
   seed: number;
   /** Chance of a snapshot after each action. */
