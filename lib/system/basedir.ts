@@ -58,15 +58,28 @@ function isDanglingLink(p: string): boolean {
   }
 }
 
+/** The data directory an open works in, and its lock. */
+export interface OpenedDir {
+  /** The directory's path with every symlink resolved (see openBasedir). */
+  dir: string;
+  lock: DirectoryLock;
+}
+
 /**
  * Creates the data directory when missing and takes its lock. A path that
  * cannot be a data directory (a file, under a file, not writable) is refused
  * with `INVALID_OPTION` naming it; other failures (EIO, ENOSPC) pass as they are.
+ *
+ * The system works in the directory the path led to at open: a symlink on
+ * the way re-pointed while it runs (a deploy switching `current`) made its
+ * snapshots and new journal files go into another directory, which another
+ * system may hold, while its lock stayed in the first.
  */
-export function openBasedir(opts: ResolvedOptions): DirectoryLock {
+export function openBasedir(opts: ResolvedOptions): OpenedDir {
   try {
     makeDirDurably(opts.fs, opts.basedir);
-    return DirectoryLock.acquire(opts.basedir);
+    const dir = realDir(opts.basedir);
+    return { dir, lock: DirectoryLock.acquire(dir) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException | null)?.code;
     const why =
@@ -81,5 +94,14 @@ export function openBasedir(opts: ResolvedOptions): DirectoryLock {
       `basedir ${opts.basedir} cannot be used as the data directory (${code}): ${why}`,
       { cause: err },
     );
+  }
+}
+
+/** `dir` with every symlink resolved, or as it is where that fails (the lock then reports why). */
+function realDir(dir: string): string {
+  try {
+    return nodeFs.realpathSync.native(dir);
+  } catch {
+    return dir;
   }
 }

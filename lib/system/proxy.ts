@@ -104,7 +104,7 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
   let lastKey: PropertyKey | undefined;
   let lastWrapper: DomainMethod | undefined;
   const flags = opened.flags;
-  const basedir = opened.opts.basedir;
+  const basedir = opened.basedir;
   const className = opened.domainClass.name || 'domain';
 
   const controls: Record<string, unknown> = {

@@ -103,6 +103,7 @@ export class PrevalentSystem<T extends object> {
   /** The domain class (action methods added to it later are checked on first use). */
   readonly domainClass: StorableClass;
   readonly opts: ResolvedOptions;
+  readonly #givenBasedir: string;
   readonly registry: ClassRegistry;
   readonly rootView: T;
   readonly exporter: Exporter;
@@ -166,7 +167,10 @@ export class PrevalentSystem<T extends object> {
     // actions: an action may call them through `this`, as part of itself.
     validateDomainClass(cls, (_name, fn) => hasFlag(fn, 'readonly'));
 
-    this.#lock = openBasedir(this.opts);
+    this.#givenBasedir = this.opts.basedir;
+    const opened = openBasedir(this.opts);
+    this.#lock = opened.lock;
+    this.opts = { ...this.opts, basedir: opened.dir };
     try {
       unshareJournalFiles(this.opts.fs, this.opts.basedir, this.opts.warn);
       const base = this.#loadBase(domain);
@@ -332,9 +336,10 @@ export class PrevalentSystem<T extends object> {
     return this.#runner.flags;
   }
 
+  /** The data directory as given (absolute); the system works in `opts.basedir`, its real path. */
   get basedir(): string {
     refuseInsideAction('basedirAbspath()');
-    return this.opts.basedir;
+    return this.#givenBasedir;
   }
 
   #restore(
@@ -699,7 +704,9 @@ export class PrevalentSystem<T extends object> {
     if (this.#closing === undefined) {
       this.#closing = this.#close();
       const fields = new Set(Reflect.ownKeys(this.root));
-      this.onClosed?.(new ClosedSystem(this.opts.basedir, this.#closing, this.domainClass, fields));
+      this.onClosed?.(
+        new ClosedSystem(this.#givenBasedir, this.#closing, this.domainClass, fields),
+      );
       this.onClosed = undefined;
     }
     return this.#closing;

@@ -350,6 +350,35 @@ describe('holders the lock was wrong about', () => {
     expect(lockedError(dir).message).toMatch(/LOCK is a directory.*remove it once sure/);
   });
 
+  it('keeps working in the directory it opened when a symlink on its path is re-pointed (regression: its snapshots and journals went into the new target, held by another system, and its lock stayed behind)', async () => {
+    const base = tmpDir();
+    const [v1, v2, link] = ['v1', 'v2', 'current'].map((n) => path.join(base, n)) as [
+      string,
+      string,
+      string,
+    ];
+    fs.mkdirSync(v1);
+    fs.mkdirSync(v2);
+    fs.symlinkSync(v1, link);
+    const first = initSystem(Counter, { basedir: link, journalMaxBytes: 200 });
+    first.inc();
+    fs.unlinkSync(link);
+    fs.symlinkSync(v2, link);
+    const second = initSystem(Counter, link);
+    second.inc();
+    for (let i = 0; i < 20; i++) first.inc(); // rotates journal files
+    first.takeSnapshot();
+    expect(first.basedirAbspath()).toBe(link);
+    await first.close();
+    await second.close();
+    expect(lockFiles(v1)).toEqual([]);
+    const again1 = initSystem(Counter, v1);
+    const again2 = initSystem(Counter, v2);
+    expect([again1.n, again2.n]).toEqual([21, 1]);
+    await again1.close();
+    await again2.close();
+  });
+
   it('says how to free a lock held on another host (regression: only "close that system first", though no process here can)', () => {
     const dir = emptyDir();
     write(dir, 'LOCK', record(dir, { pid: 4242, hostname: 'elsewhere.example' }));
