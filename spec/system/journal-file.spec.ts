@@ -139,30 +139,36 @@ describe('takeSnapshot() after a journal failure', () => {
 // making actions after seq N durable", so a program that saved its state as DURABILITY.md says
 // was told it had lost it.
 describe('sync() and close() after a snapshot that followed a failed fdatasync', () => {
-  it('resolve, since the snapshot holds every acknowledged action', async () => {
-    let fail = false;
+  /** A 'batch' system whose background fdatasyncs fail while `fault.on`. */
+  function batchWithFailingSync(dir: string, fault: { on: boolean }) {
     const failing: FileSystem = {
       ...realFs,
       fdatasync(fd) {
-        if (fail) return Promise.reject(Object.assign(new Error('EIO: injected'), { code: 'EIO' }));
+        if (fault.on) {
+          return Promise.reject(Object.assign(new Error('EIO: injected'), { code: 'EIO' }));
+        }
         return realFs.fdatasync(fd);
       },
     };
-    const dir = freshBasedir();
-    const warnings: string[] = [];
-    const sys = initSystem(new Notes(), {
+    return initSystem(new Notes(), {
       basedir: dir,
       durability: 'batch',
       fileSystem: failing,
-      onWarning: (w) => warnings.push(String(w)),
+      onWarning: () => undefined,
     });
+  }
+
+  it('resolve, since the snapshot holds every acknowledged action', async () => {
+    const fault = { on: false };
+    const dir = freshBasedir();
+    const sys = batchWithFailingSync(dir, fault);
     sys.add('synced');
     await sys.sync();
-    fail = true;
+    fault.on = true;
     sys.add('acknowledged');
     await expect(sys.sync()).rejects.toThrow(/JOURNAL_WRITE_FAILED/);
     expect(() => sys.add('refused')).toThrow(/JOURNAL_WRITE_FAILED/);
-    fail = false;
+    fault.on = false;
     sys.takeSnapshot();
     await expect(sys.sync()).resolves.toBeUndefined();
     await expect(sys.close()).resolves.toBeUndefined();
@@ -172,22 +178,8 @@ describe('sync() and close() after a snapshot that followed a failed fdatasync',
   });
 
   it('still reject without such a snapshot', async () => {
-    let fail = false;
-    const failing: FileSystem = {
-      ...realFs,
-      fdatasync(fd) {
-        if (fail) return Promise.reject(Object.assign(new Error('EIO: injected'), { code: 'EIO' }));
-        return realFs.fdatasync(fd);
-      },
-    };
     const dir = freshBasedir();
-    const sys = initSystem(new Notes(), {
-      basedir: dir,
-      durability: 'batch',
-      fileSystem: failing,
-      onWarning: () => undefined,
-    });
-    fail = true;
+    const sys = batchWithFailingSync(dir, { on: true });
     sys.add('acknowledged');
     await expect(sys.sync()).rejects.toThrow(/JOURNAL_WRITE_FAILED/);
     sys.takeSnapshot({ into: path.join(dir, 'backup') });
