@@ -413,14 +413,25 @@ function formatPath(path: PathStep[]): string {
   return `root${path.map(formatStep).join('')}`;
 }
 
+/** The path (as `root.pages.get("a")`) each STALE_REFERENCE of resolvePath could not follow. */
+const unresolved = new WeakMap<PrevalenceError, string>();
+
+/** The path a STALE_REFERENCE from {@link resolvePath} could not follow (read by the replay). */
+export function unresolvedPathOf(err: unknown): string | undefined {
+  return err instanceof PrevalenceError ? unresolved.get(err) : undefined;
+}
+
 /** Follows a path from the raw root; a step that leads nowhere throws STALE_REFERENCE. */
 export function resolvePath(rawRoot: object, path: PathStep[]): object {
   const obj = walk(rawRoot, path);
   if (typeof obj === 'object' && obj !== null) return obj;
-  throw new PrevalenceError(
+  const where = formatPath(path);
+  const err = new PrevalenceError(
     'STALE_REFERENCE',
-    `${formatPath(path)} does not lead to an object of the state any more (it was removed or replaced): read the object from the system again`,
+    `${where} does not lead to an object of the state any more (it was removed or replaced): read the object from the system again`,
   );
+  unresolved.set(err, where);
+  throw err;
 }
 
 /** The position of `child` among the members of a Set or the keys of a Map `parent`, as a step. */

@@ -5,6 +5,7 @@ import type { JournalRecord } from '../journal/reader';
 import { RECORD_VERSION } from '../journal/record';
 import type { ActionOutcome, ActionRunner, DomainMethod } from './runner';
 import type { Exporter } from './exporter';
+import { unresolvedPathOf } from '../isolation/paths';
 
 /**
  * Applies journal records to the state through the same {@link ActionRunner}
@@ -27,9 +28,8 @@ export class Replayer {
     if (!(rec.version <= RECORD_VERSION)) throw newerRecord(rec);
     const method = this.#methodNamed(rec.method);
     // Plain arguments are the record's own fresh array: nothing to decode.
-    const args = allPrimitive(rec.args)
-      ? rec.args
-      : decodeArgs(rec.args as never[], this.exporter.replayContext);
+    const args = allPrimitive(rec.args) ? rec.args : this.#decodeArgs(rec);
+    if (args === undefined) return false;
     const out = this.runner.run(method, args, rec.seq, rec.ts, false, rec.version >= 2);
     try {
       this.#check(rec, out);
@@ -37,6 +37,26 @@ export class Replayer {
       return !out.threw && out.undo.size !== 0;
     } finally {
       this.runner.release();
+    }
+  }
+
+  /**
+   * The arguments of `rec` as the live call got them. A state object it was
+   * given by its place (a view passed back) that the replayed state does not
+   * have there means that the state before it differs from the live run's:
+   * REPLAY_DIVERGED, or with `strictReplay: false` a warning and undefined
+   * (the action is skipped: it cannot run as it was called).
+   */
+  #decodeArgs(rec: JournalRecord): unknown[] | undefined {
+    try {
+      return decodeArgs(rec.args as never[], this.exporter.replayContext);
+    } catch (err) {
+      const where = unresolvedPathOf(err);
+      if (where === undefined) throw err;
+      const message = `action ${rec.seq} (${rec.method}) was given the state object at ${where} in the live run, and in replay nothing is there: the state before it differs from the live run's. An earlier action is not deterministic (verifyReplay() finds which), or the code changed since the record was written: open the directory with the code that wrote it, call takeSnapshot(), and deploy the change after that (README, "Changing the domain code"). strictReplay: false opens anyway, without this action`;
+      if (this.strict) throw new PrevalenceError('REPLAY_DIVERGED', message, { cause: err });
+      this.warn(message);
+      return undefined;
     }
   }
 

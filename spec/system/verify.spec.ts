@@ -343,3 +343,30 @@ describe('verifyReplay over a damaged journal', () => {
     expect(report).toEqual({ ok: true, snapshotsChecked: 2, actionsReplayed: 11 });
   });
 });
+
+describe('verifyReplay and a passed-back object the replay does not find', () => {
+  it('reports the divergence at that action (regression: it threw STALE_REFERENCE with advice for live calls)', async () => {
+    let drawn = 0;
+    const newId = (): string => `cart${++drawn}`; // a helper: its counter is not in the journal
+    class Shop {
+      carts = new Map<string, { items: string[] }>();
+      newCart(): { items: string[] } {
+        const cart = { items: [] as string[] };
+        this.carts.set(newId(), cart);
+        return cart;
+      }
+      addItem(cart: { items: string[] }, item: string): void {
+        cart.items.push(item);
+      }
+    }
+    const dir = freshBasedir();
+    const shop = initSystem(new Shop(), dir);
+    shop.addItem(shop.newCart(), 'apple');
+    shop.takeSnapshot();
+    await shop.close();
+    const report = verifyReplay(dir, Shop);
+    expect(report.ok).toBe(false);
+    expect(report.divergence).toMatchObject({ seq: 2, method: 'addItem', exact: true });
+    expect(report.divergence!.message).toMatch(/in replay nothing is there/);
+  });
+});
