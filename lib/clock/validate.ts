@@ -22,7 +22,8 @@ const findingsByFunction = new WeakMap<AnyFunction, Finding | null>();
 
 const ADVICE =
   'a replayed action would see a different value; use this._clock.now() ' +
-  '(or this._clock.random()/uuid()) instead, or mark the method @readonly if it changes nothing';
+  '(or this._clock.random()/uuid()) instead, or mark the method @readonly if it changes nothing ' +
+  'and no action calls it (a query an action calls is part of the action, yet not checked)';
 
 /**
  * Checks that the action methods of a domain class can be replayed: none is

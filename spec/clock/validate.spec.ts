@@ -52,7 +52,8 @@ describe('validateDomainClass: the compiled forms ts-jest produces', () => {
     expect(err.message).toBe(
       'NONDETERMINISTIC_METHOD: Wiki.createPage calls Date.now(): a replayed action would see ' +
         'a different value; use this._clock.now() (or this._clock.random()/uuid()) instead, ' +
-        'or mark the method @readonly if it changes nothing',
+        'or mark the method @readonly if it changes nothing and no action calls it (a query an ' +
+        'action calls is part of the action, yet not checked)',
     );
   });
 });
