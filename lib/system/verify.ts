@@ -345,7 +345,7 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   const ctx: SegmentContext = { dir, domainClass, registry, warn, snapshots, report };
   let from = 0;
   for (;;) {
-    const stopped = verifySegment(ctx, from);
+    const stopped = withRootClassCheck(ctx, from, () => verifySegment(ctx, from));
     if (stopped === undefined) return report;
     // Damage among records a later snapshot holds: the open never reads
     // them (it loads that snapshot), so it is no reason to refuse the
@@ -366,6 +366,33 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
         'from a backup to check those actions',
     );
     from = resume;
+  }
+}
+
+/**
+ * Runs `verify`; an UNKNOWN_CLASS from a snapshot whose stored root class is
+ * not the domain class (nor a name it is registered under) is said as it is,
+ * as initSystem says it: the directory holds another class's state.
+ */
+function withRootClassCheck<R>(ctx: SegmentContext, from: number, verify: () => R): R {
+  try {
+    return verify();
+  } catch (err) {
+    if (!isPrevalenceError(err, 'UNKNOWN_CLASS')) throw err;
+    const file = ctx.snapshots[from]!.path;
+    let stored: string | undefined;
+    try {
+      stored = snapshotInfo(readOnlyFs(), file).rootClass;
+    } catch {
+      throw err;
+    }
+    if (ctx.registry.byName(stored) === ctx.domainClass) throw err;
+    const name = ctx.domainClass.name;
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `${ctx.dir} holds the state of class ${stored}, not of ${name}; verify it with that class. If ${name} is that class renamed, keep its stored name: @persistent('${stored}') on the class, or options.classes: { ${stored}: ${name} }`,
+      { cause: err },
+    );
   }
 }
 

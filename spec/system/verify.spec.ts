@@ -370,3 +370,33 @@ describe('verifyReplay and a passed-back object the replay does not find', () =>
     expect(report.divergence!.message).toMatch(/in replay nothing is there/);
   });
 });
+
+describe('verifyReplay given another class than the directory holds', () => {
+  it('says whose state it is, as initSystem does (regression: UNKNOWN_CLASS advising @persistent for the stored class)', async () => {
+    class Bank {
+      balance = 0;
+      deposit(n: number): void {
+        this.balance += n;
+      }
+    }
+    class Wiki {
+      pages: string[] = [];
+    }
+    const dir = freshBasedir();
+    const bank = initSystem(new Bank(), dir);
+    bank.deposit(5);
+    bank.takeSnapshot();
+    await bank.close();
+    let message = '';
+    try {
+      verifyReplay(dir, Wiki);
+    } catch (err) {
+      expect(isPrevalenceError(err, 'INVALID_OPTION')).toBe(true);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(
+      /holds the state of class Bank, not of Wiki; verify it with that class/,
+    );
+    expect(verifyReplay(dir, Bank).ok).toBe(true);
+  });
+});
