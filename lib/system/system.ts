@@ -285,6 +285,29 @@ export class PrevalentSystem<T extends object> {
     return undefined;
   }
 
+  /**
+   * A first state refused as NOT_SERIALIZABLE, saying so when the root class
+   * extends a class the registry does not know (`extends EventEmitter`) and
+   * the refused field is one of the root's own that looks like a library's
+   * (a symbol key, a name starting with `_`): that constructor set fields the
+   * user never wrote (`[Symbol(shapeMode)]`), and the refusal named only them.
+   */
+  #namingForeignBase(err: unknown): unknown {
+    if (!isPrevalenceError(err, 'NOT_SERIALIZABLE')) return err;
+    const detail = err.message.replace(/^NOT_SERIALIZABLE: /, '');
+    if (!/^(\[Symbol\(|_[\w$]*[ .[])/.test(detail)) return err;
+    const Base = Object.getPrototypeOf(this.domainClass) as unknown;
+    if (typeof Base !== 'function' || Base === Function.prototype) return err;
+    if (this.registry.nameOf(Base) !== undefined) return err;
+    const name = this.domainClass.name || 'the root class';
+    const baseName = (Base as { name?: string }).name || 'another class';
+    return new PrevalenceError(
+      'NOT_SERIALIZABLE',
+      `${detail}. ${name} extends ${baseName}, whose constructor may have set it: the root object is stored whole, fields its base class sets too, so a root class should extend only classes whose fields the state can keep; keep the ${baseName} in a non-enumerable property, or outside the state`,
+      { cause: err },
+    );
+  }
+
   #otherRootClass(stored?: string): PrevalenceError {
     const which = stored === undefined ? 'another class' : `class ${stored}`;
     return new PrevalenceError(
@@ -383,8 +406,12 @@ export class PrevalentSystem<T extends object> {
       refuseUnregisteredClass(this.root, this.registry);
     }
     if (base.empty) {
-      checkInitialState(this.root, isOpenRoot, this.#undoLog!);
-      this.#writeSnapshot();
+      try {
+        checkInitialState(this.root, isOpenRoot, this.#undoLog!);
+        this.#writeSnapshot();
+      } catch (err) {
+        throw this.#namingForeignBase(err);
+      }
     }
     this.#journal = JournalWriter.open(
       {

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import {
   initSystem,
@@ -743,5 +744,28 @@ describe('the initial state', () => {
     const ok = initSystem(new Ok(), freshBasedir());
     expect(ok.list).toEqual([1, 2]);
     await ok.close();
+  });
+});
+
+// Regression (usability review): a root class extending EventEmitter was refused naming only
+// `[Symbol(shapeMode)]`, a field of Node's that the user never wrote.
+describe('a root class that extends a class of a library', () => {
+  it('is refused naming the base class whose constructor set the field', () => {
+    class Shop extends EventEmitter {
+      orders: string[] = [];
+      order(x: string): void {
+        this.orders.push(x);
+      }
+    }
+    let message = '';
+    try {
+      initSystem(Shop, freshBasedir());
+    } catch (err) {
+      expect(isPrevalenceError(err, 'NOT_SERIALIZABLE')).toBe(true);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(
+      /Shop extends EventEmitter, whose constructor may have set it.*keep the EventEmitter in a non-enumerable property, or outside the state/,
+    );
   });
 });
