@@ -14,9 +14,4 @@ export type { PrevalenceErrorCode } from './errors';
 export { realFs } from './fs/seam';
 export type { FileSystem } from './fs/seam';
 export { verifyReplay } from './system/verify';
-export type {
-  ReplayReport,
-  ReplayDivergence,
-  UnverifiedActions,
-  VerifyOptions,
-} from './system/verify';
+export type { ReplayReport, ReplayDivergence, VerifyOptions } from './system/verify';

@@ -53,28 +53,12 @@ export interface ReplayDivergence {
   message?: string;
 }
 
-/**
- * Actions {@link verifyReplay} could not check: journal damage (or a missing
- * file) among records that a later snapshot holds. It went on from that snapshot.
- */
-export interface UnverifiedActions {
-  /** The first action not checked (the one after the last snapshot that agreed). */
-  fromSeq: number;
-  /** The last action not checked: the seq of the snapshot it went on from. */
-  toSeq: number;
-  /** Where the journal is damaged and how: file, byte offset, seq, what is wrong. */
-  reason: string;
-}
-
 /** The result of {@link verifyReplay}. */
 export interface ReplayReport {
-  /** True when no replayed state differed from its live run where checked (see `unverified`). */
   ok: boolean;
   snapshotsChecked: number;
   actionsReplayed: number;
   divergence?: ReplayDivergence;
-  /** Stretches of actions left unchecked because the journal was damaged there (absent when none). */
-  unverified?: UnverifiedActions[];
 }
 
 /** Options of {@link verifyReplay}. */
@@ -287,21 +271,14 @@ export function verifyReplay(
   try {
     // A system open on the directory may prune snapshots and journals while
     // this reads them: a file listed and gone before it was read reads as
-    // damage (or ENOENT). What such a run found is not trusted when the
-    // listing changed meanwhile: it runs again on the new one.
+    // damage (or ENOENT). A run that failed while the listing changed runs
+    // again on the new one.
     for (let attempt = 1; ; attempt++) {
       const before = listingOf(dir);
-      let report: ReplayReport | undefined;
-      let failure: unknown;
       try {
-        report = verifyFrom(dir, domainClass, options);
+        return verifyFrom(dir, domainClass, options);
       } catch (err) {
-        failure = err;
-      }
-      const clean = report !== undefined && report.unverified === undefined;
-      if (clean || attempt === LISTING_ATTEMPTS || listingOf(dir) === before) {
-        if (report === undefined) throw failure;
-        return report;
+        if (attempt === LISTING_ATTEMPTS || listingOf(dir) === before) throw err;
       }
     }
   } finally {
@@ -313,7 +290,7 @@ export function verifyReplay(
   }
 }
 
-/** Runs of verifyReplay before it reports what it found while the directory's files kept changing. */
+/** Runs of verifyReplay before it gives up on a directory whose files keep changing under it. */
 const LISTING_ATTEMPTS = 5;
 
 /** The names of the snapshots and journals in `dir`: pruning changes them. */
@@ -343,30 +320,18 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   }
   const report: ReplayReport = { ok: true, snapshotsChecked: 0, actionsReplayed: 0 };
   const ctx: SegmentContext = { dir, domainClass, registry, warn, snapshots, report };
-  let from = 0;
-  for (;;) {
-    const stopped = withRootClassCheck(ctx, from, () => verifySegment(ctx, from));
-    if (stopped === undefined) return report;
-    // Damage among records a later snapshot holds: the open never reads
-    // them (it loads that snapshot), so it is no reason to refuse the
-    // directory; the stretch is reported unchecked and verifying goes on.
-    const resume = snapshots.findIndex((snap, i) => i > from && snap.seq >= stopped.damage.seq);
-    if (resume < 0) throw stopped.error;
-    const at = snapshots[resume]!;
-    const stretch = {
-      fromSeq: stopped.agreed + 1,
-      toSeq: at.seq,
-      reason: stopped.damage.description,
-    };
-    (report.unverified ??= []).push(stretch);
-    warn(
-      `verifyReplay could not check actions ${stretch.fromSeq} to ${stretch.toSeq}, as the journal ` +
-        `they are in is damaged (${stretch.reason}); it goes on from ${at.path}, which holds them. ` +
-        'The directory opens as it is (the open loads that snapshot or a newer one); restore the journal ' +
-        'from a backup to check those actions',
-    );
-    from = resume;
-  }
+  const stopped = withRootClassCheck(ctx, 0, () => verifySegment(ctx, 0));
+  if (stopped === undefined) return report;
+  // Damage among records a later snapshot holds: the open never reads them,
+  // so the directory opens, but they cannot be checked. Refused all the same
+  // (a report would let `ok` pass over damaged records), saying what it means.
+  const later = snapshots.find((snap) => snap.seq >= stopped.damage.seq);
+  if (later === undefined) throw stopped.error;
+  throw new PrevalenceError(
+    'JOURNAL_CORRUPT',
+    `${stopped.damage.description}. The open does not read these records (it loads ${later.path}, which holds them, or a newer snapshot), so the directory opens as it is, but verifyReplay cannot check actions ${stopped.agreed + 1} to ${later.seq}. Restore the journal from a backup to check them; to check the actions after them, run verifyReplay on a copy of the directory without the snapshots older than ${path.basename(later.path)}. Nothing was changed.`,
+    { cause: stopped.error },
+  );
 }
 
 /**

@@ -34,7 +34,7 @@ describe('verifyReplay while the system open on the directory prunes', () => {
         runs++;
         try {
           const report = verifyReplay(dir, Ledger, { onWarning: () => undefined });
-          if (!report.ok || report.unverified !== undefined) failures.push(JSON.stringify(report));
+          if (!report.ok) failures.push(JSON.stringify(report));
         } catch (err) {
           failures.push(String(err));
         }
