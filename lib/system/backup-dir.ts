@@ -1,3 +1,4 @@
+import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
 import { makeDirDurably, type FileSystem } from '../fs/seam';
@@ -27,7 +28,8 @@ export function backupDirOf(options: unknown, basedir: string, fs: FileSystem): 
     throw invalid('takeSnapshot({ into }) needs the path of a directory, as a non-empty string');
   }
   const dir = path.resolve(into);
-  if (dir === path.resolve(basedir)) {
+  // The system works in the real path of its basedir (see openBasedir).
+  if (dir === path.resolve(basedir) || realPathOf(dir) === basedir) {
     throw invalid(
       `takeSnapshot({ into: ${JSON.stringify(into)} }) names the system's own data directory; call takeSnapshot() for a snapshot there, or pass a new directory for a backup`,
     );
@@ -52,4 +54,13 @@ export function backupDirOf(options: unknown, basedir: string, fs: FileSystem): 
     makeDirDurably(fs, dir);
   }
   return dir;
+}
+
+/** `dir` with every symlink resolved, or undefined where it does not exist (or cannot be read). */
+function realPathOf(dir: string): string | undefined {
+  try {
+    return nodeFs.realpathSync.native(dir);
+  } catch {
+    return undefined;
+  }
 }

@@ -246,15 +246,27 @@ export function isAlive(pid: number): boolean {
   return !isZombie(pid);
 }
 
+/**
+ * Whether every thread of `pid` has ended: its main thread's state alone is
+ * not enough, as a process whose main thread exited while others run shows
+ * that thread as a zombie too. Unknown (no /proc) reads as alive.
+ */
 function isZombie(pid: number): boolean {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 3, after the command name (which may hold spaces and parentheses).
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
+    if (!isDeadState(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
+    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+      if (!isDeadState(fs.readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8'))) return false;
+    }
+    return true;
   } catch {
     return false;
   }
+}
+
+/** Whether a /proc stat line shows an ended task: field 3, after the command name (which may hold spaces and parentheses). */
+function isDeadState(stat: string): boolean {
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state === 'Z' || state === 'X';
 }
 
 /**

@@ -87,7 +87,7 @@ const MAX_DEPTH = 16;
  */
 function holds(record: LockRecord | undefined, here: string): record is LockRecord {
   if (record === undefined || record.state !== 'held') return false;
-  if (record.dir !== undefined && !sameInode(record.dir, here)) return false;
+  if (record.dir !== undefined && record.dir !== here) return false;
   if (record.hostname !== os.hostname()) return true;
   if (record.started !== undefined) {
     // The pid now names another process (a restart given the same pid, a recycled one): a leftover.
@@ -98,16 +98,6 @@ function holds(record: LockRecord | undefined, here: string): record is LockReco
     return (record.thread ?? 0) !== threadId || heldHere.tokens.has(record.token);
   }
   return isAlive(record.pid);
-}
-
-/**
- * Whether two identities ("dev:ino") name one inode. The device is not
- * compared: one directory seen through two mounts (a FUSE or NFS mount of
- * it) has two device numbers, and a live holder there was taken over. A
- * copy of a directory has an inode of its own.
- */
-function sameInode(a: string, b: string): boolean {
-  return a.slice(a.indexOf(':') + 1) === b.slice(b.indexOf(':') + 1);
 }
 
 function lockedError(dir: string, holder: LockRecord | undefined): PrevalenceError {

@@ -53,7 +53,7 @@ export class Replayer {
     } catch (err) {
       const where = unresolvedPathOf(err);
       if (where === undefined) throw err;
-      const message = `action ${rec.seq} (${rec.method}) was given the state object at ${where} in the live run, and in replay nothing is there: the state before it differs from the live run's. An earlier action is not deterministic (verifyReplay() finds which), or the code changed since the record was written: open the directory with the code that wrote it, call takeSnapshot(), and deploy the change after that (README, "Changing the domain code"). strictReplay: false opens anyway, without this action`;
+      const message = `action ${rec.seq} (${rec.method}) was given the state object at ${where} in the live run, and in replay nothing is there: the state before it differs from the live run's. An earlier action is not deterministic (it drew the place's key from something outside this._clock, say), or the code changed since the record was written: open the directory with the code that wrote it, call takeSnapshot(), and deploy the change after that (README, "Changing the domain code"). strictReplay: false opens anyway, without this action`;
       if (this.strict) throw new PrevalenceError('REPLAY_DIVERGED', message, { cause: err });
       this.warn(message);
       return undefined;

@@ -329,7 +329,7 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   if (later === undefined) throw stopped.error;
   throw new PrevalenceError(
     'JOURNAL_CORRUPT',
-    `${stopped.damage.description}. The open does not read these records (it loads ${later.path}, which holds them, or a newer snapshot), so the directory opens as it is, but verifyReplay cannot check actions ${stopped.agreed + 1} to ${later.seq}. Restore the journal from a backup to check them; to check the actions after them, run verifyReplay on a copy of the directory without the snapshots older than ${path.basename(later.path)}. Nothing was changed.`,
+    `${stopped.damage.description}. An open reads none of these records while it can load ${later.path}, which holds them, or a newer snapshot (then the directory opens as it is), but verifyReplay cannot check actions ${stopped.agreed + 1} to ${later.seq}. Restore the journal from a backup to check them; to check the actions after them, run verifyReplay on a copy of the directory without the snapshots older than ${path.basename(later.path)}. Nothing was changed.`,
     { cause: stopped.error },
   );
 }
