@@ -165,13 +165,14 @@ function collectionMutator(
       return this;
     };
   }
-  // delete, clear: save the whole contents once per action, as order cannot be restored otherwise.
+  // delete, clear: what insertion order needs to come back exactly (see saveContents).
   return function (this: unknown, ...args: unknown[]) {
     const raw = writeRaw(this, label) as AnyMap | AnySet;
     const log = requireLog(calling);
     const key = toRaw(args[0]);
-    const changes = name === 'clear' ? raw.size > 0 : raw.has(key);
-    if (changes) saveContents(log, raw);
+    const clear = name === 'clear';
+    const changes = clear ? raw.size > 0 : raw.has(key);
+    if (changes) saveContents(log, raw, clear, key);
     return original.call(raw, key);
   };
 }
