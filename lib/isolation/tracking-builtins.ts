@@ -133,8 +133,11 @@ function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: stri
     }
     if (kind === 'regexp') log.push(new RegExpEntry(raw));
     else if (kind === 'arraybuffer') log.push(new ResizeEntry(raw));
-    else saveBytes(log, raw);
-    const result = original.apply(raw, rawArgs(args));
+    const plain = rawArgs(args);
+    if (kind !== 'regexp' && kind !== 'arraybuffer') {
+      saveBytes(log, raw as ArrayBufferView, name, plain);
+    }
+    const result = original.apply(raw, plain);
     return result === raw ? this : result;
   };
 }

@@ -144,10 +144,97 @@ export function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
-/** Records a copy of the bytes of `view` before a bulk change. */
-export function saveBytes(log: UndoLog, view: ArrayBufferView): void {
+/**
+ * Records a copy of the bytes of `view` that mutator `name` called with
+ * `args` may change: all of them, or for the writers whose reach the
+ * arguments tell plainly (a Buffer's fixed-size `write*`, a typed array's
+ * `set`, and `fill` with numbers), only that range. A 4-byte write into a
+ * 100 MB buffer copied all of it (the cliff review).
+ */
+export function saveBytes(
+  log: UndoLog,
+  view: ArrayBufferView,
+  name?: PropertyKey,
+  args?: readonly unknown[],
+): void {
   const bytes = bytesOf(view);
-  log.push(new BytesEntry(bytes, bytes.slice()));
+  const range = name === undefined || args === undefined ? undefined : reach(view, name, args);
+  const saved = range === undefined ? bytes : bytes.subarray(range[0], range[1]);
+  log.push(new BytesEntry(saved, saved.slice()));
+}
+
+/** Bytes each fixed-size Buffer writer writes (`writeUInt32LE(value, offset)`: 4 from offset). */
+const FIXED_WRITES: ReadonlyMap<string, number> = new Map(
+  [
+    ['UInt8', 1],
+    ['Uint8', 1],
+    ['Int8', 1],
+    ['UInt16', 2],
+    ['Uint16', 2],
+    ['Int16', 2],
+    ['UInt32', 4],
+    ['Uint32', 4],
+    ['Int32', 4],
+    ['Float', 4],
+    ['Double', 8],
+    ['BigUInt64', 8],
+    ['BigUint64', 8],
+    ['BigInt64', 8],
+  ].flatMap(([type, size]) =>
+    ['', 'LE', 'BE'].map((end) => [`write${type as string}${end}`, size as number] as const),
+  ),
+);
+
+/** Whether `x` is undefined or an integer: arguments whose meaning needs no conversion (which could run code). */
+const plainInt = (x: unknown): x is number | undefined =>
+  x === undefined || (typeof x === 'number' && Number.isInteger(x));
+
+/** A relative index as `fill` reads it (negative from the end), clamped to [0, length]. */
+function relative(x: number, length: number): number {
+  return x < 0 ? Math.max(length + x, 0) : Math.min(x, length);
+}
+
+/** The byte range [from, to) of `view` that `name(...args)` may write, when plain; else undefined. */
+function reach(
+  view: ArrayBufferView,
+  name: PropertyKey,
+  args: readonly unknown[],
+): [number, number] | undefined {
+  if (typeof name !== 'string' || !ArrayBuffer.isView(view) || types.isDataView(view)) {
+    return undefined;
+  }
+  const size = FIXED_WRITES.get(name);
+  if (size !== undefined && Buffer.isBuffer(view)) {
+    const offset = args[1];
+    if (!plainInt(offset)) return undefined;
+    const from = offset ?? 0;
+    return from < 0 ? undefined : [from, from + size];
+  }
+  const per = (view as Uint8Array).BYTES_PER_ELEMENT;
+  const length = (view as Uint8Array).length;
+  if (name === 'set') {
+    const source = args[0];
+    const offset = args[1];
+    if (!plainInt(offset) || (offset ?? 0) < 0) return undefined;
+    if (!Array.isArray(source) && !types.isTypedArray(source)) return undefined;
+    const from = offset ?? 0;
+    return [from * per, (from + (source as ArrayLike<unknown>).length) * per];
+  }
+  if (name === 'fill' && Buffer.isBuffer(view)) {
+    // Buffer's own fill: byte offsets, none negative; without an offset it fills it all.
+    const [, offset, end] = args;
+    if (offset === undefined || !plainInt(offset) || offset < 0 || !plainInt(end)) return undefined;
+    return [offset, Math.max(offset, Math.min(end ?? view.length, view.length))];
+  }
+  if (name === 'fill') {
+    const [, start, end] = args;
+    // Without a start, V8 (Node 20) fills to the end whatever the end says.
+    if (start === undefined || !plainInt(start) || !plainInt(end)) return undefined;
+    const from = relative(start, length);
+    const to = relative(end ?? length, length);
+    return [from * per, Math.max(from, to) * per];
+  }
+  return undefined;
 }
 
 /** Undo of one typed-array element write. */
