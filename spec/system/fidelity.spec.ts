@@ -6,6 +6,7 @@ import type { PrevalentMutable } from '../../lib';
 import { firstDifference } from '../../lib/codec/equal';
 import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
+import { shopWithDrawnKeys } from '../fixtures/shop-with-drawn-keys';
 
 const SYM = Symbol('tag');
 
@@ -751,20 +752,7 @@ class MyArray<T> extends Array<T> {}
 // and verifyReplay with STALE_REFERENCE and its advice for live calls, also with
 // strictReplay: false, so the directory could not be opened at all.
 describe('a passed-back object the replay does not find at its place', () => {
-  let drawn = 0;
-  const newId = (): string => `cart${++drawn}`; // a helper: its counter is not in the journal
-
-  class Shop {
-    carts = new Map<string, { items: string[] }>();
-    newCart(): { items: string[] } {
-      const cart = { items: [] as string[] };
-      this.carts.set(newId(), cart);
-      return cart;
-    }
-    addItem(cart: { items: string[] }, item: string): void {
-      cart.items.push(item);
-    }
-  }
+  const Shop = shopWithDrawnKeys();
 
   async function written(): Promise<string> {
     const dir = freshBasedir();

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import { freshBasedir, tmpDir } from '../support/tmp';
+import { shopWithDrawnKeys } from '../fixtures/shop-with-drawn-keys';
 
 let escape = 0; // a global the validator cannot see: the deliberate non-determinism
 
@@ -326,19 +327,7 @@ describe('verifyReplay over a damaged journal', () => {
 
 describe('verifyReplay and a passed-back object the replay does not find', () => {
   it('reports the divergence at that action (regression: it threw STALE_REFERENCE with advice for live calls)', async () => {
-    let drawn = 0;
-    const newId = (): string => `cart${++drawn}`; // a helper: its counter is not in the journal
-    class Shop {
-      carts = new Map<string, { items: string[] }>();
-      newCart(): { items: string[] } {
-        const cart = { items: [] as string[] };
-        this.carts.set(newId(), cart);
-        return cart;
-      }
-      addItem(cart: { items: string[] }, item: string): void {
-        cart.items.push(item);
-      }
-    }
+    const Shop = shopWithDrawnKeys();
     const dir = freshBasedir();
     const shop = initSystem(new Shop(), dir);
     shop.addItem(shop.newCart(), 'apple');
