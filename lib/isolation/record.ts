@@ -319,12 +319,24 @@ function isNoop(old: PropertyDescriptor, desc: PropertyDescriptor): boolean {
 
 /** Beyond this many slots a shrinking length lists the array's keys instead of probing each index. */
 const PROBE_LIMIT = 4096;
+const LIST_ABOVE = 1 << 24;
 
-/** Whether more than PROBE_LIMIT indices from `from` to `to` are to be removed, and most of the first PROBE_LIMIT are holes. */
+/**
+ * Whether more than PROBE_LIMIT indices from `from` to `to` are to be
+ * removed and most of them are holes, judged by PROBE_LIMIT indices spread
+ * over the whole range (the first ones alone took a table filled at its
+ * start and then empty up to a far index for dense, and probing it ran out
+ * of memory: review).
+ */
 function mostlyHoles(arr: unknown[], from: number, to: number): boolean {
-  if (to - from <= PROBE_LIMIT) return false;
+  const span = to - from;
+  if (span <= PROBE_LIMIT) return false;
+  // Listing costs the elements there are: never more than probing this many.
+  if (span > LIST_ABOVE) return true;
   let holes = 0;
-  for (let i = from; i < from + PROBE_LIMIT; i++) if (!Object.hasOwn(arr, i)) holes++;
+  for (let i = 0; i < PROBE_LIMIT; i++) {
+    if (!Object.hasOwn(arr, from + Math.floor((i * span) / PROBE_LIMIT))) holes++;
+  }
   return holes > PROBE_LIMIT / 2;
 }
 
@@ -337,12 +349,17 @@ function lengthEntry(arr: unknown[], newLength: unknown): UndoEntry {
     // array's keys costs its size (0.3 s for a 1M-element array cut by 5000,
     // found by the cliff review), and is only cheaper for a sparse array
     // (`length = 1e9` with few elements), told by the holes in a sample.
-    const keys = mostlyHoles(arr, n, oldLength)
-      ? Object.keys(arr).filter((k) => isArrayIndex(k) && Number(k) >= n)
-      : Array.from({ length: oldLength - n }, (_, i) => String(n + i));
-    for (const key of keys) {
+    const keep = (key: string): void => {
       const desc = Reflect.getOwnPropertyDescriptor(arr, key);
       if (desc !== undefined) removed.push([key, desc]);
+    };
+    if (mostlyHoles(arr, n, oldLength)) {
+      // Every own name, non-enumerable elements too (an action may define one).
+      for (const key of Object.getOwnPropertyNames(arr)) {
+        if (isArrayIndex(key) && Number(key) >= n) keep(key);
+      }
+    } else {
+      for (let i = n; i < oldLength; i++) keep(String(i));
     }
   }
   return new ArrayLengthEntry(arr, oldLength, removed);

@@ -142,6 +142,11 @@ function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: stri
   };
 }
 
+const mapHas = Map.prototype.has;
+const setHas = Set.prototype.has;
+const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size')!.get!;
+const setSize = Object.getOwnPropertyDescriptor(Set.prototype, 'size')!.get!;
+
 function collectionMutator(
   kind: 'map' | 'set',
   name: PropertyKey,
@@ -174,7 +179,10 @@ function collectionMutator(
     const log = requireLog(calling);
     const key = toRaw(args[0]);
     const clear = name === 'clear';
-    const changes = clear ? raw.size > 0 : raw.has(key);
+    // The built-in has and size: an own `has` an action defined must not decide what is saved.
+    const changes = clear
+      ? (kind === 'map' ? mapSize : setSize).call(raw) > 0
+      : (kind === 'map' ? mapHas : setHas).call(raw, key);
     if (changes) saveContents(log, raw, clear, key);
     return original.call(raw, key);
   };

@@ -1,6 +1,20 @@
 import { types } from 'node:util';
 import type { UndoEntry, UndoLog } from './undo';
 
+// The built-ins' own methods, called on the raw collection: an action may
+// give a state Map or Set an own (non-enumerable) `get`, `set` or `keys`,
+// which a rollback must not run (found by review: it restored wrong values).
+const mapGet = Map.prototype.get;
+const mapSet = Map.prototype.set;
+const mapDelete = Map.prototype.delete;
+const mapClear = Map.prototype.clear;
+const mapKeys = Map.prototype.keys;
+const mapEntries = Map.prototype.entries;
+const setAdd = Set.prototype.add;
+const setDelete = Set.prototype.delete;
+const setClear = Set.prototype.clear;
+const setValues = Set.prototype.values;
+
 /** Undo of Map.set: put the old value back (position is kept), or delete a new key. */
 export class MapSetEntry implements UndoEntry {
   constructor(
@@ -11,8 +25,8 @@ export class MapSetEntry implements UndoEntry {
   ) {}
 
   undo(): void {
-    if (this.had) this.map.set(this.key, this.old);
-    else this.map.delete(this.key);
+    if (this.had) mapSet.call(this.map, this.key, this.old);
+    else mapDelete.call(this.map, this.key);
   }
 }
 
@@ -24,7 +38,7 @@ export class SetAddEntry implements UndoEntry {
   ) {}
 
   undo(): void {
-    this.set.delete(this.value);
+    setDelete.call(this.set, this.value);
   }
 }
 
@@ -41,8 +55,8 @@ class MapContentsEntry implements UndoEntry {
   ) {}
 
   undo(): void {
-    this.map.clear();
-    for (const [k, v] of this.entries) this.map.set(k, v);
+    mapClear.call(this.map);
+    for (const [k, v] of this.entries) mapSet.call(this.map, k, v);
   }
 }
 
@@ -53,8 +67,8 @@ class SetContentsEntry implements UndoEntry {
   ) {}
 
   undo(): void {
-    this.set.clear();
-    for (const v of this.values) this.set.add(v);
+    setClear.call(this.set);
+    for (const v of this.values) setAdd.call(this.set, v);
   }
 }
 
@@ -74,9 +88,9 @@ class MapOrderEntry implements UndoEntry {
   undo(): void {
     const map = this.map;
     for (const k of this.keys) {
-      const v = map.get(k);
-      map.delete(k);
-      map.set(k, v);
+      const v = mapGet.call(map, k);
+      mapDelete.call(map, k);
+      mapSet.call(map, k, v);
     }
   }
 }
@@ -90,7 +104,7 @@ class MapDeleteEntry implements UndoEntry {
   ) {}
 
   undo(): void {
-    this.map.set(this.key, this.value);
+    mapSet.call(this.map, this.key, this.value);
   }
 }
 
@@ -102,17 +116,21 @@ export function saveContents(
   key: unknown,
 ): void {
   if (!types.isMap(coll)) {
-    if (log.firstSave(coll, 'contents')) log.push(new SetContentsEntry(coll, Array.from(coll)));
+    if (log.firstSave(coll, 'contents')) {
+      log.push(new SetContentsEntry(coll, Array.from(setValues.call(coll))));
+    }
     return;
   }
   if (clear) {
     // Every entry is removed: all are needed back, in their order.
     log.firstSave(coll, 'contents');
-    log.push(new MapContentsEntry(coll, Array.from(coll)));
+    log.push(new MapContentsEntry(coll, Array.from(mapEntries.call(coll))));
     return;
   }
-  if (log.firstSave(coll, 'contents')) log.push(new MapOrderEntry(coll, Array.from(coll.keys())));
-  log.push(new MapDeleteEntry(coll, key, coll.get(key)));
+  if (log.firstSave(coll, 'contents')) {
+    log.push(new MapOrderEntry(coll, Array.from(mapKeys.call(coll))));
+  }
+  log.push(new MapDeleteEntry(coll, key, mapGet.call(coll, key)));
 }
 
 /** Undo of a Date setter. */
@@ -194,15 +212,46 @@ function relative(x: number, length: number): number {
   return x < 0 ? Math.max(length + x, 0) : Math.min(x, length);
 }
 
+/** The prototypes of the built-in typed arrays (and Buffer), whose `length` and element size are their own. */
+const TYPED_PROTOTYPES: ReadonlySet<object> = new Set<object>([
+  Buffer.prototype,
+  ...[
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+  ].map((T) => T.prototype as object),
+]);
+
+/**
+ * Whether `x` is a typed array of a built-in type whose `length` and
+ * `BYTES_PER_ELEMENT` read as the internal ones: no subclass, no own
+ * property of those names (an action may define one; the writers read the
+ * internal slots, so a range taken from such a property missed bytes).
+ */
+function plainTypedArray(x: unknown): x is Uint8Array {
+  return (
+    types.isTypedArray(x) &&
+    TYPED_PROTOTYPES.has(Object.getPrototypeOf(x) as object) &&
+    !Object.hasOwn(x, 'length') &&
+    !Object.hasOwn(x, 'BYTES_PER_ELEMENT')
+  );
+}
+
 /** The byte range [from, to) of `view` that `name(...args)` may write, when plain; else undefined. */
 function reach(
   view: ArrayBufferView,
   name: PropertyKey,
   args: readonly unknown[],
 ): [number, number] | undefined {
-  if (typeof name !== 'string' || !ArrayBuffer.isView(view) || types.isDataView(view)) {
-    return undefined;
-  }
+  if (typeof name !== 'string' || !plainTypedArray(view)) return undefined;
   const size = FIXED_WRITES.get(name);
   if (size !== undefined && Buffer.isBuffer(view)) {
     const offset = args[1];
@@ -216,7 +265,9 @@ function reach(
     const source = args[0];
     const offset = args[1];
     if (!plainInt(offset) || (offset ?? 0) < 0) return undefined;
-    if (!Array.isArray(source) && !types.isTypedArray(source)) return undefined;
+    // A plain array's length is its own and cannot be a getter; a Proxy's can lie.
+    const plainArray = Array.isArray(source) && !types.isProxy(source);
+    if (!plainArray && !plainTypedArray(source)) return undefined;
     const from = offset ?? 0;
     return [from * per, (from + (source as ArrayLike<unknown>).length) * per];
   }

@@ -184,6 +184,72 @@ describe('tracking proxies', () => {
     expectSameGraph(raw, before);
   });
 
+  it('cuts a table filled at its start and empty up to one far index without probing every index (regression (review): out of memory)', () => {
+    const raw: unknown[] = Array.from({ length: 10_000 }, (_, i) => i);
+    raw[1e9] = 'far';
+    Object.defineProperty(raw, 7000, {
+      value: 'hidden',
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+    const before = describeGraph(raw);
+    const log = inAction(() => {
+      tracked(raw).length = 5000;
+    });
+    expect(raw.length).toBe(5000);
+    log.rollback();
+    expectSameGraph(raw, before);
+    expect(raw[1e9]).toBe('far');
+    expect(Object.getOwnPropertyDescriptor(raw, 7000)).toMatchObject({
+      value: 'hidden',
+      enumerable: false,
+    });
+  });
+
+  it("saves the bytes a writer writes by the typed array's own length, not a property that says otherwise (regression (review): an own length or a subclass's length getter left bytes unrestored)", () => {
+    class Chunk extends Uint8Array {
+      override get length(): number {
+        return 1;
+      }
+    }
+    const raw = { buf: new Uint8Array(8), f: new Float64Array(4) };
+    Object.defineProperty(raw.buf, 'length', { value: 1 });
+    Object.defineProperty(raw.f, 'BYTES_PER_ELEMENT', { value: 1 });
+    const log = inAction(() => {
+      const p = tracked(raw);
+      p.buf.set(new Chunk([9, 9, 9, 9]), 2);
+      p.buf.fill(7, 0);
+      p.f.set([1.5, 2.5], 1);
+      p.f.fill(3.5, 1, 3);
+    });
+    expect([...raw.f]).toEqual([0, 3.5, 3.5, 0]);
+    log.rollback();
+    expect([...new Uint8Array(raw.buf.buffer)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect([...raw.f]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('rolls a Map delete back with the built-in methods, not own ones an action defined (regression (review): an own get or keys restored wrong values or order)', () => {
+    const raw = {
+      m: new Map([
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ]),
+    };
+    Object.defineProperty(raw.m, 'get', { value: () => 'x' });
+    Object.defineProperty(raw.m, 'keys', { value: () => ['c', 'b', 'a'][Symbol.iterator]() });
+    const log = inAction(() => {
+      tracked(raw).m.delete('a');
+    });
+    log.rollback();
+    expect([...Map.prototype.entries.call(raw.m)]).toEqual([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]);
+  });
+
   it('runs getters, setters and methods of class instances with the proxy as this', () => {
     const raw = new Account('ann', 10);
     const before = describeGraph(raw);
