@@ -291,7 +291,7 @@ export function verifyReplay(
 }
 
 /** Runs of verifyReplay before it gives up on a directory whose files keep changing under it. */
-const LISTING_ATTEMPTS = 5;
+const LISTING_ATTEMPTS = 20;
 
 /** The names of the snapshots and journals in `dir`: pruning changes them. */
 function listingOf(dir: string): string {

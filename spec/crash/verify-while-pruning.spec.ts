@@ -24,7 +24,7 @@ describe('verifyReplay while the system open on the directory prunes', () => {
         journalMaxBytes: 2048,
         prune: true,
         seed: 7,
-        snapshotChance: 0.05,
+        snapshotChance: 0.02,
         syncChance: 0,
         maxSteps: 1_000_000,
       });
