@@ -131,12 +131,10 @@ function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: stri
       if (!Object.is((raw as Date).getTime(), before)) log.push(new DateEntry(raw, before));
       return result;
     }
+    const plain = rawArgs(args);
     if (kind === 'regexp') log.push(new RegExpEntry(raw));
     else if (kind === 'arraybuffer') log.push(new ResizeEntry(raw));
-    const plain = rawArgs(args);
-    if (kind !== 'regexp' && kind !== 'arraybuffer') {
-      saveBytes(log, raw as ArrayBufferView, name, plain);
-    }
+    else saveBytes(log, raw as ArrayBufferView, name, plain);
     const result = original.apply(raw, plain);
     return result === raw ? this : result;
   };

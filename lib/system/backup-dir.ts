@@ -1,8 +1,8 @@
-import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
 import { makeDirDurably, type FileSystem } from '../fs/seam';
 import { invalid, isPlainObject } from './option-checks';
+import { realPathOf } from './basedir';
 
 /**
  * The directory `takeSnapshot({ into })` writes a backup into, checked and
@@ -54,13 +54,4 @@ export function backupDirOf(options: unknown, basedir: string, fs: FileSystem): 
     makeDirDurably(fs, dir);
   }
   return dir;
-}
-
-/** `dir` with every symlink resolved, or undefined where it does not exist (or cannot be read). */
-function realPathOf(dir: string): string | undefined {
-  try {
-    return nodeFs.realpathSync.native(dir);
-  } catch {
-    return undefined;
-  }
 }

@@ -78,7 +78,7 @@ export interface OpenedDir {
 export function openBasedir(opts: ResolvedOptions): OpenedDir {
   try {
     makeDirDurably(opts.fs, opts.basedir);
-    const dir = realDir(opts.basedir);
+    const dir = realPathOf(opts.basedir) ?? opts.basedir;
     return { dir, lock: DirectoryLock.acquire(dir) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException | null)?.code;
@@ -97,11 +97,11 @@ export function openBasedir(opts: ResolvedOptions): OpenedDir {
   }
 }
 
-/** `dir` with every symlink resolved, or as it is where that fails (the lock then reports why). */
-function realDir(dir: string): string {
+/** `dir` with every symlink resolved; undefined where it does not exist or cannot be read. */
+export function realPathOf(dir: string): string | undefined {
   try {
     return nodeFs.realpathSync.native(dir);
   } catch {
-    return dir;
+    return undefined;
   }
 }

@@ -85,10 +85,7 @@ const BOOT = bootId();
 export function incarnationOf(pid: number): string | undefined {
   if (BOOT === undefined) return undefined;
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the command name, which may hold spaces and parentheses: field 3 on.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const start = fields[19];
+    const start = statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))[19];
     return start === undefined || !/^\d+$/.test(start) ? undefined : `${BOOT}:${start}`;
   } catch {
     return undefined;
@@ -263,10 +260,15 @@ function isZombie(pid: number): boolean {
   }
 }
 
-/** Whether a /proc stat line shows an ended task: field 3, after the command name (which may hold spaces and parentheses). */
+/** Whether a /proc stat line shows an ended task (its state, field 3). */
 function isDeadState(stat: string): boolean {
-  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  const state = statFields(stat)[0];
   return state === 'Z' || state === 'X';
+}
+
+/** The fields of a /proc stat line from field 3 on: after the command name, which may hold spaces and parentheses. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /**

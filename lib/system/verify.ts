@@ -319,8 +319,8 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
     );
   }
   const report: ReplayReport = { ok: true, snapshotsChecked: 0, actionsReplayed: 0 };
-  const ctx: SegmentContext = { dir, domainClass, registry, warn, snapshots, report };
-  const stopped = withRootClassCheck(ctx, 0, () => verifySegment(ctx, 0));
+  const ctx: VerifyContext = { dir, domainClass, registry, warn, snapshots, report };
+  const stopped = withRootClassCheck(ctx, () => verifyAll(ctx));
   if (stopped === undefined) return report;
   // Damage among records a later snapshot holds: the open never reads them,
   // so the directory opens, but they cannot be checked. Refused all the same
@@ -339,12 +339,12 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
  * not the domain class (nor a name it is registered under) is said as it is,
  * as initSystem says it: the directory holds another class's state.
  */
-function withRootClassCheck<R>(ctx: SegmentContext, from: number, verify: () => R): R {
+function withRootClassCheck<R>(ctx: VerifyContext, verify: () => R): R {
   try {
     return verify();
   } catch (err) {
     if (!isPrevalenceError(err, 'UNKNOWN_CLASS')) throw err;
-    const file = ctx.snapshots[from]!.path;
+    const file = ctx.snapshots[0]!.path;
     let stored: string | undefined;
     try {
       stored = snapshotInfo(readOnlyFs(), file).rootClass;
@@ -361,7 +361,7 @@ function withRootClassCheck<R>(ctx: SegmentContext, from: number, verify: () => 
   }
 }
 
-interface SegmentContext {
+interface VerifyContext {
   dir: string;
   domainClass: StorableClass;
   registry: ClassRegistry;
@@ -379,14 +379,14 @@ interface DamageStop {
 }
 
 /**
- * Restores `snapshots[from]`, replays the journal after it and checks every
+ * Restores the oldest snapshot, replays the journal after it and checks every
  * later snapshot, filling in the report. Returns where it stopped when the
  * journal is damaged; undefined when it reached the end or a divergence.
  */
-function verifySegment(ctx: SegmentContext, from: number): DamageStop | undefined {
+function verifyAll(ctx: VerifyContext): DamageStop | undefined {
   const { dir, domainClass, registry, warn, snapshots, report } = ctx;
   const fs = readOnlyFs();
-  const start = snapshots[from]!;
+  const start = snapshots[0]!;
   const {
     root,
     seq: startSeq,
@@ -395,7 +395,7 @@ function verifySegment(ctx: SegmentContext, from: number): DamageStop | undefine
   } = startReplay(start.path, registry, domainClass, warn);
   let agreed = startSeq;
   let agreedAt = start.path;
-  let next = from + 1;
+  let next = 1;
 
   const diverged = (divergence: ReplayDivergence): false => {
     report.ok = false;
