@@ -4,6 +4,7 @@
  */
 import type { DateTime } from 'luxon';
 import { builtinKind, isPlainObject, storedZone } from './kinds';
+import { viewedBytes } from './byte-slots';
 import {
   formatValue,
   mapKeySegment,
@@ -345,8 +346,8 @@ function sameValue(x: number, y: number, xObj: unknown, yObj: unknown): string |
 }
 
 function bytes(x: ArrayBufferView, y: ArrayBufferView): string | undefined {
-  const xb = Buffer.from(x.buffer, x.byteOffset, x.byteLength);
-  const yb = Buffer.from(y.buffer, y.byteOffset, y.byteLength);
+  const xb = Buffer.from(viewedBytes(x));
+  const yb = Buffer.from(viewedBytes(y));
   if (xb.length !== yb.length) return `byte length ${xb.length} !== ${yb.length}`;
   if (xb.equals(yb)) return undefined;
   let i = 0;

@@ -9,6 +9,7 @@
  * keys are listed only once something is found, to name it.
  */
 import type { Kind } from './kinds';
+import { bufferSlot, isResizable } from './byte-slots';
 import { ACCESSOR, Unstorable } from './failure';
 import { propSegment, symbolSegment } from './paths';
 
@@ -91,12 +92,8 @@ const RESIZABLE_VIEW =
  */
 export function refuseResizable(obj: object, kind: Kind): void {
   if (kind === 'ab') {
-    if ((obj as { resizable?: boolean }).resizable === true) {
-      throw new Unstorable(obj, RESIZABLE_BUFFER);
-    }
-  } else if ((obj as ArrayBufferView).buffer instanceof ArrayBuffer) {
-    if (((obj as ArrayBufferView).buffer as { resizable?: boolean }).resizable === true) {
-      throw new Unstorable(obj, RESIZABLE_VIEW);
-    }
+    if (isResizable(obj as ArrayBufferLike)) throw new Unstorable(obj, RESIZABLE_BUFFER);
+  } else if (isResizable(bufferSlot(obj as ArrayBufferView))) {
+    throw new Unstorable(obj, RESIZABLE_VIEW);
   }
 }

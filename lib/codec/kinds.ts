@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { isLuxonDateTime } from '../luxon';
 import { hasPrivateMembers } from '../clock/private-members';
 import type { ClassRegistry } from './registry';
+import { viewedBytes } from './byte-slots';
 
 /**
  * Object kinds the codecs can store. Containers hold other values (`o` plain
@@ -243,7 +244,7 @@ export function holeRun(arr: readonly unknown[], start: number): number {
 
 /** The base64 text of the bytes `view` covers (not its whole underlying buffer). */
 export function viewToBase64(view: ArrayBufferView): string {
-  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
+  return Buffer.from(viewedBytes(view)).toString('base64');
 }
 
 /** The base64 text of all bytes of `buffer`. */
@@ -308,14 +309,15 @@ function bufferOf(bytes: Uint8Array): ArrayBuffer {
 /** A typed array of the type of `view` (a standard one) over a copy of the bytes it views. */
 export function copyTypedArray(view: ArrayBufferView): AnyTypedArray {
   const cls = TYPED_ARRAYS.get(typedArrayName(view)) as TypedArrayClass;
-  return new cls(bufferOf(Buffer.from(view.buffer, view.byteOffset, view.byteLength)));
+  return new cls(bufferOf(viewedBytes(view)));
 }
 
 /** A Buffer holding a copy of the bytes `view` covers. */
 export function copyBuffer(view: ArrayBufferView): Buffer {
   // Never pooled (see base64ToBuffer); every byte is written by set().
-  const own = Buffer.allocUnsafeSlow(view.byteLength);
-  own.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  const bytes = viewedBytes(view);
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  own.set(bytes);
   return own;
 }
 

@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { bufferSlot } from '../codec/byte-slots';
 
 /**
  * How a raw state object is handled. `plain` covers plain and null-prototype
@@ -36,7 +37,7 @@ export function isNumericKey(key: PropertyKey): key is string {
 
 /** The underlying ArrayBuffer of a typed array or DataView, the buffer itself, or undefined. */
 export function bufferOf(raw: object): object | undefined {
-  if (ArrayBuffer.isView(raw)) return raw.buffer;
+  if (ArrayBuffer.isView(raw)) return bufferSlot(raw);
   if (types.isAnyArrayBuffer(raw)) return raw;
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { bufferOf, type Kind } from './kinds';
+import { bufferSlot } from '../codec/byte-slots';
 
 /**
  * What a built-in method does to its receiver, which decides how a tracking
@@ -106,7 +107,7 @@ export function keepsStateReference(kind: Kind, result: object, raw: object): bo
   if (kind === 'map' || kind === 'set') return true;
   const buffer = bufferOf(raw);
   if (buffer === undefined) return false;
-  return result === buffer || (ArrayBuffer.isView(result) && result.buffer === buffer);
+  return result === buffer || (ArrayBuffer.isView(result) && bufferSlot(result) === buffer);
 }
 
 /** Human-readable `Kind.method` for messages. */

@@ -1,5 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { bufferOf } from './kinds';
+import { byteLengthSlot, byteOffsetSlot } from '../codec/byte-slots';
 
 /**
  * Typed arrays, DataViews and ArrayBuffers that share bytes. The encodings
@@ -31,8 +32,11 @@ export function holdsBytes(value: object): boolean {
 
 /** The bytes `obj` covers in its buffer, as [start, end); empty for none. */
 function rangeOf(obj: object): [number, number] {
-  if (ArrayBuffer.isView(obj)) return [obj.byteOffset, obj.byteOffset + obj.byteLength];
-  return [0, (obj as ArrayBuffer).byteLength];
+  if (ArrayBuffer.isView(obj)) {
+    const start = byteOffsetSlot(obj);
+    return [start, start + byteLengthSlot(obj)];
+  }
+  return [0, byteLengthSlot(obj as ArrayBuffer)];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { byteLengthSlot, viewedBytes } from '../codec/byte-slots';
 import type { UndoEntry, UndoLog } from './undo';
 
 // The built-ins' own methods, called on the raw collection: an action may
@@ -157,11 +158,6 @@ export class BytesEntry implements UndoEntry {
   }
 }
 
-/** The bytes a typed array or DataView covers, as a Uint8Array over the same memory. */
-export function bytesOf(view: ArrayBufferView): Uint8Array {
-  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-}
-
 /**
  * Records a copy of the bytes of `view` that mutator `name` called with
  * `args` may change: all of them, or for the writers whose reach the
@@ -175,7 +171,7 @@ export function saveBytes(
   name?: PropertyKey,
   args?: readonly unknown[],
 ): void {
-  const bytes = bytesOf(view);
+  const bytes = viewedBytes(view);
   const range = name === undefined || args === undefined ? undefined : reach(view, name, args);
   const saved = range === undefined ? bytes : bytes.subarray(range[0], range[1]);
   log.push(new BytesEntry(saved, saved.slice()));
@@ -327,7 +323,7 @@ export class ResizeEntry implements UndoEntry {
   private readonly copy: Uint8Array;
 
   constructor(private readonly buffer: ArrayBuffer & { resize(n: number): void }) {
-    this.oldLength = buffer.byteLength;
+    this.oldLength = byteLengthSlot(buffer);
     this.copy = new Uint8Array(buffer).slice();
   }
 

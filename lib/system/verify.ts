@@ -4,6 +4,7 @@ import { PrevalenceError, isPrevalenceError } from '../errors';
 import { ClassRegistry, globalRegistry } from '../codec/registry';
 import type { StorableClass } from '../codec/registry';
 import { GraphDecoder, encodeGraph } from '../codec/graph';
+import { viewedBytes } from '../codec/byte-slots';
 import { ABSENT, firstDifferenceAt, valueAt, type ValueStep } from '../codec/equal';
 import { listSnapshots, readSnapshot, type SnapshotEntry } from '../snapshot/loader';
 import { listJournalFiles, type JournalFile } from '../journal/files';
@@ -178,7 +179,7 @@ function fingerprint(value: unknown): string {
   if (value instanceof Map || value instanceof Set) return `${kind}(${value.size})`;
   if (value instanceof Date) return `${kind}(${value.getTime()})`;
   if (ArrayBuffer.isView(value)) {
-    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const bytes = viewedBytes(value);
     return `${kind}:${createHash('sha256').update(bytes).digest('hex')}`;
   }
   return `${kind}{${Object.keys(value).join(',')}}:${String(value)}`;

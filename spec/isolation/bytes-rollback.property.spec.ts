@@ -90,3 +90,27 @@ describe('byte writers in actions (property-based)', () => {
     );
   });
 });
+
+// Regression: the bytes a writer saves were taken from the array's `buffer`, `byteOffset` and
+// `byteLength` read as properties, which an action may define: a fill after claiming a byteLength
+// of 1 saved one byte, and the rollback left the rest written.
+describe('byte writers in actions after an own byteLength, byteOffset or buffer was defined', () => {
+  it.each([
+    ['byteLength', 1],
+    ['byteOffset', 30],
+    ['buffer', new ArrayBuffer(32)],
+  ] as const)('a rollback restores every byte (own %s)', (name, value) => {
+    const raw = fresh();
+    const before = Buffer.from(raw.buf);
+    const log = inAction(() => {
+      const p = tracked(raw);
+      Object.defineProperty(p.buf, name, { value, configurable: true });
+      p.buf.fill(9);
+      p.buf.writeUInt8(1, 20);
+    });
+    expect(raw.buf[0]).toBe(9);
+    log.rollback();
+    expect(Object.hasOwn(raw.buf, name)).toBe(false);
+    expect(Buffer.compare(raw.buf, before)).toBe(0);
+  });
+});
