@@ -31,6 +31,7 @@ import {
 import { Unstorable } from './failure';
 import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
 import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
+import { flagsSlot, sourceSlot } from './slots';
 import { encodingError } from './tree';
 
 /**
@@ -273,7 +274,7 @@ class Copier {
       case 'd':
         return this.made(obj, makeDate(dateMillis(obj as Date)));
       case 'r':
-        return this.made(obj, new RegExp((obj as RegExp).source, (obj as RegExp).flags));
+        return this.made(obj, new RegExp(sourceSlot(obj as RegExp), flagsSlot(obj as RegExp)));
       case 't':
         return this.made(obj, copyTypedArray(obj as ArrayBufferView));
       case 'b':

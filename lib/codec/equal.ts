@@ -4,7 +4,7 @@
  */
 import type { DateTime } from 'luxon';
 import { builtinKind, isPlainObject, storedZone } from './kinds';
-import { viewedBytes } from './byte-slots';
+import { timeSlot, viewedBytes } from './slots';
 import {
   formatValue,
   mapKeySegment,
@@ -253,7 +253,7 @@ class Comparer {
           new PathNode(parent, slot, x, 'set'),
         );
       case 'd':
-        return sameValue((x as Date).getTime(), (y as Date).getTime(), x, y);
+        return sameValue(timeSlot(x as Date), timeSlot(y as Date), x, y);
       case 'r':
         return String(x) === String(y) ? undefined : `${String(x)} !== ${String(y)}`;
       case 't':

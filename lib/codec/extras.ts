@@ -9,7 +9,7 @@
  * keys are listed only once something is found, to name it.
  */
 import type { Kind } from './kinds';
-import { bufferSlot, isResizable } from './byte-slots';
+import { bufferSlot, isResizable } from './slots';
 import { ACCESSOR, Unstorable } from './failure';
 import { propSegment, symbolSegment } from './paths';
 

@@ -41,6 +41,7 @@ import {
   type LeafKind,
 } from './kinds';
 import { Unstorable, failureError } from './failure';
+import { flagsSlot, lengthSlot, sourceSlot } from './slots';
 import {
   refuseBuiltinExtras,
   refuseIndexedExtras,
@@ -98,17 +99,17 @@ function leaf(id: number, obj: object, kind: LeafKind): Value {
       return [id, 'd', dateMillis(obj as Date)];
     case 'r':
       refuseBuiltinExtras(obj, kind);
-      return [id, 'r', (obj as RegExp).source, (obj as RegExp).flags];
+      return [id, 'r', sourceSlot(obj as RegExp), flagsSlot(obj as RegExp)];
     case 'ab':
       refuseBuiltinExtras(obj, kind);
       refuseResizable(obj, kind);
       return [id, 'ab', arrayBufferToBase64(obj as ArrayBuffer)];
     case 't':
-      refuseIndexedExtras(obj as AnyTypedArray, (obj as AnyTypedArray).length, kind);
+      refuseIndexedExtras(obj as AnyTypedArray, lengthSlot(obj as AnyTypedArray), kind);
       refuseResizable(obj, kind);
       return [id, 't', typedArrayName(obj), viewToBase64(obj as ArrayBufferView)];
     default:
-      refuseIndexedExtras(obj as Buffer, (obj as Buffer).length, kind);
+      refuseIndexedExtras(obj as Buffer, lengthSlot(obj as Buffer), kind);
       refuseResizable(obj, kind);
       return [id, 'b', viewToBase64(obj as Buffer)];
   }

@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { isLuxonDateTime } from '../luxon';
 import { hasPrivateMembers } from '../clock/private-members';
 import type { ClassRegistry } from './registry';
-import { viewedBytes } from './byte-slots';
+import { timeSlot, viewedBytes } from './slots';
 
 /**
  * Object kinds the codecs can store. Containers hold other values (`o` plain
@@ -328,7 +328,7 @@ export function copyArrayBuffer(buffer: ArrayBuffer): ArrayBuffer {
 
 /** Millis of a Date, with `null` for an invalid Date (JSON has no NaN). */
 export function dateMillis(date: Date): number | null {
-  const ms = date.getTime();
+  const ms = timeSlot(date);
   return ms === ms ? ms : null;
 }
 

@@ -36,6 +36,7 @@ import {
 } from './kinds';
 import { MAX_RECORD_NESTING, NestedTooDeep, Unstorable, failureError, tooDeep } from './failure';
 import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
+import { flagsSlot, sourceSlot } from './slots';
 import type { DateTime } from 'luxon';
 
 export { allPrimitive, decodeArgs, decodeTree } from './tree-decode';
@@ -231,7 +232,7 @@ function encodeOther(
     case 'd':
       return { $: 'date', v: dateMillis(obj as Date) };
     case 'r':
-      return { $: 're', s: (obj as RegExp).source, f: (obj as RegExp).flags };
+      return { $: 're', s: sourceSlot(obj as RegExp), f: flagsSlot(obj as RegExp) };
     case 't':
       return { $: 'ta', t: typedArrayName(obj), v: viewToBase64(obj as ArrayBufferView) };
     case 'b':

@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { bufferSlot } from '../codec/byte-slots';
+import { bufferSlot } from '../codec/slots';
 
 /**
  * How a raw state object is handled. `plain` covers plain and null-prototype

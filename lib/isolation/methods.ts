@@ -1,5 +1,5 @@
 import { bufferOf, type Kind } from './kinds';
-import { bufferSlot } from '../codec/byte-slots';
+import { bufferSlot } from '../codec/slots';
 
 /**
  * What a built-in method does to its receiver, which decides how a tracking

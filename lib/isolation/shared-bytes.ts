@@ -1,6 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { bufferOf } from './kinds';
-import { byteLengthSlot, byteOffsetSlot } from '../codec/byte-slots';
+import { byteLengthSlot, byteOffsetSlot } from '../codec/slots';
 
 /**
  * Typed arrays, DataViews and ArrayBuffers that share bytes. The encodings

@@ -13,6 +13,7 @@ import {
 import { isView, toRaw } from './registry';
 import { noteDerivedBytes } from './shared-bytes';
 import { requireLog } from './undo';
+import { timeSlot } from '../codec/slots';
 import {
   DateEntry,
   MapSetEntry,
@@ -126,9 +127,9 @@ function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: stri
     const raw = writeRaw(this, label);
     const log = requireLog(calling);
     if (kind === 'date') {
-      const before = (raw as Date).getTime();
+      const before = timeSlot(raw as Date);
       const result = original.apply(raw, rawArgs(args));
-      if (!Object.is((raw as Date).getTime(), before)) log.push(new DateEntry(raw, before));
+      if (!Object.is(timeSlot(raw as Date), before)) log.push(new DateEntry(raw, before));
       return result;
     }
     const plain = rawArgs(args);

@@ -1,5 +1,13 @@
 import { types } from 'node:util';
-import { byteLengthSlot, viewedBytes } from '../codec/byte-slots';
+import {
+  byteLengthSlot,
+  flagsSlot,
+  recompile,
+  resizeBuffer,
+  setTimeSlot,
+  sourceSlot,
+  viewedBytes,
+} from '../codec/slots';
 import type { UndoEntry, UndoLog } from './undo';
 
 // The built-ins' own methods, called on the raw collection: an action may
@@ -142,7 +150,7 @@ export class DateEntry implements UndoEntry {
   ) {}
 
   undo(): void {
-    this.date.setTime(this.time);
+    setTimeSlot(this.date, this.time);
   }
 }
 
@@ -304,14 +312,14 @@ export class RegExpEntry implements UndoEntry {
   private readonly lastIndex: number;
 
   constructor(private readonly re: RegExp) {
-    this.source = re.source;
-    this.flags = re.flags;
+    this.source = sourceSlot(re);
+    this.flags = flagsSlot(re);
     this.lastIndex = re.lastIndex;
   }
 
   undo(): void {
-    if (this.re.source !== this.source || this.re.flags !== this.flags) {
-      this.re.compile(this.source, this.flags);
+    if (sourceSlot(this.re) !== this.source || flagsSlot(this.re) !== this.flags) {
+      recompile(this.re, this.source, this.flags);
     }
     this.re.lastIndex = this.lastIndex;
   }
@@ -328,7 +336,7 @@ export class ResizeEntry implements UndoEntry {
   }
 
   undo(): void {
-    this.buffer.resize(this.oldLength);
+    resizeBuffer(this.buffer, this.oldLength);
     new Uint8Array(this.buffer).set(this.copy);
   }
 }

@@ -4,7 +4,7 @@ import { PrevalenceError, isPrevalenceError } from '../errors';
 import { ClassRegistry, globalRegistry } from '../codec/registry';
 import type { StorableClass } from '../codec/registry';
 import { GraphDecoder, encodeGraph } from '../codec/graph';
-import { viewedBytes } from '../codec/byte-slots';
+import { viewedBytes } from '../codec/slots';
 import { ABSENT, firstDifferenceAt, valueAt, type ValueStep } from '../codec/equal';
 import { listSnapshots, readSnapshot, type SnapshotEntry } from '../snapshot/loader';
 import { listJournalFiles, type JournalFile } from '../journal/files';

@@ -1,0 +1,128 @@
+import { types } from 'node:util';
+
+/**
+ * The internal slots of built-ins the encodings and the undo log read: the
+ * bytes of typed arrays, DataViews and ArrayBuffers, a Date's time, a
+ * RegExp's source and flags, read with the built-in getters and methods. An
+ * own property named `buffer`, `byteLength`, `getTime`, `source`, … (an
+ * action may define one, non-enumerable, so it is not stored) does not answer
+ * here: reading those names as properties let a subarray claim a buffer of
+ * its own and be stored sharing bytes with its parent, which a snapshot then
+ * split (a restart lost writes seen through both), and let a snapshot keep
+ * another time, pattern or byte count than the object holds.
+ */
+
+type Getter = (this: unknown) => unknown;
+
+function getterOf(proto: object, name: string): Getter {
+  const get = Object.getOwnPropertyDescriptor(proto, name)?.get;
+  if (get === undefined) throw new Error(`no built-in getter ${name}`);
+  return get as Getter;
+}
+
+const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedLength = getterOf(TYPED_ARRAY, 'length');
+const typedBuffer = getterOf(TYPED_ARRAY, 'buffer');
+const typedByteOffset = getterOf(TYPED_ARRAY, 'byteOffset');
+const typedByteLength = getterOf(TYPED_ARRAY, 'byteLength');
+const dataViewBuffer = getterOf(DataView.prototype, 'buffer');
+const dataViewByteOffset = getterOf(DataView.prototype, 'byteOffset');
+const dataViewByteLength = getterOf(DataView.prototype, 'byteLength');
+const arrayBufferByteLength = getterOf(ArrayBuffer.prototype, 'byteLength');
+const sharedByteLength = getterOf(SharedArrayBuffer.prototype, 'byteLength');
+// Node 20 has resizable ArrayBuffers; a runtime without them has no such getter.
+const arrayBufferResizable = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')
+  ?.get as Getter | undefined;
+
+const dateGetTime = Date.prototype.getTime;
+const regExpSource = getterOf(RegExp.prototype, 'source');
+// The `flags` getter reads `global`, `sticky`, … as properties: each flag's own getter instead,
+// in the order `flags` lists them (the runtime's flags only: `unicodeSets` is newer than Node 20).
+const regExpFlagGetters: Array<[string, Getter]> = (
+  [
+    ['d', 'hasIndices'],
+    ['g', 'global'],
+    ['i', 'ignoreCase'],
+    ['m', 'multiline'],
+    ['s', 'dotAll'],
+    ['u', 'unicode'],
+    ['v', 'unicodeSets'],
+    ['y', 'sticky'],
+  ] as const
+).flatMap(([letter, name]) => {
+  const get = Object.getOwnPropertyDescriptor(RegExp.prototype, name)?.get;
+  return get === undefined ? [] : [[letter, get as Getter]];
+});
+
+const dateSetTime = Date.prototype.setTime;
+const regExpCompile = RegExp.prototype.compile;
+const arrayBufferResize = (ArrayBuffer.prototype as { resize?: (n: number) => void }).resize;
+
+/** Sets the time value of a Date. */
+export function setTimeSlot(date: Date, time: number): void {
+  dateSetTime.call(date, time);
+}
+
+/** Recompiles a RegExp in place with another pattern and flags. */
+export function recompile(re: RegExp, source: string, flags: string): void {
+  regExpCompile.call(re, source, flags);
+}
+
+/** Resizes a resizable ArrayBuffer. */
+export function resizeBuffer(buffer: ArrayBuffer, length: number): void {
+  arrayBufferResize?.call(buffer, length);
+}
+
+/** The time value of a Date (NaN when invalid). */
+export function timeSlot(date: Date): number {
+  return dateGetTime.call(date);
+}
+
+/** The pattern of a RegExp. */
+export function sourceSlot(re: RegExp): string {
+  return regExpSource.call(re) as string;
+}
+
+/** The flags of a RegExp. */
+export function flagsSlot(re: RegExp): string {
+  let flags = '';
+  for (const [letter, get] of regExpFlagGetters) if (get.call(re) === true) flags += letter;
+  return flags;
+}
+
+/** The element count of a typed array. */
+export function lengthSlot(view: ArrayBufferView): number {
+  return typedLength.call(view) as number;
+}
+
+/** The ArrayBuffer (or SharedArrayBuffer) a typed array or DataView views. */
+export function bufferSlot(view: ArrayBufferView): ArrayBufferLike {
+  return (types.isDataView(view) ? dataViewBuffer : typedBuffer).call(view) as ArrayBufferLike;
+}
+
+/** Where the bytes of a typed array or DataView start in its buffer. */
+export function byteOffsetSlot(view: ArrayBufferView): number {
+  return (types.isDataView(view) ? dataViewByteOffset : typedByteOffset).call(view) as number;
+}
+
+/** How many bytes a typed array or DataView covers, or an ArrayBuffer or SharedArrayBuffer holds. */
+export function byteLengthSlot(obj: ArrayBufferView | ArrayBufferLike): number {
+  if (types.isTypedArray(obj)) return typedByteLength.call(obj) as number;
+  if (types.isDataView(obj)) return dataViewByteLength.call(obj) as number;
+  if (types.isSharedArrayBuffer(obj)) return sharedByteLength.call(obj) as number;
+  return arrayBufferByteLength.call(obj) as number;
+}
+
+/** The bytes a typed array or DataView covers, as a Uint8Array over the same memory. */
+export function viewedBytes(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(bufferSlot(view), byteOffsetSlot(view), byteLengthSlot(view));
+}
+
+/** True for a resizable ArrayBuffer (a SharedArrayBuffer is growable, not resizable). */
+export function isResizable(buffer: ArrayBufferLike): boolean {
+  return (
+    arrayBufferResizable !== undefined &&
+    types.isArrayBuffer(buffer) &&
+    arrayBufferResizable.call(buffer) === true
+  );
+}
