@@ -9,9 +9,12 @@ export { hasFlag, type MethodFlag } from './flags';
 
 /**
  * A method decorator that works both with TypeScript's standard (TC39)
- * decorators and with `experimentalDecorators`.
+ * decorators and with `experimentalDecorators`, and, in JavaScript without
+ * decorator syntax, called with the method alone:
+ * `readonly(Wiki.prototype.getPage)`.
  */
 export interface MethodDecorator {
+  (method: (...args: any[]) => any): void;
   (value: (...args: any[]) => any, context: ClassMethodDecoratorContext): void;
   (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
 }
@@ -34,6 +37,11 @@ function methodDecorator(flag: MethodFlag): MethodDecorator {
         );
       }
       setFlag(target, flag, flag);
+      return;
+    }
+    // Called by hand with the method alone (JavaScript has no decorator syntax in Node 20).
+    if (keyOrContext === undefined && descriptor === undefined) {
+      setFlag(target, flag, flag, 'alone');
       return;
     }
     setFlag(descriptor?.value, flag, flag);

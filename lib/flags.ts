@@ -30,11 +30,19 @@ export function hasFlag(fn: unknown, flag: MethodFlag): boolean {
 }
 
 /** Marks the method `fn` with `flag`; INVALID_OPTION when `fn` is not a function (`decorator` names the decorator). */
-export function setFlag(fn: unknown, flag: MethodFlag, decorator: string): void {
+export function setFlag(
+  fn: unknown,
+  flag: MethodFlag,
+  decorator: string,
+  /** Called by hand with one argument: the message says what that argument must be. */
+  alone?: 'alone',
+): void {
   if (typeof fn !== 'function') {
     throw new PrevalenceError(
       'INVALID_OPTION',
-      `@${decorator} can only decorate methods; it was applied to something else`,
+      alone === undefined
+        ? `@${decorator} can only decorate methods; it was applied to something else`
+        : `${decorator}(method) marks the method it is given, and got ${fn === null ? 'null' : typeof fn}: pass the function itself, e.g. ${decorator}(MyClass.prototype.myMethod), before initSystem`,
     );
   }
   const flagged = fn as Flagged;

@@ -1,4 +1,27 @@
-import { DateTime } from 'luxon';
+import { DateTime as RequiredDateTime } from 'luxon';
+import type { DateTime } from 'luxon';
+
+// luxon gives ES-module importers its ES build and require() its CommonJS
+// build: two copies in one process, each with its own Settings.defaultZone
+// and its own DateTime class. The ES-module entry of prevalent (index.mjs)
+// hands over the ES build's DateTime, so that what an ES-module application
+// sets on its luxon (the default zone) reaches the DateTimes prevalent makes
+// (the clock's, restored ones), and they are instances of its DateTime.
+let dateTimeClass: typeof DateTime = RequiredDateTime;
+
+/** luxon's DateTime class that prevalent makes DateTimes with (see useLuxon). */
+export function luxonDateTime(): typeof DateTime {
+  return dateTimeClass;
+}
+
+/**
+ * Makes prevalent create DateTimes with `luxon`'s DateTime class (a luxon
+ * module namespace): called by the ES-module entry with luxon's ES build.
+ */
+export function useLuxon(luxon: { DateTime?: unknown }): void {
+  const candidate = luxon.DateTime as typeof DateTime | undefined;
+  if (typeof candidate?.fromMillis === 'function') dateTimeClass = candidate;
+}
 
 /**
  * True for a luxon DateTime (of any copy of luxon). luxon's own
@@ -19,7 +42,7 @@ export function isLuxonDateTime(value: unknown): value is DateTime {
     return false;
   }
   const proto = Object.getPrototypeOf(value) as object | null;
-  if (proto === (DateTime.prototype as object)) return true;
+  if (proto === (dateTimeClass.prototype as object)) return true;
   if (proto === null) return false;
   const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as
     Record<string, unknown> | undefined;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
+import { luxonDateTime } from '../luxon';
 import { PrevalenceError } from '../errors';
 import { Sfc32 } from './random';
 import { type DirectorySeed, seedWords } from './seed';
@@ -42,11 +43,11 @@ function readOnlyClock(clock: Clock): Clock {
 /** A clock backed by real time and real randomness. */
 class RealClock extends Clock {
   now(): DateTime {
-    return DateTime.fromMillis(Date.now());
+    return luxonDateTime().fromMillis(Date.now());
   }
 
   utcNow(): DateTime {
-    return DateTime.fromMillis(Date.now(), { zone: 'utc' });
+    return luxonDateTime().fromMillis(Date.now(), { zone: 'utc' });
   }
 
   today(): DateTime {
@@ -108,11 +109,13 @@ export class SystemClock extends Clock {
   }
 
   now(): DateTime {
-    return this.inAction ? DateTime.fromMillis(this.ts) : realClock.now();
+    return this.inAction ? luxonDateTime().fromMillis(this.ts) : realClock.now();
   }
 
   utcNow(): DateTime {
-    return this.inAction ? DateTime.fromMillis(this.ts, { zone: 'utc' }) : realClock.utcNow();
+    return this.inAction
+      ? luxonDateTime().fromMillis(this.ts, { zone: 'utc' })
+      : realClock.utcNow();
   }
 
   today(): DateTime {
@@ -146,11 +149,11 @@ class FrozenClock extends Clock {
   }
 
   now(): DateTime {
-    return DateTime.fromMillis(this.millis);
+    return luxonDateTime().fromMillis(this.millis);
   }
 
   utcNow(): DateTime {
-    return DateTime.fromMillis(this.millis, { zone: 'utc' });
+    return luxonDateTime().fromMillis(this.millis, { zone: 'utc' });
   }
 
   today(): DateTime {
@@ -232,9 +235,9 @@ function toMillis(date: Date | DateTime | string | number): number {
 
 function rawMillis(date: Date | DateTime | string | number): number {
   if (typeof date === 'number') return date;
-  if (typeof date === 'string') return DateTime.fromISO(date).toMillis();
+  if (typeof date === 'string') return luxonDateTime().fromISO(date).toMillis();
   if (date instanceof Date) return date.getTime();
-  if (DateTime.isDateTime(date)) return date.toMillis();
+  if (luxonDateTime().isDateTime(date)) return date.toMillis();
   return Number.NaN;
 }
 

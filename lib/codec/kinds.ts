@@ -1,6 +1,6 @@
 import { types } from 'node:util';
-import { DateTime } from 'luxon';
-import { isLuxonDateTime } from '../luxon';
+import type { DateTime } from 'luxon';
+import { isLuxonDateTime, luxonDateTime } from '../luxon';
 import { hasPrivateMembers } from '../clock/private-members';
 import type { ClassRegistry } from './registry';
 import { timeSlot, viewedBytes } from './slots';
@@ -355,10 +355,10 @@ export function dateTimeParts(dt: DateTime): [number | null, string | null, stri
 /** A luxon DateTime from {@link dateTimeParts} output. */
 export function makeDateTime(ms: unknown, zoneOrReason: unknown, explanation: unknown): DateTime {
   if (typeof ms === 'number') {
-    return DateTime.fromMillis(ms, {
+    return luxonDateTime().fromMillis(ms, {
       zone: typeof zoneOrReason === 'string' ? zoneOrReason : 'UTC',
     });
   }
   const reason = typeof zoneOrReason === 'string' ? zoneOrReason : 'unknown';
-  return DateTime.invalid(reason, typeof explanation === 'string' ? explanation : undefined);
+  return luxonDateTime().invalid(reason, typeof explanation === 'string' ? explanation : undefined);
 }
