@@ -29,7 +29,13 @@ import {
   type Kind,
 } from './kinds';
 import { Unstorable } from './failure';
-import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
+import {
+  refuseBuiltinExtras,
+  refuseIndexedExtras,
+  refuseSymbolKeys,
+  storedLastIndex,
+  storedValue,
+} from './extras';
 import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
 import { flagsSlot, sourceSlot } from './slots';
 import { encodingError } from './tree';
@@ -274,7 +280,7 @@ class Copier {
       case 'd':
         return this.made(obj, makeDate(dateMillis(obj as Date)));
       case 'r':
-        return this.made(obj, new RegExp(sourceSlot(obj as RegExp), flagsSlot(obj as RegExp)));
+        return this.made(obj, copyRegExp(obj as RegExp));
       case 't':
         return this.made(obj, copyTypedArray(obj as ArrayBufferView));
       case 'b':
@@ -282,8 +288,8 @@ class Copier {
       case 'ab':
         return this.made(obj, copyArrayBuffer(obj as ArrayBuffer));
       case 'dt': {
-        const [ms, zoneOrReason, explanation] = dateTimeParts(obj as DateTime);
-        return this.made(obj, makeDateTime(ms, zoneOrReason, explanation));
+        const [ms, zoneOrReason, explanation, locale] = dateTimeParts(obj as DateTime);
+        return this.made(obj, makeDateTime(ms, zoneOrReason, explanation, locale));
       }
     }
     this.checkInstance?.(obj);
@@ -294,4 +300,11 @@ class Copier {
     const dst = Object.create(cls.prototype as object) as object;
     return this.withProps(obj, dst, unsafeKeys(Object.getPrototypeOf(dst) as object));
   }
+}
+
+/** A RegExp with the pattern, flags and lastIndex of `re`. */
+function copyRegExp(re: RegExp): RegExp {
+  const copy = new RegExp(sourceSlot(re), flagsSlot(re));
+  copy.lastIndex = storedLastIndex(re);
+  return copy;
 }

@@ -3,8 +3,8 @@
  * check round trips and to compare a replayed state with a live one.
  */
 import type { DateTime } from 'luxon';
-import { builtinKind, isPlainObject, storedZone } from './kinds';
-import { timeSlot, viewedBytes } from './slots';
+import { builtinKind, isPlainObject, storedLocale, storedZone } from './kinds';
+import { flagsSlot, sourceSlot, timeSlot, viewedBytes } from './slots';
 import {
   formatValue,
   mapKeySegment,
@@ -254,8 +254,16 @@ class Comparer {
         );
       case 'd':
         return sameValue(timeSlot(x as Date), timeSlot(y as Date), x, y);
-      case 'r':
-        return String(x) === String(y) ? undefined : `${String(x)} !== ${String(y)}`;
+      case 'r': {
+        const [rx, ry] = [x as RegExp, y as RegExp];
+        const [px, py] = [
+          `/${sourceSlot(rx)}/${flagsSlot(rx)}`,
+          `/${sourceSlot(ry)}/${flagsSlot(ry)}`,
+        ];
+        if (px !== py) return `${px} !== ${py}`;
+        const [lx, ly]: unknown[] = [rx.lastIndex, ry.lastIndex];
+        return Object.is(lx, ly) ? undefined : `${px} lastIndex ${String(lx)} !== ${String(ly)}`;
+      }
       case 't':
       case 'b':
         return bytes(x as ArrayBufferView, y as ArrayBufferView);
@@ -362,6 +370,11 @@ function dateTimes(x: DateTime, y: DateTime): string | undefined {
   if (!Object.is(x.toMillis(), y.toMillis())) return `DateTime ${x.toISO()} !== ${y.toISO()}`;
   const [zx, zy] = [storedZone(x), storedZone(y)];
   if (zx !== zy) return `DateTime zone ${zx} !== ${zy}`;
+  const [lx, ly] = [
+    x.isValid ? storedLocale(x) : undefined,
+    y.isValid ? storedLocale(y) : undefined,
+  ];
+  if (String(lx) !== String(ly)) return `DateTime locale ${String(lx)} !== ${String(ly)}`;
   return undefined;
 }
 

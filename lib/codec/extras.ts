@@ -62,6 +62,23 @@ export function refuseIndexedExtras(arr: ArrayLike<unknown>, present: number, ki
   refuseSymbolKeys(arr);
 }
 
+/**
+ * The `lastIndex` of a RegExp, which snapshots, arguments and copies keep (a
+ * global or sticky RegExp's next `exec()` or `test()` starts there: a restart
+ * that set it back to 0 changed what a later action found). A value other
+ * than a number is refused: it would have to be stored as a value of its own.
+ */
+export function storedLastIndex(re: RegExp): number {
+  const at: unknown = Reflect.getOwnPropertyDescriptor(re, 'lastIndex')?.value;
+  if (typeof at !== 'number') {
+    throw new Unstorable(
+      re,
+      `a RegExp whose lastIndex is ${at === null ? 'null' : typeof at}, not a number: set it to a number (it is where the next exec() or test() of a global or sticky RegExp starts)`,
+    );
+  }
+  return at;
+}
+
 /** Refuses extra own properties of a Map, Set, Date, RegExp or ArrayBuffer. */
 export function refuseBuiltinExtras(obj: object, kind: Kind): void {
   if (Object.keys(obj).length !== 0) refuseNamed(obj, kind, 0);

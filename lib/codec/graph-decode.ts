@@ -10,6 +10,7 @@ import {
   base64ToBuffer,
   makeDate,
   makeDateTime,
+  readLocale,
   makeTypedArray,
 } from './kinds';
 import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
@@ -201,16 +202,27 @@ export class GraphDecoder {
     switch (kind) {
       case 'd':
         return a === null || typeof a === 'number' ? makeDate(a) : undefined;
-      case 'r':
-        return typeof a === 'string' && typeof b === 'string' ? regExp(a, b) : undefined;
+      case 'r': {
+        // The lastIndex after source and flags: absent for 0 (and in files before it was kept).
+        const at = c === undefined ? 0 : this.value(c);
+        if (typeof a !== 'string' || typeof b !== 'string' || typeof at !== 'number')
+          return undefined;
+        return regExp(a, b, at);
+      }
       case 't':
         return typeof a === 'string' && typeof b === 'string' ? makeTypedArray(a, b) : undefined;
       case 'b':
         return typeof a === 'string' ? base64ToBuffer(a) : undefined;
       case 'ab':
         return typeof a === 'string' ? base64ToArrayBuffer(a) : undefined;
-      case 'dt':
-        return a === null || typeof a === 'number' ? makeDateTime(a, b, c) : undefined;
+      case 'dt': {
+        if (a === null) return makeDateTime(a, b, c);
+        if (typeof a !== 'number') return undefined;
+        // Locale settings after millis and zone, when it has any (and in files since they are kept).
+        if (v.length === 4) return makeDateTime(a, b, undefined);
+        const locale = v.length === 7 ? readLocale(v[4], v[5], v[6]) : undefined;
+        return locale === undefined ? undefined : makeDateTime(a, b, undefined, locale);
+      }
       default:
         return undefined;
     }
@@ -248,9 +260,11 @@ function bareInstance(proto: unknown): object {
   return { __proto__: proto };
 }
 
-function regExp(source: string, flags: string): RegExp | undefined {
+function regExp(source: string, flags: string, lastIndex: number): RegExp | undefined {
   try {
-    return new RegExp(source, flags);
+    const re = new RegExp(source, flags);
+    re.lastIndex = lastIndex;
+    return re;
   } catch {
     return undefined;
   }

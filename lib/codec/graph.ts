@@ -47,6 +47,7 @@ import {
   refuseIndexedExtras,
   refuseResizable,
   refuseSymbolKeys,
+  storedLastIndex,
   storedValue,
 } from './extras';
 
@@ -87,8 +88,26 @@ const HOLE = ['h'];
 type Value = unknown;
 
 function dateTime(id: number, dt: DateTime): Value {
-  const [ms, zoneOrReason, explanation] = dateTimeParts(dt);
-  return ms === null ? [id, 'dt', null, zoneOrReason, explanation] : [id, 'dt', ms, zoneOrReason];
+  const [ms, zoneOrReason, explanation, locale] = dateTimeParts(dt);
+  if (ms === null) return [id, 'dt', null, zoneOrReason, explanation];
+  return locale === undefined
+    ? [id, 'dt', ms, zoneOrReason]
+    : [id, 'dt', ms, zoneOrReason, ...locale];
+}
+
+/** A RegExp's leaf: `[id,"r",source,flags]`, and its lastIndex after them unless it is 0. */
+function regExpLeaf(id: number, re: RegExp): Value {
+  const line: Value[] = [id, 'r', sourceSlot(re), flagsSlot(re)];
+  const at = storedLastIndex(re);
+  if (!Object.is(at, 0)) line.push(encodeNumber(at));
+  return line;
+}
+
+/** A number as a line holds it: itself when finite and not -0, else its marker. */
+function encodeNumber(v: number): Value {
+  // v - v is 0 only for finite numbers; 1 / -0 is -Infinity.
+  if (v - v === 0) return v !== 0 || 1 / v > 0 ? v : NEG_ZERO;
+  return v !== v ? NAN : v > 0 ? INFINITY : NEG_INFINITY;
 }
 
 /** The first reference to leaf `obj`: its whole content (extra own properties refused). */
@@ -99,7 +118,7 @@ function leaf(id: number, obj: object, kind: LeafKind): Value {
       return [id, 'd', dateMillis(obj as Date)];
     case 'r':
       refuseBuiltinExtras(obj, kind);
-      return [id, 'r', sourceSlot(obj as RegExp), flagsSlot(obj as RegExp)];
+      return regExpLeaf(id, obj as RegExp);
     case 'ab':
       refuseBuiltinExtras(obj, kind);
       refuseResizable(obj, kind);
@@ -208,9 +227,7 @@ class GraphEncoder {
       case 'boolean':
         return v;
       case 'number':
-        // v - v is 0 only for finite numbers; 1 / -0 is -Infinity.
-        if (v - v === 0) return v !== 0 || 1 / v > 0 ? v : NEG_ZERO;
-        return v !== v ? NAN : v > 0 ? INFINITY : NEG_INFINITY;
+        return encodeNumber(v);
       case 'undefined':
         return UNDEFINED;
       case 'bigint':

@@ -346,17 +346,71 @@ export function storedZone(dt: DateTime): string | null {
   return dt.zone.type === 'system' ? 'system' : dt.zoneName;
 }
 
-/** The stored parts of a luxon DateTime: millis and zone (see storedZone), or the invalid reason. */
-export function dateTimeParts(dt: DateTime): [number | null, string | null, string | null] {
-  if (!dt.isValid) return [null, dt.invalidReason, dt.invalidExplanation];
-  return [dt.toMillis(), storedZone(dt), null];
+/**
+ * The locale settings of a DateTime as stored: its locale unless it is the
+ * machine's own (which a DateTime made without one has, as the clock's do; a
+ * replay on another machine gives that machine's, so a restore must), its
+ * numbering system and output calendar when it has them (`setLocale`,
+ * `reconfigure`, a default set in luxon's `Settings`). Undefined when there
+ * is none of them: a DateTime formats as it did after a restore.
+ */
+export type DateTimeLocale = [
+  locale: string | null,
+  numbering: string | null,
+  calendar: string | null,
+];
+
+let machineLocale: string | undefined;
+
+/** See {@link DateTimeLocale}. */
+export function storedLocale(dt: DateTime): DateTimeLocale | undefined {
+  // What luxon takes as the system locale (luxon keeps it for the process's life too).
+  machineLocale ??= new Intl.DateTimeFormat().resolvedOptions().locale;
+  const locale = typeof dt.locale === 'string' && dt.locale !== machineLocale ? dt.locale : null;
+  const numbering = typeof dt.numberingSystem === 'string' ? dt.numberingSystem : null;
+  const calendar = typeof dt.outputCalendar === 'string' ? dt.outputCalendar : null;
+  return locale === null && numbering === null && calendar === null
+    ? undefined
+    : [locale, numbering, calendar];
+}
+
+/**
+ * The stored parts of a luxon DateTime: millis, zone (see storedZone) and
+ * locale settings (see storedLocale), or the invalid reason.
+ */
+export function dateTimeParts(
+  dt: DateTime,
+): [number | null, string | null, string | null, DateTimeLocale | undefined] {
+  if (!dt.isValid) return [null, dt.invalidReason, dt.invalidExplanation, undefined];
+  return [dt.toMillis(), storedZone(dt), null, storedLocale(dt)];
+}
+
+/** The locale settings stored after a DateTime's millis and zone, or undefined when malformed. */
+export function readLocale(
+  locale: unknown,
+  numbering: unknown,
+  calendar: unknown,
+): DateTimeLocale | undefined {
+  const ok = (v: unknown): v is string | null => v === null || typeof v === 'string';
+  return ok(locale) && ok(numbering) && ok(calendar) ? [locale, numbering, calendar] : undefined;
 }
 
 /** A luxon DateTime from {@link dateTimeParts} output. */
-export function makeDateTime(ms: unknown, zoneOrReason: unknown, explanation: unknown): DateTime {
+export function makeDateTime(
+  ms: unknown,
+  zoneOrReason: unknown,
+  explanation: unknown,
+  locale?: DateTimeLocale,
+): DateTime {
   if (typeof ms === 'number') {
+    const zone = typeof zoneOrReason === 'string' ? zoneOrReason : 'UTC';
+    if (locale === undefined) return luxonDateTime().fromMillis(ms, { zone });
+    const [l, numberingSystem, outputCalendar] = locale;
     return luxonDateTime().fromMillis(ms, {
-      zone: typeof zoneOrReason === 'string' ? zoneOrReason : 'UTC',
+      zone,
+      ...(l === null ? {} : { locale: l }),
+      ...(numberingSystem === null ? {} : { numberingSystem }),
+      ...(outputCalendar === null ? {} : { outputCalendar }),
     });
   }
   const reason = typeof zoneOrReason === 'string' ? zoneOrReason : 'unknown';

@@ -11,6 +11,8 @@ import {
   makeDate,
   makeDateTime,
   makeTypedArray,
+  readLocale,
+  type DateTimeLocale,
 } from './kinds';
 import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
 
@@ -210,7 +212,7 @@ function decodeLeaf(e: Record<string, unknown>, tag: unknown): object {
       if (e.v !== null && typeof e.v !== 'number') throw corrupt('bad Date');
       return makeDate(e.v);
     case 're':
-      return regExp(e.s, e.f);
+      return regExp(e.s, e.f, e.l);
     case 'ta':
       return typedArray(e.t, e.v);
     case 'buf':
@@ -219,10 +221,27 @@ function decodeLeaf(e: Record<string, unknown>, tag: unknown): object {
       return base64ToArrayBuffer(text(e.v, 'ArrayBuffer'));
     case 'dt':
       if (e.v !== null && typeof e.v !== 'number') throw corrupt('bad DateTime');
-      return makeDateTime(e.v, e.v === null ? e.r : e.z, e.x);
+      return makeDateTime(e.v, e.v === null ? e.r : e.z, e.x, dateTimeLocale(e.l));
     default:
       throw corrupt(`unknown tag ${JSON.stringify(tag)}`);
   }
+}
+
+/** A DateTime's locale settings as encoded (`"l":[locale,numbering,calendar]`), or undefined. */
+function dateTimeLocale(l: unknown): DateTimeLocale | undefined {
+  if (l === undefined) return undefined;
+  const locale = Array.isArray(l) && l.length === 3 ? readLocale(l[0], l[1], l[2]) : undefined;
+  if (locale === undefined) throw corrupt('bad DateTime locale');
+  return locale;
+}
+
+/** A RegExp's lastIndex as encoded: a plain number or a `{"$":"num"}` node. */
+function lastIndexValue(at: unknown): number {
+  if (typeof at === 'number') return at;
+  if (typeof at === 'object' && at !== null && (at as { $?: unknown }).$ === 'num') {
+    return specialNumber((at as { v?: unknown }).v);
+  }
+  throw corrupt('bad RegExp lastIndex');
 }
 
 function text(v: unknown, what: string): string {
@@ -230,9 +249,12 @@ function text(v: unknown, what: string): string {
   return v;
 }
 
-function regExp(source: unknown, flags: unknown): RegExp {
+function regExp(source: unknown, flags: unknown, lastIndex: unknown): RegExp {
+  const at = lastIndex ?? 0;
   try {
-    return new RegExp(text(source, 'RegExp'), text(flags, 'RegExp'));
+    const re = new RegExp(text(source, 'RegExp'), text(flags, 'RegExp'));
+    re.lastIndex = lastIndexValue(at);
+    return re;
   } catch (err) {
     if (err instanceof PrevalenceError) throw err;
     throw corrupt('bad RegExp');

@@ -35,7 +35,13 @@ import {
   type Kind,
 } from './kinds';
 import { MAX_RECORD_NESTING, NestedTooDeep, Unstorable, failureError, tooDeep } from './failure';
-import { refuseBuiltinExtras, refuseIndexedExtras, refuseSymbolKeys, storedValue } from './extras';
+import {
+  refuseBuiltinExtras,
+  refuseIndexedExtras,
+  refuseSymbolKeys,
+  storedLastIndex,
+  storedValue,
+} from './extras';
 import { flagsSlot, sourceSlot } from './slots';
 import type { DateTime } from 'luxon';
 
@@ -169,6 +175,14 @@ function encodeValue(value: unknown, st: EncodeState): Encoded {
   }
 }
 
+/** `{"$":"re","s":source,"f":flags}`, with `"l":lastIndex` unless it is 0. */
+function regExpNode(re: RegExp): Encoded {
+  const at = storedLastIndex(re);
+  const node: Record<string, Encoded> = { $: 're', s: sourceSlot(re), f: flagsSlot(re) };
+  if (!Object.is(at, 0)) node['l'] = at - at === 0 && at !== 0 ? at : specialNumber(at);
+  return node;
+}
+
 function specialNumber(value: number): Encoded {
   return { $: 'num', v: value === 0 ? '-0' : String(value) };
 }
@@ -232,7 +246,7 @@ function encodeOther(
     case 'd':
       return { $: 'date', v: dateMillis(obj as Date) };
     case 'r':
-      return { $: 're', s: sourceSlot(obj as RegExp), f: flagsSlot(obj as RegExp) };
+      return regExpNode(obj as RegExp);
     case 't':
       return { $: 'ta', t: typedArrayName(obj), v: viewToBase64(obj as ArrayBufferView) };
     case 'b':
@@ -250,8 +264,11 @@ function encodeOther(
 }
 
 function encodeDateTime(dt: DateTime): Encoded {
-  const [ms, zoneOrReason, explanation] = dateTimeParts(dt);
-  if (ms !== null) return { $: 'dt', v: ms, z: zoneOrReason };
+  const [ms, zoneOrReason, explanation, locale] = dateTimeParts(dt);
+  if (ms !== null) {
+    if (locale === undefined) return { $: 'dt', v: ms, z: zoneOrReason };
+    return { $: 'dt', v: ms, z: zoneOrReason, l: locale };
+  }
   return { $: 'dt', v: null, r: zoneOrReason, x: explanation };
 }
 

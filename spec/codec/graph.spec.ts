@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { firstDifference } from '../../lib/codec/equal';
 import { encodeGraph, GraphDecoder } from '../../lib/codec/graph';
 import { ClassRegistry } from '../../lib/codec/registry';
@@ -9,6 +10,7 @@ import {
   makeRegistry,
   Page,
   thrown,
+  viaTree,
   viaGraph,
 } from './fixtures';
 import { kindSamples } from './samples';
@@ -158,5 +160,51 @@ describe('graph encoding', () => {
       decoder.push(good[0] as string);
       expect(thrown(() => decoder.push('nope')).message).toContain('object line 2');
     });
+  });
+});
+
+// Regression (fidelity red team): a RegExp's lastIndex was not kept (see spec/system/fidelity.spec.ts).
+describe("a RegExp's lastIndex in the encodings", () => {
+  const at = (value: number): RegExp => {
+    const re = /x/gy;
+    re.lastIndex = value;
+    return re;
+  };
+
+  it('is written after source and flags unless it is 0, and read back, special numbers too', () => {
+    expect(graphLines(at(0))).toEqual(['["v",[0,"r","x","gy"]]']);
+    expect(graphLines(at(7))).toEqual(['["v",[0,"r","x","gy",7]]']);
+    for (const n of [7, -0, NaN, Infinity, 1.5]) {
+      expect(Object.is((viaGraph(at(n)) as RegExp).lastIndex, n)).toBe(true);
+      expect(Object.is((viaTree(at(n)) as RegExp).lastIndex, n)).toBe(true);
+    }
+    // Files written before it was kept have no fifth element: 0.
+    expect((decodeLines(['["v",[0,"r","x","g"]]']) as RegExp).lastIndex).toBe(0);
+  });
+
+  it('refuses a lastIndex that is not a number, and a malformed one in a file', () => {
+    const re = /x/g;
+    (re as unknown as { lastIndex: unknown }).lastIndex = 'far';
+    expect(thrown(() => graphLines(re)).message).toMatch(
+      /NOT_SERIALIZABLE: .*a RegExp whose lastIndex is string, not a number/,
+    );
+    expect(thrown(() => viaTree({ re })).message).toMatch(/lastIndex is string/);
+    expect(thrown(() => decodeLines(['["v",[0,"r","x","g","7"]]'])).message).toMatch(
+      /malformed "r"/,
+    );
+  });
+});
+
+// Regression (fidelity red team): a DateTime's locale settings were not kept.
+describe("a DateTime's locale settings in the graph encoding", () => {
+  it('follow millis and zone only when it has any, and a malformed one is damage', () => {
+    const plain = DateTime.fromMillis(5, { zone: 'utc' });
+    expect(graphLines(plain)).toEqual(['["v",[0,"dt",5,"UTC"]]']);
+    expect(graphLines(plain.setLocale('fr-FR'))).toEqual([
+      '["v",[0,"dt",5,"UTC","fr-FR",null,null]]',
+    ]);
+    expect(thrown(() => decodeLines(['["v",[0,"dt",5,"UTC","fr-FR"]]'])).message).toMatch(
+      /malformed "dt"/,
+    );
   });
 });

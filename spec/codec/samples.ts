@@ -64,6 +64,17 @@ export function kindSamples(): [string, () => unknown][] {
       'DateTime at a fixed offset',
       () => DateTime.fromMillis(5, { zone: FixedOffsetZone.instance(90) }),
     ],
+    [
+      'DateTime with a locale, numbering system and calendar',
+      () =>
+        DateTime.fromMillis(7, { zone: 'utc' })
+          .setLocale('fr-FR')
+          .reconfigure({ numberingSystem: 'arab', outputCalendar: 'hebrew' }),
+    ],
+    [
+      'DateTime with a calendar only',
+      () => DateTime.fromMillis(7).reconfigure({ outputCalendar: 'islamic' }),
+    ],
     ['invalid DateTime', () => DateTime.invalid('broken', 'for a test')],
     ['registered class instance', () => new Page('home')],
     ['keys starting with $', () => ({ $: 1, $$: 2, $ref: { $: 'ref', i: 0 }, a$: 3 })],

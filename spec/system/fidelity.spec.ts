@@ -784,3 +784,125 @@ describe('a passed-back object the replay does not find at its place', () => {
     await shop.close();
   });
 });
+
+// Regression (fidelity red team): snapshots did not keep a RegExp's lastIndex, so a global or
+// sticky RegExp in the state whose test() an action ran started over at 0 after a restart from a
+// later snapshot, and the next action stored another result; verifyReplay reported nothing.
+describe("a RegExp's lastIndex", () => {
+  class Scanner {
+    re = /a/g;
+    sticky = /b/y;
+    hits: number[] = [];
+    scan(s: string): void {
+      this.hits.push(this.re.test(s) ? this.re.lastIndex : -1);
+    }
+    moveSticky(to: number): void {
+      this.sticky.lastIndex = to;
+    }
+    keep(re: RegExp): void {
+      this.re = re;
+    }
+  }
+  const openScanner = (
+    dir: string,
+    isolation: 'none' | 'clone' = 'none',
+  ): PrevalentMutable<Scanner> => initSystem(new Scanner(), { basedir: dir, isolation });
+
+  it('is kept by snapshots: a restart from a snapshot between two test() calls goes on where the live run did', async () => {
+    const dir = freshBasedir();
+    const s = openScanner(dir);
+    s.scan('aaa');
+    s.moveSticky(-0);
+    s.takeSnapshot();
+    s.scan('aaa');
+    expect(s.hits).toEqual([1, 2]);
+    await s.close();
+    const again = openScanner(dir);
+    try {
+      expect(again.hits).toEqual([1, 2]);
+      expect(again.re.lastIndex).toBe(2);
+      expect(Object.is(again.sticky.lastIndex, -0)).toBe(true);
+      again.takeSnapshot();
+      again.scan('aaa');
+      expect(again.hits).toEqual([1, 2, 3]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('comes with a RegExp argument, live and in replay, and with a clone', async () => {
+    const dir = freshBasedir();
+    const s = openScanner(dir, 'clone');
+    const re = /a/g;
+    re.lastIndex = 2;
+    s.keep(re);
+    expect(s.re.lastIndex).toBe(2);
+    s.scan('aaaa');
+    await s.close();
+    const again = openScanner(dir);
+    try {
+      expect(again.hits).toEqual([3]);
+      expect(again.re.lastIndex).toBe(3);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('is compared by verifyReplay-style deep comparison', () => {
+    const a = /a/g;
+    const b = /a/g;
+    b.lastIndex = 1;
+    expect(firstDifference(a, b)).toMatch(/lastIndex 0 !== 1/);
+  });
+});
+
+// Regression (fidelity red team): snapshots and arguments did not keep a luxon DateTime's locale,
+// numbering system or output calendar (setLocale, reconfigure), so a later action formatting it
+// stored another text after a restart; verifyReplay reported nothing.
+describe("a DateTime's locale settings", () => {
+  class Diary {
+    when: DateTime | null = null;
+    texts: string[] = [];
+    mark(): void {
+      this.when = this._clock.now().setLocale('fr-FR').reconfigure({ outputCalendar: 'hebrew' });
+    }
+    keep(when: DateTime): void {
+      this.when = when;
+    }
+    write(): void {
+      this.texts.push(this.when!.toLocaleString(DateTime.DATE_FULL));
+    }
+    declare readonly _clock: import('../../lib').Clock;
+  }
+  const openDiary = (dir: string): PrevalentMutable<Diary> =>
+    initSystem(new Diary(), { basedir: dir, isolation: 'none' });
+
+  it('are kept by snapshots and arguments: a restart formats as the live run did', async () => {
+    const dir = freshBasedir();
+    const d = openDiary(dir);
+    d.mark();
+    d.takeSnapshot();
+    d.write();
+    d.keep(DateTime.fromMillis(0, { zone: 'UTC' }).reconfigure({ numberingSystem: 'arab' }));
+    d.write();
+    const live = [...d.texts];
+    expect(live[0]).toMatch(/5\d\d\d/); // a Hebrew-calendar year
+    await d.close();
+    const again = openDiary(dir);
+    try {
+      expect(again.texts).toEqual(live);
+      again.takeSnapshot();
+      again.write();
+      expect(again.texts[2]).toBe(live[1]);
+      expect(again.when!.numberingSystem).toBe('arab');
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('are compared by the deep comparison verifyReplay uses', () => {
+    const plain = DateTime.fromMillis(0, { zone: 'UTC' });
+    expect(firstDifference(plain, plain.setLocale('fr-FR'))).toMatch(/DateTime locale/);
+    expect(firstDifference(plain, DateTime.fromMillis(0, { zone: 'UTC' }))).toBeUndefined();
+  });
+});
