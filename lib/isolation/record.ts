@@ -290,6 +290,7 @@ function refuseWriteToReadOnly(log: UndoLog, key: PropertyKey): void {
 
 /** A definition that would leave a property non-configurable or read-only for good cannot be undone. */
 function refuseIrreversible(
+  log: UndoLog,
   key: PropertyKey,
   desc: PropertyDescriptor,
   old: PropertyDescriptor | undefined,
@@ -301,10 +302,45 @@ function refuseIrreversible(
         ? desc.configurable === false
         : old.writable === true && desc.writable === false;
   if (!irreversible) return;
-  throw new PrevalenceError(
-    'NOT_SERIALIZABLE',
+  refuseWhole(
+    log,
     `property ${keyLabel(key)} would become non-configurable or read-only for good, which cannot be rolled back if the action fails nor kept by a snapshot: define it with configurable: true (and keep array lengths writable)`,
   );
+}
+
+/**
+ * Refuses making a property snapshots keep (enumerable, string-keyed) of an
+ * object reached through `this` non-enumerable: snapshots do not store
+ * non-enumerable properties, so this process would keep a value a restart
+ * from the next snapshot drops (the fidelity review: a stored field hidden
+ * by `Object.defineProperty(this, 'settings', { enumerable: false })` was
+ * gone after a restart, and so was an array element made non-enumerable).
+ */
+function refuseHidingStored(
+  log: UndoLog,
+  key: PropertyKey,
+  desc: PropertyDescriptor,
+  old: PropertyDescriptor | undefined,
+): void {
+  if (desc.enumerable !== false || old?.enumerable !== true || typeof key !== 'string') return;
+  // Through a tracking proxy, so the object is in the state (or was stored by this action and
+  // read back, where hiding a property at once is no use). Live only, like every store check.
+  if (log.storability === undefined) return;
+  refuseWhole(
+    log,
+    `property ${keyLabel(key)} is stored (enumerable), and making it non-enumerable would drop it from the next snapshot while this process keeps it: delete the property if it should go, or keep it enumerable`,
+  );
+}
+
+/**
+ * Throws NOT_SERIALIZABLE failing the whole live action, even if it catches
+ * the error (as the README says of every value a snapshot cannot keep). A
+ * replay lets the action catch it: an earlier version's journal replays as it ran.
+ */
+function refuseWhole(log: UndoLog, message: string): never {
+  const error = new PrevalenceError('NOT_SERIALIZABLE', message);
+  if (!log.replaying) log.refusal ??= error;
+  throw error;
 }
 
 function isNoop(old: PropertyDescriptor, desc: PropertyDescriptor): boolean {
@@ -393,7 +429,8 @@ export function defineTracked(
   const log = requireLog('defining property', key);
   refuseClockChange(log, target, key, 'defined');
   const old = Reflect.getOwnPropertyDescriptor(target, key);
-  refuseIrreversible(key, desc, old);
+  refuseIrreversible(log, key, desc, old);
+  refuseHidingStored(log, key, desc, old);
   const enumerable = desc.enumerable ?? old?.enumerable ?? false;
   if (log.storability !== undefined) {
     // What the property will be: `desc` completed by what it keeps of `old`.

@@ -906,3 +906,67 @@ describe("a DateTime's locale settings", () => {
     expect(firstDifference(plain, DateTime.fromMillis(0, { zone: 'UTC' }))).toBeUndefined();
   });
 });
+
+// Regression (fidelity red team): making a stored property of a state object non-enumerable was
+// accepted, and the next snapshot dropped it while the live process kept it (a restart lost the
+// field, or an array element); a non-configurable property the action tried to define, and
+// caught the refusal of, let the action go on and be journaled, though the README says such a
+// refusal fails the whole action.
+describe('properties made non-enumerable or non-configurable by an action', () => {
+  class Store {
+    settings: Record<string, unknown> = { theme: 'dark' };
+    arr = ['a', 'b'];
+    log: string[] = [];
+    hideSettings(): void {
+      Object.defineProperty(this, 'settings', { enumerable: false });
+    }
+    hideElement(): void {
+      try {
+        Object.defineProperty(this.arr, 0, { enumerable: false });
+      } catch {
+        this.log.push('caught');
+      }
+    }
+    pin(): void {
+      try {
+        Object.defineProperty(this.settings, 'pinned', {
+          value: 1,
+          enumerable: true,
+          writable: true,
+          configurable: false,
+        });
+      } catch {
+        this.log.push('caught');
+      }
+    }
+    hideInFresh(): void {
+      const fresh: Record<string, unknown> = { a: 1, scratch: 2 };
+      Object.defineProperty(fresh, 'scratch', { enumerable: false });
+      this.settings = fresh;
+    }
+  }
+
+  it.each(['hideSettings', 'hideElement', 'pin'] as const)(
+    'refuses %s whole, even when the action catches the refusal',
+    async (method) => {
+      const dir = freshBasedir();
+      const s = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+      open.push(s as never);
+      const message = expectCode(() => s[method](), 'NOT_SERIALIZABLE');
+      expect(message).toMatch(method === 'pin' ? /non-configurable/ : /making it non-enumerable/);
+      expect(s.log).toEqual([]);
+      expect(Object.keys(s.settings)).toEqual(['theme']);
+      expect(Object.keys(s.arr)).toEqual(['0', '1']);
+      expect(journalRecords(dir)).toEqual([]);
+    },
+  );
+
+  it('lets an action hide a property of an object it made', async () => {
+    const dir = freshBasedir();
+    const s = initSystem(new Store(), { basedir: dir, isolation: 'none' });
+    open.push(s as never);
+    s.hideInFresh();
+    expect(Object.keys(s.settings)).toEqual(['a']);
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['hideInFresh']);
+  });
+});
