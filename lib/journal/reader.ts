@@ -5,7 +5,7 @@ import { fileSize, listJournalFiles } from './files';
 import type { DecodeResult, JournalRecord } from './record';
 import { MAX_HEADER_BYTES, RECORD_START, decodeRecordAt } from './record';
 import type { Damage } from './recover';
-import { corruptError, dropTornTail, setDamageAside } from './recover';
+import { corruptError, dropTornTail, mendLastNewline, setDamageAside } from './recover';
 
 const NEWLINE = new Uint8Array([0x0a]);
 
@@ -157,7 +157,7 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
   };
   const { afterSeq } = walk.opts;
   for (let off = 0; off < cursor.size;) {
-    const r = decodeAt(cursor, off);
+    let r = decodeAt(cursor, off);
     if (!r.ok) {
       const next = findValidRecord(cursor, off + 1);
       if (expected <= afterSeq) {
@@ -179,11 +179,20 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
           `${r.reason}; a valid record follows at byte offset ${next}, so this is not a torn write from a crash`,
         );
       }
-      // A record whose line is there to its newline was written whole: a
-      // process killed mid-write leaves a prefix, which holds no newline.
-      const whole = cursor.indexOf(NEWLINE, off) >= 0;
-      dropTornTail(walk.opts.fs, file, off, cursor.size, r.reason, whole, walk.opts.warn);
-      break;
+      const mended = recordLackingNewline(cursor, off);
+      // Only the record expected next: any other is damage, reported with the file unchanged.
+      if (mended === undefined || mended.record.seq !== expected) {
+        // A record whose line is there to its newline was written whole: a
+        // process killed mid-write leaves a prefix, which holds no newline.
+        const whole = cursor.indexOf(NEWLINE, off) >= 0;
+        dropTornTail(walk.opts.fs, file, off, cursor.size, r.reason, whole, walk.opts.warn);
+        break;
+      }
+      const { record, length, missing } = mended;
+      mendLastNewline(walk.opts.fs, file, off + length - 1, record.seq, missing, walk.opts.warn);
+      // The last record, checked below like any other; nothing follows it.
+      r = { ok: true, record, length };
+      cursor.size = off + length;
     }
     const { seq } = r.record;
     if (seq !== expected) {
@@ -257,6 +266,30 @@ function decodeAt(cursor: FileCursor, off: number): DecodeResult {
     r = decodeRecordAt(cursor.buf, i, cursor.limit);
   }
   return r;
+}
+
+/**
+ * The record at `off`, the last thing in the file, when all it lacks is its
+ * closing newline: the final byte is another one, or the file ends just
+ * before it (`missing`). Its len, checksum and "}" verify, so it was
+ * written whole.
+ */
+function recordLackingNewline(
+  cursor: FileCursor,
+  off: number,
+): { record: JournalRecord; length: number; missing: boolean } | undefined {
+  const tail = cursor.size - off;
+  if (tail < 2) return undefined;
+  const i = cursor.load(off, tail);
+  if (cursor.limit - i < tail) return undefined;
+  for (const missing of [true, false]) {
+    const line = Buffer.alloc(missing ? tail + 1 : tail);
+    cursor.buf.copy(line, 0, i, i + (missing ? tail : tail - 1));
+    line[line.length - 1] = 0x0a;
+    const r = decodeRecordAt(line, 0, line.length);
+    if (r.ok && r.length === line.length) return { record: r.record, length: line.length, missing };
+  }
+  return undefined;
 }
 
 /** File offset of the first valid record starting at or after `from`, or -1. */

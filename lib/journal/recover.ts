@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
-import { fsyncFile, type FileSystem } from '../fs/seam';
+import { fsyncFile, writeFully, type FileSystem } from '../fs/seam';
 import type { JournalFile } from './files';
 
 /** Where the journal stops being trustworthy, as found by the reader. */
@@ -102,6 +102,43 @@ export function dropTornTail(
       `and the write had not completed`,
   );
 }
+
+/**
+ * Writes the closing newline of the last record of `file` again, at byte
+ * `newlineAt` (over a damaged byte there, or after the file's end): the
+ * record before it verifies (its len and checksum), so it was written whole
+ * and may have been acknowledged; cutting it as a torn write lost it (the
+ * corruption review). The file as it was is copied aside first; a read-only
+ * reader (verifyReplay) reads the record and changes nothing.
+ */
+export function mendLastNewline(
+  fs: FileSystem,
+  file: JournalFile,
+  newlineAt: number,
+  seq: number,
+  missing: boolean,
+  warn: (message: string) => void,
+): void {
+  const copy = copyAside(fs, file.path, asideStamp());
+  if (copy !== undefined) {
+    truncateFile(fs, file.path, newlineAt);
+    const fd = fs.openSync(file.path, 'a');
+    try {
+      writeFully(fs, fd, NEWLINE_BYTE);
+      fs.fdatasyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  warn(
+    `journal file ${file.path}: the last record (seq ${seq}) ${missing ? 'lacks' : 'has a damaged byte in place of'} its closing newline, but the record itself verifies (its len and checksum), so it is kept` +
+      (copy !== undefined
+        ? ` and its newline written again; the file as it was is kept in ${copy}`
+        : ' (the file was left as it is: read only)'),
+  );
+}
+
+const NEWLINE_BYTE = Buffer.from('\n');
 
 export function asideName(fs: FileSystem, file: string, stamp: string): string {
   let name = `${file}.damaged-${stamp}`;

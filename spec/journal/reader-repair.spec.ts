@@ -18,7 +18,7 @@ import {
 afterAll(removeTempDirs);
 
 describe('torn tail of the newest file', () => {
-  it('is cut off at every byte offset of the last record, losing only that record', async () => {
+  it('is cut off at every byte offset of the last record short of its newline, losing only that record', async () => {
     const dir = tempDir();
     const w = openWriter(dir);
     appendRange(w, 1, 4);
@@ -28,7 +28,8 @@ describe('torn tail of the newest file', () => {
     const full = nodeFs.readFileSync(file);
     const start = offsetOfLine(1, 4);
     expect(full.length - start).toBeGreaterThan(60);
-    for (let kept = 0; kept < full.length - start; kept++) {
+    // All but the newline is the record whole (see the test below).
+    for (let kept = 0; kept < full.length - start - 1; kept++) {
       nodeFs.writeFileSync(file, full.subarray(0, start + kept));
       const { records, warnings, lastSeq } = readBack(dir);
       expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
@@ -47,6 +48,56 @@ describe('torn tail of the newest file', () => {
     await again.close();
     expect(readBack(dir).records.map((r) => r.seq)).toEqual(seqRange(1, 5));
     expect(journalPaths(dir)).toHaveLength(1);
+  });
+
+  // Regression (corruption review): a last record intact but for its closing newline (the byte
+  // damaged, or missing) was cut as a torn write, and no copy was kept, though its len and
+  // checksum verify, so it was written whole and may have been acknowledged.
+  it.each([
+    ['replaced by a space', 0x20],
+    ['replaced by a zero byte', 0x00],
+    ['replaced by "}"', 0x7d],
+    ['missing', undefined],
+  ] as const)(
+    'keeps a last record whose closing newline is %s, writing the newline again',
+    async (_how, byte) => {
+      const dir = tempDir();
+      const file = writeJournalFile(dir, 1, seqRange(1, 3));
+      const whole = nodeFs.readFileSync(file);
+      const bytes = Buffer.from(byte === undefined ? whole.subarray(0, -1) : whole);
+      if (byte !== undefined) bytes[bytes.length - 1] = byte;
+      nodeFs.writeFileSync(file, bytes);
+      const back = readBack(dir);
+      expect(back.records.map((r) => r.seq)).toEqual([1, 2, 3]);
+      expect(back.warnings).toEqual([
+        expect.stringMatching(
+          /the last record \(seq 3\) .* closing newline, but the record itself verifies/,
+        ),
+      ]);
+      expect(nodeFs.readFileSync(file).equals(whole)).toBe(true);
+      const copies = nodeFs.readdirSync(dir).filter((n) => n.includes('.damaged-'));
+      expect(copies).toHaveLength(1);
+      expect(nodeFs.readFileSync(path.join(dir, copies[0]!)).equals(bytes)).toBe(true);
+      // The writer goes on after it, and a reader sees every record with no warning.
+      const w = openWriter(dir, {}, 4);
+      appendRange(w, 4, 1);
+      await w.close();
+      const again = readBack(dir);
+      expect(again.records.map((r) => r.seq)).toEqual(seqRange(1, 4));
+      expect(again.warnings).toEqual([]);
+    },
+  );
+
+  it('reads a last record lacking its newline through the read-only file system, changing nothing', () => {
+    const dir = tempDir();
+    const file = writeJournalFile(dir, 1, seqRange(1, 3));
+    const bytes = nodeFs.readFileSync(file).subarray(0, -1);
+    nodeFs.writeFileSync(file, bytes);
+    const back = readBack(dir, { fs: readOnlyFs() });
+    expect(back.records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(back.warnings[0]).toContain('(the file was left as it is: read only)');
+    expect(nodeFs.readdirSync(dir)).toEqual([path.basename(file)]);
+    expect(nodeFs.readFileSync(file).equals(bytes)).toBe(true);
   });
 
   it('copies the file aside before dropping a last record that is there whole but fails its check (regression (durability review): a flipped bit in an acknowledged record was cut as a torn write, and nothing kept it)', () => {
