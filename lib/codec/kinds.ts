@@ -212,6 +212,10 @@ function describeUnstorableObject(value: object): string {
   if (hasPrivateMembers(ctor)) {
     return `an instance of class ${name}, which has #private members that snapshots cannot read: it cannot be stored, registered or not; store the data it holds instead (for a URL, its href)`;
   }
+  if (typeof ctor !== 'function' || (ctor as { prototype?: unknown }).prototype !== proto) {
+    // Object.create(obj): "class Object" (the constructor inherited from further up) misleads.
+    return "an object whose prototype is another object, not a class's (made with Object.create(), or by a function whose prototype was replaced): snapshots keep plain objects and instances of registered classes; store a copy with its own properties ({ ...base, ...changes }), or register its function with @persistent() or options.classes if it is a class of yours";
+  }
   return `an instance of unregistered class ${name}: register it with @persistent() or options.classes`;
 }
 

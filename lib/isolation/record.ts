@@ -20,6 +20,7 @@ import {
   unwrapFreshForStorage,
 } from './unwrap';
 import { keyLabel } from './violation';
+import { ACCESSOR } from '../codec/failure';
 import { IN_COLLECTION, pathInState, recordStored, renderPath, toStep } from './paths';
 import { isDerivedBytes } from './shared-bytes';
 
@@ -241,6 +242,12 @@ function checkWrittenProperties(log: UndoLog): void {
     const accessor = !('value' in desc);
     const enumerable = desc.enumerable === true;
     if (!isUnkeepable(target, key, enumerable, accessor, desc.writable === true, builtin)) continue;
+    if (builtin && isElementKey(target, key)) {
+      // An element: stored, as long as it is a plain writable value (not "a named property").
+      const where = `the element ${keyLabel(key)} the action wrote`;
+      if (accessor) throw new PrevalenceError('NOT_SERIALIZABLE', `${where} is ${ACCESSOR}`);
+      refuseReadOnly(where);
+    }
     const where = `the property ${keyLabel(key)} the action wrote`;
     storability.property(target, key, where, accessor);
     if (!accessor && enumerable && desc.writable === false) refuseReadOnly(where);

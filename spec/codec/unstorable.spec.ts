@@ -45,7 +45,8 @@ const cases: [string, () => unknown, string][] = [
   [
     'an object of a constructor function',
     () => new (ConstructorFn as unknown as new () => object)(),
-    'unregistered class',
+    // Its prototype object has no constructor of its own: told as for Object.create().
+    'prototype is another object',
   ],
   ['an unregistered subclass of Map', () => new UnregisteredMap(), 'extends a built-in type (Map)'],
 ];

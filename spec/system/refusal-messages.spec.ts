@@ -71,3 +71,48 @@ describe('refusals of what an action stores name the place and the way out (regr
     );
   });
 });
+
+// Regressions (fidelity red team): an array element made read-only or a getter was called "a
+// named property of an Array"; an object made with Object.create() from another object was called
+// "an instance of unregistered class Object", whose advice (register Object) is no way out.
+describe('refusals that named the wrong thing', () => {
+  const TEMPLATE = { kind: 'default' };
+  class Shelf {
+    arr = [1, 2];
+    base = { x: 1 };
+    items: unknown[] = [];
+    elementReadOnly(): void {
+      Object.defineProperty(this.arr, 0, { writable: false });
+    }
+    elementGetter(): void {
+      Object.defineProperty(this.arr, 1, { get: () => 2, enumerable: true, configurable: true });
+    }
+    fromState(): void {
+      this.items.push(Object.create(this.base));
+    }
+    fromTemplate(): void {
+      this.items.push(Object.create(TEMPLATE));
+    }
+  }
+
+  it('says an element is read-only or an accessor, not a named property', () => {
+    const shelf = initSystem(new Shelf(), freshBasedir());
+    expect(expectCode(() => shelf.elementReadOnly(), 'NOT_SERIALIZABLE')).toMatch(
+      /^NOT_SERIALIZABLE: the element "0" the action wrote is read-only/,
+    );
+    expect(expectCode(() => shelf.elementGetter(), 'NOT_SERIALIZABLE')).toMatch(
+      /^NOT_SERIALIZABLE: the element "1" the action wrote is an accessor property/,
+    );
+    return shelf.close();
+  });
+
+  it('says an object made with Object.create() has another object as its prototype', () => {
+    const shelf = initSystem(new Shelf(), freshBasedir());
+    for (const method of ['fromState', 'fromTemplate'] as const) {
+      const message = expectCode(() => shelf[method](), 'NOT_SERIALIZABLE');
+      expect(message).toMatch(/is an object whose prototype is another object, not a class's/);
+      expect(message).not.toMatch(/class Object/);
+    }
+    return shelf.close();
+  });
+});
