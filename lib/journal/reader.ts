@@ -38,7 +38,12 @@ interface Walk {
   expected: number | undefined;
   replayed: number;
   progress: (fileIndex: number, readUpTo: number) => void;
+  /** True when an older file than the first of `files` exists. */
+  mayStepBack: boolean;
 }
+
+/** What {@link readFile} returns when reading must start one file earlier. */
+const STEP_BACK = Symbol('step back');
 
 /**
  * Reads the journal in `opts.dir` and passes every record with
@@ -57,31 +62,40 @@ export function replayJournal(
   onRecord: (rec: JournalRecord) => void,
 ): ReplayResult {
   const all = listJournalFiles(opts.fs, opts.dir);
-  const files = all.slice(firstNeeded(all, opts.afterSeq));
-  const walk: Walk = {
-    opts,
-    files,
-    onRecord,
-    expected: undefined,
-    replayed: 0,
-    progress: progressReporter(opts, files),
-  };
-  walkFiles(walk);
-  walk.progress(files.length, 0);
+  let start = firstNeeded(all, opts.afterSeq);
+  let walk: Walk;
+  for (;;) {
+    const files = all.slice(start);
+    walk = {
+      opts,
+      files,
+      onRecord,
+      expected: undefined,
+      replayed: 0,
+      progress: progressReporter(opts, files),
+      mayStepBack: start > 0,
+    };
+    if (!walkFiles(walk)) break;
+    start--;
+  }
+  walk.progress(walk.files.length, 0);
   const last = walk.expected === undefined ? opts.afterSeq : walk.expected - 1;
   return { lastSeq: Math.max(opts.afterSeq, last), replayed: walk.replayed };
 }
 
-function walkFiles(walk: Walk): void {
+/** Reads the files of `walk`; true when nothing was read because reading must start one file earlier. */
+function walkFiles(walk: Walk): boolean {
   const { opts, files } = walk;
   for (let i = 0; i < files.length; i++) {
     const damage = readFile(walk, i);
+    if (damage === STEP_BACK) return true;
     if (damage === undefined) continue;
     if (opts.recover !== 'truncate') throw corruptError(damage);
     setDamageAside(opts.fs, opts.dir, damage, opts.warn);
     walk.expected = damage.expectedSeq;
-    return;
+    return false;
   }
+  return false;
 }
 
 /** Index of the first file that may hold a record after `afterSeq` (by the next file's name). */
@@ -132,15 +146,33 @@ function checkName(walk: Walk, i: number, file: JournalFile): Damage | undefined
   return undefined;
 }
 
-function readFile(walk: Walk, i: number): Damage | undefined {
+function readFile(walk: Walk, i: number): Damage | typeof STEP_BACK | undefined {
   const file = walk.files[i] as JournalFile;
-  const nameDamage = checkName(walk, i, file);
-  if (nameDamage !== undefined) return nameDamage;
-  walk.expected = file.firstSeq;
   const { fs } = walk.opts;
   const fd = fs.openSync(file.path, 'r');
   try {
-    const cursor = new FileCursor(fs, fd, fs.fstatSize(fd), (upTo) => walk.progress(i, upTo));
+    const size = fs.fstatSize(fd);
+    if (
+      size === 0 &&
+      walk.expected === undefined &&
+      walk.mayStepBack &&
+      i < walk.files.length - 1
+    ) {
+      // An empty file other than the newest holds nothing, so its name says
+      // nothing about where the file before it ends: that one may hold records needed.
+      return STEP_BACK;
+    }
+    if (size === 0 && walk.expected !== undefined && file.firstSeq < walk.expected) {
+      // Its name falls among records already read, and it has none: nothing is missing.
+      walk.opts.warn(
+        `journal file ${file.path} is empty and its name (seq ${file.firstSeq}) falls among the records of the journal file before it, which ends at seq ${walk.expected - 1}: it holds nothing and was passed over. Delete it`,
+      );
+      return undefined;
+    }
+    const nameDamage = checkName(walk, i, file);
+    if (nameDamage !== undefined) return nameDamage;
+    walk.expected = file.firstSeq;
+    const cursor = new FileCursor(fs, fd, size, (upTo) => walk.progress(i, upTo));
     return readRecords(walk, i, cursor);
   } finally {
     fs.closeSync(fd);
@@ -195,6 +227,14 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
       cursor.size = off + length;
     }
     const { seq } = r.record;
+    if (off === 0 && seq !== file.firstSeq) {
+      // Not damage a crash or the disk leaves: another file under this name
+      // (an older one copied over it), so the records it should hold are gone.
+      return damage(
+        0,
+        `its first record is seq ${seq} but its name says seq ${file.firstSeq}: it is not the file its name says (another journal file copied under this name?), so the records from seq ${file.firstSeq} on that it held are missing`,
+      );
+    }
     if (seq !== expected) {
       if (seq > expected && seq - 1 <= afterSeq) {
         // Records missing where the restored snapshot already holds them.

@@ -130,11 +130,25 @@ export function seqOfPath(file: string): number | undefined {
 
 /** Builds the SNAPSHOT_CORRUPT error for `file`, saying what failed and what happens next. */
 export function corrupt(file: string, what: string): PrevalenceError {
-  return new PrevalenceError(
+  const err = new PrevalenceError(
     'SNAPSHOT_CORRUPT',
     `snapshot file ${file} is damaged: ${what}. Restore can use an older snapshot plus the ` +
       'journal instead; if no valid snapshot is left, restore this file from a backup',
   );
+  damageOf.set(err, what);
+  return err;
+}
+
+/** What each error of {@link corrupt} found wrong, without the file name and advice around it. */
+const damageOf = new WeakMap<PrevalenceError, string>();
+
+/**
+ * What is wrong with a snapshot, for a message that names the file and gives
+ * its own advice: the reason {@link corrupt} was given, or the message of any
+ * other error (from a consumer) without its code.
+ */
+export function corruptReason(err: PrevalenceError): string {
+  return damageOf.get(err) ?? err.message.replace(/^[A-Z_]+: /, '');
 }
 
 /** The header line (without its LF) for `input`; throws INVALID_OPTION for unusable input. */

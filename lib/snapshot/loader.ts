@@ -7,13 +7,14 @@ import {
   SnapshotSums,
   type SnapshotTrailer,
   corrupt,
+  corruptReason,
   infoOf,
   lineText,
   parseHeader,
   parseTrailer,
   seqOfFileName,
 } from './format';
-import { closeQuietly } from './info';
+import { closeQuietly, snapshotInfo } from './info';
 import { LineSplitter } from './lines';
 
 /** Default size of each read while loading a snapshot. */
@@ -157,13 +158,21 @@ function readOpen(
     if (consumeFailed === undefined || !isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) throw err;
     const cause = consumeFailed.error;
     const what = cause instanceof Error ? cause.message : String(cause);
-    throw corrupt(
-      path,
-      `${err.message.replace(/^SNAPSHOT_CORRUPT: /, '')}; reading it had failed first: ${what}`,
-    );
+    throw corrupt(path, `${corruptReason(err)}; reading it had failed first: ${what}`);
   }
   if (consumeFailed !== undefined) throw consumeFailed.error;
   return info;
+}
+
+/** True when `line` is a well-formed trailer line: bytes after it were added, not lost. */
+function isTrailer(path: string, line: Buffer | undefined): boolean {
+  if (line === undefined) return false;
+  try {
+    parseTrailer(path, lineText(line));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The checks once the whole file is read: header present, last line complete, trailer matching. */
@@ -181,8 +190,14 @@ function checkEnd(
       total === 0 ? 'the file is empty' : 'the header line is incomplete (the file is truncated)',
     );
   }
-  if (unterminatedBytes > 0)
-    throw corrupt(path, 'the last line is incomplete (the file is truncated)');
+  if (unterminatedBytes > 0) {
+    throw corrupt(
+      path,
+      isTrailer(path, last)
+        ? `${unterminatedBytes} bytes follow its trailer line (something was appended to the file)`
+        : 'the last line is incomplete (the file is truncated)',
+    );
+  }
   if (last === undefined) throw corrupt(path, 'there is no trailer line (the file is truncated)');
   const trailer = parseTrailer(path, lineText(last));
   verifyTrailer(path, trailer, sums);
@@ -236,8 +251,13 @@ function loadOne<T>(
  * `makeConsumer`; any other error propagates as is. Progress restarts for each
  * file tried.
  *
- * Returns undefined when `dir` holds no snapshot; throws SNAPSHOT_CORRUPT
- * listing them when snapshots exist but none is valid.
+ * Returns undefined when `dir` holds no snapshot. Throws SNAPSHOT_CORRUPT
+ * listing them when snapshots exist but none is valid (the advice says
+ * whether the journal can rebuild the state: `journalFirstSeq` gives the seq
+ * of its first file, undefined when there is none; without it the advice is
+ * conditional), and naming both files when the snapshot it would load carries
+ * another seed than the nearest older intact one (a file from another
+ * directory).
  */
 export function loadNewestSnapshot<T>(
   fs: FileSystem,
@@ -246,31 +266,105 @@ export function loadNewestSnapshot<T>(
   warn: (message: string) => void,
   onProgress?: ProgressListener,
   chunkSize: number = READ_CHUNK_BYTES,
+  journalFirstSeq?: () => number | undefined,
 ): LoadedSnapshot<T> | undefined {
   const snapshots = listSnapshots(fs, dir);
   if (snapshots.length === 0) return undefined;
   const failures: string[] = [];
   for (const [index, { path }] of snapshots.entries()) {
+    let loaded: LoadedSnapshot<T>;
     try {
-      const loaded = loadOne(fs, path, makeConsumer(), onProgress, chunkSize);
-      if (index > 0) loaded.skippedSeq = snapshots[0]!.seq;
-      return loaded;
+      loaded = loadOne(fs, path, makeConsumer(), onProgress, chunkSize);
     } catch (err) {
       if (!isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) throw err;
-      failures.push(`${path} (${err.message})`);
+      const reason = corruptReason(err);
+      failures.push(`${path} (${reason})`);
       const next =
         index < snapshots.length - 1
           ? 'restore falls back to the previous snapshot plus the journal after it'
           : 'no older snapshot is left to fall back to';
-      warn(`snapshot ${path} cannot be used (${err.message}); ${next}`);
+      warn(`snapshot ${path} cannot be used (${reason}); ${next}`);
+      continue;
     }
+    refuseForeign(fs, dir, loaded, snapshots.slice(index + 1));
+    if (index > 0) loaded.skippedSeq = snapshots[0]!.seq;
+    return loaded;
   }
   throw new PrevalenceError(
     'SNAPSHOT_CORRUPT',
     `none of the ${snapshots.length} snapshots in ${dir} is valid: ${failures.join('; ')}. ` +
-      'Restore a snapshot file from a backup, or move the damaged files aside so the state is ' +
-      'rebuilt from the journal alone (possible only if it still holds every action since the start; ' +
-      "the journal does not hold the directory seed, so if the snapshots had one, replayed actions' " +
-      'random() and uuid() values will differ: see docs/FORMAT.md)',
+      rebuildAdvice(journalFirstSeq === undefined ? null : journalFirstSeq()),
   );
+}
+
+const SEEDED_REPLAY_NOTE =
+  "the journal does not hold the directory seed, so if the snapshots had one, replayed actions' " +
+  'random() and uuid() values will differ: see docs/FORMAT.md';
+
+/** What to do when no snapshot is valid, given where the journal starts (see loadNewestSnapshot). */
+function rebuildAdvice(journalFirstSeq: number | undefined | null): string {
+  if (journalFirstSeq === 1) {
+    return (
+      'Nothing was changed. Restore a snapshot file from a backup, or move the damaged files aside ' +
+      `so the state is rebuilt from the journal alone, which starts at seq 1 (${SEEDED_REPLAY_NOTE})`
+    );
+  }
+  if (journalFirstSeq === null) {
+    return (
+      'Restore a snapshot file from a backup, or move the damaged files aside so the state is ' +
+      'rebuilt from the journal alone (possible only if it still holds every action since the ' +
+      `start; ${SEEDED_REPLAY_NOTE})`
+    );
+  }
+  const journal =
+    journalFirstSeq === undefined
+      ? 'the directory holds no journal'
+      : `the journal starts at seq ${journalFirstSeq}, not 1`;
+  const from =
+    journalFirstSeq === undefined ? '' : ` (its seq must be ${journalFirstSeq - 1} or later)`;
+  return (
+    `Nothing was changed. ${journal}, so it cannot rebuild the state alone: this directory ` +
+    'cannot be restored without a valid snapshot. Copy a snapshot file of this directory in from ' +
+    `a backup${from}, such as one a takeSnapshot({ into }) backup holds, or restore the whole ` +
+    'directory from a backup'
+  );
+}
+
+/**
+ * Refuses `loaded` when the nearest older snapshot that is intact carries
+ * another seed (or one of them none): every snapshot of a directory repeats
+ * the seed drawn when it was created, so one of the two was copied in from
+ * another directory, and loading the wrong one would replace the state and
+ * lose the directory's own actions. Only that one snapshot's header is read
+ * when the seeds agree; a mismatch is believed only from a file whose
+ * checksums hold (a flipped byte in a header could fake one).
+ */
+function refuseForeign<T>(
+  fs: FileSystem,
+  dir: string,
+  loaded: LoadedSnapshot<T>,
+  older: SnapshotEntry[],
+): void {
+  for (const other of older) {
+    let seed: string | undefined;
+    try {
+      seed = snapshotInfo(fs, other.path).seed;
+      if (seed === loaded.seed) return;
+      readSnapshot(fs, other.path, () => {});
+    } catch (err) {
+      if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) continue;
+      throw err;
+    }
+    const name = (s: string | undefined) => (s === undefined ? 'no seed' : `seed ${s}`);
+    throw new PrevalenceError(
+      'SNAPSHOT_CORRUPT',
+      `snapshot ${loaded.path} carries ${name(loaded.seed)} but the older snapshot ${other.path} ` +
+        `carries ${name(seed)}: every snapshot of a data directory carries the seed it was created ` +
+        'with, so one of the two comes from another directory (a file copied in from elsewhere), and ' +
+        "restoring from the wrong one would replace this directory's state and lose its actions. " +
+        `Nothing was changed. Move the one that does not belong out of ${dir} and open again (the ` +
+        "seed is in the first line of each snapshot file; the directory's other snapshots and its " +
+        'backups carry its own)',
+    );
+  }
 }

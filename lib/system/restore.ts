@@ -42,6 +42,8 @@ export function loadBase<T>(
     },
     opts.warn,
     progress && ((done: number, total: number) => progress({ phase: 'snapshot', done, total })),
+    undefined,
+    () => listJournalFiles(opts.fs, opts.basedir)[0]?.firstSeq,
   );
   if (snap) {
     return {

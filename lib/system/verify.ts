@@ -89,7 +89,19 @@ interface LoadedState {
   seed: string | undefined;
 }
 
-function loadState(file: string, registry: ClassRegistry): LoadedState {
+/**
+ * The state in the snapshot `file`; without one (a directory whose snapshots
+ * were moved aside, which an open rebuilds from the journal alone) a new
+ * instance of the domain class, without a seed, as the open makes it.
+ */
+function loadState(
+  file: string | undefined,
+  registry: ClassRegistry,
+  domainClass: StorableClass,
+): LoadedState {
+  if (file === undefined) {
+    return { root: new (domainClass as new () => object)(), seq: 0, seed: undefined };
+  }
   const decoder = new GraphDecoder(registry);
   const info = readSnapshot(readOnlyFs(), file, (line) => decoder.push(line));
   return { root: decoder.finish() as object, seq: info.seq, seed: info.seed };
@@ -143,12 +155,12 @@ interface ReplayStart {
 const replayLogs: UndoLog[] = [];
 
 function startReplay(
-  file: string,
+  file: string | undefined,
   registry: ClassRegistry,
   domainClass: StorableClass,
   warn: (message: string) => void,
 ): ReplayStart {
-  const { root, seq, seed } = loadState(file, registry);
+  const { root, seq, seed } = loadState(file, registry, domainClass);
   // The live run seeded every action with the directory seed its snapshots carry.
   const clock = new SystemClock(seed);
   installClock(root, clock);
@@ -194,7 +206,7 @@ interface PlaceStep {
 
 /** Replays the actions after the snapshot `from` up to `toSeq` again, noting what sits at `at` after each. */
 function placeHistory(
-  from: string,
+  from: string | undefined,
   toSeq: number,
   at: ValueStep[],
   ctx: { registry: ClassRegistry; domainClass: StorableClass; dir: string },
@@ -233,7 +245,7 @@ function placeHistory(
  * known.
  */
 function pinpoint(
-  from: string,
+  from: string | undefined,
   toSeq: number,
   at: ValueStep[],
   ctx: { registry: ClassRegistry; domainClass: StorableClass; dir: string },
@@ -312,11 +324,18 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   const fs = readOnlyFs();
   const { classes, warn } = resolveVerifyOptions(options);
   const registry = registryFor(domainClass, classes);
-  const snapshots = firstReachable(listSnapshots(fs, dir).reverse(), listJournalFiles(fs, dir));
+  const journals = listJournalFiles(fs, dir);
+  const snapshots = firstReachable(listSnapshots(fs, dir).reverse(), journals);
   if (snapshots[0] === undefined) {
-    throw new PrevalenceError(
-      'INVALID_OPTION',
-      `${dir} holds no snapshot to verify from; is it a prevalent data directory?`,
+    if (journals.length === 0) {
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        `${dir} holds neither snapshots nor journals to verify; is it a prevalent data directory?`,
+      );
+    }
+    // As the open does (see loadBase): the journal alone, from a new instance.
+    warn(
+      `${dir} holds journals but no snapshot: replaying the journal alone from a new ${domainClass.name}, without a directory seed, as an open would. If its snapshots carried one (see docs/FORMAT.md), the live run's random() and uuid() values differed`,
     );
   }
   const report: ReplayReport = { ok: true, snapshotsChecked: 0, actionsReplayed: 0 };
@@ -326,13 +345,24 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   // Damage among records a later snapshot holds: the open never reads them,
   // so the directory opens, but they cannot be checked. Refused all the same
   // (a report would let `ok` pass over damaged records), saying what it means.
-  const later = snapshots.find((snap) => snap.seq >= stopped.damage.seq);
+  const later = snapshots.find((snap) => snap.seq >= stopped.damage.seq && isIntact(snap.path));
   if (later === undefined) throw stopped.error;
   throw new PrevalenceError(
     'JOURNAL_CORRUPT',
     `${stopped.damage.description}. An open reads none of these records while it can load ${later.path}, which holds them, or a newer snapshot (then the directory opens as it is), but verifyReplay cannot check actions ${stopped.agreed + 1} to ${later.seq}. Restore the journal from a backup to check them; to check the actions after them, run verifyReplay on a copy of the directory without the snapshots older than ${path.basename(later.path)}. Nothing was changed.`,
     { cause: stopped.error },
   );
+}
+
+/** True when the snapshot `file` passes every check of a restore but its content's. */
+function isIntact(file: string): boolean {
+  try {
+    readSnapshot(readOnlyFs(), file, () => {});
+    return true;
+  } catch (err) {
+    if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) return false;
+    throw err;
+  }
 }
 
 /**
@@ -344,8 +374,8 @@ function withRootClassCheck<R>(ctx: VerifyContext, verify: () => R): R {
   try {
     return verify();
   } catch (err) {
-    if (!isPrevalenceError(err, 'UNKNOWN_CLASS')) throw err;
-    const file = ctx.snapshots[0]!.path;
+    const file = ctx.snapshots[0]?.path;
+    if (!isPrevalenceError(err, 'UNKNOWN_CLASS') || file === undefined) throw err;
     let stored: string | undefined;
     try {
       stored = snapshotInfo(readOnlyFs(), file).rootClass;
@@ -367,7 +397,7 @@ interface VerifyContext {
   domainClass: StorableClass;
   registry: ClassRegistry;
   warn: (message: string) => void;
-  /** The snapshots to check, oldest first. */
+  /** The snapshots to check, oldest first; the first is where the replay starts (none: the journal alone). */
   snapshots: SnapshotEntry[];
   report: ReplayReport;
 }
@@ -387,16 +417,17 @@ interface DamageStop {
 function verifyAll(ctx: VerifyContext): DamageStop | undefined {
   const { dir, domainClass, registry, warn, snapshots, report } = ctx;
   const fs = readOnlyFs();
-  const start = snapshots[0]!;
+  const startFile = snapshots[0]?.path;
   const {
     root,
     seq: startSeq,
     seed,
     replayer,
-  } = startReplay(start.path, registry, domainClass, warn);
+  } = startReplay(startFile, registry, domainClass, warn);
+  const startName = startFile ?? 'the journal alone';
   let agreed = startSeq;
-  let agreedAt = start.path;
-  let next = 1;
+  let agreedAt = startFile;
+  let next = startFile === undefined ? 0 : 1;
 
   const diverged = (divergence: ReplayDivergence): false => {
     report.ok = false;
@@ -416,11 +447,11 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
           seq,
           exact: false,
           snapshot: snap.path,
-          message: seedMismatch(snap.path, info.seed, start.path, seed),
+          message: seedMismatch(snap.path, info.seed, startName, seed),
         });
       }
       if (digestOf(root, registry) !== info.digest) {
-        const where = firstDifferenceAt(root, loadState(snap.path, registry).root);
+        const where = firstDifferenceAt(root, loadState(snap.path, registry, domainClass).root);
         const culprit = where && pinpoint(agreedAt, seq, where.at, { registry, domainClass, dir });
         return diverged({
           agreedThrough: agreed,
@@ -463,5 +494,32 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
     if (damage === undefined) throw err;
     return { agreed, damage, error: err };
   }
+  // Snapshots past the journal's end are not replayed to, but an open would
+  // load the newest: one from another directory must not pass unseen.
+  for (const snap of snapshots.slice(next)) {
+    const found = seedOf(snap.path);
+    if (found !== SEED_UNREADABLE && found !== seed) {
+      diverged({
+        agreedThrough: agreed,
+        seq: snap.seq,
+        exact: false,
+        snapshot: snap.path,
+        message: seedMismatch(snap.path, found, startName, seed),
+      });
+      break;
+    }
+  }
   return undefined;
+}
+
+const SEED_UNREADABLE = Symbol('unreadable');
+
+/** The seed in the header of the snapshot `file`; SEED_UNREADABLE when it is damaged (an open skips it). */
+function seedOf(file: string): string | undefined | typeof SEED_UNREADABLE {
+  try {
+    return snapshotInfo(readOnlyFs(), file).seed;
+  } catch (err) {
+    if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) return SEED_UNREADABLE;
+    throw err;
+  }
 }

@@ -244,7 +244,9 @@ describe('damage other than a torn tail', () => {
     writeJournalFile(dir, 1, seqRange(1, 3));
     const misnamed = path.join(dir, journalFileName(4));
     nodeFs.writeFileSync(misnamed, Buffer.concat([lineOf(5), lineOf(6)]));
-    expect(expectCorrupt(dir, misnamed, 0, 4)).toContain('found seq 5');
+    expect(expectCorrupt(dir, misnamed, 0, 4)).toContain(
+      'its first record is seq 5 but its name says seq 4',
+    );
   });
 
   it('reports a journal that starts after the first seq needed', () => {

@@ -409,7 +409,7 @@ describe('restore', () => {
     expect(Object.keys(again.pages)).toEqual(['home', 'about']);
     await again.close();
     expect(warnings.join('\n')).toMatch(
-      /SNAPSHOT_CORRUPT: .*CRC-32 mismatch.*reading it had failed first: UNKNOWN_CLASS/,
+      /cannot be used \(CRC-32 mismatch.*reading it had failed first: UNKNOWN_CLASS/,
     );
   });
 

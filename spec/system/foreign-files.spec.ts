@@ -1,0 +1,235 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
+import type { PrevalenceError } from '../../lib';
+import { freshBasedir, tmpDir } from '../support/tmp';
+
+class Store {
+  log: string[] = [];
+
+  add(text: string): void {
+    this.log.push(text);
+  }
+}
+
+const snap = (dir: string, seq: number) =>
+  path.join(dir, `snapshot-${String(seq).padStart(16, '0')}.snap`);
+const journal = (dir: string, seq: number) =>
+  path.join(dir, `journal-${String(seq).padStart(16, '0')}.jsonl`);
+
+/** A directory with `n` actions tagged `tag`, snapshotted after the actions in `snapAt`. */
+async function build(
+  n: number,
+  tag: string,
+  snapAt: number[] = [],
+  options: { journalMaxBytes?: number; pruneJournals?: boolean; pruneSnapshots?: boolean } = {},
+): Promise<string> {
+  const dir = freshBasedir();
+  const s = initSystem(new Store(), { basedir: dir, onWarning: () => {}, ...options });
+  for (let i = 1; i <= n; i++) {
+    s.add(`${tag}-${i}`);
+    if (snapAt.includes(i)) s.takeSnapshot();
+  }
+  await s.close();
+  return dir;
+}
+
+function open(dir: string, options: { recover?: 'truncate' } = {}) {
+  const warnings: string[] = [];
+  const system = initSystem(new Store(), {
+    basedir: dir,
+    onWarning: (m) => warnings.push(m),
+    ...options,
+  });
+  return { system, warnings };
+}
+
+function thrown(f: () => unknown): PrevalenceError {
+  try {
+    f();
+  } catch (err) {
+    if (isPrevalenceError(err)) return err;
+    throw err;
+  }
+  throw new Error('nothing thrown');
+}
+
+describe('a snapshot from another data directory', () => {
+  it('is refused, not loaded, when it has the seq of the newest snapshot (regression: the other directory state was used silently)', async () => {
+    const a = await build(30, 'A', [20]);
+    const b = await build(30, 'B', [20]);
+    fs.copyFileSync(snap(b, 20), snap(a, 20));
+    for (const recover of [undefined, 'truncate'] as const) {
+      const err = thrown(() => open(a, recover ? { recover } : {}));
+      expect(err.code).toBe('SNAPSHOT_CORRUPT');
+      expect(err.message).toContain(snap(a, 20));
+      expect(err.message).toContain(snap(a, 0));
+      expect(err.message).toMatch(
+        /another directory.*Nothing was changed\. Move the one that does not belong/,
+      );
+    }
+    // Following the advice: the foreign one moved aside, the journal rebuilds the rest.
+    fs.renameSync(snap(a, 20), path.join(tmpDir(), 'foreign.snap'));
+    const { system } = open(a);
+    expect(system.log).toEqual(Array.from({ length: 30 }, (_, i) => `A-${i + 1}`));
+    await system.close();
+  });
+
+  it('is refused when its seq is past the journal, and verifyReplay reports it (regression: the actions after the own snapshot vanished, verifyReplay said ok)', async () => {
+    const a = await build(30, 'A', [10]);
+    const b = await build(50, 'B', [40]);
+    fs.copyFileSync(snap(b, 40), snap(a, 40));
+    const report = verifyReplay(a, Store);
+    expect(report.ok).toBe(false);
+    expect(report.divergence?.snapshot).toBe(snap(a, 40));
+    expect(report.divergence?.message).toMatch(/do not come from one directory/);
+    const err = thrown(() => open(a, { recover: 'truncate' }));
+    expect(err.code).toBe('SNAPSHOT_CORRUPT');
+    expect(err.message).toContain(snap(a, 40));
+    expect(err.message).toContain(snap(a, 10));
+    fs.renameSync(snap(a, 40), path.join(tmpDir(), 'foreign.snap'));
+    const { system } = open(a);
+    expect(system.log).toHaveLength(30);
+    await system.close();
+  });
+
+  it('is not what a backup snapshot of the same directory is: one copied back in opens', async () => {
+    const dir = freshBasedir();
+    const backup = freshBasedir('backup');
+    const s = initSystem(new Store(), { basedir: dir, onWarning: () => {} });
+    s.add('x');
+    s.takeSnapshot({ into: backup });
+    s.add('y');
+    await s.close();
+    fs.copyFileSync(snap(backup, 1), snap(dir, 1));
+    const { system, warnings } = open(dir);
+    expect(system.log).toEqual(['x', 'y']);
+    expect(warnings).toEqual([]);
+    await system.close();
+  });
+});
+
+describe('a journal file whose first record is not the seq of its name', () => {
+  it('is refused as damage, naming the file and both seqs (regression: opened with 20 of 30 actions, warning only "seq K again")', async () => {
+    const dir = await build(30, 'A', [20]);
+    fs.copyFileSync(journal(dir, 1), journal(dir, 21));
+    const err = thrown(() => open(dir));
+    expect(err.code).toBe('JOURNAL_CORRUPT');
+    expect(err.message).toContain(journal(dir, 21));
+    expect(err.message).toMatch(/first record is seq 1 but its name says seq 21/);
+  });
+
+  it("is set aside by recover: 'truncate', with a warning saying what is missing (regression: JOURNAL_WRITE_FAILED EEXIST, 'fix the disk problem')", async () => {
+    const dir = await build(100, 'A', [30, 60, 90]);
+    fs.copyFileSync(journal(dir, 1), journal(dir, 91));
+    expect(thrown(() => open(dir)).code).toBe('JOURNAL_CORRUPT');
+    const { system, warnings } = open(dir, { recover: 'truncate' });
+    expect(system.log).toHaveLength(90);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/kept the records before seq 91/);
+    expect(warnings[0]).toMatch(/records from seq 91 on that it held are missing/);
+    expect(
+      fs.readdirSync(dir).some((f) => f.startsWith('journal-0000000000000091.jsonl.damaged-')),
+    ).toBe(true);
+    system.add('new');
+    await system.close();
+    expect(open(dir).system.log).toHaveLength(91);
+  });
+});
+
+describe('refusal messages that led nowhere', () => {
+  it('verifyReplay does not say the directory opens when the snapshot holding the damaged record is damaged too (regression: "then the directory opens as it is")', async () => {
+    const dir = await build(50, 'A', [50]);
+    const j = fs.readFileSync(journal(dir, 1));
+    j[j.length - 30] = (j[j.length - 30] as number) ^ 1; // inside record 50
+    fs.writeFileSync(journal(dir, 1), j);
+    const s = fs.readFileSync(snap(dir, 50));
+    s[300] = (s[300] as number) ^ 1;
+    fs.writeFileSync(snap(dir, 50), s);
+    const err = thrown(() => verifyReplay(dir, Store));
+    expect(err.code).toBe('JOURNAL_CORRUPT');
+    expect(err.message).not.toMatch(/opens as it is/);
+    expect(thrown(() => open(dir)).code).toBe('JOURNAL_CORRUPT');
+  });
+
+  it('says a pruned directory with no valid snapshot cannot be rebuilt from its journal (regression: advised rebuilding from the journal alone)', async () => {
+    const dir = await build(150, 'A', [30, 60, 90, 120], {
+      journalMaxBytes: 1500,
+      pruneJournals: true,
+      pruneSnapshots: true,
+    });
+    const snapshots = fs.readdirSync(dir).filter((f) => f.endsWith('.snap'));
+    for (const f of snapshots) {
+      const b = fs.readFileSync(path.join(dir, f));
+      b[200] = (b[200] as number) ^ 2;
+      fs.writeFileSync(path.join(dir, f), b);
+    }
+    const err = thrown(() => open(dir));
+    expect(err.code).toBe('SNAPSHOT_CORRUPT');
+    expect(err.message).not.toMatch(/rebuilt from the journal alone/);
+    expect(err.message).toMatch(
+      /the journal starts at seq 91, not 1, so it cannot rebuild the state alone: this directory cannot be restored without a valid snapshot/,
+    );
+    expect(err.message).toMatch(/its seq must be 90 or later/);
+  });
+
+  it('names a snapshot damage once, without its advice in the list (regression: "is damaged: snapshot file X is damaged:")', async () => {
+    const dir = await build(3, 'A');
+    fs.appendFileSync(snap(dir, 0), 'garbage-without-newline');
+    const err = thrown(() => open(dir));
+    expect(err.code).toBe('SNAPSHOT_CORRUPT');
+    expect(err.message.split(snap(dir, 0))).toHaveLength(2);
+    expect(err.message.split('Restore')).toHaveLength(2);
+    // Appended bytes are no truncation (regression: "the last line is incomplete (the file is truncated)").
+    expect(err.message).toMatch(
+      /23 bytes follow its trailer line \(something was appended to the file\)/,
+    );
+    expect(err.message).toMatch(/rebuilt from the journal alone, which starts at seq 1/);
+  });
+
+  it('passes over a stray empty journal file whose name falls among earlier records (regression: "damaged at byte offset 0", truncate kept 8 of 20)', async () => {
+    const dir = await build(20, 'A', [], { journalMaxBytes: 1000 });
+    expect(fs.existsSync(journal(dir, 9))).toBe(true);
+    fs.writeFileSync(journal(dir, 5), '');
+    const { system, warnings } = open(dir);
+    expect(system.log).toHaveLength(20);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(journal(dir, 5));
+    expect(warnings[0]).toMatch(/is empty .* passed over\. Delete it/);
+    system.add('new');
+    await system.close();
+    expect(verifyReplay(dir, Store, { onWarning: () => {} })).toMatchObject({
+      ok: true,
+      actionsReplayed: 21,
+    });
+  });
+
+  it('reads the records before a stray empty journal file when the snapshot falls in its range (regression: "the journal starts at seq 9")', async () => {
+    const dir = freshBasedir();
+    const backup = freshBasedir('backup');
+    const s = initSystem(new Store(), { basedir: dir, onWarning: () => {}, journalMaxBytes: 1000 });
+    for (let i = 1; i <= 20; i++) {
+      s.add(`A-${i}`);
+      if (i === 6) s.takeSnapshot({ into: backup });
+    }
+    await s.close();
+    expect(fs.existsSync(journal(dir, 9))).toBe(true);
+    fs.copyFileSync(snap(backup, 6), snap(dir, 6));
+    fs.writeFileSync(journal(dir, 5), '');
+    const { system, warnings } = open(dir);
+    expect(system.log).toEqual(Array.from({ length: 20 }, (_, i) => `A-${i + 1}`));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(journal(dir, 5));
+    await system.close();
+  });
+
+  it('verifyReplay checks a directory the open rebuilds from the journal alone (regression: INVALID_OPTION "is it a prevalent data directory?")', async () => {
+    const dir = await build(10, 'A');
+    fs.unlinkSync(snap(dir, 0));
+    const warnings: string[] = [];
+    const report = verifyReplay(dir, Store, { onWarning: (m) => warnings.push(m) });
+    expect(report).toEqual({ ok: true, snapshotsChecked: 0, actionsReplayed: 10 });
+    expect(warnings.join('\n')).toMatch(/no snapshot: replaying the journal alone/);
+    expect(thrown(() => verifyReplay(tmpDir(), Store)).code).toBe('INVALID_OPTION');
+  });
+});
