@@ -13,7 +13,7 @@ import {
   parseTrailer,
   seqOfFileName,
 } from './format';
-import { closeQuietly } from './info';
+import { closeQuietly, oddSnapshotError, openSnapshotFile } from './info';
 import { LineSplitter } from './lines';
 
 /** Default size of each read while loading a snapshot. */
@@ -209,7 +209,7 @@ export function readSnapshot(
   chunkSize: number = READ_CHUNK_BYTES,
 ): SnapshotInfo {
   checkChunkSize(chunkSize);
-  const fd = fs.openSync(path, 'r');
+  const fd = openSnapshotFile(fs, path);
   try {
     return readOpen(fs, fd, path, consume, onProgress, chunkSize);
   } finally {
@@ -237,7 +237,8 @@ function loadOne<T>(
  * file tried.
  *
  * Returns undefined when `dir` holds no snapshot; throws SNAPSHOT_CORRUPT
- * listing them when snapshots exist but none is valid.
+ * listing them when snapshots exist but none is valid, and without falling
+ * back when the one to try next is no regular file (see oddSnapshotError).
  */
 export function loadNewestSnapshot<T>(
   fs: FileSystem,
@@ -251,6 +252,8 @@ export function loadNewestSnapshot<T>(
   if (snapshots.length === 0) return undefined;
   const failures: string[] = [];
   for (const [index, { path }] of snapshots.entries()) {
+    const odd = oddSnapshotError(fs, path);
+    if (odd !== undefined) throw odd;
     try {
       const loaded = loadOne(fs, path, makeConsumer(), onProgress, chunkSize);
       if (index > 0) loaded.skippedSeq = snapshots[0]!.seq;
