@@ -12,6 +12,6 @@ export { mockClock, enableClock } from './clock/clock';
 export { PrevalenceError, isPrevalenceError } from './errors';
 export type { PrevalenceErrorCode } from './errors';
 export { realFs } from './fs/seam';
-export type { FileSystem } from './fs/seam';
+export type { EntryKind, FileSystem } from './fs/seam';
 export { verifyReplay } from './system/verify';
 export type { ReplayReport, ReplayDivergence, VerifyOptions } from './system/verify';

@@ -15,6 +15,7 @@ import {
   type DateTimeLocale,
 } from './kinds';
 import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
+import { MAX_RECORD_NESTING } from './failure';
 
 interface DecodeState {
   readonly ctx: TreeContext;
@@ -23,7 +24,11 @@ interface DecodeState {
 
 /** Decodes the output of `encodeTree`. Throws JOURNAL_CORRUPT on malformed input. */
 export function decodeTree(encoded: Encoded, ctx: TreeContext): unknown {
-  return decodeValue(encoded, { ctx, objs: [] });
+  try {
+    return decodeValue(encoded, { ctx, objs: [] });
+  } catch (err) {
+    throw beyondStack(err);
+  }
 }
 
 /** True when no argument is an object: the encoded arguments are then the decoded ones. */
@@ -39,18 +44,37 @@ export function allPrimitive(encoded: readonly unknown[]): boolean {
 export function decodeArgs(encoded: readonly Encoded[], ctx: TreeContext): unknown[] {
   const out: unknown[] = [];
   let st: DecodeState | undefined;
-  for (let i = 0; i < encoded.length; i++) {
-    const e = encoded[i];
-    if (typeof e !== 'object' || e === null) out.push(e);
-    else out.push(decodeValue(e, (st ??= { ctx, objs: [] })));
+  try {
+    for (let i = 0; i < encoded.length; i++) {
+      const e = encoded[i];
+      if (typeof e !== 'object' || e === null) out.push(e);
+      else out.push(decodeValue(e, (st ??= { ctx, objs: [] })));
+    }
+  } catch (err) {
+    throw beyondStack(err);
   }
   return out;
 }
 
-function corrupt(detail: string): PrevalenceError {
+/**
+ * JOURNAL_CORRUPT for a value nested deeper than the decoder's recursion
+ * reaches (`err` is the stack overflow); other errors as they are. Not
+ * refused by depth: records written before MAX_RECORD_NESTING existed may
+ * nest deeper and are still read as far as the stack allows.
+ */
+function beyondStack(err: unknown): unknown {
+  if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) return err;
+  return corrupt(
+    `nested more deeply than the call stack allows to decode; this version writes at most ${MAX_RECORD_NESTING} levels`,
+    err,
+  );
+}
+
+function corrupt(detail: string, cause?: unknown): PrevalenceError {
   return new PrevalenceError(
     'JOURNAL_CORRUPT',
     `a journal record holds a malformed value (${detail}): the journal was damaged or written by an incompatible version; restore the data directory from a backup`,
+    { cause },
   );
 }
 
@@ -170,7 +194,34 @@ function external(e: ExternalRef, st: DecodeState): unknown {
       'a journal record refers to an object of the state by path, but no resolveExternal was given to decode it: pass resolveExternal in the codec context',
     );
   }
+  if (!Array.isArray(e.p) || !e.p.every(isPathStep)) {
+    throw corrupt(`bad path ${JSON.stringify(e.p)?.slice(0, 200) ?? String(e.p)}`);
+  }
   return resolve(e);
+}
+
+/** Whether `step` is a path step as docs/FORMAT.md lists them. */
+function isPathStep(step: unknown): boolean {
+  if (typeof step === 'string') return true;
+  if (typeof step !== 'object' || step === null || Array.isArray(step)) return false;
+  const keys = Object.keys(step);
+  if (keys.length !== 1) return false;
+  const value = (step as Record<string, unknown>)[keys[0]!];
+  switch (keys[0]) {
+    case 'mapKey':
+      return (
+        value === null ||
+        typeof value === 'string' ||
+        typeof value === 'boolean' ||
+        (typeof value === 'number' && Number.isFinite(value))
+      );
+    case 'setMember':
+    case 'mapKeyAt':
+    case 'mapValueAt':
+      return Number.isSafeInteger(value) && (value as number) >= 0;
+    default:
+      return false;
+  }
 }
 
 function decodeMap(entries: unknown, st: DecodeState): Map<unknown, unknown> {

@@ -80,6 +80,7 @@ export class FaultyFs implements FileSystem {
   unlinkSync = (file: string) => this.inner.unlinkSync(file);
   copyFileSync = (from: string, to: string) => this.inner.copyFileSync(from, to);
   linkCount = (file: string) => this.inner.linkCount?.(file) ?? 1;
+  entryKind = (file: string) => this.inner.entryKind?.(file) ?? 'file';
   readdirSync = (dir: string) => this.inner.readdirSync(dir);
   mkdirSync = (dir: string) => this.inner.mkdirSync(dir);
   existsSync = (file: string) => this.inner.existsSync(file);

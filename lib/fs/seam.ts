@@ -33,10 +33,24 @@ export interface FileSystem {
    * open does not look for journal files shared with another directory.
    */
   linkCount?(file: string): number;
+  /**
+   * What the entry `file` is (see {@link EntryKind}), without opening it.
+   * Optional: without it, data files are opened without the check, and a
+   * FIFO under a data file's name blocks the open.
+   */
+  entryKind?(file: string): EntryKind;
 }
 
+/**
+ * What a directory entry is, as far as reading it as a data file goes: a
+ * regular file (also through a symbolic link), a directory, a symbolic link
+ * whose target does not exist (or loops), something else (a FIFO, socket or
+ * device: opening a FIFO blocks until a writer comes), or nothing at all.
+ */
+export type EntryKind = 'file' | 'directory' | 'broken-link' | 'other' | 'missing';
+
 // Typed as a Record so that a method added to the interface must be added here too.
-const SEAM_METHODS: Readonly<Record<Exclude<keyof FileSystem, 'linkCount'>, true>> = {
+const SEAM_METHODS: Readonly<Record<Exclude<keyof FileSystem, 'linkCount' | 'entryKind'>, true>> = {
   openSync: true,
   closeSync: true,
   writeSync: true,
@@ -93,7 +107,23 @@ export const realFs: FileSystem = {
     }
   },
   linkCount: (file) => nodeFs.statSync(file).nlink,
+  entryKind: (file) => realEntryKind(file),
 };
+
+function realEntryKind(file: string): EntryKind {
+  let stats: nodeFs.Stats | undefined;
+  try {
+    stats = nodeFs.statSync(file, { throwIfNoEntry: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOOP') throw err;
+  }
+  if (stats === undefined) {
+    const link = nodeFs.lstatSync(file, { throwIfNoEntry: false });
+    return link === undefined ? 'missing' : 'broken-link';
+  }
+  if (stats.isFile()) return 'file';
+  return stats.isDirectory() ? 'directory' : 'other';
+}
 
 /** fsyncs the file `file` (opened for reading, as a directory is). */
 export function fsyncFile(fs: FileSystem, file: string): void {

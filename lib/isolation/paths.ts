@@ -2,6 +2,7 @@ import { PrevalenceError } from '../errors';
 import { types } from 'node:util';
 import { isPassThrough, openRoots, rawToView, toRaw, viewHandler } from './registry';
 import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from '../codec/paths';
+import { isPrototypeObject } from '../codec/kinds';
 
 /**
  * One step from an object to a child, as journaled: a property name (or
@@ -394,12 +395,6 @@ function stepInto(obj: unknown, step: PathStep): unknown {
   return nth(obj.values(), step.mapValueAt);
 }
 
-function walk(rawRoot: object, path: PathStep[]): unknown {
-  let obj: unknown = rawRoot;
-  for (const step of path) obj = stepInto(obj, step);
-  return obj;
-}
-
 function formatStep(step: PathStep): string {
   if (typeof step === 'string') return `.${step}`;
   if (typeof step !== 'object' || step === null) return ` (bad step ${JSON.stringify(step)})`;
@@ -421,9 +416,23 @@ export function unresolvedPathOf(err: unknown): string | undefined {
   return err instanceof PrevalenceError ? unresolved.get(err) : undefined;
 }
 
-/** Follows a path from the raw root; a step that leads nowhere throws STALE_REFERENCE. */
+/**
+ * Follows a path from the raw root; a step that leads nowhere throws
+ * STALE_REFERENCE, and one that leads to a prototype (`"__proto__"` on an
+ * object without such an own key) JOURNAL_CORRUPT: a prototype is no object
+ * of the state, and a path to one is no place locate answers.
+ */
 export function resolvePath(rawRoot: object, path: PathStep[]): object {
-  const obj = walk(rawRoot, path);
+  let obj: unknown = rawRoot;
+  for (let i = 0; i < path.length; i++) {
+    obj = stepInto(obj, path[i]!);
+    if (typeof obj === 'object' && obj !== null && isPrototypeObject(obj)) {
+      throw new PrevalenceError(
+        'JOURNAL_CORRUPT',
+        `a journal record refers to ${formatPath(path.slice(0, i + 1))}, which is a prototype, not an object of the state: no path prevalent journals leads to one, so the record was changed by hand; restore the data directory from a backup`,
+      );
+    }
+  }
   if (typeof obj === 'object' && obj !== null) return obj;
   const where = formatPath(path);
   const err = new PrevalenceError(

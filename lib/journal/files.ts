@@ -1,4 +1,5 @@
 import { PrevalenceError } from '../errors';
+import { oddEntry } from '../fs/entries';
 import type { FileSystem } from '../fs/seam';
 import { fsyncFile, inDir, unlinkOrWarn } from '../fs/seam';
 import { readAt } from './cursor';
@@ -31,9 +32,29 @@ export function listJournalFiles(fs: FileSystem, dir: string): JournalFile[] {
   return files.sort((a, b) => a.firstSeq - b.firstSeq);
 }
 
+/**
+ * Throws JOURNAL_CORRUPT when the entry `file` is no regular file (a
+ * directory, a FIFO, a symbolic link to nothing): no version of prevalent
+ * makes one, so it is not damage to cut or set aside but someone's to move.
+ */
+export function refuseOddJournalFile(fs: FileSystem, file: string): void {
+  const odd = oddEntry(fs, file);
+  if (odd === undefined) return;
+  throw new PrevalenceError(
+    'JOURNAL_CORRUPT',
+    `journal file ${file} ${odd}: prevalent never makes one. Move it out of the directory and open again (if it took the place of a journal file, put that file back from a backup). Nothing was changed`,
+  );
+}
+
+/** Opens the journal file `file` for reading, after {@link refuseOddJournalFile}. */
+export function openJournalFile(fs: FileSystem, file: string): number {
+  refuseOddJournalFile(fs, file);
+  return fs.openSync(file, 'r');
+}
+
 /** The size of `file` in bytes. */
 export function fileSize(fs: FileSystem, file: string): number {
-  const fd = fs.openSync(file, 'r');
+  const fd = openJournalFile(fs, file);
   try {
     return fs.fstatSize(fd);
   } finally {
@@ -83,7 +104,7 @@ function endOfData(buf: Uint8Array, got: number): number {
  * tail, must run first.
  */
 export function journalEnd(fs: FileSystem, file: JournalFile): JournalEnd {
-  const fd = fs.openSync(file.path, 'r');
+  const fd = openJournalFile(fs, file.path);
   try {
     let size = fs.fstatSize(fd);
     for (let chunk = TAIL_BYTES; ; chunk *= 4) {
@@ -122,7 +143,8 @@ const UNSHARED_TEMP = '.unshared.tmp';
  * new file renamed over it. Journal files are appended to, and cut when
  * damaged, in place, so a shared one would take the other directory's
  * records into this one, or lose them there. Run before the journal is
- * read; without `fs.linkCount` nothing is done.
+ * read; without `fs.linkCount` nothing is done. Entries that are no regular
+ * file are left for the reader, which refuses them if it needs them.
  */
 export function unshareJournalFiles(
   fs: FileSystem,
@@ -142,7 +164,8 @@ export function unshareJournalFiles(
   }
   const copied: string[] = [];
   for (const { path } of listJournalFiles(fs, dir)) {
-    if (fs.linkCount(path) <= 1) continue;
+    // A directory has several links and cannot be copied; a broken link has no count.
+    if (oddEntry(fs, path) !== undefined || fs.linkCount(path) <= 1) continue;
     const temp = `${path}${UNSHARED_TEMP}`;
     fs.copyFileSync(path, temp);
     fsyncFile(fs, temp);

@@ -1,7 +1,7 @@
 import type { FileSystem } from '../fs/seam';
 import { FileCursor } from './cursor';
 import type { JournalFile } from './files';
-import { fileSize, listJournalFiles } from './files';
+import { fileSize, listJournalFiles, refuseOddJournalFile } from './files';
 import type { DecodeResult, JournalRecord } from './record';
 import { MAX_HEADER_BYTES, RECORD_START, decodeRecordAt } from './record';
 import type { Damage } from './recover';
@@ -149,6 +149,8 @@ function checkName(walk: Walk, i: number, file: JournalFile): Damage | undefined
 function readFile(walk: Walk, i: number): Damage | typeof STEP_BACK | undefined {
   const file = walk.files[i] as JournalFile;
   const { fs } = walk.opts;
+  // Before the name is checked: what the entry is says more than its name.
+  refuseOddJournalFile(fs, file.path);
   const fd = fs.openSync(file.path, 'r');
   try {
     const size = fs.fstatSize(fd);

@@ -1,3 +1,5 @@
+import { PrevalenceError } from '../errors';
+import { oddEntry } from '../fs/entries';
 import type { FileSystem } from '../fs/seam';
 import {
   LF,
@@ -70,6 +72,28 @@ function readTrailerLine(
 }
 
 /**
+ * The SNAPSHOT_CORRUPT error for a snapshot name that holds no regular file
+ * (a directory, a FIFO, a symbolic link to nothing), or undefined. Not
+ * damage that restore falls back past: no version of prevalent makes such
+ * an entry, so someone put it there, and it is theirs to move.
+ */
+export function oddSnapshotError(fs: FileSystem, path: string): PrevalenceError | undefined {
+  const odd = oddEntry(fs, path);
+  if (odd === undefined) return undefined;
+  return new PrevalenceError(
+    'SNAPSHOT_CORRUPT',
+    `snapshot ${path} ${odd}: prevalent never makes one. Move it out of the directory and open again (restore then uses the snapshots and journals left; if it took the place of a snapshot file, put that file back from a backup). Nothing was changed`,
+  );
+}
+
+/** Opens the snapshot `path` for reading; throws {@link oddSnapshotError}'s error instead of opening an entry that is no regular file. */
+export function openSnapshotFile(fs: FileSystem, path: string): number {
+  const odd = oddSnapshotError(fs, path);
+  if (odd !== undefined) throw odd;
+  return fs.openSync(path, 'r');
+}
+
+/**
  * Reads only the header line and the trailer line of the snapshot at `path`,
  * without parsing the body, e.g. to compare digests cheaply. Checks that the
  * two lines are well-formed and that the file size matches the trailer, but
@@ -77,7 +101,7 @@ function readTrailerLine(
  * SNAPSHOT_CORRUPT when they are unreadable.
  */
 export function snapshotInfo(fs: FileSystem, path: string): SnapshotInfo {
-  const fd = fs.openSync(path, 'r');
+  const fd = openSnapshotFile(fs, path);
   try {
     const size = fs.fstatSize(fd);
     const headerLine = readHeaderLine(fs, fd, path);

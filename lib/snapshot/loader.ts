@@ -14,7 +14,7 @@ import {
   parseTrailer,
   seqOfFileName,
 } from './format';
-import { closeQuietly, snapshotInfo } from './info';
+import { closeQuietly, oddSnapshotError, openSnapshotFile, snapshotInfo } from './info';
 import { LineSplitter } from './lines';
 
 /** Default size of each read while loading a snapshot. */
@@ -224,7 +224,7 @@ export function readSnapshot(
   chunkSize: number = READ_CHUNK_BYTES,
 ): SnapshotInfo {
   checkChunkSize(chunkSize);
-  const fd = fs.openSync(path, 'r');
+  const fd = openSnapshotFile(fs, path);
   try {
     return readOpen(fs, fd, path, consume, onProgress, chunkSize);
   } finally {
@@ -255,9 +255,10 @@ function loadOne<T>(
  * listing them when snapshots exist but none is valid (the advice says
  * whether the journal can rebuild the state: `journalFirstSeq` gives the seq
  * of its first file, undefined when there is none; without it the advice is
- * conditional), and naming both files when the snapshot it would load carries
+ * conditional), naming both files when the snapshot it would load carries
  * another seed than the nearest older intact one (a file from another
- * directory).
+ * directory), and without falling back when the one to try next is no
+ * regular file (see oddSnapshotError).
  */
 export function loadNewestSnapshot<T>(
   fs: FileSystem,
@@ -272,6 +273,8 @@ export function loadNewestSnapshot<T>(
   if (snapshots.length === 0) return undefined;
   const failures: string[] = [];
   for (const [index, { path }] of snapshots.entries()) {
+    const odd = oddSnapshotError(fs, path);
+    if (odd !== undefined) throw odd;
     let loaded: LoadedSnapshot<T>;
     try {
       loaded = loadOne(fs, path, makeConsumer(), onProgress, chunkSize);

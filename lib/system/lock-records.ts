@@ -121,20 +121,32 @@ export function listLockFiles(dir: string): LockFiles {
 
 /** The bytes of lock file `name`, or undefined if there is none. */
 export function readBytes(dir: string, name: string): Buffer | undefined {
+  const file = path.join(dir, name);
+  // Reading a FIFO would wait for a writer for good: look before reading.
+  const stats = fs.statSync(file, { throwIfNoEntry: false });
+  if (stats !== undefined && !stats.isFile()) {
+    throw notALockFile(
+      dir,
+      file,
+      stats.isDirectory() ? 'a directory' : 'no regular file (a FIFO, socket or device)',
+    );
+  }
   try {
-    return fs.readFileSync(path.join(dir, name));
+    return fs.readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'EISDIR') {
-      throw new PrevalenceError(
-        'LOCKED',
-        `${path.join(dir, name)} is a directory, where prevalent keeps a lock file: no version makes it; remove it once sure that no process uses ${dir}`,
-        { cause: err },
-      );
-    }
+    if (code === 'EISDIR') throw notALockFile(dir, file, 'a directory', err);
     throw err;
   }
+}
+
+function notALockFile(dir: string, file: string, what: string, cause?: unknown): PrevalenceError {
+  return new PrevalenceError(
+    'LOCKED',
+    `${file} is ${what}, where prevalent keeps a lock file: no version makes it; remove it once sure that no process uses ${dir}`,
+    { cause },
+  );
 }
 
 function parseJson(bytes: Buffer): Record<string, unknown> | undefined {

@@ -1,4 +1,4 @@
-import { PrevalenceError } from '../errors';
+import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../decorators';
 import { allPrimitive, decodeArgs } from '../codec/tree';
 import type { JournalRecord } from '../journal/reader';
@@ -51,6 +51,7 @@ export class Replayer {
     try {
       return decodeArgs(rec.args as never[], this.exporter.replayContext);
     } catch (err) {
+      if (isPrevalenceError(err, 'JOURNAL_CORRUPT')) throw namingRecord(rec, err);
       const where = unresolvedPathOf(err);
       if (where === undefined) throw err;
       const message = `action ${rec.seq} (${rec.method}) was given the state object at ${where} in the live run, and in replay nothing is there: the state before it differs from the live run's. An earlier action is not deterministic (it drew the place's key from something outside this._clock, say), or the code changed since the record was written: open the directory with the code that wrote it, call takeSnapshot(), and deploy the change after that (README, "Changing the domain code"). strictReplay: false opens anyway, without this action`;
@@ -87,6 +88,21 @@ export class Replayer {
     }
     return method;
   }
+}
+
+/** A malformed-value JOURNAL_CORRUPT from decoding the arguments of `rec`, saying which record it is. */
+function namingRecord(rec: JournalRecord, err: PrevalenceError): PrevalenceError {
+  const detail = err.message.replace(/^JOURNAL_CORRUPT: /, '');
+  const said = /^a journal record /.test(detail)
+    ? detail.replace(/^a journal record /, ' ')
+    : `: ${detail}`;
+  return new PrevalenceError(
+    'JOURNAL_CORRUPT',
+    `journal record ${rec.seq} (${rec.method})${said}`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /**
