@@ -124,6 +124,10 @@ export function readBytes(dir: string, name: string): Buffer | undefined {
   const file = path.join(dir, name);
   // Reading a FIFO would wait for a writer for good: look before reading.
   const stats = fs.statSync(file, { throwIfNoEntry: false });
+  if (stats === undefined && fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    // Not "open by another system": nothing holds it, and no version makes one.
+    throw notALockFile(dir, file, 'a symbolic link to a file that does not exist');
+  }
   if (stats !== undefined && !stats.isFile()) {
     throw notALockFile(
       dir,
@@ -178,7 +182,8 @@ export function parseRecord(bytes: Buffer | undefined): LockRecord | undefined {
     state: 'held',
     pid: json.pid,
     hostname: String(json.hostname),
-    since: String(json.acquired),
+    // Records of versions before lock records may lack it: said as unknown, not "undefined".
+    since: typeof json.acquired === 'string' ? json.acquired : 'a time it did not record',
     ...(typeof json.dir === 'string' ? { dir: json.dir } : {}),
     token: '',
   };

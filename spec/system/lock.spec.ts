@@ -350,6 +350,25 @@ describe('holders the lock was wrong about', () => {
     expect(lockedError(dir).message).toMatch(/LOCK is a directory.*remove it once sure/);
   });
 
+  // Regressions (corruption review): a LOCK that is a symbolic link to nothing was "already open
+  // by another system", and a plain record of an early version without its time said "since
+  // undefined".
+  it('says what a LOCK linking to nothing is, and what to do', () => {
+    const dir = emptyDir();
+    fs.symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'LOCK'));
+    expect(lockedError(dir).message).toMatch(
+      /LOCK is a symbolic link to a file that does not exist.*remove it once sure/,
+    );
+  });
+
+  it('names a live holder whose record has no time without "undefined"', () => {
+    const dir = emptyDir();
+    write(dir, 'LOCK', JSON.stringify({ pid: 4242, hostname: 'elsewhere.example' }));
+    const message = lockedError(dir).message;
+    expect(message).toMatch(/process 4242 on elsewhere\.example since a time it did not record/);
+    expect(message).not.toMatch(/undefined/);
+  });
+
   it('keeps working in the directory it opened when a symlink on its path is re-pointed (regression: its snapshots and journals went into the new target, held by another system, and its lock stayed behind)', async () => {
     const base = tmpDir();
     const [v1, v2, link] = ['v1', 'v2', 'current'].map((n) => path.join(base, n)) as [
