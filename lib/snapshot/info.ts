@@ -50,6 +50,24 @@ function readHeaderLine(fs: FileSystem, fd: number, file: string): Buffer {
   }
 }
 
+/**
+ * Why the file does not end with a line: bytes after a whole trailer line
+ * were appended (as the full read says too); otherwise it was cut short.
+ */
+function unterminatedReason(file: string, window: Buffer): string {
+  const end = window.lastIndexOf(LF);
+  if (end >= 0) {
+    const line = window.subarray(window.lastIndexOf(LF, end - 1) + 1, end + 1);
+    try {
+      parseTrailer(file, lineText(line));
+      return `${window.length - end - 1} bytes follow its trailer line (something was appended to the file)`;
+    } catch {
+      // Not a trailer: the file ends inside a line.
+    }
+  }
+  return 'the last line is incomplete (the file is truncated)';
+}
+
 /** The last line of the file, LF included; it must start at or after `bodyStart`. */
 function readTrailerLine(
   fs: FileSystem,
@@ -62,7 +80,7 @@ function readTrailerLine(
   const window = readAt(fs, fd, Buffer.alloc(size - start), start);
   if (window.length === 0) throw corrupt(file, 'there is no trailer line (the file is truncated)');
   if (window[window.length - 1] !== LF || window.length < size - start) {
-    throw corrupt(file, 'the last line is incomplete (the file is truncated)');
+    throw corrupt(file, unterminatedReason(file, window));
   }
   const before = window.lastIndexOf(LF, window.length - 2);
   if (before < 0 && start !== bodyStart) {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
+import { initSystem, isPrevalenceError, realFs, verifyReplay } from '../../lib';
+import { snapshotInfo } from '../../lib/snapshot/info';
 import type { PrevalenceError } from '../../lib';
 import { freshBasedir, tmpDir } from '../support/tmp';
 
@@ -185,6 +186,14 @@ describe('refusal messages that led nowhere', () => {
       /23 bytes follow its trailer line \(something was appended to the file\)/,
     );
     expect(err.message).toMatch(/rebuilt from the journal alone, which starts at seq 1/);
+  });
+
+  it('says so when the header-and-trailer read verifyReplay and the seed check use meets appended bytes (regression: "the file is truncated")', async () => {
+    const dir = await build(3, 'A');
+    fs.appendFileSync(snap(dir, 0), 'garbage-without-newline');
+    expect(thrown(() => snapshotInfo(realFs, snap(dir, 0))).message).toMatch(
+      /23 bytes follow its trailer line \(something was appended to the file\)/,
+    );
   });
 
   it('passes over a stray empty journal file whose name falls among earlier records (regression: "damaged at byte offset 0", truncate kept 8 of 20)', async () => {
