@@ -42,13 +42,15 @@ export function damageFoundBy(err: unknown): DamageFound | undefined {
 export function corruptError(d: Damage): PrevalenceError {
   const file = damagedFile(d);
   const description = `journal file ${file.path} is damaged at byte offset ${d.offset} (expected seq ${d.expectedSeq}): ${d.reason}`;
-  const err = new PrevalenceError(
-    'JOURNAL_CORRUPT',
-    `${description}. ` +
-      `Nothing was changed. Restore the journal from a backup, or reopen with recover: 'truncate' ` +
-      `to keep only the records before seq ${d.expectedSeq} (the damaged file is copied aside before it is cut, ` +
-      `later journal files are renamed aside; nothing is deleted).`,
-  );
+  const advice =
+    d.expectedSeq === 1 && d.index === 0 && d.offset === 0
+      ? // Truncating keeps nothing here; for a pruned journal whose snapshots were moved aside
+        // (it starts after seq 1) only a snapshot helps.
+        `Nothing was changed. The damage is at the journal's first record (seq 1), so recover: 'truncate' would keep no record at all. Restore the journal from a backup; if the directory's snapshots were moved aside (a pruned journal starts after seq 1), put a valid one back.`
+      : `Nothing was changed. Restore the journal from a backup, or reopen with recover: 'truncate' ` +
+        `to keep only the records before seq ${d.expectedSeq} (the damaged file is copied aside before it is cut, ` +
+        `later journal files are renamed aside; nothing is deleted).`;
+  const err = new PrevalenceError('JOURNAL_CORRUPT', `${description}. ${advice}`);
   damageFound.set(err, { seq: d.expectedSeq, description });
   return err;
 }

@@ -153,6 +153,22 @@ describe('refusal messages that led nowhere', () => {
     expect(thrown(() => open(dir)).code).toBe('JOURNAL_CORRUPT');
   });
 
+  it("says recover: 'truncate' would keep nothing when a pruned directory's snapshots were moved aside (regression: it advised truncating, which opened an empty state)", async () => {
+    const dir = await build(100, 'A', [30, 60, 90], {
+      journalMaxBytes: 1500,
+      pruneJournals: true,
+      pruneSnapshots: true,
+    });
+    for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.snap'))) {
+      fs.renameSync(path.join(dir, f), path.join(tmpDir(), f));
+    }
+    const err = thrown(() => open(dir));
+    expect(err.code).toBe('JOURNAL_CORRUPT');
+    expect(err.message).toMatch(/recover: 'truncate' would keep no record at all/);
+    expect(err.message).toMatch(/snapshots were moved aside .* put a valid one back/);
+    expect(err.message).not.toMatch(/to keep only the records before seq 1 /);
+  });
+
   it('says a pruned directory with no valid snapshot cannot be rebuilt from its journal (regression: advised rebuilding from the journal alone)', async () => {
     const dir = await build(150, 'A', [30, 60, 90, 120], {
       journalMaxBytes: 1500,
