@@ -23,6 +23,11 @@ function isStandardContext(arg: unknown): arg is DecoratorContext {
   return typeof arg === 'object' && arg !== null && 'kind' in arg;
 }
 
+/** True for a function written with `class` syntax. */
+function isClass(value: unknown): boolean {
+  return typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value));
+}
+
 function methodDecorator(flag: MethodFlag): MethodDecorator {
   return function decorate(
     target: unknown,
@@ -41,6 +46,13 @@ function methodDecorator(flag: MethodFlag): MethodDecorator {
     }
     // Called by hand with the method alone (JavaScript has no decorator syntax in Node 20).
     if (keyOrContext === undefined && descriptor === undefined) {
+      // A legacy decorator on a class is called like this too: refused, as it always was.
+      if (isClass(target)) {
+        throw new PrevalenceError(
+          'INVALID_OPTION',
+          `@${flag} decorates methods, not a class: put it on the methods (or call ${flag}(MyClass.prototype.myMethod))`,
+        );
+      }
       setFlag(target, flag, flag, 'alone');
       return;
     }

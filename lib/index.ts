@@ -1,17 +1,44 @@
 import 'reflect-metadata';
+import { initSystem } from './system/init';
+import { readonly, abortOnException, unlocked, persistent } from './decorators';
+import { Clock, mockClock, enableClock } from './clock/clock';
+import { PrevalenceError, isPrevalenceError } from './errors';
+import { realFs } from './fs/seam';
+import { verifyReplay } from './system/verify';
 
-export { initSystem } from './system/init';
+export { initSystem };
 export type { Prevalent, PrevalentMutable, SystemControls, SnapshotOptions } from './system/types';
 export type { DeepReadonly, ReadonlyDate, ReadonlyTypedArray } from './isolation/types';
 export type { SystemOptions, Durability, Isolation, RestoreProgress } from './system/options';
 export type { StorableClass } from './codec/registry';
-export { readonly, abortOnException, unlocked, persistent } from './decorators';
+export { readonly, abortOnException, unlocked, persistent };
 export type { MethodDecorator } from './decorators';
-export { Clock } from './clock/clock';
-export { mockClock, enableClock } from './clock/clock';
-export { PrevalenceError, isPrevalenceError } from './errors';
+export { Clock, mockClock, enableClock };
+export { PrevalenceError, isPrevalenceError };
 export type { PrevalenceErrorCode } from './errors';
-export { realFs } from './fs/seam';
-export type { EntryKind, FileSystem } from './fs/seam';
-export { verifyReplay } from './system/verify';
+export { realFs };
+export type { FileSystem, EntryKind } from './fs/seam';
+export { verifyReplay };
 export type { ReplayReport, ReplayDivergence, VerifyOptions } from './system/verify';
+
+/**
+ * The whole API as one object, for `import prevalent from 'prevalent'` (a
+ * TypeScript project compiled to CommonJS reads a default import as
+ * `exports.default`; the ES-module entry's default is the module itself,
+ * which holds the same functions).
+ */
+const prevalent = {
+  initSystem,
+  readonly,
+  abortOnException,
+  unlocked,
+  persistent,
+  Clock,
+  mockClock,
+  enableClock,
+  PrevalenceError,
+  isPrevalenceError,
+  realFs,
+  verifyReplay,
+};
+export default prevalent;

@@ -1,4 +1,4 @@
-import { DateTime as RequiredDateTime } from 'luxon';
+import { DateTime as RequiredDateTime, Settings as RequiredSettings } from 'luxon';
 import type { DateTime } from 'luxon';
 
 // luxon gives ES-module importers its ES build and require() its CommonJS
@@ -8,6 +8,18 @@ import type { DateTime } from 'luxon';
 // sets on its luxon (the default zone) reaches the DateTimes prevalent makes
 // (the clock's, restored ones), and they are instances of its DateTime.
 let dateTimeClass: typeof DateTime = RequiredDateTime;
+let settings: { defaultLocale?: unknown } = RequiredSettings;
+
+/** The locale a DateTime made without one gets now: luxon's Settings.defaultLocale, else the machine's. */
+export function defaultLocale(): string {
+  const chosen = settings.defaultLocale;
+  if (typeof chosen === 'string' && chosen !== '') return chosen;
+  // What luxon takes as the system locale (it keeps it for the process's life too).
+  machineLocale ??= new Intl.DateTimeFormat().resolvedOptions().locale;
+  return machineLocale;
+}
+
+let machineLocale: string | undefined;
 
 /** luxon's DateTime class that prevalent makes DateTimes with (see useLuxon). */
 export function luxonDateTime(): typeof DateTime {
@@ -15,12 +27,18 @@ export function luxonDateTime(): typeof DateTime {
 }
 
 /**
- * Makes prevalent create DateTimes with `luxon`'s DateTime class (a luxon
- * module namespace): called by the ES-module entry with luxon's ES build.
+ * Makes prevalent create DateTimes with `luxon`'s DateTime class and read
+ * its Settings (a luxon module namespace): called by the ES-module entry with
+ * luxon's ES build, and heeded when the process's entry is an ES module.
  */
-export function useLuxon(luxon: { DateTime?: unknown }): void {
+export function useLuxon(luxon: { DateTime?: unknown; Settings?: unknown }): void {
+  // A process whose entry is CommonJS uses luxon's CommonJS build, also when some module of it
+  // imports prevalent: switching then would take its Settings away (the review of this fix).
+  if (require.main !== undefined) return;
   const candidate = luxon.DateTime as typeof DateTime | undefined;
-  if (typeof candidate?.fromMillis === 'function') dateTimeClass = candidate;
+  if (typeof candidate?.fromMillis !== 'function') return;
+  dateTimeClass = candidate;
+  if (typeof luxon.Settings === 'function') settings = luxon.Settings as typeof settings;
 }
 
 /**

@@ -363,6 +363,17 @@ function bytes(x: ArrayBufferView, y: ArrayBufferView): string | undefined {
   return `bytes differ from byte ${i}`;
 }
 
+/** A DateTime's stored locale settings for a message: `fr-FR, numbering arab, calendar hebrew`, or `(defaults)`. */
+function localeText(dt: DateTime): string {
+  const settings = dt.isValid ? storedLocale(dt) : undefined;
+  if (settings === undefined) return '(defaults)';
+  const [locale, numbering, calendar] = settings;
+  const parts = [locale ?? 'default locale'];
+  if (numbering !== null) parts.push(`numbering ${numbering}`);
+  if (calendar !== null) parts.push(`calendar ${calendar}`);
+  return parts.join(', ');
+}
+
 function dateTimes(x: DateTime, y: DateTime): string | undefined {
   if (x.isValid !== y.isValid || x.invalidReason !== y.invalidReason) {
     return `DateTime validity differs: ${x.invalidReason ?? 'valid'} vs ${y.invalidReason ?? 'valid'}`;
@@ -370,11 +381,8 @@ function dateTimes(x: DateTime, y: DateTime): string | undefined {
   if (!Object.is(x.toMillis(), y.toMillis())) return `DateTime ${x.toISO()} !== ${y.toISO()}`;
   const [zx, zy] = [storedZone(x), storedZone(y)];
   if (zx !== zy) return `DateTime zone ${zx} !== ${zy}`;
-  const [lx, ly] = [
-    x.isValid ? storedLocale(x) : undefined,
-    y.isValid ? storedLocale(y) : undefined,
-  ];
-  if (String(lx) !== String(ly)) return `DateTime locale ${String(lx)} !== ${String(ly)}`;
+  const [lx, ly] = [localeText(x), localeText(y)];
+  if (lx !== ly) return `DateTime locale settings ${lx} !== ${ly}`;
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import type { DateTime } from 'luxon';
-import { isLuxonDateTime, luxonDateTime } from '../luxon';
+import { defaultLocale, isLuxonDateTime, luxonDateTime } from '../luxon';
 import { hasPrivateMembers } from '../clock/private-members';
 import type { ClassRegistry } from './registry';
 import { timeSlot, viewedBytes } from './slots';
@@ -352,8 +352,9 @@ export function storedZone(dt: DateTime): string | null {
 
 /**
  * The locale settings of a DateTime as stored: its locale unless it is the
- * machine's own (which a DateTime made without one has, as the clock's do; a
- * replay on another machine gives that machine's, so a restore must), its
+ * default one (luxon's Settings.defaultLocale, else the machine's: what a
+ * DateTime made without one has, as the clock's do; a replay where the
+ * default differs gives that one, so a restore must), its
  * numbering system and output calendar when it has them (`setLocale`,
  * `reconfigure`, a default set in luxon's `Settings`). Undefined when there
  * is none of them: a DateTime formats as it did after a restore.
@@ -364,13 +365,9 @@ export type DateTimeLocale = [
   calendar: string | null,
 ];
 
-let machineLocale: string | undefined;
-
 /** See {@link DateTimeLocale}. */
 export function storedLocale(dt: DateTime): DateTimeLocale | undefined {
-  // What luxon takes as the system locale (luxon keeps it for the process's life too).
-  machineLocale ??= new Intl.DateTimeFormat().resolvedOptions().locale;
-  const locale = typeof dt.locale === 'string' && dt.locale !== machineLocale ? dt.locale : null;
+  const locale = typeof dt.locale === 'string' && dt.locale !== defaultLocale() ? dt.locale : null;
   const numbering = typeof dt.numberingSystem === 'string' ? dt.numberingSystem : null;
   const calendar = typeof dt.outputCalendar === 'string' ? dt.outputCalendar : null;
   return locale === null && numbering === null && calendar === null

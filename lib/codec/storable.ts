@@ -13,6 +13,7 @@ import { ACCESSOR, failurePath, Unstorable } from './failure';
 import {
   namedWhat,
   refuseBuiltinExtras,
+  storedLastIndex,
   refuseIndexedExtras,
   refuseResizable,
   refuseSymbolKeys,
@@ -222,6 +223,10 @@ function refuseObject(obj: object, registry: ClassRegistry, queue: (child: unkno
       refuseBuiltinExtras(obj, kind);
       return refuseResizable(obj, kind);
     case 'dt':
+      return;
+    case 'r':
+      refuseBuiltinExtras(obj, kind);
+      storedLastIndex(obj as RegExp);
       return;
     case undefined:
       if (

@@ -201,6 +201,11 @@ function isUnkeepable(
   return accessor || !writable;
 }
 
+/** True for the `lastIndex` of a RegExp, which snapshots keep when it is a number. */
+function isLastIndex(target: object, key: PropertyKey): boolean {
+  return key === 'lastIndex' && types.isRegExp(target);
+}
+
 /**
  * Live actions only: notes a write that leaves own property `key` of
  * `target` `enumerable`, an `accessor` and `writable` or not, when that is
@@ -219,7 +224,7 @@ function notePropertyWrite(
 ): void {
   if (
     log.storability !== undefined &&
-    isUnkeepable(target, key, enumerable, accessor, writable, builtin)
+    (isUnkeepable(target, key, enumerable, accessor, writable, builtin) || isLastIndex(target, key))
   ) {
     log.notePropertyWrite(target, key, builtin);
   }
@@ -241,6 +246,17 @@ function checkWrittenProperties(log: UndoLog): void {
     if (desc === undefined) continue;
     const accessor = !('value' in desc);
     const enumerable = desc.enumerable === true;
+    if (isLastIndex(target, key)) {
+      // Snapshots keep a number only (storedLastIndex); a restart would fail to snapshot.
+      const at: unknown = desc.value;
+      if (typeof at !== 'number') {
+        throw new PrevalenceError(
+          'NOT_SERIALIZABLE',
+          `the lastIndex the action wrote on a RegExp is ${at === null ? 'null' : typeof at}, not a number: snapshots keep it as a number only; set a number (where the next exec() or test() of a global or sticky RegExp starts)`,
+        );
+      }
+      continue;
+    }
     if (!isUnkeepable(target, key, enumerable, accessor, desc.writable === true, builtin)) continue;
     if (builtin && isElementKey(target, key)) {
       // An element: stored, as long as it is a plain writable value (not "a named property").
@@ -316,27 +332,39 @@ function refuseIrreversible(
 }
 
 /**
- * Refuses making a property snapshots keep (enumerable, string-keyed) of an
- * object reached through `this` non-enumerable: snapshots do not store
+ * Notes making a property snapshots keep (enumerable, string-keyed) of an
+ * object reached through `this` non-enumerable, refused when it is still so
+ * as the action ends: snapshots do not store
  * non-enumerable properties, so this process would keep a value a restart
  * from the next snapshot drops (the fidelity review: a stored field hidden
  * by `Object.defineProperty(this, 'settings', { enumerable: false })` was
  * gone after a restart, and so was an array element made non-enumerable).
  */
-function refuseHidingStored(
+function noteHidingStored(
   log: UndoLog,
+  target: object,
   key: PropertyKey,
   desc: PropertyDescriptor,
   old: PropertyDescriptor | undefined,
 ): void {
   if (desc.enumerable !== false || old?.enumerable !== true || typeof key !== 'string') return;
-  // Through a tracking proxy, so the object is in the state (or was stored by this action and
-  // read back, where hiding a property at once is no use). Live only, like every store check.
-  if (log.storability === undefined) return;
-  refuseWhole(
-    log,
-    `property ${keyLabel(key)} is stored (enumerable), and making it non-enumerable would drop it from the next snapshot while this process keeps it: delete the property if it should go, or keep it enumerable`,
-  );
+  // Live only, like every store check; refused when the action ends (checkHiddenProperties).
+  if (log.storability !== undefined) log.noteHidden(target, key);
+}
+
+/**
+ * The end-of-action check of noteHidingStored: a property still there and
+ * non-enumerable fails the whole action (a property made enumerable again,
+ * or deleted, passes).
+ */
+function checkHiddenProperties(log: UndoLog): void {
+  for (const [target, key] of log.hidden) {
+    if (Reflect.getOwnPropertyDescriptor(target, key)?.enumerable !== false) continue;
+    throw new PrevalenceError(
+      'NOT_SERIALIZABLE',
+      `the property ${keyLabel(key)} the action made non-enumerable was stored (enumerable), and a snapshot would drop it while this process keeps it: delete the property if it should go, or keep it enumerable`,
+    );
+  }
 }
 
 /**
@@ -437,7 +465,7 @@ export function defineTracked(
   refuseClockChange(log, target, key, 'defined');
   const old = Reflect.getOwnPropertyDescriptor(target, key);
   refuseIrreversible(log, key, desc, old);
-  refuseHidingStored(log, key, desc, old);
+  noteHidingStored(log, target, key, desc, old);
   const enumerable = desc.enumerable ?? old?.enumerable ?? false;
   if (log.storability !== undefined) {
     // What the property will be: `desc` completed by what it keeps of `old`.
@@ -552,4 +580,5 @@ export function recheckFresh(log: UndoLog): void {
   }
   for (let i = 0; i < log.movedCount; i++) unwrapFreshForStorage(log.movedAt(i), log);
   checkWrittenProperties(log);
+  checkHiddenProperties(log);
 }

@@ -79,6 +79,8 @@ export class UndoLog {
   // Properties written this action in a form the encodings may refuse (see
   // notePropertyWrite), as target, key and "target is an array or built-in".
   readonly #written: Array<object | PropertyKey | boolean | undefined> = [];
+  /** Stored properties the action made non-enumerable, as target and key (see noteHidden). */
+  #hidden: Array<[object, string]> | undefined;
   #writtenCount = 0;
   #writtenKeys: Map<object, Set<PropertyKey>> | undefined;
   /** Places to record once the action is kept (see notePlace): raw, parent, key, viaMap. */
@@ -193,6 +195,7 @@ export class UndoLog {
     clearSlots(this.#moved, 0, this.#movedCount);
     clearSlots(this.#written, 0, 3 * this.#writtenCount);
     this.#writtenCount = 0;
+    this.#hidden = undefined;
     this.#writtenKeys = undefined;
     clearSlots(this.#newPlaces, 0, 4 * this.#newPlaceCount);
     this.#newPlaceCount = 0;
@@ -314,6 +317,20 @@ export class UndoLog {
     this.#written[3 * n] = target;
     this.#written[3 * n + 1] = key;
     this.#written[3 * n + 2] = builtin;
+  }
+
+  /**
+   * Remembers that the action made stored (enumerable) property `key` of
+   * `target` non-enumerable: checked when the action ends, so one made
+   * enumerable again passes (internal: used by the tracking traps).
+   */
+  noteHidden(target: object, key: string): void {
+    (this.#hidden ??= []).push([target, key]);
+  }
+
+  /** The properties noteHidden noted in this action. */
+  get hidden(): ReadonlyArray<readonly [object, string]> {
+    return this.#hidden ?? [];
   }
 
   /** Number of property writes to check when the action ends (see notePropertyWrite). */

@@ -214,12 +214,16 @@ function readRecords(walk: Walk, i: number, cursor: FileCursor): Damage | undefi
         );
       }
       const mended = recordLackingNewline(cursor, off);
-      // Only the record expected next: any other is damage, reported with the file unchanged.
+      // Only the record expected next is kept; another one, written whole too, is cut after a copy.
       if (mended === undefined || mended.record.seq !== expected) {
         // A record whose line is there to its newline was written whole: a
         // process killed mid-write leaves a prefix, which holds no newline.
-        const whole = cursor.indexOf(NEWLINE, off) >= 0;
-        dropTornTail(walk.opts.fs, file, off, cursor.size, r.reason, whole, walk.opts.warn);
+        const whole = mended !== undefined || cursor.indexOf(NEWLINE, off) >= 0;
+        const reason =
+          mended === undefined
+            ? r.reason
+            : `${r.reason}; it verifies otherwise, but holds seq ${mended.record.seq} where seq ${expected} belongs`;
+        dropTornTail(walk.opts.fs, file, off, cursor.size, reason, whole, walk.opts.warn);
         break;
       }
       const { record, length, missing } = mended;

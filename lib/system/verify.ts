@@ -8,7 +8,7 @@ import { viewedBytes } from '../codec/slots';
 import { ABSENT, firstDifferenceAt, valueAt, type ValueStep } from '../codec/equal';
 import { listSnapshots, readSnapshot, type SnapshotEntry } from '../snapshot/loader';
 import { listJournalFiles, type JournalFile } from '../journal/files';
-import { snapshotInfo } from '../snapshot/info';
+import { oddSnapshotError, snapshotInfo } from '../snapshot/info';
 import { replayJournal } from '../journal/reader';
 import { damageFoundBy, type DamageFound } from '../journal/recover';
 import { readOnlyFs } from '../fs/readonly';
@@ -514,8 +514,14 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
 
 const SEED_UNREADABLE = Symbol('unreadable');
 
-/** The seed in the header of the snapshot `file`; SEED_UNREADABLE when it is damaged (an open skips it). */
+/**
+ * The seed in the header of the snapshot `file`; SEED_UNREADABLE when it is
+ * damaged (an open skips it). Throws for an entry that is no regular file.
+ */
 function seedOf(file: string): string | undefined | typeof SEED_UNREADABLE {
+  // An entry that is no regular file is no damage an open passes over: it refuses it, so do we.
+  const odd = oddSnapshotError(readOnlyFs(), file);
+  if (odd !== undefined) throw odd;
   try {
     return snapshotInfo(readOnlyFs(), file).seed;
   } catch (err) {

@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, Settings } from 'luxon';
 import { firstDifference } from '../../lib/codec/equal';
 import { encodeGraph, GraphDecoder } from '../../lib/codec/graph';
 import { ClassRegistry } from '../../lib/codec/registry';
@@ -197,6 +197,25 @@ describe("a RegExp's lastIndex in the encodings", () => {
 
 // Regression (fidelity red team): a DateTime's locale settings were not kept.
 describe("a DateTime's locale settings in the graph encoding", () => {
+  // Regression (review of this fix): with Settings.defaultLocale set, a DateTime set to the
+  // machine's locale was stored as having none, and came back in the default locale.
+  it("keep a locale that is the machine's when luxon's default locale is another", () => {
+    const machine = new Intl.DateTimeFormat().resolvedOptions().locale;
+    const before = Settings.defaultLocale;
+    Settings.defaultLocale = machine.startsWith('fr') ? 'de-DE' : 'fr-FR';
+    try {
+      const dt = DateTime.fromMillis(5, { zone: 'utc' }).setLocale(machine);
+      expect((viaGraph(dt) as DateTime).locale).toBe(machine);
+      expect((viaTree(dt) as DateTime).locale).toBe(machine);
+      // One in the default locale stores none, and comes back in the default.
+      expect(graphLines(DateTime.fromMillis(5, { zone: 'utc' }))).toEqual([
+        '["v",[0,"dt",5,"UTC"]]',
+      ]);
+    } finally {
+      Settings.defaultLocale = before;
+    }
+  });
+
   it('follow millis and zone only when it has any, and a malformed one is damage', () => {
     const plain = DateTime.fromMillis(5, { zone: 'utc' });
     expect(graphLines(plain)).toEqual(['["v",[0,"dt",5,"UTC"]]']);

@@ -88,6 +88,23 @@ describe('torn tail of the newest file', () => {
     },
   );
 
+  // Regression (review of this fix): one with another seq than the one expected was cut as an
+  // incomplete record, with no copy, though it is whole.
+  it('cuts a last record lacking its newline that holds another seq, after a copy', () => {
+    const dir = tempDir();
+    const file = writeJournalFile(dir, 1, [1, 2, 4]);
+    const bytes = nodeFs.readFileSync(file).subarray(0, -1);
+    nodeFs.writeFileSync(file, bytes);
+    const back = readBack(dir);
+    expect(back.records.map((r) => r.seq)).toEqual([1, 2]);
+    expect(back.warnings).toEqual([
+      expect.stringMatching(/dropped a damaged last record .*holds seq 4 where seq 3 belongs/),
+    ]);
+    const copies = nodeFs.readdirSync(dir).filter((n) => n.includes('.damaged-'));
+    expect(copies).toHaveLength(1);
+    expect(nodeFs.readFileSync(path.join(dir, copies[0]!)).equals(bytes)).toBe(true);
+  });
+
   it('reads a last record lacking its newline through the read-only file system, changing nothing', () => {
     const dir = tempDir();
     const file = writeJournalFile(dir, 1, seqRange(1, 3));

@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type FileSystem, initSystem, isPrevalenceError, realFs } from '../../lib';
+import { type FileSystem, initSystem, isPrevalenceError, realFs, verifyReplay } from '../../lib';
 import { Counter } from '../fixtures/odd-entry-child';
 import { freshBasedir, tmpDir } from '../support/tmp';
 
@@ -114,6 +114,17 @@ describe('a directory or broken symbolic link under a data file name (regression
     expect((error as Error).message).toContain(`${snapshot(dir, 8)} is a directory`);
     expect((error as Error).message).toMatch(/Move it out of the directory/);
     expect(warnings).toEqual([]);
+  });
+
+  // Regression (review of this fix): verifyReplay took one past the journal's end for a damaged
+  // snapshot, which an open skips, and said ok while the open refused.
+  it('is refused by verifyReplay too when it lies past the journal', async () => {
+    const dir = await counterDir();
+    fs.mkdirSync(snapshot(dir, 99));
+    expect(() => verifyReplay(dir, Counter)).toThrow(
+      /snapshot-0000000000000099\.snap is a directory/,
+    );
+    expect(isPrevalenceError((await openFailure(dir)).error, 'SNAPSHOT_CORRUPT')).toBe(true);
   });
 
   it('refuses a broken symbolic link named as a snapshot', async () => {

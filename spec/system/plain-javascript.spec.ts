@@ -44,6 +44,17 @@ describe('decorators called by hand with the method alone (plain JavaScript)', (
     expect(journalRecords(dir).map((r) => r.method)).toEqual(['inc']);
   });
 
+  // Regression (review of this fix): `@readonly class X {}` (legacy decorators call it with the
+  // class alone) was refused before, then marked the class silently.
+  it('refuse a class, as a legacy decorator on a class calls them', () => {
+    class Whole {}
+    for (const decorator of [readonly, abortOnException, unlocked]) {
+      expect(
+        expectCode(() => (decorator as (m: unknown) => void)(Whole), 'INVALID_OPTION'),
+      ).toMatch(/decorates methods, not a class/);
+    }
+  });
+
   it('say what to pass when given something else', () => {
     const missing = (Counter.prototype as unknown as Record<string, unknown>)['getPage'];
     const message = expectCode(() => (readonly as (m: unknown) => void)(missing), 'INVALID_OPTION');
@@ -74,8 +85,29 @@ describe('the ES-module entry', () => {
     expect(seen.live).toEqual(inTokyo);
     // One from the snapshot, one replayed from the journal.
     expect(seen.restored).toEqual(inTokyo);
-    // Every export of the library, and a default export (the CommonJS module).
+    // Every export of the library, a default export among them.
     const cjsExports = Object.keys(library).filter((k) => k !== '__esModule');
-    expect(seen.exports).toEqual([...cjsExports, 'default'].sort());
+    expect(cjsExports).toContain('default');
+    expect(seen.exports).toEqual([...cjsExports].sort());
+  });
+
+  // Regression (review of this fix): the ES-module entry switched luxon for the whole process, so
+  // a CommonJS application that imported it somewhere lost the Settings it had set.
+  it('leaves a CommonJS application its luxon when it imports the ES-module entry too', () => {
+    const fixture = path.join(__dirname, '..', 'fixtures', 'cjs-imports-esm-entry.cjs');
+    const out = execFileSync(process.execPath, [fixture, freshBasedir()], { encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual([['Asia/Tokyo', true]]);
+  });
+
+  // Regression (review): `import prevalent from 'prevalent'` type-checked in a TypeScript project
+  // compiled to CommonJS, and was undefined at run time (no default export).
+  it('has a default export holding every function and class of the API', () => {
+    const api = library.default as unknown as Record<string, unknown>;
+    for (const name of Object.keys(library).filter((k) => k !== '__esModule' && k !== 'default')) {
+      expect({ name, same: api[name] === (library as Record<string, unknown>)[name] }).toEqual({
+        name,
+        same: true,
+      });
+    }
   });
 });
