@@ -52,6 +52,8 @@ export interface Storability {
  * only what its change overwrote, so rolling back costs time proportional to
  * what the action changed, never to the size of the state.
  */
+const NONE_HIDDEN: ReadonlyArray<readonly [object, string]> = Object.freeze([]);
+
 export class UndoLog {
   // The arrays are reused from action to action and filled up to their
   // counts: emptying an array by setting its length is a runtime call, and
@@ -330,7 +332,7 @@ export class UndoLog {
 
   /** The properties noteHidden noted in this action. */
   get hidden(): ReadonlyArray<readonly [object, string]> {
-    return this.#hidden ?? [];
+    return this.#hidden ?? NONE_HIDDEN;
   }
 
   /** Number of property writes to check when the action ends (see notePropertyWrite). */
