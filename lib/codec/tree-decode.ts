@@ -64,9 +64,12 @@ export function decodeArgs(encoded: readonly Encoded[], ctx: TreeContext): unkno
  */
 function beyondStack(err: unknown): unknown {
   if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) return err;
-  return corrupt(
-    `nested more deeply than the call stack allows to decode; this version writes at most ${MAX_RECORD_NESTING} levels`,
-    err,
+  // Not "damaged": a record this version wrote fails so too when the open runs deep in a
+  // recursion, with little stack left (the review of the fix).
+  return new PrevalenceError(
+    'JOURNAL_CORRUPT',
+    `a journal record holds a value nested more deeply than the call stack left allows to decode (this version writes at most ${MAX_RECORD_NESTING} levels; a hand-edited or earlier record may nest deeper). Nothing was changed: open the system from a shallower call than deep recursion, or run node with a larger --stack-size; if neither helps, the record was changed by hand: restore the data directory from a backup`,
+    { cause: err },
   );
 }
 

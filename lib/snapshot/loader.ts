@@ -353,6 +353,10 @@ function refuseForeign<T>(
     try {
       seed = snapshotInfo(fs, other.path).seed;
       if (seed === loaded.seed) return;
+      // A snapshot without a seed (written before seeds existed, or after a rebuild from the
+      // journal alone, which drew none) tells nothing about where the other came from: a
+      // rebuilt directory with one of its own snapshots put back is no foreign file (review).
+      if (seed === undefined || loaded.seed === undefined) return;
       readSnapshot(fs, other.path, () => {});
     } catch (err) {
       if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) continue;

@@ -123,10 +123,13 @@ function seedMismatch(
   expected: string | undefined,
 ): string {
   const name = (seed: string | undefined) => (seed === undefined ? 'no seed' : `seed ${seed}`);
+  const why =
+    found === undefined || expected === undefined
+      ? 'one was written without the seed the other carries (after a rebuild from the journal alone, which draws another seeding, or before seeds existed; or it comes from another directory)'
+      : 'the snapshots do not come from one directory';
   return (
     `${file} carries ${name(found)} but ${start}, where the replay started, carries ` +
-    `${name(expected)}: the snapshots do not come from one directory, so replay cannot draw ` +
-    'the random values of both'
+    `${name(expected)}: ${why}, so replay cannot draw the random values of both`
   );
 }
 

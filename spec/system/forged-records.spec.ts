@@ -61,6 +61,11 @@ describe('forged journal records', () => {
     const depth = 200_000;
     const dir = await withForgedArgument('['.repeat(depth) + ']'.repeat(depth));
     expectRecordRefused(await openError(dir), /nested more deeply than the call stack/);
+    // Regression (review): the open ran out of stack on a record this version wrote when called
+    // from deep recursion, and was told the journal was damaged: the message says both now.
+    expect(String(await openError(dir))).toMatch(
+      /Nothing was changed: open the system from a shallower call .* larger --stack-size/,
+    );
     expect(() => verifyReplay(dir, Store)).toThrow(/JOURNAL_CORRUPT: journal record 2 \(add\)/);
   });
 
