@@ -97,3 +97,62 @@ describe('Map deletes and savepoints (property-based)', () => {
     );
   });
 });
+
+// What the README says of a loop over a Map whose entries a failing savepoint deletes: the
+// rollback adds them again, so a loop over the Map itself meets them again, and one over a copy
+// of its keys ends with the Map as it was.
+describe('a loop over a Map calling a savepoint that deletes and fails', () => {
+  class Sweeper {
+    byId = new Map([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]);
+    visits = 0;
+
+    @abortOnException
+    removeOrFail(key: string): void {
+      this.byId.delete(key);
+      throw new Error('kept');
+    }
+
+    sweepLive(limit: number): void {
+      for (const [key] of this.byId) {
+        if (++this.visits > limit) return;
+        try {
+          this.removeOrFail(key);
+        } catch {
+          // kept
+        }
+      }
+    }
+
+    sweepCopy(): void {
+      for (const key of [...this.byId.keys()]) {
+        this.visits++;
+        try {
+          this.removeOrFail(key);
+        } catch {
+          // kept
+        }
+      }
+    }
+  }
+
+  it('meets the entries again over the Map itself, and ends over a copy of its keys', async () => {
+    const s = initSystem(new Sweeper(), { basedir: freshBasedir(), isolation: 'none' });
+    try {
+      s.sweepLive(10);
+      expect(s.visits).toBe(11);
+      s.sweepCopy();
+      expect(s.visits).toBe(14);
+      expect([...s.byId]).toEqual([
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+});
