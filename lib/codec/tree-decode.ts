@@ -304,10 +304,9 @@ function text(v: unknown, what: string): string {
 }
 
 function regExp(source: unknown, flags: unknown, lastIndex: unknown): RegExp {
-  const at = lastIndex ?? 0;
   try {
     const re = new RegExp(text(source, 'RegExp'), text(flags, 'RegExp'));
-    re.lastIndex = lastIndexValue(at);
+    re.lastIndex = lastIndexValue(lastIndex ?? 0);
     return re;
   } catch (err) {
     if (err instanceof PrevalenceError) throw err;

@@ -162,8 +162,7 @@ function encodeValue(value: unknown, st: EncodeState): Encoded {
     case 'boolean':
       return value;
     case 'number':
-      // value - value is 0 only for finite numbers; 1 / -0 is -Infinity.
-      return value - value === 0 && (value !== 0 || 1 / value > 0) ? value : specialNumber(value);
+      return encodeNumber(value);
     case 'undefined':
       return { $: 'undef' };
     case 'bigint':
@@ -179,8 +178,14 @@ function encodeValue(value: unknown, st: EncodeState): Encoded {
 function regExpNode(re: RegExp): Encoded {
   const at = storedLastIndex(re);
   const node: Record<string, Encoded> = { $: 're', s: sourceSlot(re), f: flagsSlot(re) };
-  if (!Object.is(at, 0)) node['l'] = at - at === 0 && at !== 0 ? at : specialNumber(at);
+  if (!Object.is(at, 0)) node['l'] = encodeNumber(at);
   return node;
+}
+
+/** A number as the tree holds it: itself when finite and not -0, else `{"$":"num"}`. */
+function encodeNumber(value: number): Encoded {
+  // value - value is 0 only for finite numbers; 1 / -0 is -Infinity.
+  return value - value === 0 && (value !== 0 || 1 / value > 0) ? value : specialNumber(value);
 }
 
 function specialNumber(value: number): Encoded {

@@ -237,6 +237,17 @@ export function parseHeader(file: string, text: string): SnapshotHeader {
   return h as unknown as SnapshotHeader;
 }
 
+/** True when `line` (LF included) is a well-formed trailer line: bytes after it were added, not lost. */
+export function isTrailerLine(file: string, line: Buffer | undefined): boolean {
+  if (line === undefined) return false;
+  try {
+    parseTrailer(file, lineText(line));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Parses and checks a trailer line (without its LF) of `file`; throws SNAPSHOT_CORRUPT. */
 export function parseTrailer(file: string, text: string): SnapshotTrailer {
   const t = parseObject(file, text, 'trailer (last line)');

@@ -9,6 +9,7 @@ import {
   infoOf,
   lineText,
   parseHeader,
+  isTrailerLine,
   parseTrailer,
 } from './format';
 
@@ -56,16 +57,10 @@ function readHeaderLine(fs: FileSystem, fd: number, file: string): Buffer {
  */
 function unterminatedReason(file: string, window: Buffer): string {
   const end = window.lastIndexOf(LF);
-  if (end >= 0) {
-    const line = window.subarray(window.lastIndexOf(LF, end - 1) + 1, end + 1);
-    try {
-      parseTrailer(file, lineText(line));
-      return `${window.length - end - 1} bytes follow its trailer line (something was appended to the file)`;
-    } catch {
-      // Not a trailer: the file ends inside a line.
-    }
-  }
-  return 'the last line is incomplete (the file is truncated)';
+  const line = end < 0 ? undefined : window.subarray(window.lastIndexOf(LF, end - 1) + 1, end + 1);
+  return isTrailerLine(file, line)
+    ? `${window.length - end - 1} bytes follow its trailer line (something was appended to the file)`
+    : 'the last line is incomplete (the file is truncated)';
 }
 
 /** The last line of the file, LF included; it must start at or after `bodyStart`. */

@@ -11,6 +11,7 @@ import {
   infoOf,
   lineText,
   parseHeader,
+  isTrailerLine,
   parseTrailer,
   seqOfFileName,
 } from './format';
@@ -164,17 +165,6 @@ function readOpen(
   return info;
 }
 
-/** True when `line` is a well-formed trailer line: bytes after it were added, not lost. */
-function isTrailer(path: string, line: Buffer | undefined): boolean {
-  if (line === undefined) return false;
-  try {
-    parseTrailer(path, lineText(line));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The checks once the whole file is read: header present, last line complete, trailer matching. */
 function checkEnd(
   path: string,
@@ -193,7 +183,7 @@ function checkEnd(
   if (unterminatedBytes > 0) {
     throw corrupt(
       path,
-      isTrailer(path, last)
+      isTrailerLine(path, last)
         ? `${unterminatedBytes} bytes follow its trailer line (something was appended to the file)`
         : 'the last line is incomplete (the file is truncated)',
     );
@@ -335,7 +325,7 @@ function rebuildAdvice(journalFirstSeq: number | undefined | null): string {
 
 /**
  * Refuses `loaded` when the nearest older snapshot that is intact carries
- * another seed (or one of them none): every snapshot of a directory repeats
+ * another seed (one without a seed is not compared): every snapshot of a directory repeats
  * the seed drawn when it was created, so one of the two was copied in from
  * another directory, and loading the wrong one would replace the state and
  * lose the directory's own actions. Only that one snapshot's header is read
@@ -362,11 +352,10 @@ function refuseForeign<T>(
       if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) continue;
       throw err;
     }
-    const name = (s: string | undefined) => (s === undefined ? 'no seed' : `seed ${s}`);
     throw new PrevalenceError(
       'SNAPSHOT_CORRUPT',
-      `snapshot ${loaded.path} carries ${name(loaded.seed)} but the older snapshot ${other.path} ` +
-        `carries ${name(seed)}: every snapshot of a data directory carries the seed it was created ` +
+      `snapshot ${loaded.path} carries seed ${loaded.seed} but the older snapshot ${other.path} ` +
+        `carries seed ${seed}: every snapshot of a data directory carries the seed it was created ` +
         'with, so one of the two comes from another directory (a file copied in from elsewhere), and ' +
         "restoring from the wrong one would replace this directory's state and lose its actions. " +
         `Nothing was changed. Move the one that does not belong out of ${dir} and open again (the ` +
