@@ -3,6 +3,7 @@ import { types } from 'node:util';
 import { isPassThrough, openRoots, rawToView, toRaw, viewHandler } from './registry';
 import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from '../codec/paths';
 import { isPrototypeObject } from '../codec/kinds';
+import { knownPlainElements } from './plain-elements';
 
 /**
  * One step from an object to a child, as journaled: a property name (or
@@ -570,16 +571,38 @@ function repairedPath(raw: object, rawRoot: object): PathStep[] | undefined {
       climbs.pop();
       continue;
     }
-    const place = climb.places[climb.tried++]!;
+    let place = climb.places[climb.tried++]!;
     if (seen.has(place.parent)) continue;
     if (!stillHolds(place, climb.obj)) {
-      forgetPlace(climb.obj, place);
-      continue;
+      const moved = movedInArray(place, climb.obj);
+      if (moved === undefined) {
+        forgetPlace(climb.obj, place);
+        continue;
+      }
+      place = climb.places[climb.tried - 1] = moved;
+      // The link itself moved: relink leaves a first place as it is.
+      if (climb.tried === 1) setLink(climb.obj, moved.parent, moved.step);
     }
     seen.add(place.parent);
     enter(place.parent);
   }
   return undefined;
+}
+
+/**
+ * The place in the same array where `raw` is now, when `place` names an
+ * index of an array that no longer holds it there: the fast paths of
+ * `shift`, `splice`, `sort` and `reverse` (see array-mutators.ts) move
+ * elements without recording their new places. Only on an array known to
+ * hold plain elements: searching another could run a getter.
+ */
+function movedInArray(place: Link, raw: object): Link | undefined {
+  const { parent, step } = place;
+  if (typeof step !== 'string' || !Array.isArray(parent) || !knownPlainElements(parent)) {
+    return undefined;
+  }
+  const at = parent.indexOf(raw);
+  return at < 0 ? undefined : { parent, step: String(at) };
 }
 
 /** Drops a former place found not to hold its object any more. */

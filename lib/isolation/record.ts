@@ -23,6 +23,7 @@ import { keyLabel } from './violation';
 import { ACCESSOR } from '../codec/failure';
 import { IN_COLLECTION, pathInState, recordStored, renderPath, toStep } from './paths';
 import { isDerivedBytes } from './shared-bytes';
+import { noteElementDefined } from './plain-elements';
 
 /**
  * Property-level changes made through tracking proxies: each applies the
@@ -484,6 +485,7 @@ export function defineTracked(
   const entry = entryFor(target, key, desc, old);
   if (!Reflect.defineProperty(target, key, desc)) return false;
   log.push(entry);
+  if (Array.isArray(target) && isArrayIndex(key)) noteElementDefined(target, desc, old);
   return true;
 }
 

@@ -1,6 +1,7 @@
 import { hasFlag } from '../flags';
 import { recordReached } from './paths';
 import { arrayFastPaths } from './array-methods';
+import { arrayMutatorPaths } from './array-mutators';
 import type { Fn } from './builtin-common';
 import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
@@ -174,6 +175,14 @@ function nestedCall(fn: Fn): Fn {
 }
 
 const arrayPaths = arrayFastPaths((raw, _index, value) => wrap(value, raw));
+for (const [original, fast] of arrayMutatorPaths((raw, index, value) =>
+  typeof value !== 'object' || value === null
+    ? value
+    : (rawToTracking.get(value) ??
+      createTrackedChild(value, raw, String(index), false, ownerOf(raw))),
+)) {
+  arrayPaths.set(original, fast);
+}
 
 const tables = builtinTables((kind) => trackingFactory(kind, { wrap, wrapChild }));
 
