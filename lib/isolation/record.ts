@@ -73,7 +73,7 @@ export function storeValue(
       log.noteReplayedKind(raw);
     }
     // One over a state object's bytes is checked when the action ends (see shared-bytes.ts).
-    if (log.trackedDuringAction(raw) || isDerivedBytes(raw)) log.addMoved(raw);
+    if (log.mayHoldProxies(raw) || isDerivedBytes(raw)) log.addMoved(raw);
     return raw;
   }
   // A DateTime as is; a Proxy of the program's own around one (its traps answer for it) is refused.

@@ -91,25 +91,42 @@ export function adoptState(root: object, owner: UndoLog): void {
 /**
  * createTracked for an object reached from `parent` by a property read, a
  * Map lookup (`viaMap`) or as a Set member or Map key: also records where it
- * was found (see locate).
+ * was found (see locate), and whether through a data slot (see
+ * UndoLog.noteReachedClean). `slot`: 'data' when the value was read from
+ * one (an element of a plain array, a Map entry, a Set member); 'read'
+ * for a property read, which a getter may have answered.
  */
 function createTrackedChild(
   value: object,
   parent: object,
   key: unknown,
-  viaMap = false,
-  owner: UndoLog | null = currentLog(),
+  viaMap: boolean,
+  owner: UndoLog | null,
+  slot: 'data' | 'read',
 ): object {
   const proxy = createTracked(value, owner);
-  if (proxy !== value) recordReached(value, parent, key, viaMap);
+  if (proxy !== value) {
+    recordReached(value, parent, key, viaMap);
+    const log = currentLog();
+    if (log !== null && (slot === 'data' || heldAsData(parent, key as PropertyKey, value))) {
+      log.noteReachedClean(value, parent);
+    }
+  }
   return proxy;
+}
+
+/** Whether own data property `key` of `parent` holds `value` (not a getter, nor an inherited property). */
+function heldAsData(parent: object, key: PropertyKey, value: object): boolean {
+  const desc = Reflect.getOwnPropertyDescriptor(parent, key);
+  return desc !== undefined && 'value' in desc && desc.value === value;
 }
 
 /** wrap for a value found in a Map or Set (see trackingFactory). */
 function wrapChild(parent: object, key: unknown, viaMap: boolean, value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   return (
-    rawToTracking.get(value) ?? createTrackedChild(value, parent, key, viaMap, ownerOf(parent))
+    rawToTracking.get(value) ??
+    createTrackedChild(value, parent, key, viaMap, ownerOf(parent), 'data')
   );
 }
 
@@ -179,7 +196,7 @@ for (const [original, fast] of arrayMutatorPaths((raw, index, value) =>
   typeof value !== 'object' || value === null
     ? value
     : (rawToTracking.get(value) ??
-      createTrackedChild(value, raw, String(index), false, ownerOf(raw))),
+      createTrackedChild(value, raw, String(index), false, ownerOf(raw), 'data')),
 )) {
   arrayPaths.set(original, fast);
 }
@@ -231,7 +248,9 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
       if (typeof value !== 'object' || value === null) {
         return typeof value === 'function' ? nestedCall(value as Fn) : value;
       }
-      return rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner);
+      return (
+        rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner, 'read')
+      );
     },
     set(target, key, value, receiver) {
       check('assigning', key);
@@ -298,7 +317,9 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
       const value: unknown = Reflect.get(target, key, receiver);
       if (typeof value === 'function') return arrayPaths.get(value) ?? nestedCall(value as Fn);
       if (typeof value !== 'object' || value === null) return value;
-      return rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner);
+      return (
+        rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner, 'read')
+      );
     },
   };
 

@@ -64,6 +64,8 @@ export class UndoLog {
   #orderSaved: WeakSet<object> | undefined;
   /** Raw objects that got their tracking proxy during this action (made on first use). */
   #trackedNow: WeakSet<object> | undefined;
+  /** Of those, the ones reached through a data slot of a state object holding no proxies (see noteReachedClean). */
+  #reachedClean: WeakSet<object> | undefined;
   /** Maps and Sets whose whole contents are already saved in this log (made on first use). */
   #contentsSaved: WeakSet<object> | undefined;
   /** Fresh objects stored into the state; re-checked for proxies when tracking ends. */
@@ -209,6 +211,7 @@ export class UndoLog {
     this.#orderSaved = undefined;
     this.#contentsSaved = undefined;
     this.#trackedNow = undefined;
+    this.#reachedClean = undefined;
     this.#storedBytes = undefined;
     this.refusal = undefined;
     this.replayMustCheckStores = false;
@@ -254,6 +257,41 @@ export class UndoLog {
   /** True when `raw` got its tracking proxy during this action. */
   trackedDuringAction(raw: object): boolean {
     return this.#trackedNow !== undefined && this.#trackedNow.has(raw);
+  }
+
+  /**
+   * Notes that `raw`, which got its tracking proxy during this action, was
+   * reached through a data slot (an own data property, an array element, a
+   * Map entry or Set member) of `parent`, a state object that holds no
+   * proxies: the root, one whose proxy was made before this action, or one
+   * reached so itself. Such an object holds no proxies either: a state object changes
+   * only through its own proxy, which stores raw objects, and what the
+   * action stored there that may hold some (a fresh value, one read through
+   * a getter) is checked on its own. Stored elsewhere, it needs no walk
+   * when the action ends (see isMoved): `this.head = this.head.next` on a
+   * linked list walked the rest of the list every time.
+   */
+  noteReachedClean(raw: object, parent: object): void {
+    // The root holds no proxies when an action starts, even in the first one, which made its proxy.
+    if (
+      parent !== this.root &&
+      this.trackedDuringAction(parent) &&
+      !this.#reachedClean?.has(parent)
+    )
+      return;
+    (this.#reachedClean ??= new WeakSet()).add(raw);
+  }
+
+  /**
+   * Whether `raw`, stored by the action, must be checked again when the
+   * action ends (see addMoved): its proxy was made during this action and
+   * it was not reached cleanly (see noteReachedClean). The replay of a
+   * version-1 record walks every such object, as the version that wrote it did.
+   */
+  mayHoldProxies(raw: object): boolean {
+    if (!this.trackedDuringAction(raw)) return false;
+    if (this.replaying && !this.storesChecked) return true;
+    return this.#reachedClean === undefined || !this.#reachedClean.has(raw);
   }
 
   /**

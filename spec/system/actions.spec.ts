@@ -1771,3 +1771,93 @@ describe('calls on the system made while it journals another action (from a Prox
     await audit.close();
   });
 });
+
+describe('a state object reached through a data slot and stored elsewhere', () => {
+  interface Node {
+    v: number;
+    next: Node | null;
+    ref?: unknown;
+  }
+
+  class Queue {
+    head: Node | null = null;
+    tail: Node | null = null;
+    items: Array<{ n: number }> = [{ n: 1 }];
+    byKey = new Map<string, { deep: { n: number } }>([['k', { deep: { n: 0 } }]]);
+    kept: unknown[] = [];
+
+    fill(n: number): void {
+      for (let i = 0; i < n; i++) {
+        const node: Node = { v: i, next: null };
+        if (this.tail) this.tail.next = node;
+        else this.head = node;
+        this.tail = node;
+      }
+    }
+
+    take(): number {
+      const h = this.head!;
+      this.head = h.next;
+      return h.v;
+    }
+
+    /** A new object each time, holding a state object (a proxy in an action). */
+    get summary(): { inner: { first: unknown } } {
+      return { inner: { first: this.items[0] } };
+    }
+
+    keepFromGetter(): void {
+      this.kept.push(this.summary.inner);
+    }
+
+    keepFromOwnGetter(): void {
+      Object.defineProperty(this, 'hidden', {
+        get: () => ({ first: this.items[0] }),
+        enumerable: false,
+        configurable: true,
+      });
+      this.kept.push((this as unknown as { hidden: unknown }).hidden);
+      delete (this as unknown as { hidden?: unknown }).hidden;
+    }
+
+    keepFromMap(): void {
+      this.kept.push(this.byKey.get('k')!.deep);
+    }
+  }
+
+  it('a linked-list dequeue (this.head = this.head.next) does not walk the rest of the list when the action ends (regression: each dequeue walked every node after the head, 12.7 ms at 100k nodes)', async () => {
+    const dir = freshBasedir();
+    const q = initSystem(new Queue(), { basedir: dir, durability: 'none' });
+    q.fill(5000);
+    q.take();
+    const walked = unwrapStats.visited;
+    for (let i = 0; i < 10; i++) q.take();
+    expect(unwrapStats.visited - walked).toBeLessThan(10);
+    await q.close();
+    const again = initSystem(new Queue(), { basedir: dir });
+    expect(again.head!.v).toBe(11);
+    again.takeSnapshot();
+    await again.close();
+    expect(verifyReplay(dir, Queue).ok).toBe(true);
+  });
+
+  it.each(['keepFromGetter', 'keepFromOwnGetter', 'keepFromMap'] as const)(
+    '%s: what a getter made, and what is reached through it, is still checked and holds raw state objects',
+    async (method) => {
+      const dir = freshBasedir();
+      const q = initSystem(new Queue(), { basedir: dir, durability: 'none', isolation: 'none' });
+      q[method]();
+      const kept = q.kept[0] as Record<string, unknown>;
+      for (const value of Object.values(kept)) expect(types.isProxy(value)).toBe(false);
+      if (method !== 'keepFromMap') expect(kept['first']).toBe(q.items[0]);
+      else expect(kept).toBe(q.byKey.get('k')!.deep);
+      q.takeSnapshot();
+      await q.close();
+      const again = initSystem(new Queue(), { basedir: dir, isolation: 'none' });
+      const back = again.kept[0] as Record<string, unknown>;
+      if (method !== 'keepFromMap') expect(back['first']).toBe(again.items[0]);
+      else expect(back).toBe(again.byKey.get('k')!.deep);
+      await again.close();
+    },
+  );
+});
