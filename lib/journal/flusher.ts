@@ -32,6 +32,8 @@ export class Flusher {
   #stopped = false;
   /** Old fds whose close waits for the in-flight fdatasync (never close an fd under it). */
   #retired: number[] = [];
+  /** When the oldest record no flush covers yet was written (performance.now()), if any. */
+  #pendingSince: number | undefined;
 
   constructor(
     private readonly fs: FileSystem,
@@ -54,12 +56,27 @@ export class Flusher {
   /** Records up to `seq` were made durable by the caller (a synchronous fdatasync). */
   markDurable(seq: number): void {
     this.durableSeq = Math.max(this.durableSeq, seq);
+    if (seq >= this.target().lastSeq) this.#pendingSince = undefined;
     if (this.#waiters.length > 0) this.#settle();
+  }
+
+  /**
+   * Whether the record about to be written should be made durable by the
+   * writer at once (a synchronous fdatasync): a record written earlier has
+   * waited for a flush longer than the batch interval. The background flush
+   * runs on a timer, which cannot fire while the thread runs synchronous
+   * code: in a long burst of actions, this keeps the interval's bound.
+   */
+  overdue(): boolean {
+    const since = this.#pendingSince;
+    if (since === undefined || this.intervalMs === undefined || this.#stopped) return false;
+    return performance.now() - since >= this.intervalMs;
   }
 
   /** Makes sure a flush runs within the batch interval. */
   schedule(): void {
     if (this.intervalMs === undefined || this.#stopped) return;
+    this.#pendingSince ??= performance.now();
     if (this.#timer !== undefined || this.#inFlight !== undefined) return;
     // Not unref'd: a process that ends without close() waits for it (at most
     // the interval), so its last records get the fdatasync the mode promises.
@@ -105,6 +122,8 @@ export class Flusher {
     this.#clearTimer();
     const { fd, path, lastSeq } = this.target();
     if (lastSeq <= this.durableSeq) return this.#settle();
+    // Every record written so far is covered by this flush.
+    this.#pendingSince = undefined;
     this.#inFlight = this.#syncFile(fd).then(
       () => this.#flushed(lastSeq),
       (err: unknown) => {

@@ -69,12 +69,26 @@ function refuseControlNames(cls: StorableClass, instance: unknown): void {
   ) {
     for (const key of Reflect.ownKeys(proto)) {
       if (CONTROL_NAMES.has(key)) throw shadowed(cls, 'a method', key, proto);
+      if (key === 'then') throw thenable(cls, proto);
     }
   }
   if (typeof instance !== 'object' || instance === null) return;
   for (const key of Reflect.ownKeys(instance)) {
     if (CONTROL_NAMES.has(key)) throw shadowed(cls, 'a property', key, undefined);
   }
+}
+
+// A `then` method makes the system object a thenable: `await` (or returning
+// it from an async function) calls it as an action, with resolve and reject
+// as arguments, and the caller never gets the system (found by the async
+// review: the open then failed with a refusal naming neither).
+function thenable(cls: StorableClass, proto: unknown) {
+  const owner = (proto as { constructor?: { name?: string } }).constructor?.name;
+  const name = cls.name || 'the domain class';
+  const where = owner && owner !== cls.name ? ` (inherited from ${owner})` : '';
+  return invalid(
+    `${name} has a method named then${where}, which makes the system object a thenable: \`await\`, or returning it from an async function, would call it as an action instead of handing the system over; rename it`,
+  );
 }
 
 function shadowed(cls: StorableClass, what: string, key: PropertyKey, proto: unknown) {

@@ -195,7 +195,23 @@ export const readRecord = (dir: string, name: string): LockRecord | undefined =>
 /** Writes `text` to a fresh temporary file of this process, named `LOCK.<pid>.<random>.tmp`. */
 function writeTemp(dir: string, text: string): string {
   const temp = path.join(dir, `${LOCK_NAME}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  fs.writeFileSync(temp, text, { flag: 'wx' });
+  try {
+    fs.writeFileSync(temp, text, { flag: 'wx' });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // A write that failed after the create (a full disk) must not leave the file behind.
+    if (e.code !== 'EEXIST') {
+      try {
+        removeIfThere(temp);
+      } catch {
+        // The write's own error is the one to report.
+      }
+    }
+    if (typeof e.message === 'string' && !e.message.includes(dir)) {
+      e.message = `${e.message} (writing the lock file of the data directory ${dir})`;
+    }
+    throw err;
+  }
   return temp;
 }
 

@@ -108,7 +108,9 @@ function lockedError(dir: string, holder: LockRecord | undefined): PrevalenceErr
   ) {
     return new PrevalenceError(
       'LOCKED',
-      `the data directory ${dir} is already open in ${holder.thread === 0 || holder.thread === undefined ? 'the main thread' : `worker thread ${holder.thread}`} of this process (since ${holder.since}); close it there first, or keep using that system`,
+      holder.thread === 0 || holder.thread === undefined
+        ? `the data directory ${dir} is already open in the main thread of this process (since ${holder.since}); close it there first, or keep using that system`
+        : `the data directory ${dir} is already open in worker thread ${holder.thread} of this process (since ${holder.since}); close it there first, or keep using that system. If that worker was stopped with worker.terminate(), which runs no exit handlers, it keeps the directory until this process ends: close systems in a worker before terminating it, or let it end by itself`,
     );
   }
   if (holder?.pid === process.pid && holder.hostname === os.hostname()) {

@@ -455,6 +455,35 @@ describe('worker threads of one process', () => {
     await again.close();
   });
 
+  it('says what to do about a directory a terminated worker keeps (regression (async review): the advice was to close it in a thread that no longer exists)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const dir = freshBasedir();
+    const register = path.join(__dirname, '..', 'support', 'register.js');
+    const lib = path.join(__dirname, '..', '..', 'lib');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      require(workerData.register);
+      const { initSystem } = require(workerData.lib);
+      class Counter { n = 0; inc() { return ++this.n; } }
+      const s = initSystem(new Counter(), workerData.dir);
+      s.inc();
+      parentPort.postMessage('opened');`;
+    await new Promise<void>((resolve, reject) => {
+      const worker = new Worker(code, { eval: true, workerData: { register, lib, dir } });
+      worker.once('message', () => void worker.terminate().then(() => resolve()));
+      worker.once('error', reject);
+    });
+    let message = '';
+    try {
+      initSystem(new Counter(), dir);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^LOCKED: .* worker thread \d+ of this process/);
+    expect(message).toContain('worker.terminate()');
+    expect(message).toContain('until this process ends');
+  });
+
   // Regression (diff review of the fix above): a worker that ended with the directory open left a
   // record that held for as long as the process lived.
   it('releases what a worker had open when it ends with an uncaught exception', async () => {
@@ -518,4 +547,54 @@ describe('worker threads of one process', () => {
       await again.close();
     },
   );
+});
+
+describe('a lock file that cannot be written (a full disk)', () => {
+  class Plain {
+    n = 0;
+    bump(): void {
+      this.n++;
+    }
+  }
+
+  it('leaves no temporary lock file behind and names the data directory (regression (async review): each failed open left a LOCK.<pid>.<random>.tmp, and the error was a bare "ENOSPC ... write")', async () => {
+    const dir = freshBasedir();
+    await initSystem(new Plain(), dir).close();
+    // The module object itself (the namespace import above cannot be spied on).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeFs = require('node:fs') as typeof fs;
+    const real = nodeFs.writeFileSync;
+    const spy = jest.spyOn(nodeFs, 'writeFileSync').mockImplementation(((
+      file: fs.PathOrFileDescriptor,
+      data: string | NodeJS.ArrayBufferView,
+      options?: fs.WriteFileOptions,
+    ) => {
+      if (typeof file === 'string' && /LOCK\.\d+\.[0-9a-f]+\.tmp$/.test(file)) {
+        // The file is created, then the write fails, as on a full disk.
+        real(file, '', options);
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+          code: 'ENOSPC',
+        });
+      }
+      real(file, data, options);
+    }) as typeof fs.writeFileSync);
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        let caught: unknown;
+        try {
+          initSystem(new Plain(), dir);
+        } catch (err) {
+          caught = err;
+        }
+        expect((caught as NodeJS.ErrnoException).code).toBe('ENOSPC');
+        expect((caught as Error).message).toContain(dir);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    const again = initSystem(new Plain(), dir);
+    again.bump();
+    await again.close();
+  });
 });

@@ -496,6 +496,32 @@ describe('initSystem option validation', () => {
       );
     });
 
+    it('refuses a method named then, which would make the system object a thenable (regression (async review): returning the system from an async function called it as an action, and the open failed naming neither, with the directory left locked)', async () => {
+      class Orders {
+        done: string[] = [];
+        then(id: string): void {
+          this.done.push(id);
+        }
+      }
+      const dir = freshBasedir();
+      expectRefused(
+        new Orders(),
+        { basedir: dir },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: Orders has a method named then, which makes the system object a thenable: .*; rename it$/,
+      );
+      class Renamed {
+        done: string[] = [];
+        markDone(id: string): void {
+          this.done.push(id);
+        }
+      }
+      const open = async () => initSystem(new Renamed(), { basedir: dir });
+      const orders = await open();
+      orders.markDone('a');
+      await orders.close();
+    });
+
     it('refuses a field named like a control when given the class, as when given an instance (regression (acceptance suite #4): the class opened, and the field hid behind close())', () => {
       class WithField {
         close = 1;
