@@ -109,10 +109,36 @@ class SpliceEntry implements UndoEntry {
     private readonly removed: unknown[],
   ) {}
   undo(): void {
-    const { target, start, removed } = this;
-    Reflect.apply(nativeSplice, target, [start, this.inserted, ...removed]);
-    for (let i = 0; i < removed.length; i++) if (!(i in removed)) delete target[start + i];
+    spliceRaw(this.target, this.start, this.inserted, this.removed);
   }
+}
+
+/**
+ * Above this many values to insert, spliceRaw does not pass them to the
+ * built-in as arguments: a spread of some 120k values overflows the stack
+ * (a rollback of `splice(0)` on a 200k queue threw RangeError and left the
+ * queue empty), and the items of an `unshift(...items)` the program made
+ * are on the stack already once, in the call that reached here.
+ */
+const SPREAD_LIMIT = 4096;
+
+/**
+ * `raw.splice(start, count, ...items)` on a plain array, `start` and
+ * `count` in range; holes in `items` stay holes. The removed elements.
+ */
+function spliceRaw(raw: unknown[], start: number, count: number, items: unknown[]): unknown[] {
+  if (items.length <= SPREAD_LIMIT) {
+    const removed = Reflect.apply(nativeSplice, raw, [start, count, ...items]) as unknown[];
+    for (let i = 0; i < items.length; i++) if (!(i in items)) delete raw[start + i];
+    return removed;
+  }
+  const removed = Reflect.apply(nativeSplice, raw, [start, count]) as unknown[];
+  const tail = Reflect.apply(nativeSplice, raw, [start]) as unknown[];
+  let at = start;
+  for (let i = 0; i < items.length; i++, at++) if (i in items) raw[at] = items[i];
+  for (let i = 0; i < tail.length; i++, at++) if (i in tail) raw[at] = tail[i];
+  raw.length = at;
+  return removed;
 }
 
 /** Undoes a reverse by reversing again. */
@@ -138,7 +164,7 @@ export function arrayMutatorPaths(read: ElementReader): Map<unknown, Fn> {
 
   /** splice on `raw`, undone by one entry; the removed elements, raw. */
   const splice = (raw: unknown[], log: UndoLog, start: number, count: number, items: unknown[]) => {
-    const removed = Reflect.apply(nativeSplice, raw, [start, count, ...items]) as unknown[];
+    const removed = spliceRaw(raw, start, count, items);
     if (removed.length !== 0 || items.length !== 0) {
       log.push(new SpliceEntry(raw, start, items.length, removed));
     }

@@ -1,0 +1,45 @@
+import { tracked } from '../../lib/isolation/tracking';
+import { inAction } from './helpers';
+
+/** Rollbacks of the mutators' fast paths over more elements than fit in one call's arguments. */
+
+function holey(n: number): unknown[] {
+  const list: unknown[] = [];
+  for (let i = 0; i < n; i++) if (i % 7 !== 3) list[i] = i % 5 === 0 ? { id: i } : i;
+  list.length = n + 5;
+  return list;
+}
+
+function sameArray(a: unknown[], b: unknown[]): void {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < b.length; i++) {
+    if (i in a !== i in b || a[i] !== b[i]) throw new Error(`differs at ${i}`);
+  }
+}
+
+describe('array mutators over many elements', () => {
+  it('rolls back a splice removing 150k elements of a holey array, holes kept', () => {
+    const raw = { list: holey(200_000) };
+    const before = raw.list.slice();
+    const log = inAction(() => {
+      tracked(raw).list.splice(10, 150_000, 'a', 'b');
+    });
+    expect(raw.list.length).toBe(before.length - 150_000 + 2);
+    log.rollback();
+    sameArray(raw.list, before);
+  });
+
+  it('unshifts 100k values and rolls them back', () => {
+    const raw = { list: holey(1000) };
+    const before = raw.list.slice();
+    const items = Array.from({ length: 100_000 }, (_, i) => i);
+    const log = inAction(() => {
+      expect(tracked(raw).list.unshift(...items)).toBe(101_005);
+    });
+    expect(raw.list[99_999]).toBe(99_999);
+    expect(4 + 100_000 in raw.list).toBe(true);
+    expect(3 + 100_000 in raw.list).toBe(false);
+    log.rollback();
+    sameArray(raw.list, before);
+  });
+});
