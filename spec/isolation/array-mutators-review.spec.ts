@@ -42,4 +42,46 @@ describe('array mutators over many elements', () => {
     log.rollback();
     sameArray(raw.list, before);
   });
+
+  it("splices 80k values at a string index ('1'), as plain JavaScript does (the proxied path overflowed the stack)", () => {
+    const raw = { list: [1, 2, 3] as unknown[] };
+    const items = new Array<number>(80_000).fill(7);
+    const log = inAction(() => {
+      tracked(raw).list.splice('1' as unknown as number, 0, ...items);
+    });
+    expect(raw.list).toHaveLength(80_003);
+    expect(raw.list[80_001]).toBe(2);
+    log.rollback();
+    expect(raw.list).toEqual([1, 2, 3]);
+  });
+
+  it('converts string, boolean and null index arguments of splice and fill as plain JavaScript', () => {
+    const odd = [
+      null,
+      true,
+      false,
+      '',
+      '2',
+      ' -2 ',
+      '1e3',
+      'x',
+      '-0',
+      'Infinity',
+      undefined,
+    ] as unknown[];
+    for (const a of odd) {
+      for (const b of odd) {
+        const plain = [0, 1, 2, 3, 4, 5];
+        const removed = plain.splice(a as number, b as number, 9);
+        const filled = [0, 1, 2, 3, 4, 5].fill(8, a as number, b as number);
+        const raw = { list: [0, 1, 2, 3, 4, 5], other: [0, 1, 2, 3, 4, 5] };
+        let got: unknown[] = [];
+        inAction(() => {
+          got = [...tracked(raw).list.splice(a as number, b as number, 9)];
+          tracked(raw).other.fill(8, a as number, b as number);
+        });
+        expect([got, raw.list, raw.other]).toEqual([removed, plain, filled]);
+      }
+    }
+  });
 });
