@@ -43,20 +43,31 @@ function fastTarget(self: unknown, name: string): [unknown[], UndoLog] | undefin
   return [raw, log];
 }
 
-/** ToIntegerOrInfinity of a number (arguments that are not numbers take the proxied path). */
-function integer(n: number): number {
+/** ToIntegerOrInfinity of a primitive index argument (see primitiveIndices). */
+function integer(value: unknown): number {
+  const n = Number(value);
   return Number.isNaN(n) ? 0 : Math.trunc(n) + 0;
 }
 
 /** A relative index (negative counts from the end) clamped to 0..length. */
-function clampIndex(n: number, length: number): number {
+function clampIndex(n: unknown, length: number): number {
   const i = integer(n);
   return i < 0 ? Math.max(length + i, 0) : Math.min(i, length);
 }
 
-/** Whether every value is a number or undefined: converting them runs no code of the program's. */
-function plainNumbers(values: unknown[]): boolean {
-  for (const v of values) if (v !== undefined && typeof v !== 'number') return false;
+/**
+ * Whether every value converts to a number without running code of the
+ * program's nor throwing: a number, string, boolean, null or undefined
+ * (objects, symbols and bigints take the proxied path). Strings too: the
+ * proxied path calls the built-in again with the same arguments, which a
+ * `splice('1', 0, ...items)` of 80k items overflowed the stack with.
+ */
+function primitiveIndices(values: unknown[]): boolean {
+  for (const v of values) {
+    const t = typeof v;
+    if (t !== 'number' && t !== 'string' && t !== 'boolean' && t !== 'undefined' && v !== null)
+      return false;
+  }
   return true;
 }
 
@@ -109,10 +120,36 @@ class SpliceEntry implements UndoEntry {
     private readonly removed: unknown[],
   ) {}
   undo(): void {
-    const { target, start, removed } = this;
-    Reflect.apply(nativeSplice, target, [start, this.inserted, ...removed]);
-    for (let i = 0; i < removed.length; i++) if (!(i in removed)) delete target[start + i];
+    spliceRaw(this.target, this.start, this.inserted, this.removed);
   }
+}
+
+/**
+ * Above this many values to insert, spliceRaw does not pass them to the
+ * built-in as arguments: a spread of some 120k values overflows the stack
+ * (a rollback of `splice(0)` on a 200k queue threw RangeError and left the
+ * queue empty), and the items of an `unshift(...items)` the program made
+ * are on the stack already once, in the call that reached here.
+ */
+const SPREAD_LIMIT = 4096;
+
+/**
+ * `raw.splice(start, count, ...items)` on a plain array, `start` and
+ * `count` in range; holes in `items` stay holes. The removed elements.
+ */
+function spliceRaw(raw: unknown[], start: number, count: number, items: unknown[]): unknown[] {
+  if (items.length <= SPREAD_LIMIT) {
+    const removed = Reflect.apply(nativeSplice, raw, [start, count, ...items]) as unknown[];
+    for (let i = 0; i < items.length; i++) if (!(i in items)) delete raw[start + i];
+    return removed;
+  }
+  const removed = Reflect.apply(nativeSplice, raw, [start, count]) as unknown[];
+  const tail = Reflect.apply(nativeSplice, raw, [start]) as unknown[];
+  let at = start;
+  for (let i = 0; i < items.length; i++, at++) if (i in items) raw[at] = items[i];
+  for (let i = 0; i < tail.length; i++, at++) if (i in tail) raw[at] = tail[i];
+  raw.length = at;
+  return removed;
 }
 
 /** Undoes a reverse by reversing again. */
@@ -138,7 +175,7 @@ export function arrayMutatorPaths(read: ElementReader): Map<unknown, Fn> {
 
   /** splice on `raw`, undone by one entry; the removed elements, raw. */
   const splice = (raw: unknown[], log: UndoLog, start: number, count: number, items: unknown[]) => {
-    const removed = Reflect.apply(nativeSplice, raw, [start, count, ...items]) as unknown[];
+    const removed = spliceRaw(raw, start, count, items);
     if (removed.length !== 0 || items.length !== 0) {
       log.push(new SpliceEntry(raw, start, items.length, removed));
     }
@@ -175,18 +212,18 @@ export function arrayMutatorPaths(read: ElementReader): Map<unknown, Fn> {
   const nativeSpliceFn = nativeSplice;
   paths.set(nativeSpliceFn, function (this: unknown, ...args: unknown[]) {
     const fast = fastTarget(this, 'splice');
-    if (fast === undefined || !plainNumbers(args.slice(0, 2))) {
+    if (fast === undefined || !primitiveIndices(args.slice(0, 2))) {
       return Reflect.apply(nativeSpliceFn, this, args);
     }
     const [raw, log] = fast;
     const length = raw.length;
-    const start = clampIndex((args[0] as number | undefined) ?? 0, length);
+    const start = clampIndex(args[0], length);
     const count =
       args.length === 0
         ? 0
         : args.length === 1
           ? length - start
-          : Math.min(Math.max(integer((args[1] as number | undefined) ?? 0), 0), length - start);
+          : Math.min(Math.max(integer(args[1]), 0), length - start);
     const items = args.slice(2);
     if (length + items.length - count > Number.MAX_SAFE_INTEGER) {
       return Reflect.apply(nativeSpliceFn, this, args);
@@ -246,14 +283,14 @@ export function arrayMutatorPaths(read: ElementReader): Map<unknown, Fn> {
     const fast =
       (typeof value !== 'object' || value === null) &&
       typeof value !== 'function' &&
-      plainNumbers(args.slice(1, 3))
+      primitiveIndices(args.slice(1, 3))
         ? fastTarget(this, 'fill')
         : undefined;
     if (fast === undefined) return Reflect.apply(fill, this, args);
     const [raw, log] = fast;
     const length = raw.length;
-    const from = clampIndex((args[1] as number | undefined) ?? 0, length);
-    const to = args[2] === undefined ? length : clampIndex(args[2] as number, length);
+    const from = clampIndex(args[1], length);
+    const to = args[2] === undefined ? length : clampIndex(args[2], length);
     if (from >= to) return this;
     const stored = storeValue(value, log, raw, String(from), false);
     const saved = raw.slice(from, to);

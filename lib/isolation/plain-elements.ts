@@ -43,6 +43,9 @@ export function knownPlainElements(arr: object): boolean {
 /**
  * Called by defineTracked after it defined element `key` of `arr` with
  * `desc` over `old`: forgets the array when the element is no longer plain.
+ * Also called by the undo entries that put an element's descriptor back
+ * (`desc` complete, `old` undefined): a rollback may restore a getter or a
+ * read-only element the array held before a later check found it plain.
  */
 export function noteElementDefined(
   arr: unknown[],

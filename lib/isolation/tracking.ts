@@ -2,6 +2,7 @@ import { hasFlag } from '../flags';
 import { recordReached } from './paths';
 import { arrayFastPaths } from './array-methods';
 import { arrayMutatorPaths } from './array-mutators';
+import { holdsPlainElements } from './plain-elements';
 import type { Fn } from './builtin-common';
 import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } from './kinds';
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
@@ -192,14 +193,18 @@ function nestedCall(fn: Fn): Fn {
 }
 
 const arrayPaths = arrayFastPaths((raw, _index, value) => wrap(value, raw));
-for (const [original, fast] of arrayMutatorPaths((raw, index, value) =>
+/**
+ * The mutators' fast paths, handed out only for an array holding plain
+ * elements: elsewhere the built-in itself, as before, since a wrapper
+ * calling it again would put the arguments on the stack twice (an
+ * `unshift(...items)` of 80k values overflowed it).
+ */
+const mutatorPaths = arrayMutatorPaths((raw, index, value) =>
   typeof value !== 'object' || value === null
     ? value
     : (rawToTracking.get(value) ??
       createTrackedChild(value, raw, String(index), false, ownerOf(raw), 'data')),
-)) {
-  arrayPaths.set(original, fast);
-}
+);
 
 const tables = builtinTables((kind) => trackingFactory(kind, { wrap, wrapChild }));
 
@@ -315,7 +320,11 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
     get(target, key, receiver) {
       check('reading', key);
       const value: unknown = Reflect.get(target, key, receiver);
-      if (typeof value === 'function') return arrayPaths.get(value) ?? nestedCall(value as Fn);
+      if (typeof value === 'function') {
+        const mutator = mutatorPaths.get(value);
+        if (mutator !== undefined && holdsPlainElements(target as unknown[])) return mutator;
+        return arrayPaths.get(value) ?? nestedCall(value as Fn);
+      }
       if (typeof value !== 'object' || value === null) return value;
       return (
         rawToTracking.get(value) ?? createTrackedChild(value, target, key, false, owner, 'read')

@@ -2,6 +2,7 @@ import { PrevalenceError } from '../errors';
 import { describeUnstorable, isPrototypeObject } from '../codec/kinds';
 import { isArrayIndex } from './kinds';
 import { linkTop, recordStep } from './paths';
+import { noteElementDefined } from './plain-elements';
 import { openRoots, rawOwner } from './registry';
 import { isDerivedBytes, refuseSharedBytes, SharedBytes } from './shared-bytes';
 import { keyLabel } from './violation';
@@ -626,6 +627,10 @@ export class PropertyEntry implements UndoEntry {
   undo(): void {
     if (this.old !== undefined) {
       Reflect.defineProperty(this.target, this.key, this.old);
+      // A getter or read-only element put back: the array may be remembered as plain since.
+      if (Array.isArray(this.target) && isArrayIndex(this.key)) {
+        noteElementDefined(this.target, this.old, undefined);
+      }
       return;
     }
     Reflect.deleteProperty(this.target, this.key);
@@ -643,7 +648,10 @@ export class ArrayLengthEntry implements UndoEntry {
 
   undo(): void {
     this.target.length = this.oldLength;
-    for (const [key, desc] of this.removed) Reflect.defineProperty(this.target, key, desc);
+    for (const [key, desc] of this.removed) {
+      Reflect.defineProperty(this.target, key, desc);
+      if (isArrayIndex(key)) noteElementDefined(this.target, desc, undefined);
+    }
   }
 }
 
