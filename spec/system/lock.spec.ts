@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initSystem, isPrevalenceError } from '../../lib';
+import { incarnationOf } from '../../lib/system/lock-records';
 import { freshBasedir, tmpDir } from '../support/tmp';
 
 class Counter {
@@ -416,26 +417,53 @@ describe('holders the lock was wrong about', () => {
 // record of a system open on the main thread for a leftover of its own process, opened the
 // directory too, and its close removed LOCK: the next open found the journal with a repeated seq
 // (JOURNAL_CORRUPT).
+/** Where a worker finds the TypeScript loader and the library. */
+const workerPaths = {
+  register: path.join(__dirname, '..', 'support', 'register.js'),
+  lib: path.join(__dirname, '..', '..', 'lib'),
+};
+
+/** A worker's source: it loads the library (workerData.register, workerData.lib), defines Counter, then runs `body`. */
+function counterWorker(body: string): string {
+  return `
+      const { parentPort, workerData } = require('node:worker_threads');
+      require(workerData.register);
+      const { initSystem } = require(workerData.lib);
+      class Counter { n = 0; inc() { return ++this.n; } }
+${body}`;
+}
+
+/** Writes the LOCK record a worker thread `thread` of this process writes, started `started`. */
+function writeThreadRecord(dir: string, thread: number, started: string | undefined): void {
+  const st = fs.statSync(dir);
+  const record = {
+    state: 'held',
+    pid: process.pid,
+    hostname: os.hostname(),
+    since: '2026-11-25T00:00:00.000Z',
+    dir: `${st.dev}:${st.ino}`,
+    token: 'aaaaaaaaaaaaaaaa',
+    thread,
+    started,
+  };
+  fs.writeFileSync(path.join(dir, 'LOCK'), JSON.stringify(record));
+}
+
 describe('worker threads of one process', () => {
   it('refuses a directory open on another thread with LOCKED, and leaves its LOCK alone', async () => {
     const { Worker } = await import('node:worker_threads');
     const dir = freshBasedir();
     const main = initSystem(new Counter(), dir);
     main.inc();
-    const register = path.join(__dirname, '..', 'support', 'register.js');
-    const lib = path.join(__dirname, '..', '..', 'lib');
-    const code = `
-      const { parentPort, workerData } = require('node:worker_threads');
-      require(workerData.register);
-      const { initSystem } = require(workerData.lib);
-      class Counter { n = 0; inc() { return ++this.n; } }
+    const { register, lib } = workerPaths;
+    const code = counterWorker(`
       try {
         const s = initSystem(new Counter(), workerData.dir);
         s.inc();
         s.close().then(() => parentPort.postMessage('opened'));
       } catch (err) {
         parentPort.postMessage(String(err.message));
-      }`;
+      }`);
     const answer = await new Promise<string>((resolve, reject) => {
       const worker = new Worker(code, { eval: true, workerData: { register, lib, dir } });
       worker.once('message', (m: string) => {
@@ -456,32 +484,22 @@ describe('worker threads of one process', () => {
   });
 
   it('says what to do about a directory a terminated worker keeps (regression (async review): the advice was to close it in a thread that no longer exists)', async () => {
-    const { Worker } = await import('node:worker_threads');
     const dir = freshBasedir();
-    const register = path.join(__dirname, '..', 'support', 'register.js');
-    const lib = path.join(__dirname, '..', '..', 'lib');
-    const code = `
-      const { parentPort, workerData } = require('node:worker_threads');
-      require(workerData.register);
-      const { initSystem } = require(workerData.lib);
-      class Counter { n = 0; inc() { return ++this.n; } }
-      const s = initSystem(new Counter(), workerData.dir);
-      s.inc();
-      parentPort.postMessage('opened');`;
-    await new Promise<void>((resolve, reject) => {
-      const worker = new Worker(code, { eval: true, workerData: { register, lib, dir } });
-      worker.once('message', () => void worker.terminate().then(() => resolve()));
-      worker.once('error', reject);
-    });
+    const first = initSystem(new Counter(), dir);
+    await first.close();
+    // The record a worker of this process writes (worker.terminate() runs no exit handlers, so
+    // one it terminated may leave it; whether it does depends on timing, so it is written here).
+    writeThreadRecord(dir, 42, incarnationOf(process.pid));
     let message = '';
     try {
       initSystem(new Counter(), dir);
     } catch (err) {
       message = (err as Error).message;
     }
-    expect(message).toMatch(/^LOCKED: .* worker thread \d+ of this process/);
+    expect(message).toMatch(/^LOCKED: .* worker thread 42 of this process/);
     expect(message).toContain('worker.terminate()');
     expect(message).toContain('until this process ends');
+    fs.unlinkSync(path.join(dir, 'LOCK'));
   });
 
   // Regression (diff review of the fix above): a worker that ended with the directory open left a
@@ -489,13 +507,8 @@ describe('worker threads of one process', () => {
   it('releases what a worker had open when it ends with an uncaught exception', async () => {
     const { Worker } = await import('node:worker_threads');
     const dir = freshBasedir();
-    const register = path.join(__dirname, '..', 'support', 'register.js');
-    const lib = path.join(__dirname, '..', '..', 'lib');
-    const code = `
-      const { parentPort, workerData } = require('node:worker_threads');
-      require(workerData.register);
-      const { initSystem } = require(workerData.lib);
-      class Counter { n = 0; inc() { return ++this.n; } }
+    const { register, lib } = workerPaths;
+    const code = counterWorker(`
       const s = initSystem(new Counter(), workerData.dir);
       s.inc();
       // A listener of the program's own, run after the library's: the system is closed by then.
@@ -505,7 +518,7 @@ describe('worker threads of one process', () => {
         require('node:fs').writeFileSync(workerData.out, outcome);
       });
       parentPort.postMessage('opened');
-      setTimeout(() => { throw new Error('a bug in the worker'); }, 10);`;
+      setTimeout(() => { throw new Error('a bug in the worker'); }, 10);`);
     const out = path.join(tmpDir(), 'outcome');
     await new Promise<void>((resolve) => {
       const worker = new Worker(code, { eval: true, workerData: { register, lib, dir, out } });
@@ -529,18 +542,7 @@ describe('worker threads of one process', () => {
       const first = initSystem(new Counter(), dir);
       first.inc();
       await first.close();
-      const st = fs.statSync(dir);
-      const record = {
-        state: 'held',
-        pid: process.pid,
-        hostname: os.hostname(),
-        since: '2026-11-25T00:00:00.000Z',
-        dir: `${st.dev}:${st.ino}`,
-        token: 'aaaaaaaaaaaaaaaa',
-        thread: 2,
-        started: 'another-boot:1',
-      };
-      fs.writeFileSync(path.join(dir, 'LOCK'), JSON.stringify(record));
+      writeThreadRecord(dir, 2, 'another-boot:1');
       const again = initSystem(Counter, dir);
       expect(again.n).toBe(1);
       expect(read(dir, 'LOCK')['pid']).toBe(process.pid);
