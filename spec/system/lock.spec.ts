@@ -320,7 +320,7 @@ describe('holders the lock was wrong about', () => {
           const stat = fs.readFileSync(`/proc/${zombie}/stat`, 'utf8');
           return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
         };
-        for (let i = 0; i < 200 && state() !== 'Z'; i++)
+        for (let i = 0; i < 1000 && state() !== 'Z'; i++)
           await new Promise((r) => setTimeout(r, 10));
         expect(state()).toBe('Z');
         const dir = emptyDir();
