@@ -195,12 +195,18 @@ export class JournalWriter {
       // A torn record is dropped by the reader on reopen; a whole one is not.
       const cutError = this.#cutBack(before);
       const kept = written && cutError !== undefined;
+      // Acknowledged records before this one that the failed fdatasync was to cover.
+      const durable = this.#flusher.durableSeq;
+      const unsure =
+        written && this.#lastSeq > durable
+          ? `; actions after seq ${durable}, acknowledged as written, may not be on disk`
+          : '';
       const error = this.#fail(
         err,
         what,
         kept
-          ? `cutting its record off failed too (${describe(cutError)}): the record stays in the journal, so the action stays applied in memory too (a reopen replays it); whether it reached the disk is unknown`
-          : undefined,
+          ? `cutting its record off failed too (${describe(cutError)}): the record stays in the journal, so the action stays applied in memory too (a reopen replays it); whether it reached the disk is unknown${unsure}`
+          : `the action was not recorded${unsure}`,
         written,
       );
       if (kept) {

@@ -88,6 +88,38 @@ describe('durability modes at the system level', () => {
     await ledger.close();
   });
 
+  it("says which acknowledged 'batch' records may not be durable when the burst's own fdatasync fails (review: it said only that the action was not recorded)", async () => {
+    const fs = countingFs();
+    const failing = {
+      ...fs,
+      fdatasyncSync(): void {
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      },
+    };
+    const ledger = initSystem(new Ledger(), {
+      basedir: freshBasedir(),
+      durability: 'batch',
+      fileSystem: failing,
+      batchIntervalMs: 20,
+    });
+    ledger.add('first');
+    const start = performance.now();
+    while (performance.now() - start < 30) {
+      // busy: the background flush cannot run
+    }
+    let message = '';
+    try {
+      ledger.add('second');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^JOURNAL_WRITE_FAILED: the fdatasync of action seq 2 .*failed/);
+    expect(message).toContain('the action was not recorded');
+    expect(message).toContain('actions after seq 0, acknowledged as written, may not be on disk');
+    expect(ledger.entries).toEqual(['first']);
+    await expect(ledger.close()).rejects.toThrow(/JOURNAL_WRITE_FAILED/);
+  });
+
   it("@unlocked returns in 'always' mode without waiting for the fsync; sync() waits for it", async () => {
     const { ledger, fs } = await run('always');
     const before = fs.syncs;
