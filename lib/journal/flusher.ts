@@ -34,6 +34,8 @@ export class Flusher {
   #retired: number[] = [];
   /** When the oldest record no flush covers yet was written (performance.now()), if any. */
   #pendingSince: number | undefined;
+  /** Overdue fdatasyncs started while the regular one was in flight (see #flushOverdue). */
+  readonly #overdue = new Set<Promise<void>>();
 
   constructor(
     private readonly fs: FileSystem,
@@ -61,22 +63,18 @@ export class Flusher {
   }
 
   /**
-   * Whether the record about to be written should be made durable by the
-   * writer at once (a synchronous fdatasync): a record written earlier has
-   * waited for a flush longer than the batch interval. The background flush
-   * runs on a timer, which cannot fire while the thread runs synchronous
-   * code: in a long burst of actions, this keeps the interval's bound.
+   * Makes sure a flush runs within the batch interval (called after each
+   * record written without an fdatasync). The background flush runs on a
+   * timer, which cannot fire while the thread runs synchronous code: when
+   * a record written earlier has waited longer than the interval (a long
+   * burst of actions), a flush starts at once instead, in the thread pool,
+   * so the burst goes on while the disk works.
    */
-  overdue(): boolean {
-    const since = this.#pendingSince;
-    if (since === undefined || this.intervalMs === undefined || this.#stopped) return false;
-    return performance.now() - since >= this.intervalMs;
-  }
-
-  /** Makes sure a flush runs within the batch interval. */
   schedule(): void {
     if (this.intervalMs === undefined || this.#stopped) return;
-    this.#pendingSince ??= performance.now();
+    const since = this.#pendingSince;
+    if (since === undefined) this.#pendingSince = performance.now();
+    else if (performance.now() - since >= this.intervalMs) return this.#flushOverdue();
     if (this.#timer !== undefined || this.#inFlight !== undefined) return;
     // Not unref'd: a process that ends without close() waits for it (at most
     // the interval), so its last records get the fdatasync the mode promises.
@@ -96,10 +94,10 @@ export class Flusher {
     });
   }
 
-  /** Closes `fd` now, or once the in-flight fdatasync (which may be on it) is done. */
+  /** Closes `fd` now, or once the fdatasyncs in flight (which may be on it) are done. */
   retire(fd: number): void {
     this.#retired.push(fd);
-    if (this.#inFlight === undefined) this.#closeRetired();
+    this.#closeRetired();
   }
 
   /** Enters the failed state: rejects every waiter, now and later, with `err`. */
@@ -114,6 +112,7 @@ export class Flusher {
     this.#stopped = true;
     this.#clearTimer();
     await this.#inFlight;
+    await Promise.all(this.#overdue);
   }
 
   /** Starts one background fdatasync covering every record written so far (unless one is in flight: it chains). */
@@ -132,6 +131,33 @@ export class Flusher {
         this.fail(this.onFailure(err, path));
       },
     );
+  }
+
+  /**
+   * An overdue flush (see schedule): the regular one when none is in
+   * flight; else one more fdatasync beside it, since the one in flight
+   * cannot report (nor chain the next) while the thread is busy.
+   */
+  #flushOverdue(): void {
+    if (this.#failure !== undefined) return;
+    if (this.#inFlight === undefined) return this.flush();
+    const { fd, path, lastSeq } = this.target();
+    this.#pendingSince = undefined;
+    const done: Promise<void> = this.#syncFile(fd).then(
+      () => {
+        this.#overdue.delete(done);
+        this.#closeRetired();
+        if (this.#failure !== undefined) return;
+        this.durableSeq = Math.max(this.durableSeq, lastSeq);
+        this.#settle();
+      },
+      (err: unknown) => {
+        this.#overdue.delete(done);
+        this.#closeRetired();
+        this.fail(this.onFailure(err, path));
+      },
+    );
+    this.#overdue.add(done);
   }
 
   async #syncFile(fd: number): Promise<void> {
@@ -167,7 +193,9 @@ export class Flusher {
     this.#timer = undefined;
   }
 
+  /** Closes the retired fds once no fdatasync is in flight. */
   #closeRetired(): void {
+    if (this.#inFlight !== undefined || this.#overdue.size > 0) return;
     for (const fd of this.#retired.splice(0)) {
       try {
         this.fs.closeSync(fd);

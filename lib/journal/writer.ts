@@ -181,8 +181,7 @@ export class JournalWriter {
       this.#rotate('the action was not recorded');
     }
     const before = this.#size;
-    // 'batch' (and @unlocked): at once too when an earlier record waited past the interval.
-    const syncNow = (this.#opts.durability === 'always' && !unlocked) || this.#flusher.overdue();
+    const syncNow = this.#opts.durability === 'always' && !unlocked;
     let written = false;
     try {
       writeFully(this.#fs, this.#fd, line);

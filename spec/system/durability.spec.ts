@@ -72,41 +72,88 @@ describe('durability modes at the system level', () => {
     await ledger.close();
   });
 
-  it("'batch' makes a long synchronous burst durable every batchIntervalMs, though its timer cannot fire during it (regression (async review): the first records of a 1.5 s burst waited 1.5 s for their fdatasync)", async () => {
+  it("'batch' starts an fdatasync every batchIntervalMs of a long synchronous burst, though its timer cannot fire during it (regression (async review): the first records of a 1.5 s burst waited 1.5 s for their fdatasync)", async () => {
     const { ledger, fs } = await run('batch', 20);
-    const before = fs.syncs;
+    const syncs = fs.syncs;
+    const started = fs.asyncSyncs;
     // Synchronous work between two actions, longer than the interval: the timer cannot run.
     const start = performance.now();
     while (performance.now() - start < 30) {
       // busy
     }
     ledger.add('after the wait');
-    expect(fs.syncs - before).toBe(1);
-    // The records written before the wait were covered by that fdatasync too.
+    // Started at once, in the thread pool: the call did not wait for it.
+    expect(fs.asyncSyncs - started).toBe(1);
+    expect(fs.syncs).toBe(syncs);
+    // Written after that fdatasync started: it waits for the next one.
+    ledger.add('not covered');
+    const again = performance.now();
+    while (performance.now() - again < 30) {
+      // busy again: the first fdatasync cannot report, nor chain the next
+    }
+    ledger.add('after the second wait');
+    expect(fs.asyncSyncs - started).toBe(2);
+    expect(fs.syncs).toBe(syncs);
     await ledger.sync();
-    expect(journalRecords(ledger.basedirAbspath())).toHaveLength(21);
+    expect(journalRecords(ledger.basedirAbspath())).toHaveLength(23);
     await ledger.close();
   });
 
-  it("says which acknowledged 'batch' records may not be durable when the burst's own fdatasync fails (review: it said only that the action was not recorded)", async () => {
+  it('keeps every record of a burst that rotates journal files while overdue fdatasyncs are in flight (their files are closed only once those are done)', async () => {
     const fs = countingFs();
+    const syncing = new Map<number, number>();
+    const closedUnderSync: number[] = [];
+    const dir = freshBasedir();
+    const ledger = initSystem(new Ledger(), {
+      basedir: dir,
+      durability: 'batch',
+      batchIntervalMs: 1,
+      journalMaxBytes: 300,
+      fileSystem: {
+        ...fs,
+        async fdatasync(fd: number) {
+          syncing.set(fd, (syncing.get(fd) ?? 0) + 1);
+          try {
+            await fs.fdatasync(fd);
+          } finally {
+            syncing.set(fd, syncing.get(fd)! - 1);
+          }
+        },
+        closeSync(fd: number) {
+          if ((syncing.get(fd) ?? 0) > 0) closedUnderSync.push(fd);
+          fs.closeSync(fd);
+        },
+      },
+    });
+    for (let i = 0; i < 60; i++) {
+      const start = performance.now();
+      while (performance.now() - start < 2) {
+        // busy: only overdue fdatasyncs run
+      }
+      ledger.add(`e${i}`);
+    }
+    expect(fs.asyncSyncs).toBeGreaterThan(10);
+    await ledger.close();
+    expect(closedUnderSync).toEqual([]);
+    const again = initSystem(new Ledger(), { basedir: dir });
+    expect(again.entries).toHaveLength(60);
+    await again.close();
+  });
+
+  it("says which acknowledged @unlocked records may not be durable when an 'always' fdatasync fails (review: it said only that the action was not recorded)", async () => {
     const failing = {
-      ...fs,
+      ...countingFs(),
       fdatasyncSync(): void {
         throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
       },
     };
     const ledger = initSystem(new Ledger(), {
       basedir: freshBasedir(),
-      durability: 'batch',
+      durability: 'always',
       fileSystem: failing,
-      batchIntervalMs: 20,
+      batchIntervalMs: 60_000,
     });
-    ledger.add('first');
-    const start = performance.now();
-    while (performance.now() - start < 30) {
-      // busy: the background flush cannot run
-    }
+    ledger.addLater('first');
     let message = '';
     try {
       ledger.add('second');
