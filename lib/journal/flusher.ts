@@ -36,6 +36,8 @@ export class Flusher {
   #pendingSince: number | undefined;
   /** Overdue fdatasyncs started while the regular one was in flight (see #flushOverdue). */
   readonly #overdue = new Set<Promise<void>>();
+  /** Every record up to this seq is in a durable snapshot (see coveredBySnapshot). */
+  #snapshotSeq = 0;
 
   constructor(
     private readonly fs: FileSystem,
@@ -53,6 +55,12 @@ export class Flusher {
   /** The failed fdatasync that stopped this flusher, if any. */
   get failure(): PrevalenceError | undefined {
     return this.#failure;
+  }
+
+  /** Records up to `seq` are held by a durable snapshot, whatever becomes of their fdatasyncs. */
+  coveredBySnapshot(seq: number): void {
+    this.#snapshotSeq = Math.max(this.#snapshotSeq, seq);
+    this.markDurable(seq);
   }
 
   /** Records up to `seq` were made durable by the caller (a synchronous fdatasync). */
@@ -123,12 +131,13 @@ export class Flusher {
     if (lastSeq <= this.durableSeq) return this.#settle();
     // Every record written so far is covered by this flush.
     this.#pendingSince = undefined;
+    const floor = this.durableSeq;
     this.#inFlight = this.#syncFile(fd).then(
       () => this.#flushed(lastSeq),
       (err: unknown) => {
         this.#inFlight = undefined;
         this.#closeRetired();
-        this.fail(this.onFailure(err, path));
+        this.#failed(err, path, floor);
       },
     );
   }
@@ -143,6 +152,7 @@ export class Flusher {
     if (this.#inFlight === undefined) return this.flush();
     const { fd, path, lastSeq } = this.target();
     this.#pendingSince = undefined;
+    const floor = this.durableSeq;
     const done: Promise<void> = this.#syncFile(fd).then(
       () => {
         this.#overdue.delete(done);
@@ -154,10 +164,26 @@ export class Flusher {
       (err: unknown) => {
         this.#overdue.delete(done);
         this.#closeRetired();
-        this.fail(this.onFailure(err, path));
+        this.#failed(err, path, floor);
       },
     );
     this.#overdue.add(done);
+  }
+
+  /**
+   * A background fdatasync failed. What was durable when it started (`floor`)
+   * is all that is known durable: an fdatasync of the same file that returned
+   * while it was in flight (a rotation, an 'always' action, both possible
+   * while a burst keeps its report from running) may have returned success
+   * only because this one took the error, for pages the kernel dropped
+   * (fsyncgate). Those records are unknown, as DURABILITY.md says; a
+   * snapshot taken later still covers them (markDurable).
+   */
+  #failed(err: unknown, path: string, floor: number): void {
+    if (this.#failure === undefined) {
+      this.durableSeq = Math.min(this.durableSeq, Math.max(floor, this.#snapshotSeq));
+    }
+    this.fail(this.onFailure(err, path));
   }
 
   async #syncFile(fd: number): Promise<void> {

@@ -266,7 +266,7 @@ export class JournalWriter {
    * resolve for them also after a failed fdatasync (DURABILITY.md).
    */
   coveredBySnapshot(seq: number): void {
-    this.#flusher.markDurable(seq);
+    this.#flusher.coveredBySnapshot(seq);
   }
 
   /** Resolves once every record appended so far is durable; rejects with the writer's failure. */

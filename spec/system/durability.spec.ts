@@ -167,6 +167,82 @@ describe('durability modes at the system level', () => {
     await expect(ledger.close()).rejects.toThrow(/JOURNAL_WRITE_FAILED/);
   });
 
+  describe('a background fdatasync that fails while a burst keeps its report from running', () => {
+    /** The real file system whose first asynchronous fdatasync fails with EIO. */
+    function firstAsyncSyncFails(): FileSystem {
+      let calls = 0;
+      return {
+        ...realFs,
+        fdatasync(fd: number) {
+          calls++;
+          if (calls > 1) return realFs.fdatasync(fd);
+          return Promise.reject(
+            Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }),
+          );
+        },
+      };
+    }
+    function busy(ms: number): void {
+      const start = performance.now();
+      while (performance.now() - start < ms) {
+        // busy: the flusher's timer cannot fire, the failure cannot be heard
+      }
+    }
+
+    it("makes close() reject though a later 'always' fdatasync of the same file returned success (regression (flush review): close() resolved, the @unlocked records the failed fdatasync covered counted as durable)", async () => {
+      const ledger = initSystem(new Ledger(), {
+        basedir: freshBasedir(),
+        durability: 'always',
+        fileSystem: firstAsyncSyncFails(),
+        batchIntervalMs: 5,
+        onWarning: () => {},
+      });
+      ledger.addLater('first');
+      busy(10);
+      ledger.addLater('second'); // overdue: its fdatasync starts in the thread pool, and fails
+      ledger.add('third'); // its own fdatasync returns success: after a failed one, that proves nothing (fsyncgate)
+      await expect(ledger.close()).rejects.toThrow(
+        /closed without making actions after seq 0 durable: .*EIO/,
+      );
+    });
+
+    it('counts nothing after it durable when a rotation fdatasyncs the file before the failure is heard (regression (flush review): close() said only the actions after the rotation were unknown)', async () => {
+      const warnings: string[] = [];
+      const ledger = initSystem(new Ledger(), {
+        basedir: freshBasedir(),
+        durability: 'batch',
+        fileSystem: firstAsyncSyncFails(),
+        batchIntervalMs: 5,
+        journalMaxBytes: 1000,
+        onWarning: (message) => warnings.push(message),
+      });
+      ledger.add('a');
+      busy(10);
+      ledger.add('b'); // overdue: its fdatasync starts, and fails
+      for (let i = 0; i < 20; i++) ledger.add(`c${i}`); // a rotation fdatasyncs the first file
+      await expect(ledger.sync()).rejects.toThrow(/EIO/);
+      await expect(ledger.close()).rejects.toThrow(
+        /closed without making actions after seq 0 durable/,
+      );
+      expect(warnings.join('\n')).toContain('actions after seq 0 may not be on disk');
+    });
+
+    it('still lets a snapshot taken before the failure is heard make close() resolve', async () => {
+      const ledger = initSystem(new Ledger(), {
+        basedir: freshBasedir(),
+        durability: 'batch',
+        fileSystem: firstAsyncSyncFails(),
+        batchIntervalMs: 5,
+        onWarning: () => {},
+      });
+      ledger.add('a');
+      busy(10);
+      ledger.add('b'); // overdue: its fdatasync starts, and fails
+      ledger.takeSnapshot(); // holds both, durable
+      await expect(ledger.close()).resolves.toBeUndefined();
+    });
+  });
+
   it("@unlocked returns in 'always' mode without waiting for the fsync; sync() waits for it", async () => {
     const { ledger, fs } = await run('always');
     const before = fs.syncs;
