@@ -61,11 +61,24 @@ class WeakLink {
     parent: object,
     readonly step: LinkStep,
   ) {
-    this.#parent = new WeakRef(parent);
+    this.#parent = weakRefTo(parent);
   }
   get parent(): object | undefined {
     return this.#parent.deref();
   }
+}
+
+// The WeakRef of the parent of the last link made: siblings recorded one
+// after another (the elements of an array an action stored) share one,
+// rather than each allocating its own (a WeakRef costs an allocation and
+// work for the collector). Held weakly itself, so it keeps nothing alive.
+let lastRef: WeakRef<object> | undefined;
+
+/** A WeakRef to `parent`, the last one made when it was for `parent` too. */
+function weakRefTo(parent: object): WeakRef<object> {
+  if (lastRef !== undefined && lastRef.deref() === parent) return lastRef;
+  lastRef = new WeakRef(parent);
+  return lastRef;
 }
 
 /** Raw object → where it was last found, for objects that have no view (a view keeps its own link). */

@@ -34,8 +34,6 @@ export class Flusher {
   #retired: number[] = [];
   /** When the oldest record no flush covers yet was written (performance.now()), if any. */
   #pendingSince: number | undefined;
-  /** Overdue fdatasyncs started while the regular one was in flight (see #flushOverdue). */
-  readonly #overdue = new Set<Promise<void>>();
   /** Every record up to this seq is in a durable snapshot (see coveredBySnapshot). */
   #snapshotSeq = 0;
 
@@ -71,18 +69,26 @@ export class Flusher {
   }
 
   /**
-   * Makes sure a flush runs within the batch interval (called after each
-   * record written without an fdatasync). The background flush runs on a
-   * timer, which cannot fire while the thread runs synchronous code: when
-   * a record written earlier has waited longer than the interval (a long
-   * burst of actions), a flush starts at once instead, in the thread pool,
-   * so the burst goes on while the disk works.
+   * Whether the record about to be written should be made durable by the
+   * writer at once (a synchronous fdatasync, covering every record before
+   * it): one written earlier has waited for a flush longer than the batch
+   * interval. The background flush runs on a timer, which cannot fire while
+   * the thread runs synchronous code, and one in flight cannot report: in a
+   * long burst of actions this keeps the interval's bound. (Starting the
+   * fdatasync in the thread pool instead was tried: a burst was no faster,
+   * since the disk's work is what costs, each one in flight could not
+   * report either, and a slow disk queued one per interval there.)
    */
+  overdue(): boolean {
+    const since = this.#pendingSince;
+    if (since === undefined || this.intervalMs === undefined || this.#stopped) return false;
+    return performance.now() - since >= this.intervalMs;
+  }
+
+  /** Makes sure a flush runs within the batch interval (called after each record written without an fdatasync). */
   schedule(): void {
     if (this.intervalMs === undefined || this.#stopped) return;
-    const since = this.#pendingSince;
-    if (since === undefined) this.#pendingSince = performance.now();
-    else if (performance.now() - since >= this.intervalMs) return this.#flushOverdue();
+    this.#pendingSince ??= performance.now();
     if (this.#timer !== undefined || this.#inFlight !== undefined) return;
     // Not unref'd: a process that ends without close() waits for it (at most
     // the interval), so its last records get the fdatasync the mode promises.
@@ -102,7 +108,7 @@ export class Flusher {
     });
   }
 
-  /** Closes `fd` now, or once the fdatasyncs in flight (which may be on it) are done. */
+  /** Closes `fd` now, or once the in-flight fdatasync (which may be on it) is done. */
   retire(fd: number): void {
     this.#retired.push(fd);
     this.#closeRetired();
@@ -120,7 +126,6 @@ export class Flusher {
     this.#stopped = true;
     this.#clearTimer();
     await this.#inFlight;
-    await Promise.all(this.#overdue);
   }
 
   /** Starts one background fdatasync covering every record written so far (unless one is in flight: it chains). */
@@ -140,34 +145,6 @@ export class Flusher {
         this.#failed(err, path, floor);
       },
     );
-  }
-
-  /**
-   * An overdue flush (see schedule): the regular one when none is in
-   * flight; else one more fdatasync beside it, since the one in flight
-   * cannot report (nor chain the next) while the thread is busy.
-   */
-  #flushOverdue(): void {
-    if (this.#failure !== undefined) return;
-    if (this.#inFlight === undefined) return this.flush();
-    const { fd, path, lastSeq } = this.target();
-    this.#pendingSince = undefined;
-    const floor = this.durableSeq;
-    const done: Promise<void> = this.#syncFile(fd).then(
-      () => {
-        this.#overdue.delete(done);
-        this.#closeRetired();
-        if (this.#failure !== undefined) return;
-        this.durableSeq = Math.max(this.durableSeq, lastSeq);
-        this.#settle();
-      },
-      (err: unknown) => {
-        this.#overdue.delete(done);
-        this.#closeRetired();
-        this.#failed(err, path, floor);
-      },
-    );
-    this.#overdue.add(done);
   }
 
   /**
@@ -221,7 +198,7 @@ export class Flusher {
 
   /** Closes the retired fds once no fdatasync is in flight. */
   #closeRetired(): void {
-    if (this.#inFlight !== undefined || this.#overdue.size > 0) return;
+    if (this.#inFlight !== undefined) return;
     for (const fd of this.#retired.splice(0)) {
       try {
         this.fs.closeSync(fd);

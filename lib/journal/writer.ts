@@ -181,7 +181,8 @@ export class JournalWriter {
       this.#rotate('the action was not recorded');
     }
     const before = this.#size;
-    const syncNow = this.#opts.durability === 'always' && !unlocked;
+    // 'batch' (and @unlocked): at once too when an earlier record waited past the interval.
+    const syncNow = (this.#opts.durability === 'always' && !unlocked) || this.#flusher.overdue();
     let written = false;
     try {
       writeFully(this.#fs, this.#fd, line);
