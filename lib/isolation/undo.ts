@@ -265,12 +265,12 @@ export class UndoLog {
    * reached through a data slot (an own data property, an array element, a
    * Map entry or Set member) of `parent`, a state object that holds no
    * proxies: the root, one whose proxy was made before this action, or one
-   * reached so itself. Such an object holds no proxies either: a state object changes
-   * only through its own proxy, which stores raw objects, and what the
-   * action stored there that may hold some (a fresh value, one read through
-   * a getter) is checked on its own. Stored elsewhere, it needs no walk
-   * when the action ends (see isMoved): `this.head = this.head.next` on a
-   * linked list walked the rest of the list every time.
+   * reached so itself. Such an object holds no proxies either: a state
+   * object changes only through its own proxy, which stores raw objects,
+   * and what the action stored there that may hold some (a fresh value, one
+   * read through a getter) is checked on its own. Stored elsewhere, it needs
+   * no walk when the action ends (see mayHoldProxies): `this.head =
+   * this.head.next` on a linked list walked the rest of the list every time.
    */
   noteReachedClean(raw: object, parent: object): void {
     // The root holds no proxies when an action starts, even in the first one, which made its proxy.

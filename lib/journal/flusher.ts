@@ -150,11 +150,11 @@ export class Flusher {
   /**
    * A background fdatasync failed. What was durable when it started (`floor`)
    * is all that is known durable: an fdatasync of the same file that returned
-   * while it was in flight (a rotation, an 'always' action, both possible
-   * while a burst keeps its report from running) may have returned success
+   * while it was in flight (a rotation, an 'always' action, an overdue
+   * record's, before this one's report could run) may have returned success
    * only because this one took the error, for pages the kernel dropped
-   * (fsyncgate). Those records are unknown, as DURABILITY.md says; a
-   * snapshot taken later still covers them (markDurable).
+   * (fsyncgate). Those records are unknown, as DURABILITY.md says; what a
+   * durable snapshot holds is not (coveredBySnapshot).
    */
   #failed(err: unknown, path: string, floor: number): void {
     if (this.#failure === undefined) {
