@@ -14,9 +14,15 @@ export { hasFlag, type MethodFlag } from './flags';
  * `readonly(Wiki.prototype.getPage)`.
  */
 export interface MethodDecorator {
-  (method: (...args: any[]) => any): void;
+  // `context?: undefined` and the typed descriptor keep a getter or setter from matching
+  // (TypeScript accepts a one-parameter decorator anywhere; at run time it throws INVALID_OPTION).
+  (method: (...args: any[]) => any, context?: undefined): void;
   (value: (...args: any[]) => any, context: ClassMethodDecoratorContext): void;
-  (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
+  (
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: TypedPropertyDescriptor<(...args: any[]) => any>,
+  ): void;
 }
 
 function isStandardContext(arg: unknown): arg is DecoratorContext {

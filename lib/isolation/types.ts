@@ -47,10 +47,11 @@ export type ReadonlyTypedArray<T extends TypedArray> = Omit<T, TypedArrayMutator
  * object gets read-only properties, all the way down.
  *
  * Where it fights common use:
- * - a view is not assignable to the mutable type: passing a view back to an
- *   action declared `(item: Item)` needs the parameter typed
+ * - a view is not assignable to the mutable type: passing a view to a
+ *   function of your own declared `(item: Item)` needs the parameter typed
  *   `DeepReadonly<Item>` (or a cast) when Item holds arrays, Maps, Sets or
- *   Dates, or has private members (mapped types drop those);
+ *   Dates, or has private members (mapped types drop those); the system
+ *   object's methods and a view's own methods take views (ReadonlyMethod);
  * - `new Date(view)` does not compile (ReadonlyDate is not a Date); write
  *   `new Date(view.getTime())`, which is also what keeps the milliseconds
  *   at run time;
@@ -99,9 +100,17 @@ export type AnyMethod = (...args: any[]) => any;
 /** An argument may be the plain type the method declares, or a read-only view of one. */
 export type ViewOrValue<A> = A | DeepReadonly<A>;
 
-/** A method as callers see it through a view: views accepted, a read-only view returned. */
+/**
+ * A method as callers see it through a view: views accepted, a read-only view
+ * returned. Declared in method syntax (`{ m(...): R }['m']`), whose parameters
+ * TypeScript compares both ways, as it does for the class's own methods: with
+ * a function type, widening the parameters to accept views made a plain
+ * instance no longer assignable to its own view type (`const v:
+ * DeepReadonly<Page> = new Page(…)`, a helper typed `DeepReadonly<Page>`
+ * called with a plain page, an array mixing views and new instances).
+ */
 export type ReadonlyMethod<F> = F extends (...args: infer A) => infer R
-  ? (...args: { [I in keyof A]: ViewOrValue<A[I]> }) => DeepReadonly<R>
+  ? { method(...args: { [I in keyof A]: ViewOrValue<A[I]> }): DeepReadonly<R> }['method']
   : never;
 
 /**

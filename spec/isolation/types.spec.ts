@@ -206,6 +206,24 @@ function nestedMethods(r: DeepReadonly<{ users: Repo }>): number {
 }
 void nestedMethods;
 
+// Regression (typing review): a method through a view accepts views, and its parameters were
+// compared one way only, so a plain instance was not assignable to its own view type: a helper
+// typed DeepReadonly<User> (what the README advises) refused a new User, and an array mixing
+// views and new instances matched no argument type.
+function plainAsView(view: DeepReadonly<User>, takesBoth: (us: readonly User[]) => void): void {
+  const fresh = new User('b');
+  const asView: DeepReadonly<User> = fresh;
+  const mixed: ReadonlyArray<DeepReadonly<User>> = [view, fresh];
+  const repo: DeepReadonly<Repo> = new Repo();
+  void (asView.sameAs(view) && mixed.length && repo);
+  const callThroughView = view.sameAs;
+  // @ts-expect-error the widened parameters still check what a call passes
+  callThroughView(42);
+  // @ts-expect-error and a view is still not a plain instance
+  takesBoth([view]);
+}
+void plainAsView;
+
 // Regression (typing review): with 'clone' or 'none' an assignment to the system object's own
 // field compiled, and DIRECT_MUTATION refused it at run time.
 function mutableTop(c: PrevalentMutable<{ n: number; list: number[] }>): void {

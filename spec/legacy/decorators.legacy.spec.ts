@@ -94,3 +94,23 @@ describe('decorators with experimentalDecorators', () => {
     );
   });
 });
+
+// Compile-time check (npm run typecheck, tsconfig.legacy.json): the legacy form of the decorators'
+// type took a getter (its descriptor is a PropertyDescriptor too), which throws INVALID_OPTION at
+// run time; it is refused by the type now.
+describe('decorators with experimentalDecorators on a getter', () => {
+  it('are refused at compile time, as at run time', () => {
+    // A declaration: experimentalDecorators refuse decorators in a class expression.
+    const define = () => {
+      class Gauge {
+        x = 1;
+        // @ts-expect-error a getter is no method (regression (typing review): it compiled)
+        @readonly get g(): number {
+          return this.x;
+        }
+      }
+      return Gauge;
+    };
+    expect(define).toThrow(/INVALID_OPTION/);
+  });
+});
