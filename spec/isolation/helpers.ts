@@ -99,6 +99,16 @@ export function findProxies(root: unknown): string[] {
   return found;
 }
 
+/** The code of the PrevalenceError `fn` throws (`other: …` for another error), or undefined when it throws nothing. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return isPrevalenceError(err) ? err.code : `other: ${String(err)}`;
+  }
+  return undefined;
+}
+
 /** Runs `fn`, asserting that it throws a PrevalenceError with `code`; returns the error message. */
 export function expectCode(fn: () => unknown, code: PrevalenceErrorCode): string {
   try {

@@ -1,4 +1,5 @@
-import { abortOnException, isPrevalenceError, readonly, unlocked } from '../../lib';
+import { abortOnException, readonly, unlocked } from '../../lib';
+import { codeOf } from '../isolation/helpers';
 
 /*
  * Compile-time checks (npm run typecheck): the decorators' type accepted a
@@ -7,14 +8,6 @@ import { abortOnException, isPrevalenceError, readonly, unlocked } from '../../l
  * INVALID_OPTION where the class is defined. The class bodies are built only
  * inside the tests, so the refusals run there.
  */
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isPrevalenceError(err) ? err.code : `other: ${String(err)}`;
-  }
-  return undefined;
-}
 
 describe('method decorators (types)', () => {
   it('refuse a getter or a setter at compile time, as at run time', () => {

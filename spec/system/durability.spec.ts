@@ -23,6 +23,16 @@ function countingFs(): FileSystem & { syncs: number; asyncSyncs: number } {
   return counted;
 }
 
+/** The real file system whose synchronous fdatasync fails with EIO. */
+function syncFailsWithEio(): FileSystem {
+  return {
+    ...realFs,
+    fdatasyncSync(): void {
+      throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    },
+  };
+}
+
 class Ledger {
   entries: string[] = [];
   add(entry: string): void {
@@ -90,35 +100,40 @@ describe('durability modes at the system level', () => {
     await ledger.close();
   });
 
-  it("says which acknowledged 'batch' records may not be durable when the burst's fdatasync fails (review: it said only that the action was not recorded)", async () => {
-    const failing = {
-      ...countingFs(),
-      fdatasyncSync(): void {
-        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-      },
-    };
-    const ledger = initSystem(new Ledger(), {
-      basedir: freshBasedir(),
-      durability: 'batch',
-      fileSystem: failing,
-      batchIntervalMs: 20,
-    });
-    ledger.add('first');
-    const start = performance.now();
-    while (performance.now() - start < 30) {
-      // busy: the background flush cannot run
-    }
-    let message = '';
-    try {
-      ledger.add('second');
-    } catch (err) {
-      message = (err as Error).message;
-    }
-    expect(message).toMatch(/^JOURNAL_WRITE_FAILED: the fdatasync of action seq 2 .*failed/);
-    expect(message).toContain('actions after seq 0, acknowledged as written, may not be on disk');
-    expect(ledger.entries).toEqual(['first']);
-    await expect(ledger.close()).rejects.toThrow(/JOURNAL_WRITE_FAILED/);
-  });
+  it.each([
+    ["'batch' records, when a burst's overdue fdatasync fails,", 'batch' as const],
+    ["@unlocked records, when an 'always' fdatasync fails,", 'always' as const],
+  ])(
+    'names the acknowledged %s as of unknown durability (review: it said only that the action was not recorded)',
+    async (_what, durability) => {
+      const ledger = initSystem(new Ledger(), {
+        basedir: freshBasedir(),
+        durability,
+        fileSystem: syncFailsWithEio(),
+        batchIntervalMs: 20,
+      });
+      if (durability === 'batch') {
+        ledger.add('first');
+        const start = performance.now();
+        while (performance.now() - start < 30) {
+          // busy: the background flush cannot run, so the next record is overdue
+        }
+      } else {
+        ledger.addLater('first');
+      }
+      let message = '';
+      try {
+        ledger.add('second');
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^JOURNAL_WRITE_FAILED: the fdatasync of action seq 2 .*failed/);
+      expect(message).toContain('the action was not recorded');
+      expect(message).toContain('actions after seq 0, acknowledged as written, may not be on disk');
+      expect(ledger.entries).toEqual(['first']);
+      await expect(ledger.close()).rejects.toThrow(/JOURNAL_WRITE_FAILED/);
+    },
+  );
 
   it('keeps every record of a burst that rotates journal files while background fdatasyncs are in flight (their files are closed only once those are done)', async () => {
     const fs = countingFs();
@@ -159,33 +174,6 @@ describe('durability modes at the system level', () => {
     const again = initSystem(new Ledger(), { basedir: dir });
     expect(again.entries).toHaveLength(60);
     await again.close();
-  });
-
-  it("says which acknowledged @unlocked records may not be durable when an 'always' fdatasync fails (review: it said only that the action was not recorded)", async () => {
-    const failing = {
-      ...countingFs(),
-      fdatasyncSync(): void {
-        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-      },
-    };
-    const ledger = initSystem(new Ledger(), {
-      basedir: freshBasedir(),
-      durability: 'always',
-      fileSystem: failing,
-      batchIntervalMs: 60_000,
-    });
-    ledger.addLater('first');
-    let message = '';
-    try {
-      ledger.add('second');
-    } catch (err) {
-      message = (err as Error).message;
-    }
-    expect(message).toMatch(/^JOURNAL_WRITE_FAILED: the fdatasync of action seq 2 .*failed/);
-    expect(message).toContain('the action was not recorded');
-    expect(message).toContain('actions after seq 0, acknowledged as written, may not be on disk');
-    expect(ledger.entries).toEqual(['first']);
-    await expect(ledger.close()).rejects.toThrow(/JOURNAL_WRITE_FAILED/);
   });
 
   describe('a background fdatasync that fails after a later fdatasync of the same file returned', () => {

@@ -5,6 +5,7 @@ import { locateStats } from '../../lib/isolation/paths';
 import type { Isolation, Prevalent, PrevalentMutable } from '../../lib';
 import { Wiki, WikiPage } from '../fixtures/wiki';
 import { freshBasedir, journalRecords } from '../support/tmp';
+import { codeOf } from '../isolation/helpers';
 
 const open: Array<Prevalent<Wiki>> = [];
 function openWiki(isolation?: Isolation, dir = freshBasedir()): Prevalent<Wiki> {
@@ -15,15 +16,6 @@ function openWiki(isolation?: Isolation, dir = freshBasedir()): Prevalent<Wiki> 
 afterEach(async () => {
   for (const w of open.splice(0)) await w.close();
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isPrevalenceError(err) ? err.code : `other: ${String(err)}`;
-  }
-  return undefined;
-}
 
 /** Every object reachable from `value`, for leak checks. */
 function reachable(value: unknown, seen = new Set<object>()): Set<object> {
