@@ -69,7 +69,6 @@ function refuseControlNames(cls: StorableClass, instance: unknown): void {
   ) {
     for (const key of Reflect.ownKeys(proto)) {
       if (CONTROL_NAMES.has(key)) throw shadowed(cls, 'a method', key, proto);
-      if (key === 'then') throw thenable(cls, proto);
     }
   }
   if (typeof instance !== 'object' || instance === null) return;
@@ -82,13 +81,39 @@ function refuseControlNames(cls: StorableClass, instance: unknown): void {
 // it from an async function) calls it as an action, with resolve and reject
 // as arguments, and the caller never gets the system (found by the async
 // review: the open then failed with a refusal naming neither).
-function thenable(cls: StorableClass, proto: unknown) {
+
+/** The prototype on the domain class's chain that has a member named `then`, if any. */
+export function thenOwner(cls: StorableClass): object | undefined {
+  for (
+    let proto: unknown = cls.prototype;
+    typeof proto === 'object' && proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    if (Object.hasOwn(proto, 'then')) return proto;
+  }
+  return undefined;
+}
+
+/**
+ * INVALID_OPTION for a new data directory whose domain class has a `then`
+ * member (see thenOwner). Not for a directory holding state: initSystem
+ * returns the system synchronously, so an earlier version opened it and
+ * journaled calls of that `then`, which must still replay (warnThenable).
+ */
+export function thenable(cls: StorableClass, proto: object): PrevalenceError {
+  return invalid(`${thenMember(cls, proto)}; rename it`);
+}
+
+/** The warning for a data directory holding state whose domain class has a `then` member. */
+export function thenableWarning(cls: StorableClass, proto: object, dir: string): string {
+  return `${thenMember(cls, proto)}. ${dir} holds state, so it opens as before; to rename the method, call takeSnapshot() with this code and close() first, as journal records naming then need it to replay`;
+}
+
+function thenMember(cls: StorableClass, proto: object): string {
   const owner = (proto as { constructor?: { name?: string } }).constructor?.name;
   const name = cls.name || 'the domain class';
   const where = owner && owner !== cls.name ? ` (inherited from ${owner})` : '';
-  return invalid(
-    `${name} has a method named then${where}, which makes the system object a thenable: \`await\`, or returning it from an async function, would call it as an action instead of handing the system over; rename it`,
-  );
+  return `${name} has a method named then${where}, which makes the system object a thenable: \`await\`, or returning it from an async function, would call it as an action instead of handing the system over`;
 }
 
 function shadowed(cls: StorableClass, what: string, key: PropertyKey, proto: unknown) {

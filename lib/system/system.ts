@@ -26,9 +26,15 @@ import {
 } from './runner';
 import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
-import { checkConstructedDomain, domainClassOf } from './domain-class';
+import {
+  checkConstructedDomain,
+  domainClassOf,
+  thenable,
+  thenableWarning,
+  thenOwner,
+} from './domain-class';
 import { openBasedir } from './basedir';
-import { unshareJournalFiles } from '../journal/files';
+import { listJournalFiles, unshareJournalFiles } from '../journal/files';
 import { asideName, asideStamp } from '../journal/recover';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase, type RestoreBase } from './restore';
@@ -157,6 +163,11 @@ export class PrevalentSystem<T extends object> {
     this.domainClass = cls;
     this.#rootClass = globalRegistry.nameOf(cls) ?? cls.name;
     this.opts = resolveOptions(options, this.#rootClass);
+    // A then method: refused for a new directory, before anything touches
+    // the disk; a directory holding state opens as before (see thenable).
+    const thenProto = thenOwner(cls);
+    const holdsState = thenProto !== undefined && holdsStateFiles(this.opts);
+    if (thenProto !== undefined && !holdsState) throw thenable(cls, thenProto);
     // @persistent classes were checked when decorated.
     refusePrivateMembers(cls);
     for (const [extra] of this.opts.classes) refusePrivateMembers(extra);
@@ -208,6 +219,7 @@ export class PrevalentSystem<T extends object> {
       throw err;
     }
     this.#warnNondeterministicConstruction();
+    if (thenProto !== undefined) this.opts.warn(thenableWarning(cls, thenProto, this.opts.basedir));
     // A worker thread that ends with the system open: closed before its lock
     // goes (what was written stays; the last records' fsync is the OS's).
     this.#lock.onThreadExit = () => this.#stop();
@@ -756,5 +768,17 @@ export class PrevalentSystem<T extends object> {
     } finally {
       this.#lock.release();
     }
+  }
+}
+
+/** Whether the data directory holds snapshot or journal files (false where it cannot be read: openBasedir says why). */
+function holdsStateFiles(opts: ResolvedOptions): boolean {
+  try {
+    return (
+      listSnapshots(opts.fs, opts.basedir).length > 0 ||
+      listJournalFiles(opts.fs, opts.basedir).length > 0
+    );
+  } catch {
+    return false;
   }
 }

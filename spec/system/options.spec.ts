@@ -522,6 +522,39 @@ describe('initSystem option validation', () => {
       await orders.close();
     });
 
+    it('opens a directory holding state for a class with a method named then, with a warning, and replays the records naming it (regression (final review): the refusal of then, meant for new directories, locked out a directory the build before opened and journaled then calls into)', async () => {
+      class Orders {
+        done: string[] = [];
+        then(id: string): void {
+          this.done.push(id);
+        }
+      }
+      const dir = freshBasedir();
+      fs.mkdirSync(dir, { recursive: true });
+      // What the build before wrote for `initSystem(Orders, dir).then('a')`.
+      fs.writeFileSync(
+        path.join(dir, 'journal-0000000000000001.jsonl'),
+        encodeRecordLine(1, 1_700_000_000_000, 'then', '["a"]', false),
+      );
+      const warnings: string[] = [];
+      const s = initSystem(Orders, { basedir: dir, onWarning: (m) => warnings.push(m) });
+      expect(s.done).toEqual(['a']);
+      expect(warnings.some((m) => /Orders has a method named then.*takeSnapshot\(\)/.test(m))).toBe(
+        true,
+      );
+      s.takeSnapshot();
+      await s.close();
+      class Renamed {
+        done: string[] = [];
+        markDone(id: string): void {
+          this.done.push(id);
+        }
+      }
+      const renamed = initSystem(Renamed, { basedir: dir, classes: { Orders: Renamed } });
+      expect(renamed.done).toEqual(['a']);
+      await renamed.close();
+    });
+
     it('refuses a field named like a control when given the class, as when given an instance (regression (acceptance suite #4): the class opened, and the field hid behind close())', () => {
       class WithField {
         close = 1;
