@@ -211,10 +211,8 @@ export function arrayMutatorPaths(read: ElementReader): Map<unknown, Fn> {
 
   const nativeSpliceFn = nativeSplice;
   paths.set(nativeSpliceFn, function (this: unknown, ...args: unknown[]) {
-    const fast = fastTarget(this, 'splice');
-    if (fast === undefined || !primitiveIndices(args.slice(0, 2))) {
-      return Reflect.apply(nativeSpliceFn, this, args);
-    }
+    const fast = primitiveIndices(args.slice(0, 2)) ? fastTarget(this, 'splice') : undefined;
+    if (fast === undefined) return Reflect.apply(nativeSpliceFn, this, args);
     const [raw, log] = fast;
     const length = raw.length;
     const start = clampIndex(args[0], length);
