@@ -209,10 +209,9 @@ export function arrayMutatorPaths(read: ElementReader): Map<unknown, Fn> {
     return raw.length;
   });
 
-  const nativeSpliceFn = nativeSplice;
-  paths.set(nativeSpliceFn, function (this: unknown, ...args: unknown[]) {
+  paths.set(nativeSplice, function (this: unknown, ...args: unknown[]) {
     const fast = primitiveIndices(args.slice(0, 2)) ? fastTarget(this, 'splice') : undefined;
-    if (fast === undefined) return Reflect.apply(nativeSpliceFn, this, args);
+    if (fast === undefined) return Reflect.apply(nativeSplice, this, args);
     const [raw, log] = fast;
     const length = raw.length;
     const start = clampIndex(args[0], length);
@@ -224,10 +223,10 @@ export function arrayMutatorPaths(read: ElementReader): Map<unknown, Fn> {
           : Math.min(Math.max(integer(args[1]), 0), length - start);
     const items = args.slice(2);
     if (length + items.length - count > Number.MAX_SAFE_INTEGER) {
-      return Reflect.apply(nativeSpliceFn, this, args);
+      return Reflect.apply(nativeSplice, this, args);
     }
     const stored = storedItems(items, log, raw, start);
-    if (stored === undefined) return Reflect.apply(nativeSpliceFn, this, args);
+    if (stored === undefined) return Reflect.apply(nativeSplice, this, args);
     const removed = splice(raw, log, start, count, stored);
     const result = new Array<unknown>(removed.length);
     for (let i = 0; i < removed.length; i++) {

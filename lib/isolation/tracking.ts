@@ -194,17 +194,22 @@ function nestedCall(fn: Fn): Fn {
 
 const arrayPaths = arrayFastPaths((raw, _index, value) => wrap(value, raw));
 /**
- * The mutators' fast paths, handed out only for an array holding plain
- * elements: elsewhere the built-in itself, as before, since a wrapper
- * calling it again would put the arguments on the stack twice (an
- * `unshift(...items)` of 80k values overflowed it).
+ * The mutators' fast paths, in arrayPaths too (one lookup per method read),
+ * handed out only for an array holding plain elements: elsewhere the
+ * built-in itself, as before, since a wrapper calling it again would put the
+ * arguments on the stack twice (an `unshift(...items)` of 80k values
+ * overflowed it).
  */
-const mutatorPaths = arrayMutatorPaths((raw, index, value) =>
+const mutatorPaths = new Set<Fn>();
+for (const [original, fast] of arrayMutatorPaths((raw, index, value) =>
   typeof value !== 'object' || value === null
     ? value
     : (rawToTracking.get(value) ??
       createTrackedChild(value, raw, String(index), false, ownerOf(raw), 'data')),
-);
+)) {
+  arrayPaths.set(original, fast);
+  mutatorPaths.add(fast);
+}
 
 const tables = builtinTables((kind) => trackingFactory(kind, { wrap, wrapChild }));
 
@@ -321,9 +326,10 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
       check('reading', key);
       const value: unknown = Reflect.get(target, key, receiver);
       if (typeof value === 'function') {
-        const mutator = mutatorPaths.get(value);
-        if (mutator !== undefined && holdsPlainElements(target as unknown[])) return mutator;
-        return arrayPaths.get(value) ?? nestedCall(value as Fn);
+        const fast = arrayPaths.get(value);
+        if (fast === undefined) return nestedCall(value as Fn);
+        if (mutatorPaths.has(fast) && !holdsPlainElements(target as unknown[])) return value;
+        return fast;
       }
       if (typeof value !== 'object' || value === null) return value;
       return (

@@ -64,7 +64,10 @@ export class Flusher {
   /** Records up to `seq` were made durable by the caller (a synchronous fdatasync). */
   markDurable(seq: number): void {
     this.durableSeq = Math.max(this.durableSeq, seq);
-    if (seq >= this.target().lastSeq) this.#pendingSince = undefined;
+    // Asked only while a record waits: 'always' appends come here each time.
+    if (this.#pendingSince !== undefined && seq >= this.target().lastSeq) {
+      this.#pendingSince = undefined;
+    }
     if (this.#waiters.length > 0) this.#settle();
   }
 
