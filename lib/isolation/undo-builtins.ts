@@ -57,7 +57,7 @@ export class SetAddEntry implements UndoEntry {
  * cost O(size of that collection). Undoing it restores contents and order
  * exactly, whatever happened to the collection later in the action.
  */
-class MapContentsEntry implements UndoEntry {
+export class MapContentsEntry implements UndoEntry {
   constructor(
     private readonly map: Map<unknown, unknown>,
     private readonly entries: Array<[unknown, unknown]>,
@@ -69,7 +69,7 @@ class MapContentsEntry implements UndoEntry {
   }
 }
 
-class SetContentsEntry implements UndoEntry {
+export class SetContentsEntry implements UndoEntry {
   constructor(
     private readonly set: Set<unknown>,
     private readonly values: unknown[],

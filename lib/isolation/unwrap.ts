@@ -2,6 +2,7 @@ import { types } from 'node:util';
 import { PrevalenceError } from '../errors';
 import {
   isOtherOpen,
+  PropertyEntry,
   refuseForeignUse,
   refuseIfForeign,
   refuseIfPrototype,
@@ -9,6 +10,7 @@ import {
   type UndoLog,
 } from './undo';
 import { holdsBytes, isDerivedBytes, SharedBytes } from './shared-bytes';
+import { MapContentsEntry, SetContentsEntry } from './undo-builtins';
 import { keyLabel } from './violation';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
 import { holdsAt, IN_COLLECTION, linkTop, pathInState, placeHolds, renderPath } from './paths';
@@ -266,6 +268,7 @@ export function unwrapFreshForStorage(
   const live = log.storability !== undefined;
   const bytes = live ? (obj: object) => log.noteStoredBytes(obj) : undefined;
   const walker = new Walker(toRaw, true, log, live, bytes);
+  walker.undoesReplacements = true;
   // Live only: a replay's places are recorded as views are made after it.
   if (live) walker.placing = { root: value, place };
   // One walk of the end-of-action check looks into an object once, whatever values hold it.
@@ -496,6 +499,14 @@ class Walker {
   private hidden: Set<object> | undefined;
   /** The store-time check: an array with elements sets the log's replayMustCheckStores (an element may be a getter). */
   notesElementReads = false;
+  /**
+   * The end-of-action walk: each proxy replaced in a fresh object gets an
+   * undo entry, so a rollback (an @abortOnException method that threw, a
+   * refused store) leaves the objects it drops from the state holding the
+   * tracking proxies again, which refuse changes after the action, rather
+   * than raw state objects: an error the caller gets may hold them.
+   */
+  undoesReplacements = false;
 
   /**
    * The initial-state check: a function in a slot snapshots do not keep, or
@@ -655,7 +666,10 @@ class Walker {
       }
       if (!('value' in desc)) continue;
       const next = this.child(desc.value, obj, key);
-      if (next !== desc.value) Reflect.defineProperty(obj, key, { value: next });
+      if (next !== desc.value) {
+        if (this.undoesReplacements) this.log!.push(new PropertyEntry(obj, key, desc));
+        Reflect.defineProperty(obj, key, { value: next });
+      }
     }
   }
 
@@ -681,7 +695,12 @@ class Walker {
       if (value !== undefined || i in arr) present++;
       this.noteHidden(arr, value, false);
       const next = this.child(value, arr, i);
-      if (next !== value) arr[i] = next;
+      if (next !== value) {
+        if (this.undoesReplacements) {
+          this.log!.push(new PropertyEntry(arr, i, Reflect.getOwnPropertyDescriptor(arr, i)));
+        }
+        arr[i] = next;
+      }
     }
     // Named (non-index) keys are rare on arrays; only list keys when some exist.
     const keys = Reflect.ownKeys(arr);
@@ -705,6 +724,7 @@ class Walker {
       entries.push([nk, nv]);
     }
     if (!changed) return;
+    if (this.undoesReplacements) this.log!.push(new MapContentsEntry(map, Array.from(map)));
     map.clear();
     for (const [k, v] of entries) map.set(k, v);
   }
@@ -719,6 +739,7 @@ class Walker {
       values.push(nv);
     }
     if (!changed) return;
+    if (this.undoesReplacements) this.log!.push(new SetContentsEntry(set, Array.from(set)));
     set.clear();
     for (const v of values) set.add(v);
   }

@@ -1295,6 +1295,45 @@ describe('what an action throws', () => {
     expect(caught(() => none.complainAndAbort('a'))['account']).toBe(none.accounts['a']);
   });
 
+  // Regression ('clone'/'none' review): the end-of-action walk had replaced the tracking proxy
+  // inside the stored object by the raw state object, and the rollback dropped the stored object
+  // from the state without putting the proxy back, so `err.fresh.account` was the raw account:
+  // the caller's write changed the live state, unjournaled, and a restart undid it.
+  it.each(['readonly', 'clone', 'none'] as const)(
+    'leaves no raw state object inside a stored object an @abortOnException action dropped when it threw (%s)',
+    async (isolation) => {
+      class Ledger {
+        accounts: Record<string, Account> = { a: new Account('a') };
+        kept: unknown[] = [];
+        @abortOnException
+        recordAndFail(id: string): void {
+          const fresh = { account: this.accounts[id], list: [this.accounts[id]] };
+          const inMap = new Map([['k', this.accounts[id]]]);
+          const inSet = new Set([this.accounts[id]]);
+          this.kept.push(fresh, inMap, inSet);
+          throw Object.assign(new Error('no'), { fresh, inMap, inSet });
+        }
+      }
+      const dir = freshBasedir();
+      const ledger = initSystem(new Ledger(), { basedir: dir, classes: [Account], isolation });
+      const err = caught(() => ledger.recordAndFail('a')) as {
+        fresh: { account: Account; list: Account[] };
+        inMap: Map<string, Account>;
+        inSet: Set<Account>;
+      };
+      const held = [err.fresh.account, err.fresh.list[0]!, err.inMap.get('k')!, ...err.inSet];
+      for (const account of held) {
+        expect(account.id).toBe('a');
+        expect(codeOf(() => (account.balance = 99))).toBe('READONLY_VIOLATION');
+      }
+      expect(ledger.kept).toHaveLength(0);
+      await ledger.close();
+      const again = initSystem(Ledger, { basedir: dir, classes: [Account] });
+      expect(again.accounts['a']!.balance).toBe(0);
+      await again.close();
+    },
+  );
+
   it("gives copies in 'clone' isolation, and the raw objects in 'none'", () => {
     const cloned = openBank('clone');
     const err = caught(() => cloned.openAndComplain('c'));
