@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import type { DomainMethod } from './runner';
-import { PrevalenceError } from '../errors';
+import { isPrevalenceError, PrevalenceError } from '../errors';
 import type { ClassRegistry } from '../codec/registry';
 import { CopyInstead, decodeTree, encodeTree, type Encoded } from '../codec/tree';
 import { deepCopy } from '../codec/copy';
@@ -166,7 +166,7 @@ export class Exporter {
         ? (method, args) => Reflect.apply(method, view, args)
         : isolation === 'none'
           ? (method, args) => Reflect.apply(method, root, args)
-          : (method, args) => this.cloneResult(Reflect.apply(method, view, args));
+          : (method, args) => this.#cloneQuery(method, view, args);
     // As runQuery, but never on the raw root.
     this.runUnmarkedQuery =
       isolation === 'none' ? (method, args) => Reflect.apply(method, view, args) : this.runQuery;
@@ -188,33 +188,100 @@ export class Exporter {
   }
 
   /**
+   * Runs a query in 'clone' isolation: its result copied (see cloneResult),
+   * and what it throws given copies in place of the views it holds, as an
+   * action's throw is (see fromThrow).
+   */
+  #cloneQuery(method: DomainMethod, view: object, args: ArrayLike<unknown>): unknown {
+    let result: unknown;
+    try {
+      result = Reflect.apply(method, view, args);
+    } catch (err) {
+      throw this.#copiesInThrow(err);
+    }
+    try {
+      return this.cloneResult(result);
+    } catch (err) {
+      if (!isPrevalenceError(err, 'NOT_SERIALIZABLE')) throw err;
+      throw new PrevalenceError(
+        'NOT_SERIALIZABLE',
+        `${method.name}() returned what 'clone' isolation cannot copy for the caller (${err.message.replace(/^NOT_SERIALIZABLE: /, '')}): return data, or ids`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** What a query threw, with the views it holds (itself, its own properties, a Map's or Set's entries) copied. */
+  #copiesInThrow(error: unknown): unknown {
+    if (typeof error !== 'object' || error === null || error instanceof PrevalenceError) {
+      return error;
+    }
+    try {
+      return this.#protectThrown(error, isView);
+    } catch {
+      return error; // a proxy that throws when looked at (revoked, foreign): the query's own error stands
+    }
+  }
+
+  /**
    * What a query gives in 'clone' isolation: a deep copy, or for an iterator
    * (a generator method, `[Symbol.iterator]`), an iterator of deep copies:
    * the iterator itself holds the state and cannot be copied.
    */
   cloneResult(result: unknown): unknown {
-    if (types.isPromise(result)) return result.then((value) => this.clone(unwrapDeep(value)));
+    if (types.isPromise(result)) {
+      return result.then(
+        (value) => this.clone(unwrapDeep(value)),
+        (err: unknown) => {
+          throw this.#copiesInThrow(err);
+        },
+      );
+    }
+    const copy = (r: IteratorResult<unknown>): IteratorResult<unknown> =>
+      r.done ? r : { done: false, value: this.clone(unwrapDeep(r.value)) };
     if (isAsyncIterator(result)) {
-      const copy = (r: IteratorResult<unknown>): IteratorResult<unknown> =>
-        r.done ? r : { done: false, value: this.clone(unwrapDeep(r.value)) };
+      // What the generator throws gets copies too; a rejection is the throw of an async step.
+      const step = async (run: () => Promise<IteratorResult<unknown>>) => {
+        let r: IteratorResult<unknown>;
+        try {
+          r = await run();
+        } catch (err) {
+          throw this.#copiesInThrow(err);
+        }
+        return copy(r);
+      };
       return {
-        next: async (...args: [] | [unknown]) => copy(await result.next(...args)),
+        next: (...args: [] | [unknown]) => step(() => result.next(...args)),
         return: async (value?: unknown) => (await result.return?.(value)) ?? { done: true, value },
+        throw: (err: unknown) =>
+          result.throw === undefined
+            ? Promise.reject(err as Error)
+            : step(() => result.throw!(err)),
         [Symbol.asyncIterator]() {
           return this;
         },
       };
     }
     if (!isIterator(result)) return this.clone(unwrapDeep(result));
-    const next = (...args: [] | [unknown]): IteratorResult<unknown> => {
-      const r = result.next(...args);
-      return r.done ? r : { done: false, value: this.clone(unwrapDeep(r.value)) };
+    const step = (run: () => IteratorResult<unknown>): IteratorResult<unknown> => {
+      let r: IteratorResult<unknown>;
+      try {
+        r = run();
+      } catch (err) {
+        throw this.#copiesInThrow(err);
+      }
+      return copy(r);
     };
     return {
-      next,
+      next: (...args: [] | [unknown]) => step(() => result.next(...args)),
       // An early `break` closes the method's generator too (its `finally` runs).
       return: (value?: unknown): IteratorResult<unknown> =>
         result.return?.(value) ?? { done: true, value },
+      // As a generator's own throw(): raised where it is suspended, which may catch it.
+      throw: (err: unknown): IteratorResult<unknown> => {
+        if (result.throw === undefined) throw err;
+        return step(() => result.throw!(err));
+      },
       [Symbol.iterator]() {
         return this;
       },
@@ -281,26 +348,37 @@ export class Exporter {
     try {
       if (undo.freshCount !== 0) undo.linkFresh();
       const stored = storedDuring(undo);
-      const isState = (obj: object): boolean =>
-        !isView(obj) && (isStateObject(obj) || stored.has(obj));
-      if (isState(error)) return this.protectedCopy(error);
-      const swap = (value: unknown): unknown =>
-        typeof value === 'object' && value !== null && isState(value)
-          ? this.protectedCopy(value)
-          : value;
-      if (types.isMap(error) || types.isSet(error)) {
-        replaceInCollection(error as Map<unknown, unknown> | Set<unknown>, swap);
-      }
-      for (const key of Reflect.ownKeys(error)) {
-        // Reading an Error's `stack` would format it (user prepareStackTrace, source maps).
-        if (key === 'stack') continue;
-        const desc = Reflect.getOwnPropertyDescriptor(error, key);
-        if (desc === undefined || !('value' in desc)) continue;
-        const next = swap(desc.value);
-        if (next !== desc.value) Reflect.defineProperty(error, key, { value: next });
-      }
+      return this.#protectThrown(
+        error,
+        (obj) => !isView(obj) && (isStateObject(obj) || stored.has(obj)),
+      );
     } catch {
       // A proxy that throws when looked at (revoked, foreign): the action's own error stands.
+      return error;
+    }
+  }
+
+  /**
+   * `error` itself protected (see protectedCopy) when `isState` says it is
+   * state; else `error`, with its own properties and, for a Map or Set, its
+   * entries protected in place where they are state. Nothing deeper.
+   */
+  #protectThrown(error: object, isState: (obj: object) => boolean): unknown {
+    if (isState(error)) return this.protectedCopy(error);
+    const swap = (value: unknown): unknown =>
+      typeof value === 'object' && value !== null && isState(value)
+        ? this.protectedCopy(value)
+        : value;
+    if (types.isMap(error) || types.isSet(error)) {
+      replaceInCollection(error as Map<unknown, unknown> | Set<unknown>, swap);
+    }
+    for (const key of Reflect.ownKeys(error)) {
+      // Reading an Error's `stack` would format it (user prepareStackTrace, source maps).
+      if (key === 'stack') continue;
+      const desc = Reflect.getOwnPropertyDescriptor(error, key);
+      if (desc === undefined || !('value' in desc)) continue;
+      const next = swap(desc.value);
+      if (next !== desc.value) Reflect.defineProperty(error, key, { value: next });
     }
     return error;
   }
@@ -350,8 +428,9 @@ export class Exporter {
       case 'clone': {
         // A getter runs with the view as `this`: a change it tries is refused.
         const value: unknown = Reflect.get(root, key, view);
-        // A function a getter gives is no state to copy.
-        return typeof value === 'function' ? value : this.clone(toRaw(value));
+        // A function a getter gives is no state to copy. What a getter built
+        // may hold views of state objects at any depth, as a query's result may.
+        return typeof value === 'function' ? value : this.clone(unwrapDeep(value));
       }
     }
   }
