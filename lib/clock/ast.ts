@@ -70,26 +70,103 @@ export function isBindingKey(node: AnyNode, key: string): boolean {
   return BINDING_KEYS[node.type]?.includes(key) ?? false;
 }
 
+/** Names a function binds, each where it is in scope (see {@link declaredNames}). */
+export interface LocalNames {
+  /** True when `name` is bound at source position `at` (anywhere in the function when `at` is not given). */
+  has(name: string, at?: number): boolean;
+}
+
+const FUNCTION_TYPES = new Set([
+  'FunctionExpression',
+  'FunctionDeclaration',
+  'ArrowFunctionExpression',
+]);
+// Nodes that open a block scope for let, const and class: what a declaration directly inside them binds.
+const BLOCK_TYPES = new Set([
+  'BlockStatement',
+  'ForStatement',
+  'ForInStatement',
+  'ForOfStatement',
+  'SwitchStatement',
+  'CatchClause',
+  'StaticBlock',
+]);
+
 /**
- * Every name declared or assigned anywhere in `root` (variables, parameters,
- * function and class names, catch parameters). Scopes are not told apart: a
- * name bound anywhere in a method counts as local throughout it.
+ * Every name declared or assigned in `root` (variables, parameters,
+ * function and class names, catch parameters), each with the range of
+ * source where it is bound: `var`s, parameters and function declarations
+ * their function, `let`, `const` and class declarations their block, a
+ * catch parameter its clause, a function or class expression's own name
+ * that expression. A name only assigned (`x = …`, no declaration here)
+ * counts throughout `root`, as before scopes were told apart. So a callback
+ * parameter named `crypto` hides the global inside that callback only.
  */
 export function declaredNames(
   root: AnyNode,
   /** Node types below `root` not looked into (code a scan skips declares nothing it reads). */
   skip?: ReadonlySet<string>,
-): Set<string> {
-  const names = new Set<string>();
-  const visit = (node: AnyNode): void => {
-    for (const [key, child] of childEntries(node)) {
-      if (skip?.has(child.type) === true) continue;
-      if (isBindingKey(node, key)) addPatternNames(child, names);
-      visit(child);
+): LocalNames {
+  const ranges = new Map<string, Array<readonly [number, number]>>();
+  const bind = (pattern: AnyNode, scope: AnyNode): void => {
+    const names = new Set<string>();
+    addPatternNames(pattern, names);
+    for (const name of names) {
+      let list = ranges.get(name);
+      if (list === undefined) ranges.set(name, (list = []));
+      list.push([scope.start, scope.end]);
     }
   };
-  visit(root);
-  return names;
+  const visit = (node: AnyNode, fn: AnyNode, block: AnyNode, declKind?: unknown): void => {
+    const innerFn = FUNCTION_TYPES.has(node.type) ? node : fn;
+    const innerBlock = innerFn !== fn || BLOCK_TYPES.has(node.type) ? node : block;
+    for (const [key, child] of childEntries(node)) {
+      if (skip?.has(child.type) === true) continue;
+      if (isBindingKey(node, key)) bind(child, bindingScope(node, key, fn, block, declKind, root));
+      visit(
+        child,
+        innerFn,
+        innerBlock,
+        node.type === 'VariableDeclaration' ? node['kind'] : undefined,
+      );
+    }
+  };
+  visit(root, root, root);
+  return {
+    has(name: string, at?: number): boolean {
+      const list = ranges.get(name);
+      if (list === undefined) return false;
+      return at === undefined || list.some(([start, end]) => start <= at && at < end);
+    },
+  };
+}
+
+/** Where the names that `node[key]` binds are in scope (see declaredNames). */
+function bindingScope(
+  node: AnyNode,
+  key: string,
+  fn: AnyNode,
+  block: AnyNode,
+  declKind: unknown,
+  root: AnyNode,
+): AnyNode {
+  switch (node.type) {
+    case 'VariableDeclarator':
+      return declKind === 'var' ? fn : block;
+    case 'FunctionDeclaration':
+      // Its name belongs to the enclosing function (hoisted); its parameters to itself.
+      return key === 'id' ? fn : node;
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+    case 'ClassExpression':
+    case 'CatchClause':
+      return node;
+    case 'ClassDeclaration':
+      return block;
+    default:
+      // An assignment's target, or a for-in/of loop's that is no declaration.
+      return root;
+  }
 }
 
 function addPatternNames(node: AnyNode, names: Set<string>): void {

@@ -63,6 +63,9 @@ export function forbiddenMatch(chain: NameChain): Match | undefined {
     if (endsWith(segments, suffix)) return { target, rule };
   }
   if (rooted && CRYPTO_FUNCTIONS.has(segments.at(-1) ?? '')) return { target, rule: 'always' };
+  // process's hrtime imported by name or through the module (`import { hrtime } from 'node:process'`,
+  // `require('process').hrtime`, and its `.bigint` by prefix); a bare `uptime` may well be the domain's own.
+  if (rooted && segments.at(-1) === 'hrtime') return { target, rule: 'always' };
   return undefined;
 }
 

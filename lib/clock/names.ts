@@ -1,4 +1,4 @@
-import { nodeAt, nodesAt, staticKey, type AnyNode } from './ast';
+import { nodeAt, nodesAt, staticKey, type AnyNode, type LocalNames } from './ast';
 
 const GLOBAL = '\0global';
 const MODULE = '\0module';
@@ -6,7 +6,7 @@ const GLOBAL_ROOTS = new Set(['globalThis', 'window', 'global', 'self']);
 // tsc names a CommonJS import binding after the module plus a counter
 // (`luxon_1`, `node_crypto_1`), so such a root stands for "some module".
 const TS_IMPORT_BINDING = /^[A-Za-z_$][\w$]*_\d+$/;
-const NO_LOCALS: ReadonlySet<string> = new Set();
+const NO_LOCALS: LocalNames = { has: () => false };
 
 /**
  * Looks through the wrappers around a callee: TypeScript's CommonJS output
@@ -27,10 +27,7 @@ export function unwrapCallee(node: AnyNode | undefined): AnyNode | undefined {
  * `undefined` when the expression is not a plain chain of names or starts
  * with one of the `locals` (names the function declares itself).
  */
-export function dottedName(
-  node: AnyNode,
-  locals: ReadonlySet<string> = NO_LOCALS,
-): string | undefined {
+export function dottedName(node: AnyNode, locals: LocalNames = NO_LOCALS): string | undefined {
   const segments = nameSegments(node, locals);
   return segments === undefined || segments.length === 0 ? undefined : segments.join('.');
 }
@@ -52,10 +49,7 @@ export interface NameChain {
  * The chain `node` reads: rooted like {@link nameSegments} when it can be,
  * else the static property names at its end. `undefined` when there are none.
  */
-export function nameChain(
-  node: AnyNode,
-  locals: ReadonlySet<string> = NO_LOCALS,
-): NameChain | undefined {
+export function nameChain(node: AnyNode, locals: LocalNames = NO_LOCALS): NameChain | undefined {
   const segments = nameSegments(node, locals);
   if (segments !== undefined) return { segments, rooted: true };
   const properties = trailingProperties(node);
@@ -71,10 +65,7 @@ function trailingProperties(node: AnyNode): string[] {
 }
 
 /** Like {@link dottedName} but as segments; `[]` means a whole module (`require('crypto')`). */
-export function nameSegments(
-  node: AnyNode,
-  locals: ReadonlySet<string> = NO_LOCALS,
-): string[] | undefined {
+export function nameSegments(node: AnyNode, locals: LocalNames = NO_LOCALS): string[] | undefined {
   const raw = rawSegments(node, locals);
   if (raw === undefined) return undefined;
   let i = 0;
@@ -84,11 +75,11 @@ export function nameSegments(
   return rest.some((s) => s === GLOBAL || s === MODULE) ? undefined : rest;
 }
 
-function rawSegments(node: AnyNode, locals: ReadonlySet<string>): string[] | undefined {
+function rawSegments(node: AnyNode, locals: LocalNames): string[] | undefined {
   switch (node.type) {
     case 'Identifier': {
       const name = String(node['name']);
-      return locals.has(name) ? undefined : [rootSegment(name)];
+      return locals.has(name, node.start) ? undefined : [rootSegment(name)];
     }
     case 'ChainExpression':
     case 'SequenceExpression': {

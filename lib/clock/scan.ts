@@ -10,6 +10,7 @@ import {
   staticKey,
   topFunction,
   type AnyNode,
+  type LocalNames,
 } from './ast';
 import { alwaysForbiddenPrefix, forbiddenMatch } from './forbidden';
 import { dottedName, nameChain, unwrapCallee, type NameChain } from './names';
@@ -28,7 +29,8 @@ export interface Finding {
   readonly target: string;
 }
 
-const ASYNC_HELPERS = new Set(['__awaiter', '__asyncGenerator']);
+// TypeScript's helpers, and esbuild's (`__async(this, null, function* () {…})`).
+const ASYNC_HELPERS = new Set(['__awaiter', '__asyncGenerator', '__async']);
 
 /**
  * Scans the source of a method or function (as `Function.prototype.toString`
@@ -103,7 +105,7 @@ class Scanner {
   // Callees such as `DateTime.local` in `DateTime.local(2020, 1, 1)`: that call
   // is deterministic, so reading the member there is not an alias.
   private readonly allowed = new Set<AnyNode>();
-  private readonly locals: ReadonlySet<string>;
+  private readonly locals: LocalNames;
 
   constructor(
     private readonly text: string,
@@ -128,6 +130,12 @@ class Scanner {
     switch (node.type) {
       case 'Identifier':
         return undefined;
+      case 'MemberExpression':
+        // Assigned to, not read (`r.performance.now = 5`): only its object and a computed key are uses.
+        return (
+          this.walkAt(node, 'object') ??
+          (node['computed'] === true ? this.walkAt(node, 'property') : undefined)
+        );
       case 'ObjectPattern':
         return firstOf(nodesAt(node, 'properties'), (prop) => this.walkPatternProperty(prop));
       case 'ArrayPattern':
@@ -212,8 +220,10 @@ class Scanner {
     if (forbidden !== undefined) return this.call(node, forbidden.target);
     const match = forbiddenMatch(chain);
     if (match?.rule !== 'withoutDateParts') return undefined;
-    // An options object alone (`DateTime.local({ zone })`) still means "now".
-    if (args.every((arg) => arg.type === 'ObjectExpression')) return this.call(node, match.target);
+    // An options object alone (`DateTime.local({ zone })`), or undefined, still means "now".
+    if (args.every((arg) => arg.type === 'ObjectExpression' || isUndefinedLiteral(arg))) {
+      return this.call(node, match.target);
+    }
     this.allowed.add(callee);
     return undefined;
   }

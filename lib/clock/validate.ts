@@ -131,7 +131,11 @@ function keyName(key: string | symbol): string {
 function findingOf(fn: AnyFunction): Finding | undefined {
   let finding = findingsByFunction.get(fn);
   if (finding === undefined) {
-    finding = nativeAsync(fn) ?? scanFunctionSource(Function.prototype.toString.call(fn)) ?? null;
+    const source = Function.prototype.toString.call(fn);
+    // A class kept on the prototype cannot be called as an action (it needs `new`): its methods are its own.
+    finding = /^class\b/.test(source)
+      ? null
+      : (nativeAsync(fn) ?? scanFunctionSource(source) ?? null);
     findingsByFunction.set(fn, finding);
   }
   return finding ?? undefined;
@@ -170,6 +174,28 @@ function ownerClassName(owner: object): string | undefined {
   return typeof ctor === 'function' && ctor.name !== '' ? ctor.name : undefined;
 }
 
+const BY_NAME = new Set([
+  'randomUUID',
+  'randomBytes',
+  'getRandomValues',
+  'randomInt',
+  'randomFill',
+  'randomFillSync',
+  'hrtime',
+]);
+
+/**
+ * For a function called by one of crypto's or process's names without its
+ * module in sight (`randomInt(…)`, `(0, rng_1.randomInt)(…)`): the check
+ * goes by the name, so a deterministic function of the program's own that
+ * is named so is refused too.
+ */
+function byNameOnly(finding: Finding): string {
+  const last = finding.target.split('.').at(-1) ?? '';
+  if (!BY_NAME.has(last) || /crypto|process/i.test(finding.text)) return '';
+  return ` (the check goes by the name: if ${last} is a deterministic function of your own, rename it)`;
+}
+
 /** Forbidden names that are values, not functions: reading them is the problem. */
 const TIME_PROPERTIES = new Set(['performance.timeOrigin']);
 
@@ -190,7 +216,7 @@ function problem(finding: Finding): string {
         '@readonly if it changes nothing'
       );
     case 'call':
-      return `calls ${finding.text}${resolved}: ${ADVICE}`;
+      return `calls ${finding.text}${resolved}: ${ADVICE}${byNameOnly(finding)}`;
     case 'reference':
       if (TIME_PROPERTIES.has(finding.target)) {
         return `reads ${finding.text}${resolved}, the time this process started: ${ADVICE}`;

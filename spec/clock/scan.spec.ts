@@ -144,6 +144,56 @@ describe('scanFunctionSource', () => {
     expect(scanFunctionSource(source)).toBeUndefined();
   });
 
+  // Regression (validator red team): a name declared anywhere in a method hid the global in
+  // the whole method, so a callback's parameter `crypto` let `crypto.randomUUID()` through.
+  it.each([
+    [
+      'list(coins) { const names = coins.map((crypto) => crypto.symbol); return crypto.randomUUID(); }',
+      'crypto.randomUUID',
+    ],
+    ['m() { { const Date = 1; } return Date.now(); }', 'Date.now'],
+    ['m() { try { f(); } catch (Math) { g(Math); } return Math.random(); }', 'Math.random'],
+    ['m() { for (let performance of x) {} return performance.now(); }', 'performance.now'],
+    ['m() { const f = function Date() {}; return Date.now(); }', 'Date.now'],
+    ['m() { (function () { var Math = 1; })(); return Math.random(); }', 'Math.random'],
+  ])('finds a global used outside the scope of a local of its name in %s', (source, target) => {
+    expect(scanFunctionSource(source)).toMatchObject({ kind: 'call', target });
+  });
+
+  it.each([
+    'm() { if (x) { var Math = lib; } return Math.random(); }',
+    'm() { function Date() {} return Date.now(); }',
+    'm() { return [1].map((Date) => Date.now()); }',
+    'm() { let crypto = lib; { return crypto.randomUUID(); } }',
+    'm() { for (const performance of list) performance.now(); }',
+    'm() { class Date { static now() { return 1; } } return Date.now(); }',
+  ])('lets a local hide the global of its name where it is in scope in %s', (source) => {
+    expect(scanFunctionSource(source)).toBeUndefined();
+  });
+
+  // Regression (validator red team): a data path ending in performance.now was refused even
+  // where it is assigned to, which cannot read the time.
+  it('does not take an assignment to a path ending in performance.now for a read', () => {
+    expect(scanFunctionSource('m(s) { this.r.performance.now = s; }')).toBeUndefined();
+    expect(scanFunctionSource('m(s) { this.r[Date.now()] = s; }')).toMatchObject({
+      target: 'Date.now',
+    });
+  });
+
+  it('finds process.hrtime imported by name or through the module, and DateTime.local(undefined) (regression (validator red team): passed)', () => {
+    expect(scanFunctionSource('m() { return (0, node_process_1.hrtime)(); }')).toMatchObject({
+      target: 'hrtime',
+    });
+    expect(scanFunctionSource("m() { return require('process').hrtime.bigint(); }")).toMatchObject({
+      target: 'hrtime',
+    });
+    expect(scanFunctionSource('m() { return hrtime(); }')).toMatchObject({ target: 'hrtime' });
+    expect(scanFunctionSource('m() { return DateTime.local(undefined); }')).toMatchObject({
+      target: 'DateTime.local',
+    });
+    expect(scanFunctionSource('m() { return this.stats.hrtime(); }')).toBeUndefined();
+  });
+
   it('skips native code and sources it cannot parse', () => {
     expect(scanFunctionSource(Function.prototype.toString.call(Date.now))).toBeUndefined();
     expect(scanFunctionSource('function () { [native code] }')).toBeUndefined();
@@ -155,6 +205,9 @@ describe('scanFunctionSource', () => {
     expect(scanFunctionSource(es2015)).toMatchObject({ kind: 'async', target: '__awaiter' });
     const tslib = 'stream() { return tslib_1.__asyncGenerator(this, arguments, function* () {}); }';
     expect(scanFunctionSource(tslib)).toMatchObject({ kind: 'async', target: '__asyncGenerator' });
+    // esbuild's helper (regression (validator red team): esbuild's ES2016 output passed initSystem).
+    const esbuild = 'finish(id) { return __async(this, null, function* () { yield 1; }); }';
+    expect(scanFunctionSource(esbuild)).toMatchObject({ kind: 'async', target: '__async' });
   });
 
   it('shortens long calls to their callee', () => {

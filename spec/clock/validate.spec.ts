@@ -8,6 +8,11 @@ declare const __awaiter: (...args: unknown[]) => unknown;
 
 type AnyClass = abstract new (...args: never[]) => unknown;
 
+/** A deterministic helper named like crypto's function (the validator goes by names). */
+function randomInt(r: number, n: number): number {
+  return Math.floor(r * n);
+}
+
 const notExempt = (): boolean => false;
 
 function errorOf(cls: AnyClass, isExempt = notExempt): PrevalenceError {
@@ -250,6 +255,37 @@ describe('validateDomainClass: classes and methods', () => {
     }
     expect(() => validateDomainClass(Bad, notExempt)).toThrow('Bad.m calls Date.now()');
     expect(() => validateDomainClass(Bad, notExempt)).toThrow('Bad.m calls Date.now()');
+  });
+
+  it('does not scan a class kept on the prototype, which cannot be called as an action (regression (validator red team): its query reading the time refused the domain class)', () => {
+    class Page {
+      stats(): number {
+        return Date.now();
+      }
+    }
+    class Wiki {}
+    (Wiki.prototype as unknown as Record<string, unknown>)['Page'] = Page;
+    expect(() => validateDomainClass(Wiki, notExempt)).not.toThrow();
+  });
+
+  it('says the check goes by the name when a function is called by a crypto name alone (regression (validator red team): the advice to use this._clock misled a deterministic helper that did)', () => {
+    class Dice {
+      rolls: number[] = [];
+      roll(): void {
+        this.rolls.push(randomInt(0.5, 6));
+      }
+    }
+    expect(errorOf(Dice).message).toMatch(
+      /Dice\.roll calls randomInt\(0\.5, 6\): .*the check goes by the name: if randomInt is a deterministic function of your own, rename it/,
+    );
+    class Keys {
+      keys: string[] = [];
+      add(): void {
+        this.keys.push(randomUUID());
+      }
+    }
+    // Imported from crypto, as TypeScript emits it: no such hint.
+    expect(errorOf(Keys).message).not.toContain('rename it');
   });
 
   it('rejects a function that is not a class', () => {
