@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { types } from 'node:util';
+import { isLuxonDateTime } from '../luxon';
 import { PrevalenceError, isPrevalenceError } from '../errors';
 import { ClassRegistry, globalRegistry } from '../codec/registry';
 import type { StorableClass } from '../codec/registry';
@@ -54,8 +56,16 @@ export interface ReplayDivergence {
   message?: string;
 }
 
-/** The result of {@link verifyReplay}. */
-export interface ReplayReport {
+/**
+ * The result of {@link verifyReplay}: `ok` with no divergence, or not `ok`
+ * with the divergence found (`if (!report.ok) report.divergence.seq`).
+ */
+export type ReplayReport =
+  | { ok: true; snapshotsChecked: number; actionsReplayed: number; divergence?: undefined }
+  | { ok: false; snapshotsChecked: number; actionsReplayed: number; divergence: ReplayDivergence };
+
+/** The report as it is filled in. */
+interface ReportDraft {
   ok: boolean;
   snapshotsChecked: number;
   actionsReplayed: number;
@@ -197,8 +207,21 @@ function fingerprint(value: unknown): string {
     const bytes = viewedBytes(value);
     return `${kind}:${createHash('sha256').update(bytes).digest('hex')}`;
   }
-  return `${kind}{${Object.keys(value).join(',')}}:${String(value)}`;
+  // Read as data, never through the object's own toString (a null-prototype
+  // object has none, a domain class's may throw or count its calls).
+  if (types.isRegExp(value)) {
+    const re = value as RegExp;
+    return `${kind}:${regExpSource.call(re)}/${regExpFlags.call(re)}@${String(re.lastIndex)}`;
+  }
+  if (isLuxonDateTime(value)) {
+    const dt = value;
+    return `${kind}:${dt.toMillis()}:${dt.zoneName ?? ''}:${dt.locale ?? ''}`;
+  }
+  return `${kind}{${Object.keys(value).join(',')}}`;
 }
+
+const regExpSource = Object.getOwnPropertyDescriptor(RegExp.prototype, 'source')!.get!;
+const regExpFlags = Object.getOwnPropertyDescriptor(RegExp.prototype, 'flags')!.get!;
 
 /** What sat at a place after one replayed action ('diverged' when it ended unlike the live call). */
 interface PlaceStep {
@@ -249,21 +272,69 @@ function placeHistory(
  */
 function pinpoint(
   from: string | undefined,
+  fromSeq: number,
   toSeq: number,
   at: ValueStep[],
   ctx: { registry: ClassRegistry; domainClass: StorableClass; dir: string },
 ): { seq: number; method: string } | undefined {
   const first = placeHistory(from, toSeq, at, ctx);
   const second = placeHistory(from, toSeq, at, ctx);
+  let parted: PlaceStep | undefined;
   for (let i = 0; i < Math.max(first.length, second.length); i++) {
     const a = first[i];
     const b = second[i];
     if (a === undefined || b === undefined || a.seen !== b.seen || a.seen === 'diverged') {
-      const step = (a ?? b)!;
-      return { seq: step.seq, method: step.method };
+      parted = (a ?? b)!;
+      break;
     }
   }
-  return undefined;
+  if (parted === undefined) return undefined;
+  if (parted.seen === 'diverged') return { seq: parted.seq, method: parted.method };
+  // The place parted after `parted`, but the states may have parted before,
+  // at another place it was then copied from (`this.a = this.seed * 2` after
+  // the action that drew the seed): halve the window on the digests of the
+  // whole state after two more replays each, from "equal" (the snapshot
+  // itself) to "differ" (after `parted`).
+  let lo = fromSeq;
+  let hi = { seq: parted.seq, method: parted.method };
+  while (hi.seq - lo > 1) {
+    const mid = lo + Math.floor((hi.seq - lo) / 2);
+    const a = stateAfter(from, mid, ctx);
+    const b = stateAfter(from, mid, ctx);
+    if (a.digest === b.digest) lo = mid;
+    else hi = { seq: mid, method: a.method };
+  }
+  return hi;
+}
+
+/** The digest of the state after replaying the snapshot `from`'s journal up to `toSeq` ('diverged' when an action ended unlike the live call), and that action's method. */
+function stateAfter(
+  from: string | undefined,
+  toSeq: number,
+  ctx: { registry: ClassRegistry; domainClass: StorableClass; dir: string },
+): { digest: string; method: string } {
+  const quiet = (): void => {};
+  const start = startReplay(from, ctx.registry, ctx.domainClass, quiet);
+  let method = '';
+  let digest: string | undefined;
+  const stop = new Error('stop');
+  try {
+    replayJournal({ fs: readOnlyFs(), dir: ctx.dir, afterSeq: start.seq, warn: quiet }, (rec) => {
+      if (rec.seq > toSeq) throw stop;
+      method = rec.method;
+      try {
+        start.replayer.apply(rec);
+      } catch (err) {
+        if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
+        digest = `diverged ${Math.random()}`; // unlike any other replay's
+        throw stop;
+      }
+      if (rec.seq === toSeq) throw stop;
+    });
+  } catch (err) {
+    if (err !== stop) throw err;
+  }
+  return { digest: digest ?? digestOf(start.root, ctx.registry), method };
 }
 
 /**
@@ -282,6 +353,15 @@ export function verifyReplay(
   options: VerifyOptions = {},
 ): ReplayReport {
   refuseInsideAction('verifyReplay()', false);
+  if (
+    typeof domainClass !== 'function' ||
+    typeof (domainClass as { prototype?: unknown }).prototype !== 'object'
+  ) {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `verifyReplay(basedir, domainClass) takes the domain class itself (as initSystem(Wiki, …) does), not ${describeArgument(domainClass)}`,
+    );
+  }
   const ours = replayLogs.length;
   const dir = path.resolve(basedir);
   try {
@@ -304,6 +384,16 @@ export function verifyReplay(
     // the process refuse them as another system's.
     for (const log of replayLogs.splice(ours)) log.retire();
   }
+}
+
+function describeArgument(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)
+    ?.constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object'
+    ? `an instance of it (${name}) or a system object: pass ${name} itself`
+    : 'an object';
 }
 
 /** Runs of verifyReplay before it gives up on a directory whose files keep changing under it. */
@@ -341,10 +431,11 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
       `${dir} holds journals but no snapshot: replaying the journal alone from a new ${domainClass.name}, without a directory seed, as an open would. If its snapshots carried one (see docs/FORMAT.md), the live run's random() and uuid() values differed`,
     );
   }
-  const report: ReplayReport = { ok: true, snapshotsChecked: 0, actionsReplayed: 0 };
+  const report: ReportDraft = { ok: true, snapshotsChecked: 0, actionsReplayed: 0 };
   const ctx: VerifyContext = { dir, domainClass, registry, warn, snapshots, report };
   const stopped = withRootClassCheck(ctx, () => verifyAll(ctx));
-  if (stopped === undefined) return report;
+  // Filled in by verifyAll: `ok` is false exactly when `divergence` is set.
+  if (stopped === undefined) return report as ReplayReport;
   // Damage among records a later snapshot holds: the open never reads them,
   // so the directory opens, but they cannot be checked. Refused all the same
   // (a report would let `ok` pass over damaged records), saying what it means.
@@ -359,11 +450,17 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
 
 /** True when the snapshot `file` passes every check of a restore but its content's. */
 function isIntact(file: string): boolean {
+  return damageOf(file) === undefined;
+}
+
+/** What is wrong with the snapshot `file` (a restore's checks, not its content's), or undefined. */
+function damageOf(file: string): string | undefined {
   try {
     readSnapshot(readOnlyFs(), file, () => {});
-    return true;
+    return undefined;
   } catch (err) {
-    if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) return false;
+    if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT'))
+      return err.message.replace(/^SNAPSHOT_CORRUPT: /, '');
     throw err;
   }
 }
@@ -402,7 +499,7 @@ interface VerifyContext {
   warn: (message: string) => void;
   /** The snapshots to check, oldest first; the first is where the replay starts (none: the journal alone). */
   snapshots: SnapshotEntry[];
-  report: ReplayReport;
+  report: ReportDraft;
 }
 
 /** Where a replay stopped at journal damage: the last snapshot that agreed, and the damage. */
@@ -442,6 +539,14 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
     while (next < snapshots.length && snapshots[next]!.seq <= seq) {
       const snap = snapshots[next++]!;
       if (snap.seq < seq) continue;
+      // As an open does, a damaged snapshot is passed over (it would load an older one).
+      const damage = damageOf(snap.path);
+      if (damage !== undefined) {
+        warn(
+          `${damage.replace(/\.$/, '')}. verifyReplay passed over it too: the replay was not compared with it`,
+        );
+        continue;
+      }
       report.snapshotsChecked++;
       const info = snapshotInfo(fs, snap.path);
       if (info.seed !== seed) {
@@ -455,7 +560,8 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
       }
       if (digestOf(root, registry) !== info.digest) {
         const where = firstDifferenceAt(root, loadState(snap.path, registry, domainClass).root);
-        const culprit = where && pinpoint(agreedAt, seq, where.at, { registry, domainClass, dir });
+        const culprit =
+          where && pinpoint(agreedAt, agreed, seq, where.at, { registry, domainClass, dir });
         return diverged({
           agreedThrough: agreed,
           seq: culprit?.seq ?? seq,

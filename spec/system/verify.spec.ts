@@ -154,6 +154,33 @@ describe('verifyReplay', () => {
     expect(report.divergence).toMatchObject({ seq: 2, method: 'bad', exact: true });
   });
 
+  it('names the action where the states parted, not a deterministic one that copied the value to the place found differing (regression (verifyReplay review): exact named copy())', async () => {
+    class Seeded {
+      a = 0; // compared first: the place found differing
+      seed = 0;
+      ok(n: number): void {
+        this.a += n;
+      }
+      draw(): void {
+        escape += 1;
+        this.seed = escape;
+      }
+      copy(): void {
+        this.a = this.seed * 2;
+      }
+    }
+    const dir = freshBasedir();
+    const s = initSystem(Seeded, dir);
+    s.ok(1);
+    s.draw(); // seq 2: the only non-deterministic action
+    for (let i = 0; i < 20; i++) s.ok(1);
+    s.copy(); // seq 23: deterministic, makes `a` differ too
+    s.takeSnapshot();
+    await s.close();
+    const report = verifyReplay(dir, Seeded);
+    expect(report.divergence).toMatchObject({ seq: 2, method: 'draw', exact: true });
+  });
+
   it('gives the window, not a guess, when a second replay cannot tell the action (exact: false)', async () => {
     let outside = 7; // read by an action, the same in every replay but not as it was live
     class Once {
@@ -367,5 +394,95 @@ describe('verifyReplay given another class than the directory holds', () => {
       /holds the state of class Bank, not of Wiki; verify it with that class/,
     );
     expect(verifyReplay(dir, Bank).ok).toBe(true);
+  });
+});
+
+describe('verifyReplay reports from outside review', () => {
+  it('reports a divergence in a null-prototype dictionary and never calls a domain toString (regression (verifyReplay review): TypeError "Cannot convert object to primitive value")', async () => {
+    let toStringCalls = 0;
+    class Entry {
+      constructor(public name: string) {}
+      toString(): string {
+        toStringCalls++;
+        throw new Error('not for verifyReplay');
+      }
+    }
+    class Dir {
+      byName: Record<string, Entry> = Object.create(null) as Record<string, Entry>;
+      add(name: string): void {
+        escape += 1;
+        this.byName[escape > 1000 ? `${name}-dup` : name] = new Entry(name);
+      }
+    }
+    const dir = freshBasedir();
+    const d = initSystem(Dir, { basedir: dir, classes: [Entry] });
+    escape = 0;
+    d.add('ann');
+    d.takeSnapshot();
+    await d.close();
+    escape = 5000;
+    const report = verifyReplay(dir, Dir, { classes: [Entry] });
+    expect(report.ok).toBe(false);
+    expect(report.divergence).toMatchObject({ seq: 1, path: 'byName' });
+    expect(toStringCalls).toBe(0);
+  });
+
+  it('passes over a snapshot whose body is damaged, with a warning, as an open does (regression (verifyReplay review): counted as checked, no word)', async () => {
+    const dir = freshBasedir();
+    const c = initSystem(Counter, dir);
+    c.addHonest(1);
+    c.takeSnapshot();
+    c.addHonest(2);
+    c.takeSnapshot();
+    await c.close();
+    const middle = path.join(dir, 'snapshot-0000000000000001.snap');
+    const bytes = fs.readFileSync(middle);
+    const at = bytes.indexOf('[', bytes.indexOf('\n')) + 1; // inside the first body line
+    bytes[at] = bytes[at] === 0x22 ? 0x27 : 0x22;
+    fs.writeFileSync(middle, bytes);
+    const warnings: string[] = [];
+    const report = verifyReplay(dir, Counter, { onWarning: (m) => warnings.push(m) });
+    expect(report).toMatchObject({ ok: true, snapshotsChecked: 1, actionsReplayed: 2 });
+    expect(warnings.join('\n')).toMatch(
+      /snapshot-0000000000000001\.snap is damaged.*verifyReplay passed over it too/,
+    );
+  });
+
+  it.each([
+    [null, /not null/],
+    [42, /not a number/],
+    [new Counter(), /not an instance of it \(Counter\) or a system object: pass Counter itself/],
+  ])(
+    'refuses %p as the domain class with INVALID_OPTION saying what to pass (regression (verifyReplay review): a TypeError, or "an anonymous class cannot be registered")',
+    (given, message) => {
+      const dir = freshBasedir();
+      let error: unknown;
+      try {
+        verifyReplay(dir, given as never);
+      } catch (err) {
+        error = err;
+      }
+      expect(isPrevalenceError(error, 'INVALID_OPTION')).toBe(true);
+      expect((error as Error).message).toMatch(message);
+    },
+  );
+});
+
+describe('verifyReplay report type', () => {
+  it('tells ok from a divergence by `ok` alone (regression (verifyReplay review): `if (!r.ok) r.divergence.seq` did not compile under strict)', async () => {
+    const dir = freshBasedir();
+    const c = initSystem(Counter, dir);
+    escape = 0;
+    c.addSneaky();
+    c.takeSnapshot();
+    await c.close();
+    escape = 100;
+    const report = verifyReplay(dir, Counter);
+    const seq: number | undefined = report.ok ? undefined : report.divergence.seq;
+    expect(seq).toBe(1);
+    if (report.ok) {
+      // @ts-expect-error an ok report has no divergence to read
+      void report.divergence.seq;
+    }
   });
 });
