@@ -540,6 +540,9 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
       const snap = snapshots[next++]!;
       if (snap.seq < seq) continue;
       // As an open does, a damaged snapshot is passed over (it would load an older one).
+      // An entry that is no regular file is no damage an open passes over: it refuses it, so do we.
+      const odd = oddSnapshotError(fs, snap.path);
+      if (odd !== undefined) throw odd;
       const damage = damageOf(snap.path);
       if (damage !== undefined) {
         warn(
