@@ -13,7 +13,8 @@ export interface Match {
   readonly rule: Rule;
 }
 
-const CRYPTO_FUNCTIONS = new Set([
+/** crypto's random functions, caught by name (see forbiddenMatch). */
+export const CRYPTO_FUNCTIONS: ReadonlySet<string> = new Set([
   'randomUUID',
   'randomBytes',
   'getRandomValues',

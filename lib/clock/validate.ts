@@ -1,4 +1,5 @@
 import { PrevalenceError } from '../errors';
+import { CRYPTO_FUNCTIONS } from './forbidden';
 import { scanClassConstruction, scanFunctionSource, type Finding } from './scan';
 
 // Domain classes and their methods come in any shape; `Function` says exactly that.
@@ -174,15 +175,7 @@ function ownerClassName(owner: object): string | undefined {
   return typeof ctor === 'function' && ctor.name !== '' ? ctor.name : undefined;
 }
 
-const BY_NAME = new Set([
-  'randomUUID',
-  'randomBytes',
-  'getRandomValues',
-  'randomInt',
-  'randomFill',
-  'randomFillSync',
-  'hrtime',
-]);
+const BY_NAME: ReadonlySet<string> = new Set([...CRYPTO_FUNCTIONS, 'hrtime']);
 
 /**
  * For a function called by one of crypto's or process's names without its
