@@ -141,6 +141,11 @@ export function declaredNames(
   };
 }
 
+/** The body of function `fn` (a parameter's default does not see the body's `var`s), else `fn`. */
+function bodyOf(fn: AnyNode): AnyNode {
+  return FUNCTION_TYPES.has(fn.type) ? (nodeAt(fn, 'body') ?? fn) : fn;
+}
+
 /** Where the names that `node[key]` binds are in scope (see declaredNames). */
 function bindingScope(
   node: AnyNode,
@@ -152,10 +157,10 @@ function bindingScope(
 ): AnyNode {
   switch (node.type) {
     case 'VariableDeclarator':
-      return declKind === 'var' ? fn : block;
+      return declKind === 'var' ? bodyOf(fn) : block;
     case 'FunctionDeclaration':
-      // Its name belongs to the enclosing function (hoisted); its parameters to itself.
-      return key === 'id' ? fn : node;
+      // Its name belongs to the enclosing function's body (hoisted); its parameters to itself.
+      return key === 'id' ? bodyOf(fn) : node;
     case 'FunctionExpression':
     case 'ArrowFunctionExpression':
     case 'ClassExpression':

@@ -221,7 +221,11 @@ class Scanner {
     const match = forbiddenMatch(chain);
     if (match?.rule !== 'withoutDateParts') return undefined;
     // An options object alone (`DateTime.local({ zone })`), or undefined, still means "now".
-    if (args.every((arg) => arg.type === 'ObjectExpression' || isUndefinedLiteral(arg))) {
+    // luxon takes an undefined year for "now" whatever follows (`DateTime.local(undefined, 5)`).
+    if (
+      (first !== undefined && isUndefinedLiteral(first)) ||
+      args.every((arg) => arg.type === 'ObjectExpression')
+    ) {
       return this.call(node, match.target);
     }
     this.allowed.add(callee);

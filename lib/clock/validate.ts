@@ -134,7 +134,7 @@ function findingOf(fn: AnyFunction): Finding | undefined {
   if (finding === undefined) {
     const source = Function.prototype.toString.call(fn);
     // A class kept on the prototype cannot be called as an action (it needs `new`): its methods are its own.
-    finding = /^class\b/.test(source)
+    finding = /^class[\s{]/.test(source)
       ? null
       : (nativeAsync(fn) ?? scanFunctionSource(source) ?? null);
     findingsByFunction.set(fn, finding);

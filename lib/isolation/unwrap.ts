@@ -7,6 +7,7 @@ import {
   refuseIfForeign,
   refuseIfPrototype,
   type Storability,
+  type UndoEntry,
   type UndoLog,
 } from './undo';
 import { holdsBytes, isDerivedBytes, SharedBytes } from './shared-bytes';
@@ -23,6 +24,19 @@ import {
   trackingToRaw,
   viewTarget,
 } from './registry';
+
+/** Undo of the end-of-action walk's replacements in one array: the proxies go back in place. */
+class ElementsEntry implements UndoEntry {
+  constructor(
+    private readonly arr: unknown[],
+    private readonly at: number[],
+    private readonly held: unknown[],
+  ) {}
+
+  undo(): void {
+    for (let k = 0; k < this.at.length; k++) this.arr[this.at[k]!] = this.held[k];
+  }
+}
 
 /** Maps a tracking proxy or a view found inside a value to what replaces it. */
 export type ProxyReplacer = (proxy: object) => object;
@@ -690,6 +704,9 @@ class Walker {
     // cost a live store of an array some 60 ns per element (see README).
     if (this.readOnlyToo && this.log === undefined) refuseLockedElements(arr);
     let present = 0;
+    // The elements replaced and what they held, for one undo entry (see undoesReplacements).
+    let replacedAt: number[] | undefined;
+    let replaced: unknown[] | undefined;
     for (let i = 0; i < arr.length; i++) {
       const value = arr[i];
       if (value !== undefined || i in arr) present++;
@@ -697,11 +714,13 @@ class Walker {
       const next = this.child(value, arr, i);
       if (next !== value) {
         if (this.undoesReplacements) {
-          this.log!.push(new PropertyEntry(arr, i, Reflect.getOwnPropertyDescriptor(arr, i)));
+          (replacedAt ??= []).push(i);
+          (replaced ??= []).push(value);
         }
         arr[i] = next;
       }
     }
+    if (replacedAt !== undefined) this.log!.push(new ElementsEntry(arr, replacedAt, replaced!));
     // Named (non-index) keys are rare on arrays; only list keys when some exist.
     const keys = Reflect.ownKeys(arr);
     if (keys.length > present + 1) {

@@ -292,11 +292,22 @@ function pinpoint(
   if (parted.seen === 'diverged') return { seq: parted.seq, method: parted.method };
   // The place parted after `parted`, but the states may have parted before,
   // at another place it was then copied from (`this.a = this.seed * 2` after
-  // the action that drew the seed): halve the window on the digests of the
-  // whole state after two more replays each, from "equal" (the snapshot
-  // itself) to "differ" (after `parted`).
+  // the action that drew the seed). Back from `parted` by doubling steps to
+  // the nearest action after which two more replays' whole states agree, then
+  // halve what lies between on such pairs: the action named is the last one
+  // after which the states part and stay parted up to `parted` (an earlier
+  // divergence that healed, a scratch field drawn and cleared, is not it),
+  // unless a pair happens to agree in between.
   let lo = fromSeq;
   let hi = { seq: parted.seq, method: parted.method };
+  for (let step = 1; parted.seq - step > fromSeq; step *= 2) {
+    const at = stateAfter(from, parted.seq - step, ctx);
+    if (at.digest === stateAfter(from, parted.seq - step, ctx).digest) {
+      lo = parted.seq - step;
+      break;
+    }
+    hi = { seq: parted.seq - step, method: at.method };
+  }
   while (hi.seq - lo > 1) {
     const mid = lo + Math.floor((hi.seq - lo) / 2);
     const a = stateAfter(from, mid, ctx);

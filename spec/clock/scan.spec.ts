@@ -156,6 +156,9 @@ describe('scanFunctionSource', () => {
     ['m() { for (let performance of x) {} return performance.now(); }', 'performance.now'],
     ['m() { const f = function Date() {}; return Date.now(); }', 'Date.now'],
     ['m() { (function () { var Math = 1; })(); return Math.random(); }', 'Math.random'],
+    // A parameter's default does not see the body's var or function (review of the scopes).
+    ['m(a = crypto.randomUUID()) { var crypto = 1; return a; }', 'crypto.randomUUID'],
+    ['m(a = Date.now()) { function Date() {} return a; }', 'Date.now'],
   ])('finds a global used outside the scope of a local of its name in %s', (source, target) => {
     expect(scanFunctionSource(source)).toMatchObject({ kind: 'call', target });
   });
@@ -189,6 +192,9 @@ describe('scanFunctionSource', () => {
     });
     expect(scanFunctionSource('m() { return hrtime(); }')).toMatchObject({ target: 'hrtime' });
     expect(scanFunctionSource('m() { return DateTime.local(undefined); }')).toMatchObject({
+      target: 'DateTime.local',
+    });
+    expect(scanFunctionSource('m() { return DateTime.local(undefined, 5); }')).toMatchObject({
       target: 'DateTime.local',
     });
     expect(scanFunctionSource('m() { return this.stats.hrtime(); }')).toBeUndefined();

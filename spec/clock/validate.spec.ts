@@ -266,6 +266,17 @@ describe('validateDomainClass: classes and methods', () => {
     class Wiki {}
     (Wiki.prototype as unknown as Record<string, unknown>)['Page'] = Page;
     expect(() => validateDomainClass(Wiki, notExempt)).not.toThrow();
+    // A method named `class` is no class (review of the fix: /^class\b/ matched `class() {`, `class$()`).
+    class Named {}
+    Object.assign(Named.prototype, {
+      class() {
+        return Date.now();
+      },
+      class$() {
+        return Math.random();
+      },
+    });
+    expect(errorOf(Named).message).toContain('Named.class calls Date.now()');
   });
 
   it('says the check goes by the name when a function is called by a crypto name alone (regression (validator red team): the advice to use this._clock misled a deterministic helper that did)', () => {

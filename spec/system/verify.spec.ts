@@ -181,6 +181,45 @@ describe('verifyReplay', () => {
     expect(report.divergence).toMatchObject({ seq: 2, method: 'draw', exact: true });
   });
 
+  it('names the action behind the differing place, not an earlier one whose divergence healed (regression (review of the halving): a scratch field drawn and cleared was named)', async () => {
+    class Scratch {
+      seed = 0;
+      tmp = 0;
+      ok(): void {
+        this.seed += 0;
+      }
+      drawTmp(): void {
+        escape += 1;
+        this.tmp = escape;
+      }
+      clearTmp(): void {
+        this.tmp = 0;
+      }
+      drawSeed(): void {
+        escape += 1;
+        this.seed = escape;
+      }
+    }
+    const dir = freshBasedir();
+    const s = initSystem(Scratch, dir);
+    s.drawTmp(); // seq 1: parts the states, healed by seq 50 (past the window's middle)
+    for (let i = 0; i < 48; i++) s.ok();
+    s.clearTmp(); // seq 50
+    for (let i = 0; i < 11; i++) s.ok();
+    s.drawSeed(); // seq 62: the one behind `seed`
+    for (let i = 0; i < 5; i++) s.ok();
+    s.takeSnapshot();
+    await s.close();
+    escape = 10_000;
+    const report = verifyReplay(dir, Scratch);
+    expect(report.divergence).toMatchObject({
+      path: 'seed',
+      seq: 62,
+      method: 'drawSeed',
+      exact: true,
+    });
+  });
+
   it('gives the window, not a guess, when a second replay cannot tell the action (exact: false)', async () => {
     let outside = 7; // read by an action, the same in every replay but not as it was live
     class Once {
