@@ -262,10 +262,17 @@ export function parseTrailer(file: string, text: string): SnapshotTrailer {
   return t as unknown as SnapshotTrailer;
 }
 
-/** Running checksums over a snapshot: CRC-32 over header + body, SHA-256 over the body. */
+/**
+ * Running checksums over a snapshot: CRC-32 over header + body, and unless
+ * told not to, SHA-256 over the body.
+ */
 export class SnapshotSums {
   private crc = 0;
-  private readonly sha: Hash = createHash('sha256');
+  private readonly sha: Hash | undefined;
+
+  constructor(withDigest = true) {
+    this.sha = withDigest ? createHash('sha256') : undefined;
+  }
   /** Body bytes seen so far. */
   bytes = 0;
   /** Body lines seen so far (counted by the caller through {@link addLine}). */
@@ -279,7 +286,7 @@ export class SnapshotSums {
   /** Adds body bytes (any run of whole or partial lines). */
   addBody(bytes: Uint8Array): void {
     this.crc = crc32(bytes, this.crc);
-    this.sha.update(bytes);
+    this.sha?.update(bytes);
     this.bytes += bytes.length;
   }
 
@@ -293,8 +300,14 @@ export class SnapshotSums {
     return this.crc.toString(16).padStart(8, '0');
   }
 
-  /** Ends the SHA-256 and returns it as lowercase hex; call once. */
+  /** True when the SHA-256 is computed (see the constructor). */
+  get computesDigest(): boolean {
+    return this.sha !== undefined;
+  }
+
+  /** Ends the SHA-256 and returns it as lowercase hex; call once, and only when it is computed. */
   digestHex(): string {
+    if (this.sha === undefined) throw new Error('SnapshotSums: no digest was computed');
     return this.sha.digest('hex');
   }
 }

@@ -1,7 +1,7 @@
 import * as nodeFs from 'node:fs';
 import { PrevalenceError, isPrevalenceError } from '../../lib/errors';
 import { realFs } from '../../lib/fs/seam';
-import { type SnapshotConsumer, loadNewestSnapshot } from '../../lib/snapshot/loader';
+import { type SnapshotConsumer, loadNewestSnapshot, readSnapshot } from '../../lib/snapshot/loader';
 import { removeTempDirs, sampleLines, spyFs, tempDir, thrown, writeLines } from './helpers';
 
 afterEach(removeTempDirs);
@@ -75,6 +75,21 @@ describe('loadNewestSnapshot', () => {
       digest: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('checks sizes and the CRC-32 but not the SHA-256 digest, which readSnapshot (verifyReplay) still checks', () => {
+    const { dir, newer } = twoSnapshots();
+    const raw = nodeFs.readFileSync(newer, 'utf8');
+    const digestAt = raw.lastIndexOf('"digest":"') + '"digest":"'.length;
+    const flipped = raw[digestAt] === 'a' ? 'b' : 'a';
+    nodeFs.writeFileSync(newer, raw.slice(0, digestAt) + flipped + raw.slice(digestAt + 1));
+    const warn = jest.fn();
+    const loaded = loadNewestSnapshot(realFs, dir, collecting().make, warn);
+    expect(loaded?.seq).toBe(9); // the body, which the CRC-32 covers, is intact
+    expect(warn).not.toHaveBeenCalled();
+    const err = thrown(() => readSnapshot(realFs, newer, () => undefined));
+    expect(isPrevalenceError(err, 'SNAPSHOT_CORRUPT')).toBe(true);
+    expect((err as Error).message).toContain('SHA-256 digest mismatch');
   });
 
   it.each([
