@@ -95,7 +95,16 @@ export const realFs: FileSystem = {
   unlinkSync: (file) => nodeFs.unlinkSync(file),
   copyFileSync: (from, to) => nodeFs.copyFileSync(from, to),
   readdirSync: (dir) => nodeFs.readdirSync(dir),
-  mkdirSync: (dir) => void nodeFs.mkdirSync(dir, { recursive: true }),
+  // One level at a time (makeDirDurably creates parents first): Node 20's
+  // recursive mkdir loops for good where mkdir fails with ENOENT under an
+  // existing parent (/proc). An existing directory is no error, as there.
+  mkdirSync: (dir) => {
+    try {
+      nodeFs.mkdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !isDirectory(dir)) throw err;
+    }
+  },
   existsSync: (file) => nodeFs.existsSync(file),
   readFileSync: (file) => nodeFs.readFileSync(file),
   fsyncDirSync: (dir) => {
@@ -135,6 +144,15 @@ export function fsyncFile(fs: FileSystem, file: string): void {
   }
 }
 
+/** True when `dir` is a directory (symlinks followed). */
+function isDirectory(dir: string): boolean {
+  try {
+    return nodeFs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Creates `dir` (and missing parents) so that it survives a power cut: the
  * entry of each directory created lives in its parent, which is fsynced
@@ -147,8 +165,10 @@ export function makeDirDurably(fs: FileSystem, dir: string): void {
     created.push(d);
     if (path.dirname(d) === d) break;
   }
-  // Also when it exists: a file of that name is refused here (EEXIST).
-  fs.mkdirSync(dir);
+  // Top down, each under a parent that exists. Also when it exists: a file
+  // of that name is refused here (EEXIST).
+  if (created.length === 0) fs.mkdirSync(dir);
+  for (let i = created.length - 1; i >= 0; i--) fs.mkdirSync(created[i]!);
   // Top down: each created directory's entry is in the one above it. Best
   // effort: a parent the process may write but not read (mode 0733) cannot
   // be opened to fsync, and refusing the directory for it would leave it

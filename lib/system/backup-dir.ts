@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
 import { makeDirDurably, type FileSystem } from '../fs/seam';
 import { invalid, isPlainObject } from './option-checks';
-import { realPathOf } from './basedir';
+import { pathError, realPathOf, refuseDataFileName, resolvedPathOf } from './basedir';
 
 /**
  * The directory `takeSnapshot({ into })` writes a backup into, checked and
@@ -34,6 +34,14 @@ export function backupDirOf(options: unknown, basedir: string, fs: FileSystem): 
       `takeSnapshot({ into: ${JSON.stringify(into)} }) names the system's own data directory; call takeSnapshot() for a snapshot there, or pass a new directory for a backup`,
     );
   }
+  // Inside the data directory, a backup is no copy kept apart from it, and one
+  // named like its files would make it refuse to open.
+  if (resolvedPathOf(dir).startsWith(basedir + path.sep)) {
+    throw invalid(
+      `takeSnapshot({ into: ${JSON.stringify(into)} }) is inside the system's own data directory ${basedir}; a backup belongs outside it: pass a new or empty directory elsewhere`,
+    );
+  }
+  refuseDataFileName(dir, 'takeSnapshot({ into }):');
   if (fs.existsSync(dir)) {
     let entries: string[];
     try {
@@ -51,7 +59,16 @@ export function backupDirOf(options: unknown, basedir: string, fs: FileSystem): 
       );
     }
   } else {
-    makeDirDurably(fs, dir);
+    try {
+      makeDirDurably(fs, dir);
+    } catch (err) {
+      throw pathError(
+        fs,
+        dir,
+        err,
+        `takeSnapshot({ into: ${JSON.stringify(into)} }) cannot create it`,
+      );
+    }
   }
   return dir;
 }

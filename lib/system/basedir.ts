@@ -29,12 +29,8 @@ const PATH_ERRORS: Readonly<Record<string, string>> = {
  */
 function missingParent(fs: FileSystem, dir: string): string | undefined {
   const full = path.resolve(dir);
-  for (let p = full; ; p = path.dirname(p)) {
-    if (isDanglingLink(p)) {
-      return `${p} is a symbolic link to a path that does not exist: create its target, or choose another location`;
-    }
-    if (path.dirname(p) === p) break;
-  }
+  const dangling = danglingLinkOn(full);
+  if (dangling !== undefined) return dangling;
   let parent = path.dirname(full);
   while (!fs.existsSync(parent)) {
     const up = path.dirname(parent);
@@ -47,7 +43,18 @@ function missingParent(fs: FileSystem, dir: string): string | undefined {
     const code = (err as NodeJS.ErrnoException).code ?? 'an error';
     return `it could not be created under ${parent}, its nearest existing parent, which may not be written (${code}): choose a writable location`;
   }
-  return undefined;
+  // A parent that may be written but takes no new directory (/proc, /sys).
+  return `it could not be created under ${parent}, its nearest existing parent (the file system there refused it): choose a location on an ordinary writable file system`;
+}
+
+/** Why `full` cannot be created when a symbolic link on it leads nowhere; else undefined. */
+function danglingLinkOn(full: string): string | undefined {
+  for (let p = full; ; p = path.dirname(p)) {
+    if (isDanglingLink(p)) {
+      return `${p} is a symbolic link to a path that does not exist: create its target, or choose another location`;
+    }
+    if (path.dirname(p) === p) return undefined;
+  }
 }
 
 function isDanglingLink(p: string): boolean {
@@ -55,6 +62,41 @@ function isDanglingLink(p: string): boolean {
     return nodeFs.lstatSync(p).isSymbolicLink() && !nodeFs.existsSync(p);
   } catch {
     return false;
+  }
+}
+
+// The names a data directory's own files have: a directory named so inside
+// one is listed with them (a journal or snapshot that cannot be read) and
+// makes that data directory refuse to open.
+const DATA_FILE_NAME = /^(journal-\d+\.jsonl|snapshot-\d+\.snap(\.tmp)?|LOCK(\..*)?)$/;
+
+/**
+ * Refuses (INVALID_OPTION) a directory for a data directory or a backup
+ * whose name is one of a data directory's own files (`journal-….jsonl`,
+ * `snapshot-….snap`, `LOCK`): where its parent is a data directory, that
+ * one would no longer open. `what` names the option in the message.
+ */
+export function refuseDataFileName(dir: string, what: string): void {
+  const name = path.basename(dir);
+  if (!DATA_FILE_NAME.test(name)) return;
+  throw new PrevalenceError(
+    'INVALID_OPTION',
+    `${what} ${dir} is named like a file of a prevalent data directory (${name}): in one, it would be read as that file and the directory would no longer open; choose another name, outside any data directory`,
+  );
+}
+
+/**
+ * The path `dir` leads to with every symlink of its existing part resolved
+ * (the part not yet created appended as given).
+ */
+export function resolvedPathOf(dir: string): string {
+  const full = path.resolve(dir);
+  const rest: string[] = [];
+  for (let p = full; ; p = path.dirname(p)) {
+    const real = realPathOf(p);
+    if (real !== undefined) return path.join(real, ...rest.reverse());
+    if (path.dirname(p) === p) return full;
+    rest.push(path.basename(p));
   }
 }
 
@@ -76,25 +118,62 @@ export interface OpenedDir {
  * system may hold, while its lock stayed in the first.
  */
 export function openBasedir(opts: ResolvedOptions): OpenedDir {
+  refuseDataFileName(opts.basedir, 'basedir');
+  warnIfForeign(opts);
   try {
     makeDirDurably(opts.fs, opts.basedir);
     const dir = realPathOf(opts.basedir) ?? opts.basedir;
     return { dir, lock: DirectoryLock.acquire(dir) };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException | null)?.code;
-    const why =
-      code === 'ENOENT'
-        ? missingParent(opts.fs, opts.basedir)
+    throw pathError(
+      opts.fs,
+      opts.basedir,
+      err,
+      `basedir ${opts.basedir} cannot be used as the data directory`,
+    );
+  }
+}
+
+/**
+ * INVALID_OPTION saying `what` and why, for an error of creating or using
+ * the directory `dir` that says the path is wrong or not ours to write;
+ * any other error (EIO, ENOSPC) as it is.
+ */
+export function pathError(fs: FileSystem, dir: string, err: unknown, what: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  // Creating a directory where a dangling symbolic link stands fails with EEXIST.
+  const why =
+    code === 'ENOENT'
+      ? missingParent(fs, dir)
+      : code === 'EEXIST'
+        ? (danglingLinkOn(path.resolve(dir)) ?? PATH_ERRORS[code])
         : code === undefined
           ? undefined
           : PATH_ERRORS[code];
-    if (why === undefined) throw err;
-    throw new PrevalenceError(
-      'INVALID_OPTION',
-      `basedir ${opts.basedir} cannot be used as the data directory (${code}): ${why}`,
-      { cause: err },
-    );
+  if (why === undefined) return err;
+  return new PrevalenceError('INVALID_OPTION', `${what} (${code}): ${why}`, { cause: err });
+}
+
+/**
+ * Warns when the data directory about to be used already holds files, none
+ * of them a data directory's: a mistyped basedir (`.`, a parent, a project
+ * folder) would get snapshots and journals written among them. Hidden
+ * entries and `lost+found` (a fresh volume's) do not count.
+ */
+function warnIfForeign(opts: ResolvedOptions): void {
+  let names: string[];
+  try {
+    if (!opts.fs.existsSync(opts.basedir)) return;
+    names = opts.fs.readdirSync(opts.basedir);
+  } catch {
+    return; // not a readable directory: the open says why
   }
+  const others = names.filter((n) => !n.startsWith('.') && n !== 'lost+found');
+  if (others.length === 0 || names.some((n) => /^(journal-|snapshot-|LOCK)/.test(n))) return;
+  const shown = others.slice(0, 3).join(', ') + (others.length > 3 ? ', …' : '');
+  opts.warn(
+    `basedir ${opts.basedir} holds ${others.length} entr${others.length > 1 ? 'ies' : 'y'} (${shown}) and no prevalent data: it becomes a new data directory, with snapshot and journal files written among them; if that was not meant, close the system and pass a new or empty directory`,
+  );
 }
 
 /** `dir` with every symlink resolved; undefined where it does not exist or cannot be read. */

@@ -166,15 +166,15 @@ describe('initSystem option validation', () => {
       for (const dir of [link, path.join(link, 'sub', 'data')]) {
         const err = errorOf(() => initSystem(new Wiki(), { basedir: dir }));
         expect(err.code).toBe('INVALID_OPTION');
-        expect(err.message).toContain(
-          `basedir ${dir} cannot be used as the data directory (ENOENT)`,
-        );
+        // ENOENT under the link; EEXIST where the link itself stands (directories are made one level at a time).
+        expect(err.message).toMatch(/cannot be used as the data directory \((ENOENT|EEXIST)\)/);
+        expect(err.message).toContain(`basedir ${dir} cannot be used`);
         expect(err.message).toContain(`${link} is a symbolic link to a path that does not exist`);
       }
       expect(fs.readdirSync(parent)).toEqual(['dangling']);
     });
 
-    it('passes an ENOENT it cannot explain through unchanged (the parent is writable, no link dangles)', () => {
+    it("refuses a directory the file system will not create under a writable parent (regression (hostile-input sweep): /proc/xyz hung in Node 20's recursive mkdir, then threw a raw ENOENT)", () => {
       const parent = freshBasedir();
       fs.mkdirSync(parent);
       const missing = Object.assign(new Error('ENOENT: no such file or directory, mkdir'), {
@@ -187,7 +187,14 @@ describe('initSystem option validation', () => {
         },
       };
       const dir = path.join(parent, 'sub');
-      expect(() => initSystem(new Wiki(), { basedir: dir, fileSystem })).toThrow(missing);
+      const err = errorOf(() => initSystem(new Wiki(), { basedir: dir, fileSystem }));
+      expect(err.code).toBe('INVALID_OPTION');
+      expect(err.message).toContain('the file system there refused it');
+      expect(err.cause).toBe(missing);
+      if (fs.existsSync('/proc/self')) {
+        const proc = errorOf(() => initSystem(new Wiki(), { basedir: '/proc/prevalent-test' }));
+        expect(proc.code).toBe('INVALID_OPTION');
+      }
     });
 
     it('passes other file-system failures through unchanged', () => {
