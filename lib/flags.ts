@@ -47,6 +47,12 @@ export function setFlag(
   }
   const flagged = fn as Flagged;
   if (!Object.prototype.hasOwnProperty.call(flagged, FLAGS)) {
+    if (!Object.isExtensible(flagged)) {
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        `@${decorator} cannot mark ${(fn as { name?: string }).name || 'the method'}: the function is frozen, sealed or not extensible, and the mark is kept on it; apply ${decorator} before freezing it`,
+      );
+    }
     Object.defineProperty(flagged, FLAGS, { value: new Set<MethodFlag>(), enumerable: false });
   }
   flagged[FLAGS]!.add(flag);

@@ -223,7 +223,8 @@ export function enableClock(domain: object): void {
 
 function toMillis(date: Date | DateTime | string | number): number {
   const millis = rawMillis(date);
-  if (!Number.isFinite(millis)) {
+  // Beyond ±8.64e15 ms no Date or DateTime exists: now() would give an invalid one.
+  if (!Number.isFinite(millis) || Math.abs(millis) > 8.64e15) {
     throw new PrevalenceError(
       'INVALID_OPTION',
       `mockClock cannot use ${JSON.stringify(String(date))} as an instant; ` +

@@ -57,6 +57,24 @@ export function refuseSymbolKeys(obj: object): void {
  * Object.values call: it lists the elements and the enumerable named
  * properties without making a key string per index, as Object.keys would.
  */
+/**
+ * The longest array stored or passed: V8 keeps none longer but sparse ones
+ * (dictionary elements), and every walk of prevalent's goes index by index,
+ * holes included (about 20 ns each), so one of length 2 ** 32 - 1 took
+ * minutes per walk and hung the call (hostile-input sweep).
+ */
+export const MAX_ARRAY_LENGTH = 2 ** 27;
+
+/** What a refusal of an array longer than MAX_ARRAY_LENGTH says. */
+export function overlongArray(length: number): string {
+  return `an array of length ${length} (longer than ${MAX_ARRAY_LENGTH}): arrays are stored index by index, holes included, so it would take minutes to check, journal or snapshot; keep sparse data in a Map or an object keyed by index`;
+}
+
+/** Refuses an array longer than MAX_ARRAY_LENGTH, before any walk of its indices. */
+export function refuseOverlongArray(arr: ArrayLike<unknown>): void {
+  if (arr.length > MAX_ARRAY_LENGTH) throw new Unstorable(arr, overlongArray(arr.length));
+}
+
 export function refuseIndexedExtras(arr: ArrayLike<unknown>, present: number, kind: Kind): void {
   if (Object.values(arr).length !== present) refuseNamed(arr, kind, arr.length);
   refuseSymbolKeys(arr);

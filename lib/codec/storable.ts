@@ -19,6 +19,7 @@ import {
   refuseSymbolKeys,
   storedValue,
   SYMBOL_KEY,
+  refuseOverlongArray,
 } from './extras';
 import {
   builtinBase,
@@ -190,6 +191,7 @@ function refuseObject(obj: object, registry: ClassRegistry, queue: (child: unkno
       return refuseProps(obj, registry, queue);
     case 'a': {
       const arr = obj as unknown[];
+      refuseOverlongArray(arr);
       let present = 0;
       for (let i = 0; i < arr.length; i++) {
         const item = arr[i];

@@ -41,6 +41,7 @@ import {
   refuseSymbolKeys,
   storedLastIndex,
   storedValue,
+  refuseOverlongArray,
 } from './extras';
 import { flagsSlot, sourceSlot } from './slots';
 import type { DateTime } from 'luxon';
@@ -298,6 +299,7 @@ function encodeProps(obj: object, st: EncodeState): { [key: string]: Encoded } {
 }
 
 function encodeArray(arr: unknown[], st: EncodeState): Encoded[] {
+  refuseOverlongArray(arr);
   const out: Encoded[] = [];
   const length = arr.length;
   let present = length;

@@ -13,6 +13,7 @@ import {
 import { holdsBytes, isDerivedBytes, SharedBytes } from './shared-bytes';
 import { MapContentsEntry, SetContentsEntry } from './undo-builtins';
 import { keyLabel } from './violation';
+import { MAX_ARRAY_LENGTH, overlongArray } from '../codec/extras';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
 import { holdsAt, IN_COLLECTION, linkTop, pathInState, placeHolds, renderPath } from './paths';
 import {
@@ -96,6 +97,7 @@ function holdsOnlyPrimitives(
     if (storability !== undefined && Object.getPrototypeOf(value) !== Array.prototype) return false;
     // Live stores only (as read-only properties): an earlier version's journal replays as it ran.
     if (storability !== undefined && !hasWritableLength(value)) return false;
+    if (storability !== undefined && value.length > MAX_ARRAY_LENGTH) return false;
     let present = 0;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
@@ -694,6 +696,15 @@ class Walker {
     if (this.readOnlyToo && !hasWritableLength(arr)) {
       try {
         refuse('an array whose length is read-only', arr);
+      } catch (err) {
+        if (this.log !== undefined) this.log.refusal ??= err as Error;
+        throw err;
+      }
+    }
+    // Live stores and the initial state, as above.
+    if (this.readOnlyToo && arr.length > MAX_ARRAY_LENGTH) {
+      try {
+        refuseAt(overlongArray(arr.length), arr);
       } catch (err) {
         if (this.log !== undefined) this.log.refusal ??= err as Error;
         throw err;

@@ -12,6 +12,9 @@ import { RECORD_VERSION, RecordEncoder, type RecordVersion } from './record';
  */
 export type Durability = 'always' | 'batch' | 'none';
 
+// Errors that say the process may not write the file, rather than that the disk failed.
+const PERMISSION_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
+
 /** Options of {@link JournalWriter.open}. */
 export interface JournalWriterOptions {
   fs: FileSystem;
@@ -102,7 +105,16 @@ export class JournalWriter {
     if (newest !== undefined) {
       const { lastSeq: last, end } = journalEnd(fs, newest);
       if (last === nextSeq - 1) {
-        const fd = fs.openSync(newest.path, 'a');
+        let fd: number;
+        try {
+          fd = fs.openSync(newest.path, 'a');
+        } catch (err) {
+          throw new PrevalenceError(
+            'JOURNAL_WRITE_FAILED',
+            `could not open journal file ${newest.path} to append to it (${describe(err)}); ${PERMISSION_CODES.has((err as NodeJS.ErrnoException).code ?? '') ? "give this process write permission on the data directory's files" : 'fix the disk problem'} and open again`,
+            { cause: err },
+          );
+        }
         try {
           // Zero bytes after the last record (a file extended but never
           // written, e.g. by a crash): cut them, or appends would follow them.

@@ -31,6 +31,9 @@ function missingParent(fs: FileSystem, dir: string): string | undefined {
   const full = path.resolve(dir);
   const dangling = danglingLinkOn(full);
   if (dangling !== undefined) return dangling;
+  if (fs.existsSync(full)) {
+    return 'files could not be created in it (the file system there refused it): choose a directory on an ordinary writable file system';
+  }
   let parent = path.dirname(full);
   while (!fs.existsSync(parent)) {
     const up = path.dirname(parent);

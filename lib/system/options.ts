@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import * as path from 'node:path';
 import type { StorableClass } from '../codec/registry';
 import { refuseBuiltinSubclass } from '../codec/builtin-classes';
@@ -128,7 +129,7 @@ function guardedWarn(
   if (onWarning === undefined) return defaultWarn;
   return (message) => {
     try {
-      onWarning(message);
+      notAwaited(onWarning(message), 'onWarning', defaultWarn);
     } catch (err) {
       defaultWarn(
         `${message} (onWarning threw: ${err instanceof Error ? err.message : String(err)})`,
@@ -157,9 +158,17 @@ const OPTION_KEYS: Readonly<Record<keyof SystemOptions, true>> = {
 const KNOWN = Object.keys(OPTION_KEYS);
 
 /** [stored name, class] pairs; for an array, the name is the class's own, or where it is when it is not a class. */
+const MAX_CLASSES = 100_000;
+
 function classEntries(classes: unknown): Array<[string, unknown]> {
   if (Array.isArray(classes)) {
-    return classes.map((cls: unknown, i) => [
+    if (classes.length > MAX_CLASSES) {
+      throw invalid(
+        `options.classes is an array of length ${classes.length}; pass the classes themselves (at most ${MAX_CLASSES})`,
+      );
+    }
+    // Array.from, not map: a hole is an entry too (undefined, refused by name below).
+    return Array.from(classes, (cls: unknown, i): [string, unknown] => [
       typeof cls === 'function' ? cls.name : `options.classes[${i}]`,
       cls,
     ]);
@@ -213,6 +222,7 @@ export function resolveOptions(options: unknown, rootClassName: string): Resolve
     );
   }
   refuseUnknownKeys(o, KNOWN);
+  const warn = guardedWarn(callback<(message: string) => void>('onWarning', o.onWarning));
   return {
     basedir: basedirOf(o.basedir, rootClassName),
     journalMaxBytes: byteCount('journalMaxBytes', o.journalMaxBytes, 64 * 1024 * 1024),
@@ -225,10 +235,39 @@ export function resolveOptions(options: unknown, rootClassName: string): Resolve
     strictReplay: bool('strictReplay', o.strictReplay, true),
     pruneJournals: bool('pruneJournals', o.pruneJournals, false),
     pruneSnapshots: bool('pruneSnapshots', o.pruneSnapshots, false),
-    onProgress: callback<(progress: RestoreProgress) => void>('onProgress', o.onProgress),
-    warn: guardedWarn(callback<(message: string) => void>('onWarning', o.onWarning)),
+    onProgress: guardedProgress(
+      callback<(progress: RestoreProgress) => void>('onProgress', o.onProgress),
+      warn,
+    ),
+    warn,
     fs: fileSystem(o.fileSystem, realFs),
   };
+}
+
+/**
+ * onProgress as given, except that a promise it returns (an async callback)
+ * that rejects is reported as a warning: nothing awaits it, and its
+ * rejection would end the process as unhandled. A synchronous throw still
+ * fails the open.
+ */
+function guardedProgress(
+  onProgress: ((progress: RestoreProgress) => void) | undefined,
+  warn: (message: string) => void,
+): ((progress: RestoreProgress) => void) | undefined {
+  if (onProgress === undefined) return undefined;
+  return (progress) => {
+    notAwaited(onProgress(progress), 'onProgress', warn);
+  };
+}
+
+/** Catches the rejection of `returned` when it is a promise, reporting it as `name`'s through `warn`. */
+function notAwaited(returned: unknown, name: string, warn: (message: string) => void): void {
+  if (!types.isPromise(returned)) return;
+  returned.then(undefined, (err: unknown) =>
+    warn(
+      `${name} returned a promise that rejected (${err instanceof Error ? err.message : String(err)}); prevalent calls ${name} synchronously and does not await what it returns`,
+    ),
+  );
 }
 
 /** The options of verifyReplay, checked like initSystem's: classes and the warning callback. */

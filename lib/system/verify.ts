@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { types } from 'node:util';
 import { isLuxonDateTime } from '../luxon';
@@ -373,8 +374,21 @@ export function verifyReplay(
       `verifyReplay(basedir, domainClass) takes the domain class itself (as initSystem(Wiki, …) does), not ${describeArgument(domainClass)}`,
     );
   }
+  if (typeof basedir !== 'string' || basedir === '' || basedir.includes('\0')) {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      'verifyReplay(basedir, domainClass) takes the data directory as a non-empty path string (without NUL characters)',
+    );
+  }
   const ours = replayLogs.length;
   const dir = path.resolve(basedir);
+  const kind = entryKindOf(dir);
+  if (kind !== 'directory') {
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `verifyReplay: ${dir} ${kind === 'missing' ? 'does not exist' : 'is not a directory'}; pass the data directory a system wrote (its basedir)`,
+    );
+  }
   try {
     // A system open on the directory may prune snapshots and journals while
     // this reads them: a file listed and gone before it was read reads as
@@ -405,6 +419,14 @@ function describeArgument(value: unknown): string {
   return typeof name === 'string' && name !== '' && name !== 'Object'
     ? `an instance of it (${name}) or a system object: pass ${name} itself`
     : 'an object';
+}
+
+function entryKindOf(dir: string): 'directory' | 'missing' | 'other' {
+  try {
+    return nodeFs.statSync(dir).isDirectory() ? 'directory' : 'other';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'other';
+  }
 }
 
 /** Runs of verifyReplay before it gives up on a directory whose files keep changing under it. */

@@ -1,0 +1,149 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  initSystem,
+  isPrevalenceError,
+  mockClock,
+  readonly,
+  realFs,
+  verifyReplay,
+  type FileSystem,
+} from '../../lib';
+import { Wiki } from '../fixtures/wiki';
+import { freshBasedir, tmpDir } from '../support/tmp';
+
+/** Regressions from the hostile-input sweep: raw errors, hangs and crashes where a PrevalenceError was due. */
+
+function errorOf(fn: () => unknown): { code?: string; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    if (isPrevalenceError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected a PrevalenceError');
+}
+
+class Box {
+  value: unknown = null;
+  set(value: unknown): void {
+    this.value = value;
+  }
+  grow(): void {
+    const arr: unknown[] = [];
+    arr[2 ** 32 - 2] = 1;
+    this.value = arr;
+  }
+}
+
+describe('the hostile-input sweep', () => {
+  it('refuses an array longer than 2 ** 27 at once, as an argument and as a stored value (regression: a sparse array of length 2 ** 32 - 1 ran for minutes)', async () => {
+    const dir = freshBasedir();
+    const box = initSystem(new Box(), dir);
+    const sparse: unknown[] = [];
+    sparse[2 ** 32 - 2] = 1;
+    expect(errorOf(() => box.set(sparse))).toMatchObject({
+      code: 'NOT_SERIALIZABLE',
+      message: expect.stringContaining('an array of length 4294967295 (longer than 134217728)'),
+    });
+    expect(errorOf(() => box.grow()).code).toBe('NOT_SERIALIZABLE');
+    const fine: unknown[] = [];
+    fine[100_000] = 1;
+    box.set(fine);
+    await box.close();
+    const again = initSystem(Box, dir);
+    expect((again.value as unknown[]).length).toBe(100_001);
+    await again.close();
+  });
+
+  it('reports a rejected promise an async onProgress returns instead of ending the process with an unhandled rejection', async () => {
+    const dir = freshBasedir();
+    const first = initSystem(new Box(), dir);
+    first.set(1);
+    await first.close();
+    const emitted: string[] = [];
+    const again = initSystem(Box, {
+      basedir: dir,
+      onProgress: () => Promise.reject(new Error('progress store down')),
+      onWarning: (m) => emitted.push(m),
+    });
+    await again.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(
+      emitted.some((m) =>
+        m.includes('onProgress returned a promise that rejected (progress store down)'),
+      ),
+    ).toBe(true);
+  });
+
+  it('refuses a sparse or overlong classes array with INVALID_OPTION (regression: TypeError ".for is not iterable")', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    const sparse = [, Box];
+    expect(
+      errorOf(() => initSystem(new Wiki(), { basedir: freshBasedir(), classes: sparse as never }))
+        .message,
+    ).toContain('options.classes[0] is undefined');
+    const long = [] as unknown[];
+    long.length = 2 ** 32 - 1;
+    expect(
+      errorOf(() => initSystem(new Wiki(), { basedir: freshBasedir(), classes: long as never }))
+        .message,
+    ).toContain('options.classes is an array of length 4294967295');
+  });
+
+  it('refuses a verifyReplay basedir that is no path, a file or missing with INVALID_OPTION (regression: ERR_INVALID_ARG_TYPE, raw ENOTDIR)', () => {
+    const file = path.join(tmpDir(), 'plain.txt');
+    fs.writeFileSync(file, 'x');
+    for (const [basedir, says] of [
+      [undefined, 'non-empty path string'],
+      ['a\0b', 'non-empty path string'],
+      [file, 'is not a directory'],
+      [path.join(tmpDir(), 'missing'), 'does not exist'],
+    ] as const) {
+      expect(errorOf(() => verifyReplay(basedir as never, Wiki))).toMatchObject({
+        code: 'INVALID_OPTION',
+        message: expect.stringContaining(says),
+      });
+    }
+  });
+
+  it('says when a journal file cannot be opened to append for want of permission (regression: raw EACCES from the journal writer)', async () => {
+    const dir = freshBasedir();
+    const first = initSystem(new Box(), dir);
+    first.set(1);
+    await first.close();
+    const fileSystem: FileSystem = {
+      ...realFs,
+      openSync: (file, flags) => {
+        if (flags === 'a' && path.basename(file).startsWith('journal-')) {
+          throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), {
+            code: 'EACCES',
+          });
+        }
+        return realFs.openSync(file, flags);
+      },
+    };
+    expect(errorOf(() => initSystem(Box, { basedir: dir, fileSystem }))).toMatchObject({
+      code: 'JOURNAL_WRITE_FAILED',
+      message: expect.stringContaining(
+        "give this process write permission on the data directory's files",
+      ),
+    });
+    const again = initSystem(Box, dir);
+    expect(again.value).toBe(1);
+    await again.close();
+  });
+
+  it('refuses to mark a frozen function, and a mockClock instant no Date can hold (regression: TypeError "Cannot define property", now() gave an invalid DateTime)', () => {
+    const frozen = Object.freeze(function list(): void {});
+    expect(errorOf(() => readonly(frozen)).message).toContain('the function is frozen');
+    for (const instant of [1e20, -8.64e15 - 1]) {
+      expect(errorOf(() => mockClock(new Box(), instant)).code).toBe('INVALID_OPTION');
+    }
+    const box = new Box();
+    mockClock(box, 8.64e15);
+    expect(
+      (box as unknown as { _clock: { now(): { isValid: boolean } } })._clock.now().isValid,
+    ).toBe(true);
+  });
+});
