@@ -228,7 +228,7 @@ function toMillis(date: Date | DateTime | string | number): number {
     throw new PrevalenceError(
       'INVALID_OPTION',
       `mockClock cannot use ${JSON.stringify(String(date))} as an instant; ` +
-        'pass a valid Date, luxon DateTime, ISO 8601 string or epoch milliseconds',
+        'pass a valid Date, luxon DateTime, ISO 8601 string or epoch milliseconds (within ±8.64e15, the range of a Date)',
     );
   }
   return millis;

@@ -71,7 +71,9 @@ function isDanglingLink(p: string): boolean {
 // The names a data directory's own files have: a directory named so inside
 // one is listed with them (a journal or snapshot that cannot be read) and
 // makes that data directory refuse to open.
-const DATA_FILE_NAME = /^(journal-\d+\.jsonl|snapshot-\d+\.snap(\.tmp)?|LOCK(\..*)?)$/;
+// Exactly the names those files have (journal-files.ts, snapshot/format.ts, lock-records.ts).
+const DATA_FILE_NAME =
+  /^(journal-\d{16}\.jsonl|snapshot-\d{16}\.snap(\.tmp)?|LOCK|LOCK\.\d{16}|LOCK\.\d+\.[0-9a-f]+\.tmp|LOCK\.takeover-[0-9a-f]+)$/;
 
 /**
  * Refuses (INVALID_OPTION) a directory for a data directory or a backup
@@ -79,13 +81,24 @@ const DATA_FILE_NAME = /^(journal-\d+\.jsonl|snapshot-\d+\.snap(\.tmp)?|LOCK(\..
  * `snapshot-….snap`, `LOCK`): where its parent is a data directory, that
  * one would no longer open. `what` names the option in the message.
  */
-export function refuseDataFileName(dir: string, what: string): void {
+export function refuseDataFileName(dir: string, what: string, fs?: FileSystem): void {
   const name = path.basename(dir);
   if (!DATA_FILE_NAME.test(name)) return;
+  // A data directory an earlier version made under such a name still opens.
+  if (fs !== undefined && holdsDataFiles(fs, dir)) return;
   throw new PrevalenceError(
     'INVALID_OPTION',
-    `${what} ${dir} is named like a file of a prevalent data directory (${name}): in one, it would be read as that file and the directory would no longer open; choose another name, outside any data directory`,
+    `${what} ${dir} is named like a file of a prevalent data directory (${name}): in one, it would be read as that file and the directory would no longer open; choose another name (nothing was created)`,
   );
+}
+
+/** True when `dir` is a directory holding a data directory's own files. */
+function holdsDataFiles(fs: FileSystem, dir: string): boolean {
+  try {
+    return fs.existsSync(dir) && fs.readdirSync(dir).some((n) => DATA_FILE_NAME.test(n));
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -121,7 +134,7 @@ export interface OpenedDir {
  * system may hold, while its lock stayed in the first.
  */
 export function openBasedir(opts: ResolvedOptions): OpenedDir {
-  refuseDataFileName(opts.basedir, 'basedir');
+  refuseDataFileName(opts.basedir, 'basedir', opts.fs);
   warnIfForeign(opts);
   try {
     makeDirDurably(opts.fs, opts.basedir);
@@ -172,7 +185,7 @@ function warnIfForeign(opts: ResolvedOptions): void {
     return; // not a readable directory: the open says why
   }
   const others = names.filter((n) => !n.startsWith('.') && n !== 'lost+found');
-  if (others.length === 0 || names.some((n) => /^(journal-|snapshot-|LOCK)/.test(n))) return;
+  if (others.length === 0 || names.some((n) => DATA_FILE_NAME.test(n))) return;
   const shown = others.slice(0, 3).join(', ') + (others.length > 3 ? ', …' : '');
   opts.warn(
     `basedir ${opts.basedir} holds ${others.length} entr${others.length > 1 ? 'ies' : 'y'} (${shown}) and no prevalent data: it becomes a new data directory, with snapshot and journal files written among them; if that was not meant, close the system and pass a new or empty directory`,

@@ -64,6 +64,26 @@ describe('paths that would break a data directory', () => {
     await again.close();
   });
 
+  it('refuses only the names data files really have, and opens a directory an earlier version made under one (regression (review of the refusal): LOCK.d, journal-2024.jsonl and a data directory named like a journal were refused)', async () => {
+    const parent = tmpDir();
+    for (const name of ['LOCK.d', 'journal-2024.jsonl', 'snapshot-1.snap', 'LOCKS', 'journal']) {
+      const wiki = initSystem(new Wiki(), path.join(parent, name));
+      await wiki.close();
+    }
+    // Made by the session's start build, which took the name.
+    const old = path.join(parent, 'journal-0000000000000007.jsonl');
+    fs.mkdirSync(old);
+    const made = initSystem(new Wiki(), path.join(parent, 'elsewhere'));
+    made.createPage('a', 'x');
+    await made.close();
+    for (const f of fs.readdirSync(path.join(parent, 'elsewhere'))) {
+      fs.copyFileSync(path.join(parent, 'elsewhere', f), path.join(old, f));
+    }
+    const reopened = initSystem(Wiki, old);
+    expect(Object.keys(reopened.pages)).toEqual(['a']);
+    await reopened.close();
+  });
+
   it('warns when a new data directory is made among files that are not prevalent data (regression: a basedir of "." was used silently)', async () => {
     const dir = freshBasedir();
     fs.mkdirSync(dir);

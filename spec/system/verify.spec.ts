@@ -525,3 +525,30 @@ describe('verifyReplay report type', () => {
     }
   });
 });
+
+describe('verifyReplay and a snapshot whose recorded digest alone is damaged', () => {
+  it('starts from it with a warning, as a restore loads it (regression (review): SNAPSHOT_CORRUPT for good once pruning had removed the older snapshots)', async () => {
+    const dir = freshBasedir();
+    const c = initSystem(Counter, { basedir: dir, pruneSnapshots: true, pruneJournals: true });
+    c.addHonest(1);
+    c.takeSnapshot();
+    c.addHonest(2);
+    c.takeSnapshot();
+    await c.close();
+    const snaps = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.snap'))
+      .sort();
+    const oldest = path.join(dir, snaps[0]!);
+    const raw = fs.readFileSync(oldest, 'utf8');
+    const at = raw.lastIndexOf('"digest":"') + '"digest":"'.length;
+    fs.writeFileSync(oldest, raw.slice(0, at) + (raw[at] === 'a' ? 'b' : 'a') + raw.slice(at + 1));
+    const again = initSystem(Counter, dir);
+    expect(again.values).toEqual(snaps.length === 1 ? [1, 2] : again.values);
+    await again.close();
+    const warnings: string[] = [];
+    const report = verifyReplay(dir, Counter, { onWarning: (m) => warnings.push(m) });
+    expect(report.ok).toBe(true);
+    expect(warnings.join('\n')).toContain('its recorded SHA-256 digest does not match its content');
+  });
+});
