@@ -1,23 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initSystem, isPrevalenceError } from '../../lib';
+import { initSystem } from '../../lib';
 import { Wiki } from '../fixtures/wiki';
 import { filesIn, freshBasedir, tmpDir } from '../support/tmp';
+import { prevalenceErrorOf } from '../support/errors';
 
 /**
  * Regressions from the hostile-input sweep: paths that made a data directory
  * refuse to open, or wrote a data directory among unrelated files unnoticed.
  */
-
-function errorOf(fn: () => unknown): { code?: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (isPrevalenceError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a PrevalenceError');
-}
 
 describe('paths that would break a data directory', () => {
   it("refuses a backup inside the system's own data directory, or named like a data file (regression: takeSnapshot({ into: basedir + '/journal-….jsonl' }) made the directory refuse to open)", async () => {
@@ -29,12 +20,12 @@ describe('paths that would break a data directory', () => {
       path.join(dir, 'snapshot-0000000000000009.snap'),
       path.join(dir, 'backups', 'today'),
     ]) {
-      const err = errorOf(() => wiki.takeSnapshot({ into }));
+      const err = prevalenceErrorOf(() => wiki.takeSnapshot({ into }));
       expect(err.code).toBe('INVALID_OPTION');
       expect(err.message).toMatch(/inside the system's own data directory|named like a file/);
     }
     const elsewhere = path.join(tmpDir(), 'journal-0000000000000001.jsonl');
-    expect(errorOf(() => wiki.takeSnapshot({ into: elsewhere })).message).toContain(
+    expect(prevalenceErrorOf(() => wiki.takeSnapshot({ into: elsewhere })).message).toContain(
       'is named like a file of a prevalent data directory',
     );
     wiki.createPage('b', 'y');
@@ -53,7 +44,7 @@ describe('paths that would break a data directory', () => {
       'snapshot-0000000000000005.snap',
       'LOCK',
     ]) {
-      const err = errorOf(() => initSystem(new Wiki(), path.join(outer, name)));
+      const err = prevalenceErrorOf(() => initSystem(new Wiki(), path.join(outer, name)));
       expect(err.code).toBe('INVALID_OPTION');
       expect(err.message).toContain('is named like a file of a prevalent data directory');
     }

@@ -1,28 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  initSystem,
-  isPrevalenceError,
-  mockClock,
-  readonly,
-  realFs,
-  verifyReplay,
-  type FileSystem,
-} from '../../lib';
+import { initSystem, mockClock, readonly, realFs, verifyReplay, type FileSystem } from '../../lib';
 import { Wiki } from '../fixtures/wiki';
 import { freshBasedir, tmpDir } from '../support/tmp';
+import { prevalenceErrorOf } from '../support/errors';
 
 /** Regressions from the hostile-input sweep: raw errors, hangs and crashes where a PrevalenceError was due. */
-
-function errorOf(fn: () => unknown): { code?: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (isPrevalenceError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a PrevalenceError');
-}
 
 class Box {
   value: unknown = null;
@@ -42,11 +25,11 @@ describe('the hostile-input sweep', () => {
     const box = initSystem(new Box(), dir);
     const sparse: unknown[] = [];
     sparse[2 ** 32 - 2] = 1;
-    expect(errorOf(() => box.set(sparse))).toMatchObject({
+    expect(prevalenceErrorOf(() => box.set(sparse))).toMatchObject({
       code: 'NOT_SERIALIZABLE',
       message: expect.stringContaining('an array of length 4294967295 (longer than 134217728)'),
     });
-    expect(errorOf(() => box.grow()).code).toBe('NOT_SERIALIZABLE');
+    expect(prevalenceErrorOf(() => box.grow()).code).toBe('NOT_SERIALIZABLE');
     const fine: unknown[] = [];
     fine[100_000] = 1;
     box.set(fine);
@@ -80,14 +63,16 @@ describe('the hostile-input sweep', () => {
     // eslint-disable-next-line no-sparse-arrays
     const sparse = [, Box];
     expect(
-      errorOf(() => initSystem(new Wiki(), { basedir: freshBasedir(), classes: sparse as never }))
-        .message,
+      prevalenceErrorOf(() =>
+        initSystem(new Wiki(), { basedir: freshBasedir(), classes: sparse as never }),
+      ).message,
     ).toContain('options.classes[0] is undefined');
     const long = [] as unknown[];
     long.length = 2 ** 32 - 1;
     expect(
-      errorOf(() => initSystem(new Wiki(), { basedir: freshBasedir(), classes: long as never }))
-        .message,
+      prevalenceErrorOf(() =>
+        initSystem(new Wiki(), { basedir: freshBasedir(), classes: long as never }),
+      ).message,
     ).toContain('options.classes is an array of length 4294967295');
   });
 
@@ -100,7 +85,7 @@ describe('the hostile-input sweep', () => {
       [file, 'is not a directory'],
       [path.join(tmpDir(), 'missing'), 'does not exist'],
     ] as const) {
-      expect(errorOf(() => verifyReplay(basedir as never, Wiki))).toMatchObject({
+      expect(prevalenceErrorOf(() => verifyReplay(basedir as never, Wiki))).toMatchObject({
         code: 'INVALID_OPTION',
         message: expect.stringContaining(says),
       });
@@ -123,7 +108,7 @@ describe('the hostile-input sweep', () => {
         return realFs.openSync(file, flags);
       },
     };
-    expect(errorOf(() => initSystem(Box, { basedir: dir, fileSystem }))).toMatchObject({
+    expect(prevalenceErrorOf(() => initSystem(Box, { basedir: dir, fileSystem }))).toMatchObject({
       code: 'JOURNAL_WRITE_FAILED',
       message: expect.stringContaining(
         "give this process write permission on the data directory's files",
@@ -136,9 +121,9 @@ describe('the hostile-input sweep', () => {
 
   it('refuses to mark a frozen function, and a mockClock instant no Date can hold (regression: TypeError "Cannot define property", now() gave an invalid DateTime)', () => {
     const frozen = Object.freeze(function list(): void {});
-    expect(errorOf(() => readonly(frozen)).message).toContain('the function is frozen');
+    expect(prevalenceErrorOf(() => readonly(frozen)).message).toContain('the function is frozen');
     for (const instant of [1e20, -8.64e15 - 1]) {
-      expect(errorOf(() => mockClock(new Box(), instant)).code).toBe('INVALID_OPTION');
+      expect(prevalenceErrorOf(() => mockClock(new Box(), instant)).code).toBe('INVALID_OPTION');
     }
     const box = new Box();
     mockClock(box, 8.64e15);
