@@ -20,12 +20,12 @@ const PATH_ERRORS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Why creating `dir` (with its parents) failed with ENOENT, which Node's
- * recursive mkdir reports both for a symbolic link on the path whose target
- * is missing and, instead of EROFS or EACCES, when the nearest existing
- * parent is on a read-only file system or may not be written. Looked up on
- * the real file system (a diagnosis only); undefined when nothing explains
- * it (the error then passes as it is).
+ * Why creating `dir` (with its parents), or a file in it, failed with
+ * ENOENT: a symbolic link on the path whose target is missing, a nearest
+ * existing parent on a read-only file system or one that may not be written
+ * (reported as ENOENT instead of EROFS or EACCES), or a file system that
+ * takes no new entries there (/proc). Looked up on the real file system (a
+ * diagnosis only); undefined only when no parent exists at all.
  */
 function missingParent(fs: FileSystem, dir: string): string | undefined {
   const full = path.resolve(dir);
@@ -68,10 +68,10 @@ function isDanglingLink(p: string): boolean {
   }
 }
 
-// The names a data directory's own files have: a directory named so inside
-// one is listed with them (a journal or snapshot that cannot be read) and
-// makes that data directory refuse to open.
-// Exactly the names those files have (journal-files.ts, snapshot/format.ts, lock-records.ts).
+// Exactly the names a data directory's own files have (journal/files.ts,
+// snapshot/format.ts, lock-records.ts): a directory named so inside one is
+// listed with them, as a journal or snapshot that cannot be read, and makes
+// that data directory refuse to open.
 const DATA_FILE_NAME =
   /^(journal-\d{16}\.jsonl|snapshot-\d{16}\.snap(\.tmp)?|LOCK|LOCK\.\d{16}|LOCK\.\d+\.[0-9a-f]+\.tmp|LOCK\.takeover-[0-9a-f]+)$/;
 
