@@ -673,12 +673,7 @@ class Walker {
       if (this.claim !== undefined && !('value' in desc)) refuseHiddenAccessor(key, obj);
       this.noteHidden(obj, desc.value, typeof key === 'symbol' || desc.enumerable !== true, key);
       if (this.readOnlyToo && isStoredReadOnly(key, desc)) {
-        try {
-          refuse(`read-only property "${String(key)}"`, obj);
-        } catch (err) {
-          if (this.log !== undefined) this.log.refusal ??= err as Error;
-          throw err;
-        }
+        this.refuseAction(() => refuse(`read-only property "${String(key)}"`, obj));
       }
       if (!('value' in desc)) continue;
       const next = this.child(desc.value, obj, key);
@@ -689,26 +684,26 @@ class Walker {
     }
   }
 
+  /** Throws what `refusal` throws, failing the whole action with it (see UndoLog.refusal), even if the action catches it. */
+  private refuseAction(refusal: () => never): never {
+    try {
+      return refusal();
+    } catch (err) {
+      if (this.log !== undefined) this.log.refusal ??= err as Error;
+      throw err;
+    }
+  }
+
   private walkArray(arr: unknown[]): void {
     if (this.notesElementReads && arr.length !== 0) this.log!.replayMustCheckStores = true;
     // Live stores and the initial state (as read-only properties): an earlier
     // version's journal replays as it ran. In an action, the whole action fails.
     if (this.readOnlyToo && !hasWritableLength(arr)) {
-      try {
-        refuse('an array whose length is read-only', arr);
-      } catch (err) {
-        if (this.log !== undefined) this.log.refusal ??= err as Error;
-        throw err;
-      }
+      this.refuseAction(() => refuse('an array whose length is read-only', arr));
     }
     // Live stores and the initial state, as above.
     if (this.readOnlyToo && arr.length > MAX_ARRAY_LENGTH) {
-      try {
-        refuseAt(overlongArray(arr.length), arr);
-      } catch (err) {
-        if (this.log !== undefined) this.log.refusal ??= err as Error;
-        throw err;
-      }
+      this.refuseAction(() => refuseAt(overlongArray(arr.length), arr));
     }
     // Elements locked one by one (Object.defineProperty on an index) are
     // looked for in the initial state only: a descriptor per element would

@@ -202,12 +202,7 @@ export class Exporter {
     try {
       return this.cloneResult(result);
     } catch (err) {
-      if (!isPrevalenceError(err, 'NOT_SERIALIZABLE')) throw err;
-      throw new PrevalenceError(
-        'NOT_SERIALIZABLE',
-        `${method.name}() returned what 'clone' isolation cannot copy for the caller (${err.message.replace(/^NOT_SERIALIZABLE: /, '')}): return data, or ids`,
-        { cause: err },
-      );
+      throw uncopiedResult(method.name, err, '');
     }
   }
 
@@ -434,6 +429,20 @@ export class Exporter {
       }
     }
   }
+}
+
+/**
+ * What the caller of `name` gets when 'clone' isolation could not copy its
+ * result (`err`, a NOT_SERIALIZABLE; any other error as it is); `what`
+ * says what became of the call, e.g. that an action was rolled back.
+ */
+export function uncopiedResult(name: string, err: unknown, what: string): unknown {
+  if (!isPrevalenceError(err, 'NOT_SERIALIZABLE')) return err;
+  return new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    `${name}() returned what 'clone' isolation cannot copy for the caller (${err.message.replace(/^NOT_SERIALIZABLE: /, '')})${what}: return data, or ids`,
+    { cause: err },
+  );
 }
 
 /**

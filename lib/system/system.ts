@@ -43,7 +43,7 @@ import { snapshotInfo } from '../snapshot/info';
 import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
 import { ClosedSystem, closedError } from './closed';
-import { closedRoot, Exporter, isOpenRoot, isSystemObject } from './exporter';
+import { closedRoot, Exporter, isOpenRoot, isSystemObject, uncopiedResult } from './exporter';
 import { refuseUnregisteredClass, storabilityFor } from './storability';
 import type { Storability } from '../isolation/undo';
 
@@ -532,12 +532,7 @@ export class PrevalentSystem<T extends object> {
           copied = this.exporter.fromAction(out.result, out.undo);
         } catch (err) {
           out.undo.rollback();
-          if (!isPrevalenceError(err, 'NOT_SERIALIZABLE')) throw err;
-          throw new PrevalenceError(
-            'NOT_SERIALIZABLE',
-            `${name}() returned what 'clone' isolation cannot copy for the caller (${err.message.replace(/^NOT_SERIALIZABLE: /, '')}); the action was rolled back and nothing was written: return data, or ids`,
-            { cause: err },
-          );
+          throw uncopiedResult(name, err, '; the action was rolled back and nothing was written');
         }
       }
       try {

@@ -239,34 +239,58 @@ interface PlaceStep {
   seen: string;
 }
 
+/** What a window replay needs besides the snapshot it starts from. */
+interface WindowContext {
+  registry: ClassRegistry;
+  domainClass: StorableClass;
+  dir: string;
+}
+
+/**
+ * Replays the actions after the snapshot `from` up to `toSeq` once more,
+ * quietly, calling `after(seq, method, diverged)` after each (`diverged`:
+ * it ended unlike the live call); stops after `toSeq`, or after an action
+ * that diverged. Returns the replayed root.
+ */
+function replayWindow(
+  from: string | undefined,
+  toSeq: number,
+  ctx: WindowContext,
+  after: (seq: number, method: string, diverged: boolean, root: object) => void,
+): object {
+  const quiet = (): void => {};
+  const start = startReplay(from, ctx.registry, ctx.domainClass, quiet);
+  const stop = new Error('stop');
+  try {
+    replayJournal({ fs: readOnlyFs(), dir: ctx.dir, afterSeq: start.seq, warn: quiet }, (rec) => {
+      if (rec.seq > toSeq) throw stop;
+      let diverged = false;
+      try {
+        start.replayer.apply(rec);
+      } catch (err) {
+        if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
+        diverged = true;
+      }
+      after(rec.seq, rec.method, diverged, start.root);
+      if (diverged || rec.seq === toSeq) throw stop;
+    });
+  } catch (err) {
+    if (err !== stop) throw err;
+  }
+  return start.root;
+}
+
 /** Replays the actions after the snapshot `from` up to `toSeq` again, noting what sits at `at` after each. */
 function placeHistory(
   from: string | undefined,
   toSeq: number,
   at: ValueStep[],
-  ctx: { registry: ClassRegistry; domainClass: StorableClass; dir: string },
+  ctx: WindowContext,
 ): PlaceStep[] {
-  const quiet = (): void => {};
-  const start = startReplay(from, ctx.registry, ctx.domainClass, quiet);
   const steps: PlaceStep[] = [];
-  const stop = new Error('stop');
-  try {
-    replayJournal({ fs: readOnlyFs(), dir: ctx.dir, afterSeq: start.seq, warn: quiet }, (rec) => {
-      if (rec.seq > toSeq) throw stop;
-      let seen: string;
-      try {
-        start.replayer.apply(rec);
-        seen = fingerprint(valueAt(start.root, at));
-      } catch (err) {
-        if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
-        seen = 'diverged';
-      }
-      steps.push({ seq: rec.seq, method: rec.method, seen });
-      if (seen === 'diverged' || rec.seq === toSeq) throw stop;
-    });
-  } catch (err) {
-    if (err !== stop) throw err;
-  }
+  replayWindow(from, toSeq, ctx, (seq, method, diverged, root) => {
+    steps.push({ seq, method, seen: diverged ? 'diverged' : fingerprint(valueAt(root, at)) });
+  });
   return steps;
 }
 
@@ -284,7 +308,7 @@ function pinpoint(
   fromSeq: number,
   toSeq: number,
   at: ValueStep[],
-  ctx: { registry: ClassRegistry; domainClass: StorableClass; dir: string },
+  ctx: WindowContext,
 ): { seq: number; method: string } | undefined {
   const first = placeHistory(from, toSeq, at, ctx);
   const second = placeHistory(from, toSeq, at, ctx);
@@ -331,30 +355,16 @@ function pinpoint(
 function stateAfter(
   from: string | undefined,
   toSeq: number,
-  ctx: { registry: ClassRegistry; domainClass: StorableClass; dir: string },
+  ctx: WindowContext,
 ): { digest: string; method: string } {
-  const quiet = (): void => {};
-  const start = startReplay(from, ctx.registry, ctx.domainClass, quiet);
   let method = '';
-  let digest: string | undefined;
-  const stop = new Error('stop');
-  try {
-    replayJournal({ fs: readOnlyFs(), dir: ctx.dir, afterSeq: start.seq, warn: quiet }, (rec) => {
-      if (rec.seq > toSeq) throw stop;
-      method = rec.method;
-      try {
-        start.replayer.apply(rec);
-      } catch (err) {
-        if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
-        digest = `diverged ${Math.random()}`; // unlike any other replay's
-        throw stop;
-      }
-      if (rec.seq === toSeq) throw stop;
-    });
-  } catch (err) {
-    if (err !== stop) throw err;
-  }
-  return { digest: digest ?? digestOf(start.root, ctx.registry), method };
+  let diverged = false;
+  const root = replayWindow(from, toSeq, ctx, (_seq, m, d) => {
+    method = m;
+    diverged = d;
+  });
+  // A diverged replay is unlike any other.
+  return { digest: diverged ? `diverged ${Math.random()}` : digestOf(root, ctx.registry), method };
 }
 
 /**

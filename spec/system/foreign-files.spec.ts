@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initSystem, isPrevalenceError, realFs, verifyReplay } from '../../lib';
+import { initSystem, realFs, verifyReplay } from '../../lib';
 import { snapshotInfo } from '../../lib/snapshot/info';
-import type { PrevalenceError } from '../../lib';
 import { freshBasedir, tmpDir } from '../support/tmp';
+import { prevalenceErrorOf } from '../support/errors';
 
 class Store {
   log: string[] = [];
@@ -45,23 +45,13 @@ function open(dir: string, options: { recover?: 'truncate' } = {}) {
   return { system, warnings };
 }
 
-function thrown(f: () => unknown): PrevalenceError {
-  try {
-    f();
-  } catch (err) {
-    if (isPrevalenceError(err)) return err;
-    throw err;
-  }
-  throw new Error('nothing thrown');
-}
-
 describe('a snapshot from another data directory', () => {
   it('is refused, not loaded, when it has the seq of the newest snapshot (regression: the other directory state was used silently)', async () => {
     const a = await build(30, 'A', [20]);
     const b = await build(30, 'B', [20]);
     fs.copyFileSync(snap(b, 20), snap(a, 20));
     for (const recover of [undefined, 'truncate'] as const) {
-      const err = thrown(() => open(a, recover ? { recover } : {}));
+      const err = prevalenceErrorOf(() => open(a, recover ? { recover } : {}));
       expect(err.code).toBe('SNAPSHOT_CORRUPT');
       expect(err.message).toContain(snap(a, 20));
       expect(err.message).toContain(snap(a, 0));
@@ -84,7 +74,7 @@ describe('a snapshot from another data directory', () => {
     expect(report.ok).toBe(false);
     expect(report.divergence?.snapshot).toBe(snap(a, 40));
     expect(report.divergence?.message).toMatch(/do not come from one directory/);
-    const err = thrown(() => open(a, { recover: 'truncate' }));
+    const err = prevalenceErrorOf(() => open(a, { recover: 'truncate' }));
     expect(err.code).toBe('SNAPSHOT_CORRUPT');
     expect(err.message).toContain(snap(a, 40));
     expect(err.message).toContain(snap(a, 10));
@@ -139,7 +129,7 @@ describe('a journal file whose first record is not the seq of its name', () => {
   it('is refused as damage, naming the file and both seqs (regression: opened with 20 of 30 actions, warning only "seq K again")', async () => {
     const dir = await build(30, 'A', [20]);
     fs.copyFileSync(journal(dir, 1), journal(dir, 21));
-    const err = thrown(() => open(dir));
+    const err = prevalenceErrorOf(() => open(dir));
     expect(err.code).toBe('JOURNAL_CORRUPT');
     expect(err.message).toContain(journal(dir, 21));
     expect(err.message).toMatch(/first record is seq 1 but its name says seq 21/);
@@ -148,7 +138,7 @@ describe('a journal file whose first record is not the seq of its name', () => {
   it("is set aside by recover: 'truncate', with a warning saying what is missing (regression: JOURNAL_WRITE_FAILED EEXIST, 'fix the disk problem')", async () => {
     const dir = await build(100, 'A', [30, 60, 90]);
     fs.copyFileSync(journal(dir, 1), journal(dir, 91));
-    expect(thrown(() => open(dir)).code).toBe('JOURNAL_CORRUPT');
+    expect(prevalenceErrorOf(() => open(dir)).code).toBe('JOURNAL_CORRUPT');
     const { system, warnings } = open(dir, { recover: 'truncate' });
     expect(system.log).toHaveLength(90);
     expect(warnings).toHaveLength(1);
@@ -172,10 +162,10 @@ describe('refusal messages that led nowhere', () => {
     const s = fs.readFileSync(snap(dir, 50));
     s[300] = (s[300] as number) ^ 1;
     fs.writeFileSync(snap(dir, 50), s);
-    const err = thrown(() => verifyReplay(dir, Store));
+    const err = prevalenceErrorOf(() => verifyReplay(dir, Store));
     expect(err.code).toBe('JOURNAL_CORRUPT');
     expect(err.message).not.toMatch(/opens as it is/);
-    expect(thrown(() => open(dir)).code).toBe('JOURNAL_CORRUPT');
+    expect(prevalenceErrorOf(() => open(dir)).code).toBe('JOURNAL_CORRUPT');
   });
 
   it("says recover: 'truncate' would keep nothing when a pruned directory's snapshots were moved aside (regression: it advised truncating, which opened an empty state)", async () => {
@@ -187,7 +177,7 @@ describe('refusal messages that led nowhere', () => {
     for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.snap'))) {
       fs.renameSync(path.join(dir, f), path.join(tmpDir(), f));
     }
-    const err = thrown(() => open(dir));
+    const err = prevalenceErrorOf(() => open(dir));
     expect(err.code).toBe('JOURNAL_CORRUPT');
     expect(err.message).toMatch(/recover: 'truncate' would keep no record at all/);
     expect(err.message).toMatch(/snapshots were moved aside .* put a valid one back/);
@@ -206,7 +196,7 @@ describe('refusal messages that led nowhere', () => {
       b[200] = (b[200] as number) ^ 2;
       fs.writeFileSync(path.join(dir, f), b);
     }
-    const err = thrown(() => open(dir));
+    const err = prevalenceErrorOf(() => open(dir));
     expect(err.code).toBe('SNAPSHOT_CORRUPT');
     expect(err.message).not.toMatch(/rebuilt from the journal alone/);
     expect(err.message).toMatch(
@@ -218,7 +208,7 @@ describe('refusal messages that led nowhere', () => {
   it('names a snapshot damage once, without its advice in the list (regression: "is damaged: snapshot file X is damaged:")', async () => {
     const dir = await build(3, 'A');
     fs.appendFileSync(snap(dir, 0), 'garbage-without-newline');
-    const err = thrown(() => open(dir));
+    const err = prevalenceErrorOf(() => open(dir));
     expect(err.code).toBe('SNAPSHOT_CORRUPT');
     expect(err.message.split(snap(dir, 0))).toHaveLength(2);
     expect(err.message.split('Restore')).toHaveLength(2);
@@ -232,7 +222,7 @@ describe('refusal messages that led nowhere', () => {
   it('says so when the header-and-trailer read verifyReplay and the seed check use meets appended bytes (regression: "the file is truncated")', async () => {
     const dir = await build(3, 'A');
     fs.appendFileSync(snap(dir, 0), 'garbage-without-newline');
-    expect(thrown(() => snapshotInfo(realFs, snap(dir, 0))).message).toMatch(
+    expect(prevalenceErrorOf(() => snapshotInfo(realFs, snap(dir, 0))).message).toMatch(
       /23 bytes follow its trailer line \(something was appended to the file\)/,
     );
   });
@@ -280,6 +270,6 @@ describe('refusal messages that led nowhere', () => {
     const report = verifyReplay(dir, Store, { onWarning: (m) => warnings.push(m) });
     expect(report).toEqual({ ok: true, snapshotsChecked: 0, actionsReplayed: 10 });
     expect(warnings.join('\n')).toMatch(/no snapshot: replaying the journal alone/);
-    expect(thrown(() => verifyReplay(tmpDir(), Store)).code).toBe('INVALID_OPTION');
+    expect(prevalenceErrorOf(() => verifyReplay(tmpDir(), Store)).code).toBe('INVALID_OPTION');
   });
 });
