@@ -1,5 +1,7 @@
+import { types } from 'node:util';
 import { IN_COLLECTION } from './paths';
 import { toRaw, trackingToRaw, viewTarget } from './registry';
+import { putBackEpoch, putBackSince } from './reinsertion';
 
 /** A function as built-in methods and their wrappers are typed here. */
 export type Fn = (...args: unknown[]) => unknown;
@@ -47,27 +49,100 @@ function substituteArray(cb: Fn, arrayArg: number, raw: unknown, proxy: unknown)
   };
 }
 
-/** An iterator over a raw Map/Set iterator that maps each value (to tracking proxies or views). */
+/**
+ * An iterator over a raw Map/Set iterator that maps each value (to tracking
+ * proxies or views). When a rollback puts entries back into the collection
+ * while it runs (they go to the end, see reinsertion.ts), it takes up its
+ * place again after the last key it gave, where the collection now holds
+ * its entries in their old order; without that, a loop whose body calls a
+ * failing `@abortOnException` method that deletes entries meets them again,
+ * for ever when it deletes the current one.
+ */
 export class MappedIterator implements IterableIterator<unknown> {
   // Private for real (#): the caller holds this iterator, and the raw one
   // yields raw state objects.
-  readonly #inner: Iterator<unknown>;
+  #inner: Iterator<unknown>;
   readonly #map: (value: unknown) => unknown;
+  readonly #raw: object;
+  readonly #open: () => Iterator<unknown>;
+  readonly #keyOf: (value: unknown) => unknown;
+  #epoch = putBackEpoch();
+  #done = false;
+  /** The keys given so far, in order: where to go on from after a rollback. */
+  readonly #given: unknown[] = [];
 
-  constructor(inner: Iterator<unknown>, map: (value: unknown) => unknown) {
-    this.#inner = inner;
+  /**
+   * Iterates `open()` (a raw iterator of `raw`), giving `map(value)`;
+   * `keyOf(value)` is the entry's key (a Set's member), by which the place
+   * is found again.
+   */
+  constructor(
+    raw: object,
+    open: () => Iterator<unknown>,
+    keyOf: (value: unknown) => unknown,
+    map: (value: unknown) => unknown,
+  ) {
+    this.#raw = raw;
+    this.#open = open;
+    this.#keyOf = keyOf;
     this.#map = map;
+    this.#inner = open();
   }
 
   next(): IteratorResult<unknown> {
+    if (this.#done) return { done: true, value: undefined };
+    if (this.#epoch !== putBackEpoch()) this.#findPlace();
     const r = this.#inner.next();
-    return r.done ? r : { done: false, value: this.#map(r.value) };
+    if (r.done) {
+      this.#done = true;
+      return r;
+    }
+    this.#given.push(this.#keyOf(r.value));
+    return { done: false, value: this.#map(r.value) };
   }
 
   [Symbol.iterator](): IterableIterator<unknown> {
     return this;
   }
+
+  /**
+   * After a rollback put entries back into the collection: a new raw
+   * iterator, moved past the last key given that the collection still
+   * holds (the rollback put its entries back in their old order; the keys
+   * given after it were deleted since), or at the start when it holds none.
+   */
+  #findPlace(): void {
+    const since = this.#epoch;
+    this.#epoch = putBackEpoch();
+    if (!putBackSince(this.#raw, since)) return;
+    const given = this.#given;
+    const raw = this.#raw;
+    const has = types.isMap(raw) ? mapHas : setHas;
+    let at = given.length - 1;
+    while (at >= 0 && !has.call(raw, given[at])) at--;
+    const fresh = this.#open();
+    if (at >= 0) {
+      const key = given[at];
+      for (;;) {
+        const r = fresh.next();
+        if (r.done || sameValueZero(this.#keyOf(r.value), key)) break;
+      }
+    }
+    this.#inner = fresh;
+  }
 }
+
+// The built-ins' own: a collection may have an own `has` (see undo-builtins.ts).
+const mapHas = Map.prototype.has as (this: object, key: unknown) => boolean;
+const setHas = Set.prototype.has as (this: object, key: unknown) => boolean;
+
+/** Key equality as Maps and Sets have it. */
+function sameValueZero(a: unknown, b: unknown): boolean {
+  return a === b || (a !== a && b !== b);
+}
+
+const entryKey = (e: unknown): unknown => (e as [unknown, unknown])[0];
+const itself = (k: unknown): unknown => k;
 
 /** The proxy or view of a member found in `parent` (recording where), or a primitive as is. */
 export type ChildOf = (parent: object, key: unknown, viaMap: boolean, value: unknown) => unknown;
@@ -104,29 +179,46 @@ export function memberReader(
     case 'forEach':
       return function (this: unknown, cb: unknown, thisArg?: unknown) {
         const raw = rawOf(this) as AnyMap;
+        if (typeof cb !== 'function') return raw.forEach(cb as never); // its own TypeError
         const fn = cb as Fn;
-        raw.forEach((v, k) => fn.call(thisArg, value(raw, k, v), key(raw, k), this));
+        // As Map#forEach visits entries, through an iterator that keeps its place (see MappedIterator).
+        const entries = new MappedIterator(raw, () => raw.entries(), entryKey, itself);
+        for (let r = entries.next(); !r.done; r = entries.next()) {
+          const [k, v] = r.value as [unknown, unknown];
+          fn.call(thisArg, value(raw, k, v), key(raw, k), this);
+        }
       };
     case 'keys':
       return function (this: unknown) {
         const raw = rawOf(this) as AnyMap;
-        return new MappedIterator(original.call(raw) as Iterator<unknown>, (k) => key(raw, k));
+        const open = (): Iterator<unknown> => original.call(raw) as Iterator<unknown>;
+        return new MappedIterator(raw, open, itself, (k) => key(raw, k));
       };
     case 'values':
       return function (this: unknown) {
         const raw = rawOf(this) as AnyMap;
-        return new MappedIterator(raw.entries(), (e) => {
-          const [k, v] = e as [unknown, unknown];
-          return value(raw, k, v);
-        });
+        return new MappedIterator(
+          raw,
+          () => raw.entries(),
+          entryKey,
+          (e) => {
+            const [k, v] = e as [unknown, unknown];
+            return value(raw, k, v);
+          },
+        );
       };
     case 'entries':
       return function (this: unknown) {
         const raw = rawOf(this) as AnyMap;
-        return new MappedIterator(raw.entries(), (e) => {
-          const [k, v] = e as [unknown, unknown];
-          return [key(raw, k), value(raw, k, v)];
-        });
+        return new MappedIterator(
+          raw,
+          () => raw.entries(),
+          entryKey,
+          (e) => {
+            const [k, v] = e as [unknown, unknown];
+            return [key(raw, k), value(raw, k, v)];
+          },
+        );
       };
   }
 }

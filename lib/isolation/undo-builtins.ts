@@ -8,6 +8,7 @@ import {
   sourceSlot,
   viewedBytes,
 } from '../codec/slots';
+import { notePutBack } from './reinsertion';
 import type { UndoEntry, UndoLog } from './undo';
 
 // The built-ins' own methods, called on the raw collection: an action may
@@ -66,6 +67,7 @@ export class MapContentsEntry implements UndoEntry {
   undo(): void {
     mapClear.call(this.map);
     for (const [k, v] of this.entries) mapSet.call(this.map, k, v);
+    notePutBack(this.map);
   }
 }
 
@@ -78,6 +80,7 @@ export class SetContentsEntry implements UndoEntry {
   undo(): void {
     setClear.call(this.set);
     for (const v of this.values) setAdd.call(this.set, v);
+    notePutBack(this.set);
   }
 }
 
@@ -101,6 +104,7 @@ class MapOrderEntry implements UndoEntry {
       mapDelete.call(map, k);
       mapSet.call(map, k, v);
     }
+    notePutBack(map);
   }
 }
 
@@ -114,6 +118,7 @@ class MapDeleteEntry implements UndoEntry {
 
   undo(): void {
     mapSet.call(this.map, this.key, this.value);
+    notePutBack(this.map);
   }
 }
 
