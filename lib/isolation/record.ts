@@ -5,6 +5,7 @@ import { isPassThrough, trackingToRaw, viewTarget } from './registry';
 import {
   ArrayLengthEntry,
   PropertyEntry,
+  refuseHeldView,
   refuseIfForeign,
   refuseIfPrototype,
   requireLog,
@@ -60,8 +61,11 @@ export function storeValue(
     }
     return value;
   }
-  const raw = trackingToRaw.get(value) ?? viewTarget(value);
+  const proxied = trackingToRaw.get(value);
+  const raw = proxied ?? viewTarget(value);
   if (raw !== undefined) {
+    // A view, kept in a variable: inside an action the state comes as tracking proxies.
+    if (proxied === undefined) refuseHeldView(log, 'storing');
     // A state object of another system (a reference a variable kept).
     refuseIfForeign(raw, log);
     refuseIfPrototype(raw, log);

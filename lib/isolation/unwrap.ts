@@ -4,6 +4,7 @@ import {
   isOtherOpen,
   PropertyEntry,
   refuseForeignUse,
+  refuseHeldView,
   refuseIfForeign,
   refuseIfPrototype,
   type Storability,
@@ -622,6 +623,8 @@ class Walker {
       // earlier action). Asked first, so a live walk does not look up the raw object twice.
       if (this.log?.replayKindTest !== undefined) this.log.noteReplayedKind(toRaw(value) as object);
       if (this.placing !== undefined) {
+        // A view, kept in a variable (see refuseHeldView), stored inside a fresh value.
+        if (!trackingToRaw.has(value)) refuseHeldView(this.log!, 'storing');
         const raw = toRaw(value) as object;
         refuseIfForeign(raw, this.log!);
         refuseIfPrototype(raw, this.log!);

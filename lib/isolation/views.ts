@@ -12,6 +12,7 @@ import {
   VIEW_TARGET,
   viewTarget,
 } from './registry';
+import { currentLog, refuseHeldView } from './undo';
 import { viewFactory } from './view-builtins';
 import { noteDerivedBytes } from './shared-bytes';
 import { keyLabel, readonlyViolation } from './violation';
@@ -192,7 +193,13 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
   get(target: object, key: PropertyKey, receiver: unknown): unknown {
     // Asked before the read: the target's prototype chain must not answer for the view.
     if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
+    refuseInAction('reading', key);
     return childView(target, key, false, Reflect.get(target, key, receiver));
+  }
+
+  has(target: object, key: PropertyKey): boolean {
+    refuseInAction('asking for', key);
+    return Reflect.has(target, key);
   }
 
   /** VIEW_TARGET and VIEW_LINK, asked by registry.ts: the answer goes aside, the read yields undefined. */
@@ -213,6 +220,7 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
   }
 
   getOwnPropertyDescriptor(target: object, key: PropertyKey): PropertyDescriptor | undefined {
+    refuseInAction('reading', key);
     const desc = Reflect.getOwnPropertyDescriptor(target, key);
     if (desc !== undefined && desc.configurable && 'value' in desc)
       desc.value = childView(target, key, false, desc.value);
@@ -226,6 +234,12 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
   preventExtensions(): boolean {
     throw readonlyViolation('freeze, seal or prevent extensions of the object');
   }
+}
+
+/** Refuses a view's use inside a live action (see refuseHeldView): one load outside actions. */
+function refuseInAction(what: string, key: PropertyKey): void {
+  const running = currentLog();
+  if (running !== null) refuseHeldView(running, what, key);
 }
 
 const tables = builtinTables((kind) => viewFactory(kind, { viewOf: anyView, childView }));
@@ -245,6 +259,7 @@ for (const name of ARRAY_MUTATORS) {
 class ArrayViewHandler extends PlainViewHandler {
   override get(target: object, key: PropertyKey, receiver: unknown): unknown {
     if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
+    refuseInAction('reading', key);
     const value: unknown = Reflect.get(target, key, receiver);
     if (typeof value === 'function') return arrayPaths.get(value) ?? value;
     return childView(target, key, false, value);
@@ -261,6 +276,7 @@ function builtinHandlerClass(table: BuiltinTable): ViewHandlerClass {
   return class BuiltinViewHandler extends PlainViewHandler {
     override get(target: object, key: PropertyKey, receiver: unknown): unknown {
       if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
+      refuseInAction('reading', key);
       const entry = table.find(target, key);
       if (entry === undefined) return super.get(target, key, receiver);
       if (entry.getter !== undefined) {

@@ -380,7 +380,7 @@ describe('calls through the system object from inside an action', () => {
     b.add('b0');
     kept.view = b.items[0];
     expect(expectCode(() => a.storeKept(), 'NONDETERMINISTIC_METHOD')).toMatch(
-      /storing on a state object of another system, from inside an action \(a reference kept in a variable or a closure\)/,
+      /storing through a read-only view from inside an action \(a view kept in a variable or a closure/,
     );
     // Regression (diff review): inside a new object, array or Map it was stored.
     for (const wrap of ['object', 'array', 'map'] as const) {
@@ -389,6 +389,54 @@ describe('calls through the system object from inside an action', () => {
     expect(a.items).toHaveLength(0);
     await b.close();
     await a.close();
+  });
+
+  // Regression (re-entrancy review): a view of the system's own state kept in a variable was
+  // accepted inside an action. Stored, the live state shared the object and a restart stored
+  // nothing there (no error, another state); read, the live run used it and the restart stopped
+  // with REPLAY_DIVERGED (the replay has no view to read).
+  it('refuses a view of its own state kept in a variable, read or stored inside an action', async () => {
+    const kept: { settings?: { rate: number }; item?: { name: string } } = {};
+    class Shop {
+      settings = { rate: 2 };
+      items = [{ name: 'a' }];
+      copies: Array<{ name: string } | { ref: unknown }> = [];
+      total = 0;
+      charge(price: number): void {
+        this.total += price * kept.settings!.rate;
+      }
+      keep(): void {
+        this.copies.push(kept.item!);
+      }
+      keepInside(): void {
+        this.copies.push({ ref: [kept.item] });
+      }
+      keepCaught(): void {
+        try {
+          this.copies.push(kept.item!);
+        } catch {
+          // refused whatever the action does next
+        }
+      }
+    }
+    const dir = freshBasedir();
+    const shop = initSystem(Shop, dir);
+    kept.settings = shop.settings;
+    kept.item = shop.items[0] as { name: string };
+    for (const call of [
+      () => shop.charge(10),
+      () => shop.keep(),
+      () => shop.keepInside(),
+      () => shop.keepCaught(),
+    ]) {
+      expect(expectCode(call, 'NONDETERMINISTIC_METHOD')).toMatch(
+        /through a read-only view from inside an action \(a view kept in a variable/,
+      );
+    }
+    expect(shop.total).toBe(0);
+    expect(shop.copies).toHaveLength(0);
+    expect(journalRecords(dir)).toHaveLength(0);
+    await shop.close();
   });
 
   it('frees an instance whose open failed (regression: its proxies stayed owned by the failed system)', async () => {
