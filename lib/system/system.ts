@@ -129,8 +129,13 @@ export class PrevalentSystem<T extends object> {
   readonly #goodSnapshots = new GoodSnapshots();
   /** Per action name: how many calls changed nothing so far, or DONE_COUNTING (see #noteActionUse). */
   readonly #unchangedCalls = new Map<string, number>();
-  /** The action callAction is journaling, from its arguments' encoding to its result's export. */
-  #journaling: string | undefined = undefined;
+  /**
+   * What the system is in the middle of, said as "journaling add()" (from
+   * an action's arguments' encoding to its result's export) or "writing a
+   * snapshot": a call made on the system from code that runs inside it is
+   * refused (see #refuseWhileBusy).
+   */
+  #busy: string | undefined = undefined;
   /** A warning an action call gave, passed on once its journaling ended. */
   #pendingWarning: string | undefined = undefined;
   #closed = false;
@@ -462,12 +467,12 @@ export class PrevalentSystem<T extends object> {
     const refusal = this.#journal.refusal();
     if (refusal !== undefined) throw refusal;
     if (args.length > MAX_ACTION_ARGUMENTS) throw tooManyArguments(name, args.length);
-    this.#refuseWhileJournaling(`${name}()`);
-    this.#journaling = name;
+    this.#refuseWhileBusy(`${name}()`);
+    this.#busy = `journaling ${name}()`;
     try {
       return this.#journaledCall(name, method, args, abort, unlocked);
     } finally {
-      this.#journaling = undefined;
+      this.#busy = undefined;
       const warning = this.#pendingWarning;
       if (warning !== undefined) {
         this.#pendingWarning = undefined;
@@ -477,19 +482,20 @@ export class PrevalentSystem<T extends object> {
   }
 
   /**
-   * Refuses a call made on this system while it journals the action
-   * `#journaling`: from code its arguments or its result ran as they were
-   * read or copied (a Proxy's trap). Outside the action, so the action's own
-   * refusal of nested calls does not see it, yet the nested action would
-   * take the outer one's sequence number, and a snapshot would hold a
-   * change the journal does not have yet.
+   * Refuses a call made on this system while it is `#busy`: from code that
+   * ran inside an action's journaling (as its arguments were read or its
+   * result copied: a Proxy's trap, a getter) or inside a snapshot's writing
+   * (a fileSystem seam). Outside any action, so the action's own refusal of
+   * nested calls does not see it, yet a nested action would take the outer
+   * one's sequence number, or land in a snapshot labelled with the seq before
+   * it (applied twice on restart).
    */
-  #refuseWhileJournaling(what: string): void {
-    const outer = this.#journaling;
-    if (outer === undefined) return;
+  #refuseWhileBusy(what: string): void {
+    const busy = this.#busy;
+    if (busy === undefined) return;
     throw new PrevalenceError(
       'NONDETERMINISTIC_METHOD',
-      `${what} called on the system while it was journaling ${outer}() (from code that ran as that call's arguments were read or its result copied, such as a Proxy's trap): it would take that action's place in the journal; make the call after ${outer}() returns`,
+      `${what} called on the system while it was ${busy} (from code that ran inside that, such as a Proxy's trap, a getter or a fileSystem seam): it would take the place of what was being written; make the call after that returns`,
     );
   }
 
@@ -606,9 +612,34 @@ export class PrevalentSystem<T extends object> {
   takeSnapshot(options?: unknown): string {
     refuseInsideAction('takeSnapshot()');
     this.#checkOpen();
-    this.#refuseWhileJournaling('takeSnapshot()');
+    this.#refuseWhileBusy('takeSnapshot()');
     const into = backupDirOf(options, this.opts.basedir, this.opts.fs);
-    if (into !== undefined) return this.#snapshotInto(into);
+    this.#busy = 'writing a snapshot';
+    let written: { path: string; journalFailure: unknown };
+    try {
+      if (into !== undefined) return this.#snapshotInto(into);
+      written = this.#snapshotHere();
+    } finally {
+      this.#busy = undefined;
+    }
+    const { path, journalFailure } = written;
+    if (journalFailure !== undefined) {
+      this.opts.warn(
+        `takeSnapshot() wrote ${path}, which holds every action so far, but the journal could not be made durable before it (${(journalFailure as Error).message})`,
+      );
+    }
+    const fallback = this.#goodSnapshots.fallback;
+    if (this.opts.pruneJournals && fallback !== undefined) {
+      pruneJournals(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
+    }
+    if (this.opts.pruneSnapshots && fallback !== undefined) {
+      pruneSnapshots(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
+    }
+    return path;
+  }
+
+  /** takeSnapshot's writing in the data directory: the journal made durable, the snapshot, the rotation. */
+  #snapshotHere(): { path: string; journalFailure: unknown } {
     // The journal first: a snapshot durable before the records it holds
     // would leave a restore that falls back past it (damaged) without them.
     // A failure here refuses later actions; the snapshot is still written,
@@ -625,23 +656,11 @@ export class PrevalentSystem<T extends object> {
     // After a journal failure, the snapshot is where the acknowledged actions
     // are durable: sync() and close() no longer report them as unknown.
     this.#journal.coveredBySnapshot(this.#seq);
-    if (journalFailure !== undefined) {
-      this.opts.warn(
-        `takeSnapshot() wrote ${path}, which holds every action so far, but the journal could not be made durable before it (${(journalFailure as Error).message})`,
-      );
-    }
     // After a journal failure no record follows in this process: the
     // snapshot stands (the next open loads it), and rotating would only
     // repeat the failure as if this call were a refused action.
     if (this.#journal.refusal() === undefined) this.#journal.rotate();
-    const fallback = this.#goodSnapshots.fallback;
-    if (this.opts.pruneJournals && fallback !== undefined) {
-      pruneJournals(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
-    }
-    if (this.opts.pruneSnapshots && fallback !== undefined) {
-      pruneSnapshots(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
-    }
-    return path;
+    return { path, journalFailure };
   }
 
   /** Writes a snapshot of the state into `dir` and returns its path. */
@@ -732,7 +751,7 @@ export class PrevalentSystem<T extends object> {
 
   close(): Promise<void> {
     refuseInsideAction('close()');
-    this.#refuseWhileJournaling('close()');
+    this.#refuseWhileBusy('close()');
     // A second call waits for the first: resolving at once would let its
     // caller reopen the directory while the lock is still held.
     if (this.#closing === undefined) {

@@ -8,6 +8,7 @@ import { appendJournaled, freshBasedir, journalRecords } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
 import { rawOwner } from '../../lib/isolation/registry';
 import { unwrapStats } from '../../lib/isolation/unwrap';
+import { realFs, type FileSystem } from '../../lib/fs/seam';
 import { storableStats } from '../../lib/codec/storable';
 
 const open: Array<Prevalent<Wiki>> = [];
@@ -1908,4 +1909,94 @@ describe('a state object reached through a data slot and stored elsewhere', () =
       await again.close();
     },
   );
+});
+
+// Regression (re-entrancy review): an action called from code that runs while takeSnapshot()
+// writes (a fileSystem seam, say one that counts bytes for metrics) was accepted: it landed
+// inside the snapshot labelled with the seq before it, and a restart applied it twice. A
+// takeSnapshot() or close() there failed the outer snapshot with a misleading error.
+describe('calls on the system made while it writes a snapshot (from a fileSystem seam)', () => {
+  class Log {
+    entries: string[] = [];
+    add(x: string): void {
+      this.entries.push(x);
+    }
+  }
+  /** A seam that runs `during` once, at the first write into a snapshot being written. */
+  function seamCalling(during: () => void): FileSystem & { arm(): void } {
+    const snapshotFds = new Set<number>();
+    let armed = false;
+    return {
+      ...realFs,
+      arm: () => (armed = true),
+      openSync(file: string, flags: string) {
+        const fd = realFs.openSync(file, flags);
+        if (file.endsWith('.snap.tmp')) snapshotFds.add(fd);
+        return fd;
+      },
+      writeSync(fd: number, buf: Uint8Array, offset: number, length: number) {
+        if (armed && snapshotFds.has(fd)) {
+          armed = false;
+          during();
+        }
+        return realFs.writeSync(fd, buf, offset, length);
+      },
+    };
+  }
+
+  it.each([
+    ['an action', (s: Prevalent<Log>) => s.add('during')],
+    ['takeSnapshot()', (s: Prevalent<Log>) => s.takeSnapshot()],
+    ['close()', (s: Prevalent<Log>) => void s.close()],
+  ])('refuses %s and writes the snapshot of the state before it', async (_label, call) => {
+    const dir = freshBasedir();
+    const refused: unknown[] = [];
+    const held: { sys?: Prevalent<Log> } = {};
+    const fileSystem = seamCalling(() => {
+      try {
+        call(held.sys!);
+      } catch (err) {
+        refused.push(err);
+      }
+    });
+    const sys = (held.sys = initSystem(Log, { basedir: dir, fileSystem }));
+    sys.add('a');
+    fileSystem.arm();
+    expect(path.basename(sys.takeSnapshot())).toBe('snapshot-0000000000000001.snap');
+    expect(refused).toHaveLength(1);
+    expect(
+      expectCode(() => {
+        throw refused[0];
+      }, 'NONDETERMINISTIC_METHOD'),
+    ).toMatch(/called on the system while it was writing a snapshot/);
+    sys.add('b');
+    expect(sys.entries).toEqual(['a', 'b']);
+    await sys.close();
+    const again = initSystem(Log, dir);
+    expect(again.entries).toEqual(['a', 'b']);
+    await again.close();
+  });
+
+  it('refuses an action while a backup is written (takeSnapshot({ into }))', async () => {
+    const dir = freshBasedir();
+    const refused: unknown[] = [];
+    const held: { sys?: Prevalent<Log> } = {};
+    const fileSystem = seamCalling(() => {
+      try {
+        held.sys!.add('during');
+      } catch (err) {
+        refused.push(err);
+      }
+    });
+    const sys = (held.sys = initSystem(Log, { basedir: dir, fileSystem }));
+    sys.add('a');
+    fileSystem.arm();
+    const backup = freshBasedir('backup');
+    sys.takeSnapshot({ into: backup });
+    expect(refused).toHaveLength(1);
+    await sys.close();
+    const copy = initSystem(Log, backup);
+    expect(copy.entries).toEqual(['a']);
+    await copy.close();
+  });
 });
