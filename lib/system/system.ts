@@ -561,7 +561,12 @@ export class PrevalentSystem<T extends object> {
       if (!out.threw) this.#noteActionUse(name, out.undo.size === 0);
       if (out.threw) throw this.exporter.fromThrow(out.error, out.undo);
       if (this.exporter.isolation === 'clone') return copied;
-      return this.exporter.fromAction(out.result, out.undo);
+      try {
+        return this.exporter.fromAction(out.result, out.undo);
+      } catch (err) {
+        // Too late to roll back: the caller must know the action is kept.
+        throw resultNotHandedOut(name, seq, err);
+      }
     } finally {
       this.#runner.release();
     }
@@ -795,4 +800,19 @@ function holdsStateFiles(opts: ResolvedOptions): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The error for an action whose result could not be handed out after its
+ * record was journaled (a getter element of a returned array that throws, a
+ * revoked Proxy): the action is kept, so the caller must not take the error
+ * for a failed call and make it again.
+ */
+function resultNotHandedOut(name: string, seq: number, err: unknown): PrevalenceError {
+  const cause = err instanceof Error ? err.message : String(err);
+  return new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    `${name}() ran and was journaled (seq ${seq}): its changes are kept and a restart replays them, so do not call it again for this; only its result could not be handed out (${cause}). Return plain data from actions: no getters, no Proxy objects`,
+    { cause: err },
+  );
 }

@@ -2000,3 +2000,48 @@ describe('calls on the system made while it writes a snapshot (from a fileSystem
     await copy.close();
   });
 });
+
+// Regression (re-entrancy review): an action whose result could not be handed out after its
+// record was journaled (an element getter of the returned array that throws, here because it
+// calls the system; a revoked Proxy) threw an error that read like a failed call, so a caller that
+// retried made the action twice. The error now says the action is kept.
+describe('an action whose result cannot be handed out after it was journaled', () => {
+  class Orders {
+    orders: string[] = [];
+    place(id: string): unknown[] {
+      this.orders.push(id);
+      const receipt: unknown[] = [];
+      Object.defineProperty(receipt, 0, { enumerable: true, get: () => held.sys!.audit() });
+      return receipt;
+    }
+    placeRevoked(id: string): unknown {
+      this.orders.push(id);
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy;
+    }
+    audit(): string {
+      return 'ok';
+    }
+  }
+  const held: { sys?: Prevalent<Orders> } = {};
+
+  it.each(['readonly', 'none'] as const)(
+    'says the action was journaled and is kept (isolation %s)',
+    async (isolation) => {
+      const dir = freshBasedir();
+      const sys = (held.sys = initSystem(Orders, { basedir: dir, isolation }));
+      expect(expectCode(() => sys.place('o1'), 'NOT_SERIALIZABLE')).toMatch(
+        /place\(\) ran and was journaled \(seq 1\): its changes are kept and a restart replays them, so do not call it again/,
+      );
+      expect(expectCode(() => sys.placeRevoked('o2'), 'NOT_SERIALIZABLE')).toMatch(
+        /placeRevoked\(\) ran and was journaled \(seq 2\)/,
+      );
+      expect(sys.orders).toEqual(['o1', 'o2']);
+      await sys.close();
+      const again = initSystem(Orders, { basedir: dir, isolation });
+      expect(again.orders).toEqual(['o1', 'o2']);
+      await again.close();
+    },
+  );
+});
