@@ -25,16 +25,32 @@ export interface RunnerFlags {
   closed: boolean;
 }
 
+/** What {@link activeAction} holds. */
+interface ActiveAction {
+  running: boolean;
+  refused: Error | undefined;
+}
+
+/**
+ * Where every copy of prevalent loaded in this process finds the one
+ * {@link activeAction} (two installs, in a monorepo or an npm tree that did
+ * not dedupe): one copy's system object called from another copy's action
+ * must be refused too.
+ */
+const SHARED_ACTIVE_ACTION = Symbol.for('prevalent.activeAction.v1');
+
 /**
  * The action running in this process, of any system (actions are
- * synchronous, so there is at most one). A call into any system's object
- * while it runs is refused and fails the action (see PrevalentSystem), since
- * a replay could not make it.
+ * synchronous, so there is at most one), shared by every copy of prevalent
+ * loaded. A call into any system's object while it runs is refused and
+ * fails the action (see PrevalentSystem), since a replay could not make it.
  */
-export const activeAction: { running: boolean; refused: Error | undefined } = {
-  running: false,
-  refused: undefined,
-};
+export const activeAction: ActiveAction = sharedActiveAction();
+
+function sharedActiveAction(): ActiveAction {
+  const global = globalThis as { [SHARED_ACTIVE_ACTION]?: ActiveAction };
+  return (global[SHARED_ACTIVE_ACTION] ??= { running: false, refused: undefined });
+}
 
 /**
  * The refusal of an action that returned a promise: what the promise does

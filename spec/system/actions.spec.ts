@@ -2045,3 +2045,50 @@ describe('an action whose result cannot be handed out after it was journaled', (
     },
   );
 });
+
+// Regression (re-entrancy review): with two copies of prevalent loaded in one process (two
+// installs), an action of one copy's system could call another copy's system object: the
+// refusal looked only at its own copy's running action, so the call was made live and a replay,
+// which runs before that system object exists, did something else.
+describe('two copies of prevalent in one process', () => {
+  it("refuse a call into one copy's system object from another copy's action", async () => {
+    let other: typeof import('../../lib') | undefined;
+    jest.isolateModules(() => {
+      // A second copy of the library, as a second install would load it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      other = require('../../lib') as typeof import('../../lib');
+    });
+    expect(other!.initSystem).not.toBe(initSystem);
+    class Counter {
+      n = 0;
+      inc(): number {
+        return ++this.n;
+      }
+    }
+    const kept: { b?: Prevalent<Counter> } = {};
+    class Caller {
+      seen: string[] = [];
+      go(): void {
+        try {
+          this.seen.push(`B says ${kept.b!.inc()}`);
+        } catch {
+          this.seen.push('B unavailable');
+        }
+      }
+    }
+    const dirA = freshBasedir();
+    const a = initSystem(Caller, dirA);
+    const b = (kept.b = other!.initSystem(Counter, freshBasedir()));
+    // Refused by the other copy, so its own PrevalenceError class.
+    expect(() => a.go()).toThrow(
+      expect.objectContaining({
+        code: 'NONDETERMINISTIC_METHOD',
+        message: expect.stringMatching(/inc\(\) through a system object from inside an action/),
+      }),
+    );
+    expect(b.n).toBe(0);
+    expect(a.seen).toEqual([]);
+    await b.close();
+    await a.close();
+  });
+});
