@@ -66,7 +66,9 @@ export function loadBase<T>(
   opts.warn(
     `${opts.basedir} holds journals but no snapshot: rebuilding the state from the journal alone. ` +
       "If its snapshots carried a directory seed (see docs/FORMAT.md), the replayed actions' " +
-      'random() and uuid() values differ from the live run; put a valid snapshot back to keep them',
+      'random() and uuid() values differ from the live run; to keep them, close this system before ' +
+      'it runs any action and put a valid snapshot back (after an action, putting one back would ' +
+      "change the values this run's actions gave)",
   );
   return {
     root: makeFresh(false),

@@ -873,3 +873,30 @@ describe('GoodSnapshots', () => {
     expect(good.fallback).toBe(9_999);
   });
 });
+
+// Regression (operator review): the rebuild warning advised "put a valid snapshot back" without
+// saying when. An operator who did so after the rebuilt system had run actions got other
+// random()/uuid() values for those actions than their callers had been given, with no warning.
+describe('the warning of a rebuild from the journal alone', () => {
+  it('says to put a snapshot back before any action runs', async () => {
+    class Tally {
+      n = 0;
+      inc(): void {
+        this.n++;
+      }
+    }
+    const dir = freshBasedir();
+    const first = initSystem(Tally, dir);
+    first.inc();
+    await first.close();
+    for (const f of fs.readdirSync(dir))
+      if (f.startsWith('snapshot-')) fs.renameSync(path.join(dir, f), path.join(dir, `${f}.aside`));
+    const warnings: string[] = [];
+    const again = initSystem(Tally, { basedir: dir, onWarning: (w) => warnings.push(w) });
+    expect(again.n).toBe(1);
+    expect(warnings.join('\n')).toMatch(
+      /close this system before it runs any action and put a valid snapshot back/,
+    );
+    await again.close();
+  });
+});
