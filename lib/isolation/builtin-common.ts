@@ -142,6 +142,22 @@ function sameValueZero(a: unknown, b: unknown): boolean {
 }
 
 const entryKey = (e: unknown): unknown => (e as [unknown, unknown])[0];
+
+/** A MappedIterator over the entries of `raw` (a Set's are [member, member]), giving `give(key, value)`. */
+function entryIterator(
+  raw: Map<unknown, unknown>,
+  give: (k: unknown, v: unknown) => unknown,
+): MappedIterator {
+  return new MappedIterator(
+    raw,
+    () => raw.entries(),
+    entryKey,
+    (e) => {
+      const [k, v] = e as [unknown, unknown];
+      return give(k, v);
+    },
+  );
+}
 const itself = (k: unknown): unknown => k;
 
 /** The proxy or view of a member found in `parent` (recording where), or a primitive as is. */
@@ -182,11 +198,10 @@ export function memberReader(
         if (typeof cb !== 'function') return raw.forEach(cb as never); // its own TypeError
         const fn = cb as Fn;
         // As Map#forEach visits entries, through an iterator that keeps its place (see MappedIterator).
-        const entries = new MappedIterator(raw, () => raw.entries(), entryKey, itself);
-        for (let r = entries.next(); !r.done; r = entries.next()) {
-          const [k, v] = r.value as [unknown, unknown];
-          fn.call(thisArg, value(raw, k, v), key(raw, k), this);
-        }
+        const entries = entryIterator(raw, (k, v) =>
+          fn.call(thisArg, value(raw, k, v), key(raw, k), this),
+        );
+        while (!entries.next().done);
       };
     case 'keys':
       return function (this: unknown) {
@@ -197,28 +212,12 @@ export function memberReader(
     case 'values':
       return function (this: unknown) {
         const raw = rawOf(this) as AnyMap;
-        return new MappedIterator(
-          raw,
-          () => raw.entries(),
-          entryKey,
-          (e) => {
-            const [k, v] = e as [unknown, unknown];
-            return value(raw, k, v);
-          },
-        );
+        return entryIterator(raw, (k, v) => value(raw, k, v));
       };
     case 'entries':
       return function (this: unknown) {
         const raw = rawOf(this) as AnyMap;
-        return new MappedIterator(
-          raw,
-          () => raw.entries(),
-          entryKey,
-          (e) => {
-            const [k, v] = e as [unknown, unknown];
-            return [key(raw, k), value(raw, k, v)];
-          },
-        );
+        return entryIterator(raw, (k, v) => [key(raw, k), value(raw, k, v)]);
       };
   }
 }
