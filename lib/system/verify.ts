@@ -492,9 +492,37 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   // (a report would let `ok` pass over damaged records), saying what it means.
   const later = snapshots.find((snap) => snap.seq >= stopped.damage.seq && isIntact(snap.path));
   if (later === undefined) throw stopped.error;
+  const foreign = foreignLater(dir, stopped, later);
+  if (foreign !== undefined) throw foreign;
   throw new PrevalenceError(
     'JOURNAL_CORRUPT',
     `${stopped.damage.description}. An open reads none of these records while it can load ${later.path}, which holds them, or a newer snapshot (then the directory opens as it is), but verifyReplay cannot check actions ${stopped.agreed + 1} to ${later.seq}. Restore the journal from a backup to check them; to check the actions after them, run verifyReplay on a copy of the directory without the snapshots older than ${path.basename(later.path)}. Nothing was changed.`,
+    { cause: stopped.error },
+  );
+}
+
+/**
+ * The error for journal damage followed by the intact snapshot `later` when
+ * `later` carries another seed than the snapshot the replay started from:
+ * an open refuses to load it (a snapshot from another directory), so the
+ * directory does not open as it is, whatever the damage (operator review:
+ * two foreign snapshots an earlier version loaded, which then started a
+ * journal file after them, were said to open). Undefined when the seeds
+ * agree, or one is missing (an open does not compare those).
+ */
+function foreignLater(
+  dir: string,
+  stopped: DamageStop,
+  later: SnapshotEntry,
+): PrevalenceError | undefined {
+  const found = seedOf(later.path);
+  const start = stopped.startSeed;
+  if (found === SEED_UNREADABLE || found === undefined || start === undefined || found === start) {
+    return undefined;
+  }
+  return new PrevalenceError(
+    'JOURNAL_CORRUPT',
+    `${stopped.damage.description}. The snapshot ${later.path}, which holds these records, carries seed ${found} but ${stopped.startName}, where the replay started, carries seed ${start}: one of the two comes from another directory (a file copied in), so the directory does not open as it is: an open refuses snapshots that carry two seeds (SNAPSHOT_CORRUPT). Move the snapshots that do not belong out of ${dir} (the seed is in the first line of each snapshot file) and run verifyReplay again. Nothing was changed.`,
     { cause: stopped.error },
   );
 }
@@ -558,6 +586,9 @@ interface DamageStop {
   agreed: number;
   damage: DamageFound;
   error: unknown;
+  /** Where the replay started (a snapshot's path, or the journal alone), and its seed. */
+  startName: string;
+  startSeed: string | undefined;
 }
 
 /**
@@ -662,7 +693,7 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
     if (err === stop) return undefined;
     const damage = damageFoundBy(err);
     if (damage === undefined) throw err;
-    return { agreed, damage, error: err };
+    return { agreed, damage, error: err, startName, startSeed: seed };
   }
   // Snapshots past the journal's end are not replayed to, but an open would
   // load the newest: one from another directory must not pass unseen.

@@ -35,6 +35,8 @@ async function build(
   return dir;
 }
 
+const seedOf = (dir: string, seq: number) => snapshotInfo(realFs, snap(dir, seq)).seed;
+
 function open(dir: string, options: { recover?: 'truncate' } = {}) {
   const warnings: string[] = [];
   const system = initSystem(new Store(), {
@@ -82,6 +84,47 @@ describe('a snapshot from another data directory', () => {
     const { system } = open(a);
     expect(system.log).toHaveLength(30);
     await system.close();
+  });
+
+  it('is refused when two are copied in as the two newest (regression (operator review): compared only with the nearest older snapshot, foreign too, the open loaded them silently)', async () => {
+    const a = await build(30, 'A', [10]);
+    const b = await build(50, 'B', [40, 45]);
+    fs.copyFileSync(snap(b, 40), snap(a, 40));
+    fs.copyFileSync(snap(b, 45), snap(a, 45));
+    const before = fs.readdirSync(a).sort();
+    for (const recover of [undefined, 'truncate'] as const) {
+      const err = prevalenceErrorOf(() => open(a, recover ? { recover } : {}));
+      expect(err.code).toBe('SNAPSHOT_CORRUPT');
+      expect(err.message).toContain(`${snap(a, 45)} carries seed ${seedOf(b, 45)}`);
+      expect(err.message).toContain(`${snap(a, 0)} carries seed ${seedOf(a, 0)}`);
+      expect(err.message).toContain(`${snap(a, 40)}, between them, carries the seed of the first`);
+      expect(err.message).toMatch(/Nothing was changed\. Move the one that does not belong/);
+    }
+    expect(fs.readdirSync(a).sort()).toEqual(before);
+    // Following the advice: both moved aside, the directory opens with its own actions.
+    for (const seq of [40, 45]) fs.renameSync(snap(a, seq), path.join(tmpDir(), `${seq}.snap`));
+    const { system } = open(a);
+    expect(system.log).toEqual(Array.from({ length: 30 }, (_, i) => `A-${i + 1}`));
+    await system.close();
+  });
+
+  it('makes verifyReplay name the foreign seed, not say the directory opens, when an earlier version opened two and started a journal after them (regression (operator review): "then the directory opens as it is")', async () => {
+    const a = await build(30, 'A', [10]);
+    const b = await build(50, 'B', [40, 45]);
+    fs.copyFileSync(snap(b, 40), snap(a, 40));
+    fs.copyFileSync(snap(b, 45), snap(a, 45));
+    fs.writeFileSync(journal(a, 46), ''); // what the open that loaded snapshot 45 left
+    const err = prevalenceErrorOf(() => verifyReplay(a, Store, { onWarning: () => {} }));
+    expect(err.code).toBe('JOURNAL_CORRUPT');
+    expect(err.message).not.toMatch(/opens as it is/);
+    expect(err.message).toContain(
+      `${snap(a, 40)}, which holds these records, carries seed ${seedOf(b, 40)}`,
+    );
+    expect(err.message).toContain(
+      `${snap(a, 0)}, where the replay started, carries seed ${seedOf(a, 0)}`,
+    );
+    expect(err.message).toMatch(/Move the snapshots that do not belong out of/);
+    expect(prevalenceErrorOf(() => open(a)).code).toBe('SNAPSHOT_CORRUPT');
   });
 
   it('is not what a backup snapshot of the same directory is: one copied back in opens', async () => {
