@@ -301,10 +301,29 @@ export function loadNewestSnapshot<T>(
     if (index > 0) loaded.skippedSeq = snapshots[0]!.seq;
     return loaded;
   }
-  throw new PrevalenceError(
+  throw noValidSnapshotError(
+    dir,
+    failures,
+    journalFirstSeq === undefined ? null : journalFirstSeq(),
+  );
+}
+
+/**
+ * The SNAPSHOT_CORRUPT error for a directory none of whose snapshots is
+ * valid: `failures` names each (`<path> (<reason>)`, newest first), and the
+ * advice says whether the journal can rebuild the state (`journalFirstSeq`:
+ * the seq of its first file, undefined when there is none, null when not
+ * known).
+ */
+export function noValidSnapshotError(
+  dir: string,
+  failures: string[],
+  journalFirstSeq: number | undefined | null,
+): PrevalenceError {
+  return new PrevalenceError(
     'SNAPSHOT_CORRUPT',
-    `none of the ${snapshots.length} snapshots in ${dir} is valid: ${failures.join('; ')}. ` +
-      rebuildAdvice(journalFirstSeq === undefined ? null : journalFirstSeq()),
+    `none of the ${failures.length} snapshots in ${dir} is valid: ${failures.join('; ')}. ` +
+      rebuildAdvice(journalFirstSeq),
   );
 }
 

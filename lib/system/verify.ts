@@ -9,7 +9,13 @@ import type { StorableClass } from '../codec/registry';
 import { GraphDecoder, encodeGraph } from '../codec/graph';
 import { viewedBytes } from '../codec/slots';
 import { ABSENT, firstDifferenceAt, valueAt, type ValueStep } from '../codec/equal';
-import { listSnapshots, readSnapshot, type SnapshotEntry } from '../snapshot/loader';
+import {
+  listSnapshots,
+  noValidSnapshotError,
+  readSnapshot,
+  type SnapshotEntry,
+} from '../snapshot/loader';
+import { corruptReason } from '../snapshot/format';
 import { listJournalFiles, type JournalFile } from '../journal/files';
 import { oddSnapshotError, snapshotInfo } from '../snapshot/info';
 import { replayJournal } from '../journal/reader';
@@ -163,6 +169,64 @@ function firstReachable(snapshots: SnapshotEntry[], journals: JournalFile[]): Sn
   if (firstSeq === undefined) return snapshots.slice(-1); // no journal: nothing to replay after the newest
   const from = snapshots.findIndex((snap) => snap.seq + 1 >= firstSeq);
   return from < 0 ? snapshots : snapshots.slice(from);
+}
+
+/**
+ * The snapshots to check, oldest first, from the one the replay starts at:
+ * the oldest intact one the journals still reach (see firstReachable),
+ * passing over damaged ones with a warning, as an open passes over them
+ * (operator review: a damaged oldest snapshot refused the whole check, and
+ * its advice pointed at an older snapshot there was none of). When none of
+ * those is intact, the newest intact older one, which an open falls back to
+ * as well (the replay then meets the records missing after it). Throws, as
+ * an open does, when no snapshot is intact; none when there is none at all.
+ */
+function startingSnapshots(
+  dir: string,
+  journals: JournalFile[],
+  warn: (message: string) => void,
+): SnapshotEntry[] {
+  const all = listSnapshots(readOnlyFs(), dir).reverse();
+  const reachable = firstReachable(all, journals);
+  const damaged: Array<SnapshotEntry & { reason: string }> = [];
+  const older = all.slice(0, all.length - reachable.length).reverse();
+  const start = firstIntact(reachable, damaged) ?? firstIntact(older, damaged);
+  if (start === undefined) {
+    if (damaged.length === 0) return [];
+    const failures = damaged.sort((a, b) => b.seq - a.seq).map((d) => `${d.path} (${d.reason})`);
+    throw noValidSnapshotError(dir, failures, journals[0]?.firstSeq);
+  }
+  for (const { path: file, reason } of damaged) {
+    warn(
+      `snapshot ${file} cannot be used (${reason}); verifyReplay passed over it, as an open does, and starts from ${start.path}`,
+    );
+  }
+  const at = reachable.indexOf(start);
+  return at < 0 ? [start] : reachable.slice(at);
+}
+
+/**
+ * The first of `snapshots` that passes a restore's checks (its content's
+ * aside), noting the damaged ones before it in `damaged`. Refuses an entry
+ * that is no regular file, as an open does.
+ */
+function firstIntact(
+  snapshots: SnapshotEntry[],
+  damaged: Array<SnapshotEntry & { reason: string }>,
+): SnapshotEntry | undefined {
+  for (const snap of snapshots) {
+    const odd = oddSnapshotError(readOnlyFs(), snap.path);
+    if (odd !== undefined) throw odd;
+    try {
+      // As a restore reads it: sizes and CRC-32 (a damaged digest alone is warned about later).
+      readSnapshot(readOnlyFs(), snap.path, () => {}, undefined, undefined, false);
+      return snap;
+    } catch (err) {
+      if (!isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) throw err;
+      damaged.push({ ...snap, reason: corruptReason(err) });
+    }
+  }
+  return undefined;
 }
 
 /** A state restored from a snapshot, ready to replay the journal after it. */
@@ -368,8 +432,10 @@ function stateAfter(
 }
 
 /**
- * Proves that replay reproduces the live run: restores the oldest snapshot in
- * `basedir` that the journals still reach (see `pruneJournals`), replays the
+ * Proves that replay reproduces the live run: restores the oldest intact
+ * snapshot in `basedir` that the journals still reach (see `pruneJournals`;
+ * damaged ones are passed over with a warning, as an open passes over them,
+ * and with none intact it throws the SNAPSHOT_CORRUPT an open gives), replays the
  * journal, and at each newer snapshot compares the digest of the replayed
  * state with the digest the live system recorded. At the first snapshot
  * where they differ it finds the first differing path, then replays the
@@ -469,7 +535,7 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   const { classes, warn } = resolveVerifyOptions(options);
   const registry = registryFor(domainClass, classes);
   const journals = listJournalFiles(fs, dir);
-  const snapshots = firstReachable(listSnapshots(fs, dir).reverse(), journals);
+  const snapshots = startingSnapshots(dir, journals, warn);
   if (snapshots[0] === undefined) {
     if (journals.length === 0) {
       throw new PrevalenceError(
