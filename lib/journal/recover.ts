@@ -15,6 +15,12 @@ export interface Damage {
   expectedSeq: number;
   /** What is wrong there. */
   reason: string;
+  /**
+   * The name the file must have, when it holds the records expected there
+   * under another name (it was renamed): no damage, and renaming it back is
+   * the way out, not truncating.
+   */
+  renameTo?: string;
 }
 
 function damagedFile(d: Damage): JournalFile {
@@ -31,6 +37,8 @@ export interface DamageFound {
   seq: number;
   /** File, byte offset, seq and what is wrong, without the advice the error adds. */
   description: string;
+  /** The name to rename the file back to, when it was renamed (see {@link Damage}). */
+  renameTo?: string | undefined;
 }
 
 /** What a `JOURNAL_CORRUPT` error from {@link corruptError} found damaged. */
@@ -41,18 +49,33 @@ export function damageFoundBy(err: unknown): DamageFound | undefined {
 /** The `JOURNAL_CORRUPT` error for `d`, naming file, offset and seq, and the way out. */
 export function corruptError(d: Damage): PrevalenceError {
   const file = damagedFile(d);
-  const description = `journal file ${file.path} is damaged at byte offset ${d.offset} (expected seq ${d.expectedSeq}): ${d.reason}`;
-  const advice =
-    d.expectedSeq === 1 && d.index === 0 && d.offset === 0
-      ? // Truncating keeps nothing here; for a pruned journal whose snapshots were moved aside
-        // (it starts after seq 1) only a snapshot helps.
-        `Nothing was changed. The damage is at the journal's first record (seq 1), so recover: 'truncate' would keep no record at all. Restore the journal from a backup; if the directory's snapshots were moved aside (a pruned journal starts after seq 1), put a valid one back.`
-      : `Nothing was changed. Restore the journal from a backup, or reopen with recover: 'truncate' ` +
-        `to keep only the records before seq ${d.expectedSeq} (the damaged file is copied aside before it is cut, ` +
-        `later journal files are renamed aside; nothing is deleted).`;
-  const err = new PrevalenceError('JOURNAL_CORRUPT', `${description}. ${advice}`);
-  damageFound.set(err, { seq: d.expectedSeq, description });
+  const description =
+    d.renameTo === undefined
+      ? `journal file ${file.path} is damaged at byte offset ${d.offset} (expected seq ${d.expectedSeq}): ${d.reason}`
+      : `journal file ${file.path} has the wrong name (expected seq ${d.expectedSeq} there): ${d.reason}`;
+  const err = new PrevalenceError('JOURNAL_CORRUPT', `${description}. ${adviceFor(d)}`);
+  damageFound.set(err, { seq: d.expectedSeq, description, renameTo: d.renameTo });
   return err;
+}
+
+function adviceFor(d: Damage): string {
+  if (d.renameTo !== undefined) {
+    return (
+      `Nothing was changed. Rename it back to ${d.renameTo} (in the same directory) and open ` +
+      `again: its records are then read. (recover: 'truncate' would set it aside instead and keep ` +
+      `only the records before seq ${d.expectedSeq}: not what is needed here.)`
+    );
+  }
+  if (d.expectedSeq === 1 && d.index === 0 && d.offset === 0) {
+    // Truncating keeps nothing here; for a pruned journal whose snapshots were moved aside
+    // (it starts after seq 1) only a snapshot helps.
+    return `Nothing was changed. The damage is at the journal's first record (seq 1), so recover: 'truncate' would keep no record at all. Restore the journal from a backup; if the directory's snapshots were moved aside (a pruned journal starts after seq 1), put a valid one back.`;
+  }
+  return (
+    `Nothing was changed. Restore the journal from a backup, or reopen with recover: 'truncate' ` +
+    `to keep only the records before seq ${d.expectedSeq} (the damaged file is copied aside before it is cut, ` +
+    `later journal files are renamed aside; nothing is deleted).`
+  );
 }
 
 /** Cuts `file` to `length` bytes and makes the new length durable. */

@@ -553,6 +553,8 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   const stopped = withRootClassCheck(ctx, () => verifyAll(ctx));
   // Filled in by verifyAll: `ok` is false exactly when `divergence` is set.
   if (stopped === undefined) return report as ReplayReport;
+  // A renamed journal file: renaming it back is the way out, here and for an open that needs its records.
+  if (stopped.damage.renameTo !== undefined) throw stopped.error;
   // Damage among records a later snapshot holds: the open never reads them,
   // so the directory opens, but they cannot be checked. Refused all the same
   // (a report would let `ok` pass over damaged records), saying what it means.

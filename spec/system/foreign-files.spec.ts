@@ -196,6 +196,34 @@ describe('a journal file whose first record is not the seq of its name', () => {
   });
 });
 
+describe('a renamed journal file', () => {
+  it("is refused saying so and naming the name to rename it back to, not advising recover: 'truncate' (regression (operator review): reported as a gap, and truncating as advised dropped its records)", async () => {
+    const dir = await build(50, 'A', [20, 40]);
+    for (const wrong of [42, 35]) {
+      fs.renameSync(journal(dir, 41), journal(dir, wrong));
+      const before = fs.readdirSync(dir).sort();
+      const err = prevalenceErrorOf(() => open(dir));
+      expect(err.code).toBe('JOURNAL_CORRUPT');
+      expect(err.message).toContain(`journal file ${journal(dir, wrong)} has the wrong name`);
+      expect(err.message).toContain(
+        `its name says seq ${wrong}, but its first record is seq 41, the one expected here: the file was renamed`,
+      );
+      expect(err.message).toContain(
+        'Nothing was changed. Rename it back to journal-0000000000000041.jsonl',
+      );
+      expect(err.message).not.toMatch(/reopen with recover: 'truncate'/);
+      const verified = prevalenceErrorOf(() => verifyReplay(dir, Store, { onWarning: () => {} }));
+      expect(verified.message).toContain('Rename it back to journal-0000000000000041.jsonl');
+      expect(fs.readdirSync(dir).sort()).toEqual(before);
+      fs.renameSync(journal(dir, wrong), journal(dir, 41));
+    }
+    // Following the advice: every action is back.
+    const { system } = open(dir);
+    expect(system.log).toEqual(Array.from({ length: 50 }, (_, i) => `A-${i + 1}`));
+    await system.close();
+  });
+});
+
 describe('refusal messages that led nowhere', () => {
   it('verifyReplay does not say the directory opens when the snapshot holding the damaged record is damaged too (regression: "then the directory opens as it is")', async () => {
     const dir = await build(50, 'A', [50]);
