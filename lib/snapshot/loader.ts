@@ -346,10 +346,11 @@ function rebuildAdvice(journalFirstSeq: number | undefined | null): string {
       `start; ${SEEDED_REPLAY_NOTE})`
     );
   }
+  // Each opens a sentence, after "Nothing was changed." (operator review: "changed. the journal").
   const journal =
     journalFirstSeq === undefined
-      ? 'the directory holds no journal'
-      : `the journal starts at seq ${journalFirstSeq}, not 1`;
+      ? 'The directory holds no journal'
+      : `The journal starts at seq ${journalFirstSeq}, not 1`;
   const from =
     journalFirstSeq === undefined ? '' : ` (its seq must be ${journalFirstSeq - 1} or later)`;
   return (

@@ -271,9 +271,18 @@ describe('refusal messages that led nowhere', () => {
     expect(err.code).toBe('SNAPSHOT_CORRUPT');
     expect(err.message).not.toMatch(/rebuilt from the journal alone/);
     expect(err.message).toMatch(
-      /the journal starts at seq 91, not 1, so it cannot rebuild the state alone: this directory cannot be restored without a valid snapshot/,
+      /Nothing was changed\. The journal starts at seq 91, not 1, so it cannot rebuild the state alone: this directory cannot be restored without a valid snapshot/,
     );
     expect(err.message).toMatch(/its seq must be 90 or later/);
+  });
+
+  it('starts the sentence after "Nothing was changed." with a capital when no snapshot is valid and no journal can rebuild the state (regression (operator review): "Nothing was changed. the journal starts at seq…")', async () => {
+    const dir = await build(3, 'A');
+    fs.truncateSync(snap(dir, 0), 100);
+    fs.unlinkSync(journal(dir, 1));
+    const err = prevalenceErrorOf(() => open(dir));
+    expect(err.code).toBe('SNAPSHOT_CORRUPT');
+    expect(err.message).toContain('Nothing was changed. The directory holds no journal, so');
   });
 
   it('names a snapshot damage once, without its advice in the list (regression: "is damaged: snapshot file X is damaged:")', async () => {
