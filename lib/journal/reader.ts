@@ -1,7 +1,7 @@
 import { type FileSystem, inDir } from '../fs/seam';
 import { FileCursor } from './cursor';
 import type { JournalFile } from './files';
-import { fileSize, journalFileName, listJournalFiles, refuseOddJournalFile } from './files';
+import { fileSize, journalFileName, listJournalFiles, openJournalFile } from './files';
 import type { DecodeResult, JournalRecord } from './record';
 import { MAX_HEADER_BYTES, RECORD_START, decodeRecordAt } from './record';
 import type { Damage } from './recover';
@@ -177,8 +177,7 @@ function readFile(walk: Walk, i: number): Damage | typeof STEP_BACK | undefined 
   const file = walk.files[i] as JournalFile;
   const { fs } = walk.opts;
   // Before the name is checked: what the entry is says more than its name.
-  refuseOddJournalFile(fs, file.path);
-  const fd = fs.openSync(file.path, 'r');
+  const fd = openJournalFile(fs, file.path);
   try {
     const size = fs.fstatSize(fd);
     if (

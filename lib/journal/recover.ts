@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
+import { openPermitted } from '../fs/permission';
 import { fsyncFile, writeFully, type FileSystem } from '../fs/seam';
 import type { JournalFile } from './files';
 
@@ -80,7 +81,13 @@ function adviceFor(d: Damage): string {
 
 /** Cuts `file` to `length` bytes and makes the new length durable. */
 export function truncateFile(fs: FileSystem, file: string, length: number): void {
-  const fd = fs.openSync(file, 'r+');
+  const fd = openPermitted(
+    fs,
+    file,
+    'r+',
+    'JOURNAL_WRITE_FAILED',
+    `journal file ${file} to cut it at byte ${length}`,
+  );
   try {
     fs.ftruncateSync(fd, length);
     fs.fsyncSync(fd);
@@ -147,7 +154,13 @@ export function mendLastNewline(
   const copy = copyAside(fs, file.path, asideStamp());
   if (copy !== undefined) {
     truncateFile(fs, file.path, newlineAt);
-    const fd = fs.openSync(file.path, 'a');
+    const fd = openPermitted(
+      fs,
+      file.path,
+      'a',
+      'JOURNAL_WRITE_FAILED',
+      `journal file ${file.path} to write the newline of its last record again`,
+    );
     try {
       writeFully(fs, fd, NEWLINE_BYTE);
       fs.fdatasyncSync(fd);
