@@ -30,7 +30,7 @@ export type PrevalenceErrorCode =
   | 'STALE_REFERENCE'
   /** Replaying an action did not end the way the live call did. */
   | 'REPLAY_DIVERGED'
-  /** An option or argument of prevalent's own API is invalid. */
+  /** An option or argument of prevalent's own API is invalid, or the data directory it names (or a file in it) is one this process may not use. */
   | 'INVALID_OPTION'
   /** A journal record names a method the domain class does not have. */
   | 'UNKNOWN_METHOD';

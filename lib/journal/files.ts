@@ -1,5 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { oddEntry } from '../fs/entries';
+import { openPermitted } from '../fs/permission';
 import type { FileSystem } from '../fs/seam';
 import { fsyncFile, inDir, unlinkOrWarn } from '../fs/seam';
 import { readAt } from './cursor';
@@ -46,10 +47,13 @@ export function refuseOddJournalFile(fs: FileSystem, file: string): void {
   );
 }
 
-/** Opens the journal file `file` for reading, after {@link refuseOddJournalFile}. */
+/**
+ * Opens the journal file `file` for reading, after {@link refuseOddJournalFile};
+ * throws INVALID_OPTION naming it when the process may not read it.
+ */
 export function openJournalFile(fs: FileSystem, file: string): number {
   refuseOddJournalFile(fs, file);
-  return fs.openSync(file, 'r');
+  return openPermitted(fs, file, 'r', 'INVALID_OPTION', `journal file ${file} to read it`);
 }
 
 /** The size of `file` in bytes. */

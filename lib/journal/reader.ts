@@ -1,7 +1,7 @@
-import type { FileSystem } from '../fs/seam';
+import { type FileSystem, inDir } from '../fs/seam';
 import { FileCursor } from './cursor';
 import type { JournalFile } from './files';
-import { fileSize, listJournalFiles, refuseOddJournalFile } from './files';
+import { fileSize, journalFileName, listJournalFiles, openJournalFile } from './files';
 import type { DecodeResult, JournalRecord } from './record';
 import { MAX_HEADER_BYTES, RECORD_START, decodeRecordAt } from './record';
 import type { Damage } from './recover';
@@ -146,12 +146,38 @@ function checkName(walk: Walk, i: number, file: JournalFile): Damage | undefined
   return undefined;
 }
 
+/**
+ * The damage for file `i` when its name is not the seq expected there but its
+ * first record is, and no file has the name of that seq: the file was
+ * renamed, and renaming it back restores every record (operator review: it
+ * was reported as a gap, with advice to truncate that kept none of them).
+ * Undefined otherwise. Refused all the same: a name that disagrees is never
+ * read past silently.
+ */
+function renamedFile(walk: Walk, i: number, cursor: FileCursor): Damage | undefined {
+  const file = walk.files[i] as JournalFile;
+  const { fs, dir, afterSeq } = walk.opts;
+  const expected = walk.expected ?? afterSeq + 1;
+  if (file.firstSeq === expected || cursor.size === 0) return undefined;
+  const first = decodeAt(cursor, 0);
+  if (!first.ok || first.record.seq !== expected) return undefined;
+  const name = journalFileName(expected);
+  if (fs.existsSync(inDir(dir, name))) return undefined;
+  return {
+    files: walk.files,
+    index: i,
+    offset: 0,
+    expectedSeq: expected,
+    reason: `its name says seq ${file.firstSeq}, but its first record is seq ${expected}, the one expected here: the file was renamed, and its records are there under the wrong name`,
+    renameTo: name,
+  };
+}
+
 function readFile(walk: Walk, i: number): Damage | typeof STEP_BACK | undefined {
   const file = walk.files[i] as JournalFile;
   const { fs } = walk.opts;
   // Before the name is checked: what the entry is says more than its name.
-  refuseOddJournalFile(fs, file.path);
-  const fd = fs.openSync(file.path, 'r');
+  const fd = openJournalFile(fs, file.path);
   try {
     const size = fs.fstatSize(fd);
     if (
@@ -171,10 +197,10 @@ function readFile(walk: Walk, i: number): Damage | typeof STEP_BACK | undefined 
       );
       return undefined;
     }
-    const nameDamage = checkName(walk, i, file);
+    const cursor = new FileCursor(fs, fd, size, (upTo) => walk.progress(i, upTo));
+    const nameDamage = renamedFile(walk, i, cursor) ?? checkName(walk, i, file);
     if (nameDamage !== undefined) return nameDamage;
     walk.expected = file.firstSeq;
-    const cursor = new FileCursor(fs, fd, size, (upTo) => walk.progress(i, upTo));
     return readRecords(walk, i, cursor);
   } finally {
     fs.closeSync(fd);

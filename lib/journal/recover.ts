@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
+import { openPermitted } from '../fs/permission';
 import { fsyncFile, writeFully, type FileSystem } from '../fs/seam';
 import type { JournalFile } from './files';
 
@@ -15,6 +16,12 @@ export interface Damage {
   expectedSeq: number;
   /** What is wrong there. */
   reason: string;
+  /**
+   * The name the file must have, when it holds the records expected there
+   * under another name (it was renamed): no damage, and renaming it back is
+   * the way out, not truncating.
+   */
+  renameTo?: string;
 }
 
 function damagedFile(d: Damage): JournalFile {
@@ -31,6 +38,8 @@ export interface DamageFound {
   seq: number;
   /** File, byte offset, seq and what is wrong, without the advice the error adds. */
   description: string;
+  /** The name to rename the file back to, when it was renamed (see {@link Damage}). */
+  renameTo?: string | undefined;
 }
 
 /** What a `JOURNAL_CORRUPT` error from {@link corruptError} found damaged. */
@@ -41,23 +50,44 @@ export function damageFoundBy(err: unknown): DamageFound | undefined {
 /** The `JOURNAL_CORRUPT` error for `d`, naming file, offset and seq, and the way out. */
 export function corruptError(d: Damage): PrevalenceError {
   const file = damagedFile(d);
-  const description = `journal file ${file.path} is damaged at byte offset ${d.offset} (expected seq ${d.expectedSeq}): ${d.reason}`;
-  const advice =
-    d.expectedSeq === 1 && d.index === 0 && d.offset === 0
-      ? // Truncating keeps nothing here; for a pruned journal whose snapshots were moved aside
-        // (it starts after seq 1) only a snapshot helps.
-        `Nothing was changed. The damage is at the journal's first record (seq 1), so recover: 'truncate' would keep no record at all. Restore the journal from a backup; if the directory's snapshots were moved aside (a pruned journal starts after seq 1), put a valid one back.`
-      : `Nothing was changed. Restore the journal from a backup, or reopen with recover: 'truncate' ` +
-        `to keep only the records before seq ${d.expectedSeq} (the damaged file is copied aside before it is cut, ` +
-        `later journal files are renamed aside; nothing is deleted).`;
-  const err = new PrevalenceError('JOURNAL_CORRUPT', `${description}. ${advice}`);
-  damageFound.set(err, { seq: d.expectedSeq, description });
+  const description =
+    d.renameTo === undefined
+      ? `journal file ${file.path} is damaged at byte offset ${d.offset} (expected seq ${d.expectedSeq}): ${d.reason}`
+      : `journal file ${file.path} has the wrong name (expected seq ${d.expectedSeq} there): ${d.reason}`;
+  const err = new PrevalenceError('JOURNAL_CORRUPT', `${description}. ${adviceFor(d)}`);
+  damageFound.set(err, { seq: d.expectedSeq, description, renameTo: d.renameTo });
   return err;
+}
+
+function adviceFor(d: Damage): string {
+  if (d.renameTo !== undefined) {
+    return (
+      `Nothing was changed. Rename it back to ${d.renameTo} (in the same directory) and open ` +
+      `again: its records are then read. (recover: 'truncate' would set it aside instead and keep ` +
+      `only the records before seq ${d.expectedSeq}: not what is needed here.)`
+    );
+  }
+  if (d.expectedSeq === 1 && d.index === 0 && d.offset === 0) {
+    // Truncating keeps nothing here; for a pruned journal whose snapshots were moved aside
+    // (it starts after seq 1) only a snapshot helps.
+    return `Nothing was changed. The damage is at the journal's first record (seq 1), so recover: 'truncate' would keep no record at all. Restore the journal from a backup; if the directory's snapshots were moved aside (a pruned journal starts after seq 1), put a valid one back.`;
+  }
+  return (
+    `Nothing was changed. Restore the journal from a backup, or reopen with recover: 'truncate' ` +
+    `to keep only the records before seq ${d.expectedSeq} (the damaged file is copied aside before it is cut, ` +
+    `later journal files are renamed aside; nothing is deleted).`
+  );
 }
 
 /** Cuts `file` to `length` bytes and makes the new length durable. */
 export function truncateFile(fs: FileSystem, file: string, length: number): void {
-  const fd = fs.openSync(file, 'r+');
+  const fd = openPermitted(
+    fs,
+    file,
+    'r+',
+    'JOURNAL_WRITE_FAILED',
+    `journal file ${file} to cut it at byte ${length}`,
+  );
   try {
     fs.ftruncateSync(fd, length);
     fs.fsyncSync(fd);
@@ -124,7 +154,13 @@ export function mendLastNewline(
   const copy = copyAside(fs, file.path, asideStamp());
   if (copy !== undefined) {
     truncateFile(fs, file.path, newlineAt);
-    const fd = fs.openSync(file.path, 'a');
+    const fd = openPermitted(
+      fs,
+      file.path,
+      'a',
+      'JOURNAL_WRITE_FAILED',
+      `journal file ${file.path} to write the newline of its last record again`,
+    );
     try {
       writeFully(fs, fd, NEWLINE_BYTE);
       fs.fdatasyncSync(fd);

@@ -1,4 +1,5 @@
 import { PrevalenceError } from '../errors';
+import { isPermissionError } from '../fs/permission';
 import type { FileSystem } from '../fs/seam';
 import { writeFully } from '../fs/seam';
 import { createJournalFile, journalEnd, journalFileName, listJournalFiles } from './files';
@@ -11,9 +12,6 @@ import { RECORD_VERSION, RecordEncoder, type RecordVersion } from './record';
  * wait); `'none'` when the OS decides (or at `sync()`/`close()`).
  */
 export type Durability = 'always' | 'batch' | 'none';
-
-// Errors that say the process may not write the file, rather than that the disk failed.
-const PERMISSION_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 /** Options of {@link JournalWriter.open}. */
 export interface JournalWriterOptions {
@@ -111,7 +109,7 @@ export class JournalWriter {
         } catch (err) {
           throw new PrevalenceError(
             'JOURNAL_WRITE_FAILED',
-            `could not open journal file ${newest.path} to append to it (${describe(err)}); ${PERMISSION_CODES.has((err as NodeJS.ErrnoException).code ?? '') ? "give this process write permission on the data directory's files" : 'fix the disk problem'} and open again`,
+            `could not open journal file ${newest.path} to append to it (${describe(err)}); ${isPermissionError(err) ? "give this process write permission on the data directory's files" : 'fix the disk problem'} and open again`,
             { cause: err },
           );
         }

@@ -1,5 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { oddEntry } from '../fs/entries';
+import { openPermitted } from '../fs/permission';
 import type { FileSystem } from '../fs/seam';
 import {
   LF,
@@ -99,11 +100,16 @@ export function oddSnapshotError(fs: FileSystem, path: string): PrevalenceError 
   );
 }
 
-/** Opens the snapshot `path` for reading; throws {@link oddSnapshotError}'s error instead of opening an entry that is no regular file. */
+/**
+ * Opens the snapshot `path` for reading; throws {@link oddSnapshotError}'s
+ * error instead of opening an entry that is no regular file, and
+ * INVALID_OPTION naming it when the process may not read it (not damage to
+ * fall back past: the data directory is not usable by this process).
+ */
 export function openSnapshotFile(fs: FileSystem, path: string): number {
   const odd = oddSnapshotError(fs, path);
   if (odd !== undefined) throw odd;
-  return fs.openSync(path, 'r');
+  return openPermitted(fs, path, 'r', 'INVALID_OPTION', `snapshot file ${path} to read it`);
 }
 
 /**

@@ -264,8 +264,8 @@ function loadOne<T>(
  * whether the journal can rebuild the state: `journalFirstSeq` gives the seq
  * of its first file, undefined when there is none; without it the advice is
  * conditional), naming both files when the snapshot it would load carries
- * another seed than the nearest older intact one (a file from another
- * directory), and without falling back when the one to try next is no
+ * another seed than an older intact one (a file from another directory: see
+ * refuseForeign), and without falling back when the one to try next is no
  * regular file (see oddSnapshotError).
  */
 export function loadNewestSnapshot<T>(
@@ -301,10 +301,29 @@ export function loadNewestSnapshot<T>(
     if (index > 0) loaded.skippedSeq = snapshots[0]!.seq;
     return loaded;
   }
-  throw new PrevalenceError(
+  throw noValidSnapshotError(
+    dir,
+    failures,
+    journalFirstSeq === undefined ? null : journalFirstSeq(),
+  );
+}
+
+/**
+ * The SNAPSHOT_CORRUPT error for a directory none of whose snapshots is
+ * valid: `failures` names each (`<path> (<reason>)`, newest first), and the
+ * advice says whether the journal can rebuild the state (`journalFirstSeq`:
+ * the seq of its first file, undefined when there is none, null when not
+ * known).
+ */
+export function noValidSnapshotError(
+  dir: string,
+  failures: string[],
+  journalFirstSeq: number | undefined | null,
+): PrevalenceError {
+  return new PrevalenceError(
     'SNAPSHOT_CORRUPT',
-    `none of the ${snapshots.length} snapshots in ${dir} is valid: ${failures.join('; ')}. ` +
-      rebuildAdvice(journalFirstSeq === undefined ? null : journalFirstSeq()),
+    `none of the ${failures.length} snapshots in ${dir} is valid: ${failures.join('; ')}. ` +
+      rebuildAdvice(journalFirstSeq),
   );
 }
 
@@ -327,10 +346,11 @@ function rebuildAdvice(journalFirstSeq: number | undefined | null): string {
       `start; ${SEEDED_REPLAY_NOTE})`
     );
   }
+  // Each opens a sentence, after "Nothing was changed." (operator review: "changed. the journal").
   const journal =
     journalFirstSeq === undefined
-      ? 'the directory holds no journal'
-      : `the journal starts at seq ${journalFirstSeq}, not 1`;
+      ? 'The directory holds no journal'
+      : `The journal starts at seq ${journalFirstSeq}, not 1`;
   const from =
     journalFirstSeq === undefined ? '' : ` (its seq must be ${journalFirstSeq - 1} or later)`;
   return (
@@ -342,13 +362,16 @@ function rebuildAdvice(journalFirstSeq: number | undefined | null): string {
 }
 
 /**
- * Refuses `loaded` when the nearest older snapshot that is intact carries
- * another seed (one without a seed is not compared): every snapshot of a directory repeats
- * the seed drawn when it was created, so one of the two was copied in from
- * another directory, and loading the wrong one would replace the state and
- * lose the directory's own actions. Only that one snapshot's header is read
- * when the seeds agree; a mismatch is believed only from a file whose
- * checksums hold (a flipped byte in a header could fake one).
+ * Refuses `loaded` when an older snapshot that is intact carries another
+ * seed: every snapshot of a directory repeats the seed drawn when it was
+ * created, so one of the two was copied in from another directory, and
+ * loading the wrong one would replace the state and lose the directory's own
+ * actions. Two older snapshots are compared: the nearest one, and the oldest
+ * one (two foreign snapshots copied in agree with each other, so the nearest
+ * alone let them pass: operator review). Only their headers and trailers are
+ * read when the seeds agree; a mismatch is believed only from a file whose
+ * checksums hold (a flipped byte in a header could fake one). A snapshot
+ * without a seed is not compared (see compareSeed).
  */
 function refuseForeign<T>(
   fs: FileSystem,
@@ -356,29 +379,66 @@ function refuseForeign<T>(
   loaded: LoadedSnapshot<T>,
   older: SnapshotEntry[],
 ): void {
-  for (const other of older) {
+  if (loaded.seed === undefined) return;
+  const nearest = compareSeed(fs, dir, loaded, older);
+  if (nearest < 0) return;
+  const beyond = older.slice(nearest + 1).reverse();
+  compareSeed(fs, dir, loaded, beyond, older[nearest]!.path);
+}
+
+/**
+ * Compares the seed of `loaded` with that of the first of `candidates` whose
+ * header and trailer can be read, skipping damaged ones: returns its index
+ * when it carries the same seed or none (one written before seeds existed,
+ * or after a rebuild from the journal alone, which drew none, tells nothing
+ * about where the other came from: a rebuilt directory with one of its own
+ * snapshots put back is no foreign file), -1 when none can be read; throws
+ * SNAPSHOT_CORRUPT when it is intact and carries another seed. `agreeing`
+ * names a snapshot between the two already found to carry the seed of
+ * `loaded`, for the message.
+ */
+function compareSeed<T>(
+  fs: FileSystem,
+  dir: string,
+  loaded: LoadedSnapshot<T>,
+  candidates: SnapshotEntry[],
+  agreeing?: string,
+): number {
+  for (const [index, other] of candidates.entries()) {
     let seed: string | undefined;
     try {
       seed = snapshotInfo(fs, other.path).seed;
-      if (seed === loaded.seed) return;
-      // A snapshot without a seed (written before seeds existed, or after a rebuild from the
-      // journal alone, which drew none) tells nothing about where the other came from: a
-      // rebuilt directory with one of its own snapshots put back is no foreign file (review).
-      if (seed === undefined || loaded.seed === undefined) return;
+      if (seed === undefined || seed === loaded.seed) return index;
       readSnapshot(fs, other.path, () => {});
     } catch (err) {
       if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) continue;
       throw err;
     }
-    throw new PrevalenceError(
-      'SNAPSHOT_CORRUPT',
-      `snapshot ${loaded.path} carries seed ${loaded.seed} but the older snapshot ${other.path} ` +
-        `carries seed ${seed}: every snapshot of a data directory carries the seed it was created ` +
-        'with, so one of the two comes from another directory (a file copied in from elsewhere), and ' +
-        "restoring from the wrong one would replace this directory's state and lose its actions. " +
-        `Nothing was changed. Move the one that does not belong out of ${dir} and open again (the ` +
-        "seed is in the first line of each snapshot file; the directory's other snapshots and its " +
-        'backups carry its own)',
-    );
+    throw foreignSeedError(dir, loaded, other.path, seed, agreeing);
   }
+  return -1;
+}
+
+function foreignSeedError<T>(
+  dir: string,
+  loaded: LoadedSnapshot<T>,
+  other: string,
+  seed: string,
+  agreeing: string | undefined,
+): PrevalenceError {
+  const between =
+    agreeing === undefined
+      ? ''
+      : ` (${agreeing}, between them, carries the seed of the first, so it comes from the same place)`;
+  return new PrevalenceError(
+    'SNAPSHOT_CORRUPT',
+    `snapshot ${loaded.path} carries seed ${loaded.seed} but the older snapshot ${other} ` +
+      `carries seed ${seed}${between}: every snapshot of a data directory carries the seed it was created ` +
+      'with, so one of the two comes from another directory (a file copied in from elsewhere), and ' +
+      "restoring from the wrong one would replace this directory's state and lose its actions. " +
+      `Nothing was changed. Move the one that does not belong out of ${dir}` +
+      (agreeing === undefined ? '' : ', and every other snapshot that carries its seed,') +
+      " and open again (the seed is in the first line of each snapshot file; the directory's other " +
+      'snapshots and its backups carry its own)',
+  );
 }

@@ -9,7 +9,13 @@ import type { StorableClass } from '../codec/registry';
 import { GraphDecoder, encodeGraph } from '../codec/graph';
 import { viewedBytes } from '../codec/slots';
 import { ABSENT, firstDifferenceAt, valueAt, type ValueStep } from '../codec/equal';
-import { listSnapshots, readSnapshot, type SnapshotEntry } from '../snapshot/loader';
+import {
+  listSnapshots,
+  noValidSnapshotError,
+  readSnapshot,
+  type SnapshotEntry,
+} from '../snapshot/loader';
+import { corruptReason } from '../snapshot/format';
 import { listJournalFiles, type JournalFile } from '../journal/files';
 import { oddSnapshotError, snapshotInfo } from '../snapshot/info';
 import { replayJournal } from '../journal/reader';
@@ -163,6 +169,64 @@ function firstReachable(snapshots: SnapshotEntry[], journals: JournalFile[]): Sn
   if (firstSeq === undefined) return snapshots.slice(-1); // no journal: nothing to replay after the newest
   const from = snapshots.findIndex((snap) => snap.seq + 1 >= firstSeq);
   return from < 0 ? snapshots : snapshots.slice(from);
+}
+
+/**
+ * The snapshots to check, oldest first, from the one the replay starts at:
+ * the oldest intact one the journals still reach (see firstReachable),
+ * passing over damaged ones with a warning, as an open passes over them
+ * (operator review: a damaged oldest snapshot refused the whole check, and
+ * its advice pointed at an older snapshot there was none of). When none of
+ * those is intact, the newest intact older one, which an open falls back to
+ * as well (the replay then meets the records missing after it). Throws, as
+ * an open does, when no snapshot is intact; none when there is none at all.
+ */
+function startingSnapshots(
+  dir: string,
+  journals: JournalFile[],
+  warn: (message: string) => void,
+): SnapshotEntry[] {
+  const all = listSnapshots(readOnlyFs(), dir).reverse();
+  const reachable = firstReachable(all, journals);
+  const damaged: Array<SnapshotEntry & { reason: string }> = [];
+  const older = all.slice(0, all.length - reachable.length).reverse();
+  const start = firstIntact(reachable, damaged) ?? firstIntact(older, damaged);
+  if (start === undefined) {
+    if (damaged.length === 0) return [];
+    const failures = damaged.sort((a, b) => b.seq - a.seq).map((d) => `${d.path} (${d.reason})`);
+    throw noValidSnapshotError(dir, failures, journals[0]?.firstSeq);
+  }
+  for (const { path: file, reason } of damaged) {
+    warn(
+      `snapshot ${file} cannot be used (${reason}); verifyReplay passed over it, as an open does, and starts from ${start.path}`,
+    );
+  }
+  const at = reachable.indexOf(start);
+  return at < 0 ? [start] : reachable.slice(at);
+}
+
+/**
+ * The first of `snapshots` that passes a restore's checks (its content's
+ * aside), noting the damaged ones before it in `damaged`. Refuses an entry
+ * that is no regular file, as an open does.
+ */
+function firstIntact(
+  snapshots: SnapshotEntry[],
+  damaged: Array<SnapshotEntry & { reason: string }>,
+): SnapshotEntry | undefined {
+  for (const snap of snapshots) {
+    const odd = oddSnapshotError(readOnlyFs(), snap.path);
+    if (odd !== undefined) throw odd;
+    try {
+      // As a restore reads it: sizes and CRC-32 (a damaged digest alone is warned about later).
+      readSnapshot(readOnlyFs(), snap.path, () => {}, undefined, undefined, false);
+      return snap;
+    } catch (err) {
+      if (!isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) throw err;
+      damaged.push({ ...snap, reason: corruptReason(err) });
+    }
+  }
+  return undefined;
 }
 
 /** A state restored from a snapshot, ready to replay the journal after it. */
@@ -368,8 +432,10 @@ function stateAfter(
 }
 
 /**
- * Proves that replay reproduces the live run: restores the oldest snapshot in
- * `basedir` that the journals still reach (see `pruneJournals`), replays the
+ * Proves that replay reproduces the live run: restores the oldest intact
+ * snapshot in `basedir` that the journals still reach (see `pruneJournals`;
+ * damaged ones are passed over with a warning, as an open passes over them,
+ * and with none intact it throws the SNAPSHOT_CORRUPT an open gives), replays the
  * journal, and at each newer snapshot compares the digest of the replayed
  * state with the digest the live system recorded. At the first snapshot
  * where they differ it finds the first differing path, then replays the
@@ -469,7 +535,7 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   const { classes, warn } = resolveVerifyOptions(options);
   const registry = registryFor(domainClass, classes);
   const journals = listJournalFiles(fs, dir);
-  const snapshots = firstReachable(listSnapshots(fs, dir).reverse(), journals);
+  const snapshots = startingSnapshots(dir, journals, warn);
   if (snapshots[0] === undefined) {
     if (journals.length === 0) {
       throw new PrevalenceError(
@@ -487,14 +553,44 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   const stopped = withRootClassCheck(ctx, () => verifyAll(ctx));
   // Filled in by verifyAll: `ok` is false exactly when `divergence` is set.
   if (stopped === undefined) return report as ReplayReport;
+  // A renamed journal file: renaming it back is the way out, here and for an open that needs its records.
+  if (stopped.damage.renameTo !== undefined) throw stopped.error;
   // Damage among records a later snapshot holds: the open never reads them,
   // so the directory opens, but they cannot be checked. Refused all the same
   // (a report would let `ok` pass over damaged records), saying what it means.
   const later = snapshots.find((snap) => snap.seq >= stopped.damage.seq && isIntact(snap.path));
   if (later === undefined) throw stopped.error;
+  const foreign = foreignLater(dir, stopped, later);
+  if (foreign !== undefined) throw foreign;
   throw new PrevalenceError(
     'JOURNAL_CORRUPT',
     `${stopped.damage.description}. An open reads none of these records while it can load ${later.path}, which holds them, or a newer snapshot (then the directory opens as it is), but verifyReplay cannot check actions ${stopped.agreed + 1} to ${later.seq}. Restore the journal from a backup to check them; to check the actions after them, run verifyReplay on a copy of the directory without the snapshots older than ${path.basename(later.path)}. Nothing was changed.`,
+    { cause: stopped.error },
+  );
+}
+
+/**
+ * The error for journal damage followed by the intact snapshot `later` when
+ * `later` carries another seed than the snapshot the replay started from:
+ * an open refuses to load it (a snapshot from another directory), so the
+ * directory does not open as it is, whatever the damage (operator review:
+ * two foreign snapshots an earlier version loaded, which then started a
+ * journal file after them, were said to open). Undefined when the seeds
+ * agree, or one is missing (an open does not compare those).
+ */
+function foreignLater(
+  dir: string,
+  stopped: DamageStop,
+  later: SnapshotEntry,
+): PrevalenceError | undefined {
+  const found = seedOf(later.path);
+  const start = stopped.startSeed;
+  if (found === SEED_UNREADABLE || found === undefined || start === undefined || found === start) {
+    return undefined;
+  }
+  return new PrevalenceError(
+    'JOURNAL_CORRUPT',
+    `${stopped.damage.description}. The snapshot ${later.path}, which holds these records, carries seed ${found} but ${stopped.startName}, where the replay started, carries seed ${start}: one of the two comes from another directory (a file copied in), so the directory does not open as it is: an open refuses snapshots that carry two seeds (SNAPSHOT_CORRUPT). Move the snapshots that do not belong out of ${dir} (the seed is in the first line of each snapshot file) and run verifyReplay again. Nothing was changed.`,
     { cause: stopped.error },
   );
 }
@@ -558,6 +654,9 @@ interface DamageStop {
   agreed: number;
   damage: DamageFound;
   error: unknown;
+  /** Where the replay started (a snapshot's path, or the journal alone), and its seed. */
+  startName: string;
+  startSeed: string | undefined;
 }
 
 /**
@@ -662,7 +761,7 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
     if (err === stop) return undefined;
     const damage = damageFoundBy(err);
     if (damage === undefined) throw err;
-    return { agreed, damage, error: err };
+    return { agreed, damage, error: err, startName, startSeed: seed };
   }
   // Snapshots past the journal's end are not replayed to, but an open would
   // load the newest: one from another directory must not pass unseen.

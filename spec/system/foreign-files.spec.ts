@@ -35,6 +35,8 @@ async function build(
   return dir;
 }
 
+const seedOf = (dir: string, seq: number) => snapshotInfo(realFs, snap(dir, seq)).seed;
+
 function open(dir: string, options: { recover?: 'truncate' } = {}) {
   const warnings: string[] = [];
   const system = initSystem(new Store(), {
@@ -82,6 +84,47 @@ describe('a snapshot from another data directory', () => {
     const { system } = open(a);
     expect(system.log).toHaveLength(30);
     await system.close();
+  });
+
+  it('is refused when two are copied in as the two newest (regression (operator review): compared only with the nearest older snapshot, foreign too, the open loaded them silently)', async () => {
+    const a = await build(30, 'A', [10]);
+    const b = await build(50, 'B', [40, 45]);
+    fs.copyFileSync(snap(b, 40), snap(a, 40));
+    fs.copyFileSync(snap(b, 45), snap(a, 45));
+    const before = fs.readdirSync(a).sort();
+    for (const recover of [undefined, 'truncate'] as const) {
+      const err = prevalenceErrorOf(() => open(a, recover ? { recover } : {}));
+      expect(err.code).toBe('SNAPSHOT_CORRUPT');
+      expect(err.message).toContain(`${snap(a, 45)} carries seed ${seedOf(b, 45)}`);
+      expect(err.message).toContain(`${snap(a, 0)} carries seed ${seedOf(a, 0)}`);
+      expect(err.message).toContain(`${snap(a, 40)}, between them, carries the seed of the first`);
+      expect(err.message).toMatch(/Nothing was changed\. Move the one that does not belong/);
+    }
+    expect(fs.readdirSync(a).sort()).toEqual(before);
+    // Following the advice: both moved aside, the directory opens with its own actions.
+    for (const seq of [40, 45]) fs.renameSync(snap(a, seq), path.join(tmpDir(), `${seq}.snap`));
+    const { system } = open(a);
+    expect(system.log).toEqual(Array.from({ length: 30 }, (_, i) => `A-${i + 1}`));
+    await system.close();
+  });
+
+  it('makes verifyReplay name the foreign seed, not say the directory opens, when an earlier version opened two and started a journal after them (regression (operator review): "then the directory opens as it is")', async () => {
+    const a = await build(30, 'A', [10]);
+    const b = await build(50, 'B', [40, 45]);
+    fs.copyFileSync(snap(b, 40), snap(a, 40));
+    fs.copyFileSync(snap(b, 45), snap(a, 45));
+    fs.writeFileSync(journal(a, 46), ''); // what the open that loaded snapshot 45 left
+    const err = prevalenceErrorOf(() => verifyReplay(a, Store, { onWarning: () => {} }));
+    expect(err.code).toBe('JOURNAL_CORRUPT');
+    expect(err.message).not.toMatch(/opens as it is/);
+    expect(err.message).toContain(
+      `${snap(a, 40)}, which holds these records, carries seed ${seedOf(b, 40)}`,
+    );
+    expect(err.message).toContain(
+      `${snap(a, 0)}, where the replay started, carries seed ${seedOf(a, 0)}`,
+    );
+    expect(err.message).toMatch(/Move the snapshots that do not belong out of/);
+    expect(prevalenceErrorOf(() => open(a)).code).toBe('SNAPSHOT_CORRUPT');
   });
 
   it('is not what a backup snapshot of the same directory is: one copied back in opens', async () => {
@@ -153,6 +196,34 @@ describe('a journal file whose first record is not the seq of its name', () => {
   });
 });
 
+describe('a renamed journal file', () => {
+  it("is refused saying so and naming the name to rename it back to, not advising recover: 'truncate' (regression (operator review): reported as a gap, and truncating as advised dropped its records)", async () => {
+    const dir = await build(50, 'A', [20, 40]);
+    for (const wrong of [42, 35]) {
+      fs.renameSync(journal(dir, 41), journal(dir, wrong));
+      const before = fs.readdirSync(dir).sort();
+      const err = prevalenceErrorOf(() => open(dir));
+      expect(err.code).toBe('JOURNAL_CORRUPT');
+      expect(err.message).toContain(`journal file ${journal(dir, wrong)} has the wrong name`);
+      expect(err.message).toContain(
+        `its name says seq ${wrong}, but its first record is seq 41, the one expected here: the file was renamed`,
+      );
+      expect(err.message).toContain(
+        'Nothing was changed. Rename it back to journal-0000000000000041.jsonl',
+      );
+      expect(err.message).not.toMatch(/reopen with recover: 'truncate'/);
+      const verified = prevalenceErrorOf(() => verifyReplay(dir, Store, { onWarning: () => {} }));
+      expect(verified.message).toContain('Rename it back to journal-0000000000000041.jsonl');
+      expect(fs.readdirSync(dir).sort()).toEqual(before);
+      fs.renameSync(journal(dir, wrong), journal(dir, 41));
+    }
+    // Following the advice: every action is back.
+    const { system } = open(dir);
+    expect(system.log).toEqual(Array.from({ length: 50 }, (_, i) => `A-${i + 1}`));
+    await system.close();
+  });
+});
+
 describe('refusal messages that led nowhere', () => {
   it('verifyReplay does not say the directory opens when the snapshot holding the damaged record is damaged too (regression: "then the directory opens as it is")', async () => {
     const dir = await build(50, 'A', [50]);
@@ -200,9 +271,18 @@ describe('refusal messages that led nowhere', () => {
     expect(err.code).toBe('SNAPSHOT_CORRUPT');
     expect(err.message).not.toMatch(/rebuilt from the journal alone/);
     expect(err.message).toMatch(
-      /the journal starts at seq 91, not 1, so it cannot rebuild the state alone: this directory cannot be restored without a valid snapshot/,
+      /Nothing was changed\. The journal starts at seq 91, not 1, so it cannot rebuild the state alone: this directory cannot be restored without a valid snapshot/,
     );
     expect(err.message).toMatch(/its seq must be 90 or later/);
+  });
+
+  it('starts the sentence after "Nothing was changed." with a capital when no snapshot is valid and no journal can rebuild the state (regression (operator review): "Nothing was changed. the journal starts at seq…")', async () => {
+    const dir = await build(3, 'A');
+    fs.truncateSync(snap(dir, 0), 100);
+    fs.unlinkSync(journal(dir, 1));
+    const err = prevalenceErrorOf(() => open(dir));
+    expect(err.code).toBe('SNAPSHOT_CORRUPT');
+    expect(err.message).toContain('Nothing was changed. The directory holds no journal, so');
   });
 
   it('names a snapshot damage once, without its advice in the list (regression: "is damaged: snapshot file X is damaged:")', async () => {

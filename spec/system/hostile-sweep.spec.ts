@@ -19,6 +19,23 @@ class Box {
   }
 }
 
+/** The real file system, but opening a file `denied` says fails as for a process without permission. */
+function denying(denied: (file: string, flags: string) => boolean): FileSystem {
+  return {
+    ...realFs,
+    openSync: (file, flags) => {
+      if (denied(file, flags)) {
+        throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), {
+          code: 'EACCES',
+        });
+      }
+      return realFs.openSync(file, flags);
+    },
+  };
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 describe('the hostile-input sweep', () => {
   it('refuses an array longer than 2 ** 27 at once, as an argument and as a stored value (regression: a sparse array of length 2 ** 32 - 1 ran for minutes)', async () => {
     const dir = freshBasedir();
@@ -115,6 +132,48 @@ describe('the hostile-input sweep', () => {
       ),
     });
     const again = initSystem(Box, dir);
+    expect(again.value).toBe(1);
+    await again.close();
+  });
+
+  it('says which snapshot or journal file the process may not read, and to fix its ownership or permissions (regression (operator review): a bare "EACCES: permission denied, open \'…snapshot-….snap\'")', async () => {
+    const dir = freshBasedir();
+    const first = initSystem(new Box(), dir);
+    first.set(1);
+    first.takeSnapshot();
+    first.set(2);
+    await first.close();
+    for (const name of ['snapshot-0000000000000001.snap', 'journal-0000000000000002.jsonl']) {
+      const fileSystem = denying((file, flags) => path.basename(file) === name && flags === 'r');
+      expect(prevalenceErrorOf(() => initSystem(Box, { basedir: dir, fileSystem }))).toMatchObject({
+        code: 'INVALID_OPTION',
+        message: expect.stringMatching(
+          new RegExp(
+            `may not open (snapshot|journal) file ${escapeRegExp(path.join(dir, name))} to read it \\(EACCES.*\\): fix the file's ownership or permissions`,
+          ),
+        ),
+      });
+    }
+    const again = initSystem(Box, dir);
+    expect(again.value).toBe(2);
+    await again.close();
+  });
+
+  it('says which journal file the process may not write when its torn last record must be cut off (regression (operator review): a bare EACCES)', async () => {
+    const dir = freshBasedir();
+    const first = initSystem(new Box(), dir);
+    first.set(1);
+    await first.close();
+    const journal = path.join(dir, 'journal-0000000000000001.jsonl');
+    fs.appendFileSync(journal, '{"crc":"00');
+    const fileSystem = denying((file, flags) => file === journal && flags !== 'r');
+    const err = prevalenceErrorOf(() => initSystem(Box, { basedir: dir, fileSystem }));
+    expect(err.code).toBe('JOURNAL_WRITE_FAILED');
+    expect(err.message).toContain(
+      `may not open journal file ${journal} to cut it at byte ${fs.statSync(journal).size - 10} (EACCES`,
+    );
+    expect(err.message).toMatch(/fix the file's ownership or permissions/);
+    const again = initSystem(Box, { basedir: dir, onWarning: () => {} });
     expect(again.value).toBe(1);
     await again.close();
   });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import { freshBasedir, tmpDir } from '../support/tmp';
 import { shopWithDrawnKeys } from '../fixtures/shop-with-drawn-keys';
+import { prevalenceErrorOf } from '../support/errors';
 
 let escape = 0; // a global the validator cannot see: the deliberate non-determinism
 
@@ -550,5 +551,50 @@ describe('verifyReplay and a snapshot whose recorded digest alone is damaged', (
     const report = verifyReplay(dir, Counter, { onWarning: (m) => warnings.push(m) });
     expect(report.ok).toBe(true);
     expect(warnings.join('\n')).toContain('its recorded SHA-256 digest does not match its content');
+  });
+});
+
+describe('verifyReplay and a damaged oldest snapshot', () => {
+  /** A closed directory with snapshots 0, 2 and 4 and actions 1 to 5. */
+  async function history(): Promise<string> {
+    const dir = freshBasedir();
+    const c = initSystem(Counter, dir);
+    for (let n = 1; n <= 5; n++) {
+      c.addHonest(n);
+      if (n % 2 === 0) c.takeSnapshot();
+    }
+    await c.close();
+    return dir;
+  }
+  const snap = (dir: string, seq: number) =>
+    path.join(dir, `snapshot-${String(seq).padStart(16, '0')}.snap`);
+
+  it('starts from the oldest intact snapshot, with a warning, as an open passes over it (regression (operator review): it refused, advising an older snapshot there was none of)', async () => {
+    const dir = await history();
+    fs.truncateSync(snap(dir, 0), 100);
+    const opened = initSystem(Counter, { basedir: dir, onWarning: () => {} });
+    expect(opened.values).toEqual([1, 2, 3, 4, 5]);
+    await opened.close();
+    const warnings: string[] = [];
+    const report = verifyReplay(dir, Counter, { onWarning: (m) => warnings.push(m) });
+    expect(report).toEqual({ ok: true, snapshotsChecked: 1, actionsReplayed: 3 });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`snapshot ${snap(dir, 0)} cannot be used (`);
+    expect(warnings[0]).toContain(
+      `verifyReplay passed over it, as an open does, and starts from ${snap(dir, 2)}`,
+    );
+  });
+
+  it('says no snapshot is intact, with the advice an open gives, when none is (regression (operator review): it named snapshot 0 alone and advised an older snapshot)', async () => {
+    const dir = await history();
+    for (const seq of [0, 2, 4]) fs.truncateSync(snap(dir, seq), 100);
+    const open = prevalenceErrorOf(() =>
+      initSystem(Counter, { basedir: dir, onWarning: () => {} }),
+    );
+    const verified = prevalenceErrorOf(() => verifyReplay(dir, Counter, { onWarning: () => {} }));
+    expect(verified.code).toBe('SNAPSHOT_CORRUPT');
+    expect(verified.message).toBe(open.message);
+    expect(open.message).toMatch(/none of the 3 snapshots .* is valid/);
+    expect(open.message).not.toMatch(/older snapshot/);
   });
 });
