@@ -119,6 +119,26 @@ export const realFs: FileSystem = {
   entryKind: (file) => realEntryKind(file),
 };
 
+function identityText(stats: nodeFs.Stats): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
+/**
+ * The identity (`<dev>:<ino>`) of what `file` leads to on the real disk,
+ * symbolic links followed, as the directory lock records it; undefined
+ * when nothing is there.
+ */
+export function realFileIdentity(file: string): string | undefined {
+  try {
+    const stats = nodeFs.statSync(file, { throwIfNoEntry: false });
+    return stats === undefined ? undefined : identityText(stats);
+  } catch (err) {
+    // A file where a directory of the path was: nothing there either.
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
 function realEntryKind(file: string): EntryKind {
   let stats: nodeFs.Stats | undefined;
   try {

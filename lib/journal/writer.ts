@@ -25,6 +25,12 @@ export interface JournalWriterOptions {
   journalMaxBytes: number;
   /** Told when a background fdatasync fails, which no caller may be waiting to hear. */
   warn?: ((message: string) => void) | undefined;
+  /**
+   * Why `dir` may no longer be written (its path leads to another directory
+   * than the one the system locked), or undefined while it may: asked
+   * before a rotation creates a file there.
+   */
+  dirMoved?: (() => string | undefined) | undefined;
 }
 
 const RETRY_HINT = 'Reads still work; reopen the system once the disk problem is fixed';
@@ -63,6 +69,8 @@ export class JournalWriter {
   #size: number;
   #lastSeq: number;
   #failure: PrevalenceError | undefined;
+  /** Why the writer was stopped (see stop), when that, and no disk error, stopped it. */
+  #stopReason: string | undefined;
   #closed: Promise<void> | undefined;
 
   private constructor(opts: JournalWriterOptions, fd: number, path: string, lastSeq: number) {
@@ -157,6 +165,11 @@ export class JournalWriter {
     return this.#failure;
   }
 
+  /** The fd of the file records are appended to now. */
+  get fd(): number {
+    return this.#fd;
+  }
+
   /**
    * The seq of the last record in the journal. After a failed append it is
    * that record's seq only when the record could not be cut off again (its
@@ -190,7 +203,7 @@ export class JournalWriter {
     }
     const line = this.#encoder.encode(seq, ts, method, argsJson, threw, version);
     if (this.#size > 0 && this.#size + line.length > this.#opts.journalMaxBytes) {
-      this.#rotate('the action was not recorded');
+      this.#rotate('the action was not recorded', true);
     }
     const before = this.#size;
     // 'batch' (and @unlocked): at once too when an earlier record waited past the interval.
@@ -245,7 +258,22 @@ export class JournalWriter {
    */
   rotate(): void {
     this.#checkUsable();
-    this.#rotate(`records up to seq ${this.#lastSeq} may not be durable`);
+    this.#rotate(`records up to seq ${this.#lastSeq} may not be durable`, false);
+  }
+
+  /**
+   * Stops the writer for a reason a reopen does not fix (the data directory
+   * was moved away under the system): every later append is refused,
+   * saying `reason`. The records appended so far are made durable
+   * first, in the file they are in.
+   */
+  stop(reason: string): void {
+    const err = new PrevalenceError('JOURNAL_WRITE_FAILED', reason);
+    if (this.#failure === undefined) {
+      this.#failure = err;
+      this.#stopReason = reason;
+    }
+    if (!this.#syncAcknowledged()) this.#flusher.fail(err);
   }
 
   /**
@@ -347,6 +375,13 @@ export class JournalWriter {
    */
   refusal(): PrevalenceError | undefined {
     if (this.#failure === undefined) return undefined;
+    if (this.#stopReason !== undefined) {
+      return new PrevalenceError(
+        'JOURNAL_WRITE_FAILED',
+        `the system takes no more actions, so the action was not recorded: ${this.#stopReason}`,
+        { cause: this.#failure },
+      );
+    }
     return new PrevalenceError(
       'JOURNAL_WRITE_FAILED',
       `an earlier journal write failed (${describe(this.#failure.cause)}), so the journal refuses further actions; the action was not recorded. ${RETRY_HINT}`,
@@ -354,9 +389,16 @@ export class JournalWriter {
     );
   }
 
-  #rotate(consequence: string): void {
+  /**
+   * Closes the current file and starts the next: its tail made durable
+   * first, then the directory checked (see dirMoved). `forAction`: an
+   * append asked for it, and its action is not recorded if this fails
+   * (`consequence` says what else).
+   */
+  #rotate(consequence: string, forAction: boolean): void {
     if (this.#size === 0) return;
     const oldFd = this.#fd;
+    const what = `starting a new journal file after seq ${this.#lastSeq}`;
     try {
       // In every mode, 'none' included: the new file is made durable by the
       // directory fsync below, so the old file's tail must be durable first,
@@ -364,17 +406,25 @@ export class JournalWriter {
       this.#fs.fdatasyncSync(oldFd);
       this.stats.fsyncs++;
       this.#flusher.markDurable(this.#lastSeq);
+    } catch (err) {
+      throw this.#fail(err, what, consequence, true);
+    }
+    const moved = this.#opts.dirMoved?.();
+    if (moved !== undefined) {
+      this.stop(moved);
+      const refused = forAction ? ', so the action was not recorded,' : '';
+      throw new PrevalenceError(
+        'JOURNAL_WRITE_FAILED',
+        `no new journal file was started after seq ${this.#lastSeq}${refused} and the system takes no more actions: ${moved}`,
+      );
+    }
+    try {
       const created = createJournalFile(this.#fs, this.#opts.dir, this.#lastSeq + 1);
       this.#fd = created.fd;
       this.#path = created.path;
       this.#size = 0;
     } catch (err) {
-      throw this.#fail(
-        err,
-        `starting a new journal file after seq ${this.#lastSeq}`,
-        consequence,
-        this.#flusher.durableSeq < this.#lastSeq,
-      );
+      throw this.#fail(err, what, consequence);
     }
     this.#flusher.retire(oldFd);
   }
@@ -410,18 +460,24 @@ export class JournalWriter {
       { cause },
     );
     this.#failure ??= err;
-    if (!syncFailed && this.#lastSeq > this.#flusher.durableSeq) {
-      // The records before the failed one were acknowledged: make them durable
-      // now rather than at a flush that may never come.
-      try {
-        this.#fs.fdatasyncSync(this.#fd);
-        this.stats.fsyncs++;
-        this.#flusher.markDurable(this.#lastSeq);
-      } catch {
-        syncFailed = true;
-      }
-    }
-    if (syncFailed) this.#flusher.fail(err);
+    if (syncFailed || !this.#syncAcknowledged()) this.#flusher.fail(err);
     return err;
+  }
+
+  /**
+   * Makes the records appended so far durable now, when any is not yet
+   * (they were acknowledged, and the writer is failing: a flush may never
+   * come). False when that fdatasync failed.
+   */
+  #syncAcknowledged(): boolean {
+    if (this.#lastSeq <= this.#flusher.durableSeq) return true;
+    try {
+      this.#fs.fdatasyncSync(this.#fd);
+      this.stats.fsyncs++;
+      this.#flusher.markDurable(this.#lastSeq);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

@@ -13,7 +13,7 @@ import { JournalWriter } from '../journal/writer';
 import { replayJournal } from '../journal/reader';
 import type { JournalRecord } from '../journal/reader';
 import { RECORD_VERSION } from '../journal/record';
-import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
+import { WRITE_BUFFER_BYTES, removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { forgetRecentParent, rootView } from '../isolation/views';
 import { adoptState, UndoLog } from '../isolation/tracking';
 import { checkInitialState } from '../isolation/unwrap';
@@ -34,11 +34,13 @@ import {
   thenOwner,
 } from './domain-class';
 import { openBasedir } from './basedir';
+import { DataDirPlace } from './place';
 import { listJournalFiles, unshareJournalFiles } from '../journal/files';
 import { asideName, asideStamp } from '../journal/recover';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase, type RestoreBase } from './restore';
 import { listSnapshots } from '../snapshot/loader';
+import { snapshotFileName } from '../snapshot/format';
 import { snapshotInfo } from '../snapshot/info';
 import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
@@ -120,6 +122,8 @@ export class PrevalentSystem<T extends object> {
   readonly #seed: DirectorySeed | undefined;
   readonly #runner: ActionRunner;
   readonly #lock: DirectoryLock;
+  /** Whether basedir still leads to the directory locked at open (asked before writing there by path). */
+  readonly #place: DataDirPlace;
   readonly #replayer: Replayer;
   #journal!: JournalWriter;
   #seq = 0;
@@ -181,6 +185,8 @@ export class PrevalentSystem<T extends object> {
     this.#givenBasedir = this.opts.basedir;
     const opened = openBasedir(this.opts);
     this.#lock = opened.lock;
+    // Undefined while the open has not made the writer yet.
+    this.#place = new DataDirPlace(opened.dir, opened.lock.identity, () => this.#journal?.fd);
     this.opts = { ...this.opts, basedir: opened.dir };
     try {
       unshareJournalFiles(this.opts.fs, this.opts.basedir, this.opts.warn);
@@ -225,7 +231,11 @@ export class PrevalentSystem<T extends object> {
     this.#lock.onThreadExit = () => this.#stop();
     // Only once the open succeeded (a refused open leaves the files as they
     // were); a leftover that cannot be deleted is a warning, not a refusal.
-    removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir, this.opts.warn);
+    // Not at a path that leads to another directory by now: the first write
+    // says why.
+    if (this.#place.moved() === undefined) {
+      removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir, this.opts.warn);
+    }
     this.#startSnapshotTimer();
   }
 
@@ -417,6 +427,8 @@ export class PrevalentSystem<T extends object> {
     if (log.replayMetUnkept || (!base.fromSnapshot && !base.empty)) {
       refuseUnregisteredClass(this.root, this.registry);
     }
+    const movedAway = this.#place.movedWhileOpening();
+    if (movedAway !== undefined) throw new PrevalenceError('JOURNAL_WRITE_FAILED', movedAway);
     if (base.empty) {
       try {
         checkInitialState(this.root, isOpenRoot, this.#undoLog!);
@@ -433,6 +445,7 @@ export class PrevalentSystem<T extends object> {
         batchIntervalMs: this.opts.batchIntervalMs,
         journalMaxBytes: this.opts.journalMaxBytes,
         warn: this.opts.warn,
+        dirMoved: () => this.#place.moved(),
       },
       this.#seq + 1,
     );
@@ -635,27 +648,49 @@ export class PrevalentSystem<T extends object> {
     // repeat the failure as if this call were a refused action.
     if (this.#journal.refusal() === undefined) this.#journal.rotate();
     const fallback = this.#goodSnapshots.fallback;
+    const stillHere = (): void =>
+      this.#refuseMoved(
+        `${snapshotFileName(this.#seq)} was written in the directory this system opened, but pruning stopped`,
+      );
     if (this.opts.pruneJournals && fallback !== undefined) {
-      pruneJournals(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
+      pruneJournals(this.opts.fs, this.opts.basedir, fallback, this.opts.warn, stillHere);
     }
     if (this.opts.pruneSnapshots && fallback !== undefined) {
-      pruneSnapshots(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
+      pruneSnapshots(this.opts.fs, this.opts.basedir, fallback, this.opts.warn, stillHere);
     }
     return path;
   }
 
-  /** Writes a snapshot of the state into `dir` and returns its path. */
-  #snapshotInto(dir: string): string {
+  /**
+   * Throws SNAPSHOT_WRITE_FAILED, saying `done` and why, when basedir no
+   * longer leads to the directory this system locked (moved or replaced
+   * while open): nothing may be written or deleted at that path, and the
+   * system takes no more actions (docs/DURABILITY.md).
+   */
+  #refuseMoved(done: string): void {
+    const moved = this.#place.moved();
+    if (moved === undefined) return;
+    // Not yet while the open writes the first snapshot (it checked just before).
+    this.#journal?.stop(moved);
+    throw new PrevalenceError('SNAPSHOT_WRITE_FAILED', `${done}: ${moved}`);
+  }
+
+  /** Writes a snapshot of the state into `dir` and returns its path; `beforeRename` as writeSnapshot's. */
+  #snapshotInto(dir: string, beforeRename?: () => void): string {
     return writeSnapshot(
       this.opts.fs,
       dir,
       { seq: this.#seq, ts: this.#lastTs, rootClass: this.#rootClass, seed: this.#seed },
       (emit) => void encodeGraph(this.root, this.registry, emit),
+      WRITE_BUFFER_BYTES,
+      beforeRename,
     ).path;
   }
 
   #writeSnapshot(): string {
-    const path = this.#snapshotInto(this.opts.basedir);
+    const refuse = (): void => this.#refuseMoved('no snapshot was written');
+    refuse();
+    const path = this.#snapshotInto(this.opts.basedir, refuse);
     this.#snapshotSeq = this.#seq;
     // A snapshot at the seq of the last one rewrites it: listing that seq
     // twice would make it its own fallback, and pruning would delete the
@@ -758,11 +793,15 @@ export class PrevalentSystem<T extends object> {
 
   async #close(): Promise<void> {
     this.#stop();
+    // Asked while the journal file is open: it tells where the directory is now.
+    const moved = this.#place.movedAtClose();
+    const at = this.#place.locate();
     try {
       await this.#journal.close();
     } finally {
-      this.#lock.release();
+      this.#lock.release(at);
     }
+    if (moved !== undefined) this.opts.warn(moved);
   }
 }
 
