@@ -4,6 +4,7 @@ import { writeFully } from '../fs/seam';
 import { createJournalFile, journalEnd, journalFileName, listJournalFiles } from './files';
 import { Flusher } from './flusher';
 import { RECORD_VERSION, RecordEncoder, type RecordVersion } from './record';
+import { nameLeftFile, putBack } from './replaced';
 
 /**
  * When an appended record must be on disk: `'always'` before `append`
@@ -23,12 +24,15 @@ export interface JournalWriterOptions {
   batchIntervalMs: number;
   /** A file that would grow past this is closed and a new one started. */
   journalMaxBytes: number;
-  /** Told when a background fdatasync fails, which no caller may be waiting to hear. */
+  /**
+   * Told when a background fdatasync fails, which no caller may be waiting
+   * to hear, and when a journal file was put back under its name.
+   */
   warn?: ((message: string) => void) | undefined;
   /**
    * Why `dir` may no longer be written (its path leads to another directory
    * than the one the system locked), or undefined while it may: asked
-   * before a rotation creates a file there.
+   * before a rotation creates a file there, and at close.
    */
   dirMoved?: (() => string | undefined) | undefined;
 }
@@ -115,7 +119,9 @@ export class JournalWriter {
       if (last === nextSeq - 1) {
         let fd: number;
         try {
-          fd = fs.openSync(newest.path, 'a');
+          // Readable too: its records are read back through the fd if
+          // another file takes its name (see #keepFileInPlace).
+          fd = fs.openSync(newest.path, 'a+');
         } catch (err) {
           throw new PrevalenceError(
             'JOURNAL_WRITE_FAILED',
@@ -267,8 +273,12 @@ export class JournalWriter {
    * saying `reason`. The records appended so far are made durable
    * first, in the file they are in.
    */
-  stop(reason: string): void {
-    const err = new PrevalenceError('JOURNAL_WRITE_FAILED', reason);
+  stop(reason: string, cause?: unknown): void {
+    const err = new PrevalenceError(
+      'JOURNAL_WRITE_FAILED',
+      reason,
+      cause === undefined ? undefined : { cause },
+    );
     if (this.#failure === undefined) {
       this.#failure = err;
       this.#stopReason = reason;
@@ -353,6 +363,15 @@ export class JournalWriter {
         );
       }
     }
+    // Nothing is written at the path of a directory that is no longer ours.
+    if (this.#opts.dirMoved?.() === undefined) {
+      try {
+        this.#keepFileInPlace();
+      } catch (err) {
+        // Left open: until the process ends, its records can be copied from there.
+        throw this.#unplaced(err, 'close');
+      }
+    }
     this.#flusher.retire(this.#fd);
     if (error !== undefined) throw error;
   }
@@ -391,9 +410,9 @@ export class JournalWriter {
 
   /**
    * Closes the current file and starts the next: its tail made durable
-   * first, then the directory checked (see dirMoved). `forAction`: an
-   * append asked for it, and its action is not recorded if this fails
-   * (`consequence` says what else).
+   * first, the directory checked, its records put back under its name if
+   * another file took it. `forAction`: an append asked for it, and its
+   * action is not recorded if this fails (`consequence` says what else).
    */
   #rotate(consequence: string, forAction: boolean): void {
     if (this.#size === 0) return;
@@ -419,6 +438,11 @@ export class JournalWriter {
       );
     }
     try {
+      this.#keepFileInPlace();
+    } catch (err) {
+      throw this.#unplaced(err, forAction ? 'action' : 'rotation');
+    }
+    try {
       const created = createJournalFile(this.#fs, this.#opts.dir, this.#lastSeq + 1);
       this.#fd = created.fd;
       this.#path = created.path;
@@ -427,6 +451,46 @@ export class JournalWriter {
       throw this.#fail(err, what, consequence);
     }
     this.#flusher.retire(oldFd);
+  }
+
+  /**
+   * When another file took the name of the current file (an editor's save
+   * writes a new file over it; a log-rotation tool moves it away), puts its
+   * records back under that name (see putBack), with a warning: the system
+   * appends to the file it opened, and the next open reads the name. Asked
+   * at rotations (snapshots rotate too) and at close, not per record.
+   */
+  #keepFileInPlace(): void {
+    if (!nameLeftFile(this.#fs, this.#fd, this.#path)) return;
+    const { aside } = putBack(this.#fs, this.#fd, this.#size, this.#path);
+    const found =
+      aside === undefined
+        ? 'no file had that name'
+        : `the file found under that name is kept as ${aside}`;
+    this.#opts.warn?.(
+      `journal file ${this.#path} was replaced while this system had it open (an editor's save, sed -i, or a tool that moves or rotates log files): the system appends to the file it opened, so its records up to seq ${this.#lastSeq} were no longer under that name, and the next open would have lost them. They were put back under ${this.#path} (${found}). Never edit, move or rotate journal files while the system is open (docs/DURABILITY.md)`,
+    );
+  }
+
+  /**
+   * The failure when the records of the current file could not be put back
+   * under its name, at the rotation of an `action`'s append, another
+   * `rotation` or `close`: the system stops, and the message says where
+   * they are and what to do.
+   */
+  #unplaced(cause: unknown, when: 'action' | 'rotation' | 'close'): PrevalenceError {
+    const pid = process.pid;
+    const advice =
+      when === 'close'
+        ? ' (the close leaves it open for that)'
+        : ', or fix the cause and close the system, which tries again; the state in memory holds every acknowledged action, and takeSnapshot({ into: <a new directory> }) saves it';
+    const reason = `another file took the name of journal file ${this.#path} while the system had it open, and putting its records back under that name failed (${describe(cause)}). Its records up to seq ${this.#lastSeq} are in the file this system opened, still open as fd ${this.#fd} of process ${pid} (on Linux /proc/${pid}/fd/${this.#fd}) but no longer under that name, and an open would miss them: copy that file over ${this.#path} before the process ends${advice}`;
+    this.stop(reason, cause);
+    return new PrevalenceError(
+      'JOURNAL_WRITE_FAILED',
+      when === 'action' ? `the action was not recorded: ${reason}` : reason,
+      { cause },
+    );
   }
 
   /** Cuts the current file back to `size` (a failed record off); the error when that fails. */
