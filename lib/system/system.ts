@@ -69,6 +69,24 @@ const DONE_COUNTING = -1;
 const SLOW_SNAPSHOT_MS = 250;
 
 /**
+ * A newest recorded action time (or snapshot time) further than this ahead
+ * of the clock at open is warned about: every action gets that time until
+ * the clock passes it (see #warnTimeAhead).
+ */
+const TIME_AHEAD_WARNING_MS = 60_000;
+
+/** `ms` (a minute or more) in whole minutes, hours or days, for a message. */
+function roughDuration(ms: number): string {
+  const [amount, unit] =
+    ms < 2 * 3_600_000
+      ? [Math.round(ms / 60_000), 'minute']
+      : ms < 2 * 86_400_000
+        ? [Math.round(ms / 3_600_000), 'hour']
+        : [Math.round(ms / 86_400_000), 'day'];
+  return `about ${amount} ${unit}${amount === 1 ? '' : 's'}`;
+}
+
+/**
  * The most arguments an action call may have. A replay applies them in one
  * call too, from another stack depth; near V8's limit (about 100k on a
  * default stack) the live call could overflow where the replay does not, or
@@ -225,6 +243,7 @@ export class PrevalentSystem<T extends object> {
       throw err;
     }
     this.#warnNondeterministicConstruction();
+    this.#warnTimeAhead();
     if (thenProto !== undefined) this.opts.warn(thenableWarning(cls, thenProto, this.opts.basedir));
     // A worker thread that ends with the system open: closed before its lock
     // goes (what was written stays; the last records' fsync is the OS's).
@@ -266,6 +285,23 @@ export class PrevalentSystem<T extends object> {
         // Advice only: a class whose source cannot be read (a Proxy) is not looked at.
       }
     }
+  }
+
+  /**
+   * Warns when the newest recorded time (the last action's, or the loaded
+   * snapshot's) is more than TIME_AHEAD_WARNING_MS ahead of the clock: an
+   * action's time is never earlier than the one before it (FORMAT.md), so
+   * after a run with the clock ahead every action gets that time, until
+   * the clock passes it, across restarts.
+   */
+  #warnTimeAhead(): void {
+    const now = Date.now();
+    const ahead = this.#lastTs - now;
+    if (!(ahead > TIME_AHEAD_WARNING_MS)) return;
+    const recorded = new Date(this.#lastTs).toISOString();
+    this.opts.warn(
+      `the newest action recorded in ${this.opts.basedir} has the time ${recorded}, ${roughDuration(ahead)} ahead of this machine's clock (${new Date(now).toISOString()}): an action's time is never earlier than the one before it, so every action gets that time (this._clock.now(), today()) until the clock passes it. Either a run wrote it with its clock ahead (a wrong hardware clock or NTP), or this clock is behind: check the clock. The recorded times cannot be moved back in this directory (a backup made with takeSnapshot({ into }) keeps them too); if waiting until ${recorded} will not do, start a new data directory from the state (a domain instance holding it, passed to initSystem)`,
+    );
   }
 
   /** The newest valid snapshot (or a fresh state) to restore from. */
