@@ -22,10 +22,19 @@ export interface FaultPlan {
  */
 export class FaultyFs implements FileSystem {
   bytesWritten = 0;
+  // Only where the inner one has them: a missing identity means "no file there".
+  fileIdentity?: (file: string) => string | undefined;
+  fdIdentity?: (fd: number) => string;
+
   constructor(
     public plan: FaultPlan = {},
     private readonly inner: FileSystem = realFs,
-  ) {}
+  ) {
+    if (inner.fileIdentity !== undefined && inner.fdIdentity !== undefined) {
+      this.fileIdentity = (file) => inner.fileIdentity!(file);
+      this.fdIdentity = (fd) => inner.fdIdentity!(fd);
+    }
+  }
 
   private fail(code: string, syscall: string): never {
     const err = new Error(`${code}: injected fault, ${syscall}`) as NodeJS.ErrnoException;

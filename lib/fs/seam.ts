@@ -39,6 +39,16 @@ export interface FileSystem {
    * FIFO under a data file's name blocks the open.
    */
   entryKind?(file: string): EntryKind;
+  /**
+   * The identity (`<dev>:<ino>`) of what `file` leads to, symbolic links
+   * followed; undefined when nothing is there. Optional, with
+   * `fdIdentity`: without them a running system does not notice that
+   * another file took the name of the journal file it appends to (an
+   * editor's save).
+   */
+  fileIdentity?(file: string): string | undefined;
+  /** The identity (`<dev>:<ino>`) of the open file `fd`. Optional, with `fileIdentity`. */
+  fdIdentity?(fd: number): string;
 }
 
 /**
@@ -50,7 +60,9 @@ export interface FileSystem {
 export type EntryKind = 'file' | 'directory' | 'broken-link' | 'other' | 'missing';
 
 // Typed as a Record so that a method added to the interface must be added here too.
-const SEAM_METHODS: Readonly<Record<Exclude<keyof FileSystem, 'linkCount' | 'entryKind'>, true>> = {
+const SEAM_METHODS: Readonly<
+  Record<Exclude<keyof FileSystem, 'linkCount' | 'entryKind' | 'fileIdentity' | 'fdIdentity'>, true>
+> = {
   openSync: true,
   closeSync: true,
   writeSync: true,
@@ -117,7 +129,29 @@ export const realFs: FileSystem = {
   },
   linkCount: (file) => nodeFs.statSync(file).nlink,
   entryKind: (file) => realEntryKind(file),
+  fileIdentity: (file) => realFileIdentity(file),
+  fdIdentity: (fd) => identityText(nodeFs.fstatSync(fd)),
 };
+
+function identityText(stats: nodeFs.Stats): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
+/**
+ * The identity (`<dev>:<ino>`) of what `file` leads to on the real disk,
+ * symbolic links followed, as the directory lock records it; undefined
+ * when nothing is there.
+ */
+export function realFileIdentity(file: string): string | undefined {
+  try {
+    const stats = nodeFs.statSync(file, { throwIfNoEntry: false });
+    return stats === undefined ? undefined : identityText(stats);
+  } catch (err) {
+    // A file where a directory of the path was: nothing there either.
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
 
 function realEntryKind(file: string): EntryKind {
   let stats: nodeFs.Stats | undefined;

@@ -66,14 +66,17 @@ export function fileSize(fs: FileSystem, file: string): number {
   }
 }
 
-/** Creates `journal-<firstSeq>.jsonl` for appending (it must not exist) and fsyncs `dir` so it survives a power cut. */
+/**
+ * Creates `journal-<firstSeq>.jsonl` for appending (it must not exist; opened
+ * readable too, see JournalWriter) and fsyncs `dir` so it survives a power cut.
+ */
 export function createJournalFile(
   fs: FileSystem,
   dir: string,
   firstSeq: number,
 ): { fd: number; path: string } {
   const path = inDir(dir, journalFileName(firstSeq));
-  const fd = fs.openSync(path, 'ax');
+  const fd = fs.openSync(path, 'ax+');
   try {
     fs.fsyncDirSync(dir);
   } catch (err) {

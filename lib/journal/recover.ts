@@ -178,9 +178,13 @@ export function mendLastNewline(
 
 const NEWLINE_BYTE = Buffer.from('\n');
 
-export function asideName(fs: FileSystem, file: string, stamp: string): string {
-  let name = `${file}.damaged-${stamp}`;
-  for (let n = 2; fs.existsSync(name); n++) name = `${file}.damaged-${stamp}-${n}`;
+/**
+ * A name no file has yet for a copy of `file` set aside,
+ * `<file>.<label>-<stamp>`: no open reads it as a data file.
+ */
+export function asideName(fs: FileSystem, file: string, stamp: string, label = 'damaged'): string {
+  let name = `${file}.${label}-${stamp}`;
+  for (let n = 2; fs.existsSync(name); n++) name = `${file}.${label}-${stamp}-${n}`;
   return name;
 }
 

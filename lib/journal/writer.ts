@@ -5,6 +5,7 @@ import { writeFully } from '../fs/seam';
 import { createJournalFile, journalEnd, journalFileName, listJournalFiles } from './files';
 import { Flusher } from './flusher';
 import { RECORD_VERSION, RecordEncoder, type RecordVersion } from './record';
+import { nameLeftFile, putBack } from './replaced';
 
 /**
  * When an appended record must be on disk: `'always'` before `append`
@@ -21,8 +22,17 @@ export interface JournalWriterOptions {
   batchIntervalMs: number;
   /** A file that would grow past this is closed and a new one started. */
   journalMaxBytes: number;
-  /** Told when a background fdatasync fails, which no caller may be waiting to hear. */
+  /**
+   * Told when a background fdatasync fails, which no caller may be waiting
+   * to hear, and when a journal file was put back under its name.
+   */
   warn?: ((message: string) => void) | undefined;
+  /**
+   * Why `dir` may no longer be written (its path leads to another directory
+   * than the one the system locked), or undefined while it may: asked
+   * before a rotation creates a file there, and at close.
+   */
+  dirMoved?: (() => string | undefined) | undefined;
 }
 
 const RETRY_HINT = 'Reads still work; reopen the system once the disk problem is fixed';
@@ -61,6 +71,8 @@ export class JournalWriter {
   #size: number;
   #lastSeq: number;
   #failure: PrevalenceError | undefined;
+  /** Why the writer was stopped (see stop), when that, and no disk error, stopped it. */
+  #stopReason: string | undefined;
   #closed: Promise<void> | undefined;
 
   private constructor(opts: JournalWriterOptions, fd: number, path: string, lastSeq: number) {
@@ -105,7 +117,9 @@ export class JournalWriter {
       if (last === nextSeq - 1) {
         let fd: number;
         try {
-          fd = fs.openSync(newest.path, 'a');
+          // Readable too: its records are read back through the fd if
+          // another file takes its name (see #keepFileInPlace).
+          fd = fs.openSync(newest.path, 'a+');
         } catch (err) {
           throw new PrevalenceError(
             'JOURNAL_WRITE_FAILED',
@@ -155,6 +169,11 @@ export class JournalWriter {
     return this.#failure;
   }
 
+  /** The fd of the file records are appended to now. */
+  get fd(): number {
+    return this.#fd;
+  }
+
   /**
    * The seq of the last record in the journal. After a failed append it is
    * that record's seq only when the record could not be cut off again (its
@@ -188,7 +207,7 @@ export class JournalWriter {
     }
     const line = this.#encoder.encode(seq, ts, method, argsJson, threw, version);
     if (this.#size > 0 && this.#size + line.length > this.#opts.journalMaxBytes) {
-      this.#rotate('the action was not recorded');
+      this.#rotate('the action was not recorded', true);
     }
     const before = this.#size;
     // 'batch' (and @unlocked): at once too when an earlier record waited past the interval.
@@ -243,7 +262,26 @@ export class JournalWriter {
    */
   rotate(): void {
     this.#checkUsable();
-    this.#rotate(`records up to seq ${this.#lastSeq} may not be durable`);
+    this.#rotate(`records up to seq ${this.#lastSeq} may not be durable`, false);
+  }
+
+  /**
+   * Stops the writer for a reason a reopen does not fix (the data directory
+   * was moved away under the system): every later append is refused,
+   * saying `reason`. The records appended so far are made durable
+   * first, in the file they are in.
+   */
+  stop(reason: string, cause?: unknown): void {
+    const err = new PrevalenceError(
+      'JOURNAL_WRITE_FAILED',
+      reason,
+      cause === undefined ? undefined : { cause },
+    );
+    if (this.#failure === undefined) {
+      this.#failure = err;
+      this.#stopReason = reason;
+    }
+    if (!this.#syncAcknowledged()) this.#flusher.fail(err);
   }
 
   /**
@@ -323,6 +361,15 @@ export class JournalWriter {
         );
       }
     }
+    // Nothing is written at the path of a directory that is no longer ours.
+    if (this.#opts.dirMoved?.() === undefined) {
+      try {
+        this.#keepFileInPlace();
+      } catch (err) {
+        // Left open: until the process ends, its records can be copied from there.
+        throw this.#unplaced(err, 'close');
+      }
+    }
     this.#flusher.retire(this.#fd);
     if (error !== undefined) throw error;
   }
@@ -345,6 +392,13 @@ export class JournalWriter {
    */
   refusal(): PrevalenceError | undefined {
     if (this.#failure === undefined) return undefined;
+    if (this.#stopReason !== undefined) {
+      return new PrevalenceError(
+        'JOURNAL_WRITE_FAILED',
+        `the system takes no more actions, so the action was not recorded: ${this.#stopReason}`,
+        { cause: this.#failure },
+      );
+    }
     return new PrevalenceError(
       'JOURNAL_WRITE_FAILED',
       `an earlier journal write failed (${describe(this.#failure.cause)}), so the journal refuses further actions; the action was not recorded. ${RETRY_HINT}`,
@@ -352,9 +406,16 @@ export class JournalWriter {
     );
   }
 
-  #rotate(consequence: string): void {
+  /**
+   * Closes the current file and starts the next: its tail made durable
+   * first, the directory checked, its records put back under its name if
+   * another file took it. `forAction`: an append asked for it, and its
+   * action is not recorded if this fails (`consequence` says what else).
+   */
+  #rotate(consequence: string, forAction: boolean): void {
     if (this.#size === 0) return;
     const oldFd = this.#fd;
+    const what = `starting a new journal file after seq ${this.#lastSeq}`;
     try {
       // In every mode, 'none' included: the new file is made durable by the
       // directory fsync below, so the old file's tail must be durable first,
@@ -362,19 +423,72 @@ export class JournalWriter {
       this.#fs.fdatasyncSync(oldFd);
       this.stats.fsyncs++;
       this.#flusher.markDurable(this.#lastSeq);
+    } catch (err) {
+      throw this.#fail(err, what, consequence, true);
+    }
+    const moved = this.#opts.dirMoved?.();
+    if (moved !== undefined) {
+      this.stop(moved);
+      const refused = forAction ? ', so the action was not recorded,' : '';
+      throw new PrevalenceError(
+        'JOURNAL_WRITE_FAILED',
+        `no new journal file was started after seq ${this.#lastSeq}${refused} and the system takes no more actions: ${moved}`,
+      );
+    }
+    try {
+      this.#keepFileInPlace();
+    } catch (err) {
+      throw this.#unplaced(err, forAction ? 'action' : 'rotation');
+    }
+    try {
       const created = createJournalFile(this.#fs, this.#opts.dir, this.#lastSeq + 1);
       this.#fd = created.fd;
       this.#path = created.path;
       this.#size = 0;
     } catch (err) {
-      throw this.#fail(
-        err,
-        `starting a new journal file after seq ${this.#lastSeq}`,
-        consequence,
-        this.#flusher.durableSeq < this.#lastSeq,
-      );
+      throw this.#fail(err, what, consequence);
     }
     this.#flusher.retire(oldFd);
+  }
+
+  /**
+   * When another file took the name of the current file (an editor's save
+   * writes a new file over it; a log-rotation tool moves it away), puts its
+   * records back under that name (see putBack), with a warning: the system
+   * appends to the file it opened, and the next open reads the name. Asked
+   * at rotations (snapshots rotate too) and at close, not per record.
+   */
+  #keepFileInPlace(): void {
+    if (!nameLeftFile(this.#fs, this.#fd, this.#path)) return;
+    const { aside } = putBack(this.#fs, this.#fd, this.#size, this.#path);
+    const found =
+      aside === undefined
+        ? 'no file had that name'
+        : `the file found under that name is kept as ${aside}`;
+    this.#opts.warn?.(
+      `journal file ${this.#path} was replaced while this system had it open (an editor's save, sed -i, or a tool that moves or rotates log files): the system appends to the file it opened, so its records up to seq ${this.#lastSeq} were no longer under that name, and the next open would have lost them. They were put back under ${this.#path} (${found}). Never edit, move or rotate journal files while the system is open (docs/DURABILITY.md)`,
+    );
+  }
+
+  /**
+   * The failure when the records of the current file could not be put back
+   * under its name, at the rotation of an `action`'s append, another
+   * `rotation` or `close`: the system stops, and the message says where
+   * they are and what to do.
+   */
+  #unplaced(cause: unknown, when: 'action' | 'rotation' | 'close'): PrevalenceError {
+    const pid = process.pid;
+    const advice =
+      when === 'close'
+        ? ' (the close leaves it open for that)'
+        : ', or fix the cause and close the system, which tries again; the state in memory holds every acknowledged action, and takeSnapshot({ into: <a new directory> }) saves it';
+    const reason = `another file took the name of journal file ${this.#path} while the system had it open, and putting its records back under that name failed (${describe(cause)}). Its records up to seq ${this.#lastSeq} are in the file this system opened, still open as fd ${this.#fd} of process ${pid} (on Linux /proc/${pid}/fd/${this.#fd}) but no longer under that name, and an open would miss them: copy that file over ${this.#path} before the process ends${advice}`;
+    this.stop(reason, cause);
+    return new PrevalenceError(
+      'JOURNAL_WRITE_FAILED',
+      when === 'action' ? `the action was not recorded: ${reason}` : reason,
+      { cause },
+    );
   }
 
   /** Cuts the current file back to `size` (a failed record off); the error when that fails. */
@@ -408,18 +522,24 @@ export class JournalWriter {
       { cause },
     );
     this.#failure ??= err;
-    if (!syncFailed && this.#lastSeq > this.#flusher.durableSeq) {
-      // The records before the failed one were acknowledged: make them durable
-      // now rather than at a flush that may never come.
-      try {
-        this.#fs.fdatasyncSync(this.#fd);
-        this.stats.fsyncs++;
-        this.#flusher.markDurable(this.#lastSeq);
-      } catch {
-        syncFailed = true;
-      }
-    }
-    if (syncFailed) this.#flusher.fail(err);
+    if (syncFailed || !this.#syncAcknowledged()) this.#flusher.fail(err);
     return err;
+  }
+
+  /**
+   * Makes the records appended so far durable now, when any is not yet
+   * (they were acknowledged, and the writer is failing: a flush may never
+   * come). False when that fdatasync failed.
+   */
+  #syncAcknowledged(): boolean {
+    if (this.#lastSeq <= this.#flusher.durableSeq) return true;
+    try {
+      this.#fs.fdatasyncSync(this.#fd);
+      this.stats.fsyncs++;
+      this.#flusher.markDurable(this.#lastSeq);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

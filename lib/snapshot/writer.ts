@@ -169,6 +169,12 @@ export function writeSnapshot(
   header: HeaderInput,
   produce: (emit: EmitLine) => void,
   bufferSize: number = WRITE_BUFFER_BYTES,
+  /**
+   * Called right before the rename; what it throws is thrown as it is, and
+   * the temporary file is left (it may be in a directory no longer at
+   * `dir`: nothing is deleted by path then; an open deletes it).
+   */
+  beforeRename?: () => void,
 ): WrittenSnapshot {
   checkBufferSize(bufferSize);
   const headerLine = makeHeaderLine(header, new Date());
@@ -183,10 +189,16 @@ export function writeSnapshot(
     const closing = fd;
     fd = undefined;
     fs.closeSync(closing);
-    fs.renameSync(tmpPath, path);
   } catch (err) {
     cleanUp(fs, fd, tmpPath);
     throw isPrevalenceError(err) ? err : writeFailed(path, err);
+  }
+  beforeRename?.();
+  try {
+    fs.renameSync(tmpPath, path);
+  } catch (err) {
+    cleanUp(fs, undefined, tmpPath);
+    throw writeFailed(path, err);
   }
   syncDir(fs, dir, path);
   return { path, ...written };

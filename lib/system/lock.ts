@@ -300,6 +300,11 @@ export class DirectoryLock {
     this.#token = token;
   }
 
+  /** The identity (`<dev>:<ino>`) of the directory the lock was taken in. */
+  get identity(): string {
+    return this.#identity;
+  }
+
   static acquire(dir: string): DirectoryLock {
     const here = identityOf(dir);
     if (heldHere.dirs.has(here)) throw lockedError(dir, readRecord(dir, LOCK_NAME));
@@ -325,17 +330,18 @@ export class DirectoryLock {
 
   /**
    * Gives the directory back: deletes `LOCK` if it still holds our record in
-   * the directory we locked (a copy put in its place holds the same record).
-   * Never throws: a failed release leaves our record, which stops holding
-   * once this process ends.
+   * the directory we locked (a copy put in its place holds the same record),
+   * found at `at`: its path, or where it was moved to while open. Never
+   * throws: a failed release leaves our record, which stops holding once
+   * this process ends.
    */
-  release(): void {
+  release(at: string = this.dir): void {
     heldHere.dirs.delete(this.#identity);
     heldHere.tokens.delete(this.#token);
     openOnThisThread.delete(this);
     try {
-      if (identityOf(this.dir) === this.#identity) {
-        removeIfOurs(this.dir, LOCK_NAME, this.#token);
+      if (identityOf(at) === this.#identity) {
+        removeIfOurs(at, LOCK_NAME, this.#token);
       }
     } catch {
       // the directory is gone or unwritable: nothing more to give back

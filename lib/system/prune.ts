@@ -35,14 +35,17 @@ export class GoodSnapshots {
  * Deletes the journal files whose every record is contained in the snapshot
  * of seq `fallbackSeq` (the second newest snapshot known to be good), so
  * restore can still fall back to it and replay the journal after it.
+ * `beforeDelete` runs before the listing and before each deletion; what it
+ * throws stops the pruning and is thrown (the data directory moved away).
  */
 export function pruneJournals(
   fs: FileSystem,
   dir: string,
   fallbackSeq: number,
   warn: (message: string) => void,
+  beforeDelete: () => void = () => undefined,
 ): void {
-  deleteOldestFirst('pruneJournals', fs, dir, warn, () => {
+  deleteOldestFirst('pruneJournals', fs, dir, warn, beforeDelete, () => {
     const files = listJournalFiles(fs, dir);
     const covered: string[] = [];
     for (let i = 0; i + 1 < files.length; i++) {
@@ -56,15 +59,16 @@ export function pruneJournals(
 /**
  * Deletes the snapshots older than the one of seq `fallbackSeq` (the second
  * newest known to be good): restore needs only the newest good snapshot and
- * that fallback.
+ * that fallback. `beforeDelete` as for {@link pruneJournals}.
  */
 export function pruneSnapshots(
   fs: FileSystem,
   dir: string,
   fallbackSeq: number,
   warn: (message: string) => void,
+  beforeDelete: () => void = () => undefined,
 ): void {
-  deleteOldestFirst('pruneSnapshots', fs, dir, warn, () =>
+  deleteOldestFirst('pruneSnapshots', fs, dir, warn, beforeDelete, () =>
     listSnapshots(fs, dir)
       .filter((s) => s.seq < fallbackSeq)
       .sort((a, b) => a.seq - b.seq)
@@ -77,15 +81,17 @@ export function pruneSnapshots(
  * be deleted (or at a crash): the files left are always one contiguous run,
  * never a gap. A failure to list or delete is reported through `warn`, not
  * thrown: pruning only saves space, and the snapshot it follows is already
- * written.
+ * written. What `beforeDelete` throws is thrown.
  */
 function deleteOldestFirst(
   option: string,
   fs: FileSystem,
   dir: string,
   warn: (message: string) => void,
+  beforeDelete: () => void,
   list: () => string[],
 ): void {
+  beforeDelete();
   let paths: string[];
   try {
     paths = list();
@@ -96,6 +102,7 @@ function deleteOldestFirst(
     return;
   }
   for (const path of paths) {
+    beforeDelete();
     const deleted = unlinkOrWarn(
       fs,
       path,

@@ -13,7 +13,7 @@ import { JournalWriter } from '../journal/writer';
 import { replayJournal } from '../journal/reader';
 import type { JournalRecord } from '../journal/reader';
 import { RECORD_VERSION } from '../journal/record';
-import { removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
+import { WRITE_BUFFER_BYTES, removeUnfinishedSnapshots, writeSnapshot } from '../snapshot/writer';
 import { forgetRecentParent, rootView } from '../isolation/views';
 import { adoptState, UndoLog } from '../isolation/tracking';
 import { checkInitialState } from '../isolation/unwrap';
@@ -34,11 +34,13 @@ import {
   thenOwner,
 } from './domain-class';
 import { openBasedir } from './basedir';
+import { DataDirPlace } from './place';
 import { listJournalFiles, unshareJournalFiles } from '../journal/files';
 import { asideName, asideStamp } from '../journal/recover';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase, type RestoreBase } from './restore';
 import { listSnapshots } from '../snapshot/loader';
+import { snapshotFileName } from '../snapshot/format';
 import { snapshotInfo } from '../snapshot/info';
 import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
@@ -65,6 +67,24 @@ const DONE_COUNTING = -1;
 
 /** An automatic snapshot that holds the process longer than this (and half its interval) is warned about. */
 const SLOW_SNAPSHOT_MS = 250;
+
+/**
+ * A newest recorded action time (or snapshot time) further than this ahead
+ * of the clock at open is warned about: every action gets that time until
+ * the clock passes it (see #warnTimeAhead).
+ */
+const TIME_AHEAD_WARNING_MS = 60_000;
+
+/** `ms` (a minute or more) in whole minutes, hours or days, for a message. */
+function roughDuration(ms: number): string {
+  const [amount, unit] =
+    ms < 2 * 3_600_000
+      ? [Math.round(ms / 60_000), 'minute']
+      : ms < 2 * 86_400_000
+        ? [Math.round(ms / 3_600_000), 'hour']
+        : [Math.round(ms / 86_400_000), 'day'];
+  return `about ${amount} ${unit}${amount === 1 ? '' : 's'}`;
+}
 
 /**
  * The most arguments an action call may have. A replay applies them in one
@@ -120,6 +140,8 @@ export class PrevalentSystem<T extends object> {
   readonly #seed: DirectorySeed | undefined;
   readonly #runner: ActionRunner;
   readonly #lock: DirectoryLock;
+  /** Whether basedir still leads to the directory locked at open (asked before writing there by path). */
+  readonly #place: DataDirPlace;
   readonly #replayer: Replayer;
   #journal!: JournalWriter;
   #seq = 0;
@@ -186,6 +208,8 @@ export class PrevalentSystem<T extends object> {
     this.#givenBasedir = this.opts.basedir;
     const opened = openBasedir(this.opts);
     this.#lock = opened.lock;
+    // Undefined while the open has not made the writer yet.
+    this.#place = new DataDirPlace(opened.dir, opened.lock.identity, () => this.#journal?.fd);
     this.opts = { ...this.opts, basedir: opened.dir };
     try {
       unshareJournalFiles(this.opts.fs, this.opts.basedir, this.opts.warn);
@@ -224,13 +248,18 @@ export class PrevalentSystem<T extends object> {
       throw err;
     }
     this.#warnNondeterministicConstruction();
+    this.#warnTimeAhead();
     if (thenProto !== undefined) this.opts.warn(thenableWarning(cls, thenProto, this.opts.basedir));
     // A worker thread that ends with the system open: closed before its lock
     // goes (what was written stays; the last records' fsync is the OS's).
     this.#lock.onThreadExit = () => this.#stop();
     // Only once the open succeeded (a refused open leaves the files as they
     // were); a leftover that cannot be deleted is a warning, not a refusal.
-    removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir, this.opts.warn);
+    // Not at a path that leads to another directory by now: the first write
+    // says why.
+    if (this.#place.moved() === undefined) {
+      removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir, this.opts.warn);
+    }
     this.#startSnapshotTimer();
   }
 
@@ -261,6 +290,23 @@ export class PrevalentSystem<T extends object> {
         // Advice only: a class whose source cannot be read (a Proxy) is not looked at.
       }
     }
+  }
+
+  /**
+   * Warns when the newest recorded time (the last action's, or the loaded
+   * snapshot's) is more than TIME_AHEAD_WARNING_MS ahead of the clock: an
+   * action's time is never earlier than the one before it (FORMAT.md), so
+   * after a run with the clock ahead every action gets that time, until
+   * the clock passes it, across restarts.
+   */
+  #warnTimeAhead(): void {
+    const now = Date.now();
+    const ahead = this.#lastTs - now;
+    if (!(ahead > TIME_AHEAD_WARNING_MS)) return;
+    const recorded = new Date(this.#lastTs).toISOString();
+    this.opts.warn(
+      `the newest action recorded in ${this.opts.basedir} has the time ${recorded}, ${roughDuration(ahead)} ahead of this machine's clock (${new Date(now).toISOString()}): an action's time is never earlier than the one before it, so every action gets that time (this._clock.now(), today()) until the clock passes it. Either a run wrote it with its clock ahead (a wrong hardware clock or NTP), or this clock is behind: check the clock. The recorded times cannot be moved back in this directory (a backup made with takeSnapshot({ into }) keeps them too); if waiting until ${recorded} will not do, start a new data directory from the state (a domain instance holding it, passed to initSystem)`,
+    );
   }
 
   /** The newest valid snapshot (or a fresh state) to restore from. */
@@ -422,6 +468,8 @@ export class PrevalentSystem<T extends object> {
     if (log.replayMetUnkept || (!base.fromSnapshot && !base.empty)) {
       refuseUnregisteredClass(this.root, this.registry);
     }
+    const movedAway = this.#place.movedWhileOpening();
+    if (movedAway !== undefined) throw new PrevalenceError('JOURNAL_WRITE_FAILED', movedAway);
     if (base.empty) {
       try {
         checkInitialState(this.root, isOpenRoot, this.#undoLog!);
@@ -438,6 +486,7 @@ export class PrevalentSystem<T extends object> {
         batchIntervalMs: this.opts.batchIntervalMs,
         journalMaxBytes: this.opts.journalMaxBytes,
         warn: this.opts.warn,
+        dirMoved: () => this.#place.moved(),
       },
       this.#seq + 1,
     );
@@ -634,11 +683,15 @@ export class PrevalentSystem<T extends object> {
       );
     }
     const fallback = this.#goodSnapshots.fallback;
+    const stillHere = (): void =>
+      this.#refuseMoved(
+        `${snapshotFileName(this.#seq)} was written in the directory this system opened, but pruning stopped`,
+      );
     if (this.opts.pruneJournals && fallback !== undefined) {
-      pruneJournals(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
+      pruneJournals(this.opts.fs, this.opts.basedir, fallback, this.opts.warn, stillHere);
     }
     if (this.opts.pruneSnapshots && fallback !== undefined) {
-      pruneSnapshots(this.opts.fs, this.opts.basedir, fallback, this.opts.warn);
+      pruneSnapshots(this.opts.fs, this.opts.basedir, fallback, this.opts.warn, stillHere);
     }
     return path;
   }
@@ -668,18 +721,36 @@ export class PrevalentSystem<T extends object> {
     return { path, journalFailure };
   }
 
-  /** Writes a snapshot of the state into `dir` and returns its path. */
-  #snapshotInto(dir: string): string {
+  /**
+   * Throws SNAPSHOT_WRITE_FAILED, saying `done` and why, when basedir no
+   * longer leads to the directory this system locked (moved or replaced
+   * while open): nothing may be written or deleted at that path, and the
+   * system takes no more actions (docs/DURABILITY.md).
+   */
+  #refuseMoved(done: string): void {
+    const moved = this.#place.moved();
+    if (moved === undefined) return;
+    // Not yet while the open writes the first snapshot (it checked just before).
+    this.#journal?.stop(moved);
+    throw new PrevalenceError('SNAPSHOT_WRITE_FAILED', `${done}: ${moved}`);
+  }
+
+  /** Writes a snapshot of the state into `dir` and returns its path; `beforeRename` as writeSnapshot's. */
+  #snapshotInto(dir: string, beforeRename?: () => void): string {
     return writeSnapshot(
       this.opts.fs,
       dir,
       { seq: this.#seq, ts: this.#lastTs, rootClass: this.#rootClass, seed: this.#seed },
       (emit) => void encodeGraph(this.root, this.registry, emit),
+      WRITE_BUFFER_BYTES,
+      beforeRename,
     ).path;
   }
 
   #writeSnapshot(): string {
-    const path = this.#snapshotInto(this.opts.basedir);
+    const refuse = (): void => this.#refuseMoved('no snapshot was written');
+    refuse();
+    const path = this.#snapshotInto(this.opts.basedir, refuse);
     this.#snapshotSeq = this.#seq;
     // A snapshot at the seq of the last one rewrites it: listing that seq
     // twice would make it its own fallback, and pruning would delete the
@@ -782,11 +853,15 @@ export class PrevalentSystem<T extends object> {
 
   async #close(): Promise<void> {
     this.#stop();
+    // Asked while the journal file is open: it tells where the directory is now.
+    const moved = this.#place.movedAtClose();
+    const at = this.#place.locate();
     try {
       await this.#journal.close();
     } finally {
-      this.#lock.release();
+      this.#lock.release(at);
     }
+    if (moved !== undefined) this.opts.warn(moved);
   }
 }
 

@@ -119,3 +119,52 @@ describe('Clock as a public class', () => {
     await log.close();
   });
 });
+
+describe('a recorded time ahead of the clock at open', () => {
+  const YEAR_MS = 365 * 24 * 3_600_000;
+
+  afterEach(() => jest.restoreAllMocks());
+
+  /** A directory whose last action ran with the clock `aheadMs` ahead; snapshotted after it when `snapshot`. */
+  async function writtenAhead(aheadMs: number, snapshot = false): Promise<string> {
+    const dir = freshBasedir();
+    const realNow = Date.now();
+    const log = initSystem(new Log(), dir);
+    jest.spyOn(Date, 'now').mockReturnValue(realNow + aheadMs);
+    log.record();
+    if (snapshot) log.takeSnapshot();
+    jest.restoreAllMocks();
+    await log.close();
+    return dir;
+  }
+
+  function openWarnings(dir: string): { warnings: string[]; close: () => Promise<void> } {
+    const warnings: string[] = [];
+    const log = initSystem(new Log(), { basedir: dir, onWarning: (m) => warnings.push(m) });
+    return { warnings, close: () => log.close() };
+  }
+
+  it.each([
+    ['the journal', false],
+    ['a snapshot', true],
+  ])(
+    'warns when the newest time in %s is ahead of the clock (regression: one run with the clock a year ahead froze now() at that time for every later action, across restarts, with no warning)',
+    async (_where, snapshot) => {
+      const dir = await writtenAhead(YEAR_MS, snapshot);
+      const { warnings, close } = openWarnings(dir);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /has the time \S+, about 365 days ahead of this machine's clock .*every action gets that time .* until the clock passes it/,
+        ),
+      ]);
+      await close();
+    },
+  );
+
+  it('says nothing when the newest time is ahead by less than a minute', async () => {
+    const dir = await writtenAhead(30_000);
+    const { warnings, close } = openWarnings(dir);
+    expect(warnings).toEqual([]);
+    await close();
+  });
+});

@@ -1,0 +1,174 @@
+// A journal file replaced under its name while the system has it open (found
+// by the operator review): an editor's save (vim, sed -i) writes a new file
+// and renames it over the journal, so the system appended its acknowledged
+// records to a file no name led to any more, and a restart lost them.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initSystem } from '../../lib';
+import { FaultyFs } from '../../lib/fs/faulty';
+import { prevalenceErrorOf } from '../support/errors';
+import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
+
+class Tally {
+  items: string[] = [];
+  add(item: string): number {
+    this.items.push(item);
+    return this.items.length;
+  }
+}
+
+const REPLACED = /was replaced while this system had it open/;
+
+/** The newest journal file of `dir`. */
+function newestJournal(dir: string): string {
+  const name = filesIn(dir)
+    .filter((f) => /^journal-\d{16}\.jsonl$/.test(f))
+    .pop();
+  if (name === undefined) throw new Error(`no journal file in ${dir}`);
+  return path.join(dir, name);
+}
+
+/** What `sed -i` does: writes the file's content to a new file and renames it over the file. */
+function saveAsEditorDoes(file: string): void {
+  const temp = path.join(path.dirname(file), 'sedAbc123');
+  fs.writeFileSync(temp, fs.readFileSync(file));
+  fs.renameSync(temp, file);
+}
+
+const items = (from: number, to: number): string[] =>
+  Array.from({ length: to - from }, (_, i) => `i${from + i}`);
+
+describe('a journal file replaced under its name while the system has it open', () => {
+  it("puts its records back at close, so a restart keeps every acknowledged action (regression: an editor's save made the system append to a file no name led to, and a restart lost those actions without a warning)", async () => {
+    const dir = freshBasedir();
+    const warnings: string[] = [];
+    const sys = initSystem(Tally, { basedir: dir, onWarning: (m) => warnings.push(m) });
+    for (const item of items(0, 10)) sys.add(item);
+    const journal = newestJournal(dir);
+    saveAsEditorDoes(journal);
+    for (const item of items(10, 20)) sys.add(item);
+    await sys.close();
+    expect(warnings.filter((w) => REPLACED.test(w))).toHaveLength(1);
+    const aside = filesIn(dir).filter((f) => f.startsWith(`${path.basename(journal)}.replaced-`));
+    expect(aside).toHaveLength(1);
+    expect(warnings[0]).toContain(`kept as ${path.join(dir, aside[0]!)}`);
+    // The file the editor wrote, as it was.
+    expect(fs.readFileSync(path.join(dir, aside[0]!), 'utf8').trimEnd().split('\n')).toHaveLength(
+      10,
+    );
+
+    const reopened = initSystem(Tally, dir);
+    expect(reopened.items).toEqual(items(0, 20));
+    await reopened.close();
+  });
+
+  it('puts its records back at the next rotation, before any close (regression: they were only in a file no name led to)', async () => {
+    const dir = freshBasedir();
+    const warnings: string[] = [];
+    const sys = initSystem(Tally, {
+      basedir: dir,
+      journalMaxBytes: 3000,
+      onWarning: (m) => warnings.push(m),
+    });
+    sys.add('i0');
+    saveAsEditorDoes(newestJournal(dir));
+    let n = 1;
+    while (warnings.length === 0 && n < 200) sys.add(`i${n++}`);
+    expect(warnings).toEqual([expect.stringMatching(REPLACED)]);
+    // On disk under the journal names, as a process killed now would leave them.
+    expect(journalRecords(dir).map((r) => r.args[0])).toEqual(items(0, n));
+    await sys.close();
+    const reopened = initSystem(Tally, dir);
+    expect(reopened.items).toEqual(items(0, n));
+    await reopened.close();
+  });
+
+  it('puts its records back at a snapshot, and when the file was deleted (regression: lost at restart)', async () => {
+    const dir = freshBasedir();
+    const warnings: string[] = [];
+    const sys = initSystem(Tally, { basedir: dir, onWarning: (m) => warnings.push(m) });
+    for (const item of items(0, 5)) sys.add(item);
+    const journal = newestJournal(dir);
+    fs.unlinkSync(journal);
+    for (const item of items(5, 8)) sys.add(item);
+    sys.takeSnapshot();
+    expect(warnings).toEqual([expect.stringMatching(REPLACED)]);
+    expect(warnings[0]).toContain('no file had that name');
+    expect(journalRecords(dir).map((r) => r.args[0])).toEqual(items(0, 8));
+    await sys.close();
+    const reopened = initSystem(Tally, dir);
+    expect(reopened.items).toEqual(items(0, 8));
+    await reopened.close();
+  });
+
+  it('stops and says where the records are when they cannot be put back, and puts them back at close once it can (regression: no word of them)', async () => {
+    const dir = freshBasedir();
+    const fileSystem = new FaultyFs();
+    const warnings: string[] = [];
+    const sys = initSystem(Tally, {
+      basedir: dir,
+      journalMaxBytes: 3000,
+      fileSystem,
+      onWarning: (m) => warnings.push(m),
+    });
+    sys.add('i0');
+    const journal = newestJournal(dir);
+    saveAsEditorDoes(journal);
+    fileSystem.plan.failRename = true;
+    let refused: unknown;
+    let n = 1;
+    for (; refused === undefined && n < 200; n++) {
+      try {
+        sys.add(`i${n}`);
+      } catch (err) {
+        refused = err;
+      }
+    }
+    const acknowledged = n - 2;
+    expect(refused).toMatchObject({
+      code: 'JOURNAL_WRITE_FAILED',
+      message: expect.stringContaining(
+        `another file took the name of journal file ${journal} while the system had it open, and putting its records back under that name failed`,
+      ),
+    });
+    expect((refused as Error).message).toContain(`/proc/${process.pid}/fd/`);
+    expect(prevalenceErrorOf(() => sys.add('late')).message).toContain(
+      'the system takes no more actions',
+    );
+    expect(filesIn(dir).filter((f) => f.includes('.putback-'))).toEqual([]);
+    fileSystem.plan.failRename = false;
+    await sys.close();
+    expect(warnings.filter((w) => REPLACED.test(w))).toHaveLength(1);
+    const reopened = initSystem(Tally, dir);
+    expect(reopened.items).toEqual(items(0, acknowledged + 1));
+    await reopened.close();
+  });
+
+  it('rejects the close saying where the records are when it cannot put them back, and leaves that file open (regression: the close lost them)', async () => {
+    const dir = freshBasedir();
+    const fileSystem = new FaultyFs();
+    const sys = initSystem(Tally, { basedir: dir, fileSystem, onWarning: () => {} });
+    for (const item of items(0, 3)) sys.add(item);
+    const journal = newestJournal(dir);
+    saveAsEditorDoes(journal);
+    for (const item of items(3, 6)) sys.add(item);
+    fileSystem.plan.failRename = true;
+    const closed = await sys.close().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(closed).toMatchObject({
+      code: 'JOURNAL_WRITE_FAILED',
+      message: expect.stringContaining('the close leaves it open for that'),
+    });
+    expect((closed as Error).message).not.toContain('the action was not recorded');
+    const fd = Number(/still open as fd (\d+) /.exec((closed as Error).message)?.[1]);
+    if (process.platform !== 'linux') return fs.closeSync(fd);
+    // What the message tells to do.
+    fs.copyFileSync(`/proc/self/fd/${fd}`, journal);
+    fs.closeSync(fd);
+    const reopened = initSystem(Tally, dir);
+    expect(reopened.items).toEqual(items(0, 6));
+    await reopened.close();
+  });
+});
