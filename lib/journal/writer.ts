@@ -101,6 +101,25 @@ export class JournalWriter {
     );
   }
 
+  /** A writer over `fd`; `fd` is closed when making it fails (its fstat), so a refused open keeps no descriptor. */
+  static #over(
+    opts: JournalWriterOptions,
+    fd: number,
+    path: string,
+    lastSeq: number,
+  ): JournalWriter {
+    try {
+      return new JournalWriter(opts, fd, path, lastSeq);
+    } catch (err) {
+      try {
+        opts.fs.closeSync(fd);
+      } catch {
+        // the failure that stopped the open is what the caller needs
+      }
+      throw err;
+    }
+  }
+
   /**
    * Opens the journal of `opts.dir` for appending records from `nextSeq` on:
    * continues the newest file when it ends exactly at `nextSeq - 1` (run
@@ -143,7 +162,7 @@ export class JournalWriter {
             { cause: err },
           );
         }
-        return new JournalWriter(opts, fd, newest.path, last);
+        return JournalWriter.#over(opts, fd, newest.path, last);
       }
       if (last >= nextSeq) {
         throw new PrevalenceError(
@@ -154,7 +173,7 @@ export class JournalWriter {
     }
     try {
       const { fd, path } = createJournalFile(fs, dir, nextSeq);
-      return new JournalWriter(opts, fd, path, nextSeq - 1);
+      return JournalWriter.#over(opts, fd, path, nextSeq - 1);
     } catch (err) {
       throw new PrevalenceError(
         'JOURNAL_WRITE_FAILED',

@@ -191,3 +191,54 @@ describe('the hostile-input sweep', () => {
     ).toBe(true);
   });
 });
+
+// Regression (resource review): an I/O error from the fstat right after the open took the
+// journal file to append to made the open fail, and the descriptor it had just opened was
+// never closed: one descriptor lost per refused open.
+describe('an open refused by an fstat error on the journal', () => {
+  it.each(['continuing the newest journal file', 'starting a new journal file'])(
+    'closes every descriptor it opened (%s)',
+    async (how) => {
+      const dir = freshBasedir();
+      class Tally {
+        n = 0;
+        inc(): void {
+          this.n++;
+        }
+      }
+      const first = initSystem(Tally, dir);
+      first.inc();
+      if (how === 'starting a new journal file') first.takeSnapshot();
+      await first.close();
+      if (how === 'starting a new journal file') {
+        for (const f of fs.readdirSync(dir))
+          if (f.startsWith('journal-')) fs.unlinkSync(path.join(dir, f));
+      }
+      const open = new Set<number>();
+      let journalFd: number | undefined;
+      const fileSystem: FileSystem = {
+        ...realFs,
+        openSync(file: string, flags: string) {
+          const fd = realFs.openSync(file, flags);
+          open.add(fd);
+          if (path.basename(file).startsWith('journal-') && flags !== 'r') journalFd = fd;
+          return fd;
+        },
+        closeSync(fd: number) {
+          open.delete(fd);
+          realFs.closeSync(fd);
+        },
+        fstatSize(fd: number) {
+          // The writer's own fstat, after the open checked the file (that one closes on failure).
+          if (fd === journalFd && new Error().stack!.includes('new JournalWriter')) {
+            throw Object.assign(new Error('EIO: i/o error, fstat'), { code: 'EIO' });
+          }
+          return realFs.fstatSize(fd);
+        },
+      };
+      expect(() => initSystem(Tally, { basedir: dir, fileSystem })).toThrow(/EIO/);
+      expect(journalFd).toBeDefined();
+      expect([...open]).toEqual([]);
+    },
+  );
+});
