@@ -1,5 +1,4 @@
-import { readRaw, type Fn } from './builtin-common';
-import { toRaw } from './registry';
+import { argToRaw, readRaw, type Fn } from './builtin-common';
 
 /** Wraps element `index` (value `value`) of the raw array `raw` for the caller. */
 export type ElementWrapper = (raw: unknown[], index: number, value: unknown) => unknown;
@@ -92,7 +91,7 @@ export function arrayFastPaths(wrapElement: ElementWrapper): Map<unknown, Fn> {
       name,
       (original) =>
         function (search, ...rest) {
-          return original.call(readRaw(this), toRaw(search), ...rest);
+          return original.call(readRaw(this), argToRaw(search), ...rest);
         },
     );
   }

@@ -1,6 +1,6 @@
-import { types } from 'node:util';
 import { IN_COLLECTION } from './paths';
-import { toRaw, trackingToRaw, viewTarget } from './registry';
+import { trackingToRaw, viewTarget } from './registry';
+import { currentLog, refuseHeldView } from './undo';
 import { putBackEpoch, putBackSince } from './reinsertion';
 
 /** A function as built-in methods and their wrappers are typed here. */
@@ -12,15 +12,43 @@ export function readRaw(self: unknown): any {
   return trackingToRaw.get(self) ?? viewTarget(self) ?? self;
 }
 
-/** readRaw, looking up views first (the common case in view wrappers). */
+/**
+ * readRaw, looking up views first (the common case in view wrappers). A
+ * view's method called inside a live action (taken from the view before
+ * it) is refused, as any use of a kept view there (see refuseHeldView).
+ */
 export function viewRaw(self: unknown): any {
   if (typeof self !== 'object' || self === null) return self;
-  return viewTarget(self) ?? trackingToRaw.get(self) ?? self;
+  const raw = viewTarget(self);
+  if (raw === undefined) return trackingToRaw.get(self) ?? self;
+  refuseViewInAction('calling a method of');
+  return raw;
 }
 
-/** Replaces proxies among the (fresh) argument array by their raw targets, shallowly. */
+/** Refuses a use (`use`, e.g. "passing") of a read-only view inside a live action (see refuseHeldView); nothing outside actions. */
+export function refuseViewInAction(use: string): void {
+  const running = currentLog();
+  if (running !== null) refuseHeldView(running, use);
+}
+
+/**
+ * The raw object behind an argument of a built-in method: a tracking
+ * proxy's or a view's target, else the value. A view passed inside a live
+ * action was kept in a variable and is refused (see refuseHeldView).
+ */
+export function argToRaw(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const tracked = trackingToRaw.get(value);
+  if (tracked !== undefined) return tracked;
+  const raw = viewTarget(value);
+  if (raw === undefined) return value;
+  refuseViewInAction('passing');
+  return raw;
+}
+
+/** Replaces proxies among the (fresh) argument array by their raw targets, shallowly (see argToRaw). */
 export function rawArgs(args: unknown[]): unknown[] {
-  for (let i = 0; i < args.length; i++) args[i] = toRaw(args[i]);
+  for (let i = 0; i < args.length; i++) args[i] = argToRaw(args[i]);
   return args;
 }
 
@@ -53,10 +81,10 @@ function substituteArray(cb: Fn, arrayArg: number, raw: unknown, proxy: unknown)
  * An iterator over a raw Map/Set iterator that maps each value (to tracking
  * proxies or views). When a rollback puts entries back into the collection
  * while it runs (they go to the end, see reinsertion.ts), it takes up its
- * place again after the last key it gave, where the collection now holds
- * its entries in their old order; without that, a loop whose body calls a
- * failing `@abortOnException` method that deletes entries meets them again,
- * for ever when it deletes the current one.
+ * place again: at the first entry of the collection, now in its old order,
+ * whose key it has not given yet. Without that, a loop whose body calls a
+ * failing `@abortOnException` method that deletes entries met them again,
+ * for ever when it deleted the current one.
  */
 export class MappedIterator implements IterableIterator<unknown> {
   // Private for real (#): the caller holds this iterator, and the raw one
@@ -66,33 +94,45 @@ export class MappedIterator implements IterableIterator<unknown> {
   readonly #raw: object;
   readonly #open: () => Iterator<unknown>;
   readonly #keyOf: (value: unknown) => unknown;
+  /** A view's iterator: refused inside a live action (taken from a view kept in a variable). */
+  readonly #ofView: boolean;
   #epoch = putBackEpoch();
   #done = false;
-  /** The keys given so far, in order: where to go on from after a rollback. */
-  readonly #given: unknown[] = [];
+  /** The keys given so far: where to go on from after a rollback. */
+  readonly #given: unknown[];
+  /** The raw result #findPlace read ahead, given next. */
+  #pending: IteratorResult<unknown> | undefined;
 
   /**
    * Iterates `open()` (a raw iterator of `raw`), giving `map(value)`;
    * `keyOf(value)` is the entry's key (a Set's member), by which the place
-   * is found again.
+   * is found again. `given`: keys given before (forEach's, see memberReader),
+   * which the iterator passes over at its start.
    */
   constructor(
     raw: object,
     open: () => Iterator<unknown>,
     keyOf: (value: unknown) => unknown,
     map: (value: unknown) => unknown,
+    ofView = false,
+    given?: unknown[],
   ) {
+    this.#ofView = ofView;
     this.#raw = raw;
     this.#open = open;
     this.#keyOf = keyOf;
     this.#map = map;
     this.#inner = open();
+    this.#given = given ?? [];
+    if (given !== undefined) this.#pending = firstNotGiven(this.#inner, given, keyOf);
   }
 
   next(): IteratorResult<unknown> {
+    if (this.#ofView) refuseViewInAction('iterating over');
     if (this.#done) return { done: true, value: undefined };
     if (this.#epoch !== putBackEpoch()) this.#findPlace();
-    const r = this.#inner.next();
+    const r = this.#pending ?? this.#inner.next();
+    this.#pending = undefined;
     if (r.done) {
       this.#done = true;
       return r;
@@ -107,58 +147,53 @@ export class MappedIterator implements IterableIterator<unknown> {
 
   /**
    * After a rollback put entries back into the collection: a new raw
-   * iterator, moved past the last key given that the collection still
-   * holds (the rollback put its entries back in their old order; the keys
-   * given after it were deleted since), or at the start when it holds none.
+   * iterator at the first entry whose key was not given. The entries before
+   * it in the restored order were all given (a native iterator passes none,
+   * and entries added since go to the end), so this is where a native
+   * iterator would be had the rollback moved nothing; but a key given, then
+   * deleted and set again before the rollback, counts as given (README).
    */
   #findPlace(): void {
     const since = this.#epoch;
     this.#epoch = putBackEpoch();
     if (!putBackSince(this.#raw, since)) return;
-    const given = this.#given;
-    const raw = this.#raw;
-    const has = types.isMap(raw) ? mapHas : setHas;
-    let at = given.length - 1;
-    while (at >= 0 && !has.call(raw, given[at])) at--;
-    const fresh = this.#open();
-    if (at >= 0) {
-      const key = given[at];
-      for (;;) {
-        const r = fresh.next();
-        if (r.done || sameValueZero(this.#keyOf(r.value), key)) break;
-      }
-    }
-    this.#inner = fresh;
+    this.#inner = this.#open();
+    this.#pending = firstNotGiven(this.#inner, this.#given, this.#keyOf);
   }
 }
 
-// The built-ins' own: a collection may have an own `has` (see undo-builtins.ts).
-const mapHas = Map.prototype.has as (this: object, key: unknown) => boolean;
-const setHas = Set.prototype.has as (this: object, key: unknown) => boolean;
-
-/** Key equality as Maps and Sets have it. */
-function sameValueZero(a: unknown, b: unknown): boolean {
-  return a === b || (a !== a && b !== b);
+/** Reads `it` past the entries whose keys are in `given`; returns the first other result (or the end). */
+function firstNotGiven(
+  it: Iterator<unknown>,
+  given: unknown[],
+  keyOf: (value: unknown) => unknown,
+): IteratorResult<unknown> {
+  // A Set matches keys as a Map does (SameValueZero).
+  const seen = new Set(given);
+  for (;;) {
+    const r = it.next();
+    if (r.done || !seen.has(keyOf(r.value))) return r;
+  }
 }
+
+// The built-ins' own: a collection may have its own `entries` or `forEach`
+// (an override, or one an action defined), which must not run on the raw state.
+const mapEntries = Map.prototype.entries as (this: object) => Iterator<unknown>;
+const setEntries = Set.prototype.entries as (this: object) => Iterator<unknown>;
+const mapForEach = Map.prototype.forEach as (
+  this: object,
+  cb: (v: unknown, k: unknown) => void,
+) => void;
+const setForEach = Set.prototype.forEach as (
+  this: object,
+  cb: (v: unknown, k: unknown) => void,
+) => void;
 
 const entryKey = (e: unknown): unknown => (e as [unknown, unknown])[0];
-
-/** A MappedIterator over the entries of `raw` (a Set's are [member, member]), giving `give(key, value)`. */
-function entryIterator(
-  raw: Map<unknown, unknown>,
-  give: (k: unknown, v: unknown) => unknown,
-): MappedIterator {
-  return new MappedIterator(
-    raw,
-    () => raw.entries(),
-    entryKey,
-    (e) => {
-      const [k, v] = e as [unknown, unknown];
-      return give(k, v);
-    },
-  );
-}
 const itself = (k: unknown): unknown => k;
+
+/** Thrown out of a native forEach to go on through a MappedIterator (see memberReader). */
+const RESUME = Symbol('resume after a rollback');
 
 /** The proxy or view of a member found in `parent` (recording where), or a primitive as is. */
 export type ChildOf = (parent: object, key: unknown, viaMap: boolean, value: unknown) => unknown;
@@ -185,29 +220,62 @@ export function memberReader(
   const value = (raw: object, k: unknown, v: unknown): unknown =>
     kind === 'map' ? child(raw, k, true, v) : child(raw, IN_COLLECTION, false, v);
   const key = (raw: object, k: unknown): unknown => child(raw, IN_COLLECTION, false, k);
+  const ofView = rawOf === viewRaw;
+  const entriesOf = kind === 'map' ? mapEntries : setEntries;
+  const forEachOf = kind === 'map' ? mapForEach : setForEach;
+  /** A MappedIterator over the entries of `raw` (a Set's are [member, member]), giving `give(key, value)`. */
+  const entryIterator = (
+    raw: object,
+    give: (k: unknown, v: unknown) => unknown,
+    given?: unknown[],
+  ): MappedIterator =>
+    new MappedIterator(
+      raw,
+      () => entriesOf.call(raw),
+      entryKey,
+      (e) => {
+        const [k, v] = e as [unknown, unknown];
+        return give(k, v);
+      },
+      ofView,
+      given,
+    );
   switch (read) {
     case 'get':
       return function (this: unknown, k: unknown) {
         const raw = rawOf(this) as AnyMap;
-        const rawKey = toRaw(k);
+        const rawKey = argToRaw(k);
         return child(raw, rawKey, true, raw.get(rawKey));
       };
     case 'forEach':
       return function (this: unknown, cb: unknown, thisArg?: unknown) {
-        const raw = rawOf(this) as AnyMap;
-        if (typeof cb !== 'function') return raw.forEach(cb as never); // its own TypeError
+        const raw = rawOf(this) as object;
+        if (typeof cb !== 'function') return forEachOf.call(raw, cb as never); // its own TypeError
         const fn = cb as Fn;
-        // As Map#forEach visits entries, through an iterator that keeps its place (see MappedIterator).
-        const entries = entryIterator(raw, (k, v) =>
-          fn.call(thisArg, value(raw, k, v), key(raw, k), this),
-        );
-        while (!entries.next().done);
+        const visit = (k: unknown, v: unknown): unknown =>
+          fn.call(thisArg, value(raw, k, v), key(raw, k), this);
+        // The native forEach, until a rollback puts entries back into the
+        // collection (see MappedIterator); then on from where it was.
+        const given: unknown[] = [];
+        const epoch = putBackEpoch();
+        try {
+          forEachOf.call(raw, (v, k) => {
+            given.push(k);
+            visit(k, v);
+            if (putBackEpoch() !== epoch && putBackSince(raw, epoch)) throw RESUME;
+          });
+          return;
+        } catch (err) {
+          if (err !== RESUME) throw err;
+        }
+        const rest = entryIterator(raw, visit, given);
+        while (!rest.next().done);
       };
     case 'keys':
       return function (this: unknown) {
         const raw = rawOf(this) as AnyMap;
         const open = (): Iterator<unknown> => original.call(raw) as Iterator<unknown>;
-        return new MappedIterator(raw, open, itself, (k) => key(raw, k));
+        return new MappedIterator(raw, open, itself, (k) => key(raw, k), ofView);
       };
     case 'values':
       return function (this: unknown) {

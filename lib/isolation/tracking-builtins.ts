@@ -3,6 +3,7 @@ import type { BuiltinKind, WrapperFactory } from './kinds';
 import { IN_COLLECTION } from './paths';
 import { storeValue } from './record';
 import {
+  argToRaw,
   callbackWrapper,
   memberReader,
   rawArgs,
@@ -10,7 +11,7 @@ import {
   type ChildOf,
   type Fn,
 } from './builtin-common';
-import { isView, toRaw } from './registry';
+import { isView } from './registry';
 import { noteDerivedBytes } from './shared-bytes';
 import { requireLog } from './undo';
 import { timeSlot } from '../codec/slots';
@@ -93,7 +94,7 @@ export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): Wrappe
       case 'copyInto':
         return function (this: unknown, target: unknown, ...rest: unknown[]) {
           const raw = readRaw(this);
-          const into = toRaw(target);
+          const into = argToRaw(target);
           // Into a state buffer (its tracking proxy): a change of that buffer, recorded for rollback.
           if (into !== target) saveBytes(requireLog(calling), writeRaw(target, label));
           return original.apply(raw, [into, ...rawArgs(rest)]);
@@ -176,7 +177,7 @@ function collectionMutator(
   return function (this: unknown, ...args: unknown[]) {
     const raw = writeRaw(this, label) as AnyMap | AnySet;
     const log = requireLog(calling);
-    const key = toRaw(args[0]);
+    const key = argToRaw(args[0]);
     const clear = name === 'clear';
     // The built-in has and size: an own `has` an action defined must not decide what is saved.
     const changes = clear

@@ -557,20 +557,19 @@ export function refuseForeignUse(running: UndoLog, what: string, key?: PropertyK
 }
 
 /**
- * Refuses the use (`what`, e.g. "reading") of a read-only view from inside a
- * live action. Inside an action the state is reached through `this` and the
+ * Refuses a use of a read-only view from inside a live action (`use`, e.g.
+ * `reading "rate" of`, followed by "a read-only view" in the message). Inside an action the state is reached through `this` and the
  * arguments, which are tracking proxies, never views: a view there was kept
  * in a variable or a closure (`const settings = system.settings`), so a
  * replay of the action, run before any view exists, could not read or
  * store it, and the restart would diverge. The whole action is refused,
  * even if it catches this.
  */
-export function refuseHeldView(running: UndoLog, what: string, key?: PropertyKey): void {
+export function refuseHeldView(running: UndoLog, use: string): void {
   if (running.replaying) return;
-  const use = key === undefined ? what : `${what} ${keyLabel(key)}`;
   const error = new PrevalenceError(
     'NONDETERMINISTIC_METHOD',
-    `${use} through a read-only view from inside an action (a view kept in a variable or a closure, such as \`const settings = system.settings\`): a replay of the action runs before any view exists, so it could not do this and the restart would diverge; inside an action, reach the state through \`this\`, or pass what the action needs as arguments`,
+    `${use} a read-only view from inside an action (a view kept in a variable or a closure, such as \`const settings = system.settings\`): a replay of the action runs before any view exists, so it could not do this and the restart would diverge; inside an action, reach the state through \`this\`, or pass what the action needs as arguments`,
   );
   running.refusal ??= error;
   throw error;

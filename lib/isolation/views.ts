@@ -198,8 +198,18 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
   }
 
   has(target: object, key: PropertyKey): boolean {
-    refuseInAction('asking for', key);
+    refuseInAction('asking for', key, 'in');
     return Reflect.has(target, key);
+  }
+
+  ownKeys(target: object): ArrayLike<string | symbol> {
+    refuseInAction('listing the keys of');
+    return Reflect.ownKeys(target);
+  }
+
+  getPrototypeOf(target: object): object | null {
+    refuseInAction('asking for the prototype of');
+    return Reflect.getPrototypeOf(target);
   }
 
   /** VIEW_TARGET and VIEW_LINK, asked by registry.ts: the answer goes aside, the read yields undefined. */
@@ -236,10 +246,15 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
   }
 }
 
-/** Refuses a view's use inside a live action (see refuseHeldView): one load outside actions. */
-function refuseInAction(what: string, key: PropertyKey): void {
+/**
+ * Refuses a view's use inside a live action (see refuseHeldView): one load
+ * outside actions. `what` is said before the key (if any) and `linking`
+ * after it: `reading "rate" of`.
+ */
+function refuseInAction(what: string, key?: PropertyKey, linking = 'of'): void {
   const running = currentLog();
-  if (running !== null) refuseHeldView(running, what, key);
+  if (running === null) return;
+  refuseHeldView(running, key === undefined ? what : `${what} ${keyLabel(key)} ${linking}`);
 }
 
 const tables = builtinTables((kind) => viewFactory(kind, { viewOf: anyView, childView }));

@@ -84,7 +84,7 @@ describe('unwrapping values stored into the state', () => {
       } finally {
         endTracking();
       }
-    }).toThrow(/through a read-only view from inside an action \(a view kept in a variable/);
+    }).toThrow(/ a read-only view from inside an action \(a view kept in a variable/);
     expect(log.refusal).toBeDefined();
     log.rollback();
     expect(raw).toEqual({ a: { x: 1 }, map: new Map(), set: new Set(), slot: null });

@@ -300,7 +300,7 @@ describe('telling views from other proxies', () => {
       try {
         expect(() => {
           tracked(raw).other['x'] = view;
-        }).toThrow(/through a read-only view from inside an action/);
+        }).toThrow(/storing a read-only view from inside an action/);
       } finally {
         endTracking();
         log.rollback();

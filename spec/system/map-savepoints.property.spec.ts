@@ -198,6 +198,88 @@ describe('a loop over a Map calling a savepoint that deletes and fails', () => {
   });
 });
 
+// Regression (review of the fix): the iterator went on after the last key it had given that the
+// Map still held; a loop that moved the current key to the end (delete, set) before a failing
+// savepoint then skipped every entry it had not met. It goes on at the first entry not given.
+describe('a loop that moves its current key to the end before a savepoint fails', () => {
+  class Mover {
+    m = new Map([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+      ['d', 4],
+    ]);
+    visited: string[] = [];
+
+    @abortOnException
+    failDelete(k: string): void {
+      this.m.delete(k);
+      throw new Error('kept');
+    }
+
+    moveCurrent(): void {
+      for (const [k] of this.m) {
+        this.visited.push(k);
+        if (this.visited.length > 10) break;
+        if (k === 'b' && this.visited.filter((x) => x === 'b').length === 1) {
+          this.m.delete('b');
+          this.m.set('b', 2);
+          try {
+            this.failDelete('d');
+          } catch {
+            // kept
+          }
+        }
+      }
+    }
+  }
+
+  it('meets every entry it had not met, and the moved key again after them', async () => {
+    const s = initSystem(new Mover(), { basedir: freshBasedir(), durability: 'none' });
+    try {
+      s.moveCurrent();
+      // As plain JavaScript: the moved key comes again after the rest.
+      expect(s.visited).toEqual(['a', 'b', 'c', 'd', 'b']);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+// Regression (review of the fix): forEach went through the collection's own `entries` (one an
+// action defined, non-enumerable), which ran on the raw state; Map#forEach never calls it.
+describe("a Map's forEach through a tracking proxy", () => {
+  class Holder {
+    m = new Map([
+      ['a', 1],
+      ['b', 2],
+    ]);
+    defineEntries(): void {
+      Object.defineProperty(this.m, 'entries', {
+        value: function (this: Map<string, number>) {
+          return [...Map.prototype.entries.call(this)].reverse()[Symbol.iterator]();
+        },
+        configurable: true,
+      });
+    }
+    order(): string[] {
+      const seen: string[] = [];
+      this.m.forEach((_v, k) => seen.push(k));
+      return seen;
+    }
+  }
+
+  it("visits in the Map's own order, as Map#forEach does", async () => {
+    const s = initSystem(new Holder(), { basedir: freshBasedir(), durability: 'none' });
+    try {
+      s.defineEntries();
+      expect(s.order()).toEqual(['a', 'b']);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 type LoopOp =
   | { op: 'set'; key: string }
   | { op: 'delete'; key: string }
