@@ -388,7 +388,7 @@ function refuseForeign<T>(
 
 /**
  * Compares the seed of `loaded` with that of the first of `candidates` whose
- * header and trailer can be read, skipping damaged ones: returns its index
+ * header and trailer can be read, skipping damaged and unreadable ones: returns its index
  * when it carries the same seed or none (one written before seeds existed,
  * or after a rebuild from the journal alone, which drew none, tells nothing
  * about where the other came from: a rebuilt directory with one of its own
@@ -410,9 +410,10 @@ function compareSeed<T>(
       seed = snapshotInfo(fs, other.path).seed;
       if (seed === undefined || seed === loaded.seed) return index;
       readSnapshot(fs, other.path, () => {});
-    } catch (err) {
-      if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) continue;
-      throw err;
+    } catch {
+      // Damaged, or one the process may not read (another owner): it tells
+      // nothing, and the open does not need it (review: refusing it broke opens).
+      continue;
     }
     throw foreignSeedError(dir, loaded, other.path, seed, agreeing);
   }

@@ -67,8 +67,9 @@ export function loadBase<T>(
     `${opts.basedir} holds journals but no snapshot: rebuilding the state from the journal alone. ` +
       "If its snapshots carried a directory seed (see docs/FORMAT.md), the replayed actions' " +
       'random() and uuid() values differ from the live run; to keep them, close this system before ' +
-      'it runs any action and put a valid snapshot back (after an action, putting one back would ' +
-      "change the values this run's actions gave)",
+      'it runs any action or takes a snapshot (an automatic one too: snapshotIntervalMs: 0) and put ' +
+      "a valid snapshot back (after either, putting one back would change the values this run's " +
+      'actions gave, or the snapshot it took would hide the one put back)',
   );
   return {
     root: makeFresh(false),

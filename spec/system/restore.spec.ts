@@ -895,7 +895,7 @@ describe('the warning of a rebuild from the journal alone', () => {
     const again = initSystem(Tally, { basedir: dir, onWarning: (w) => warnings.push(w) });
     expect(again.n).toBe(1);
     expect(warnings.join('\n')).toMatch(
-      /close this system before it runs any action and put a valid snapshot back/,
+      /close this system before it runs any action or takes a snapshot \(an automatic one too: snapshotIntervalMs: 0\) and put a valid snapshot back/,
     );
     await again.close();
   });
