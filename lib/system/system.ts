@@ -75,6 +75,16 @@ const SLOW_SNAPSHOT_MS = 250;
  */
 const TIME_AHEAD_WARNING_MS = 60_000;
 
+/**
+ * `ms` since 1970 as an ISO time, for a message; as a number past the range
+ * a Date holds (a recorded ts may be any safe integer: a hand-made record's,
+ * whose RangeError refused an open that worked before, lock kept: review).
+ */
+function instantText(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms after 1970` : date.toISOString();
+}
+
 /** `ms` (a minute or more) in whole minutes, hours or days, for a message. */
 function roughDuration(ms: number): string {
   const [amount, unit] =
@@ -303,9 +313,9 @@ export class PrevalentSystem<T extends object> {
     const now = Date.now();
     const ahead = this.#lastTs - now;
     if (!(ahead > TIME_AHEAD_WARNING_MS)) return;
-    const recorded = new Date(this.#lastTs).toISOString();
+    const recorded = instantText(this.#lastTs);
     this.opts.warn(
-      `the newest action recorded in ${this.opts.basedir} has the time ${recorded}, ${roughDuration(ahead)} ahead of this machine's clock (${new Date(now).toISOString()}): an action's time is never earlier than the one before it, so every action gets that time (this._clock.now(), today()) until the clock passes it. Either a run wrote it with its clock ahead (a wrong hardware clock or NTP), or this clock is behind: check the clock. The recorded times cannot be moved back in this directory (a backup made with takeSnapshot({ into }) keeps them too); if waiting until ${recorded} will not do, start a new data directory from the state (a domain instance holding it, passed to initSystem)`,
+      `the newest action recorded in ${this.opts.basedir} has the time ${recorded}, ${roughDuration(ahead)} ahead of this machine's clock (${instantText(now)}): an action's time is never earlier than the one before it, so every action gets that time (this._clock.now(), today()) until the clock passes it. Either a run wrote it with its clock ahead (a wrong hardware clock or NTP), or this clock is behind: check the clock. The recorded times cannot be moved back in this directory (a backup made with takeSnapshot({ into }) keeps them too); if waiting until ${recorded} will not do, start a new data directory from the state (a domain instance holding it, passed to initSystem)`,
     );
   }
 
