@@ -23,6 +23,15 @@ export function nameLeftFile(fs: FileSystem, fd: number, file: string): boolean 
   }
 }
 
+/** The identity of what `file` leads to, undefined when nothing is there or the seam cannot tell. */
+export function identityOf(fs: FileSystem, file: string): string | undefined {
+  try {
+    return fs.fileIdentity?.(file);
+  } catch {
+    return undefined;
+  }
+}
+
 /** What {@link putBack} did. */
 export interface PutBack {
   /** The copy of the file that had taken the name, if one had. */
@@ -86,4 +95,52 @@ function copyOpenFile(fs: FileSystem, fd: number, size: number, to: string): voi
   } finally {
     fs.closeSync(out);
   }
+}
+
+/** `<journal file>.putback-<time>`: the copy putBack writes before renaming it over the name. */
+const PUT_BACK_COPY = /^(journal-\d{16}\.jsonl)\.putback-/;
+
+/**
+ * Finishes the put-backs a crash interrupted (see {@link putBack}), before an
+ * open reads the journal: a `<file>.putback-<time>` copy holds the records
+ * the system had written, fsynced, and may hold more than the file now
+ * under the name (an editor's save of an older state), which the open would
+ * otherwise read without a word. The copy is renamed over the name when the
+ * file there holds nothing it lacks (none, or a prefix of it); a file there
+ * with other bytes is copied aside first (`<file>.replaced-<time>`); a copy
+ * that is a prefix of the file there (cut short by the crash) holds nothing
+ * new and is deleted. Each is warned about.
+ */
+export function finishPutBacks(fs: FileSystem, dir: string, warn: (message: string) => void): void {
+  for (const entry of fs.readdirSync(dir).sort()) {
+    const match = PUT_BACK_COPY.exec(entry);
+    if (match === null) continue;
+    const copy = path.join(dir, entry);
+    const file = path.join(dir, match[1]!);
+    const copied = fs.readFileSync(copy);
+    const there = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+    if (there !== undefined && there.length >= copied.length && startsWith(there, copied)) {
+      fs.unlinkSync(copy);
+      warn(
+        `${copy}, left by a put-back of ${file} that a crash interrupted, holds nothing that file lacks: deleted`,
+      );
+      continue;
+    }
+    let aside: string | undefined;
+    if (there !== undefined && !startsWith(copied, there)) {
+      aside = asideName(fs, file, asideStamp(), 'replaced');
+      fs.copyFileSync(file, aside);
+      fsyncFile(fs, aside);
+    }
+    fs.renameSync(copy, file);
+    fs.fsyncDirSync(dir);
+    const kept = aside === undefined ? '' : ` (the file that had its name is kept as ${aside})`;
+    warn(
+      `journal file ${file} had been replaced by another file while a system had it open, and putting its records back was interrupted by a crash: its records, copied to ${copy} before, were put back under its name now${kept}. Never edit, move or rotate journal files while the system is open (docs/DURABILITY.md)`,
+    );
+  }
+}
+
+function startsWith(bytes: Buffer, prefix: Buffer): boolean {
+  return bytes.length >= prefix.length && bytes.subarray(0, prefix.length).equals(prefix);
 }

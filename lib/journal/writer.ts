@@ -5,7 +5,7 @@ import { writeFully } from '../fs/seam';
 import { createJournalFile, journalEnd, journalFileName, listJournalFiles } from './files';
 import { Flusher } from './flusher';
 import { RECORD_VERSION, RecordEncoder, type RecordVersion } from './record';
-import { nameLeftFile, putBack } from './replaced';
+import { identityOf, nameLeftFile, putBack } from './replaced';
 
 /**
  * When an appended record must be on disk: `'always'` before `append`
@@ -71,6 +71,12 @@ export class JournalWriter {
   #size: number;
   #lastSeq: number;
   #failure: PrevalenceError | undefined;
+  /**
+   * The copy of the current file that the last put-back left under its name
+   * (see #keepFileInPlace), and the size of the file then; undefined once
+   * another file is current.
+   */
+  #placed: { identity: string | undefined; size: number } | undefined;
   /** Why the writer was stopped (see stop), when that, and no disk error, stopped it. */
   #stopReason: string | undefined;
   #closed: Promise<void> | undefined;
@@ -464,6 +470,7 @@ export class JournalWriter {
       this.#fd = created.fd;
       this.#path = created.path;
       this.#size = 0;
+      this.#placed = undefined;
     } catch (err) {
       throw this.#fail(err, what, consequence);
     }
@@ -479,7 +486,17 @@ export class JournalWriter {
    */
   #keepFileInPlace(): void {
     if (!nameLeftFile(this.#fs, this.#fd, this.#path)) return;
+    const placed = this.#placed;
+    // Put back already, and nothing appended since (a rotation that failed after it, review).
+    if (
+      placed !== undefined &&
+      placed.size === this.#size &&
+      placed.identity === identityOf(this.#fs, this.#path)
+    ) {
+      return;
+    }
     const { aside } = putBack(this.#fs, this.#fd, this.#size, this.#path);
+    this.#placed = { identity: identityOf(this.#fs, this.#path), size: this.#size };
     const found =
       aside === undefined
         ? 'no file had that name'

@@ -36,6 +36,7 @@ import {
 import { openBasedir } from './basedir';
 import { DataDirPlace } from './place';
 import { listJournalFiles, unshareJournalFiles } from '../journal/files';
+import { finishPutBacks } from '../journal/replaced';
 import { asideName, asideStamp } from '../journal/recover';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase, type RestoreBase } from './restore';
@@ -222,6 +223,8 @@ export class PrevalentSystem<T extends object> {
     this.#place = new DataDirPlace(opened.dir, opened.lock.identity, () => this.#journal?.fd);
     this.opts = { ...this.opts, basedir: opened.dir };
     try {
+      // Before anything reads the journal: a crash may have cut a put-back short.
+      finishPutBacks(this.opts.fs, this.opts.basedir, this.opts.warn);
       unshareJournalFiles(this.opts.fs, this.opts.basedir, this.opts.warn);
       const base = this.#loadBase(domain);
       if (!(base.root instanceof cls)) throw this.#otherRootClass();

@@ -4,7 +4,7 @@
 // records to a file no name led to any more, and a restart lost them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initSystem } from '../../lib';
+import { initSystem, realFs, type FileSystem } from '../../lib';
 import { FaultyFs } from '../../lib/fs/faulty';
 import { prevalenceErrorOf } from '../support/errors';
 import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
@@ -170,5 +170,101 @@ describe('a journal file replaced under its name while the system has it open', 
     const reopened = initSystem(Tally, dir);
     expect(reopened.items).toEqual(items(0, 6));
     await reopened.close();
+  });
+});
+
+// Regressions (review of the put-back): a crash between the put-back's copy and its rename left
+// the records in `<file>.putback-<time>`, and the next open read the file under the name (an
+// editor's older save) without a word, then appended after it; and after a rotation whose
+// put-back succeeded but whose new file could not be made, close() put the records back again.
+describe('a put-back cut short, or already done', () => {
+  /** The directory as a crash between the put-back copy and its rename leaves it. */
+  async function crashedPutBack(editorBytes: (journal: Buffer) => Buffer): Promise<string> {
+    const dir = freshBasedir();
+    const sys = initSystem(Tally, dir);
+    for (const item of items(0, 10)) sys.add(item);
+    await sys.close();
+    const journal = newestJournal(dir);
+    const full = fs.readFileSync(journal);
+    fs.writeFileSync(`${journal}.putback-2026-11-27T05-00-00-000Z`, full);
+    fs.writeFileSync(journal, editorBytes(full));
+    return dir;
+  }
+
+  it.each([
+    ['an older save (a prefix of the copy)', (b: Buffer) => b.subarray(0, b.indexOf(0x0a) + 1)],
+    ['another file (other bytes)', () => Buffer.from('edited\n')],
+  ])(
+    'finishes it at the next open when the file under the name is %s',
+    async (_label, editorBytes) => {
+      const dir = await crashedPutBack(editorBytes);
+      const warnings: string[] = [];
+      const again = initSystem(Tally, { basedir: dir, onWarning: (m) => warnings.push(m) });
+      expect(again.items).toEqual(items(0, 10));
+      expect(warnings).toContainEqual(
+        expect.stringMatching(/putting its records back was interrupted by a crash/),
+      );
+      expect(filesIn(dir).filter((f) => f.includes('.putback-'))).toEqual([]);
+      await again.close();
+    },
+  );
+
+  it('deletes a copy cut short by the crash, which holds nothing the file lacks', async () => {
+    const dir = await crashedPutBack((b) => b);
+    const journal = newestJournal(dir);
+    const copy = filesIn(dir).find((f) => f.includes('.putback-'))!;
+    fs.truncateSync(path.join(dir, copy), 40);
+    const again = initSystem(Tally, { basedir: dir, onWarning: () => {} });
+    expect(again.items).toEqual(items(0, 10));
+    expect(filesIn(dir).filter((f) => f.includes('.putback-'))).toEqual([]);
+    expect(fs.existsSync(journal)).toBe(true);
+    await again.close();
+  });
+
+  it('puts the records back once when the rotation after the put-back fails', async () => {
+    const dir = freshBasedir();
+    const warnings: string[] = [];
+    let createFails = false;
+    const fileSystem: FileSystem = {
+      ...realFs,
+      openSync(file: string, flags: string) {
+        // A new journal file cannot be made (a full disk, say).
+        if (createFails && flags.startsWith('ax')) {
+          throw Object.assign(new Error(`ENOSPC: no space left on device, open '${file}'`), {
+            code: 'ENOSPC',
+          });
+        }
+        return realFs.openSync(file, flags);
+      },
+    };
+    const sys = initSystem(Tally, {
+      basedir: dir,
+      journalMaxBytes: 600,
+      fileSystem,
+      onWarning: (m) => warnings.push(m),
+    });
+    sys.add('i0');
+    saveAsEditorDoes(newestJournal(dir));
+    createFails = true;
+    let n = 1;
+    let refused: unknown;
+    while (refused === undefined && n < 100) {
+      try {
+        sys.add(`i${n++}`);
+      } catch (err) {
+        refused = err;
+      }
+    }
+    expect(
+      prevalenceErrorOf(() => {
+        throw refused;
+      }).code,
+    ).toBe('JOURNAL_WRITE_FAILED');
+    await sys.close();
+    expect(warnings.filter((w) => REPLACED.test(w))).toHaveLength(1);
+    expect(filesIn(dir).filter((f) => f.includes('.replaced-'))).toHaveLength(1);
+    const again = initSystem(Tally, dir);
+    expect(again.items).toEqual(items(0, n - 1));
+    await again.close();
   });
 });
