@@ -32,6 +32,38 @@ export function identityOf(fs: FileSystem, file: string): string | undefined {
   }
 }
 
+/**
+ * Whether `file` holds exactly the first `size` bytes of the open file `fd`
+ * (and nothing more): a put-back left under the name is still in place, not
+ * overwritten since (nano, cp or a shell `>` write into the same file).
+ * False when it cannot be read.
+ */
+export function holdsSameBytes(fs: FileSystem, fd: number, size: number, file: string): boolean {
+  let other: number;
+  try {
+    other = fs.openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    if (fs.fstatSize(other) !== size) return false;
+    const ours = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(size, 1)));
+    const theirs = Buffer.allocUnsafe(ours.length);
+    for (let at = 0; at < size; at += ours.length) {
+      const want = Math.min(ours.length, size - at);
+      if (readAt(fs, fd, ours, want, at) !== want || readAt(fs, other, theirs, want, at) !== want) {
+        return false;
+      }
+      if (!ours.subarray(0, want).equals(theirs.subarray(0, want))) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.closeSync(other);
+  }
+}
+
 /** What {@link putBack} did. */
 export interface PutBack {
   /** The copy of the file that had taken the name, if one had. */

@@ -5,7 +5,7 @@ import { writeFully } from '../fs/seam';
 import { createJournalFile, journalEnd, journalFileName, listJournalFiles } from './files';
 import { Flusher } from './flusher';
 import { RECORD_VERSION, RecordEncoder, type RecordVersion } from './record';
-import { identityOf, nameLeftFile, putBack } from './replaced';
+import { holdsSameBytes, identityOf, nameLeftFile, putBack } from './replaced';
 
 /**
  * When an appended record must be on disk: `'always'` before `append`
@@ -486,12 +486,14 @@ export class JournalWriter {
    */
   #keepFileInPlace(): void {
     if (!nameLeftFile(this.#fs, this.#fd, this.#path)) return;
+    // Put back already, nothing appended since (a rotation that failed after it), and not
+    // written over since (review): the name holds the records.
     const placed = this.#placed;
-    // Put back already, and nothing appended since (a rotation that failed after it, review).
     if (
       placed !== undefined &&
       placed.size === this.#size &&
-      placed.identity === identityOf(this.#fs, this.#path)
+      placed.identity === identityOf(this.#fs, this.#path) &&
+      holdsSameBytes(this.#fs, this.#fd, this.#size, this.#path)
     ) {
       return;
     }

@@ -21,6 +21,7 @@ import { oddSnapshotError, snapshotInfo } from '../snapshot/info';
 import { replayJournal } from '../journal/reader';
 import { damageFoundBy, type DamageFound } from '../journal/recover';
 import { readOnlyFs } from '../fs/readonly';
+import type { FileSystem } from '../fs/seam';
 import { SystemClock, installClock } from '../clock/clock';
 import { refusePrivateMembers } from '../clock/private-members';
 import { UndoLog } from '../isolation/tracking';
@@ -529,11 +530,31 @@ function listingOf(dir: string): string {
   }
 }
 
+/**
+ * Warns about put-backs a crash cut short (see finishPutBacks): an open
+ * finishes them before it reads the journal, and may then read more records
+ * than this, which writes nothing, reads as the files are now.
+ */
+function warnUnfinishedPutBacks(
+  fs: FileSystem,
+  dir: string,
+  warn: (message: string) => void,
+): void {
+  const copies = fs
+    .readdirSync(dir)
+    .filter((name) => /^journal-\d{16}\.jsonl\.putback-/.test(name));
+  if (copies.length === 0) return;
+  warn(
+    `${dir} holds ${copies.join(', ')}, left by putting a replaced journal file's records back when a crash cut it short: the next open finishes that before it reads the journal, and may read more records than verifyReplay, which changes nothing, reads now. Open the directory once (and close it), then verify again`,
+  );
+}
+
 /** verifyReplay of the absolute directory `dir`. */
 function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOptions): ReplayReport {
   const fs = readOnlyFs();
   const { classes, warn } = resolveVerifyOptions(options);
   const registry = registryFor(domainClass, classes);
+  warnUnfinishedPutBacks(fs, dir, warn);
   const journals = listJournalFiles(fs, dir);
   const snapshots = startingSnapshots(dir, journals, warn);
   if (snapshots[0] === undefined) {
