@@ -558,12 +558,13 @@ export function refuseForeignUse(running: UndoLog, what: string, key?: PropertyK
 
 /**
  * Refuses a use of a read-only view from inside a live action (`use`, e.g.
- * `reading "rate" of`, followed by "a read-only view" in the message). Inside an action the state is reached through `this` and the
- * arguments, which are tracking proxies, never views: a view there was kept
- * in a variable or a closure (`const settings = system.settings`), so a
- * replay of the action, run before any view exists, could not read or
- * store it, and the restart would diverge. The whole action is refused,
- * even if it catches this.
+ * `reading "rate" of`, followed by "a read-only view" in the message).
+ * Inside an action the state is reached through `this` and the arguments,
+ * which are tracking proxies, never views: a view there was kept in a
+ * variable or a closure (`const settings = system.settings`), so a replay
+ * of the action, run before any view exists, could not use it, and the
+ * restart would diverge. The whole action is refused, even if it catches
+ * this.
  */
 export function refuseHeldView(running: UndoLog, use: string): void {
   if (running.replaying) return;
