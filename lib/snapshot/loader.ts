@@ -383,7 +383,11 @@ function refuseForeign<T>(
   const nearest = compareSeed(fs, dir, loaded, older);
   if (nearest < 0) return;
   const beyond = older.slice(nearest + 1).reverse();
-  compareSeed(fs, dir, loaded, beyond, older[nearest]!.path);
+  // Named in a refusal only when it carries the same seed: a seedless one (a rebuild's) tells
+  // nothing of where the loaded one came from (review: the advice moved it out too).
+  const between = older[nearest]!.path;
+  const agreeing = seedOf(fs, between) === loaded.seed ? between : undefined;
+  compareSeed(fs, dir, loaded, beyond, agreeing);
 }
 
 /**
@@ -418,6 +422,15 @@ function compareSeed<T>(
     throw foreignSeedError(dir, loaded, other.path, seed, agreeing);
   }
   return -1;
+}
+
+/** The seed in the header of snapshot `file`; undefined when it carries none or cannot be read. */
+function seedOf(fs: FileSystem, file: string): string | undefined {
+  try {
+    return snapshotInfo(fs, file).seed;
+  } catch {
+    return undefined;
+  }
 }
 
 function foreignSeedError<T>(

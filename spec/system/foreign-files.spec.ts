@@ -108,6 +108,25 @@ describe('a snapshot from another data directory', () => {
     await system.close();
   });
 
+  it("names no seedless snapshot as agreeing with the foreign one (regression (compatibility run): the advice named a rebuild's own snapshot, without a seed, as coming from the same place)", async () => {
+    const a = await build(20, 'A');
+    // Rebuilt from its journal alone (snapshots aside), one snapshot taken (seedless), its own snapshot 0 put back.
+    const aside = tmpDir();
+    fs.renameSync(snap(a, 0), path.join(aside, 'own0.snap'));
+    const rebuilt = open(a).system;
+    rebuilt.add('A-21');
+    rebuilt.takeSnapshot();
+    await rebuilt.close();
+    fs.renameSync(path.join(aside, 'own0.snap'), snap(a, 0));
+    const b = await build(50, 'B', [40]);
+    fs.copyFileSync(snap(b, 40), snap(a, 40));
+    const err = prevalenceErrorOf(() => open(a));
+    expect(err.code).toBe('SNAPSHOT_CORRUPT');
+    expect(err.message).toContain(`${snap(a, 40)} carries seed ${seedOf(b, 40)}`);
+    expect(err.message).not.toContain(snap(a, 21));
+    expect(err.message).not.toMatch(/between them/);
+  });
+
   it('makes verifyReplay name the foreign seed, not say the directory opens, when an earlier version opened two and started a journal after them (regression (operator review): "then the directory opens as it is")', async () => {
     const a = await build(30, 'A', [10]);
     const b = await build(50, 'B', [40, 45]);
