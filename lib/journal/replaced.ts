@@ -60,7 +60,11 @@ export function holdsSameBytes(fs: FileSystem, fd: number, size: number, file: s
   } catch {
     return false;
   } finally {
-    fs.closeSync(other);
+    try {
+      fs.closeSync(other);
+    } catch {
+      // a failed close still frees the descriptor; the answer stands
+    }
   }
 }
 

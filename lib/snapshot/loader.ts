@@ -1,5 +1,6 @@
 import { PrevalenceError, isPrevalenceError } from '../errors';
 import { type FileSystem, inDir } from '../fs/seam';
+import { isPermissionError } from '../fs/permission';
 import {
   MAX_HEADER_BYTES,
   type SnapshotHeader,
@@ -297,7 +298,7 @@ export function loadNewestSnapshot<T>(
       warn(`snapshot ${path} cannot be used (${reason}); ${next}`);
       continue;
     }
-    refuseForeign(fs, dir, loaded, snapshots.slice(index + 1));
+    refuseForeign(fs, dir, loaded, snapshots.slice(index + 1), warn);
     if (index > 0) loaded.skippedSeq = snapshots[0]!.seq;
     return loaded;
   }
@@ -378,10 +379,19 @@ function refuseForeign<T>(
   dir: string,
   loaded: LoadedSnapshot<T>,
   older: SnapshotEntry[],
+  warn: (message: string) => void,
 ): void {
   if (loaded.seed === undefined) return;
   const nearest = compareSeed(fs, dir, loaded, older);
-  if (nearest < 0) return;
+  if (nearest < 0) {
+    // The check could not be made: said, not passed over in silence (review).
+    if (older.length > 0) {
+      warn(
+        `snapshot ${loaded.path} was loaded without its seed being compared with an older snapshot's: none of the ${older.length} older ones could be read (damaged, or the process may not read them), so the check that it comes from this directory, not copied in from another, was not made. If it may come from elsewhere, check it against a backup`,
+      );
+    }
+    return;
+  }
   const beyond = older.slice(nearest + 1).reverse();
   // Named in a refusal only when it carries the same seed: a seedless one (a rebuild's) tells
   // nothing of where the loaded one came from (review: the advice moved it out too).
@@ -414,14 +424,24 @@ function compareSeed<T>(
       seed = snapshotInfo(fs, other.path).seed;
       if (seed === undefined || seed === loaded.seed) return index;
       readSnapshot(fs, other.path, () => {});
-    } catch {
+    } catch (err) {
       // Damaged, or one the process may not read (another owner): it tells
-      // nothing, and the open does not need it (review: refusing it broke opens).
-      continue;
+      // nothing, and the open does not need it (review: refusing it broke
+      // opens). Any other failure (EMFILE, EIO) stops the open, as before.
+      if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT') || isPermissionRefusal(err)) continue;
+      throw err;
     }
     throw foreignSeedError(dir, loaded, other.path, seed, agreeing);
   }
   return -1;
+}
+
+/** True for a refusal to open a file for want of permission: openPermitted's, or the OS error itself. */
+function isPermissionRefusal(err: unknown): boolean {
+  return (
+    isPermissionError(err) ||
+    (isPrevalenceError(err) && isPermissionError((err as Error & { cause?: unknown }).cause))
+  );
 }
 
 /** The seed in the header of snapshot `file`; undefined when it carries none or cannot be read. */

@@ -474,6 +474,8 @@ export function verifyReplay(
       `verifyReplay: ${dir} ${kind === 'missing' ? 'does not exist' : 'is not a directory'}; pass the data directory a system wrote (its basedir)`,
     );
   }
+  // Once, not per attempt below.
+  warnUnfinishedPutBacks(readOnlyFs(), dir, resolveVerifyOptions(options).warn);
   try {
     // A system open on the directory may prune snapshots and journals while
     // this reads them: a file listed and gone before it was read reads as
@@ -554,7 +556,6 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
   const fs = readOnlyFs();
   const { classes, warn } = resolveVerifyOptions(options);
   const registry = registryFor(domainClass, classes);
-  warnUnfinishedPutBacks(fs, dir, warn);
   const journals = listJournalFiles(fs, dir);
   const snapshots = startingSnapshots(dir, journals, warn);
   if (snapshots[0] === undefined) {

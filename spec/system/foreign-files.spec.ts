@@ -408,3 +408,51 @@ describe('the seed check and a snapshot the process may not read', () => {
     await again.close();
   });
 });
+
+// Regression (review of the pass-over): the seed check passed over every older snapshot it could
+// not read, whatever the reason, so a snapshot copied in from another directory was loaded
+// silently when the directory's own snapshots failed to open (EMFILE, or all unreadable).
+describe('the seed check when the older snapshots cannot be read', () => {
+  async function withForeign(): Promise<string> {
+    const a = await build(3, 'A', [2]);
+    const b = await build(10, 'B', [10]);
+    fs.copyFileSync(snap(b, 10), snap(a, 10));
+    return a;
+  }
+  /** A seam on which opening `a`'s own snapshots 0 and 2 fails with `code`. */
+  function ownSnapshotsFail(a: string, code: string): FileSystem {
+    const own = new Set([snap(a, 0), snap(a, 2)]);
+    return {
+      ...realFs,
+      openSync(file: string, flags: string) {
+        if (own.has(file)) throw Object.assign(new Error(`${code}: open '${file}'`), { code });
+        return realFs.openSync(file, flags);
+      },
+    };
+  }
+
+  it('stops the open when they fail for another reason than damage or permission', async () => {
+    const a = await withForeign();
+    expect(() =>
+      initSystem(new Store(), {
+        basedir: a,
+        fileSystem: ownSnapshotsFail(a, 'EMFILE'),
+        onWarning: () => {},
+      }),
+    ).toThrow(/EMFILE/);
+  });
+
+  it('says the check was not made when none may be read', async () => {
+    const a = await withForeign();
+    const warnings: string[] = [];
+    const system = initSystem(new Store(), {
+      basedir: a,
+      fileSystem: ownSnapshotsFail(a, 'EACCES'),
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/was loaded without its seed being compared with an older snapshot's/),
+    );
+    await system.close();
+  });
+});
