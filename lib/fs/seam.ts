@@ -133,7 +133,8 @@ export const realFs: FileSystem = {
   fdIdentity: (fd) => identityText(nodeFs.fstatSync(fd)),
 };
 
-function identityText(stats: nodeFs.Stats): string {
+/** A file's identity as the seam and the directory lock write it: `<dev>:<ino>`. */
+export function identityText(stats: nodeFs.Stats): string {
   return `${stats.dev}:${stats.ino}`;
 }
 

@@ -136,6 +136,14 @@ function copyOpenFile(fs: FileSystem, fd: number, size: number, to: string): voi
 /** `<journal file>.putback-<time>`: the copy putBack writes before renaming it over the name. */
 const PUT_BACK_COPY = /^(journal-\d{16}\.jsonl)\.putback-/;
 
+/** The names of the put-back copies in `dir` (see finishPutBacks), in name order. */
+export function putBackCopies(fs: FileSystem, dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((name) => PUT_BACK_COPY.test(name))
+    .sort();
+}
+
 /**
  * Finishes the put-backs a crash interrupted (see {@link putBack}), before an
  * open reads the journal: a `<file>.putback-<time>` copy holds the records
@@ -148,11 +156,9 @@ const PUT_BACK_COPY = /^(journal-\d{16}\.jsonl)\.putback-/;
  * new and is deleted. Each is warned about.
  */
 export function finishPutBacks(fs: FileSystem, dir: string, warn: (message: string) => void): void {
-  for (const entry of fs.readdirSync(dir).sort()) {
-    const match = PUT_BACK_COPY.exec(entry);
-    if (match === null) continue;
+  for (const entry of putBackCopies(fs, dir)) {
     const copy = path.join(dir, entry);
-    const file = path.join(dir, match[1]!);
+    const file = path.join(dir, PUT_BACK_COPY.exec(entry)![1]!);
     const copied = fs.readFileSync(copy);
     const there = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
     if (there !== undefined && there.length >= copied.length && startsWith(there, copied)) {

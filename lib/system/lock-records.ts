@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import { threadId } from 'node:worker_threads';
 import * as path from 'node:path';
 import { PrevalenceError } from '../errors';
+import { identityText } from '../fs/seam';
 
 export const LOCK_NAME = 'LOCK';
 /** Records of the generation design (an earlier version): `LOCK.<16 digits>`, the highest current. */
@@ -47,8 +48,7 @@ export interface LockFiles {
 }
 
 export function identityOf(dir: string): string {
-  const st = fs.statSync(dir);
-  return `${st.dev}:${st.ino}`;
+  return identityText(fs.statSync(dir));
 }
 
 export function newRecord(dir: string): LockRecord {

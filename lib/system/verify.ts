@@ -22,6 +22,7 @@ import { replayJournal } from '../journal/reader';
 import { damageFoundBy, type DamageFound } from '../journal/recover';
 import { readOnlyFs } from '../fs/readonly';
 import type { FileSystem } from '../fs/seam';
+import { putBackCopies } from '../journal/replaced';
 import { SystemClock, installClock } from '../clock/clock';
 import { refusePrivateMembers } from '../clock/private-members';
 import { UndoLog } from '../isolation/tracking';
@@ -542,9 +543,7 @@ function warnUnfinishedPutBacks(
   dir: string,
   warn: (message: string) => void,
 ): void {
-  const copies = fs
-    .readdirSync(dir)
-    .filter((name) => /^journal-\d{16}\.jsonl\.putback-/.test(name));
+  const copies = putBackCopies(fs, dir);
   if (copies.length === 0) return;
   warn(
     `${dir} holds ${copies.join(', ')}, left by putting a replaced journal file's records back when a crash cut it short: the next open finishes that before it reads the journal, and may read more records than verifyReplay, which changes nothing, reads now. Open the directory once (and close it), then verify again`,
