@@ -105,6 +105,11 @@ class Scanner {
   // Callees such as `DateTime.local` in `DateTime.local(2020, 1, 1)`: that call
   // is deterministic, so reading the member there is not an alias.
   private readonly allowed = new Set<AnyNode>();
+  // Expressions in a place where a holder of time or randomness (`Date`,
+  // `Math`) is not handed on: the object of a static member read, a callee,
+  // a side of `instanceof` or of a comparison, a `case` test, the operand of
+  // `typeof`, the source of an object pattern.
+  private readonly notHandedOn = new Set<AnyNode>();
   private readonly locals: LocalNames;
 
   constructor(
@@ -166,13 +171,14 @@ class Scanner {
   }
 
   private visit(node: AnyNode): Finding | undefined {
+    this.noteNotHandedOn(node);
     switch (node.type) {
       case 'CallExpression':
       case 'NewExpression':
         return this.visitCall(node);
       case 'Identifier':
       case 'MemberExpression':
-        return this.visitReference(node);
+        return this.visitReference(node) ?? this.visitHolder(node);
       case 'VariableDeclarator':
         return this.visitDestructuring(node, nodeAt(node, 'id'), nodeAt(node, 'init'));
       case 'AssignmentExpression':
@@ -232,6 +238,60 @@ class Scanner {
     return undefined;
   }
 
+  /** Records which child of `node` (visited before its children) is used in place. */
+  private noteNotHandedOn(node: AnyNode): void {
+    const add = (child: AnyNode | undefined): void => {
+      if (child === undefined) return;
+      this.notHandedOn.add(child);
+      const inner = unwrapCallee(child);
+      if (inner !== undefined) this.notHandedOn.add(inner);
+    };
+    switch (node.type) {
+      case 'MemberExpression':
+        // `Math[key]` computes which member it takes: `Math['rand' + 'om']` is Math.random.
+        if (staticKey(node, 'property') !== undefined) add(nodeAt(node, 'object'));
+        break;
+      case 'CallExpression':
+      case 'NewExpression':
+        add(nodeAt(node, 'callee'));
+        break;
+      case 'BinaryExpression':
+        if (node['operator'] === 'instanceof') add(nodeAt(node, 'right'));
+        if (COMPARISONS.has(String(node['operator']))) {
+          add(nodeAt(node, 'left'));
+          add(nodeAt(node, 'right'));
+        }
+        break;
+      case 'SwitchCase':
+        add(nodeAt(node, 'test'));
+        break;
+      case 'VariableDeclarator':
+        // `const { floor } = Math`: visitDestructuring looks at the names taken.
+        if (nodeAt(node, 'id')?.type === 'ObjectPattern') add(nodeAt(node, 'init'));
+        break;
+      case 'AssignmentExpression':
+        if (nodeAt(node, 'left')?.type === 'ObjectPattern') add(nodeAt(node, 'right'));
+        break;
+      case 'UnaryExpression':
+        if (node['operator'] === 'typeof') add(nodeAt(node, 'argument'));
+        break;
+      default:
+    }
+  }
+
+  /**
+   * `Date`, `Math`, `performance`, `crypto` or luxon's `DateTime` handed on
+   * as a value (`const D = Date; new D()`, `[Math][0].random()`,
+   * `Reflect.construct(Date, [])`): what is done with it later is out of
+   * sight, so it is refused like a reference to `Date.now`.
+   */
+  private visitHolder(node: AnyNode): Finding | undefined {
+    if (this.notHandedOn.has(node)) return undefined;
+    const chain = nameChain(node, this.locals);
+    if (chain === undefined || !handsOnHolder(chain)) return undefined;
+    return { kind: 'reference', text: snippet(this.text, node), target: chain.segments.join('.') };
+  }
+
   private visitReference(node: AnyNode): Finding | undefined {
     if (this.allowed.has(node)) return undefined;
     const chain = nameChain(node, this.locals);
@@ -261,6 +321,25 @@ class Scanner {
     const prefix = node.type === 'NewExpression' ? 'new ' : '';
     return { kind: 'call', text: `${prefix}${snippet(this.text, callee)}(...)`, target };
   }
+}
+
+/** Operators that only compare a holder (`value.constructor === Date`). */
+const COMPARISONS = new Set(['===', '!==', '==', '!=']);
+
+/** Globals holding a source of time or randomness, when read as a whole from the global scope. */
+const GLOBAL_HOLDERS = new Set(['Date', 'Math', 'process']);
+/** The same, whatever global or import they are read from (`perfHooks.performance`, `lx.DateTime`). */
+const MEMBER_HOLDERS = new Set(['DateTime', 'performance', 'crypto', 'webcrypto']);
+
+/**
+ * Whether `chain` reads a holder of time or randomness itself, from a global
+ * or an import (not from an object the source computes or was given, which
+ * is not followed: `this.crypto` may well be the domain's own field).
+ */
+function handsOnHolder(chain: NameChain): boolean {
+  const last = chain.segments.at(-1);
+  if (!chain.rooted || last === undefined) return false;
+  return (chain.segments.length === 1 && GLOBAL_HOLDERS.has(last)) || MEMBER_HOLDERS.has(last);
 }
 
 /** The first forbidden name among the properties an object pattern takes from `base`. */

@@ -169,6 +169,44 @@ class Aliases {
   }
 }
 
+/** A holder of time or randomness handed on as a value: what is done with it is out of sight. */
+class Holders {
+  dateAlias() {
+    const D = Date;
+    return new D().getTime();
+  }
+  mathAlias() {
+    const M = Math;
+    return M.random();
+  }
+  inArray() {
+    const kinds = [Date];
+    return new kinds[0]!().getTime();
+  }
+  reflectConstruct() {
+    return Reflect.construct(Date, []) as Date;
+  }
+  computedMember(name: string) {
+    return (Math as unknown as Record<string, () => number>)[`rand${name}`]!();
+  }
+  perfAlias() {
+    const p = performance;
+    return p.now();
+  }
+  luxonAlias() {
+    const DT = DateTime;
+    return DT.now();
+  }
+  namespaceAlias() {
+    const DT = lx.DateTime;
+    return DT.now();
+  }
+  webcryptoAlias() {
+    const w = nc.webcrypto;
+    return w.getRandomValues(new Uint8Array(2));
+  }
+}
+
 function messageFor(cls: abstract new () => unknown, method: string): string {
   try {
     validateDomainClass(cls, (name) => name !== method);
@@ -238,6 +276,44 @@ describe('validateDomainClass: references an alias could call', () => {
     expect(messageFor(Aliases, method)).toContain(
       `Aliases.${method} refers to ${expected} without calling it`,
     );
+  });
+});
+
+describe('validateDomainClass: a holder of time or randomness handed on as a value', () => {
+  it.each([
+    ['dateAlias', 'Date'],
+    ['mathAlias', 'Math'],
+    ['inArray', 'Date'],
+    ['reflectConstruct', 'Date'],
+    ['computedMember', 'Math'],
+    ['perfAlias', 'performance'],
+    ['luxonAlias', 'luxon_1.DateTime'],
+    ['namespaceAlias', 'lx.DateTime'],
+    ['webcryptoAlias', 'nc.webcrypto'],
+  ])('detects Holders.%s (an alias was accepted before)', (method, expected) => {
+    expect(messageFor(Holders, method)).toContain(
+      `Holders.${method} refers to ${expected} without calling it`,
+    );
+  });
+
+  it('allows the holders read in place: members, checks and comparisons', () => {
+    class InPlace {
+      kinds: string[] = [];
+      check(v: unknown, ts: number) {
+        const { floor, max } = Math;
+        if (v instanceof Date || v instanceof DateTime) this.kinds.push('time');
+        if ((v as object).constructor === Date || Math !== (v as object)) this.kinds.push('same');
+        if (typeof performance === 'undefined') this.kinds.push('none');
+        switch ((v as object).constructor) {
+          case Date:
+            this.kinds.push('date');
+            break;
+          default:
+        }
+        return [floor(ts), max(ts, 1), new Date(ts), Date.UTC(2020, 0), process.env['HOME']];
+      }
+    }
+    expect(() => validateDomainClass(InPlace, () => false)).not.toThrow();
   });
 });
 
