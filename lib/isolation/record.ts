@@ -228,7 +228,7 @@ function notePropertyWrite(
   builtin: boolean,
 ): void {
   if (
-    log.storability !== undefined &&
+    (log.storability ?? log.replayPropertyCheck) !== undefined &&
     (isUnkeepable(target, key, enumerable, accessor, writable, builtin) || isLastIndex(target, key))
   ) {
     log.notePropertyWrite(target, key, builtin);
@@ -243,7 +243,7 @@ function notePropertyWrite(
  * would fail, or a write refused live would succeed after a restart).
  */
 function checkWrittenProperties(log: UndoLog): void {
-  const storability = log.storability;
+  const storability = log.storability ?? log.replayPropertyCheck;
   if (storability === undefined) return;
   for (let i = 0; i < log.writtenCount; i++) {
     const [target, key, builtin] = log.writtenAt(i);

@@ -110,6 +110,14 @@ export class UndoLog {
    * state (one kept only where snapshots do not look is no error).
    */
   replayKindTest: Storability['kind'] | undefined;
+  /**
+   * In the replay of records other code may have written (see
+   * Replayer.otherCode): the check of the properties actions write that
+   * live actions make through `storability` (a named property of a Map or an
+   * array, an accessor, a symbol key), the one whose refusal a record of
+   * this code promises its action passed and a changed action can fail.
+   */
+  replayPropertyCheck: Storability | undefined;
   /** Set when a replayed action stored an object `replayKindTest` did not accept (see noteReplayedKind). */
   replayMetUnkept = false;
 

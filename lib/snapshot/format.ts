@@ -24,6 +24,10 @@
  *   created    wall-clock time the file was written (informational only)
  *   format     always "prevalent-snapshot"
  *   rootClass  stored class name of the root object
+ *   code       optional: 16 lowercase hex digits, the print of the domain
+ *              code that wrote it (see codePrintOf); a replay after a
+ *              snapshot without it, or with another, runs the store-time
+ *              checks. Malformed: read as absent
  *   seed       optional: the data directory's random seed, 32 lowercase hex
  *              digits (128 bits), drawn once when the directory is
  *              initialised and copied into every later snapshot; the clock
@@ -85,6 +89,7 @@ export const LF = 0x0a;
 
 const NAME_PATTERN = /^snapshot-(\d{16})\.snap$/;
 const SEED_PATTERN = /^[0-9a-f]{32}$/;
+const CODE_PATTERN = /^[0-9a-f]{16}$/;
 
 /** What the writer is told to put in a header. */
 export interface HeaderInput {
@@ -93,6 +98,8 @@ export interface HeaderInput {
   rootClass: string;
   /** The data directory's seed (32 lowercase hex digits); omitted for a directory without one. */
   seed?: string | undefined;
+  /** The print of the code that wrote it (16 lowercase hex digits; see codePrintOf). */
+  code?: string | undefined;
   meta?: Record<string, unknown>;
 }
 
@@ -153,7 +160,7 @@ export function corruptReason(err: PrevalenceError): string {
 
 /** The header line (without its LF) for `input`; throws INVALID_OPTION for unusable input. */
 export function makeHeaderLine(input: HeaderInput, created: Date): string {
-  const { seq, ts, rootClass, seed, meta } = input;
+  const { seq, ts, rootClass, seed, code, meta } = input;
   if (!Number.isSafeInteger(seq) || seq < 0) {
     throw new PrevalenceError(
       'INVALID_OPTION',
@@ -180,6 +187,7 @@ export function makeHeaderLine(input: HeaderInput, created: Date): string {
     ts,
     version: SNAPSHOT_VERSION,
     ...(seed === undefined ? {} : { seed }),
+    ...(code === undefined ? {} : { code }),
     ...(meta === undefined ? {} : { meta }),
   };
   return stringify(header);
@@ -229,6 +237,11 @@ export function parseHeader(file: string, text: string): SnapshotHeader {
   // or a replay would silently draw other random values than the live run.
   if (Object.hasOwn(h, 'seed') && !isSeed(h.seed)) {
     throw corrupt(file, 'the header has a malformed seed (not 32 lowercase hex digits)');
+  }
+  // Only tells a replay whether to run the store-time checks: one not written
+  // by this version reads as other code (the checks run), never as damage.
+  if (Object.hasOwn(h, 'code') && !(typeof h.code === 'string' && CODE_PATTERN.test(h.code))) {
+    delete h.code;
   }
   const expected = seqOfPath(file);
   if (expected !== undefined && h.seq !== expected) {
@@ -319,6 +332,8 @@ export interface SnapshotInfo {
   rootClass: string;
   /** The data directory's seed, when the header has one. */
   seed?: string;
+  /** The print of the code that wrote it, when the header has one. */
+  code?: string;
   /** SHA-256 of the body, lowercase hex. */
   digest: string;
   /** Body bytes. */
@@ -329,9 +344,18 @@ export interface SnapshotInfo {
 
 /** Combines a parsed header and trailer into a {@link SnapshotInfo}. */
 export function infoOf(header: SnapshotHeader, trailer: SnapshotTrailer): SnapshotInfo {
-  const { seq, ts, rootClass, seed } = header;
+  const { seq, ts, rootClass, seed, code } = header;
   const { digest, bytes, lines } = trailer;
-  return { seq, ts, rootClass, ...(seed === undefined ? {} : { seed }), digest, bytes, lines };
+  return {
+    seq,
+    ts,
+    rootClass,
+    ...(seed === undefined ? {} : { seed }),
+    ...(code === undefined ? {} : { code }),
+    digest,
+    bytes,
+    lines,
+  };
 }
 
 /** The text of a line's bytes, without its LF. */

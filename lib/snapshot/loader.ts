@@ -43,6 +43,8 @@ export interface LoadedSnapshot<T> {
   ts: number;
   /** The data directory's seed from the header; undefined for a directory without one. */
   seed: string | undefined;
+  /** The print of the code that wrote it (see codePrintOf); undefined when its header has none. */
+  code: string | undefined;
   value: T;
   path: string;
   digest: string;
@@ -249,8 +251,8 @@ function loadOne<T>(
     chunkSize,
     false,
   );
-  const { seq, ts, seed, digest } = info;
-  return { seq, ts, seed, value: consumer.finish(), path, digest };
+  const { seq, ts, seed, code, digest } = info;
+  return { seq, ts, seed, code, value: consumer.finish(), path, digest };
 }
 
 /**

@@ -13,6 +13,14 @@ import { unresolvedPathOf } from '../isolation/paths';
  */
 export class Replayer {
   readonly #methods = new Map<string, DomainMethod>();
+  /**
+   * Set when the records may have been written by other code than this
+   * process's (see codePrintOf): a record's promise that its action passed
+   * the store-time checks was made by that code, so the replay runs them
+   * (the system turns the live checks on too), and one they refuse stops the
+   * restore as an action that completed live but threw in replay.
+   */
+  otherCode = false;
 
   constructor(
     private readonly root: object,
@@ -30,7 +38,8 @@ export class Replayer {
     // Plain arguments are the record's own fresh array: nothing to decode.
     const args = allPrimitive(rec.args) ? rec.args : this.#decodeArgs(rec);
     if (args === undefined) return false;
-    const out = this.runner.run(method, args, rec.seq, rec.ts, false, rec.version >= 2);
+    const checked = rec.version >= 2 && !this.otherCode;
+    const out = this.runner.run(method, args, rec.seq, rec.ts, false, checked);
     try {
       this.#check(rec, out);
       if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
@@ -66,7 +75,7 @@ export class Replayer {
     if (out.threw !== rec.threw) {
       const how = rec.threw
         ? 'threw in the live run but completed in replay'
-        : 'completed in the live run but threw in replay';
+        : `completed in the live run but threw in replay (${thrownText(out.error)})`;
       const message = `action ${rec.seq} (${rec.method}) ${how}: the method is not deterministic, or its code changed since the record was written. If you changed the code, open the directory with the code that wrote it, call takeSnapshot(), and deploy the change after that (README, "Changing the domain code"); otherwise run verifyReplay() to find where. strictReplay: false opens anyway, with this action as the current code runs it, which differs from the live run`;
       if (this.strict) throw new PrevalenceError('REPLAY_DIVERGED', message, { cause: out.error });
       this.warn(message);
@@ -87,6 +96,17 @@ export class Replayer {
       this.#methods.set(name, method);
     }
     return method;
+  }
+}
+
+/** What a replayed action threw, in a few words for the message that says it diverged. */
+function thrownText(err: unknown): string {
+  try {
+    const text = err instanceof Error ? String(err.message) : String(err);
+    return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  } catch {
+    // The program's own thrown value (a revoked Proxy, a throwing getter) need not be printable.
+    return 'a value that cannot be shown';
   }
 }
 

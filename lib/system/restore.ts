@@ -17,6 +17,8 @@ export interface RestoreBase<T> {
    * created before seeds existed.
    */
   seed: DirectorySeed | undefined;
+  /** The print of the code that wrote the snapshot (see codePrintOf); undefined when none says. */
+  code: string | undefined;
   /** True when the directory held neither snapshots nor journals. */
   empty: boolean;
   /** True when the base is a snapshot that passed its checks (seq is its seq). */
@@ -51,6 +53,7 @@ export function loadBase<T>(
       seq: snap.seq,
       ts: snap.ts,
       seed: snap.seed,
+      code: snap.code,
       empty: false,
       fromSnapshot: true,
       skippedSeq: snap.skippedSeq,
@@ -58,7 +61,15 @@ export function loadBase<T>(
   }
   if (listJournalFiles(opts.fs, opts.basedir).length === 0) {
     const seed = newDirectorySeed();
-    return { root: makeFresh(true), seq: 0, ts: 0, seed, empty: true, fromSnapshot: false };
+    return {
+      root: makeFresh(true),
+      seq: 0,
+      ts: 0,
+      seed,
+      code: undefined,
+      empty: true,
+      fromSnapshot: false,
+    };
   }
   // Journals without any snapshot: the snapshots were moved aside. Their seed
   // went with them, so the journal replays with the seeding of a directory
@@ -76,6 +87,7 @@ export function loadBase<T>(
     seq: 0,
     ts: 0,
     seed: undefined,
+    code: undefined,
     empty: false,
     fromSnapshot: false,
   };

@@ -4,6 +4,7 @@ import { ClassRegistry, globalRegistry, type StorableClass } from '../codec/regi
 import { allPrimitive, decodeArgs, encodeArgs } from '../codec/tree';
 import { stringifyArgs } from '../codec/json';
 import { Replayer } from './replayer';
+import { codePrintOf } from './code-print';
 import { encodeGraph } from '../codec/graph';
 import { SystemClock, installClock } from '../clock/clock';
 import type { DirectorySeed } from '../clock/seed';
@@ -149,6 +150,8 @@ export class PrevalentSystem<T extends object> {
   // each action's generator as the live run did. Undefined (a directory from
   // before seeds) stays undefined, so such a directory never changes seeding.
   readonly #seed: DirectorySeed | undefined;
+  /** The print of this process's domain code, written into every snapshot (see codePrintOf). */
+  readonly #code: string;
   readonly #runner: ActionRunner;
   readonly #lock: DirectoryLock;
   /** Whether basedir still leads to the directory locked at open (asked before writing there by path). */
@@ -215,6 +218,7 @@ export class PrevalentSystem<T extends object> {
     // Unmarked queries (toString, symbol-keyed methods) are checked like
     // actions: an action may call them through `this`, as part of itself.
     validateDomainClass(cls, (_name, fn) => hasFlag(fn, 'readonly'));
+    this.#code = codePrintOf(cls, this.registry);
 
     this.#givenBasedir = this.opts.basedir;
     const opened = openBasedir(this.opts);
@@ -251,6 +255,9 @@ export class PrevalentSystem<T extends object> {
         this.opts.warn,
       );
       const storability = storabilityFor(this.registry);
+      // Records written by other code (a deploy without a snapshot first) were
+      // checked by that code only: their replay runs the live checks.
+      this.#replayer.otherCode = base.code !== undefined && base.code !== this.#code;
       this.#restore(base, storability);
       // Live actions only: a journaled action passed the check, so a replay needs none.
       log.storability = storability;
@@ -458,6 +465,7 @@ export class PrevalentSystem<T extends object> {
     const log = this.#undoLog!;
     log.replaying = true;
     log.replayKindTest = storability.kind;
+    if (this.#replayer.otherCode) log.replayPropertyCheck = storability;
     try {
       replayJournal(
         {
@@ -473,6 +481,7 @@ export class PrevalentSystem<T extends object> {
     } finally {
       log.replaying = false;
       log.replayKindTest = undefined;
+      log.replayPropertyCheck = undefined;
     }
     if (base.skippedSeq !== undefined && this.#seq < base.skippedSeq) {
       this.#lostWithSnapshot(base.skippedSeq);
@@ -753,7 +762,13 @@ export class PrevalentSystem<T extends object> {
     return writeSnapshot(
       this.opts.fs,
       dir,
-      { seq: this.#seq, ts: this.#lastTs, rootClass: this.#rootClass, seed: this.#seed },
+      {
+        seq: this.#seq,
+        ts: this.#lastTs,
+        rootClass: this.#rootClass,
+        seed: this.#seed,
+        code: this.#code,
+      },
       (emit) => void encodeGraph(this.root, this.registry, emit),
       WRITE_BUFFER_BYTES,
       beforeRename,

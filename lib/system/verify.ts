@@ -29,6 +29,8 @@ import { UndoLog } from '../isolation/tracking';
 import { ActionRunner, refuseInsideAction } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
+import { codePrintOf } from './code-print';
+import { storabilityFor } from './storability';
 import { resolveVerifyOptions, type ResolvedVerifyOptions } from './options';
 
 /** Where {@link verifyReplay} found the replayed state to differ from the live one. */
@@ -106,6 +108,8 @@ interface LoadedState {
   root: object;
   seq: number;
   seed: string | undefined;
+  /** The print of the code that wrote the snapshot (see codePrintOf), when it says. */
+  code: string | undefined;
 }
 
 /**
@@ -119,7 +123,12 @@ function loadState(
   domainClass: StorableClass,
 ): LoadedState {
   if (file === undefined) {
-    return { root: new (domainClass as new () => object)(), seq: 0, seed: undefined };
+    return {
+      root: new (domainClass as new () => object)(),
+      seq: 0,
+      seed: undefined,
+      code: undefined,
+    };
   }
   const decoder = new GraphDecoder(registry);
   // As a restore reads it: sizes and CRC-32 (verifyAll compares the digest of the start itself).
@@ -131,7 +140,7 @@ function loadState(
     undefined,
     false,
   );
-  return { root: decoder.finish() as object, seq: info.seq, seed: info.seed };
+  return { root: decoder.finish() as object, seq: info.seq, seed: info.seed, code: info.code };
 }
 
 function digestOf(root: object, registry: ClassRegistry): string {
@@ -248,23 +257,22 @@ function startReplay(
   domainClass: StorableClass,
   warn: (message: string) => void,
 ): ReplayStart {
-  const { root, seq, seed } = loadState(file, registry, domainClass);
+  const { root, seq, seed, code } = loadState(file, registry, domainClass);
   // The live run seeded every action with the directory seed its snapshots carry.
   const clock = new SystemClock(seed);
   installClock(root, clock);
-  // No storability check: a replay needs none (see PrevalentSystem).
+  // No storability check: a replay needs none (see PrevalentSystem), but
+  // for records other code may have written, as an open runs them.
   const log = new UndoLog();
   // A replay accepts what the live run journaled (see UndoLog.replaying).
   log.replaying = true;
   replayLogs.push(log);
   const runner = new ActionRunner(root, clock, log);
   const exporter = new Exporter('none', registry, root, log);
-  return {
-    root,
-    seq,
-    seed,
-    replayer: new Replayer(root, domainClass.name, runner, exporter, true, warn),
-  };
+  const replayer = new Replayer(root, domainClass.name, runner, exporter, true, warn);
+  replayer.otherCode = code !== undefined && code !== codePrintOf(domainClass, registry);
+  if (replayer.otherCode) log.replayPropertyCheck = storabilityFor(registry);
+  return { root, seq, seed, replayer };
 }
 
 /** A short description of what sits at a place: enough to see when an action changes it. */

@@ -1,0 +1,131 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { initSystem, verifyReplay } from '../../lib';
+import { codePrintOf } from '../../lib/system/code-print';
+import { ClassRegistry } from '../../lib/codec/registry';
+import { freshBasedir } from '../support/tmp';
+import { expectCode } from '../isolation/helpers';
+
+class Item {
+  constructor(
+    public id = '',
+    public name = '',
+  ) {}
+}
+
+/** The class a team shipped first: items in a Map. */
+function shopV1() {
+  class Shop {
+    items = new Map<string, Item>();
+    addItem(id: string, name: string) {
+      this.items.set(id, new Item(id, name));
+    }
+  }
+  return Shop;
+}
+
+/** The same class after a change deployed without the snapshot README asks for: a plain object. */
+function shopV2() {
+  class Shop {
+    items: Record<string, Item> = {};
+    addItem(id: string, name: string) {
+      this.items[id] = new Item(id, name);
+    }
+  }
+  return Shop;
+}
+
+const classes = [Item];
+
+/** A directory v1 wrote: 'a' in its snapshot, 'b' and 'c' in the journal only. */
+async function writtenByV1(): Promise<string> {
+  const basedir = freshBasedir();
+  const v1 = initSystem(shopV1(), { basedir, classes });
+  v1.addItem('a', 'Apple');
+  v1.takeSnapshot();
+  v1.addItem('b', 'Banana');
+  v1.addItem('c', 'Cherry');
+  await v1.close();
+  return basedir;
+}
+
+function snapshotHeader(basedir: string, seq: number): Record<string, unknown> {
+  const file = path.join(basedir, `snapshot-${String(seq).padStart(16, '0')}.snap`);
+  return JSON.parse(fs.readFileSync(file, 'utf8').split('\n')[0]!) as Record<string, unknown>;
+}
+
+describe('records written by other code', () => {
+  it('stops the open when an action of the changed code stores what a snapshot cannot keep (regression: a Map changed to an object took the actions after the snapshot as named properties of the Map, silently, and a migration then dropped them)', async () => {
+    const basedir = await writtenByV1();
+    const filesBefore = fs.readdirSync(basedir).sort();
+    const message = expectCode(() => initSystem(shopV2(), { basedir, classes }), 'REPLAY_DIVERGED');
+    expect(message).toContain('action 2 (addItem) completed in the live run but threw in replay');
+    expect(message).toContain('named property of a Map');
+    // Nothing was changed: the code that wrote it opens it again.
+    expect(fs.readdirSync(basedir).sort()).toEqual(filesBefore);
+    const v1 = initSystem(shopV1(), { basedir, classes });
+    expect([...v1.items.keys()]).toEqual(['a', 'b', 'c']);
+    await v1.close();
+  });
+
+  it('opens the changed code after the snapshot README asks for', async () => {
+    const basedir = await writtenByV1();
+    const v1 = initSystem(shopV1(), { basedir, classes });
+    v1.takeSnapshot();
+    await v1.close();
+    const v2 = initSystem(shopV2(), { basedir, classes });
+    expect(v2.items).toBeInstanceOf(Map); // what the snapshot holds; a migration action converts it
+    await v2.close();
+  });
+
+  it('writes the print of the code into every snapshot, the same for the same code', async () => {
+    const basedir = await writtenByV1();
+    const Shop = shopV1();
+    const registry = new ClassRegistry();
+    registry.register(Shop, 'Shop');
+    registry.register(Item, 'Item');
+    const print = codePrintOf(Shop, registry);
+    expect(print).toMatch(/^[0-9a-f]{16}$/);
+    expect(snapshotHeader(basedir, 0)['code']).toBe(print);
+    expect(snapshotHeader(basedir, 1)['code']).toBe(print);
+    const other = new ClassRegistry();
+    other.register(shopV2(), 'Shop');
+    other.register(Item, 'Item');
+    expect(codePrintOf(shopV2(), other)).not.toBe(print);
+  });
+
+  it('trusts a snapshot without a print (written before prints existed), as before', async () => {
+    const basedir = await writtenByV1();
+    for (const seq of [0, 1]) {
+      const file = path.join(basedir, `snapshot-${String(seq).padStart(16, '0')}.snap`);
+      const lines = fs.readFileSync(file, 'utf8').split('\n');
+      const header = JSON.parse(lines[0]!) as Record<string, unknown>;
+      delete header['code'];
+      // The header is covered by the trailer's CRC: rewrite both as an earlier version did.
+      lines[0] = JSON.stringify(Object.fromEntries(Object.entries(header).sort()));
+      const trailerAt = lines.length - 2;
+      const trailer = JSON.parse(lines[trailerAt]!) as Record<string, unknown>;
+      const covered = Buffer.from(`${lines.slice(0, trailerAt).join('\n')}\n`);
+      trailer['crc'] = zlib.crc32(covered).toString(16).padStart(8, '0');
+      lines[trailerAt] = JSON.stringify(Object.fromEntries(Object.entries(trailer).sort()));
+      fs.writeFileSync(file, lines.join('\n'));
+    }
+    const v2 = initSystem(shopV2(), { basedir, classes, onWarning: () => {} });
+    expect(Object.keys(v2.items)).toEqual(['b', 'c']); // named properties of the Map, as before
+    await v2.close();
+  });
+
+  it('verifyReplay runs the same checks for records other code wrote', async () => {
+    const basedir = await writtenByV1();
+    const v1 = initSystem(shopV1(), { basedir, classes });
+    v1.addItem('d', 'Date');
+    v1.takeSnapshot();
+    await v1.close();
+    expect(verifyReplay(basedir, shopV1(), { classes }).ok).toBe(true);
+    const report = verifyReplay(basedir, shopV2(), { classes });
+    expect(report.ok).toBe(false);
+    expect(report.divergence).toMatchObject({ seq: 1, method: 'addItem', exact: true });
+    expect(report.divergence?.message).toContain('named property of a Map');
+  });
+});
