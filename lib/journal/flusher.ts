@@ -133,12 +133,18 @@ export class Flusher {
     if (this.intervalMs === undefined || this.#stopped) return;
     this.#pendingSince ??= performance.now();
     if (this.#timer !== undefined || this.#inFlight !== undefined) return;
+    // When the oldest waiting record is batchIntervalMs old, not a whole
+    // interval from now: after a flush in flight it may have waited already.
+    const waited = performance.now() - this.#pendingSince;
     // Not unref'd: a process that ends without close() waits for it (at most
     // the interval), so its last records get the fdatasync the mode promises.
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.flush();
-    }, this.intervalMs);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.flush();
+      },
+      Math.max(0, this.intervalMs - waited),
+    );
   }
 
   /** A promise that resolves once every record up to `seq` is durable. */
@@ -225,8 +231,11 @@ export class Flusher {
     this.durableSeq = Math.max(this.durableSeq, covered, unconfirmed);
     this.#settle();
     if (this.target().lastSeq <= this.durableSeq || this.#stopped) return;
-    // Records written during that fdatasync need one more.
-    if (this.#waiters.length > 0) this.flush();
+    // Records written during that fdatasync need one more: at once when
+    // someone waits, or when the oldest of them has waited the batch
+    // interval already (a timer would add another interval); otherwise
+    // when it has.
+    if (this.#waiters.length > 0 || this.overdue()) this.flush();
     else this.schedule();
   }
 

@@ -245,3 +245,46 @@ describe('a synchronous fdatasync that returns while a background one is in flig
     },
   );
 });
+
+describe('the batch interval after a background fdatasync that took long', () => {
+  afterEach(() => jest.useRealTimers());
+
+  const interval = 50;
+  function inFlight() {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const g = gatedFs(instantAsyncSync);
+    const w = openWriter(tempDir(), { fs: g.fs, batchIntervalMs: interval });
+    appendRange(w, 1, 1);
+    jest.advanceTimersByTime(interval);
+    expect(g.syncedFds).toHaveLength(1); // the timer's fdatasync is in flight
+    return { g, w };
+  }
+
+  it('starts the next fdatasync at once when a record written during it has waited batchIntervalMs by its end (regression (review 21): a fresh timer made it wait another interval, so it was durable only after the interval plus two fdatasyncs)', async () => {
+    const { g, w } = inFlight();
+    appendRange(w, 2, 1);
+    jest.advanceTimersByTime(interval); // seq 2 has waited the interval; the fdatasync still runs
+    expect(g.syncedFds).toHaveLength(1);
+    g.release();
+    await microturns();
+    expect(g.syncedFds).toHaveLength(2); // without any timer
+    g.release();
+    await w.close();
+  });
+
+  it('flushes a record written during it when the record is batchIntervalMs old, not a whole interval after that fdatasync ended (regression (review 21): the timer started afresh)', async () => {
+    const { g, w } = inFlight();
+    jest.advanceTimersByTime(10);
+    appendRange(w, 2, 1);
+    jest.advanceTimersByTime(20); // seq 2 is 20 ms old
+    g.release();
+    await microturns();
+    expect(g.syncedFds).toHaveLength(1);
+    jest.advanceTimersByTime(interval - 20 - 1);
+    expect(g.syncedFds).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(g.syncedFds).toHaveLength(2);
+    g.release();
+    await w.close();
+  });
+});
