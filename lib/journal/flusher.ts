@@ -23,8 +23,19 @@ interface Waiter {
  * it, and resolves or rejects the promises of `sync()` callers.
  */
 export class Flusher {
-  /** Every record up to this seq is on disk. */
+  /**
+   * Every record up to this seq is on disk: sync() resolves for it. A
+   * synchronous fdatasync that returned while a background one was in flight
+   * does not raise it before that one has succeeded (see #unconfirmed).
+   */
   durableSeq: number;
+  /**
+   * The last seq a synchronous fdatasync covered while a background one was
+   * in flight: not counted durable until that one succeeds, since it may
+   * have returned success only because the background one took the error
+   * (fsyncgate); forgotten when it fails. 0 while nothing is in flight.
+   */
+  #unconfirmed = 0;
   #waiters: Waiter[] = [];
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
@@ -55,19 +66,48 @@ export class Flusher {
     return this.#failure;
   }
 
+  /**
+   * The last seq a successful fdatasync covered, counting one that returned
+   * while a background one was in flight (unconfirmed until that one
+   * succeeds): records up to it need no further fdatasync now.
+   */
+  get syncedSeq(): number {
+    return Math.max(this.durableSeq, this.#unconfirmed);
+  }
+
   /** Records up to `seq` are held by a durable snapshot, whatever becomes of their fdatasyncs. */
   coveredBySnapshot(seq: number): void {
     this.#snapshotSeq = Math.max(this.#snapshotSeq, seq);
-    this.markDurable(seq);
+    this.#synced(seq);
+    this.#confirm(seq);
   }
 
-  /** Records up to `seq` were made durable by the caller (a synchronous fdatasync). */
+  /**
+   * Records up to `seq` were made durable by the caller (a synchronous
+   * fdatasync). While a background fdatasync is in flight this counts only
+   * once that one has succeeded: sync() waiters for them wait for it, and
+   * are rejected if it fails (DURABILITY.md).
+   */
   markDurable(seq: number): void {
-    this.durableSeq = Math.max(this.durableSeq, seq);
+    this.#synced(seq);
+    if (this.#inFlight !== undefined) {
+      this.#unconfirmed = Math.max(this.#unconfirmed, seq);
+      return;
+    }
+    this.#confirm(seq);
+  }
+
+  /** No flush is needed any more for the records up to `seq` (an fdatasync covered them). */
+  #synced(seq: number): void {
     // Asked only while a record waits: 'always' appends come here each time.
     if (this.#pendingSince !== undefined && seq >= this.target().lastSeq) {
       this.#pendingSince = undefined;
     }
+  }
+
+  /** Records up to `seq` are known durable: settles the waiters for them. */
+  #confirm(seq: number): void {
+    this.durableSeq = Math.max(this.durableSeq, seq);
     if (this.#waiters.length > 0) this.#settle();
   }
 
@@ -93,12 +133,18 @@ export class Flusher {
     if (this.intervalMs === undefined || this.#stopped) return;
     this.#pendingSince ??= performance.now();
     if (this.#timer !== undefined || this.#inFlight !== undefined) return;
+    // When the oldest waiting record is batchIntervalMs old, not a whole
+    // interval from now: after a flush in flight it may have waited already.
+    const waited = performance.now() - this.#pendingSince;
     // Not unref'd: a process that ends without close() waits for it (at most
     // the interval), so its last records get the fdatasync the mode promises.
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.flush();
-    }, this.intervalMs);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.flush();
+      },
+      Math.max(0, this.intervalMs - waited),
+    );
   }
 
   /** A promise that resolves once every record up to `seq` is durable. */
@@ -144,6 +190,8 @@ export class Flusher {
       () => this.#flushed(lastSeq),
       (err: unknown) => {
         this.#inFlight = undefined;
+        // What synchronous fdatasyncs covered meanwhile does not count (see #failed).
+        this.#unconfirmed = 0;
         this.#closeRetired();
         this.#failed(err, path, floor);
       },
@@ -157,7 +205,9 @@ export class Flusher {
    * record's, before this one's report could run) may have returned success
    * only because this one took the error, for pages the kernel dropped
    * (fsyncgate). Those records are unknown, as DURABILITY.md says; what a
-   * durable snapshot holds is not (coveredBySnapshot).
+   * durable snapshot holds is not (coveredBySnapshot). Such a success never
+   * raised durableSeq (markDurable kept it unconfirmed), so no sync() waiter
+   * was told those records were durable: fail() rejects them.
    */
   #failed(err: unknown, path: string, floor: number): void {
     if (this.#failure === undefined) {
@@ -173,13 +223,19 @@ export class Flusher {
 
   #flushed(covered: number): void {
     this.#inFlight = undefined;
+    // Synchronous fdatasyncs that returned meanwhile count now.
+    const unconfirmed = this.#unconfirmed;
+    this.#unconfirmed = 0;
     this.#closeRetired();
     if (this.#failure !== undefined) return;
-    this.durableSeq = Math.max(this.durableSeq, covered);
+    this.durableSeq = Math.max(this.durableSeq, covered, unconfirmed);
     this.#settle();
     if (this.target().lastSeq <= this.durableSeq || this.#stopped) return;
-    // Records written during that fdatasync need one more.
-    if (this.#waiters.length > 0) this.flush();
+    // Records written during that fdatasync need one more: at once when
+    // someone waits, or when the oldest of them has waited the batch
+    // interval already (a timer would add another interval); otherwise
+    // when it has.
+    if (this.#waiters.length > 0 || this.overdue()) this.flush();
     else this.schedule();
   }
 

@@ -317,8 +317,9 @@ export class JournalWriter {
    */
   syncNow(): void {
     this.#checkUsable();
+    // One that returned while a background fdatasync is in flight needs no other.
+    if (this.#lastSeq <= this.#flusher.syncedSeq) return;
     const durable = this.#flusher.durableSeq;
-    if (this.#lastSeq <= durable) return;
     try {
       this.#fs.fdatasyncSync(this.#fd);
       this.stats.fsyncs++;
@@ -570,7 +571,7 @@ export class JournalWriter {
    * come). False when that fdatasync failed.
    */
   #syncAcknowledged(): boolean {
-    if (this.#lastSeq <= this.#flusher.durableSeq) return true;
+    if (this.#lastSeq <= this.#flusher.syncedSeq) return true;
     try {
       this.#fs.fdatasyncSync(this.#fd);
       this.stats.fsyncs++;

@@ -1,3 +1,6 @@
+import type { FileSystem } from '../../lib/fs/seam';
+import { realFs } from '../../lib/fs/seam';
+import type { JournalWriter, JournalWriterOptions } from '../../lib/journal/writer';
 import { appendRange, countingFs, gatedFs, openWriter, removeTempDirs, tempDir } from './helpers';
 
 afterAll(removeTempDirs);
@@ -122,11 +125,11 @@ describe('group commit', () => {
     appendRange(w, 1, 2);
     const syncing = w.sync();
     const fd = g.syncedFds[0] as number;
-    w.rotate();
-    await syncing; // the rotation made seq 1-2 durable synchronously
+    w.rotate(); // fdatasyncs seq 1-2, which counts once the one in flight has succeeded
     expect(g.closedFds).not.toContain(fd);
     appendRange(w, 3, 1);
     g.release();
+    await syncing;
     await eventually(() => g.closedFds.includes(fd));
     expect(g.closedFds).toContain(fd);
     const closing = w.close();
@@ -143,5 +146,145 @@ describe('group commit', () => {
     expect(timers()).toBe(before + 1);
     await w.close();
     expect(timers()).toBe(before);
+  });
+});
+
+/** The real file system, but an asynchronous fdatasync that returns at once (for gatedFs under fake timers). */
+const instantAsyncSync: FileSystem = { ...realFs, fdatasync: () => Promise.resolve() };
+
+/** Lets settled promises run their reactions (no timers: they may be fake). */
+async function microturns(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+/** How `p` has settled so far. */
+function track(p: Promise<void>): () => 'pending' | 'resolved' | 'rejected' {
+  let state: 'pending' | 'resolved' | 'rejected' = 'pending';
+  p.then(
+    () => (state = 'resolved'),
+    () => (state = 'rejected'),
+  );
+  return () => state;
+}
+
+describe('a synchronous fdatasync that returns while a background one is in flight', () => {
+  afterEach(() => jest.useRealTimers());
+
+  const interval = 50;
+  /**
+   * Each way a synchronous fdatasync of the same file comes while the
+   * background one that sync() started for seq 1 is in flight: it returns
+   * success and covers every record written so far.
+   */
+  const paths: [string, Partial<JournalWriterOptions>, (w: JournalWriter) => void][] = [
+    [
+      "a 'batch' record's own, when an earlier one waited past batchIntervalMs",
+      { durability: 'batch' },
+      (w) => {
+        appendRange(w, 2, 1); // written during the flush: it waits
+        jest.advanceTimersByTime(interval);
+        appendRange(w, 3, 1); // seq 2 waited the interval: fdatasyncs before it returns
+      },
+    ],
+    [
+      'a journal rotation',
+      { durability: 'batch' },
+      (w) => {
+        w.rotate();
+      },
+    ],
+    [
+      "an 'always' record's, after an @unlocked one",
+      { durability: 'always' },
+      (w) => {
+        w.append(2, 2, 'm', '[]', false);
+      },
+    ],
+  ];
+
+  function start(over: Partial<JournalWriterOptions>) {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const g = gatedFs(instantAsyncSync);
+    const w = openWriter(tempDir(), { fs: g.fs, batchIntervalMs: interval, ...over });
+    w.append(1, 1, 'm', '[]', false, true); // @unlocked in 'always' mode: no fdatasync of its own
+    const synced = w.sync();
+    expect(g.pending()).toBe(1); // its background fdatasync is in flight
+    return { g, w, synced, state: track(synced) };
+  }
+
+  it.each(paths)(
+    'does not resolve sync() on %s: the background one may fail yet (regression (review 21): sync() resolved, then the background fdatasync failed and the same records were declared of unknown durability)',
+    async (_what, over, overlap) => {
+      const { g, w, synced, state } = start(over);
+      const syncs = w.stats.fsyncs;
+      overlap(w);
+      expect(w.stats.fsyncs).toBe(syncs + 1); // it did return success
+      await microturns();
+      expect(state()).toBe('pending');
+      g.fail();
+      await expect(synced).rejects.toThrow(/JOURNAL_WRITE_FAILED.*EIO/);
+      await expect(w.close()).rejects.toThrow(/closed without making actions after seq 0 durable/);
+    },
+  );
+
+  it.each(paths)(
+    'resolves sync() for what %s covered once the background one has succeeded, with no other fdatasync',
+    async (_what, over, overlap) => {
+      const { g, w, synced, state } = start(over);
+      overlap(w);
+      await microturns();
+      expect(state()).toBe('pending');
+      const syncs = w.stats.fsyncs;
+      g.release();
+      await synced;
+      const later = track(w.sync());
+      await microturns();
+      expect(later()).toBe('resolved'); // every record written is durable now
+      expect(w.stats.fsyncs).toBe(syncs + 1);
+      await w.close();
+    },
+  );
+});
+
+describe('the batch interval after a background fdatasync that took long', () => {
+  afterEach(() => jest.useRealTimers());
+
+  const interval = 50;
+  function inFlight() {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const g = gatedFs(instantAsyncSync);
+    const w = openWriter(tempDir(), { fs: g.fs, batchIntervalMs: interval });
+    appendRange(w, 1, 1);
+    jest.advanceTimersByTime(interval);
+    expect(g.syncedFds).toHaveLength(1); // the timer's fdatasync is in flight
+    return { g, w };
+  }
+
+  it('starts the next fdatasync at once when a record written during it has waited batchIntervalMs by its end (regression (review 21): a fresh timer made it wait another interval, so it was durable only after the interval plus two fdatasyncs)', async () => {
+    const { g, w } = inFlight();
+    appendRange(w, 2, 1);
+    jest.advanceTimersByTime(interval); // seq 2 has waited the interval; the fdatasync still runs
+    expect(g.syncedFds).toHaveLength(1);
+    g.release();
+    await microturns();
+    expect(g.syncedFds).toHaveLength(2); // without any timer
+    g.release();
+    await w.close();
+  });
+
+  it('flushes a record written during it when the record is batchIntervalMs old, not a whole interval after that fdatasync ended (regression (review 21): the timer started afresh)', async () => {
+    const { g, w } = inFlight();
+    jest.advanceTimersByTime(10);
+    appendRange(w, 2, 1);
+    jest.advanceTimersByTime(20); // seq 2 is 20 ms old
+    g.release();
+    await microturns();
+    expect(g.syncedFds).toHaveLength(1);
+    jest.advanceTimersByTime(interval - 20 - 1);
+    expect(g.syncedFds).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(g.syncedFds).toHaveLength(2);
+    g.release();
+    await w.close();
   });
 });

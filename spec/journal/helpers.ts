@@ -138,17 +138,20 @@ export function countingFs(inner: FileSystem = realFs): {
 
 /**
  * A file system whose asynchronous fdatasync waits until the test releases
- * it, and which records any close of an fd with an fdatasync in flight.
+ * it (or fails it with EIO), and which records any close of an fd with an
+ * fdatasync in flight.
  */
 export function gatedFs(inner: FileSystem = realFs): {
   fs: FileSystem;
   release: () => void;
+  /** Fails the oldest waiting fdatasync with EIO (the inner one is not called). */
+  fail: () => void;
   pending: () => number;
   syncedFds: number[];
   closedFds: number[];
   closedWhileInFlight: number[];
 } {
-  const gates: (() => void)[] = [];
+  const gates: { resolve: () => void; reject: (err: Error) => void }[] = [];
   const inFlight = new Map<number, number>();
   const syncedFds: number[] = [];
   const closedFds: number[] = [];
@@ -159,7 +162,7 @@ export function gatedFs(inner: FileSystem = realFs): {
       syncedFds.push(fd);
       inFlight.set(fd, (inFlight.get(fd) ?? 0) + 1);
       try {
-        await new Promise<void>((resolve) => gates.push(resolve));
+        await new Promise<void>((resolve, reject) => gates.push({ resolve, reject }));
         await inner.fdatasync(fd);
       } finally {
         inFlight.set(fd, (inFlight.get(fd) ?? 1) - 1);
@@ -173,7 +176,9 @@ export function gatedFs(inner: FileSystem = realFs): {
   };
   return {
     fs,
-    release: () => gates.shift()?.(),
+    release: () => gates.shift()?.resolve(),
+    fail: () =>
+      gates.shift()?.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })),
     pending: () => gates.length,
     syncedFds,
     closedFds,
