@@ -123,8 +123,16 @@ function describeUse(node: AnyNode, parent: AnyNode | undefined, text: string): 
   const name = `#${String(node['name'])}`;
   const isStatic = parent?.['static'] === true ? 'static ' : '';
   switch (parent?.type) {
-    case 'PropertyDefinition':
+    case 'PropertyDefinition': {
+      // TypeScript compiles `accessor title = ''` to a getter and setter over `#title_accessor_storage`.
+      const accessor = /^#(.+)_accessor_storage$/.exec(name)?.[1];
+      if (accessor !== undefined) {
+        return {
+          description: `declares the ${isStatic}auto-accessor \`accessor ${accessor}\` (compiled to the #private field ${name}; declare a plain field \`${accessor}\` instead)`,
+        };
+      }
       return { description: `declares the ${isStatic}#private field ${name}` };
+    }
     case 'MethodDefinition':
       return { description: `declares the ${isStatic}#private ${methodKind(parent)} ${name}` };
     default: {

@@ -665,7 +665,7 @@ export class PrevalentSystem<T extends object> {
     this.#unchangedCalls.set(name, DONE_COUNTING);
     const cost = this.opts.durability === 'always' ? 'journaled and fsynced' : 'journaled';
     // Given once the call is journaled: an onWarning that calls an action must not be refused.
-    this.#pendingWarning = `${name}() ran as an action ${count} times since this open and changed nothing, yet each call was ${cost}: if it only reads, mark it @readonly; if it changes the state only now and then, ignore this (warned once)`;
+    this.#pendingWarning = `${name}() ran as an action ${count} times since this open and changed nothing, yet each call was ${cost}: if it only reads, mark it @readonly, and deploy that as any change of an action (README, "Changing the domain code": take a snapshot with this code first, or the journal's records of ${name}() stop the next open with UNKNOWN_METHOD); if it changes the state only now and then, ignore this (warned once)`;
   }
 
   /** Runs a `@readonly` method: never journaled. */
@@ -765,7 +765,9 @@ export class PrevalentSystem<T extends object> {
       {
         seq: this.#seq,
         ts: this.#lastTs,
-        rootClass: this.#rootClass,
+        // The name the body stores the root under: one options.classes gives
+        // the root class (a renamed root keeping its old name) is written.
+        rootClass: this.registry.nameOf(this.domainClass) ?? this.#rootClass,
         seed: this.#seed,
         code: this.#code,
       },

@@ -40,6 +40,22 @@ describe('refusePrivateMembers: classes with #private members', () => {
     );
   });
 
+  it('names an auto-accessor by what was written, not by the field TypeScript compiles it to (regression: the message named #title_accessor_storage)', () => {
+    // What tsc emits for `accessor title = ''` at an ES2022 target.
+    class Page {
+      #title_accessor_storage = '';
+      get title() {
+        return this.#title_accessor_storage;
+      }
+      set title(value: string) {
+        this.#title_accessor_storage = value;
+      }
+    }
+    expect(errorOf(Page).message).toBe(
+      `NOT_SERIALIZABLE: class Page declares the auto-accessor \`accessor title\` (compiled to the #private field #title_accessor_storage; declare a plain field \`title\` instead): ${ADVICE}`,
+    );
+  });
+
   it.each([
     [
       'a #private method',

@@ -1713,7 +1713,7 @@ describe('an action that never changes the state', () => {
     shelf.count();
     expect(warnings).toEqual([
       expect.stringMatching(
-        /^count\(\) ran as an action 1000 times since this open and changed nothing, yet each call was journaled: if it only reads, mark it @readonly; if it changes the state only now and then, ignore this/,
+        /^count\(\) ran as an action 1000 times since this open and changed nothing, yet each call was journaled: if it only reads, mark it @readonly, and deploy that as any change of an action \(README, "Changing the domain code": take a snapshot with this code first, or the journal's records of count\(\) stop the next open with UNKNOWN_METHOD\); if it changes the state only now and then, ignore this/,
       ),
     ]);
     for (let i = 0; i < 1500; i++) shelf.count();

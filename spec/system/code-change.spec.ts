@@ -129,3 +129,35 @@ describe('records written by other code', () => {
     expect(report.divergence?.message).toContain('named property of a Map');
   });
 });
+
+describe('a root class renamed, its old name kept with options.classes', () => {
+  it('writes the name the body stores the root under into the header (regression: the header said the new name, the body the old one)', async () => {
+    const basedir = freshBasedir();
+    class Shop {
+      n = 0;
+      inc() {
+        this.n++;
+      }
+    }
+    const v1 = initSystem(Shop, { basedir });
+    v1.inc();
+    await v1.close();
+    const Renamed = class Store {
+      n = 0;
+      inc() {
+        this.n++;
+      }
+    };
+    const v2 = initSystem(Renamed, { basedir, classes: { Shop: Renamed } });
+    v2.inc();
+    v2.takeSnapshot();
+    await v2.close();
+    const file = path.join(basedir, `snapshot-${String(2).padStart(16, '0')}.snap`);
+    const [header, rootLine] = fs.readFileSync(file, 'utf8').split('\n');
+    expect((JSON.parse(header!) as { rootClass: string }).rootClass).toBe('Shop');
+    expect(rootLine).toMatch(/^\["c","Shop",/);
+    const again = initSystem(Renamed, { basedir, classes: { Shop: Renamed } });
+    expect(again.n).toBe(2);
+    await again.close();
+  });
+});
