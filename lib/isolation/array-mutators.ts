@@ -1,6 +1,6 @@
 import type { Fn } from './builtin-common';
 import { holdsPlainElements, knownPlainElements } from './plain-elements';
-import { storeValue } from './record';
+import { refuseOverlong, storeValue } from './record';
 import { toRaw, trackingToRaw } from './registry';
 import { requireLog, type UndoEntry, type UndoLog } from './undo';
 
@@ -179,6 +179,7 @@ export function arrayMutatorPaths(read: ElementReader): Map<unknown, Fn> {
     if (removed.length !== 0 || items.length !== 0) {
       log.push(new SpliceEntry(raw, start, items.length, removed));
     }
+    refuseOverlong(log, raw.length);
     return removed;
   };
 

@@ -22,6 +22,7 @@ import {
 } from './unwrap';
 import { keyLabel } from './violation';
 import { ACCESSOR } from '../codec/failure';
+import { MAX_ARRAY_LENGTH, overlongArray } from '../codec/extras';
 import { IN_COLLECTION, pathInState, recordStored, renderPath, toStep } from './paths';
 import { isDerivedBytes } from './shared-bytes';
 import { noteElementDefined } from './plain-elements';
@@ -486,11 +487,31 @@ export function defineTracked(
     desc.value = storeValue(desc.value, log, target, key, false, encoded);
   }
   if (old !== undefined && isNoop(old, desc)) return true;
+  if (Array.isArray(target)) refuseOverlong(log, lengthAfter(target, key, desc));
   const entry = entryFor(target, key, desc, old);
   if (!Reflect.defineProperty(target, key, desc)) return false;
   log.push(entry);
   if (Array.isArray(target) && isArrayIndex(key)) noteElementDefined(target, desc, old);
   return true;
+}
+
+/** The length of `arr` once `key` is defined as `desc` (its length unchanged when unknown). */
+function lengthAfter(arr: unknown[], key: PropertyKey, desc: PropertyDescriptor): number {
+  if (key === 'length') return typeof desc.value === 'number' ? desc.value : arr.length;
+  return isArrayIndex(key) ? Math.max(arr.length, Number(key) + 1) : arr.length;
+}
+
+/**
+ * Live actions only: refuses, whole, an action making an array of the state
+ * longer than MAX_ARRAY_LENGTH, by an index, its length or a mutator, as
+ * one stored new is refused (storeValue): every encoding and check walks an
+ * array index by index, holes included, so each snapshot after it would
+ * block the process for minutes.
+ */
+export function refuseOverlong(log: UndoLog, length: number): void {
+  if (length > MAX_ARRAY_LENGTH && log.storability !== undefined) {
+    refuseWhole(log, `the action made ${overlongArray(length)}`);
+  }
 }
 
 /** [[Delete]] through a tracking proxy. */

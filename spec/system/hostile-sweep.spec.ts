@@ -56,6 +56,41 @@ describe('the hostile-input sweep', () => {
     await again.close();
   });
 
+  it.each(['by an index', 'by its length', 'by defining its length'])(
+    'refuses an action lengthening an array of the state past 2 ** 27 %s, whole, even if caught (regression (codec fuzz): accepted, and every later snapshot blocked the process for minutes)',
+    async (how) => {
+      class Lists {
+        items: unknown[] = ['a'];
+        grow(way: string, swallow: boolean): void {
+          this.items.push('b');
+          try {
+            if (way === 'by an index') this.items[2 ** 32 - 2] = 'x';
+            if (way === 'by its length') this.items.length = 2 ** 32 - 1;
+            if (way === 'by defining its length') {
+              Object.defineProperty(this.items, 'length', { value: 2 ** 28 });
+            }
+          } catch (err) {
+            if (!swallow) throw err;
+          }
+        }
+      }
+      const dir = freshBasedir();
+      const lists = initSystem(new Lists(), { basedir: dir, durability: 'none' });
+      for (const swallow of [false, true]) {
+        expect(prevalenceErrorOf(() => lists.grow(how, swallow))).toMatchObject({
+          code: 'NOT_SERIALIZABLE',
+          message: expect.stringContaining('the action made an array of length'),
+        });
+        expect(lists.items).toEqual(['a']);
+      }
+      lists.takeSnapshot();
+      await lists.close();
+      const again = initSystem(Lists, dir);
+      expect(again.items).toEqual(['a']);
+      await again.close();
+    },
+  );
+
   it('reports a rejected promise an async onProgress returns instead of ending the process with an unhandled rejection', async () => {
     const dir = freshBasedir();
     const first = initSystem(new Box(), dir);
