@@ -479,6 +479,19 @@ export class JournalWriter {
   }
 
   /**
+   * Asked between actions (a timer of the system): when another file took
+   * the name of the current file, rotates now (see #keepFileInPlace), so a
+   * crash before the next rotation or close no longer loses the records the
+   * name lacks. Does nothing when the writer is closed or stopped; a failed
+   * put-back stops it (the next action says why) and throws.
+   */
+  keepNameNow(): void {
+    if (this.#closed !== undefined || this.refusal() !== undefined || this.#size === 0) return;
+    if (!nameLeftFile(this.#fs, this.#fd, this.#path)) return;
+    this.rotate();
+  }
+
+  /**
    * When another file took the name of the current file (an editor's save
    * writes a new file over it; a log-rotation tool moves it away), puts its
    * records back under that name (see putBack), with a warning: the system

@@ -69,6 +69,8 @@ const DONE_COUNTING = -1;
 
 /** An automatic snapshot that holds the process longer than this (and half its interval) is warned about. */
 const SLOW_SNAPSHOT_MS = 250;
+/** How often an open system checks that its journal file is still under its name (see #startNameWatch). */
+const NAME_WATCH_MS = 1000;
 
 /**
  * A newest recorded action time (or snapshot time) further than this ahead
@@ -179,6 +181,8 @@ export class PrevalentSystem<T extends object> {
   /** The runner's undo log, the owner of this state's tracking proxies (retired at close). */
   #undoLog: UndoLog | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The timer of #startNameWatch. */
+  #nameWatch: NodeJS.Timeout | undefined;
   /**
    * Called once at close() with what answers for the closed system: the
    * system proxy swaps to it, so a system object the program still holds
@@ -281,6 +285,7 @@ export class PrevalentSystem<T extends object> {
       removeUnfinishedSnapshots(this.opts.fs, this.opts.basedir, this.opts.warn);
     }
     this.#startSnapshotTimer();
+    this.#startNameWatch();
   }
 
   /**
@@ -789,6 +794,26 @@ export class PrevalentSystem<T extends object> {
     return path;
   }
 
+  /**
+   * Once a second, between actions: puts the journal's records back under
+   * its file's name when another file took it (an editor's save), rather
+   * than at the next rotation or close only, so a crash in between loses
+   * them no more (DURABILITY.md). Two stat calls; unref'd, so it keeps no
+   * process alive.
+   */
+  #startNameWatch(): void {
+    this.#nameWatch = setInterval(() => {
+      if (this.#closed || this.#busy) return;
+      try {
+        this.#journal.keepNameNow();
+      } catch (err) {
+        // The writer stopped: the next action is refused, saying why.
+        this.opts.warn(err instanceof Error ? err.message : String(err));
+      }
+    }, NAME_WATCH_MS);
+    this.#nameWatch.unref();
+  }
+
   #startSnapshotTimer(): void {
     if (this.opts.snapshotIntervalMs <= 0) return;
     // The last seq at which the state itself could not be snapshotted
@@ -879,6 +904,7 @@ export class PrevalentSystem<T extends object> {
     this.#undoLog?.retire();
     forgetRecentParent();
     if (this.#timer) clearInterval(this.#timer);
+    clearInterval(this.#nameWatch);
   }
 
   async #close(): Promise<void> {

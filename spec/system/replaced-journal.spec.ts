@@ -39,6 +39,38 @@ const items = (from: number, to: number): string[] =>
   Array.from({ length: to - from }, (_, i) => `i${from + i}`);
 
 describe('a journal file replaced under its name while the system has it open', () => {
+  it('puts its records back within a second, between actions, so a crash before the next rotation or close loses none (regression: only a rotation, a snapshot or close did, and a kill -9 before them lost every record of the file)', async () => {
+    jest.useFakeTimers({
+      doNotFake: ['performance', 'queueMicrotask', 'nextTick', 'setImmediate'],
+    });
+    try {
+      const dir = freshBasedir();
+      const warnings: string[] = [];
+      const sys = initSystem(Tally, { basedir: dir, onWarning: (m) => warnings.push(m) });
+      for (const item of items(0, 10)) sys.add(item);
+      const journal = newestJournal(dir);
+      saveAsEditorDoes(journal);
+      for (const item of items(10, 15)) sys.add(item);
+      jest.advanceTimersByTime(1000);
+      expect(warnings.filter((w) => REPLACED.test(w))).toHaveLength(1);
+      // What a kill -9 now leaves under the names: every acknowledged record.
+      expect(journalRecords(dir).map((r) => r.args[0])).toEqual(items(0, 15));
+      // Later actions go to a new file under its own name.
+      for (const item of items(15, 20)) sys.add(item);
+      expect(journalRecords(dir).map((r) => r.args[0])).toEqual(items(0, 20));
+      expect(newestJournal(dir)).not.toBe(journal);
+      // Nothing more to do at the next check, or at close.
+      jest.advanceTimersByTime(1000);
+      await sys.close();
+      expect(warnings.filter((w) => REPLACED.test(w))).toHaveLength(1);
+      const reopened = initSystem(Tally, dir);
+      expect(reopened.items).toEqual(items(0, 20));
+      await reopened.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it("puts its records back at close, so a restart keeps every acknowledged action (regression: an editor's save made the system append to a file no name led to, and a restart lost those actions without a warning)", async () => {
     const dir = freshBasedir();
     const warnings: string[] = [];
