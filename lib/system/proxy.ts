@@ -189,7 +189,9 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
           // eslint-disable-next-line prefer-rest-params
           if (flags.closed || activeAction.running) return system.callQuery(fn, arguments);
           // eslint-disable-next-line prefer-rest-params
-          return Reflect.apply(fn, held.queryThis, arguments);
+          const result: unknown = Reflect.apply(fn, held.queryThis, arguments);
+          // `return this`: the system object, as for an action (see PrevalentSystem.systemObject).
+          return result === held.queryThis ? proxy : result;
         } catch (err) {
           throw inQuery(err, key);
         }
@@ -275,6 +277,7 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
   };
   const proxy = new Proxy(standIn, handler) as Prevalent<T>;
   openedRoot(opened.root, proxy);
+  opened.systemObject = proxy;
   opened.onClosed = (closed) => {
     system = closed;
     root = undefined;

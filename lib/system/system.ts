@@ -1,6 +1,7 @@
 import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../flags';
 import { ClassRegistry, globalRegistry, type StorableClass } from '../codec/registry';
+import { trackingToRaw } from '../isolation/registry';
 import { allPrimitive, decodeArgs, encodeArgs } from '../codec/tree';
 import { stringifyArgs } from '../codec/json';
 import { Replayer } from './replayer';
@@ -189,6 +190,13 @@ export class PrevalentSystem<T extends object> {
    * lets go of the state.
    */
   onClosed: ((closed: ClosedSystem) => void) | undefined;
+  /**
+   * The object initSystem returned for this system (set by the proxy): an
+   * action returning the root itself (a fluent `return this`) hands it out,
+   * as plain JavaScript would the object the method was called on, so a
+   * chained call is an action too.
+   */
+  systemObject: object | undefined;
 
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
     refuseInsideAction('initSystem()', false);
@@ -609,7 +617,14 @@ export class PrevalentSystem<T extends object> {
       // journal, so that failure means nothing was written, as
       // NOT_SERIALIZABLE says elsewhere.
       let copied: unknown;
-      if (this.exporter.isolation === 'clone' && !out.threw) {
+      // `return this` inside an action returns the root's tracking proxy.
+      const result = out.result;
+      const returnsRoot =
+        !out.threw &&
+        typeof result === 'object' &&
+        result !== null &&
+        (result === this.root || trackingToRaw.get(result) === this.root);
+      if (this.exporter.isolation === 'clone' && !out.threw && !returnsRoot) {
         try {
           copied = this.exporter.fromAction(out.result, out.undo);
         } catch (err) {
@@ -636,6 +651,7 @@ export class PrevalentSystem<T extends object> {
       out.undo.commitPlaces();
       if (!out.threw) this.#noteActionUse(name, out.undo.size === 0);
       if (out.threw) throw this.exporter.fromThrow(out.error, out.undo);
+      if (returnsRoot && this.systemObject !== undefined) return this.systemObject;
       if (this.exporter.isolation === 'clone') return copied;
       try {
         return this.exporter.fromAction(out.result, out.undo);

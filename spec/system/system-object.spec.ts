@@ -517,3 +517,35 @@ describe('the system object in ordinary JavaScript', () => {
     await shop.close();
   });
 });
+
+describe('a fluent action returning the domain object itself', () => {
+  class Cart {
+    items: string[] = [];
+    add(sku: string): this {
+      this.items.push(sku);
+      return this;
+    }
+    @readonly count(): number {
+      return this.items.length;
+    }
+    @readonly self(): this {
+      return this;
+    }
+  }
+
+  it.each(['readonly', 'clone', 'none'] as const)(
+    'returns the system object in %s isolation, so a chained call is an action too (regression (types review): the chained call ran on a read-only view and threw READONLY_VIOLATION)',
+    async (isolation) => {
+      const basedir = freshBasedir();
+      const cart = initSystem(Cart, { basedir, isolation, durability: 'none' });
+      const chained = cart.add('apple').add('pear');
+      expect(chained === cart).toBe(true);
+      expect(cart.count()).toBe(2);
+      if (isolation !== 'clone') expect(cart.self() === cart).toBe(true);
+      await cart.close();
+      const again = initSystem(Cart, { basedir, isolation });
+      expect(again.count()).toBe(2);
+      await again.close();
+    },
+  );
+});
