@@ -110,6 +110,9 @@ interface LoadedState {
   seed: string | undefined;
   /** The print of the code that wrote the snapshot (see codePrintOf), when it says. */
   code: string | undefined;
+  /** The SHA-256 digest of the snapshot's body as stored, and the one its trailer records. */
+  bodyDigest?: string;
+  recordedDigest?: string;
 }
 
 /**
@@ -131,16 +134,34 @@ function loadState(
     };
   }
   const decoder = new GraphDecoder(registry);
-  // As a restore reads it: sizes and CRC-32 (verifyAll compares the digest of the start itself).
+  // The digest of the body as stored (each line with its \n, as the trailer's
+  // is taken): verifyAll compares it with the recorded one to find a damaged
+  // digest. Not the digest of the decoded state encoded again: that differs
+  // from the stored bytes without any damage when this code writes a class
+  // under another name than the code that wrote the file (a class renamed,
+  // its old name registered for reading), and would be taken for damage.
+  const hash = createHash('sha256');
+  // As a restore reads it: sizes and CRC-32 (verifyAll compares the digest itself).
   const info = readSnapshot(
     readOnlyFs(),
     file,
-    (line) => decoder.push(line),
+    (line) => {
+      hash.update(line);
+      hash.update('\n');
+      decoder.push(line);
+    },
     undefined,
     undefined,
     false,
   );
-  return { root: decoder.finish() as object, seq: info.seq, seed: info.seed, code: info.code };
+  return {
+    root: decoder.finish() as object,
+    seq: info.seq,
+    seed: info.seed,
+    code: info.code,
+    bodyDigest: hash.digest('hex'),
+    recordedDigest: info.digest,
+  };
 }
 
 function digestOf(root: object, registry: ClassRegistry): string {
@@ -246,6 +267,9 @@ interface ReplayStart {
   seq: number;
   seed: string | undefined;
   replayer: Replayer;
+  /** See LoadedState. */
+  bodyDigest: string | undefined;
+  recordedDigest: string | undefined;
 }
 
 /** The undo logs of the replays verifyReplay runs, retired when it ends (see verifyReplay). */
@@ -257,7 +281,11 @@ function startReplay(
   domainClass: StorableClass,
   warn: (message: string) => void,
 ): ReplayStart {
-  const { root, seq, seed, code } = loadState(file, registry, domainClass);
+  const { root, seq, seed, code, bodyDigest, recordedDigest } = loadState(
+    file,
+    registry,
+    domainClass,
+  );
   // The live run seeded every action with the directory seed its snapshots carry.
   const clock = new SystemClock(seed);
   installClock(root, clock);
@@ -272,7 +300,7 @@ function startReplay(
   const replayer = new Replayer(root, domainClass.name, runner, exporter, true, warn);
   replayer.otherCode = code !== undefined && code !== codePrintOf(domainClass, registry);
   if (replayer.otherCode) log.replayPropertyCheck = storabilityFor(registry);
-  return { root, seq, seed, replayer };
+  return { root, seq, seed, replayer, bodyDigest, recordedDigest };
 }
 
 /** A short description of what sits at a place: enough to see when an action changes it. */
@@ -702,11 +730,13 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
     seq: startSeq,
     seed,
     replayer,
+    bodyDigest,
+    recordedDigest,
   } = startReplay(startFile, registry, domainClass, warn);
   const startName = startFile ?? 'the journal alone';
   // A restore loads a snapshot whose recorded digest alone is damaged (its
   // CRC-32 holds): so does this, saying so, rather than refuse the directory.
-  if (startFile !== undefined && digestOf(root, registry) !== snapshotInfo(fs, startFile).digest) {
+  if (startFile !== undefined && bodyDigest !== recordedDigest) {
     warn(
       `${startFile}: its recorded SHA-256 digest does not match its content, whose CRC-32 holds (the trailer's digest is damaged); its state is used to start from, as a restore uses it, and the next snapshot taken records a good digest`,
     );
@@ -747,8 +777,17 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
           message: seedMismatch(snap.path, info.seed, startName, seed),
         });
       }
-      if (digestOf(root, registry) !== info.digest) {
-        const where = firstDifferenceAt(root, loadState(snap.path, registry, domainClass).root);
+      // The recorded digest is the one of the snapshot's bytes (damageOf
+      // checked it). The replayed state is encoded by this code, which may
+      // write a class under another name than the code that wrote the
+      // snapshot did (a class renamed, its old name registered for reading):
+      // when the digests differ, the snapshot's state is encoded by this
+      // code too, and the states differ when those encodings do.
+      const replayed = digestOf(root, registry);
+      const stored =
+        replayed === info.digest ? undefined : loadState(snap.path, registry, domainClass);
+      if (stored !== undefined && digestOf(stored.root, registry) !== replayed) {
+        const where = firstDifferenceAt(root, stored.root);
         const culprit =
           where && pinpoint(agreedAt, agreed, seq, where.at, { registry, domainClass, dir });
         return diverged({
