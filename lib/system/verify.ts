@@ -30,7 +30,7 @@ import { ActionRunner, refuseInsideAction } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
 import { codePrintOf } from './code-print';
-import { storabilityFor } from './storability';
+import { refuseUnregisteredClass, storabilityFor } from './storability';
 import { resolveVerifyOptions, type ResolvedVerifyOptions } from './options';
 
 /** Where {@link verifyReplay} found the replayed state to differ from the live one. */
@@ -267,6 +267,7 @@ interface ReplayStart {
   seq: number;
   seed: string | undefined;
   replayer: Replayer;
+  log: UndoLog;
   /** See LoadedState. */
   bodyDigest: string | undefined;
   recordedDigest: string | undefined;
@@ -295,12 +296,15 @@ function startReplay(
   // A replay accepts what the live run journaled (see UndoLog.replaying).
   log.replaying = true;
   replayLogs.push(log);
+  const storability = storabilityFor(registry);
+  // Notes what snapshots do not keep (an unregistered class's instance), as an open does.
+  log.replayKindTest = storability.kind;
   const runner = new ActionRunner(root, clock, log);
   const exporter = new Exporter('none', registry, root, log);
   const replayer = new Replayer(root, domainClass.name, runner, exporter, true, warn);
   replayer.otherCode = code !== undefined && code !== codePrintOf(domainClass, registry);
-  if (replayer.otherCode) log.replayPropertyCheck = storabilityFor(registry);
-  return { root, seq, seed, replayer, bodyDigest, recordedDigest };
+  if (replayer.otherCode) log.replayPropertyCheck = storability;
+  return { root, seq, seed, replayer, log, bodyDigest, recordedDigest };
 }
 
 /** A short description of what sits at a place: enough to see when an action changes it. */
@@ -730,6 +734,7 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
     seq: startSeq,
     seed,
     replayer,
+    log,
     bodyDigest,
     recordedDigest,
   } = startReplay(startFile, registry, domainClass, warn);
@@ -783,7 +788,7 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
       // snapshot did (a class renamed, its old name registered for reading):
       // when the digests differ, the snapshot's state is encoded by this
       // code too, and the states differ when those encodings do.
-      const replayed = digestOf(root, registry);
+      const replayed = replayedDigest(root, registry);
       const stored =
         replayed === info.digest ? undefined : loadState(snap.path, registry, domainClass);
       if (stored !== undefined && digestOf(stored.root, registry) !== replayed) {
@@ -831,6 +836,13 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
     if (damage === undefined) throw err;
     return { agreed, damage, error: err, startName, startSeed: seed };
   }
+  // The journal records calls, not classes: a replayed action may have
+  // stored an instance of a class this code does not register, which no
+  // later snapshot showed. The open refuses such a state (UNKNOWN_CLASS); so
+  // does this. A state rebuilt from the journal alone was not looked at either.
+  if (log.replayMetUnkept || (startFile === undefined && report.actionsReplayed > 0)) {
+    refuseUnregisteredClass(root, registry, VERIFY_AGAIN);
+  }
   // Snapshots past the journal's end are not replayed to, but an open would
   // load the newest: one from another directory must not pass unseen.
   for (const snap of snapshots.slice(next)) {
@@ -850,6 +862,26 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
 }
 
 const SEED_UNREADABLE = Symbol('unreadable');
+
+/** What to do once an unregistered class is registered (see refuseUnregisteredClass). */
+const VERIFY_AGAIN = 'run verifyReplay again';
+
+/**
+ * The digest of the replayed state `root`. A replayed action may have stored
+ * an instance of a class this code does not register (the journal records
+ * calls, not classes): UNKNOWN_CLASS naming it, as the open says it, rather
+ * than the snapshot encoding's NOT_SERIALIZABLE.
+ */
+function replayedDigest(root: object, registry: ClassRegistry): string {
+  try {
+    return digestOf(root, registry);
+  } catch (err) {
+    if (isPrevalenceError(err, 'NOT_SERIALIZABLE')) {
+      refuseUnregisteredClass(root, registry, VERIFY_AGAIN);
+    }
+    throw err;
+  }
+}
 
 /**
  * The seed in the header of the snapshot `file`; SEED_UNREADABLE when it is

@@ -1,5 +1,6 @@
 import { initSystem, persistent, verifyReplay } from '../../lib';
 import { freshBasedir } from '../support/tmp';
+import { prevalenceErrorOf } from '../support/errors';
 
 // A team evolving its domain class: v1 and v2 of the same classes, defined in
 // separate functions, as a deploy would give them to two processes.
@@ -90,5 +91,45 @@ describe('verifyReplay and a class renamed, its old name registered for reading'
       path: 'items[2].name',
       difference: '"CHERRY" !== "Cherry"',
     });
+  });
+});
+
+describe('verifyReplay and a stored class no longer registered', () => {
+  class Thing {
+    constructor(public id = '') {}
+  }
+  function bag() {
+    class Bag {
+      things: Thing[] = [];
+      add(id: string) {
+        this.things.push(new Thing(id));
+      }
+    }
+    return Bag;
+  }
+
+  it('refuses with UNKNOWN_CLASS, as the open does, when a replayed action made an instance of it (regression (domain-evolution review): NOT_SERIALIZABLE)', async () => {
+    const basedir = freshBasedir();
+    const Bag = bag();
+    const v1 = initSystem(Bag, { basedir, classes: [Thing] });
+    v1.add('a');
+    v1.takeSnapshot();
+    await v1.close();
+    expect(prevalenceErrorOf(() => initSystem(Bag, basedir)).code).toBe('UNKNOWN_CLASS');
+    const err = prevalenceErrorOf(() => verifyReplay(basedir, Bag));
+    expect(err.code).toBe('UNKNOWN_CLASS');
+    expect(err.message).toMatch(/class "Thing" is not registered.*at things\[0\]/);
+    expect(verifyReplay(basedir, Bag, { classes: [Thing] })).toMatchObject({ ok: true });
+  });
+
+  it('refuses with UNKNOWN_CLASS, as the open does, also when no snapshot follows the action (regression: ok)', async () => {
+    const basedir = freshBasedir();
+    const Bag = bag();
+    const v1 = initSystem(Bag, { basedir, classes: [Thing] });
+    v1.add('a');
+    await v1.close();
+    expect(prevalenceErrorOf(() => initSystem(Bag, basedir)).code).toBe('UNKNOWN_CLASS');
+    expect(prevalenceErrorOf(() => verifyReplay(basedir, Bag)).code).toBe('UNKNOWN_CLASS');
+    expect(verifyReplay(basedir, Bag, { classes: [Thing] })).toMatchObject({ ok: true });
   });
 });
