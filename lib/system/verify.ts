@@ -62,9 +62,24 @@ export interface ReplayDivergence {
   /**
    * Set when an action ended differently in replay (threw vs completed), or
    * when the snapshot carries another directory seed than the one the replay
-   * started from.
+   * started from, or with `unknownMethod`.
    */
   message?: string;
+  /**
+   * True when this is no divergence found but a record this code cannot
+   * replay: action `seq` calls `method`, which the class given has no action
+   * method of (other code wrote the record: a deploy in between renamed,
+   * removed or added the method). The actions through `agreedThrough` agree;
+   * the ones from `seq` on were not checked. `message` says how to check them.
+   */
+  unknownMethod?: boolean;
+  /**
+   * With `unknownMethod`: the snapshot that holds action `seq`, after which
+   * this code can check the actions (verifyReplay on a copy of the
+   * directory without the snapshots older than it). Absent when no snapshot
+   * holds it: an open with this code stops at that record too.
+   */
+  checkableAfter?: string;
 }
 
 /**
@@ -483,7 +498,10 @@ function stateAfter(
  * where they differ it finds the first differing path, then replays the
  * actions since the last snapshot that agreed twice more: the first action
  * after which the two replays disagree about that place is the one that is
- * not deterministic. Writes nothing, and may run while the system is open.
+ * not deterministic. A record calling a method the class given has no
+ * action method of (other code's, across a deploy) stops it with a report
+ * that says so (`divergence.unknownMethod`) rather than a divergence found.
+ * Writes nothing, and may run while the system is open.
  */
 export function verifyReplay(
   basedir: string,
@@ -817,6 +835,10 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
       try {
         replayer.apply(rec);
       } catch (err) {
+        if (isPrevalenceError(err, 'UNKNOWN_METHOD')) {
+          diverged(unknownMethod(ctx, rec, agreed));
+          throw stop;
+        }
         if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
         diverged({
           agreedThrough: agreed,
@@ -881,6 +903,52 @@ function replayedDigest(root: object, registry: ClassRegistry): string {
     }
     throw err;
   }
+}
+
+/**
+ * The report of a record that calls a method the class given has no action
+ * method of: no divergence found, but what this code cannot check (the
+ * records of other code, across a deploy that renamed, removed or added the
+ * method), saying which actions and how to check them.
+ */
+function unknownMethod(
+  ctx: VerifyContext,
+  rec: { seq: number; method: string },
+  agreed: number,
+): ReplayDivergence {
+  const name = ctx.domainClass.name;
+  const readonly = hasMethodValue(ctx.domainClass, rec.method) ? ' (it is @readonly in it)' : '';
+  const holder = ctx.snapshots.find((snap) => snap.seq >= rec.seq && isIntact(snap.path));
+  const held =
+    holder === undefined ? '' : ` (to ${holder.seq}, which ${path.basename(holder.path)} holds)`;
+  const after =
+    holder === undefined
+      ? ` No snapshot holds it, so an open with this code stops at it too (UNKNOWN_METHOD): open the directory with the code that wrote it, call takeSnapshot() and close it, then deploy this code (or restore the method).`
+      : ` To check the actions after ${holder.seq} with this code, run verifyReplay on a copy of the directory without the snapshots older than ${path.basename(holder.path)}, or once pruneJournals has dropped the journals before it (an open with this code starts from that snapshot or a newer one, and never replays this record).`;
+  return {
+    agreedThrough: agreed,
+    seq: rec.seq,
+    method: rec.method,
+    exact: true,
+    unknownMethod: true,
+    ...(holder === undefined ? {} : { checkableAfter: holder.path }),
+    message:
+      `not checked: action ${rec.seq} calls ${name}.${rec.method}, which is no action method of the ${name} given${readonly}, so other code wrote the record (a deploy since, or before, renamed, removed or added the method). No divergence was found through action ${agreed}, and verifyReplay stopped at action ${rec.seq}: the actions from there on were not checked. To check them${held}, run verifyReplay with the code that wrote them.` +
+      after,
+  };
+}
+
+/** True when a prototype of `cls` holds a function under `name` (read as data: no getter runs). */
+function hasMethodValue(cls: StorableClass, name: string): boolean {
+  for (
+    let o = cls.prototype as object | null;
+    o !== null;
+    o = Object.getPrototypeOf(o) as object | null
+  ) {
+    const desc = Reflect.getOwnPropertyDescriptor(o, name);
+    if (desc !== undefined) return typeof desc.value === 'function';
+  }
+  return false;
 }
 
 /**

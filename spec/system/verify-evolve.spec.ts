@@ -1,4 +1,4 @@
-import { initSystem, persistent, verifyReplay } from '../../lib';
+import { initSystem, persistent, readonly, verifyReplay } from '../../lib';
 import { freshBasedir } from '../support/tmp';
 import { prevalenceErrorOf } from '../support/errors';
 
@@ -91,6 +91,122 @@ describe('verifyReplay and a class renamed, its old name registered for reading'
       path: 'items[2].name',
       difference: '"CHERRY" !== "Cherry"',
     });
+  });
+});
+
+describe('verifyReplay after an action was renamed and deployed the documented way', () => {
+  function shopRename() {
+    class Shop {
+      names: Record<string, string> = {};
+      rename(id: string, n: string) {
+        this.names[id] = n;
+      }
+    }
+    return Shop;
+  }
+  function shopSetName() {
+    class Shop {
+      names: Record<string, string> = {};
+      setName(id: string, n: string) {
+        this.names[id] = n;
+      }
+    }
+    return Shop;
+  }
+
+  /** rename by v1, its snapshot (step 1 of the deploy), then setName by v2 and a snapshot. */
+  async function deployed(): Promise<string> {
+    const basedir = freshBasedir();
+    const v1 = initSystem(shopRename(), basedir);
+    v1.rename('a', 'A');
+    v1.takeSnapshot();
+    await v1.close();
+    const v2 = initSystem(shopSetName(), basedir);
+    v2.setName('b', 'B');
+    v2.takeSnapshot();
+    await v2.close();
+    return basedir;
+  }
+
+  it('reports the records it cannot replay as not checked, with either code, instead of throwing UNKNOWN_METHOD with deploy advice (regression (domain-evolution review))', async () => {
+    const basedir = await deployed();
+
+    const withNew = verifyReplay(basedir, shopSetName());
+    expect(withNew.ok).toBe(false);
+    if (withNew.ok) return;
+    expect(withNew.divergence).toMatchObject({
+      agreedThrough: 0,
+      seq: 1,
+      method: 'rename',
+      exact: true,
+      unknownMethod: true,
+    });
+    expect(withNew.divergence.path).toBeUndefined();
+    expect(withNew.divergence.checkableAfter).toMatch(/snapshot-0000000000000001\.snap$/);
+    expect(withNew.divergence.message).toMatch(/not checked: action 1 calls Shop\.rename/);
+    expect(withNew.divergence.message).toMatch(/with the code that wrote them/);
+
+    const withOld = verifyReplay(basedir, shopRename());
+    expect(withOld.ok).toBe(false);
+    if (withOld.ok) return;
+    expect(withOld.snapshotsChecked).toBe(1);
+    expect(withOld.divergence).toMatchObject({
+      agreedThrough: 1,
+      seq: 2,
+      method: 'setName',
+      unknownMethod: true,
+    });
+    expect(withOld.divergence.checkableAfter).toMatch(/snapshot-0000000000000002\.snap$/);
+  });
+
+  it('says that the open stops there too when no snapshot holds the record', async () => {
+    const basedir = freshBasedir();
+    const v1 = initSystem(shopRename(), basedir);
+    v1.rename('a', 'A');
+    await v1.close(); // deployed without the snapshot
+    expect(prevalenceErrorOf(() => initSystem(shopSetName(), basedir)).code).toBe('UNKNOWN_METHOD');
+    const report = verifyReplay(basedir, shopSetName());
+    expect(report.ok).toBe(false);
+    if (report.ok) return;
+    expect(report.divergence).toMatchObject({ seq: 1, method: 'rename', unknownMethod: true });
+    expect(report.divergence.checkableAfter).toBeUndefined();
+    expect(report.divergence.message).toMatch(/an open with this code stops at it too/);
+  });
+});
+
+describe('verifyReplay and an action made @readonly since', () => {
+  it('reports its records as not checked, saying the method is @readonly now', async () => {
+    function v1() {
+      class Notes {
+        text = '';
+        touch(t: string) {
+          this.text = t;
+        }
+      }
+      return Notes;
+    }
+    function v2() {
+      class Notes {
+        text = '';
+        touch(t: string) {
+          return this.text + t;
+        }
+      }
+      readonly(Notes.prototype.touch);
+      return Notes;
+    }
+    const basedir = freshBasedir();
+    const a = initSystem(v1(), basedir);
+    a.touch('x');
+    a.takeSnapshot();
+    await a.close();
+    const report = verifyReplay(basedir, v2());
+    expect(report.ok).toBe(false);
+    if (report.ok) return;
+    expect(report.divergence).toMatchObject({ seq: 1, method: 'touch', unknownMethod: true });
+    expect(report.divergence.message).toMatch(
+      /Notes\.touch, which is no action method of the Notes given \(it is @readonly in it\)/,
+    );
   });
 });
 
