@@ -39,13 +39,18 @@ export function storabilityFor(registry: ClassRegistry): Storability {
  * state was rebuilt from journals without a snapshot, so an open pays for
  * this walk of the whole state only then.
  */
-export function refuseUnregisteredClass(state: object, registry: ClassRegistry): void {
+export function refuseUnregisteredClass(
+  state: object,
+  registry: ClassRegistry,
+  /** What to do once the class is registered. */
+  then = 'open again',
+): void {
   const found = unregisteredClassIn(state, registry);
   if (found === undefined) return;
   const { name, path } = found;
   const where = path === '' ? 'in it' : `at ${path}`;
   throw new PrevalenceError(
     'UNKNOWN_CLASS',
-    `class "${name}" is not registered, and the state rebuilt from the journal holds an instance of it ${where} (the journal records calls, not classes): decorate the class with @persistent() or pass it in options.classes, then open again`,
+    `class "${name}" is not registered, and the state rebuilt from the journal holds an instance of it ${where} (the journal records calls, not classes): decorate the class with @persistent() or pass it in options.classes, then ${then}`,
   );
 }

@@ -30,7 +30,7 @@ import { ActionRunner, refuseInsideAction } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
 import { codePrintOf } from './code-print';
-import { storabilityFor } from './storability';
+import { refuseUnregisteredClass, storabilityFor } from './storability';
 import { resolveVerifyOptions, type ResolvedVerifyOptions } from './options';
 
 /** Where {@link verifyReplay} found the replayed state to differ from the live one. */
@@ -62,9 +62,24 @@ export interface ReplayDivergence {
   /**
    * Set when an action ended differently in replay (threw vs completed), or
    * when the snapshot carries another directory seed than the one the replay
-   * started from.
+   * started from, or with `unknownMethod`.
    */
   message?: string;
+  /**
+   * True when this is no divergence found but a record this code cannot
+   * replay: action `seq` calls `method`, which the class given has no action
+   * method of (other code wrote the record: a deploy in between renamed,
+   * removed or added the method). The actions through `agreedThrough` agree;
+   * the ones from `seq` on were not checked. `message` says how to check them.
+   */
+  unknownMethod?: boolean;
+  /**
+   * With `unknownMethod`: the snapshot that holds action `seq`, after which
+   * this code can check the actions (verifyReplay on a copy of the
+   * directory without the snapshots older than it). Absent when no snapshot
+   * holds it: an open with this code stops at that record too.
+   */
+  checkableAfter?: string;
 }
 
 /**
@@ -110,6 +125,9 @@ interface LoadedState {
   seed: string | undefined;
   /** The print of the code that wrote the snapshot (see codePrintOf), when it says. */
   code: string | undefined;
+  /** The SHA-256 digest of the snapshot's body as stored, and the one its trailer records. */
+  bodyDigest?: string;
+  recordedDigest?: string;
 }
 
 /**
@@ -131,16 +149,34 @@ function loadState(
     };
   }
   const decoder = new GraphDecoder(registry);
-  // As a restore reads it: sizes and CRC-32 (verifyAll compares the digest of the start itself).
+  // The digest of the body as stored (each line with its \n, as the trailer's
+  // is taken): verifyAll compares it with the recorded one to find a damaged
+  // digest. Not the digest of the decoded state encoded again: that differs
+  // from the stored bytes without any damage when this code writes a class
+  // under another name than the code that wrote the file (a class renamed,
+  // its old name registered for reading), and would be taken for damage.
+  const hash = createHash('sha256');
+  // As a restore reads it: sizes and CRC-32 (verifyAll compares the digest itself).
   const info = readSnapshot(
     readOnlyFs(),
     file,
-    (line) => decoder.push(line),
+    (line) => {
+      hash.update(line);
+      hash.update('\n');
+      decoder.push(line);
+    },
     undefined,
     undefined,
     false,
   );
-  return { root: decoder.finish() as object, seq: info.seq, seed: info.seed, code: info.code };
+  return {
+    root: decoder.finish() as object,
+    seq: info.seq,
+    seed: info.seed,
+    code: info.code,
+    bodyDigest: hash.digest('hex'),
+    recordedDigest: info.digest,
+  };
 }
 
 function digestOf(root: object, registry: ClassRegistry): string {
@@ -246,6 +282,10 @@ interface ReplayStart {
   seq: number;
   seed: string | undefined;
   replayer: Replayer;
+  log: UndoLog;
+  /** See LoadedState. */
+  bodyDigest: string | undefined;
+  recordedDigest: string | undefined;
 }
 
 /** The undo logs of the replays verifyReplay runs, retired when it ends (see verifyReplay). */
@@ -257,7 +297,11 @@ function startReplay(
   domainClass: StorableClass,
   warn: (message: string) => void,
 ): ReplayStart {
-  const { root, seq, seed, code } = loadState(file, registry, domainClass);
+  const { root, seq, seed, code, bodyDigest, recordedDigest } = loadState(
+    file,
+    registry,
+    domainClass,
+  );
   // The live run seeded every action with the directory seed its snapshots carry.
   const clock = new SystemClock(seed);
   installClock(root, clock);
@@ -267,12 +311,15 @@ function startReplay(
   // A replay accepts what the live run journaled (see UndoLog.replaying).
   log.replaying = true;
   replayLogs.push(log);
+  const storability = storabilityFor(registry);
+  // Notes what snapshots do not keep (an unregistered class's instance), as an open does.
+  log.replayKindTest = storability.kind;
   const runner = new ActionRunner(root, clock, log);
   const exporter = new Exporter('none', registry, root, log);
   const replayer = new Replayer(root, domainClass.name, runner, exporter, true, warn);
   replayer.otherCode = code !== undefined && code !== codePrintOf(domainClass, registry);
-  if (replayer.otherCode) log.replayPropertyCheck = storabilityFor(registry);
-  return { root, seq, seed, replayer };
+  if (replayer.otherCode) log.replayPropertyCheck = storability;
+  return { root, seq, seed, replayer, log, bodyDigest, recordedDigest };
 }
 
 /** A short description of what sits at a place: enough to see when an action changes it. */
@@ -451,7 +498,10 @@ function stateAfter(
  * where they differ it finds the first differing path, then replays the
  * actions since the last snapshot that agreed twice more: the first action
  * after which the two replays disagree about that place is the one that is
- * not deterministic. Writes nothing, and may run while the system is open.
+ * not deterministic. A record calling a method the class given has no
+ * action method of (other code's, across a deploy) stops it with a report
+ * that says so (`divergence.unknownMethod`) rather than a divergence found.
+ * Writes nothing, and may run while the system is open.
  */
 export function verifyReplay(
   basedir: string,
@@ -702,11 +752,14 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
     seq: startSeq,
     seed,
     replayer,
+    log,
+    bodyDigest,
+    recordedDigest,
   } = startReplay(startFile, registry, domainClass, warn);
   const startName = startFile ?? 'the journal alone';
   // A restore loads a snapshot whose recorded digest alone is damaged (its
   // CRC-32 holds): so does this, saying so, rather than refuse the directory.
-  if (startFile !== undefined && digestOf(root, registry) !== snapshotInfo(fs, startFile).digest) {
+  if (startFile !== undefined && bodyDigest !== recordedDigest) {
     warn(
       `${startFile}: its recorded SHA-256 digest does not match its content, whose CRC-32 holds (the trailer's digest is damaged); its state is used to start from, as a restore uses it, and the next snapshot taken records a good digest`,
     );
@@ -747,8 +800,17 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
           message: seedMismatch(snap.path, info.seed, startName, seed),
         });
       }
-      if (digestOf(root, registry) !== info.digest) {
-        const where = firstDifferenceAt(root, loadState(snap.path, registry, domainClass).root);
+      // The recorded digest is the one of the snapshot's bytes (damageOf
+      // checked it). The replayed state is encoded by this code, which may
+      // write a class under another name than the code that wrote the
+      // snapshot did (a class renamed, its old name registered for reading):
+      // when the digests differ, the snapshot's state is encoded by this
+      // code too, and the states differ when those encodings do.
+      const replayed = replayedDigest(root, registry);
+      const stored =
+        replayed === info.digest ? undefined : loadState(snap.path, registry, domainClass);
+      if (stored !== undefined && digestOf(stored.root, registry) !== replayed) {
+        const where = firstDifferenceAt(root, stored.root);
         const culprit =
           where && pinpoint(agreedAt, agreed, seq, where.at, { registry, domainClass, dir });
         return diverged({
@@ -773,6 +835,10 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
       try {
         replayer.apply(rec);
       } catch (err) {
+        if (isPrevalenceError(err, 'UNKNOWN_METHOD')) {
+          diverged(unknownMethod(ctx, rec, agreed));
+          throw stop;
+        }
         if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
         diverged({
           agreedThrough: agreed,
@@ -791,6 +857,13 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
     const damage = damageFoundBy(err);
     if (damage === undefined) throw err;
     return { agreed, damage, error: err, startName, startSeed: seed };
+  }
+  // The journal records calls, not classes: a replayed action may have
+  // stored an instance of a class this code does not register, which no
+  // later snapshot showed. The open refuses such a state (UNKNOWN_CLASS); so
+  // does this. A state rebuilt from the journal alone was not looked at either.
+  if (log.replayMetUnkept || (startFile === undefined && report.actionsReplayed > 0)) {
+    refuseUnregisteredClass(root, registry, VERIFY_AGAIN);
   }
   // Snapshots past the journal's end are not replayed to, but an open would
   // load the newest: one from another directory must not pass unseen.
@@ -811,6 +884,72 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
 }
 
 const SEED_UNREADABLE = Symbol('unreadable');
+
+/** What to do once an unregistered class is registered (see refuseUnregisteredClass). */
+const VERIFY_AGAIN = 'run verifyReplay again';
+
+/**
+ * The digest of the replayed state `root`. A replayed action may have stored
+ * an instance of a class this code does not register (the journal records
+ * calls, not classes): UNKNOWN_CLASS naming it, as the open says it, rather
+ * than the snapshot encoding's NOT_SERIALIZABLE.
+ */
+function replayedDigest(root: object, registry: ClassRegistry): string {
+  try {
+    return digestOf(root, registry);
+  } catch (err) {
+    if (isPrevalenceError(err, 'NOT_SERIALIZABLE')) {
+      refuseUnregisteredClass(root, registry, VERIFY_AGAIN);
+    }
+    throw err;
+  }
+}
+
+/**
+ * The report of a record that calls a method the class given has no action
+ * method of: no divergence found, but what this code cannot check (the
+ * records of other code, across a deploy that renamed, removed or added the
+ * method), saying which actions and how to check them.
+ */
+function unknownMethod(
+  ctx: VerifyContext,
+  rec: { seq: number; method: string },
+  agreed: number,
+): ReplayDivergence {
+  const name = ctx.domainClass.name;
+  const readonly = hasMethodValue(ctx.domainClass, rec.method) ? ' (it is @readonly in it)' : '';
+  const holder = ctx.snapshots.find((snap) => snap.seq >= rec.seq && isIntact(snap.path));
+  const held =
+    holder === undefined ? '' : ` (to ${holder.seq}, which ${path.basename(holder.path)} holds)`;
+  const after =
+    holder === undefined
+      ? ` No snapshot holds it, so an open with this code stops at it too (UNKNOWN_METHOD): open the directory with the code that wrote it, call takeSnapshot() and close it, then deploy this code (or restore the method).`
+      : ` To check the actions after ${holder.seq} with this code, run verifyReplay on a copy of the directory without the snapshots older than ${path.basename(holder.path)}, or once pruneJournals has dropped the journals before it (an open with this code starts from that snapshot or a newer one, and never replays this record).`;
+  return {
+    agreedThrough: agreed,
+    seq: rec.seq,
+    method: rec.method,
+    exact: true,
+    unknownMethod: true,
+    ...(holder === undefined ? {} : { checkableAfter: holder.path }),
+    message:
+      `not checked: action ${rec.seq} calls ${name}.${rec.method}, which is no action method of the ${name} given${readonly}, so other code wrote the record (a deploy since, or before, renamed, removed or added the method). No divergence was found through action ${agreed}, and verifyReplay stopped at action ${rec.seq}: the actions from there on were not checked. To check them${held}, run verifyReplay with the code that wrote them.` +
+      after,
+  };
+}
+
+/** True when a prototype of `cls` holds a function under `name` (read as data: no getter runs). */
+function hasMethodValue(cls: StorableClass, name: string): boolean {
+  for (
+    let o = cls.prototype as object | null;
+    o !== null;
+    o = Object.getPrototypeOf(o) as object | null
+  ) {
+    const desc = Reflect.getOwnPropertyDescriptor(o, name);
+    if (desc !== undefined) return typeof desc.value === 'function';
+  }
+  return false;
+}
 
 /**
  * The seed in the header of the snapshot `file`; SEED_UNREADABLE when it is
