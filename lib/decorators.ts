@@ -41,12 +41,14 @@ function methodDecorator(flag: MethodFlag): MethodDecorator {
     descriptor?: PropertyDescriptor,
   ) {
     if (isStandardContext(keyOrContext)) {
+      const member = String(keyOrContext.name ?? '');
       if (keyOrContext.kind !== 'method') {
         throw new PrevalenceError(
           'INVALID_OPTION',
-          `@${flag} can only decorate methods, not a ${keyOrContext.kind}`,
+          `@${flag} can only decorate methods, not ${withArticle(keyOrContext.kind)}${member === '' ? '' : ` (${member})`}`,
         );
       }
+      if (keyOrContext.static === true) throw staticMember(flag, member);
       setFlag(target, flag, flag);
       return;
     }
@@ -62,8 +64,35 @@ function methodDecorator(flag: MethodFlag): MethodDecorator {
       setFlag(target, flag, flag, 'alone');
       return;
     }
+    // A legacy decorator: `target` is the prototype, or the class for a static member.
+    const member = String(keyOrContext);
+    if (typeof target === 'function') throw staticMember(flag, member);
+    if (descriptor !== undefined && typeof descriptor.value !== 'function') {
+      const owner = (target as { constructor?: { name?: string } } | null)?.constructor?.name;
+      const kind =
+        descriptor.get !== undefined || descriptor.set !== undefined
+          ? 'an accessor'
+          : 'not a method';
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        `@${flag} can only decorate methods; ${owner ? `${owner}.` : ''}${member} is ${kind}`,
+      );
+    }
     setFlag(descriptor?.value, flag, flag);
   } as MethodDecorator;
+}
+
+/** "a getter", "an accessor". */
+function withArticle(kind: string): string {
+  return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+}
+
+/** The refusal of a method decorator on a static member, which the system object never calls. */
+function staticMember(flag: MethodFlag, member: string): PrevalenceError {
+  return new PrevalenceError(
+    'INVALID_OPTION',
+    `@${flag} marks instance methods, which the system object calls; ${member === '' ? 'this member' : member} is static, and would never run as a query or an action: remove the decorator`,
+  );
 }
 
 /**

@@ -47,10 +47,13 @@ export class PrevalenceError extends Error {
   }
 }
 
-/** True when `err` is a {@link PrevalenceError}, optionally with the given code. */
-export function isPrevalenceError(
+/**
+ * True when `err` is a {@link PrevalenceError}, optionally with the given
+ * code (to which it then narrows `err.code`).
+ */
+export function isPrevalenceError<C extends PrevalenceErrorCode = PrevalenceErrorCode>(
   err: unknown,
-  code?: PrevalenceErrorCode,
-): err is PrevalenceError {
+  code?: C,
+): err is PrevalenceError & { readonly code: C } {
   return err instanceof PrevalenceError && (code === undefined || err.code === code);
 }

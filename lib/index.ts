@@ -8,7 +8,14 @@ import { verifyReplay } from './system/verify';
 
 export { initSystem };
 export type { Prevalent, PrevalentMutable, SystemControls, SnapshotOptions } from './system/types';
-export type { DeepReadonly, ReadonlyDate, ReadonlyTypedArray } from './isolation/types';
+export type {
+  DeepReadonly,
+  ReadonlyDate,
+  ReadonlyTypedArray,
+  ReadonlyObject,
+  ReadonlyMethod,
+  ViewOrValue,
+} from './isolation/types';
 export type { SystemOptions, Durability, Isolation, RestoreProgress } from './system/options';
 export type { StorableClass } from './codec/registry';
 export { readonly, abortOnException, unlocked, persistent };

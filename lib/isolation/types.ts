@@ -91,7 +91,7 @@ export type DeepReadonly<T> = unknown extends T
  * iterable's `[Symbol.iterator]`) return read-only views too and accept
  * views, as the system object's own methods do (see ReadonlyMethod).
  */
-type ReadonlyObject<T> = {
+export type ReadonlyObject<T> = {
   readonly [K in keyof T]: T[K] extends AnyMethod ? ReadonlyMethod<T[K]> : DeepReadonly<T[K]>;
 };
 

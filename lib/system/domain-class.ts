@@ -1,4 +1,5 @@
 import { PrevalenceError } from '../errors';
+import { hasFlag, type MethodFlag } from '../flags';
 import type { StorableClass } from '../codec/registry';
 import { isBuiltinClass, refuseBuiltinSubclass } from '../codec/builtin-classes';
 import { CONTROL_NAMES } from './proxy';
@@ -123,4 +124,57 @@ function shadowed(cls: StorableClass, what: string, key: PropertyKey, proto: unk
   return invalid(
     `${cls.name || 'the domain class'} has ${what} named ${name}${where}, the name of the system's own ${name}(), which would hide it: it could never be called or read through the system; rename it`,
   );
+}
+
+const DECORATORS: readonly MethodFlag[] = ['readonly', 'abortOnException', 'unlocked'];
+
+/**
+ * The warnings for methods of `cls` that override a decorated method of a
+ * base class without its decorators: a decorator marks the function it is
+ * on, so the override of a `@readonly` query runs as a journaled action, and
+ * that of an `@abortOnException` action keeps what it changed before it
+ * threw, with no word of it (found by the TypeScript review).
+ */
+export function droppedDecorators(cls: StorableClass): string[] {
+  const warnings: string[] = [];
+  const seen = new Set<string>();
+  for (
+    let proto = cls.prototype as object | null;
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === 'constructor' || seen.has(key)) continue;
+      seen.add(key);
+      const method = Object.getOwnPropertyDescriptor(proto, key)?.value as unknown;
+      if (typeof method !== 'function') continue;
+      const base = overridden(proto, key);
+      if (base === undefined) continue;
+      const lost = DECORATORS.filter((flag) => hasFlag(base.fn, flag) && !hasFlag(method, flag));
+      if (lost.length === 0) continue;
+      const owner = (proto as { constructor?: { name?: string } }).constructor?.name ?? 'a class';
+      const marks = lost.map((flag) => `@${flag}`).join(' and ');
+      warnings.push(
+        `${owner}.${key}() overrides ${base.owner}.${key}(), which is ${marks}, without ${lost.length === 1 ? 'it' : 'them'}: a decorator marks the function it is on and is not inherited, so the override runs ${lost.includes('readonly') ? 'as a journaled action' : `without ${marks}`}; put ${marks} on the override too (or leave the method out of the subclass)`,
+      );
+    }
+  }
+  return warnings;
+}
+
+/** The method `key` a prototype above `proto` defines, and its class's name. */
+function overridden(proto: object, key: string): { fn: unknown; owner: string } | undefined {
+  for (
+    let above = Object.getPrototypeOf(proto) as object | null;
+    above !== null && above !== Object.prototype;
+    above = Object.getPrototypeOf(above) as object | null
+  ) {
+    const desc = Object.getOwnPropertyDescriptor(above, key);
+    if (desc === undefined) continue;
+    if (typeof desc.value !== 'function') return undefined;
+    const owner =
+      (above as { constructor?: { name?: string } }).constructor?.name ?? 'a base class';
+    return { fn: desc.value, owner };
+  }
+  return undefined;
 }

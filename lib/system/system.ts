@@ -34,6 +34,7 @@ import {
   thenable,
   thenableWarning,
   thenOwner,
+  droppedDecorators,
 } from './domain-class';
 import { openBasedir } from './basedir';
 import { DataDirPlace } from './place';
@@ -62,6 +63,8 @@ const warnedConstructions = new WeakMap<(message: string) => void, WeakSet<objec
 
 /** The root classes of the systems opened in this process (see #warnNondeterministicConstruction). */
 const rootClasses = new WeakSet<object>();
+/** Root classes whose overrides without a base method's decorators were warned about (once per process). */
+const warnedOverrides = new WeakSet<object>();
 
 /** After this many calls of an action that all changed nothing, a warning suggests @readonly. */
 const UNCHANGED_CALLS_WARNING = 1000;
@@ -280,6 +283,10 @@ export class PrevalentSystem<T extends object> {
       throw err;
     }
     this.#warnNondeterministicConstruction();
+    if (!warnedOverrides.has(cls)) {
+      warnedOverrides.add(cls);
+      for (const warning of droppedDecorators(cls)) this.opts.warn(warning);
+    }
     this.#warnTimeAhead();
     if (thenProto !== undefined) this.opts.warn(thenableWarning(cls, thenProto, this.opts.basedir));
     // A worker thread that ends with the system open: closed before its lock

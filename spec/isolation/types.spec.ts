@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import type { DeepReadonly } from '../../lib/isolation/types';
-import type { PrevalentMutable } from '../../lib';
+import type { PrevalentMutable, PrevalenceErrorCode, ReadonlyObject, ViewOrValue } from '../../lib';
+import { PrevalenceError, isPrevalenceError } from '../../lib';
 import { rootView } from '../../lib/isolation/views';
 import { expectCode } from './helpers';
 
@@ -252,5 +253,25 @@ describe('DeepReadonly', () => {
     expectCode(() => mutations(view), 'READONLY_VIOLATION');
     expectCode(() => reads(view), 'READONLY_VIOLATION'); // the final rename() call
     expect(reads(rootView({ ...raw, items: [] }) as DeepReadonly<State>)).toHaveLength(12);
+  });
+});
+
+describe('the public type names', () => {
+  it('exports the names hovers and errors show, and narrows a PrevalenceError to its code (regression (types review): ReadonlyObject and ViewOrValue could not be imported; isPrevalenceError left code a union)', () => {
+    const page: ReadonlyObject<Item> = rootView(new Item('p')) as ReadonlyObject<Item>;
+    const arg: ViewOrValue<Item> = page as DeepReadonly<Item>;
+    expect(arg).toBe(page);
+    const err: unknown = new PrevalenceError('CLOSED', 'closed');
+    if (isPrevalenceError(err, 'CLOSED')) {
+      const code: 'CLOSED' = err.code;
+      expect(code).toBe('CLOSED');
+      // @ts-expect-error narrowed to the code asked for
+      const other: 'LOCKED' = err.code;
+      expect(other).toBe('CLOSED');
+    }
+    if (isPrevalenceError(err)) {
+      const code: PrevalenceErrorCode = err.code;
+      expect(code).toBe('CLOSED');
+    }
   });
 });

@@ -114,3 +114,32 @@ describe('decorators with experimentalDecorators on a getter', () => {
     expect(define).toThrow(/INVALID_OPTION/);
   });
 });
+
+describe('decorators with experimentalDecorators where no method is', () => {
+  it('name the class and the accessor when the accessor is of a function type, which the type lets through (regression (types review): the message named neither)', () => {
+    const define = () => {
+      class Rules {
+        limit = 3;
+        @readonly get check(): (n: number) => boolean {
+          return (n) => n < this.limit;
+        }
+      }
+      return Rules;
+    };
+    expect(define).toThrow(
+      'INVALID_OPTION: @readonly can only decorate methods; Rules.check is an accessor',
+    );
+  });
+
+  it('refuse a static method, which the system object never calls (regression (types review): accepted, with no effect)', () => {
+    const define = () => {
+      class Catalog {
+        @readonly static describe(): string {
+          return 'catalog';
+        }
+      }
+      return Catalog;
+    };
+    expect(define).toThrow(/INVALID_OPTION: @readonly marks instance methods.*describe is static/);
+  });
+});
