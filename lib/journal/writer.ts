@@ -35,7 +35,23 @@ export interface JournalWriterOptions {
   dirMoved?: (() => string | undefined) | undefined;
 }
 
-const RETRY_HINT = 'Reads still work; reopen the system once the disk problem is fixed';
+/** What to fix before opening again, after `cause`: the disk, unless the error names a process limit (deployment review). */
+function problemOf(cause: unknown): string {
+  switch ((cause as NodeJS.ErrnoException | undefined)?.code) {
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'the open-file limit (close files the process holds, or raise it: ulimit -n)';
+    case 'EFBIG':
+      return 'the file-size limit (raise it: ulimit -f, or lower journalMaxBytes)';
+    default:
+      return 'the disk problem';
+  }
+}
+
+/** The advice after a failed write: reads still work; what to fix, then reopen. */
+function retryHint(cause: unknown): string {
+  return `Reads still work; reopen the system once ${problemOf(cause)} is fixed`;
+}
 
 function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
@@ -148,7 +164,7 @@ export class JournalWriter {
         } catch (err) {
           throw new PrevalenceError(
             'JOURNAL_WRITE_FAILED',
-            `could not open journal file ${newest.path} to append to it (${describe(err)}); ${isPermissionError(err) ? "give this process write permission on the data directory's files" : 'fix the disk problem'} and open again`,
+            `could not open journal file ${newest.path} to append to it (${describe(err)}); ${isPermissionError(err) ? "give this process write permission on the data directory's files" : `fix ${problemOf(err)}`} and open again`,
             { cause: err },
           );
         }
@@ -164,7 +180,7 @@ export class JournalWriter {
           fs.closeSync(fd);
           throw new PrevalenceError(
             'JOURNAL_WRITE_FAILED',
-            `could not make the records of ${newest.path} durable, or cut the zero bytes after its last record (${describe(err)}); fix the disk problem and open again`,
+            `could not make the records of ${newest.path} durable, or cut the zero bytes after its last record (${describe(err)}); fix ${problemOf(err)} and open again`,
             { cause: err },
           );
         }
@@ -183,7 +199,7 @@ export class JournalWriter {
     } catch (err) {
       throw new PrevalenceError(
         'JOURNAL_WRITE_FAILED',
-        `could not create journal file ${journalFileName(nextSeq)} in ${dir} (${describe(err)}); fix the disk problem and open again`,
+        `could not create journal file ${journalFileName(nextSeq)} in ${dir} (${describe(err)}); fix ${problemOf(err)} and open again`,
         { cause: err },
       );
     }
@@ -427,7 +443,7 @@ export class JournalWriter {
     }
     return new PrevalenceError(
       'JOURNAL_WRITE_FAILED',
-      `an earlier journal write failed (${describe(this.#failure.cause)}), so the journal refuses further actions; the action was not recorded. ${RETRY_HINT}`,
+      `an earlier journal write failed (${describe(this.#failure.cause)}), so the journal refuses further actions; the action was not recorded. ${retryHint(this.#failure.cause)}`,
       { cause: this.#failure },
     );
   }
@@ -570,7 +586,7 @@ export class JournalWriter {
   ): PrevalenceError {
     const err = new PrevalenceError(
       'JOURNAL_WRITE_FAILED',
-      `${what} failed (${describe(cause)}); ${consequence}. ${RETRY_HINT}`,
+      `${what} failed (${describe(cause)}); ${consequence}. ${retryHint(cause)}`,
       { cause },
     );
     this.#failure ??= err;

@@ -1,3 +1,4 @@
+import * as nodeFs from 'node:fs';
 import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../flags';
 import { ClassRegistry, globalRegistry, type StorableClass } from '../codec/registry';
@@ -63,6 +64,51 @@ const warnedConstructions = new WeakMap<(message: string) => void, WeakSet<objec
 
 /** The root classes of the systems opened in this process (see #warnNondeterministicConstruction). */
 const rootClasses = new WeakSet<object>();
+/**
+ * INVALID_OPTION when Node's permission model is on and this Node refuses
+ * fsync and fdatasync under it (Node 20 does, with ERR_ACCESS_DENIED):
+ * nothing could be made durable, and the first snapshot or fsync would fail
+ * with advice about the disk (deployment review). Probed with a descriptor
+ * no process has, which gives EBADF where the call is allowed.
+ */
+function refuseWithoutFsync(): void {
+  if (typeof (process as { permission?: unknown }).permission !== 'object') return;
+  try {
+    nodeFs.fdatasyncSync(0x7fffffff);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_ACCESS_DENIED') return;
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `Node's permission model is on (--experimental-permission), and this Node refuses fdatasync under it (${(err as Error).message}): without it no action could be made durable. Run the process without the permission model`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * A new directory's first snapshot that could not be written, said as what
+ * it is: the open failed and nothing is stored (the writer's own advice, to
+ * take the snapshot again, is for a running system). A name too long for
+ * the file system is the basedir's fault: INVALID_OPTION (deployment review).
+ */
+function firstSnapshotFailed(err: unknown, dir: string): unknown {
+  if (!isPrevalenceError(err, 'SNAPSHOT_WRITE_FAILED')) return err;
+  const cause = err.cause as NodeJS.ErrnoException | undefined;
+  const reason = cause instanceof Error ? cause.message : err.message;
+  if (cause?.code === 'ENAMETOOLONG') {
+    return new PrevalenceError(
+      'INVALID_OPTION',
+      `the basedir ${dir} is too long for the names of its data files (${reason}): choose a shorter path`,
+      { cause },
+    );
+  }
+  return new PrevalenceError(
+    'SNAPSHOT_WRITE_FAILED',
+    `the new data directory ${dir} could not be set up: its first snapshot could not be written (${reason}), so nothing is stored and the open failed. Fix the cause (free disk space, the process's open-file or file-size limit) and open again`,
+    { cause },
+  );
+}
+
 /** Root classes whose overrides without a base method's decorators were warned about (once per process). */
 const warnedOverrides = new WeakSet<object>();
 
@@ -203,6 +249,7 @@ export class PrevalentSystem<T extends object> {
 
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
     refuseInsideAction('initSystem()', false);
+    refuseWithoutFsync();
     if (typeof domain === 'object' && domain !== null && isSystemObject(domain)) {
       throw new PrevalenceError(
         'INVALID_OPTION',
@@ -517,7 +564,7 @@ export class PrevalentSystem<T extends object> {
         checkInitialState(this.root, isOpenRoot, this.#undoLog!);
         this.#writeSnapshot();
       } catch (err) {
-        throw this.#namingForeignBase(err);
+        throw firstSnapshotFailed(this.#namingForeignBase(err), this.opts.basedir);
       }
     }
     this.#journal = JournalWriter.open(

@@ -127,6 +127,30 @@ describe('JournalWriter files', () => {
 });
 
 describe('JournalWriter failures', () => {
+  it.each([
+    [
+      'EFBIG',
+      'reopen the system once the file-size limit (raise it: ulimit -f, or lower journalMaxBytes) is fixed',
+    ],
+    [
+      'EMFILE',
+      'reopen the system once the open-file limit (close files the process holds, or raise it: ulimit -n) is fixed',
+    ],
+  ])(
+    'names the process limit a failed write hit (%s), not the disk (regression (deployment review): "once the disk problem is fixed")',
+    (code, advice) => {
+      const dir = tempDir();
+      const ffs = new FaultyFs();
+      const w = openWriter(dir, { fs: ffs });
+      appendRange(w, 1, 2);
+      ffs.plan.failWritesAfterBytes = ffs.bytesWritten;
+      ffs.plan.writeErrorCode = code;
+      const err = thrown(() => appendRange(w, 3, 1));
+      expect(err.message).toContain(advice);
+      expect(thrown(() => appendRange(w, 3, 1)).message).toContain(advice);
+    },
+  );
+
   it('cuts a record torn by ENOSPC off and refuses later appends; sync() still makes the records before it durable', async () => {
     const dir = tempDir();
     const ffs = new FaultyFs();
