@@ -105,11 +105,12 @@ class Scanner {
   // Callees such as `DateTime.local` in `DateTime.local(2020, 1, 1)`: that call
   // is deterministic, so reading the member there is not an alias.
   private readonly allowed = new Set<AnyNode>();
-  // Expressions in a place where a holder of time or randomness (`Date`,
-  // `Math`) is not handed on: the object of a static member read, a callee,
-  // a side of `instanceof` or of a comparison, a `case` test, the operand of
-  // `typeof`, the source of an object pattern.
-  private readonly notHandedOn = new Set<AnyNode>();
+  // Expressions in a place that makes an alias of a holder of time or
+  // randomness (`Date`, `Math`): a variable's value, the right of an
+  // assignment, an argument of Reflect.construct/apply/get, the object of a
+  // member read by a computed key. Elsewhere (a callee, `Math.max.apply(Math,
+  // a)`, `[Date, Map].some(…)`, comparisons) it is used in place.
+  private readonly handedOn = new Set<AnyNode>();
   private readonly locals: LocalNames;
 
   constructor(
@@ -171,7 +172,7 @@ class Scanner {
   }
 
   private visit(node: AnyNode): Finding | undefined {
-    this.noteNotHandedOn(node);
+    this.noteHandedOn(node);
     switch (node.type) {
       case 'CallExpression':
       case 'NewExpression':
@@ -238,55 +239,45 @@ class Scanner {
     return undefined;
   }
 
-  /** Records which child of `node` (visited before its children) is used in place. */
-  private noteNotHandedOn(node: AnyNode): void {
+  /** Records which child of `node` (visited before its children) would be an alias of what it reads. */
+  private noteHandedOn(node: AnyNode): void {
     const add = (child: AnyNode | undefined): void => {
       if (child === undefined) return;
-      this.notHandedOn.add(child);
+      this.handedOn.add(child);
       const inner = unwrapCallee(child);
-      if (inner !== undefined) this.notHandedOn.add(inner);
+      if (inner !== undefined) this.handedOn.add(inner);
     };
     switch (node.type) {
-      case 'MemberExpression':
-        // `Math[key]` computes which member it takes: `Math['rand' + 'om']` is Math.random.
-        if (staticKey(node, 'property') !== undefined) add(nodeAt(node, 'object'));
-        break;
-      case 'CallExpression':
-      case 'NewExpression':
-        add(nodeAt(node, 'callee'));
-        break;
-      case 'BinaryExpression':
-        if (node['operator'] === 'instanceof') add(nodeAt(node, 'right'));
-        if (COMPARISONS.has(String(node['operator']))) {
-          add(nodeAt(node, 'left'));
-          add(nodeAt(node, 'right'));
-        }
-        break;
-      case 'SwitchCase':
-        add(nodeAt(node, 'test'));
-        break;
       case 'VariableDeclarator':
         // `const { floor } = Math`: visitDestructuring looks at the names taken.
-        if (nodeAt(node, 'id')?.type === 'ObjectPattern') add(nodeAt(node, 'init'));
+        if (nodeAt(node, 'id')?.type !== 'ObjectPattern') add(nodeAt(node, 'init'));
         break;
       case 'AssignmentExpression':
-        if (nodeAt(node, 'left')?.type === 'ObjectPattern') add(nodeAt(node, 'right'));
+        if (nodeAt(node, 'left')?.type !== 'ObjectPattern') add(nodeAt(node, 'right'));
         break;
-      case 'UnaryExpression':
-        if (node['operator'] === 'typeof') add(nodeAt(node, 'argument'));
+      case 'MemberExpression':
+        // `Math[key]` computes which member it takes: `Math['rand' + 'om']` is Math.random.
+        if (staticKey(node, 'property') === undefined) add(nodeAt(node, 'object'));
         break;
+      case 'CallExpression':
+      case 'NewExpression': {
+        const callee = unwrapCallee(nodeAt(node, 'callee'));
+        const name = callee === undefined ? undefined : dottedName(callee, this.locals);
+        if (name !== undefined && REFLECTING.has(name)) nodesAt(node, 'arguments').forEach(add);
+        break;
+      }
       default:
     }
   }
 
   /**
-   * `Date`, `Math`, `performance`, `crypto` or luxon's `DateTime` handed on
-   * as a value (`const D = Date; new D()`, `[Math][0].random()`,
-   * `Reflect.construct(Date, [])`): what is done with it later is out of
-   * sight, so it is refused like a reference to `Date.now`.
+   * `Date`, `Math`, `performance`, `crypto` or luxon's `DateTime` made an
+   * alias of (`const D = Date; new D()`, `this.m = Math`,
+   * `Reflect.construct(Date, [])`, `Math[name]()`): what is done with it
+   * later is out of sight, so it is refused like a reference to `Date.now`.
    */
   private visitHolder(node: AnyNode): Finding | undefined {
-    if (this.notHandedOn.has(node)) return undefined;
+    if (!this.handedOn.has(node)) return undefined;
     const chain = nameChain(node, this.locals);
     if (chain === undefined || !handsOnHolder(chain)) return undefined;
     return { kind: 'reference', text: snippet(this.text, node), target: chain.segments.join('.') };
@@ -323,8 +314,8 @@ class Scanner {
   }
 }
 
-/** Operators that only compare a holder (`value.constructor === Date`). */
-const COMPARISONS = new Set(['===', '!==', '==', '!=']);
+/** Calls that use a value they are given as a function or object (`Reflect.construct(Date, [])`). */
+const REFLECTING = new Set(['Reflect.construct', 'Reflect.apply', 'Reflect.get']);
 
 /** Globals holding a source of time or randomness, when read as a whole from the global scope. */
 const GLOBAL_HOLDERS = new Set(['Date', 'Math', 'process']);
@@ -342,6 +333,20 @@ function handsOnHolder(chain: NameChain): boolean {
   return (chain.segments.length === 1 && GLOBAL_HOLDERS.has(last)) || MEMBER_HOLDERS.has(last);
 }
 
+/**
+ * Whether a pattern taking `path` into `value` makes an alias of a holder:
+ * `const { Date: D } = globalThis`, and `{ Date }` too, as the name it
+ * binds is a local then, whose `now()` is not followed. A member holder
+ * taken under its own name stays caught where used (`{ DateTime } =
+ * require('luxon')`, then `DateTime.now()`).
+ */
+function takesHolder(path: NameChain, value: AnyNode | undefined): boolean {
+  if (!handsOnHolder(path) || value?.type === 'ObjectPattern') return false;
+  const key = path.segments.at(-1)!;
+  const bound = value?.type === 'AssignmentPattern' ? nodeAt(value, 'left') : value;
+  return GLOBAL_HOLDERS.has(key) || bound?.type !== 'Identifier' || bound['name'] !== key;
+}
+
 /** The first forbidden name among the properties an object pattern takes from `base`. */
 function destructuredTarget(pattern: AnyNode, base: NameChain): string | undefined {
   for (const prop of nodesAt(pattern, 'properties')) {
@@ -350,6 +355,7 @@ function destructuredTarget(pattern: AnyNode, base: NameChain): string | undefin
     const path = { rooted: base.rooted, segments: [...base.segments, key] };
     const match = forbiddenMatch(path);
     if (match !== undefined) return match.target;
+    if (takesHolder(path, nodeAt(prop, 'value'))) return path.segments.join('.');
     const value = nodeAt(prop, 'value');
     const nested = value?.type === 'ObjectPattern' ? destructuredTarget(value, path) : undefined;
     if (nested !== undefined) return nested;

@@ -229,7 +229,7 @@ function notePropertyWrite(
   builtin: boolean,
 ): void {
   if (
-    (log.storability ?? log.replayPropertyCheck) !== undefined &&
+    (log.storability ?? log.replayStoreCheck) !== undefined &&
     (isUnkeepable(target, key, enumerable, accessor, writable, builtin) || isLastIndex(target, key))
   ) {
     log.notePropertyWrite(target, key, builtin);
@@ -244,7 +244,7 @@ function notePropertyWrite(
  * would fail, or a write refused live would succeed after a restart).
  */
 function checkWrittenProperties(log: UndoLog): void {
-  const storability = log.storability ?? log.replayPropertyCheck;
+  const storability = log.storability ?? log.replayStoreCheck;
   if (storability === undefined) return;
   for (let i = 0; i < log.writtenCount; i++) {
     const [target, key, builtin] = log.writtenAt(i);
@@ -473,7 +473,7 @@ export function defineTracked(
   refuseIrreversible(log, key, desc, old);
   noteHidingStored(log, target, key, desc, old);
   const enumerable = desc.enumerable ?? old?.enumerable ?? false;
-  if (log.storability !== undefined) {
+  if ((log.storability ?? log.replayStoreCheck) !== undefined) {
     // What the property will be: `desc` completed by what it keeps of `old`.
     const accessor =
       'get' in desc || 'set' in desc

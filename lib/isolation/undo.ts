@@ -112,12 +112,14 @@ export class UndoLog {
   replayKindTest: Storability['kind'] | undefined;
   /**
    * In the replay of records other code may have written (see
-   * Replayer.otherCode): the check of the properties actions write that
-   * live actions make through `storability` (a named property of a Map or an
-   * array, an accessor, a symbol key), the one whose refusal a record of
-   * this code promises its action passed and a changed action can fail.
+   * Replayer.otherCode): the store-time checks a live action of this code
+   * makes through `storability`, of the properties it writes (a named
+   * property of a Map or an array, an accessor, a symbol key) and of the
+   * fresh values it stores, whose refusal a record of this code promises
+   * its action passed and a changed action can fail. An unregistered class
+   * passes it: the restore names that one (UNKNOWN_CLASS).
    */
-  replayPropertyCheck: Storability | undefined;
+  replayStoreCheck: Storability | undefined;
   /** Set when a replayed action stored an object `replayKindTest` did not accept (see noteReplayedKind). */
   replayMetUnkept = false;
 

@@ -224,6 +224,20 @@ export function checkFreshForStorage(
   // Set only for a slot snapshots keep, so `checked` is too.
   if (storability !== undefined) {
     checkStorableOrRefuse(value, log, storedUnder(key), checked!.encodable);
+  } else if (encoded && log.replayStoreCheck !== undefined) {
+    // The replay of a record other code may have written: what a live call of this code refuses
+    // fails the replayed action whole, as the live one would have failed.
+    try {
+      log.replayStoreCheck.check(
+        value,
+        storedUnder(key),
+        (obj) => isStateObject(obj, log),
+        checked?.encodable,
+      );
+    } catch (err) {
+      log.refusal ??= err as Error;
+      throw err;
+    }
   }
 }
 

@@ -143,9 +143,11 @@ function newerRecord(rec: JournalRecord): PrevalenceError {
  * with a key from a request) does not hide it from a replay either.
  */
 function prototypeMethod(root: object, name: string): unknown {
+  // Not Object.prototype's: `isPrototypeOf` is no action of the class, as the system object says
+  // (a record of a removed action of that name replayed the built-in, and dropped the action).
   for (
     let o = Object.getPrototypeOf(root) as object | null;
-    o !== null;
+    o !== null && o !== Object.prototype;
     o = Object.getPrototypeOf(o) as object | null
   ) {
     const desc = Reflect.getOwnPropertyDescriptor(o, name);

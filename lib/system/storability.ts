@@ -1,4 +1,4 @@
-import type { ClassRegistry } from '../codec/registry';
+import { ClassRegistry } from '../codec/registry';
 import { builtinKind } from '../codec/kinds';
 import {
   checkStorable,
@@ -27,6 +27,25 @@ export function storabilityFor(registry: ClassRegistry): Storability {
     check: (value, where, skip, checked) => checkStorable(value, where, registry, skip, checked),
     property: checkStorableProperty,
   };
+}
+
+/**
+ * The store-time check a replay of records other code may have written runs
+ * (see UndoLog.replayStoreCheck): as storabilityFor's, but an instance of a
+ * class `registry` does not know passes, so that the restore names it with
+ * UNKNOWN_CLASS (refuseUnregisteredClass), as it does for records of this code.
+ */
+export function replayStorabilityFor(registry: ClassRegistry): Storability {
+  return storabilityFor(new AnyClassRegistry(registry));
+}
+
+/** A registry that names every class: the ones `parent` knows by their names, the others by their own. */
+class AnyClassRegistry extends ClassRegistry {
+  override nameOf(cls: unknown): string | undefined {
+    const known = super.nameOf(cls);
+    if (known !== undefined || typeof cls !== 'function') return known;
+    return (cls as { name?: string }).name || 'anonymous';
+  }
 }
 
 /**

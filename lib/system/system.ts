@@ -1,4 +1,5 @@
 import * as nodeFs from 'node:fs';
+import { realFs } from '../fs/seam';
 import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../flags';
 import { ClassRegistry, globalRegistry, type StorableClass } from '../codec/registry';
@@ -51,7 +52,11 @@ import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
 import { ClosedSystem, closedError } from './closed';
 import { closedRoot, Exporter, isOpenRoot, isSystemObject, uncopiedResult } from './exporter';
-import { refuseUnregisteredClass, storabilityFor } from './storability';
+import {
+  refuseUnregisteredClass,
+  replayStorabilityFor,
+  storabilityFor,
+} from './storability';
 import type { Storability } from '../isolation/undo';
 
 /**
@@ -249,7 +254,6 @@ export class PrevalentSystem<T extends object> {
 
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
     refuseInsideAction('initSystem()', false);
-    refuseWithoutFsync();
     if (typeof domain === 'object' && domain !== null && isSystemObject(domain)) {
       throw new PrevalenceError(
         'INVALID_OPTION',
@@ -266,6 +270,8 @@ export class PrevalentSystem<T extends object> {
     this.domainClass = cls;
     this.#rootClass = globalRegistry.nameOf(cls) ?? cls.name;
     this.opts = resolveOptions(options, this.#rootClass);
+    // A fileSystem seam of the program's own syncs as it likes.
+    if (this.opts.fs === realFs) refuseWithoutFsync();
     // A then method: refused for a new directory, before anything touches
     // the disk; a directory holding state opens as before (see thenable).
     const thenProto = thenOwner(cls);
@@ -532,7 +538,7 @@ export class PrevalentSystem<T extends object> {
     const log = this.#undoLog!;
     log.replaying = true;
     log.replayKindTest = storability.kind;
-    if (this.#replayer.otherCode) log.replayPropertyCheck = storability;
+    if (this.#replayer.otherCode) log.replayStoreCheck = replayStorabilityFor(this.registry);
     try {
       replayJournal(
         {
@@ -548,7 +554,7 @@ export class PrevalentSystem<T extends object> {
     } finally {
       log.replaying = false;
       log.replayKindTest = undefined;
-      log.replayPropertyCheck = undefined;
+      log.replayStoreCheck = undefined;
     }
     if (base.skippedSeq !== undefined && this.#seq < base.skippedSeq) {
       this.#lostWithSnapshot(base.skippedSeq);

@@ -30,7 +30,11 @@ import { ActionRunner, refuseInsideAction } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
 import { codePrintOf } from './code-print';
-import { refuseUnregisteredClass, storabilityFor } from './storability';
+import {
+  refuseUnregisteredClass,
+  replayStorabilityFor,
+  storabilityFor,
+} from './storability';
 import { resolveVerifyOptions, type ResolvedVerifyOptions } from './options';
 
 /** Where {@link verifyReplay} found the replayed state to differ from the live one. */
@@ -318,7 +322,7 @@ function startReplay(
   const exporter = new Exporter('none', registry, root, log);
   const replayer = new Replayer(root, domainClass.name, runner, exporter, true, warn);
   replayer.otherCode = code !== undefined && code !== codePrintOf(domainClass, registry);
-  if (replayer.otherCode) log.replayPropertyCheck = storability;
+  if (replayer.otherCode) log.replayStoreCheck = replayStorabilityFor(registry);
   return { root, seq, seed, replayer, log, bodyDigest, recordedDigest };
 }
 

@@ -108,10 +108,12 @@ describe('scanFunctionSource', () => {
     expect(scanFunctionSource(source)).toBeUndefined();
   });
 
-  it('does not follow aliases of the objects that hold them (a documented limit)', () => {
-    // A module-level `const { DateTime: DT } = require('luxon')` looks the same.
+  it('finds an alias of a holder made by a pattern in the method (a module-level one is not seen)', () => {
     const source = "m() { const { DateTime: DT } = require('luxon'); return DT.now(); }";
-    expect(scanFunctionSource(source)).toBeUndefined();
+    expect(scanFunctionSource(source)).toMatchObject({ kind: 'reference', target: 'DateTime' });
+    // Taken under its own name, it is caught where it is used.
+    const same = "m() { const { DateTime } = require('luxon'); return DateTime.fromISO('2020'); }";
+    expect(scanFunctionSource(same)).toBeUndefined();
   });
 
   it.each([

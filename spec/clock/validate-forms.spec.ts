@@ -179,9 +179,17 @@ class Holders {
     const M = Math;
     return M.random();
   }
-  inArray() {
-    const kinds = [Date];
-    return new kinds[0]!().getTime();
+  assigned() {
+    const self = this as unknown as { clock: unknown };
+    self.clock = Date;
+  }
+  fromGlobal() {
+    const { Date: D } = globalThis;
+    return D.now();
+  }
+  fromGlobalSameName() {
+    const { Math } = globalThis;
+    return Math.random();
   }
   reflectConstruct() {
     return Reflect.construct(Date, []) as Date;
@@ -279,11 +287,13 @@ describe('validateDomainClass: references an alias could call', () => {
   });
 });
 
-describe('validateDomainClass: a holder of time or randomness handed on as a value', () => {
+describe('validateDomainClass: an alias made of a holder of time or randomness', () => {
   it.each([
     ['dateAlias', 'Date'],
     ['mathAlias', 'Math'],
-    ['inArray', 'Date'],
+    ['assigned', 'Date'],
+    ['fromGlobal', '{ Date: D } = globalThis'],
+    ['fromGlobalSameName', '{ Math } = globalThis'],
     ['reflectConstruct', 'Date'],
     ['computedMember', 'Math'],
     ['perfAlias', 'performance'],
@@ -296,7 +306,7 @@ describe('validateDomainClass: a holder of time or randomness handed on as a val
     );
   });
 
-  it('allows the holders read in place: members, checks and comparisons', () => {
+  it('allows the holders used in place: members, checks, comparisons, lists, apply', () => {
     class InPlace {
       kinds: string[] = [];
       check(v: unknown, ts: number) {
@@ -310,7 +320,20 @@ describe('validateDomainClass: a holder of time or randomness handed on as a val
             break;
           default:
         }
-        return [floor(ts), max(ts, 1), new Date(ts), Date.UTC(2020, 0), process.env['HOME']];
+        const kinds = [Date, Map, Set];
+        if (kinds.some((k) => v instanceof k) || Object.is((v as object).constructor, Date)) {
+          this.kinds.push('builtin');
+        }
+        return [
+          floor(ts),
+          max(ts, 1),
+          new Date(ts),
+          Date.UTC(2020, 0),
+          process.env['HOME'],
+          // What tsc emits for Math.max(...list) at an ES5 target (regression (review): refused).
+          Math.max.apply(Math, [ts, 1]),
+          Object.keys(Math).length,
+        ];
       }
     }
     expect(() => validateDomainClass(InPlace, () => false)).not.toThrow();

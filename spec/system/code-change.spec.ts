@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import { initSystem, verifyReplay } from '../../lib';
 import { codePrintOf } from '../../lib/system/code-print';
 import { ClassRegistry } from '../../lib/codec/registry';
 import { freshBasedir } from '../support/tmp';
+import { withoutCodePrints } from '../support/code-print';
 import { expectCode } from '../isolation/helpers';
 
 class Item {
@@ -97,20 +97,7 @@ describe('records written by other code', () => {
 
   it('trusts a snapshot without a print (written before prints existed), as before', async () => {
     const basedir = await writtenByV1();
-    for (const seq of [0, 1]) {
-      const file = path.join(basedir, `snapshot-${String(seq).padStart(16, '0')}.snap`);
-      const lines = fs.readFileSync(file, 'utf8').split('\n');
-      const header = JSON.parse(lines[0]!) as Record<string, unknown>;
-      delete header['code'];
-      // The header is covered by the trailer's CRC: rewrite both as an earlier version did.
-      lines[0] = JSON.stringify(Object.fromEntries(Object.entries(header).sort()));
-      const trailerAt = lines.length - 2;
-      const trailer = JSON.parse(lines[trailerAt]!) as Record<string, unknown>;
-      const covered = Buffer.from(`${lines.slice(0, trailerAt).join('\n')}\n`);
-      trailer['crc'] = zlib.crc32(covered).toString(16).padStart(8, '0');
-      lines[trailerAt] = JSON.stringify(Object.fromEntries(Object.entries(trailer).sort()));
-      fs.writeFileSync(file, lines.join('\n'));
-    }
+    withoutCodePrints(basedir);
     const v2 = initSystem(shopV2(), { basedir, classes, onWarning: () => {} });
     expect(Object.keys(v2.items)).toEqual(['b', 'c']); // named properties of the Map, as before
     await v2.close();
@@ -159,5 +146,69 @@ describe('a root class renamed, its old name kept with options.classes', () => {
     const again = initSystem(Renamed, { basedir, classes: { Shop: Renamed } });
     expect(again.n).toBe(2);
     await again.close();
+  });
+});
+
+describe('records written by other code, more ways a changed action stores what no snapshot keeps', () => {
+  function listV1() {
+    class Shelf {
+      items: { id: string }[] = [];
+      add(id: string) {
+        this.items.push({ id });
+      }
+    }
+    return Shelf;
+  }
+  function listV2(how: 'named' | 'fresh') {
+    class Shelf {
+      items: Record<string, { id: string }> = {};
+      add(id: string) {
+        if (how === 'named') {
+          this.items[id] = { id };
+        } else {
+          const bag = Object.assign([] as unknown[], { label: id });
+          (this as unknown as { bag: unknown }).bag = bag;
+        }
+      }
+    }
+    return Shelf;
+  }
+
+  it.each(['named', 'fresh'] as const)(
+    'stops the open (%s: a named property written on an array of the state, or a new array with one stored) (regression (review of the fix): only Maps were checked, and every later snapshot failed)',
+    async (how) => {
+      const basedir = freshBasedir();
+      const v1 = initSystem(listV1(), basedir);
+      v1.add('a');
+      v1.takeSnapshot();
+      v1.add('b');
+      await v1.close();
+      const message = expectCode(() => initSystem(listV2(how), basedir), 'REPLAY_DIVERGED');
+      expect(message).toContain('action 2 (add) completed in the live run but threw in replay');
+      expect(message).toMatch(/named property of an Array|named property of an array/i);
+    },
+  );
+
+  it('does not take a removed action named like a method of Object.prototype for that method (regression (review of the fix): isPrototypeOf replayed the built-in, dropping the action)', async () => {
+    const basedir = freshBasedir();
+    class Settings {
+      locale = 'en';
+      isPrototypeOf(locale: string): boolean {
+        this.locale = locale;
+        return true;
+      }
+    }
+    const v1 = initSystem(Settings, basedir);
+    // eslint-disable-next-line no-prototype-builtins -- the action of that name is the point
+    v1.isPrototypeOf('de');
+    await v1.close();
+    class Later {
+      locale = 'en';
+    }
+    const named = expectCode(
+      () => initSystem(Later, { basedir, classes: { Settings: Later } }),
+      'UNKNOWN_METHOD',
+    );
+    expect(named).toContain('isPrototypeOf');
   });
 });

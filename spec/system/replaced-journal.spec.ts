@@ -71,6 +71,30 @@ describe('a journal file replaced under its name while the system has it open', 
     }
   });
 
+  it('stops within a second, between actions, when the directory was moved, saying where the records are (the check that the journal is under its name finds a moved directory too)', async () => {
+    jest.useFakeTimers({
+      doNotFake: ['performance', 'queueMicrotask', 'nextTick', 'setImmediate'],
+    });
+    try {
+      const dir = freshBasedir();
+      const moved = `${dir}.old`;
+      const warnings: string[] = [];
+      const sys = initSystem(Tally, { basedir: dir, onWarning: (m) => warnings.push(m) });
+      for (const item of items(0, 3)) sys.add(item);
+      fs.renameSync(dir, moved);
+      jest.advanceTimersByTime(1000);
+      expect(warnings).toEqual([expect.stringContaining('JOURNAL_WRITE_FAILED')]);
+      expect(prevalenceErrorOf(() => sys.add('late')).code).toBe('JOURNAL_WRITE_FAILED');
+      expect(fs.existsSync(dir)).toBe(false);
+      await sys.close().catch(() => undefined);
+      const reopened = initSystem(Tally, moved);
+      expect(reopened.items).toEqual(items(0, 3));
+      await reopened.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it("puts its records back at close, so a restart keeps every acknowledged action (regression: an editor's save made the system append to a file no name led to, and a restart lost those actions without a warning)", async () => {
     const dir = freshBasedir();
     const warnings: string[] = [];
