@@ -188,10 +188,10 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
         try {
           // eslint-disable-next-line prefer-rest-params
           if (flags.closed || activeAction.running) return system.callQuery(fn, arguments);
+          // Not checked for `return this` as an action's result is: any use of the
+          // result here halved the speed of 'none' reads (measured).
           // eslint-disable-next-line prefer-rest-params
-          const result: unknown = Reflect.apply(fn, held.queryThis, arguments);
-          // `return this`: the system object, as for an action (see PrevalentSystem.systemObject).
-          return result === held.queryThis ? proxy : result;
+          return Reflect.apply(fn, held.queryThis, arguments);
         } catch (err) {
           throw inQuery(err, key);
         }

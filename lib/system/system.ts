@@ -52,11 +52,7 @@ import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
 import { ClosedSystem, closedError } from './closed';
 import { closedRoot, Exporter, isOpenRoot, isSystemObject, uncopiedResult } from './exporter';
-import {
-  refuseUnregisteredClass,
-  replayStorabilityFor,
-  storabilityFor,
-} from './storability';
+import { refuseUnregisteredClass, replayStorabilityFor, storabilityFor } from './storability';
 import type { Storability } from '../isolation/undo';
 
 /**

@@ -30,11 +30,7 @@ import { ActionRunner, refuseInsideAction } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
 import { codePrintOf } from './code-print';
-import {
-  refuseUnregisteredClass,
-  replayStorabilityFor,
-  storabilityFor,
-} from './storability';
+import { refuseUnregisteredClass, replayStorabilityFor, storabilityFor } from './storability';
 import { resolveVerifyOptions, type ResolvedVerifyOptions } from './options';
 
 /** Where {@link verifyReplay} found the replayed state to differ from the live one. */

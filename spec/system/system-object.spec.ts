@@ -541,7 +541,7 @@ describe('a fluent action returning the domain object itself', () => {
       const chained = cart.add('apple').add('pear');
       expect(chained === cart).toBe(true);
       expect(cart.count()).toBe(2);
-      if (isolation !== 'clone') expect(cart.self() === cart).toBe(true);
+      expect(cart.self() === cart).toBe(false); // a query's result is not checked (its cost)
       await cart.close();
       const again = initSystem(Cart, { basedir, isolation });
       expect(again.count()).toBe(2);
