@@ -148,8 +148,12 @@ class Scanner {
         return firstOf(nodesAt(node, 'elements'), (element) => this.walkPattern(element));
       case 'RestElement':
         return this.walkPatternAt(node, 'argument');
-      case 'AssignmentPattern':
+      case 'AssignmentPattern': {
+        // A default value (`m(M = Math)`) is what the name gets: an alias.
+        const right = nodeAt(node, 'right');
+        if (right !== undefined) this.handedOn.add(right);
         return this.walkPatternAt(node, 'left') ?? this.walkAt(node, 'right');
+      }
       default:
         return this.walk(node);
     }
@@ -259,6 +263,26 @@ class Scanner {
         // `Math[key]` computes which member it takes: `Math['rand' + 'om']` is Math.random.
         if (staticKey(node, 'property') === undefined) add(nodeAt(node, 'object'));
         break;
+      // What an alias takes may be a branch of it: `c ?? Math`, `flag ? Math : null`.
+      case 'ConditionalExpression':
+        if (this.handedOn.has(node)) {
+          add(nodeAt(node, 'consequent'));
+          add(nodeAt(node, 'alternate'));
+        }
+        break;
+      case 'LogicalExpression':
+        if (this.handedOn.has(node)) {
+          add(nodeAt(node, 'left'));
+          add(nodeAt(node, 'right'));
+        }
+        break;
+      // A default value (`m(M = Math)`, `const { M = Math } = {}`) and a property of an object made here.
+      case 'AssignmentPattern':
+        add(nodeAt(node, 'right'));
+        break;
+      case 'Property':
+        if (node['kind'] === 'init' && node['method'] !== true) add(nodeAt(node, 'value'));
+        break;
       case 'CallExpression':
       case 'NewExpression': {
         const callee = unwrapCallee(nodeAt(node, 'callee'));
@@ -335,16 +359,11 @@ function handsOnHolder(chain: NameChain): boolean {
 
 /**
  * Whether a pattern taking `path` into `value` makes an alias of a holder:
- * `const { Date: D } = globalThis`, and `{ Date }` too, as the name it
- * binds is a local then, whose `now()` is not followed. A member holder
- * taken under its own name stays caught where used (`{ DateTime } =
- * require('luxon')`, then `DateTime.now()`).
+ * `const { Date: D } = globalThis`, and `{ DateTime } = require('luxon')`
+ * too, as the name it binds is a local then, whose `now()` is not followed.
  */
 function takesHolder(path: NameChain, value: AnyNode | undefined): boolean {
-  if (!handsOnHolder(path) || value?.type === 'ObjectPattern') return false;
-  const key = path.segments.at(-1)!;
-  const bound = value?.type === 'AssignmentPattern' ? nodeAt(value, 'left') : value;
-  return GLOBAL_HOLDERS.has(key) || bound?.type !== 'Identifier' || bound['name'] !== key;
+  return handsOnHolder(path) && value?.type !== 'ObjectPattern';
 }
 
 /** The first forbidden name among the properties an object pattern takes from `base`. */

@@ -213,7 +213,9 @@ export function checkFreshForStorage(
   if (storability !== undefined) refuseUserProxy(value, log);
   // What may run the program's own code here must run in a replay too (see UndoLog.replayMustCheckStores).
   if (!encoded || (Array.isArray(value) && value.length !== 0)) log.replayMustCheckStores = true;
-  if (holdsOnlyPrimitives(value, true, storability)) return;
+  // In the replay of records other code may have written, the same test as live (see below).
+  const replayCheck = storability === undefined && encoded ? log.replayStoreCheck : undefined;
+  if (holdsOnlyPrimitives(value, true, storability ?? replayCheck)) return;
   const walker = new Walker(keepProxy, true, log, storability !== undefined);
   walker.notesElementReads = true;
   // Shared by the action's stores into slots snapshots keep (checked alike),
@@ -224,11 +226,11 @@ export function checkFreshForStorage(
   // Set only for a slot snapshots keep, so `checked` is too.
   if (storability !== undefined) {
     checkStorableOrRefuse(value, log, storedUnder(key), checked!.encodable);
-  } else if (encoded && log.replayStoreCheck !== undefined) {
+  } else if (replayCheck !== undefined) {
     // The replay of a record other code may have written: what a live call of this code refuses
     // fails the replayed action whole, as the live one would have failed.
     try {
-      log.replayStoreCheck.check(
+      replayCheck.check(
         value,
         storedUnder(key),
         (obj) => isStateObject(obj, log),

@@ -1,5 +1,5 @@
 import { ClassRegistry } from '../codec/registry';
-import { builtinKind } from '../codec/kinds';
+import { builtinKind, isNativeConstructor } from '../codec/kinds';
 import {
   checkStorable,
   checkStorableProperty,
@@ -43,7 +43,8 @@ export function replayStorabilityFor(registry: ClassRegistry): Storability {
 class AnyClassRegistry extends ClassRegistry {
   override nameOf(cls: unknown): string | undefined {
     const known = super.nameOf(cls);
-    if (known !== undefined || typeof cls !== 'function') return known;
+    // A built-in's constructor (Intl.NumberFormat, FinalizationRegistry) stays unknown: refused.
+    if (known !== undefined || typeof cls !== 'function' || isNativeConstructor(cls)) return known;
     return (cls as { name?: string }).name || 'anonymous';
   }
 }

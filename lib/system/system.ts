@@ -1,5 +1,4 @@
-import * as nodeFs from 'node:fs';
-import { realFs } from '../fs/seam';
+import type { FileSystem } from '../fs/seam';
 import { PrevalenceError, isPrevalenceError } from '../errors';
 import { hasFlag } from '../flags';
 import { ClassRegistry, globalRegistry, type StorableClass } from '../codec/registry';
@@ -72,10 +71,11 @@ const rootClasses = new WeakSet<object>();
  * with advice about the disk (deployment review). Probed with a descriptor
  * no process has, which gives EBADF where the call is allowed.
  */
-function refuseWithoutFsync(): void {
+function refuseWithoutFsync(fs: FileSystem): void {
   if (typeof (process as { permission?: unknown }).permission !== 'object') return;
   try {
-    nodeFs.fdatasyncSync(0x7fffffff);
+    // Through the seam: one of the program's own that does not sync through node:fs passes.
+    fs.fdatasyncSync(0x7fffffff);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_ACCESS_DENIED') return;
     throw new PrevalenceError(
@@ -266,8 +266,7 @@ export class PrevalentSystem<T extends object> {
     this.domainClass = cls;
     this.#rootClass = globalRegistry.nameOf(cls) ?? cls.name;
     this.opts = resolveOptions(options, this.#rootClass);
-    // A fileSystem seam of the program's own syncs as it likes.
-    if (this.opts.fs === realFs) refuseWithoutFsync();
+    refuseWithoutFsync(this.opts.fs);
     // A then method: refused for a new directory, before anything touches
     // the disk; a directory holding state opens as before (see thenable).
     const thenProto = thenOwner(cls);

@@ -191,6 +191,25 @@ class Holders {
     const { Math } = globalThis;
     return Math.random();
   }
+  nullish(c?: Math) {
+    const M = c ?? Math;
+    return M.random();
+  }
+  ternary(flag: boolean) {
+    const M = flag ? Math : null;
+    return M?.random();
+  }
+  defaulted(M = Math) {
+    return M.random();
+  }
+  inObject() {
+    const o = { M: Math };
+    return o.M.random();
+  }
+  sameNamePerformance() {
+    const { performance } = globalThis;
+    return performance.now();
+  }
   reflectConstruct() {
     return Reflect.construct(Date, []) as Date;
   }
@@ -294,6 +313,11 @@ describe('validateDomainClass: an alias made of a holder of time or randomness',
     ['assigned', 'Date'],
     ['fromGlobal', '{ Date: D } = globalThis'],
     ['fromGlobalSameName', '{ Math } = globalThis'],
+    ['nullish', 'Math'],
+    ['ternary', 'Math'],
+    ['defaulted', 'Math'],
+    ['inObject', 'Math'],
+    ['sameNamePerformance', '{ performance } = globalThis'],
     ['reflectConstruct', 'Date'],
     ['computedMember', 'Math'],
     ['perfAlias', 'performance'],

@@ -174,6 +174,27 @@ describe('records written by other code, more ways a changed action stores what 
     return Shelf;
   }
 
+  it.each(['a symbol key', 'a built-in of no stored kind'] as const)(
+    'stops the open when the changed action stores a new object with %s (regression (last review): the replay check stopped early, or named any constructor)',
+    async (what) => {
+      const basedir = freshBasedir();
+      const v1 = initSystem(listV1(), basedir);
+      v1.add('a');
+      v1.takeSnapshot();
+      v1.add('b');
+      await v1.close();
+      class Shelf {
+        items: unknown[] = [];
+        add(id: string) {
+          this.items.push(
+            what === 'a symbol key' ? { [Symbol.for('tag')]: id } : new Intl.NumberFormat('en'),
+          );
+        }
+      }
+      expectCode(() => initSystem(Shelf, basedir), 'REPLAY_DIVERGED');
+    },
+  );
+
   it.each(['named', 'fresh'] as const)(
     'stops the open (%s: a named property written on an array of the state, or a new array with one stored) (regression (review of the fix): only Maps were checked, and every later snapshot failed)',
     async (how) => {

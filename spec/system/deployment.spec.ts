@@ -20,16 +20,19 @@ describe("Node's permission model", () => {
     fs.writeFileSync(
       child,
       `import * as fs from 'node:fs';
-import { initSystem } from ${JSON.stringify(LIB)};
+import { initSystem, realFs } from ${JSON.stringify(LIB)};
 class Counter { n = 0; inc(): void { this.n++; } }
 let refused = false;
 try { fs.fdatasyncSync(0x7fffffff); } catch (err) { refused = (err as { code?: string }).code === 'ERR_ACCESS_DENIED'; }
-try {
-  const c = initSystem(Counter, ${JSON.stringify(basedir)});
-  c.inc();
-  void c.close().then(() => console.log(JSON.stringify({ refused, opened: true })));
-} catch (err) {
-  console.log(JSON.stringify({ refused, opened: false, message: (err as Error).message }));
+// With the default seam, and with one spread from realFs (which syncs through node:fs).
+for (const fileSystem of [undefined, { ...realFs }]) {
+  try {
+    const c = initSystem(Counter, { basedir: ${JSON.stringify(basedir)}, fileSystem });
+    c.inc();
+    void c.close().then(() => console.log(JSON.stringify({ refused, opened: true })));
+  } catch (err) {
+    console.log(JSON.stringify({ refused, opened: false, message: (err as Error).message }));
+  }
 }
 `,
     );
@@ -52,20 +55,22 @@ try {
       { encoding: 'utf8', env: { ...process.env, PREVALENT_TS_CACHE: cache } },
     );
     expect(run.stderr).toBe('');
-    const out = JSON.parse(run.stdout.trim()) as {
-      refused: boolean;
-      opened: boolean;
-      message?: string;
-    };
-    if (out.refused) {
-      expect(out.opened).toBe(false);
-      expect(out.message).toMatch(
-        /^INVALID_OPTION: Node's permission model is on .*Run the process without the permission model$/,
-      );
-      expect(fs.existsSync(basedir)).toBe(false);
-    } else {
-      // A Node that allows fdatasync under the model: prevalent works there.
-      expect(out.opened).toBe(true);
+    const outs = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { refused: boolean; opened: boolean; message?: string });
+    expect(outs).toHaveLength(2);
+    for (const out of outs) {
+      if (out.refused) {
+        expect(out.opened).toBe(false);
+        expect(out.message).toMatch(
+          /^INVALID_OPTION: Node's permission model is on .*Run the process without the permission model$/,
+        );
+        expect(fs.existsSync(basedir)).toBe(false);
+      } else {
+        // A Node that allows fdatasync under the model: prevalent works there.
+        expect(out.opened).toBe(true);
+      }
     }
   });
 });
