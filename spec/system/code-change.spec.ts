@@ -174,15 +174,21 @@ describe('records written by other code, more ways a changed action stores what 
     return Shelf;
   }
 
+  /** A directory listV1 wrote: 'a' in its snapshot, 'b' in the journal only. */
+  async function shelfWrittenByV1(): Promise<string> {
+    const basedir = freshBasedir();
+    const v1 = initSystem(listV1(), basedir);
+    v1.add('a');
+    v1.takeSnapshot();
+    v1.add('b');
+    await v1.close();
+    return basedir;
+  }
+
   it.each(['a symbol key', 'a built-in of no stored kind'] as const)(
     'stops the open when the changed action stores a new object with %s (regression (last review): the replay check stopped early, or named any constructor)',
     async (what) => {
-      const basedir = freshBasedir();
-      const v1 = initSystem(listV1(), basedir);
-      v1.add('a');
-      v1.takeSnapshot();
-      v1.add('b');
-      await v1.close();
+      const basedir = await shelfWrittenByV1();
       class Shelf {
         items: unknown[] = [];
         add(id: string) {
@@ -198,12 +204,7 @@ describe('records written by other code, more ways a changed action stores what 
   it.each(['named', 'fresh'] as const)(
     'stops the open (%s: a named property written on an array of the state, or a new array with one stored) (regression (review of the fix): only Maps were checked, and every later snapshot failed)',
     async (how) => {
-      const basedir = freshBasedir();
-      const v1 = initSystem(listV1(), basedir);
-      v1.add('a');
-      v1.takeSnapshot();
-      v1.add('b');
-      await v1.close();
+      const basedir = await shelfWrittenByV1();
       const message = expectCode(() => initSystem(listV2(how), basedir), 'REPLAY_DIVERGED');
       expect(message).toContain('action 2 (add) completed in the live run but threw in replay');
       expect(message).toMatch(/named property of an Array|named property of an array/i);

@@ -35,15 +35,22 @@ function saveAsEditorDoes(file: string): void {
   fs.renameSync(temp, file);
 }
 
+/** Runs `body` with fake timers: the test moves the once-a-second journal check on by hand. */
+async function withFakeTimers(body: () => Promise<void>): Promise<void> {
+  jest.useFakeTimers({ doNotFake: ['performance', 'queueMicrotask', 'nextTick', 'setImmediate'] });
+  try {
+    await body();
+  } finally {
+    jest.useRealTimers();
+  }
+}
+
 const items = (from: number, to: number): string[] =>
   Array.from({ length: to - from }, (_, i) => `i${from + i}`);
 
 describe('a journal file replaced under its name while the system has it open', () => {
   it('puts its records back within a second, between actions, so a crash before the next rotation or close loses none (regression: only a rotation, a snapshot or close did, and a kill -9 before them lost every record of the file)', async () => {
-    jest.useFakeTimers({
-      doNotFake: ['performance', 'queueMicrotask', 'nextTick', 'setImmediate'],
-    });
-    try {
+    await withFakeTimers(async () => {
       const dir = freshBasedir();
       const warnings: string[] = [];
       const sys = initSystem(Tally, { basedir: dir, onWarning: (m) => warnings.push(m) });
@@ -66,16 +73,11 @@ describe('a journal file replaced under its name while the system has it open', 
       const reopened = initSystem(Tally, dir);
       expect(reopened.items).toEqual(items(0, 20));
       await reopened.close();
-    } finally {
-      jest.useRealTimers();
-    }
+    });
   });
 
   it('stops within a second, between actions, when the directory was moved, saying where the records are (the check that the journal is under its name finds a moved directory too)', async () => {
-    jest.useFakeTimers({
-      doNotFake: ['performance', 'queueMicrotask', 'nextTick', 'setImmediate'],
-    });
-    try {
+    await withFakeTimers(async () => {
       const dir = freshBasedir();
       const moved = `${dir}.old`;
       const warnings: string[] = [];
@@ -90,9 +92,7 @@ describe('a journal file replaced under its name while the system has it open', 
       const reopened = initSystem(Tally, moved);
       expect(reopened.items).toEqual(items(0, 3));
       await reopened.close();
-    } finally {
-      jest.useRealTimers();
-    }
+    });
   });
 
   it("puts its records back at close, so a restart keeps every acknowledged action (regression: an editor's save made the system append to a file no name led to, and a restart lost those actions without a warning)", async () => {
