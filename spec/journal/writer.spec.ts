@@ -138,7 +138,7 @@ describe('JournalWriter failures', () => {
     ],
   ])(
     'names the process limit a failed write hit (%s), not the disk (regression (deployment review): "once the disk problem is fixed")',
-    (code, advice) => {
+    async (code, advice) => {
       const dir = tempDir();
       const ffs = new FaultyFs();
       const w = openWriter(dir, { fs: ffs });
@@ -148,6 +148,9 @@ describe('JournalWriter failures', () => {
       const err = thrown(() => appendRange(w, 3, 1));
       expect(err.message).toContain(advice);
       expect(thrown(() => appendRange(w, 3, 1)).message).toContain(advice);
+      // Its pending flush timer (60 s here) must not outlive the test (regression: jest did not exit).
+      ffs.plan = {};
+      await w.close();
     },
   );
 
