@@ -3,6 +3,9 @@ import { PrevalenceError } from './errors';
 /** The per-method behaviours a decorator can switch on. */
 export type MethodFlag = 'readonly' | 'abortOnException' | 'unlocked';
 
+/** Every MethodFlag, for code that looks at all of a method's decorators. */
+export const METHOD_FLAGS: readonly MethodFlag[] = ['readonly', 'abortOnException', 'unlocked'];
+
 const FLAGS = Symbol('prevalent.methodFlags');
 
 type Flagged = { [FLAGS]?: Set<MethodFlag> };

@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ClassRegistry, StorableClass } from '../codec/registry';
-import { hasFlag, type MethodFlag } from '../flags';
-
-/** The decorators that change how a method runs: `@abortOnException` changes what a replay keeps. */
-const FLAGS: readonly MethodFlag[] = ['readonly', 'abortOnException', 'unlocked'];
+import { hasFlag, METHOD_FLAGS } from '../flags';
 
 /**
  * A digest of the code actions run: the source of the root class and of
@@ -39,7 +36,7 @@ function printPrototype(hash: ReturnType<typeof createHash>, proto: object): voi
     if (desc === undefined) continue;
     for (const fn of [desc.value, desc.get, desc.set]) {
       if (typeof fn !== 'function') continue;
-      const flags = FLAGS.filter((flag) => hasFlag(fn, flag)).join(',');
+      const flags = METHOD_FLAGS.filter((flag) => hasFlag(fn, flag)).join(',');
       hash.update(`${String(key)}\0${flags}\0${sourceOf(fn)}\0`);
     }
   }

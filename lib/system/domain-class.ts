@@ -1,5 +1,5 @@
 import { PrevalenceError } from '../errors';
-import { hasFlag, type MethodFlag } from '../flags';
+import { hasFlag, METHOD_FLAGS } from '../flags';
 import type { StorableClass } from '../codec/registry';
 import { isBuiltinClass, refuseBuiltinSubclass } from '../codec/builtin-classes';
 import { CONTROL_NAMES } from './proxy';
@@ -126,8 +126,6 @@ function shadowed(cls: StorableClass, what: string, key: PropertyKey, proto: unk
   );
 }
 
-const DECORATORS: readonly MethodFlag[] = ['readonly', 'abortOnException', 'unlocked'];
-
 /**
  * The warnings for methods of `cls` that override a decorated method of a
  * base class without its decorators: a decorator marks the function it is
@@ -150,7 +148,7 @@ export function droppedDecorators(cls: StorableClass): string[] {
       if (typeof method !== 'function') continue;
       const base = overridden(proto, key);
       if (base === undefined) continue;
-      const lost = DECORATORS.filter((flag) => hasFlag(base.fn, flag) && !hasFlag(method, flag));
+      const lost = METHOD_FLAGS.filter((flag) => hasFlag(base.fn, flag) && !hasFlag(method, flag));
       if (lost.length === 0) continue;
       const owner = (proto as { constructor?: { name?: string } }).constructor?.name ?? 'a class';
       const marks = lost.map((flag) => `@${flag}`).join(' and ');
