@@ -4,6 +4,13 @@ import { PrevalenceError } from '../errors';
 export type StorableClass = abstract new (...args: any[]) => object;
 
 /**
+ * Counts registrations that added a class anywhere in the process: what was
+ * worked out from the registered classes (see pure-query-guard.ts) is
+ * stale when it changed.
+ */
+export const registrations = { count: 0 };
+
+/**
  * Maps stored class names to constructors and back. A system's registry sits
  * on top of the process-wide one that `@persistent` fills, and adds the root
  * class and `options.classes`.
@@ -34,6 +41,7 @@ export class ClassRegistry {
         `two different classes are registered under the name "${name}": give one of them another name with @persistent("OtherName")`,
       );
     }
+    if (existing === undefined) registrations.count++;
     this.#byName.set(name, cls);
     // A class the parent (@persistent) already names keeps that name for
     // writing; this one only reads: data an earlier version stored under it.

@@ -1,7 +1,7 @@
 import { types } from 'node:util';
 import { isPrevalenceError, PrevalenceError } from '../errors';
 import { isArrayIndex, isNumericKey } from './kinds';
-import { isPassThrough, trackingToRaw, viewTarget } from './registry';
+import { isPassThrough, stateShape, trackingToRaw, viewTarget } from './registry';
 import {
   ArrayLengthEntry,
   PropertyEntry,
@@ -473,6 +473,7 @@ export function defineTracked(
   refuseIrreversible(log, key, desc, old);
   noteHidingStored(log, target, key, desc, old);
   const enumerable = desc.enumerable ?? old?.enumerable ?? false;
+  if ('get' in desc || 'set' in desc) stateShape.ownGetterSeen = true;
   if ((log.storability ?? log.replayStoreCheck) !== undefined) {
     // What the property will be: `desc` completed by what it keeps of `old`.
     const accessor =

@@ -21,6 +21,14 @@ export const rawToTracking = new WeakMap<object, object>();
 export const rawOwner = new WeakMap<object, UndoLog>();
 /** Raw roots of the open systems (kept by the system; read here to tell another system's objects). */
 export const openRoots = new WeakSet<object>();
+/**
+ * What this process has seen of the states it holds. `ownGetterSeen`: an
+ * action gave an object of a state an own getter or setter (allowed in a
+ * non-enumerable property, which snapshots do not keep). A query that runs
+ * on the raw state (see system/pure-query-guard.ts) could run such a getter
+ * with the raw object as `this`, so from then on queries run on views.
+ */
+export const stateShape = { ownGetterSeen: false };
 /** Raw object → its read-only view (luxon DateTimes map to themselves). */
 export const rawToView = new WeakMap<object, object>();
 

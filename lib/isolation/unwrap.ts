@@ -22,6 +22,7 @@ import {
   rawOwner,
   rawToTracking,
   rawToView,
+  stateShape,
   toRaw,
   trackingToRaw,
   viewTarget,
@@ -184,7 +185,10 @@ function isPrimitiveSlot(
 ): boolean {
   const desc = Reflect.getOwnPropertyDescriptor(value, key);
   if (desc === undefined) return true;
-  if (!('value' in desc)) return !forStorage;
+  if (!('value' in desc)) {
+    if (forStorage) stateShape.ownGetterSeen = true;
+    return !forStorage;
+  }
   if (forStorage && (!desc.configurable || (readOnlyToo && isStoredReadOnly(key, desc)))) {
     return false;
   }
@@ -694,7 +698,10 @@ class Walker {
       if (this.readOnlyToo && isStoredReadOnly(key, desc)) {
         this.refuseAction(() => refuse(`read-only property "${String(key)}"`, obj));
       }
-      if (!('value' in desc)) continue;
+      if (!('value' in desc)) {
+        if (this.forStorage) stateShape.ownGetterSeen = true;
+        continue;
+      }
       const next = this.child(desc.value, obj, key);
       if (next !== desc.value) {
         if (this.undoesReplacements) this.log!.push(new PropertyEntry(obj, key, desc));

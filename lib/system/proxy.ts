@@ -8,6 +8,9 @@ import type { PrevalentSystem } from './system';
 import { closedSystemObject, openedRoot } from './exporter';
 import { ClosedSystem } from './closed';
 import type { Prevalent } from './types';
+import { pureReadOf, type PureRead } from './pure-query';
+import { PureQueryGuard, pureQueryStats } from './pure-query-guard';
+import { rawToView } from '../isolation/registry';
 
 export const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
   'takeSnapshot',
@@ -27,6 +30,35 @@ function namedInQuery(err: unknown, why: string): unknown {
   });
   namedByQuery.add(named);
   return named;
+}
+
+/** What rawRead returns when the query must run on the views after all. */
+const USE_VIEWS: unique symbol = Symbol('use views');
+
+/**
+ * Pure read `fn` run on the raw root: its result when that is what the
+ * read-only `this` would have given (a primitive, or a state object whose
+ * view exists, which is the one a view read hands out), else USE_VIEWS: a
+ * state object seen for the first time (its view is made by the views'
+ * read, which records where it was found), a function, or a throw (the
+ * views' run gives the error the caller sees).
+ */
+function rawRead(fn: DomainMethod, raw: object, args: ArrayLike<unknown>): unknown {
+  let result: unknown;
+  try {
+    result = Reflect.apply(fn, raw, args);
+  } catch {
+    return USE_VIEWS;
+  }
+  if (typeof result === 'object' && result !== null) {
+    const view = rawToView.get(result);
+    if (view === undefined) return USE_VIEWS;
+    pureQueryStats.rawRuns++;
+    return view;
+  }
+  if (typeof result === 'function') return USE_VIEWS;
+  pureQueryStats.rawRuns++;
+  return result;
 }
 
 function directMutation(key: PropertyKey): never {
@@ -99,7 +131,12 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
   const emptyOfClass = Object.create(domainProto) as object;
   // A property, not a `let`: V8 ran the fast query path below about 20% slower
   // in 'none' isolation with a reassigned captured variable (measured).
-  const held = { queryThis: opened.exporter.queryThis };
+  const held = {
+    queryThis: opened.exporter.queryThis,
+    // 'readonly' only: the raw root, for queries proven to change nothing (see pure-query.ts).
+    rawRoot: opened.exporter.isolation === 'readonly' ? (opened.root as object) : undefined,
+  };
+  const pureGuard = new PureQueryGuard(opened.registry);
   const wrappers = new Map<PropertyKey, DomainMethod>();
   let lastKey: PropertyKey | undefined;
   let lastWrapper: DomainMethod | undefined;
@@ -154,6 +191,7 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
 
   function wrap(key: PropertyKey, fn: DomainMethod, owner: object): DomainMethod {
     let wrapper: DomainMethod;
+    let read: PureRead | undefined;
     // A method of the domain class itself (not of Object.prototype) that is not a query.
     const isAction =
       typeof key === 'string' &&
@@ -181,6 +219,26 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
         fn,
         `${String(key)} has a symbol key (the journal names action methods by string)`,
       );
+    } else if (held.rawRoot !== undefined && (read = pureReadOf(fn)) !== undefined) {
+      const pure = read;
+      // As below, but a pure read runs on the raw root when the guard allows:
+      // no proxy trap per property read (see pure-query.ts).
+      wrapper = function query() {
+        try {
+          // eslint-disable-next-line prefer-rest-params
+          if (flags.closed || activeAction.running) return system.callQuery(fn, arguments);
+          // eslint-disable-next-line prefer-rest-params
+          if (pureGuard.allows(pure, arguments)) {
+            // eslint-disable-next-line prefer-rest-params
+            const result = rawRead(fn, held.rawRoot as object, arguments);
+            if (result !== USE_VIEWS) return result;
+          }
+          // eslint-disable-next-line prefer-rest-params
+          return Reflect.apply(fn, held.queryThis as object, arguments);
+        } catch (err) {
+          throw inQuery(err, key);
+        }
+      };
     } else if (held.queryThis !== undefined) {
       // The common case in one frame: no closed system, no action running
       // (callQuery refuses a call from inside an action and one after close).
@@ -282,6 +340,7 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
     system = closed;
     root = undefined;
     held.queryThis = undefined;
+    held.rawRoot = undefined;
     wrappers.clear();
     lastKey = undefined;
     lastWrapper = undefined;
