@@ -53,6 +53,8 @@ export function storeValue(
   encoded = true,
 ): unknown {
   if (typeof value !== 'object' || value === null) {
+    // In a slot snapshots skip (elsewhere it is refused): see pure-query-guard.ts.
+    if (!encoded && typeof value === 'function') stateShape.ownFunctionSeen = true;
     if (encoded && (typeof value === 'function' || typeof value === 'symbol')) {
       try {
         checkStorableOrRefuse(value, log, storedUnder(key));

@@ -27,8 +27,10 @@ export const openRoots = new WeakSet<object>();
  * non-enumerable property, which snapshots do not keep). A query that runs
  * on the raw state (see system/pure-query-guard.ts) could run such a getter
  * with the raw object as `this`, so from then on queries run on views.
+ * `ownFunctionSeen`: an action stored a function (allowed there too), which
+ * could answer to a look-up method's name such a query calls.
  */
-export const stateShape = { ownGetterSeen: false };
+export const stateShape = { ownGetterSeen: false, ownFunctionSeen: false };
 /** Raw object → its read-only view (luxon DateTimes map to themselves). */
 export const rawToView = new WeakMap<object, object>();
 

@@ -702,6 +702,8 @@ class Walker {
         if (this.forStorage) stateShape.ownGetterSeen = true;
         continue;
       }
+      // In a slot snapshots skip (elsewhere it is refused): see pure-query-guard.ts.
+      if (this.forStorage && typeof desc.value === 'function') stateShape.ownFunctionSeen = true;
       const next = this.child(desc.value, obj, key);
       if (next !== desc.value) {
         if (this.undoesReplacements) this.log!.push(new PropertyEntry(obj, key, desc));

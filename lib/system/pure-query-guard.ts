@@ -1,6 +1,6 @@
 import { registrations, type ClassRegistry } from '../codec/registry';
 import { stateShape } from '../isolation/registry';
-import { pureReadOf, type PureRead } from './pure-query';
+import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
 
 /**
  * When a pure read (see pure-query.ts) may run on the raw state. Its own
@@ -17,12 +17,18 @@ import { pureReadOf, type PureRead } from './pure-query';
  *   (an action may add one in a non-enumerable property; see
  *   `stateShape`), as no source shows which objects have one.
  *
+ * The look-up methods a pure read calls (`get`, `has`) must be the
+ * built-ins': no such prototype has a method of that name of its own
+ * making, and no action ever stored a function in the state (allowed in a
+ * non-enumerable property), which could answer to the name.
+ *
  * A getter added to a prototype after the system opened (a monkey patch) is
  * not seen; registering a class makes the guard look again.
  */
 export class PureQueryGuard {
   #seen = -1;
   #impure: ReadonlySet<PropertyKey> = new Set();
+  #impureCalls: ReadonlySet<string> = new Set();
 
   constructor(private readonly registry: ClassRegistry) {}
 
@@ -31,11 +37,16 @@ export class PureQueryGuard {
    * again when a class was registered since.
    */
   impureGetterKeys(): ReadonlySet<PropertyKey> {
-    if (this.#seen !== registrations.count) {
-      this.#impure = impureGetterKeysOf(this.registry);
-      this.#seen = registrations.count;
-    }
+    this.#refresh();
     return this.#impure;
+  }
+
+  #refresh(): void {
+    if (this.#seen === registrations.count) return;
+    const protos = prototypesOf(this.registry);
+    this.#impure = impureGetterKeysOf(protos);
+    this.#impureCalls = impureLookupsOf(protos);
+    this.#seen = registrations.count;
   }
 
   /**
@@ -47,6 +58,7 @@ export class PureQueryGuard {
    */
   allows(read: PureRead, args: ArrayLike<unknown>): boolean {
     if (stateShape.ownGetterSeen) return false;
+    if (read.calls.size !== 0 && !this.#lookupsAreBuiltIn(read)) return false;
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
       if (typeof arg === 'object' ? arg !== null : typeof arg === 'function') return false;
@@ -58,6 +70,13 @@ export class PureQueryGuard {
       const arg = args[index];
       if (impure.has(typeof arg === 'symbol' ? arg : String(arg))) return false;
     }
+    return true;
+  }
+
+  #lookupsAreBuiltIn(read: PureRead): boolean {
+    if (stateShape.ownFunctionSeen) return false;
+    this.#refresh();
+    for (const name of read.calls) if (this.#impureCalls.has(name)) return false;
     return true;
   }
 }
@@ -93,7 +112,8 @@ function builtinPrototypes(): object[] {
   ];
 }
 
-function impureGetterKeysOf(registry: ClassRegistry): ReadonlySet<PropertyKey> {
+/** The built-ins' prototypes and the chains of the registered classes' (the root's among them). */
+function prototypesOf(registry: ClassRegistry): ReadonlySet<object> {
   const protos = new Set<object>();
   const addChain = (start: object | null): void => {
     for (
@@ -106,6 +126,23 @@ function impureGetterKeysOf(registry: ClassRegistry): ReadonlySet<PropertyKey> {
   };
   for (const proto of builtinPrototypes()) addChain(proto);
   for (const cls of registry.classes()) addChain(cls.prototype as object);
+  return protos;
+}
+
+/** The look-up method names some prototype answers with code other than a built-in function. */
+function impureLookupsOf(protos: ReadonlySet<object>): ReadonlySet<string> {
+  const impure = new Set<string>();
+  for (const proto of protos) {
+    for (const name of LOOKUP_METHODS) {
+      const desc = Reflect.getOwnPropertyDescriptor(proto, name);
+      if (desc !== undefined && !('value' in desc && isNative(desc.value))) impure.add(name);
+    }
+  }
+  return impure;
+}
+
+/** The keys of the getters on `protos` that are neither native nor pure reads (see PureQueryGuard). */
+function impureGetterKeysOf(protos: ReadonlySet<object>): ReadonlySet<PropertyKey> {
   // Getters that are pure reads, with what they read; the others' keys are impure.
   const pure: Array<[PropertyKey, PureRead]> = [];
   const impure = new Set<PropertyKey>();
@@ -140,6 +177,7 @@ function impureGetterKeysOf(registry: ClassRegistry): ReadonlySet<PropertyKey> {
  * is read from): its source is `[native code]`.
  */
 function isNative(fn: unknown): boolean {
+  if (typeof fn !== 'function') return false;
   try {
     return /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn));
   } catch {

@@ -10,19 +10,31 @@ export interface PureRead {
   readonly names: ReadonlySet<string>;
   /** Indexes of the parameters read as computed keys (`x[param]`). */
   readonly keyParams: readonly number[];
+  /** Names of the look-up methods it calls (`x.get(k)`, `x.has(k)`: see LOOKUP_METHODS). */
+  readonly calls: ReadonlySet<string>;
 }
+
+/**
+ * The methods a pure read may call: the look-ups of Map and Set (`get`,
+ * `has`), built-ins that change nothing. The guard makes sure no other code
+ * answers to these names where the state is (a method of a registered class,
+ * a function an action stored).
+ */
+export const LOOKUP_METHODS: ReadonlySet<string> = new Set(['get', 'has']);
 
 /**
  * The pure-read shape of method `fn`, or undefined when its source has any
  * other form. A pure read cannot change anything by itself: its body holds
  * only `return`, `if`, blocks and `const`/`let` declarations of plain
  * names, over expressions that read properties (of `this`, of what it read,
- * by name or by a parameter's value), compare with `===`/`!==` (or `==`
- * null), test with `!`, `typeof`, `in`, `?:`, `&&`, `||`, `??`, and name
- * parameters, locals, literals and `undefined`. Nothing calls a function,
- * assigns, converts an object to a primitive or makes a new object, so the
- * only code such a method can run besides its own is a getter, which the
- * caller checks (see pure-query-guard.ts). Such a method may run on the raw
+ * by name or by a parameter's value), call `get` or `has` on what it read
+ * (a Map's or Set's look-up), compare with `===`/`!==` (or `==` null),
+ * test with `!`, `typeof`, `in`, `?:`, `&&`, `||`, `??`, and name
+ * parameters, locals, literals and `undefined`. Nothing else calls a
+ * function, assigns, converts an object to a primitive or makes a new
+ * object, so the only code such a method can run besides its own is a
+ * getter or a look-up method, which the caller checks (see
+ * pure-query-guard.ts). Such a method may run on the raw
  * state: no change can go unjournaled through it, and a result that is a
  * state object is handed out as the view the read-only `this` would have
  * given.
@@ -61,13 +73,18 @@ class PureReadCheck {
   readonly #locals = new Set<string>();
   readonly #names = new Set<string>();
   readonly #keyParams = new Set<number>();
+  readonly #calls = new Set<string>();
 
   constructor(params: readonly string[]) {
     this.#params = params;
   }
 
   result(): PureRead {
-    return { names: this.#names, keyParams: [...this.#keyParams].sort((a, b) => a - b) };
+    return {
+      names: this.#names,
+      keyParams: [...this.#keyParams].sort((a, b) => a - b),
+      calls: this.#calls,
+    };
   }
 
   statement(node: AnyNode): boolean {
@@ -139,6 +156,8 @@ class PureReadCheck {
         return PURE_UNARY.has(String(node['operator'])) && this.sub(node, 'argument');
       case 'BinaryExpression':
         return this.binary(node);
+      case 'CallExpression':
+        return this.lookup(node);
       default:
         return false;
     }
@@ -173,6 +192,24 @@ class PureReadCheck {
     if (index < 0) return false;
     this.#keyParams.add(index);
     return true;
+  }
+
+  /** `x.get(k)` or `x.has(k)` (optional chains too), its arguments pure reads. */
+  lookup(node: AnyNode): boolean {
+    const callee = nodeAt(node, 'callee');
+    if (callee?.type !== 'MemberExpression' || callee['computed'] === true) return false;
+    const property = nodeAt(callee, 'property');
+    const object = nodeAt(callee, 'object');
+    if (property?.type !== 'Identifier' || object === undefined || object.type === 'Super') {
+      return false;
+    }
+    const name = String(property['name']);
+    if (!LOOKUP_METHODS.has(name) || !this.expression(object)) return false;
+    this.#names.add(name);
+    this.#calls.add(name);
+    return nodesAt(node, 'arguments').every(
+      (a) => a.type !== 'SpreadElement' && this.expression(a),
+    );
   }
 
   binary(node: AnyNode): boolean {

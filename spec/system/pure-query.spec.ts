@@ -24,12 +24,22 @@ describe('pureReadOf: which @readonly methods are pure reads', () => {
     ['id', "return typeof this.pages[id] === 'object' && !this.closed;"],
     ['id', 'return this.a ?? this.b ?? null;'],
     ['', 'return void 0, 1n, true, "s";'],
+    ['id', 'return this.items.get(id);'],
+    ['id, t', 'return this.items.get(id)?.tags.has(t) ? 1 : 0;'],
+    ['id', 'return this.items?.get(this.keys.get(id));'],
   ])('accepts (%s) { %s }', (params, body) => {
     expect(pureReadOf(method(params, body))).toBeDefined();
   });
 
   it.each([
-    ['id', 'return this.pages.get(id);', 'a call'],
+    ['id', 'return this.pages.set(id, 1);', 'a call of a method that changes'],
+    ['id', 'return this.pages.delete(id);', 'delete()'],
+    ['id', 'return this.pages.values();', 'an iterator'],
+    ['id', "return this.pages['get'](id);", 'a computed method name'],
+    ['id', 'return this.pages.get(...id);', 'a spread argument'],
+    ['id', 'return this.lookup(id);', 'a method of its own'],
+    ['id', 'return this.pages.get(id)(1);', 'a call of what it got'],
+    ['id', 'return this.pages.get(() => id);', 'a function argument'],
     ['id', 'return new Date();', 'new'],
     ['id', 'this.count = 1; return 0;', 'an assignment'],
     ['id', 'this.count++; return 0;', 'an update'],
@@ -74,12 +84,13 @@ describe('pureReadOf: which @readonly methods are pure reads', () => {
     expect(pureReadOf('return this.a')).toBeUndefined();
   });
 
-  it('reads its names and key parameters', () => {
+  it('reads its names, key parameters and look-up calls', () => {
     const read = pureReadOf(
-      method('a, b, c', "return this.pages[c]?.parent['title'] ?? b in this;"),
+      method('a, b, c', "return this.pages[c]?.parent['title'] ?? b in this.m.has(a);"),
     );
-    expect([...(read?.names ?? [])].sort()).toEqual(['pages', 'parent', 'title']);
+    expect([...(read?.names ?? [])].sort()).toEqual(['has', 'm', 'pages', 'parent', 'title']);
     expect(read?.keyParams).toEqual([1, 2]);
+    expect([...(read?.calls ?? [])]).toEqual(['has']);
   });
 });
 
@@ -101,14 +112,35 @@ class TreeNode {
 
 class Tree {
   nodes: Record<string, TreeNode> = {};
+  byName = new Map<string, TreeNode>();
+  box: Record<string, unknown> = {};
   list: TreeNode[] = [];
   sizes = new Map<string, number>();
   add(id: string, parentId?: string): TreeNode {
     const node = new TreeNode(id);
     if (parentId !== undefined) node.parent = this.nodes[parentId];
     this.nodes[id] = node;
+    this.byName.set(id, node);
     this.list.push(node);
     return node;
+  }
+  /** Stores a fresh object holding a function in a slot snapshots skip, `depth` levels down. */
+  storeHolderOfFunction(depth: number): void {
+    const holder: Record<string, unknown> = {};
+    let at = holder;
+    for (let i = 0; i < depth; i++) at = (at['inner'] = {}) as Record<string, unknown>;
+    Object.defineProperty(at, 'helper', { value: () => 1, configurable: true });
+    this.box['holder'] = holder;
+  }
+  /** Stores a function (in a slot snapshots skip) under the name of a look-up method. */
+  storeFunction(): void {
+    Object.defineProperty(this.box, 'has', {
+      value(this: Record<string, unknown>) {
+        this['changed'] = true;
+        return true;
+      },
+      configurable: true,
+    });
   }
   link(child: TreeNode, parent: TreeNode): void {
     child.parent = parent;
@@ -136,6 +168,15 @@ class Tree {
   }
   @readonly node(id: string): TreeNode | undefined {
     return this.nodes[id];
+  }
+  @readonly byNameOf(id: string): TreeNode | undefined {
+    return this.byName.get(id);
+  }
+  @readonly hasName(id: string): boolean {
+    return this.byName.has(id);
+  }
+  @readonly boxHas(key: string): boolean {
+    return (this.box as unknown as Set<string>).has(key);
   }
   /** The same read with a call in it: always runs on the views (the reference). */
   @readonly nodeOnViews(id: string): TreeNode | undefined {
@@ -176,6 +217,24 @@ class Tree {
   }
 }
 
+/** A class with a look-up method of its own, which changes state. */
+class Registry {
+  hits = 0;
+  entries: Record<string, string> = {};
+  get(key: string): string | undefined {
+    this.hits++;
+    return this.entries[key];
+  }
+}
+
+/** A domain whose stored class has a look-up method of its own (registered for its systems only). */
+class Office {
+  registry = new Registry();
+  @readonly registered(key: string): string | undefined {
+    return this.registry.get(key);
+  }
+}
+
 const open: Array<Prevalent<Tree>> = [];
 function openTree(dir = freshBasedir()): Prevalent<Tree> {
   const tree = initSystem(Tree, { basedir: dir, classes: [TreeNode] });
@@ -209,6 +268,15 @@ describe('pure reads on the raw state', () => {
     expect(rawRunsIn(() => expect(tree.sizeOf()).toBe(0))).toBe(1);
     expect(rawRunsIn(() => expect(tree.node('zz')).toBeUndefined())).toBe(1);
     expect(rawRunsIn(() => expect(tree.field('a', 'title')).toBe('a'))).toBe(1);
+    expect(rawRunsIn(() => expect(tree.byNameOf('a')).toBe(first))).toBe(1);
+    expect(rawRunsIn(() => expect(tree.hasName('b')).toBe(true))).toBe(1);
+  });
+
+  it("never call a look-up method of the domain's own on the raw state", async () => {
+    const office = initSystem(Office, { basedir: freshBasedir(), classes: [Registry] });
+    expect(() => office.registered('a')).toThrow(
+      expect.objectContaining({ code: 'READONLY_VIOLATION' }),
+    );
   });
 
   it('keep the view read-only and its place known: passed back, it is the object itself after a restart', async () => {
@@ -324,6 +392,31 @@ describe('pure reads after an own getter', () => {
         again.node('a');
         expect(rawRunsIn(() => again.node('a'))).toBe(0);
       });
+    },
+  );
+
+  it('calls no look-up method on the raw state once an action stored a function', () => {
+    stateShape.ownGetterSeen = false;
+    const tree = openTree();
+    tree.add('a');
+    tree.byNameOf('a');
+    expect(rawRunsIn(() => tree.byNameOf('a'))).toBe(1);
+    tree.storeFunction();
+    expect(stateShape.ownFunctionSeen).toBe(true);
+    expect(rawRunsIn(() => tree.byNameOf('a'))).toBe(0);
+    expect(() => tree.boxHas('x')).toThrow(expect.objectContaining({ code: 'READONLY_VIOLATION' }));
+    // Reads without a call still run raw.
+    expect(rawRunsIn(() => tree.node('a'))).toBe(1);
+  });
+
+  it.each([0, 1])(
+    'calls no look-up method on the raw state once an action stored an object holding a function (%i deep)',
+    (depth) => {
+      stateShape.ownGetterSeen = false;
+      stateShape.ownFunctionSeen = false;
+      const tree = openTree();
+      tree.storeHolderOfFunction(depth);
+      expect(stateShape.ownFunctionSeen).toBe(true);
     },
   );
 });
