@@ -41,6 +41,15 @@ export const LOOKUP_METHODS: ReadonlySet<string> = new Set(['get', 'has']);
  */
 export function pureReadOf(fn: unknown): PureRead | undefined {
   if (typeof fn !== 'function') return undefined;
+  // Parsed once per function, not once per system opened.
+  let known = pureReads.get(fn);
+  if (known === undefined) pureReads.set(fn, (known = readOf(fn) ?? null));
+  return known ?? undefined;
+}
+
+const pureReads = new WeakMap<object, PureRead | null>();
+
+function readOf(fn: object): PureRead | undefined {
   let source: string;
   try {
     source = Function.prototype.toString.call(fn);
