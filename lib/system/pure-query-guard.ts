@@ -151,7 +151,8 @@ function impureGetterKeysOf(protos: ReadonlySet<object>): ReadonlySet<PropertyKe
       const get = Reflect.getOwnPropertyDescriptor(proto, key)?.get;
       if (get === undefined || isNative(get)) continue;
       const read = pureReadOf(get);
-      if (read === undefined) impure.add(key);
+      // A getter that calls a look-up could reach a method of the domain's own: not counted pure.
+      if (read === undefined || read.calls.size !== 0) impure.add(key);
       else pure.push([key, read]);
     }
   }

@@ -233,6 +233,13 @@ class Office {
   @readonly registered(key: string): string | undefined {
     return this.registry.get(key);
   }
+  /** A getter that only reads and calls a look-up, here the registry's own get(). */
+  get firstEntry(): string | undefined {
+    return this.registry.get('first');
+  }
+  @readonly first(): string | undefined {
+    return this.firstEntry;
+  }
 }
 
 const open: Array<Prevalent<Tree>> = [];
@@ -277,6 +284,8 @@ describe('pure reads on the raw state', () => {
     expect(() => office.registered('a')).toThrow(
       expect.objectContaining({ code: 'READONLY_VIOLATION' }),
     );
+    // Nor through a getter that calls one.
+    expect(() => office.first()).toThrow(expect.objectContaining({ code: 'READONLY_VIOLATION' }));
   });
 
   it('keep the view read-only and its place known: passed back, it is the object itself after a restart', async () => {
