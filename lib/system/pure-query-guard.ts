@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { registrations, type ClassRegistry } from '../codec/registry';
 import { stateShape } from '../isolation/registry';
 import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
@@ -10,33 +11,36 @@ import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
  * change anything:
  *
  * - getters on the prototypes of the registered classes (the root's among
- *   them) and of the built-ins the state holds are native or pure reads
- *   themselves; a read of a name some other getter has (by name in the
- *   source, or by a parameter's value per call) goes the view's way;
+ *   them) and of the built-ins the state holds are the built-ins' own or
+ *   pure reads themselves; a read of a name some other getter has (by name
+ *   in the source, or by a parameter's value per call) goes the view's way,
+ *   as does every read when a Proxy is on one of those prototype chains;
  * - no object of the state was ever given an own getter in this process
  *   (an action may add one in a non-enumerable property; see
  *   `stateShape`), as no source shows which objects have one.
  *
  * The look-up methods a pure read calls (`get`, `has`) must be the
- * built-ins': no such prototype has a method of that name of its own
- * making, and no action ever stored a function in the state (allowed in a
- * non-enumerable property), which could answer to the name.
+ * built-ins' own: no such prototype has another function (or an accessor)
+ * of that name, and no action ever stored a function in the state (allowed
+ * in a non-enumerable property), which could answer to the name.
  *
  * A getter added to a prototype after the system opened (a monkey patch) is
  * not seen; registering a class makes the guard look again.
  */
 export class PureQueryGuard {
   #seen = -1;
-  #impure: ReadonlySet<PropertyKey> = new Set();
+  #impure: ReadonlySet<PropertyKey> | undefined = new Set();
   #impureCalls: ReadonlySet<string> = new Set();
 
   constructor(private readonly registry: ClassRegistry) {}
 
   /**
-   * The keys of getters that are neither native nor pure reads, worked out
-   * again when a class was registered since.
+   * The keys of getters that are neither built-in nor pure reads, and of the
+   * reads a view answers other than its object (see VIEW_ANSWERED), worked
+   * out again when a class was registered since; undefined when a Proxy is
+   * on a prototype chain the guard looks at (it may answer any key).
    */
-  impureGetterKeys(): ReadonlySet<PropertyKey> {
+  impureGetterKeys(): ReadonlySet<PropertyKey> | undefined {
     this.#refresh();
     return this.#impure;
   }
@@ -44,8 +48,8 @@ export class PureQueryGuard {
   #refresh(): void {
     if (this.#seen === registrations.count) return;
     const protos = prototypesOf(this.registry);
-    this.#impure = impureGetterKeysOf(protos);
-    this.#impureCalls = impureLookupsOf(protos);
+    this.#impure = protos === undefined ? undefined : impureGetterKeysOf(protos);
+    this.#impureCalls = protos === undefined ? LOOKUP_METHODS : impureLookupsOf(protos);
     this.#seen = registrations.count;
   }
 
@@ -64,7 +68,7 @@ export class PureQueryGuard {
       if (typeof arg === 'object' ? arg !== null : typeof arg === 'function') return false;
     }
     const impure = this.impureGetterKeys();
-    if (impure.size === 0) return true;
+    if (impure === undefined) return false;
     for (const name of read.names) if (impure.has(name)) return false;
     for (const index of read.keyParams) {
       const arg = args[index];
@@ -112,45 +116,94 @@ function builtinPrototypes(): object[] {
   ];
 }
 
-/** The built-ins' prototypes and the chains of the registered classes' (the root's among them). */
-function prototypesOf(registry: ClassRegistry): ReadonlySet<object> {
+/**
+ * Keys a view answers other than its raw object: a Date's or a RegExp's
+ * view gives its tag ('Date', 'RegExp'), which Object.prototype.toString
+ * cannot read from a proxy (see kinds.ts).
+ */
+const VIEW_ANSWERED: readonly PropertyKey[] = [Symbol.toStringTag];
+
+/**
+ * What the built-ins' own native getters read through their object (and so
+ * may run a getter of): RegExp.prototype.flags reads the flag getters.
+ */
+const NATIVE_READS: ReadonlyMap<PropertyKey, readonly string[]> = new Map([
+  [
+    'flags',
+    [
+      'hasIndices',
+      'global',
+      'ignoreCase',
+      'multiline',
+      'dotAll',
+      'unicode',
+      'unicodeSets',
+      'sticky',
+    ],
+  ],
+]);
+
+/**
+ * The built-ins' prototypes and the chains of the registered classes' (the
+ * root's among them); undefined when a Proxy is on one of those chains (its
+ * traps run for any key it is asked, with the object read as the receiver).
+ */
+function prototypesOf(registry: ClassRegistry): ReadonlySet<object> | undefined {
   const protos = new Set<object>();
+  let proxied = false;
   const addChain = (start: object | null): void => {
     for (
       let p = start;
       p !== null && !protos.has(p);
       p = Object.getPrototypeOf(p) as object | null
     ) {
+      if (types.isProxy(p)) {
+        proxied = true;
+        return;
+      }
       protos.add(p);
     }
   };
   for (const proto of builtinPrototypes()) addChain(proto);
   for (const cls of registry.classes()) addChain(cls.prototype as object);
-  return protos;
+  return proxied ? undefined : protos;
 }
 
-/** The look-up method names some prototype answers with code other than a built-in function. */
+/**
+ * The look-up method names some prototype answers with other than the
+ * built-ins' own functions (a method of the domain's own, an accessor, or
+ * native code such as Array.prototype.pop put under the name).
+ */
 function impureLookupsOf(protos: ReadonlySet<object>): ReadonlySet<string> {
   const impure = new Set<string>();
   for (const proto of protos) {
     for (const name of LOOKUP_METHODS) {
       const desc = Reflect.getOwnPropertyDescriptor(proto, name);
-      if (desc !== undefined && !('value' in desc && isNative(desc.value))) impure.add(name);
+      if (desc !== undefined && !('value' in desc && BUILTIN_LOOKUPS.has(desc.value))) {
+        impure.add(name);
+      }
     }
   }
   return impure;
 }
 
-/** The keys of the getters on `protos` that are neither native nor pure reads (see PureQueryGuard). */
+/** The keys of the getters on `protos` that are neither built-ins' nor pure reads (see PureQueryGuard). */
 function impureGetterKeysOf(protos: ReadonlySet<object>): ReadonlySet<PropertyKey> {
   // Getters that are pure reads, with what they read; the others' keys are impure.
-  const pure: Array<[PropertyKey, PureRead]> = [];
-  const impure = new Set<PropertyKey>();
+  const pure: Array<[PropertyKey, Pick<PureRead, 'names'>]> = [];
+  const impure = new Set<PropertyKey>(VIEW_ANSWERED);
   for (const proto of protos) {
     for (const key of Reflect.ownKeys(proto)) {
       const get = Reflect.getOwnPropertyDescriptor(proto, key)?.get;
-      if (get === undefined || isNative(get)) continue;
-      const read = pureReadOf(get);
+      if (get === undefined) continue;
+      if (BUILTIN_GETTERS.has(get)) {
+        const reads = NATIVE_READS.get(key);
+        if (reads !== undefined) pure.push([key, { names: new Set(reads) }]);
+        continue;
+      }
+      // Native code that is no built-in's getter (a bound function, or a
+      // method such as Array.prototype.pop made a getter) may change its object.
+      const read = isNative(get) ? undefined : pureReadOf(get);
       // A getter that calls a look-up could reach a method of the domain's own: not counted pure.
       if (read === undefined || read.calls.size !== 0) impure.add(key);
       else pure.push([key, read]);
@@ -174,11 +227,41 @@ function impureGetterKeysOf(protos: ReadonlySet<object>): ReadonlySet<PropertyKe
 }
 
 /**
- * True for a built-in function (or a bound one, which ignores the object it
- * is read from): its source is `[native code]`.
+ * The built-ins' own native getters, as they were when this module loaded
+ * (`Map.prototype.size`, `Object.prototype.__proto__`, …): they read their
+ * object and change nothing.
  */
+const BUILTIN_GETTERS: ReadonlySet<unknown> = builtinGetters();
+
+/** The built-ins' own look-up methods (`Map.prototype.get`, `Set.prototype.has`, …), as they were when this module loaded. */
+const BUILTIN_LOOKUPS: ReadonlySet<unknown> = builtinLookups();
+
+function builtinLookups(): Set<unknown> {
+  const lookups = new Set<unknown>();
+  for (const proto of builtinPrototypes()) {
+    for (const name of LOOKUP_METHODS) {
+      const desc = Reflect.getOwnPropertyDescriptor(proto, name);
+      if (desc !== undefined && 'value' in desc && isNative(desc.value)) lookups.add(desc.value);
+    }
+  }
+  return lookups;
+}
+
+function builtinGetters(): Set<unknown> {
+  const getters = new Set<unknown>();
+  for (const proto of builtinPrototypes()) {
+    for (let p: object | null = proto; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+      for (const key of Reflect.ownKeys(p)) {
+        const get = Reflect.getOwnPropertyDescriptor(p, key)?.get;
+        if (get !== undefined && isNative(get)) getters.add(get);
+      }
+    }
+  }
+  return getters;
+}
+
+/** True for native code (a built-in function or a bound one): its source is `[native code]`. */
 function isNative(fn: unknown): boolean {
-  if (typeof fn !== 'function') return false;
   try {
     return /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn));
   } catch {

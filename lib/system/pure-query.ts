@@ -65,7 +65,11 @@ function readOf(fn: object): PureRead | undefined {
   const params: string[] = [];
   for (const param of nodesAt(top, 'params')) {
     if (param.type !== 'Identifier') return undefined;
-    params.push(String(param['name']));
+    const name = String(param['name']);
+    // Sloppy JavaScript allows `function (k, k)`: the last binds, so the
+    // argument checked for a key would not be the one read by.
+    if (params.includes(name)) return undefined;
+    params.push(name);
   }
   const body = nodeAt(top, 'body');
   if (body === undefined) return undefined;

@@ -227,9 +227,24 @@ class Registry {
   }
 }
 
+/** A stored class whose `get` is native code that changes its object (Array.prototype.pop sets `length`). */
+class Pile {
+  items: string[] = [];
+}
+(Pile.prototype as unknown as { get: unknown }).get = Array.prototype.pop;
+
+/** A domain whose stored class answers `get` with native code of another kind. */
+class Yard {
+  pile = new Pile();
+  @readonly fromPile(): unknown {
+    return (this.pile as unknown as Map<string, string>).get('x');
+  }
+}
+
 /** A domain whose stored class has a look-up method of its own (registered for its systems only). */
 class Office {
   registry = new Registry();
+
   @readonly registered(key: string): string | undefined {
     return this.registry.get(key);
   }
@@ -304,6 +319,12 @@ describe('pure reads on the raw state', () => {
     open.length = 0;
     const again = openTree(dir);
     expect(again.parentOf('b')).toBe(again.node('a'));
+  });
+
+  it('never call native code put under a look-up name on the raw state (regression: Array.prototype.pop as get counted as built-in)', async () => {
+    const yard = initSystem(Yard, { basedir: freshBasedir(), classes: [Pile] });
+    expect(() => yard.fromPile()).toThrow(expect.objectContaining({ code: 'READONLY_VIOLATION' }));
+    await yard.close();
   });
 
   it('give what the views give when an argument is an object (a view compares equal only to views)', () => {
