@@ -83,7 +83,7 @@ const LOOSE_EQUALITY = new Set(['==', '!=']);
 
 class PureReadCheck {
   readonly #params: readonly string[];
-  readonly #locals = new Set<string>();
+  #locals = new Set<string>();
   readonly #names = new Set<string>();
   readonly #keyParams = new Set<number>();
   readonly #calls = new Set<string>();
@@ -102,8 +102,14 @@ class PureReadCheck {
 
   statement(node: AnyNode): boolean {
     switch (node.type) {
-      case 'BlockStatement':
-        return nodesAt(node, 'body').every((s) => this.statement(s));
+      case 'BlockStatement': {
+        // A block's names end with it: after it, the name is an outer one's (or a global).
+        const outer = this.#locals;
+        this.#locals = new Set(outer);
+        const pure = nodesAt(node, 'body').every((s) => this.statement(s));
+        this.#locals = outer;
+        return pure;
+      }
       case 'EmptyStatement':
         return true;
       case 'ReturnStatement': {

@@ -64,6 +64,7 @@ describe('pureReadOf: which @readonly methods are pure reads', () => {
     ['...ids', 'return this.pages;', 'a rest parameter'],
     ['id', 'for (const k in this.pages) return k;', 'a loop'],
     ['id', 'var p = this.pages[id]; return p;', 'var'],
+    ['id', '{ const p = this.pages[id]; } return p;', 'a name used after its block'],
     ['id', 'const { a } = this; return a;', 'destructuring (iterator or getter of a pattern)'],
     ['id', 'try { return this.pages[id]; } catch { return 1; }', 'try'],
     ['id', 'return this.pages[id], this.log.push(id);', 'a call in a sequence'],
