@@ -15,6 +15,7 @@ import { holdsBytes, isDerivedBytes, SharedBytes } from './shared-bytes';
 import { MapContentsEntry, SetContentsEntry } from './undo-builtins';
 import { keyLabel } from './violation';
 import { MAX_ARRAY_LENGTH, overlongArray } from '../codec/extras';
+import { byteLengthSlot } from '../codec/slots';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
 import { holdsAt, IN_COLLECTION, linkTop, pathInState, placeHolds, renderPath } from './paths';
 import {
@@ -27,6 +28,36 @@ import {
   trackingToRaw,
   viewTarget,
 } from './registry';
+
+/**
+ * Typed arrays of more bytes than this are not listed for own properties
+ * (see noteBuiltinOwnShape): Reflect.ownKeys lists every element, some
+ * 0.1 µs each (0.1 ms for 1024 bytes).
+ */
+const LISTED_TYPED_BYTES = 1024;
+
+/**
+ * Sets `stateShape` for an own accessor or function of a built-in being
+ * stored (a Map, Set, Date, RegExp, typed array, DataView or ArrayBuffer):
+ * a pure read on the raw state would run it with the raw object as `this`
+ * (see pure-query-guard.ts). A typed array too long to list its keys
+ * cheaply counts as having both.
+ */
+function noteBuiltinOwnShape(obj: object): void {
+  if (stateShape.ownGetterSeen && stateShape.ownFunctionSeen) return;
+  if (types.isTypedArray(obj) && byteLengthSlot(obj) > LISTED_TYPED_BYTES) {
+    stateShape.ownGetterSeen = true;
+    stateShape.ownFunctionSeen = true;
+    return;
+  }
+  for (const key of Reflect.ownKeys(obj)) {
+    if (typeof key === 'string' && isArrayIndex(key)) continue;
+    const desc = Reflect.getOwnPropertyDescriptor(obj, key);
+    if (desc === undefined) continue;
+    if (!('value' in desc)) stateShape.ownGetterSeen = true;
+    else if (typeof desc.value === 'function') stateShape.ownFunctionSeen = true;
+  }
+}
 
 /** Undo of the end-of-action walk's replacements in one array: the proxies go back in place. */
 class ElementsEntry implements UndoEntry {
@@ -594,6 +625,9 @@ class Walker {
       ) {
         this.walkHiddenKeys(obj);
       }
+      // Stored: an own accessor or function of a built-in (a non-enumerable
+      // `get` on a Map, a getter on a Date), which the walks below never list.
+      if (this.forStorage && kind !== 'plain') noteBuiltinOwnShape(obj);
       if (kind === 'map') this.walkMap(obj as Map<unknown, unknown>);
       else if (kind === 'set') this.walkSet(obj as Set<unknown>);
       else if (kind === 'plain' && Array.isArray(obj)) this.walkArray(obj);
