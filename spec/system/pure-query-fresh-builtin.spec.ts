@@ -105,3 +105,24 @@ it('counts a stored typed array too long to list its keys as holding both', () =
   sys.store(1025);
   expect([stateShape.ownGetterSeen, stateShape.ownFunctionSeen]).toEqual([true, true]);
 });
+
+/** An initial state whose typed array has an own getter (the initial-state check lists no typed array's keys). */
+class InitialBytes {
+  bytes = new Uint8Array(4);
+  constructor() {
+    sneak(this.bytes, 'first', true, (b) => (b[0] = 9));
+  }
+  @readonly first(): unknown {
+    return (this.bytes as unknown as { first: number }).first;
+  }
+  @readonly zero(): unknown {
+    return this.bytes[0];
+  }
+}
+
+it('an own getter of a typed array in the initial state is not run on the raw state', () => {
+  const sys = initSystem(InitialBytes, { basedir: freshBasedir() });
+  open.push(sys);
+  expect(() => sys.first()).toThrow(refused);
+  expect(sys.zero()).toBe(0);
+});
