@@ -31,6 +31,18 @@ export const openRoots = new WeakSet<object>();
  * could answer to a look-up method's name such a query calls.
  */
 export const stateShape = { ownGetterSeen: false, ownFunctionSeen: false };
+/**
+ * The prototypes, other than Object.prototype and Array.prototype, of the
+ * objects actions stored and initial states held: the pure-read guard scans
+ * their chains for getters and look-up methods as it scans the registered
+ * classes'. A non-enumerable property may hold what snapshots cannot keep,
+ * such as an instance of an unregistered class or an object made with
+ * `Object.create(proto)`, whose getters would otherwise run unseen on the
+ * raw state. Past MAX_STORED_PROTOTYPES, `stateShape` turns the pure reads
+ * off instead (see noteStoredPrototype in unwrap.ts).
+ */
+export const storedPrototypes = new Set<object>();
+export const MAX_STORED_PROTOTYPES = 256;
 /** Raw object → its read-only view (luxon DateTimes map to themselves). */
 export const rawToView = new WeakMap<object, object>();
 

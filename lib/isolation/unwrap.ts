@@ -23,7 +23,9 @@ import {
   rawOwner,
   rawToTracking,
   rawToView,
+  MAX_STORED_PROTOTYPES,
   stateShape,
+  storedPrototypes,
   toRaw,
   trackingToRaw,
   viewTarget,
@@ -60,6 +62,23 @@ function noteBuiltinOwnShape(obj: object): void {
     if (!('value' in desc)) stateShape.ownGetterSeen = true;
     else if (typeof desc.value === 'function') stateShape.ownFunctionSeen = true;
   }
+}
+
+/**
+ * Notes the prototype of an object being stored, or of the initial state,
+ * for the pure-read guard (see storedPrototypes): one of an object kept in
+ * a non-enumerable property is no registered class's, so the guard would
+ * not look at its getters.
+ */
+function noteStoredPrototype(proto: object | null): void {
+  if (proto === null || proto === Object.prototype || proto === Array.prototype) return;
+  if (storedPrototypes.has(proto)) return;
+  if (storedPrototypes.size >= MAX_STORED_PROTOTYPES) {
+    stateShape.ownGetterSeen = true;
+    stateShape.ownFunctionSeen = true;
+    return;
+  }
+  storedPrototypes.add(proto);
 }
 
 /** Undo of the end-of-action walk's replacements in one array: the proxies go back in place. */
@@ -129,6 +148,7 @@ function holdsOnlyPrimitives(
 ): boolean {
   if (forStorage && !Object.isExtensible(value)) return false;
   if (Array.isArray(value)) {
+    if (forStorage) noteStoredPrototype(Object.getPrototypeOf(value) as object | null);
     // An Array subclass or one from another realm is the storage check's to judge.
     if (storability !== undefined && Object.getPrototypeOf(value) !== Array.prototype) return false;
     // Live stores only (as read-only properties): an earlier version's journal replays as it ran.
@@ -147,6 +167,7 @@ function holdsOnlyPrimitives(
   }
   const proto = Object.getPrototypeOf(value) as object | null;
   if (proto !== Object.prototype && proto !== null) {
+    if (forStorage) noteStoredPrototype(proto);
     if (leftToWalker(value)) return false;
     if (storability !== undefined) {
       if (!storability.kind(value, proto)) return false;
@@ -631,6 +652,7 @@ class Walker {
       // Stored: an own accessor or function of a built-in (a non-enumerable
       // `get` on a Map, a getter on a Date), which the walks below never list.
       if (this.forStorage && kind !== 'plain') noteBuiltinOwnShape(obj);
+      if (this.forStorage) noteStoredPrototype(Object.getPrototypeOf(obj) as object | null);
       if (kind === 'map') this.walkMap(obj as Map<unknown, unknown>);
       else if (kind === 'set') this.walkSet(obj as Set<unknown>);
       else if (kind === 'plain' && Array.isArray(obj)) this.walkArray(obj);

@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { registrations, type ClassRegistry } from '../codec/registry';
-import { stateShape } from '../isolation/registry';
+import { stateShape, storedPrototypes } from '../isolation/registry';
 import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
 
 /**
@@ -20,15 +20,22 @@ import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
  *   `stateShape`), as no source shows which objects have one.
  *
  * The look-up methods a pure read calls (`get`, `has`) must be the
- * built-ins' own: no such prototype has another function (or an accessor)
+ * built-ins' own: no such prototype, nor class reached through their
+ * `constructor` (a static method), has another function (or an accessor)
  * of that name, and no action ever stored a function in the state (allowed
- * in a non-enumerable property), which could answer to the name.
+ * in a non-enumerable property), which could answer to the name. Not
+ * looked at: an object a static field or a prototype's property holds.
+ *
+ * The prototypes scanned include those of what actions stored and initial
+ * states held (see storedPrototypes): a non-enumerable property may hold
+ * an unregistered class's instance.
  *
  * A getter added to a prototype after the system opened (a monkey patch) is
  * not seen; registering a class makes the guard look again.
  */
 export class PureQueryGuard {
   #seen = -1;
+  #seenStored = -1;
   #impure: ReadonlySet<PropertyKey> | undefined = new Set();
   #impureCalls: ReadonlySet<string> = new Set();
 
@@ -46,11 +53,13 @@ export class PureQueryGuard {
   }
 
   #refresh(): void {
-    if (this.#seen === registrations.count) return;
+    if (this.#seen === registrations.count && this.#seenStored === storedPrototypes.size) return;
     const protos = prototypesOf(this.registry);
     this.#impure = protos === undefined ? undefined : impureGetterKeysOf(protos);
-    this.#impureCalls = protos === undefined ? LOOKUP_METHODS : impureLookupsOf(protos);
+    this.#impureCalls =
+      protos === undefined ? LOOKUP_METHODS : impureLookupsOf(protos, this.registry);
     this.#seen = registrations.count;
+    this.#seenStored = storedPrototypes.size;
   }
 
   /**
@@ -166,6 +175,8 @@ function prototypesOf(registry: ClassRegistry): ReadonlySet<object> | undefined 
   };
   for (const proto of builtinPrototypes()) addChain(proto);
   for (const cls of registry.classes()) addChain(cls.prototype as object);
+  // What actions stored or initial states held, a non-enumerable property's unregistered class too.
+  for (const proto of storedPrototypes) addChain(proto);
   return proxied ? undefined : protos;
 }
 
@@ -174,15 +185,42 @@ function prototypesOf(registry: ClassRegistry): ReadonlySet<object> | undefined 
  * built-ins' own functions (a method of the domain's own, an accessor, or
  * native code such as Array.prototype.pop put under the name).
  */
-function impureLookupsOf(protos: ReadonlySet<object>): ReadonlySet<string> {
+function impureLookupsOf(
+  protos: ReadonlySet<object>,
+  registry: ClassRegistry,
+): ReadonlySet<string> {
   const impure = new Set<string>();
-  for (const proto of protos) {
+  const look = (holder: object): void => {
     for (const name of LOOKUP_METHODS) {
-      const desc = Reflect.getOwnPropertyDescriptor(proto, name);
+      const desc = Reflect.getOwnPropertyDescriptor(holder, name);
       if (desc !== undefined && !('value' in desc && BUILTIN_LOOKUPS.has(desc.value))) {
         impure.add(name);
       }
     }
+  };
+  for (const proto of protos) look(proto);
+  // The classes (a read of `constructor` reaches one) and what they extend: a static
+  // get() or has() would be called with the raw state objects a pure read passes it.
+  const classes = new Set<object>();
+  const addClass = (fn: unknown): void => {
+    for (
+      let c = typeof fn === 'function' ? (fn as object) : null;
+      c !== null && !classes.has(c);
+      c = Object.getPrototypeOf(c) as object | null
+    ) {
+      // A Proxy may answer any key: every look-up name counts.
+      if (types.isProxy(c)) {
+        for (const name of LOOKUP_METHODS) impure.add(name);
+        return;
+      }
+      classes.add(c);
+      look(c);
+    }
+  };
+  for (const cls of registry.classes()) addClass(cls);
+  for (const proto of protos) {
+    const desc = Reflect.getOwnPropertyDescriptor(proto, 'constructor');
+    if (desc !== undefined && 'value' in desc) addClass(desc.value);
   }
   return impure;
 }
@@ -249,6 +287,12 @@ function builtinLookups(): Set<unknown> {
 
 function builtinGetters(): Set<unknown> {
   const getters = new Set<unknown>();
+  // Node's Buffer.prototype.parent and .offset: JavaScript that reads `buffer` and
+  // `byteOffset` (a stored Buffer's prototype is scanned: see storedPrototypes).
+  for (const key of ['parent', 'offset']) {
+    const get = Reflect.getOwnPropertyDescriptor(Buffer.prototype, key)?.get;
+    if (get !== undefined) getters.add(get);
+  }
   for (const proto of builtinPrototypes()) {
     for (let p: object | null = proto; p !== null; p = Object.getPrototypeOf(p) as object | null) {
       for (const key of Reflect.ownKeys(p)) {
