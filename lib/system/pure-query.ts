@@ -190,7 +190,7 @@ class PureReadCheck {
   member(node: AnyNode): boolean {
     const object = nodeAt(node, 'object');
     const property = nodeAt(node, 'property');
-    if (object === undefined || property === undefined || object.type === 'Super') return false;
+    if (object === undefined || property === undefined || !isReadable(object)) return false;
     if (!this.expression(object)) return false;
     if (node['computed'] !== true) {
       // Not a #private name: a private getter is no property a guard can see.
@@ -219,7 +219,7 @@ class PureReadCheck {
     if (callee?.type !== 'MemberExpression' || callee['computed'] === true) return false;
     const property = nodeAt(callee, 'property');
     const object = nodeAt(callee, 'object');
-    if (property?.type !== 'Identifier' || object === undefined || object.type === 'Super') {
+    if (property?.type !== 'Identifier' || object === undefined || !isReadable(object)) {
       return false;
     }
     const name = String(property['name']);
@@ -251,6 +251,16 @@ class PureReadCheck {
     }
     return false;
   }
+}
+
+/**
+ * False for what a pure read may not read a property of: `super`, and the
+ * name `undefined`, which a module may declare as anything
+ * (`const undefined = { get(o) { … } }`) where a method sees it.
+ */
+function isReadable(object: AnyNode): boolean {
+  if (object.type === 'Super') return false;
+  return !(object.type === 'Identifier' && object['name'] === 'undefined');
 }
 
 function isNullLiteral(node: AnyNode): boolean {

@@ -46,6 +46,12 @@ describe('pureReadOf: which @readonly methods are pure reads', () => {
     ['id', 'delete this.pages[id];', 'delete'],
     ['id', 'return `${this.pages[id]}`;', 'a template (toString)'],
     ['id', "return this.pages[id] + '';", '+ (valueOf)'],
+    [
+      'id',
+      'return undefined.get(this.pages[id]);',
+      'a look-up on the name undefined (a module may declare it)',
+    ],
+    ['id', 'return undefined?.x;', 'a read of the name undefined'],
     ['id', 'return this.a < this.b;', '< (valueOf)'],
     ['id', 'return this.a == this.b;', '== between objects'],
     ['id', 'return -this.a;', 'unary minus'],
