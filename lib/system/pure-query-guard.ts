@@ -30,8 +30,9 @@ import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
  * states held (see storedPrototypes): a non-enumerable property may hold
  * an unregistered class's instance.
  *
- * A getter added to a prototype after the system opened (a monkey patch) is
- * not seen; registering a class makes the guard look again.
+ * A getter added to a prototype after the guard looked (a monkey patch) is
+ * not seen; registering a class or storing an object of a prototype not
+ * stored before makes it look again.
  */
 export class PureQueryGuard {
   #seen = -1;
@@ -44,7 +45,8 @@ export class PureQueryGuard {
   /**
    * The keys of getters that are neither built-in nor pure reads, and of the
    * reads a view answers other than its object (see VIEW_ANSWERED), worked
-   * out again when a class was registered since; undefined when a Proxy is
+   * out again when a class was registered or a new prototype stored since
+   * (see #refresh); undefined when a Proxy is
    * on a prototype chain the guard looks at (it may answer any key).
    */
   impureGetterKeys(): ReadonlySet<PropertyKey> | undefined {
@@ -99,9 +101,9 @@ export const pureQueryStats = { rawRuns: 0 };
 
 /**
  * The prototypes of the built-ins a state may hold, and of the primitives a
- * read may reach. Not Node's Buffer.prototype: its getters (`parent`,
- * `offset`) are JavaScript that only reads, and counting them would send
- * every read of a field named `parent` the views' way.
+ * read may reach. Not Node's Buffer.prototype, scanned only once a Buffer
+ * is stored (see storedPrototypes), whose getters (`parent`, `offset`)
+ * count as built-ins' (see builtinGetters).
  */
 function builtinPrototypes(): object[] {
   const typed = Object.getPrototypeOf(Uint8Array.prototype) as object;
