@@ -32,6 +32,16 @@ function namedInQuery(err: unknown, why: string): unknown {
   return named;
 }
 
+/** The objects a pure read reaches from a primitive without calling a function: its prototype chain. */
+const PRIMITIVE_PROTOTYPES: ReadonlySet<object> = new Set([
+  Object.prototype,
+  String.prototype,
+  Number.prototype,
+  Boolean.prototype,
+  Symbol.prototype,
+  BigInt.prototype,
+]);
+
 /** What rawRead returns when the query must run on the views after all. */
 const USE_VIEWS: unique symbol = Symbol('use views');
 
@@ -51,6 +61,10 @@ function rawRead(fn: DomainMethod, raw: object, args: ArrayLike<unknown>): unkno
     return USE_VIEWS;
   }
   if (typeof result === 'object' && result !== null) {
+    // A prototype a primitive reaches (`p.__proto__.__proto__` of a string
+    // argument) is handed out as it is by the views, while one reached from
+    // the state comes as its view: the raw result cannot tell which.
+    if (PRIMITIVE_PROTOTYPES.has(result)) return USE_VIEWS;
     const view = rawToView.get(result);
     if (view === undefined) return USE_VIEWS;
     pureQueryStats.rawRuns++;
