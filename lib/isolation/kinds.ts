@@ -66,17 +66,22 @@ const homeNames: Record<Exclude<Kind, 'plain'>, string[]> = {
   regexp: ['RegExp'],
 };
 
-const nativeCode = /\{\s*\[native code\]\s*\}$/;
+const nativeCode = /\{\s*\[native code\]\s*\}\s*$/;
+
+/** True for native code (a built-in function or a bound one): its source is `[native code]`. */
+export function isNativeCode(fn: unknown): boolean {
+  try {
+    return nativeCode.test(Function.prototype.toString.call(fn));
+  } catch {
+    return false;
+  }
+}
 
 function isBuiltinHome(kind: Exclude<Kind, 'plain'>, proto: object): boolean {
   if (kind === 'typed' && proto === Buffer.prototype) return true;
   if (!Object.prototype.hasOwnProperty.call(proto, 'constructor')) return false;
   const ctor: unknown = (proto as { constructor: unknown }).constructor;
-  return (
-    typeof ctor === 'function' &&
-    homeNames[kind].includes(ctor.name) &&
-    nativeCode.test(Function.prototype.toString.call(ctor))
-  );
+  return typeof ctor === 'function' && homeNames[kind].includes(ctor.name) && isNativeCode(ctor);
 }
 
 const BUILTIN_KINDS = Object.keys(homeNames) as Array<Exclude<Kind, 'plain'>>;

@@ -31,6 +31,18 @@ export const openRoots = new WeakSet<object>();
  * could answer to a look-up method's name such a query calls.
  */
 export const stateShape = { ownGetterSeen: false, ownFunctionSeen: false };
+
+/** Notes an own property of a state object, as `desc` describes it, in `stateShape`. */
+export function noteOwnSlot(desc: PropertyDescriptor): void {
+  if (!('value' in desc)) stateShape.ownGetterSeen = true;
+  else if (typeof desc.value === 'function') stateShape.ownFunctionSeen = true;
+}
+
+/** Turns the pure reads off for the process: what the state holds can no longer be told cheaply. */
+export function turnPureReadsOff(): void {
+  stateShape.ownGetterSeen = true;
+  stateShape.ownFunctionSeen = true;
+}
 /**
  * The prototypes, other than Object.prototype and Array.prototype, of the
  * objects actions stored and initial states held: the pure-read guard scans

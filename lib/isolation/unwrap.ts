@@ -24,8 +24,10 @@ import {
   rawToTracking,
   rawToView,
   MAX_STORED_PROTOTYPES,
+  noteOwnSlot,
   stateShape,
   storedPrototypes,
+  turnPureReadsOff,
   toRaw,
   trackingToRaw,
   viewTarget,
@@ -51,16 +53,13 @@ const LISTED_TYPED_BYTES = 64;
 function noteBuiltinOwnShape(obj: object): void {
   if (stateShape.ownGetterSeen && stateShape.ownFunctionSeen) return;
   if (types.isTypedArray(obj) && byteLengthSlot(obj) > LISTED_TYPED_BYTES) {
-    stateShape.ownGetterSeen = true;
-    stateShape.ownFunctionSeen = true;
+    turnPureReadsOff();
     return;
   }
   for (const key of Reflect.ownKeys(obj)) {
     if (typeof key === 'string' && isArrayIndex(key)) continue;
     const desc = Reflect.getOwnPropertyDescriptor(obj, key);
-    if (desc === undefined) continue;
-    if (!('value' in desc)) stateShape.ownGetterSeen = true;
-    else if (typeof desc.value === 'function') stateShape.ownFunctionSeen = true;
+    if (desc !== undefined) noteOwnSlot(desc);
   }
 }
 
@@ -74,8 +73,7 @@ function noteStoredPrototype(proto: object | null): void {
   if (proto === null || proto === Object.prototype || proto === Array.prototype) return;
   if (storedPrototypes.has(proto)) return;
   if (storedPrototypes.size >= MAX_STORED_PROTOTYPES) {
-    stateShape.ownGetterSeen = true;
-    stateShape.ownFunctionSeen = true;
+    turnPureReadsOff();
     return;
   }
   storedPrototypes.add(proto);
@@ -148,9 +146,10 @@ function holdsOnlyPrimitives(
 ): boolean {
   if (forStorage && !Object.isExtensible(value)) return false;
   if (Array.isArray(value)) {
-    if (forStorage) noteStoredPrototype(Object.getPrototypeOf(value) as object | null);
+    const proto = Object.getPrototypeOf(value) as object | null;
+    if (forStorage) noteStoredPrototype(proto);
     // An Array subclass or one from another realm is the storage check's to judge.
-    if (storability !== undefined && Object.getPrototypeOf(value) !== Array.prototype) return false;
+    if (storability !== undefined && proto !== Array.prototype) return false;
     // Live stores only (as read-only properties): an earlier version's journal replays as it ran.
     if (storability !== undefined && !hasWritableLength(value)) return false;
     if (storability !== undefined && value.length > MAX_ARRAY_LENGTH) return false;
@@ -757,12 +756,9 @@ class Walker {
       if (this.readOnlyToo && isStoredReadOnly(key, desc)) {
         this.refuseAction(() => refuse(`read-only property "${String(key)}"`, obj));
       }
-      if (!('value' in desc)) {
-        if (this.forStorage) stateShape.ownGetterSeen = true;
-        continue;
-      }
-      // In a slot snapshots skip (elsewhere it is refused): see pure-query-guard.ts.
-      if (this.forStorage && typeof desc.value === 'function') stateShape.ownFunctionSeen = true;
+      // A getter, or a function in a slot snapshots skip (elsewhere it is refused): see pure-query-guard.ts.
+      if (this.forStorage) noteOwnSlot(desc);
+      if (!('value' in desc)) continue;
       const next = this.child(desc.value, obj, key);
       if (next !== desc.value) {
         if (this.undoesReplacements) this.log!.push(new PropertyEntry(obj, key, desc));

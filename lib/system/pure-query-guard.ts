@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { registrations, type ClassRegistry } from '../codec/registry';
+import { isNativeCode } from '../isolation/kinds';
 import { stateShape, storedPrototypes } from '../isolation/registry';
 import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
 
@@ -37,23 +38,19 @@ import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
 export class PureQueryGuard {
   #seen = -1;
   #seenStored = -1;
+  /**
+   * The keys of getters that are neither built-in nor pure reads, and of the
+   * reads a view answers other than its object (see VIEW_ANSWERED);
+   * undefined when a Proxy is on a prototype chain the guard looks at (it
+   * may answer any key).
+   */
   #impure: ReadonlySet<PropertyKey> | undefined = new Set();
+  /** The look-up names some prototype or class answers with code of its own. */
   #impureCalls: ReadonlySet<string> = new Set();
 
   constructor(private readonly registry: ClassRegistry) {}
 
-  /**
-   * The keys of getters that are neither built-in nor pure reads, and of the
-   * reads a view answers other than its object (see VIEW_ANSWERED), worked
-   * out again when a class was registered or a new prototype stored since
-   * (see #refresh); undefined when a Proxy is
-   * on a prototype chain the guard looks at (it may answer any key).
-   */
-  impureGetterKeys(): ReadonlySet<PropertyKey> | undefined {
-    this.#refresh();
-    return this.#impure;
-  }
-
+  /** Works out #impure and #impureCalls again when a class was registered or a new prototype stored. */
   #refresh(): void {
     if (this.#seen === registrations.count && this.#seenStored === storedPrototypes.size) return;
     const protos = prototypesOf(this.registry);
@@ -73,12 +70,13 @@ export class PureQueryGuard {
    */
   allows(read: PureRead, args: ArrayLike<unknown>): boolean {
     if (stateShape.ownGetterSeen) return false;
+    this.#refresh();
     if (read.calls.size !== 0 && !this.#lookupsAreBuiltIn(read)) return false;
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
       if (typeof arg === 'object' ? arg !== null : typeof arg === 'function') return false;
     }
-    const impure = this.impureGetterKeys();
+    const impure = this.#impure;
     if (impure === undefined) return false;
     for (const name of read.names) if (impure.has(name)) return false;
     for (const index of read.keyParams) {
@@ -88,9 +86,9 @@ export class PureQueryGuard {
     return true;
   }
 
+  /** After #refresh: true when the look-ups `read` calls can only be the built-ins'. */
   #lookupsAreBuiltIn(read: PureRead): boolean {
     if (stateShape.ownFunctionSeen) return false;
-    this.#refresh();
     for (const name of read.calls) if (this.#impureCalls.has(name)) return false;
     return true;
   }
@@ -243,7 +241,7 @@ function impureGetterKeysOf(protos: ReadonlySet<object>): ReadonlySet<PropertyKe
       }
       // Native code that is no built-in's getter (a bound function, or a
       // method such as Array.prototype.pop made a getter) may change its object.
-      const read = isNative(get) ? undefined : pureReadOf(get);
+      const read = isNativeCode(get) ? undefined : pureReadOf(get);
       // A getter that calls a look-up could reach a method of the domain's own: not counted pure.
       if (read === undefined || read.calls.size !== 0) impure.add(key);
       else pure.push([key, read]);
@@ -281,7 +279,8 @@ function builtinLookups(): Set<unknown> {
   for (const proto of builtinPrototypes()) {
     for (const name of LOOKUP_METHODS) {
       const desc = Reflect.getOwnPropertyDescriptor(proto, name);
-      if (desc !== undefined && 'value' in desc && isNative(desc.value)) lookups.add(desc.value);
+      if (desc !== undefined && 'value' in desc && isNativeCode(desc.value))
+        lookups.add(desc.value);
     }
   }
   return lookups;
@@ -299,18 +298,9 @@ function builtinGetters(): Set<unknown> {
     for (let p: object | null = proto; p !== null; p = Object.getPrototypeOf(p) as object | null) {
       for (const key of Reflect.ownKeys(p)) {
         const get = Reflect.getOwnPropertyDescriptor(p, key)?.get;
-        if (get !== undefined && isNative(get)) getters.add(get);
+        if (get !== undefined && isNativeCode(get)) getters.add(get);
       }
     }
   }
   return getters;
-}
-
-/** True for native code (a built-in function or a bound one): its source is `[native code]`. */
-function isNative(fn: unknown): boolean {
-  try {
-    return /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn));
-  } catch {
-    return false;
-  }
 }
