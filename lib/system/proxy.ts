@@ -53,13 +53,19 @@ const USE_VIEWS: unique symbol = Symbol('use views');
  * read, which records where it was found), a function, or a throw (the
  * views' run gives the error the caller sees).
  */
-function rawRead(fn: DomainMethod, raw: object, args: ArrayLike<unknown>): unknown {
+function rawRead(
+  fn: DomainMethod,
+  raw: object,
+  args: ArrayLike<unknown>,
+  returnsList: boolean,
+): unknown {
   let result: unknown;
   try {
     result = Reflect.apply(fn, raw, args);
   } catch {
     return USE_VIEWS;
   }
+  if (returnsList && Array.isArray(result)) return listOfViews(result);
   if (typeof result === 'object' && result !== null) {
     // A prototype a primitive reaches (`p.__proto__.__proto__` of a string
     // argument) is handed out as it is by the views, while one reached from
@@ -73,6 +79,26 @@ function rawRead(fn: DomainMethod, raw: object, args: ArrayLike<unknown>): unkno
   if (typeof result === 'function') return USE_VIEWS;
   pureQueryStats.rawRuns++;
   return result;
+}
+
+/**
+ * The list a pure read gathered (its own, made by the run: see
+ * PureRead.returnsList) with each state object in it replaced by its view,
+ * as the views' run would have gathered it; USE_VIEWS when one has no view
+ * yet, is a function or a prototype a primitive reaches (see rawRead).
+ */
+function listOfViews(list: unknown[]): unknown {
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    if (typeof item === 'object' && item !== null) {
+      if (PRIMITIVE_PROTOTYPES.has(item)) return USE_VIEWS;
+      const view = rawToView.get(item);
+      if (view === undefined) return USE_VIEWS;
+      list[i] = view;
+    } else if (typeof item === 'function') return USE_VIEWS;
+  }
+  pureQueryStats.rawRuns++;
+  return list;
 }
 
 function directMutation(key: PropertyKey): never {
@@ -242,9 +268,9 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
           // eslint-disable-next-line prefer-rest-params
           if (flags.closed || activeAction.running) return system.callQuery(fn, arguments);
           // eslint-disable-next-line prefer-rest-params
-          if (pureGuard.allows(pure, arguments)) {
-            // eslint-disable-next-line prefer-rest-params
-            const result = rawRead(fn, held.rawRoot as object, arguments);
+          const rawArgs = pureGuard.allows(pure, arguments);
+          if (rawArgs !== undefined) {
+            const result = rawRead(fn, held.rawRoot as object, rawArgs, pure.returnsList);
             if (result !== USE_VIEWS) return result;
           }
           // eslint-disable-next-line prefer-rest-params

@@ -47,6 +47,10 @@ export class PureQueryGuard {
   #impure: ReadonlySet<PropertyKey> | undefined = new Set();
   /** The look-up names some prototype or class answers with code of its own. */
   #impureCalls: ReadonlySet<string> = new Set();
+  /** Whether #impure has a string key (it always has Symbol.toStringTag). */
+  #impureStringKey = false;
+  /** Whether #impure has an array index's name (`'0'`), which a loop counter may read. */
+  #impureIndexKey = false;
 
   constructor(private readonly registry: ClassRegistry) {}
 
@@ -54,7 +58,10 @@ export class PureQueryGuard {
   #refresh(): void {
     if (this.#seen === registrations.count && this.#seenStored === storedPrototypes.size) return;
     const protos = prototypesOf(this.registry);
-    this.#impure = protos === undefined ? undefined : impureGetterKeysOf(protos);
+    const impure = protos === undefined ? undefined : impureGetterKeysOf(protos);
+    this.#impure = impure;
+    this.#impureStringKey = impure !== undefined && [...impure].some((k) => typeof k === 'string');
+    this.#impureIndexKey = impure !== undefined && [...impure].some(isArrayIndex);
     this.#impureCalls =
       protos === undefined ? LOOKUP_METHODS : impureLookupsOf(protos, this.registry);
     this.#seen = registrations.count;
@@ -62,28 +69,69 @@ export class PureQueryGuard {
   }
 
   /**
-   * True when pure read `read` may run on the raw state with `args` (the
-   * call's arguments): every argument a primitive (an object could be a
-   * view, which the raw state would not compare equal to, or run code of
-   * its own when read), no getter key among the names it reads or the
-   * argument values it reads by, and no own getter in the state.
+   * The arguments pure read `read` may run on the raw state with, given
+   * `args` (the call's), or undefined when it must run on the views: every
+   * argument a primitive (an object could be a view, which the raw state
+   * would not compare equal to, or run code of its own when read) but the
+   * lists it reads, which must be arrays of primitives and are copied (see
+   * #listRun); no getter key among the names it reads or the values it
+   * reads by; no own getter in the state.
    */
-  allows(read: PureRead, args: ArrayLike<unknown>): boolean {
-    if (stateShape.ownGetterSeen) return false;
+  allows(read: PureRead, args: ArrayLike<unknown>): ArrayLike<unknown> | undefined {
+    if (stateShape.ownGetterSeen) return undefined;
     this.#refresh();
-    if (read.calls.size !== 0 && !this.#lookupsAreBuiltIn(read)) return false;
+    if (read.calls.size !== 0 && !this.#lookupsAreBuiltIn(read)) return undefined;
+    const lists = read.listParams;
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
-      if (typeof arg === 'object' ? arg !== null : typeof arg === 'function') return false;
+      const primitive = typeof arg === 'object' ? arg === null : typeof arg !== 'function';
+      if (!primitive && (lists.length === 0 || !lists.includes(i))) return undefined;
     }
     const impure = this.#impure;
-    if (impure === undefined) return false;
-    for (const name of read.names) if (impure.has(name)) return false;
+    if (impure === undefined) return undefined;
+    for (const name of read.names) if (impure.has(name)) return undefined;
     for (const index of read.keyParams) {
       const arg = args[index];
-      if (impure.has(typeof arg === 'symbol' ? arg : String(arg))) return false;
+      if (impure.has(typeof arg === 'symbol' ? arg : String(arg))) return undefined;
     }
-    return true;
+    return read.usesLists ? this.#listRun(read, args, impure) : args;
+  }
+
+  /**
+   * The arguments of a pure read that loops or gathers a list, or
+   * undefined. Each list parameter's array is copied, its elements read
+   * once here (so a getter element of an argument runs here, once, and not
+   * as the read goes), into an array of the built-ins' own kind no code of
+   * the caller's can answer for. The built-ins the read's own code calls
+   * must be the built-ins' (push, the array iterator), and no getter or
+   * setter may sit at an array index where a list or a state array's hole
+   * would reach it (the prototypes of arrays) or where a loop counter
+   * reads (any getter the guard counts impure).
+   */
+  #listRun(
+    read: PureRead,
+    args: ArrayLike<unknown>,
+    impure: ReadonlySet<PropertyKey>,
+  ): ArrayLike<unknown> | undefined {
+    if (read.counterKeys && this.#impureIndexKey) return undefined;
+    if (read.pushes && Array.prototype.push !== BUILTIN_PUSH) return undefined;
+    if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
+    if (hasIndexAccessor(Array.prototype) || hasIndexAccessor(Object.prototype)) return undefined;
+    if (read.listParams.length === 0) return args;
+    const run = Array.prototype.slice.call(args) as unknown[];
+    for (const index of read.listParams) {
+      const copy = primitivesCopy(args[index]);
+      if (copy === undefined) return undefined;
+      if (read.keyLists.has(index) && this.#impureStringKey) {
+        for (const element of copy) {
+          if (impure.has(typeof element === 'symbol' ? element : String(element))) {
+            return undefined;
+          }
+        }
+      }
+      run[index] = copy;
+    }
+    return run;
   }
 
   /** After #refresh: true when the look-ups `read` calls can only be the built-ins'. */
@@ -92,6 +140,58 @@ export class PureQueryGuard {
     for (const name of read.calls) if (this.#impureCalls.has(name)) return false;
     return true;
   }
+}
+
+/** Array.prototype.push as it was when this module loaded. */
+const BUILTIN_PUSH = Array.prototype.push;
+/** Array.prototype[Symbol.iterator] and the array iterators' next(), as they were when this module loaded. */
+const BUILTIN_VALUES = Array.prototype[Symbol.iterator];
+const ARRAY_ITERATOR = Object.getPrototypeOf([][Symbol.iterator]()) as { next: unknown };
+const BUILTIN_NEXT = ARRAY_ITERATOR.next;
+
+/** Whether `for…of` over an array runs the built-ins' own iteration. */
+function arrayIterationIsBuiltIn(): boolean {
+  return (
+    Array.prototype[Symbol.iterator] === BUILTIN_VALUES && ARRAY_ITERATOR.next === BUILTIN_NEXT
+  );
+}
+
+/** The longest argument list a pure read copies: a longer one runs on the views. */
+const MAX_LIST_COPY = 1 << 24;
+
+/**
+ * A copy of `value` when it is an array of primitives (not a Proxy, with the
+ * built-in array prototype), else undefined. Each element is read once.
+ */
+function primitivesCopy(value: unknown): unknown[] | undefined {
+  if (!Array.isArray(value) || types.isProxy(value)) return undefined;
+  if (Object.getPrototypeOf(value) !== Array.prototype) return undefined;
+  const length = value.length;
+  if (length > MAX_LIST_COPY) return undefined;
+  const copy: unknown[] = [];
+  for (let i = 0; i < length; i++) {
+    const element: unknown = value[i];
+    if (typeof element === 'object' ? element !== null : typeof element === 'function') {
+      return undefined;
+    }
+    copy[i] = element;
+  }
+  return copy;
+}
+
+/** Whether `key` is an array index's name (`'0'`, `'17'`). */
+function isArrayIndex(key: PropertyKey): boolean {
+  return typeof key === 'string' && /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1;
+}
+
+/** Whether `proto` has an accessor at an array index (a list's push or hole would run it). */
+function hasIndexAccessor(proto: object): boolean {
+  for (const key of Reflect.ownKeys(proto)) {
+    if (!isArrayIndex(key)) continue;
+    const desc = Reflect.getOwnPropertyDescriptor(proto, key);
+    if (desc !== undefined && !('value' in desc)) return true;
+  }
+  return false;
 }
 
 /** How many pure reads ran on the raw state and gave their result (for tests). */
@@ -242,8 +342,9 @@ function impureGetterKeysOf(protos: ReadonlySet<object>): ReadonlySet<PropertyKe
       // Native code that is no built-in's getter (a bound function, or a
       // method such as Array.prototype.pop made a getter) may change its object.
       const read = isNativeCode(get) ? undefined : pureReadOf(get);
-      // A getter that calls a look-up could reach a method of the domain's own: not counted pure.
-      if (read === undefined || read.calls.size !== 0) impure.add(key);
+      // A getter that calls a look-up could reach a method of the domain's own, one that
+      // loops or gathers a list would need the checks of a query's (see #listRun): not counted pure.
+      if (read === undefined || read.calls.size !== 0 || read.usesLists) impure.add(key);
       else pure.push([key, read]);
     }
   }

@@ -12,6 +12,28 @@ export interface PureRead {
   readonly keyParams: readonly number[];
   /** Names of the look-up methods it calls (`x.get(k)`, `x.has(k)`: see LOOKUP_METHODS). */
   readonly calls: ReadonlySet<string>;
+  /**
+   * Indexes of the parameters it reads as lists (`ids.length`, `ids[i]`,
+   * `for (const id of ids)`): each must be an array of primitives, which
+   * the raw run gets a copy of (see PureQueryGuard.allows).
+   */
+  readonly listParams: readonly number[];
+  /** The list parameters whose elements it reads by (`this.pages[ids[i]]`): each element is checked as a key. */
+  readonly keyLists: ReadonlySet<number>;
+  /** Whether it reads by a loop counter (`this.list[i]`): no getter may have an array index's name. */
+  readonly counterKeys: boolean;
+  /** Whether it adds to a list of its own (`out.push(x)`): Array.prototype.push must be the built-in's. */
+  readonly pushes: boolean;
+  /** Whether it loops with `for…of` over a list parameter: the array iterator must be the built-in's. */
+  readonly iterates: boolean;
+  /**
+   * Whether what it returns is a list of its own (every `return` gives one
+   * or nothing): the raw run hands out the list with each state object in
+   * it replaced by its view.
+   */
+  readonly returnsList: boolean;
+  /** Whether it uses any of the list forms above (the guard then checks more: see PureQueryGuard). */
+  readonly usesLists: boolean;
 }
 
 /**
@@ -30,9 +52,14 @@ export const LOOKUP_METHODS: ReadonlySet<string> = new Set(['get', 'has']);
  * by name or by a parameter's value), call `get` or `has` on what it read
  * (a Map's or Set's look-up), compare with `===`/`!==` (or `==` null),
  * test with `!`, `typeof`, `in`, `?:`, `&&`, `||`, `??`, and name
- * parameters, locals, literals and `undefined`. Nothing else calls a
- * function, assigns, converts an object to a primitive or makes a new
- * object, so the only code such a method can run besides its own is a
+ * parameters, locals, literals and `undefined`. It may also gather a list
+ * of its own: `const out = []`, `out.push(x)`, `return out`, in loops over
+ * a parameter that is an array of primitives (`for (let i = 0; i <
+ * ids.length; i++)` reading `ids[i]`, or `for (const id of ids)`), with
+ * `break` and `continue`. Nothing else calls a function, assigns, converts
+ * an object to a primitive or makes a new object (but the list, which
+ * holds what the method read), so the only code such a method can run
+ * besides its own is a
  * getter or a look-up method, which the caller checks (see
  * pure-query-guard.ts). Such a method may run on the raw
  * state: no change can go unjournaled through it, and a result that is a
@@ -80,16 +107,41 @@ function readOf(fn: object): PureRead | undefined {
 const PURE_UNARY = new Set(['!', 'typeof', 'void']);
 const STRICT_EQUALITY = new Set(['===', '!==']);
 const LOOSE_EQUALITY = new Set(['==', '!=']);
+const LOOP_BOUNDS = new Set(['<', '<=']);
+
+/**
+ * What a local name holds: a value it read (`const p = this.pages[id]`), a
+ * list of the method's own (`const out = []`), a loop counter (a number),
+ * or an element of list parameter `list` (a primitive).
+ */
+type Local =
+  | { readonly kind: 'value' | 'list' | 'counter' }
+  | { readonly kind: 'element'; readonly list: number };
+
+const VALUE: Local = { kind: 'value' };
+const LIST: Local = { kind: 'list' };
+const COUNTER: Local = { kind: 'counter' };
 
 class PureReadCheck {
   readonly #params: readonly string[];
-  #locals = new Set<string>();
+  /** How each parameter is used: as a primitive, or as a list (an array of primitives). */
+  readonly #paramUses: Array<'scalar' | 'list' | undefined>;
+  #locals = new Map<string, Local>();
   readonly #names = new Set<string>();
   readonly #keyParams = new Set<number>();
   readonly #calls = new Set<string>();
+  readonly #keyLists = new Set<number>();
+  #counterKeys = false;
+  #pushes = false;
+  #iterates = false;
+  /** What the `return`s with a value gave so far: a list of the method's own, or anything else. */
+  #returns: 'list' | 'value' | undefined;
+  /** How many loops the statement being checked is in (`break` and `continue` need one). */
+  #loops = 0;
 
   constructor(params: readonly string[]) {
     this.#params = params;
+    this.#paramUses = params.map(() => undefined);
   }
 
   result(): PureRead {
@@ -97,25 +149,29 @@ class PureReadCheck {
       names: this.#names,
       keyParams: [...this.#keyParams].sort((a, b) => a - b),
       calls: this.#calls,
+      listParams: this.#paramUses.flatMap((use, i) => (use === 'list' ? [i] : [])),
+      keyLists: this.#keyLists,
+      counterKeys: this.#counterKeys,
+      pushes: this.#pushes,
+      iterates: this.#iterates,
+      returnsList: this.#returns === 'list',
+      usesLists:
+        this.#paramUses.includes('list') ||
+        this.#counterKeys ||
+        this.#pushes ||
+        this.#iterates ||
+        this.#returns === 'list',
     };
   }
 
   statement(node: AnyNode): boolean {
     switch (node.type) {
-      case 'BlockStatement': {
-        // A block's names end with it: after it, the name is an outer one's (or a global).
-        const outer = this.#locals;
-        this.#locals = new Set(outer);
-        const pure = nodesAt(node, 'body').every((s) => this.statement(s));
-        this.#locals = outer;
-        return pure;
-      }
+      case 'BlockStatement':
+        return this.scoped(() => nodesAt(node, 'body').every((s) => this.statement(s)));
       case 'EmptyStatement':
         return true;
-      case 'ReturnStatement': {
-        const argument = nodeAt(node, 'argument');
-        return argument === undefined || this.expression(argument);
-      }
+      case 'ReturnStatement':
+        return this.return(node);
       case 'IfStatement': {
         const test = nodeAt(node, 'test');
         const consequent = nodeAt(node, 'consequent');
@@ -131,21 +187,162 @@ class PureReadCheck {
       case 'VariableDeclaration':
         if (node['kind'] !== 'const' && node['kind'] !== 'let') return false;
         return nodesAt(node, 'declarations').every((d) => this.declarator(d));
+      case 'ExpressionStatement':
+        return this.push(nodeAt(node, 'expression'));
+      case 'ForStatement':
+        return this.scoped(() => this.countingLoop(node));
+      case 'ForOfStatement':
+        return this.scoped(() => this.listLoop(node));
+      case 'BreakStatement':
+      case 'ContinueStatement':
+        return this.#loops > 0 && node['label'] == null;
       default:
         return false;
     }
+  }
+
+  /** Runs `check` with a scope of its own: a block's names end with it (after it, the name is an outer one's, or a global). */
+  scoped(check: () => boolean): boolean {
+    const outer = this.#locals;
+    this.#locals = new Map(outer);
+    try {
+      return check();
+    } finally {
+      this.#locals = outer;
+    }
+  }
+
+  /** `return`: every one with a value gives a list of the method's own, or none does. */
+  return(node: AnyNode): boolean {
+    const argument = nodeAt(node, 'argument');
+    if (argument === undefined) return true;
+    const kind = this.localOf(argument)?.kind === 'list' ? 'list' : 'value';
+    if (this.#returns !== undefined && this.#returns !== kind) return false;
+    this.#returns = kind;
+    return kind === 'list' || this.expression(argument);
   }
 
   declarator(node: AnyNode): boolean {
     const id = nodeAt(node, 'id');
     if (id?.type !== 'Identifier') return false;
     const name = String(id['name']);
-    // A local named like a parameter would hide it, and a parameter's value
-    // is what is checked for a key; `arguments` is the parameters' object.
-    if (this.#params.includes(name) || name === 'arguments') return false;
-    this.#locals.add(name);
+    if (!this.isLocalName(name)) return false;
     const init = nodeAt(node, 'init');
+    // `[]`: a list of the method's own, which only push and return may use.
+    if (init?.type === 'ArrayExpression' && (init['elements'] as unknown[]).length === 0) {
+      this.#locals.set(name, LIST);
+      return true;
+    }
+    this.#locals.set(name, VALUE);
     return init === undefined || this.expression(init);
+  }
+
+  /**
+   * A local named like a parameter would hide it, and a parameter's value
+   * is what is checked for a key; `arguments` is the parameters' object.
+   */
+  isLocalName(name: string): boolean {
+    return !this.#params.includes(name) && name !== 'arguments';
+  }
+
+  localOf(node: AnyNode): Local | undefined {
+    return node.type === 'Identifier' ? this.#locals.get(String(node['name'])) : undefined;
+  }
+
+  /** Records that parameter `index` is used as `use`; false when it is used the other way too. */
+  useParam(index: number, use: 'scalar' | 'list'): boolean {
+    const was = this.#paramUses[index];
+    if (was !== undefined && was !== use) return false;
+    this.#paramUses[index] = use;
+    return true;
+  }
+
+  /** `out.push(x, …)`, as a statement, on a list of the method's own; each argument a pure read. */
+  push(node: AnyNode | undefined): boolean {
+    if (node?.type !== 'CallExpression' || node['optional'] === true) return false;
+    const callee = nodeAt(node, 'callee');
+    if (callee?.type !== 'MemberExpression' || callee['computed'] === true) return false;
+    if (callee['optional'] === true) return false;
+    const object = nodeAt(callee, 'object');
+    const property = nodeAt(callee, 'property');
+    if (object === undefined || this.localOf(object)?.kind !== 'list') return false;
+    if (property?.type !== 'Identifier' || property['name'] !== 'push') return false;
+    const args = nodesAt(node, 'arguments');
+    this.#pushes = true;
+    return args.length > 0 && args.every((a) => a.type !== 'SpreadElement' && this.expression(a));
+  }
+
+  /**
+   * `for (let i = <number>; i < <bound>; i++) …`, the bound a number or
+   * the `length` of a parameter or list: `i` is a number no other code
+   * changes.
+   */
+  countingLoop(node: AnyNode): boolean {
+    const init = nodeAt(node, 'init');
+    const test = nodeAt(node, 'test');
+    const update = nodeAt(node, 'update');
+    const body = nodeAt(node, 'body');
+    if (init?.type !== 'VariableDeclaration' || init['kind'] !== 'let') return false;
+    if (test?.type !== 'BinaryExpression' || update?.type !== 'UpdateExpression') return false;
+    const declarations = nodesAt(init, 'declarations');
+    const declaration = declarations[0];
+    if (declarations.length !== 1 || declaration === undefined || body === undefined) return false;
+    const id = nodeAt(declaration, 'id');
+    if (id?.type !== 'Identifier' || !isNumberLiteral(nodeAt(declaration, 'init'))) return false;
+    const name = String(id['name']);
+    if (!this.isLocalName(name)) return false;
+    const left = nodeAt(test, 'left');
+    const right = nodeAt(test, 'right');
+    if (!LOOP_BOUNDS.has(String(test['operator'])) || !isNamed(left, name)) return false;
+    if (right === undefined || !(isNumberLiteral(right) || this.isLength(right))) return false;
+    if (update['operator'] !== '++' || !isNamed(nodeAt(update, 'argument'), name)) return false;
+    this.#locals.set(name, COUNTER);
+    return this.loopBody(body);
+  }
+
+  /** `for (const x of list) …` over a list parameter: `x` is one of its elements, a primitive. */
+  listLoop(node: AnyNode): boolean {
+    const left = nodeAt(node, 'left');
+    const right = nodeAt(node, 'right');
+    const body = nodeAt(node, 'body');
+    if (node['await'] === true || body === undefined || right?.type !== 'Identifier') return false;
+    if (left?.type !== 'VariableDeclaration') return false;
+    if (left['kind'] !== 'const' && left['kind'] !== 'let') return false;
+    const declarations = nodesAt(left, 'declarations');
+    const declaration = declarations[0];
+    if (declarations.length !== 1 || declaration === undefined) return false;
+    const id = nodeAt(declaration, 'id');
+    if (id?.type !== 'Identifier' || nodeAt(declaration, 'init') !== undefined) return false;
+    const name = String(id['name']);
+    // Not a list of the method's own, which holds state objects.
+    const list = this.#params.indexOf(String(right['name']));
+    if (!this.isLocalName(name) || list < 0 || !this.useParam(list, 'list')) return false;
+    this.#iterates = true;
+    this.#locals.set(name, { kind: 'element', list });
+    return this.loopBody(body);
+  }
+
+  loopBody(body: AnyNode): boolean {
+    this.#loops++;
+    try {
+      return this.statement(body);
+    } finally {
+      this.#loops--;
+    }
+  }
+
+  /** `p.length` of a parameter (a primitive's, or a list's copy) or of a list of the method's own: never a getter of the state's. */
+  isLength(node: AnyNode): boolean {
+    if (node.type !== 'MemberExpression' || node['computed'] === true) return false;
+    const object = nodeAt(node, 'object');
+    const property = nodeAt(node, 'property');
+    if (object?.type !== 'Identifier' || property?.type !== 'Identifier') return false;
+    if (property['name'] !== 'length') return false;
+    const name = String(object['name']);
+    if (!this.#params.includes(name) && this.#locals.get(name)?.kind !== 'list') return false;
+    // A primitive's length could be a getter on its prototype: looked for like any name.
+    this.#names.add('length');
+    return true;
   }
 
   expression(node: AnyNode): boolean {
@@ -154,7 +351,12 @@ class PureReadCheck {
         return true;
       case 'Identifier': {
         const name = String(node['name']);
-        return this.#params.includes(name) || this.#locals.has(name) || name === 'undefined';
+        const local = this.#locals.get(name);
+        // A list of the method's own holds state objects: only push and return may use it.
+        if (local !== undefined) return local.kind !== 'list';
+        const index = this.#params.indexOf(name);
+        if (index >= 0) return this.useParam(index, 'scalar');
+        return name === 'undefined';
       }
       case 'Literal':
         // Not a RegExp literal, which makes an object.
@@ -191,6 +393,8 @@ class PureReadCheck {
     const object = nodeAt(node, 'object');
     const property = nodeAt(node, 'property');
     if (object === undefined || property === undefined || !isReadable(object)) return false;
+    if (node['computed'] === true && this.listElement(object, property) !== undefined) return true;
+    if (this.isLength(node)) return true;
     if (!this.expression(object)) return false;
     if (node['computed'] !== true) {
       // Not a #private name: a private getter is no property a guard can see.
@@ -204,11 +408,52 @@ class PureReadCheck {
       this.#names.add(String(value));
       return true;
     }
-    // A parameter's value as the key: a primitive (checked per call), so no
-    // conversion runs code, and a getter by that name is looked for per call.
-    if (property.type !== 'Identifier') return false;
-    const index = this.#params.indexOf(String(property['name']));
-    if (index < 0) return false;
+    return this.dynamicKey(property);
+  }
+
+  /**
+   * `ids[i]`, list parameter `ids` read by loop counter `i` (an element of
+   * the copy the raw run gets, a primitive): the parameter's index, or
+   * undefined for any other form.
+   */
+  listElement(object: AnyNode, property: AnyNode): number | undefined {
+    if (object.type !== 'Identifier' || this.localOf(property)?.kind !== 'counter') {
+      return undefined;
+    }
+    const index = this.#params.indexOf(String(object['name']));
+    return index >= 0 && this.useParam(index, 'list') ? index : undefined;
+  }
+
+  /**
+   * A key that is a primitive known only per call: a parameter's value or a
+   * list's element (each checked by the guard for a getter of that name),
+   * or a loop counter (no getter may have an array index's name).
+   */
+  dynamicKey(key: AnyNode): boolean {
+    const local = this.localOf(key);
+    if (local?.kind === 'counter') {
+      this.#counterKeys = true;
+      return true;
+    }
+    if (local?.kind === 'element') {
+      this.#keyLists.add(local.list);
+      return true;
+    }
+    if (local !== undefined) return false;
+    if (key.type === 'MemberExpression' && key['computed'] === true) {
+      const object = nodeAt(key, 'object');
+      const property = nodeAt(key, 'property');
+      const list =
+        object === undefined || property === undefined
+          ? undefined
+          : this.listElement(object, property);
+      if (list === undefined) return false;
+      this.#keyLists.add(list);
+      return true;
+    }
+    if (key.type !== 'Identifier') return false;
+    const index = this.#params.indexOf(String(key['name']));
+    if (index < 0 || !this.useParam(index, 'scalar')) return false;
     this.#keyParams.add(index);
     return true;
   }
@@ -240,17 +485,18 @@ class PureReadCheck {
     if (STRICT_EQUALITY.has(operator)) return true;
     // `x == null` converts nothing; `==` between other values may call valueOf.
     if (LOOSE_EQUALITY.has(operator)) return isNullLiteral(left) || isNullLiteral(right);
-    // `key in obj` with a literal or parameter key (a primitive): no conversion.
-    if (operator === 'in') {
-      if (left.type === 'Literal') return true;
-      if (left.type !== 'Identifier') return false;
-      const index = this.#params.indexOf(String(left['name']));
-      if (index < 0) return false;
-      this.#keyParams.add(index);
-      return true;
-    }
+    // `key in obj` with a literal key or one checked per call (a primitive): no conversion.
+    if (operator === 'in') return left.type === 'Literal' || this.dynamicKey(left);
     return false;
   }
+}
+
+function isNamed(node: AnyNode | undefined, name: string): boolean {
+  return node?.type === 'Identifier' && node['name'] === name;
+}
+
+function isNumberLiteral(node: AnyNode | undefined): boolean {
+  return node?.type === 'Literal' && typeof node['value'] === 'number';
 }
 
 /**
