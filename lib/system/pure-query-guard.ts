@@ -38,6 +38,11 @@ import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
 export class PureQueryGuard {
   #seen = -1;
   #seenStored = -1;
+  /** How many times #impure was worked out. */
+  #verdicts = 0;
+  /** The last read whose names no impure getter has, and the #verdicts it was checked against. */
+  #namesClear: PureRead | undefined;
+  #namesClearAt = -1;
   /**
    * The keys of getters that are neither built-in nor pure reads, and of the
    * reads a view answers other than its object (see VIEW_ANSWERED);
@@ -66,6 +71,7 @@ export class PureQueryGuard {
       protos === undefined ? LOOKUP_METHODS : impureLookupsOf(protos, this.registry);
     this.#seen = registrations.count;
     this.#seenStored = storedPrototypes.size;
+    this.#verdicts++;
   }
 
   /**
@@ -89,7 +95,12 @@ export class PureQueryGuard {
     }
     const impure = this.#impure;
     if (impure === undefined) return undefined;
-    for (const name of read.names) if (impure.has(name)) return undefined;
+    // The names a read reads are its source's: checked once per read and verdict (a loop calls one query).
+    if (read !== this.#namesClear || this.#namesClearAt !== this.#verdicts) {
+      for (const name of read.names) if (impure.has(name)) return undefined;
+      this.#namesClear = read;
+      this.#namesClearAt = this.#verdicts;
+    }
     for (const index of read.keyParams) {
       const arg = args[index];
       if (impure.has(typeof arg === 'symbol' ? arg : String(arg))) return undefined;

@@ -322,3 +322,36 @@ describe('getters a list-gathering pure read could reach', () => {
     expect(sys.hits()).toBe(0);
   });
 });
+
+class Boxed {
+  box = { later: 1 };
+  @readonly later(): number {
+    return this.box.later;
+  }
+}
+
+describe("the guard's verdict on the names a read reads", () => {
+  it('is renewed when a class is registered: a getter of that name that changes state is then avoided', async () => {
+    const sys = initSystem(Boxed, { basedir: freshBasedir() });
+    try {
+      sys.later();
+      let before = pureQueryStats.rawRuns;
+      expect(sys.later()).toBe(1);
+      expect(pureQueryStats.rawRuns).toBe(before + 1);
+      @persistent('ListLater')
+      class Later {
+        hits = 0;
+        get later(): number {
+          this.hits++;
+          return this.hits;
+        }
+      }
+      expect(new Later().hits).toBe(0);
+      before = pureQueryStats.rawRuns;
+      expect(sys.later()).toBe(1);
+      expect(pureQueryStats.rawRuns).toBe(before);
+    } finally {
+      await sys.close();
+    }
+  });
+});
