@@ -101,7 +101,14 @@ function readOf(fn: object): PureRead | undefined {
   const body = nodeAt(top, 'body');
   if (body === undefined) return undefined;
   const check = new PureReadCheck(params);
-  return check.statement(body) ? check.result() : undefined;
+  if (!check.statement(body)) return undefined;
+  const read = check.result();
+  // A list of its own is made in the function's realm: `[]` there has that
+  // realm's Array.prototype, and its push that realm's, which the guard
+  // never looks at (a setter at an index there would get the raw objects).
+  // A function of this realm has this realm's Function.prototype.
+  if (read.usesLists && Object.getPrototypeOf(fn) !== Function.prototype) return undefined;
+  return read;
 }
 
 const PURE_UNARY = new Set(['!', 'typeof', 'void']);

@@ -1,0 +1,125 @@
+import * as vm from 'node:vm';
+import { initSystem, persistent, readonly } from '../../lib';
+import { isView } from '../../lib/isolation/registry';
+import type { Prevalent } from '../../lib';
+import { pureQueryStats } from '../../lib/system/pure-query-guard';
+import { freshBasedir } from '../support/tmp';
+
+/**
+ * Ways a list-gathering pure read on the raw state (see pure-query.ts:
+ * `const out = []`, counting and `for…of` loops over a list argument,
+ * `out.push(x)`, `return out`) handed a raw state object to code of the
+ * caller's, changed the state or answered other than the views, found in
+ * review.
+ */
+
+const open: Array<Prevalent<object>> = [];
+function opened<T extends object>(system: Prevalent<T>): Prevalent<T> {
+  open.push(system as Prevalent<object>);
+  return system;
+}
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+@persistent('ListsReviewPage')
+class Page {
+  constructor(public id: string) {}
+}
+
+class Wiki {
+  pages: Record<string, Page> = {};
+  add(id: string): void {
+    this.pages[id] = new Page(id);
+  }
+  @readonly getPages(ids: string[]): unknown[] {
+    const out = [];
+    for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i] as string]);
+    return out;
+  }
+  @readonly firstThen(ids: string[], then: string): unknown[] {
+    const out = [];
+    for (const id of ids) {
+      out.push(this.pages[id]);
+      break;
+    }
+    out.push(this.pages[then]);
+    return out;
+  }
+  @readonly firstOf(ids: string[]): unknown[] {
+    const out = [];
+    for (let i = 0; i < 1; i++) out.push(this.pages[ids[i] as string]);
+    return out;
+  }
+  @readonly firstOfOnViews(ids: string[]): unknown[] {
+    void [].length;
+    const out = [];
+    for (let i = 0; i < 1; i++) out.push(this.pages[ids[i] as string]);
+    return out;
+  }
+}
+
+/** A wiki of pages a and b whose views exist (so a raw run hands them out). */
+function wiki(): Prevalent<Wiki> {
+  const sys = opened(initSystem(Wiki, { basedir: freshBasedir(), classes: [Page] }));
+  sys.add('a');
+  sys.add('b');
+  sys.getPages(['a', 'b']);
+  return sys;
+}
+
+/** The raw state objects (pages that are no views) among `seen`. */
+const rawPages = (seen: Iterable<unknown>): unknown[] =>
+  [...seen].filter((v) => v instanceof Page && !isView(v));
+
+describe('the bench-like list read', () => {
+  it('still runs on the raw state, with the views the views would give', () => {
+    const sys = wiki();
+    const before = pureQueryStats.rawRuns;
+    const pages = sys.getPages(['a', 'b', 'nope']);
+    expect(pureQueryStats.rawRuns).toBe(before + 1);
+    expect(pages.map((p) => isView(p))).toEqual([true, true, false]);
+  });
+});
+
+/** A query made in another realm: its `[]` has that realm's Array.prototype, its push that realm's. */
+const foreignGetPages = vm.runInNewContext(
+  '(function (ids) { const out = []; for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i]]); return out; })',
+) as (ids: string[]) => unknown[];
+readonly(foreignGetPages as never);
+class ForeignWiki extends Wiki {}
+Object.defineProperty(ForeignWiki.prototype, 'foreignGetPages', {
+  value: foreignGetPages,
+  configurable: true,
+  writable: true,
+});
+
+describe('a list-gathering query made in another realm (vm.runInNewContext)', () => {
+  it('pushed raw pages through that realm\u2019s Array.prototype, which the guard never looks at', () => {
+    const sys = opened(initSystem(ForeignWiki, { basedir: freshBasedir(), classes: [Page] }));
+    sys.add('a');
+    const query = (sys as unknown as { foreignGetPages: typeof foreignGetPages }).foreignGetPages;
+    const theirs = Object.getPrototypeOf(query(['a'])) as object;
+    expect(theirs).not.toBe(Array.prototype);
+    const seen: unknown[] = [];
+    Object.defineProperty(theirs, '0', {
+      configurable: true,
+      set(this: object, value: unknown) {
+        seen.push(value);
+        Object.defineProperty(this, '0', {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      },
+    });
+    try {
+      query(['a']);
+    } finally {
+      delete (theirs as Record<string, unknown>)['0'];
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    expect(rawPages(seen)).toEqual([]);
+  });
+});
