@@ -78,6 +78,11 @@ export class PureQueryGuard {
    * reads by; no own getter in the state.
    */
   allows(read: PureRead, args: ArrayLike<unknown>): ArrayLike<unknown> | undefined {
+    // The lists first: a getter element of one runs as it is copied, and may
+    // patch a built-in, define an accessor, register a class or call an
+    // action. Every check below sees what it did.
+    const run = read.listParams.length === 0 ? args : listCopies(read, args);
+    if (run === undefined) return undefined;
     if (stateShape.ownGetterSeen) return undefined;
     this.#refresh();
     if (read.calls.size !== 0 && !this.#lookupsAreBuiltIn(read)) return undefined;
@@ -94,42 +99,33 @@ export class PureQueryGuard {
       const arg = args[index];
       if (impure.has(typeof arg === 'symbol' ? arg : String(arg))) return undefined;
     }
-    return read.usesLists ? this.#listRun(read, args, impure) : args;
+    return read.usesLists ? this.#listRun(read, run, impure) : args;
   }
 
   /**
-   * The arguments of a pure read that loops or gathers a list, or
-   * undefined. Each list parameter's array is copied, its elements read
-   * once here (so a getter element of an argument runs here, once, and not
-   * as the read goes), into an array of the built-ins' own kind no code of
-   * the caller's can answer for. The built-ins the read's own code calls
-   * must be the built-ins' (push, the array iterator), and no getter or
-   * setter may sit at an array index where a list or a state array's hole
-   * would reach it (the prototypes of arrays) or where a loop counter
-   * reads (any getter the guard counts impure).
+   * The arguments of a pure read that loops or gathers a list (`run`: the
+   * call's, each list a copy: see listCopies), or undefined. The built-ins
+   * the read's own code calls must be the built-ins' (push, the array
+   * iterator), and no getter or setter may sit at an array index where a
+   * list or a state array's hole would reach it (the prototypes of arrays)
+   * or where a loop counter reads (any getter the guard counts impure).
    */
   #listRun(
     read: PureRead,
-    args: ArrayLike<unknown>,
+    run: ArrayLike<unknown>,
     impure: ReadonlySet<PropertyKey>,
   ): ArrayLike<unknown> | undefined {
     if (read.counterKeys && this.#impureIndexKey) return undefined;
     if (read.pushes && Array.prototype.push !== BUILTIN_PUSH) return undefined;
     if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
     if (hasIndexAccessor(Array.prototype) || hasIndexAccessor(Object.prototype)) return undefined;
-    if (read.listParams.length === 0) return args;
-    const run = Array.prototype.slice.call(args) as unknown[];
-    for (const index of read.listParams) {
-      const copy = primitivesCopy(args[index]);
-      if (copy === undefined) return undefined;
-      if (read.keyLists.has(index) && this.#impureStringKey) {
-        for (const element of copy) {
-          if (impure.has(typeof element === 'symbol' ? element : String(element))) {
-            return undefined;
-          }
+    if (!this.#impureStringKey) return run;
+    for (const index of read.keyLists) {
+      for (const element of run[index] as unknown[]) {
+        if (impure.has(typeof element === 'symbol' ? element : String(element))) {
+          return undefined;
         }
       }
-      run[index] = copy;
     }
     return run;
   }
@@ -154,6 +150,25 @@ function arrayIterationIsBuiltIn(): boolean {
   return (
     Array.prototype[Symbol.iterator] === BUILTIN_VALUES && ARRAY_ITERATOR.next === BUILTIN_NEXT
   );
+}
+
+/**
+ * The call's arguments with each list parameter's array copied (see
+ * primitivesCopy), or undefined when one is no array of primitives. Its
+ * elements are read once here (so a getter element of an argument runs
+ * here, once, and not as the read goes), into an array of the built-ins'
+ * own kind no code of the caller's can answer for.
+ */
+function listCopies(read: PureRead, args: ArrayLike<unknown>): unknown[] | undefined {
+  // Checked again after (see #listRun): here so that a copy's writes run no setter.
+  if (hasIndexAccessor(Array.prototype) || hasIndexAccessor(Object.prototype)) return undefined;
+  const run = Array.prototype.slice.call(args) as unknown[];
+  for (const index of read.listParams) {
+    const copy = primitivesCopy(args[index]);
+    if (copy === undefined) return undefined;
+    run[index] = copy;
+  }
+  return run;
 }
 
 /** The longest argument list a pure read copies: a longer one runs on the views. */

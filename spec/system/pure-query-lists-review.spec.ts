@@ -82,6 +82,73 @@ describe('the bench-like list read', () => {
   });
 });
 
+const push = Array.prototype.push;
+
+/** Array.prototype.push replaced by one that records what it is given; returns the undo. */
+function recordingPush(seen: Set<unknown>): () => void {
+  Array.prototype.push = function (this: unknown[], ...items: unknown[]): number {
+    for (const item of [this, ...items]) {
+      seen.add(item);
+      if (Array.isArray(item)) for (const inner of item) seen.add(inner);
+    }
+    return push.apply(this, items);
+  };
+  return () => {
+    Array.prototype.push = push;
+  };
+}
+
+describe('a getter element of a list argument, run while the guard copies the list', () => {
+  it('patching Array.prototype.push after the guard looked: the patch got the raw pages', () => {
+    const sys = wiki();
+    const seen = new Set<unknown>();
+    let undo = (): void => undefined;
+    const ids = ['a', 'b'];
+    Object.defineProperty(ids, 1, {
+      get() {
+        undo = recordingPush(seen);
+        return 'b';
+      },
+    });
+    try {
+      expect(sys.getPages(ids)).toEqual(sys.getPages(['a', 'b']));
+    } finally {
+      undo();
+    }
+    expect(rawPages(seen)).toEqual([]);
+  });
+
+  it('defining a setter at an array index of Array.prototype after the guard looked: it got a raw page', () => {
+    const sys = wiki();
+    const seen = new Set<unknown>();
+    const ids = ['a', 'b'];
+    Object.defineProperty(ids, 0, {
+      get() {
+        Object.defineProperty(Array.prototype, '1', {
+          configurable: true,
+          set(this: unknown[], value: unknown) {
+            seen.add(value);
+            Object.defineProperty(this, '1', {
+              value,
+              writable: true,
+              enumerable: true,
+              configurable: true,
+            });
+          },
+        });
+        return 'a';
+      },
+    });
+    try {
+      sys.getPages(ids);
+    } finally {
+      delete (Array.prototype as unknown as Record<string, unknown>)['1'];
+    }
+    expect(seen.size).toBeGreaterThan(0);
+    expect(rawPages(seen)).toEqual([]);
+  });
+});
+
 /** A query made in another realm: its `[]` has that realm's Array.prototype, its push that realm's. */
 const foreignGetPages = vm.runInNewContext(
   '(function (ids) { const out = []; for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i]]); return out; })',
