@@ -184,12 +184,17 @@ function primitivesCopy(value: unknown): unknown[] | undefined {
   const length = value.length;
   if (length > MAX_LIST_COPY) return undefined;
   const copy: unknown[] = [];
-  for (let i = 0; i < length; i++) {
-    const element: unknown = value[i];
-    if (typeof element === 'object' ? element !== null : typeof element === 'function') {
-      return undefined;
+  try {
+    for (let i = 0; i < length; i++) {
+      const element: unknown = value[i];
+      if (typeof element === 'object' ? element !== null : typeof element === 'function') {
+        return undefined;
+      }
+      copy[i] = element;
     }
-    copy[i] = element;
+  } catch {
+    // A getter element that throws: the views read it only if the query does.
+    return undefined;
   }
   return copy;
 }

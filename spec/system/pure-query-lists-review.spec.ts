@@ -149,6 +149,21 @@ describe('a getter element of a list argument, run while the guard copies the li
   });
 });
 
+describe('a getter element of a list argument that throws', () => {
+  it('made the call throw though the query never reads that element (the views answer)', () => {
+    const sys = wiki();
+    const ids = ['a', 'b'];
+    Object.defineProperty(ids, 1, {
+      get() {
+        throw new Error('never read');
+      },
+    });
+    const onViews = sys.firstOfOnViews(ids);
+    expect(onViews).toHaveLength(1);
+    expect(sys.firstOf(ids)).toEqual(onViews);
+  });
+});
+
 /** A query made in another realm: its `[]` has that realm's Array.prototype, its push that realm's. */
 const foreignGetPages = vm.runInNewContext(
   '(function (ids) { const out = []; for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i]]); return out; })',
