@@ -116,9 +116,11 @@ export class PureQueryGuard {
     impure: ReadonlySet<PropertyKey>,
   ): ArrayLike<unknown> | undefined {
     if (read.counterKeys && this.#impureIndexKey) return undefined;
-    if (read.pushes && Array.prototype.push !== BUILTIN_PUSH) return undefined;
+    if (read.pushes && ownValue(Array.prototype, 'push') !== BUILTIN_PUSH) return undefined;
     if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
     if (hasIndexAccessor(Array.prototype) || hasIndexAccessor(Object.prototype)) return undefined;
+    // A Proxy (or other object) between them would answer a list's writes.
+    if (Object.getPrototypeOf(Array.prototype) !== Object.prototype) return undefined;
     if (!this.#impureStringKey) return run;
     for (const index of read.keyLists) {
       for (const element of run[index] as unknown[]) {
@@ -144,11 +146,33 @@ const BUILTIN_PUSH = Array.prototype.push;
 const BUILTIN_VALUES = Array.prototype[Symbol.iterator];
 const ARRAY_ITERATOR = Object.getPrototypeOf([][Symbol.iterator]()) as { next: unknown };
 const BUILTIN_NEXT = ARRAY_ITERATOR.next;
+/** %IteratorPrototype%, which the array iterators inherit from. */
+const ITERATOR = Object.getPrototypeOf(ARRAY_ITERATOR) as object;
 
-/** Whether `for…of` over an array runs the built-ins' own iteration. */
+/**
+ * The value of `holder`'s own data property `key`, else undefined: read
+ * without running a getter (a getter that gives the built-in would run
+ * again as the read calls it, with the list as `this`).
+ */
+function ownValue(holder: object, key: PropertyKey): unknown {
+  const desc = Reflect.getOwnPropertyDescriptor(holder, key);
+  return desc !== undefined && 'value' in desc ? desc.value : undefined;
+}
+
+/**
+ * Whether `for…of` over an array runs the built-ins' own iteration and
+ * nothing else: no `return()` on the iterators' chain, which `break` or
+ * `return` in the loop would call.
+ */
 function arrayIterationIsBuiltIn(): boolean {
   return (
-    Array.prototype[Symbol.iterator] === BUILTIN_VALUES && ARRAY_ITERATOR.next === BUILTIN_NEXT
+    ownValue(Array.prototype, Symbol.iterator) === BUILTIN_VALUES &&
+    ownValue(ARRAY_ITERATOR, 'next') === BUILTIN_NEXT &&
+    Object.getPrototypeOf(ARRAY_ITERATOR) === ITERATOR &&
+    Object.getPrototypeOf(ITERATOR) === Object.prototype &&
+    !Object.hasOwn(ARRAY_ITERATOR, 'return') &&
+    !Object.hasOwn(ITERATOR, 'return') &&
+    !Object.hasOwn(Object.prototype, 'return')
   );
 }
 

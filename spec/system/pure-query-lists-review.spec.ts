@@ -164,6 +164,108 @@ describe('a getter element of a list argument that throws', () => {
   });
 });
 
+describe('the built-ins a list run calls, checked by reading them', () => {
+  it('a getter at Array.prototype.push (giving the built-in) was called with the list of raw pages', () => {
+    const sys = wiki();
+    const seen = new Set<unknown>();
+    Object.defineProperty(Array.prototype, 'push', {
+      configurable: true,
+      get(this: unknown) {
+        if (Array.isArray(this)) for (const item of this) seen.add(item);
+        return push;
+      },
+    });
+    try {
+      sys.getPages(['a', 'b']);
+    } finally {
+      Object.defineProperty(Array.prototype, 'push', {
+        value: push,
+        writable: true,
+        configurable: true,
+      });
+    }
+    expect(rawPages(seen)).toEqual([]);
+  });
+
+  it('a getter at Array.prototype[Symbol.iterator] (giving the built-in) ran as the loop began, and patched push', () => {
+    const sys = wiki();
+    sys.firstThen(['zz'], 'b');
+    const values = Array.prototype[Symbol.iterator];
+    const seen = new Set<unknown>();
+    let undo = (): void => undefined;
+    Object.defineProperty(Array.prototype, Symbol.iterator, {
+      configurable: true,
+      get(this: unknown) {
+        // Only for the loop over the argument (the guard reads it on Array.prototype).
+        if (Array.isArray(this) && this[0] === 'zz') undo = recordingPush(seen);
+        return values;
+      },
+    });
+    try {
+      sys.firstThen(['zz'], 'b');
+    } finally {
+      undo();
+      Object.defineProperty(Array.prototype, Symbol.iterator, {
+        value: values,
+        writable: true,
+        configurable: true,
+      });
+    }
+    expect(seen.size).toBeGreaterThan(0);
+    expect(rawPages(seen)).toEqual([]);
+  });
+
+  it('a return() on the iterators\u2019 prototype, called by `break`, patched push in the middle of the run', () => {
+    const sys = wiki();
+    sys.firstThen(['a'], 'b');
+    const iterators = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as Record<
+      string,
+      unknown
+    >;
+    const seen = new Set<unknown>();
+    let undo = (): void => undefined;
+    Object.defineProperty(iterators, 'return', {
+      configurable: true,
+      writable: true,
+      value() {
+        undo = recordingPush(seen);
+        return { done: true, value: undefined };
+      },
+    });
+    try {
+      sys.firstThen(['a'], 'b');
+    } finally {
+      undo();
+      delete iterators['return'];
+    }
+    expect(seen.size).toBeGreaterThan(0);
+    expect(rawPages(seen)).toEqual([]);
+  });
+
+  it('a Proxy between Array.prototype and Object.prototype: its set trap got the raw pages', () => {
+    const sys = wiki();
+    const seen = new Set<unknown>();
+    const trap = new Proxy(Object.prototype, {
+      set(_target, key, value: unknown, receiver: object) {
+        seen.add(value);
+        return Reflect.defineProperty(receiver, key, {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      },
+    });
+    Object.setPrototypeOf(Array.prototype, trap);
+    try {
+      sys.getPages(['a', 'b']);
+    } finally {
+      Object.setPrototypeOf(Array.prototype, Object.prototype);
+    }
+    expect(rawPages(seen)).toEqual([]);
+  });
+});
+
 /** A query made in another realm: its `[]` has that realm's Array.prototype, its push that realm's. */
 const foreignGetPages = vm.runInNewContext(
   '(function (ids) { const out = []; for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i]]); return out; })',
