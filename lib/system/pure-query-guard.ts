@@ -121,10 +121,14 @@ export class PureQueryGuard {
     if (hasIndexAccessor(Array.prototype) || hasIndexAccessor(Object.prototype)) return undefined;
     // A Proxy (or other object) between them would answer a list's writes.
     if (Object.getPrototypeOf(Array.prototype) !== Object.prototype) return undefined;
-    if (!this.#impureStringKey) return run;
+    // Symbols always (impure always has Symbol.toStringTag, which a view answers); strings when
+    // some impure key is one.
+    const strings = this.#impureStringKey;
     for (const index of read.keyLists) {
       for (const element of run[index] as unknown[]) {
-        if (impure.has(typeof element === 'symbol' ? element : String(element))) {
+        if (
+          typeof element === 'symbol' ? impure.has(element) : strings && impure.has(String(element))
+        ) {
           return undefined;
         }
       }

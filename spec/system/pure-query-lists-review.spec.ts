@@ -266,6 +266,60 @@ describe('the built-ins a list run calls, checked by reading them', () => {
   });
 });
 
+const TALLY = Symbol('tally');
+
+@persistent('ListsReviewSymbolCounter')
+class SymbolCounter {
+  hits = 0;
+  get [TALLY](): number {
+    this.hits++;
+    return this.hits;
+  }
+}
+
+class SymbolKeys {
+  s = new SymbolCounter();
+  when = new Date(0);
+  @readonly ofCounter(keys: symbol[]): unknown[] {
+    const out = [];
+    for (const k of keys) out.push((this.s as unknown as Record<symbol, unknown>)[k]);
+    return out;
+  }
+  @readonly ofDate(keys: symbol[]): unknown[] {
+    const out = [];
+    for (const k of keys) out.push((this.when as unknown as Record<symbol, unknown>)[k]);
+    return out;
+  }
+  @readonly ofDateOnViews(keys: symbol[]): unknown[] {
+    void [].length;
+    const out = [];
+    for (const k of keys) out.push((this.when as unknown as Record<symbol, unknown>)[k]);
+    return out;
+  }
+  @readonly hits(): number {
+    return this.s.hits;
+  }
+}
+
+describe('a symbol element used as a key while no getter the guard counts impure has a string key', () => {
+  it('was not checked: a symbol-keyed getter that changes state ran on the raw state', () => {
+    const sys = opened(
+      initSystem(SymbolKeys, { basedir: freshBasedir(), classes: [SymbolCounter] }),
+    );
+    expect(() => sys.ofCounter([TALLY])).toThrow(
+      expect.objectContaining({ code: 'READONLY_VIOLATION' }),
+    );
+    expect(sys.hits()).toBe(0);
+  });
+
+  it('was not checked: Symbol.toStringTag of a Date answered undefined, where its view answers "Date"', () => {
+    const sys = opened(
+      initSystem(SymbolKeys, { basedir: freshBasedir(), classes: [SymbolCounter] }),
+    );
+    expect(sys.ofDate([Symbol.toStringTag])).toEqual(sys.ofDateOnViews([Symbol.toStringTag]));
+  });
+});
+
 /** A query made in another realm: its `[]` has that realm's Array.prototype, its push that realm's. */
 const foreignGetPages = vm.runInNewContext(
   '(function (ids) { const out = []; for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i]]); return out; })',
