@@ -118,12 +118,13 @@ export class PureQueryGuard {
     if (read.counterKeys && this.#impureIndexKey) return undefined;
     if (read.pushes && ownValue(Array.prototype, 'push') !== BUILTIN_PUSH) return undefined;
     if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
-    if (hasIndexAccessor(Array.prototype) || hasIndexAccessor(Object.prototype)) return undefined;
+    if (indexOnArrayPrototypes()) return undefined;
     // A Proxy (or other object) between them would answer a list's writes.
     if (Object.getPrototypeOf(Array.prototype) !== Object.prototype) return undefined;
     // Symbols always (impure always has Symbol.toStringTag, which a view answers); strings when
-    // some impure key is one.
+    // some impure key is one. A list read by a counter past its end gives `undefined`.
     const strings = this.#impureStringKey;
+    if (read.keyLists.size !== 0 && strings && impure.has('undefined')) return undefined;
     for (const index of read.keyLists) {
       for (const element of run[index] as unknown[]) {
         if (
@@ -189,7 +190,7 @@ function arrayIterationIsBuiltIn(): boolean {
  */
 function listCopies(read: PureRead, args: ArrayLike<unknown>): unknown[] | undefined {
   // Checked again after (see #listRun): here so that a copy's writes run no setter.
-  if (hasIndexAccessor(Array.prototype) || hasIndexAccessor(Object.prototype)) return undefined;
+  if (indexOnArrayPrototypes()) return undefined;
   const run = Array.prototype.slice.call(args) as unknown[];
   for (const index of read.listParams) {
     const copy = primitivesCopy(args[index]);
@@ -232,13 +233,18 @@ function isArrayIndex(key: PropertyKey): boolean {
   return typeof key === 'string' && /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1;
 }
 
-/** Whether `proto` has an accessor at an array index (a list's push or hole would run it). */
-function hasIndexAccessor(proto: object): boolean {
-  for (const key of Reflect.ownKeys(proto)) {
-    if (!isArrayIndex(key)) continue;
-    const desc = Reflect.getOwnPropertyDescriptor(proto, key);
-    if (desc !== undefined && !('value' in desc)) return true;
-  }
+/**
+ * Whether Array.prototype or Object.prototype has a property at an array
+ * index: an accessor there would run for a list's push or a hole, and a
+ * value there is what a list read past its end by a counter gives (a key
+ * the guard never checked).
+ */
+function indexOnArrayPrototypes(): boolean {
+  return hasIndexProperty(Array.prototype) || hasIndexProperty(Object.prototype);
+}
+
+function hasIndexProperty(proto: object): boolean {
+  for (const key of Reflect.ownKeys(proto)) if (isArrayIndex(key)) return true;
   return false;
 }
 

@@ -320,6 +320,53 @@ describe('a symbol element used as a key while no getter the guard counts impure
   });
 });
 
+class Counter {
+  hits = 0;
+  get counted(): number {
+    this.hits++;
+    return this.hits;
+  }
+  get undefined(): number {
+    this.hits++;
+    return this.hits;
+  }
+}
+
+class Counted {
+  c = new Counter();
+  @readonly throughEnd(keys: string[]): unknown[] {
+    const out = [];
+    for (let i = 0; i <= keys.length; i++) out.push(this.c[keys[i] as keyof Counter]);
+    return out;
+  }
+  @readonly hits(): number {
+    return this.c.hits;
+  }
+}
+
+describe('a list argument read past its end, its element used as a key', () => {
+  const refused = expect.objectContaining({ code: 'READONLY_VIOLATION' });
+
+  it('read `undefined` as the key: a getter named "undefined" that changes state ran on the raw state', () => {
+    const sys = opened(initSystem(Counted, { basedir: freshBasedir(), classes: [Counter] }));
+    expect(() => sys.throughEnd([])).toThrow(refused);
+    expect(sys.hits()).toBe(0);
+  });
+
+  it('read a value Array.prototype holds at that index as the key (a getter that changes state ran)', () => {
+    const sys = opened(initSystem(Counted, { basedir: freshBasedir(), classes: [Counter] }));
+    const protoIndexes = Array.prototype as unknown as Record<string, unknown>;
+    protoIndexes['1'] = 'counted';
+    try {
+      // Views: `keys[1]` is 'counted' there too, and the getter is refused.
+      expect(() => sys.throughEnd(['hits'])).toThrow(refused);
+    } finally {
+      delete protoIndexes['1'];
+    }
+    expect(sys.hits()).toBe(0);
+  });
+});
+
 /** A query made in another realm: its `[]` has that realm's Array.prototype, its push that realm's. */
 const foreignGetPages = vm.runInNewContext(
   '(function (ids) { const out = []; for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i]]); return out; })',
