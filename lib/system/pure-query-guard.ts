@@ -61,7 +61,7 @@ export class PureQueryGuard {
     const impure = protos === undefined ? undefined : impureGetterKeysOf(protos);
     this.#impure = impure;
     this.#impureStringKey = impure !== undefined && [...impure].some((k) => typeof k === 'string');
-    this.#impureIndexKey = impure !== undefined && [...impure].some(isArrayIndex);
+    this.#impureIndexKey = impure !== undefined && [...impure].some(isCounterKey);
     this.#impureCalls =
       protos === undefined ? LOOKUP_METHODS : impureLookupsOf(protos, this.registry);
     this.#seen = registrations.count;
@@ -228,9 +228,13 @@ function primitivesCopy(value: unknown): unknown[] | undefined {
   return copy;
 }
 
-/** Whether `key` is an array index's name (`'0'`, `'17'`). */
-function isArrayIndex(key: PropertyKey): boolean {
-  return typeof key === 'string' && /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1;
+/**
+ * Whether `key` is the name a loop counter (a whole number from 0: see
+ * pure-query.ts) may have: `'0'`, `'17'`, and past the array indexes
+ * (`'4294967295'`) too.
+ */
+function isCounterKey(key: PropertyKey): boolean {
+  return typeof key === 'string' && /^(?:0|[1-9]\d*)$/.test(key);
 }
 
 /**
@@ -244,7 +248,7 @@ function indexOnArrayPrototypes(): boolean {
 }
 
 function hasIndexProperty(proto: object): boolean {
-  for (const key of Reflect.ownKeys(proto)) if (isArrayIndex(key)) return true;
+  for (const key of Reflect.ownKeys(proto)) if (isCounterKey(key)) return true;
   return false;
 }
 

@@ -295,7 +295,9 @@ class PureReadCheck {
     const declaration = declarations[0];
     if (declarations.length !== 1 || declaration === undefined || body === undefined) return false;
     const id = nodeAt(declaration, 'id');
-    if (id?.type !== 'Identifier' || !isNumberLiteral(nodeAt(declaration, 'init'))) return false;
+    // From a whole number: the counter's names are then those of the guard's index checks
+    // (`for (let i = 0.5; …)` reads '0.5', '1.5', …).
+    if (id?.type !== 'Identifier' || !isCountFrom(nodeAt(declaration, 'init'))) return false;
     const name = String(id['name']);
     if (!this.isLocalName(name)) return false;
     const left = nodeAt(test, 'left');
@@ -500,6 +502,13 @@ class PureReadCheck {
 
 function isNamed(node: AnyNode | undefined, name: string): boolean {
   return node?.type === 'Identifier' && node['name'] === name;
+}
+
+/** A literal whole number from 0 on, below 2^53 (`1e21` would count as '1e+21'). */
+function isCountFrom(node: AnyNode | undefined): boolean {
+  return (
+    isNumberLiteral(node) && Number.isSafeInteger(node?.['value']) && Number(node?.['value']) >= 0
+  );
 }
 
 function isNumberLiteral(node: AnyNode | undefined): boolean {

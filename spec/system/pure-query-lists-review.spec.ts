@@ -2,6 +2,7 @@ import * as vm from 'node:vm';
 import { initSystem, persistent, readonly } from '../../lib';
 import { isView } from '../../lib/isolation/registry';
 import type { Prevalent } from '../../lib';
+import { pureReadOf } from '../../lib/system/pure-query';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { freshBasedir } from '../support/tmp';
 
@@ -363,6 +364,65 @@ describe('a list argument read past its end, its element used as a key', () => {
     } finally {
       delete protoIndexes['1'];
     }
+    expect(sys.hits()).toBe(0);
+  });
+});
+
+class HalfIndexed {
+  hits = 0;
+  get '0.5'(): number {
+    this.hits++;
+    return this.hits;
+  }
+}
+
+class HalfCounter {
+  o = new HalfIndexed();
+  @readonly half(): unknown[] {
+    const out = [];
+    for (let i = 0.5; i < 1; i++) out.push(this.o[i as unknown as '0.5']);
+    return out;
+  }
+  @readonly hits(): number {
+    return this.o.hits;
+  }
+}
+
+class BigIndexed {
+  hits = 0;
+  get '4294967295'(): number {
+    this.hits++;
+    return this.hits;
+  }
+}
+
+class BigCounter {
+  o = new BigIndexed();
+  @readonly past32Bits(): unknown[] {
+    const out = [];
+    for (let i = 4294967295; i <= 4294967295; i++) out.push(this.o[i as unknown as '4294967295']);
+    return out;
+  }
+  @readonly hits(): number {
+    return this.o.hits;
+  }
+}
+
+describe('a loop counter used as a key that is no array index', () => {
+  const refused = expect.objectContaining({ code: 'READONLY_VIOLATION' });
+
+  it('a counter from 0.5 read a getter named "0.5" that changes state on the raw state', () => {
+    expect(pureReadOf(HalfCounter.prototype.half)).toBeUndefined();
+    const sys = opened(
+      initSystem(HalfCounter, { basedir: freshBasedir(), classes: [HalfIndexed] }),
+    );
+    expect(() => sys.half()).toThrow(refused);
+    expect(sys.hits()).toBe(0);
+  });
+
+  it('a counter at 2^32 - 1 read a getter named "4294967295" that changes state on the raw state', () => {
+    const sys = opened(initSystem(BigCounter, { basedir: freshBasedir(), classes: [BigIndexed] }));
+    expect(() => sys.past32Bits()).toThrow(refused);
     expect(sys.hits()).toBe(0);
   });
 });
