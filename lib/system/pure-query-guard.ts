@@ -66,7 +66,7 @@ export class PureQueryGuard {
     const impure = protos === undefined ? undefined : impureGetterKeysOf(protos);
     this.#impure = impure;
     this.#impureStringKey = impure !== undefined && [...impure].some((k) => typeof k === 'string');
-    this.#impureIndexKey = impure !== undefined && [...impure].some(isArrayIndex);
+    this.#impureIndexKey = impure !== undefined && [...impure].some(isCounterKey);
     this.#impureCalls =
       protos === undefined ? LOOKUP_METHODS : impureLookupsOf(protos, this.registry);
     this.#seen = registrations.count;
@@ -84,6 +84,11 @@ export class PureQueryGuard {
    * reads by; no own getter in the state.
    */
   allows(read: PureRead, args: ArrayLike<unknown>): ArrayLike<unknown> | undefined {
+    // The lists first: a getter element of one runs as it is copied, and may
+    // patch a built-in, define an accessor, register a class or call an
+    // action. Every check below sees what it did.
+    const run = read.listParams.length === 0 ? args : listCopies(read, args);
+    if (run === undefined) return undefined;
     if (stateShape.ownGetterSeen) return undefined;
     this.#refresh();
     if (read.calls.size !== 0 && !this.#lookupsAreBuiltIn(read)) return undefined;
@@ -105,42 +110,40 @@ export class PureQueryGuard {
       const arg = args[index];
       if (impure.has(typeof arg === 'symbol' ? arg : String(arg))) return undefined;
     }
-    return read.usesLists ? this.#listRun(read, args, impure) : args;
+    return read.usesLists ? this.#listRun(read, run, impure) : args;
   }
 
   /**
-   * The arguments of a pure read that loops or gathers a list, or
-   * undefined. Each list parameter's array is copied, its elements read
-   * once here (so a getter element of an argument runs here, once, and not
-   * as the read goes), into an array of the built-ins' own kind no code of
-   * the caller's can answer for. The built-ins the read's own code calls
-   * must be the built-ins' (push, the array iterator), and no getter or
-   * setter may sit at an array index where a list or a state array's hole
-   * would reach it (the prototypes of arrays) or where a loop counter
-   * reads (any getter the guard counts impure).
+   * The arguments of a pure read that loops or gathers a list (`run`: the
+   * call's, each list a copy: see listCopies), or undefined. The built-ins
+   * the read's own code calls must be the built-ins' (push, the array
+   * iterator), and no getter or setter may sit at an array index where a
+   * list or a state array's hole would reach it (the prototypes of arrays)
+   * or where a loop counter reads (any getter the guard counts impure).
    */
   #listRun(
     read: PureRead,
-    args: ArrayLike<unknown>,
+    run: ArrayLike<unknown>,
     impure: ReadonlySet<PropertyKey>,
   ): ArrayLike<unknown> | undefined {
     if (read.counterKeys && this.#impureIndexKey) return undefined;
-    if (read.pushes && Array.prototype.push !== BUILTIN_PUSH) return undefined;
+    if (read.pushes && ownValue(Array.prototype, 'push') !== BUILTIN_PUSH) return undefined;
     if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
-    if (hasIndexAccessor(Array.prototype) || hasIndexAccessor(Object.prototype)) return undefined;
-    if (read.listParams.length === 0) return args;
-    const run = Array.prototype.slice.call(args) as unknown[];
-    for (const index of read.listParams) {
-      const copy = primitivesCopy(args[index]);
-      if (copy === undefined) return undefined;
-      if (read.keyLists.has(index) && this.#impureStringKey) {
-        for (const element of copy) {
-          if (impure.has(typeof element === 'symbol' ? element : String(element))) {
-            return undefined;
-          }
+    if (indexOnArrayPrototypes()) return undefined;
+    // A Proxy (or other object) between them would answer a list's writes.
+    if (Object.getPrototypeOf(Array.prototype) !== Object.prototype) return undefined;
+    // Symbols always (impure always has Symbol.toStringTag, which a view answers); strings when
+    // some impure key is one. A list read by a counter past its end gives `undefined`.
+    const strings = this.#impureStringKey;
+    if (read.keyLists.size !== 0 && strings && impure.has('undefined')) return undefined;
+    for (const index of read.keyLists) {
+      for (const element of run[index] as unknown[]) {
+        if (
+          typeof element === 'symbol' ? impure.has(element) : strings && impure.has(String(element))
+        ) {
+          return undefined;
         }
       }
-      run[index] = copy;
     }
     return run;
   }
@@ -159,12 +162,53 @@ const BUILTIN_PUSH = Array.prototype.push;
 const BUILTIN_VALUES = Array.prototype[Symbol.iterator];
 const ARRAY_ITERATOR = Object.getPrototypeOf([][Symbol.iterator]()) as { next: unknown };
 const BUILTIN_NEXT = ARRAY_ITERATOR.next;
+/** %IteratorPrototype%, which the array iterators inherit from. */
+const ITERATOR = Object.getPrototypeOf(ARRAY_ITERATOR) as object;
 
-/** Whether `for…of` over an array runs the built-ins' own iteration. */
+/**
+ * The value of `holder`'s own data property `key`, else undefined: read
+ * without running a getter (a getter that gives the built-in would run
+ * again as the read calls it, with the list as `this`).
+ */
+function ownValue(holder: object, key: PropertyKey): unknown {
+  const desc = Reflect.getOwnPropertyDescriptor(holder, key);
+  return desc !== undefined && 'value' in desc ? desc.value : undefined;
+}
+
+/**
+ * Whether `for…of` over an array runs the built-ins' own iteration and
+ * nothing else: no `return()` on the iterators' chain, which `break` or
+ * `return` in the loop would call.
+ */
 function arrayIterationIsBuiltIn(): boolean {
   return (
-    Array.prototype[Symbol.iterator] === BUILTIN_VALUES && ARRAY_ITERATOR.next === BUILTIN_NEXT
+    ownValue(Array.prototype, Symbol.iterator) === BUILTIN_VALUES &&
+    ownValue(ARRAY_ITERATOR, 'next') === BUILTIN_NEXT &&
+    Object.getPrototypeOf(ARRAY_ITERATOR) === ITERATOR &&
+    Object.getPrototypeOf(ITERATOR) === Object.prototype &&
+    !Object.hasOwn(ARRAY_ITERATOR, 'return') &&
+    !Object.hasOwn(ITERATOR, 'return') &&
+    !Object.hasOwn(Object.prototype, 'return')
   );
+}
+
+/**
+ * The call's arguments with each list parameter's array copied (see
+ * primitivesCopy), or undefined when one is no array of primitives. Its
+ * elements are read once here (so a getter element of an argument runs
+ * here, once, and not as the read goes), into an array of the built-ins'
+ * own kind no code of the caller's can answer for.
+ */
+function listCopies(read: PureRead, args: ArrayLike<unknown>): unknown[] | undefined {
+  // Checked again after (see #listRun): here so that a copy's writes run no setter.
+  if (indexOnArrayPrototypes()) return undefined;
+  const run = Array.prototype.slice.call(args) as unknown[];
+  for (const index of read.listParams) {
+    const copy = primitivesCopy(args[index]);
+    if (copy === undefined) return undefined;
+    run[index] = copy;
+  }
+  return run;
 }
 
 /** The longest argument list a pure read copies: a longer one runs on the views. */
@@ -180,28 +224,42 @@ function primitivesCopy(value: unknown): unknown[] | undefined {
   const length = value.length;
   if (length > MAX_LIST_COPY) return undefined;
   const copy: unknown[] = [];
-  for (let i = 0; i < length; i++) {
-    const element: unknown = value[i];
-    if (typeof element === 'object' ? element !== null : typeof element === 'function') {
-      return undefined;
+  try {
+    for (let i = 0; i < length; i++) {
+      const element: unknown = value[i];
+      if (typeof element === 'object' ? element !== null : typeof element === 'function') {
+        return undefined;
+      }
+      copy[i] = element;
     }
-    copy[i] = element;
+  } catch {
+    // A getter element that throws: the views read it only if the query does.
+    return undefined;
   }
   return copy;
 }
 
-/** Whether `key` is an array index's name (`'0'`, `'17'`). */
-function isArrayIndex(key: PropertyKey): boolean {
-  return typeof key === 'string' && /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1;
+/**
+ * Whether `key` is the name a loop counter (a whole number from 0: see
+ * pure-query.ts) may have: `'0'`, `'17'`, and past the array indexes
+ * (`'4294967295'`) too.
+ */
+function isCounterKey(key: PropertyKey): boolean {
+  return typeof key === 'string' && /^(?:0|[1-9]\d*)$/.test(key);
 }
 
-/** Whether `proto` has an accessor at an array index (a list's push or hole would run it). */
-function hasIndexAccessor(proto: object): boolean {
-  for (const key of Reflect.ownKeys(proto)) {
-    if (!isArrayIndex(key)) continue;
-    const desc = Reflect.getOwnPropertyDescriptor(proto, key);
-    if (desc !== undefined && !('value' in desc)) return true;
-  }
+/**
+ * Whether Array.prototype or Object.prototype has a property at an array
+ * index: an accessor there would run for a list's push or a hole, and a
+ * value there is what a list read past its end by a counter gives (a key
+ * the guard never checked).
+ */
+function indexOnArrayPrototypes(): boolean {
+  return hasIndexProperty(Array.prototype) || hasIndexProperty(Object.prototype);
+}
+
+function hasIndexProperty(proto: object): boolean {
+  for (const key of Reflect.ownKeys(proto)) if (isCounterKey(key)) return true;
   return false;
 }
 

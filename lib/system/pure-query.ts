@@ -101,7 +101,14 @@ function readOf(fn: object): PureRead | undefined {
   const body = nodeAt(top, 'body');
   if (body === undefined) return undefined;
   const check = new PureReadCheck(params);
-  return check.statement(body) ? check.result() : undefined;
+  if (!check.statement(body)) return undefined;
+  const read = check.result();
+  // A list of its own is made in the function's realm: `[]` there has that
+  // realm's Array.prototype, and its push that realm's, which the guard
+  // never looks at (a setter at an index there would get the raw objects).
+  // A function of this realm has this realm's Function.prototype.
+  if (read.usesLists && Object.getPrototypeOf(fn) !== Function.prototype) return undefined;
+  return read;
 }
 
 const PURE_UNARY = new Set(['!', 'typeof', 'void']);
@@ -288,7 +295,9 @@ class PureReadCheck {
     const declaration = declarations[0];
     if (declarations.length !== 1 || declaration === undefined || body === undefined) return false;
     const id = nodeAt(declaration, 'id');
-    if (id?.type !== 'Identifier' || !isNumberLiteral(nodeAt(declaration, 'init'))) return false;
+    // From a whole number: the counter's names are then those of the guard's index checks
+    // (`for (let i = 0.5; …)` reads '0.5', '1.5', …).
+    if (id?.type !== 'Identifier' || !isCountFrom(nodeAt(declaration, 'init'))) return false;
     const name = String(id['name']);
     if (!this.isLocalName(name)) return false;
     const left = nodeAt(test, 'left');
@@ -493,6 +502,13 @@ class PureReadCheck {
 
 function isNamed(node: AnyNode | undefined, name: string): boolean {
   return node?.type === 'Identifier' && node['name'] === name;
+}
+
+/** A literal whole number from 0 on, below 2^53 (`1e21` would count as '1e+21'). */
+function isCountFrom(node: AnyNode | undefined): boolean {
+  return (
+    isNumberLiteral(node) && Number.isSafeInteger(node?.['value']) && Number(node?.['value']) >= 0
+  );
 }
 
 function isNumberLiteral(node: AnyNode | undefined): boolean {
