@@ -267,14 +267,19 @@ export function createSystemProxy<T extends object>(opened: PrevalentSystem<T>):
         try {
           // eslint-disable-next-line prefer-rest-params
           if (flags.closed || activeAction.running) return system.callQuery(fn, arguments);
+          // Taken before the guard: a getter element of a list argument, run as the guard copies
+          // it, may close the system (which lets go of both); a views' run begun while open keeps
+          // its root view to the end.
+          const raw = held.rawRoot as object;
+          const views = held.queryThis as object;
           // eslint-disable-next-line prefer-rest-params
           const rawArgs = pureGuard.allows(pure, arguments);
           if (rawArgs !== undefined) {
-            const result = rawRead(fn, held.rawRoot as object, rawArgs, pure.returnsList);
+            const result = rawRead(fn, raw, rawArgs, pure.returnsList);
             if (result !== USE_VIEWS) return result;
           }
           // eslint-disable-next-line prefer-rest-params
-          return Reflect.apply(fn, held.queryThis as object, arguments);
+          return Reflect.apply(fn, views, arguments);
         } catch (err) {
           throw inQuery(err, key);
         }

@@ -1,0 +1,114 @@
+import { initSystem, persistent, readonly } from '../../lib';
+import { isView } from '../../lib/isolation/registry';
+import type { Prevalent } from '../../lib';
+import { pureQueryStats } from '../../lib/system/pure-query-guard';
+import { freshBasedir } from '../support/tmp';
+
+/**
+ * A second review of the list-gathering pure reads (see pure-query.ts and
+ * pure-query-lists-review.spec.ts): the system's lifecycle around a raw
+ * run, and what the guard runs before it. Each case compares the caller's
+ * outcome with the views' (`…OnViews`, the same query made impure by
+ * `void [].length`) and looks for a raw state object handed out.
+ */
+
+const open: Array<Prevalent<object>> = [];
+function opened<T extends object>(system: Prevalent<T>): Prevalent<T> {
+  open.push(system as Prevalent<object>);
+  return system;
+}
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+@persistent('ListsReview2Page')
+class Page {
+  constructor(public id: string) {}
+}
+
+class Wiki {
+  pages: Record<string, Page> = {};
+  add(id: string): void {
+    this.pages[id] = new Page(id);
+  }
+  @readonly getPages(ids: string[]): unknown[] {
+    const out = [];
+    for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i] as string]);
+    return out;
+  }
+  @readonly getPagesOnViews(ids: string[]): unknown[] {
+    void [].length;
+    const out = [];
+    for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i] as string]);
+    return out;
+  }
+}
+
+/** A wiki of pages a and b whose views exist (so a raw run hands them out). */
+function wiki(): Prevalent<Wiki> {
+  const sys = opened(initSystem(Wiki, { basedir: freshBasedir(), classes: [Page] }));
+  sys.add('a');
+  sys.add('b');
+  sys.getPages(['a', 'b']);
+  return sys;
+}
+
+describe('the bench-like list read', () => {
+  it('still runs on the raw state, with the views the views would give', () => {
+    const sys = wiki();
+    const before = pureQueryStats.rawRuns;
+    const pages = sys.getPages(['a', 'b', 'nope']);
+    expect(pureQueryStats.rawRuns).toBe(before + 1);
+    expect(pages.map((p) => isView(p))).toEqual([true, true, false]);
+    expect(pages).toEqual(sys.getPagesOnViews(['a', 'b', 'nope']));
+  });
+});
+
+/** `['a', 'b']` whose element 'b' is a getter that calls `then` the first time it is read. */
+function idsThat(then: () => void): string[] {
+  const ids = ['a', 'b'];
+  let done = false;
+  Object.defineProperty(ids, 1, {
+    get() {
+      if (!done) {
+        done = true;
+        then();
+      }
+      return 'b';
+    },
+  });
+  return ids;
+}
+
+describe('a getter element of a list argument that closes the system as the guard copies it', () => {
+  it('threw a TypeError (neither the raw run nor the views\u2019 found a root), where the views answer the pages', async () => {
+    for (const query of ['getPagesOnViews', 'getPages'] as const) {
+      const sys = wiki();
+      const expected = sys.getPages(['a', 'b']);
+      let closing: Promise<void> | undefined;
+      const ids = idsThat(() => {
+        closing = sys.close();
+      });
+      expect(sys[query](ids)).toEqual(expected);
+      await closing;
+    }
+  });
+
+  it('threw a TypeError on the way back to the views (a page with no view yet), where the views answer', async () => {
+    const answers: unknown[][] = [];
+    for (const query of ['getPagesOnViews', 'getPages'] as const) {
+      const sys = wiki();
+      sys.add('c');
+      let closing: Promise<void> | undefined;
+      const ids = idsThat(() => {
+        closing = sys.close();
+      });
+      ids[0] = 'c';
+      const pages = sys[query](ids);
+      expect(pages.map((p) => isView(p))).toEqual([true, true]);
+      answers.push(pages.map((p) => (p as Page).id));
+      await closing;
+    }
+    expect(answers[1]).toEqual(answers[0]);
+  });
+});
