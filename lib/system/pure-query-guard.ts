@@ -202,7 +202,10 @@ function arrayIterationIsBuiltIn(): boolean {
 function listCopies(read: PureRead, args: ArrayLike<unknown>): unknown[] | undefined {
   // Checked again after (see #listRun): here so that a copy's writes run no setter.
   if (indexOnArrayPrototypes()) return undefined;
-  const run = Array.prototype.slice.call(args) as unknown[];
+  // Copied by hand: Array.prototype.slice may have been replaced, and its answer is what runs,
+  // where the checks read `args`.
+  const run: unknown[] = [];
+  for (let i = 0; i < args.length; i++) run[i] = args[i];
   for (const index of read.listParams) {
     const copy = primitivesCopy(args[index]);
     if (copy === undefined) return undefined;

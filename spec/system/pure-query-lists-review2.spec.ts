@@ -112,3 +112,43 @@ describe('a getter element of a list argument that closes the system as the guar
     expect(answers[1]).toEqual(answers[0]);
   });
 });
+
+class Stamped {
+  pages: Record<string, Page> = {};
+  stamps = 0;
+  add(id: string): void {
+    this.pages[id] = new Page(id);
+  }
+  /** A getter that changes state: the guard counts 'stamp' impure. */
+  get stamp(): number {
+    return ++this.stamps;
+  }
+  @readonly pick(ids: string[], key: string): unknown[] {
+    const out = [];
+    for (const id of ids) out.push(this.pages[id]);
+    out.push(this[key as 'pages']);
+    return out;
+  }
+}
+
+describe('the arguments a list run gets, copied with Array.prototype.slice as it is now', () => {
+  it('a patched slice swapped a checked key for one naming a getter that changes state, run on the raw state', () => {
+    const sys = opened(initSystem(Stamped, { basedir: freshBasedir(), classes: [Page] }));
+    sys.add('a');
+    sys.pick(['a'], 'pages');
+    const slice = Array.prototype.slice;
+    Array.prototype.slice = function (this: unknown[], ...rest: number[]): unknown[] {
+      const copy = slice.apply(this, rest);
+      if (copy[1] === 'pages') copy[1] = 'stamp';
+      return copy;
+    };
+    let got: unknown[];
+    try {
+      got = sys.pick(['a'], 'pages');
+    } finally {
+      Array.prototype.slice = slice;
+    }
+    expect(sys.stamps).toBe(0);
+    expect(got[1]).toBe(sys.pick(['a'], 'pages')[1]);
+  });
+});
