@@ -48,7 +48,8 @@ const USE_VIEWS: unique symbol = Symbol('use views');
 /**
  * Pure read `fn` run on the raw root: its result when that is what the
  * read-only `this` would have given (a primitive, or a state object whose
- * view exists, which is the one a view read hands out), else USE_VIEWS: a
+ * view exists, which is the one a view read hands out; a list it gathered,
+ * see listOfViews), else USE_VIEWS: a
  * state object seen for the first time (its view is made by the views'
  * read, which records where it was found), a function, or a throw (the
  * views' run gives the error the caller sees).

@@ -54,7 +54,7 @@ export class PureQueryGuard {
   #impureCalls: ReadonlySet<string> = new Set();
   /** Whether #impure has a string key (it always has Symbol.toStringTag). */
   #impureStringKey = false;
-  /** Whether #impure has an array index's name (`'0'`), which a loop counter may read. */
+  /** Whether #impure has a whole number's name (`'0'`: see isCounterKey), which a loop counter may read. */
   #impureIndexKey = false;
 
   constructor(private readonly registry: ClassRegistry) {}
@@ -117,9 +117,11 @@ export class PureQueryGuard {
    * The arguments of a pure read that loops or gathers a list (`run`: the
    * call's, each list a copy: see listCopies), or undefined. The built-ins
    * the read's own code calls must be the built-ins' (push, the array
-   * iterator), and no getter or setter may sit at an array index where a
-   * list or a state array's hole would reach it (the prototypes of arrays)
-   * or where a loop counter reads (any getter the guard counts impure).
+   * iterator), no property may sit at a whole-number key of the prototypes
+   * of arrays (a list's push or a state array's hole would run an accessor
+   * there, a read past a list's end would give a value there), and no getter
+   * the guard counts impure may have a whole number's name when a loop
+   * counter reads by it.
    */
   #listRun(
     read: PureRead,

@@ -20,7 +20,7 @@ export interface PureRead {
   readonly listParams: readonly number[];
   /** The list parameters whose elements it reads by (`this.pages[ids[i]]`): each element is checked as a key. */
   readonly keyLists: ReadonlySet<number>;
-  /** Whether it reads by a loop counter (`this.list[i]`): no getter may have an array index's name. */
+  /** Whether it reads by a loop counter (`this.list[i]`): no getter may have a whole number's name. */
   readonly counterKeys: boolean;
   /** Whether it adds to a list of its own (`out.push(x)`): Array.prototype.push must be the built-in's. */
   readonly pushes: boolean;
@@ -436,7 +436,7 @@ class PureReadCheck {
   /**
    * A key that is a primitive known only per call: a parameter's value or a
    * list's element (each checked by the guard for a getter of that name),
-   * or a loop counter (no getter may have an array index's name).
+   * or a loop counter (no getter may have a whole number's name).
    */
   dynamicKey(key: AnyNode): boolean {
     const local = this.localOf(key);
