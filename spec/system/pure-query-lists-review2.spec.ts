@@ -138,12 +138,12 @@ describe('the arguments a list run gets, copied with Array.prototype.slice as it
     sys.add('a');
     sys.pick(['a'], 'pages');
     const slice = Array.prototype.slice;
-    Array.prototype.slice = function (this: unknown[], ...rest: number[]): unknown[] {
-      const copy = slice.apply(this, rest);
+    Array.prototype.slice = function (this: unknown[], start?: number, end?: number): unknown[] {
+      const copy = slice.call(this, start, end);
       if (copy[1] === 'pages') copy[1] = 'stamp';
       return copy;
     };
-    let got: unknown[];
+    let got: readonly unknown[];
     try {
       got = sys.pick(['a'], 'pages');
     } finally {
