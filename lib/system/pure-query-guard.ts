@@ -52,6 +52,8 @@ export class PureQueryGuard {
   #impure: ReadonlySet<PropertyKey> | undefined = new Set();
   /** The look-up names some prototype or class answers with code of its own. */
   #impureCalls: ReadonlySet<string> = new Set();
+  /** Whether Object.prototype had a property at an array index when the guard last looked (see hasIndexProperty). */
+  #objectPrototypeIndexed = false;
   /** Whether #impure has a string key (it always has Symbol.toStringTag). */
   #impureStringKey = false;
   /** Whether #impure has a whole number's name (`'0'`: see isCounterKey), which a loop counter may read. */
@@ -69,6 +71,7 @@ export class PureQueryGuard {
     this.#impureIndexKey = impure !== undefined && [...impure].some(isCounterKey);
     this.#impureCalls =
       protos === undefined ? LOOKUP_METHODS : impureLookupsOf(protos, this.registry);
+    this.#objectPrototypeIndexed = hasIndexProperty(Object.prototype);
     this.#seen = registrations.count;
     this.#seenStored = storedPrototypes.size;
     this.#verdicts++;
@@ -131,7 +134,7 @@ export class PureQueryGuard {
     if (read.counterKeys && this.#impureIndexKey) return undefined;
     if (read.pushes && ownValue(Array.prototype, 'push') !== BUILTIN_PUSH) return undefined;
     if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
-    if (indexOnArrayPrototypes()) return undefined;
+    if (arrayPrototypeIndexed() || this.#objectPrototypeIndexed) return undefined;
     // A Proxy (or other object) between them would answer a list's writes.
     if (Object.getPrototypeOf(Array.prototype) !== Object.prototype) return undefined;
     // Symbols always (impure always has Symbol.toStringTag, which a view answers); strings when
@@ -202,8 +205,9 @@ function arrayIterationIsBuiltIn(): boolean {
  * own kind no code of the caller's can answer for.
  */
 function listCopies(read: PureRead, args: ArrayLike<unknown>): unknown[] | undefined {
-  // Checked again after (see #listRun): here so that a copy's writes run no setter.
-  if (indexOnArrayPrototypes()) return undefined;
+  // Checked again after (see #listRun): here so that a copy's writes run no setter of
+  // Array.prototype's (one of Object.prototype's would be given the caller's own values).
+  if (arrayPrototypeIndexed()) return undefined;
   // Copied by hand: Array.prototype.slice may have been replaced, and its answer is what runs,
   // where the checks read `args`.
   const run: unknown[] = [];
@@ -254,15 +258,22 @@ function isCounterKey(key: PropertyKey): boolean {
 }
 
 /**
- * Whether Array.prototype or Object.prototype has a property at an array
- * index: an accessor there would run for a list's push or a hole, and a
- * value there is what a list read past its end by a counter gives (a key
- * the guard never checked).
+ * Whether Array.prototype has a property at an array index: an accessor
+ * there would run for a list's push or a hole, and a value there is what a
+ * list read past its end by a counter gives (a key the guard never
+ * checked). Array.prototype is an array, whose `length` (a data property
+ * no program can make a getter) is past every index it has: asked per
+ * call, in constant time.
  */
-function indexOnArrayPrototypes(): boolean {
-  return hasIndexProperty(Array.prototype) || hasIndexProperty(Object.prototype);
+function arrayPrototypeIndexed(): boolean {
+  return (Array.prototype as unknown[]).length !== 0;
 }
 
+/**
+ * The same of Object.prototype, which has no such length: listing its keys
+ * costs about a microsecond, so it is asked when the guard looks at the
+ * prototypes (see #refresh), like the getters.
+ */
 function hasIndexProperty(proto: object): boolean {
   for (const key of Reflect.ownKeys(proto)) if (isCounterKey(key)) return true;
   return false;

@@ -355,3 +355,46 @@ describe("the guard's verdict on the names a read reads", () => {
     }
   });
 });
+
+class Listed {
+  pages: Record<string, { n: number }> = { a: { n: 1 } };
+  @readonly getPages(ids: string[]): unknown[] {
+    const out = [];
+    for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i] as string]);
+    return out;
+  }
+}
+
+describe('an array index of Object.prototype', () => {
+  it('with a setter, sends list runs the views way from when the guard looks (a class registered): the setter never gets a raw object', async () => {
+    const sys = initSystem(Listed, { basedir: freshBasedir() });
+    const got = new Set<unknown>();
+    try {
+      sys.getPages(['a']);
+      Object.defineProperty(Object.prototype, '0', {
+        set(value: unknown) {
+          got.add(value);
+          Object.defineProperty(this, '0', {
+            value,
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+        },
+        configurable: true,
+      });
+      // The guard looks again once a class is registered (or a new prototype stored).
+      @persistent('ListObjectIndexProbe')
+      class Probe {}
+      expect(new Probe()).toBeInstanceOf(Probe);
+      const before = pureQueryStats.rawRuns;
+      expect(sys.getPages(['a'])).toHaveLength(1);
+      expect(pureQueryStats.rawRuns).toBe(before);
+    } finally {
+      delete (Object.prototype as unknown as Record<string, unknown>)['0'];
+      await sys.close();
+    }
+    expect(got.size).toBeGreaterThan(0);
+    expect([...got].every((v) => isView(v))).toBe(true);
+  });
+});
