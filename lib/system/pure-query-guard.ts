@@ -122,9 +122,15 @@ export class PureQueryGuard {
     for (const index of read.listParams) {
       const copy = primitivesCopy(args[index]);
       if (copy === undefined) return undefined;
-      if (read.keyLists.has(index) && this.#impureStringKey) {
+      // A symbol element is checked always: #impure has Symbol.toStringTag (VIEW_ANSWERED).
+      if (read.keyLists.has(index)) {
+        const strings = this.#impureStringKey;
         for (const element of copy) {
-          if (impure.has(typeof element === 'symbol' ? element : String(element))) {
+          if (
+            typeof element === 'symbol'
+              ? impure.has(element)
+              : strings && impure.has(String(element))
+          ) {
             return undefined;
           }
         }
