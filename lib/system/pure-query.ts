@@ -115,12 +115,18 @@ const LOOP_BOUNDS = new Set(['<', '<=']);
  * or an element of list parameter `list` (a primitive).
  */
 type Local =
-  | { readonly kind: 'value' | 'list' | 'counter' }
+  | { readonly kind: 'value' | 'list' }
+  | { readonly kind: 'counter'; readonly indexes: boolean }
   | { readonly kind: 'element'; readonly list: number };
 
 const VALUE: Local = { kind: 'value' };
 const LIST: Local = { kind: 'list' };
-const COUNTER: Local = { kind: 'counter' };
+/** A loop counter whose every value is an array index's (`0`, `1`, … below 2 ** 32 - 1): one that may be a key. */
+const INDEX_COUNTER: Local = { kind: 'counter', indexes: true };
+/** A loop counter that may take other values (`0.5`, `4294967295`): no key, as the guard checks only the index-named getters for counters. */
+const OTHER_COUNTER: Local = { kind: 'counter', indexes: false };
+/** The greatest array index. */
+const MAX_INDEX = 2 ** 32 - 2;
 
 class PureReadCheck {
   readonly #params: readonly string[];
@@ -288,15 +294,25 @@ class PureReadCheck {
     const declaration = declarations[0];
     if (declarations.length !== 1 || declaration === undefined || body === undefined) return false;
     const id = nodeAt(declaration, 'id');
-    if (id?.type !== 'Identifier' || !isNumberLiteral(nodeAt(declaration, 'init'))) return false;
+    const start = nodeAt(declaration, 'init');
+    if (id?.type !== 'Identifier' || !isNumberLiteral(start)) return false;
     const name = String(id['name']);
     if (!this.isLocalName(name)) return false;
     const left = nodeAt(test, 'left');
     const right = nodeAt(test, 'right');
-    if (!LOOP_BOUNDS.has(String(test['operator'])) || !isNamed(left, name)) return false;
+    const operator = String(test['operator']);
+    if (!LOOP_BOUNDS.has(operator) || !isNamed(left, name)) return false;
     if (right === undefined || !(isNumberLiteral(right) || this.isLength(right))) return false;
     if (update['operator'] !== '++' || !isNamed(nodeAt(update, 'argument'), name)) return false;
-    this.#locals.set(name, COUNTER);
+    // From a whole number, by 1, below a bound no greater than the greatest index's
+    // (a length: a list's copy, or a primitive's, is far shorter than 2 ** 32 - 1).
+    const first = Number(start['value']);
+    const bound = isNumberLiteral(right) ? Number(right['value']) : undefined;
+    const indexes =
+      Number.isInteger(first) &&
+      first >= 0 &&
+      (bound === undefined || (operator === '<' ? bound <= MAX_INDEX + 1 : bound <= MAX_INDEX));
+    this.#locals.set(name, indexes ? INDEX_COUNTER : OTHER_COUNTER);
     return this.loopBody(body);
   }
 
@@ -427,13 +443,13 @@ class PureReadCheck {
   /**
    * A key that is a primitive known only per call: a parameter's value or a
    * list's element (each checked by the guard for a getter of that name),
-   * or a loop counter (no getter may have an array index's name).
+   * or a loop counter whose values are array indexes (no getter may have an array index's name).
    */
   dynamicKey(key: AnyNode): boolean {
     const local = this.localOf(key);
     if (local?.kind === 'counter') {
       this.#counterKeys = true;
-      return true;
+      return local.indexes;
     }
     if (local?.kind === 'element') {
       this.#keyLists.add(local.list);
@@ -495,7 +511,7 @@ function isNamed(node: AnyNode | undefined, name: string): boolean {
   return node?.type === 'Identifier' && node['name'] === name;
 }
 
-function isNumberLiteral(node: AnyNode | undefined): boolean {
+function isNumberLiteral(node: AnyNode | undefined): node is AnyNode {
   return node?.type === 'Literal' && typeof node['value'] === 'number';
 }
 

@@ -1,5 +1,6 @@
 import { initSystem, readonly } from '../../lib';
 import type { Prevalent } from '../../lib';
+import { pureReadOf } from '../../lib/system/pure-query';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { freshBasedir } from '../support/tmp';
 
@@ -59,5 +60,77 @@ describe('a symbol element used as a key', () => {
       expect.objectContaining({ code: 'READONLY_VIOLATION' }),
     );
     expect(sys.hits()).toBe(0);
+  });
+});
+
+describe('a loop counter that is no array index', () => {
+  class Odd {
+    hits = 0;
+    get '0.5'(): number {
+      return ++this.hits;
+    }
+    get 4294967295(): number {
+      return ++this.hits;
+    }
+  }
+  class Root {
+    odd = new Odd();
+    @readonly half(): unknown[] {
+      const out: unknown[] = [];
+      for (let i = 0.5; i < 1; i++) out.push(this.odd[i as never]);
+      return out;
+    }
+    @readonly big(): unknown[] {
+      const out: unknown[] = [];
+      for (let i = 4294967295; i < 4294967296; i++) out.push(this.odd[i as never]);
+      return out;
+    }
+    @readonly first(): unknown[] {
+      const out: unknown[] = [];
+      for (let i = 0; i < 2; i++) out.push(this.odd[i as never], i);
+      return out;
+    }
+    @readonly hits(): number {
+      return this.odd.hits;
+    }
+  }
+  let sys: Prevalent<Root>;
+  beforeEach(() => {
+    sys = initSystem(Root, { basedir: freshBasedir(), durability: 'none', classes: [Odd] });
+  });
+  afterEach(async () => {
+    await sys.close();
+  });
+
+  it.each(['half', 'big'] as const)(
+    'reads a getter named like it (%s) on the views, which refuse its change',
+    (name) => {
+      expect(() => sys[name]()).toThrow(expect.objectContaining({ code: 'READONLY_VIOLATION' }));
+      expect(sys.hits()).toBe(0);
+    },
+  );
+
+  it('is no pure read when it is a key, but may be a value', () => {
+    const fnOf = (source: string): unknown => new Function(`return function (a) { ${source} }`)();
+    for (const head of [
+      'for (let i = 0.5; i < 3; i++)',
+      'for (let i = 4294967295; i < 4294967296; i++)',
+      'for (let i = 0; i < 4294967296; i++)',
+      'for (let i = 0; i <= 4294967295; i++)',
+    ]) {
+      expect(pureReadOf(fnOf(`${head} if (i in this.x) return 1; return 0;`))).toBeUndefined();
+      expect(pureReadOf(fnOf(`${head} if (this.x[i]) return 1; return 0;`))).toBeUndefined();
+      expect(pureReadOf(fnOf(`${head} if (this.x === i) return i; return 0;`))).toBeDefined();
+    }
+    const last =
+      'for (let i = 4294967294; i <= 4294967294; i++) if (this.x[i]) return i; return 0;';
+    expect(pureReadOf(fnOf(last))).toBeDefined();
+  });
+
+  it('an index counter still reads the raw state', () => {
+    sys.first();
+    const before = pureQueryStats.rawRuns;
+    expect(sys.first()).toEqual([undefined, 0, undefined, 1]);
+    expect(pureQueryStats.rawRuns).toBe(before + 1);
   });
 });
