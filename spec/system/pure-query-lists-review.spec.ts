@@ -134,3 +134,47 @@ describe('a loop counter that is no array index', () => {
     expect(pureQueryStats.rawRuns).toBe(before + 1);
   });
 });
+
+describe('a list argument with an own Symbol.iterator', () => {
+  class Root {
+    @readonly each(ids: string[]): unknown[] {
+      const out: unknown[] = [];
+      for (const id of ids) out.push(id);
+      return out;
+    }
+    @readonly count(ids: string[]): unknown[] {
+      const out: unknown[] = [];
+      for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+      return out;
+    }
+  }
+  let sys: Prevalent<Root>;
+  beforeEach(() => {
+    sys = initSystem(Root, { basedir: freshBasedir(), durability: 'none' });
+  });
+  afterEach(async () => {
+    await sys.close();
+  });
+
+  it('is iterated by for…of as the views do (its own iterator)', () => {
+    const ids = ['a', 'b'];
+    Object.defineProperty(ids, Symbol.iterator, {
+      value: function* () {
+        yield 'x';
+      },
+    });
+    expect(sys.each(ids)).toEqual(['x']);
+  });
+
+  it('is still copied for a counting loop, which does not iterate', () => {
+    const ids = ['a', 'b'];
+    Object.defineProperty(ids, Symbol.iterator, {
+      value: function* () {
+        yield 'x';
+      },
+    });
+    const before = pureQueryStats.rawRuns;
+    expect(sys.count(ids)).toEqual(['a', 'b']);
+    expect(pureQueryStats.rawRuns).toBe(before + 1);
+  });
+});
