@@ -20,6 +20,7 @@ import {
   uninstallQueries,
   type Action,
   type Outcome,
+  type Spec,
 } from '../support/pure-diff';
 
 /**
@@ -68,11 +69,28 @@ const TICKS = { TickIndex, TickOdd, TickSym } as const;
 type TickName = keyof typeof TICKS;
 for (const [name, cls] of Object.entries(TICKS)) extraClasses.set(name, cls);
 
-/** Actions that may also store instances of the classes `ticks` names. */
+/**
+ * Actions that may also store instances of the classes `ticks` names; half
+ * of them put where the queries' short reads look (`this.a`, `this.b[0]`, …).
+ */
 function actionWith(ticks: readonly TickName[]): fc.Arbitrary<Action> {
-  if (ticks.length === 0) return actionOver(spec);
-  const tick = fc.record({ t: fc.constant('extra' as const), name: fc.constantFrom(...ticks) });
-  return actionOver(fc.oneof({ weight: 4, arbitrary: spec }, { weight: 1, arbitrary: tick }));
+  const tick = fc.record({
+    t: fc.constant('extra' as const),
+    name: ticks.length === 0 ? fc.constant('none') : fc.constantFrom(...ticks),
+  });
+  const specs =
+    ticks.length === 0
+      ? spec
+      : fc.oneof({ weight: 2, arbitrary: spec }, { weight: 1, arbitrary: tick });
+  // A Date's view answers Symbol.toStringTag, which its raw object does not.
+  const date = fc.constant<Spec>({ t: 'date', ms: 0 });
+  const near = fc.record({
+    op: fc.constant('put' as const),
+    path: fc.constantFrom<string[]>([], ['a'], ['b']),
+    key: fc.constantFrom('a', 'b', 'x', '0', '1'),
+    spec: ticks.length === 0 ? fc.oneof(specs, date) : fc.oneof(specs, date, tick),
+  });
+  return fc.oneof(actionOver(specs), near);
 }
 
 // --- queries --------------------------------------------------------------
@@ -88,10 +106,12 @@ interface Scope {
 const literalKey = fc.constantFrom(...KEYS.map((k) => JSON.stringify(k)), '0', '1');
 const nameKey = fc.constantFrom('a', 'b', 'x', 'v', 'length', 'size', 'constructor', '__proto__');
 
-const grammars = new Map<string, { expr: fc.Arbitrary<string>; test: fc.Arbitrary<string> }>();
+type Grammar = Record<'expr' | 'test' | 'simple' | 'pushed', fc.Arbitrary<string>>;
+
+const grammars = new Map<string, Grammar>();
 
 /** The pure expressions of the accepted grammar, with the loop variables of `scope` as keys and values. */
-function grammar(scope: Scope): { expr: fc.Arbitrary<string>; test: fc.Arbitrary<string> } {
+function grammar(scope: Scope): Grammar {
   const id = JSON.stringify(scope);
   const known = grammars.get(id);
   if (known !== undefined) return known;
@@ -100,14 +120,38 @@ function grammar(scope: Scope): { expr: fc.Arbitrary<string>; test: fc.Arbitrary
     ...scope.counters.flatMap((c) => (c.list === undefined ? [] : [`${c.list}[${c.name}]`])),
     ...scope.elements,
   ];
-  const dynamicKey =
-    loopValues.length === 0
-      ? fc.oneof(literalKey, fc.constant(scope.scalar))
-      : fc.oneof(literalKey, fc.constant(scope.scalar), fc.constantFrom(...loopValues));
-  const leaf = fc.constantFrom(scope.scalar, 'undefined', 'null', '0', '"a"', ...loopValues);
+  // The loop's variables weigh more: they are what this property is about.
+  const loopValue = loopValues.length === 0 ? [] : [fc.constantFrom(...loopValues)];
+  const dynamicKey = fc.oneof(
+    literalKey,
+    fc.constant(scope.scalar),
+    ...loopValue.map((arbitrary) => ({ weight: 2, arbitrary })),
+  );
+  const leaf = fc.oneof(
+    fc.constantFrom(scope.scalar, 'undefined', 'null', '0', '"a"'),
+    ...loopValue.map((arbitrary) => ({ weight: 2, arbitrary })),
+  );
+  // Short reads, mostly by `?.` (a query that throws early tells little), weigh most.
+  const base = fc.constantFrom('this', 'this.a', 'this.b', 'L', 'this.a?.x', 'this.b?.[0]');
+  const simple = fc.oneof(
+    { weight: 2, arbitrary: leaf },
+    { weight: 3, arbitrary: fc.tuple(base, dynamicKey).map(([o, k]) => `${o}?.[${k}]`) },
+    { weight: 1, arbitrary: fc.tuple(base, dynamicKey).map(([o, k]) => `${o}[${k}]`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(base, fc.constantFrom('get', 'has'), dynamicKey)
+        .map(([o, m, k]) => `${o}?.${m}?.(${k})`),
+    },
+  );
+  const simpleTest = fc.oneof(
+    fc.tuple(dynamicKey, base).map(([k, o]) => `(${k} in ${o})`),
+    fc.tuple(simple, leaf).map(([e, l]) => `(${e} === ${l})`),
+    simple.map((e) => `!${e}`),
+  );
   const made = fc.letrec<{ expr: string; obj: string; test: string }>((tie) => ({
     obj: fc.oneof(
-      { depthSize: 'small', withCrossShrink: true },
+      { depthSize: 'xsmall', withCrossShrink: true },
       fc.constantFrom('this', 'this.a', 'this.b', 'L'),
       fc.tuple(tie('obj'), fc.constantFrom('.', '?.'), nameKey).map(([o, d, k]) => `${o}${d}${k}`),
       fc
@@ -115,10 +159,11 @@ function grammar(scope: Scope): { expr: fc.Arbitrary<string>; test: fc.Arbitrary
         .map(([o, d, k]) => `${o}${d}[${k}]`),
       fc
         .tuple(tie('obj'), fc.constantFrom('.', '?.'), fc.constantFrom('get', 'has'), dynamicKey)
-        .map(([o, d, m, k]) => `${o}${d}${m}(${k})`),
+        .map(([o, d, m, k]) => `${o}${d}${m}?.(${k})`),
     ),
     test: fc.oneof(
-      { depthSize: 'small' },
+      { depthSize: 'xsmall', withCrossShrink: true },
+      simpleTest,
       fc
         .tuple(tie('expr'), fc.constantFrom('===', '!=='), tie('expr'))
         .map(([l, op, r]) => `(${l} ${op} ${r})`),
@@ -128,17 +173,25 @@ function grammar(scope: Scope): { expr: fc.Arbitrary<string>; test: fc.Arbitrary
       fc.tuple(dynamicKey, tie('obj')).map(([k, o]) => `(${k} in ${o})`),
     ),
     expr: fc.oneof(
-      { depthSize: 'small' },
+      { depthSize: 'xsmall', withCrossShrink: true },
+      { weight: 4, arbitrary: simple },
       tie('obj'),
       tie('test'),
-      leaf,
       fc.tuple(tie('expr'), tie('expr'), tie('expr')).map(([a, b, c]) => `(${a} ? ${b} : ${c})`),
       fc
         .tuple(tie('expr'), fc.constantFrom('&&', '||', '??'), tie('expr'))
         .map(([l, op, r]) => `(${l} ${op} ${r})`),
     ),
   }));
-  const result = { expr: made.expr, test: made.test };
+  const result = {
+    expr: made.expr,
+    test: made.test,
+    simple,
+    pushed: fc.oneof(...loopValue.map((arbitrary) => ({ weight: 2, arbitrary })), {
+      weight: 3,
+      arbitrary: made.expr,
+    }),
+  };
   grammars.set(id, result);
   return result;
 }
@@ -153,9 +206,9 @@ function countingHeader(c: string, list: string, scalar: string): fc.Arbitrary<s
     { weight: 2, arbitrary: fc.constant(`for (let ${c} = 0; ${c} < 3; ${c}++)`) },
     { weight: 1, arbitrary: fc.constant(`for (let ${c} = 0; ${c} <= 1; ${c}++)`) },
     { weight: 1, arbitrary: fc.constant(`for (let ${c} = 0; ${c} < ${scalar}.length; ${c}++)`) },
-    { weight: 1, arbitrary: fc.constant(`for (let ${c} = 0.5; ${c} < 3; ${c}++)`) },
+    { weight: 2, arbitrary: fc.constant(`for (let ${c} = 0.5; ${c} < 3; ${c}++)`) },
     {
-      weight: 1,
+      weight: 2,
       arbitrary: fc.constant(`for (let ${c} = 4294967294; ${c} < 4294967297; ${c}++)`),
     },
   );
@@ -168,7 +221,7 @@ function loopStatement(
   list: string,
   depth: number,
 ): fc.Arbitrary<string> {
-  const { expr, test } = grammar(scope);
+  const { expr, test, pushed } = grammar(scope);
   const choices: Array<fc.WeightedArbitrary<string>> = [
     {
       weight: 2,
@@ -187,7 +240,7 @@ function loopStatement(
     choices.push({
       weight: 4,
       arbitrary: fc
-        .array(expr, { minLength: 1, maxLength: 2 })
+        .array(pushed, { minLength: 1, maxLength: 2 })
         .map((es) => `out.push(${es.join(', ')});`),
     });
   }
@@ -236,11 +289,11 @@ const body: fc.Arbitrary<string> = fc
     const scalar = fc.constantFrom(list === 'p0' ? 'p1' : 'p0', list === 'p0' ? 'p1' : 'p0', list);
     return scalar.chain((s) => {
       const top: Scope = { counters: [], elements: [], scalar: s };
-      const { expr } = grammar(top);
+      const { expr, simple } = grammar(top);
       return fc
         .tuple(
           fc.constantFrom('const', 'let'),
-          expr,
+          fc.oneof({ weight: 3, arbitrary: simple }, expr),
           returns === 'list' ? fc.option(expr) : fc.constant(null),
           fc.array(loop(top, returns, list, 1), { minLength: 1, maxLength: 2 }),
           returns === 'list' ? fc.constant('out') : expr,
@@ -284,13 +337,21 @@ type Arg =
 const viewPath = fc.constantFrom<string[]>([], ['a'], ['b'], ['a', 'x'], ['b', '0']);
 const element: fc.Arbitrary<Element> = fc.oneof(
   { weight: 8, arbitrary: argument.map((v) => ({ k: 'value' as const, v })) },
+  // Symbols a view or a getter answers to.
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom<Element>(
+      { k: 'value', v: TICK },
+      { k: 'value', v: Symbol.toStringTag },
+    ),
+  },
   { weight: 1, arbitrary: fc.constant({ k: 'hole' as const }) },
   { weight: 1, arbitrary: viewPath.map((p) => ({ k: 'view' as const, path: p })) },
 );
 const listArg: fc.Arbitrary<Arg> = fc.record({
   k: fc.constant('list' as const),
   shape: fc.oneof(
-    { weight: 12, arbitrary: fc.constant<Shape>('plain') },
+    { weight: 3, arbitrary: fc.constant<Shape>('plain') },
     { weight: 1, arbitrary: fc.constantFrom(...SHAPES) },
   ),
   elements: fc.array(element, { maxLength: 5 }),
@@ -395,15 +456,20 @@ function isOwnList(v: unknown): v is unknown[] {
 
 /**
  * The same outcome, a list gathered element by element (Object.is, a view
- * by identity); an error's message may name the method (pure3, views3).
+ * by identity; an array that is no view, such as a Map view's entry, again
+ * element by element); an error's message may name the method (pure3, views3).
  */
 function sameOutcome(a: Outcome, b: Outcome): boolean {
-  if ('value' in a && 'value' in b && isOwnList(a.value) && isOwnList(b.value)) {
-    const x = a.value;
-    const y = b.value;
-    return x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
-  }
+  if ('value' in a && 'value' in b) return sameValue(a.value, b.value);
   return same(unnamed(a), unnamed(b));
+}
+
+function sameValue(x: unknown, y: unknown, depth = 0): boolean {
+  if (Object.is(x, y)) return true;
+  if (depth > 3 || !isOwnList(x) || !isOwnList(y) || x.length !== y.length) return false;
+  // Not x.every: an argument handed back may be an array of another prototype.
+  for (let i = 0; i < x.length; i++) if (!sameValue(x[i], y[i], depth + 1)) return false;
+  return true;
 }
 
 function unnamed(o: Outcome): Outcome {
@@ -413,9 +479,16 @@ function unnamed(o: Outcome): Outcome {
   };
 }
 
+function shownElement(v: unknown): string {
+  const tag = Object.prototype.toString.call(v);
+  if (isView(v)) return `view ${tag}`;
+  if (typeof v === 'object' && v !== null) return `raw ${tag}`;
+  return typeof v === 'symbol' ? String(v) : describeValue(v);
+}
+
 function shownOutcome(o: Outcome): string {
   if ('value' in o && isOwnList(o.value)) {
-    return `returns [${o.value.map((v) => (isView(v) ? `view ${Object.prototype.toString.call(v)}` : typeof v === 'object' && v !== null ? `raw ${Object.prototype.toString.call(v)}` : typeof v === 'symbol' ? String(v) : describeValue(v))).join(', ')}]`;
+    return `returns [${Array.from(o.value, shownElement).join(', ')}]`;
   }
   return shown(o);
 }
