@@ -363,7 +363,11 @@ const arg: fc.Arbitrary<Arg> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ k: 'object' as const }) },
 );
 
-/** A view of the system's: the object at `path` read through `sys.self()`, or the root's view. */
+/**
+ * A view of the system's: the object at `path` read through `sys.self()`,
+ * or the root's view; undefined when its `length` is an object (a Date, to
+ * which `i < p.length` would count for ever).
+ */
 function viewAt(sys: Prevalent<Root>, path: readonly string[]): unknown {
   let o: unknown = sys.self();
   for (const k of path) {
@@ -371,7 +375,8 @@ function viewAt(sys: Prevalent<Root>, path: readonly string[]): unknown {
     if (typeof next !== 'object' || next === null) break;
     o = next;
   }
-  return o;
+  const length = (o as { length?: unknown }).length;
+  return typeof length === 'object' && length !== null ? undefined : o;
 }
 
 class Ids extends Array<unknown> {}
