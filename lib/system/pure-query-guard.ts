@@ -213,7 +213,7 @@ function listCopies(read: PureRead, args: ArrayLike<unknown>): unknown[] | undef
   const run: unknown[] = [];
   for (let i = 0; i < args.length; i++) run[i] = args[i];
   for (const index of read.listParams) {
-    const copy = primitivesCopy(args[index]);
+    const copy = primitivesCopy(args[index], read.iterates);
     if (copy === undefined) return undefined;
     run[index] = copy;
   }
@@ -225,11 +225,14 @@ const MAX_LIST_COPY = 1 << 24;
 
 /**
  * A copy of `value` when it is an array of primitives (not a Proxy, with the
- * built-in array prototype), else undefined. Each element is read once.
+ * built-in array prototype, and when `iterated` by `for…of` no iterator of
+ * its own), else undefined. Each element is read once.
  */
-function primitivesCopy(value: unknown): unknown[] | undefined {
+function primitivesCopy(value: unknown, iterated: boolean): unknown[] | undefined {
   if (!Array.isArray(value) || types.isProxy(value)) return undefined;
   if (Object.getPrototypeOf(value) !== Array.prototype) return undefined;
+  // for…of over the argument runs its own Symbol.iterator, which the copy has not.
+  if (iterated && Object.prototype.hasOwnProperty.call(value, Symbol.iterator)) return undefined;
   const length = value.length;
   if (length > MAX_LIST_COPY) return undefined;
   const copy: unknown[] = [];

@@ -1,10 +1,22 @@
 import fc from 'fast-check';
-import { initSystem, persistent, readonly } from '../../lib';
+import { initSystem, readonly } from '../../lib';
 import type { Prevalent } from '../../lib';
 import { pureReadOf } from '../../lib/system/pure-query';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { viewTarget } from '../../lib/isolation/registry';
 import { freshBasedir } from '../support/tmp';
+import {
+  Item,
+  KEYS,
+  Root,
+  action,
+  argument,
+  outcome,
+  same,
+  shown,
+  snapshot,
+  uninstallQueries,
+} from '../support/pure-diff';
 
 /**
  * Differential test of the pure-read fast path (see pure-query.ts): random
@@ -14,126 +26,6 @@ import { freshBasedir } from '../support/tmp';
  * caller must observe the same thing: the same value (a view by identity)
  * or an error of the same class and message; and the state must not change.
  */
-
-@persistent('DiffItem')
-class Item {
-  v: unknown = 1;
-  get first(): unknown {
-    return this.v;
-  }
-  get self(): Item {
-    return this;
-  }
-}
-
-type Key = string;
-type Spec =
-  | { t: 'num'; v: number }
-  | { t: 'str'; v: string }
-  | { t: 'null' }
-  | { t: 'undef' }
-  | { t: 'obj' }
-  | { t: 'bare' }
-  | { t: 'arr' }
-  | { t: 'map' }
-  | { t: 'set' }
-  | { t: 'date'; ms: number }
-  | { t: 'item' };
-
-type Holder = Record<Key, unknown>;
-
-class Root {
-  [key: string]: unknown;
-  a: unknown = {};
-  b: unknown = [];
-
-  @readonly self(): Root {
-    return this;
-  }
-
-  /** The object at `path` (a Map's entries by get), or undefined. */
-  at(path: Key[]): unknown {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    let o: unknown = this;
-    for (const k of path) {
-      if (typeof o !== 'object' || o === null) return undefined;
-      o = o instanceof Map ? o.get(k) : (o as Holder)[k];
-    }
-    return o;
-  }
-
-  put(path: Key[], key: Key, spec: Spec): void {
-    this.store(path, key, make(spec));
-  }
-
-  share(path: Key[], key: Key, from: Key[]): void {
-    const value = this.at(from);
-    if (typeof value === 'object' && value !== null) this.store(path, key, value);
-  }
-
-  store(path: Key[], key: Key, value: unknown): void {
-    const o = this.at(path);
-    if (typeof o !== 'object' || o === null) return;
-    if (o instanceof Map) o.set(key, value);
-    else if (o instanceof Set) o.add(value);
-    else if (o instanceof Date) return;
-    else if (key === '__proto__')
-      return; // would set the prototype of a plain object
-    else (o as Holder)[key] = value;
-  }
-}
-
-function make(spec: Spec): unknown {
-  switch (spec.t) {
-    case 'num':
-    case 'str':
-      return spec.v;
-    case 'null':
-      return null;
-    case 'undef':
-      return undefined;
-    case 'obj':
-      return {};
-    case 'bare':
-      return Object.create(null) as object;
-    case 'arr':
-      return [];
-    case 'map':
-      return new Map();
-    case 'set':
-      return new Set();
-    case 'date':
-      return new Date(spec.ms);
-    case 'item':
-      return new Item();
-  }
-}
-
-// --- states ---------------------------------------------------------------
-
-const KEYS = ['a', 'b', 'x', '0', '1', 'length', 'size', 'constructor', '__proto__', 'v'];
-const key = fc.constantFrom(...KEYS);
-const path = fc.array(key, { maxLength: 3 });
-const spec: fc.Arbitrary<Spec> = fc.oneof(
-  fc.record({ t: fc.constant('num' as const), v: fc.constantFrom(0, 1, -1, NaN) }),
-  fc.record({ t: fc.constant('str' as const), v: fc.constantFrom('', 'a', 'x', '0') }),
-  fc.constant({ t: 'null' as const }),
-  fc.constant({ t: 'undef' as const }),
-  fc.constant({ t: 'obj' as const }),
-  fc.constant({ t: 'bare' as const }),
-  fc.constant({ t: 'arr' as const }),
-  fc.constant({ t: 'map' as const }),
-  fc.constant({ t: 'set' as const }),
-  fc.record({ t: fc.constant('date' as const), ms: fc.constantFrom(0, 1e12) }),
-  fc.constant({ t: 'item' as const }),
-);
-type Action =
-  | { op: 'put'; path: Key[]; key: Key; spec: Spec }
-  | { op: 'share'; path: Key[]; key: Key; from: Key[] };
-const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('put' as const), path, key, spec }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('share' as const), path, key, from: path }) },
-);
 
 // --- queries --------------------------------------------------------------
 
@@ -188,84 +80,6 @@ const body = fc
     lines.push(`return ${last};`);
     return lines.join(' ');
   });
-
-const sym = Symbol('arg');
-const argument = fc.constantFrom<unknown>(
-  ...KEYS,
-  'get',
-  'nope',
-  0,
-  1,
-  -0,
-  NaN,
-  true,
-  null,
-  undefined,
-  sym,
-  Symbol.iterator,
-  Symbol.toStringTag,
-);
-
-// --- running --------------------------------------------------------------
-
-type Outcome = { value: unknown } | { error: { cls: unknown; message: string } };
-
-function outcome(run: () => unknown): Outcome {
-  try {
-    return { value: run() };
-  } catch (err) {
-    return {
-      error: {
-        cls: (err as { constructor?: unknown } | null)?.constructor,
-        message: String((err as { message?: unknown } | null)?.message),
-      },
-    };
-  }
-}
-
-function same(a: Outcome, b: Outcome): boolean {
-  if ('value' in a && 'value' in b) return Object.is(a.value, b.value);
-  if ('error' in a && 'error' in b) {
-    return a.error.cls === b.error.cls && a.error.message === b.error.message;
-  }
-  return false;
-}
-
-function shown(o: Outcome): string {
-  if ('error' in o)
-    return `throws ${String((o.error.cls as { name?: string })?.name)}: ${o.error.message}`;
-  return `returns ${typeof o.value === 'symbol' ? String(o.value) : describeValue(o.value)}`;
-}
-
-function describeValue(v: unknown): string {
-  if (typeof v === 'object' && v !== null) return `object ${Object.prototype.toString.call(v)}`;
-  if (typeof v === 'function') return `function ${(v as { name: string }).name}`;
-  return String(v) + ` (${typeof v})`;
-}
-
-/** A deep description of the raw state: every own key (also non-enumerable), shared objects by number. */
-function snapshot(value: unknown, seen = new Map<object, number>()): string {
-  if (typeof value === 'symbol') return String(value);
-  if (typeof value !== 'object' || value === null) {
-    return typeof value === 'string' ? JSON.stringify(value) : `${String(value)}:${typeof value}`;
-  }
-  const known = seen.get(value);
-  if (known !== undefined) return `#${known}`;
-  seen.set(value, seen.size);
-  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
-  let out = `${seen.get(value)}<${proto === null ? 'null' : String(proto.constructor?.name)}>`;
-  if (value instanceof Date) out += `(${value.getTime()})`;
-  if (value instanceof Map) {
-    out += `{${[...value].map(([k, v]) => `${snapshot(k, seen)}=>${snapshot(v, seen)}`).join(',')}}`;
-  }
-  if (value instanceof Set) out += `{${[...value].map((v) => snapshot(v, seen)).join(',')}}`;
-  const own = Reflect.ownKeys(value).map((k) => {
-    const desc = Reflect.getOwnPropertyDescriptor(value, k)!;
-    const what = 'value' in desc ? snapshot(desc.value, seen) : 'accessor';
-    return `${String(k)}${desc.enumerable ? '' : '~'}:${what}`;
-  });
-  return `${out}[${own.join(',')}]`;
-}
 
 let methodCount = 0;
 let cases = 0;
@@ -342,10 +156,7 @@ describe('a pure read answers as the views do (differential property)', () => {
           } finally {
             await sys.close();
             // Not kept: initSystem looks at every method of the class.
-            const proto = Root.prototype as unknown as Record<string, unknown>;
-            for (const name of Object.keys(proto)) {
-              if (/^(pure|views)\d+$/.test(name)) delete proto[name];
-            }
+            uninstallQueries();
           }
         },
       ),
