@@ -101,7 +101,7 @@ function readOf(fn: object): PureRead | undefined {
   const body = nodeAt(top, 'body');
   if (body === undefined) return undefined;
   const check = new PureReadCheck(params);
-  if (!check.statement(body)) return undefined;
+  if (!check.statement(body) || !check.boundsHold()) return undefined;
   const read = check.result();
   // A list of its own is made in the function's realm: `[]` there has that
   // realm's Array.prototype, and its push that realm's, which the guard
@@ -122,12 +122,23 @@ const LOOP_BOUNDS = new Set(['<', '<=']);
  * or an element of list parameter `list` (a primitive).
  */
 type Local =
-  | { readonly kind: 'value' | 'list' | 'counter' }
+  | { readonly kind: 'value' | 'list' }
+  | {
+      readonly kind: 'counter';
+      /**
+       * Whether its every value is an array index (below 2^32 - 1), given that
+       * `boundParam` (the parameter whose length bounds it, if one) is a list.
+       */
+      readonly indexes: boolean;
+      readonly boundParam: number | undefined;
+    }
   | { readonly kind: 'element'; readonly list: number };
 
 const VALUE: Local = { kind: 'value' };
 const LIST: Local = { kind: 'list' };
-const COUNTER: Local = { kind: 'counter' };
+
+/** The largest array index. */
+const MAX_INDEX = 2 ** 32 - 2;
 
 class PureReadCheck {
   readonly #params: readonly string[];
@@ -145,10 +156,18 @@ class PureReadCheck {
   #returns: 'list' | 'value' | undefined;
   /** How many loops the statement being checked is in (`break` and `continue` need one). */
   #loops = 0;
+  /** The parameters whose length bounds a counter that reads a list parameter: each must be a list. */
+  readonly #listBounds = new Set<number>();
 
   constructor(params: readonly string[]) {
     this.#params = params;
     this.#paramUses = params.map(() => undefined);
+  }
+
+  /** After the body: whether every bound #listBounds holds is a list parameter's length (its copy's: see listElement). */
+  boundsHold(): boolean {
+    for (const index of this.#listBounds) if (this.#paramUses[index] !== 'list') return false;
+    return true;
   }
 
   result(): PureRead {
@@ -305,8 +324,36 @@ class PureReadCheck {
     if (!LOOP_BOUNDS.has(String(test['operator'])) || !isNamed(left, name)) return false;
     if (right === undefined || !(isNumberLiteral(right) || this.isLength(right))) return false;
     if (update['operator'] !== '++' || !isNamed(nodeAt(update, 'argument'), name)) return false;
-    this.#locals.set(name, COUNTER);
+    this.#locals.set(
+      name,
+      this.counter(Number(nodeAt(declaration, 'init')?.['value']), test, right),
+    );
     return this.loopBody(body);
+  }
+
+  /**
+   * A counter from `start` while `test` (`i < right` or `i <= right`): whether
+   * its every value is an array index, which is what the guard's check of
+   * Array.prototype covers (its length) when it reads a list past its end. A
+   * literal bound says; a list parameter's length is its copy's (at most
+   * MAX_LIST_COPY, see pure-query-guard.ts); a list of the method's own is
+   * shorter than 2^32 - 1, so `<` holds; a primitive's length could be any
+   * number (Number.prototype.length).
+   */
+  counter(start: number, test: AnyNode, right: AnyNode): Local {
+    const below = test['operator'] === '<';
+    let indexes = start <= MAX_INDEX;
+    let boundParam: number | undefined;
+    if (isNumberLiteral(right)) {
+      const bound = Number(right['value']);
+      indexes &&= below ? bound <= MAX_INDEX + 1 : bound < MAX_INDEX + 1;
+    } else {
+      const name = String(nodeAt(right, 'object')?.['name']);
+      const param = this.#params.indexOf(name);
+      if (param >= 0) boundParam = param;
+      else indexes &&= below;
+    }
+    return { kind: 'counter', indexes, boundParam };
   }
 
   /** `for (const x of list) …` over a list parameter: `x` is one of its elements, a primitive. */
@@ -426,11 +473,16 @@ class PureReadCheck {
    * undefined for any other form.
    */
   listElement(object: AnyNode, property: AnyNode): number | undefined {
-    if (object.type !== 'Identifier' || this.localOf(property)?.kind !== 'counter') {
-      return undefined;
-    }
+    const counter = this.localOf(property);
+    if (object.type !== 'Identifier' || counter?.kind !== 'counter') return undefined;
+    // Past the copy's end the read asks Array.prototype, which the guard asks
+    // per call for array indexes only (by its length): other names such as
+    // '4294967295' could give a key never checked, or run a getter mid-run.
+    if (!counter.indexes) return undefined;
     const index = this.#params.indexOf(String(object['name']));
-    return index >= 0 && this.useParam(index, 'list') ? index : undefined;
+    if (index < 0 || !this.useParam(index, 'list')) return undefined;
+    if (counter.boundParam !== undefined) this.#listBounds.add(counter.boundParam);
+    return index;
   }
 
   /**

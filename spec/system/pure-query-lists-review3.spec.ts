@@ -1,0 +1,160 @@
+import { initSystem, persistent, readonly } from '../../lib';
+import { isView } from '../../lib/isolation/registry';
+import type { Prevalent } from '../../lib';
+import { pureReadOf } from '../../lib/system/pure-query';
+import { pureQueryStats } from '../../lib/system/pure-query-guard';
+import { freshBasedir } from '../support/tmp';
+
+/**
+ * A third review of the list-gathering pure reads, after the merge of the
+ * two review branches (see pure-query-lists-review.spec.ts,
+ * pure-query-lists-review2.spec.ts, pure-query-lists-diff-review.spec.ts).
+ */
+
+const open: Array<Prevalent<object>> = [];
+function opened<T extends object>(system: Prevalent<T>): Prevalent<T> {
+  open.push(system as Prevalent<object>);
+  return system;
+}
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+@persistent('ListsReview3Page')
+class Page {
+  constructor(public id: string) {}
+}
+
+class Stamped {
+  pages: Record<string, Page> = {};
+  stamps = 0;
+  add(id: string): void {
+    this.pages[id] = new Page(id);
+  }
+  /** A getter that changes state: the guard counts 'stamp' impure. */
+  get stamp(): number {
+    return ++this.stamps;
+  }
+  @readonly getPages(ids: string[]): unknown[] {
+    const out = [];
+    for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i] as string]);
+    return out;
+  }
+  @readonly byKeys(keys: string[]): unknown[] {
+    const out = [];
+    for (let i = 0; i < keys.length; i++) out.push(this[keys[i] as 'pages']);
+    return out;
+  }
+  /** Reads its list past the end, at '4294967295' (no array index). */
+  @readonly farKeys(keys: string[]): unknown[] {
+    const out = [];
+    for (let i = 4294967295; i < 4294967296; i++) out.push(this[keys[i] as 'pages']);
+    return out;
+  }
+}
+
+/** A Stamped of pages a and b whose views exist (so a raw run hands them out). */
+function stamped(): Prevalent<Stamped> {
+  const sys = opened(initSystem(Stamped, { basedir: freshBasedir(), classes: [Page] }));
+  sys.add('a');
+  sys.add('b');
+  sys.getPages(['a', 'b']);
+  return sys;
+}
+
+describe('the bench-like list read', () => {
+  it('still runs on the raw state, with the views the views would give', () => {
+    const sys = stamped();
+    const before = pureQueryStats.rawRuns;
+    const pages = sys.getPages(['a', 'b', 'nope']);
+    expect(pureQueryStats.rawRuns).toBe(before + 1);
+    expect(pages.map((p) => isView(p))).toEqual([true, true, false]);
+  });
+});
+
+describe('a list read past its end by a counter beyond the array indexes', () => {
+  it('read a value Array.prototype holds at 4294967295 (no index: its length misses it) as a key, and a getter that changes state ran', () => {
+    const sys = stamped();
+    const proto = Array.prototype as unknown as Record<string, unknown>;
+    proto['4294967295'] = 'stamp';
+    let threw: unknown;
+    try {
+      sys.farKeys([]);
+    } catch (err) {
+      threw = err;
+    } finally {
+      delete proto['4294967295'];
+    }
+    expect(sys.stamps).toBe(0);
+    expect(String(threw)).toMatch(/READONLY_VIOLATION/);
+  });
+
+  it('is no pure read when a list is read by a counter that may leave the array indexes', () => {
+    const read = (fn: unknown): boolean => pureReadOf(fn) !== undefined;
+    expect(
+      read(function (this: any, ids: any) {
+        const out = [];
+        for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+        return out;
+      }),
+    ).toBe(true);
+    expect(
+      read(function (this: any, ids: any) {
+        const out = [];
+        for (let i = 0; i <= ids.length; i++) out.push(ids[i]);
+        return out;
+      }),
+    ).toBe(true);
+    expect(
+      read(function (this: any, ids: any) {
+        const out = [];
+        for (let i = 0; i < 4294967295; i++) out.push(ids[i]);
+        return out;
+      }),
+    ).toBe(true);
+    expect(
+      read(function (this: any, ids: any) {
+        const out = [];
+        for (let i = 0; i <= 4294967294; i++) out.push(ids[i]);
+        return out;
+      }),
+    ).toBe(true);
+    expect(
+      read(function (this: any, ids: any) {
+        const out = [];
+        for (let i = 0; i < 4294967296; i++) out.push(this[ids[i]]);
+        return out;
+      }),
+    ).toBe(false);
+    expect(
+      read(function (this: any, ids: any) {
+        const out = [];
+        for (let i = 0; i <= 4294967295; i++) out.push(this[ids[i]]);
+        return out;
+      }),
+    ).toBe(false);
+    expect(
+      read(function (this: any, ids: any) {
+        const out = [];
+        for (let i = 4294967295; i < 4294967296; i++) out.push(this[ids[i]]);
+        return out;
+      }),
+    ).toBe(false);
+    // A number's length may be anything (Number.prototype.length).
+    expect(
+      read(function (this: any, ids: any, n: any) {
+        const out = [];
+        for (let i = 0; i < n.length; i++) out.push(this[ids[i]]);
+        return out;
+      }),
+    ).toBe(false);
+    // A counter past the indexes may still read the state by its value (the guard checks getter names).
+    expect(
+      read(function (this: any) {
+        const out = [];
+        for (let i = 4294967295; i < 4294967296; i++) out.push(this.list[i]);
+        return out;
+      }),
+    ).toBe(true);
+  });
+});
