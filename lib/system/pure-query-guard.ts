@@ -95,11 +95,12 @@ export class PureQueryGuard {
     if (stateShape.ownGetterSeen) return undefined;
     this.#refresh();
     if (read.calls.size !== 0 && !this.#lookupsAreBuiltIn(read)) return undefined;
-    const lists = read.listParams;
+    // Indexed loops here and below, not for…of nor includes: the program may have replaced the
+    // array iterator or Array.prototype.includes, whose answers the checks would then take.
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
       const primitive = typeof arg === 'object' ? arg === null : typeof arg !== 'function';
-      if (!primitive && (lists.length === 0 || !lists.includes(i))) return undefined;
+      if (!primitive && !isListParam(read, i)) return undefined;
     }
     const impure = this.#impure;
     if (impure === undefined) return undefined;
@@ -109,8 +110,9 @@ export class PureQueryGuard {
       this.#namesClear = read;
       this.#namesClearAt = this.#verdicts;
     }
-    for (const index of read.keyParams) {
-      const arg = args[index];
+    const keyParams = read.keyParams;
+    for (let k = 0; k < keyParams.length; k++) {
+      const arg = args[keyParams[k] as number];
       if (impure.has(typeof arg === 'symbol' ? arg : String(arg))) return undefined;
     }
     return read.usesLists ? this.#listRun(read, run, impure) : args;
@@ -120,11 +122,13 @@ export class PureQueryGuard {
    * The arguments of a pure read that loops or gathers a list (`run`: the
    * call's, each list a copy: see listCopies), or undefined. The built-ins
    * the read's own code calls must be the built-ins' (push, the array
-   * iterator), no property may sit at a whole-number key of the prototypes
-   * of arrays (a list's push or a state array's hole would run an accessor
-   * there, a read past a list's end would give a value there), and no getter
+   * iterator), no property may sit at an array index of the prototypes of
+   * arrays (a list's push or a state array's hole would run an accessor
+   * there, a read past a list's end would give a value there: a counter
+   * reading a list stays below 2^32 - 1, see pure-query.ts), and no getter
    * the guard counts impure may have a whole number's name when a loop
-   * counter reads by it.
+   * counter reads by it. The built-ins are checked last: the element checks
+   * call Set.prototype.has, which the program may have replaced.
    */
   #listRun(
     read: PureRead,
@@ -132,17 +136,16 @@ export class PureQueryGuard {
     impure: ReadonlySet<PropertyKey>,
   ): ArrayLike<unknown> | undefined {
     if (read.counterKeys && this.#impureIndexKey) return undefined;
-    if (read.pushes && ownValue(Array.prototype, 'push') !== BUILTIN_PUSH) return undefined;
-    if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
-    if (arrayPrototypeIndexed() || this.#objectPrototypeIndexed) return undefined;
-    // A Proxy (or other object) between them would answer a list's writes.
-    if (Object.getPrototypeOf(Array.prototype) !== Object.prototype) return undefined;
     // Symbols always (impure always has Symbol.toStringTag, which a view answers); strings when
     // some impure key is one. A list read by a counter past its end gives `undefined`.
     const strings = this.#impureStringKey;
-    if (read.keyLists.size !== 0 && strings && impure.has('undefined')) return undefined;
-    for (const index of read.keyLists) {
-      for (const element of run[index] as unknown[]) {
+    const keyLists = read.keyLists;
+    if (keyLists.length !== 0 && strings && impure.has('undefined')) return undefined;
+    for (let k = 0; k < keyLists.length; k++) {
+      // The copy: an array of the built-ins' kind with an own element at every index.
+      const list = run[keyLists[k] as number] as unknown[];
+      for (let i = 0; i < list.length; i++) {
+        const element = list[i];
         if (
           typeof element === 'symbol' ? impure.has(element) : strings && impure.has(String(element))
         ) {
@@ -150,6 +153,11 @@ export class PureQueryGuard {
         }
       }
     }
+    if (read.pushes && ownValue(Array.prototype, 'push') !== BUILTIN_PUSH) return undefined;
+    if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
+    if (arrayPrototypeIndexed() || this.#objectPrototypeIndexed) return undefined;
+    // A Proxy (or other object) between them would answer a list's writes.
+    if (Object.getPrototypeOf(Array.prototype) !== Object.prototype) return undefined;
     return run;
   }
 
@@ -159,6 +167,13 @@ export class PureQueryGuard {
     for (const name of read.calls) if (this.#impureCalls.has(name)) return false;
     return true;
   }
+}
+
+/** Whether parameter `index` of `read` is a list (see listCopies). */
+function isListParam(read: PureRead, index: number): boolean {
+  const lists = read.listParams;
+  for (let k = 0; k < lists.length; k++) if (lists[k] === index) return true;
+  return false;
 }
 
 /** Array.prototype.push as it was when this module loaded. */
@@ -212,7 +227,10 @@ function listCopies(read: PureRead, args: ArrayLike<unknown>): unknown[] | undef
   // where the checks read `args`.
   const run: unknown[] = [];
   for (let i = 0; i < args.length; i++) run[i] = args[i];
-  for (const index of read.listParams) {
+  // Not for…of: a replaced array iterator could skip a list, which would then run uncopied.
+  const lists = read.listParams;
+  for (let k = 0; k < lists.length; k++) {
+    const index = lists[k] as number;
     const copy = primitivesCopy(args[index], read.iterates);
     if (copy === undefined) return undefined;
     run[index] = copy;

@@ -19,7 +19,7 @@ export interface PureRead {
    */
   readonly listParams: readonly number[];
   /** The list parameters whose elements it reads by (`this.pages[ids[i]]`): each element is checked as a key. */
-  readonly keyLists: ReadonlySet<number>;
+  readonly keyLists: readonly number[];
   /** Whether it reads by a loop counter (`this.list[i]`): no getter may have a whole number's name. */
   readonly counterKeys: boolean;
   /** Whether it adds to a list of its own (`out.push(x)`): Array.prototype.push must be the built-in's. */
@@ -176,7 +176,7 @@ class PureReadCheck {
       keyParams: [...this.#keyParams].sort((a, b) => a - b),
       calls: this.#calls,
       listParams: this.#paramUses.flatMap((use, i) => (use === 'list' ? [i] : [])),
-      keyLists: this.#keyLists,
+      keyLists: [...this.#keyLists].sort((a, b) => a - b),
       counterKeys: this.#counterKeys,
       pushes: this.#pushes,
       iterates: this.#iterates,

@@ -158,3 +158,76 @@ describe('a list read past its end by a counter beyond the array indexes', () =>
     ).toBe(true);
   });
 });
+
+describe('the guard looping over a list with the array iterator as the program left it', () => {
+  it('a patched iterator, called on the copy after the check of push, patched push: it got the raw pages', () => {
+    const sys = stamped();
+    const values = Array.prototype[Symbol.iterator];
+    const push = Array.prototype.push;
+    const got: unknown[] = [];
+    Array.prototype[Symbol.iterator] = function (this: unknown[]): ArrayIterator<unknown> {
+      // The guard's copy of ['a', 'b'] (not its list of parameter indexes).
+      if (this[0] === 'a') {
+        Array.prototype[Symbol.iterator] = values;
+        Array.prototype.push = function (this: unknown[], ...xs: unknown[]): number {
+          for (let i = 0; i < xs.length; i++) got[got.length] = xs[i];
+          return Reflect.apply(push, this, xs) as number;
+        };
+      }
+      return Reflect.apply(values, this, []) as ArrayIterator<unknown>;
+    };
+    let pages: readonly unknown[];
+    try {
+      pages = sys.getPages(['a', 'b']);
+    } finally {
+      Array.prototype[Symbol.iterator] = values;
+      Array.prototype.push = push;
+    }
+    expect(got.filter((p) => !isView(p))).toEqual([]);
+    expect(pages.map((p) => isView(p))).toEqual([true, true]);
+  });
+
+  it('a patched iterator hid a list element naming a getter that changes state, run on the raw state', () => {
+    const sys = stamped();
+    const values = Array.prototype[Symbol.iterator];
+    Array.prototype[Symbol.iterator] = function (this: unknown[]): ArrayIterator<unknown> {
+      return Reflect.apply(values, this[0] === 'stamp' ? [] : this, []) as ArrayIterator<unknown>;
+    };
+    let threw: unknown;
+    try {
+      sys.byKeys(['stamp']);
+    } catch (err) {
+      threw = err;
+    } finally {
+      Array.prototype[Symbol.iterator] = values;
+    }
+    expect(sys.stamps).toBe(0);
+    expect(String(threw)).toMatch(/READONLY_VIOLATION/);
+  });
+});
+
+describe('the guard checking list elements after the built-ins a list run calls', () => {
+  it('a replaced Set.prototype.has, called by the element checks after the check of push, patched push: it got the raw pages', () => {
+    const sys = stamped();
+    const has = Set.prototype.has;
+    const push = Array.prototype.push;
+    const got: unknown[] = [];
+    Set.prototype.has = function (this: Set<unknown>, key: unknown): boolean {
+      if (key === 'a') {
+        Set.prototype.has = has;
+        Array.prototype.push = function (this: unknown[], ...xs: unknown[]): number {
+          for (let i = 0; i < xs.length; i++) got[got.length] = xs[i];
+          return Reflect.apply(push, this, xs) as number;
+        };
+      }
+      return Reflect.apply(has, this, [key]) as boolean;
+    };
+    try {
+      sys.getPages(['a', 'b']);
+    } finally {
+      Set.prototype.has = has;
+      Array.prototype.push = push;
+    }
+    expect(got.filter((p) => !isView(p))).toEqual([]);
+  });
+});
