@@ -5,6 +5,7 @@ import type { Prevalent } from '../../lib';
 import { pureReadOf } from '../../lib/system/pure-query';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { freshBasedir } from '../support/tmp';
+import { closedAfterEach } from '../support/opened';
 
 /**
  * Ways a list-gathering pure read on the raw state (see pure-query.ts:
@@ -14,14 +15,7 @@ import { freshBasedir } from '../support/tmp';
  * review.
  */
 
-const open: Array<Prevalent<object>> = [];
-function opened<T extends object>(system: Prevalent<T>): Prevalent<T> {
-  open.push(system as Prevalent<object>);
-  return system;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
+const opened = closedAfterEach();
 
 @persistent('ListsReviewPage')
 class Page {

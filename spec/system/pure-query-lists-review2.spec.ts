@@ -4,6 +4,7 @@ import { isView } from '../../lib/isolation/registry';
 import type { Prevalent } from '../../lib';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { freshBasedir } from '../support/tmp';
+import { closedAfterEach } from '../support/opened';
 
 /**
  * A second review of the list-gathering pure reads (see pure-query.ts and
@@ -13,14 +14,7 @@ import { freshBasedir } from '../support/tmp';
  * `void [].length`) and looks for a raw state object handed out.
  */
 
-const open: Array<Prevalent<object>> = [];
-function opened<T extends object>(system: Prevalent<T>): Prevalent<T> {
-  open.push(system as Prevalent<object>);
-  return system;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
+const opened = closedAfterEach();
 
 @persistent('ListsReview2Page')
 class Page {

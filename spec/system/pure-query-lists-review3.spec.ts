@@ -4,6 +4,7 @@ import type { Prevalent } from '../../lib';
 import { pureReadOf } from '../../lib/system/pure-query';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { freshBasedir } from '../support/tmp';
+import { closedAfterEach } from '../support/opened';
 
 /**
  * A third review of the list-gathering pure reads, after the merge of the
@@ -11,14 +12,7 @@ import { freshBasedir } from '../support/tmp';
  * pure-query-lists-review2.spec.ts, pure-query-lists-diff-review.spec.ts).
  */
 
-const open: Array<Prevalent<object>> = [];
-function opened<T extends object>(system: Prevalent<T>): Prevalent<T> {
-  open.push(system as Prevalent<object>);
-  return system;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
+const opened = closedAfterEach();
 
 @persistent('ListsReview3Page')
 class Page {

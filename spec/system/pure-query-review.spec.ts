@@ -1,7 +1,7 @@
 import { initSystem, persistent, readonly } from '../../lib';
-import type { Prevalent } from '../../lib';
 import { pureReadOf } from '../../lib/system/pure-query';
 import { freshBasedir } from '../support/tmp';
+import { closedAfterEach } from '../support/opened';
 
 /**
  * Ways a pure read on the raw state (see pure-query.ts) changed the state or
@@ -10,14 +10,7 @@ import { freshBasedir } from '../support/tmp';
 
 const refused = expect.objectContaining({ code: 'READONLY_VIOLATION' });
 
-const open: Array<Prevalent<object>> = [];
-function opened<T extends object>(system: Prevalent<T>): Prevalent<T> {
-  open.push(system as Prevalent<object>);
-  return system;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
+const opened = closedAfterEach();
 
 @persistent('ReviewCounter')
 class Counter {
