@@ -59,12 +59,11 @@ export const LOOKUP_METHODS: ReadonlySet<string> = new Set(['get', 'has']);
  * `break` and `continue`. Nothing else calls a function, assigns, converts
  * an object to a primitive or makes a new object (but the list, which
  * holds what the method read), so the only code such a method can run
- * besides its own is a
- * getter or a look-up method, which the caller checks (see
- * pure-query-guard.ts). Such a method may run on the raw
- * state: no change can go unjournaled through it, and a result that is a
- * state object is handed out as the view the read-only `this` would have
- * given.
+ * besides its own is a getter or a look-up method, which the caller checks
+ * (see pure-query-guard.ts). Such a method may run on the raw state: no
+ * change can go unjournaled through it, and a result that is a state
+ * object (or a list of them) is handed out as the view the read-only
+ * `this` would have given.
  */
 export function pureReadOf(fn: unknown): PureRead | undefined {
   if (typeof fn !== 'function') return undefined;
