@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initSystem, persistent, readonly } from '../../lib';
+import { isView } from '../../lib/isolation/registry';
+import { pureQueryStats } from '../../lib/system/pure-query-guard';
+import { freshBasedir } from '../support/tmp';
+
+// README, "How it works", Queries: the getPages example (a loop over a list
+// argument gathering a list of its own) is a pure read, runs on the raw state
+// and hands out a fresh array of the views the views would give; the
+// `for (const id of ids)` form the comment names does the same.
+
+const README = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+
+@persistent('AuditListPage')
+class Page {
+  constructor(
+    public id: string,
+    public text: string,
+  ) {}
+}
+
+class Wiki {
+  pages: Record<string, Page> = {};
+  createPage(id: string, text: string): void {
+    this.pages[id] = new Page(id, text);
+  }
+  @readonly getPages(ids: string[]) {
+    const out = [];
+    for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i] as string]); // or: for (const id of ids)
+    return out;
+  }
+  @readonly getPagesOf(ids: string[]) {
+    const out = [];
+    for (const id of ids) out.push(this.pages[id]);
+    return out;
+  }
+}
+
+describe("README's list query example", () => {
+  it('is the one README shows', () => {
+    expect(README).toContain('const out = [];');
+    expect(README).toContain(
+      'for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i]]); // or: for (const id of ids)',
+    );
+  });
+
+  it('runs on the raw state, both forms, and gives fresh arrays of the views', async () => {
+    const wiki = initSystem(Wiki, { basedir: freshBasedir(), classes: [Page] });
+    try {
+      wiki.createPage('a', 'A');
+      wiki.createPage('b', 'B');
+      const first = wiki.getPages(['a', 'b', 'c']);
+      const before = pureQueryStats.rawRuns;
+      const again = wiki.getPages(['a', 'b', 'c']);
+      const viaOf = wiki.getPagesOf(['a', 'b', 'c']);
+      expect(pureQueryStats.rawRuns).toBe(before + 2);
+      for (const list of [again, viaOf]) {
+        expect(list).not.toBe(first);
+        expect(list[0]).toBe(first[0]);
+        expect(list[1]).toBe(first[1]);
+        expect(list[2]).toBeUndefined();
+        expect(isView(list[0])).toBe(true);
+        expect(isView(list)).toBe(false);
+      }
+    } finally {
+      await wiki.close();
+    }
+  });
+});
