@@ -14,6 +14,7 @@ d('examples', () => {
     expect(out).toMatch(/run 1\] restored pages: \[\]/);
     expect(out).toMatch(/run 2\] restored pages: \["home","run-1"\]/);
     expect(out).toContain("run-1's parent is the home page itself: true");
+    expect(out).toContain('getPages: run-1, undefined');
   });
 
   it('the todo list survives a restart', () => {

@@ -28,5 +28,7 @@ if (run === '2') {
   console.log(
     `  run-1's parent is the home page itself: ${wiki.getPage('run-1')?.parent === wiki.getPage('home')}`,
   );
+  const [first, missing] = wiki.getPages(['run-1', 'nope']);
+  console.log(`  getPages: ${first?.id}, ${String(missing)}`);
 }
 void wiki.close();

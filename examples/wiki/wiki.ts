@@ -41,6 +41,14 @@ export class Wiki {
     return this.pages.get(id);
   }
 
+  /** Several pages at once: a loop like this one runs on the raw state (README, "How it works"). */
+  @readonly
+  getPages(ids: string[]): Array<WikiPage | undefined> {
+    const out = [];
+    for (const id of ids) out.push(this.pages.get(id));
+    return out;
+  }
+
   @readonly
   titles(): string[] {
     return [...this.pages.keys()];
