@@ -214,7 +214,7 @@ function arrayIterationIsBuiltIn(): boolean {
 
 /**
  * The call's arguments with each list parameter's array copied (see
- * primitivesCopy), or undefined when one is no array of primitives. Its
+ * isPrimitivesList and fillCopy), or undefined when one is no array of primitives. Its
  * elements are read once here (so a getter element of an argument runs
  * here, once, and not as the read goes), into an array of the built-ins'
  * own kind no code of the caller's can answer for.
@@ -229,11 +229,18 @@ function listCopies(read: PureRead, args: ArrayLike<unknown>): unknown[] | undef
   for (let i = 0; i < args.length; i++) run[i] = args[i];
   // Not for…of: a replaced array iterator could skip a list, which would then run uncopied.
   const lists = read.listParams;
+  // Every copy is made whole (an own element at each index) before any element is read: a
+  // getter element may put a setter at an index of Array.prototype and take it away again,
+  // and a write to a copy that ran it would hand it the copy to change after the checks.
   for (let k = 0; k < lists.length; k++) {
     const index = lists[k] as number;
-    const copy = primitivesCopy(args[index], read.iterates);
-    if (copy === undefined) return undefined;
-    run[index] = copy;
+    const value = args[index];
+    if (!isPrimitivesList(value, read.iterates)) return undefined;
+    run[index] = blankCopy(value.length);
+  }
+  for (let k = 0; k < lists.length; k++) {
+    const index = lists[k] as number;
+    if (!fillCopy(args[index], run[index] as unknown[], read.iterates)) return undefined;
   }
   return run;
 }
@@ -242,31 +249,48 @@ function listCopies(read: PureRead, args: ArrayLike<unknown>): unknown[] | undef
 const MAX_LIST_COPY = 1 << 24;
 
 /**
- * A copy of `value` when it is an array of primitives (not a Proxy, with the
- * built-in array prototype, and when `iterated` by `for…of` no iterator of
- * its own), else undefined. Each element is read once.
+ * Whether `value` may be copied for a pure read: an array (not a Proxy, with
+ * the built-in array prototype, and when `iterated` by `for…of` no iterator
+ * of its own) of at most MAX_LIST_COPY elements. Runs no code of the
+ * caller's.
  */
-function primitivesCopy(value: unknown, iterated: boolean): unknown[] | undefined {
-  if (!Array.isArray(value) || types.isProxy(value)) return undefined;
-  if (Object.getPrototypeOf(value) !== Array.prototype) return undefined;
+function isPrimitivesList(value: unknown, iterated: boolean): value is unknown[] {
+  if (!Array.isArray(value) || types.isProxy(value)) return false;
+  if (Object.getPrototypeOf(value) !== Array.prototype) return false;
   // for…of over the argument runs its own Symbol.iterator, which the copy has not.
-  if (iterated && Object.prototype.hasOwnProperty.call(value, Symbol.iterator)) return undefined;
-  const length = value.length;
-  if (length > MAX_LIST_COPY) return undefined;
+  if (iterated && Object.prototype.hasOwnProperty.call(value, Symbol.iterator)) return false;
+  return value.length <= MAX_LIST_COPY;
+}
+
+/** An array of `length` own `undefined` elements (written while no code of the caller's has run). */
+function blankCopy(length: number): unknown[] {
   const copy: unknown[] = [];
+  for (let i = 0; i < length; i++) copy[i] = undefined;
+  return copy;
+}
+
+/**
+ * Fills `copy` (see blankCopy) with the elements of `value`, each read once;
+ * false when `value` is no longer a list to copy (an earlier getter element
+ * may have changed it) or an element is an object or a function. The writes
+ * are to own data properties: no setter runs.
+ */
+function fillCopy(value: unknown, copy: unknown[], iterated: boolean): boolean {
+  if (!isPrimitivesList(value, iterated) || value.length !== copy.length) return false;
+  const length = copy.length;
   try {
     for (let i = 0; i < length; i++) {
       const element: unknown = value[i];
       if (typeof element === 'object' ? element !== null : typeof element === 'function') {
-        return undefined;
+        return false;
       }
       copy[i] = element;
     }
   } catch {
     // A getter element that throws: the views read it only if the query does.
-    return undefined;
+    return false;
   }
-  return copy;
+  return true;
 }
 
 /**
