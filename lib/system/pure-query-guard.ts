@@ -252,10 +252,12 @@ const MAX_LIST_COPY = 1 << 24;
  * Whether `value` may be copied for a pure read: an array (not a Proxy, with
  * the built-in array prototype, and when `iterated` by `for…of` no iterator
  * of its own) of at most MAX_LIST_COPY elements. Runs no code of the
- * caller's.
+ * caller's, and throws for none (a revoked Proxy is told before
+ * Array.isArray, which throws for one: the views read the list only if the
+ * query does).
  */
 function isPrimitivesList(value: unknown, iterated: boolean): value is unknown[] {
-  if (!Array.isArray(value) || types.isProxy(value)) return false;
+  if (types.isProxy(value) || !Array.isArray(value)) return false;
   if (Object.getPrototypeOf(value) !== Array.prototype) return false;
   // for…of over the argument runs its own Symbol.iterator, which the copy has not.
   if (iterated && Object.prototype.hasOwnProperty.call(value, Symbol.iterator)) return false;

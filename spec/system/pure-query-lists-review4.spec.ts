@@ -38,6 +38,13 @@ class Stamped {
     for (let i = 0; i < keys.length; i++) out.push(this[keys[i] as 'pages']);
     return out;
   }
+  /** Reads its list only when `go`. */
+  @readonly pagesIf(go: boolean, ids: string[]): unknown[] {
+    const out: unknown[] = [];
+    if (!go) return out;
+    for (const id of ids) out.push(this.pages[id]);
+    return out;
+  }
 }
 
 /** A Stamped of pages a and b whose views exist (so a raw run hands them out). */
@@ -106,5 +113,15 @@ describe("the guard's copy of a list argument, caught by a setter a getter eleme
     }
     // The views never read 'stamp': the caller's list names 'pages' only.
     expect(sys.stamps).toBe(0);
+  });
+});
+
+describe('a revoked Proxy as a list argument the query never reads', () => {
+  it('threw as the guard asked Array.isArray, where the views answer an empty list', () => {
+    const sys = stamped();
+    const { proxy, revoke } = Proxy.revocable(['a'], {});
+    revoke();
+    expect(sys.pagesIf(false, proxy as string[])).toEqual([]);
+    expect(() => sys.pagesIf(true, proxy as string[])).toThrow(TypeError);
   });
 });
