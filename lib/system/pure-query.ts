@@ -100,7 +100,7 @@ function readOf(fn: object): PureRead | undefined {
   const body = nodeAt(top, 'body');
   if (body === undefined) return undefined;
   const check = new PureReadCheck(params);
-  if (!check.statement(body) || !check.boundsHold()) return undefined;
+  if (!check.statement(body)) return undefined;
   const read = check.result();
   // A list of its own is made in the function's realm: `[]` there has that
   // realm's Array.prototype, and its push that realm's, which the guard
@@ -124,12 +124,8 @@ type Local =
   | { readonly kind: 'value' | 'list' }
   | {
       readonly kind: 'counter';
-      /**
-       * Whether its every value is an array index (below 2^32 - 1), given that
-       * `boundParam` (the parameter whose length bounds it, if one) is a list.
-       */
+      /** Whether its every value is an array index (below 2^32 - 1). */
       readonly indexes: boolean;
-      readonly boundParam: number | undefined;
     }
   | { readonly kind: 'element'; readonly list: number };
 
@@ -155,18 +151,10 @@ class PureReadCheck {
   #returns: 'list' | 'value' | undefined;
   /** How many loops the statement being checked is in (`break` and `continue` need one). */
   #loops = 0;
-  /** The parameters whose length bounds a counter that reads a list parameter: each must be a list. */
-  readonly #listBounds = new Set<number>();
 
   constructor(params: readonly string[]) {
     this.#params = params;
     this.#paramUses = params.map(() => undefined);
-  }
-
-  /** After the body: whether every bound #listBounds holds is a list parameter's length (its copy's: see listElement). */
-  boundsHold(): boolean {
-    for (const index of this.#listBounds) if (this.#paramUses[index] !== 'list') return false;
-    return true;
   }
 
   result(): PureRead {
@@ -323,6 +311,12 @@ class PureReadCheck {
     if (!LOOP_BOUNDS.has(String(test['operator'])) || !isNamed(left, name)) return false;
     if (right === undefined || !(isNumberLiteral(right) || this.isLength(right))) return false;
     if (update['operator'] !== '++' || !isNamed(nodeAt(update, 'argument'), name)) return false;
+    // A parameter whose length bounds the loop is a list, whose copy's length is a number: a
+    // primitive's is what its prototype holds (Number.prototype.length may be an object, which
+    // `<` converts, running its valueOf, and again when the read then goes the views' way).
+    const bound = right.type === 'MemberExpression' ? nodeAt(right, 'object') : undefined;
+    const boundParam = bound === undefined ? -1 : this.#params.indexOf(String(bound['name']));
+    if (boundParam >= 0 && !this.useParam(boundParam, 'list')) return false;
     this.#locals.set(
       name,
       this.counter(Number(nodeAt(declaration, 'init')?.['value']), test, right),
@@ -336,23 +330,20 @@ class PureReadCheck {
    * Array.prototype covers (its length) when it reads a list past its end. A
    * literal bound says; a list parameter's length is its copy's (at most
    * MAX_LIST_COPY, see pure-query-guard.ts); a list of the method's own is
-   * shorter than 2^32 - 1, so `<` holds; a primitive's length could be any
-   * number (Number.prototype.length).
+   * shorter than 2^32 - 1, so `<` holds. (A parameter whose length bounds a
+   * loop is a list: see countingLoop.)
    */
   counter(start: number, test: AnyNode, right: AnyNode): Local {
     const below = test['operator'] === '<';
     let indexes = start <= MAX_INDEX;
-    let boundParam: number | undefined;
     if (isNumberLiteral(right)) {
       const bound = Number(right['value']);
       indexes &&= below ? bound <= MAX_INDEX + 1 : bound < MAX_INDEX + 1;
     } else {
       const name = String(nodeAt(right, 'object')?.['name']);
-      const param = this.#params.indexOf(name);
-      if (param >= 0) boundParam = param;
-      else indexes &&= below;
+      if (!this.#params.includes(name)) indexes &&= below;
     }
-    return { kind: 'counter', indexes, boundParam };
+    return { kind: 'counter', indexes };
   }
 
   /** `for (const x of list) …` over a list parameter: `x` is one of its elements, a primitive. */
@@ -480,7 +471,6 @@ class PureReadCheck {
     if (!counter.indexes) return undefined;
     const index = this.#params.indexOf(String(object['name']));
     if (index < 0 || !this.useParam(index, 'list')) return undefined;
-    if (counter.boundParam !== undefined) this.#listBounds.add(counter.boundParam);
     return index;
   }
 

@@ -125,3 +125,43 @@ describe('a revoked Proxy as a list argument the query never reads', () => {
     expect(() => sys.pagesIf(true, proxy as string[])).toThrow(TypeError);
   });
 });
+
+class Bounded {
+  pages: Record<string, Page> = { a: new Page('a') };
+  @readonly upTo(n: number): unknown[] {
+    const out = [];
+    for (let i = 0; i < (n as unknown as string).length; i++) out.push(this.pages['a']);
+    return out;
+  }
+  @readonly upToOnViews(n: number): unknown[] {
+    void [].length;
+    const out = [];
+    for (let i = 0; i < (n as unknown as string).length; i++) out.push(this.pages['a']);
+    return out;
+  }
+}
+
+describe("a loop bounded by a primitive argument's length", () => {
+  it('is no pure read: an object at Number.prototype.length had its valueOf run by the raw run and again by the views', () => {
+    const sys = opened(initSystem(Bounded, { basedir: freshBasedir(), classes: [Page] }));
+    let calls = 0;
+    const bound = {
+      valueOf(): number {
+        calls++;
+        return 1;
+      },
+    };
+    Object.defineProperty(Number.prototype, 'length', { value: bound, configurable: true });
+    try {
+      // First: the page's view is not made yet, so a raw run would go the views' way after.
+      const pure = sys.upTo(7);
+      const pureCalls = calls;
+      calls = 0;
+      const onViews = sys.upToOnViews(7);
+      expect(pureCalls).toBe(calls);
+      expect(pure).toEqual(onViews);
+    } finally {
+      delete (Number.prototype as unknown as Record<string, unknown>)['length'];
+    }
+  });
+});
