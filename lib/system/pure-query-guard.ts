@@ -31,6 +31,10 @@ import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
  * states held (see storedPrototypes): a non-enumerable property may hold
  * an unregistered class's instance.
  *
+ * A read that loops or gathers a list (see PureRead.usesLists) gets copies
+ * of its list arguments, made before any other check so that what a
+ * getter element of one does is seen by them (see allows and #listRun).
+ *
  * A getter added to a prototype after the guard looked (a monkey patch) is
  * not seen; registering a class or storing an object of a prototype not
  * stored before makes it look again.
