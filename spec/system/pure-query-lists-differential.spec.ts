@@ -199,13 +199,12 @@ function grammar(scope: Scope): Grammar {
 type Returns = 'list' | 'value';
 
 /** The header of a counting loop with counter `c` (reading `list[c]` when `list` is set). */
-function countingHeader(c: string, list: string, scalar: string): fc.Arbitrary<string> {
+function countingHeader(c: string, list: string): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 5, arbitrary: fc.constant(`for (let ${c} = 0; ${c} < ${list}.length; ${c}++)`) },
     { weight: 1, arbitrary: fc.constant(`for (let ${c} = 1; ${c} <= ${list}.length; ${c}++)`) },
     { weight: 2, arbitrary: fc.constant(`for (let ${c} = 0; ${c} < 3; ${c}++)`) },
     { weight: 1, arbitrary: fc.constant(`for (let ${c} = 0; ${c} <= 1; ${c}++)`) },
-    { weight: 1, arbitrary: fc.constant(`for (let ${c} = 0; ${c} < ${scalar}.length; ${c}++)`) },
     { weight: 2, arbitrary: fc.constant(`for (let ${c} = 0.5; ${c} < 3; ${c}++)`) },
     {
       weight: 2,
@@ -258,7 +257,7 @@ function loop(scope: Scope, returns: Returns, list: string, depth: number): fc.A
       counters: [...scope.counters, { name: counter, list: readsList ? list : undefined }],
     };
     return fc
-      .tuple(countingHeader(counter, list, scope.scalar), loopBody(inner, returns, list, depth))
+      .tuple(countingHeader(counter, list), loopBody(inner, returns, list, depth))
       .map(([h, b]) => `${h} ${b}`);
   });
   const iterating = fc
@@ -599,7 +598,9 @@ async function property(ticks: readonly TickName[], numRuns: number): Promise<vo
     `pure-read list differential (impure getters of ${ticks.join(', ') || 'none'}): ${counts.generated} queries, ${counts.accepted} pure reads ` +
       `(${counts.usingLists} with list forms), ${counts.calls} calls, ${rawRuns} raw runs`,
   );
-  expect(counts.accepted).toBeGreaterThan(counts.generated * 0.5);
+  // That the generator exercises the pure reads at all: 52-64% of its queries are accepted
+  // since a loop bounded by a primitive's length is none, so half would fail one run in a few.
+  expect(counts.accepted).toBeGreaterThan(counts.generated * 0.4);
   expect(counts.usingLists).toBeGreaterThan(counts.accepted * 0.9);
   expect(rawRuns).toBeGreaterThan(counts.calls * 0.05);
 }
