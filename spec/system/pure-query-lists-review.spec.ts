@@ -6,6 +6,7 @@ import { pureReadOf } from '../../lib/system/pure-query';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { freshBasedir } from '../support/tmp';
 import { closedAfterEach } from '../support/opened';
+import { ListPage as Page, ListWiki, wikiOfAB } from '../support/list-wiki';
 
 /**
  * Ways a list-gathering pure read on the raw state (see pure-query.ts:
@@ -17,21 +18,7 @@ import { closedAfterEach } from '../support/opened';
 
 const opened = closedAfterEach();
 
-@persistent('ListsReviewPage')
-class Page {
-  constructor(public id: string) {}
-}
-
-class Wiki {
-  pages: Record<string, Page> = {};
-  add(id: string): void {
-    this.pages[id] = new Page(id);
-  }
-  @readonly getPages(ids: string[]): unknown[] {
-    const out = [];
-    for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i] as string]);
-    return out;
-  }
+class Wiki extends ListWiki {
   @readonly firstThen(ids: string[], then: string): unknown[] {
     const out = [];
     for (const id of ids) {
@@ -56,11 +43,7 @@ class Wiki {
 
 /** A wiki of pages a and b whose views exist (so a raw run hands them out). */
 function wiki(): Prevalent<Wiki> {
-  const sys = opened(initSystem(Wiki, { basedir: freshBasedir(), classes: [Page] }));
-  sys.add('a');
-  sys.add('b');
-  sys.getPages(['a', 'b']);
-  return sys;
+  return wikiOfAB(Wiki, opened);
 }
 
 /** The raw state objects (pages that are no views) among `seen`. */

@@ -1,10 +1,11 @@
 import * as vm from 'node:vm';
-import { initSystem, persistent, readonly } from '../../lib';
+import { initSystem, readonly } from '../../lib';
 import { isView } from '../../lib/isolation/registry';
 import type { Prevalent } from '../../lib';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { freshBasedir } from '../support/tmp';
 import { closedAfterEach } from '../support/opened';
+import { ListPage as Page, ListWiki, wikiOfAB } from '../support/list-wiki';
 
 /**
  * A second review of the list-gathering pure reads (see pure-query.ts and
@@ -16,21 +17,7 @@ import { closedAfterEach } from '../support/opened';
 
 const opened = closedAfterEach();
 
-@persistent('ListsReview2Page')
-class Page {
-  constructor(public id: string) {}
-}
-
-class Wiki {
-  pages: Record<string, Page> = {};
-  add(id: string): void {
-    this.pages[id] = new Page(id);
-  }
-  @readonly getPages(ids: string[]): unknown[] {
-    const out = [];
-    for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i] as string]);
-    return out;
-  }
+class Wiki extends ListWiki {
   @readonly getPagesOnViews(ids: string[]): unknown[] {
     void [].length;
     const out = [];
@@ -41,11 +28,7 @@ class Wiki {
 
 /** A wiki of pages a and b whose views exist (so a raw run hands them out). */
 function wiki(): Prevalent<Wiki> {
-  const sys = opened(initSystem(Wiki, { basedir: freshBasedir(), classes: [Page] }));
-  sys.add('a');
-  sys.add('b');
-  sys.getPages(['a', 'b']);
-  return sys;
+  return wikiOfAB(Wiki, opened);
 }
 
 describe('the bench-like list read', () => {

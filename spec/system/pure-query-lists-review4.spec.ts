@@ -1,9 +1,10 @@
-import { initSystem, persistent, readonly } from '../../lib';
+import { initSystem, readonly } from '../../lib';
 import { isView } from '../../lib/isolation/registry';
 import type { Prevalent } from '../../lib';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { freshBasedir } from '../support/tmp';
 import { closedAfterEach } from '../support/opened';
+import { ListPage as Page, StampedWiki, wikiOfAB } from '../support/list-wiki';
 
 /**
  * A fourth review of the list-gathering pure reads: an audit of every point
@@ -13,31 +14,7 @@ import { closedAfterEach } from '../support/opened';
 
 const opened = closedAfterEach();
 
-@persistent('ListsReview4Page')
-class Page {
-  constructor(public id: string) {}
-}
-
-class Stamped {
-  pages: Record<string, Page> = {};
-  stamps = 0;
-  add(id: string): void {
-    this.pages[id] = new Page(id);
-  }
-  /** A getter that changes state: the guard counts 'stamp' impure. */
-  get stamp(): number {
-    return ++this.stamps;
-  }
-  @readonly getPages(ids: string[]): unknown[] {
-    const out = [];
-    for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i] as string]);
-    return out;
-  }
-  @readonly byKeys(keys: string[]): unknown[] {
-    const out = [];
-    for (let i = 0; i < keys.length; i++) out.push(this[keys[i] as 'pages']);
-    return out;
-  }
+class Stamped extends StampedWiki {
   /** Reads its list only when `go`. */
   @readonly pagesIf(go: boolean, ids: string[]): unknown[] {
     const out: unknown[] = [];
@@ -49,11 +26,7 @@ class Stamped {
 
 /** A Stamped of pages a and b whose views exist (so a raw run hands them out). */
 function stamped(): Prevalent<Stamped> {
-  const sys = opened(initSystem(Stamped, { basedir: freshBasedir(), classes: [Page] }));
-  sys.add('a');
-  sys.add('b');
-  sys.getPages(['a', 'b']);
-  return sys;
+  return wikiOfAB(Stamped, opened);
 }
 
 describe('the bench-like list read', () => {
