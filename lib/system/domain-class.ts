@@ -16,6 +16,11 @@ function invalid(message: string): PrevalenceError {
  * member may carry the name of a system control, which would hide it.
  */
 export function domainClassOf(domain: unknown): StorableClass {
+  if (typeof domain === 'string') {
+    throw invalid(
+      `initSystem got the string ${JSON.stringify(domain)} where the domain object belongs: did you swap the arguments? Call initSystem(domain, basedir), the domain (an instance of your class, or the class itself) first`,
+    );
+  }
   const cls = typeof domain === 'function' ? domain : (domain as object | null)?.constructor;
   if (typeof cls !== 'function' || cls === Object || cls === Array || cls === Function) {
     throw invalid(
@@ -30,6 +35,26 @@ export function domainClassOf(domain: unknown): StorableClass {
   refuseBuiltinSubclass(cls as StorableClass);
   refuseControlNames(cls as StorableClass, typeof domain === 'function' ? undefined : domain);
   return cls as StorableClass;
+}
+
+/**
+ * `new cls()`, for a directory with no snapshot to start from. A throw from
+ * the constructor (one that needs arguments reads a property of `undefined`)
+ * is wrapped in an INVALID_OPTION saying how to pass the initial state; a
+ * PrevalenceError it throws passes unchanged.
+ */
+export function constructDomain<T>(cls: new () => T): T {
+  try {
+    return new cls();
+  } catch (err) {
+    if (err instanceof PrevalenceError) throw err;
+    const name = cls.name || 'the domain class';
+    throw new PrevalenceError(
+      'INVALID_OPTION',
+      `initSystem was given the class ${name}, so it called new ${name}() with no arguments to make the initial state (the data directory has no snapshot yet), and that threw (${err instanceof Error ? err.message : String(err)}): give the constructor's parameters defaults, or pass an instance, initSystem(new ${name}(...), basedir)`,
+      { cause: err },
+    );
+  }
 }
 
 /**

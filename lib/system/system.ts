@@ -31,6 +31,7 @@ import { DirectoryLock } from './lock';
 import { resolveOptions } from './options';
 import {
   checkConstructedDomain,
+  constructDomain,
   domainClassOf,
   thenable,
   thenableWarning,
@@ -402,7 +403,7 @@ export class PrevalentSystem<T extends object> {
     try {
       return loadBase(this.opts, this.registry, (empty) => {
         if (typeof domain !== 'function') return domain;
-        const fresh = new (domain as new () => T)();
+        const fresh = constructDomain(domain as new () => T);
         checkConstructedDomain(this.domainClass, fresh, empty);
         return fresh;
       });

@@ -448,6 +448,30 @@ describe('initSystem option validation', () => {
       }
     });
 
+    it('asks whether the arguments were swapped when the domain is a string (regression: it called the string a built-in String to keep in a property)', () => {
+      expectRefused(
+        './wiki-data' as unknown as object,
+        { basedir: freshBasedir() },
+        'INVALID_OPTION',
+        /^INVALID_OPTION: initSystem got the string "\.\/wiki-data" where the domain object belongs: did you swap the arguments\? Call initSystem\(domain, basedir\)/,
+      );
+    });
+
+    it('says how to pass the initial state when the constructor of a class given needs arguments (regression: a raw TypeError from inside the constructor)', () => {
+      class Shop {
+        readonly name: string;
+        constructor(opts: { name: string }) {
+          this.name = opts.name;
+        }
+      }
+      const err = errorOf(() => initSystem(Shop as unknown as new () => Shop, freshBasedir()));
+      expect(err.code).toBe('INVALID_OPTION');
+      expect(err.message).toMatch(
+        /^INVALID_OPTION: initSystem was given the class Shop, so it called new Shop\(\) with no arguments .*and that threw \(Cannot read properties of undefined.*\): give the constructor's parameters defaults, or pass an instance/,
+      );
+      expect(err.cause).toBeInstanceOf(TypeError);
+    });
+
     it('refuses a root class extending a built-in type with the message @persistent gives', () => {
       class Inventory extends Map<string, number> {}
       expectRefused(
