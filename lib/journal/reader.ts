@@ -118,7 +118,14 @@ function progressReporter(
     total += fileSize(opts.fs, f.path);
   }
   before.push(total);
-  return (i, upTo) => report(Math.min(total, (before[i] ?? 0) + upTo), total);
+  // The walk reports once more at its end (files it skipped add nothing): not twice the same figure.
+  let last = -1;
+  return (i, upTo) => {
+    const done = Math.min(total, (before[i] ?? 0) + upTo);
+    if (done === last) return;
+    last = done;
+    report(done, total);
+  };
 }
 
 /** Checks the name of file `i` against the seq expected next; a damage when they disagree. */

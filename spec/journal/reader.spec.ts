@@ -187,6 +187,9 @@ describe('replayJournal on a healthy journal', () => {
     expect(progress.every(([, t]) => t === size)).toBe(true);
     expect(progress.map(([d]) => d)).toEqual([...progress.map(([d]) => d)].sort((a, b) => a - b));
     expect(progress.at(-1)).toEqual([size, size]);
+    // Strictly growing (regression: the walk's closing report repeated the last figure).
+    const dones = progress.map(([d]) => d);
+    expect(new Set(dones).size).toBe(dones.length);
   });
 });
 
