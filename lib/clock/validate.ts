@@ -167,7 +167,22 @@ function methodLabel(cls: AnyFunction, method: Method): string {
   const className = cls.name || '(anonymous class)';
   if (method.owner === cls.prototype) return `${className}.${method.name}`;
   const ownerName = ownerClassName(method.owner) ?? '(base class)';
+  if (overridden(cls, method)) {
+    return `${ownerName}.${method.name} (overridden in ${className}, but still an action ${className}'s methods can reach as super.${method.name}(); fix or remove the base class's method)`;
+  }
   return `${ownerName}.${method.name} (inherited by ${className})`;
+}
+
+/** Whether a class between `cls` and the owner of `method` defines a member of the same name. */
+function overridden(cls: AnyFunction, method: Method): boolean {
+  for (
+    let proto = cls.prototype as object | null;
+    proto !== null && proto !== method.owner;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
+    if (Object.prototype.hasOwnProperty.call(proto, method.name)) return true;
+  }
+  return false;
 }
 
 function ownerClassName(owner: object): string | undefined {

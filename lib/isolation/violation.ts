@@ -9,7 +9,7 @@ export function keyLabel(key: PropertyKey): string {
 export function readonlyViolation(what: string): PrevalenceError {
   return new PrevalenceError(
     'READONLY_VIOLATION',
-    `cannot ${what}: this object is a read-only view of the state, and state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled (the methods of objects inside the state are not actions: call one of the domain object's); to work on a private copy, copy the data out first (a spread or Array.from of the view, or the fields you need; structuredClone cannot copy a view)`,
+    `cannot ${what}: this object is a read-only view of the state, and state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled (the methods of objects inside the state are not actions: call one of the domain object's); to work on a private copy, copy the data out first (a spread or Array.from of the view copies one level, its nested objects still views; JSON.parse(JSON.stringify(view)) copies plain data deeply; structuredClone cannot copy a view)`,
   );
 }
 

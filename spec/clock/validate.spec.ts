@@ -160,6 +160,22 @@ describe('validateDomainClass: classes and methods', () => {
     );
   });
 
+  it('says an overridden base method is still reachable through super (regression: it said "inherited by" the class that overrides it)', () => {
+    class Base {
+      stamp() {
+        return Date.now();
+      }
+    }
+    class Derived extends Base {
+      override stamp() {
+        return 1;
+      }
+    }
+    expect(errorOf(Derived).message).toContain(
+      "Base.stamp (overridden in Derived, but still an action Derived's methods can reach as super.stamp(); fix or remove the base class's method) calls Date.now()",
+    );
+  });
+
   it('validates function values put on the prototype', () => {
     class Plain {}
     Object.assign(Plain.prototype, {

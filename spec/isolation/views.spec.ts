@@ -41,6 +41,24 @@ const violation =
   /READONLY_VIOLATION: cannot .* action method of the domain object \(one not marked @readonly\), so they are journaled/;
 
 describe('read-only views', () => {
+  it('say that a spread copies one level (regression: the advice to copy the data out by a spread left nested objects views, which refused the next change with the same advice)', () => {
+    const v = rootView(makeState());
+    const copy = { ...v.nested };
+    let message = '';
+    try {
+      copy.list.push(4);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(violation);
+    expect(message).toContain(
+      'a spread or Array.from of the view copies one level, its nested objects still views; JSON.parse(JSON.stringify(view)) copies plain data deeply',
+    );
+    const deep = JSON.parse(JSON.stringify(v.nested)) as { list: number[] };
+    deep.list.push(4);
+    expect(deep.list).toEqual([1, 2, 3, 4]);
+  });
+
   it('read like the raw object', () => {
     const raw = makeState();
     const v = rootView(raw);
