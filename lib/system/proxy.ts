@@ -11,6 +11,7 @@ import type { Prevalent } from './types';
 import { pureReadOf, type PureRead } from './pure-query';
 import { PureQueryGuard, pureQueryStats } from './pure-query-guard';
 import { rawToView } from '../isolation/registry';
+import { violationAttempts } from '../isolation/violation';
 
 export const CONTROL_NAMES: ReadonlySet<PropertyKey> = new Set([
   'takeSnapshot',
@@ -25,7 +26,9 @@ const namedByQuery = new WeakSet<object>();
 /** `err`, when a READONLY_VIOLATION no query wrapper named yet, as one that says `why` first. */
 function namedInQuery(err: unknown, why: string): unknown {
   if (!isPrevalenceError(err, 'READONLY_VIOLATION') || namedByQuery.has(err)) return err;
-  const named = new PrevalenceError('READONLY_VIOLATION', `${why} (${err.message})`, {
+  const attempt = violationAttempts.get(err);
+  const detail = attempt === undefined ? err.message : `it tried to ${attempt}`;
+  const named = new PrevalenceError('READONLY_VIOLATION', `${why} (${detail})`, {
     cause: err,
   });
   namedByQuery.add(named);
