@@ -3,7 +3,7 @@
 // and the parent reopens the directory and checks what survived.
 import * as fs from 'node:fs';
 import { initSystem } from '../../../lib';
-import { journalRecords } from '../../support/tmp';
+import { freshBasedir, journalRecords } from '../../support/tmp';
 import type { ChildConfig } from './children';
 import { LedgerChild, dispose, sleep } from './children';
 import { Ledger, dumpLedger, modelAfter, rng, textFor } from './ledger';
@@ -186,4 +186,44 @@ export function runSeed(): number {
 export function killRounds(normal: number): number {
   const fromEnv = Number(process.env['PREVALENT_CRASH_KILLS']);
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : normal;
+}
+
+/** The check every mode's kill test makes: the action acknowledged last survived the kill. */
+export function keptAcknowledged(round: Round, where: string): void {
+  if (round.counter < round.acked) {
+    throw new Error(
+      `${where}: action ${round.acked} was acknowledged but the restored state ends at ${round.counter}`,
+    );
+  }
+}
+
+/**
+ * Runs `rounds` kill rounds of a child in `durability` mode that only acts
+ * and snapshots (no sync()), each killed a random delay after an
+ * acknowledgement, checking after each that the acknowledged actions survived.
+ */
+export async function killAfterAcks(
+  durability: 'always' | 'none',
+  rounds: number,
+  snapshotChance: number,
+): Promise<KillSummary & { seed: number }> {
+  const seed = runSeed();
+  const summary = await runKillRounds(
+    {
+      dir: freshBasedir(durability),
+      rounds: killRounds(rounds),
+      seed,
+      child: {
+        durability,
+        // Small files: rotations (new file + directory fsync) happen often enough to be hit too.
+        journalMaxBytes: 4096,
+        snapshotChance,
+        syncChance: 0,
+      },
+      trigger: 'ack',
+      maxDelayMs: 30,
+    },
+    keptAcknowledged,
+  );
+  return { ...summary, seed };
 }
