@@ -167,22 +167,29 @@ function methodLabel(cls: AnyFunction, method: Method): string {
   const className = cls.name || '(anonymous class)';
   if (method.owner === cls.prototype) return `${className}.${method.name}`;
   const ownerName = ownerClassName(method.owner) ?? '(base class)';
-  if (overridden(cls, method)) {
-    return `${ownerName}.${method.name} (overridden in ${className}, but still an action ${className}'s methods can reach as super.${method.name}(); fix or remove the base class's method)`;
+  const override = overriding(cls, method);
+  if (override !== undefined) {
+    const by = ownerClassName(override) ?? '(a subclass)';
+    return `${ownerName}.${method.name} (overridden in ${by}, but still code an action can run, as super.${method.name}() in ${by}'s methods; fix or remove the base class's method)`;
   }
   return `${ownerName}.${method.name} (inherited by ${className})`;
 }
 
-/** Whether a class between `cls` and the owner of `method` defines a member of the same name. */
-function overridden(cls: AnyFunction, method: Method): boolean {
+/**
+ * The prototype nearest the owner of `method`, between it and `cls`, that
+ * defines a member of the same name (whose methods reach the owner's as
+ * `super`), or undefined.
+ */
+function overriding(cls: AnyFunction, method: Method): object | undefined {
+  let nearest: object | undefined;
   for (
     let proto = cls.prototype as object | null;
     proto !== null && proto !== method.owner;
     proto = Object.getPrototypeOf(proto) as object | null
   ) {
-    if (Object.prototype.hasOwnProperty.call(proto, method.name)) return true;
+    if (Object.prototype.hasOwnProperty.call(proto, method.name)) nearest = proto;
   }
-  return false;
+  return nearest;
 }
 
 function ownerClassName(owner: object): string | undefined {

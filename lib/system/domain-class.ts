@@ -38,22 +38,34 @@ export function domainClassOf(domain: unknown): StorableClass {
 }
 
 /**
- * `new cls()`, for a directory with no snapshot to start from. A throw from
- * the constructor (one that needs arguments reads a property of `undefined`)
- * is wrapped in an INVALID_OPTION saying how to pass the initial state; a
- * PrevalenceError it throws passes unchanged.
+ * `new cls()`, for a directory with no snapshot to start from. When the
+ * constructor has parameters without defaults (`cls.length`), a throw from
+ * it (reading a property of the missing argument) is wrapped in an
+ * INVALID_OPTION saying how to pass the initial state, the throw its cause;
+ * any other throw passes unchanged (a constructor's own check of its
+ * configuration is the application's error).
  */
 export function constructDomain<T>(cls: new () => T): T {
   try {
     return new cls();
   } catch (err) {
-    if (err instanceof PrevalenceError) throw err;
+    if (err instanceof PrevalenceError || cls.length === 0) throw err;
     const name = cls.name || 'the domain class';
     throw new PrevalenceError(
       'INVALID_OPTION',
-      `initSystem was given the class ${name}, so it called new ${name}() with no arguments to make the initial state (the data directory has no snapshot yet), and that threw (${err instanceof Error ? err.message : String(err)}): give the constructor's parameters defaults, or pass an instance, initSystem(new ${name}(...), basedir)`,
+      `initSystem was given the class ${name}, so it called new ${name}() with no arguments to make the initial state (the data directory has no snapshot yet), and that threw (${describeThrown(err)}): give the constructor's parameters defaults, or pass an instance, initSystem(new ${name}(...), basedir)`,
       { cause: err },
     );
+  }
+}
+
+/** A thrown value for a message: an Error's message, else its string form, or its tag when it has none. */
+function describeThrown(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
   }
 }
 

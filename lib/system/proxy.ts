@@ -27,7 +27,10 @@ const namedByQuery = new WeakSet<object>();
 function namedInQuery(err: unknown, why: string): unknown {
   if (!isPrevalenceError(err, 'READONLY_VIOLATION') || namedByQuery.has(err)) return err;
   const attempt = violationAttempts.get(err);
-  const detail = attempt === undefined ? err.message : `it tried to ${attempt}`;
+  const detail =
+    attempt === undefined
+      ? err.message
+      : `it tried to ${attempt}; to work on a private copy, copy the data out first (a spread or Array.from copies one level)`;
   const named = new PrevalenceError('READONLY_VIOLATION', `${why} (${detail})`, {
     cause: err,
   });

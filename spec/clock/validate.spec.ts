@@ -172,7 +172,28 @@ describe('validateDomainClass: classes and methods', () => {
       }
     }
     expect(errorOf(Derived).message).toContain(
-      "Base.stamp (overridden in Derived, but still an action Derived's methods can reach as super.stamp(); fix or remove the base class's method) calls Date.now()",
+      "Base.stamp (overridden in Derived, but still code an action can run, as super.stamp() in Derived's methods; fix or remove the base class's method) calls Date.now()",
+    );
+  });
+
+  it('names the class whose override reaches a base method as super, two levels up (regression (review): it named the class given)', () => {
+    class A {
+      stamp() {
+        return Date.now();
+      }
+    }
+    class B extends A {
+      override stamp() {
+        return 1;
+      }
+    }
+    class C extends B {
+      other() {
+        return 2;
+      }
+    }
+    expect(errorOf(C).message).toContain(
+      'A.stamp (overridden in B, but still code an action can run, as super.stamp() in B',
     );
   });
 

@@ -7,7 +7,8 @@ import { killAfterAcks } from './support/kill-rounds';
 
 describe("crash: SIGKILL in 'none' mode", () => {
   it('loses no acknowledged action to a killed process, and restores exactly the actions 1..n', async () => {
-    const summary = await killAfterAcks('none', 40, 0.05);
+    // Few snapshots: kills during one are the 'always' test's; this one is for the write path.
+    const summary = await killAfterAcks('none', 40, 0.01);
     expect(summary.kills).toBeGreaterThanOrEqual(40);
     console.log(
       `'none' kill test (seed ${summary.seed}): ${JSON.stringify({ ...summary, warnings: summary.warnings.length })}`,

@@ -108,7 +108,9 @@ describe("isolation 'readonly' (default)", () => {
           /^READONLY_VIOLATION: the change was refused inside peekAndBump\(\), which is marked @readonly/,
         );
         expect(message).toMatch(/calling an action on the system object/);
-        expect(message).toMatch(/\(it tried to call Map\.prototype\.set\(\)\)$/);
+        expect(message).toMatch(
+          /\(it tried to call Map\.prototype\.set\(\); to work on a private copy, copy the data out first/,
+        );
         expect(message.match(/is marked @readonly/g)).toHaveLength(1);
         // The view's own advice is not quoted a second time (regression: a 600-character message
         // repeating the code and the advice); it stays in the cause.

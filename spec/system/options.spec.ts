@@ -472,6 +472,29 @@ describe('initSystem option validation', () => {
       expect(err.cause).toBeInstanceOf(TypeError);
     });
 
+    it('passes a throw from a constructor without parameters unchanged (regression (review): a configuration check of its own became INVALID_OPTION about parameters)', () => {
+      class ConfigError extends Error {}
+      class Shop {
+        constructor() {
+          throw new ConfigError('SHOP_CONFIG is not set');
+        }
+      }
+      expect(() => initSystem(Shop, freshBasedir())).toThrow(ConfigError);
+    });
+
+    it('describes a thrown value that has no string form (regression (review): the message itself threw a TypeError)', () => {
+      class Shop {
+        readonly name: string;
+        constructor(opts: { name: string }) {
+          if (opts === undefined) throw Object.create(null) as object;
+          this.name = opts.name;
+        }
+      }
+      const err = errorOf(() => initSystem(Shop as unknown as new () => Shop, freshBasedir()));
+      expect(isPrevalenceError(err, 'INVALID_OPTION')).toBe(true);
+      expect(err.message).toContain('and that threw ([object Object])');
+    });
+
     it('refuses a root class extending a built-in type with the message @persistent gives', () => {
       class Inventory extends Map<string, number> {}
       expectRefused(
