@@ -62,6 +62,8 @@ export class PureQueryGuard {
   #impureStringKey = false;
   /** Whether #impure has a whole number's name (`'0'`: see isCounterKey), which a loop counter may read. */
   #impureIndexKey = false;
+  /** Whether a prototype the guard scans has a Symbol.iterator of other than the built-ins' own (see #listRun). */
+  #foreignIterator = false;
 
   constructor(private readonly registry: ClassRegistry) {}
 
@@ -76,6 +78,7 @@ export class PureQueryGuard {
     this.#impureCalls =
       protos === undefined ? LOOKUP_METHODS : impureLookupsOf(protos, this.registry);
     this.#objectPrototypeIndexed = hasIndexProperty(Object.prototype);
+    this.#foreignIterator = protos === undefined || hasForeignIterator(protos);
     this.#seen = registrations.count;
     this.#seenStored = storedPrototypes.size;
     this.#verdicts++;
@@ -159,6 +162,11 @@ export class PureQueryGuard {
     }
     if (read.pushes && ownValue(Array.prototype, 'push') !== BUILTIN_PUSH) return undefined;
     if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
+    // A loop over a value of the state runs the iteration of whatever the value is, with the
+    // raw object as `this`: every one a state object can have must be the built-ins' own.
+    if (read.iteratesState && (this.#foreignIterator || !stateIterationIsBuiltIn())) {
+      return undefined;
+    }
     if (arrayPrototypeIndexed() || this.#objectPrototypeIndexed) return undefined;
     // A Proxy (or other object) between them would answer a list's writes.
     if (Object.getPrototypeOf(Array.prototype) !== Object.prototype) return undefined;
@@ -188,6 +196,95 @@ const ARRAY_ITERATOR = Object.getPrototypeOf([][Symbol.iterator]()) as { next: u
 const BUILTIN_NEXT = ARRAY_ITERATOR.next;
 /** %IteratorPrototype%, which the array iterators inherit from. */
 const ITERATOR = Object.getPrototypeOf(ARRAY_ITERATOR) as object;
+
+/** The iterators of Maps, Sets and strings, and what they were when this module loaded. */
+const MAP_ITERATOR = Object.getPrototypeOf(new Map()[Symbol.iterator]()) as object;
+const SET_ITERATOR = Object.getPrototypeOf(new Set()[Symbol.iterator]()) as object;
+const STRING_ITERATOR = Object.getPrototypeOf(''[Symbol.iterator]()) as object;
+const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype) as object;
+/** Holder, key, and the built-in function it holds: what a loop over a state value may call. */
+const BUILTIN_ITERATION: ReadonlyArray<readonly [object, PropertyKey, unknown]> = [
+  Map.prototype,
+  Set.prototype,
+  String.prototype,
+  TYPED_ARRAY,
+  ITERATOR,
+].map((holder) => [holder, Symbol.iterator, ownValue(holder, Symbol.iterator)] as const);
+const BUILTIN_ITERATOR_NEXTS: ReadonlyArray<readonly [object, unknown]> = [
+  MAP_ITERATOR,
+  SET_ITERATOR,
+  STRING_ITERATOR,
+].map((holder) => [holder, ownValue(holder, 'next')] as const);
+/** The Symbol.iterator functions of the built-ins, which the scanned prototypes may hold. */
+const BUILTIN_ITERATORS: ReadonlySet<unknown> = new Set([
+  BUILTIN_VALUES,
+  ...BUILTIN_ITERATION.map(([, , fn]) => fn),
+]);
+/**
+ * Built-in prototypes that have no Symbol.iterator of their own, but would
+ * answer a loop over a value of theirs if the program gave them one: the
+ * primitives' (a string's is checked as the built-in), the other storable
+ * built-ins', each typed array's and Buffer's.
+ */
+const NOT_ITERABLE: readonly object[] = [
+  Object.prototype,
+  Function.prototype,
+  Number.prototype,
+  Boolean.prototype,
+  Symbol.prototype,
+  BigInt.prototype,
+  Date.prototype,
+  RegExp.prototype,
+  Error.prototype,
+  ArrayBuffer.prototype,
+  DataView.prototype,
+  Buffer.prototype,
+  ...[
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+  ].map((c) => c.prototype as object),
+];
+
+/**
+ * Whether a loop over a value of the state (an array, Map, Set, typed
+ * array or string) runs the built-ins' own iteration and nothing else,
+ * whatever the value turns out to be: the arrays' (see
+ * arrayIterationIsBuiltIn), the Maps', Sets', strings' and typed arrays'
+ * Symbol.iterator and their iterators' next() as when this module loaded,
+ * no `return()` on their chains, no Symbol.iterator on a built-in prototype
+ * that has none, no property at an array index of Object.prototype.
+ */
+function stateIterationIsBuiltIn(): boolean {
+  if (!arrayIterationIsBuiltIn()) return false;
+  for (const [holder, key, fn] of BUILTIN_ITERATION) if (ownValue(holder, key) !== fn) return false;
+  for (const [holder, next] of BUILTIN_ITERATOR_NEXTS) {
+    if (ownValue(holder, 'next') !== next) return false;
+    if (Object.getPrototypeOf(holder) !== ITERATOR || Object.hasOwn(holder, 'return')) return false;
+  }
+  for (const proto of NOT_ITERABLE) if (Object.hasOwn(proto, Symbol.iterator)) return false;
+  // A hole of a state array is read from its prototypes: Array.prototype's are checked per
+  // call already (by its length), Object.prototype's here too (the getter would get the raw
+  // array), not only when the guard last looked.
+  return !hasIndexProperty(Object.prototype);
+}
+
+/** Whether one of `protos` has a Symbol.iterator other than a built-in's own (an accessor counts). */
+function hasForeignIterator(protos: ReadonlySet<object>): boolean {
+  for (const proto of protos) {
+    const desc = Reflect.getOwnPropertyDescriptor(proto, Symbol.iterator);
+    if (desc !== undefined && !('value' in desc && BUILTIN_ITERATORS.has(desc.value))) return true;
+  }
+  return false;
+}
 
 /**
  * The value of `holder`'s own data property `key`, else undefined: read

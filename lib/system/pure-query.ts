@@ -27,6 +27,12 @@ export interface PureRead {
   /** Whether it loops with `for…of` over a list parameter: the array iterator must be the built-in's. */
   readonly iterates: boolean;
   /**
+   * Whether it loops with `for…of` over a value of the state (`for (const p
+   * of this.list)`): every iteration the state's objects can have must be
+   * the built-ins' own (see PureQueryGuard).
+   */
+  readonly iteratesState: boolean;
+  /**
    * Whether what it returns is a list of its own (every `return` gives one
    * or nothing): the raw run hands out the list with each state object in
    * it replaced by its view.
@@ -147,6 +153,7 @@ class PureReadCheck {
   #counterKeys = false;
   #pushes = false;
   #iterates = false;
+  #iteratesState = false;
   /** What the `return`s with a value gave so far: a list of the method's own, or anything else. */
   #returns: 'list' | 'value' | undefined;
   /** How many loops the statement being checked is in (`break` and `continue` need one). */
@@ -167,12 +174,14 @@ class PureReadCheck {
       counterKeys: this.#counterKeys,
       pushes: this.#pushes,
       iterates: this.#iterates,
+      iteratesState: this.#iteratesState,
       returnsList: this.#returns === 'list',
       usesLists:
         this.#paramUses.includes('list') ||
         this.#counterKeys ||
         this.#pushes ||
         this.#iterates ||
+        this.#iteratesState ||
         this.#returns === 'list',
     };
   }
@@ -351,7 +360,7 @@ class PureReadCheck {
     const left = nodeAt(node, 'left');
     const right = nodeAt(node, 'right');
     const body = nodeAt(node, 'body');
-    if (node['await'] === true || body === undefined || right?.type !== 'Identifier') return false;
+    if (node['await'] === true || body === undefined || right === undefined) return false;
     if (left?.type !== 'VariableDeclaration') return false;
     if (left['kind'] !== 'const' && left['kind'] !== 'let') return false;
     const declarations = nodesAt(left, 'declarations');
@@ -360,12 +369,31 @@ class PureReadCheck {
     const id = nodeAt(declaration, 'id');
     if (id?.type !== 'Identifier' || nodeAt(declaration, 'init') !== undefined) return false;
     const name = String(id['name']);
-    // Not a list of the method's own, which holds state objects.
-    const list = this.#params.indexOf(String(right['name']));
-    if (!this.isLocalName(name) || list < 0 || !this.useParam(list, 'list')) return false;
+    if (!this.isLocalName(name)) return false;
+    const list = right.type === 'Identifier' ? this.#params.indexOf(String(right['name'])) : -1;
+    if (list < 0) {
+      // Over a value of the state: `x` is what its iteration gives (a state object, an entry).
+      if (!this.stateIterable(right)) return false;
+      this.#iteratesState = true;
+      this.#locals.set(name, VALUE);
+      return this.loopBody(body);
+    }
+    if (!this.useParam(list, 'list')) return false;
     this.#iterates = true;
     this.#locals.set(name, { kind: 'element', list });
     return this.loopBody(body);
+  }
+
+  /**
+   * What `for…of` may loop over besides a list parameter: a pure read of
+   * the state (`this.list`, a value local); not a list of the method's own,
+   * a loop counter or an element (a primitive), a literal, `undefined`, a
+   * call or an optional chain.
+   */
+  stateIterable(node: AnyNode): boolean {
+    if (node.type === 'Identifier') return this.localOf(node)?.kind === 'value';
+    if (node.type !== 'ThisExpression' && node.type !== 'MemberExpression') return false;
+    return this.expression(node);
   }
 
   loopBody(body: AnyNode): boolean {

@@ -27,6 +27,13 @@ describe('which list forms are pure reads', () => {
     'for (let i = 0; i < 3; i++) return i[0]; return 0;',
     // a parameter that bounds a loop is a list argument (copied)
     'const out = []; for (let i = 0; i < a.length; i++) out.push(i); return out;',
+    // loops over a value of the state, and over its values()
+    'const out = []; for (const x of this.list) out.push(x); return out;',
+    'const out = []; for (const x of this.list) if (x.id === a) out.push(x.text); return out;',
+    'for (const x of this.list) if (x.id === a) return x; return undefined;',
+    'const list = this.list; const out = []; for (const x of list) out.push(x); return out;',
+    'const out = []; for (const x of this.list) for (const t of x.tags) if (t === a) out.push(x); return out;',
+    'const out = []; for (const x of this) out.push(x); return out;',
   ])('accepts %s', (source) => {
     expect(pure(source)).toBe(true);
   });
@@ -55,8 +62,17 @@ describe('which list forms are pure reads', () => {
     'const out = []; for (let i = a; i < 3; i++) out.push(i); return out;',
     'const out = []; for (let i = 0; i < 3; i--) out.push(i); return out;',
     'const out = []; for (let i = 0; i < 3; b++) out.push(i); return out;',
-    'const out = []; for (const x of this.list) out.push(x); return out;',
     'const out = []; for (const x of out) out.push(x); return out;',
+    // loops over the state: not over a literal, `undefined`, a chain or a call but values()
+    'for (const x of "ab") return x; return 0;',
+    'for (const x of undefined) return x; return 0;',
+    'for (const x of this.list?.items) return x; return 0;',
+    'for (const x of this.m.entries()) return x; return 0;',
+    'for (const x of this.m.values()) return x; return 0;',
+    'for (const x of b.values()) return x; return 0;',
+    // what such a loop gives is a value: no key, no list
+    'for (const x of this.list) return this.p[x]; return 0;',
+    'const out = []; for (const x of this.list) for (const y of x) out.push(y); out.push(...out); return out;',
     'const out = []; for (const [x] of a) out.push(x); return out;',
     'const out = []; for (const x in a) out.push(x); return out;',
     'const out = []; for (const a of b) out.push(a); return out;',
