@@ -50,12 +50,43 @@ class MapWiki {
   }
 }
 
+// The loop over a value of the state README shows.
+class AuthoredWiki {
+  pageList: Array<{ id: string; by: string }> = [];
+  add(id: string, by: string): void {
+    this.pageList.push({ id, by });
+  }
+  @readonly byAuthor(author: string) {
+    const out = [];
+    for (const p of this.pageList) if (p.by === author) out.push(p);
+    return out;
+  }
+}
+
 describe("README's list query example", () => {
   it('is the one README shows', () => {
     expect(README).toContain('const out = [];');
     expect(README).toContain(
       'for (let i = 0; i < ids.length; i++) out.push(this.pages[ids[i]]); // or: for (const id of ids)',
     );
+  });
+
+  it('shows a loop over a value of the state, which runs on the raw state', async () => {
+    expect(README).toContain('`for (const p of this.pageList) if (p.by === author) out.push(p);`');
+    const wiki = initSystem(AuthoredWiki, freshBasedir());
+    try {
+      wiki.add('a', 'ann');
+      wiki.add('b', 'bob');
+      const first = wiki.byAuthor('ann');
+      const before = pureQueryStats.rawRuns;
+      const again = wiki.byAuthor('ann');
+      expect(pureQueryStats.rawRuns).toBe(before + 1);
+      expect(again.map((p) => p.id)).toEqual(['a']);
+      expect(again[0]).toBe(first[0]);
+      expect(isView(again[0])).toBe(true);
+    } finally {
+      await wiki.close();
+    }
   });
 
   it('names the Map form, which runs on the raw state too', async () => {
