@@ -281,9 +281,18 @@ function stateIterationIsBuiltIn(): boolean {
   return !hasIndexProperty(Object.prototype);
 }
 
-/** Whether one of `protos` has a Symbol.iterator other than a built-in's own (an accessor counts). */
+/**
+ * Whether one of `protos` has a Symbol.iterator other than a built-in's own
+ * (an accessor counts), or a prototype other than a built-in's has one at
+ * all, own or inherited: a built-in iterator a class holds or inherits
+ * runs the class's own code with the raw object as `this`
+ * (Array.prototype.values reads its `length`, the strings' iterator calls
+ * its toString, %IteratorPrototype%'s returns it, and the loop calls its
+ * next(): review).
+ */
 function hasForeignIterator(protos: ReadonlySet<object>): boolean {
   for (const proto of protos) {
+    if (!BUILTIN_PROTOTYPES.has(proto) && Symbol.iterator in proto) return true;
     const desc = Reflect.getOwnPropertyDescriptor(proto, Symbol.iterator);
     if (desc !== undefined && !('value' in desc && BUILTIN_ITERATORS.has(desc.value))) return true;
   }
@@ -611,6 +620,9 @@ const BUILTIN_GETTERS: ReadonlySet<unknown> = builtinGetters();
 
 /** The built-ins' own look-up methods (`Map.prototype.get`, `Set.prototype.has`, …), as they were when this module loaded. */
 const BUILTIN_LOOKUPS: ReadonlySet<unknown> = builtinLookups();
+
+/** The built-ins' prototypes (see builtinPrototypes and NOT_ITERABLE), whose iteration is checked per call. */
+const BUILTIN_PROTOTYPES: ReadonlySet<object> = new Set([...builtinPrototypes(), ...NOT_ITERABLE]);
 
 function builtinLookups(): Set<unknown> {
   const lookups = new Set<unknown>();
