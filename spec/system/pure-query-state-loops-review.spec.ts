@@ -27,6 +27,7 @@ const ITERATOR_PROTOTYPE = Object.getPrototypeOf(
 /** Array-like: iterated by Array.prototype.values, which reads `length` and the indexes. */
 @persistent('ReviewLoopRow')
 class Row {
+  declare [Symbol.iterator]: () => Iterator<string>;
   0 = 'x';
   1 = 'y';
   get length(): number {
@@ -43,6 +44,7 @@ Object.defineProperty(Row.prototype, Symbol.iterator, {
 /** Its own iterator: %IteratorPrototype%[Symbol.iterator] returns it, and the loop calls its next(). */
 @persistent('ReviewLoopCountdown')
 class Countdown {
+  declare [Symbol.iterator]: () => Iterator<number>;
   n = 3;
   next(): IteratorResult<number> {
     seen.push(this);
@@ -54,6 +56,7 @@ Object.setPrototypeOf(Countdown.prototype, ITERATOR_PROTOTYPE);
 /** Iterated as its string: String.prototype[Symbol.iterator] converts `this`, calling toString(). */
 @persistent('ReviewLoopTag')
 class Tag {
+  declare [Symbol.iterator]: () => Iterator<string>;
   name = 'ab';
   toString(): string {
     seen.push(this);
