@@ -38,8 +38,14 @@ function namedInQuery(err: unknown, why: string): unknown {
   return named;
 }
 
-/** The objects a pure read reaches from a primitive without calling a function: its prototype chain. */
+/**
+ * The objects a pure read reaches from a primitive without calling a
+ * function, its prototype chain, and from a Map's entry a loop over the
+ * Map gives (a fresh array, on the views too): Array.prototype. The views
+ * hand them out as they are.
+ */
 const PRIMITIVE_PROTOTYPES: ReadonlySet<object> = new Set([
+  Array.prototype,
   Object.prototype,
   String.prototype,
   Number.prototype,
