@@ -33,6 +33,8 @@ export type Spec =
   | { t: 'set' }
   | { t: 'date'; ms: number }
   | { t: 'item' }
+  /** A typed array of the kind named, holding `v`. */
+  | { t: 'typed'; kind: 'Uint8Array' | 'Float64Array' | 'Int16Array'; v: number[] }
   /** An instance of a class given to make() by name (see extraClasses). */
   | { t: 'extra'; name: string };
 
@@ -105,6 +107,8 @@ export function make(spec: Spec): unknown {
       return new Date(spec.ms);
     case 'item':
       return new Item();
+    case 'typed':
+      return new globalThis[spec.kind](spec.v);
     case 'extra': {
       const cls = extraClasses.get(spec.name);
       return cls === undefined ? undefined : new cls();
