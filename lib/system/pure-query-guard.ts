@@ -164,11 +164,7 @@ export class PureQueryGuard {
     if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
     // A loop over a value of the state runs the iteration of whatever the value is, with the
     // raw object as `this`: every one a state object can have must be the built-ins' own.
-    // Or, for a hole, a getter with an index's name on a stored prototype of an array.
-    if (
-      read.iteratesState &&
-      (this.#foreignIterator || this.#impureIndexKey || !stateIterationIsBuiltIn())
-    ) {
+    if (read.iteratesState && (this.#foreignIterator || !stateIterationIsBuiltIn())) {
       return undefined;
     }
     if (arrayPrototypeIndexed() || this.#objectPrototypeIndexed) return undefined;
