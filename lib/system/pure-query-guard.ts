@@ -78,7 +78,10 @@ export class PureQueryGuard {
     this.#impureCalls =
       protos === undefined ? LOOKUP_METHODS : impureLookupsOf(protos, this.registry);
     this.#objectPrototypeIndexed = hasIndexProperty(Object.prototype);
-    this.#foreignIterator = protos === undefined || hasForeignIterator(protos);
+    this.#foreignIterator =
+      protos === undefined ||
+      hasForeignIterator(protos) ||
+      hasIterableClass(classesOf(protos, this.registry));
     this.#seen = registrations.count;
     this.#seenStored = storedPrototypes.size;
     this.#verdicts++;
@@ -254,6 +257,15 @@ const NOT_ITERABLE: readonly object[] = [
   ].map((c) => c.prototype as object),
 ];
 
+/** The constructors of the built-in prototypes above and of the arrays', Maps', Sets', strings'. */
+const BUILTIN_CONSTRUCTORS: readonly object[] = [
+  ...new Set(
+    [Array.prototype, Map.prototype, Set.prototype, String.prototype, TYPED_ARRAY, ...NOT_ITERABLE]
+      .map((proto) => ownValue(proto, 'constructor'))
+      .filter((ctor): ctor is object => typeof ctor === 'function'),
+  ),
+];
+
 /**
  * Whether a loop over a value of the state (an array, Map, Set, typed
  * array or string) runs the built-ins' own iteration and nothing else,
@@ -271,6 +283,8 @@ function stateIterationIsBuiltIn(): boolean {
     if (Object.getPrototypeOf(holder) !== ITERATOR || Object.hasOwn(holder, 'return')) return false;
   }
   for (const proto of NOT_ITERABLE) if (Object.hasOwn(proto, Symbol.iterator)) return false;
+  // Nor on a built-in's constructor, which a read of `constructor` reaches (`Array`, `Map`, …).
+  for (const ctor of BUILTIN_CONSTRUCTORS) if (Object.hasOwn(ctor, Symbol.iterator)) return false;
   // A hole of a state array is read from its prototypes: Array.prototype's are checked per
   // call already (by its length), Object.prototype's here too (the getter would get the raw
   // array), not only when the guard last looked.
@@ -543,20 +557,36 @@ function impureLookupsOf(
   for (const proto of protos) look(proto);
   // The classes (a read of `constructor` reaches one) and what they extend: a static
   // get() or has() would be called with the raw state objects a pure read passes it.
+  const classes = classesOf(protos, registry);
+  // A Proxy may answer any key: every look-up name counts.
+  if (classes === undefined) for (const name of LOOKUP_METHODS) impure.add(name);
+  else for (const c of classes) look(c);
+  return impure;
+}
+
+/**
+ * The classes a read of `constructor` reaches from the state (the
+ * registered ones, and the `constructor` of every scanned prototype) and
+ * what they extend, up to Object.prototype; undefined when a Proxy is on
+ * one of those chains.
+ */
+function classesOf(
+  protos: ReadonlySet<object>,
+  registry: ClassRegistry,
+): ReadonlySet<object> | undefined {
   const classes = new Set<object>();
+  let proxied = false;
   const addClass = (fn: unknown): void => {
     for (
       let c = typeof fn === 'function' ? (fn as object) : null;
       c !== null && !classes.has(c);
       c = Object.getPrototypeOf(c) as object | null
     ) {
-      // A Proxy may answer any key: every look-up name counts.
       if (types.isProxy(c)) {
-        for (const name of LOOKUP_METHODS) impure.add(name);
+        proxied = true;
         return;
       }
       classes.add(c);
-      look(c);
     }
   };
   for (const cls of registry.classes()) addClass(cls);
@@ -564,7 +594,19 @@ function impureLookupsOf(
     const desc = Reflect.getOwnPropertyDescriptor(proto, 'constructor');
     if (desc !== undefined && 'value' in desc) addClass(desc.value);
   }
-  return impure;
+  return proxied ? undefined : classes;
+}
+
+/**
+ * Whether a class `classesOf` gives has a Symbol.iterator of its own (a
+ * static one, or Function.prototype's or Object.prototype's, which they
+ * extend): `for (const x of this.constructor)` would run it, and again
+ * when the read then goes the views' way (review).
+ */
+function hasIterableClass(classes: ReadonlySet<object> | undefined): boolean {
+  if (classes === undefined) return true;
+  for (const c of classes) if (Object.hasOwn(c, Symbol.iterator)) return true;
+  return false;
 }
 
 /** The keys of the getters on `protos` that are neither built-ins' nor pure reads (see PureQueryGuard). */
