@@ -33,7 +33,8 @@ class Shelf {
   }
   /** A pure read: the loops over `this.constructor` and `this.list` run raw. */
   @readonly byStaticIds(): unknown {
-    for (const id of this.constructor) for (const p of this.list) if (p.id === id) return p;
+    for (const id of this.constructor as unknown as Iterable<string>)
+      for (const p of this.list) if (p.id === id) return p;
     return undefined;
   }
 }
@@ -83,7 +84,11 @@ class Cupboard {
     return undefined;
   }
 }
-Object.defineProperty(Cupboard.prototype, 'bag', { value: new Bag(), configurable: true, writable: true });
+Object.defineProperty(Cupboard.prototype, 'bag', {
+  value: new Bag(),
+  configurable: true,
+  writable: true,
+});
 
 describe('a loop over an object a prototype’s property holds (its class never scanned)', () => {
   beforeEach(() => {
