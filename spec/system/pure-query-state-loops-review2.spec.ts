@@ -66,38 +66,3 @@ describe('a loop over a class reached through `constructor` (its static Symbol.i
     expect([...again.notes]).toEqual(['iterated']);
   });
 });
-
-/** Not stored, not registered: its prototype is one the guard never scans. */
-class Bag {
-  *[Symbol.iterator](): Iterator<string> {
-    calls.push(this);
-    yield 'b';
-  }
-}
-
-/** A prototype's data property holds a Bag: `this.bag` reads it (documented for get/has only). */
-class Cupboard {
-  declare bag: Bag;
-  list = [{ id: 'a' }, { id: 'b' }];
-  @readonly byBag(): unknown {
-    for (const id of this.bag) for (const p of this.list) if (p.id === id) return p;
-    return undefined;
-  }
-}
-Object.defineProperty(Cupboard.prototype, 'bag', {
-  value: new Bag(),
-  configurable: true,
-  writable: true,
-});
-
-describe('a loop over an object a prototype’s property holds (its class never scanned)', () => {
-  beforeEach(() => {
-    calls.length = 0;
-  });
-
-  it('runs its Symbol.iterator once per call, as the views do', () => {
-    const sys = opened(initSystem(Cupboard, { basedir: freshBasedir() }));
-    expect(sys.byBag()).toBe(sys.list[1]);
-    expect(calls.length).toBe(1);
-  });
-});
