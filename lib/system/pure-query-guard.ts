@@ -167,7 +167,12 @@ export class PureQueryGuard {
     if (read.iterates && !arrayIterationIsBuiltIn()) return undefined;
     // A loop over a value of the state runs the iteration of whatever the value is, with the
     // raw object as `this`: every one a state object can have must be the built-ins' own.
-    if (read.iteratesState && (this.#foreignIterator || !stateIterationIsBuiltIn())) {
+    // A function an action stored (allowed in a non-enumerable property) may carry a
+    // Symbol.iterator of its own, or be a class with a static one, which no scan sees (review 3).
+    if (
+      read.iteratesState &&
+      (stateShape.ownFunctionSeen || this.#foreignIterator || !stateIterationIsBuiltIn())
+    ) {
       return undefined;
     }
     if (arrayPrototypeIndexed() || this.#objectPrototypeIndexed) return undefined;
