@@ -222,7 +222,7 @@ function relative(x: number, length: number): number {
 }
 
 /** The prototypes of the built-in typed arrays (and Buffer), whose `length` and element size are their own. */
-const TYPED_PROTOTYPES: ReadonlySet<object> = new Set<object>([
+export const TYPED_PROTOTYPES: ReadonlySet<object> = new Set<object>([
   Buffer.prototype,
   ...[
     Int8Array,

@@ -2,6 +2,7 @@ import { types } from 'node:util';
 import { registrations, type ClassRegistry } from '../codec/registry';
 import { isNativeCode } from '../isolation/kinds';
 import { stateShape, storedPrototypes } from '../isolation/registry';
+import { TYPED_PROTOTYPES } from '../isolation/undo-builtins';
 import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
 
 /**
@@ -34,6 +35,12 @@ import { LOOKUP_METHODS, pureReadOf, type PureRead } from './pure-query';
  * A read that loops or gathers a list (see PureRead.usesLists) gets copies
  * of its list arguments, made before any other check so that what a
  * getter element of one does is seen by them (see allows and #listRun).
+ * A read that loops over a value of the state (PureRead.iteratesState)
+ * runs whatever iteration that value has, with the raw object as `this`:
+ * the built-ins' own iteration is required per call
+ * (stateIterationIsBuiltIn), and no scanned prototype or class reached
+ * through `constructor` may have a Symbol.iterator of the program's, nor
+ * may a function have been stored (which could carry one).
  *
  * A getter added to a prototype after the guard looked (a monkey patch) is
  * not seen; registering a class or storing an object of a prototype not
@@ -246,20 +253,7 @@ const NOT_ITERABLE: readonly object[] = [
   Error.prototype,
   ArrayBuffer.prototype,
   DataView.prototype,
-  Buffer.prototype,
-  ...[
-    Int8Array,
-    Uint8Array,
-    Uint8ClampedArray,
-    Int16Array,
-    Uint16Array,
-    Int32Array,
-    Uint32Array,
-    Float32Array,
-    Float64Array,
-    BigInt64Array,
-    BigUint64Array,
-  ].map((c) => c.prototype as object),
+  ...TYPED_PROTOTYPES,
 ];
 
 /** The constructors of the built-in prototypes above and of the arrays', Maps', Sets', strings'. */

@@ -61,7 +61,8 @@ export const LOOKUP_METHODS: ReadonlySet<string> = new Set(['get', 'has']);
  * parameters, locals, literals and `undefined`. It may also gather a list
  * of its own: `const out = []`, `out.push(x)`, `return out`, in loops over
  * a parameter that is an array of primitives (`for (let i = 0; i <
- * ids.length; i++)` reading `ids[i]`, or `for (const id of ids)`), with
+ * ids.length; i++)` reading `ids[i]`, or `for (const id of ids)`) or over a
+ * value of the state (`for (const p of this.list)`), with
  * `break` and `continue`. Nothing else calls a function, assigns, converts
  * an object to a primitive or makes a new object (but the list, which
  * holds what the method read), so the only code such a method can run
@@ -355,7 +356,11 @@ class PureReadCheck {
     return { kind: 'counter', indexes };
   }
 
-  /** `for (const x of list) …` over a list parameter: `x` is one of its elements, a primitive. */
+  /**
+   * `for (const x of list) …` over a list parameter, `x` one of its elements
+   * (a primitive); or over a value of the state (see stateIterable), `x` a
+   * value (a state object, a Map's entry, a character).
+   */
   listLoop(node: AnyNode): boolean {
     const left = nodeAt(node, 'left');
     const right = nodeAt(node, 'right');
