@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { persistent, readonly } from '../../lib';
+import { isView, viewTarget } from '../../lib/isolation/registry';
+import type { Prevalent } from '../../lib';
 
 /**
  * What the differential properties of pure reads share (see
@@ -238,4 +240,53 @@ export function uninstallQueries(): void {
   for (const name of Object.keys(proto)) {
     if (/^(pure|views)\d+$/.test(name)) delete proto[name];
   }
+}
+
+/** A list a query gathered (a fresh array, no view). */
+export function isOwnList(v: unknown): v is unknown[] {
+  return Array.isArray(v) && !isView(v);
+}
+
+/** Whether two outcomes are alike: values the same (lists element-wise), or errors alike but for the queries' names. */
+export function sameOutcome(a: Outcome, b: Outcome): boolean {
+  if ('value' in a && 'value' in b) return sameValue(a.value, b.value);
+  return same(unnamed(a), unnamed(b));
+}
+
+function sameValue(x: unknown, y: unknown, depth = 0): boolean {
+  if (Object.is(x, y)) return true;
+  if (depth > 3 || !isOwnList(x) || !isOwnList(y) || x.length !== y.length) return false;
+  // Not x.every: an argument handed back may be an array of another prototype.
+  for (let i = 0; i < x.length; i++) if (!sameValue(x[i], y[i], depth + 1)) return false;
+  return true;
+}
+
+/** `o` with the installed queries' names (pure3(), views3()) in its error message made one. */
+export function unnamed(o: Outcome): Outcome {
+  if (!('error' in o)) return o;
+  return {
+    error: { ...o.error, message: o.error.message.replace(/\b(?:pure|views)\d+\(\)/g, 'q()') },
+  };
+}
+
+/**
+ * Applies `actions` to `sys` (a refused store is no state change: the next
+ * one goes on) and returns the raw root and a snapshot of it, to compare
+ * with after the queries.
+ */
+export function stateBuiltBy(
+  sys: Prevalent<Root>,
+  actions: readonly Action[],
+): { raw: object; state: ReturnType<typeof snapshot> } {
+  for (const a of actions) {
+    try {
+      if (a.op === 'put') sys.put(a.path, a.key, a.spec);
+      else sys.share(a.path, a.key, a.from);
+    } catch {
+      // A refused store is no state change: the next action goes on.
+    }
+  }
+  const raw = viewTarget(sys.self()) as object;
+  expect(raw).toBeDefined();
+  return { raw, state: snapshot(raw) };
 }

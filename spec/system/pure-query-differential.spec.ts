@@ -3,7 +3,6 @@ import { initSystem, readonly } from '../../lib';
 import type { Prevalent } from '../../lib';
 import { pureReadOf } from '../../lib/system/pure-query';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
-import { viewTarget } from '../../lib/isolation/registry';
 import { freshBasedir } from '../support/tmp';
 import {
   Item,
@@ -15,6 +14,7 @@ import {
   same,
   shown,
   snapshot,
+  stateBuiltBy,
   uninstallQueries,
 } from '../support/pure-diff';
 
@@ -122,17 +122,7 @@ describe('a pure read answers as the views do (differential property)', () => {
             classes: [Item],
           }) as Prevalent<Root>;
           try {
-            for (const a of actions) {
-              try {
-                if (a.op === 'put') sys.put(a.path, a.key, a.spec);
-                else sys.share(a.path, a.key, a.from);
-              } catch {
-                // A refused store is no state change: the next action goes on.
-              }
-            }
-            const raw = viewTarget(sys.self()) as object;
-            expect(raw).toBeDefined();
-            const state = snapshot(raw);
+            const { raw, state } = stateBuiltBy(sys, actions);
             const q = sys as unknown as Record<string, Call>;
             for (const [source, calls] of queries) {
               const names = install(source);

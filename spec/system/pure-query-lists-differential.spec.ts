@@ -3,7 +3,7 @@ import { initSystem, readonly } from '../../lib';
 import type { Prevalent } from '../../lib';
 import { pureReadOf, type PureRead } from '../../lib/system/pure-query';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
-import { isView, viewTarget } from '../../lib/isolation/registry';
+import { isView } from '../../lib/isolation/registry';
 import { freshBasedir } from '../support/tmp';
 import {
   Item,
@@ -12,10 +12,12 @@ import {
   actionOver,
   argument,
   extraClasses,
+  isOwnList,
   outcome,
-  same,
+  sameOutcome,
   shown,
   snapshot,
+  stateBuiltBy,
   spec,
   uninstallQueries,
   type Action,
@@ -453,36 +455,6 @@ function describeValue(v: unknown): string {
 
 // --- running --------------------------------------------------------------
 
-/** Whether `v` is a list a query gathered: an array that is no view. */
-function isOwnList(v: unknown): v is unknown[] {
-  return Array.isArray(v) && !isView(v);
-}
-
-/**
- * The same outcome, a list gathered element by element (Object.is, a view
- * by identity; an array that is no view, such as a Map view's entry, again
- * element by element); an error's message may name the method (pure3, views3).
- */
-function sameOutcome(a: Outcome, b: Outcome): boolean {
-  if ('value' in a && 'value' in b) return sameValue(a.value, b.value);
-  return same(unnamed(a), unnamed(b));
-}
-
-function sameValue(x: unknown, y: unknown, depth = 0): boolean {
-  if (Object.is(x, y)) return true;
-  if (depth > 3 || !isOwnList(x) || !isOwnList(y) || x.length !== y.length) return false;
-  // Not x.every: an argument handed back may be an array of another prototype.
-  for (let i = 0; i < x.length; i++) if (!sameValue(x[i], y[i], depth + 1)) return false;
-  return true;
-}
-
-function unnamed(o: Outcome): Outcome {
-  if (!('error' in o)) return o;
-  return {
-    error: { ...o.error, message: o.error.message.replace(/\b(?:pure|views)\d+\(\)/g, 'q()') },
-  };
-}
-
 function shownElement(v: unknown): string {
   const tag = Object.prototype.toString.call(v);
   if (isView(v)) return `view ${tag}`;
@@ -547,17 +519,7 @@ async function property(ticks: readonly TickName[], numRuns: number): Promise<vo
           classes: [Item, ...ticks.map((t) => TICKS[t])],
         }) as Prevalent<Root>;
         try {
-          for (const a of actions) {
-            try {
-              if (a.op === 'put') sys.put(a.path, a.key, a.spec);
-              else sys.share(a.path, a.key, a.from);
-            } catch {
-              // A refused store is no state change: the next action goes on.
-            }
-          }
-          const raw = viewTarget(sys.self()) as object;
-          expect(raw).toBeDefined();
-          const state = snapshot(raw);
+          const { raw, state } = stateBuiltBy(sys, actions);
           const q = sys as unknown as Record<string, Call>;
           for (const [source, calls] of queries) {
             const names = install(source);
