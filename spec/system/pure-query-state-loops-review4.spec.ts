@@ -18,7 +18,9 @@ import { closedAfterEach } from '../support/opened';
  * storing one is refused as an unregistered class's, and a snapshot cannot
  * decode one. Not a soundness defect: a speed one (the loop then runs on the
  * views, 3x slower at 100 elements, and makes a view per element). In a file
- * of its own: the class stays in storedPrototypes for the process.
+ * of its own: the class stays in storedPrototypes for the process. Left open
+ * (it.failing; README, Not seen): the fix is a set of stored prototypes per
+ * system, which the storage walks would have to be told.
  */
 
 const opened = closedAfterEach();
@@ -57,7 +59,7 @@ function ranRaw(query: () => unknown): boolean {
 }
 
 describe('state loops of one system, with another system’s iterable class in the process', () => {
-  it('stay raw in a system that does not register the class', async () => {
+  it.failing('stay raw in a system that does not register the class', async () => {
     const a: Prevalent<Plain> = opened(initSystem(Plain, freshBasedir()));
     expect(ranRaw(() => a.byId('b'))).toBe(true);
     const b = initSystem(Shelf, { basedir: freshBasedir(), classes: [Bag] });
