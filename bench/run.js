@@ -20,6 +20,7 @@ const SCENARIOS = {
   read: require('./scenarios/read'),
   durability: require('./scenarios/durability'),
   isolation: require('./scenarios/isolation'),
+  scan: require('./scenarios/scan'),
   open: require('./scenarios/open'),
   snapshot: require('./scenarios/snapshot'),
   growth: require('./scenarios/growth'),
@@ -60,6 +61,7 @@ const QUICK = {
     repeats: 3,
     warmup: 1,
   },
+  scan: { pages: 10000, scans: 100, repeats: 3, warmup: 1 },
   open: { pages: 5000, repeats: 2, warmup: 0 },
   snapshot: { pages: 10000, repeats: 3, warmup: 1 },
   growth: { sizes: [1000, 4000, 10000], writes: 3000, lookups: 50000, repeats: 2, warmup: 1 },
@@ -100,6 +102,7 @@ const FULL = {
     repeats: 3,
     warmup: 1,
   },
+  scan: { pages: 100000, scans: 50, repeats: 5, warmup: 1 },
   open: { pages: 1000000, repeats: 3, warmup: 0 },
   snapshot: { pages: 1000000, repeats: 3, warmup: 0 },
   growth: {
@@ -229,7 +232,12 @@ async function main() {
         for (const n of names) out.config[n] = config[n];
         out.date = old.date;
         out.totalSeconds = Object.values(out.durations).reduce((a, b) => a + b, 0);
-        out.partialRuns = [...(old.partialRuns || []), { date: json.date, only: names }];
+        // The machine line stays the full run's; each partial run says where it ran.
+        out.machine = old.machine;
+        out.partialRuns = [
+          ...(old.partialRuns || []),
+          { date: json.date, only: names, cpuModel: json.machine.cpuModel, node: json.node },
+        ];
       }
     } catch {
       /* no previous results */
