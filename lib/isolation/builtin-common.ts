@@ -137,7 +137,7 @@ export class MappedIterator implements IterableIterator<unknown> {
       this.#done = true;
       return r;
     }
-    this.#given.push(this.#keyOf(r.value));
+    appendOwn(this.#given, this.#keyOf(r.value));
     return { done: false, value: this.#map(r.value) };
   }
 
@@ -160,6 +160,21 @@ export class MappedIterator implements IterableIterator<unknown> {
     this.#inner = this.#open();
     this.#pending = firstNotGiven(this.#inner, this.#given, this.#keyOf);
   }
+}
+
+/**
+ * Adds `value` at the end of `list` as an own data property: `push` (a
+ * [[Set]]) would run a setter the program put at that index of
+ * Array.prototype or Object.prototype, handing it the raw key (a Set's
+ * member is a state object).
+ */
+function appendOwn(list: unknown[], value: unknown): void {
+  Reflect.defineProperty(list, list.length, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 /** Reads `it` past the entries whose keys are in `given`; returns the first other result (or the end). */
@@ -260,7 +275,7 @@ export function memberReader(
         const epoch = putBackEpoch();
         try {
           forEachOf.call(raw, (v, k) => {
-            given.push(k);
+            appendOwn(given, k);
             visit(k, v);
             if (putBackEpoch() !== epoch && putBackSince(raw, epoch)) throw RESUME;
           });
