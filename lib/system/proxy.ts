@@ -44,7 +44,7 @@ function namedInQuery(err: unknown, why: string): unknown {
  * Map gives (a fresh array, on the views too): Array.prototype. The views
  * hand them out as they are.
  */
-const PRIMITIVE_PROTOTYPES: ReadonlySet<object> = new Set([
+const AS_IS_PROTOTYPES: ReadonlySet<object> = new Set([
   Array.prototype,
   Object.prototype,
   String.prototype,
@@ -83,7 +83,7 @@ function rawRead(
     // A prototype a primitive reaches (`p.__proto__.__proto__` of a string
     // argument) is handed out as it is by the views, while one reached from
     // the state comes as its view: the raw result cannot tell which.
-    if (PRIMITIVE_PROTOTYPES.has(result)) return USE_VIEWS;
+    if (AS_IS_PROTOTYPES.has(result)) return USE_VIEWS;
     const view = rawToView.get(result);
     if (view === undefined) return USE_VIEWS;
     pureQueryStats.rawRuns++;
@@ -104,7 +104,7 @@ function listOfViews(list: unknown[]): unknown {
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
     if (typeof item === 'object' && item !== null) {
-      if (PRIMITIVE_PROTOTYPES.has(item)) return USE_VIEWS;
+      if (AS_IS_PROTOTYPES.has(item)) return USE_VIEWS;
       const view = rawToView.get(item);
       if (view === undefined) return USE_VIEWS;
       list[i] = view;

@@ -277,10 +277,8 @@ const BUILTIN_CONSTRUCTORS: readonly object[] = [
 function stateIterationIsBuiltIn(): boolean {
   if (!arrayIterationIsBuiltIn()) return false;
   for (const [holder, key, fn] of BUILTIN_ITERATION) if (ownValue(holder, key) !== fn) return false;
-  for (const [holder, next] of BUILTIN_ITERATOR_NEXTS) {
-    if (ownValue(holder, 'next') !== next) return false;
-    if (Object.getPrototypeOf(holder) !== ITERATOR || Object.hasOwn(holder, 'return')) return false;
-  }
+  for (const [holder, next] of BUILTIN_ITERATOR_NEXTS)
+    if (!iteratorIsBuiltIn(holder, next)) return false;
   for (const proto of NOT_ITERABLE) if (Object.hasOwn(proto, Symbol.iterator)) return false;
   // Nor on a built-in's constructor, which a read of `constructor` reaches (`Array`, `Map`, …).
   for (const ctor of BUILTIN_CONSTRUCTORS) if (Object.hasOwn(ctor, Symbol.iterator)) return false;
@@ -326,12 +324,19 @@ function ownValue(holder: object, key: PropertyKey): unknown {
 function arrayIterationIsBuiltIn(): boolean {
   return (
     ownValue(Array.prototype, Symbol.iterator) === BUILTIN_VALUES &&
-    ownValue(ARRAY_ITERATOR, 'next') === BUILTIN_NEXT &&
-    Object.getPrototypeOf(ARRAY_ITERATOR) === ITERATOR &&
+    iteratorIsBuiltIn(ARRAY_ITERATOR, BUILTIN_NEXT) &&
     Object.getPrototypeOf(ITERATOR) === Object.prototype &&
-    !Object.hasOwn(ARRAY_ITERATOR, 'return') &&
     !Object.hasOwn(ITERATOR, 'return') &&
     !Object.hasOwn(Object.prototype, 'return')
+  );
+}
+
+/** Whether iterator prototype `holder` has `next` as its own, %IteratorPrototype% as its prototype and no `return()` of its own. */
+function iteratorIsBuiltIn(holder: object, next: unknown): boolean {
+  return (
+    ownValue(holder, 'next') === next &&
+    Object.getPrototypeOf(holder) === ITERATOR &&
+    !Object.hasOwn(holder, 'return')
   );
 }
 

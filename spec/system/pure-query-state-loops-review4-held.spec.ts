@@ -1,7 +1,7 @@
-import { initSystem, readonly } from '../../lib';
-import { pureQueryStats } from '../../lib/system/pure-query-guard';
+import { initSystem } from '../../lib';
 import { freshBasedir } from '../support/tmp';
 import { closedAfterEach } from '../support/opened';
+import { Plain, ranRaw } from '../support/state-loops';
 
 /**
  * Fourth review of the loops over a value of the state (lifecycle and
@@ -10,21 +10,6 @@ import { closedAfterEach } from '../support/opened';
  */
 
 const opened = closedAfterEach();
-
-class Plain {
-  list = [{ id: 'a' }, { id: 'b' }];
-  @readonly byId(id: string): unknown {
-    for (const p of this.list) if (p.id === id) return p;
-    return undefined;
-  }
-}
-
-function ranRaw(query: () => unknown): boolean {
-  query();
-  const before = pureQueryStats.rawRuns;
-  query();
-  return pureQueryStats.rawRuns !== before;
-}
 
 describe('state loops across the lifecycle', () => {
   it.each(['none', 'clone'] as const)('never run raw in %s isolation', (isolation) => {

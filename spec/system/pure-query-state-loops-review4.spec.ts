@@ -1,7 +1,7 @@
 import { initSystem, readonly, type Prevalent } from '../../lib';
-import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { freshBasedir } from '../support/tmp';
 import { closedAfterEach } from '../support/opened';
+import { Plain, ranRaw } from '../support/state-loops';
 
 /**
  * Fourth review of the loops over a value of the state (lifecycle and
@@ -40,22 +40,6 @@ class Shelf {
     for (const x of this.bag) out.push(x);
     return out;
   }
-}
-
-class Plain {
-  list = [{ id: 'a' }, { id: 'b' }];
-  @readonly byId(id: string): unknown {
-    for (const p of this.list) if (p.id === id) return p;
-    return undefined;
-  }
-}
-
-/** Calls `query` twice (the first makes the views); whether the second ran raw. */
-function ranRaw(query: () => unknown): boolean {
-  query();
-  const before = pureQueryStats.rawRuns;
-  query();
-  return pureQueryStats.rawRuns !== before;
 }
 
 describe('state loops of one system, with another system’s iterable class in the process', () => {
