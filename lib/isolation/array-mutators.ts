@@ -28,6 +28,8 @@ const proto = Array.prototype as unknown as Record<string, Fn>;
 const nativeSplice = proto['splice']!;
 const nativeReverse = proto['reverse']!;
 const nativeSort = proto['sort']!;
+// Called on the raw array: the program may have replaced Array.prototype.slice since (with code that would get the raw array).
+const nativeSlice = proto['slice']!;
 
 /** The array a fast path may run on, with the running log; undefined to take the proxied path. */
 function fastTarget(self: unknown, name: string): [unknown[], UndoLog] | undefined {
@@ -268,7 +270,7 @@ export function arrayMutatorPaths(read: ElementReader): Map<unknown, Fn> {
       return this;
     }
     // Taken after the comparator ran: a change it made is undone by its own entry.
-    const saved = raw.slice();
+    const saved = Reflect.apply(nativeSlice, raw, []) as unknown[];
     for (let i = 0; i < items.length; i++) raw[i] = toRaw(items[i]);
     for (let i = items.length; i < length; i++) delete raw[i];
     if (!sameElements(raw, saved)) log.push(new ContentsEntry(raw, saved));
@@ -291,7 +293,7 @@ export function arrayMutatorPaths(read: ElementReader): Map<unknown, Fn> {
     const to = args[2] === undefined ? length : clampIndex(args[2], length);
     if (from >= to) return this;
     const stored = storeValue(value, log, raw, String(from), false);
-    const saved = raw.slice(from, to);
+    const saved = Reflect.apply(nativeSlice, raw, [from, to]) as unknown[];
     Reflect.apply(fill, raw, [stored, from, to]);
     log.push(new RangeEntry(raw, from, saved));
     return this;

@@ -192,7 +192,9 @@ function firstNotGiven(
 }
 
 // The built-ins' own: a collection may have its own `entries` or `forEach`
-// (an override, or one an action defined), which must not run on the raw state.
+// (an override, or one an action defined), and the program may have replaced
+// Map.prototype.get since, neither of which must run on the raw state.
+const mapGet = Map.prototype.get as (this: object, key: unknown) => unknown;
 const mapEntries = Map.prototype.entries as (this: object) => Iterator<unknown>;
 const setEntries = Set.prototype.entries as (this: object) => Iterator<unknown>;
 const mapForEach = Map.prototype.forEach as (
@@ -260,7 +262,7 @@ export function memberReader(
       return function (this: unknown, k: unknown) {
         const raw = rawOf(this) as AnyMap;
         const rawKey = argToRaw(k);
-        return child(raw, rawKey, true, raw.get(rawKey));
+        return child(raw, rawKey, true, mapGet.call(raw, rawKey));
       };
     case 'forEach':
       return function (this: unknown, cb: unknown, thisArg?: unknown) {

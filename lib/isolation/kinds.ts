@@ -86,6 +86,36 @@ function isBuiltinHome(kind: Exclude<Kind, 'plain'>, proto: object): boolean {
 
 const BUILTIN_KINDS = Object.keys(homeNames) as Array<Exclude<Kind, 'plain'>>;
 
+/**
+ * This realm's built-in homes as they were when this module loaded: the
+ * members views and tracking proxies call with the raw object as `this`.
+ * A method the program put there later (a logging wrapper of
+ * Map.prototype.get, a polyfill) is the program's code, which must never
+ * be handed a raw state object: it is left to the ordinary property read,
+ * with the proxy as `this`. Another realm's homes (a vm context's) are
+ * taken as they are when first seen.
+ */
+const MEMBERS_AT_LOAD: ReadonlyMap<object, Members> = new Map(
+  [
+    Map.prototype,
+    Set.prototype,
+    Date.prototype,
+    Object.getPrototypeOf(Uint8Array.prototype) as object,
+    Buffer.prototype,
+    DataView.prototype,
+    ArrayBuffer.prototype,
+    SharedArrayBuffer.prototype,
+    RegExp.prototype,
+  ].map((home) => [home, membersOf(home)]),
+);
+
+type Members = ReadonlyArray<readonly [PropertyKey, PropertyDescriptor | undefined]>;
+
+/** The own members of `home` as they are now. */
+function membersOf(home: object): Members {
+  return Reflect.ownKeys(home).map((key) => [key, Reflect.getOwnPropertyDescriptor(home, key)]);
+}
+
 /** Prototypes whose chains hold no built-in type's prototype (see handlerKindOf). */
 const plainChains = new WeakSet<object>();
 
@@ -165,9 +195,13 @@ export class BuiltinTable {
   }
 
   #addHome(home: object): void {
-    for (const key of Reflect.ownKeys(home)) {
+    // Indexed, no destructuring: the program may have replaced the iterators since.
+    const members = MEMBERS_AT_LOAD.get(home) ?? membersOf(home);
+    for (let i = 0; i < members.length; i++) {
+      const member = members[i]!;
+      const key = member[0];
       if (key === 'constructor') continue;
-      const entry = toEntry(home, key, Reflect.getOwnPropertyDescriptor(home, key), this.factory);
+      const entry = toEntry(home, key, member[1], this.factory);
       if (entry === undefined) continue;
       const list = this.#entries.get(key) ?? [];
       list.push(entry);

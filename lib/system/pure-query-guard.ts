@@ -191,9 +191,54 @@ export class PureQueryGuard {
   /** After #refresh: true when the look-ups `read` calls can only be the built-ins'. */
   #lookupsAreBuiltIn(read: PureRead): boolean {
     if (stateShape.ownFunctionSeen) return false;
-    for (const name of read.calls) if (this.#impureCalls.has(name)) return false;
+    for (const name of read.calls) {
+      if (this.#impureCalls.has(name) || !lookupHomesUnchanged(name)) return false;
+    }
     return true;
   }
+}
+
+type Holder = Record<string, unknown>;
+const MAP_PROTO = Map.prototype as unknown as Holder;
+const SET_PROTO = Set.prototype as unknown as Holder;
+const OBJECT_PROTO = Object.prototype as unknown as Holder;
+const ARRAY_PROTO = Array.prototype as unknown as Holder;
+// What the look-up names held when this module loaded on the prototypes whose look-ups a
+// state's values reach most: Map's and Set's, and those every plain object, class instance
+// and array inherits from (nothing there, unless something put it there before).
+const MAP_GET = MAP_PROTO['get'];
+const MAP_HAS = MAP_PROTO['has'];
+const SET_GET = SET_PROTO['get'];
+const SET_HAS = SET_PROTO['has'];
+const OBJECT_GET = OBJECT_PROTO['get'];
+const OBJECT_HAS = OBJECT_PROTO['has'];
+const ARRAY_GET = ARRAY_PROTO['get'];
+const ARRAY_HAS = ARRAY_PROTO['has'];
+
+/**
+ * Per call: whether look-up `name` (`get` or `has`: LOOKUP_METHODS) still reads, on those
+ * prototypes, what they read at module load. A program replacing
+ * Map.prototype.get (a logging wrapper) after the guard last looked would
+ * otherwise be given the raw Map by the raw run. Plain reads, one load
+ * each: a descriptor per prototype halved the rate of a one-object query
+ * by `get` (measured); an accessor put there since is seen when the
+ * guard next looks (see #refresh), as a getter is.
+ */
+function lookupHomesUnchanged(name: string): boolean {
+  if (name === 'get') {
+    return (
+      MAP_PROTO['get'] === MAP_GET &&
+      SET_PROTO['get'] === SET_GET &&
+      OBJECT_PROTO['get'] === OBJECT_GET &&
+      ARRAY_PROTO['get'] === ARRAY_GET
+    );
+  }
+  return (
+    MAP_PROTO['has'] === MAP_HAS &&
+    SET_PROTO['has'] === SET_HAS &&
+    OBJECT_PROTO['has'] === OBJECT_HAS &&
+    ARRAY_PROTO['has'] === ARRAY_HAS
+  );
 }
 
 /** Whether parameter `index` of `read` is a list (see listCopies). */
