@@ -8,6 +8,7 @@
  * things it holds, following their traversal.
  */
 import type { ClassRegistry } from './registry';
+import { borrowList, giveBack, popOwn, pushOwn } from '../isolation/own-array';
 import { PrevalenceError } from '../errors';
 import { ACCESSOR, failurePath, Unstorable } from './failure';
 import {
@@ -109,6 +110,9 @@ export function checkStorable(
   /** Objects checked by earlier calls (not looked into again), to which this call adds the ones it checks. */
   checked?: Set<object>,
 ): void {
+  // No prototype (see ownList): a push would run a setter the program put at
+  // an index of Array.prototype with the state objects the check walks.
+  let stack: object[] | undefined;
   try {
     if (typeof value !== 'object' || value === null) {
       refusePrimitive(value, registry);
@@ -117,22 +121,26 @@ export function checkStorable(
     if (checked?.has(value) === true) return;
     const seen = checked ?? new Set<object>();
     seen.add(value);
-    const stack: object[] = [value];
+    stack = borrowList<object>();
+    const list = stack;
+    list[0] = value;
     const queue = (child: unknown): void => {
       if (typeof child !== 'object' || child === null || seen.has(child)) return;
       seen.add(child);
-      if (!skip(child)) stack.push(child);
+      if (!skip(child)) pushOwn(list, child);
       // Already in the state, so not looked into: but it may have been kept
       // only where snapshots do not look, and its own kind is cheap to ask.
       else refuseUnstorableKind(child, registry);
     };
-    for (let obj = stack.pop(); obj !== undefined; obj = stack.pop()) {
+    for (let obj = popOwn(list); obj !== undefined; obj = popOwn(list)) {
       storableStats.checked++;
       refuseObject(obj, registry, queue);
     }
   } catch (err) {
     if (err instanceof Unstorable) throw storeError(err, value, where);
     throw err;
+  } finally {
+    if (stack !== undefined) giveBack(stack);
   }
 }
 

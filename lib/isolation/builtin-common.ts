@@ -2,6 +2,7 @@ import { IN_COLLECTION } from './paths';
 import { trackingToRaw, viewTarget } from './registry';
 import { currentLog, refuseHeldView } from './undo';
 import { putBackEpoch, putBackSince } from './reinsertion';
+import { appendOwn } from './own-array';
 
 /** A function as built-in methods and their wrappers are typed here. */
 export type Fn = (...args: unknown[]) => unknown;
@@ -160,21 +161,6 @@ export class MappedIterator implements IterableIterator<unknown> {
     this.#inner = this.#open();
     this.#pending = firstNotGiven(this.#inner, this.#given, this.#keyOf);
   }
-}
-
-/**
- * Adds `value` at the end of `list` as an own data property: `push` (a
- * [[Set]]) would run a setter the program put at that index of
- * Array.prototype or Object.prototype, handing it the raw key (a Set's
- * member is a state object).
- */
-function appendOwn(list: unknown[], value: unknown): void {
-  Reflect.defineProperty(list, list.length, {
-    value,
-    writable: true,
-    enumerable: true,
-    configurable: true,
-  });
 }
 
 /** Reads `it` past the entries whose keys are in `given`; returns the first other result (or the end). */

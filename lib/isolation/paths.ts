@@ -1,4 +1,5 @@
 import { PrevalenceError } from '../errors';
+import { borrowList, giveBack, ownList, pushOwn } from './own-array';
 import { types } from 'node:util';
 import { isPassThrough, openRoots, rawToView, toRaw, viewHandler } from './registry';
 import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from '../codec/paths';
@@ -326,7 +327,8 @@ export function placeHolds(
   known?: Map<object, boolean>,
 ): boolean {
   let obj = raw;
-  const asked: object[] = [];
+  // No prototype (see ownList): it holds raw state objects.
+  const asked = borrowList<object>();
   let holds = false;
   const cycle = new CycleWatch(raw);
   for (let depth = 0; depth <= MAX_DEPTH; depth++) {
@@ -344,10 +346,11 @@ export function placeHolds(
     }
     const link = linkOf(obj);
     if (link === undefined || !stillHolds(link, obj)) break;
-    if (depth > 0) asked.push(obj);
+    if (depth > 0) pushOwn(asked, obj);
     obj = link.parent;
   }
-  if (known !== undefined) for (const parent of asked) known.set(parent, holds);
+  if (known !== undefined) for (let i = 0; i < asked.length; i++) known.set(asked[i]!, holds);
+  giveBack(asked);
   return holds;
 }
 
@@ -704,13 +707,14 @@ interface Found {
 function search(rawRoot: object, target: object): PathStep[] | undefined {
   if (rawRoot === target) return [];
   const parents = new Map<object, Found>([[rawRoot, { parent: rawRoot, step: '' }]]);
-  const queue: object[] = [rawRoot];
+  const queue = ownList<object>();
+  queue[0] = rawRoot;
   for (let head = 0; head < queue.length; head++) {
     const parent = queue[head]!;
     const hit = children(parent, (child, step) => {
       if (isPassThrough(child) || parents.has(child as object)) return false;
       parents.set(child as object, { parent, step });
-      queue.push(child as object);
+      pushOwn(queue, child as object);
       return child === target;
     });
     if (hit) return recordChain(parents, rawRoot, target);

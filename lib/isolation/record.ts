@@ -26,6 +26,7 @@ import { MAX_ARRAY_LENGTH, overlongArray } from '../codec/extras';
 import { IN_COLLECTION, pathInState, recordStored, renderPath, toStep } from './paths';
 import { isDerivedBytes } from './shared-bytes';
 import { noteElementDefined } from './plain-elements';
+import { appendOwn } from './own-array';
 
 /**
  * Property-level changes made through tracking proxies: each applies the
@@ -430,7 +431,7 @@ function lengthEntry(arr: unknown[], newLength: unknown): UndoEntry {
     // (`length = 1e9` with few elements), told by the holes in a sample.
     const keep = (key: string): void => {
       const desc = Reflect.getOwnPropertyDescriptor(arr, key);
-      if (desc !== undefined) removed.push([key, desc]);
+      if (desc !== undefined) appendOwn(removed, [key, desc]);
     };
     if (mostlyHoles(arr, n, oldLength)) {
       // Every own name, non-enumerable elements too (an action may define one).

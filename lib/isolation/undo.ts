@@ -6,6 +6,7 @@ import { noteElementDefined } from './plain-elements';
 import { openRoots, rawOwner } from './registry';
 import { isDerivedBytes, refuseSharedBytes, SharedBytes } from './shared-bytes';
 import { keyLabel } from './violation';
+import { appendOwn, ownList } from './own-array';
 
 /** One recorded change; `undo` puts back what the change overwrote. */
 export interface UndoEntry {
@@ -58,8 +59,10 @@ const NONE_HIDDEN: ReadonlyArray<readonly [object, string]> = Object.freeze([]);
 export class UndoLog {
   // The arrays are reused from action to action and filled up to their
   // counts: emptying an array by setting its length is a runtime call, and
-  // most actions leave one or two entries.
-  readonly #entries: Array<UndoEntry | undefined> = [];
+  // most actions leave one or two entries. They have no prototype (see
+  // ownList): a setter the program put at an index of Array.prototype would
+  // otherwise get every entry, and the raw objects it holds, as the array grows.
+  readonly #entries: Array<UndoEntry | undefined> = ownList();
   #entryCount = 0;
   /** Objects whose key order is already saved in this log (made on first use: most actions never delete). */
   #orderSaved: WeakSet<object> | undefined;
@@ -70,26 +73,26 @@ export class UndoLog {
   /** Maps and Sets whose whole contents are already saved in this log (made on first use). */
   #contentsSaved: WeakSet<object> | undefined;
   /** Fresh objects stored into the state; re-checked for proxies when tracking ends. */
-  readonly #fresh: Array<object | undefined> = [];
+  readonly #fresh: Array<object | undefined> = ownList();
   #freshCount = 0;
   /** The fresh objects as a set, built when more than a few are asked about (see isFresh). */
   #freshSet: Set<object> | undefined;
   /** How many of #fresh #freshSet holds. */
   #freshSetCount = 0;
   /** Where each fresh object was stored: parent, key, viaMap (three slots per object). */
-  readonly #places: unknown[] = [];
+  readonly #places: unknown[] = ownList();
   /** Objects first reached through the membrane in this action and stored somewhere (moved); re-checked like fresh ones. */
-  readonly #moved: Array<object | undefined> = [];
+  readonly #moved: Array<object | undefined> = ownList();
   #movedCount = 0;
   // Properties written this action in a form the encodings may refuse (see
   // notePropertyWrite), as target, key and "target is an array or built-in".
-  readonly #written: Array<object | PropertyKey | boolean | undefined> = [];
+  readonly #written: Array<object | PropertyKey | boolean | undefined> = ownList();
   /** Stored properties the action made non-enumerable, as target and key (see noteHidden). */
   #hidden: Array<[object, string]> | undefined;
   #writtenCount = 0;
   #writtenKeys: Map<object, Set<PropertyKey>> | undefined;
   /** Places to record once the action is kept (see notePlace): raw, parent, key, viaMap. */
-  readonly #newPlaces: unknown[] = [];
+  readonly #newPlaces: unknown[] = ownList();
   #newPlaceCount = 0;
   /** The objects with bytes the action stored, checked for overlaps (made on first use). */
   #storedBytes: SharedBytes | undefined;
@@ -376,7 +379,7 @@ export class UndoLog {
    * enumerable again passes (internal: used by the tracking traps).
    */
   noteHidden(target: object, key: string): void {
-    (this.#hidden ??= []).push([target, key]);
+    appendOwn((this.#hidden ??= []), [target, key]);
   }
 
   /** The properties noteHidden noted in this action. */

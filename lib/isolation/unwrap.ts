@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { ownList, popOwn, pushOwn } from './own-array';
 import { PrevalenceError } from '../errors';
 import {
   isOtherOpen,
@@ -551,7 +552,8 @@ export const unwrapStats = { visited: 0 };
 class Walker {
   /** The objects walked (shared by the walks of one pass of checks: see UndoLog.checked). */
   visited = new Set<object>();
-  private readonly stack: object[] = [];
+  /** No prototype (see ownList): it holds raw state objects. */
+  private readonly stack = ownList<object>();
 
   constructor(
     private readonly replace: ProxyReplacer,
@@ -638,7 +640,7 @@ class Walker {
 
   run(root: object): void {
     this.visit(root, true);
-    for (let obj = this.stack.pop(); obj !== undefined; obj = this.stack.pop()) {
+    for (let obj = popOwn(this.stack); obj !== undefined; obj = popOwn(this.stack)) {
       const kind = kindOf(obj);
       // The initial-state check: a Map's, Set's, Date's or RegExp's own properties, which
       // snapshots do not keep (not a typed array's: listing its keys lists every element).
@@ -689,7 +691,7 @@ class Walker {
     // A restore: the kind of what a replayed action stored (see UndoLog.replayKindTest).
     if (!isRoot) this.log?.noteReplayedKind(value);
     this.visited.add(value);
-    this.stack.push(value);
+    pushOwn(this.stack, value);
     unwrapStats.visited++;
   }
 
