@@ -8,7 +8,7 @@
  * things it holds, following their traversal.
  */
 import type { ClassRegistry } from './registry';
-import { borrowList, giveBack, popOwn, pushOwn } from '../isolation/own-array';
+import { borrowStack, giveBack, type OwnStack } from '../isolation/own-array';
 import { PrevalenceError } from '../errors';
 import { ACCESSOR, failurePath, Unstorable } from './failure';
 import {
@@ -112,7 +112,7 @@ export function checkStorable(
 ): void {
   // No prototype (see ownList): a push would run a setter the program put at
   // an index of Array.prototype with the state objects the check walks.
-  let stack: object[] | undefined;
+  let stack: OwnStack<object> | undefined;
   try {
     if (typeof value !== 'object' || value === null) {
       refusePrimitive(value, registry);
@@ -121,18 +121,18 @@ export function checkStorable(
     if (checked?.has(value) === true) return;
     const seen = checked ?? new Set<object>();
     seen.add(value);
-    stack = borrowList<object>();
+    stack = borrowStack<object>();
     const list = stack;
-    list[0] = value;
+    list.push(value);
     const queue = (child: unknown): void => {
       if (typeof child !== 'object' || child === null || seen.has(child)) return;
       seen.add(child);
-      if (!skip(child)) pushOwn(list, child);
+      if (!skip(child)) list.push(child);
       // Already in the state, so not looked into: but it may have been kept
       // only where snapshots do not look, and its own kind is cheap to ask.
       else refuseUnstorableKind(child, registry);
     };
-    for (let obj = popOwn(list); obj !== undefined; obj = popOwn(list)) {
+    for (let obj = list.pop(); obj !== undefined; obj = list.pop()) {
       storableStats.checked++;
       refuseObject(obj, registry, queue);
     }

@@ -41,25 +41,53 @@ export function pushOwn<T>(list: T[], value: T): void {
   list[list.length] = value;
 }
 
-/** `list.pop()` for an ownList. */
-export function popOwn<T>(list: T[]): T | undefined {
-  const n = list.length;
-  if (n === 0) return undefined;
-  const value = list[n - 1];
-  list.length = n - 1;
-  return value;
+/**
+ * A stack in an ownList, grown and shrunk by a count of its own: shrinking
+ * an array's `length` is a runtime call (about 35 ns a pop, measured, where
+ * a count costs 2 ns). A popped slot is cleared, so the stack keeps nothing
+ * it gave out.
+ */
+export class OwnStack<T> {
+  readonly #items = ownList<T | undefined>();
+  #top = 0;
+
+  get size(): number {
+    return this.#top;
+  }
+
+  push(value: T): void {
+    this.#items[this.#top++] = value;
+  }
+
+  pop(): T | undefined {
+    if (this.#top === 0) return undefined;
+    const value = this.#items[--this.#top];
+    this.#items[this.#top] = undefined;
+    return value;
+  }
+
+  /** The value at `index` (below `size`), from the bottom. */
+  at(index: number): T {
+    return this.#items[index] as T;
+  }
+
+  /** Empties the stack (its slots cleared, its array kept). */
+  clear(): void {
+    for (let i = 0; i < this.#top; i++) this.#items[i] = undefined;
+    this.#top = 0;
+  }
 }
 
-/** Emptied ownLists kept for reuse: making one costs a prototype change (about 60 ns). */
-const spare = ownList<unknown[]>();
+/** Emptied stacks kept for reuse: making one costs a prototype change (about 60 ns). */
+const spare = new OwnStack<OwnStack<unknown>>();
 
-/** An empty ownList, reused when one was given back (see giveBack): for lists made per call on hot paths. */
-export function borrowList<T>(): T[] {
-  return (popOwn(spare) as T[] | undefined) ?? ownList<T>();
+/** An empty OwnStack, reused when one was given back (see giveBack): for stacks made per call on hot paths. */
+export function borrowStack<T>(): OwnStack<T> {
+  return (spare.pop() as OwnStack<T> | undefined) ?? new OwnStack<T>();
 }
 
-/** Empties `list` (from borrowList) and keeps it for the next borrowList. */
-export function giveBack(list: unknown[]): void {
-  list.length = 0;
-  if (spare.length < 8) pushOwn(spare, list);
+/** Empties `stack` (from borrowStack) and keeps it for the next borrowStack. */
+export function giveBack(stack: OwnStack<unknown>): void {
+  stack.clear();
+  if (spare.size < 8) spare.push(stack);
 }

@@ -1,5 +1,5 @@
 import { PrevalenceError } from '../errors';
-import { borrowList, giveBack, ownList, pushOwn } from './own-array';
+import { borrowStack, giveBack, ownList, pushOwn } from './own-array';
 import { types } from 'node:util';
 import { isPassThrough, openRoots, rawToView, toRaw, viewHandler } from './registry';
 import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from '../codec/paths';
@@ -328,7 +328,7 @@ export function placeHolds(
 ): boolean {
   let obj = raw;
   // No prototype (see ownList): it holds raw state objects.
-  const asked = borrowList<object>();
+  const asked = borrowStack<object>();
   let holds = false;
   const cycle = new CycleWatch(raw);
   for (let depth = 0; depth <= MAX_DEPTH; depth++) {
@@ -346,10 +346,10 @@ export function placeHolds(
     }
     const link = linkOf(obj);
     if (link === undefined || !stillHolds(link, obj)) break;
-    if (depth > 0) pushOwn(asked, obj);
+    if (depth > 0) asked.push(obj);
     obj = link.parent;
   }
-  if (known !== undefined) for (let i = 0; i < asked.length; i++) known.set(asked[i]!, holds);
+  if (known !== undefined) for (let i = 0; i < asked.size; i++) known.set(asked.at(i), holds);
   giveBack(asked);
   return holds;
 }

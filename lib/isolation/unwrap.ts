@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { ownList, popOwn, pushOwn } from './own-array';
+import { OwnStack } from './own-array';
 import { PrevalenceError } from '../errors';
 import {
   isOtherOpen,
@@ -553,7 +553,7 @@ class Walker {
   /** The objects walked (shared by the walks of one pass of checks: see UndoLog.checked). */
   visited = new Set<object>();
   /** No prototype (see ownList): it holds raw state objects. */
-  private readonly stack = ownList<object>();
+  private readonly stack = new OwnStack<object>();
 
   constructor(
     private readonly replace: ProxyReplacer,
@@ -640,7 +640,7 @@ class Walker {
 
   run(root: object): void {
     this.visit(root, true);
-    for (let obj = popOwn(this.stack); obj !== undefined; obj = popOwn(this.stack)) {
+    for (let obj = this.stack.pop(); obj !== undefined; obj = this.stack.pop()) {
       const kind = kindOf(obj);
       // The initial-state check: a Map's, Set's, Date's or RegExp's own properties, which
       // snapshots do not keep (not a typed array's: listing its keys lists every element).
@@ -691,7 +691,7 @@ class Walker {
     // A restore: the kind of what a replayed action stored (see UndoLog.replayKindTest).
     if (!isRoot) this.log?.noteReplayedKind(value);
     this.visited.add(value);
-    pushOwn(this.stack, value);
+    this.stack.push(value);
     unwrapStats.visited++;
   }
 
