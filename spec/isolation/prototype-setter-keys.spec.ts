@@ -2,6 +2,7 @@ import { initSystem, readonly } from '../../lib';
 import { isView } from '../../lib/isolation/registry';
 import { freshBasedir } from '../support/tmp';
 import { closedAfterEach } from '../support/opened';
+import { withIndexAccessors } from '../support/index-accessors';
 
 /**
  * A setter the program puts at an index of Array.prototype runs for every
@@ -30,32 +31,6 @@ class Tags {
   }
 }
 
-/** Runs `fn` with a recording setter at indexes 0-3 of Array.prototype; the values it was given. */
-function withIndexSetters(fn: () => void): unknown[] {
-  const given = new Map<number, unknown>();
-  let n = 0;
-  for (let i = 0; i < 4; i++) {
-    Object.defineProperty(Array.prototype, String(i), {
-      configurable: true,
-      set(this: object, v: unknown) {
-        given.set(n++, v);
-        Object.defineProperty(this, String(i), {
-          value: v,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      },
-    });
-  }
-  try {
-    fn();
-  } finally {
-    for (let i = 0; i < 4; i++) Reflect.deleteProperty(Array.prototype, String(i));
-  }
-  return [...given.values()];
-}
-
 /** The raw members among `values` (the state's `{ id: 'a' }` and `{ id: 'b' }`, not their views). */
 const rawMembers = (values: unknown[]): unknown[] =>
   values.filter(
@@ -69,13 +44,13 @@ const rawMembers = (values: unknown[]): unknown[] =>
 describe('iterating a Set through its view', () => {
   it('gives a setter at an index of Array.prototype no raw member (for…of)', () => {
     const sys = opened(initSystem(Tags, freshBasedir()));
-    const seen = withIndexSetters(() => sys.viaLoop());
+    const seen = withIndexAccessors(() => sys.viaLoop());
     expect(rawMembers(seen)).toEqual([]);
   });
 
   it('gives a setter at an index of Array.prototype no raw member (forEach)', () => {
     const sys = opened(initSystem(Tags, freshBasedir()));
-    const seen = withIndexSetters(() => sys.viaForEach());
+    const seen = withIndexAccessors(() => sys.viaForEach());
     expect(rawMembers(seen)).toEqual([]);
   });
 });
