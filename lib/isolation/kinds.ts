@@ -89,10 +89,11 @@ const BUILTIN_KINDS = Object.keys(homeNames) as Array<Exclude<Kind, 'plain'>>;
 /**
  * This realm's built-in homes as they were when this module loaded: the
  * members views and tracking proxies call with the raw object as `this`.
- * A method the program put there later (a logging wrapper of
- * Map.prototype.get, a polyfill) is the program's code, which must never
- * be handed a raw state object: it is left to the ordinary property read,
- * with the proxy as `this`. Another realm's homes (a vm context's) are
+ * What the program puts there later is its own code, which must never be
+ * handed a raw state object: a method it adds (a polyfill) is left to the
+ * ordinary property read, with the proxy as `this`; one it replaces (a
+ * logging wrapper of Map.prototype.get) is not called through a proxy, as
+ * the table keeps the built-in. Another realm's homes (a vm context's) are
  * taken as they are when first seen.
  */
 const MEMBERS_AT_LOAD: ReadonlyMap<object, Members> = new Map(

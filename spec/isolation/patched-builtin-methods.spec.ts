@@ -154,6 +154,40 @@ describe('a built-in method the program replaced after the system opened', () =>
     expect(book.find('a')?.rev).toBe(1);
   });
 
+  it('added to Set.prototype after load runs with the view as this, and works through it', () => {
+    const book = open();
+    const proto = Set.prototype as unknown as Record<string, unknown>;
+    let onView = false;
+    proto['sortedCopy'] = function (this: Set<string>) {
+      onView = isView(this);
+      return [...this].sort();
+    };
+    try {
+      const tags = book.tags as unknown as { sortedCopy(): string[] };
+      expect(tags.sortedCopy()).toEqual([NEEDLE]);
+      expect(onView).toBe(true);
+    } finally {
+      delete proto['sortedCopy'];
+    }
+  });
+
+  it('replaced in Map.prototype after load is not called through a view (the built-in runs)', () => {
+    const book = open();
+    const proto = Map.prototype as unknown as Record<string, unknown>;
+    const original = proto['get'];
+    let viewCalls = 0;
+    proto['get'] = function (this: unknown, ...args: unknown[]) {
+      if (isView(this)) viewCalls++;
+      return Reflect.apply(original as (...a: unknown[]) => unknown, this, args);
+    };
+    try {
+      expect(book.byId.get('a')?.id).toBe('a');
+    } finally {
+      proto['get'] = original;
+    }
+    expect(viewCalls).toBe(0);
+  });
+
   it('is not given the raw array by an action’s sort() or fill() (Array.prototype.slice)', () => {
     const book = open();
     expect(withReplaced(Array.prototype, 'slice', () => book.sortWords()).raw).toBe(0);
