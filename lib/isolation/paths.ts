@@ -360,11 +360,24 @@ export function holdsAt(parent: object, key: unknown, viaMap: boolean, child: ob
   return step !== undefined && stillHolds({ parent, step }, child);
 }
 
+// The built-ins as they were at load, called on the state's raw Maps and Sets: a
+// method the program replaced since (a logging wrapper of Map.prototype.get), or
+// a subclass's own, is the program's code, which must not be handed them.
+const mapGet = Map.prototype.get as (this: object, key: unknown) => unknown;
+const mapHas = Map.prototype.has as (this: object, key: unknown) => boolean;
+const mapKeys = Map.prototype.keys as (this: object) => Iterator<unknown>;
+const mapValues = Map.prototype.values as (this: object) => Iterator<unknown>;
+const mapEntries = Map.prototype.entries as (this: object) => Iterator<[unknown, unknown]>;
+const setHas = Set.prototype.has as (this: object, key: unknown) => boolean;
+const setValues = Set.prototype.values as (this: object) => Iterator<unknown>;
+
 /** Whether the place `link` records still holds `raw` (false for positions, not checked here). */
 function stillHolds(link: Link, raw: object): boolean {
   const { parent, step } = link;
-  if (step === IN_COLLECTION)
-    return (types.isSet(parent) || types.isMap(parent)) && parent.has(raw);
+  if (step === IN_COLLECTION) {
+    if (types.isSet(parent)) return setHas.call(parent, raw);
+    return types.isMap(parent) && mapHas.call(parent, raw);
+  }
   if (typeof step === 'string' || 'mapKey' in step) return keptStepInto(parent, step) === raw;
   return false;
 }
@@ -393,9 +406,9 @@ function walkKept(rawRoot: object, path: PathStep[]): unknown {
 }
 
 /** The `index`-th value `items` yields (counted from 0), or undefined. */
-function nth(items: Iterable<unknown>, index: number): unknown {
+function nth(items: Iterator<unknown>, index: number): unknown {
   let i = 0;
-  for (const item of items) if (i++ === index) return item;
+  for (let r = items.next(); r.done !== true; r = items.next()) if (i++ === index) return r.value;
   return undefined;
 }
 
@@ -405,11 +418,12 @@ function stepInto(obj: unknown, step: PathStep): unknown {
   if (typeof step !== 'string' && (typeof step !== 'object' || step === null)) return undefined;
   if (typeof step === 'string')
     return step in obj ? (obj as Record<string, unknown>)[step] : undefined;
-  if ('setMember' in step) return types.isSet(obj) ? nth(obj.values(), step.setMember) : undefined;
+  if ('setMember' in step)
+    return types.isSet(obj) ? nth(setValues.call(obj), step.setMember) : undefined;
   if (!types.isMap(obj)) return undefined;
-  if ('mapKey' in step) return obj.get(step.mapKey);
-  if ('mapKeyAt' in step) return nth(obj.keys(), step.mapKeyAt);
-  return nth(obj.values(), step.mapValueAt);
+  if ('mapKey' in step) return mapGet.call(obj, step.mapKey);
+  if ('mapKeyAt' in step) return nth(mapKeys.call(obj), step.mapKeyAt);
+  return nth(mapValues.call(obj), step.mapValueAt);
 }
 
 function formatStep(step: PathStep): string {
@@ -464,9 +478,10 @@ export function resolvePath(rawRoot: object, path: PathStep[]): object {
 function positionStep(parent: object, child: object): PathStep | undefined {
   const isSet = types.isSet(parent);
   if (!isSet && !types.isMap(parent)) return undefined;
+  const items = isSet ? setValues.call(parent) : mapKeys.call(parent);
   let i = 0;
-  for (const item of (parent as Set<unknown> | Map<unknown, unknown>).keys()) {
-    if (item === child) return isSet ? { setMember: i } : { mapKeyAt: i };
+  for (let r = items.next(); r.done !== true; r = items.next()) {
+    if (r.value === child) return isSet ? { setMember: i } : { mapKeyAt: i };
     i++;
   }
   return undefined;
@@ -676,15 +691,20 @@ export function renderPath(path: readonly PathStep[]): string {
 function children(obj: object, visit: (child: unknown, step: PathStep) => boolean): boolean {
   let i = 0;
   if (types.isMap(obj)) {
-    for (const [k, v] of obj) {
+    const entries = mapEntries.call(obj);
+    for (let r = entries.next(); r.done !== true; r = entries.next()) {
+      const k = r.value[0];
       if (visit(k, { mapKeyAt: i })) return true;
-      if (visit(v, isMapKey(k) ? { mapKey: k } : { mapValueAt: i })) return true;
+      if (visit(r.value[1], isMapKey(k) ? { mapKey: k } : { mapValueAt: i })) return true;
       i++;
     }
     return false;
   }
   if (types.isSet(obj)) {
-    for (const member of obj) if (visit(member, { setMember: i++ })) return true;
+    const members = setValues.call(obj);
+    for (let r = members.next(); r.done !== true; r = members.next()) {
+      if (visit(r.value, { setMember: i++ })) return true;
+    }
     return false;
   }
   if (types.isDate(obj) || ArrayBuffer.isView(obj)) return false;

@@ -142,7 +142,10 @@ function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: stri
   };
 }
 
+// The built-ins as they were at load: the program may have replaced Map.prototype.has or
+// get since (or a subclass overrides them), code that must not be handed the raw collection.
 const mapHas = Map.prototype.has;
+const mapGet = Map.prototype.get;
 const setHas = Set.prototype.has;
 const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size')!.get!;
 const setSize = Object.getOwnPropertyDescriptor(Set.prototype, 'size')!.get!;
@@ -161,15 +164,15 @@ function collectionMutator(
       // A Set member or Map key is found by its membership (see locate).
       const k = storeValue(key, log, raw, IN_COLLECTION, false);
       if (kind === 'set') {
-        if (!(raw as AnySet).has(k)) log.push(new SetAddEntry(raw, k));
-        (raw as AnySet).add(k);
+        if (!setHas.call(raw, k)) log.push(new SetAddEntry(raw, k));
+        original.call(raw, k);
         return this;
       }
       const v = storeValue(value, log, raw, k, true);
-      const had = (raw as AnyMap).has(k);
-      const old = (raw as AnyMap).get(k);
+      const had = mapHas.call(raw, k);
+      const old = mapGet.call(raw, k);
       if (!had || !Object.is(old, v)) log.push(new MapSetEntry(raw, k, had, old));
-      (raw as AnyMap).set(k, v);
+      original.call(raw, k, v);
       return this;
     };
   }

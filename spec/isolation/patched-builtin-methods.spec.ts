@@ -32,6 +32,11 @@ class Book {
   byId = new Map<string, Page>([[NEEDLE, new Page(NEEDLE)]]);
   tags = new Set<string>([NEEDLE]);
   words = ['c', NEEDLE, 'a'];
+  shelf = new Set<unknown>([NEEDLE, new Page('m')]);
+  byPos = new Map<unknown, unknown>([
+    [NEEDLE, 0],
+    [{ pos: 1 }, new Page('p')],
+  ]);
 
   add(id: string): void {
     this.byId.set(id, new Page(id));
@@ -42,6 +47,15 @@ class Book {
     const page = this.byId.get(id);
     if (page !== undefined) page.rev++;
     return page?.rev ?? -1;
+  }
+
+  tag(tag: string): void {
+    this.tags.add(tag);
+  }
+
+  /** Takes a view of a state object back as an argument: journaled by its path (locate). */
+  bump(page: Page): number {
+    return ++page.rev;
   }
 
   sortWords(): void {
@@ -86,8 +100,12 @@ function isRawStateCollection(self: unknown): boolean {
  * Runs `fn` with `holder[name]` replaced by a wrapper that calls the
  * original and notes whether it was called on a raw state collection.
  */
-function withReplaced<T>(holder: object, name: string, fn: () => T): { result: T; raw: number } {
-  const h = holder as Record<string, (...args: unknown[]) => unknown>;
+function withReplaced<T>(
+  holder: object,
+  name: PropertyKey,
+  fn: () => T,
+): { result: T; raw: number } {
+  const h = holder as Record<PropertyKey, (...args: unknown[]) => unknown>;
   const original = h[name]!;
   let raw = 0;
   let inCheck = false;
@@ -193,5 +211,48 @@ describe('a built-in method the program replaced after the system opened', () =>
     expect(withReplaced(Array.prototype, 'slice', () => book.sortWords()).raw).toBe(0);
     expect(withReplaced(Array.prototype, 'slice', () => book.fillWords()).raw).toBe(0);
     expect([...book.words]).toEqual(['z', 'c', NEEDLE]);
+  });
+
+  it('is not given the raw Map by an action’s map.set() (its has, get and set)', () => {
+    for (const name of ['has', 'get', 'set']) {
+      const book = open();
+      const { raw } = withReplaced(Map.prototype, name, () => book.add('b'));
+      expect([name, raw]).toEqual([name, 0]);
+      expect(book.find('b')?.id).toBe('b');
+    }
+  });
+
+  it('is not given the raw Set by an action’s set.add() (its has and add)', () => {
+    for (const name of ['has', 'add']) {
+      const book = open();
+      const { raw } = withReplaced(Set.prototype, name, () => book.tag('new'));
+      expect([name, raw]).toEqual([name, 0]);
+      expect(book.tagged('new')).toBe(true);
+    }
+  });
+
+  it('is not given the raw Map by the check of a known place when an action reads an object by get', () => {
+    const book = open();
+    book.find('a'); // read on the views: its place is recorded, and checked when an action reaches it
+    const { result, raw } = withReplaced(Map.prototype, 'get', () => book.touch('a'));
+    expect(raw).toBe(0);
+    expect(result).toBe(1);
+  });
+
+  it('is not given the raw Map or Set when a view passed back is located', () => {
+    const cases: Array<[object, PropertyKey, (b: Prevalent<Book>) => Page]> = [
+      [Map.prototype, 'get', (b) => b.find('a')!],
+      [Set.prototype, 'values', (b) => [...b.shelf].find((x) => x instanceof Page) as Page],
+      [Set.prototype, 'keys', (b) => [...b.shelf].find((x) => x instanceof Page) as Page],
+      [Map.prototype, 'values', (b) => [...b.byPos.values()][1] as Page],
+      [Map.prototype, Symbol.iterator, (b) => [...b.byPos.values()][1] as Page],
+    ];
+    for (const [proto, name, pick] of cases) {
+      const book = open();
+      const page = pick(book);
+      const { result, raw } = withReplaced(proto, name, () => book.bump(page));
+      expect([String(name), raw]).toEqual([String(name), 0]);
+      expect(result).toBe(1);
+    }
   });
 });
