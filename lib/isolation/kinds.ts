@@ -112,9 +112,21 @@ const MEMBERS_AT_LOAD: ReadonlyMap<object, Members> = new Map(
 
 type Members = ReadonlyArray<readonly [PropertyKey, PropertyDescriptor | undefined]>;
 
-/** The own members of `home` as they are now. */
+/**
+ * The own members of `home` as they are now that are the engine's own: a
+ * method or getter written in JavaScript there (a polyfill, a wrapper the
+ * program put in before prevalent loaded) is the program's code, left to
+ * the ordinary property read like one put there later. Node's
+ * Buffer.prototype is JavaScript, and taken whole.
+ */
 function membersOf(home: object): Members {
-  return Reflect.ownKeys(home).map((key) => [key, Reflect.getOwnPropertyDescriptor(home, key)]);
+  const all = home === Buffer.prototype;
+  return Reflect.ownKeys(home).map((key) => {
+    const desc = Reflect.getOwnPropertyDescriptor(home, key);
+    const code = desc === undefined ? undefined : (desc.get ?? desc.value);
+    const own = all || typeof code !== 'function' || isNativeCode(code);
+    return [key, own ? desc : undefined];
+  });
 }
 
 /** Prototypes whose chains hold no built-in type's prototype (see handlerKindOf). */
