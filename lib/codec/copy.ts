@@ -38,6 +38,13 @@ import {
 } from './extras';
 import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
 import { flagsSlot, sourceSlot } from './slots';
+import {
+  entryIterator,
+  memberIterator,
+  nextEntry,
+  nextMember,
+  type RawIterator,
+} from './raw-iteration';
 import { encodingError } from './tree';
 
 /**
@@ -83,7 +90,8 @@ interface ArrayFrame {
 interface MapFrame {
   readonly how: 'map';
   readonly dst: Map<unknown, unknown>;
-  readonly entries: Iterator<[unknown, unknown]>;
+  /** The built-in iterator taken at load (see raw-iteration.ts): the source may be raw state. */
+  readonly entries: RawIterator;
   /** The source value of the entry whose key is being copied. */
   value: unknown;
   /** The copy of that entry's key, once it is made. */
@@ -94,7 +102,7 @@ interface MapFrame {
 interface SetFrame {
   readonly how: 'set';
   readonly dst: Set<unknown>;
-  readonly members: Iterator<unknown>;
+  readonly members: RawIterator;
 }
 
 /**
@@ -176,7 +184,7 @@ class Copier {
     const depth = this.stack.length;
     for (;;) {
       if (!frame.keyDone) {
-        const step = frame.entries.next();
+        const step = nextEntry(frame.entries);
         if (step.done === true) return true;
         frame.value = step.value[1];
         frame.keyDone = true;
@@ -194,7 +202,7 @@ class Copier {
   private members(frame: SetFrame): boolean {
     const depth = this.stack.length;
     for (;;) {
-      const step = frame.members.next();
+      const step = nextMember(frame.members);
       if (step.done === true) return true;
       frame.dst.add(this.value(step.value));
       if (this.stack.length !== depth) return false;
@@ -234,7 +242,7 @@ class Copier {
       case 'm': {
         const dst = this.made(obj, new Map<unknown, unknown>());
         refuseBuiltinExtras(obj, kind);
-        const entries = (obj as Map<unknown, unknown>)[Symbol.iterator]();
+        const entries = entryIterator(obj as Map<unknown, unknown>);
         this.stack.push({
           how: 'map',
           dst,
@@ -248,7 +256,7 @@ class Copier {
       case 's': {
         const dst = this.made(obj, new Set<unknown>());
         refuseBuiltinExtras(obj, kind);
-        const members = (obj as Set<unknown>)[Symbol.iterator]();
+        const members = memberIterator(obj as Set<unknown>);
         this.stack.push({ how: 'set', dst, members });
         return dst;
       }

@@ -5,6 +5,7 @@
  * again to name where it sits.
  */
 import { PrevalenceError } from '../errors';
+import { entryIterator, memberIterator, nextEntry, nextMember } from './raw-iteration';
 import {
   joinPath,
   mapKeySegment,
@@ -145,14 +146,20 @@ function forEachChild(node: object, visit: Visit): void {
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) if (visit(`[${i}]`, node[i])) return;
   } else if (node instanceof Map) {
-    let i = 0;
-    for (const [key, value] of node) {
-      if (visit(mapKeySegment(i), key) || visit(mapValueSegment(key, i), value)) return;
-      i++;
+    // By the built-ins taken at load (raw-iteration.ts): the Map or Set may be the state's.
+    const it = entryIterator(node);
+    for (let i = 0; ; i++) {
+      const step = nextEntry(it);
+      if (step.done === true) return;
+      const key = step.value[0];
+      if (visit(mapKeySegment(i), key) || visit(mapValueSegment(key, i), step.value[1])) return;
     }
   } else if (node instanceof Set) {
-    let i = 0;
-    for (const member of node) if (visit(setSegment(i++), member)) return;
+    const it = memberIterator(node);
+    for (let i = 0; ; i++) {
+      const step = nextMember(it);
+      if (step.done === true || visit(setSegment(i), step.value)) return;
+    }
   } else if (!ArrayBuffer.isView(node) && !(node instanceof Date)) {
     for (const key of Object.keys(node)) {
       const d = Object.getOwnPropertyDescriptor(node, key);

@@ -42,6 +42,7 @@ import {
 } from './kinds';
 import { Unstorable, failureError } from './failure';
 import { flagsSlot, lengthSlot, sourceSlot } from './slots';
+import { eachEntry, eachMember } from './raw-iteration';
 import {
   refuseBuiltinExtras,
   refuseIndexedExtras,
@@ -208,17 +209,21 @@ class GraphEncoder {
     refuseIndexedExtras(arr, present, 'a');
   }
 
+  // By the built-in forEach taken at load (see raw-iteration.ts): the state's raw Maps and
+  // Sets must not go to a Map iterator's next() the program replaced; as fast as for…of.
   private entries(map: Map<unknown, unknown>): void {
     const line = this.line;
-    for (const [key, value] of map) {
+    eachEntry(map, (value, key) => {
       line.push(this.value(key));
       line.push(this.value(value));
-    }
+    });
   }
 
   private members(set: Set<unknown>): void {
     const line = this.line;
-    for (const member of set) line.push(this.value(member));
+    eachMember(set, (member) => {
+      line.push(this.value(member));
+    });
   }
 
   private value(v: unknown): Value {

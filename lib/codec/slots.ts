@@ -55,6 +55,10 @@ const regExpFlagGetters: Array<[string, Getter]> = (
 });
 
 const dateSetTime = Date.prototype.setTime;
+// The typed-array built-ins the undo log saves and rolls back bytes with (see bytesRange).
+const Bytes = Uint8Array;
+const apply = Reflect.apply;
+const typedSet = (TYPED_ARRAY as { set: (source: ArrayLike<number>, offset?: number) => void }).set;
 const regExpCompile = RegExp.prototype.compile;
 const arrayBufferResize = (ArrayBuffer.prototype as { resize?: (n: number) => void }).resize;
 
@@ -115,7 +119,41 @@ export function byteLengthSlot(obj: ArrayBufferView | ArrayBufferLike): number {
 
 /** The bytes a typed array or DataView covers, as a Uint8Array over the same memory. */
 export function viewedBytes(view: ArrayBufferView): Uint8Array {
-  return new Uint8Array(bufferSlot(view), byteOffsetSlot(view), byteLengthSlot(view));
+  return new Bytes(bufferSlot(view), byteOffsetSlot(view), byteLengthSlot(view));
+}
+
+/**
+ * Bytes `from` to `to` of `bytes` (clamped as `subarray` clamps them), over
+ * the same memory. Made by the Uint8Array constructor taken at load, not by
+ * `subarray`, which asks the array's `constructor` (its species) to make
+ * the result: a program replacing it would be handed the state's buffer.
+ */
+export function bytesRange(bytes: Uint8Array, from: number, to: number): Uint8Array {
+  const length = typedLength.call(bytes) as number;
+  const start = Math.min(Math.max(from, 0), length);
+  const end = Math.max(start, Math.min(to, length));
+  return new Bytes(
+    typedBuffer.call(bytes) as ArrayBufferLike,
+    (typedByteOffset.call(bytes) as number) + start,
+    end - start,
+  );
+}
+
+/** All the bytes of a buffer, as a Uint8Array over the same memory. */
+export function bufferBytes(buffer: ArrayBufferLike): Uint8Array {
+  return new Bytes(buffer);
+}
+
+/** A fresh copy of `bytes` (as `slice()`, but by the built-ins taken at load: no species, no method lookup). */
+export function copyOfBytes(bytes: Uint8Array): Uint8Array {
+  const copy = new Bytes(typedLength.call(bytes) as number);
+  apply(typedSet, copy, [bytes]);
+  return copy;
+}
+
+/** Writes `source` over the start of `bytes` (as `bytes.set(source)`, by the built-in taken at load). */
+export function writeBytes(bytes: Uint8Array, source: Uint8Array): void {
+  apply(typedSet, bytes, [source]);
 }
 
 /** True for a resizable ArrayBuffer (a SharedArrayBuffer is growable, not resizable). */

@@ -11,6 +11,7 @@ import type { ClassRegistry } from './registry';
 import { borrowStack, giveBack, type OwnStack } from '../isolation/own-array';
 import { PrevalenceError } from '../errors';
 import { ACCESSOR, failurePath, Unstorable } from './failure';
+import { eachEntry, eachMember } from './raw-iteration';
 import {
   namedWhat,
   refuseBuiltinExtras,
@@ -211,19 +212,20 @@ function refuseObject(obj: object, registry: ClassRegistry, queue: (child: unkno
     }
     case 'm':
       refuseBuiltinExtras(obj, kind);
-      for (const [k, v] of obj as Map<unknown, unknown>) {
+      // By the built-ins taken at load (raw-iteration.ts): the Map may be the state's.
+      eachEntry(obj as Map<unknown, unknown>, (v, k) => {
         refusePrimitive(k, registry);
         refusePrimitive(v, registry);
         queue(k);
         queue(v);
-      }
+      });
       return;
     case 's':
       refuseBuiltinExtras(obj, kind);
-      for (const member of obj as Set<unknown>) {
+      eachMember(obj as Set<unknown>, (member) => {
         refusePrimitive(member, registry);
         queue(member);
-      }
+      });
       return;
     case 't':
     case 'b':

@@ -44,6 +44,7 @@ import {
   refuseOverlongArray,
 } from './extras';
 import { flagsSlot, sourceSlot } from './slots';
+import { eachEntry, eachMember } from './raw-iteration';
 import type { DateTime } from 'luxon';
 
 export { allPrimitive, decodeArgs, decodeTree } from './tree-decode';
@@ -320,15 +321,18 @@ function encodeArray(arr: unknown[], st: EncodeState): Encoded[] {
 
 function encodeMap(map: Map<unknown, unknown>, st: EncodeState): Encoded[] {
   const out: Encoded[] = [];
-  for (const [key, value] of map) {
+  // By the built-ins taken at load (see raw-iteration.ts): the map may be a raw state Map.
+  eachEntry(map, (value, key) => {
     const k = encodeValue(key, st);
     out.push([k, encodeValue(value, st)]);
-  }
+  });
   return out;
 }
 
 function encodeSet(set: Set<unknown>, st: EncodeState): Encoded[] {
   const out: Encoded[] = [];
-  for (const member of set) out.push(encodeValue(member, st));
+  eachMember(set, (member) => {
+    out.push(encodeValue(member, st));
+  });
   return out;
 }

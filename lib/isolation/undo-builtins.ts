@@ -1,13 +1,18 @@
 import { types } from 'node:util';
 import {
+  bufferBytes,
   byteLengthSlot,
+  bytesRange,
+  copyOfBytes,
   flagsSlot,
   recompile,
   resizeBuffer,
   setTimeSlot,
   sourceSlot,
   viewedBytes,
+  writeBytes,
 } from '../codec/slots';
+import { entryList, keyList, memberList } from '../codec/raw-iteration';
 import { notePutBack } from './reinsertion';
 import type { UndoEntry, UndoLog } from './undo';
 
@@ -18,12 +23,9 @@ const mapGet = Map.prototype.get;
 const mapSet = Map.prototype.set;
 const mapDelete = Map.prototype.delete;
 const mapClear = Map.prototype.clear;
-const mapKeys = Map.prototype.keys;
-const mapEntries = Map.prototype.entries;
 const setAdd = Set.prototype.add;
 const setDelete = Set.prototype.delete;
 const setClear = Set.prototype.clear;
-const setValues = Set.prototype.values;
 
 /** Undo of Map.set: put the old value back (position is kept), or delete a new key. */
 export class MapSetEntry implements UndoEntry {
@@ -66,7 +68,9 @@ export class MapContentsEntry implements UndoEntry {
 
   undo(): void {
     mapClear.call(this.map);
-    for (const [k, v] of this.entries) mapSet.call(this.map, k, v);
+    // By index, not for…of: the array iterator's next() may be the program's (raw-iteration.ts).
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) mapSet.call(this.map, entries[i]![0], entries[i]![1]);
     notePutBack(this.map);
   }
 }
@@ -79,7 +83,8 @@ export class SetContentsEntry implements UndoEntry {
 
   undo(): void {
     setClear.call(this.set);
-    for (const v of this.values) setAdd.call(this.set, v);
+    const values = this.values;
+    for (let i = 0; i < values.length; i++) setAdd.call(this.set, values[i]);
     notePutBack(this.set);
   }
 }
@@ -99,7 +104,9 @@ class MapOrderEntry implements UndoEntry {
 
   undo(): void {
     const map = this.map;
-    for (const k of this.keys) {
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
       const v = mapGet.call(map, k);
       mapDelete.call(map, k);
       mapSet.call(map, k, v);
@@ -131,18 +138,18 @@ export function saveContents(
 ): void {
   if (!types.isMap(coll)) {
     if (log.firstSave(coll, 'contents')) {
-      log.push(new SetContentsEntry(coll, Array.from(setValues.call(coll))));
+      log.push(new SetContentsEntry(coll, memberList(coll)));
     }
     return;
   }
   if (clear) {
     // Every entry is removed: all are needed back, in their order.
     log.firstSave(coll, 'contents');
-    log.push(new MapContentsEntry(coll, Array.from(mapEntries.call(coll))));
+    log.push(new MapContentsEntry(coll, entryList(coll)));
     return;
   }
   if (log.firstSave(coll, 'contents')) {
-    log.push(new MapOrderEntry(coll, Array.from(mapKeys.call(coll))));
+    log.push(new MapOrderEntry(coll, keyList(coll)));
   }
   log.push(new MapDeleteEntry(coll, key, mapGet.call(coll, key)));
 }
@@ -167,7 +174,7 @@ export class BytesEntry implements UndoEntry {
   ) {}
 
   undo(): void {
-    this.bytes.set(this.copy);
+    writeBytes(this.bytes, this.copy);
   }
 }
 
@@ -186,8 +193,9 @@ export function saveBytes(
 ): void {
   const bytes = viewedBytes(view);
   const range = name === undefined || args === undefined ? undefined : reach(view, name, args);
-  const saved = range === undefined ? bytes : bytes.subarray(range[0], range[1]);
-  log.push(new BytesEntry(saved, saved.slice()));
+  // By the typed-array built-ins taken at load (see bytesRange): `bytes` views the state's buffer.
+  const saved = range === undefined ? bytes : bytesRange(bytes, range[0], range[1]);
+  log.push(new BytesEntry(saved, copyOfBytes(saved)));
 }
 
 /** Bytes each fixed-size Buffer writer writes (`writeUInt32LE(value, offset)`: 4 from offset). */
@@ -337,11 +345,11 @@ export class ResizeEntry implements UndoEntry {
 
   constructor(private readonly buffer: ArrayBuffer & { resize(n: number): void }) {
     this.oldLength = byteLengthSlot(buffer);
-    this.copy = new Uint8Array(buffer).slice();
+    this.copy = copyOfBytes(bufferBytes(buffer));
   }
 
   undo(): void {
     resizeBuffer(this.buffer, this.oldLength);
-    new Uint8Array(this.buffer).set(this.copy);
+    writeBytes(bufferBytes(this.buffer), this.copy);
   }
 }

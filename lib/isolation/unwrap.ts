@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { OwnStack } from './own-array';
+import { OwnStack, ownList } from './own-array';
 import { PrevalenceError } from '../errors';
 import {
   isOtherOpen,
@@ -17,6 +17,7 @@ import { MapContentsEntry, SetContentsEntry } from './undo-builtins';
 import { keyLabel } from './violation';
 import { MAX_ARRAY_LENGTH, overlongArray } from '../codec/extras';
 import { byteLengthSlot } from '../codec/slots';
+import { eachEntry, eachMember, entryList, memberList } from '../codec/raw-iteration';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
 import { holdsAt, IN_COLLECTION, linkTop, pathInState, placeHolds, renderPath } from './paths';
 import {
@@ -33,6 +34,11 @@ import {
   trackingToRaw,
   viewTarget,
 } from './registry';
+
+const mapClear = Map.prototype.clear;
+const mapSet = Map.prototype.set;
+const setClear = Set.prototype.clear;
+const setAdd = Set.prototype.add;
 
 /**
  * Typed arrays of more bytes than this are not listed for own properties
@@ -822,35 +828,42 @@ class Walker {
     }
   }
 
+  // The state's raw Maps and Sets are gone through, emptied and refilled by the built-ins
+  // taken at load (raw-iteration.ts): a replacement the program made would be handed them.
   private walkMap(map: Map<unknown, unknown>): void {
     let changed = false;
-    const entries: Array<[unknown, unknown]> = [];
-    for (const [k, v] of map) {
+    // Key, value, key, value, … in an ownList (no index setter of Array.prototype runs), no pairs
+    // to destructure (the array iterator may be the program's).
+    const entries = ownList<unknown>();
+    let n = 0;
+    eachEntry(map, (v, k) => {
       this.noteHidden(map, k, false);
       this.noteHidden(map, v, false);
       const nk = this.child(k, map, IN_COLLECTION);
       const nv = this.child(v, map, k, true);
       changed ||= nk !== k || nv !== v;
-      entries.push([nk, nv]);
-    }
+      entries[n++] = nk;
+      entries[n++] = nv;
+    });
     if (!changed) return;
-    if (this.undoesReplacements) this.log!.push(new MapContentsEntry(map, Array.from(map)));
-    map.clear();
-    for (const [k, v] of entries) map.set(k, v);
+    if (this.undoesReplacements) this.log!.push(new MapContentsEntry(map, entryList(map)));
+    mapClear.call(map);
+    for (let i = 0; i < n; i += 2) mapSet.call(map, entries[i], entries[i + 1]);
   }
 
   private walkSet(set: Set<unknown>): void {
     let changed = false;
-    const values: unknown[] = [];
-    for (const v of set) {
+    const values = ownList<unknown>();
+    let n = 0;
+    eachMember(set, (v) => {
       this.noteHidden(set, v, false);
       const nv = this.child(v, set, IN_COLLECTION);
       changed ||= nv !== v;
-      values.push(nv);
-    }
+      values[n++] = nv;
+    });
     if (!changed) return;
-    if (this.undoesReplacements) this.log!.push(new SetContentsEntry(set, Array.from(set)));
-    set.clear();
-    for (const v of values) set.add(v);
+    if (this.undoesReplacements) this.log!.push(new SetContentsEntry(set, memberList(set)));
+    setClear.call(set);
+    for (let i = 0; i < n; i++) setAdd.call(set, values[i]);
   }
 }

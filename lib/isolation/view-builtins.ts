@@ -9,6 +9,7 @@ import {
 import type { Kind, WrapperFactory } from './kinds';
 import { callbackArrayArg, classify, keepsStateReference, methodLabel } from './methods';
 import { toRaw } from './registry';
+import { flagsSlot, sourceSlot } from '../codec/slots';
 import { noteDerivedBytes } from './shared-bytes';
 import { readonlyViolation } from './violation';
 
@@ -64,6 +65,14 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
   };
 }
 
+// RegExp's flag getters and constructor as they were at load: a getter the program put in
+// their place later would be handed the raw regexp (spec/isolation/patched-builtin-methods.spec.ts).
+const flagGetter = (name: string) =>
+  Object.getOwnPropertyDescriptor(RegExp.prototype, name)!.get as (this: RegExp) => unknown;
+const regExpGlobal = flagGetter('global');
+const regExpSticky = flagGetter('sticky');
+const RegExpOfLoad = RegExp;
+
 /**
  * exec/test/match/replace/search of a RegExp view. On a global or sticky
  * regexp they move `lastIndex`, which is state: the call runs on a copy and
@@ -72,8 +81,11 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
 function lastIndexReader(original: Fn, label: string): Fn {
   return function (this: unknown, ...args: unknown[]) {
     const raw = viewRaw(this) as RegExp;
-    if (!raw.global && !raw.sticky) return original.apply(raw, rawArgs(args));
-    const copy = new RegExp(raw);
+    if (regExpGlobal.call(raw) !== true && regExpSticky.call(raw) !== true) {
+      return original.apply(raw, rawArgs(args));
+    }
+    // From the slots, not `new RegExp(raw)`, which reads `raw[Symbol.match]`.
+    const copy = new RegExpOfLoad(sourceSlot(raw), flagsSlot(raw));
     copy.lastIndex = raw.lastIndex;
     const result = original.apply(copy, rawArgs(args));
     if (copy.lastIndex !== raw.lastIndex) {
