@@ -1,5 +1,6 @@
 import { PrevalenceError } from '../errors';
 import { borrowStack, giveBack, ownList, pushOwn } from './own-array';
+import { entryIterator, memberIterator, nextEntry, nextMember } from '../codec/raw-iteration';
 import { types } from 'node:util';
 import { isPassThrough, openRoots, rawToView, toRaw, viewHandler } from './registry';
 import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from '../codec/paths';
@@ -365,11 +366,7 @@ export function holdsAt(parent: object, key: unknown, viaMap: boolean, child: ob
 // a subclass's own, is the program's code, which must not be handed them.
 const mapGet = Map.prototype.get as (this: object, key: unknown) => unknown;
 const mapHas = Map.prototype.has as (this: object, key: unknown) => boolean;
-const mapKeys = Map.prototype.keys as (this: object) => Iterator<unknown>;
-const mapValues = Map.prototype.values as (this: object) => Iterator<unknown>;
-const mapEntries = Map.prototype.entries as (this: object) => Iterator<[unknown, unknown]>;
 const setHas = Set.prototype.has as (this: object, key: unknown) => boolean;
-const setValues = Set.prototype.values as (this: object) => Iterator<unknown>;
 
 /** Whether the place `link` records still holds `raw` (false for positions, not checked here). */
 function stillHolds(link: Link, raw: object): boolean {
@@ -405,10 +402,22 @@ function walkKept(rawRoot: object, path: PathStep[]): unknown {
   return obj;
 }
 
-/** The `index`-th value `items` yields (counted from 0), or undefined. */
-function nth(items: Iterator<unknown>, index: number): unknown {
+/** The `index`-th member of `set` (counted from 0), or undefined. */
+function nthMember(set: Set<unknown>, index: number): unknown {
+  const it = memberIterator(set);
   let i = 0;
-  for (let r = items.next(); r.done !== true; r = items.next()) if (i++ === index) return r.value;
+  for (let r = nextMember(it); r.done !== true; r = nextMember(it))
+    if (i++ === index) return r.value;
+  return undefined;
+}
+
+/** The key (`part` 0) or value (1) of the `index`-th entry of `map`, or undefined. */
+function nthEntry(map: Map<unknown, unknown>, index: number, part: 0 | 1): unknown {
+  const it = entryIterator(map);
+  let i = 0;
+  for (let r = nextEntry(it); r.done !== true; r = nextEntry(it)) {
+    if (i++ === index) return r.value[part];
+  }
   return undefined;
 }
 
@@ -418,12 +427,11 @@ function stepInto(obj: unknown, step: PathStep): unknown {
   if (typeof step !== 'string' && (typeof step !== 'object' || step === null)) return undefined;
   if (typeof step === 'string')
     return step in obj ? (obj as Record<string, unknown>)[step] : undefined;
-  if ('setMember' in step)
-    return types.isSet(obj) ? nth(setValues.call(obj), step.setMember) : undefined;
+  if ('setMember' in step) return types.isSet(obj) ? nthMember(obj, step.setMember) : undefined;
   if (!types.isMap(obj)) return undefined;
   if ('mapKey' in step) return mapGet.call(obj, step.mapKey);
-  if ('mapKeyAt' in step) return nth(mapKeys.call(obj), step.mapKeyAt);
-  return nth(mapValues.call(obj), step.mapValueAt);
+  if ('mapKeyAt' in step) return nthEntry(obj, step.mapKeyAt, 0);
+  return nthEntry(obj, step.mapValueAt, 1);
 }
 
 function formatStep(step: PathStep): string {
@@ -478,11 +486,17 @@ export function resolvePath(rawRoot: object, path: PathStep[]): object {
 function positionStep(parent: object, child: object): PathStep | undefined {
   const isSet = types.isSet(parent);
   if (!isSet && !types.isMap(parent)) return undefined;
-  const items = isSet ? setValues.call(parent) : mapKeys.call(parent);
   let i = 0;
-  for (let r = items.next(); r.done !== true; r = items.next()) {
-    if (r.value === child) return isSet ? { setMember: i } : { mapKeyAt: i };
-    i++;
+  if (isSet) {
+    const it = memberIterator(parent as Set<unknown>);
+    for (let r = nextMember(it); r.done !== true; r = nextMember(it), i++) {
+      if (r.value === child) return { setMember: i };
+    }
+    return undefined;
+  }
+  const it = entryIterator(parent as Map<unknown, unknown>);
+  for (let r = nextEntry(it); r.done !== true; r = nextEntry(it), i++) {
+    if (r.value[0] === child) return { mapKeyAt: i };
   }
   return undefined;
 }
@@ -691,8 +705,8 @@ export function renderPath(path: readonly PathStep[]): string {
 function children(obj: object, visit: (child: unknown, step: PathStep) => boolean): boolean {
   let i = 0;
   if (types.isMap(obj)) {
-    const entries = mapEntries.call(obj);
-    for (let r = entries.next(); r.done !== true; r = entries.next()) {
+    const entries = entryIterator(obj);
+    for (let r = nextEntry(entries); r.done !== true; r = nextEntry(entries)) {
       const k = r.value[0];
       if (visit(k, { mapKeyAt: i })) return true;
       if (visit(r.value[1], isMapKey(k) ? { mapKey: k } : { mapValueAt: i })) return true;
@@ -701,8 +715,8 @@ function children(obj: object, visit: (child: unknown, step: PathStep) => boolea
     return false;
   }
   if (types.isSet(obj)) {
-    const members = setValues.call(obj);
-    for (let r = members.next(); r.done !== true; r = members.next()) {
+    const members = memberIterator(obj);
+    for (let r = nextMember(members); r.done !== true; r = nextMember(members)) {
       if (visit(r.value, { setMember: i++ })) return true;
     }
     return false;

@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { eachEntry, eachMember, entryList, memberList } from '../codec/raw-iteration';
 import type { DomainMethod } from './runner';
 import { isPrevalenceError, PrevalenceError } from '../errors';
 import type { ClassRegistry } from '../codec/registry';
@@ -493,13 +494,14 @@ function forEachHeld(obj: object, visit: (value: object) => void): void {
     for (let i = 0; i < obj.length; i++) held(obj[i]);
     return;
   }
+  // By the built-ins taken at load (see raw-iteration.ts): the collection may be the state's.
   if (types.isMap(obj)) {
-    for (const [k, v] of obj as Map<unknown, unknown>) {
+    eachEntry(obj as Map<unknown, unknown>, (v, k) => {
       held(k);
       held(v);
-    }
+    });
   } else if (types.isSet(obj)) {
-    for (const member of obj as Set<unknown>) held(member);
+    eachMember(obj as Set<unknown>, held);
   }
   for (const key of Reflect.ownKeys(obj)) {
     const desc = Reflect.getOwnPropertyDescriptor(obj, key);
@@ -507,25 +509,45 @@ function forEachHeld(obj: object, visit: (value: object) => void): void {
   }
 }
 
+const mapClear = Map.prototype.clear as (this: object) => void;
+const mapSet = Map.prototype.set as (this: object, k: unknown, v: unknown) => unknown;
+const setClear = Set.prototype.clear as (this: object) => void;
+const setAdd = Set.prototype.add as (this: object, v: unknown) => unknown;
+
 /** Replaces the entries of a Map or the members of a Set by `swap`, keeping their order (freezing does not lock them). */
 function replaceInCollection(
   coll: Map<unknown, unknown> | Set<unknown>,
   swap: (value: unknown) => unknown,
 ): void {
+  // Index loops over lists without a prototype and the built-ins taken at load (see
+  // raw-iteration.ts): the entries may be the state's objects.
   if (types.isMap(coll)) {
-    const map = coll as Map<unknown, unknown>;
-    const entries = [...map];
-    const swapped = entries.map(([k, v]): [unknown, unknown] => [swap(k), swap(v)]);
-    if (swapped.every(([k, v], i) => k === entries[i]![0] && v === entries[i]![1])) return;
-    map.clear();
-    for (const [k, v] of swapped) map.set(k, v);
+    const entries = entryList(coll as Map<unknown, unknown>);
+    const n = entries.length;
+    let changed = false;
+    for (let i = 0; i < n; i++) {
+      const entry = entries[i]!;
+      const k = swap(entry[0]);
+      const v = swap(entry[1]);
+      if (k !== entry[0] || v !== entry[1]) changed = true;
+      entry[0] = k;
+      entry[1] = v;
+    }
+    if (!changed) return;
+    mapClear.call(coll);
+    for (let i = 0; i < n; i++) mapSet.call(coll, entries[i]![0], entries[i]![1]);
   } else {
-    const set = coll as Set<unknown>;
-    const members = [...set];
-    const swapped = members.map(swap);
-    if (swapped.every((m, i) => m === members[i])) return;
-    set.clear();
-    for (const m of swapped) set.add(m);
+    const members = memberList(coll as Set<unknown>);
+    const n = members.length;
+    let changed = false;
+    for (let i = 0; i < n; i++) {
+      const m = swap(members[i]);
+      if (m !== members[i]) changed = true;
+      members[i] = m;
+    }
+    if (!changed) return;
+    setClear.call(coll);
+    for (let i = 0; i < n; i++) setAdd.call(coll, members[i]);
   }
 }
 

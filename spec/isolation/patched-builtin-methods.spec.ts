@@ -255,4 +255,32 @@ describe('a built-in method the program replaced after the system opened', () =>
       expect(result).toBe(1);
     }
   });
+
+  it('is not given a raw member by the Map and Set iterators’ next() when a view passed back is located', () => {
+    const iteratorProtos: Array<[string, { next: (...a: unknown[]) => unknown }]> = [
+      ['Set iterator', Object.getPrototypeOf(new Set().values()) as never],
+      ['Map iterator', Object.getPrototypeOf(new Map().entries()) as never],
+    ];
+    const isRawPage = (v: unknown): boolean => v instanceof Page && !isView(v) && !isTracking(v);
+    for (const [what, proto] of iteratorProtos) {
+      const book = open();
+      const fromSet = [...book.shelf].find((x) => x instanceof Page) as Page;
+      const fromMap = [...book.byPos.values()][1] as Page;
+      const original = proto.next;
+      let raw = 0;
+      proto.next = function (this: unknown, ...args: unknown[]) {
+        const r = Reflect.apply(original, this, args) as { value?: unknown };
+        const v = r.value;
+        if (isRawPage(v) || (Array.isArray(v) && v.some(isRawPage))) raw++;
+        return r;
+      };
+      try {
+        expect(book.bump(fromSet)).toBe(1);
+        expect(book.bump(fromMap)).toBe(1);
+      } finally {
+        proto.next = original;
+      }
+      expect([what, raw]).toEqual([what, 0]);
+    }
+  });
 });
