@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { persistent, readonly } from '../../lib';
 import { isView, viewTarget } from '../../lib/isolation/registry';
 import type { Prevalent } from '../../lib';
+import { pureReadOf, type PureRead } from '../../lib/system/pure-query';
 
 /**
  * What the differential properties of pure reads share (see
@@ -232,6 +233,33 @@ export function snapshot(value: unknown, seen = new Map<object, number>()): stri
     return `${String(k)}${desc.enumerable ? '' : '~'}:${what}`;
   });
   return `${out}[${own.join(',')}]`;
+}
+
+let installed = 0;
+
+/**
+ * Puts `source`, a body over parameters `p0` and `p1`, on Root.prototype as
+ * two `@readonly` methods: as written (`pure<n>`) and forced onto the views
+ * (`views<n>`: `void [].length;` first, which no pure read accepts).
+ * Undefined, and nothing installed, when the source is no pure read.
+ */
+export function installPair(
+  source: string,
+): { pure: string; views: string; read: PureRead } | undefined {
+  const pureFn = new Function(`return function (p0, p1) { ${source} }`)() as () => unknown;
+  const read = pureReadOf(pureFn);
+  if (read === undefined) return undefined;
+  const viewsFn = new Function(
+    `return function (p0, p1) { void [].length; ${source} }`,
+  )() as () => unknown;
+  expect(pureReadOf(viewsFn)).toBeUndefined();
+  const n = installed++;
+  const proto = Root.prototype as unknown as Record<string, unknown>;
+  readonly(pureFn as never, { kind: 'method' } as never);
+  readonly(viewsFn as never, { kind: 'method' } as never);
+  proto[`pure${n}`] = pureFn;
+  proto[`views${n}`] = viewsFn;
+  return { pure: `pure${n}`, views: `views${n}`, read };
 }
 
 /** Removes the query methods a property installed on Root.prototype (initSystem looks at every method of the class). */

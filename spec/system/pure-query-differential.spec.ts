@@ -1,7 +1,6 @@
 import fc from 'fast-check';
-import { initSystem, readonly } from '../../lib';
+import { initSystem } from '../../lib';
 import type { Prevalent } from '../../lib';
-import { pureReadOf } from '../../lib/system/pure-query';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { freshBasedir } from '../support/tmp';
 import {
@@ -16,6 +15,7 @@ import {
   snapshot,
   stateBuiltBy,
   uninstallQueries,
+  installPair,
 } from '../support/pure-diff';
 
 /**
@@ -81,24 +81,7 @@ const body = fc
     return lines.join(' ');
   });
 
-let methodCount = 0;
 let cases = 0;
-
-function install(source: string): { pure: string; views: string } | undefined {
-  const pureFn = new Function(`return function (p0, p1) { ${source} }`)() as () => unknown;
-  if (pureReadOf(pureFn) === undefined) return undefined;
-  const viewsFn = new Function(
-    `return function (p0, p1) { void [].length; ${source} }`,
-  )() as () => unknown;
-  expect(pureReadOf(viewsFn)).toBeUndefined();
-  const n = methodCount++;
-  const proto = Root.prototype as unknown as Record<string, unknown>;
-  readonly(pureFn as never, { kind: 'method' } as never);
-  readonly(viewsFn as never, { kind: 'method' } as never);
-  proto[`pure${n}`] = pureFn;
-  proto[`views${n}`] = viewsFn;
-  return { pure: `pure${n}`, views: `views${n}` };
-}
 
 type Call = (p0: unknown, p1: unknown) => unknown;
 
@@ -125,7 +108,7 @@ describe('a pure read answers as the views do (differential property)', () => {
             const { raw, state } = stateBuiltBy(sys, actions);
             const q = sys as unknown as Record<string, Call>;
             for (const [source, calls] of queries) {
-              const names = install(source);
+              const names = installPair(source);
               if (names === undefined) continue;
               for (const [p0, p1] of calls) {
                 cases++;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { initSystem, readonly } from '../../lib';
+import { initSystem } from '../../lib';
 import type { Prevalent } from '../../lib';
-import { pureReadOf, type PureRead } from '../../lib/system/pure-query';
+import type { PureRead } from '../../lib/system/pure-query';
 import { pureQueryStats } from '../../lib/system/pure-query-guard';
 import { isView } from '../../lib/isolation/registry';
 import { freshBasedir } from '../support/tmp';
@@ -23,6 +23,7 @@ import {
   type Action,
   type Outcome,
   type Spec,
+  installPair,
 } from '../support/pure-diff';
 
 /**
@@ -469,27 +470,15 @@ function shownOutcome(o: Outcome): string {
   return shown(o);
 }
 
-let methodCount = 0;
 let counts = { generated: 0, accepted: 0, usingLists: 0, calls: 0 };
 
-function install(source: string): { pure: string; views: string; read: PureRead } | undefined {
+function install(source: string): ReturnType<typeof installPair> {
   counts.generated++;
-  const pureFn = new Function(`return function (p0, p1) { ${source} }`)() as () => unknown;
-  const read = pureReadOf(pureFn);
-  if (read === undefined) return undefined;
+  const pair = installPair(source);
+  if (pair === undefined) return undefined;
   counts.accepted++;
-  if (read.usesLists) counts.usingLists++;
-  const viewsFn = new Function(
-    `return function (p0, p1) { void [].length; ${source} }`,
-  )() as () => unknown;
-  expect(pureReadOf(viewsFn)).toBeUndefined();
-  const n = methodCount++;
-  const proto = Root.prototype as unknown as Record<string, unknown>;
-  readonly(pureFn as never, { kind: 'method' } as never);
-  readonly(viewsFn as never, { kind: 'method' } as never);
-  proto[`pure${n}`] = pureFn;
-  proto[`views${n}`] = viewsFn;
-  return { pure: `pure${n}`, views: `views${n}`, read };
+  if (pair.read.usesLists) counts.usingLists++;
+  return pair;
 }
 
 type Call = (p0: unknown, p1: unknown) => unknown;

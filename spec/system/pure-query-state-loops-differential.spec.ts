@@ -18,6 +18,7 @@ import {
   stateBuiltBy,
   uninstallQueries,
   type Outcome,
+  installPair,
 } from '../support/pure-diff';
 import { actionWith, body, scaffold } from '../support/state-loop-gen';
 
@@ -104,27 +105,15 @@ function listProblem(o: Outcome, read: PureRead, seen: WeakSet<object>): string 
   return undefined;
 }
 
-let methodCount = 0;
 let counts = { generated: 0, accepted: 0, stateLoops: 0, calls: 0, rawQueries: 0 };
 
-function install(source: string): { pure: string; views: string; read: PureRead } | undefined {
+function install(source: string): ReturnType<typeof installPair> {
   counts.generated++;
-  const pureFn = new Function(`return function (p0, p1) { ${source} }`)() as () => unknown;
-  const read = pureReadOf(pureFn);
-  if (read === undefined) return undefined;
+  const pair = installPair(source);
+  if (pair === undefined) return undefined;
   counts.accepted++;
-  if (read.iteratesState) counts.stateLoops++;
-  const viewsFn = new Function(
-    `return function (p0, p1) { void [].length; ${source} }`,
-  )() as () => unknown;
-  expect(pureReadOf(viewsFn)).toBeUndefined();
-  const n = methodCount++;
-  const proto = Root.prototype as unknown as Record<string, unknown>;
-  readonly(pureFn as never, { kind: 'method' } as never);
-  readonly(viewsFn as never, { kind: 'method' } as never);
-  proto[`pure${n}`] = pureFn;
-  proto[`views${n}`] = viewsFn;
-  return { pure: `pure${n}`, views: `views${n}`, read };
+  if (pair.read.iteratesState) counts.stateLoops++;
+  return pair;
 }
 
 type Call = (p0: unknown, p1: unknown) => unknown;

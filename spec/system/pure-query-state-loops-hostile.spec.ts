@@ -1,7 +1,6 @@
 import fc from 'fast-check';
-import { initSystem, persistent, readonly } from '../../lib';
+import { initSystem, persistent } from '../../lib';
 import type { Prevalent } from '../../lib';
-import { pureReadOf } from '../../lib/system/pure-query';
 import { PureQueryGuard, pureQueryStats } from '../../lib/system/pure-query-guard';
 import { isView } from '../../lib/isolation/registry';
 import { freshBasedir } from '../support/tmp';
@@ -17,6 +16,7 @@ import {
   stateBuiltBy,
   uninstallQueries,
   type Outcome,
+  installPair,
 } from '../support/pure-diff';
 import { actionWith, body, scaffold } from '../support/state-loop-gen';
 
@@ -300,7 +300,6 @@ function rawObjects(raw: object): WeakSet<object> {
 
 // --- queries ----------------------------------------------------------------
 
-let methodCount = 0;
 let looks = 0;
 const counts = {
   runs: 0,
@@ -314,21 +313,10 @@ const counts = {
 };
 const viewsLeakKinds = new Set<string>();
 
-function install(source: string): { pure: string; views: string } | undefined {
-  const pureFn = new Function(`return function (p0, p1) { ${source} }`)() as () => unknown;
-  const read = pureReadOf(pureFn);
-  if (read === undefined) return undefined;
-  expect(read.iteratesState).toBe(true);
-  const viewsFn = new Function(
-    `return function (p0, p1) { void [].length; ${source} }`,
-  )() as () => unknown;
-  const n = methodCount++;
-  const proto = Root.prototype as unknown as Record<string, unknown>;
-  readonly(pureFn as never, { kind: 'method' } as never);
-  readonly(viewsFn as never, { kind: 'method' } as never);
-  proto[`pure${n}`] = pureFn;
-  proto[`views${n}`] = viewsFn;
-  return { pure: `pure${n}`, views: `views${n}` };
+function install(source: string): ReturnType<typeof installPair> {
+  const pair = installPair(source);
+  if (pair !== undefined) expect(pair.read.iteratesState).toBe(true);
+  return pair;
 }
 
 /** Whether the guard let the current call run raw (PureQueryGuard.allows wrapped below). */
