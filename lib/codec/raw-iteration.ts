@@ -1,6 +1,6 @@
 /**
- * Iteration of raw Maps and Sets by the built-ins as they were when this
- * module loaded. A program may replace `%MapIteratorPrototype%.next`,
+ * Iteration of raw Maps and Sets, and their own methods, by the built-ins as
+ * they were when this module loaded. A program may replace `%MapIteratorPrototype%.next`,
  * `Map.prototype.forEach`, the array iterator, … while running; the walks,
  * encoders and the undo log go through raw state collections, and calling
  * the replacement would hand it the raw state objects (as `this`, or as the
@@ -35,6 +35,30 @@ const mapKeys = uncurry(Map.prototype.keys);
 const setValues = uncurry(Set.prototype.values);
 const mapIteratorNext = uncurry(mapIteratorProto.next);
 const setIteratorNext = uncurry(setIteratorProto.next);
+
+// The collections' own methods as they were at load, called with `.call` on raw Maps and Sets
+// (one set for the library: the walks, the undo log, the tracking proxies, paths, exporter).
+export const mapGet = Map.prototype.get as (this: object, key: unknown) => unknown;
+export const mapHas = Map.prototype.has as (this: object, key: unknown) => boolean;
+export const mapSet = Map.prototype.set as (this: object, key: unknown, value: unknown) => unknown;
+export const mapDelete = Map.prototype.delete as (this: object, key: unknown) => boolean;
+export const mapClear = Map.prototype.clear as (this: object) => void;
+export const setHas = Set.prototype.has as (this: object, value: unknown) => boolean;
+export const setAdd = Set.prototype.add as (this: object, value: unknown) => unknown;
+export const setDelete = Set.prototype.delete as (this: object, value: unknown) => boolean;
+export const setClear = Set.prototype.clear as (this: object) => void;
+
+/** Empties `map` and puts `entries` (`[key, value]` pairs) back in their order. */
+export function refillMap(map: object, entries: ArrayLike<readonly [unknown, unknown]>): void {
+  mapClear.call(map);
+  for (let i = 0; i < entries.length; i++) mapSet.call(map, entries[i]![0], entries[i]![1]);
+}
+
+/** Empties `set` and puts `members` back in their order. */
+export function refillSet(set: object, members: ArrayLike<unknown>): void {
+  setClear.call(set);
+  for (let i = 0; i < members.length; i++) setAdd.call(set, members[i]);
+}
 
 /** A Map's or Set's iterator, stepped with {@link nextEntry} / {@link nextMember}. */
 export interface RawIterator {

@@ -1,6 +1,14 @@
 import { PrevalenceError } from '../errors';
 import { borrowStack, giveBack, ownList, pushOwn } from './own-array';
-import { entryIterator, memberIterator, nextEntry, nextMember } from '../codec/raw-iteration';
+import {
+  entryIterator,
+  mapGet,
+  mapHas,
+  memberIterator,
+  nextEntry,
+  nextMember,
+  setHas,
+} from '../codec/raw-iteration';
 import { types } from 'node:util';
 import { isPassThrough, openRoots, rawToView, toRaw, viewHandler } from './registry';
 import { joinPath, mapKeySegment, mapValueSegment, propSegment, setSegment } from '../codec/paths';
@@ -361,14 +369,11 @@ export function holdsAt(parent: object, key: unknown, viaMap: boolean, child: ob
   return step !== undefined && stillHolds({ parent, step }, child);
 }
 
-// The built-ins as they were at load, called on the state's raw Maps and Sets: a
-// method the program replaced since (a logging wrapper of Map.prototype.get), or
-// a subclass's own, is the program's code, which must not be handed them.
-const mapGet = Map.prototype.get as (this: object, key: unknown) => unknown;
-const mapHas = Map.prototype.has as (this: object, key: unknown) => boolean;
-const setHas = Set.prototype.has as (this: object, key: unknown) => boolean;
-
-/** Whether the place `link` records still holds `raw` (false for positions, not checked here). */
+/**
+ * Whether the place `link` records still holds `raw` (false for positions, not
+ * checked here). Maps and Sets are asked by the built-ins taken at load
+ * (raw-iteration.ts): a method the program replaced since must not be handed them.
+ */
 function stillHolds(link: Link, raw: object): boolean {
   const { parent, step } = link;
   if (step === IN_COLLECTION) {

@@ -15,6 +15,7 @@ import { isView } from './registry';
 import { noteDerivedBytes } from './shared-bytes';
 import { requireLog } from './undo';
 import { timeSlot } from '../codec/slots';
+import { mapGet, mapHas, setHas } from '../codec/raw-iteration';
 import {
   DateEntry,
   MapSetEntry,
@@ -142,11 +143,8 @@ function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: stri
   };
 }
 
-// The built-ins as they were at load: the program may have replaced Map.prototype.has or
-// get since (or a subclass overrides them), code that must not be handed the raw collection.
-const mapHas = Map.prototype.has;
-const mapGet = Map.prototype.get;
-const setHas = Set.prototype.has;
+// The built-ins as they were at load (with mapGet, mapHas and setHas from raw-iteration.ts): the
+// program may have replaced them since, code that must not be handed the raw collection.
 const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size')!.get!;
 const setSize = Object.getOwnPropertyDescriptor(Set.prototype, 'size')!.get!;
 

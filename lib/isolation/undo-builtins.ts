@@ -12,20 +12,23 @@ import {
   viewedBytes,
   writeBytes,
 } from '../codec/slots';
-import { entryList, keyList, memberList } from '../codec/raw-iteration';
+import {
+  entryList,
+  keyList,
+  mapDelete,
+  mapGet,
+  mapSet,
+  memberList,
+  refillMap,
+  refillSet,
+  setDelete,
+} from '../codec/raw-iteration';
 import { notePutBack } from './reinsertion';
 import type { UndoEntry, UndoLog } from './undo';
 
 // The built-ins' own methods, called on the raw collection: an action may
 // give a state Map or Set an own (non-enumerable) `get`, `set` or `keys`,
 // which a rollback must not run (found by review: it restored wrong values).
-const mapGet = Map.prototype.get;
-const mapSet = Map.prototype.set;
-const mapDelete = Map.prototype.delete;
-const mapClear = Map.prototype.clear;
-const setAdd = Set.prototype.add;
-const setDelete = Set.prototype.delete;
-const setClear = Set.prototype.clear;
 
 /** Undo of Map.set: put the old value back (position is kept), or delete a new key. */
 export class MapSetEntry implements UndoEntry {
@@ -67,10 +70,8 @@ export class MapContentsEntry implements UndoEntry {
   ) {}
 
   undo(): void {
-    mapClear.call(this.map);
     // By index, not for…of: the array iterator's next() may be the program's (raw-iteration.ts).
-    const entries = this.entries;
-    for (let i = 0; i < entries.length; i++) mapSet.call(this.map, entries[i]![0], entries[i]![1]);
+    refillMap(this.map, this.entries);
     notePutBack(this.map);
   }
 }
@@ -82,9 +83,7 @@ export class SetContentsEntry implements UndoEntry {
   ) {}
 
   undo(): void {
-    setClear.call(this.set);
-    const values = this.values;
-    for (let i = 0; i < values.length; i++) setAdd.call(this.set, values[i]);
+    refillSet(this.set, this.values);
     notePutBack(this.set);
   }
 }

@@ -17,7 +17,15 @@ import { MapContentsEntry, SetContentsEntry } from './undo-builtins';
 import { keyLabel } from './violation';
 import { MAX_ARRAY_LENGTH, overlongArray } from '../codec/extras';
 import { byteLengthSlot } from '../codec/slots';
-import { eachEntry, eachMember, entryList, memberList } from '../codec/raw-iteration';
+import {
+  eachEntry,
+  eachMember,
+  entryList,
+  mapClear,
+  mapSet,
+  memberList,
+  refillSet,
+} from '../codec/raw-iteration';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
 import { holdsAt, IN_COLLECTION, linkTop, pathInState, placeHolds, renderPath } from './paths';
 import {
@@ -34,11 +42,6 @@ import {
   trackingToRaw,
   viewTarget,
 } from './registry';
-
-const mapClear = Map.prototype.clear;
-const mapSet = Map.prototype.set;
-const setClear = Set.prototype.clear;
-const setAdd = Set.prototype.add;
 
 /**
  * Typed arrays of more bytes than this are not listed for own properties
@@ -863,7 +866,6 @@ class Walker {
     });
     if (!changed) return;
     if (this.undoesReplacements) this.log!.push(new SetContentsEntry(set, memberList(set)));
-    setClear.call(set);
-    for (let i = 0; i < n; i++) setAdd.call(set, values[i]);
+    refillSet(set, values);
   }
 }

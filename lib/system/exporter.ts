@@ -1,5 +1,12 @@
 import { types } from 'node:util';
-import { eachEntry, eachMember, entryList, memberList } from '../codec/raw-iteration';
+import {
+  eachEntry,
+  eachMember,
+  entryList,
+  memberList,
+  refillMap,
+  refillSet,
+} from '../codec/raw-iteration';
 import type { DomainMethod } from './runner';
 import { isPrevalenceError, PrevalenceError } from '../errors';
 import type { ClassRegistry } from '../codec/registry';
@@ -509,11 +516,6 @@ function forEachHeld(obj: object, visit: (value: object) => void): void {
   }
 }
 
-const mapClear = Map.prototype.clear as (this: object) => void;
-const mapSet = Map.prototype.set as (this: object, k: unknown, v: unknown) => unknown;
-const setClear = Set.prototype.clear as (this: object) => void;
-const setAdd = Set.prototype.add as (this: object, v: unknown) => unknown;
-
 /** Replaces the entries of a Map or the members of a Set by `swap`, keeping their order (freezing does not lock them). */
 function replaceInCollection(
   coll: Map<unknown, unknown> | Set<unknown>,
@@ -533,9 +535,7 @@ function replaceInCollection(
       entry[0] = k;
       entry[1] = v;
     }
-    if (!changed) return;
-    mapClear.call(coll);
-    for (let i = 0; i < n; i++) mapSet.call(coll, entries[i]![0], entries[i]![1]);
+    if (changed) refillMap(coll, entries);
   } else {
     const members = memberList(coll as Set<unknown>);
     const n = members.length;
@@ -545,9 +545,7 @@ function replaceInCollection(
       if (m !== members[i]) changed = true;
       members[i] = m;
     }
-    if (!changed) return;
-    setClear.call(coll);
-    for (let i = 0; i < n; i++) setAdd.call(coll, members[i]);
+    if (changed) refillSet(coll, members);
   }
 }
 
