@@ -70,6 +70,9 @@ export function isBindingKey(node: AnyNode, key: string): boolean {
   return BINDING_KEYS[node.type]?.includes(key) ?? false;
 }
 
+// Nodes whose binding key assigns rather than declares (a declaration there is a VariableDeclaration).
+const ASSIGNING_TYPES = new Set(['AssignmentExpression', 'ForInStatement', 'ForOfStatement']);
+
 /** Names a function binds, each where it is in scope (see {@link declaredNames}). */
 export interface LocalNames {
   /** True when `name` is bound at source position `at` (anywhere in the function when `at` is not given). */
@@ -106,6 +109,8 @@ export function declaredNames(
   root: AnyNode,
   /** Node types below `root` not looked into (code a scan skips declares nothing it reads). */
   skip?: ReadonlySet<string>,
+  /** False: only declarations bind, not a name merely assigned (see outside-writes.ts). */
+  assignmentsBind = true,
 ): LocalNames {
   const ranges = new Map<string, Array<readonly [number, number]>>();
   const bind = (pattern: AnyNode, scope: AnyNode): void => {
@@ -122,7 +127,9 @@ export function declaredNames(
     const innerBlock = innerFn !== fn || BLOCK_TYPES.has(node.type) ? node : block;
     for (const [key, child] of childEntries(node)) {
       if (skip?.has(child.type) === true) continue;
-      if (isBindingKey(node, key)) bind(child, bindingScope(node, key, fn, block, declKind, root));
+      if (isBindingKey(node, key) && (assignmentsBind || !ASSIGNING_TYPES.has(node.type))) {
+        bind(child, bindingScope(node, key, fn, block, declKind, root));
+      }
       visit(
         child,
         innerFn,

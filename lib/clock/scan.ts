@@ -61,28 +61,44 @@ export function scanFunctionSource(source: string): Finding | undefined {
  * none or the source cannot be parsed (native code).
  */
 export function scanClassConstruction(source: string): Finding | undefined {
+  const construction = constructionParts(source);
+  if (construction === undefined) return undefined;
+  // Each part with the names declared in it only (a method's parameter named
+  // like a global must not hide that global in the constructor).
+  return firstOf(construction.parts, (part) =>
+    new Scanner(construction.text, part, true).walk(part),
+  );
+}
+
+/**
+ * What constructing an instance of a class runs, from the class's source
+ * (see scanClassConstruction): the constructor with its parameters and the
+ * initialisers of the instance fields, or a constructor function whole; with
+ * the text their positions refer to. `undefined` when the source cannot be
+ * parsed.
+ */
+export function constructionParts(
+  source: string,
+): { readonly text: string; readonly parts: readonly AnyNode[] } | undefined {
   const parsed = parseFunctionSource(source);
   const top = parsed === undefined ? undefined : topFunction(parsed.ast);
   if (parsed === undefined || top === undefined) return undefined;
-  // Each part with the names declared in it only (a method's parameter named
-  // like a global must not hide that global in the constructor).
-  const scan = (part: AnyNode): Finding | undefined =>
-    new Scanner(parsed.text, part, true).walk(part);
   // A constructor with its parameters: their defaults run at construction, and their
   // names are its own (a parameter `crypto` is no global).
-  if (top.type === 'FunctionExpression') return scan(top);
+  if (top.type === 'FunctionExpression') return { text: parsed.text, parts: [top] };
   if (top.type !== 'ClassExpression') return undefined;
-  const members = nodesAt(nodeAt(top, 'body')!, 'body');
-  return firstOf(members, (member) => {
-    if (member['static'] === true) return undefined;
+  const parts: AnyNode[] = [];
+  for (const member of nodesAt(nodeAt(top, 'body')!, 'body')) {
+    if (member['static'] === true) continue;
     if (member.type === 'MethodDefinition' && member['kind'] === 'constructor') {
-      return scan(nodeAt(member, 'value')!);
+      parts.push(nodeAt(member, 'value')!);
+    } else if (member.type === 'PropertyDefinition') {
+      const value = nodeAt(member, 'value');
+      // A field holding a function runs nothing at construction.
+      if (value !== undefined && !NESTED_CODE.has(value.type)) parts.push(value);
     }
-    if (member.type !== 'PropertyDefinition') return undefined;
-    const value = nodeAt(member, 'value');
-    // A field holding a function runs nothing at construction.
-    return value === undefined || NESTED_CODE.has(value.type) ? undefined : scan(value);
-  });
+  }
+  return { text: parsed.text, parts };
 }
 
 /** Functions and classes: what skipNested does not look into. */

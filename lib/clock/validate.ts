@@ -1,5 +1,10 @@
 import { PrevalenceError } from '../errors';
 import { CRYPTO_FUNCTIONS } from './forbidden';
+import {
+  findOutsideWrite,
+  findOutsideWriteInConstruction,
+  type OutsideWrite,
+} from './outside-writes';
 import { scanClassConstruction, scanFunctionSource, type Finding } from './scan';
 
 // Domain classes and their methods come in any shape; `Function` says exactly that.
@@ -278,5 +283,72 @@ function constructionMessage(cls: AnyFunction, owner: AnyFunction, finding: Find
     `an action that constructs ${instance} gets a different value when a restart replays it; ` +
     `pass the value in from the action (this._clock.now(), this._clock.uuid()), or construct ` +
     `it outside actions and pass it as an argument`
+  );
+}
+
+// What findOutsideWrite found in each function's source (base-class methods are shared).
+const outsideWritesByFunction = new WeakMap<AnyFunction, OutsideWrite | null>();
+
+/**
+ * One warning per action method or setter of `cls` (as validateDomainClass
+ * lists them; `isExempt` skips the @readonly ones) that writes outside the
+ * state (see findOutsideWrite): a module variable, a static field, a
+ * property of a global. Advice, not a refusal: a count kept for logging is
+ * fine, but what the program takes for state there goes back to its initial
+ * value after a restart from a snapshot.
+ */
+export function outsideWriteWarnings(
+  cls: AnyFunction,
+  isExempt: (methodName: string, fn: AnyFunction) => boolean,
+): string[] {
+  const warnings: string[] = [];
+  for (const method of methodsOf(cls)) {
+    if (method.symbolic || isExempt(method.name, method.fn)) continue;
+    let write = outsideWritesByFunction.get(method.fn);
+    if (write === undefined) {
+      const source = Function.prototype.toString.call(method.fn);
+      write = /^class[\s{]/.test(source) ? null : (findOutsideWrite(source) ?? null);
+      outsideWritesByFunction.set(method.fn, write);
+    }
+    if (write !== null) {
+      warnings.push(`${methodLabel(cls, method)} ${outsideWriteProblem(write, 'writes')}`);
+    }
+  }
+  return warnings;
+}
+
+// What findOutsideWriteInConstruction found in each class's own source.
+const constructionOutsideWrites = new WeakMap<AnyFunction, OutsideWrite | null>();
+
+/**
+ * The warning for a stored class whose construction (its own or a base
+ * class's constructor and instance field initialisers) writes outside the
+ * state, as `id = ++Page.lastId` does; else undefined.
+ */
+export function constructionOutsideWriteWarning(cls: AnyFunction): string | undefined {
+  for (let c: unknown = cls; typeof c === 'function' && c !== Function.prototype;) {
+    let write = constructionOutsideWrites.get(c);
+    if (write === undefined) {
+      write = findOutsideWriteInConstruction(Function.prototype.toString.call(c)) ?? null;
+      constructionOutsideWrites.set(c, write);
+    }
+    if (write !== null) {
+      const name = cls.name || '(anonymous class)';
+      const where = c === cls ? '' : ` (through its base class ${c.name || '(anonymous)'})`;
+      return `class ${name}'s constructor or field initialisers${where} ${outsideWriteProblem(write, 'write')}`;
+    }
+    c = Object.getPrototypeOf(c);
+  }
+  return undefined;
+}
+
+function outsideWriteProblem(write: OutsideWrite, verb: 'write' | 'writes'): string {
+  const target = write.text === write.target ? '' : ` (in ${write.text})`;
+  return (
+    `${verb} ${write.target}${target}, which is not part of the state: a replay of the journal ` +
+    `repeats the write, but a snapshot does not keep it, so after a restart from a snapshot it ` +
+    `has its initial value again while the state has moved on (a counter handing out ids ` +
+    `hands the same ids out again). Keep it in a field of the state (this.…), or ignore this ` +
+    `warning if it is not state (a count kept for logging)`
   );
 }

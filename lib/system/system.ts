@@ -10,7 +10,12 @@ import { codePrintOf } from './code-print';
 import { encodeGraph } from '../codec/graph';
 import { SystemClock, installClock } from '../clock/clock';
 import type { DirectorySeed } from '../clock/seed';
-import { constructionWarning, validateDomainClass } from '../clock/validate';
+import {
+  constructionOutsideWriteWarning,
+  constructionWarning,
+  outsideWriteWarnings,
+  validateDomainClass,
+} from '../clock/validate';
 import { refusePrivateMembers } from '../clock/private-members';
 import { JournalWriter } from '../journal/writer';
 import { replayJournal } from '../journal/reader';
@@ -62,6 +67,9 @@ import type { Storability } from '../isolation/undo';
  * guard of its own at every open.
  */
 const warnedConstructions = new WeakMap<(message: string) => void, WeakSet<object>>();
+
+/** Per warning function: the root classes whose actions' writes outside the state it was told about. */
+const warnedOutsideWrites = new WeakMap<(message: string) => void, WeakSet<object>>();
 
 /** The root classes of the systems opened in this process (see #warnNondeterministicConstruction). */
 const rootClasses = new WeakSet<object>();
@@ -354,7 +362,9 @@ export class PrevalentSystem<T extends object> {
 
   /**
    * Warns about the registered classes whose construction reads time or
-   * randomness (see constructionWarning): those in options.classes and the
+   * randomness (see constructionWarning) or writes outside the state (see
+   * constructionOutsideWriteWarning), and about the root class's actions
+   * that write outside the state (outsideWriteWarnings): those in options.classes and the
    * @persistent ones, but not this system's root class, whose constructor
    * makes only a first state, which snapshots keep, nor a @persistent class
    * it does not list that is the root class of a system opened before in
@@ -364,6 +374,20 @@ export class PrevalentSystem<T extends object> {
    */
   #warnNondeterministicConstruction(): void {
     rootClasses.add(this.domainClass);
+    let toldRoots = warnedOutsideWrites.get(this.opts.warn);
+    if (toldRoots === undefined)
+      warnedOutsideWrites.set(this.opts.warn, (toldRoots = new WeakSet()));
+    if (!toldRoots.has(this.domainClass)) {
+      toldRoots.add(this.domainClass);
+      const marked = (_name: string, fn: object): boolean => hasFlag(fn, 'readonly');
+      let warnings: string[] = [];
+      try {
+        warnings = outsideWriteWarnings(this.domainClass, marked);
+      } catch {
+        // Advice only, as below.
+      }
+      for (const warning of warnings) this.opts.warn(warning);
+    }
     const listed = new Set<object>(this.opts.classes.map(([cls]) => cls));
     let told = warnedConstructions.get(this.opts.warn);
     if (told === undefined) warnedConstructions.set(this.opts.warn, (told = new WeakSet()));
@@ -375,6 +399,8 @@ export class PrevalentSystem<T extends object> {
       try {
         const warning = constructionWarning(stored);
         if (warning !== undefined) this.opts.warn(warning);
+        const write = constructionOutsideWriteWarning(stored);
+        if (write !== undefined) this.opts.warn(write);
       } catch {
         // Advice only: a class whose source cannot be read (a Proxy) is not looked at.
       }

@@ -1,0 +1,160 @@
+import {
+  childEntries,
+  declaredNames,
+  firstOf,
+  nodeAt,
+  nodesAt,
+  parseFunctionSource,
+  snippet,
+  staticKey,
+  topFunction,
+  type AnyNode,
+  type LocalNames,
+} from './ast';
+import { constructionParts } from './scan';
+
+/**
+ * A write, found in an action's source, to something no snapshot keeps: a
+ * variable the function does not declare (a module's or a global), a
+ * property of one (`Wiki.nextId++`, `stats.calls += 1`, `delete cache[k]`),
+ * or a static field through `this.constructor`.
+ */
+export interface OutsideWrite {
+  /** The whole expression as written, whitespace collapsed: `Wiki.nextId++`. */
+  readonly text: string;
+  /** What it writes: `Wiki.nextId`, `counter`, `this.constructor.count`. */
+  readonly target: string;
+}
+
+/**
+ * The first write outside the state in a method's or function's source (as
+ * `Function.prototype.toString` returns it), callbacks defined in it
+ * included; `undefined` when there is none or the source does not parse.
+ *
+ * Such a write is journaled with the action and so repeated by a replay of
+ * the journal, but a snapshot does not keep what it wrote: after a restart
+ * from a snapshot the variable or static field has its initial value again
+ * while the state has moved on (a static counter handing out ids hands the
+ * same ids out again, and the new objects replace the old ones). Aliases are
+ * not followed (`const c = Wiki; c.nextId++`), nor calls (`cache.set(k, v)`,
+ * `log.push(x)`): only assignments, `++`/`--` and `delete` are seen.
+ */
+export function findOutsideWrite(source: string): OutsideWrite | undefined {
+  const parsed = parseFunctionSource(source);
+  const top = parsed === undefined ? undefined : topFunction(parsed.ast);
+  if (parsed === undefined || top === undefined) return undefined;
+  return new WriteFinder(parsed.text, top).walk(top);
+}
+
+/**
+ * findOutsideWrite for what constructing an instance of a class runs (its
+ * constructor and instance field initialisers: see constructionParts), as
+ * in `id = ++Page.lastId`.
+ */
+export function findOutsideWriteInConstruction(source: string): OutsideWrite | undefined {
+  const construction = constructionParts(source);
+  if (construction === undefined) return undefined;
+  return firstOf(construction.parts, (part) => new WriteFinder(construction.text, part).walk(part));
+}
+
+class WriteFinder {
+  readonly #locals: LocalNames;
+
+  constructor(
+    private readonly text: string,
+    root: AnyNode,
+  ) {
+    this.#locals = declaredNames(root, undefined, false);
+  }
+
+  walk(node: AnyNode): OutsideWrite | undefined {
+    const found = this.#visit(node);
+    if (found !== undefined) return found;
+    return firstOf(childEntries(node), ([, child]) => this.walk(child));
+  }
+
+  #visit(node: AnyNode): OutsideWrite | undefined {
+    switch (node.type) {
+      case 'AssignmentExpression':
+        return this.#target(node, nodeAt(node, 'left'));
+      case 'UpdateExpression':
+        return this.#target(node, nodeAt(node, 'argument'));
+      case 'UnaryExpression':
+        return node['operator'] === 'delete'
+          ? this.#member(node, nodeAt(node, 'argument'))
+          : undefined;
+      case 'ForInStatement':
+      case 'ForOfStatement': {
+        const left = nodeAt(node, 'left');
+        // A declaration binds its own names; a bare target (`for (x of xs)`) writes one.
+        return left?.type === 'VariableDeclaration' ? undefined : this.#target(left!, left);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** A write to `target`, a name, a member or a destructuring pattern, by `whole`. */
+  #target(whole: AnyNode, target: AnyNode | undefined): OutsideWrite | undefined {
+    if (target === undefined) return undefined;
+    switch (target.type) {
+      case 'Identifier': {
+        const name = String(target['name']);
+        return this.#isLocal(name, target) ? undefined : this.#found(whole, name);
+      }
+      case 'MemberExpression':
+        return this.#member(whole, target);
+      case 'ObjectPattern':
+        return firstOf(nodesAt(target, 'properties'), (prop) =>
+          this.#target(whole, prop.type === 'RestElement' ? prop : nodeAt(prop, 'value')),
+        );
+      case 'ArrayPattern':
+        return firstOf(nodesAt(target, 'elements'), (element) => this.#target(whole, element));
+      case 'RestElement':
+        return this.#target(whole, nodeAt(target, 'argument'));
+      case 'AssignmentPattern':
+        return this.#target(whole, nodeAt(target, 'left'));
+      default:
+        return undefined;
+    }
+  }
+
+  /** A write to a property of `target`: outside the state when the chain starts at a free name or at `this.constructor`. */
+  #member(whole: AnyNode, target: AnyNode | undefined): OutsideWrite | undefined {
+    let node = target;
+    if (node?.type === 'ChainExpression') node = nodeAt(node, 'expression');
+    if (node?.type !== 'MemberExpression') return undefined;
+    let root = node;
+    let first: AnyNode = node;
+    for (;;) {
+      const object = nodeAt(root, 'object');
+      if (object?.type === 'MemberExpression') {
+        first = object;
+        root = object;
+      } else if (object?.type === 'ChainExpression') {
+        root = nodeAt(object, 'expression') ?? object;
+        if (root.type !== 'MemberExpression') return undefined;
+        first = root;
+      } else {
+        if (object?.type === 'Identifier') {
+          const name = String(object['name']);
+          if (this.#isLocal(name, object)) return undefined;
+          return this.#found(whole, snippet(this.text, node));
+        }
+        if (object?.type === 'ThisExpression' && staticKey(first, 'property') === 'constructor') {
+          return first === node ? undefined : this.#found(whole, snippet(this.text, node));
+        }
+        return undefined;
+      }
+    }
+  }
+
+  #isLocal(name: string, at: AnyNode): boolean {
+    // `arguments` is every (non-arrow) function's own; the methods checked are such functions.
+    return name === 'arguments' || name === 'undefined' || this.#locals.has(name, at.start);
+  }
+
+  #found(whole: AnyNode, target: string): OutsideWrite {
+    return { text: snippet(this.text, whole), target };
+  }
+}

@@ -1,0 +1,90 @@
+import { findOutsideWrite, findOutsideWriteInConstruction } from '../../lib/clock/outside-writes';
+
+/** What findOutsideWrite finds in a method written as `source` (object-literal method syntax). */
+function targetIn(source: string): string | undefined {
+  return findOutsideWrite(source)?.target;
+}
+
+describe('findOutsideWrite: writes in an action that no snapshot keeps', () => {
+  it.each([
+    ['m() { counter++; }', 'counter'],
+    ['m() { total += 2; }', 'total'],
+    ['m() { last = this.x; }', 'last'],
+    ['m() { [a, this.b] = [1, 2]; }', 'a'],
+    ['m() { ({ a: this.a, b: seen } = o()); }', 'seen'],
+    ['m() { for (k in this.o) {} }', 'k'],
+    ['m() { const id = Wiki.nextId++; this.x = id; }', 'Wiki.nextId'],
+    ['m() { stats.calls += 1; }', 'stats.calls'],
+    ['m() { cache[this.key] = 1; }', 'cache[this.key]'],
+    ['m() { delete registry.items[0]; }', 'registry.items[0]'],
+    ['m() { globalThis.lastAction = "m"; }', 'globalThis.lastAction'],
+    ['m() { this.constructor.count++; }', 'this.constructor.count'],
+    ['m() { this.items.forEach((i) => { seen = i; }); }', 'seen'],
+    ['m() { Wiki_1.nextId++; }', 'Wiki_1.nextId'],
+    ['m() { Page.prototype.shared.level = 2; }', 'Page.prototype.shared.level'],
+  ])('finds %s', (source, target) => {
+    expect(targetIn(source)).toBe(target);
+  });
+
+  it.each([
+    'm() { this.count++; this.pages[id] = 1; delete this.pages.a; }',
+    'm(page) { page.rev++; page.tags[0] = "x"; }',
+    'm() { let n = 0; n++; const o = {}; o.a = 1; }',
+    'm() { var i; for (i = 0; i < 3; i++) {} }',
+    'm() { for (const k in this.o) {} for (let v of this.list) v = 1; }',
+    'm() { this.items.forEach((item, i) => { item.seen = true; i++; }); }',
+    'm() { function helper() { let z = 0; z++; } helper(); }',
+    'm() { arguments[0].x = 1; }',
+    'm() { try { this.a(); } catch (e) { e.handled = true; } }',
+    'm() { super.x = 1; this.constructor = 1; }',
+    'm() { return Wiki.nextId + counter; }',
+    'm() { const c = Wiki; c.nextId++; }',
+    'm() { cache.set(1, 2); log.push(this.x); }',
+  ])('finds nothing in %s', (source) => {
+    expect(targetIn(source)).toBeUndefined();
+  });
+
+  it('gives the whole expression as written, and nothing for native code', () => {
+    expect(findOutsideWrite('m() { const id = ++Wiki.nextId; }')).toEqual({
+      text: '++Wiki.nextId',
+      target: 'Wiki.nextId',
+    });
+    expect(findOutsideWrite('function push() { [native code] }')).toBeUndefined();
+  });
+
+  it('sees a name declared in an inner scope as local there only', () => {
+    expect(targetIn('m() { { let n = 0; n++; } n++; }')).toBe('n');
+    expect(targetIn('m() { const f = (n) => n++; f(1); }')).toBeUndefined();
+  });
+});
+
+describe('findOutsideWriteInConstruction', () => {
+  it('finds a field initialiser or constructor that counts in a static field', () => {
+    class Page {
+      static lastId = 0;
+      id = ++Page.lastId;
+    }
+    class Counted {
+      static made = 0;
+      constructor() {
+        Counted.made++;
+      }
+    }
+    expect(findOutsideWriteInConstruction(Page.toString())?.target).toBe('Page.lastId');
+    expect(findOutsideWriteInConstruction(Counted.toString())?.target).toBe('Counted.made');
+  });
+
+  it('does not look at static members or methods', () => {
+    class Quiet {
+      static made = 0;
+      static reset(): void {
+        Quiet.made = 0;
+      }
+      id = 1;
+      bump(): void {
+        Quiet.made++;
+      }
+    }
+    expect(findOutsideWriteInConstruction(Quiet.toString())).toBeUndefined();
+  });
+});
