@@ -11,7 +11,23 @@ import {
   type AnyNode,
   type LocalNames,
 } from './ast';
+import { unwrapCallee } from './names';
 import { constructionParts } from './scan';
+
+/**
+ * The helpers compilers fill a tagged template's strings object with, once,
+ * into a module-level cache (tsc for ES5: `templateObject_1 ||
+ * (templateObject_1 = __makeTemplateObject([...], [...]))`; Babel:
+ * `_templateObject = _taggedTemplateLiteral([...])`): the cache holds the
+ * same constant after a restart, so filling it is no write outside the state.
+ */
+const TEMPLATE_HELPERS = new Set([
+  '__makeTemplateObject',
+  '_taggedTemplateLiteral',
+  '_taggedTemplateLiteralLoose',
+  '_tagged_template_literal',
+  '_tagged_template_literal_loose',
+]);
 
 /**
  * A write, found in an action's source, to something no snapshot keeps: a
@@ -76,7 +92,7 @@ class WriteFinder {
   #visit(node: AnyNode): OutsideWrite | undefined {
     switch (node.type) {
       case 'AssignmentExpression':
-        return this.#target(node, nodeAt(node, 'left'));
+        return isTemplateCache(node) ? undefined : this.#target(node, nodeAt(node, 'left'));
       case 'UpdateExpression':
         return this.#target(node, nodeAt(node, 'argument'));
       case 'UnaryExpression':
@@ -157,4 +173,38 @@ class WriteFinder {
   #found(whole: AnyNode, target: string): OutsideWrite {
     return { text: snippet(this.text, whole), target };
   }
+}
+
+/** `cache = helper(...)` for one of the TEMPLATE_HELPERS, called with literals only. */
+function isTemplateCache(assignment: AnyNode): boolean {
+  const right = nodeAt(assignment, 'right');
+  if (assignment['operator'] !== '=' || nodeAt(assignment, 'left')?.type !== 'Identifier') {
+    return false;
+  }
+  if (right?.type !== 'CallExpression') return false;
+  const callee = unwrapCallee(nodeAt(right, 'callee'));
+  const name =
+    callee?.type === 'Identifier'
+      ? String(callee['name'])
+      : callee?.type === 'MemberExpression'
+        ? staticKey(callee, 'property')
+        : undefined;
+  return (
+    name !== undefined &&
+    TEMPLATE_HELPERS.has(name) &&
+    nodesAt(right, 'arguments').every(isStringArray)
+  );
+}
+
+/** An array literal of string literals (`undefined` for a cooked string an invalid escape leaves out). */
+function isStringArray(node: AnyNode): boolean {
+  return (
+    node.type === 'ArrayExpression' &&
+    nodesAt(node, 'elements').every(
+      (element) =>
+        (element.type === 'Literal' && typeof element['value'] === 'string') ||
+        (element.type === 'UnaryExpression' && element['operator'] === 'void') ||
+        (element.type === 'Identifier' && element['name'] === 'undefined'),
+    )
+  );
 }

@@ -52,6 +52,27 @@ describe('findOutsideWrite: writes in an action that no snapshot keeps', () => {
     expect(findOutsideWrite('function push() { [native code] }')).toBeUndefined();
   });
 
+  it.each([
+    // tsc for ES5 (regression: its module-level cache `var templateObject_1;` was taken for state)
+    'function (x) { this.log.push(tag(templateObject_1 || (templateObject_1 = __makeTemplateObject(["a", "b"], ["a", "b"])), x)); }',
+    'function (x) { this.log.push(tag(templateObject_2 || (templateObject_2 = tslib_1.__makeTemplateObject(["a"], ["a"])), x)); }',
+    // Babel for ES5, and loose
+    'function add(x) { this.log.push(tag(_templateObject || (_templateObject = _taggedTemplateLiteral(["a", "b"])), x)); }',
+    'function add(x) { this.log.push(tag(_templateObject2 || (_templateObject2 = _taggedTemplateLiteralLoose(["a"])), x)); }',
+  ])(
+    'takes a tagged template compiled to a module-level cache for no write outside the state: %s',
+    (source) => {
+      expect(targetIn(source)).toBeUndefined();
+    },
+  );
+
+  it('still finds other lazily filled module variables', () => {
+    expect(targetIn('m() { return cache || (cache = this.build()); }')).toBe('cache');
+    expect(targetIn('m() { templateObject_1 = __makeTemplateObject(this.parts, []); }')).toBe(
+      'templateObject_1',
+    );
+  });
+
   it('sees a name declared in an inner scope as local there only', () => {
     expect(targetIn('m() { { let n = 0; n++; } n++; }')).toBe('n');
     expect(targetIn('m() { const f = (n) => n++; f(1); }')).toBeUndefined();
