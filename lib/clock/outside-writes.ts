@@ -83,27 +83,33 @@ class WriteFinder {
     this.#locals = declaredNames(root, undefined, false);
   }
 
-  walk(node: AnyNode): OutsideWrite | undefined {
-    const found = this.#visit(node);
+  /** The first write outside the state in `node`, which is in `statement` (see #isScratch). */
+  walk(node: AnyNode, statement: AnyNode = node): OutsideWrite | undefined {
+    const here = STATEMENT.test(node.type) ? node : statement;
+    const found = this.#visit(node, here);
     if (found !== undefined) return found;
-    return firstOf(childEntries(node), ([, child]) => this.walk(child));
+    return firstOf(childEntries(node), ([, child]) => this.walk(child, here));
   }
 
-  #visit(node: AnyNode): OutsideWrite | undefined {
+  #visit(node: AnyNode, statement: AnyNode): OutsideWrite | undefined {
     switch (node.type) {
       case 'AssignmentExpression':
-        return isTemplateCache(node) ? undefined : this.#target(node, nodeAt(node, 'left'));
+        return isTemplateCache(node)
+          ? undefined
+          : this.#target(node, nodeAt(node, 'left'), statement);
       case 'UpdateExpression':
-        return this.#target(node, nodeAt(node, 'argument'));
+        return this.#target(node, nodeAt(node, 'argument'), statement);
       case 'UnaryExpression':
         return node['operator'] === 'delete'
-          ? this.#member(node, nodeAt(node, 'argument'))
+          ? this.#member(node, nodeAt(node, 'argument'), statement)
           : undefined;
       case 'ForInStatement':
       case 'ForOfStatement': {
         const left = nodeAt(node, 'left');
         // A declaration binds its own names; a bare target (`for (x of xs)`) writes one.
-        return left?.type === 'VariableDeclaration' ? undefined : this.#target(left!, left);
+        return left?.type === 'VariableDeclaration'
+          ? undefined
+          : this.#target(left!, left, statement);
       }
       default:
         return undefined;
@@ -111,32 +117,48 @@ class WriteFinder {
   }
 
   /** A write to `target`, a name, a member or a destructuring pattern, by `whole`. */
-  #target(whole: AnyNode, target: AnyNode | undefined): OutsideWrite | undefined {
+  #target(
+    whole: AnyNode,
+    target: AnyNode | undefined,
+    statement: AnyNode,
+  ): OutsideWrite | undefined {
     if (target === undefined) return undefined;
     switch (target.type) {
       case 'Identifier': {
         const name = String(target['name']);
-        return this.#isLocal(name, target) ? undefined : this.#found(whole, name);
+        return this.#isLocal(name, target) || isScratch(name, statement)
+          ? undefined
+          : this.#found(whole, name);
       }
       case 'MemberExpression':
-        return this.#member(whole, target);
+        return this.#member(whole, target, statement);
       case 'ObjectPattern':
         return firstOf(nodesAt(target, 'properties'), (prop) =>
-          this.#target(whole, prop.type === 'RestElement' ? prop : nodeAt(prop, 'value')),
+          this.#target(
+            whole,
+            prop.type === 'RestElement' ? prop : nodeAt(prop, 'value'),
+            statement,
+          ),
         );
       case 'ArrayPattern':
-        return firstOf(nodesAt(target, 'elements'), (element) => this.#target(whole, element));
+        return firstOf(nodesAt(target, 'elements'), (element) =>
+          this.#target(whole, element, statement),
+        );
       case 'RestElement':
-        return this.#target(whole, nodeAt(target, 'argument'));
+        return this.#target(whole, nodeAt(target, 'argument'), statement);
       case 'AssignmentPattern':
-        return this.#target(whole, nodeAt(target, 'left'));
+        return this.#target(whole, nodeAt(target, 'left'), statement);
       default:
         return undefined;
     }
   }
 
   /** A write to a property of `target`: outside the state when the chain starts at a free name or at `this.constructor`. */
-  #member(whole: AnyNode, target: AnyNode | undefined): OutsideWrite | undefined {
+  #member(
+    whole: AnyNode,
+    target: AnyNode | undefined,
+    statement: AnyNode,
+  ): OutsideWrite | undefined {
     let node = target;
     if (node?.type === 'ChainExpression') node = nodeAt(node, 'expression');
     if (node?.type !== 'MemberExpression') return undefined;
@@ -154,7 +176,7 @@ class WriteFinder {
       } else {
         if (object?.type === 'Identifier') {
           const name = String(object['name']);
-          if (this.#isLocal(name, object)) return undefined;
+          if (this.#isLocal(name, object) || isScratch(name, statement)) return undefined;
           return this.#found(whole, snippet(this.text, node));
         }
         if (object?.type === 'ThisExpression' && staticKey(first, 'property') === 'constructor') {
@@ -173,6 +195,45 @@ class WriteFinder {
   #found(whole: AnyNode, target: string): OutsideWrite {
     return { text: snippet(this.text, whole), target };
   }
+}
+
+// Nodes a write is judged within by isScratch (or the part walked, when none encloses it).
+const STATEMENT = /Statement$|^VariableDeclaration$/;
+
+/**
+ * True for a compiler's temporary: a name starting with `_` whose first use
+ * in `statement` is a plain assignment to it (`_a = …`, its right side not
+ * reading it) and which is read again after that assignment, in the same
+ * statement. Such a variable carries nothing from one statement to the next,
+ * let alone from one action to the next. esbuild (for targets before
+ * ES2020) hoists these to the module for lowered field initialisers: `var
+ * _a;` there, and in the constructor `__publicField(this, "label", (_a =
+ * this.title) != null ? _a : "untitled")` or `(_d = this.options).meta = …`.
+ */
+function isScratch(name: string, statement: AnyNode): boolean {
+  if (!name.startsWith('_')) return false;
+  const uses: AnyNode[] = [];
+  let assignment: AnyNode | undefined;
+  const visit = (node: AnyNode): void => {
+    if (node.type === 'Identifier' && node['name'] === name) uses.push(node);
+    const left = node.type === 'AssignmentExpression' ? nodeAt(node, 'left') : undefined;
+    if (left?.type === 'Identifier' && left['name'] === name && node['operator'] === '=') {
+      if (assignment === undefined || left.start < nodeAt(assignment, 'left')!.start) {
+        assignment = node;
+      }
+    }
+    for (const [, child] of childEntries(node)) visit(child);
+  };
+  visit(statement);
+  const first = uses.reduce<AnyNode | undefined>(
+    (earliest, use) => (earliest === undefined || use.start < earliest.start ? use : earliest),
+    undefined,
+  );
+  if (assignment === undefined || first !== nodeAt(assignment, 'left')) return false;
+  const end = assignment.end;
+  return (
+    !uses.some((use) => use !== first && use.start < end) && uses.some((use) => use.start >= end)
+  );
 }
 
 /** `cache = helper(...)` for one of the TEMPLATE_HELPERS, called with literals only. */

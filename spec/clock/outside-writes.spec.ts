@@ -95,6 +95,34 @@ describe('findOutsideWriteInConstruction', () => {
     expect(findOutsideWriteInConstruction(Counted.toString())?.target).toBe('Counted.made');
   });
 
+  it('takes the temporaries esbuild hoists to the module for lowered field initialisers for no write outside the state (regression: `label = this.title ?? "untitled"` for es2015-es2019 was warned about as a write to _a)', () => {
+    // esbuild --target=es2019: `var _a, _b, _c, _d;` at module level, shared by the class's fields.
+    const page = `class Page {
+      constructor(title) {
+        __publicField(this, "title", title);
+        __publicField(this, "label", (_a = this.title) != null ? _a : "untitled");
+        __publicField(this, "depth", (_c = (_b = this.parent) == null ? void 0 : _b.depth) != null ? _c : 0);
+        __publicField(this, "meta", (_e = (_d = this.options).meta) != null ? _e : _d.meta = {});
+        __publicField(this, "size", (_f = this.options.sizes).main || (_f.main = 1));
+      }
+    }`;
+    expect(findOutsideWriteInConstruction(page)).toBeUndefined();
+  });
+
+  it.each([
+    ['m() { _a = this.title; }', '_a'],
+    ['m() { this.label = (_last = this.title) + "!"; }', '_last'],
+    ['m() { this.n = (_count = _count + 1) + _count; }', '_count'],
+    ['m() { this.n = _seen + (_seen = 1) + _seen; }', '_seen'],
+    ['m() { this.n = (_a = this.x) != null ? _a : 0; _a.y = 1; }', '_a.y'],
+    ['m() { this.n = (last = this.x) != null ? last : 0; }', 'last'],
+  ])(
+    'still finds a write to a module variable that outlives its statement: %s',
+    (source, target) => {
+      expect(findOutsideWrite(source)?.target).toBe(target);
+    },
+  );
+
   it('does not look at static members or methods', () => {
     class Quiet {
       static made = 0;
