@@ -80,7 +80,10 @@ class WriteFinder {
     private readonly text: string,
     root: AnyNode,
   ) {
-    this.#locals = declaredNames(root, undefined, false);
+    // A function's own name is no local here: in a constructor function (a class compiled
+    // for ES5) `Page.lastId` is a static field, and `create.calls` a property of the method.
+    const anonymous = root.type === 'FunctionExpression' ? { ...root, id: null } : root;
+    this.#locals = declaredNames(anonymous, undefined, false);
   }
 
   /** The first write outside the state in `node`, which is in `statement` (see #isScratch). */

@@ -73,6 +73,11 @@ describe('findOutsideWrite: writes in an action that no snapshot keeps', () => {
     );
   });
 
+  it("takes a named method function's own name for no local (swc and Babel name ES5 methods)", () => {
+    expect(targetIn('function create() { create.calls++; }')).toBe('create.calls');
+    expect(targetIn('function walk(n) { var walk = {}; walk.n = n; }')).toBeUndefined();
+  });
+
   it('sees a name declared in an inner scope as local there only', () => {
     expect(targetIn('m() { { let n = 0; n++; } n++; }')).toBe('n');
     expect(targetIn('m() { const f = (n) => n++; f(1); }')).toBeUndefined();
@@ -120,6 +125,21 @@ describe('findOutsideWriteInConstruction', () => {
     'still finds a write to a module variable that outlives its statement: %s',
     (source, target) => {
       expect(findOutsideWrite(source)?.target).toBe(target);
+    },
+  );
+
+  it.each([
+    // tsc --target es5 (regression: the function's own name was taken for a local, so nothing was found)
+    ['function Page() { this.id = ++Page.lastId; }', 'Page.lastId'],
+    // Babel for ES5
+    [
+      'function Ticket() { _classCallCheck(this, Ticket); _defineProperty(this, "no", ++Ticket.issued); }',
+      'Ticket.issued',
+    ],
+  ])(
+    'finds a constructor function (a class compiled for ES5) counting in its own static field: %s',
+    (source, target) => {
+      expect(findOutsideWriteInConstruction(source)?.target).toBe(target);
     },
   );
 

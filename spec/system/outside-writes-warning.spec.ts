@@ -97,6 +97,36 @@ describe('writes outside the state in actions', () => {
     ]);
   });
 
+  it("warns about a stored class compiled for ES5 whose constructor counts in a static field (regression: the constructor function's own name was taken for a local)", async () => {
+    // As tsc --target es5 emits `class Ticket { static issued = 0; no = ++Ticket.issued; }`.
+    const Ticket = new Function(`
+      var Ticket = (function () {
+        function Ticket() { this.no = ++Ticket.issued; }
+        Ticket.issued = 0;
+        return Ticket;
+      }());
+      return Ticket;
+    `)() as new () => { no: number };
+    class Counter {
+      tickets: object[] = [];
+      issue(): void {
+        this.tickets.push(new Ticket());
+      }
+    }
+    const warnings: string[] = [];
+    const counter = initSystem(Counter, {
+      basedir: freshBasedir(),
+      classes: [Ticket],
+      onWarning: (m) => warnings.push(m),
+    });
+    await counter.close();
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^class Ticket's constructor or field initialisers write Ticket\.issued \(in \+\+Ticket\.issued\)/,
+      ),
+    ]);
+  });
+
   it('says nothing about actions that change only the state, their arguments and their locals', async () => {
     class Clean {
       items: string[] = [];
