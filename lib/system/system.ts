@@ -361,12 +361,14 @@ export class PrevalentSystem<T extends object> {
   }
 
   /**
-   * Warns about the registered classes whose construction reads time or
-   * randomness (see constructionWarning) or writes outside the state (see
-   * constructionOutsideWriteWarning), and about the root class's actions
-   * that write outside the state (outsideWriteWarnings): those in options.classes and the
-   * @persistent ones, but not this system's root class, whose constructor
-   * makes only a first state, which snapshots keep, nor a @persistent class
+   * Warns about the root class's actions and construction that write
+   * outside the state (outsideWriteWarnings, constructionOutsideWriteWarning:
+   * a restart from a snapshot runs neither), and about the registered
+   * classes whose construction reads time or randomness (see
+   * constructionWarning) or writes outside the state: those in
+   * options.classes and the @persistent ones, but not this system's root
+   * class, whose constructor makes only a first state, which snapshots keep
+   * (what it writes outside the state they do not keep), nor a @persistent class
    * it does not list that is the root class of a system opened before in
    * this process (one opened later is not known yet). Once per class and
    * warning function, so the default (process.emitWarning) says it once per
@@ -383,6 +385,9 @@ export class PrevalentSystem<T extends object> {
       let warnings: string[] = [];
       try {
         warnings = outsideWriteWarnings(this.domainClass, marked);
+        // The root's constructor runs for a first state, not after a restart from a snapshot.
+        const construction = constructionOutsideWriteWarning(this.domainClass);
+        if (construction !== undefined) warnings.push(construction);
       } catch {
         // Advice only, as below.
       }

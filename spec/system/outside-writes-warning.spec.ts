@@ -127,6 +127,35 @@ describe('writes outside the state in actions', () => {
     ]);
   });
 
+  it('warns about a root class whose constructor writes a static field (regression: not warned about, and after a restart from a snapshot, which does not run the constructor, Registry.current was undefined)', async () => {
+    class Registry {
+      static current: Registry | undefined;
+      names: string[] = [];
+      constructor() {
+        Registry.current = this;
+      }
+      add(name: string): void {
+        this.names.push(name);
+      }
+    }
+    const warnings: string[] = [];
+    const dir = freshBasedir();
+    const registry = initSystem(Registry, { basedir: dir, onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^class Registry's constructor or field initialisers write Registry\.current \(in Registry\.current = this\)/,
+      ),
+    ]);
+    // What the warning is about.
+    registry.add('a');
+    registry.takeSnapshot();
+    await registry.close();
+    Registry.current = undefined; // as in a new process
+    const again = initSystem(Registry, { basedir: dir, onWarning: () => {} });
+    expect(Registry.current).toBeUndefined();
+    await again.close();
+  });
+
   it('says nothing about actions that change only the state, their arguments and their locals', async () => {
     class Clean {
       items: string[] = [];
