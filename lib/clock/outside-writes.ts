@@ -33,7 +33,7 @@ const TEMPLATE_HELPERS = new Set([
  * A write, found in an action's source, to something no snapshot keeps: a
  * variable the function does not declare (a module's or a global), a
  * property of one (`Wiki.nextId++`, `stats.calls += 1`, `delete cache[k]`),
- * or a static field through `this.constructor`.
+ * or a static field through `this.constructor` (or `super.constructor`).
  */
 export interface OutsideWrite {
   /** The whole expression as written, whitespace collapsed: `Wiki.nextId++`. */
@@ -182,7 +182,9 @@ class WriteFinder {
           if (this.#isLocal(name, object) || isScratch(name, statement)) return undefined;
           return this.#found(whole, snippet(this.text, node));
         }
-        if (object?.type === 'ThisExpression' && staticKey(first, 'property') === 'constructor') {
+        // `super.constructor` is the base class: its static fields are no more state.
+        const self = object?.type === 'ThisExpression' || object?.type === 'Super';
+        if (self && staticKey(first, 'property') === 'constructor') {
           return first === node ? undefined : this.#found(whole, snippet(this.text, node));
         }
         return undefined;

@@ -19,6 +19,8 @@ describe('findOutsideWrite: writes in an action that no snapshot keeps', () => {
     ['m() { delete registry.items[0]; }', 'registry.items[0]'],
     ['m() { globalThis.lastAction = "m"; }', 'globalThis.lastAction'],
     ['m() { this.constructor.count++; }', 'this.constructor.count'],
+    ['m() { super.constructor.count++; }', 'super.constructor.count'],
+    ['m() { this["constructor"].cache[this.key] = 1; }', 'this["constructor"].cache[this.key]'],
     ['m() { this.items.forEach((i) => { seen = i; }); }', 'seen'],
     ['m() { Wiki_1.nextId++; }', 'Wiki_1.nextId'],
     ['m() { Page.prototype.shared.level = 2; }', 'Page.prototype.shared.level'],
