@@ -344,11 +344,20 @@ export function constructionOutsideWriteWarning(cls: AnyFunction): string | unde
 
 function outsideWriteProblem(write: OutsideWrite, verb: 'write' | 'writes'): string {
   const target = write.text === write.target ? '' : ` (in ${write.text})`;
+  const construction = verb === 'write';
   return (
-    `${verb} ${write.target}${target}, which is not part of the state: a replay of the journal ` +
-    `repeats the write, but a snapshot does not keep it, so after a restart from a snapshot it ` +
+    `${verb} ${write.target}${target}, which is not part of the state: ` +
+    (construction
+      ? 'a snapshot does not keep it (nor does the journal for an instance passed in as an ' +
+        'argument, whose constructor a replay does not run), so after a restart it '
+      : 'a replay of the journal repeats the write, but a snapshot does not keep it, so after a ' +
+        'restart from a snapshot it ') +
     `has its initial value again while the state has moved on (a counter handing out ids ` +
-    `hands the same ids out again). Keep it in a field of the state (this.…), or ignore this ` +
-    `warning if it is not state (a count kept for logging)`
+    `hands the same ids out again). ` +
+    (construction
+      ? 'Keep it in the state instead (a field of the root object, say) and pass the ' +
+        'value to the constructor from the action'
+      : 'Keep it in a field of the state (this.…)') +
+    `, or ignore this warning if it is not state (a count kept for logging)`
   );
 }

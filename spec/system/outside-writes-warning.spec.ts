@@ -95,6 +95,14 @@ describe('writes outside the state in actions', () => {
         /^class Ticket's constructor or field initialisers write Ticket\.issued \(in \+\+Ticket\.issued\)/,
       ),
     ]);
+    // Regression: the advice was an action's, "Keep it in a field of the state (this.…)", where
+    // `this` is the new Ticket, which cannot hold a count of all tickets; and a replay does not
+    // run the constructor of a Ticket passed in as an argument.
+    expect(warnings[0]).not.toMatch(/this\.…/);
+    expect(warnings[0]).toMatch(/whose constructor a replay does not run/);
+    expect(warnings[0]).toMatch(
+      /Keep it in the state instead \(a field of the root object, say\) and pass the value to the constructor/,
+    );
   });
 
   it("warns about a stored class compiled for ES5 whose constructor counts in a static field (regression: the constructor function's own name was taken for a local)", async () => {
