@@ -194,7 +194,13 @@ class WriteFinder {
 
   #isLocal(name: string, at: AnyNode): boolean {
     // `arguments` is every (non-arrow) function's own; the methods checked are such functions.
-    return name === 'arguments' || name === 'undefined' || this.#locals.has(name, at.start);
+    if (name === 'arguments' || name === 'undefined' || this.#locals.has(name, at.start)) {
+      return true;
+    }
+    // tsc's alias of a decorated class that refers to itself, `let Acc = Acc_1 = class Acc
+    // {…}`, is declared at module level (`var Acc_1;`) even for a class declared here.
+    const alias = /^(.+)_\d+$/.exec(name);
+    return alias !== null && this.#locals.has(alias[1]!, at.start);
   }
 
   #found(whole: AnyNode, target: string): OutsideWrite {

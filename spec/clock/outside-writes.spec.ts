@@ -68,6 +68,35 @@ describe('findOutsideWrite: writes in an action that no snapshot keeps', () => {
     },
   );
 
+  it.each([
+    // tsc --experimentalDecorators --target es2015 (regression: `var Acc_1;` is the module's, so both writes were warned about)
+    `build(n) {
+      let Acc = Acc_1 = class Acc {
+        add(v) { this.total += v; Acc_1.count++; return this; }
+      };
+      Acc.count = 0;
+      Acc = Acc_1 = __decorate([dec], Acc);
+      return new Acc().add(n).total;
+    }`,
+    // the same for ES2022
+    `build(n) {
+      let Acc = class Acc {
+        static { Acc_1 = this; }
+        static count = 0;
+        add(v) { Acc_1.count++; return this; }
+      };
+      Acc = Acc_1 = __decorate([dec], Acc);
+      return new Acc().add(n);
+    }`,
+  ])("takes tsc's alias of a decorated class declared in the method for a local: %s", (source) => {
+    expect(targetIn(source)).toBeUndefined();
+  });
+
+  it("still finds an alias-like name whose class is not the method's own", () => {
+    expect(targetIn('m() { Wiki_1.nextId++; }')).toBe('Wiki_1.nextId');
+    expect(targetIn('m() { { let Acc = 1; } Acc_1 = 2; }')).toBe('Acc_1');
+  });
+
   it('still finds other lazily filled module variables', () => {
     expect(targetIn('m() { return cache || (cache = this.build()); }')).toBe('cache');
     expect(targetIn('m() { templateObject_1 = __makeTemplateObject(this.parts, []); }')).toBe(
