@@ -260,13 +260,27 @@ const constructionFindings = new WeakMap<AnyFunction, Finding | null>();
  * gets a different value when a restart replays it.
  */
 export function constructionWarning(cls: AnyFunction): string | undefined {
+  const found = inClassChain(cls, constructionFindings, scanClassConstruction);
+  return found && constructionMessage(cls, found.owner, found.finding);
+}
+
+/**
+ * What `scan` finds in the source of `cls` or of the nearest base class
+ * (constructor function) where it finds anything, with that class; each
+ * class's own source is scanned once, its answer kept in `found`.
+ */
+function inClassChain<T>(
+  cls: AnyFunction,
+  found: WeakMap<AnyFunction, T | null>,
+  scan: (source: string) => T | undefined,
+): { owner: AnyFunction; finding: T } | undefined {
   for (let c: unknown = cls; typeof c === 'function' && c !== Function.prototype;) {
-    let finding = constructionFindings.get(c);
+    let finding = found.get(c);
     if (finding === undefined) {
-      finding = scanClassConstruction(Function.prototype.toString.call(c)) ?? null;
-      constructionFindings.set(c, finding);
+      finding = scan(Function.prototype.toString.call(c)) ?? null;
+      found.set(c, finding);
     }
-    if (finding !== null) return constructionMessage(cls, c as AnyFunction, finding);
+    if (finding !== null) return { owner: c, finding };
     c = Object.getPrototypeOf(c);
   }
   return undefined;
@@ -326,20 +340,12 @@ const constructionOutsideWrites = new WeakMap<AnyFunction, OutsideWrite | null>(
  * state, as `id = ++Page.lastId` does; else undefined.
  */
 export function constructionOutsideWriteWarning(cls: AnyFunction): string | undefined {
-  for (let c: unknown = cls; typeof c === 'function' && c !== Function.prototype;) {
-    let write = constructionOutsideWrites.get(c);
-    if (write === undefined) {
-      write = findOutsideWriteInConstruction(Function.prototype.toString.call(c)) ?? null;
-      constructionOutsideWrites.set(c, write);
-    }
-    if (write !== null) {
-      const name = cls.name || '(anonymous class)';
-      const where = c === cls ? '' : ` (through its base class ${c.name || '(anonymous)'})`;
-      return `class ${name}'s constructor or field initialisers${where} ${outsideWriteProblem(write, 'write')}`;
-    }
-    c = Object.getPrototypeOf(c);
-  }
-  return undefined;
+  const found = inClassChain(cls, constructionOutsideWrites, findOutsideWriteInConstruction);
+  if (found === undefined) return undefined;
+  const name = cls.name || '(anonymous class)';
+  const where =
+    found.owner === cls ? '' : ` (through its base class ${found.owner.name || '(anonymous)'})`;
+  return `class ${name}'s constructor or field initialisers${where} ${outsideWriteProblem(found.finding, 'write')}`;
 }
 
 function outsideWriteProblem(write: OutsideWrite, verb: 'write' | 'writes'): string {

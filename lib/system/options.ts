@@ -91,7 +91,7 @@ export interface SystemOptions {
   pruneSnapshots?: boolean | undefined;
   /** A function called while a restore reads the snapshot and the journal. */
   onProgress?: ((progress: RestoreProgress) => void) | undefined;
-  /** A function warnings go to (a torn journal tail dropped, a damaged snapshot skipped, a rebuild from the journal alone, a stored class whose constructor reads the time, an action that never changes the state, a slow automatic snapshot). Default: `process.emitWarning`. */
+  /** A function warnings go to (a torn journal tail dropped, a damaged snapshot skipped, a rebuild from the journal alone, a stored class whose constructor reads the time, an action or constructor that writes a static field or module variable, an action that never changes the state, a slow automatic snapshot). Default: `process.emitWarning`. */
   onWarning?: ((message: string) => void) | undefined;
   /** The file-system seam; tests pass a fault-injecting one. It must have every method of {@link FileSystem}. */
   fileSystem?: FileSystem | undefined;
