@@ -24,5 +24,6 @@ export const {
   isPrevalenceError,
   realFs,
   verifyReplay,
+  copyOf,
 } = prevalent;
 export default prevalent;

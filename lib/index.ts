@@ -5,6 +5,7 @@ import { Clock, mockClock, enableClock } from './clock/clock';
 import { PrevalenceError, isPrevalenceError } from './errors';
 import { realFs } from './fs/seam';
 import { verifyReplay } from './system/verify';
+import { copyOf } from './system/copy-of';
 
 export { initSystem };
 export type { Prevalent, PrevalentMutable, SystemControls, SnapshotOptions } from './system/types';
@@ -27,6 +28,8 @@ export { realFs };
 export type { FileSystem, EntryKind } from './fs/seam';
 export { verifyReplay };
 export type { ReplayReport, ReplayDivergence, VerifyOptions } from './system/verify';
+export { copyOf };
+export type { DeepMutable } from './system/copy-of';
 
 /**
  * The whole API as one object, for `import prevalent from 'prevalent'` (a
@@ -47,5 +50,6 @@ const prevalent = {
   isPrevalenceError,
   realFs,
   verifyReplay,
+  copyOf,
 };
 export default prevalent;

@@ -57,12 +57,20 @@ export function deepCopy(
   registry: ClassRegistry,
   /** Told every object that is not data of a built-in kind (a class instance) before it is copied; may throw to refuse it (a closed system object). */
   checkInstance?: (obj: object) => void,
+  /** For copyOf: `throughProxies` gives the object to copy in place of each one met (a view's raw object); `anyClass` copies an instance of any class, registered or not. */
+  how?: CopyHow,
 ): unknown {
   try {
-    return new Copier(registry, checkInstance).run(value);
+    return new Copier(registry, checkInstance, how).run(value);
   } catch (err) {
     throw encodingError(err, value, '', { registry });
   }
+}
+
+/** See deepCopy. */
+export interface CopyHow {
+  readonly throughProxies: (obj: object) => object;
+  readonly anyClass: boolean;
 }
 
 /** A container being filled: its copy gets the copies of its children in order. */
@@ -119,6 +127,7 @@ class Copier {
   constructor(
     private readonly registry: ClassRegistry,
     private readonly checkInstance?: (obj: object) => void,
+    private readonly how?: CopyHow,
   ) {}
 
   run(value: unknown): unknown {
@@ -222,7 +231,8 @@ class Copier {
     }
   }
 
-  private object(obj: object): object {
+  private object(met: object): object {
+    const obj = this.how === undefined ? met : this.how.throughProxies(met);
     const known = this.copies.get(obj);
     if (known !== undefined) return known;
     const proto = Object.getPrototypeOf(obj) as object | null;
@@ -301,6 +311,9 @@ class Copier {
       }
     }
     this.checkInstance?.(obj);
+    if (this.how?.anyClass === true && proto !== null && kind === undefined) {
+      return this.withProps(obj, Object.create(proto) as object, unsafeKeys(proto));
+    }
     const name =
       proto === null || isPrototypeObject(obj) ? undefined : registeredName(proto, this.registry);
     if (name === undefined) throw new Unstorable(obj, describeUnstorable(obj, this.registry));

@@ -15,7 +15,7 @@ export const violationAttempts = new WeakMap<PrevalenceError, string>();
 export function readonlyViolation(what: string): PrevalenceError {
   const err = new PrevalenceError(
     'READONLY_VIOLATION',
-    `cannot ${what}: this object is a read-only view of the state, and state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled (the methods of objects inside the state are not actions: call one of the domain object's); to work on a private copy, copy the data out first (a spread or Array.from of the view copies one level, its nested objects still views; JSON.parse(JSON.stringify(view)) copies plain data deeply; structuredClone cannot copy a view)`,
+    `cannot ${what}: this object is a read-only view of the state, and state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled (the methods of objects inside the state are not actions: call one of the domain object's); to work on a private copy, copy the data out first: copyOf(view) (exported by prevalent) copies it deeply, classes, Maps, Sets and Dates included (a spread or Array.from of the view copies one level, its nested objects still views; structuredClone cannot copy a view)`,
   );
   violationAttempts.set(err, what);
   return err;

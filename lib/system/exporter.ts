@@ -46,6 +46,11 @@ export function closedSystemObject(proxy: object): void {
   proxyRoots.set(proxy, null);
 }
 
+/** The raw root of the system object `value`: null when it is closed, undefined when `value` is no system object. */
+export function rootOfSystemObject(value: object): object | null | undefined {
+  return proxyRoots.get(value);
+}
+
 /** True for an object initSystem returned (a system object, open or closed). */
 export function isSystemObject(value: object): boolean {
   return proxyRoots.has(value);

@@ -30,7 +30,7 @@ function namedInQuery(err: unknown, why: string): unknown {
   const detail =
     attempt === undefined
       ? err.message
-      : `it tried to ${attempt}; to work on a private copy, copy the data out first (a spread or Array.from copies one level)`;
+      : `it tried to ${attempt}; to work on a private copy, copy the data out first (copyOf(view) copies deeply; a spread or Array.from copies one level)`;
   const named = new PrevalenceError('READONLY_VIOLATION', `${why} (${detail})`, {
     cause: err,
   });

@@ -1,0 +1,65 @@
+import { PrevalenceError } from '../errors';
+import { deepCopy } from '../codec/copy';
+import { globalRegistry } from '../codec/registry';
+import { toRaw } from '../isolation/registry';
+import type { DeepReadonly } from '../isolation/types';
+import { rootOfSystemObject } from './exporter';
+
+/**
+ * What {@link copyOf} returns for a value typed `T`: `T` with the read-only
+ * marks of {@link DeepReadonly} taken off, at every depth (`ReadonlyArray`
+ * becomes an array, `ReadonlyMap` a Map, `ReadonlySet` a Set, a read-only
+ * Date a Date).
+ */
+export type DeepMutable<T> =
+  T extends ReadonlyMap<infer K, infer V>
+    ? Map<DeepMutable<K>, DeepMutable<V>>
+    : T extends ReadonlySet<infer E>
+      ? Set<DeepMutable<E>>
+      : T extends ReadonlyArray<infer E>
+        ? DeepMutable<E>[]
+        : T extends DeepReadonly<Date>
+          ? Date
+          : T extends (...args: never[]) => unknown
+            ? T
+            : T extends object
+              ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
+              : T;
+
+/**
+ * A deep copy of a read-only view (what a query, an action or a property
+ * read of the system object handed out), or of any value holding views: an
+ * ordinary, mutable object graph the program may change as it likes, which
+ * changes nothing in the state (`structuredClone` refuses a view, which is
+ * a Proxy). It holds what a snapshot keeps: own enumerable string-keyed
+ * properties, array elements (holes kept), Map and Set contents, Dates,
+ * RegExps, typed arrays, Buffers and ArrayBuffers (their bytes copied), and
+ * luxon DateTimes; class instances keep their class (no constructor runs);
+ * shared references and cycles are kept; any depth (no recursion). Given the
+ * system object itself, it copies the whole state. Primitives come back as
+ * they are.
+ *
+ * Throws `CLOSED` for a closed system object, and `NOT_SERIALIZABLE` for a
+ * value (not a view) holding what a snapshot cannot keep, such as a function.
+ * In `'clone'` isolation results are copies already; in `'none'` this copies
+ * the live objects it is given.
+ */
+export function copyOf<T>(value: T): DeepMutable<T> {
+  if (typeof value !== 'object' || value === null) return value as DeepMutable<T>;
+  return deepCopy(value, globalRegistry, undefined, {
+    throughProxies: rawOf,
+    anyClass: true,
+  }) as DeepMutable<T>;
+}
+
+/** The object a copy is made from in place of `obj`: a view's or tracking proxy's raw object, a system object's root. */
+function rawOf(obj: object): object {
+  const root = rootOfSystemObject(obj);
+  if (root === null) {
+    throw new PrevalenceError(
+      'CLOSED',
+      'copyOf was given a system object that has been closed and let go of its state, so there is nothing to copy: copy from an open system',
+    );
+  }
+  return root ?? toRaw(obj);
+}
