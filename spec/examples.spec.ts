@@ -18,7 +18,9 @@ d('examples', () => {
   });
 
   it('the todo list survives a restart', () => {
-    expect(run('todo.js')).toContain("open after restart:  [ 'Write docs' ]");
+    const todo = run('todo.js');
+    expect(todo).toContain("open after restart:  [ 'Write docs' ]");
+    expect(todo).toContain('its description:     FORMAT.md and DURABILITY.md, and ARCHITECTURE.md');
   });
 
   it('the bank refuses an overdraft and keeps its books balanced across a restart', () => {
