@@ -1,9 +1,11 @@
 import { PrevalenceError } from '../errors';
 import { deepCopy } from '../codec/copy';
 import { globalRegistry } from '../codec/registry';
-import { toRaw } from '../isolation/registry';
+import { rawOwner, trackingToRaw, viewTarget } from '../isolation/registry';
+import { currentLog, isOtherOpen, refuseForeignUse, refuseHeldView } from '../isolation/undo';
 import type { DeepReadonly } from '../isolation/types';
 import { rootOfSystemObject } from './exporter';
+import { refuseInsideAction } from './runner';
 
 /**
  * What {@link copyOf} returns for a value typed `T`: `T` with the read-only
@@ -42,7 +44,11 @@ export type DeepMutable<T> =
  * Throws `CLOSED` for a closed system object, and `NOT_SERIALIZABLE` for a
  * value (not a view) holding what a snapshot cannot keep, such as a function.
  * In `'clone'` isolation results are copies already; in `'none'` this copies
- * the live objects it is given.
+ * the live objects it is given. Inside an action it copies what the action
+ * reaches through `this` and its arguments; a system object, a view kept in
+ * a variable, or another system's state object is refused with
+ * `NONDETERMINISTIC_METHOD`, failing the action, as reading it is (a replay
+ * could not reach it).
  */
 export function copyOf<T>(value: T): DeepMutable<T> {
   if (typeof value !== 'object' || value === null) return value as DeepMutable<T>;
@@ -52,14 +58,35 @@ export function copyOf<T>(value: T): DeepMutable<T> {
   }) as DeepMutable<T>;
 }
 
-/** The object a copy is made from in place of `obj`: a view's or tracking proxy's raw object, a system object's root. */
+/**
+ * The object a copy is made from in place of `obj`: a view's or tracking
+ * proxy's raw object, a system object's root. Inside an action, what the
+ * action could not read either is refused, as reading it is (the whole
+ * action fails): a system object, a view (kept in a variable), another
+ * system's state object; a replay could not copy them.
+ */
 function rawOf(obj: object): object {
   const root = rootOfSystemObject(obj);
-  if (root === null) {
-    throw new PrevalenceError(
-      'CLOSED',
-      'copyOf was given a system object that has been closed and let go of its state, so there is nothing to copy: copy from an open system',
-    );
+  if (root !== undefined) {
+    refuseInsideAction('copyOf(a system object)', false);
+    if (root === null) {
+      throw new PrevalenceError(
+        'CLOSED',
+        'copyOf was given a system object that has been closed and let go of its state, so there is nothing to copy: copy from an open system',
+      );
+    }
+    return root;
   }
-  return root ?? toRaw(obj);
+  const running = currentLog();
+  const tracked = trackingToRaw.get(obj);
+  if (tracked !== undefined) {
+    if (running !== null && isOtherOpen(rawOwner.get(tracked), running)) {
+      refuseForeignUse(running, 'copyOf');
+    }
+    return tracked;
+  }
+  const raw = viewTarget(obj);
+  if (raw === undefined) return obj;
+  if (running !== null) refuseHeldView(running, 'copyOf of');
+  return raw;
 }

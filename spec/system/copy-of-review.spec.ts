@@ -1,0 +1,98 @@
+import { copyOf, initSystem, type Prevalent } from '../../lib';
+import { freshBasedir, journalRecords } from '../support/tmp';
+import { closedAfterEach } from '../support/opened';
+import { prevalenceErrorOf } from '../support/errors';
+
+/**
+ * copyOf review: what copyOf reads must follow the rules every other read
+ * follows, and what it gives back must be a working copy or a refusal.
+ */
+
+const opened = closedAfterEach();
+
+// What the actions below reach outside `this` (as a program might keep it).
+const outside: { view?: unknown; system?: unknown; tracking?: unknown } = {};
+
+class Settings {
+  rate = 1;
+  list = [1, 2];
+  got: unknown = null;
+
+  keep(): void {
+    outside.tracking = this.list;
+  }
+
+  copyView(): void {
+    this.got = copyOf(outside.view);
+  }
+
+  copySystem(): void {
+    this.got = copyOf(outside.system);
+  }
+
+  copyTracking(): void {
+    this.got = copyOf(outside.tracking);
+  }
+
+  copyOwn(): number {
+    const mine = copyOf(this.list);
+    mine.push(3);
+    this.got = copyOf(this);
+    return mine.length;
+  }
+}
+
+function open(dir = freshBasedir()): Prevalent<Settings> {
+  return opened(initSystem(Settings, { basedir: dir }));
+}
+
+describe('copyOf inside an action', () => {
+  // Regression: copyOf took a view or system object kept in a variable to its
+  // raw object without asking it, so an action copied (and stored) what a
+  // replay, run before any view or system object exists, could not reach: the
+  // action was journaled, and a restart diverged.
+  it('refuses a view kept in a variable, as reading it does, and journals nothing', () => {
+    const s = open();
+    outside.view = s.list;
+    expect(prevalenceErrorOf(() => s.copyView()).code).toBe('NONDETERMINISTIC_METHOD');
+    expect(s.got).toBeNull();
+    expect(journalRecords(s.basedirAbspath())).toHaveLength(0);
+  });
+
+  it('refuses a system object, this one or another, as any call into one', () => {
+    const s = open();
+    const other = open();
+    for (const system of [s, other]) {
+      outside.system = system;
+      expect(prevalenceErrorOf(() => s.copySystem()).code).toBe('NONDETERMINISTIC_METHOD');
+    }
+    expect(s.got).toBeNull();
+    expect(journalRecords(s.basedirAbspath())).toHaveLength(0);
+  });
+
+  it("refuses another system's state object that a variable kept from its action", () => {
+    const s = open();
+    const other = open();
+    other.keep();
+    expect(prevalenceErrorOf(() => s.copyTracking()).code).toBe('NONDETERMINISTIC_METHOD');
+    expect(s.got).toBeNull();
+    expect(journalRecords(s.basedirAbspath())).toHaveLength(0);
+  });
+
+  it('copies what the action reaches through `this`, live and in a replay alike', async () => {
+    const dir = freshBasedir();
+    const s = open(dir);
+    expect(s.copyOwn()).toBe(3);
+    const live = copyOf(s);
+    await s.close();
+    const again = open(dir);
+    expect(copyOf(again)).toEqual(live);
+    expect(again.got).toEqual({ rate: 1, list: [1, 2], got: null });
+  });
+
+  it('still copies a kept view outside actions', () => {
+    const s = open();
+    outside.view = s.list;
+    expect(copyOf(outside.view)).toEqual([1, 2]);
+  });
+});
