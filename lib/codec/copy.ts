@@ -13,7 +13,9 @@
  */
 import type { DateTime } from 'luxon';
 import type { ClassRegistry } from './registry';
+import { hasPrivateMembers } from '../clock/private-members';
 import {
+  builtinBase,
   builtinKind,
   copyArrayBuffer,
   copyBuffer,
@@ -22,6 +24,7 @@ import {
   dateTimeParts,
   describeUnstorable,
   holeRun,
+  isNativeConstructor,
   isPrototypeObject,
   makeDate,
   makeDateTime,
@@ -57,7 +60,7 @@ export function deepCopy(
   registry: ClassRegistry,
   /** Told every object that is not data of a built-in kind (a class instance) before it is copied; may throw to refuse it (a closed system object). */
   checkInstance?: (obj: object) => void,
-  /** For copyOf: `throughProxies` gives the object to copy in place of each one met (a view's raw object); `anyClass` copies an instance of any class, registered or not. */
+  /** For copyOf: `throughProxies` gives the object to copy in place of each one met (a view's raw object); `anyClass` copies an instance of any class of the program's, registered or not (see isAnyClassInstance). */
   how?: CopyHow,
 ): unknown {
   try {
@@ -311,7 +314,7 @@ class Copier {
       }
     }
     this.checkInstance?.(obj);
-    if (this.how?.anyClass === true && proto !== null && kind === undefined) {
+    if (this.how?.anyClass === true && kind === undefined && isAnyClassInstance(obj, proto)) {
       return this.withProps(obj, Object.create(proto) as object, unsafeKeys(proto));
     }
     const name =
@@ -321,6 +324,34 @@ class Copier {
     const dst = Object.create(cls.prototype as object) as object;
     return this.withProps(obj, dst, unsafeKeys(Object.getPrototypeOf(dst) as object));
   }
+}
+
+// Prototype → whether its instances copy as any class's (see isAnyClassInstance).
+const anyClassProtos = new WeakMap<object, boolean>();
+
+/**
+ * For `anyClass`: true when `obj` is an instance of a class of the program's,
+ * registered or not, which a copy of its own properties on its prototype
+ * makes whole. Not a built-in object or an instance of a class extending a
+ * built-in type (their contents are internal slots: an Error's message, a
+ * Map subclass's entries), nor of a class with #private members (the copy
+ * would lack them, its methods would throw), nor a prototype or an object
+ * made with Object.create() (the copy would share what it inherits).
+ */
+function isAnyClassInstance(obj: object, proto: object | null): boolean {
+  if (proto === null || isPrototypeObject(obj)) return false;
+  let ok = anyClassProtos.get(proto);
+  if (ok === undefined) {
+    const ctor: unknown = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
+    ok =
+      typeof ctor === 'function' &&
+      (ctor as { prototype?: unknown }).prototype === proto &&
+      builtinBase(proto) === undefined &&
+      !isNativeConstructor(ctor) &&
+      !hasPrivateMembers(ctor);
+    anyClassProtos.set(proto, ok);
+  }
+  return ok;
 }
 
 /** A RegExp with the pattern, flags and lastIndex of `re`. */

@@ -42,7 +42,10 @@ export type DeepMutable<T> =
  * they are.
  *
  * Throws `CLOSED` for a closed system object, and `NOT_SERIALIZABLE` for a
- * value (not a view) holding what a snapshot cannot keep, such as a function.
+ * value (not a view) holding what a snapshot cannot keep, such as a function,
+ * an Error, a DataView, or an instance of a class extending a built-in type
+ * or with #private members (an instance of any other class, registered or
+ * not, is copied with its class).
  * In `'clone'` isolation results are copies already; in `'none'` this copies
  * the live objects it is given. Inside an action it copies what the action
  * reaches through `this` and its arguments; a system object, a view kept in

@@ -96,3 +96,52 @@ describe('copyOf inside an action', () => {
     expect(copyOf(outside.view)).toEqual([1, 2]);
   });
 });
+
+describe('copyOf of objects that are no views', () => {
+  class Mine {
+    n = 1;
+    twice(): number {
+      return this.n * 2;
+    }
+  }
+
+  it('copies an instance of a class of the program, registered or not, with its class', () => {
+    const copy = copyOf({ mine: new Mine() });
+    expect(copy.mine).toBeInstanceOf(Mine);
+    expect(copy.mine.twice()).toBe(2);
+  });
+
+  // Regression: any object with a prototype was copied as a class instance
+  // (Object.create(prototype) and its own enumerable properties), so a
+  // built-in with internal slots, an instance of a class extending one, or of
+  // a class with #private members came back as a broken object whose methods
+  // threw (an Error lost its message, a Map subclass its entries), and a
+  // prototype or an Object.create() object came back sharing what it inherits.
+  it.each([
+    ['a DataView', () => new DataView(new ArrayBuffer(4))],
+    ['an Error', () => new Error('lost')],
+    ['a Promise', () => Promise.resolve(1)],
+    ['a WeakMap', () => new WeakMap()],
+    ['a boxed number', () => new Number(3)],
+    ['a URL (#private members)', () => new URL('http://example.com/')],
+    ['an Intl.Collator', () => new Intl.Collator()],
+    ['a Map subclass', () => new (class Sub extends Map<number, number> {})([[1, 2]])],
+    ['an Array subclass', () => new (class Sub extends Array<number> {})()],
+    [
+      'a class with #private members',
+      () =>
+        new (class Secret {
+          #n = 1;
+          get n(): number {
+            return this.#n;
+          }
+        })(),
+    ],
+    ['a prototype', () => Mine.prototype],
+    ['an Object.create() object', () => Object.create({ inherited: 1 }) as object],
+  ])('refuses %s with NOT_SERIALIZABLE, not a broken copy', (_what, make) => {
+    const err = prevalenceErrorOf(() => copyOf({ value: make() }));
+    expect(err.code).toBe('NOT_SERIALIZABLE');
+    expect(err.message).toMatch(/^NOT_SERIALIZABLE: value /);
+  });
+});
