@@ -35,6 +35,7 @@ import { Unstorable } from './failure';
 import {
   refuseBuiltinExtras,
   refuseIndexedExtras,
+  refuseOverlongArray,
   refuseSymbolKeys,
   storedLastIndex,
   storedValue,
@@ -247,6 +248,8 @@ class Copier {
         return this.withProps(obj, Object.create(null) as object, unsafeKeys(null));
       case 'a': {
         const src = obj as unknown[];
+        // Before the walk: a sparse array of length 2 ** 32 - 1 would take minutes (copyOf's own values).
+        refuseOverlongArray(src);
         const dst = this.made(obj, [] as unknown[]);
         const length = src.length;
         this.stack.push({ how: 'array', src, dst, length, present: length, next: 0 });

@@ -144,4 +144,20 @@ describe('copyOf of objects that are no views', () => {
     expect(err.code).toBe('NOT_SERIALIZABLE');
     expect(err.message).toMatch(/^NOT_SERIALIZABLE: value /);
   });
+
+  // Regression: the copier walked an array index by index, holes included,
+  // with no bound on its length (the encoders refuse one longer than
+  // MAX_ARRAY_LENGTH first), so copyOf of a sparse array of length
+  // 2 ** 32 - 1, which a program can make in one line, hung for a minute and a half.
+  it('refuses a sparse array too long to walk at once, as the encoders do', () => {
+    const sparse: unknown[] = [];
+    sparse.length = 2 ** 32 - 1;
+    const started = Date.now();
+    const err = prevalenceErrorOf(() => copyOf({ sparse }));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(err.code).toBe('NOT_SERIALIZABLE');
+    expect(err.message).toMatch(
+      /sparse is an array of length 4294967295 .*keep sparse data in a Map/,
+    );
+  });
 });
