@@ -45,17 +45,19 @@ export function useLuxon(luxon: { DateTime?: unknown; Settings?: unknown }): voi
  * True for a luxon DateTime (of any copy of luxon). luxon's own
  * `DateTime.isDateTime` reads `isLuxonDateTime` through the prototype chain,
  * so an object whose prototype answers every key (a catch-all proxy) would
- * pass; a DateTime holds that flag as its own property, and its prototype is
+ * pass; a DateTime holds that flag as its own data property (read as such,
+ * so no getter runs), and its prototype is
  * the `DateTime.prototype` of some copy of luxon. The prototype test keeps
  * out data that merely carries the flag: a request body parsed from JSON
  * (`{"isLuxonDateTime": true}`), or a class instance it was assigned onto.
  */
 export function isLuxonDateTime(value: unknown): value is DateTime {
+  // The own property only: a getter of that name on a class's prototype
+  // would run with `value`, perhaps a raw state object, as `this`.
   if (
     typeof value !== 'object' ||
     value === null ||
-    (value as { isLuxonDateTime?: unknown }).isLuxonDateTime !== true ||
-    !Object.prototype.hasOwnProperty.call(value, 'isLuxonDateTime')
+    Object.getOwnPropertyDescriptor(value, 'isLuxonDateTime')?.value !== true
   ) {
     return false;
   }

@@ -161,3 +161,35 @@ describe('copyOf of objects that are no views', () => {
     );
   });
 });
+
+describe('copyOf and the raw state', () => {
+  let met: unknown[] = [];
+
+  class Flagged {
+    n = 1;
+    // A getter whose name the copier asks every class instance for.
+    get isLuxonDateTime(): boolean {
+      met.push(this);
+      return false;
+    }
+  }
+
+  class Holder {
+    flagged = new Flagged();
+  }
+
+  // Regression: telling a luxon DateTime read `isLuxonDateTime` through the
+  // prototype chain first, so a getter of that name on a stored class ran with
+  // the raw state object as `this` when copyOf (or a snapshot) met an
+  // instance: the program got the raw object and changed the state outside
+  // any action, unjournaled (a restart lost the change).
+  it('runs no getter of a stored class with the raw object as `this`', () => {
+    met = [];
+    const s = opened(initSystem(Holder, { basedir: freshBasedir(), classes: [Flagged] }));
+    const copy = copyOf(s.flagged);
+    expect(copy).toBeInstanceOf(Flagged);
+    copyOf(s);
+    s.takeSnapshot();
+    expect(met).toEqual([]);
+  });
+});
