@@ -41,7 +41,7 @@ import {
   storedValue,
 } from './extras';
 import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
-import { flagsSlot, sourceSlot } from './slots';
+import { flagsSlot, lengthSlot, sourceSlot } from './slots';
 import {
   entryIterator,
   memberIterator,
@@ -298,7 +298,8 @@ class Copier {
   /** A leaf's copy, or a registered class instance's (its frame pushed); else refused. */
   private other(obj: object, kind: Kind | undefined, proto: object | null): object {
     if (kind === 't' || kind === 'b') {
-      refuseIndexedExtras(obj as ArrayLike<unknown>, (obj as ArrayLike<unknown>).length, kind);
+      // The length from its slot: an own `length` getter would run with the raw array as `this`.
+      refuseIndexedExtras(obj as ArrayLike<unknown>, lengthSlot(obj as ArrayBufferView), kind);
     } else if (kind !== undefined && kind !== 'dt') refuseBuiltinExtras(obj, kind);
     switch (kind) {
       case 'd':

@@ -3,7 +3,7 @@ import type { DateTime } from 'luxon';
 import { defaultLocale, isLuxonDateTime, luxonDateTime } from '../luxon';
 import { hasPrivateMembers } from '../clock/private-members';
 import type { ClassRegistry } from './registry';
-import { timeSlot, viewedBytes } from './slots';
+import { bufferBytes, timeSlot, viewedBytes } from './slots';
 
 /**
  * Object kinds the codecs can store. Containers hold other values (`o` plain
@@ -253,7 +253,8 @@ export function viewToBase64(view: ArrayBufferView): string {
 
 /** The base64 text of all bytes of `buffer`. */
 export function arrayBufferToBase64(buffer: ArrayBuffer): string {
-  return Buffer.from(buffer).toString('base64');
+  // Over its bytes: Buffer.from(buffer) reads `byteLength` as a property, which an own getter answers.
+  return Buffer.from(bufferBytes(buffer)).toString('base64');
 }
 
 /** True for `{...}` and `Object.create(null)`: not an array, a class instance or a Map. */
@@ -327,7 +328,7 @@ export function copyBuffer(view: ArrayBufferView): Buffer {
 
 /** A fresh fixed-size ArrayBuffer holding a copy of all bytes of `buffer`. */
 export function copyArrayBuffer(buffer: ArrayBuffer): ArrayBuffer {
-  return bufferOf(Buffer.from(buffer));
+  return bufferOf(bufferBytes(buffer));
 }
 
 /** Millis of a Date, with `null` for an invalid Date (JSON has no NaN). */

@@ -192,4 +192,36 @@ describe('copyOf and the raw state', () => {
     s.takeSnapshot();
     expect(met).toEqual([]);
   });
+
+  class Bytes {
+    bytes = new Uint8Array([1, 2]);
+    buffer = new Uint8Array([3, 4]).buffer;
+
+    // Runtime-only helpers in non-enumerable own properties, which actions may define.
+    arm(): void {
+      const note = function (this: unknown): number {
+        met.push(this);
+        return 2;
+      };
+      Object.defineProperty(this.bytes, 'length', { get: note, configurable: true });
+      Object.defineProperty(this.buffer, 'byteLength', { get: note, configurable: true });
+    }
+  }
+
+  // Regression: the copier read a typed array's `length` and an ArrayBuffer's
+  // `byteLength` (through Buffer.from, as a snapshot did) as properties, so an
+  // own getter of that name an action defined ran with the raw typed array or
+  // buffer as `this` when copyOf met it: the program could write the state's
+  // bytes outside any action, unjournaled. They are read from the internal
+  // slots, as the snapshot encoder reads a typed array's length.
+  it("reads a typed array's length and an ArrayBuffer's size from their slots, not own getters", () => {
+    const s = opened(initSystem(Bytes, { basedir: freshBasedir() }));
+    s.arm();
+    met = [];
+    const copy = copyOf(s);
+    expect([...copy.bytes]).toEqual([1, 2]);
+    expect([...new Uint8Array(copy.buffer)]).toEqual([3, 4]);
+    s.takeSnapshot();
+    expect(met).toEqual([]);
+  });
 });
