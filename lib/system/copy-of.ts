@@ -54,7 +54,9 @@ export type DeepMutable<T> =
  * could not reach it).
  */
 export function copyOf<T>(value: T): DeepMutable<T> {
-  if (typeof value !== 'object' || value === null) return value as DeepMutable<T>;
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) {
+    return value as DeepMutable<T>;
+  }
   return deepCopy(value, globalRegistry, undefined, {
     throughProxies: rawOf,
     anyClass: true,

@@ -105,6 +105,15 @@ describe('copyOf of objects that are no views', () => {
     }
   }
 
+  // Regression: a function given itself came back as it was (not a copy),
+  // where one inside a value is refused.
+  it('refuses a function given itself, as one inside a value', () => {
+    const err = prevalenceErrorOf(() => copyOf(() => 1));
+    expect(err.code).toBe('NOT_SERIALIZABLE');
+    expect(err.message).toMatch(/functions cannot be stored/);
+    expect(copyOf('text')).toBe('text');
+  });
+
   it('copies an instance of a class of the program, registered or not, with its class', () => {
     const copy = copyOf({ mine: new Mine() });
     expect(copy.mine).toBeInstanceOf(Mine);
