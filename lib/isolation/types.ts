@@ -5,7 +5,7 @@ import type { DateTime } from 'luxon';
 // with toMillis() extends is taken as never, so the rest still holds. (The
 // usual `0 extends 1 & T` test for any does not see an unresolved import.)
 type Millis = { toMillis(): number };
-type LuxonDateTime = [DateTime] extends [Millis]
+export type LuxonDateTime = [DateTime] extends [Millis]
   ? Millis extends DateTime
     ? never
     : DateTime

@@ -3,30 +3,46 @@ import { deepCopy } from '../codec/copy';
 import { globalRegistry } from '../codec/registry';
 import { rawOwner, trackingToRaw, viewTarget } from '../isolation/registry';
 import { currentLog, isOtherOpen, refuseForeignUse, refuseHeldView } from '../isolation/undo';
-import type { DeepReadonly } from '../isolation/types';
+import type { LuxonDateTime, ReadonlyDate } from '../isolation/types';
+import type { SystemControls } from './types';
 import { rootOfSystemObject } from './exporter';
 import { refuseInsideAction } from './runner';
 
 /**
  * What {@link copyOf} returns for a value typed `T`: `T` with the read-only
- * marks of {@link DeepReadonly} taken off, at every depth (`ReadonlyArray`
- * becomes an array, `ReadonlyMap` a Map, `ReadonlySet` a Set, a read-only
- * Date a Date).
+ * marks of `DeepReadonly` taken off, at every depth, so a copy of a
+ * view of a `T` is usable where a `T` is expected (`ReadonlyArray` becomes an
+ * array, a read-only tuple a tuple, `ReadonlyMap` a Map, `ReadonlySet` a
+ * Set, a read-only Date a Date, a read-only typed array or Buffer one of its
+ * type, and a method returns what it returns on the copy, mutable); a luxon
+ * DateTime stays one, and the system object's {@link SystemControls}
+ * (`close()`, …) are left out: a copy of the system object is its state. As
+ * with DeepReadonly, private members of a class are not kept (mapped types
+ * drop them).
  */
-export type DeepMutable<T> =
-  T extends ReadonlyMap<infer K, infer V>
-    ? Map<DeepMutable<K>, DeepMutable<V>>
-    : T extends ReadonlySet<infer E>
-      ? Set<DeepMutable<E>>
-      : T extends ReadonlyArray<infer E>
-        ? DeepMutable<E>[]
-        : T extends DeepReadonly<Date>
-          ? Date
-          : T extends (...args: never[]) => unknown
-            ? T
-            : T extends object
+export type DeepMutable<T> = unknown extends T
+  ? T
+  : T extends Primitive
+    ? T
+    : T extends (...args: infer A) => infer R
+      ? (...args: A) => DeepMutable<R>
+      : T extends LuxonDateTime
+        ? T
+        : T extends ReadonlyMap<infer K, infer V>
+          ? Map<DeepMutable<K>, DeepMutable<V>>
+          : T extends ReadonlySet<infer E>
+            ? Set<DeepMutable<E>>
+            : T extends ReadonlyArray<unknown>
               ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
-              : T;
+              : T extends ReadonlyDate
+                ? Date
+                : T extends ArrayBufferView & { subarray(begin?: number, end?: number): infer A }
+                  ? A // a typed array's or Buffer's own type (ReadonlyTypedArray keeps subarray)
+                  : T extends SystemControls
+                    ? DeepMutable<Omit<T, keyof SystemControls>>
+                    : { -readonly [K in keyof T]: DeepMutable<T[K]> };
+
+type Primitive = string | number | boolean | bigint | symbol | undefined | null;
 
 /**
  * A deep copy of a read-only view (what a query, an action or a property
