@@ -1,4 +1,4 @@
-import { PrevalenceError } from '../errors';
+import { isPrevalenceError, PrevalenceError } from '../errors';
 import { deepCopy } from '../codec/copy';
 import { globalRegistry } from '../codec/registry';
 import { rawOwner, trackingToRaw, viewTarget } from '../isolation/registry';
@@ -73,10 +73,21 @@ export function copyOf<T>(value: T): DeepMutable<T> {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) {
     return value as DeepMutable<T>;
   }
-  return deepCopy(value, globalRegistry, undefined, {
-    throughProxies: rawOf,
-    anyClass: true,
-  }) as DeepMutable<T>;
+  try {
+    return deepCopy(value, globalRegistry, undefined, {
+      throughProxies: rawOf,
+      anyClass: true,
+    }) as DeepMutable<T>;
+  } catch (err) {
+    // The refusals speak of storing: say first why a copy refuses the same.
+    if (!isPrevalenceError(err, 'NOT_SERIALIZABLE')) throw err;
+    const why = err.message.slice('NOT_SERIALIZABLE: '.length);
+    throw new PrevalenceError(
+      'NOT_SERIALIZABLE',
+      `copyOf copies what a snapshot can keep, and no more: ${why}`,
+      { cause: err },
+    );
+  }
 }
 
 /**

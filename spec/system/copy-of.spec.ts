@@ -156,6 +156,10 @@ describe('copyOf', () => {
       caught = err;
     }
     expect(isPrevalenceError(caught) && caught.code).toBe('NOT_SERIALIZABLE');
+    // The refusal's own words speak of storing: it says first why a copy refuses the same.
+    expect((caught as Error).message).toMatch(
+      /^NOT_SERIALIZABLE: copyOf copies what a snapshot can keep, and no more: f is a function/,
+    );
   });
 
   it('is typed mutable: what a query hands out read-only comes back changeable', () => {
