@@ -61,7 +61,7 @@ export function deepCopy(
   registry: ClassRegistry,
   /** Told every object that is not data of a built-in kind (a class instance) before it is copied; may throw to refuse it (a closed system object). */
   checkInstance?: (obj: object) => void,
-  /** For copyOf: `throughProxies` gives the object to copy in place of each one met (a view's raw object); `anyClass` copies an instance of any class of the program's, registered or not (see isAnyClassInstance). */
+  /** For copyOf: `throughProxies` gives the object to copy in place of each one met (a view's raw object), and an instance of any class of the program's is copied, registered or not (see isAnyClassInstance). */
   how?: CopyHow,
 ): unknown {
   try {
@@ -74,7 +74,6 @@ export function deepCopy(
 /** See deepCopy. */
 export interface CopyHow {
   readonly throughProxies: (obj: object) => object;
-  readonly anyClass: boolean;
 }
 
 /** A container being filled: its copy gets the copies of its children in order. */
@@ -318,7 +317,7 @@ class Copier {
       }
     }
     this.checkInstance?.(obj);
-    if (this.how?.anyClass === true && kind === undefined && isAnyClassInstance(obj, proto)) {
+    if (this.how !== undefined && kind === undefined && isAnyClassInstance(obj, proto)) {
       return this.withProps(obj, Object.create(proto) as object, unsafeKeys(proto));
     }
     const name =
@@ -330,11 +329,11 @@ class Copier {
   }
 }
 
-// Prototype → whether its instances copy as any class's (see isAnyClassInstance).
+// Prototype → whether copyOf copies its instances with it (see isAnyClassInstance).
 const anyClassProtos = new WeakMap<object, boolean>();
 
 /**
- * For `anyClass`: true when `obj` is an instance of a class of the program's,
+ * For copyOf: true when `obj` is an instance of a class of the program's,
  * registered or not, which a copy of its own properties on its prototype
  * makes whole. Not a built-in object or an instance of a class extending a
  * built-in type (their contents are internal slots: an Error's message, a

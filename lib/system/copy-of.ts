@@ -74,10 +74,7 @@ export function copyOf<T>(value: T): DeepMutable<T> {
     return value as DeepMutable<T>;
   }
   try {
-    return deepCopy(value, globalRegistry, undefined, {
-      throughProxies: rawOf,
-      anyClass: true,
-    }) as DeepMutable<T>;
+    return deepCopy(value, globalRegistry, undefined, { throughProxies: rawOf }) as DeepMutable<T>;
   } catch (err) {
     // The refusals speak of storing: say first why a copy refuses the same.
     if (!isPrevalenceError(err, 'NOT_SERIALIZABLE')) throw err;

@@ -62,7 +62,7 @@ import type { Storability } from '../isolation/undo';
 
 /**
  * Per warning function: the stored classes whose construction it was told
- * about (see #warnNondeterministicConstruction). The default warning
+ * about (see #warnReplayHazards). The default warning
  * function is one for the process; an onWarning of the program's own gets a
  * guard of its own at every open.
  */
@@ -71,7 +71,20 @@ const warnedConstructions = new WeakMap<(message: string) => void, WeakSet<objec
 /** Per warning function: the root classes whose actions' writes outside the state it was told about. */
 const warnedOutsideWrites = new WeakMap<(message: string) => void, WeakSet<object>>();
 
-/** The root classes of the systems opened in this process (see #warnNondeterministicConstruction). */
+/** The classes `warn` was told about in `told` (made on first use). */
+function toldBy(
+  told: WeakMap<(message: string) => void, WeakSet<object>>,
+  warn: (message: string) => void,
+): WeakSet<object> {
+  let classes = told.get(warn);
+  if (classes === undefined) told.set(warn, (classes = new WeakSet()));
+  return classes;
+}
+
+/** The methods validation and the outside-write warning leave alone: @readonly ones run as queries. */
+const isMarkedReadonly = (_name: string, fn: object): boolean => hasFlag(fn, 'readonly');
+
+/** The root classes of the systems opened in this process (see #warnReplayHazards). */
 const rootClasses = new WeakSet<object>();
 /**
  * INVALID_OPTION when Node's permission model is on and this Node refuses
@@ -289,7 +302,7 @@ export class PrevalentSystem<T extends object> {
     for (const [extra, name] of this.opts.classes) this.registry.register(extra, name);
     // Unmarked queries (toString, symbol-keyed methods) are checked like
     // actions: an action may call them through `this`, as part of itself.
-    validateDomainClass(cls, (_name, fn) => hasFlag(fn, 'readonly'));
+    validateDomainClass(cls, isMarkedReadonly);
     this.#code = codePrintOf(cls, this.registry);
 
     this.#givenBasedir = this.opts.basedir;
@@ -339,7 +352,7 @@ export class PrevalentSystem<T extends object> {
       this.#lock.release();
       throw err;
     }
-    this.#warnNondeterministicConstruction();
+    this.#warnReplayHazards();
     if (!warnedOverrides.has(cls)) {
       warnedOverrides.add(cls);
       for (const warning of droppedDecorators(cls)) this.opts.warn(warning);
@@ -374,17 +387,14 @@ export class PrevalentSystem<T extends object> {
    * warning function, so the default (process.emitWarning) says it once per
    * process, and an onWarning of the program's own hears it at every open.
    */
-  #warnNondeterministicConstruction(): void {
+  #warnReplayHazards(): void {
     rootClasses.add(this.domainClass);
-    let toldRoots = warnedOutsideWrites.get(this.opts.warn);
-    if (toldRoots === undefined)
-      warnedOutsideWrites.set(this.opts.warn, (toldRoots = new WeakSet()));
+    const toldRoots = toldBy(warnedOutsideWrites, this.opts.warn);
     if (!toldRoots.has(this.domainClass)) {
       toldRoots.add(this.domainClass);
-      const marked = (_name: string, fn: object): boolean => hasFlag(fn, 'readonly');
       let warnings: string[] = [];
       try {
-        warnings = outsideWriteWarnings(this.domainClass, marked);
+        warnings = outsideWriteWarnings(this.domainClass, isMarkedReadonly);
         // The root's constructor runs for a first state, not after a restart from a snapshot.
         const construction = constructionOutsideWriteWarning(this.domainClass);
         if (construction !== undefined) warnings.push(construction);
@@ -394,8 +404,7 @@ export class PrevalentSystem<T extends object> {
       for (const warning of warnings) this.opts.warn(warning);
     }
     const listed = new Set<object>(this.opts.classes.map(([cls]) => cls));
-    let told = warnedConstructions.get(this.opts.warn);
-    if (told === undefined) warnedConstructions.set(this.opts.warn, (told = new WeakSet()));
+    const told = toldBy(warnedConstructions, this.opts.warn);
     for (const stored of this.registry.classes()) {
       if (stored === this.domainClass || told.has(stored)) continue;
       // A @persistent class this system does not list may be another system's root.
