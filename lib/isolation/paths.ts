@@ -563,7 +563,7 @@ export function locate(view: object, rawRoot: object): PathStep[] {
   if (found !== undefined) return found;
   throw new PrevalenceError(
     'STALE_REFERENCE',
-    'the object passed as an argument is no longer part of the state (it was removed or replaced since it was read): pass an object read from the system again; to store a dropped one again, pass a copy of its data (plain values) and rebuild it in the action',
+    'the object passed as an argument is no longer part of the state (it was removed or replaced since it was read): pass an object read from the system again; to store a dropped one again, pass copyOf(view) (exported by prevalent: a deep copy, classes included), which the action gets as a new object',
   );
 }
 

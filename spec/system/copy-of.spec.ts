@@ -116,7 +116,7 @@ describe('copyOf', () => {
     const w = wiki();
     const view = w.get('a')!;
     w.drop('a');
-    expect(() => w.put(view as Page)).toThrow(/STALE_REFERENCE/);
+    expect(() => w.put(view as Page)).toThrow(/STALE_REFERENCE.*pass copyOf\(view\)/);
     const copy = copyOf(view);
     copy.id = 'a2';
     w.put(copy);
