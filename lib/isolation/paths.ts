@@ -745,6 +745,17 @@ interface Found {
 
 function search(rawRoot: object, target: object): PathStep[] | undefined {
   if (rawRoot === target) return [];
+  const parents = breadthFirst(rawRoot, target);
+  return parents === undefined ? undefined : recordChain(parents, rawRoot, target);
+}
+
+/** True when `target` is reachable from `rawRoot` (a search like locate's, recording nothing). */
+export function reaches(rawRoot: object, target: object): boolean {
+  return rawRoot === target || breadthFirst(rawRoot, target) !== undefined;
+}
+
+/** The parents met on the way to `target`, searching breadth first from `rawRoot`; undefined when it is not there. */
+function breadthFirst(rawRoot: object, target: object): Map<object, Found> | undefined {
   const parents = new Map<object, Found>([[rawRoot, { parent: rawRoot, step: '' }]]);
   const queue = ownList<object>();
   queue[0] = rawRoot;
@@ -756,7 +767,7 @@ function search(rawRoot: object, target: object): PathStep[] | undefined {
       pushOwn(queue, child as object);
       return child === target;
     });
-    if (hit) return recordChain(parents, rawRoot, target);
+    if (hit) return parents;
   }
   return undefined;
 }

@@ -41,9 +41,32 @@ export function openedRoot(root: object, proxy: object): void {
   proxyRoots.set(proxy, root);
 }
 
-/** Notes that the system object `proxy` was closed: it lets go of its root. */
+/**
+ * The instances given to initSystem that stand for a system object now (see
+ * handed-over.ts), by that object. Weakly: a closed system object the
+ * program keeps must not keep them, and the state they stand for, alive.
+ */
+const aliasesOf = new WeakMap<object, Array<WeakRef<object>>>();
+
+/** Notes that the system object `proxy` was closed: it lets go of its root, and so do its aliases. */
 export function closedSystemObject(proxy: object): void {
   proxyRoots.set(proxy, null);
+  for (const alias of aliasesOf.get(proxy) ?? []) {
+    const instance = alias.deref();
+    if (instance !== undefined) proxyRoots.set(instance, null);
+  }
+}
+
+/**
+ * Notes that `alias` (an instance given to initSystem) stands for the
+ * system object `proxy` from now on: passed as an argument, it is that
+ * system object, as the system object itself would be.
+ */
+export function aliasSystemObject(alias: object, proxy: object): void {
+  proxyRoots.set(alias, proxyRoots.get(proxy) ?? null);
+  const aliases = aliasesOf.get(proxy);
+  if (aliases === undefined) aliasesOf.set(proxy, [new WeakRef(alias)]);
+  else aliases.push(new WeakRef(alias));
 }
 
 /** The raw root of the system object `value`: null when it is closed, undefined when `value` is no system object. */

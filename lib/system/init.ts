@@ -1,6 +1,7 @@
 import type { SystemOptions } from './options';
 import { PrevalentSystem } from './system';
 import { createSystemProxy } from './proxy';
+import { handOver } from './handed-over';
 import type { Prevalent, PrevalentMutable } from './types';
 
 /**
@@ -8,6 +9,10 @@ import type { Prevalent, PrevalentMutable } from './types';
  * `basedir` (newest snapshot plus the journal after it), or writes snapshot 0
  * of `domain` when the directory is empty. Every call of a method not marked
  * `@readonly` is journaled before it returns.
+ *
+ * An instance given is not the state afterwards: the state starts as a copy
+ * of it, and the instance answers as the returned system object does (see
+ * handed-over.ts), so a call made on it is journaled too.
  *
  * @param domain an instance of the domain class, or the class itself (constructed with no arguments)
  * @param options the data directory, or {@link SystemOptions}
@@ -24,5 +29,8 @@ export function initSystem<T extends object>(
   domain: T | (new () => T),
   options?: string | SystemOptions,
 ): Prevalent<T> | PrevalentMutable<T> {
-  return createSystemProxy(PrevalentSystem.open(domain, options)) as Prevalent<T>;
+  const system = PrevalentSystem.open(domain, options);
+  const proxy = createSystemProxy(system);
+  if (system.given !== undefined) handOver(system.given, system.root, proxy);
+  return proxy as Prevalent<T>;
 }

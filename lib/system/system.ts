@@ -57,6 +57,7 @@ import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
 import { ClosedSystem, closedError } from './closed';
 import { closedRoot, Exporter, isOpenRoot, isSystemObject, uncopiedResult } from './exporter';
+import { firstStateFor, stateHandedOver } from './handed-over';
 import { refuseUnregisteredClass, replayStorabilityFor, storabilityFor } from './storability';
 import type { Storability } from '../isolation/undo';
 
@@ -270,8 +271,17 @@ export class PrevalentSystem<T extends object> {
    */
   systemObject: object | undefined;
 
+  /** The instance given to initSystem (undefined when given the class): see handed-over.ts. */
+  readonly given: object | undefined;
+
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
     refuseInsideAction('initSystem()', false);
+    if (typeof domain === 'object' && domain !== null) {
+      this.given = domain;
+      // Given to initSystem before: it stands for that system's state.
+      const state = stateHandedOver(domain) as T | undefined;
+      if (state !== undefined) domain = state;
+    }
     if (typeof domain === 'object' && domain !== null && isSystemObject(domain)) {
       throw new PrevalenceError(
         'INVALID_OPTION',
@@ -442,7 +452,9 @@ export class PrevalentSystem<T extends object> {
   #loadBase(domain: T | (new () => T)): RestoreBase<T> {
     try {
       return loadBase(this.opts, this.registry, (empty) => {
-        if (typeof domain !== 'function') return domain;
+        // The program's own instance is copied (see handed-over.ts); a state handed over before is ours.
+        if (typeof domain !== 'function')
+          return domain === this.given ? firstStateFor(domain) : domain;
         const fresh = constructDomain(domain as new () => T);
         checkConstructedDomain(this.domainClass, fresh, empty);
         return fresh;

@@ -6,6 +6,7 @@ import type { Isolation, Prevalent, PrevalentMutable } from '../../lib';
 import { Wiki, WikiPage } from '../fixtures/wiki';
 import { freshBasedir, journalRecords } from '../support/tmp';
 import { codeOf } from '../isolation/helpers';
+import { stateHandedOver } from '../../lib/system/handed-over';
 
 const open: Array<Prevalent<Wiki>> = [];
 function openWiki(isolation?: Isolation, dir = freshBasedir()): Prevalent<Wiki> {
@@ -385,8 +386,14 @@ describe("'clone' isolation of deep structures", () => {
         return { head: this.head, tags: this.tags, when: new Date(5) };
       }
     }
-    const raw = new Ring();
-    const ring = initSystem(raw, { basedir: freshBasedir(), isolation: 'clone', classes: [Link] });
+    const given = new Ring();
+    const ring = initSystem(given, {
+      basedir: freshBasedir(),
+      isolation: 'clone',
+      classes: [Link],
+    });
+    // The state itself (a copy of the instance given: see handed-over.ts).
+    const raw = stateHandedOver(given) as Ring;
     open.push(ring as never);
     const n = 20_000;
     ring.build(n);

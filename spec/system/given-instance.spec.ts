@@ -1,0 +1,214 @@
+import * as fs from 'node:fs';
+import { inspect } from 'node:util';
+import { initSystem, readonly, verifyReplay } from '../../lib';
+import { freshBasedir, journalRecords } from '../support/tmp';
+import { closedAfterEach } from '../support/opened';
+
+/**
+ * The instance a program gives to initSystem and keeps
+ * (`const wiki = new Wiki(); const sys = initSystem(wiki, dir)`).
+ * Regression: a call on it (`wiki.add(…)`) changed the live state without a
+ * journal record, and a restart silently undid it (see handed-over.ts).
+ */
+
+const opened = closedAfterEach();
+
+class Page {
+  constructor(
+    public id: string,
+    public text: string,
+  ) {}
+}
+
+class Book {
+  pages: Record<string, Page> = {};
+  log: string[] = [];
+
+  add(id: string, text: string): void {
+    this.pages[id] = new Page(id, text);
+    this.log.push(id);
+  }
+
+  @readonly count(): number {
+    return Object.keys(this.pages).length;
+  }
+
+  get size(): number {
+    return this.log.length;
+  }
+}
+
+const options = (basedir: string) => ({ basedir, classes: [Page] });
+
+describe('an instance given to initSystem and kept by the program', () => {
+  it('journals a call made on it, which a restart keeps (regression: the change was made outside the journal and lost on restart)', async () => {
+    const dir = freshBasedir();
+    const book = new Book();
+    const sys = initSystem(book, options(dir));
+    book.add('a', 'through the instance');
+    sys.add('b', 'through the system object');
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['add', 'add']);
+    expect(sys.count()).toBe(2);
+    await sys.close();
+    const again = opened(initSystem(Book, options(dir)));
+    expect(again.pages['a']?.text).toBe('through the instance');
+    expect(again.count()).toBe(2);
+  });
+
+  it('answers reads, queries and getters as the system object does, with read-only views', () => {
+    const book = new Book();
+    const sys = opened(initSystem(book, options(freshBasedir())));
+    sys.add('a', 'x');
+    expect(book.count()).toBe(1);
+    expect(book.size).toBe(1);
+    expect(book.pages['a']).toBe(sys.pages['a']);
+    expect(book instanceof Book).toBe(true);
+    expect(book.constructor).toBe(Book);
+    expect('pages' in book).toBe(true);
+    expect(() => {
+      book.pages['a']!.text = 'changed';
+    }).toThrow(expect.objectContaining({ code: 'READONLY_VIOLATION' }));
+    expect(() => {
+      book.pages = {};
+    }).toThrow(expect.objectContaining({ code: 'DIRECT_MUTATION' }));
+    expect(() => {
+      book.log.push('z');
+    }).toThrow(expect.objectContaining({ code: 'READONLY_VIOLATION' }));
+    expect(sys.pages['a']!.text).toBe('x');
+    expect(sys.log).toEqual(['a']);
+  });
+
+  it('shows the state in logs and JSON, and lists no own keys', () => {
+    const book = new Book();
+    const sys = opened(initSystem(book, options(freshBasedir())));
+    sys.add('a', 'x');
+    expect(JSON.parse(JSON.stringify(book))).toEqual({
+      pages: { a: { id: 'a', text: 'x' } },
+      log: ['a'],
+    });
+    expect(inspect(book)).toBe(inspect(sys));
+    expect(Object.keys(book)).toEqual([]);
+  });
+
+  it('stands for the system object in an action’s arguments', () => {
+    class Linker {
+      same = false;
+      check(other: object): void {
+        this.same = other === this;
+      }
+    }
+    const linker = new Linker();
+    const sys = opened(initSystem(linker, freshBasedir()));
+    sys.check(linker);
+    expect(sys.same).toBe(true);
+  });
+
+  it('is refused inside an action, as the system object is', () => {
+    const held: { book?: Book } = {};
+    class Reader {
+      seen = 0;
+      peek(): void {
+        this.seen = held.book!.count();
+      }
+    }
+    const book = new Book();
+    opened(initSystem(book, options(freshBasedir())));
+    held.book = book;
+    const reader = opened(initSystem(Reader, freshBasedir()));
+    expect(() => reader.peek()).toThrow(
+      expect.objectContaining({ code: 'NONDETERMINISTIC_METHOD' }),
+    );
+  });
+
+  it('answers CLOSED once its system is closed, and starts a new system from the state it had', async () => {
+    const book = new Book();
+    const sys = initSystem(book, options(freshBasedir()));
+    book.add('a', 'x');
+    await sys.close();
+    expect(() => book.count()).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+    expect(() => book.pages).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+    const dir = freshBasedir();
+    const next = opened(initSystem(book, options(dir)));
+    expect(next.count()).toBe(1);
+    book.add('b', 'y');
+    expect(next.count()).toBe(2);
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['add']);
+  });
+
+  it('is refused while its system is open', () => {
+    const book = new Book();
+    opened(initSystem(book, options(freshBasedir())));
+    expect(() => initSystem(book, options(freshBasedir()))).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+  });
+
+  it('forwards to the restored state when the directory held one', async () => {
+    const dir = freshBasedir();
+    const first = initSystem(Book, options(dir));
+    first.add('a', 'x');
+    await first.close();
+    const book = new Book();
+    const sys = opened(initSystem(book, options(dir)));
+    expect(book.count()).toBe(1);
+    book.add('b', 'y');
+    expect(sys.count()).toBe(2);
+  });
+
+  it('is left untouched when initSystem fails', () => {
+    const dir = freshBasedir();
+    opened(initSystem(Book, options(dir)));
+    const book = new Book();
+    book.pages['own'] = new Page('own', 'kept');
+    expect(() => initSystem(book, options(dir))).toThrow(
+      expect.objectContaining({ code: 'LOCKED' }),
+    );
+    expect(Object.keys(book)).toEqual(['pages', 'log']);
+    book.add('plain', 'object');
+    expect(Object.keys(book.pages)).toEqual(['own', 'plain']);
+  });
+
+  it('stays the state itself where its own state refers back to it (as before)', async () => {
+    class Node {
+      constructor(public owner: object) {}
+    }
+    class Tree {
+      top: Node;
+      constructor() {
+        this.top = new Node(this);
+      }
+      rename(): void {
+        (this as unknown as { name: string }).name = 'tree';
+      }
+    }
+    const dir = freshBasedir();
+    const tree = new Tree();
+    const sys = initSystem(tree, { basedir: dir, classes: [Node] });
+    expect(Object.keys(tree)).toEqual(['top']);
+    expect(tree.top.owner).toBe(tree);
+    sys.rename();
+    expect((tree as unknown as { name: string }).name).toBe('tree');
+    await sys.close();
+    expect(verifyReplay(dir, Tree, { classes: [Node] }).ok).toBe(true);
+  });
+
+  it('is refused as before when not extensible, and left as it is', () => {
+    const book = Object.preventExtensions(new Book());
+    expect(() => initSystem(book, options(freshBasedir()))).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+    expect(Object.keys(book)).toEqual(['pages', 'log']);
+  });
+
+  it('leaves a directory holding only what went through the journal', async () => {
+    const dir = freshBasedir();
+    const book = new Book();
+    const sys = initSystem(book, options(dir));
+    book.add('a', 'x');
+    sys.takeSnapshot();
+    book.add('b', 'y');
+    await sys.close();
+    expect(verifyReplay(dir, Book, { classes: [Page] }).ok).toBe(true);
+    expect(fs.readdirSync(dir).some((f) => f.startsWith('snapshot-'))).toBe(true);
+  });
+});
