@@ -1,6 +1,8 @@
 import { GraphDecoder } from '../codec/graph';
 import type { ClassRegistry } from '../codec/registry';
+import { PrevalenceError } from '../errors';
 import { loadNewestSnapshot } from '../snapshot/loader';
+import { TEMP_SUFFIX, seqOfFileName } from '../snapshot/format';
 import { listJournalFiles } from '../journal/files';
 import { type DirectorySeed, newDirectorySeed } from '../clock/seed';
 import type { ResolvedOptions } from './options';
@@ -25,6 +27,35 @@ export interface RestoreBase<T> {
   fromSnapshot: boolean;
   /** The seq of the newest snapshot skipped as damaged, when restore fell back past one. */
   skippedSeq?: number | undefined;
+}
+
+/**
+ * SNAPSHOT_CORRUPT for a directory holding no snapshot and no journal but
+ * an unfinished snapshot past seq 0: what a `takeSnapshot({ into })` whose
+ * process ended while it wrote leaves (a backup). Opened as a new directory,
+ * it started an empty state without a word and deleted that file (review).
+ * An unfinished snapshot 0 alone is a first open that did not finish, where
+ * nothing was ever acknowledged: that directory is new.
+ */
+function refuseUnfinishedOnly(opts: ResolvedOptions): void {
+  let names: string[];
+  try {
+    names = opts.fs.readdirSync(opts.basedir);
+  } catch {
+    return; // listed a moment ago: the open says what fails next
+  }
+  const unfinished = names
+    .filter((name) => {
+      if (!name.endsWith(TEMP_SUFFIX)) return false;
+      const seq = seqOfFileName(name.slice(0, -TEMP_SUFFIX.length));
+      return seq !== undefined && seq > 0;
+    })
+    .sort();
+  if (unfinished.length === 0) return;
+  throw new PrevalenceError(
+    'SNAPSHOT_CORRUPT',
+    `${opts.basedir} holds no snapshot and no journal, only the unfinished snapshot ${unfinished.join(', ')}: one whose writing stopped before it was complete, most likely a backup (takeSnapshot({ into })) whose process ended while it wrote. Opened as it is, it would start a new, empty state, so nothing was changed: take the backup again into a new or empty directory (or open the directory it was taken from); to start a new data directory here instead, delete that file`,
+  );
 }
 
 /** Loads the newest snapshot that passes its checks, falling back to older ones. */
@@ -60,6 +91,7 @@ export function loadBase<T>(
     };
   }
   if (listJournalFiles(opts.fs, opts.basedir).length === 0) {
+    refuseUnfinishedOnly(opts);
     const seed = newDirectorySeed();
     return {
       root: makeFresh(true),
