@@ -31,6 +31,9 @@ export class DataDirPlace {
    */
   moved(): string | undefined {
     if (this.#sameDirectory()) return undefined;
+    if (this.#deleted()) {
+      return `${this.#gone()}, and this system writes and deletes nothing at ${this.dir}. The state in memory still holds every acknowledged action: save it now with takeSnapshot({ into: <a new directory> }) and open that directory (close() lets go of the state)`;
+    }
     const lock = ` (its LOCK, of process ${process.pid}, is there)`;
     return `${this.#away(this.#whereNow(), lock)}, and this system writes and deletes nothing at ${this.dir}. Close it, then move the directories back or open the one it wrote in; should that one be gone, first save the state this system holds with takeSnapshot({ into: <a new directory> })`;
   }
@@ -42,6 +45,9 @@ export class DataDirPlace {
    */
   movedAtClose(): string | undefined {
     if (this.#sameDirectory()) return undefined;
+    if (this.#deleted()) {
+      return `closed, but ${this.#gone()}: only a backup taken before the close (takeSnapshot({ into })) holds them. Nothing was written at ${this.dir} since`;
+    }
     const now = this.#whereNow();
     const lock =
       now === undefined
@@ -69,6 +75,28 @@ export class DataDirPlace {
   #away(now: string | undefined, lock: string): string {
     const where = now === undefined ? '' : `, now at ${now}`;
     return `the data directory at ${this.dir} is no longer the one this system opened (it was moved or replaced while the system had it open): the records this system wrote are in the directory it opened${where}${lock}`;
+  }
+
+  /** The directory locked at open was deleted (not only moved), as far as the records go. */
+  #gone(): string {
+    return `the data directory at ${this.dir} was deleted while this system had it open (the journal file it writes is in no directory any more): the records this system wrote are lost with it`;
+  }
+
+  /**
+   * Whether the journal file open in the locked directory is in no
+   * directory any more (no link left): that directory was deleted (and
+   * maybe made again at the path), not moved, so its records went with it
+   * (review: told as moved, "the records this system wrote are in the
+   * directory it opened", and at close "every record durable" there).
+   */
+  #deleted(): boolean {
+    const fd = this.fdInside();
+    if (fd === undefined) return false;
+    try {
+      return nodeFs.fstatSync(fd).nlink === 0;
+    } catch {
+      return false;
+    }
   }
 
   #sameDirectory(): boolean {
