@@ -55,5 +55,10 @@ export function isPrevalenceError<C extends PrevalenceErrorCode = PrevalenceErro
   err: unknown,
   code?: C,
 ): err is PrevalenceError & { readonly code: C } {
-  return err instanceof PrevalenceError && (code === undefined || err.code === code);
+  try {
+    return err instanceof PrevalenceError && (code === undefined || err.code === code);
+  } catch {
+    // `instanceof` asks a revoked Proxy (a thrown one) for its prototype, and throws: no error of ours.
+    return false;
+  }
 }

@@ -244,10 +244,10 @@ export class Exporter {
 
   /** What a query threw, with the views it holds (itself, its own properties, a Map's or Set's entries) copied. */
   #copiesInThrow(error: unknown): unknown {
-    if (typeof error !== 'object' || error === null || error instanceof PrevalenceError) {
-      return error;
-    }
+    if (typeof error !== 'object' || error === null) return error;
     try {
+      // Inside: `instanceof` asks a revoked Proxy for its prototype, and throws.
+      if (error instanceof PrevalenceError) return error;
       return this.#protectThrown(error, isView);
     } catch {
       return error; // a proxy that throws when looked at (revoked, foreign): the query's own error stands
@@ -374,9 +374,11 @@ export class Exporter {
    */
   fromThrow(error: unknown, undo: UndoLog): unknown {
     if (typeof error !== 'object' || error === null) return error;
-    if (error instanceof PrevalenceError) return error;
-    if (isTracking(error)) return this.protectedCopy(error);
     try {
+      // Inside: `instanceof` asks a revoked Proxy for its prototype, and
+      // throws, which reached the caller of a journaled action (review).
+      if (error instanceof PrevalenceError) return error;
+      if (isTracking(error)) return this.protectedCopy(error);
       if (undo.freshCount !== 0) undo.linkFresh();
       const stored = storedDuring(undo);
       return this.#protectThrown(
