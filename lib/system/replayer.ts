@@ -41,7 +41,7 @@ export class Replayer {
     const checked = rec.version >= 2 && !this.otherCode;
     const out = this.runner.run(method, args, rec.seq, rec.ts, false, checked);
     try {
-      this.#check(rec, out);
+      this.#check(rec, out, method);
       if (out.threw && hasFlag(method, 'abortOnException')) out.undo.rollback();
       return !out.threw && out.undo.size !== 0;
     } finally {
@@ -71,7 +71,16 @@ export class Replayer {
   }
 
   /** REPLAY_DIVERGED (or a warning) when the replayed run ended otherwise than the live one. */
-  #check(rec: JournalRecord, out: ActionOutcome): void {
+  #check(rec: JournalRecord, out: ActionOutcome, method: DomainMethod): void {
+    if (rec.threw && out.threw && hasFlag(method, 'abortOnException')) {
+      // A live call of an @abortOnException method that throws is rolled back
+      // and never journaled: code where the method was a plain action wrote
+      // this record, and kept the changes it made before throwing.
+      const message = `action ${rec.seq} (${rec.method}) threw in the live run and kept the changes it made before throwing, but ${rec.method} is @abortOnException now, so its replay undoes them: code where it was not @abortOnException wrote the record. Open the directory with the code that wrote it, call takeSnapshot(), and deploy the change after that (README, "Changing the domain code"). strictReplay: false opens anyway, with this action undone as the current code runs it, which differs from the live run`;
+      if (this.strict) throw new PrevalenceError('REPLAY_DIVERGED', message, { cause: out.error });
+      this.warn(message);
+      return;
+    }
     if (out.threw !== rec.threw) {
       const how = rec.threw
         ? 'threw in the live run but completed in replay'

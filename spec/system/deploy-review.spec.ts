@@ -1,0 +1,100 @@
+import { abortOnException, initSystem, readonly, verifyReplay } from '../../lib';
+import { freshBasedir } from '../support/tmp';
+import { prevalenceErrorOf } from '../support/errors';
+
+// A team's data directory across deploys of its domain code (the deployment review).
+
+/** `publish` marks the page, then refuses a short one: v1 keeps the mark (a plain action). */
+function wikiV1() {
+  class Wiki {
+    pages: Record<string, { text: string; published?: boolean; live?: boolean }> = {};
+    create(id: string, text: string) {
+      this.pages[id] = { text };
+    }
+    publish(id: string) {
+      const page = this.pages[id]!;
+      page.published = true;
+      if (page.text.length < 3) throw new Error('too short');
+      page.live = true;
+    }
+    @readonly
+    get(id: string) {
+      return this.pages[id];
+    }
+  }
+  return Wiki;
+}
+
+/** v2: the same, with `publish` made @abortOnException (all or nothing). */
+function wikiV2() {
+  class Wiki {
+    pages: Record<string, { text: string; published?: boolean; live?: boolean }> = {};
+    create(id: string, text: string) {
+      this.pages[id] = { text };
+    }
+    @abortOnException
+    publish(id: string) {
+      const page = this.pages[id]!;
+      page.published = true;
+      if (page.text.length < 3) throw new Error('too short');
+      page.live = true;
+    }
+    @readonly
+    get(id: string) {
+      return this.pages[id];
+    }
+  }
+  return Wiki;
+}
+
+/** A directory v1 wrote: a publish that threw and kept its mark, in the journal only. */
+async function writtenByV1(snapshotLast = false): Promise<string> {
+  const basedir = freshBasedir();
+  const v1 = initSystem(wikiV1(), basedir);
+  v1.create('a', 'xy');
+  expect(() => v1.publish('a')).toThrow('too short');
+  expect(v1.get('a')).toEqual({ text: 'xy', published: true });
+  if (snapshotLast) v1.takeSnapshot();
+  await v1.close();
+  return basedir;
+}
+
+describe('an action made @abortOnException, deployed without the snapshot', () => {
+  it('stops the open with REPLAY_DIVERGED at the record that kept changes of a throw, instead of rolling them back silently (regression (deployment review): the page lost its published mark, with no warning, and verifyReplay said ok)', async () => {
+    const basedir = await writtenByV1();
+    const err = prevalenceErrorOf(() => initSystem(wikiV2(), basedir));
+    expect(err.code).toBe('REPLAY_DIVERGED');
+    expect(err.message).toContain('action 2 (publish)');
+    expect(err.message).toContain('@abortOnException');
+    expect(err.message).toContain('takeSnapshot()');
+  });
+
+  it('opens with strictReplay: false, with a warning, as the current code runs the action', async () => {
+    const basedir = await writtenByV1();
+    const warnings: string[] = [];
+    const v2 = initSystem(wikiV2(), {
+      basedir,
+      strictReplay: false,
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(v2.get('a')).toEqual({ text: 'xy' });
+    expect(warnings.join('\n')).toContain('action 2 (publish)');
+    await v2.close();
+  });
+
+  it('verifyReplay reports the record as a divergence', async () => {
+    const basedir = await writtenByV1();
+    const report = verifyReplay(basedir, wikiV2());
+    expect(report.ok).toBe(false);
+    expect(report.divergence).toMatchObject({ seq: 2, method: 'publish', exact: true });
+    expect(report.divergence?.message).toContain('@abortOnException');
+    expect(verifyReplay(basedir, wikiV1()).ok).toBe(true);
+  });
+
+  it('opens after the snapshot README asks for, keeping the mark', async () => {
+    const basedir = await writtenByV1(true);
+    const v2 = initSystem(wikiV2(), basedir);
+    expect(v2.get('a')).toEqual({ text: 'xy', published: true });
+    await v2.close();
+  });
+});
