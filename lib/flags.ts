@@ -6,7 +6,16 @@ export type MethodFlag = 'readonly' | 'abortOnException' | 'unlocked';
 /** Every MethodFlag, for code that looks at all of a method's decorators. */
 export const METHOD_FLAGS: readonly MethodFlag[] = ['readonly', 'abortOnException', 'unlocked'];
 
-const FLAGS = Symbol('prevalent.methodFlags');
+/**
+ * The key of a method's marks, registered so that every copy of prevalent
+ * loaded in the process (two installs, in a monorepo or an npm tree that did
+ * not dedupe) reads the marks any copy's decorators set: a domain package
+ * decorating with its own copy would otherwise have its `@readonly` queries
+ * journaled as actions by the application's copy. The shape (a Set of
+ * MethodFlag names in a non-enumerable property) stays the same in every
+ * version of prevalent that uses this symbol.
+ */
+const FLAGS = Symbol.for('prevalent.methodFlags.v1');
 
 type Flagged = { [FLAGS]?: Set<MethodFlag> };
 

@@ -98,3 +98,47 @@ describe('an action made @abortOnException, deployed without the snapshot', () =
     await v2.close();
   });
 });
+
+// A domain package with prevalent as a dependency of its own (a monorepo, an npm tree that did not
+// dedupe) decorates with one copy of prevalent while the application opens with another.
+describe('decorators of another copy of prevalent in the process', () => {
+  function otherCopy(): typeof import('../../lib') {
+    let other: typeof import('../../lib') | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      other = require('../../lib') as typeof import('../../lib');
+    });
+    expect(other!.initSystem).not.toBe(initSystem);
+    return other!;
+  }
+
+  it("are heeded: a query marked with the other copy's @readonly is not journaled (regression (deployment review): it ran as an action, journaled, and once the copies were deduplicated its records stopped the open with UNKNOWN_METHOD)", async () => {
+    const other = otherCopy();
+    class Shop {
+      items: string[] = [];
+      add(item: string) {
+        this.items.push(item);
+      }
+      count() {
+        return this.items.length;
+      }
+      risky(item: string) {
+        this.items.push(item);
+        throw new Error('no');
+      }
+    }
+    other.readonly(Shop.prototype.count);
+    other.abortOnException(Shop.prototype.risky);
+    const basedir = freshBasedir();
+    const shop = initSystem(Shop, basedir);
+    shop.add('a');
+    expect(shop.count()).toBe(1);
+    expect(() => shop.risky('b')).toThrow('no');
+    expect(shop.items).toEqual(['a']);
+    await shop.close();
+    const again = initSystem(Shop, basedir);
+    expect(again.items).toEqual(['a']);
+    await again.close();
+    expect(verifyReplay(basedir, Shop).actionsReplayed).toBe(1);
+  });
+});
