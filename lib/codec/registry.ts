@@ -8,7 +8,22 @@ export type StorableClass = abstract new (...args: any[]) => object;
  * worked out from the registered classes (see pure-query-guard.ts) is
  * stale when it changed.
  */
-export const registrations = { count: 0 };
+export const registrations: { count: number } = shared(
+  Symbol.for('prevalent.registrations.v1'),
+  () => ({ count: 0 }),
+);
+
+/** What the process-wide registry holds: one for every copy of prevalent loaded (see globalRegistry). */
+interface RegisteredClasses {
+  byName: Map<string, StorableClass>;
+  byClass: Map<StorableClass, string>;
+}
+
+/** The object kept on `globalThis` under `key`, made by `make` for the first copy that asks. */
+function shared<T>(key: symbol, make: () => T): T {
+  const global = globalThis as { [key: symbol]: T | undefined };
+  return (global[key] ??= make());
+}
 
 /**
  * Maps stored class names to constructors and back. A system's registry sits
@@ -16,10 +31,16 @@ export const registrations = { count: 0 };
  * class and `options.classes`.
  */
 export class ClassRegistry {
-  readonly #byName = new Map<string, StorableClass>();
-  readonly #byClass = new Map<StorableClass, string>();
+  readonly #byName: Map<string, StorableClass>;
+  readonly #byClass: Map<StorableClass, string>;
 
-  constructor(private readonly parent?: ClassRegistry) {}
+  constructor(
+    private readonly parent?: ClassRegistry,
+    classes: RegisteredClasses = { byName: new Map(), byClass: new Map() },
+  ) {
+    this.#byName = classes.byName;
+    this.#byClass = classes.byClass;
+  }
 
   /**
    * Registers `cls` under `name` (default: the class's own name). Re-registering
@@ -83,5 +104,18 @@ function mangled(name: string): boolean {
   return name.length <= 2;
 }
 
-/** The process-wide registry that `@persistent` writes to. */
-export const globalRegistry = new ClassRegistry();
+/**
+ * The process-wide registry that `@persistent` writes to. Its classes are
+ * kept on `globalThis` under a registered symbol, shared by every copy of
+ * prevalent loaded in the process (two installs, in a monorepo or an npm tree
+ * that did not dedupe): a domain package registering its classes with its own
+ * copy had them refused as unregistered by the application's. The shape (two
+ * Maps) stays the same in every version of prevalent that uses this symbol.
+ */
+export const globalRegistry = new ClassRegistry(
+  undefined,
+  shared<RegisteredClasses>(Symbol.for('prevalent.persistentClasses.v1'), () => ({
+    byName: new Map(),
+    byClass: new Map(),
+  })),
+);

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { abortOnException, initSystem, readonly, verifyReplay } from '../../lib';
 import { freshBasedir } from '../support/tmp';
 import { prevalenceErrorOf } from '../support/errors';
@@ -140,5 +142,32 @@ describe('decorators of another copy of prevalent in the process', () => {
     expect(again.items).toEqual(['a']);
     await again.close();
     expect(verifyReplay(basedir, Shop).actionsReplayed).toBe(1);
+  });
+
+  it("register with every copy: a class marked with the other copy's @persistent is stored, under its name (regression (deployment review): NOT_SERIALIZABLE saying to register the class with @persistent, which it was; a root class's fixed name was not heeded)", async () => {
+    const other = otherCopy();
+    class Entry {
+      constructor(public text = '') {}
+    }
+    other.persistent('DeployReviewEntry')(Entry);
+    class Ledger {
+      entries: Entry[] = [];
+      add(text: string) {
+        this.entries.push(new Entry(text));
+      }
+    }
+    other.persistent('DeployReviewLedger')(Ledger);
+    const basedir = freshBasedir();
+    const ledger = initSystem(Ledger, basedir);
+    ledger.add('a');
+    ledger.takeSnapshot();
+    await ledger.close();
+    const snapshot = fs.readFileSync(path.join(basedir, 'snapshot-0000000000000001.snap'), 'utf8');
+    expect(snapshot).toContain('"rootClass":"DeployReviewLedger"');
+    expect(snapshot).toContain('"DeployReviewEntry"');
+    const again = initSystem(Ledger, basedir);
+    expect(again.entries[0]).toBeInstanceOf(Entry);
+    await again.close();
+    expect(verifyReplay(basedir, Ledger).ok).toBe(true);
   });
 });
