@@ -212,9 +212,16 @@ function basedirOf(value: unknown, rootClassName: string): string {
 /**
  * Validates `options` (a basedir string or a plain options object) and fills
  * in defaults. Touches nothing on disk: every refusal comes before the
- * directory is created.
+ * directory is created. The default basedir is named after the root class's
+ * stored name: its `@persistent` name (`persistentName`), else the name
+ * `options.classes` gives it (a renamed root class's old one), else its
+ * class name.
  */
-export function resolveOptions(options: unknown, rootClassName: string): ResolvedOptions {
+export function resolveOptions(
+  options: unknown,
+  rootClass: StorableClass,
+  persistentName: string | undefined,
+): ResolvedOptions {
   const o = typeof options === 'string' ? { basedir: options } : (options ?? {});
   if (!isPlainObject(o)) {
     throw invalid(
@@ -223,11 +230,14 @@ export function resolveOptions(options: unknown, rootClassName: string): Resolve
   }
   refuseUnknownKeys(o, KNOWN);
   const warn = guardedWarn(callback<(message: string) => void>('onWarning', o.onWarning));
+  const classes = classList(o.classes);
+  const storedName =
+    persistentName ?? classes.find(([cls]) => cls === rootClass)?.[1] ?? rootClass.name;
   return {
-    basedir: basedirOf(o.basedir, rootClassName),
+    basedir: basedirOf(o.basedir, storedName),
     journalMaxBytes: byteCount('journalMaxBytes', o.journalMaxBytes, 64 * 1024 * 1024),
     snapshotIntervalMs: timerMs('snapshotIntervalMs', o.snapshotIntervalMs, 0, true),
-    classes: classList(o.classes),
+    classes,
     durability: oneOf('durability', o.durability, ['always', 'batch', 'none'], 'always'),
     batchIntervalMs: timerMs('batchIntervalMs', o.batchIntervalMs, 20, false),
     recover: oneOf('recover', o.recover, ['refuse', 'truncate'], 'refuse'),

@@ -297,7 +297,7 @@ export class PrevalentSystem<T extends object> {
     }
     this.domainClass = cls;
     this.#rootClass = globalRegistry.nameOf(cls) ?? cls.name;
-    this.opts = resolveOptions(options, this.#rootClass);
+    this.opts = resolveOptions(options, cls, globalRegistry.nameOf(cls));
     refuseWithoutFsync(this.opts.fs);
     // A then method: refused for a new directory, before anything touches
     // the disk; a directory holding state opens as before (see thenable).

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { abortOnException, initSystem, readonly, verifyReplay } from '../../lib';
-import { freshBasedir } from '../support/tmp';
+import { abortOnException, initSystem, persistent, readonly, verifyReplay } from '../../lib';
+import { freshBasedir, tmpDir } from '../support/tmp';
 import { prevalenceErrorOf } from '../support/errors';
 
 // A team's data directory across deploys of its domain code (the deployment review).
@@ -169,5 +169,53 @@ describe('decorators of another copy of prevalent in the process', () => {
     expect(again.entries[0]).toBeInstanceOf(Entry);
     await again.close();
     expect(verifyReplay(basedir, Ledger).ok).toBe(true);
+  });
+});
+
+describe('the default basedir of a root class renamed, its old name kept with options.classes', () => {
+  it("is the stored name's, as for @persistent('OldName') (regression (deployment review): the new class name's, so the renamed app opened a new, empty directory beside its data, silently)", async () => {
+    const cwd = process.cwd();
+    process.chdir(tmpDir());
+    try {
+      class DeployReviewNotes {
+        n = 0;
+        inc() {
+          this.n++;
+        }
+      }
+      const v1 = initSystem(DeployReviewNotes);
+      v1.inc();
+      await v1.close();
+      class Notebook {
+        n = 0;
+        inc() {
+          this.n++;
+        }
+      }
+      const v2 = initSystem(Notebook, { classes: { DeployReviewNotes: Notebook } });
+      expect(v2.basedirAbspath()).toBe(path.resolve('deployreviewnotes'));
+      expect(v2.n).toBe(1);
+      await v2.close();
+      expect(fs.readdirSync('.')).toEqual(['deployreviewnotes']);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+  it('is the @persistent name when the class has one, the name options.classes gives it only read', async () => {
+    const cwd = process.cwd();
+    process.chdir(tmpDir());
+    try {
+      class DeployReviewJournal {
+        n = 0;
+      }
+      persistent('DeployReviewDiary')(DeployReviewJournal);
+      const s = initSystem(DeployReviewJournal, {
+        classes: { DeployReviewOld: DeployReviewJournal },
+      });
+      expect(s.basedirAbspath()).toBe(path.resolve('deployreviewdiary'));
+      await s.close();
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
