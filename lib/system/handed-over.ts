@@ -56,7 +56,12 @@ export function firstStateFor<T extends object>(instance: T): T {
     Object.getPrototypeOf(instance) as object | null,
     Object.getOwnPropertyDescriptors(instance),
   ) as T;
-  return reaches(copy, instance) ? instance : copy;
+  try {
+    return reaches(copy, instance) ? instance : copy;
+  } catch {
+    // A getter in the first state threw: the checks of the first state refuse it, naming it.
+    return instance;
+  }
 }
 
 /**

@@ -200,6 +200,21 @@ describe('an instance given to initSystem and kept by the program', () => {
     expect(Object.keys(book)).toEqual(['pages', 'log']);
   });
 
+  it('is refused as before when its first state holds a getter that throws, and left as it is', () => {
+    const book = new Book();
+    Object.defineProperty(book.pages, 'bad', {
+      get() {
+        throw new Error('boom');
+      },
+      enumerable: true,
+      configurable: true,
+    });
+    expect(() => initSystem(book, options(freshBasedir()))).toThrow(
+      expect.objectContaining({ code: 'NOT_SERIALIZABLE' }),
+    );
+    expect(Object.keys(book)).toEqual(['pages', 'log']);
+  });
+
   it('leaves a directory holding only what went through the journal', async () => {
     const dir = freshBasedir();
     const book = new Book();
