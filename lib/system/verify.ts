@@ -62,7 +62,10 @@ export interface ReplayDivergence {
   /**
    * Set when an action ended differently in replay (threw vs completed), or
    * when the snapshot carries another directory seed than the one the replay
-   * started from, or with `unknownMethod`.
+   * started from, or with `unknownMethod`; and when the snapshot the replay
+   * differs from (or the next one after an action that ended differently)
+   * was written by other code than the class given, saying so and naming the
+   * first snapshot this code wrote.
    */
   message?: string;
   /**
@@ -813,6 +816,7 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
         const where = firstDifferenceAt(root, stored.root);
         const culprit =
           where && pinpoint(agreedAt, agreed, seq, where.at, { registry, domainClass, dir });
+        const note = otherCodeNote(ctx, snap, info.code);
         return diverged({
           agreedThrough: agreed,
           seq: culprit?.seq ?? seq,
@@ -820,6 +824,7 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
           exact: culprit !== undefined,
           snapshot: snap.path,
           ...(where ? { path: where.path, difference: where.reason } : {}),
+          ...(note === undefined ? {} : { message: note }),
         });
       }
       agreed = seq;
@@ -840,12 +845,15 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
           throw stop;
         }
         if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
+        const holder = snapshots.find((snap) => snap.seq >= rec.seq && isIntact(snap.path));
+        const note =
+          holder && otherCodeNote(ctx, holder, snapshotInfo(readOnlyFs(), holder.path).code);
         diverged({
           agreedThrough: agreed,
           seq: rec.seq,
           method: rec.method,
           exact: true,
-          message: err.message,
+          message: note === undefined ? err.message : `${err.message}. ${note}`,
         });
         throw stop;
       }
@@ -903,6 +911,35 @@ function replayedDigest(root: object, registry: ClassRegistry): string {
     }
     throw err;
   }
+}
+
+/**
+ * For a divergence found at (or before) the snapshot `snap`, written by the
+ * code whose print is `code`: when that is other code than the code given, a
+ * note that the actions before it ran with that code, so what a deploy
+ * changed in them shows as a divergence, and how to check the actions this
+ * code ran (from the first snapshot it wrote). Undefined when it is the same
+ * code, or the snapshot does not say.
+ */
+function otherCodeNote(
+  ctx: VerifyContext,
+  snap: SnapshotEntry,
+  code: string | undefined,
+): string | undefined {
+  const thisCode = codePrintOf(ctx.domainClass, ctx.registry);
+  if (code === undefined || code === thisCode) return undefined;
+  const name = ctx.domainClass.name || 'domain class';
+  const own = ctx.snapshots.find(
+    (later) =>
+      later.seq > snap.seq &&
+      isIntact(later.path) &&
+      snapshotInfo(readOnlyFs(), later.path).code === thisCode,
+  );
+  const check =
+    own === undefined
+      ? 'No snapshot in the directory was written by this code yet: take one with it (takeSnapshot()), then run verifyReplay on a copy of the directory without the snapshots older than that one'
+      : `To check the actions this code ran, run verifyReplay on a copy of the directory without the snapshots older than ${path.basename(own.path)} (the first this code wrote), or once pruneSnapshots and pruneJournals have dropped them`;
+  return `${path.basename(snap.path)} was written by other code than the ${name} given (its code print differs: docs/FORMAT.md, code): the actions before it ran with that code, so what a deploy changed in them shows here as a divergence, and is one only if that code was meant to do the same. ${check}.`;
 }
 
 /**

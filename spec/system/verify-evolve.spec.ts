@@ -94,6 +94,58 @@ describe('verifyReplay and a class renamed, its old name registered for reading'
   });
 });
 
+describe('verifyReplay after a deploy that changed what an action does', () => {
+  const classes = { Item: Product };
+
+  it('says that the snapshot it differs from was written by other code, and names the first snapshot of this code (regression (deploy review): a divergence after a safe deploy came with no hint)', async () => {
+    const basedir = await writtenWithItems();
+    const Shop = shopV2(true);
+    const v2 = initSystem(Shop, { basedir, classes });
+    v2.put('d', 'Date');
+    const own = v2.takeSnapshot();
+    await v2.close();
+    const report = verifyReplay(basedir, Shop, { classes, onWarning: () => {} });
+    expect(report.ok).toBe(false);
+    if (report.ok) return;
+    expect(report.divergence).toMatchObject({ path: 'items[2].name' });
+    expect(report.divergence.message).toMatch(
+      /was written by other code than the Shop given \(its code print differs/,
+    );
+    expect(report.divergence.message).toContain(
+      `without the snapshots older than ${own.split('/').pop()} (the first this code wrote)`,
+    );
+  });
+
+  it('says so when no snapshot of this code exists yet', async () => {
+    const basedir = await writtenWithItems();
+    const report = verifyReplay(basedir, shopV2(true), { classes, onWarning: () => {} });
+    if (report.ok) throw new Error('expected a divergence');
+    expect(report.divergence.message).toMatch(
+      /No snapshot in the directory was written by this code yet/,
+    );
+  });
+
+  it('adds nothing when the snapshot was written by the code given (a real divergence)', async () => {
+    let calls = 0;
+    class Counter {
+      n = 0;
+      bump() {
+        this.n += ++calls; // a module variable: a replay counts on from where the live run ended
+      }
+    }
+    const basedir = freshBasedir();
+    const live = initSystem(Counter, basedir);
+    live.bump();
+    live.takeSnapshot();
+    live.bump();
+    live.takeSnapshot();
+    await live.close();
+    const report = verifyReplay(basedir, Counter, { onWarning: () => {} });
+    if (report.ok) throw new Error('expected a divergence');
+    expect(report.divergence.message).toBeUndefined();
+  });
+});
+
 describe('verifyReplay after an action was renamed and deployed the documented way', () => {
   function shopRename() {
     class Shop {
