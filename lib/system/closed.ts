@@ -54,9 +54,24 @@ export class ClosedSystem {
     // Promise resolution reads `then`: a closed system can still be returned
     // from an async function or passed to Promise.resolve. Other tools probe
     // kept objects too (Symbol.toStringTag, jest's asymmetricMatch): only the
-    // state's own fields are refused.
-    if (key === 'then' || !this.fields.has(key)) return undefined;
+    // state's own fields and the class's getters are refused (a getter read
+    // as undefined would answer a request wrongly instead of failing).
+    if (key === 'then' || !(this.fields.has(key) || this.#isGetter(key))) return undefined;
     throw closedError(this.basedirPath);
+  }
+
+  /** True for a getter of the domain class (string keys: tools probe well-known symbols). */
+  #isGetter(key: PropertyKey): boolean {
+    if (typeof key !== 'string') return false;
+    for (
+      let o = this.domainClass.prototype as object | null;
+      o !== null && o !== Object.prototype;
+      o = Object.getPrototypeOf(o) as object | null
+    ) {
+      const desc = Reflect.getOwnPropertyDescriptor(o, key);
+      if (desc !== undefined) return desc.get !== undefined;
+    }
+    return false;
   }
 
   takeSnapshot(): never {

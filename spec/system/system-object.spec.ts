@@ -326,6 +326,21 @@ describe('the system object in ordinary JavaScript', () => {
       expect(inspect(shop)).toBe(`[Shop: closed prevalent system of ${shop.basedirAbspath()}]`);
     });
 
+    it('refuses a getter of the domain class with CLOSED (regression (service review): it read as undefined, which a request handler took for an answer)', async () => {
+      class Counter {
+        n = 2;
+        get doubled(): number {
+          return this.n * 2;
+        }
+      }
+      class Sub extends Counter {}
+      const sub = initSystem(Sub, freshBasedir());
+      expect(sub.doubled).toBe(4);
+      await sub.close();
+      expect(expectCode(() => sub.doubled, 'CLOSED')).toMatch(/was closed/);
+      expect((sub as unknown as Record<string, unknown>)['other']).toBeUndefined();
+    });
+
     it("refuses reads of the state's fields only: other keys read as absent, as tools probe kept objects (regression (diff review): Object.prototype.toString threw CLOSED)", async () => {
       const shop = initSystem(new Shop(), freshBasedir());
       await shop.close();
