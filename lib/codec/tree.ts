@@ -70,8 +70,13 @@ export interface TreeContext {
    * target encoded in the object's place.
    */
   external?: (obj: object) => Encoded | CopyInstead | undefined;
-  /** Told every object that is not data of a built-in kind (a class instance) before it is encoded; may throw to refuse it (a closed system object). */
-  checkInstance?: (obj: object) => void;
+  /**
+   * Told every object that is not data of a built-in kind (a class instance)
+   * before it is encoded; may throw to refuse it (a closed system object), or
+   * return an object to encode in its place (the system object an instance
+   * given to initSystem stands for).
+   */
+  checkInstance?: (obj: object) => object | undefined;
   /** Turns a `{"$":"path",…}` object back into the object it stands for. */
   resolveExternal?: (tagged: ExternalRef) => unknown;
 }
@@ -263,7 +268,11 @@ function encodeOther(
     case 'dt':
       return encodeDateTime(obj as DateTime);
   }
-  st.ctx.checkInstance?.(obj);
+  const instead = st.ctx.checkInstance?.(obj);
+  if (instead !== undefined) {
+    obj = instead;
+    proto = Object.getPrototypeOf(instead) as object | null;
+  }
   const name =
     proto === null || isPrototypeObject(obj) ? undefined : registeredName(proto, st.ctx.registry);
   if (name === undefined) throw new Unstorable(obj, describeUnstorable(obj, st.ctx.registry));

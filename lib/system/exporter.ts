@@ -46,27 +46,42 @@ export function openedRoot(root: object, proxy: object): void {
  * handed-over.ts), by that object. Weakly: a closed system object the
  * program keeps must not keep them, and the state they stand for, alive.
  */
-const aliasesOf = new WeakMap<object, Array<WeakRef<object>>>();
+const aliasesOf = new WeakMap<
+  object,
+  Array<{ ref: WeakRef<object>; closed: (alias: object) => void }>
+>();
 
 /** Notes that the system object `proxy` was closed: it lets go of its root, and so do its aliases. */
 export function closedSystemObject(proxy: object): void {
   proxyRoots.set(proxy, null);
   for (const alias of aliasesOf.get(proxy) ?? []) {
-    const instance = alias.deref();
-    if (instance !== undefined) proxyRoots.set(instance, null);
+    const instance = alias.ref.deref();
+    if (instance === undefined) continue;
+    proxyRoots.set(instance, null);
+    alias.closed(instance);
   }
 }
+
+/** An instance given to initSystem → the system object it stands for (see aliasSystemObject). */
+const aliasedProxy = new WeakMap<object, object>();
 
 /**
  * Notes that `alias` (an instance given to initSystem) stands for the
  * system object `proxy` from now on: passed as an argument, it is that
- * system object, as the system object itself would be.
+ * system object, as the system object itself would be. `closed(alias)` runs
+ * when that system closes (given the alias: nothing here holds it strongly).
  */
-export function aliasSystemObject(alias: object, proxy: object): void {
+export function aliasSystemObject(
+  alias: object,
+  proxy: object,
+  closed: (alias: object) => void,
+): void {
   proxyRoots.set(alias, proxyRoots.get(proxy) ?? null);
+  aliasedProxy.set(alias, proxy);
+  const entry = { ref: new WeakRef(alias), closed };
   const aliases = aliasesOf.get(proxy);
-  if (aliases === undefined) aliasesOf.set(proxy, [new WeakRef(alias)]);
-  else aliases.push(new WeakRef(alias));
+  if (aliases === undefined) aliasesOf.set(proxy, [entry]);
+  else aliases.push(entry);
 }
 
 /** The raw root of the system object `value`: null when it is closed, undefined when `value` is no system object. */
@@ -101,11 +116,13 @@ function closedArgument(): PrevalenceError {
 /**
  * How a class instance met in a live call's arguments is journaled in
  * 'clone' and 'none' isolation: as itself (a system object is copied as read
- * through it), but a closed system object, which lists no properties, is
+ * through it, and an instance given to initSystem as the system object it
+ * stands for), but a closed system object, which lists no properties, is
  * CLOSED.
  */
-function refuseClosedSystemObject(obj: object): void {
+function refuseClosedSystemObject(obj: object): object | undefined {
   if (proxyRoots.get(obj) === null) throw closedArgument();
+  return aliasedProxy.get(obj);
 }
 
 /** What 'clone' isolation copies for a caller: a closed system object is CLOSED, not an empty copy. */

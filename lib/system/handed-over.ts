@@ -13,10 +13,10 @@ import { aliasSystemObject } from './exporter';
  * hold shared), and the instance itself is emptied and given a prototype
  * that forwards every read, call, `in` and assignment to the system object:
  * `wiki.createPage(…)` is an action, `wiki.pages` a read-only view,
- * `wiki.pages = …` a DIRECT_MUTATION, as through `sys`. It lists no own
- * properties (`Object.keys(wiki)` is empty). When the directory already
- * holds state, the instance is not used for it and is forwarded the same
- * way.
+ * `wiki.pages = …` a DIRECT_MUTATION, as through `sys`. Its own properties
+ * are accessors of the state's fields (see mirrorFields). When the directory
+ * already holds state, the instance is not used for it and is forwarded the
+ * same way.
  *
  * Left as it is (the state itself, as before): an instance that cannot be
  * emptied (not extensible, a non-configurable own property, a Proxy), and
@@ -74,17 +74,46 @@ export function handOver(instance: object, root: object, proxy: object): void {
   if (known !== undefined) {
     known.system = proxy;
     known.root = root;
-    aliasSystemObject(instance, proxy);
+    mirrorFields(instance, known);
+    aliasSystemObject(instance, proxy, emptied);
     return;
   }
   // A restored state is made of new objects: it cannot hold the instance.
   if (instance === root || !emptiable(instance)) return;
   const alias: Alias = { system: proxy, root };
   const proto = Object.getPrototypeOf(instance) as object | null;
-  for (const key of Reflect.ownKeys(instance)) Reflect.deleteProperty(instance, key);
+  emptied(instance);
   Object.setPrototypeOf(instance, forwarder(alias, proto));
+  mirrorFields(instance, alias);
   aliases.set(instance, alias);
-  aliasSystemObject(instance, proxy);
+  aliasSystemObject(instance, proxy, emptied);
+}
+
+function emptied(instance: object): void {
+  for (const key of Reflect.ownKeys(instance)) Reflect.deleteProperty(instance, key);
+}
+
+/**
+ * Gives `instance` an own accessor for each own property of the state's root
+ * (enumerable as there; `_clock` too, not enumerable), reading through the
+ * system object and refusing assignment as it does: `Object.keys`, `hasOwnProperty`
+ * and deep comparisons (jest's toEqual) see the fields the instance had.
+ * Fields an action adds later are read through the prototype, not listed.
+ * Removed when the system closes, as the system object then lists none.
+ */
+function mirrorFields(instance: object, alias: Alias): void {
+  emptied(instance);
+  for (const key of Reflect.ownKeys(alias.root)) {
+    const desc = Reflect.getOwnPropertyDescriptor(alias.root, key);
+    Object.defineProperty(instance, key, {
+      get: () => Reflect.get(alias.system, key) as unknown,
+      set: (value: unknown) => {
+        Reflect.set(alias.system, key, value);
+      },
+      enumerable: desc?.enumerable === true,
+      configurable: true,
+    });
+  }
 }
 
 /**
@@ -93,7 +122,7 @@ export function handOver(instance: object, root: object, proxy: object): void {
  * class's, so `instanceof` holds.
  */
 function forwarder(alias: Alias, proto: object | null): object {
-  // Logging and JSON show the state, as for the system object (the instance lists no keys of its own).
+  // Logging and JSON show the state, as for the system object (not the accessors the instance lists).
   const inspectState = (_depth: number, options: InspectOptions): string =>
     inspect(alias.system, options);
   const stateForJson = (): object => alias.system;

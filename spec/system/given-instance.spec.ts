@@ -78,16 +78,38 @@ describe('an instance given to initSystem and kept by the program', () => {
     expect(sys.log).toEqual(['a']);
   });
 
-  it('shows the state in logs and JSON, and lists no own keys', () => {
+  it('shows the state in logs, JSON and deep comparisons, with the fields it had as own keys (none once closed)', async () => {
     const book = new Book();
-    const sys = opened(initSystem(book, options(freshBasedir())));
+    const sys = initSystem(book, options(freshBasedir()));
     sys.add('a', 'x');
     expect(JSON.parse(JSON.stringify(book))).toEqual({
       pages: { a: { id: 'a', text: 'x' } },
       log: ['a'],
     });
     expect(inspect(book)).toBe(inspect(sys));
+    expect(Object.keys(book)).toEqual(['pages', 'log']);
+    expect(Object.prototype.hasOwnProperty.call(book, 'pages')).toBe(true);
+    expect(book).toEqual({ pages: { a: { id: 'a', text: 'x' } }, log: ['a'] });
+    // The clock, as issue #2 puts it: a non-enumerable _clock on the domain object.
+    expect(Object.getOwnPropertyDescriptor(book, '_clock')?.enumerable).toBe(false);
+    expect(typeof (book as unknown as { _clock: { now(): unknown } })._clock.now).toBe('function');
+    await sys.close();
     expect(Object.keys(book)).toEqual([]);
+  });
+
+  it('stands for the system object in an action’s arguments in every isolation', () => {
+    for (const isolation of ['clone', 'none'] as const) {
+      class Holder {
+        seen = 0;
+        look(other: { seen: number }): void {
+          this.seen = other.seen + 1;
+        }
+      }
+      const holder = new Holder();
+      const sys = opened(initSystem(holder, { basedir: freshBasedir(), isolation }));
+      sys.look(holder);
+      expect(sys.seen).toBe(1);
+    }
   });
 
   it('stands for the system object in an action’s arguments', () => {
