@@ -125,6 +125,39 @@ describe('an instance given to initSystem and kept by the program', () => {
     expect(sys.same).toBe(true);
   });
 
+  it.each(['clone', 'none'] as const)(
+    'stands for the system object in an action’s arguments in %s isolation, copied as it is (regression: refused as NOT_SERIALIZABLE, an object whose prototype is not a class’s)',
+    async (isolation) => {
+      class Keeper {
+        n = 1;
+        kept: unknown[] = [];
+        keep(value: unknown): void {
+          this.kept.push(value);
+        }
+      }
+      const dir = freshBasedir();
+      const keeper = new Keeper();
+      const sys = initSystem(keeper, { basedir: dir, isolation });
+      sys.keep(sys);
+      sys.keep(keeper);
+      sys.keep({ nested: keeper });
+      expect(journalRecords(dir).map((r) => r.method)).toEqual(['keep', 'keep', 'keep']);
+      // Each a copy of the root as it was: the same class, the same fields.
+      const [viaSystem, viaInstance, nested] = sys.kept as [Keeper, Keeper, { nested: Keeper }];
+      expect(viaSystem).toBeInstanceOf(Keeper);
+      expect(viaInstance).toBeInstanceOf(Keeper);
+      expect(viaInstance.n).toBe(1);
+      expect(viaInstance.kept).toHaveLength(1);
+      expect(nested.nested.kept).toHaveLength(2);
+      await sys.close();
+      // Closed, it is refused as the closed system object is.
+      const other = opened(initSystem(Keeper, { basedir: freshBasedir(), isolation }));
+      expect(() => other.keep(sys)).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+      expect(() => other.keep(keeper)).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+      expect(verifyReplay(dir, Keeper).ok).toBe(true);
+    },
+  );
+
   it('is refused inside an action, as the system object is', () => {
     const held: { book?: Book } = {};
     class Reader {
