@@ -276,11 +276,13 @@ export class PrevalentSystem<T extends object> {
 
   private constructor(domain: T | (new () => T), options: string | SystemOptions | undefined) {
     refuseInsideAction('initSystem()', false);
+    let handedOver = false;
     if (typeof domain === 'object' && domain !== null) {
       this.given = domain;
       // Given to initSystem before: it stands for that system's state.
       const state = stateHandedOver(domain) as T | undefined;
       if (state !== undefined) domain = state;
+      handedOver = state !== undefined;
     }
     if (typeof domain === 'object' && domain !== null && isSystemObject(domain)) {
       throw new PrevalenceError(
@@ -292,7 +294,9 @@ export class PrevalentSystem<T extends object> {
     if (typeof domain === 'object' && isOpenRoot(domain)) {
       throw new PrevalenceError(
         'INVALID_OPTION',
-        `this ${cls.name || 'domain'} instance is already the state of an open system: two systems on one object would each journal only their own calls; pass a new instance (or the class) to initSystem, or close the other system first`,
+        handedOver
+          ? `this ${cls.name || 'domain'} instance was given to initSystem before, and stands for the state of that system, which is still open: two systems on one state would each journal only their own calls; keep using that system (the instance answers as it does), close it first, or pass a new instance (or the class) to initSystem`
+          : `this ${cls.name || 'domain'} instance is already the state of an open system: two systems on one object would each journal only their own calls; pass a new instance (or the class) to initSystem, or close the other system first`,
       );
     }
     this.domainClass = cls;

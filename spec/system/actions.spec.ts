@@ -307,7 +307,7 @@ describe('calls through the system object from inside an action', () => {
     const first = initSystem(instance, freshBasedir());
     const dir = freshBasedir();
     expect(expectCode(() => initSystem(instance, dir), 'INVALID_OPTION')).toMatch(
-      /this Tally instance is already the state of an open system/,
+      /this Tally instance was given to initSystem before, and stands for the state of that system, which is still open/,
     );
     expect(fs.existsSync(dir)).toBe(false);
     await first.close();

@@ -198,6 +198,20 @@ describe('an instance given to initSystem and kept by the program', () => {
     );
   });
 
+  it('is refused while its system is open with a message that does not call it the state (regression: "this Book instance is already the state of an open system", which it no longer is)', () => {
+    const book = new Book();
+    opened(initSystem(book, options(freshBasedir())));
+    let message = '';
+    try {
+      initSystem(book, options(freshBasedir()));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^INVALID_OPTION: /);
+    expect(message).not.toMatch(/is already the state/);
+    expect(message).toContain('this Book instance was given to initSystem before');
+  });
+
   it('forwards to the restored state when the directory held one', async () => {
     const dir = freshBasedir();
     const first = initSystem(Book, options(dir));
