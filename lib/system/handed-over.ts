@@ -1,6 +1,7 @@
 import { inspect, types, type InspectOptions } from 'node:util';
 import { reaches } from '../isolation/paths';
 import { aliasSystemObject } from './exporter';
+import { forwardingPrototypes } from '../codec/kinds';
 
 /**
  * The domain instance a program gives to initSystem, after the call.
@@ -126,7 +127,7 @@ function forwarder(alias: Alias, proto: object | null): object {
   const inspectState = (_depth: number, options: InspectOptions): string =>
     inspect(alias.system, options);
   const stateForJson = (): object => alias.system;
-  return new Proxy(Object.create(null) as object, {
+  const forwarding = new Proxy(Object.create(null) as object, {
     get: (_t, key) => {
       const value = Reflect.get(alias.system, key) as unknown;
       if (value !== undefined) return value;
@@ -138,4 +139,6 @@ function forwarder(alias: Alias, proto: object | null): object {
     has: (_t, key) => Reflect.has(alias.system, key),
     getPrototypeOf: () => proto,
   });
+  forwardingPrototypes.add(forwarding);
+  return forwarding;
 }

@@ -158,6 +158,23 @@ describe('an instance given to initSystem and kept by the program', () => {
     },
   );
 
+  it('is named as an instance given to initSystem when another system’s first state holds it (regression: NOT_SERIALIZABLE said it was made with Object.create())', () => {
+    class Shelf {
+      constructor(public book: Book) {}
+    }
+    const book = new Book();
+    opened(initSystem(book, options(freshBasedir())));
+    let message = '';
+    try {
+      initSystem(new Shelf(book), { basedir: freshBasedir(), classes: [Book, Page] });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^NOT_SERIALIZABLE: /);
+    expect(message).not.toContain('Object.create()');
+    expect(message).toContain('an instance given to initSystem');
+  });
+
   it('is refused inside an action, as the system object is', () => {
     const held: { book?: Book } = {};
     class Reader {
