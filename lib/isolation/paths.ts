@@ -749,9 +749,54 @@ function search(rawRoot: object, target: object): PathStep[] | undefined {
   return parents === undefined ? undefined : recordChain(parents, rawRoot, target);
 }
 
-/** True when `target` is reachable from `rawRoot` (a search like locate's, recording nothing). */
+/**
+ * True when `target` is reachable from `rawRoot` through the children a
+ * search follows (see children), recording nothing: one Set of the objects
+ * met, no step or parent made per child.
+ */
 export function reaches(rawRoot: object, target: object): boolean {
-  return rawRoot === target || breadthFirst(rawRoot, target) !== undefined;
+  if (rawRoot === target) return true;
+  const met = new Set<object>([rawRoot]);
+  const queue = ownList<object>();
+  queue[0] = rawRoot;
+  const visit = (child: unknown): boolean => {
+    if (isPassThrough(child) || met.has(child as object)) return false;
+    met.add(child as object);
+    pushOwn(queue, child as object);
+    return child === target;
+  };
+  for (let head = 0; head < queue.length; head++) {
+    if (eachChild(queue[head]!, visit)) return true;
+  }
+  return false;
+}
+
+/** As children, without the steps. */
+function eachChild(obj: object, visit: (child: unknown) => boolean): boolean {
+  if (types.isMap(obj)) {
+    const entries = entryIterator(obj);
+    for (let r = nextEntry(entries); r.done !== true; r = nextEntry(entries)) {
+      if (visit(r.value[0]) || visit(r.value[1])) return true;
+    }
+    return false;
+  }
+  if (types.isSet(obj)) {
+    const members = memberIterator(obj);
+    for (let r = nextMember(members); r.done !== true; r = nextMember(members)) {
+      if (visit(r.value)) return true;
+    }
+    return false;
+  }
+  if (types.isDate(obj) || ArrayBuffer.isView(obj)) return false;
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) if (visit(obj[i])) return true;
+    return false;
+  }
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    if (visit((obj as Record<string, unknown>)[keys[i]!])) return true;
+  }
+  return false;
 }
 
 /** The parents met on the way to `target`, searching breadth first from `rawRoot`; undefined when it is not there. */
