@@ -212,9 +212,7 @@ function describeUnstorableObject(value: object): string {
   if (hasPrivateMembers(ctor)) {
     return `an instance of class ${name}, which has #private members that snapshots cannot read: it cannot be stored, registered or not; store the data it holds instead (for a URL, its href)`;
   }
-  if (forwardingPrototypes.has(proto)) {
-    return 'an instance given to initSystem: it holds nothing of its own (it answers as its system object does), so a snapshot would keep an empty object; store data read from that system (copyOf(system)) instead';
-  }
+  if (forwardingPrototypes.has(proto)) return GIVEN_INSTANCE;
   if (typeof ctor !== 'function' || (ctor as { prototype?: unknown }).prototype !== proto) {
     // Object.create(obj): "class Object" (the constructor inherited from further up) misleads.
     return "an object whose prototype is another object, not a class's (made with Object.create(), or by a function whose prototype was replaced): snapshots keep plain objects and instances of registered classes; store a copy with its own properties ({ ...base, ...changes }), or register its function with @persistent() or options.classes if it is a class of yours";
@@ -228,6 +226,10 @@ function describeUnstorableObject(value: object): string {
  * named as what it is when it cannot be stored.
  */
 export const forwardingPrototypes = new WeakSet<object>();
+
+/** What such an instance is, when refused. */
+export const GIVEN_INSTANCE =
+  'an instance given to initSystem: it holds no data of its own (it answers as its system object does), so a snapshot would keep nothing of it; store data read from that system (copyOf(system)) instead';
 
 function article(word: string): string {
   return /^[aeiou]/i.test(word) ? 'an' : 'a';

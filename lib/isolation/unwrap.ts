@@ -17,6 +17,7 @@ import { MapContentsEntry, SetContentsEntry } from './undo-builtins';
 import { keyLabel } from './violation';
 import { MAX_ARRAY_LENGTH, overlongArray } from '../codec/extras';
 import { byteLengthSlot } from '../codec/slots';
+import { forwardingPrototypes, GIVEN_INSTANCE } from '../codec/kinds';
 import {
   eachEntry,
   eachMember,
@@ -430,6 +431,8 @@ function refuseHiddenFunction(key: PropertyKey | undefined, at: object): never {
  * out a closure over the raw state, or change it, outside any action.
  */
 function refuseHiddenAccessor(key: PropertyKey, at: object): never {
+  // Its accessors are the state's fields read through its system object: say what it is.
+  if (forwardingPrototypes.has(Object.getPrototypeOf(at) as object)) refuseAt(GIVEN_INSTANCE, at);
   refuseAt(
     `an own getter or setter ${keyLabel(key)}: snapshots do not keep it, and one the constructor made may reach the state outside any action (a closure over it); declare it in the class instead`,
     at,
