@@ -10,3 +10,13 @@ export function prevalenceErrorOf(fn: () => unknown): PrevalenceError {
   }
   throw new Error('expected a PrevalenceError');
 }
+
+/** What `fn` throws (undefined when it returns). */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}

@@ -6,8 +6,12 @@ import { prevalenceErrorOf } from '../support/errors';
 
 // A team's data directory across deploys of its domain code (the deployment review).
 
-/** `publish` marks the page, then refuses a short one: v1 keeps the mark (a plain action). */
-function wikiV1() {
+/**
+ * The wiki as a version shipped it: `publish` marks the page, then refuses a
+ * short one. v1 keeps the mark (a plain action); v2 makes it
+ * `@abortOnException` (all or nothing).
+ */
+function wikiVersion(version: 1 | 2) {
   class Wiki {
     pages: Record<string, { text: string; published?: boolean; live?: boolean }> = {};
     create(id: string, text: string) {
@@ -24,30 +28,11 @@ function wikiV1() {
       return this.pages[id];
     }
   }
+  if (version === 2) abortOnException(Wiki.prototype.publish);
   return Wiki;
 }
-
-/** v2: the same, with `publish` made @abortOnException (all or nothing). */
-function wikiV2() {
-  class Wiki {
-    pages: Record<string, { text: string; published?: boolean; live?: boolean }> = {};
-    create(id: string, text: string) {
-      this.pages[id] = { text };
-    }
-    @abortOnException
-    publish(id: string) {
-      const page = this.pages[id]!;
-      page.published = true;
-      if (page.text.length < 3) throw new Error('too short');
-      page.live = true;
-    }
-    @readonly
-    get(id: string) {
-      return this.pages[id];
-    }
-  }
-  return Wiki;
-}
+const wikiV1 = () => wikiVersion(1);
+const wikiV2 = () => wikiVersion(2);
 
 /** A directory v1 wrote: a publish that threw and kept its mark, in the journal only. */
 async function writtenByV1(snapshotLast = false): Promise<string> {

@@ -13,16 +13,7 @@ import { globalRegistry } from '../../lib/codec/registry';
 import { Wiki } from '../fixtures/wiki';
 import { filesIn, freshBasedir, tmpDir } from '../support/tmp';
 import { expectCode } from '../isolation/helpers';
-
-/** What `fn` throws (undefined when it returns). */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
+import { thrownBy } from '../support/errors';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

@@ -9,6 +9,7 @@
 import { abortOnException, initSystem, isPrevalenceError, readonly } from '../../lib';
 import { freshBasedir } from '../support/tmp';
 import { closedAfterEach } from '../support/opened';
+import { thrownBy } from '../support/errors';
 
 const revoked = (): object => {
   const { proxy, revoke } = Proxy.revocable({}, {});
@@ -31,16 +32,6 @@ class Orders {
   check(): never {
     throw revoked();
   }
-}
-
-/** What `fn` threw (undefined when nothing). */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
 }
 
 /** Whether `value` is a revoked Proxy (looking at it throws). */
