@@ -199,6 +199,8 @@ function describeUnstorableObject(value: object): string {
   if (types.isDataView(value)) {
     return 'a DataView: it cannot be stored; store the typed array or ArrayBuffer it views and make the DataView when you need it';
   }
+  const luxon = luxonValueAdvice(value);
+  if (luxon !== undefined) return luxon;
   const name = constructorName(value);
   const proto = Object.getPrototypeOf(value) as object;
   const ctor: unknown = (proto as { constructor?: unknown }).constructor;
@@ -218,6 +220,24 @@ function describeUnstorableObject(value: object): string {
     return "an object whose prototype is another object, not a class's (made with Object.create(), or by a function whose prototype was replaced): snapshots keep plain objects and instances of registered classes; store a copy with its own properties ({ ...base, ...changes }), or register its function with @persistent() or options.classes if it is a class of yours";
   }
   return `an instance of unregistered class ${name}: register it with @persistent() or options.classes`;
+}
+
+/**
+ * What to do with a luxon Duration or Interval (marked, as luxon marks its
+ * values, by an own `isLuxonDuration`/`isLuxonInterval` read as data): not
+ * "register it with @persistent()", which would fail on the luxon objects
+ * inside it (its locale, its zone).
+ */
+function luxonValueAdvice(value: object): string | undefined {
+  const marked = (flag: string): boolean =>
+    Reflect.getOwnPropertyDescriptor(value, flag)?.value === true;
+  if (marked('isLuxonDuration')) {
+    return 'a luxon Duration: prevalent stores luxon DateTimes, not Durations; store it as data (duration.toISO(), or duration.toMillis()) and make the Duration again where you need it (Duration.fromISO, Duration.fromMillis)';
+  }
+  if (marked('isLuxonInterval')) {
+    return 'a luxon Interval: prevalent stores luxon DateTimes, not Intervals; store its two ends (interval.start, interval.end) and make the Interval again where you need it (Interval.fromDateTimes)';
+  }
+  return undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { initSystem } from '../../lib';
+import { DateTime, Duration, Interval } from 'luxon';
 import { expectCode } from '../isolation/helpers';
 import { freshBasedir, journalRecords } from '../support/tmp';
 
@@ -114,5 +115,33 @@ describe('refusals that named the wrong thing', () => {
       expect(message).not.toMatch(/class Object/);
     }
     return shelf.close();
+  });
+});
+
+describe('a luxon Duration or Interval stored or passed (regression (service review): the refusal said to register it with @persistent, which fails on the luxon objects inside)', () => {
+  class Plan {
+    kept: unknown[] = [];
+    keep(value: unknown): void {
+      this.kept.push(value);
+    }
+    keepDuration(): void {
+      this.kept.push(Duration.fromMillis(90_000));
+    }
+  }
+
+  it('says how to store it as data instead', async () => {
+    const plan = initSystem(Plan, freshBasedir());
+    expect(expectCode(() => plan.keepDuration(), 'NOT_SERIALIZABLE')).toMatch(
+      /a luxon Duration: prevalent stores luxon DateTimes, not Durations; store it as data \(duration\.toISO\(\)/,
+    );
+    const at = DateTime.fromMillis(0, { zone: 'utc' });
+    const interval = Interval.fromDateTimes(at, at.plus({ hours: 1 }));
+    const refusal = expectCode(() => plan.keep(interval), 'NOT_SERIALIZABLE');
+    expect(refusal).toMatch(
+      /a luxon Interval: .*store its two ends \(interval\.start, interval\.end\)/,
+    );
+    expect(refusal).not.toMatch(/@persistent/);
+    expect(journalRecords(plan.basedirAbspath())).toEqual([]);
+    await plan.close();
   });
 });
