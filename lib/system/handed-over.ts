@@ -38,7 +38,8 @@ export function stateHandedOver(instance: object): object | undefined {
   return aliases.get(instance)?.root;
 }
 
-function emptiable(instance: object): boolean {
+/** Whether `instance` can be emptied and given accessors (and so forwarded): extensible, every own property configurable. */
+export function emptiable(instance: object): boolean {
   if (types.isProxy(instance) || !Object.isExtensible(instance)) return false;
   const descriptors = Object.getOwnPropertyDescriptors(instance);
   return Reflect.ownKeys(descriptors).every(

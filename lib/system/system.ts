@@ -57,7 +57,7 @@ import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
 import { ClosedSystem, closedError } from './closed';
 import { closedRoot, Exporter, isOpenRoot, isSystemObject, uncopiedResult } from './exporter';
-import { firstStateFor, stateHandedOver } from './handed-over';
+import { emptiable, firstStateFor, stateHandedOver } from './handed-over';
 import { refuseUnregisteredClass, replayStorabilityFor, storabilityFor } from './storability';
 import type { Storability } from '../isolation/undo';
 
@@ -297,6 +297,14 @@ export class PrevalentSystem<T extends object> {
         handedOver
           ? `this ${cls.name || 'domain'} instance was given to initSystem before, and stands for the state of that system, which is still open: two systems on one state would each journal only their own calls; keep using that system (the instance answers as it does), close it first, or pass a new instance (or the class) to initSystem`
           : `this ${cls.name || 'domain'} instance is already the state of an open system: two systems on one object would each journal only their own calls; pass a new instance (or the class) to initSystem, or close the other system first`,
+      );
+    }
+    // Checked before anything is opened: handOver could not give it the new
+    // state's fields, and would fail with the new system open and unreachable.
+    if (handedOver && !emptiable(this.given!)) {
+      throw new PrevalenceError(
+        'INVALID_OPTION',
+        `this ${cls.name || 'domain'} instance was given to initSystem before, and has been made non-extensible or given a non-configurable property since (Object.preventExtensions, seal, freeze, defineProperty), so it cannot answer for a new system: open the directory of the system it was given to again (with the class), or pass a new instance (or the class) to initSystem`,
       );
     }
     this.domainClass = cls;

@@ -229,6 +229,33 @@ describe('an instance given to initSystem and kept by the program', () => {
     expect(message).toContain('this Book instance was given to initSystem before');
   });
 
+  it.each([
+    ['made non-extensible once closed', (book: Book) => Object.preventExtensions(book), 'after'],
+    ['frozen while open', (book: Book) => Object.freeze(book), 'before'],
+  ] as const)(
+    'is refused before anything is opened when %s (regression: a TypeError once the new system was open, which stayed open, its directory locked, with no system object to close it)',
+    async (_how, seal, when) => {
+      const book = new Book();
+      const sys = initSystem(book, options(freshBasedir()));
+      book.add('a', 'x');
+      if (when === 'before') seal(book);
+      await sys.close();
+      if (when === 'after') seal(book);
+      const dir = freshBasedir();
+      let message = '';
+      try {
+        initSystem(book, options(dir));
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^INVALID_OPTION: /);
+      expect(message).toContain('this Book instance was given to initSystem before');
+      // The directory is not left open.
+      const next = opened(initSystem(Book, options(dir)));
+      expect(next.count()).toBe(0);
+    },
+  );
+
   it('forwards to the restored state when the directory held one', async () => {
     const dir = freshBasedir();
     const first = initSystem(Book, options(dir));
