@@ -105,8 +105,18 @@ export function closedRoot(root: object): void {
   closedRoots.add(root);
 }
 
-/** The refusal of a closed system object met in a live call's arguments (it holds no state to pass). */
-function closedArgument(): PrevalenceError {
+/**
+ * The refusal of a closed system object met in a live call's arguments (it
+ * holds no state to pass), or of an instance given to initSystem standing for
+ * one (which keeps the state, for a new initSystem).
+ */
+function closedArgument(obj: object): PrevalenceError {
+  if (aliasedProxy.has(obj)) {
+    return new PrevalenceError(
+      'CLOSED',
+      'the instance passed as an argument was given to initSystem, and that system has been closed since: it answers for no open system; give it to initSystem again (a new system starts from the state it had) and pass that, or pass a value read from an open system',
+    );
+  }
   return new PrevalenceError(
     'CLOSED',
     'the system object passed as an argument has been closed, and let go of its state: pass an open system, or a value read from one',
@@ -121,7 +131,7 @@ function closedArgument(): PrevalenceError {
  * CLOSED.
  */
 function refuseClosedSystemObject(obj: object): object | undefined {
-  if (proxyRoots.get(obj) === null) throw closedArgument();
+  if (proxyRoots.get(obj) === null) throw closedArgument(obj);
   return aliasedProxy.get(obj);
 }
 
@@ -143,7 +153,7 @@ function refuseClosedSystemCopy(obj: object): void {
  */
 function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefined {
   const proxied = proxyRoots.get(obj);
-  if (proxied === null) throw closedArgument();
+  if (proxied === null) throw closedArgument(obj);
   if (proxied !== undefined)
     return proxied === root ? { $: 'path', p: [] } : new CopyInstead(proxied);
   const raw = viewTarget(obj);

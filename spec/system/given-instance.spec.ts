@@ -158,6 +158,30 @@ describe('an instance given to initSystem and kept by the program', () => {
     },
   );
 
+  it.each(['readonly', 'clone', 'none'] as const)(
+    'passed as an argument once its system is closed, is CLOSED with a message that does not say it let go of its state (%s isolation; regression: it said so, though the instance keeps that state for a new initSystem)',
+    async (isolation) => {
+      class Keeper {
+        kept: unknown[] = [];
+        keep(value: unknown): void {
+          this.kept.push(value);
+        }
+      }
+      const book = new Book();
+      await initSystem(book, options(freshBasedir())).close();
+      const other = opened(initSystem(Keeper, { basedir: freshBasedir(), isolation }));
+      let message = '';
+      try {
+        other.keep({ book });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^CLOSED: /);
+      expect(message).not.toContain('let go of its state');
+      expect(message).toContain('given to initSystem');
+    },
+  );
+
   it('is named as an instance given to initSystem when another system’s first state holds it (regression: NOT_SERIALIZABLE said it was made with Object.create())', () => {
     class Shelf {
       constructor(public book: Book) {}
