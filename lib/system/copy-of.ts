@@ -5,7 +5,7 @@ import { rawOwner, trackingToRaw, viewTarget } from '../isolation/registry';
 import { currentLog, isOtherOpen, refuseForeignUse, refuseHeldView } from '../isolation/undo';
 import type { LuxonDateTime, ReadonlyDate } from '../isolation/types';
 import type { SystemControls } from './types';
-import { rootOfSystemObject } from './exporter';
+import { isGivenInstance, rootOfSystemObject } from './exporter';
 import { refuseInsideAction } from './runner';
 
 /**
@@ -98,6 +98,12 @@ function rawOf(obj: object): object {
   const root = rootOfSystemObject(obj);
   if (root !== undefined) {
     refuseInsideAction('copyOf(a system object)', false);
+    if (root === null && isGivenInstance(obj)) {
+      throw new PrevalenceError(
+        'CLOSED',
+        'copyOf was given an instance given to initSystem, whose system has been closed since: it answers for no open system; give it to initSystem again (a new system starts from the state it had) and copy from that, or copy from an open system',
+      );
+    }
     if (root === null) {
       throw new PrevalenceError(
         'CLOSED',

@@ -84,6 +84,11 @@ export function aliasSystemObject(
   else aliases.push(entry);
 }
 
+/** True for an instance given to initSystem that stands for a system object (open or closed): see handed-over.ts. */
+export function isGivenInstance(value: object): boolean {
+  return aliasedProxy.has(value);
+}
+
 /** The raw root of the system object `value`: null when it is closed, undefined when `value` is no system object. */
 export function rootOfSystemObject(value: object): object | null | undefined {
   return proxyRoots.get(value);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { inspect } from 'node:util';
-import { initSystem, readonly, verifyReplay } from '../../lib';
+import { copyOf, initSystem, readonly, verifyReplay } from '../../lib';
 import { freshBasedir, journalRecords } from '../support/tmp';
 import { closedAfterEach } from '../support/opened';
 
@@ -181,6 +181,20 @@ describe('an instance given to initSystem and kept by the program', () => {
       expect(message).toContain('given to initSystem');
     },
   );
+
+  it('given to copyOf once its system is closed, is CLOSED with a message that does not say it let go of its state (regression: it said so, though the instance keeps that state for a new initSystem)', async () => {
+    const book = new Book();
+    await initSystem(book, options(freshBasedir())).close();
+    let message = '';
+    try {
+      copyOf(book);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^CLOSED: /);
+    expect(message).not.toContain('let go of its state');
+    expect(message).toContain('given to initSystem');
+  });
 
   it('is named as an instance given to initSystem when another system’s first state holds it (regression: NOT_SERIALIZABLE said it was made with Object.create())', () => {
     class Shelf {
