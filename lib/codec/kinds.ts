@@ -249,7 +249,7 @@ export const forwardingPrototypes = new WeakSet<object>();
 
 /** What such an instance is, when refused. */
 export const GIVEN_INSTANCE =
-  'an instance given to initSystem: it holds no data of its own (it answers as its system object does), so a snapshot would keep nothing of it; store data read from that system (copyOf(system)) instead';
+  'an instance given to initSystem: it holds no data of its own (it answers as its system object does), so a snapshot would keep nothing of it; store data read from that system while it is open (copyOf(system)) instead';
 
 function article(word: string): string {
   return /^[aeiou]/i.test(word) ? 'an' : 'a';
