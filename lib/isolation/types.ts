@@ -69,7 +69,7 @@ export type DeepReadonly<T> = unknown extends T
         : T extends ReadonlySet<infer E>
           ? ReadonlySet<DeepReadonly<E>>
           : T extends ReadonlyArray<unknown>
-            ? ReadonlyObject<T>
+            ? ReadonlyElements<T>
             : T extends Date
               ? ReadonlyDate
               : T extends TypedArray
@@ -85,6 +85,15 @@ export type DeepReadonly<T> = unknown extends T
                     : T extends IterableIterator<infer Y>
                       ? OnlyMembersOf<T, IterableIterator<Y>, IterableIterator<DeepReadonly<Y>>>
                       : ReadonlyObject<T>;
+
+/**
+ * An array's or tuple's elements read-only, each a DeepReadonly (not through
+ * ReadonlyObject's method test, which TypeScript cannot resolve for an element
+ * of a type parameter's type: `DeepReadonly<T[]>` held no `DeepReadonly<T>`).
+ */
+export type ReadonlyElements<T extends ReadonlyArray<unknown>> = {
+  readonly [K in keyof T]: DeepReadonly<T[K]>;
+};
 
 /**
  * An object's members read-only; its methods (a class instance's, an
