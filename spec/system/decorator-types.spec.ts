@@ -66,6 +66,27 @@ describe('method decorators (types)', () => {
     );
   });
 
+  it('take a method declaring its `this` (regression (types review): standard decorators refused it, as the context typed `this` unknown)', async () => {
+    class Bank {
+      balance = 0;
+      @readonly total(this: Bank): number {
+        return this.balance;
+      }
+      @abortOnException
+      @unlocked
+      deposit(this: Bank, amount: number): void {
+        this.balance += amount;
+      }
+      @readonly self(this: this): this {
+        return this;
+      }
+    }
+    const bank = initSystem(Bank, { basedir: freshBasedir(), durability: 'none' });
+    bank.deposit(5);
+    expect([bank.total(), bank.self().balance]).toEqual([5, 5]);
+    await bank.close();
+  });
+
   it('still take methods, stacked, and the method alone (plain JavaScript)', () => {
     class Shop {
       n = 0;
