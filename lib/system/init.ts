@@ -14,7 +14,9 @@ import type { Prevalent, PrevalentMutable } from './types';
  * of it, and the instance answers as the returned system object does (see
  * handed-over.ts), so a call made on it is journaled too.
  *
- * @param domain an instance of the domain class, or the class itself (constructed with no arguments)
+ * @param domain an instance of the domain class, or the class itself (constructed with no
+ *   arguments; a class whose constructor needs some is typed as an instance of its own: pass an
+ *   instance of it instead)
  * @param options the data directory, or {@link SystemOptions}
  */
 export function initSystem<T extends object>(
