@@ -16,6 +16,7 @@ export type {
   ReadonlyObject,
   ReadonlyMethod,
   ViewOrValue,
+  AnyMethod,
 } from './isolation/types';
 export type { SystemOptions, Durability, Isolation, RestoreProgress } from './system/options';
 export type { StorableClass } from './codec/registry';

@@ -1,6 +1,12 @@
 import { DateTime } from 'luxon';
 import type { DeepReadonly } from '../../lib/isolation/types';
-import type { PrevalentMutable, PrevalenceErrorCode, ReadonlyObject, ViewOrValue } from '../../lib';
+import type {
+  AnyMethod,
+  PrevalentMutable,
+  PrevalenceErrorCode,
+  ReadonlyObject,
+  ViewOrValue,
+} from '../../lib';
 import { PrevalenceError, isPrevalenceError } from '../../lib';
 import { rootView } from '../../lib/isolation/views';
 import { expectCode } from './helpers';
@@ -257,6 +263,11 @@ describe('DeepReadonly', () => {
 });
 
 describe('the public type names', () => {
+  it('exports AnyMethod, which a generic field of a view is typed with (regression (types review): a package emitting declarations for `<T>(b: Prevalent<Box<T>>) => b.value` failed with TS2742, the inferred type naming a module the package exports do not reach)', () => {
+    const method: AnyMethod = (n: number) => n + 1;
+    expect(method(1)).toBe(2);
+  });
+
   it('exports the names hovers and errors show, and narrows a PrevalenceError to its code (regression (types review): ReadonlyObject and ViewOrValue could not be imported; isPrevalenceError left code a union)', () => {
     const page: ReadonlyObject<Item> = rootView(new Item('p')) as ReadonlyObject<Item>;
     const arg: ViewOrValue<Item> = page as DeepReadonly<Item>;
