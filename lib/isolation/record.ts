@@ -531,8 +531,12 @@ export function deleteTracked(target: object, key: PropertyKey): boolean {
   return true;
 }
 
-function findInherited(target: object, key: PropertyKey): PropertyDescriptor | undefined {
-  for (let o = Object.getPrototypeOf(target); o !== null; o = Object.getPrototypeOf(o)) {
+/** The descriptor of `key` on the prototype chain from `from` on (`from` included), read without running a getter. */
+export function descriptorOnChain(
+  from: object | null,
+  key: PropertyKey,
+): PropertyDescriptor | undefined {
+  for (let o = from; o !== null; o = Object.getPrototypeOf(o) as object | null) {
     const desc = Reflect.getOwnPropertyDescriptor(o, key);
     if (desc !== undefined) return desc;
   }
@@ -582,7 +586,7 @@ export function setTracked(
       return true;
     }
   }
-  const desc = own ?? findInherited(target, key);
+  const desc = own ?? descriptorOnChain(Object.getPrototypeOf(target) as object | null, key);
   if (desc !== undefined && !('value' in desc)) {
     if (desc.set === undefined) return false;
     Reflect.apply(desc.set, proxy, [value]);

@@ -1,6 +1,7 @@
 import { PrevalenceError } from '../errors';
 import type { StorableClass } from '../codec/registry';
 import { refuseInsideAction } from './runner';
+import { descriptorOnChain } from '../isolation/record';
 
 /** The refusal of every use of a closed system but close() and basedirAbspath(). */
 export function closedError(basedir: string): PrevalenceError {
@@ -62,16 +63,10 @@ export class ClosedSystem {
 
   /** True for a getter of the domain class (string keys: tools probe well-known symbols). */
   #isGetter(key: PropertyKey): boolean {
-    if (typeof key !== 'string') return false;
-    for (
-      let o = this.domainClass.prototype as object | null;
-      o !== null && o !== Object.prototype;
-      o = Object.getPrototypeOf(o) as object | null
-    ) {
-      const desc = Reflect.getOwnPropertyDescriptor(o, key);
-      if (desc !== undefined) return desc.get !== undefined;
-    }
-    return false;
+    return (
+      typeof key === 'string' &&
+      descriptorOnChain(this.domainClass.prototype as object, key)?.get !== undefined
+    );
   }
 
   takeSnapshot(): never {

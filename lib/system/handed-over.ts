@@ -72,22 +72,21 @@ export function firstStateFor<T extends object>(instance: T): T {
  * forwarded before to its new system.
  */
 export function handOver(instance: object, root: object, proxy: object): void {
-  const known = aliases.get(instance);
-  if (known !== undefined) {
-    known.system = proxy;
-    known.root = root;
-    mirrorFields(instance, known);
-    aliasSystemObject(instance, proxy, emptied);
-    return;
+  let alias = aliases.get(instance);
+  if (alias !== undefined) {
+    alias.system = proxy;
+    alias.root = root;
+  } else {
+    // A restored state is made of new objects: it cannot hold the instance.
+    if (instance === root || !emptiable(instance)) return;
+    alias = { system: proxy, root };
+    Object.setPrototypeOf(
+      instance,
+      forwarder(alias, Object.getPrototypeOf(instance) as object | null),
+    );
+    aliases.set(instance, alias);
   }
-  // A restored state is made of new objects: it cannot hold the instance.
-  if (instance === root || !emptiable(instance)) return;
-  const alias: Alias = { system: proxy, root };
-  const proto = Object.getPrototypeOf(instance) as object | null;
-  emptied(instance);
-  Object.setPrototypeOf(instance, forwarder(alias, proto));
   mirrorFields(instance, alias);
-  aliases.set(instance, alias);
   aliasSystemObject(instance, proxy, emptied);
 }
 

@@ -26,6 +26,7 @@ import { putBackCopies } from '../journal/replaced';
 import { SystemClock, installClock } from '../clock/clock';
 import { refusePrivateMembers } from '../clock/private-members';
 import { UndoLog } from '../isolation/tracking';
+import { descriptorOnChain } from '../isolation/record';
 import { ActionRunner, refuseInsideAction } from './runner';
 import { Exporter } from './exporter';
 import { Replayer } from './replayer';
@@ -845,7 +846,7 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
           throw stop;
         }
         if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
-        const holder = snapshots.find((snap) => snap.seq >= rec.seq && isIntact(snap.path));
+        const holder = holderOf(ctx, rec.seq);
         const note =
           holder && otherCodeNote(ctx, holder, snapshotInfo(readOnlyFs(), holder.path).code);
         diverged({
@@ -913,6 +914,11 @@ function replayedDigest(root: object, registry: ClassRegistry): string {
   }
 }
 
+/** The first intact snapshot that holds action `seq` (its seq is `seq` or later), if any. */
+function holderOf(ctx: VerifyContext, seq: number): SnapshotEntry | undefined {
+  return ctx.snapshots.find((snap) => snap.seq >= seq && isIntact(snap.path));
+}
+
 /**
  * For a divergence found at (or before) the snapshot `snap`, written by the
  * code whose print is `code`: when that is other code than the code given, a
@@ -955,7 +961,7 @@ function unknownMethod(
 ): ReplayDivergence {
   const name = ctx.domainClass.name;
   const readonly = hasMethodValue(ctx.domainClass, rec.method) ? ' (it is @readonly in it)' : '';
-  const holder = ctx.snapshots.find((snap) => snap.seq >= rec.seq && isIntact(snap.path));
+  const holder = holderOf(ctx, rec.seq);
   const held =
     holder === undefined ? '' : ` (to ${holder.seq}, which ${path.basename(holder.path)} holds)`;
   const after =
@@ -977,15 +983,7 @@ function unknownMethod(
 
 /** True when a prototype of `cls` holds a function under `name` (read as data: no getter runs). */
 function hasMethodValue(cls: StorableClass, name: string): boolean {
-  for (
-    let o = cls.prototype as object | null;
-    o !== null;
-    o = Object.getPrototypeOf(o) as object | null
-  ) {
-    const desc = Reflect.getOwnPropertyDescriptor(o, name);
-    if (desc !== undefined) return typeof desc.value === 'function';
-  }
-  return false;
+  return typeof descriptorOnChain(cls.prototype as object, name)?.value === 'function';
 }
 
 /**
