@@ -82,6 +82,12 @@ export const SNAPSHOT_FORMAT = 'prevalent-snapshot';
 export const SNAPSHOT_VERSION = 1;
 /** Suffix of the temporary file a snapshot is written to before its rename. */
 export const TEMP_SUFFIX = '.tmp';
+/**
+ * The same for a backup (`takeSnapshot({ into })`): an unfinished one is
+ * told from a new directory's cut-short first open, which leaves
+ * `snapshot-0000000000000000.snap.tmp` too.
+ */
+export const BACKUP_TEMP_SUFFIX = '.backup.tmp';
 /** A header line longer than this is treated as garbage rather than read on. */
 export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 /** The line terminator byte. */
@@ -128,6 +134,22 @@ export function snapshotFileName(seq: number): string {
 export function seqOfFileName(name: string): number | undefined {
   const match = NAME_PATTERN.exec(name);
   return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/**
+ * The seq of an unfinished snapshot's temporary file `name`, and whether a
+ * backup left it; undefined for any other name.
+ */
+export function unfinishedSnapshotOf(name: string): { seq: number; backup: boolean } | undefined {
+  for (const [suffix, backup] of [
+    [BACKUP_TEMP_SUFFIX, true],
+    [TEMP_SUFFIX, false],
+  ] as const) {
+    if (!name.endsWith(suffix)) continue;
+    const seq = seqOfFileName(name.slice(0, -suffix.length));
+    if (seq !== undefined) return { seq, backup };
+  }
+  return undefined;
 }
 
 /** The seq in the last path segment of `file`, or undefined when it is not a snapshot name. */

@@ -7,8 +7,8 @@ import {
   TEMP_SUFFIX,
   makeHeaderLine,
   makeTrailerLine,
-  seqOfFileName,
   snapshotFileName,
+  unfinishedSnapshotOf,
 } from './format';
 
 /** Default size of the writer's output buffer. */
@@ -175,11 +175,13 @@ export function writeSnapshot(
    * `dir`: nothing is deleted by path then; an open deletes it).
    */
   beforeRename?: () => void,
+  /** The temporary file's suffix: BACKUP_TEMP_SUFFIX for a backup. */
+  tempSuffix: string = TEMP_SUFFIX,
 ): WrittenSnapshot {
   checkBufferSize(bufferSize);
   const headerLine = makeHeaderLine(header, new Date());
   const path = inDir(dir, snapshotFileName(header.seq));
-  const tmpPath = path + TEMP_SUFFIX;
+  const tmpPath = path + tempSuffix;
   let fd: number | undefined;
   let written: Omit<WrittenSnapshot, 'path'>;
   try {
@@ -239,8 +241,7 @@ export function removeUnfinishedSnapshots(
     return removed;
   }
   for (const name of names) {
-    if (!name.endsWith(TEMP_SUFFIX)) continue;
-    if (seqOfFileName(name.slice(0, -TEMP_SUFFIX.length)) === undefined) continue;
+    if (unfinishedSnapshotOf(name) === undefined) continue;
     const file = inDir(dir, name);
     const deleted = unlinkOrWarn(
       fs,

@@ -73,7 +73,7 @@ function isDanglingLink(p: string): boolean {
 // listed with them, as a journal or snapshot that cannot be read, and makes
 // that data directory refuse to open.
 const DATA_FILE_NAME =
-  /^(journal-\d{16}\.jsonl|snapshot-\d{16}\.snap(\.tmp)?|LOCK|LOCK\.\d{16}|LOCK\.\d+\.[0-9a-f]+\.tmp|LOCK\.takeover-[0-9a-f]+)$/;
+  /^(journal-\d{16}\.jsonl|snapshot-\d{16}\.snap(\.tmp|\.backup\.tmp)?|LOCK|LOCK\.\d{16}|LOCK\.\d+\.[0-9a-f]+\.tmp|LOCK\.takeover-[0-9a-f]+)$/;
 
 /**
  * Refuses (INVALID_OPTION) a directory for a data directory or a backup

@@ -2,7 +2,7 @@ import { GraphDecoder } from '../codec/graph';
 import type { ClassRegistry } from '../codec/registry';
 import { PrevalenceError } from '../errors';
 import { loadNewestSnapshot } from '../snapshot/loader';
-import { TEMP_SUFFIX, seqOfFileName } from '../snapshot/format';
+import { unfinishedSnapshotOf } from '../snapshot/format';
 import { listJournalFiles } from '../journal/files';
 import { type DirectorySeed, newDirectorySeed } from '../clock/seed';
 import type { ResolvedOptions } from './options';
@@ -31,11 +31,13 @@ export interface RestoreBase<T> {
 
 /**
  * SNAPSHOT_CORRUPT for a directory holding no snapshot and no journal but
- * an unfinished snapshot past seq 0: what a `takeSnapshot({ into })` whose
- * process ended while it wrote leaves (a backup). Opened as a new directory,
- * it started an empty state without a word and deleted that file (review).
- * An unfinished snapshot 0 alone is a first open that did not finish, where
- * nothing was ever acknowledged: that directory is new.
+ * an unfinished backup (`snapshot-<seq>.snap.backup.tmp`: a
+ * `takeSnapshot({ into })` whose process ended while it wrote), or an
+ * unfinished snapshot past seq 0 (a backup by a version before that name).
+ * Opened as a new directory, it started an empty state without a word and
+ * deleted that file (review). An unfinished `snapshot-0…0.snap.tmp` alone is
+ * a first open that did not finish, where nothing was ever acknowledged:
+ * that directory is new.
  */
 function refuseUnfinishedOnly(opts: ResolvedOptions): void {
   let names: string[];
@@ -44,11 +46,12 @@ function refuseUnfinishedOnly(opts: ResolvedOptions): void {
   } catch {
     return; // listed a moment ago: the open says what fails next
   }
+  // Past seq 0 any unfinished snapshot; at seq 0 a backup's only (a new
+  // directory's cut-short first open leaves snapshot-0…0.snap.tmp).
   const unfinished = names
     .filter((name) => {
-      if (!name.endsWith(TEMP_SUFFIX)) return false;
-      const seq = seqOfFileName(name.slice(0, -TEMP_SUFFIX.length));
-      return seq !== undefined && seq > 0;
+      const found = unfinishedSnapshotOf(name);
+      return found !== undefined && (found.backup || found.seq > 0);
     })
     .sort();
   if (unfinished.length === 0) return;

@@ -51,7 +51,7 @@ import { asideName, asideStamp } from '../journal/recover';
 import type { ResolvedOptions, SystemOptions } from './options';
 import { loadBase, type RestoreBase } from './restore';
 import { listSnapshots } from '../snapshot/loader';
-import { snapshotFileName } from '../snapshot/format';
+import { BACKUP_TEMP_SUFFIX, snapshotFileName } from '../snapshot/format';
 import { snapshotInfo } from '../snapshot/info';
 import { GoodSnapshots, pruneJournals, pruneSnapshots } from './prune';
 import { backupDirOf } from './backup-dir';
@@ -834,7 +834,7 @@ export class PrevalentSystem<T extends object> {
     this.#busy = 'writing a snapshot';
     let written: { path: string; journalFailure: unknown };
     try {
-      if (into !== undefined) return this.#snapshotInto(into);
+      if (into !== undefined) return this.#snapshotInto(into, undefined, BACKUP_TEMP_SUFFIX);
       written = this.#snapshotHere();
     } finally {
       this.#busy = undefined;
@@ -898,8 +898,8 @@ export class PrevalentSystem<T extends object> {
     throw new PrevalenceError('SNAPSHOT_WRITE_FAILED', `${done}: ${moved}`);
   }
 
-  /** Writes a snapshot of the state into `dir` and returns its path; `beforeRename` as writeSnapshot's. */
-  #snapshotInto(dir: string, beforeRename?: () => void): string {
+  /** Writes a snapshot of the state into `dir` and returns its path; `beforeRename` and `tempSuffix` as writeSnapshot's. */
+  #snapshotInto(dir: string, beforeRename?: () => void, tempSuffix?: string): string {
     return writeSnapshot(
       this.opts.fs,
       dir,
@@ -915,6 +915,7 @@ export class PrevalentSystem<T extends object> {
       (emit) => void encodeGraph(this.root, this.registry, emit),
       WRITE_BUFFER_BYTES,
       beforeRename,
+      tempSuffix,
     ).path;
   }
 
