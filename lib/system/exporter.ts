@@ -268,7 +268,7 @@ export class Exporter {
       throw this.#copiesInThrow(err);
     }
     try {
-      return this.cloneResult(result);
+      return this.cloneResult(result, method.name);
     } catch (err) {
       throw uncopiedResult(method.name, err, '');
     }
@@ -291,17 +291,22 @@ export class Exporter {
    * (a generator method, `[Symbol.iterator]`), an iterator of deep copies:
    * the iterator itself holds the state and cannot be copied.
    */
-  cloneResult(result: unknown): unknown {
+  cloneResult(result: unknown, name: string): unknown {
+    // A value copied later (promised or yielded) fails naming the query, as one returned does.
+    const cloneLater = (value: unknown): unknown => {
+      try {
+        return this.clone(unwrapDeep(value));
+      } catch (err) {
+        throw uncopiedResult(name, err, '');
+      }
+    };
     if (types.isPromise(result)) {
-      return result.then(
-        (value) => this.clone(unwrapDeep(value)),
-        (err: unknown) => {
-          throw this.#copiesInThrow(err);
-        },
-      );
+      return result.then(cloneLater, (err: unknown) => {
+        throw this.#copiesInThrow(err);
+      });
     }
     const copy = (r: IteratorResult<unknown>): IteratorResult<unknown> =>
-      r.done ? r : { done: false, value: this.clone(unwrapDeep(r.value)) };
+      r.done ? r : { done: false, value: cloneLater(r.value) };
     if (isAsyncIterator(result)) {
       // What the generator throws gets copies too; a rejection is the throw of an async step.
       const step = async (run: () => Promise<IteratorResult<unknown>>) => {
