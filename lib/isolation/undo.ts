@@ -643,7 +643,7 @@ export function requireLog(what: string, key?: PropertyKey): UndoLog {
   const change = key === undefined ? what : `${what} ${keyLabel(key)}`;
   throw new PrevalenceError(
     'READONLY_VIOLATION',
-    `${change} on a state object obtained inside an action, after that action ended: state changes must go through an action method of the domain object (one not marked @readonly), so they are journaled; read the object again inside the action that changes it`,
+    `${change} on a state object obtained inside an action, after that action ended (a callback, timer or promise the action left behind, or a variable that kept it): state changes must be journaled, so call the action on the system object (the ended action's \`this\` is not it, and a method called through it runs unjournaled), and read the object again inside the action that changes it`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { initSystem, isPrevalenceError, readonly } from '../../lib';
-import { freshBasedir } from '../support/tmp';
+import { freshBasedir, journalRecords } from '../support/tmp';
 
 /**
  * Regressions from the review of asynchronous use and the system's
@@ -60,4 +60,34 @@ describe('asynchronous queries in clone isolation', () => {
       await feed.close();
     },
   );
+});
+
+/** What the callback an action left behind ended with (a module variable: the state cannot hold a promise). */
+let leftBehind: Promise<unknown> | undefined;
+
+class Counter {
+  n = 0;
+
+  bumpLater(): void {
+    this.n++;
+    leftBehind = Promise.resolve().then(() => this.bump());
+  }
+
+  bump(): void {
+    this.n++;
+  }
+}
+
+describe('work an action leaves behind', () => {
+  it("is refused when it calls an action through the ended action's `this`, saying to call it on the system object (regression: the message said changes must go through an action method, which bump() is)", async () => {
+    const dir = freshBasedir();
+    const counter = initSystem(Counter, { basedir: dir, onWarning: () => undefined });
+    counter.bumpLater();
+    const err = await failureOf(() => leftBehind);
+    expect(isPrevalenceError(err, 'READONLY_VIOLATION')).toBe(true);
+    expect((err as Error).message).toContain('call the action on the system object');
+    expect(counter.n).toBe(1);
+    expect(journalRecords(dir).map((r) => r.method)).toEqual(['bumpLater']);
+    await counter.close();
+  });
 });
