@@ -15,7 +15,7 @@ import {
 import { currentLog, refuseHeldView } from './undo';
 import { viewFactory } from './view-builtins';
 import { noteDerivedBytes } from './shared-bytes';
-import { keyLabel, readonlyViolation } from './violation';
+import { inGetter, keyLabel, readonlyViolation } from './violation';
 
 export { isView } from './registry';
 export { linkTop, locate, locateStats, resolvePath, type PathStep } from './paths';
@@ -194,7 +194,14 @@ class PlainViewHandler implements ProxyHandler<object>, ViewLink {
     // Asked before the read: the target's prototype chain must not answer for the view.
     if (key === VIEW_TARGET || key === VIEW_LINK) return this.answer(target, key);
     refuseInAction('reading', key);
-    return childView(target, key, false, Reflect.get(target, key, receiver));
+    let value: unknown;
+    try {
+      value = Reflect.get(target, key, receiver);
+    } catch (err) {
+      // Only a getter runs here (the target is a raw state object).
+      throw inGetter(err, key);
+    }
+    return childView(target, key, false, value);
   }
 
   has(target: object, key: PropertyKey): boolean {

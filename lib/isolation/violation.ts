@@ -21,6 +21,29 @@ export function readonlyViolation(what: string): PrevalenceError {
   return err;
 }
 
+/** READONLY_VIOLATIONs `inGetter` named already (a getter read by another is named once, the innermost). */
+const namedByGetter = new WeakSet<PrevalenceError>();
+
+/**
+ * `err`, when a view's READONLY_VIOLATION thrown while the getter `key` ran on a view (read
+ * through the system object, a view, or `this` in a query), as one naming that getter: the
+ * caller only read a property, so the view's advice about changing views misleads.
+ */
+export function inGetter(err: unknown, key: PropertyKey): unknown {
+  if (!(err instanceof PrevalenceError) || namedByGetter.has(err)) return err;
+  const attempt = violationAttempts.get(err);
+  if (attempt === undefined) return err;
+  const what = `${attempt} in the getter ${keyLabel(key)}`;
+  const named = new PrevalenceError(
+    'READONLY_VIOLATION',
+    `cannot ${what}: getters run as queries, on a read-only view of the state, whether read through the system object, a view or \`this\` in a @readonly method, so a change they try is refused and never journaled; make the change in an action method of the domain object and call that (or, to compute a value, return it without storing it)`,
+    { cause: err },
+  );
+  violationAttempts.set(named, what);
+  namedByGetter.add(named);
+  return named;
+}
+
 /** The error for a change that tracking cannot record or undo. */
 export function unsupportedChange(what: string, instead: string): PrevalenceError {
   return new PrevalenceError(

@@ -15,6 +15,7 @@ import { deepCopy } from '../codec/copy';
 import { exportValue, toRaw, tracked, unwrapDeep } from '../isolation/tracking';
 import type { UndoLog } from '../isolation/tracking';
 import { isView, linkTop, locate, resolvePath, viewOf } from '../isolation/views';
+import { inGetter } from '../isolation/violation';
 import { hasLink, isDetached, markDetached, pathInState } from '../isolation/paths';
 import { handlerKindOf } from '../isolation/kinds';
 import {
@@ -497,7 +498,12 @@ export class Exporter {
         return Reflect.get(root, key);
       case 'clone': {
         // A getter runs with the view as `this`: a change it tries is refused.
-        const value: unknown = Reflect.get(root, key, view);
+        let value: unknown;
+        try {
+          value = Reflect.get(root, key, view);
+        } catch (err) {
+          throw inGetter(err, key);
+        }
         // A function a getter gives is no state to copy. What a getter built
         // may hold views of state objects at any depth, as a query's result may.
         return typeof value === 'function' ? value : this.clone(unwrapDeep(value));
