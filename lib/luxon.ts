@@ -8,7 +8,7 @@ import type { DateTime } from 'luxon';
 // sets on its luxon (the default zone) reaches the DateTimes prevalent makes
 // (the clock's, restored ones), and they are instances of its DateTime.
 let dateTimeClass: typeof DateTime = RequiredDateTime;
-let settings: { defaultLocale?: unknown } = RequiredSettings;
+let settings: { defaultLocale?: unknown; defaultWeekSettings?: unknown } = RequiredSettings;
 
 /** The locale a DateTime made without one gets now: luxon's Settings.defaultLocale, else the machine's. */
 export function defaultLocale(): string {
@@ -20,6 +20,11 @@ export function defaultLocale(): string {
 }
 
 let machineLocale: string | undefined;
+
+/** luxon's Settings.defaultWeekSettings (luxon 3.5+; null or undefined when none is set). */
+export function defaultWeekSettings(): unknown {
+  return settings.defaultWeekSettings;
+}
 
 /** luxon's DateTime class that prevalent makes DateTimes with (see useLuxon). */
 export function luxonDateTime(): typeof DateTime {

@@ -33,6 +33,7 @@ import {
   dateTimeParts,
   describeUnstorable,
   holeRun,
+  refuseOwnWeekSettings,
   registeredName,
   typedArrayName,
   viewToBase64,
@@ -89,6 +90,7 @@ const HOLE = ['h'];
 type Value = unknown;
 
 function dateTime(id: number, dt: DateTime): Value {
+  refuseOwnWeekSettings(dt);
   const [ms, zoneOrReason, explanation, locale] = dateTimeParts(dt);
   if (ms === null) return [id, 'dt', null, zoneOrReason, explanation];
   return locale === undefined

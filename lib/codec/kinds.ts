@@ -1,6 +1,7 @@
 import { types } from 'node:util';
 import type { DateTime } from 'luxon';
-import { defaultLocale, isLuxonDateTime, luxonDateTime } from '../luxon';
+import { defaultLocale, defaultWeekSettings, isLuxonDateTime, luxonDateTime } from '../luxon';
+import { Unstorable } from './failure';
 import { hasPrivateMembers } from '../clock/private-members';
 import type { ClassRegistry } from './registry';
 import { bufferBytes, timeSlot, viewedBytes } from './slots';
@@ -406,6 +407,53 @@ export function storedLocale(dt: DateTime): DateTimeLocale | undefined {
   return locale === null && numbering === null && calendar === null
     ? undefined
     : [locale, numbering, calendar];
+}
+
+/**
+ * Refuses a DateTime with week settings of its own (`{ weekSettings }`, luxon
+ * 3.5+) other than luxon's default ones: the encodings keep its instant, zone
+ * and locale, not them, so a restart would give it the default week and
+ * every later action computing local weeks from it would diverge.
+ */
+export function refuseOwnWeekSettings(dt: DateTime): void {
+  if (!hasOwnWeekSettings(dt)) return;
+  const own = weekSettingsOf(dt);
+  throw new Unstorable(
+    dt,
+    `a luxon DateTime with week settings of its own (weekSettings ${describeWeekSettings(own)}): prevalent keeps a DateTime's instant, zone and locale, not its week settings, so after a restart it would have the default ones and its local weeks (localWeekNumber, startOf('week', { useLocaleWeeks: true })) would differ; store it without them and give them where weeks are computed (DateTime.fromMillis(dt.toMillis(), { zone: dt.zone, weekSettings })), or set luxon's Settings.defaultWeekSettings before initSystem`,
+  );
+}
+
+/** True for a DateTime whose week settings are not luxon's default ones (see refuseOwnWeekSettings). */
+export function hasOwnWeekSettings(dt: DateTime): boolean {
+  const own = weekSettingsOf(dt);
+  return own !== null && own !== undefined && !sameWeekSettings(own, defaultWeekSettings());
+}
+
+function weekSettingsOf(dt: DateTime): unknown {
+  return (dt as unknown as { loc?: { weekSettings?: unknown } }).loc?.weekSettings;
+}
+
+function sameWeekSettings(a: unknown, b: unknown): boolean {
+  if (b === null || b === undefined) return false;
+  const x = a as { firstDay?: unknown; minimalDays?: unknown; weekend?: unknown };
+  const y = b as { firstDay?: unknown; minimalDays?: unknown; weekend?: unknown };
+  return (
+    x.firstDay === y.firstDay &&
+    x.minimalDays === y.minimalDays &&
+    Array.isArray(x.weekend) &&
+    Array.isArray(y.weekend) &&
+    x.weekend.length === y.weekend.length &&
+    x.weekend.every((day, i) => day === (y.weekend as unknown[])[i])
+  );
+}
+
+function describeWeekSettings(ws: unknown): string {
+  try {
+    return JSON.stringify(ws) ?? String(ws);
+  } catch {
+    return 'that cannot be shown';
+  }
 }
 
 /**

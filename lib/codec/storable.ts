@@ -29,8 +29,10 @@ import {
   describeUnstorable,
   isNativeConstructor,
   isPrototypeObject,
+  refuseOwnWeekSettings,
   registeredName,
 } from './kinds';
+import type { DateTime } from 'luxon';
 
 /** True when the encodings keep an object with prototype `proto` as itself (its contents aside). */
 export function isStorableKind(
@@ -235,7 +237,7 @@ function refuseObject(obj: object, registry: ClassRegistry, queue: (child: unkno
       refuseBuiltinExtras(obj, kind);
       return refuseResizable(obj, kind);
     case 'dt':
-      return;
+      return refuseOwnWeekSettings(obj as DateTime);
     case 'r':
       refuseBuiltinExtras(obj, kind);
       storedLastIndex(obj as RegExp);

@@ -32,6 +32,7 @@ import {
   typedArrayName,
   viewToBase64,
   holeRun,
+  refuseOwnWeekSettings,
   type Kind,
 } from './kinds';
 import { MAX_RECORD_NESTING, NestedTooDeep, Unstorable, failureError, tooDeep } from './failure';
@@ -280,6 +281,7 @@ function encodeOther(
 }
 
 function encodeDateTime(dt: DateTime): Encoded {
+  refuseOwnWeekSettings(dt);
   const [ms, zoneOrReason, explanation, locale] = dateTimeParts(dt);
   if (ms !== null) {
     if (locale === undefined) return { $: 'dt', v: ms, z: zoneOrReason };

@@ -23,6 +23,8 @@ import {
 import { keyLabel } from './violation';
 import { ACCESSOR } from '../codec/failure';
 import { MAX_ARRAY_LENGTH, overlongArray } from '../codec/extras';
+import { hasOwnWeekSettings } from '../codec/kinds';
+import type { DateTime } from 'luxon';
 import { IN_COLLECTION, pathInState, recordStored, renderPath, toStep } from './paths';
 import { isDerivedBytes } from './shared-bytes';
 import { noteElementDefined } from './plain-elements';
@@ -85,7 +87,17 @@ export function storeValue(
     return raw;
   }
   // A DateTime as is; a Proxy of the program's own around one (its traps answer for it) is refused.
-  if (isPassThrough(value) && !types.isProxy(value)) return value;
+  if (isPassThrough(value) && !types.isProxy(value)) {
+    // But not one with week settings snapshots would drop (see refuseOwnWeekSettings).
+    if (encoded && log.storability !== undefined && hasOwnWeekSettings(value as DateTime)) {
+      try {
+        checkStorableOrRefuse(value, log, storedUnder(key));
+      } catch (err) {
+        throw namedRefusal(err, log, parent, key, viaMap);
+      }
+    }
+    return value;
+  }
   if (log.storability !== undefined) refuseClaimedByOther(value, log);
   // Run in the replay of a version-1 record too: an earlier version's
   // action may have caught such a refusal, and must replay as it ran.

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DateTime } from 'luxon';
+import { DateTime, Settings, type WeekSettings } from 'luxon';
 import { initSystem, isPrevalenceError } from '../../lib';
 import type { PrevalentMutable } from '../../lib';
 import { firstDifference } from '../../lib/codec/equal';
@@ -944,6 +944,76 @@ describe("a DateTime's locale settings", () => {
       /DateTime locale settings \(defaults\) !== fr-FR/,
     );
     expect(firstDifference(plain, DateTime.fromMillis(0, { zone: 'UTC' }))).toBeUndefined();
+  });
+});
+
+// Regression (replay adversary): a luxon DateTime made with week settings of its own
+// (`{ weekSettings }`, luxon 3.5+) lost them in a snapshot (the encodings keep its instant, zone
+// and locale only), so after a restart from a snapshot a later action computing local weeks
+// (`localWeekNumber`, `startOf('week', { useLocaleWeeks: true })`) stored other values than the
+// live run; verifyReplay, replaying from the first snapshot, reported nothing.
+describe("a DateTime's week settings", () => {
+  const WEDNESDAY_WEEKS: WeekSettings = { firstDay: 3, minimalDays: 4, weekend: [6, 7] };
+  class Planner {
+    due: DateTime | null = null;
+    weeks: number[] = [];
+    schedule(ms: number): void {
+      this.due = DateTime.fromMillis(ms, { zone: 'UTC', weekSettings: WEDNESDAY_WEEKS });
+    }
+    keep(due: DateTime): void {
+      this.due = due;
+    }
+    note(): void {
+      this.weeks.push(this.due!.localWeekNumber);
+    }
+  }
+
+  it('are refused where an action stores them: a restart from a snapshot would compute other local weeks', async () => {
+    const dir = freshBasedir();
+    const p = initSystem(new Planner(), dir);
+    try {
+      const message = expectCode(() => p.schedule(1_700_000_000_000), 'NOT_SERIALIZABLE');
+      expect(message).toMatch(/week settings/);
+      expect(p.due).toBeNull();
+      expect(journalRecords(dir)).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('are refused in an argument, which would lose them without a word, nothing run or written', async () => {
+    const dir = freshBasedir();
+    const p = initSystem(new Planner(), dir);
+    try {
+      const given = DateTime.fromMillis(0, { zone: 'UTC', weekSettings: WEDNESDAY_WEEKS });
+      expect(expectCode(() => p.keep(given), 'NOT_SERIALIZABLE')).toMatch(/week settings/);
+      expect(p.due).toBeNull();
+      expect(journalRecords(dir)).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("are kept when they are luxon's default ones, which a restart gives every DateTime too", async () => {
+    const dir = freshBasedir();
+    Settings.defaultWeekSettings = WEDNESDAY_WEEKS;
+    try {
+      const p = initSystem(new Planner(), dir);
+      p.schedule(1_700_000_000_000);
+      p.takeSnapshot();
+      p.note();
+      const live = [...p.weeks];
+      await p.close();
+      const again = initSystem(new Planner(), dir);
+      try {
+        again.note();
+        expect(again.weeks).toEqual([...live, ...live]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      Settings.defaultWeekSettings = null;
+    }
   });
 });
 
