@@ -21,6 +21,11 @@ export function defaultLocale(): string {
 
 let machineLocale: string | undefined;
 
+/** luxon's Settings.defaultLocale as set (undefined, null or '' when none is). */
+export function defaultLocaleSetting(): unknown {
+  return settings.defaultLocale;
+}
+
 /** luxon's Settings.defaultWeekSettings (luxon 3.5+; null or undefined when none is set). */
 export function defaultWeekSettings(): unknown {
   return settings.defaultWeekSettings;

@@ -1,6 +1,12 @@
 import { types } from 'node:util';
 import type { DateTime } from 'luxon';
-import { defaultLocale, defaultWeekSettings, isLuxonDateTime, luxonDateTime } from '../luxon';
+import {
+  defaultLocale,
+  defaultLocaleSetting,
+  defaultWeekSettings,
+  isLuxonDateTime,
+  luxonDateTime,
+} from '../luxon';
 import { Unstorable } from './failure';
 import { hasPrivateMembers } from '../clock/private-members';
 import type { ClassRegistry } from './registry';
@@ -388,7 +394,8 @@ export function storedZone(dt: DateTime): string | null {
  * The locale settings of a DateTime as stored: its locale unless it is the
  * default one (luxon's Settings.defaultLocale, else the machine's: what a
  * DateTime made without one has, as the clock's do; a replay where the
- * default differs gives that one, so a restore must), its
+ * default differs gives that one, so a restore must) and was not given
+ * explicitly (see givenLocale), its
  * numbering system and output calendar when it has them (`setLocale`,
  * `reconfigure`, a default set in luxon's `Settings`). Undefined when there
  * is none of them: a DateTime formats as it did after a restore.
@@ -399,9 +406,22 @@ export type DateTimeLocale = [
   calendar: string | null,
 ];
 
+/**
+ * True when `dt`'s locale was given when it was made (`setLocale`, `{ locale }`), not taken from
+ * luxon's Settings.defaultLocale or the machine: kept even when it is the machine's, which a
+ * restart on another machine (another LANG) would not give it.
+ */
+function givenLocale(dt: DateTime): boolean {
+  const given = (dt as unknown as { loc?: { specifiedLocale?: unknown } }).loc?.specifiedLocale;
+  return typeof given === 'string' && given !== '' && given !== defaultLocaleSetting();
+}
+
 /** See {@link DateTimeLocale}. */
 export function storedLocale(dt: DateTime): DateTimeLocale | undefined {
-  const locale = typeof dt.locale === 'string' && dt.locale !== defaultLocale() ? dt.locale : null;
+  const locale =
+    typeof dt.locale === 'string' && (dt.locale !== defaultLocale() || givenLocale(dt))
+      ? dt.locale
+      : null;
   const numbering = typeof dt.numberingSystem === 'string' ? dt.numberingSystem : null;
   const calendar = typeof dt.outputCalendar === 'string' ? dt.outputCalendar : null;
   return locale === null && numbering === null && calendar === null

@@ -938,6 +938,45 @@ describe("a DateTime's locale settings", () => {
     }
   });
 
+  // Regression (replay adversary): a locale given explicitly that happened to be the machine's
+  // (`setLocale('en-US')` on an en-US machine, as the README advises for locale-dependent
+  // formatting) was stored as "the default", so a restart on a machine or container with another
+  // locale (LANG) gave the DateTime that one, from a snapshot and from an argument in the journal.
+  it("keep a locale given explicitly that is the machine's, for a restart where the default differs", async () => {
+    const machine = new Intl.DateTimeFormat().resolvedOptions().locale;
+    const other = machine.startsWith('de') ? 'fr-FR' : 'de-DE';
+    class Pinned {
+      when: DateTime | null = null;
+      given: DateTime | null = null;
+      declare readonly _clock: import('../../lib').Clock;
+      mark(): void {
+        this.when = this._clock.now().setLocale(machine);
+      }
+      keep(given: DateTime): void {
+        this.given = given;
+      }
+    }
+    const dir = freshBasedir();
+    const live = initSystem(new Pinned(), dir);
+    live.mark();
+    live.takeSnapshot();
+    live.keep(DateTime.fromMillis(0, { zone: 'UTC', locale: machine }));
+    expect([live.when!.locale, live.given!.locale]).toEqual([machine, machine]);
+    await live.close();
+    const before = Settings.defaultLocale;
+    Settings.defaultLocale = other; // the restart's default locale differs
+    try {
+      const again = initSystem(new Pinned(), dir);
+      try {
+        expect([again.when!.locale, again.given!.locale]).toEqual([machine, machine]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      Settings.defaultLocale = before;
+    }
+  });
+
   it('are compared by the deep comparison verifyReplay uses', () => {
     const plain = DateTime.fromMillis(0, { zone: 'UTC' });
     expect(firstDifference(plain, plain.setLocale('fr-FR'))).toMatch(
