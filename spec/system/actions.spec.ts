@@ -2007,7 +2007,7 @@ describe('calls on the system made while it writes a snapshot (from a fileSystem
       arm: () => (armed = true),
       openSync(file: string, flags: string) {
         const fd = realFs.openSync(file, flags);
-        if (file.endsWith('.snap.tmp')) snapshotFds.add(fd);
+        if (/\.snap(\.backup)?\.tmp$/.test(file)) snapshotFds.add(fd);
         return fd;
       },
       writeSync(fd: number, buf: Uint8Array, offset: number, length: number) {
