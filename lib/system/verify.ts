@@ -63,7 +63,9 @@ export interface ReplayDivergence {
   /**
    * Set when an action ended differently in replay (threw vs completed), or
    * when the snapshot carries another directory seed than the one the replay
-   * started from, or with `unknownMethod`; and when the snapshot the replay
+   * started from, or with `unknownMethod`, or when only the replay again from
+   * a later snapshot, as a restart from it would, differs (see verifyReplay);
+   * and when the snapshot the replay
    * differs from (or the next one after an action that ended differently)
    * was written by other code than the class given, saying so and naming the
    * first snapshot this code wrote.
@@ -502,10 +504,13 @@ function stateAfter(
  * where they differ it finds the first differing path, then replays the
  * actions since the last snapshot that agreed twice more: the first action
  * after which the two replays disagree about that place is the one that is
- * not deterministic. A record calling a method the class given has no
- * action method of (other code's, across a deploy) stops it with a report
- * that says so (`divergence.unknownMethod`) rather than a divergence found.
- * Writes nothing, and may run while the system is open.
+ * not deterministic. When every snapshot agreed, the last interval between
+ * two snapshots after the start is replayed again from the earlier one, as
+ * a restart from it would, which finds actions depending on what no
+ * snapshot keeps (see verifyRestart). A record calling a method the class
+ * given has no action method of (other code's, across a deploy) stops it
+ * with a report that says so (`divergence.unknownMethod`) rather than a
+ * divergence found. Writes nothing, and may run while the system is open.
  */
 export function verifyReplay(
   basedir: string,
@@ -632,8 +637,8 @@ function verifyFrom(dir: string, domainClass: StorableClass, options: VerifyOpti
     );
   }
   const report: ReportDraft = { ok: true, snapshotsChecked: 0, actionsReplayed: 0 };
-  const ctx: VerifyContext = { dir, domainClass, registry, warn, snapshots, report };
-  const stopped = withRootClassCheck(ctx, () => verifyAll(ctx));
+  const ctx: VerifyContext = { dir, domainClass, registry, warn, snapshots, report, agreedAt: [] };
+  const stopped = withRootClassCheck(ctx, () => verifyAll(ctx) ?? verifyRestart(ctx));
   // Filled in by verifyAll: `ok` is false exactly when `divergence` is set.
   if (stopped === undefined) return report as ReplayReport;
   // A renamed journal file: renaming it back is the way out, here and for an open that needs its records.
@@ -730,6 +735,8 @@ interface VerifyContext {
   /** The snapshots to check, oldest first; the first is where the replay starts (none: the journal alone). */
   snapshots: SnapshotEntry[];
   report: ReportDraft;
+  /** The snapshots after the start the replay agreed with, oldest first (see verifyRestart). */
+  agreedAt: SnapshotEntry[];
 }
 
 /** Where a replay stopped at journal damage: the last snapshot that agreed, and the damage. */
@@ -804,17 +811,10 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
           message: seedMismatch(snap.path, info.seed, startName, seed),
         });
       }
-      // The recorded digest is the one of the snapshot's bytes (damageOf
-      // checked it). The replayed state is encoded by this code, which may
-      // write a class under another name than the code that wrote the
-      // snapshot did (a class renamed, its old name registered for reading):
-      // when the digests differ, the snapshot's state is encoded by this
-      // code too, and the states differ when those encodings do.
-      const replayed = replayedDigest(root, registry);
-      const stored =
-        replayed === info.digest ? undefined : loadState(snap.path, registry, domainClass);
-      if (stored !== undefined && digestOf(stored.root, registry) !== replayed) {
-        const where = firstDifferenceAt(root, stored.root);
+      // damageOf checked the recorded digest against the snapshot's bytes.
+      const stored = storedStateDiffering(root, snap.path, info.digest, ctx);
+      if (stored !== undefined) {
+        const where = firstDifferenceAt(root, stored);
         const culprit =
           where && pinpoint(agreedAt, agreed, seq, where.at, { registry, domainClass, dir });
         const note = otherCodeNote(ctx, snap, info.code);
@@ -830,6 +830,7 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
       }
       agreed = seq;
       agreedAt = snap.path;
+      ctx.agreedAt.push(snap);
     }
     return true;
   };
@@ -888,6 +889,93 @@ function verifyAll(ctx: VerifyContext): DamageStop | undefined {
       });
       break;
     }
+  }
+  return undefined;
+}
+
+/**
+ * The state of snapshot `file` (whose recorded digest is `recorded`) when it
+ * differs from the replayed state `root`, else undefined. The recorded digest
+ * is the one of the snapshot's bytes; the replayed state is encoded by this
+ * code, which may write a class under another name than the code that wrote
+ * the snapshot did (a class renamed, its old name registered for reading):
+ * when the digests differ, the snapshot's state is encoded by this code too,
+ * and the states differ when those encodings do.
+ */
+function storedStateDiffering(
+  root: object,
+  file: string,
+  recorded: string | undefined,
+  ctx: VerifyContext,
+): object | undefined {
+  const replayed = replayedDigest(root, ctx.registry);
+  if (replayed === recorded) return undefined;
+  const stored = loadState(file, ctx.registry, ctx.domainClass).root;
+  return digestOf(stored, ctx.registry) === replayed ? undefined : stored;
+}
+
+/**
+ * After a replay that agreed with every snapshot: the last interval between
+ * two of them replayed again from the earlier one, as a restart from it
+ * would. The replay from the oldest snapshot runs in one process, carrying
+ * whatever the actions keep outside the state (a module variable, a static
+ * field, a memo in a non-enumerable property) as a live process that never
+ * restarted did; a restart from a later snapshot starts without it, and is
+ * what the next open does. A difference at the later snapshot is reported
+ * with `exact: false` and a message saying so. Only the last interval: each
+ * one costs a snapshot load, and the one before the newest snapshot stands
+ * for the restarts to come. Returns undefined (a DamageStop is verifyAll's).
+ */
+function verifyRestart(ctx: VerifyContext): undefined {
+  const { agreedAt, report, dir, warn } = ctx;
+  if (!report.ok || agreedAt.length < 2) return undefined;
+  const from = agreedAt[agreedAt.length - 2]!;
+  const to = agreedAt[agreedAt.length - 1]!;
+  const { root, replayer } = startReplay(from.path, ctx.registry, ctx.domainClass, warn);
+  const restartNote = (what: string): string =>
+    `replayed again from ${from.path}, as a restart from it would (in this process, after the replay from the oldest snapshot, which agreed with ${path.basename(to.path)}), ${what}: an action between them depends on something a snapshot does not keep (a module-level variable or a static field an action changes, a value kept in a non-enumerable property, a cache), so a restart from ${path.basename(from.path)} gives another state than the live run. Keep such values in enumerable fields of the state`;
+  const stop = new Error('stop');
+  try {
+    replayJournal({ fs: readOnlyFs(), dir, afterSeq: from.seq, warn }, (rec) => {
+      try {
+        replayer.apply(rec);
+      } catch (err) {
+        if (!isPrevalenceError(err, 'REPLAY_DIVERGED')) throw err;
+        report.ok = false;
+        report.divergence = {
+          agreedThrough: from.seq,
+          seq: rec.seq,
+          method: rec.method,
+          exact: true,
+          message: restartNote(
+            `action ${rec.seq} (${rec.method}) ended otherwise (${err.message})`,
+          ),
+        };
+        throw stop;
+      }
+      if (rec.seq < to.seq) return;
+      const stored = storedStateDiffering(
+        root,
+        to.path,
+        snapshotInfo(readOnlyFs(), to.path).digest,
+        ctx,
+      );
+      if (stored !== undefined) {
+        const where = firstDifferenceAt(root, stored);
+        report.ok = false;
+        report.divergence = {
+          agreedThrough: from.seq,
+          seq: to.seq,
+          exact: false,
+          snapshot: to.path,
+          ...(where ? { path: where.path, difference: where.reason } : {}),
+          message: restartNote(`the state differs from ${to.path}`),
+        };
+      }
+      throw stop;
+    });
+  } catch (err) {
+    if (err !== stop) throw err;
   }
   return undefined;
 }
