@@ -6,6 +6,7 @@ import {
   type OutsideWrite,
 } from './outside-writes';
 import { scanClassConstruction, scanFunctionSource, type Finding } from './scan';
+import { calleesOf, type Callee } from './callees';
 
 // Domain classes and their methods come in any shape; `Function` says exactly that.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -29,7 +30,7 @@ const findingsByFunction = new WeakMap<AnyFunction, Finding | null>();
 const ADVICE =
   'a replayed action would see a different value; use this._clock.now() ' +
   '(or this._clock.random()/uuid()) instead, or mark the method @readonly if it changes nothing ' +
-  'and no action calls it (a query an action calls is part of the action, yet not checked)';
+  'and no action calls it (a query an action calls is part of the action: initSystem warns about it)';
 
 /**
  * Checks that the action methods of a domain class can be replayed: none is
@@ -55,7 +56,8 @@ const ADVICE =
  * `constructor`, getters and the methods `isExempt` accepts (the `@readonly`
  * ones). Static methods, getters, the methods of other classes and plain
  * functions an action calls are not: they may serve queries, where reading
- * the time is fine (verifyReplay finds what slips through).
+ * the time is fine (calleeWarnings warns about the ones an action names
+ * itself; verifyReplay finds what slips through).
  * Sources that cannot be parsed (native code) are skipped. Throws a
  * `NONDETERMINISTIC_METHOD` {@link PrevalenceError} for the first offending
  * method, naming the class, the method and the offending code. A class that
@@ -366,4 +368,102 @@ function outsideWriteProblem(write: OutsideWrite, verb: 'write' | 'writes'): str
       : 'Keep it in a field of the state (this.…)') +
     `, or ignore this warning if it is not state (a count kept for logging)`
   );
+}
+
+// What calleesOf found in each function's source (base-class methods are shared).
+const calleesByFunction = new WeakMap<AnyFunction, Callee[]>();
+
+/**
+ * One warning per action method or setter of `cls` and per member it reaches
+ * that the determinism check does not read as an action (see calleesOf) and
+ * that reads time or randomness: a `@readonly` method or a getter through
+ * `this`, a static method or getter of the class or a base class (by its name
+ * or through `this.constructor`). Called from an action, such code is part of
+ * it, and a replay gets other values. Advice, not a refusal: the same code
+ * may serve queries, where reading the time is fine, and an action may reach
+ * it on a branch that never reads it. Only members the action names itself,
+ * one call deep.
+ */
+export function calleeWarnings(
+  cls: AnyFunction,
+  isExempt: (methodName: string, fn: AnyFunction) => boolean,
+): string[] {
+  const warnings: string[] = [];
+  for (const method of methodsOf(cls)) {
+    if (method.symbolic || isExempt(method.name, method.fn)) continue;
+    let callees = calleesByFunction.get(method.fn);
+    if (callees === undefined) {
+      const source = Function.prototype.toString.call(method.fn);
+      callees = /^class[\s{]/.test(source) ? [] : calleesOf(source);
+      calleesByFunction.set(method.fn, callees);
+    }
+    for (const callee of callees) {
+      const target = resolveCallee(cls, callee, isExempt);
+      if (target === undefined) continue;
+      const finding = findingOf(target.fn);
+      if (finding === undefined || finding.kind === 'async' || finding.kind === 'generator')
+        continue;
+      warnings.push(
+        `${methodLabel(cls, method)} reaches ${callee.text} (${target.what}), which ${problem(finding).replace(ADVICE, CALLEE_ADVICE)}`,
+      );
+    }
+  }
+  return warnings;
+}
+
+const CALLEE_ADVICE =
+  'called from an action it is part of the action, and a replay would see a different value; ' +
+  'read this._clock in the action and pass the value in (the determinism check reads the ' +
+  "action's own source, and warns about what it reaches)";
+
+/**
+ * The function `callee` runs when `cls`'s action reaches it, and what it is;
+ * undefined when it is an action (checked on its own), no function, or not
+ * found on the class.
+ */
+function resolveCallee(
+  cls: AnyFunction,
+  callee: Callee,
+  isExempt: (methodName: string, fn: AnyFunction) => boolean,
+): { fn: AnyFunction; what: string } | undefined {
+  if (callee.kind === 'this') {
+    const desc = onChain(cls.prototype as object, callee.name, Object.prototype);
+    if (desc === undefined) return undefined;
+    if (typeof desc.get === 'function') return { fn: desc.get, what: 'a getter' };
+    const fn: unknown = desc.value;
+    if (typeof fn !== 'function' || !isExempt(callee.name, fn)) return undefined;
+    return { fn, what: 'a @readonly method' };
+  }
+  const owner = staticOwner(cls, callee.className);
+  if (owner === undefined) return undefined;
+  const desc = onChain(owner, callee.name, Function.prototype);
+  if (desc === undefined) return undefined;
+  if (typeof desc.get === 'function') return { fn: desc.get, what: 'a static getter' };
+  const fn: unknown = desc.value;
+  return typeof fn === 'function' && !/^class[\s{]/.test(Function.prototype.toString.call(fn))
+    ? { fn, what: 'a static method' }
+    : undefined;
+}
+
+/** `cls`, or the base class of it named `className` (`cls` itself for `this.constructor`). */
+function staticOwner(cls: AnyFunction, className: string | undefined): AnyFunction | undefined {
+  if (className === undefined) return cls;
+  for (let c: unknown = cls; typeof c === 'function' && c !== Function.prototype;) {
+    if ((c as AnyFunction).name === className) return c as AnyFunction;
+    c = Object.getPrototypeOf(c);
+  }
+  return undefined;
+}
+
+/** The descriptor of `key` on `start`'s prototype chain, stopping before `end`. */
+function onChain(start: object, key: string, end: object): PropertyDescriptor | undefined {
+  for (
+    let o: object | null = start;
+    o !== null && o !== end;
+    o = Object.getPrototypeOf(o) as object | null
+  ) {
+    const desc = Object.getOwnPropertyDescriptor(o, key);
+    if (desc !== undefined) return desc;
+  }
+  return undefined;
 }

@@ -14,6 +14,7 @@ import {
   constructionOutsideWriteWarning,
   constructionWarning,
   outsideWriteWarnings,
+  calleeWarnings,
   validateDomainClass,
 } from '../clock/validate';
 import { refusePrivateMembers } from '../clock/private-members';
@@ -398,7 +399,9 @@ export class PrevalentSystem<T extends object> {
   /**
    * Warns about the root class's actions and construction that write
    * outside the state (outsideWriteWarnings, constructionOutsideWriteWarning:
-   * a restart from a snapshot runs neither), and about the registered
+   * a restart from a snapshot runs neither), about its actions that reach a
+   * query, getter or static method reading time or randomness
+   * (calleeWarnings: a replay gets other values), and about the registered
    * classes whose construction reads time or randomness (see
    * constructionWarning) or writes outside the state: those in
    * options.classes and the @persistent ones, but not this system's root
@@ -416,7 +419,10 @@ export class PrevalentSystem<T extends object> {
       toldRoots.add(this.domainClass);
       let warnings: string[] = [];
       try {
-        warnings = outsideWriteWarnings(this.domainClass, isMarkedReadonly);
+        warnings = [
+          ...outsideWriteWarnings(this.domainClass, isMarkedReadonly),
+          ...calleeWarnings(this.domainClass, isMarkedReadonly),
+        ];
         // The root's constructor runs for a first state, not after a restart from a snapshot.
         const construction = constructionOutsideWriteWarning(this.domainClass);
         if (construction !== undefined) warnings.push(construction);

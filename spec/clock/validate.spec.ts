@@ -58,7 +58,7 @@ describe('validateDomainClass: the compiled forms ts-jest produces', () => {
       'NONDETERMINISTIC_METHOD: Wiki.createPage calls Date.now(): a replayed action would see ' +
         'a different value; use this._clock.now() (or this._clock.random()/uuid()) instead, ' +
         'or mark the method @readonly if it changes nothing and no action calls it (a query an ' +
-        'action calls is part of the action, yet not checked)',
+        'action calls is part of the action: initSystem warns about it)',
     );
   });
 });

@@ -1,0 +1,72 @@
+import {
+  childEntries,
+  declaredNames,
+  nodeAt,
+  parseFunctionSource,
+  snippet,
+  staticKey,
+  topFunction,
+  type AnyNode,
+  type LocalNames,
+} from './ast';
+
+/**
+ * A member an action's source reaches that the determinism check does not
+ * read as an action: `this.name` (called or read: a `@readonly` method or a
+ * getter) or a static member, `Name.member` or `this.constructor.member`.
+ */
+export interface Callee {
+  /** `this`: a member of the instance; `static`: of a class (`Name.member`, `this.constructor.member`). */
+  readonly kind: 'this' | 'static';
+  /** For `static`: the class name read (`Shop`), or undefined for `this.constructor`. */
+  readonly className?: string | undefined;
+  /** The member's name. */
+  readonly name: string;
+  /** The expression as written, whitespace collapsed: `Shop.stamp`. */
+  readonly text: string;
+}
+
+/**
+ * The members named by a static key on `this`, on `this.constructor` (or
+ * `super.constructor`) and on a name the function does not declare (a
+ * class, in scope at module level), in a function's source, callbacks
+ * defined in it included; each once. Empty when the source does not parse.
+ */
+export function calleesOf(source: string): Callee[] {
+  const parsed = parseFunctionSource(source);
+  const top = parsed === undefined ? undefined : topFunction(parsed.ast);
+  if (parsed === undefined || top === undefined) return [];
+  const anonymous = top.type === 'FunctionExpression' ? { ...top, id: null } : top;
+  const locals = declaredNames(anonymous, undefined, false);
+  const found = new Map<string, Callee>();
+  const visit = (node: AnyNode): void => {
+    if (node.type === 'MemberExpression') {
+      const callee = calleeAt(node, parsed.text, locals);
+      if (callee !== undefined) found.set(`${callee.kind}:${callee.text}`, callee);
+    }
+    for (const [, child] of childEntries(node)) visit(child);
+  };
+  visit(top);
+  return [...found.values()];
+}
+
+function calleeAt(node: AnyNode, text: string, locals: LocalNames): Callee | undefined {
+  const name = staticKey(node, 'property');
+  const object = nodeAt(node, 'object');
+  if (name === undefined || object === undefined) return undefined;
+  if (object.type === 'ThisExpression') {
+    return name === 'constructor' ? undefined : { kind: 'this', name, text: snippet(text, node) };
+  }
+  if (object.type === 'Identifier') {
+    const className = String(object['name']);
+    if (locals.has(className, object.start)) return undefined;
+    return { kind: 'static', className, name, text: snippet(text, node) };
+  }
+  if (object.type === 'MemberExpression' && staticKey(object, 'property') === 'constructor') {
+    const self = nodeAt(object, 'object');
+    if (self?.type === 'ThisExpression' || self?.type === 'Super') {
+      return { kind: 'static', className: undefined, name, text: snippet(text, node) };
+    }
+  }
+  return undefined;
+}
