@@ -302,6 +302,24 @@ function constructionMessage(cls: AnyFunction, owner: AnyFunction, finding: Find
   );
 }
 
+/**
+ * What `scan` gives for the source of method `fn`, worked out once per
+ * function (base-class methods are shared) and kept in `cache`; `none` for
+ * a class kept on the prototype, which cannot be called as a method.
+ */
+function scannedOnce<T>(
+  cache: WeakMap<AnyFunction, T>,
+  fn: AnyFunction,
+  scan: (source: string) => T,
+  none: T,
+): T {
+  if (cache.has(fn)) return cache.get(fn) as T;
+  const source = Function.prototype.toString.call(fn);
+  const found = /^class[\s{]/.test(source) ? none : scan(source);
+  cache.set(fn, found);
+  return found;
+}
+
 // What findOutsideWrite found in each function's source (base-class methods are shared).
 const outsideWritesByFunction = new WeakMap<AnyFunction, OutsideWrite | null>();
 
@@ -320,12 +338,12 @@ export function outsideWriteWarnings(
   const warnings: string[] = [];
   for (const method of methodsOf(cls)) {
     if (method.symbolic || isExempt(method.name, method.fn)) continue;
-    let write = outsideWritesByFunction.get(method.fn);
-    if (write === undefined) {
-      const source = Function.prototype.toString.call(method.fn);
-      write = /^class[\s{]/.test(source) ? null : (findOutsideWrite(source) ?? null);
-      outsideWritesByFunction.set(method.fn, write);
-    }
+    const write = scannedOnce(
+      outsideWritesByFunction,
+      method.fn,
+      (source) => findOutsideWrite(source) ?? null,
+      null,
+    );
     if (write !== null) {
       warnings.push(`${methodLabel(cls, method)} ${outsideWriteProblem(write, 'writes')}`);
     }
@@ -391,13 +409,7 @@ export function calleeWarnings(
   const warnings: string[] = [];
   for (const method of methodsOf(cls)) {
     if (method.symbolic || isExempt(method.name, method.fn)) continue;
-    let callees = calleesByFunction.get(method.fn);
-    if (callees === undefined) {
-      const source = Function.prototype.toString.call(method.fn);
-      callees = /^class[\s{]/.test(source) ? [] : calleesOf(source);
-      calleesByFunction.set(method.fn, callees);
-    }
-    for (const callee of callees) {
+    for (const callee of scannedOnce(calleesByFunction, method.fn, calleesOf, [])) {
       const target = resolveCallee(cls, callee, isExempt);
       if (target === undefined) continue;
       const finding = findingOf(target.fn);
