@@ -240,6 +240,20 @@ export class BuiltinTable {
     }
     return undefined;
   }
+
+  /**
+   * Every built-in member `from` (a prototype whose chain was registered)
+   * resolves to, by key: what find answers for each known key (see
+   * date-mirrors.ts).
+   */
+  membersFrom(from: object): Array<[PropertyKey, BuiltinEntry]> {
+    const found: Array<[PropertyKey, BuiltinEntry]> = [];
+    for (const key of this.#entries.keys()) {
+      const entry = this.find(from, key);
+      if (entry !== undefined) found.push([key, entry]);
+    }
+    return found;
+  }
 }
 
 function hasOnChain(target: object, key: PropertyKey): boolean {

@@ -79,10 +79,18 @@ export function answerView(answer: object): undefined {
   return undefined;
 }
 
+/**
+ * The view of a Date (a real Date, see date-mirrors.ts) → its link (which
+ * paths.ts reads as a proxy view's handler), holding its raw Date. Only
+ * Dates are looked up here: the views of every other object answer for
+ * themselves.
+ */
+export const dateViewLinks = new WeakMap<object, { readonly raw: object }>();
+
 /** Asks `value`, when it is a proxy, for VIEW_TARGET or VIEW_LINK; undefined when nothing answered. */
 function askView(value: object, key: typeof VIEW_TARGET | typeof VIEW_LINK): unknown {
-  // A view is a proxy: ordinary objects are not asked, so no getter of theirs runs.
-  if (!types.isProxy(value)) return undefined;
+  // A view is a proxy, or a Date: ordinary objects are not asked, so no getter of theirs runs.
+  if (!types.isProxy(value)) return types.isDate(value) ? askDateView(value, key) : undefined;
   answered = undefined;
   try {
     Reflect.get(value, key);
@@ -92,6 +100,13 @@ function askView(value: object, key: typeof VIEW_TARGET | typeof VIEW_LINK): unk
   const answer = answered;
   answered = undefined;
   return answer;
+}
+
+/** askView for a real Date: the side table answers. */
+function askDateView(value: object, key: typeof VIEW_TARGET | typeof VIEW_LINK): unknown {
+  const link = dateViewLinks.get(value);
+  if (link === undefined) return undefined;
+  return key === VIEW_TARGET ? link.raw : link;
 }
 
 // The view whose built-in method (Map#get, …) was just handed out, and its

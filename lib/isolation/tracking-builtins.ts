@@ -15,6 +15,7 @@ import { isView } from './registry';
 import { noteDerivedBytes } from './shared-bytes';
 import { requireLog } from './undo';
 import { timeSlot } from '../codec/slots';
+import { syncMirrors } from './date-mirrors';
 import { mapGet, mapHas, setHas } from '../codec/raw-iteration';
 import {
   DateEntry,
@@ -131,7 +132,11 @@ function mutator(kind: BuiltinKind, name: PropertyKey, original: Fn, label: stri
     if (kind === 'date') {
       const before = timeSlot(raw as Date);
       const result = original.apply(raw, rawArgs(args));
-      if (!Object.is(timeSlot(raw as Date), before)) log.push(new DateEntry(raw, before));
+      if (!Object.is(timeSlot(raw as Date), before)) {
+        log.push(new DateEntry(raw, before));
+        // Its view and tracking object are Dates of their own: they take the new time.
+        syncMirrors(raw);
+      }
       return result;
     }
     const plain = rawArgs(args);

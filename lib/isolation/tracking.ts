@@ -8,6 +8,7 @@ import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } f
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
 import { isPassThrough, rawOwner, rawToTracking, trackingToRaw, viewTarget } from './registry';
 import { trackingFactory } from './tracking-builtins';
+import { MirrorKind } from './date-mirrors';
 import { noteDerivedBytes } from './shared-bytes';
 import { currentLog, refuseForeignUse, requireLog, setCurrentLog, UndoLog } from './undo';
 import { TypedIndexEntry } from './undo-builtins';
@@ -149,6 +150,7 @@ function createTracked(value: object, owner: UndoLog | null = currentLog()): obj
   if (kind !== 'plain') tables[kind].register(value);
   // A prototype is no system's state: read-only, and owned by none (any system may read it).
   const prototype = isPrototypeObject(value);
+  if (kind === 'date' && !prototype) return createTrackedDate(value as Date, owner);
   const handlers = handlersOf(prototype ? null : owner);
   const handler = prototype
     ? handlers.prototype
@@ -212,6 +214,69 @@ for (const [original, fast] of arrayMutatorPaths((raw, index, value) =>
 }
 
 const tables = builtinTables((kind) => trackingFactory(kind, { wrap, wrapChild }));
+
+/**
+ * The tracking object of a Date: a real Date (see date-mirrors.ts). Its
+ * prototype holds the tracking wrappers of the built-ins (a setter changes
+ * the raw Date, recording its undo, and sets the Date's mirrors; reads run
+ * on the raw Date) behind the traps below, which do what a tracking
+ * proxy's get and set traps do.
+ */
+const trackedDates = new MirrorKind(
+  tables.date,
+  (_key, entry) => {
+    const getter = entry.getter;
+    if (getter === undefined) return { value: entry.wrapper, writable: true };
+    return {
+      get(this: object) {
+        const raw = trackingToRaw.get(this) ?? this;
+        return wrap(getter.call(raw), raw);
+      },
+    };
+  },
+  {
+    get(members, key, receiver) {
+      const raw = trackingToRaw.get(receiver as object);
+      if (raw === undefined) return Reflect.get(members, key, receiver);
+      checkDateOwner(raw, 'reading', key);
+      // The raw Date's own property (a helper an action defined), else the members and the chain.
+      const value: unknown = Reflect.get(hasOwn.call(raw, key) ? raw : members, key, receiver);
+      if (typeof value !== 'object' || value === null) {
+        return typeof value === 'function' ? nestedCall(value as Fn) : value;
+      }
+      return (
+        rawToTracking.get(value) ?? createTrackedChild(value, raw, key, false, ownerOf(raw), 'read')
+      );
+    },
+    set(members, key, value, receiver) {
+      const raw = trackingToRaw.get(receiver as object);
+      if (raw === undefined) return Reflect.set(members, key, value, receiver);
+      checkDateOwner(raw, 'assigning', key);
+      return setTracked(raw, key, value, receiver as object, true);
+    },
+  },
+);
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function createTrackedDate(raw: Date, owner: UndoLog | null): Date {
+  const mirror = trackedDates.make(raw);
+  rawToTracking.set(raw, mirror);
+  trackingToRaw.set(mirror, raw);
+  if (owner !== null) rawOwner.set(raw, owner);
+  currentLog()?.noteTracked(raw);
+  return mirror;
+}
+
+/** The check of a tracking proxy's handlers (see makeHandlers), for the tracking object of the raw Date `raw`. */
+function checkDateOwner(raw: object, what: string, key: PropertyKey): void {
+  const running = currentLog();
+  if (running === null) return;
+  const owner = rawOwner.get(raw);
+  if (owner === undefined || owner === running) return;
+  const current = owner.resolve();
+  if (current !== running && !current.retired) refuseForeignUse(running, what, key);
+}
 
 /** The handlers of the tracking proxies of one system's state. */
 interface HandlerSet {

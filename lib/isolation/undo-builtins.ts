@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { syncMirrors } from './date-mirrors';
 import {
   bufferBytes,
   byteLengthSlot,
@@ -162,6 +163,7 @@ export class DateEntry implements UndoEntry {
 
   undo(): void {
     setTimeSlot(this.date, this.time);
+    syncMirrors(this.date);
   }
 }
 

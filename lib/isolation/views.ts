@@ -1,8 +1,11 @@
 import { ARRAY_MUTATORS, arrayFastPaths } from './array-methods';
 import { BuiltinTable, builtinTables, handlerKindOf, type Kind } from './kinds';
 import { hasLink, isDetached, markDetached, toStep, type LinkStep, type ViewLink } from './paths';
+import { MirrorKind } from './date-mirrors';
+import { viewRaw } from './builtin-common';
 import {
   answerView,
+  dateViewLinks,
   forgetMethodOfView,
   isPassThrough,
   noteMethodOfView,
@@ -70,6 +73,7 @@ function createView(value: object, parent: object | undefined, step: LinkStep | 
   }
   const kind = handlerKindOf(value);
   if (kind !== 'plain') tables[kind].register(value);
+  if (kind === 'date') return createDateView(value as Date, parent, step);
   const Handler = Array.isArray(value) ? ArrayViewHandler : handlerClasses[kind];
   const view = new Proxy(value, newHandler(Handler, parent, step));
   rawToView.set(value, view);
@@ -265,6 +269,74 @@ function refuseInAction(what: string, key?: PropertyKey, linking = 'of'): void {
 }
 
 const tables = builtinTables((kind) => viewFactory(kind, { viewOf: anyView, childView }));
+
+/**
+ * The view of a Date: a real Date (see date-mirrors.ts), whose link (what a
+ * proxy view's handler holds) is kept in dateViewLinks. Its prototype holds
+ * the view wrappers of the built-ins (setters throw READONLY_VIOLATION,
+ * reads run on the raw Date) behind the traps below, which do what a proxy
+ * view's get and set traps do.
+ */
+const dateViews = new MirrorKind(
+  tables.date,
+  (_key, entry) => {
+    const getter = entry.getter;
+    if (getter === undefined) return { value: entry.wrapper, writable: true };
+    return {
+      get(this: unknown) {
+        return viewOf(getter.call(viewRaw(this)));
+      },
+    };
+  },
+  {
+    get(members, key, receiver) {
+      const raw = dateViewLinks.get(receiver as object)?.raw;
+      if (raw === undefined) return Reflect.get(members, key, receiver);
+      refuseInAction('reading', key);
+      let value: unknown;
+      try {
+        // The raw Date's own property (a helper an action defined), else the members and the chain.
+        value = Reflect.get(hasOwn.call(raw, key) ? raw : members, key, receiver);
+      } catch (err) {
+        throw inGetter(err, key);
+      }
+      return childView(raw, key, false, value);
+    },
+    set(_members, key) {
+      throw readonlyViolation(`assign property ${keyLabel(key)}`);
+    },
+  },
+);
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function createDateView(raw: Date, parent: object | undefined, step: LinkStep | undefined): Date {
+  const view = dateViews.make(raw);
+  dateViewLinks.set(view, new DateViewLink(raw, parent, step));
+  rawToView.set(raw, view);
+  return view;
+}
+
+/** The link of a Date's view (see ViewLink): as a PlainViewHandler holds it, with the raw Date. */
+class DateViewLink implements ViewLink {
+  parentRef: WeakRef<object> | undefined;
+
+  constructor(
+    readonly raw: object,
+    parent: object | undefined,
+    public step: LinkStep | undefined,
+  ) {
+    this.parentRef = parent === undefined ? undefined : new WeakRef(parent);
+  }
+
+  get parent(): object | undefined {
+    return this.parentRef?.deref();
+  }
+
+  set parent(parent: object | undefined) {
+    this.parentRef = parent === undefined ? undefined : new WeakRef(parent);
+  }
+}
 
 const arrayPaths = arrayFastPaths((raw, index, value) => childView(raw, index, false, value));
 
