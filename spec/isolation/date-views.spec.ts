@@ -115,6 +115,24 @@ describe('a view of a Date', () => {
     expect(new Date(s.start).getTime()).toBe(MS);
   });
 
+  it('refuses an assignment (READONLY_VIOLATION) and a property definition (TypeError)', () => {
+    const view = rootView({ when: new Date(MS) }).when as Date & { note?: string };
+    expectCode(() => (view.note = 'x'), 'READONLY_VIOLATION');
+    expect(() => Object.defineProperty(view, 'note', { value: 'x' })).toThrow(TypeError);
+    expect(view.note).toBeUndefined();
+  });
+
+  it('kept in a variable and used inside an action is refused, as any view (NONDETERMINISTIC_METHOD)', () => {
+    const raw = { when: new Date(MS) };
+    const view = rootView(raw).when;
+    const p = tracked(raw);
+    inAction(() => {
+      expectCode(() => view.getTime(), 'NONDETERMINISTIC_METHOD');
+      expectCode(() => (p.when = view), 'NONDETERMINISTIC_METHOD');
+    });
+    expect(raw.when.getTime()).toBe(MS);
+  });
+
   it('is the same view every time it is read', () => {
     const s = open(freshBasedir(), new Calendar());
     expect(s.start).toBe(s.start);
