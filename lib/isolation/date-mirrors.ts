@@ -106,6 +106,20 @@ export class MirrorKind {
   }
 }
 
+/**
+ * Lets go of `mirror` (a tracking object of the raw Date `raw`, at the end
+ * of its action): it is no longer set to raw's time. True when its time
+ * differs from raw's: a built-in setter was borrowed onto it
+ * (`Date.prototype.setTime.call(mirror, t)`), which changed it and not the
+ * state.
+ */
+export function releaseMirror(raw: Date, mirror: Date): boolean {
+  const list = mirrorsOf.get(raw);
+  const at = list === undefined ? -1 : list.indexOf(mirror);
+  if (at >= 0) list!.splice(at, 1);
+  return !Object.is(timeSlot(mirror), timeSlot(raw));
+}
+
 /** Sets the mirrors of the raw Date `raw` to its time (after a change of it). */
 export function syncMirrors(raw: object): void {
   const list = mirrorsOf.get(raw);

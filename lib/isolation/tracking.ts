@@ -8,7 +8,7 @@ import { BuiltinTable, builtinTables, handlerKindOf, isNumericKey, type Kind } f
 import { defineTracked, deleteTracked, recheckFresh, setTracked } from './record';
 import { isPassThrough, rawOwner, rawToTracking, trackingToRaw, viewTarget } from './registry';
 import { trackingFactory } from './tracking-builtins';
-import { MirrorKind } from './date-mirrors';
+import { MirrorKind, releaseMirror } from './date-mirrors';
 import { noteDerivedBytes } from './shared-bytes';
 import { currentLog, refuseForeignUse, requireLog, setCurrentLog, UndoLog } from './undo';
 import { TypedIndexEntry } from './undo-builtins';
@@ -57,7 +57,37 @@ export function endTracking(): void {
   const log = currentLog();
   setCurrentLog(null);
   forgetRecentParent();
+  const bypassed = releaseActionDates();
   if (log !== null) recheckFresh(log);
+  if (bypassed) {
+    throw unsupportedChange(
+      'a Date setter borrowed and called on a stored Date (Date.prototype.setTime.call(this.when, t) or the like), which changes the Date object the action was handed and not the state,',
+      'call the setter on the Date itself (this.when.setTime(t)); the action was undone',
+    );
+  }
+}
+
+/**
+ * The tracking objects of Dates made during the running action, with their
+ * raw Dates. A tracking object of a Date is a Date of its own (see
+ * date-mirrors.ts), whose time a built-in setter borrowed onto it changes
+ * unseen: made per action and let go of at its end, none outlives the
+ * action that could have changed it, and the change is found there.
+ */
+const actionDates: Array<[raw: Date, mirror: Date]> = [];
+
+/**
+ * Lets go of the running action's Date tracking objects (see actionDates);
+ * true when a borrowed setter changed one.
+ */
+function releaseActionDates(): boolean {
+  let bypassed = false;
+  for (const [raw, mirror] of actionDates) {
+    rawToTracking.delete(raw);
+    if (releaseMirror(raw, mirror)) bypassed = true;
+  }
+  actionDates.length = 0;
+  return bypassed;
 }
 
 /**
@@ -261,6 +291,7 @@ const hasOwn = Object.prototype.hasOwnProperty;
 
 function createTrackedDate(raw: Date, owner: UndoLog | null): Date {
   const mirror = trackedDates.make(raw);
+  actionDates.push([raw, mirror]);
   rawToTracking.set(raw, mirror);
   trackingToRaw.set(mirror, raw);
   if (owner !== null) rawOwner.set(raw, owner);

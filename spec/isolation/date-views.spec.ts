@@ -47,6 +47,20 @@ class Calendar {
     this.shared = date;
   }
 
+  borrowSetter(ms: number): void {
+    this.dates.push(new Date(MS + 2));
+    Date.prototype.setTime.call(this.start, ms);
+  }
+
+  borrowThenSet(ms: number): void {
+    Date.prototype.setTime.call(this.start, 0);
+    this.start.setTime(ms);
+  }
+
+  copyStartAgain(): void {
+    this.copy = new Date(this.start);
+  }
+
   dropDates(): void {
     this.dates = [];
   }
@@ -243,5 +257,28 @@ describe('a Date copied inside an action', () => {
     expect(raw.when.getTime()).toBe(MS);
     expect(Date.prototype.getTime.call(view)).toBe(MS);
     expect(new Date(p.when).getTime()).toBe(MS);
+  });
+});
+
+describe('a Date setter borrowed onto a stored Date inside an action', () => {
+  // A tracking object kept from one action to the next with the borrowed time in its slot gave
+  // `new Date(this.when)` that time in the next action live, and the state's after a restart.
+  it('undoes the action with READONLY_VIOLATION saying to call the setter on the Date', () => {
+    const s = open(freshBasedir(), new Calendar());
+    const message = expectCode(() => s.borrowSetter(0), 'READONLY_VIOLATION');
+    expect(message).toMatch(/borrowed/);
+    expect(message).toMatch(/this\.when\.setTime\(t\)/);
+    expect(s.start.getTime()).toBe(MS);
+    expect(s.dates).toHaveLength(1);
+    s.copyStartAgain();
+    expect(s.copy!.getTime()).toBe(MS);
+  });
+
+  it('followed by the setter on the Date itself is that setter, as in plain JavaScript', () => {
+    const s = open(freshBasedir(), new Calendar());
+    s.borrowThenSet(MS + 5);
+    expect(s.start.getTime()).toBe(MS + 5);
+    s.copyStartAgain();
+    expect(s.copy!.getTime()).toBe(MS + 5);
   });
 });
