@@ -682,6 +682,10 @@ class Walker {
     viaMap = false,
   ): void {
     if (this.visited.has(value) || (isPassThrough(value) && !types.isProxy(value))) return;
+    // A boxed primitive holds nothing to walk, and a String object's index and length
+    // properties are non-configurable by nature: the storability check after the walk
+    // refuses it as what it is, naming its place (the walk's refusal would blame a property).
+    if (this.forStorage && types.isBoxedPrimitive(value)) return;
     this.claim?.(value);
     // Another open system's object, nested in what a live action stored (one
     // reached before has a proxy or view, so the check comes first).

@@ -145,3 +145,42 @@ describe('a luxon Duration or Interval stored or passed (regression (service rev
     await plan.close();
   });
 });
+
+describe('a String object stored or in the initial state (regression (codec review): refused as a "non-configurable property" with no place, which its own index and length properties are by nature)', () => {
+  class Notes {
+    list: unknown[] = [];
+    keepString(): void {
+      this.list.push(new String('ab'));
+    }
+    keepEmptyStringInside(): void {
+      this.list.push({ s: new String('') });
+    }
+  }
+  class BoxedAtStart {
+    list: unknown[] = [1, new String('ab')];
+  }
+
+  it('names it as a String object wrapping a primitive, and its place, as for the other boxed primitives', async () => {
+    const notes = initSystem(Notes, freshBasedir());
+    for (const [method, place] of [
+      [
+        'keepString',
+        /^NOT_SERIALIZABLE: the value the action stored at list\[0\] is a String object wrapping a primitive: .*\.valueOf\(\)/,
+      ],
+      [
+        'keepEmptyStringInside',
+        /^NOT_SERIALIZABLE: s in the value the action stored at list\[0\] is a String object wrapping a primitive/,
+      ],
+    ] as const) {
+      const message = expectCode(() => notes[method](), 'NOT_SERIALIZABLE');
+      expect(message).toMatch(place);
+      expect(message).not.toMatch(/non-configurable/);
+    }
+    expect(notes.list).toEqual([]);
+    expect(journalRecords(notes.basedirAbspath())).toEqual([]);
+    await notes.close();
+    const initial = expectCode(() => initSystem(BoxedAtStart, freshBasedir()), 'NOT_SERIALIZABLE');
+    expect(initial).toMatch(/list\[1\] is a String object wrapping a primitive/);
+    expect(initial).not.toMatch(/non-configurable/);
+  });
+});
