@@ -215,6 +215,9 @@ function describeUnstorableObject(value: object): string {
   if (base !== undefined && !isBuiltinPrototype(proto)) {
     return `an instance of class ${name}, which extends a built-in type (${base}): ${BUILTIN_SUBCLASS_ADVICE}`;
   }
+  if (isOtherRealmsStorable(ctor)) {
+    return `${article(name)} ${name} of another realm (made in a vm context, or by another global's ${name}): snapshots keep this realm's values, so it would come back as another object (its prototype and instanceof would change); copy it into this realm first (structuredClone(value), called here)`;
+  }
   if (isBuiltinPrototype(proto) || (ctor !== Object && isNativeConstructor(ctor))) {
     return `${article(name)} ${name} (a built-in type that cannot be stored): keep only data in the state and in arguments (plain objects, arrays, Maps, Sets, Dates, typed arrays, registered classes)`;
   }
@@ -227,6 +230,29 @@ function describeUnstorableObject(value: object): string {
     return "an object whose prototype is another object, not a class's (made with Object.create(), or by a function whose prototype was replaced): snapshots keep plain objects and instances of registered classes; store a copy with its own properties ({ ...base, ...changes }), or register its function with @persistent() or options.classes if it is a class of yours";
   }
   return `an instance of unregistered class ${name}: register it with @persistent() or options.classes`;
+}
+
+/** This realm's constructors of the built-ins the encodings store, by name. */
+const STORABLE_CONSTRUCTORS: ReadonlyMap<string, unknown> = new Map<string, unknown>([
+  ['Object', Object],
+  ['Array', Array],
+  ['Map', Map],
+  ['Set', Set],
+  ['Date', Date],
+  ['RegExp', RegExp],
+  ['ArrayBuffer', ArrayBuffer],
+  ...TYPED_ARRAYS,
+]);
+
+/**
+ * True for the constructor of a storable built-in of another realm (a `vm`
+ * context's `Array`): its values have that realm's prototypes, which the
+ * encodings do not take for this realm's, and could not bring back.
+ */
+function isOtherRealmsStorable(ctor: unknown): boolean {
+  if (!isNativeConstructor(ctor)) return false;
+  const own = STORABLE_CONSTRUCTORS.get((ctor as { name: string }).name);
+  return own !== undefined && own !== ctor;
 }
 
 /**

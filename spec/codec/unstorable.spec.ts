@@ -1,3 +1,4 @@
+import * as vm from 'node:vm';
 import { encodeArgs, encodeTree } from '../../lib/codec/tree';
 import { encodeGraph } from '../../lib/codec/graph';
 import { MAX_RECORD_NESTING } from '../../lib/codec/failure';
@@ -49,6 +50,12 @@ const cases: [string, () => unknown, string][] = [
     'prototype is another object',
   ],
   ['an unregistered subclass of Map', () => new UnregisteredMap(), 'extends a built-in type (Map)'],
+  // regression (codec review): "an Array (a built-in type that cannot be stored): keep only data
+  // in the state and in arguments (plain objects, arrays, …)", which contradicts itself
+  ['an array of another realm (vm)', () => vm.runInNewContext('[1, 2]'), 'of another realm'],
+  ['a plain object of another realm', () => vm.runInNewContext('({ a: 1 })'), 'copy it into'],
+  ['a Map of another realm', () => vm.runInNewContext('new Map([[1, 2]])'), 'a Map of another'],
+  ['a Uint8Array of another realm', () => vm.runInNewContext('new Uint8Array(2)'), 'realm'],
 ];
 
 /** `bad` at the end of a chain of `n` plain objects linked by `next`. */
