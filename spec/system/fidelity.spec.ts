@@ -178,6 +178,30 @@ describe('own properties the encodings cannot store', () => {
     expect(firstDifference(stateOf(again), live)).toBeUndefined();
   });
 
+  // README, Actions: what the copy keeps, which the codec review found undocumented.
+  it('passes a frozen argument as an ordinary copy without its non-enumerable properties, and arrays sharing bytes apart, live and in replay', async () => {
+    const dir = freshBasedir();
+    const shelf = openShelf(dir);
+    const inner = Object.defineProperty({ b: 2 }, 'hidden', { value: 3 });
+    const frozen = Object.freeze({ a: 1, inner: Object.seal(inner) });
+    const bytes = new Uint8Array([1, 2]);
+    shelf.put('frozen', frozen);
+    shelf.put('bytes', { bytes, buffer: bytes.buffer, wide: new Uint16Array(bytes.buffer) });
+    const stored = shelf.items['frozen'] as { a: number; inner: object };
+    expect([Object.isExtensible(stored), Object.isFrozen(stored)]).toEqual([true, false]);
+    expect(Object.isSealed(stored.inner)).toBe(false);
+    expect(Object.getOwnPropertyNames(stored.inner)).toEqual(['b']);
+    const apart = shelf.items['bytes'] as { bytes: Uint8Array; buffer: ArrayBuffer; wide: object };
+    expect(apart.bytes.buffer).not.toBe(apart.buffer);
+    apart.bytes[0] = 9; // a raw write ('none' isolation): shows through nothing else
+    expect(new Uint8Array(apart.buffer)[0]).toBe(1);
+    apart.bytes[0] = 1;
+    const live = stateOf(shelf);
+    await shelf.close();
+    const again = openShelf(dir);
+    expect(firstDifference(stateOf(again), live)).toBeUndefined();
+  });
+
   it.each(KINDS)('refuses %s as an argument with NOT_SERIALIZABLE before anything runs', (kind) => {
     const dir = freshBasedir();
     const shelf = openShelf(dir);
