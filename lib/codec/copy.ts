@@ -28,6 +28,7 @@ import {
   isPrototypeObject,
   makeDate,
   makeDateTime,
+  unsupportedZone,
   registeredName,
   type Kind,
 } from './kinds';
@@ -313,7 +314,8 @@ class Copier {
         return this.made(obj, copyArrayBuffer(obj as ArrayBuffer));
       case 'dt': {
         const [ms, zoneOrReason, explanation, locale] = dateTimeParts(obj as DateTime);
-        return this.made(obj, makeDateTime(ms, zoneOrReason, explanation, locale));
+        const zone = ms === null ? unsupportedZone(obj as DateTime) : null;
+        return this.made(obj, makeDateTime(ms, zoneOrReason, explanation, locale, zone));
       }
     }
     this.checkInstance?.(obj);

@@ -3,7 +3,7 @@
  * check round trips and to compare a replayed state with a live one.
  */
 import type { DateTime } from 'luxon';
-import { builtinKind, isPlainObject, storedLocale, storedZone } from './kinds';
+import { builtinKind, isPlainObject, storedLocale, storedZone, unsupportedZone } from './kinds';
 import { flagsSlot, sourceSlot, timeSlot, viewedBytes } from './slots';
 import {
   formatValue,
@@ -378,6 +378,8 @@ function dateTimes(x: DateTime, y: DateTime): string | undefined {
   if (x.isValid !== y.isValid || x.invalidReason !== y.invalidReason) {
     return `DateTime validity differs: ${x.invalidReason ?? 'valid'} vs ${y.invalidReason ?? 'valid'}`;
   }
+  const [ux, uy] = [unsupportedZone(x), unsupportedZone(y)];
+  if (ux !== uy) return `DateTime unsupported zone ${ux ?? '(none)'} !== ${uy ?? '(none)'}`;
   if (!Object.is(x.toMillis(), y.toMillis())) return `DateTime ${x.toISO()} !== ${y.toISO()}`;
   const [zx, zy] = [storedZone(x), storedZone(y)];
   if (zx !== zy) return `DateTime zone ${zx} !== ${zy}`;

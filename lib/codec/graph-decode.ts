@@ -216,7 +216,7 @@ export class GraphDecoder {
       case 'ab':
         return typeof a === 'string' ? base64ToArrayBuffer(a) : undefined;
       case 'dt': {
-        if (a === null) return makeDateTime(a, b, c);
+        if (a === null) return makeDateTime(a, b, c, undefined, v[5]);
         if (typeof a !== 'number') return undefined;
         // Locale settings after millis and zone, when it has any (and in files since they are kept).
         if (v.length === 4) return makeDateTime(a, b, undefined);

@@ -31,6 +31,7 @@ import {
   builtinKind,
   dateMillis,
   dateTimeParts,
+  unsupportedZone,
   describeUnstorable,
   holeRun,
   refuseOwnWeekSettings,
@@ -92,7 +93,12 @@ type Value = unknown;
 function dateTime(id: number, dt: DateTime): Value {
   refuseOwnWeekSettings(dt);
   const [ms, zoneOrReason, explanation, locale] = dateTimeParts(dt);
-  if (ms === null) return [id, 'dt', null, zoneOrReason, explanation];
+  if (ms === null) {
+    const zone = unsupportedZone(dt);
+    return zone === null
+      ? [id, 'dt', null, zoneOrReason, explanation]
+      : [id, 'dt', null, zoneOrReason, explanation, zone];
+  }
   return locale === undefined
     ? [id, 'dt', ms, zoneOrReason]
     : [id, 'dt', ms, zoneOrReason, ...locale];

@@ -513,6 +513,16 @@ export function dateTimeParts(
   return [dt.toMillis(), storedZone(dt), null, storedLocale(dt)];
 }
 
+/**
+ * The zone of an invalid DateTime made with a zone luxon does not support
+ * (`DateTime.fromMillis(ms, { zone: 'Nowhere/City' })`), which it keeps
+ * (`dt.zone.name`); null for any other DateTime (an invalid one otherwise has
+ * the default zone, as one made again by {@link makeDateTime} has).
+ */
+export function unsupportedZone(dt: DateTime): string | null {
+  return !dt.isValid && !dt.zone.isValid ? dt.zone.name : null;
+}
+
 /** The locale settings stored after a DateTime's millis and zone, or undefined when malformed. */
 export function readLocale(
   locale: unknown,
@@ -529,6 +539,8 @@ export function makeDateTime(
   zoneOrReason: unknown,
   explanation: unknown,
   locale?: DateTimeLocale,
+  /** An invalid one's unsupported zone (see {@link unsupportedZone}). */
+  zone?: unknown,
 ): DateTime {
   if (typeof ms === 'number') {
     const zone = typeof zoneOrReason === 'string' ? zoneOrReason : 'UTC';
@@ -542,5 +554,13 @@ export function makeDateTime(
     });
   }
   const reason = typeof zoneOrReason === 'string' ? zoneOrReason : 'unknown';
-  return luxonDateTime().invalid(reason, typeof explanation === 'string' ? explanation : undefined);
+  const why = typeof explanation === 'string' ? explanation : undefined;
+  if (typeof zone === 'string') {
+    // Made again with its zone, it keeps it; unless this luxon supports that zone now.
+    const again = luxonDateTime().fromMillis(0, { zone });
+    if (!again.isValid && again.invalidReason === reason && again.invalidExplanation === why) {
+      return again;
+    }
+  }
+  return luxonDateTime().invalid(reason, why);
 }

@@ -275,7 +275,8 @@ function decodeLeaf(e: Record<string, unknown>, tag: unknown): object {
       return base64ToArrayBuffer(text(e.v, 'ArrayBuffer'));
     case 'dt':
       if (e.v !== null && typeof e.v !== 'number') throw corrupt('bad DateTime');
-      return makeDateTime(e.v, e.v === null ? e.r : e.z, e.x, dateTimeLocale(e.l));
+      if (e.v === null) return makeDateTime(null, e.r, e.x, undefined, e.z);
+      return makeDateTime(e.v, e.z, e.x, dateTimeLocale(e.l));
     default:
       throw corrupt(`unknown tag ${JSON.stringify(tag)}`);
   }

@@ -26,6 +26,7 @@ import {
   builtinKind,
   dateMillis,
   dateTimeParts,
+  unsupportedZone,
   describeUnstorable,
   isPrototypeObject,
   registeredName,
@@ -287,7 +288,9 @@ function encodeDateTime(dt: DateTime): Encoded {
     if (locale === undefined) return { $: 'dt', v: ms, z: zoneOrReason };
     return { $: 'dt', v: ms, z: zoneOrReason, l: locale };
   }
-  return { $: 'dt', v: null, r: zoneOrReason, x: explanation };
+  const zone = unsupportedZone(dt);
+  if (zone === null) return { $: 'dt', v: null, r: zoneOrReason, x: explanation };
+  return { $: 'dt', v: null, r: zoneOrReason, x: explanation, z: zone };
 }
 
 function encodeProps(obj: object, st: EncodeState): { [key: string]: Encoded } {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DateTime, Settings, type WeekSettings } from 'luxon';
-import { initSystem, isPrevalenceError } from '../../lib';
+import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import type { PrevalentMutable } from '../../lib';
 import { firstDifference } from '../../lib/codec/equal';
 import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
@@ -1077,6 +1077,63 @@ describe("a DateTime's week settings", () => {
     } finally {
       Settings.defaultWeekSettings = null;
     }
+  });
+});
+
+// Regression (codec review): an invalid DateTime made with a zone luxon does not support
+// (`DateTime.fromMillis(ms, { zone: 'Nowhere/City' })`, a zone name from a request) keeps that zone
+// (`dt.zone.name`), but snapshots and arguments kept only the reason and explanation, so it came
+// back in the system zone: a later action storing `dt.zone.name` stored another text after a restart.
+describe('an invalid DateTime of an unsupported zone', () => {
+  class Agenda {
+    when: DateTime | null = null;
+    zones: string[] = [];
+    mark(zone: string): void {
+      this.when = DateTime.fromMillis(0, { zone });
+    }
+    keep(when: DateTime): void {
+      this.when = when;
+    }
+    note(): void {
+      this.zones.push(`${this.when!.zone.name} ${String(this.when!.zone.isValid)}`);
+    }
+  }
+  const openAgenda = (dir: string): PrevalentMutable<Agenda> =>
+    initSystem(new Agenda(), { basedir: dir, isolation: 'none' });
+
+  it('keeps its zone in snapshots and arguments: a restart reads it as the live run did', async () => {
+    const dir = freshBasedir();
+    const a = openAgenda(dir);
+    a.mark('Nowhere/City');
+    a.takeSnapshot();
+    a.note();
+    a.keep(DateTime.fromMillis(0, { zone: 'Elsewhere/Town' }));
+    a.note();
+    const live = [...a.zones];
+    expect(live).toEqual(['Nowhere/City false', 'Elsewhere/Town false']);
+    await a.close();
+    const again = openAgenda(dir);
+    try {
+      expect(again.zones).toEqual(live);
+      expect(again.when!.invalidExplanation).toBe('the zone "Elsewhere/Town" is not supported');
+      again.takeSnapshot();
+      again.note();
+      expect(again.zones[2]).toBe(live[1]);
+    } finally {
+      await again.close();
+    }
+    const fromSnapshots = verifyReplay(dir, Agenda);
+    expect(fromSnapshots.ok).toBe(true);
+  });
+
+  it('is compared by its zone in the deep comparison verifyReplay uses', () => {
+    const there = DateTime.fromMillis(0, { zone: 'Nowhere/City' });
+    expect(
+      firstDifference(there, DateTime.fromMillis(0, { zone: 'Nowhere/City' })),
+    ).toBeUndefined();
+    expect(firstDifference(there, DateTime.fromMillis(0, { zone: 'Elsewhere/Town' }))).toMatch(
+      /Nowhere\/City/,
+    );
   });
 });
 
