@@ -35,6 +35,7 @@ import {
 import { Unstorable } from './failure';
 import {
   refuseBuiltinExtras,
+  refuseDetached,
   refuseIndexedExtras,
   refuseOverlongArray,
   refuseSymbolKeys,
@@ -301,6 +302,7 @@ class Copier {
       // The length from its slot: an own `length` getter would run with the raw array as `this`.
       refuseIndexedExtras(obj as ArrayLike<unknown>, lengthSlot(obj as ArrayBufferView), kind);
     } else if (kind !== undefined && kind !== 'dt') refuseBuiltinExtras(obj, kind);
+    if (kind === 't' || kind === 'b' || kind === 'ab') refuseDetached(obj, kind);
     switch (kind) {
       case 'd':
         return this.made(obj, makeDate(dateMillis(obj as Date)));

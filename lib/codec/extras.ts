@@ -9,7 +9,7 @@
  * keys are listed only once something is found, to name it.
  */
 import type { Kind } from './kinds';
-import { bufferSlot, isResizable } from './slots';
+import { bufferSlot, isDetached, isResizable } from './slots';
 import { ACCESSOR, Unstorable } from './failure';
 import { propSegment, symbolSegment } from './paths';
 
@@ -120,12 +120,35 @@ const RESIZABLE_BUFFER =
 const RESIZABLE_VIEW =
   'a typed array on a resizable ArrayBuffer: the encodings keep only the bytes it views, so it would come back fixed-size on a buffer of its own; store a fixed-size copy (typedArray.slice())';
 
+/** The `what` of a detached ArrayBuffer. */
+const DETACHED_BUFFER =
+  'a detached ArrayBuffer (its bytes were transferred away: structuredClone or postMessage with transfer, or transfer()): it holds no bytes a snapshot could keep, and would come back as an empty ArrayBuffer that is not detached; store a copy made before the transfer, or none';
+
+/** The `what` of a typed array or Buffer viewing a detached ArrayBuffer. */
+const DETACHED_VIEW =
+  'a typed array on a detached ArrayBuffer (its bytes were transferred away: structuredClone or postMessage with transfer, or transfer()): it holds no bytes a snapshot could keep; store a copy made before the transfer (typedArray.slice()), or none';
+
+/**
+ * Refuses a detached ArrayBuffer (`kind` `ab`) and a typed array or Buffer
+ * (`t`, `b`) viewing one: the encodings could not read their bytes (a view
+ * cannot be made on it), and what they came back as would not be detached.
+ */
+export function refuseDetached(obj: object, kind: Kind): void {
+  if (kind === 'ab') {
+    if (isDetached(obj as ArrayBufferLike)) throw new Unstorable(obj, DETACHED_BUFFER);
+  } else if (isDetached(bufferSlot(obj as ArrayBufferView))) {
+    throw new Unstorable(obj, DETACHED_VIEW);
+  }
+}
+
 /**
  * Refuses a resizable ArrayBuffer (`kind` `ab`) and a typed array or Buffer
  * (`t`, `b`) viewing one: stored as bytes, they would come back fixed-size,
- * and a length-tracking view would stop tracking.
+ * and a length-tracking view would stop tracking. Refuses a detached one too
+ * (see refuseDetached).
  */
 export function refuseResizable(obj: object, kind: Kind): void {
+  refuseDetached(obj, kind);
   if (kind === 'ab') {
     if (isResizable(obj as ArrayBufferLike)) throw new Unstorable(obj, RESIZABLE_BUFFER);
   } else if (isResizable(bufferSlot(obj as ArrayBufferView))) {

@@ -156,6 +156,27 @@ export function writeBytes(bytes: Uint8Array, source: Uint8Array): void {
   apply(typedSet, bytes, [source]);
 }
 
+// Newer runtimes tell a detached ArrayBuffer by a getter; Node 20 has none.
+const arrayBufferDetached = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'detached')
+  ?.get as Getter | undefined;
+
+/**
+ * True for a detached ArrayBuffer, whose bytes were transferred away
+ * (structuredClone or postMessage with `transfer`, `transfer()`): it reads
+ * as empty, and no view can be made on it.
+ */
+export function isDetached(buffer: ArrayBufferLike): boolean {
+  if (!types.isArrayBuffer(buffer)) return false;
+  if (arrayBufferDetached !== undefined) return arrayBufferDetached.call(buffer) === true;
+  if (arrayBufferByteLength.call(buffer) !== 0) return false;
+  try {
+    new Bytes(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** True for a resizable ArrayBuffer (a SharedArrayBuffer is growable, not resizable). */
 export function isResizable(buffer: ArrayBufferLike): boolean {
   return (

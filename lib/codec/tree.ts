@@ -39,6 +39,7 @@ import {
 import { MAX_RECORD_NESTING, NestedTooDeep, Unstorable, failureError, tooDeep } from './failure';
 import {
   refuseBuiltinExtras,
+  refuseDetached,
   refuseIndexedExtras,
   refuseSymbolKeys,
   storedLastIndex,
@@ -256,6 +257,7 @@ function encodeOther(
   if (kind === 't' || kind === 'b') {
     refuseIndexedExtras(obj as ArrayLike<unknown>, (obj as ArrayLike<unknown>).length, kind);
   } else if (kind !== undefined && kind !== 'dt') refuseBuiltinExtras(obj, kind);
+  if (kind === 't' || kind === 'b' || kind === 'ab') refuseDetached(obj, kind);
   switch (kind) {
     case 'd':
       return { $: 'date', v: dateMillis(obj as Date) };

@@ -21,6 +21,12 @@ function withGetter(): object {
   return obj;
 }
 
+/** `buffer`, its bytes transferred away (structuredClone with `transfer`, as postMessage does). */
+function detached(buffer: ArrayBuffer): ArrayBuffer {
+  structuredClone(buffer, { transfer: [buffer] });
+  return buffer;
+}
+
 // [what, the bad value, words the message must contain]
 const cases: [string, () => unknown, string][] = [
   ['a function', () => function handler() {}, 'a function (handler)'],
@@ -56,6 +62,18 @@ const cases: [string, () => unknown, string][] = [
   ['a plain object of another realm', () => vm.runInNewContext('({ a: 1 })'), 'copy it into'],
   ['a Map of another realm', () => vm.runInNewContext('new Map([[1, 2]])'), 'a Map of another'],
   ['a Uint8Array of another realm', () => vm.runInNewContext('new Uint8Array(2)'), 'realm'],
+  // regression (codec review): "could not be read to encode it (Cannot perform Construct on a
+  // detached ArrayBuffer): pass plain data, not a Proxy …", and a snapshot failed as a write error
+  ['a detached ArrayBuffer', () => detached(new ArrayBuffer(4)), 'a detached ArrayBuffer'],
+  [
+    'a Buffer on a detached ArrayBuffer',
+    () => {
+      const bytes = Buffer.alloc(4); // not pooled: its own ArrayBuffer
+      detached(bytes.buffer);
+      return bytes;
+    },
+    'on a detached ArrayBuffer',
+  ],
 ];
 
 /** `bad` at the end of a chain of `n` plain objects linked by `next`. */

@@ -44,6 +44,13 @@ function resizableBuffer(): ArrayBuffer {
   return new Resizable(4, { maxByteLength: 64 });
 }
 
+/** An ArrayBuffer whose bytes were transferred away (structuredClone with `transfer`, as postMessage does). */
+function detachedBuffer(): ArrayBuffer {
+  const buffer = new ArrayBuffer(8);
+  structuredClone(buffer, { transfer: [buffer] });
+  return buffer;
+}
+
 /** An array of `length` holes but for `value` at `at`. */
 function sparse(length: number, at: number, value: unknown): unknown[] {
   const arr: unknown[] = [];
@@ -359,6 +366,22 @@ describe('values an action stores that the snapshot encoding cannot keep', () =>
       'a typed array on a resizable ArrayBuffer',
       () => ({ view: new Uint8Array(resizableBuffer()) }),
       /view in the value the action stored at items\.bad is a typed array on a resizable ArrayBuffer/,
+    ],
+    // Regression (codec review): accepted and journaled, then every snapshot failed with
+    // SNAPSHOT_WRITE_FAILED ("Cannot perform Construct on a detached ArrayBuffer"), as a disk error.
+    [
+      'a detached ArrayBuffer',
+      () => detachedBuffer(),
+      /the value the action stored at items\.bad is a detached ArrayBuffer/,
+    ],
+    [
+      'a typed array on a detached ArrayBuffer',
+      () => {
+        const view = new Float64Array(2);
+        structuredClone(view.buffer, { transfer: [view.buffer] });
+        return { view };
+      },
+      /view in the value the action stored at items\.bad is a typed array on a detached ArrayBuffer/,
     ],
   ];
 
