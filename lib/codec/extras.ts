@@ -8,6 +8,7 @@
  * Each check is one call per object on the common path (a few tens of ns);
  * keys are listed only once something is found, to name it.
  */
+import { types } from 'node:util';
 import type { Kind } from './kinds';
 import { bufferSlot, isDetached, isResizable } from './slots';
 import { ACCESSOR, Unstorable } from './failure';
@@ -141,17 +142,25 @@ export function refuseDetached(obj: object, kind: Kind): void {
   }
 }
 
+/** The `what` of a typed array or Buffer viewing a SharedArrayBuffer. */
+const SHARED_VIEW =
+  'a typed array on a SharedArrayBuffer: other threads holding that buffer write its bytes outside any action, and the encodings keep only the bytes it views, so it would come back on an ordinary ArrayBuffer of its own; store a copy (typedArray.slice())';
+
 /**
- * Refuses a resizable ArrayBuffer (`kind` `ab`) and a typed array or Buffer
- * (`t`, `b`) viewing one: stored as bytes, they would come back fixed-size,
- * and a length-tracking view would stop tracking. Refuses a detached one too
- * (see refuseDetached).
+ * Refuses an ArrayBuffer (`kind` `ab`), typed array or Buffer (`t`, `b`)
+ * whose buffer the encodings do not bring back as it is: a resizable one
+ * (stored as bytes, it would come back fixed-size, and a length-tracking
+ * view would stop tracking), a detached one (see refuseDetached), and a
+ * SharedArrayBuffer under a view (a SharedArrayBuffer itself is no storable
+ * kind).
  */
-export function refuseResizable(obj: object, kind: Kind): void {
+export function refuseUnkeptBuffer(obj: object, kind: Kind): void {
   refuseDetached(obj, kind);
   if (kind === 'ab') {
     if (isResizable(obj as ArrayBufferLike)) throw new Unstorable(obj, RESIZABLE_BUFFER);
-  } else if (isResizable(bufferSlot(obj as ArrayBufferView))) {
-    throw new Unstorable(obj, RESIZABLE_VIEW);
+    return;
   }
+  const buffer = bufferSlot(obj as ArrayBufferView);
+  if (isResizable(buffer)) throw new Unstorable(obj, RESIZABLE_VIEW);
+  if (types.isSharedArrayBuffer(buffer)) throw new Unstorable(obj, SHARED_VIEW);
 }

@@ -48,7 +48,7 @@ import { eachEntry, eachMember } from './raw-iteration';
 import {
   refuseBuiltinExtras,
   refuseIndexedExtras,
-  refuseResizable,
+  refuseUnkeptBuffer,
   refuseSymbolKeys,
   storedLastIndex,
   storedValue,
@@ -130,15 +130,15 @@ function leaf(id: number, obj: object, kind: LeafKind): Value {
       return regExpLeaf(id, obj as RegExp);
     case 'ab':
       refuseBuiltinExtras(obj, kind);
-      refuseResizable(obj, kind);
+      refuseUnkeptBuffer(obj, kind);
       return [id, 'ab', arrayBufferToBase64(obj as ArrayBuffer)];
     case 't':
       refuseIndexedExtras(obj as AnyTypedArray, lengthSlot(obj as AnyTypedArray), kind);
-      refuseResizable(obj, kind);
+      refuseUnkeptBuffer(obj, kind);
       return [id, 't', typedArrayName(obj), viewToBase64(obj as ArrayBufferView)];
     default:
       refuseIndexedExtras(obj as Buffer, lengthSlot(obj as Buffer), kind);
-      refuseResizable(obj, kind);
+      refuseUnkeptBuffer(obj, kind);
       return [id, 'b', viewToBase64(obj as Buffer)];
   }
 }

@@ -17,7 +17,7 @@ import {
   refuseBuiltinExtras,
   storedLastIndex,
   refuseIndexedExtras,
-  refuseResizable,
+  refuseUnkeptBuffer,
   refuseSymbolKeys,
   storedValue,
   SYMBOL_KEY,
@@ -232,10 +232,10 @@ function refuseObject(obj: object, registry: ClassRegistry, queue: (child: unkno
     case 't':
     case 'b':
       refuseIndexedExtras(obj as ArrayLike<unknown>, (obj as ArrayLike<unknown>).length, kind);
-      return refuseResizable(obj, kind);
+      return refuseUnkeptBuffer(obj, kind);
     case 'ab':
       refuseBuiltinExtras(obj, kind);
-      return refuseResizable(obj, kind);
+      return refuseUnkeptBuffer(obj, kind);
     case 'dt':
       return refuseOwnWeekSettings(obj as DateTime);
     case 'r':

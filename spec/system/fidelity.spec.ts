@@ -367,6 +367,18 @@ describe('values an action stores that the snapshot encoding cannot keep', () =>
       () => ({ view: new Uint8Array(resizableBuffer()) }),
       /view in the value the action stored at items\.bad is a typed array on a resizable ArrayBuffer/,
     ],
+    // Regression (codec review): accepted, it came back from a snapshot on an ordinary ArrayBuffer
+    // (while other threads holding the SharedArrayBuffer wrote its bytes outside any action).
+    [
+      'a typed array on a SharedArrayBuffer',
+      () => ({ view: new Int32Array(new SharedArrayBuffer(8)) }),
+      /view in the value the action stored at items\.bad is a typed array on a SharedArrayBuffer/,
+    ],
+    [
+      'a Buffer on a SharedArrayBuffer',
+      () => Buffer.from(new SharedArrayBuffer(8)),
+      /the value the action stored at items\.bad is a typed array on a SharedArrayBuffer/,
+    ],
     // Regression (codec review): accepted and journaled, then every snapshot failed with
     // SNAPSHOT_WRITE_FAILED ("Cannot perform Construct on a detached ArrayBuffer"), as a disk error.
     [
