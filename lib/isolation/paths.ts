@@ -800,7 +800,12 @@ function eachChild(obj: object, visit: (child: unknown) => boolean): boolean {
 }
 
 /** The parents met on the way to `target`, searching breadth first from `rawRoot`; undefined when it is not there. */
-function breadthFirst(rawRoot: object, target: object): Map<object, Found> | undefined {
+function breadthFirst(
+  rawRoot: object,
+  target: object,
+  /** Whether to look into a child met (all are, by default). */
+  into?: (child: object) => boolean,
+): Map<object, Found> | undefined {
   const parents = new Map<object, Found>([[rawRoot, { parent: rawRoot, step: '' }]]);
   const queue = ownList<object>();
   queue[0] = rawRoot;
@@ -809,12 +814,30 @@ function breadthFirst(rawRoot: object, target: object): Map<object, Found> | und
     const hit = children(parent, (child, step) => {
       if (isPassThrough(child) || parents.has(child as object)) return false;
       parents.set(child as object, { parent, step });
-      pushOwn(queue, child as object);
+      if (into === undefined || into(child as object)) pushOwn(queue, child as object);
       return child === target;
     });
     if (hit) return parents;
   }
   return undefined;
+}
+
+/**
+ * The path from `from` to `target` through the children a search follows,
+ * not looking into proxies (the state's, kept in a fresh value) and
+ * recording nothing: for naming a place inside a value an action stores.
+ */
+export function pathWithin(from: object, target: object): PathStep[] | undefined {
+  if (from === target) return [];
+  const parents = breadthFirst(from, target, (child) => !types.isProxy(child));
+  if (parents === undefined) return undefined;
+  const path: PathStep[] = [];
+  for (let obj = target; obj !== from;) {
+    const { parent, step } = parents.get(obj)!;
+    path.push(step);
+    obj = parent;
+  }
+  return path.reverse();
 }
 
 /** Stores the links of the chain found by a search, so the next locate needs no search. */

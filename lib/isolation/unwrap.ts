@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { OwnStack, ownList } from './own-array';
-import { PrevalenceError } from '../errors';
+import { PrevalenceError, isPrevalenceError } from '../errors';
 import {
   isOtherOpen,
   PropertyEntry,
@@ -28,7 +28,15 @@ import {
   refillSet,
 } from '../codec/raw-iteration';
 import { handlerKindOf, isArrayIndex, kindOf } from './kinds';
-import { holdsAt, IN_COLLECTION, linkTop, pathInState, placeHolds, renderPath } from './paths';
+import {
+  holdsAt,
+  IN_COLLECTION,
+  linkTop,
+  pathInState,
+  pathWithin,
+  placeHolds,
+  renderPath,
+} from './paths';
 import {
   isPassThrough,
   rawOwner,
@@ -291,7 +299,11 @@ export function checkFreshForStorage(
   // live and in the replay of a version-1 record alike.
   const checked = encoded ? log.checked('stores') : undefined;
   if (checked !== undefined) walker.visited = checked.walked;
-  walker.run(value);
+  try {
+    walker.run(value);
+  } catch (err) {
+    throw placedWalkRefusal(err, value, storedUnder(key), log);
+  }
   // Set only for a slot snapshots keep, so `checked` is too.
   if (storability !== undefined) {
     checkStorableOrRefuse(value, log, storedUnder(key), checked!.encodable);
@@ -376,8 +388,34 @@ export function unwrapFreshForStorage(
   // One walk of the end-of-action check looks into an object once, whatever values hold it.
   const checked = log.checked('end');
   walker.visited = checked.walked;
-  walker.run(value);
+  try {
+    walker.run(value);
+  } catch (err) {
+    throw placedWalkRefusal(err, value, 'a value the action stored', log);
+  }
   if (live) checkStorableOrRefuse(value, log, 'a value the action stored', checked.encodable);
+}
+
+/**
+ * A walk's refusal of something in `value`, stored as `where` says (see
+ * storedUnder), naming where in it, as the initial state's does; the caller
+ * names the stored value by its path from the root (see record.ts). Any
+ * other error as it is.
+ */
+function placedWalkRefusal(err: unknown, value: object, where: string, log: UndoLog): unknown {
+  if (!isPrevalenceError(err, 'NOT_SERIALIZABLE')) return err;
+  const at = refusedAt.get(err);
+  if (at === undefined) return err;
+  const path = pathWithin(value, at);
+  const inside = path === undefined || path.length === 0 ? '' : ` (at ${renderPath(path)})`;
+  const named = new PrevalenceError(
+    'NOT_SERIALIZABLE',
+    `${where} holds something a snapshot cannot keep as it is${inside}: ${err.message.slice(`${err.code}: `.length)}`,
+    { cause: err },
+  );
+  refusedAt.set(named, at);
+  if (log.refusal === err) log.refusal = named;
+  return named;
 }
 
 /**

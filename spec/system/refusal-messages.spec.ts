@@ -184,3 +184,36 @@ describe('a String object stored or in the initial state (regression (codec revi
     expect(initial).not.toMatch(/non-configurable/);
   });
 });
+
+describe('a frozen, sealed or locked object deep in a value an action stores (regression (codec review): the refusal named no place, as "a frozen, sealed or non-extensible object cannot be stored in the state", however deep it was)', () => {
+  class Catalog {
+    pages: Record<string, unknown> = { home: {} };
+    add(): void {
+      (this.pages['home'] as Record<string, unknown>)['sections'] = {
+        list: [{ ok: 1 }, Object.freeze({ title: 'x' })],
+      };
+    }
+    addFrozen(): void {
+      this.pages['about'] = Object.freeze({ title: 'y' });
+    }
+    addLocked(): void {
+      this.pages['contact'] = { form: Object.defineProperty({}, 'to', { value: 'me' }) };
+    }
+  }
+
+  it('names where it is in the stored value, and that value by its path from the root', async () => {
+    const catalog = initSystem(Catalog, freshBasedir());
+    expect(expectCode(() => catalog.add(), 'NOT_SERIALIZABLE')).toMatch(
+      /^NOT_SERIALIZABLE: the value the action stored at pages\.home\.sections holds something a snapshot cannot keep as it is \(at list\[1\]\): a frozen, sealed or non-extensible object cannot be stored/,
+    );
+    expect(expectCode(() => catalog.addFrozen(), 'NOT_SERIALIZABLE')).toMatch(
+      /^NOT_SERIALIZABLE: the value the action stored at pages\.about holds something a snapshot cannot keep as it is: a frozen, sealed or non-extensible object/,
+    );
+    expect(expectCode(() => catalog.addLocked(), 'NOT_SERIALIZABLE')).toMatch(
+      /^NOT_SERIALIZABLE: the value the action stored at pages\.contact holds something a snapshot cannot keep as it is \(at form\): non-configurable property "to"/,
+    );
+    expect(catalog.pages).toEqual({ home: {} });
+    expect(journalRecords(catalog.basedirAbspath())).toEqual([]);
+    await catalog.close();
+  });
+});
