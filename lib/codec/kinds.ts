@@ -219,6 +219,9 @@ function describeUnstorableObject(value: object): string {
     return `${article(name)} ${name} of another realm (made in a vm context, or by another global's ${name}): snapshots keep this realm's values, so it would come back as another object (its prototype and instanceof would change); copy it into this realm first (structuredClone(value), called here)`;
   }
   if (isBuiltinPrototype(proto) || (ctor !== Object && isNativeConstructor(ctor))) {
+    if (name === '(anonymous)') {
+      return 'an object of a built-in type with no name (such as process.env): it cannot be stored; store a plain copy of the data you need ({ ...value })';
+    }
     return `${article(name)} ${name} (a built-in type that cannot be stored): keep only data in the state and in arguments (plain objects, arrays, Maps, Sets, Dates, typed arrays, registered classes)`;
   }
   if (hasPrivateMembers(ctor)) {

@@ -62,6 +62,8 @@ const cases: [string, () => unknown, string][] = [
   ['a plain object of another realm', () => vm.runInNewContext('({ a: 1 })'), 'copy it into'],
   ['a Map of another realm', () => vm.runInNewContext('new Map([[1, 2]])'), 'a Map of another'],
   ['a Uint8Array of another realm', () => vm.runInNewContext('new Uint8Array(2)'), 'realm'],
+  // regression (codec review): "a (anonymous) (a built-in type that cannot be stored)"
+  ['process.env', () => process.env, 'an object of a built-in type with no name'],
   // regression (codec review): "could not be read to encode it (Cannot perform Construct on a
   // detached ArrayBuffer): pass plain data, not a Proxy …", and a snapshot failed as a write error
   ['a detached ArrayBuffer', () => detached(new ArrayBuffer(4)), 'a detached ArrayBuffer'],
