@@ -35,6 +35,7 @@ import {
 import { Unstorable } from './failure';
 import {
   refuseBuiltinExtras,
+  refuseCustomZone,
   refuseDetached,
   refuseIndexedExtras,
   refuseOverlongArray,
@@ -315,6 +316,7 @@ class Copier {
       case 'ab':
         return this.made(obj, copyArrayBuffer(obj as ArrayBuffer));
       case 'dt': {
+        refuseCustomZone(obj as DateTime);
         const [ms, zoneOrReason, explanation, locale] = dateTimeParts(obj as DateTime);
         const zone = ms === null ? unsupportedZone(obj as DateTime) : null;
         return this.made(obj, makeDateTime(ms, zoneOrReason, explanation, locale, zone));

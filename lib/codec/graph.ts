@@ -48,6 +48,7 @@ import { eachEntry, eachMember } from './raw-iteration';
 import {
   refuseBuiltinExtras,
   refuseIndexedExtras,
+  refuseCustomZone,
   refuseUnkeptBuffer,
   refuseSymbolKeys,
   storedLastIndex,
@@ -91,6 +92,7 @@ const HOLE = ['h'];
 type Value = unknown;
 
 function dateTime(id: number, dt: DateTime): Value {
+  refuseCustomZone(dt);
   refuseOwnWeekSettings(dt);
   const [ms, zoneOrReason, explanation, locale] = dateTimeParts(dt);
   if (ms === null) {

@@ -7,6 +7,7 @@
  * encoders' own (tree.ts, graph.ts), applied to the object itself and to the
  * things it holds, following their traversal.
  */
+import type { DateTime } from 'luxon';
 import type { ClassRegistry } from './registry';
 import { borrowStack, giveBack, type OwnStack } from '../isolation/own-array';
 import { PrevalenceError } from '../errors';
@@ -17,6 +18,7 @@ import {
   refuseBuiltinExtras,
   storedLastIndex,
   refuseIndexedExtras,
+  refuseCustomZone,
   refuseUnkeptBuffer,
   refuseSymbolKeys,
   storedValue,
@@ -32,7 +34,6 @@ import {
   refuseOwnWeekSettings,
   registeredName,
 } from './kinds';
-import type { DateTime } from 'luxon';
 
 /** True when the encodings keep an object with prototype `proto` as itself (its contents aside). */
 export function isStorableKind(
@@ -237,6 +238,7 @@ function refuseObject(obj: object, registry: ClassRegistry, queue: (child: unkno
       refuseBuiltinExtras(obj, kind);
       return refuseUnkeptBuffer(obj, kind);
     case 'dt':
+      refuseCustomZone(obj as DateTime);
       return refuseOwnWeekSettings(obj as DateTime);
     case 'r':
       refuseBuiltinExtras(obj, kind);

@@ -39,6 +39,7 @@ import {
 import { MAX_RECORD_NESTING, NestedTooDeep, Unstorable, failureError, tooDeep } from './failure';
 import {
   refuseBuiltinExtras,
+  refuseCustomZone,
   refuseDetached,
   refuseIndexedExtras,
   refuseSymbolKeys,
@@ -284,6 +285,7 @@ function encodeOther(
 }
 
 function encodeDateTime(dt: DateTime): Encoded {
+  refuseCustomZone(dt);
   refuseOwnWeekSettings(dt);
   const [ms, zoneOrReason, explanation, locale] = dateTimeParts(dt);
   if (ms !== null) {

@@ -1,4 +1,5 @@
 import * as vm from 'node:vm';
+import { DateTime, FixedOffsetZone, Zone } from 'luxon';
 import { encodeArgs, encodeTree } from '../../lib/codec/tree';
 import { encodeGraph } from '../../lib/codec/graph';
 import { MAX_RECORD_NESTING } from '../../lib/codec/failure';
@@ -25,6 +26,34 @@ function withGetter(): object {
 function detached(buffer: ArrayBuffer): ArrayBuffer {
   structuredClone(buffer, { transfer: [buffer] });
   return buffer;
+}
+
+/** A luxon Zone of the program's own: half an hour east of UTC, named as no IANA zone is. */
+class HalfHourZone extends Zone {
+  override get type(): string {
+    return 'custom';
+  }
+  override get name(): string {
+    return 'Half/Hour';
+  }
+  override get isUniversal(): boolean {
+    return true;
+  }
+  override get isValid(): boolean {
+    return true;
+  }
+  override offsetName(): string {
+    return 'HH';
+  }
+  override formatOffset(): string {
+    return '+00:30';
+  }
+  override offset(): number {
+    return 30;
+  }
+  override equals(other: Zone): boolean {
+    return other instanceof HalfHourZone;
+  }
 }
 
 // [what, the bad value, words the message must contain]
@@ -62,6 +91,13 @@ const cases: [string, () => unknown, string][] = [
   ['a plain object of another realm', () => vm.runInNewContext('({ a: 1 })'), 'copy it into'],
   ['a Map of another realm', () => vm.runInNewContext('new Map([[1, 2]])'), 'a Map of another'],
   ['a Uint8Array of another realm', () => vm.runInNewContext('new Uint8Array(2)'), 'realm'],
+  // regression (codec review): stored as its zone's name, it came back an invalid DateTime
+  // ("unsupported zone"), or a valid one in another zone when an IANA zone has that name
+  [
+    'a DateTime in a zone of its own',
+    () => DateTime.fromMillis(0, { zone: new HalfHourZone() }),
+    'a luxon DateTime in a custom zone (Half/Hour, of type custom)',
+  ],
   // regression (codec review): "a (anonymous) (a built-in type that cannot be stored)"
   ['process.env', () => process.env, 'an object of a built-in type with no name'],
   // regression (codec review): "could not be read to encode it (Cannot perform Construct on a
@@ -98,6 +134,14 @@ function expectUnstorable(fn: () => unknown, path: string, words: string): void 
   expect(err.message).toContain(`NOT_SERIALIZABLE: ${path} is `);
   expect(err.message).toContain(words);
 }
+
+describe('DateTimes in the zones luxon makes from a name', () => {
+  it('are stored: the system zone, IANA zones, fixed offsets', () => {
+    for (const zone of ['system', 'Europe/Paris', 'utc', FixedOffsetZone.instance(90)]) {
+      expect(() => encodeArgs([DateTime.fromMillis(0, { zone })], ctx)).not.toThrow();
+    }
+  });
+});
 
 describe('values that cannot be stored', () => {
   describe.each(cases)('%s', (_what, make, words) => {
