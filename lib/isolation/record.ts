@@ -23,8 +23,6 @@ import {
 import { keyLabel } from './violation';
 import { ACCESSOR } from '../codec/failure';
 import { MAX_ARRAY_LENGTH, overlongArray } from '../codec/extras';
-import { hasOwnWeekSettings } from '../codec/kinds';
-import type { DateTime } from 'luxon';
 import { IN_COLLECTION, pathInState, recordStored, renderPath, toStep } from './paths';
 import { isDerivedBytes } from './shared-bytes';
 import { noteElementDefined } from './plain-elements';
@@ -88,8 +86,9 @@ export function storeValue(
   }
   // A DateTime as is; a Proxy of the program's own around one (its traps answer for it) is refused.
   if (isPassThrough(value) && !types.isProxy(value)) {
-    // But not one with week settings snapshots would drop (see refuseOwnWeekSettings).
-    if (encoded && log.storability !== undefined && hasOwnWeekSettings(value as DateTime)) {
+    // Checked all the same: one with week settings snapshots would drop (see refuseOwnWeekSettings)
+    // or in a zone of the program's own (see refuseCustomZone) cannot be kept.
+    if (encoded && log.storability !== undefined) {
       try {
         checkStorableOrRefuse(value, log, storedUnder(key));
       } catch (err) {

@@ -402,6 +402,11 @@ describe('values an action stores that the snapshot encoding cannot keep', () =>
       () => ({ at: DateTime.fromMillis(0, { zone: new FixedNamedZone() }) }),
       /at in the value the action stored at items\.bad is a luxon DateTime in a custom zone \(Fixed\/Named, of type custom\)/,
     ],
+    [
+      'a DateTime in a zone of the program, stored itself',
+      () => DateTime.fromMillis(0, { zone: new FixedNamedZone() }),
+      /^NOT_SERIALIZABLE: the value the action stored at items\.bad is a luxon DateTime in a custom zone/,
+    ],
     // Regression (codec review): accepted, it came back from a snapshot on an ordinary ArrayBuffer
     // (while other threads holding the SharedArrayBuffer wrote its bytes outside any action).
     [
