@@ -1,10 +1,11 @@
 import * as vm from 'node:vm';
-import { DateTime, FixedOffsetZone, Zone } from 'luxon';
+import { DateTime, FixedOffsetZone } from 'luxon';
 import { encodeArgs, encodeTree } from '../../lib/codec/tree';
 import { encodeGraph } from '../../lib/codec/graph';
 import { MAX_RECORD_NESTING } from '../../lib/codec/failure';
 import { deepCopy } from '../../lib/codec/copy';
 import { graphLines, makeRegistry, Page, thrown, Unregistered } from './fixtures';
+import { customZone } from '../support/custom-zone';
 
 const registry = makeRegistry();
 const ctx = { registry };
@@ -26,34 +27,6 @@ function withGetter(): object {
 function detached(buffer: ArrayBuffer): ArrayBuffer {
   structuredClone(buffer, { transfer: [buffer] });
   return buffer;
-}
-
-/** A luxon Zone of the program's own: half an hour east of UTC, named as no IANA zone is. */
-class HalfHourZone extends Zone {
-  override get type(): string {
-    return 'custom';
-  }
-  override get name(): string {
-    return 'Half/Hour';
-  }
-  override get isUniversal(): boolean {
-    return true;
-  }
-  override get isValid(): boolean {
-    return true;
-  }
-  override offsetName(): string {
-    return 'HH';
-  }
-  override formatOffset(): string {
-    return '+00:30';
-  }
-  override offset(): number {
-    return 30;
-  }
-  override equals(other: Zone): boolean {
-    return other instanceof HalfHourZone;
-  }
 }
 
 // [what, the bad value, words the message must contain]
@@ -95,7 +68,7 @@ const cases: [string, () => unknown, string][] = [
   // ("unsupported zone"), or a valid one in another zone when an IANA zone has that name
   [
     'a DateTime in a zone of its own',
-    () => DateTime.fromMillis(0, { zone: new HalfHourZone() }),
+    () => DateTime.fromMillis(0, { zone: customZone('Half/Hour', 30) }),
     'a luxon DateTime in a custom zone (Half/Hour, of type custom)',
   ],
   // regression (codec review): "a (anonymous) (a built-in type that cannot be stored)"

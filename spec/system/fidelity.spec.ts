@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DateTime, Settings, Zone, type WeekSettings } from 'luxon';
+import { DateTime, Settings, type WeekSettings } from 'luxon';
 import { initSystem, isPrevalenceError, verifyReplay } from '../../lib';
 import type { PrevalentMutable } from '../../lib';
 import { firstDifference } from '../../lib/codec/equal';
@@ -8,6 +8,7 @@ import { filesIn, freshBasedir, journalRecords } from '../support/tmp';
 import { withoutCodePrints } from '../support/code-print';
 import { expectCode } from '../isolation/helpers';
 import { shopWithDrawnKeys } from '../fixtures/shop-with-drawn-keys';
+import { customZone } from '../support/custom-zone';
 
 const SYM = Symbol('tag');
 
@@ -42,34 +43,6 @@ function resizableBuffer(): ArrayBuffer {
     options: { maxByteLength: number },
   ) => ArrayBuffer;
   return new Resizable(4, { maxByteLength: 64 });
-}
-
-/** A luxon Zone of the program's own (UTC under another name). */
-class FixedNamedZone extends Zone {
-  override get type(): string {
-    return 'custom';
-  }
-  override get name(): string {
-    return 'Fixed/Named';
-  }
-  override get isUniversal(): boolean {
-    return true;
-  }
-  override get isValid(): boolean {
-    return true;
-  }
-  override offsetName(): string {
-    return 'FN';
-  }
-  override formatOffset(): string {
-    return '+00:00';
-  }
-  override offset(): number {
-    return 0;
-  }
-  override equals(other: Zone): boolean {
-    return other instanceof FixedNamedZone;
-  }
 }
 
 /** An ArrayBuffer whose bytes were transferred away (structuredClone with `transfer`, as postMessage does). */
@@ -399,12 +372,12 @@ describe('values an action stores that the snapshot encoding cannot keep', () =>
     // ("unsupported zone"), while a journal replay made it valid again.
     [
       'a DateTime in a zone of the program',
-      () => ({ at: DateTime.fromMillis(0, { zone: new FixedNamedZone() }) }),
+      () => ({ at: DateTime.fromMillis(0, { zone: customZone('Fixed/Named', 0) }) }),
       /at in the value the action stored at items\.bad is a luxon DateTime in a custom zone \(Fixed\/Named, of type custom\)/,
     ],
     [
       'a DateTime in a zone of the program, stored itself',
-      () => DateTime.fromMillis(0, { zone: new FixedNamedZone() }),
+      () => DateTime.fromMillis(0, { zone: customZone('Fixed/Named', 0) }),
       /^NOT_SERIALIZABLE: the value the action stored at items\.bad is a luxon DateTime in a custom zone/,
     ],
     // Regression (codec review): accepted, it came back from a snapshot on an ordinary ArrayBuffer
