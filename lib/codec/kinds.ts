@@ -106,6 +106,8 @@ export function builtinKind(value: object, proto: object | null): Kind | undefin
   if (kind !== undefined) {
     return HAS_SLOTS[kind as SlotKind](value) || types.isProxy(value) ? kind : undefined;
   }
+  // A Date's view or tracking object: a Date whose prototype is prevalent's own.
+  if (dateMirrorPrototypes.has(proto)) return 'd';
   return isLuxonDateTime(value) ? 'dt' : undefined;
 }
 
@@ -282,6 +284,13 @@ function luxonValueAdvice(value: object): string | undefined {
  * named as what it is when it cannot be stored.
  */
 export const forwardingPrototypes = new WeakSet<object>();
+
+/**
+ * The prototypes of the views and tracking objects of Dates (real Dates, see
+ * lib/isolation/date-mirrors.ts): such an object is a Date of the state,
+ * as a view or tracking proxy of one is (see builtinKind).
+ */
+export const dateMirrorPrototypes = new WeakSet<object>();
 
 /** What such an instance is, when refused. */
 export const GIVEN_INSTANCE =

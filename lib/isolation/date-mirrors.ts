@@ -1,4 +1,5 @@
 import { setTimeSlot, timeSlot } from '../codec/slots';
+import { dateMirrorPrototypes } from '../codec/kinds';
 import type { BuiltinEntry, BuiltinTable } from './kinds';
 
 /**
@@ -101,6 +102,8 @@ export class MirrorKind {
     // A plain function as the new.target of Reflect.construct: only its `prototype` is read.
     const ctor = function DateMirror(): void {};
     ctor.prototype = new Proxy(members, this.handler);
+    // What asks an object's kind by its prototype (the store-time checks) sees a Date.
+    dateMirrorPrototypes.add(ctor.prototype as object);
     this.#constructors.set(proto, ctor);
     return ctor;
   }

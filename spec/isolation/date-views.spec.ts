@@ -22,6 +22,9 @@ class Calendar {
   copy: Date | undefined;
   shared: Date | undefined;
   dates: Date[] = [new Date(MS + 1)];
+  held: { list: Date[]; box: { at: Date } } | undefined;
+  byDay = new Map<string, Date>();
+  days = new Set<Date>();
 
   planWeek(): void {
     const end = new Date(this.start);
@@ -63,6 +66,12 @@ class Calendar {
 
   dropDates(): void {
     this.dates = [];
+  }
+
+  holdStartIn(): void {
+    this.held = { list: [this.start], box: { at: this.start } };
+    this.byDay = new Map([['mon', this.start]]);
+    this.days = new Set([this.start]);
   }
 
   @readonly
@@ -203,6 +212,29 @@ describe('a view of a Date', () => {
     expect(s.start.getTime()).toBe(MS);
     s.copyStart();
     expect(s.copy!.getTime()).toBe(MS);
+  });
+});
+
+describe('a stored Date put inside a value an action stores', () => {
+  // Regression: the store-time check asked a tracking object (a Date whose prototype is
+  // prevalent's own) for its kind and refused it as 'an instance of class Date, which extends a
+  // built-in type', so `this.list = [this.when]` and the like failed with NOT_SERIALIZABLE.
+  it('is stored as that very Date, in an array, an object, a Map and a Set, live and after a restart', async () => {
+    const dir = freshBasedir();
+    const s = open(dir, new Calendar());
+    s.holdStartIn();
+    expect(s.held!.list[0]).toBe(s.start);
+    expect(s.held!.box.at).toBe(s.start);
+    expect(s.byDay.get('mon')).toBe(s.start);
+    expect(s.days.has(s.start)).toBe(true);
+    s.move(MS + 3);
+    expect(new Date(s.held!.list[0]!).getTime()).toBe(MS + 3);
+    await s.close();
+    opened.length = 0;
+    const again = open(dir);
+    expect(again.held!.list[0]).toBe(again.start);
+    expect(again.byDay.get('mon')).toBe(again.start);
+    expect(new Date(again.held!.box.at).getTime()).toBe(MS + 3);
   });
 });
 
