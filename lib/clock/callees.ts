@@ -30,7 +30,8 @@ export interface Callee {
  * The members named by a static key on `this`, on `this.constructor` (or
  * `super.constructor`) and on a name the function does not declare (a
  * class, in scope at module level), in a function's source, callbacks
- * defined in it included; each once. Empty when the source does not parse.
+ * defined in it included; each once, but not where only assigned (`this.x =
+ * v` runs a setter). Empty when the source does not parse.
  */
 export function calleesOf(source: string): Callee[] {
   const parsed = parseFunctionSource(source);
@@ -39,12 +40,18 @@ export function calleesOf(source: string): Callee[] {
   const anonymous = top.type === 'FunctionExpression' ? { ...top, id: null } : top;
   const locals = declaredNames(anonymous, undefined, false);
   const found = new Map<string, Callee>();
-  const visit = (node: AnyNode): void => {
-    if (node.type === 'MemberExpression') {
+  // `assigned`: the target of a plain assignment (`this.x = v` runs a setter, not the getter);
+  // what it is read from (`this.a` in `this.a.b = v`) is still read.
+  const visit = (node: AnyNode, assigned = false): void => {
+    if (node.type === 'MemberExpression' && !assigned) {
       const callee = calleeAt(node, parsed.text, locals);
       if (callee !== undefined) found.set(`${callee.kind}:${callee.text}`, callee);
     }
-    for (const [, child] of childEntries(node)) visit(child);
+    const target =
+      node.type === 'AssignmentExpression' && node['operator'] === '='
+        ? nodeAt(node, 'left')
+        : undefined;
+    for (const [, child] of childEntries(node)) visit(child, child === target);
   };
   visit(top);
   return [...found.values()];

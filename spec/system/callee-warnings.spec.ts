@@ -118,4 +118,30 @@ describe('initSystem warns about time or randomness an action reaches', () => {
       ),
     );
   });
+
+  it('not through a getter the action only assigns, which runs its setter (this.x = v), but through one it reads (this.x += 1)', () => {
+    // Regression: `this.elapsed = 0` was said to reach the getter `elapsed`, which it never runs.
+    class Timer {
+      started = 0;
+      get elapsed(): number {
+        return Date.now() - this.started;
+      }
+      set elapsed(ms: number) {
+        this.started = ms;
+      }
+      reset(): void {
+        this.elapsed = 0;
+      }
+      nudge(): void {
+        this.elapsed += 1;
+      }
+    }
+    const found = warningsOf(Timer);
+    expect(found.some((w) => w.startsWith('Timer.reset'))).toBe(false);
+    expect(found).toContainEqual(
+      expect.stringMatching(
+        /^Timer\.nudge reaches this\.elapsed \(a getter\), which calls Date\.now\(\)/,
+      ),
+    );
+  });
 });
