@@ -30,8 +30,9 @@ export interface Callee {
  * The members named by a static key on `this`, on `this.constructor` (or
  * `super.constructor`) and on a name the function does not declare (a
  * class, in scope at module level), in a function's source, callbacks
- * defined in it included; each once, but not where only assigned (`this.x =
- * v` runs a setter). Empty when the source does not parse.
+ * defined in it included (not `this` in a function, method or class it
+ * defines, which is another object); each once, but not where only assigned
+ * (`this.x = v` runs a setter). Empty when the source does not parse.
  */
 export function calleesOf(source: string): Callee[] {
   const parsed = parseFunctionSource(source);
@@ -42,26 +43,43 @@ export function calleesOf(source: string): Callee[] {
   const found = new Map<string, Callee>();
   // `assigned`: the target of a plain assignment (`this.x = v` runs a setter, not the getter);
   // what it is read from (`this.a` in `this.a.b = v`) is still read.
-  const visit = (node: AnyNode, assigned = false): void => {
+  // `ownThis`: `this` is the action's (not inside a function, method or class it defines;
+  // an arrow function's is).
+  const visit = (node: AnyNode, assigned = false, ownThis = true): void => {
     if (node.type === 'MemberExpression' && !assigned) {
-      const callee = calleeAt(node, parsed.text, locals);
+      const callee = calleeAt(node, parsed.text, locals, ownThis);
       if (callee !== undefined) found.set(`${callee.kind}:${callee.text}`, callee);
     }
     const target =
       node.type === 'AssignmentExpression' && node['operator'] === '='
         ? nodeAt(node, 'left')
         : undefined;
-    for (const [, child] of childEntries(node)) visit(child, child === target);
+    const childThis = ownThis && (node === top || !BINDS_THIS.has(node.type));
+    for (const [, child] of childEntries(node)) visit(child, child === target, childThis);
   };
   visit(top);
   return [...found.values()];
 }
 
-function calleeAt(node: AnyNode, text: string, locals: LocalNames): Callee | undefined {
+/** The nodes inside which `this` is another object than outside. */
+const BINDS_THIS = new Set([
+  'FunctionExpression',
+  'FunctionDeclaration',
+  'ClassExpression',
+  'ClassDeclaration',
+]);
+
+function calleeAt(
+  node: AnyNode,
+  text: string,
+  locals: LocalNames,
+  ownThis: boolean,
+): Callee | undefined {
   const name = staticKey(node, 'property');
   const object = nodeAt(node, 'object');
   if (name === undefined || object === undefined) return undefined;
   if (object.type === 'ThisExpression') {
+    if (!ownThis) return undefined;
     return name === 'constructor' ? undefined : { kind: 'this', name, text: snippet(text, node) };
   }
   if (object.type === 'Identifier') {
@@ -71,7 +89,7 @@ function calleeAt(node: AnyNode, text: string, locals: LocalNames): Callee | und
   }
   if (object.type === 'MemberExpression' && staticKey(object, 'property') === 'constructor') {
     const self = nodeAt(object, 'object');
-    if (self?.type === 'ThisExpression' || self?.type === 'Super') {
+    if (ownThis && (self?.type === 'ThisExpression' || self?.type === 'Super')) {
       return { kind: 'static', className: undefined, name, text: snippet(text, node) };
     }
   }

@@ -144,4 +144,40 @@ describe('initSystem warns about time or randomness an action reaches', () => {
       ),
     );
   });
+
+  it('not through `this` inside a function or method the action defines, whose `this` is another object', () => {
+    // Regression: `this.today` in an object literal's method was said to reach the class's getter.
+    class Diary {
+      lines: string[] = [];
+      get today(): string {
+        return new Date().toISOString();
+      }
+      write(): void {
+        const entry = {
+          today: 'draft',
+          label(): string {
+            return this.today;
+          },
+        };
+        this.lines.push(entry.label());
+      }
+      writeEach(): void {
+        const lines = this.lines;
+        ['a'].forEach(
+          function (this: { today: string }) {
+            lines.push(this.today);
+          },
+          { today: 'x' },
+        );
+      }
+      writeNow(): void {
+        ['a'].forEach(() => this.lines.push(this.today));
+      }
+    }
+    const found = warningsOf(Diary);
+    expect(found.some((w) => w.startsWith('Diary.write '))).toBe(false);
+    expect(found.some((w) => w.startsWith('Diary.writeEach'))).toBe(false);
+    // An arrow function's `this` is the action's.
+    expect(found).toContainEqual(expect.stringMatching(/^Diary\.writeNow reaches this\.today/));
+  });
 });
