@@ -68,6 +68,10 @@ class Calendar {
     this.dates = [];
   }
 
+  hold(box: { at: Date }): void {
+    this.held = { list: [], box };
+  }
+
   holdStartIn(): void {
     this.held = { list: [this.start], box: { at: this.start } };
     this.byDay = new Map([['mon', this.start]]);
@@ -235,6 +239,12 @@ describe('a stored Date put inside a value an action stores', () => {
     expect(again.held!.list[0]).toBe(again.start);
     expect(again.byDay.get('mon')).toBe(again.start);
     expect(new Date(again.held!.box.at).getTime()).toBe(MS + 3);
+  });
+
+  it('is stored as that very Date when its view comes inside an argument', () => {
+    const s = open(freshBasedir(), new Calendar());
+    s.hold({ at: s.start });
+    expect(s.held!.box.at).toBe(s.start);
   });
 });
 
