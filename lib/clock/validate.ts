@@ -320,6 +320,14 @@ function scannedOnce<T>(
   return found;
 }
 
+/** The string-keyed methods and setters of `cls` that run as actions (`isExempt` skips the @readonly ones). */
+function actionMethodsOf(
+  cls: AnyFunction,
+  isExempt: (methodName: string, fn: AnyFunction) => boolean,
+): Method[] {
+  return methodsOf(cls).filter((m) => !m.symbolic && !isExempt(m.name, m.fn));
+}
+
 // What findOutsideWrite found in each function's source (base-class methods are shared).
 const outsideWritesByFunction = new WeakMap<AnyFunction, OutsideWrite | null>();
 
@@ -336,8 +344,7 @@ export function outsideWriteWarnings(
   isExempt: (methodName: string, fn: AnyFunction) => boolean,
 ): string[] {
   const warnings: string[] = [];
-  for (const method of methodsOf(cls)) {
-    if (method.symbolic || isExempt(method.name, method.fn)) continue;
+  for (const method of actionMethodsOf(cls, isExempt)) {
     const write = scannedOnce(
       outsideWritesByFunction,
       method.fn,
@@ -407,8 +414,7 @@ export function calleeWarnings(
   isExempt: (methodName: string, fn: AnyFunction) => boolean,
 ): string[] {
   const warnings: string[] = [];
-  for (const method of methodsOf(cls)) {
-    if (method.symbolic || isExempt(method.name, method.fn)) continue;
+  for (const method of actionMethodsOf(cls, isExempt)) {
     for (const callee of scannedOnce(calleesByFunction, method.fn, calleesOf, [])) {
       const target = resolveCallee(cls, callee, isExempt);
       if (target === undefined) continue;
