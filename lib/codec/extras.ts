@@ -169,13 +169,18 @@ export function refuseUnkeptBuffer(obj: object, kind: Kind): void {
 /** The types of the zones luxon makes again from a stored name: the machine's, IANA, fixed offsets. */
 const NAMED_ZONE_TYPES: ReadonlySet<string> = new Set(['system', 'iana', 'fixed']);
 
+/** True for a valid luxon DateTime in a zone of the program's own (see refuseCustomZone). */
+export function hasCustomZone(dt: DateTime): boolean {
+  return dt.isValid && !NAMED_ZONE_TYPES.has(dt.zone.type);
+}
+
 /**
  * Refuses a valid luxon DateTime in a zone of the program's own (a `Zone`
  * subclass): the encodings keep a zone by its name, which luxon would make
  * into another zone, or into none (an invalid DateTime, "unsupported zone").
  */
 export function refuseCustomZone(dt: DateTime): void {
-  if (!dt.isValid || NAMED_ZONE_TYPES.has(dt.zone.type)) return;
+  if (!hasCustomZone(dt)) return;
   throw new Unstorable(
     dt,
     `a luxon DateTime in a custom zone (${dt.zone.name}, of type ${dt.zone.type}): snapshots keep a zone by its name, from which luxon would not make this zone again; store it in an IANA zone or a fixed offset (dt.toUTC(), dt.setZone('Europe/Paris')) and keep what the zone needs next to it`,

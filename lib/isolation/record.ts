@@ -22,7 +22,9 @@ import {
 } from './unwrap';
 import { keyLabel } from './violation';
 import { ACCESSOR } from '../codec/failure';
-import { MAX_ARRAY_LENGTH, overlongArray } from '../codec/extras';
+import { MAX_ARRAY_LENGTH, hasCustomZone, overlongArray } from '../codec/extras';
+import { hasOwnWeekSettings } from '../codec/kinds';
+import type { DateTime } from 'luxon';
 import { IN_COLLECTION, pathInState, recordStored, renderPath, toStep } from './paths';
 import { isDerivedBytes } from './shared-bytes';
 import { noteElementDefined } from './plain-elements';
@@ -86,9 +88,10 @@ export function storeValue(
   }
   // A DateTime as is; a Proxy of the program's own around one (its traps answer for it) is refused.
   if (isPassThrough(value) && !types.isProxy(value)) {
-    // Checked all the same: one with week settings snapshots would drop (see refuseOwnWeekSettings)
-    // or in a zone of the program's own (see refuseCustomZone) cannot be kept.
-    if (encoded && log.storability !== undefined) {
+    // But not one with week settings snapshots would drop (see refuseOwnWeekSettings) or in a
+    // zone of the program's own (see refuseCustomZone): the check refuses it, naming where.
+    const dt = value as DateTime;
+    if (encoded && log.storability !== undefined && (hasCustomZone(dt) || hasOwnWeekSettings(dt))) {
       try {
         checkStorableOrRefuse(value, log, storedUnder(key));
       } catch (err) {

@@ -182,11 +182,13 @@ function createTracked(value: object, owner: UndoLog | null = currentLog()): obj
   const prototype = isPrototypeObject(value);
   if (kind === 'date' && !prototype) return createTrackedDate(value as Date, owner);
   const handlers = handlersOf(prototype ? null : owner);
-  const handler = prototype
-    ? handlers.prototype
-    : Array.isArray(value)
-      ? handlers.array
-      : handlers.kinds[kind];
+  // A Date here is a prototype (its tracking object is a Date of its own, above).
+  const handler =
+    prototype || kind === 'date'
+      ? handlers.prototype
+      : Array.isArray(value)
+        ? handlers.array
+        : handlers.kinds[kind];
   const proxy = new Proxy(value, handler);
   rawToTracking.set(value, proxy);
   trackingToRaw.set(proxy, value);
@@ -312,7 +314,7 @@ function checkDateOwner(raw: object, what: string, key: PropertyKey): void {
 /** The handlers of the tracking proxies of one system's state. */
 interface HandlerSet {
   array: ProxyHandler<object>;
-  kinds: Record<Kind, ProxyHandler<object>>;
+  kinds: Record<Exclude<Kind, 'date'>, ProxyHandler<object>>;
   /** A prototype reached through the state (`this.dict['__proto__']`): read, never changed. */
   prototype: ProxyHandler<object>;
 }
@@ -491,7 +493,6 @@ function makeHandlers(owner: UndoLog | null): HandlerSet {
       plain,
       map: builtin(tables.map),
       set: builtin(tables.set),
-      date: builtin(tables.date),
       typed,
       dataview: builtin(tables.dataview),
       arraybuffer: builtin(tables.arraybuffer),

@@ -384,11 +384,10 @@ function builtinHandlerClass(table: BuiltinTable): ViewHandlerClass {
   };
 }
 
-const handlerClasses: Record<Kind, ViewHandlerClass> = {
+const handlerClasses: Record<Exclude<Kind, 'date'>, ViewHandlerClass> = {
   plain: PlainViewHandler,
   map: builtinHandlerClass(tables.map),
   set: builtinHandlerClass(tables.set),
-  date: builtinHandlerClass(tables.date),
   typed: builtinHandlerClass(tables.typed),
   dataview: builtinHandlerClass(tables.dataview),
   arraybuffer: builtinHandlerClass(tables.arraybuffer),
