@@ -33,6 +33,17 @@ type TypedArrayMutator =
 /** A Date without its setters (what a read-only view of a Date allows). */
 export type ReadonlyDate = Omit<Date, `set${string}`>;
 
+declare global {
+  interface DateConstructor {
+    /**
+     * A copy of a read-only view of a Date: a view is a Date of its own at
+     * run time, so the copy keeps the milliseconds (prevalent's overload:
+     * ReadonlyDate, having no setters, is not a Date to the other ones).
+     */
+    new (value: ReadonlyDate): Date;
+  }
+}
+
 /** A typed array (or Buffer) without its mutators and with read-only elements. */
 export type ReadonlyTypedArray<T extends TypedArray> = Omit<T, TypedArrayMutator | number> & {
   readonly [index: number]: T extends BigInt64Array | BigUint64Array ? bigint : number;
@@ -52,9 +63,6 @@ export type ReadonlyTypedArray<T extends TypedArray> = Omit<T, TypedArrayMutator
  *   `DeepReadonly<Item>` (or a cast) when Item holds arrays, Maps, Sets or
  *   Dates, or has private members (mapped types drop those); the system
  *   object's methods and a view's own methods take views (ReadonlyMethod);
- * - `new Date(view)` does not compile (ReadonlyDate is not a Date); write
- *   `new Date(view.getTime())`, which is also what keeps the milliseconds
- *   at run time;
  * - typed-array methods such as `subarray` are still typed as returning a
  *   mutable array (at run time the result is a view and writes throw).
  */

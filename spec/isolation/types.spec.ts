@@ -20,7 +20,7 @@ import { expectCode } from './helpers';
  * Where the precise type fights common use (see DeepReadonly's doc comment):
  * a view is not assignable to the mutable type (an action parameter typed
  * `Item` will not take `DeepReadonly<Item>` when Item holds arrays, Maps,
- * Sets or Dates), and `new Date(view)` does not compile.
+ * Sets or Dates). `new Date(view)` compiles (an overload of prevalent's).
  */
 
 class Item {
@@ -80,10 +80,10 @@ function mutations(s: DeepReadonly<State>): void {
   s.nested.pair[0] = 1;
   // @ts-expect-error a view is not assignable to the mutable type (the common-use friction)
   const item: Item = s.items[0]!;
-  // @ts-expect-error new Date(view) does not compile: use new Date(view.getTime())
-  const copy = new Date(s.when);
+  // @ts-expect-error a Date's view is not a mutable Date (its setters are gone)
+  const date: Date = s.when;
   void item;
-  void copy;
+  void date;
 }
 
 function reads(s: DeepReadonly<State>): unknown[] {
@@ -113,6 +113,7 @@ function reads(s: DeepReadonly<State>): unknown[] {
     text,
     greeting,
     new Date(s.when.getTime()),
+    new Date(s.when),
   ];
 }
 
@@ -248,7 +249,7 @@ describe('DeepReadonly', () => {
       items: [new Item('a')],
       byId: new Map([[1, new Item('b')]]),
       seen: new Set(['s']),
-      when: new Date(0),
+      when: new Date(1234),
       at: DateTime.fromMillis(0),
       bytes: new Uint8Array(2),
       buf: Buffer.from('ab'),
@@ -258,7 +259,10 @@ describe('DeepReadonly', () => {
     const view = rootView(raw) as DeepReadonly<State>;
     expectCode(() => mutations(view), 'READONLY_VIOLATION');
     expectCode(() => reads(view), 'READONLY_VIOLATION'); // the final rename() call
-    expect(reads(rootView({ ...raw, items: [] }) as DeepReadonly<State>)).toHaveLength(12);
+    const read = reads(rootView({ ...raw, items: [] }) as DeepReadonly<State>);
+    expect(read).toHaveLength(13);
+    // new Date(view), which compiles through prevalent's DateConstructor overload, keeps the milliseconds.
+    expect((read[12] as Date).getTime()).toBe(1234);
   });
 });
 
