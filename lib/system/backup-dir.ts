@@ -62,11 +62,14 @@ export function backupDirOf(options: unknown, basedir: string, fs: FileSystem): 
     try {
       makeDirDurably(fs, dir);
     } catch (err) {
-      throw pathError(
-        fs,
-        dir,
-        err,
-        `takeSnapshot({ into: ${JSON.stringify(into)} }) cannot create it`,
+      const what = `takeSnapshot({ into: ${JSON.stringify(into)} }) cannot create it`;
+      const refusal = pathError(fs, dir, err, what);
+      if (refusal !== err) throw refusal;
+      // A disk error (EIO, ENOSPC), not the path's: as any failed snapshot write.
+      throw new PrevalenceError(
+        'SNAPSHOT_WRITE_FAILED',
+        `${what} (${err instanceof Error ? err.message : String(err)}): no backup was written, and the system's own directory was not touched. Fix the cause (e.g. free disk space) and take the backup again`,
+        { cause: err },
       );
     }
   }
