@@ -177,7 +177,11 @@ export class JournalWriter {
           // count what is durable from here, so make them durable first.
           fs.fdatasyncSync(fd);
         } catch (err) {
-          fs.closeSync(fd);
+          try {
+            fs.closeSync(fd);
+          } catch {
+            // the failure that stopped the open is what the caller needs
+          }
           throw new PrevalenceError(
             'JOURNAL_WRITE_FAILED',
             `could not make the records of ${newest.path} durable, or cut the zero bytes after its last record (${describe(err)}); fix ${problemOf(err)} and open again`,
