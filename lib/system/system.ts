@@ -838,17 +838,26 @@ export class PrevalentSystem<T extends object> {
     this.#refuseWhileBusy('takeSnapshot()');
     const into = backupDirOf(options, this.opts.basedir, this.opts.fs);
     this.#busy = 'writing a snapshot';
-    let written: { path: string; journalFailure: unknown };
+    const journal: { failure?: unknown } = {};
+    let path: string;
     try {
       if (into !== undefined) return this.#snapshotInto(into, undefined, BACKUP_TEMP_SUFFIX);
-      written = this.#snapshotHere();
+      path = this.#snapshotHere(journal);
+    } catch (err) {
+      this.#busy = undefined;
+      // The journal's failure refuses every later action: said also when the snapshot failed too.
+      if (journal.failure !== undefined) {
+        this.opts.warn(
+          `takeSnapshot() could not make the journal durable before the snapshot (${(journal.failure as Error).message}), so the system refuses further actions; then the snapshot failed too: ${(err as Error).message}`,
+        );
+      }
+      throw err;
     } finally {
       this.#busy = undefined;
     }
-    const { path, journalFailure } = written;
-    if (journalFailure !== undefined) {
+    if (journal.failure !== undefined) {
       this.opts.warn(
-        `takeSnapshot() wrote ${path}, which holds every action so far, but the journal could not be made durable before it (${(journalFailure as Error).message})`,
+        `takeSnapshot() wrote ${path}, which holds every action so far, but the journal could not be made durable before it (${(journal.failure as Error).message})`,
       );
     }
     const fallback = this.#goodSnapshots.fallback;
@@ -866,17 +875,16 @@ export class PrevalentSystem<T extends object> {
   }
 
   /** takeSnapshot's writing in the data directory: the journal made durable, the snapshot, the rotation. */
-  #snapshotHere(): { path: string; journalFailure: unknown } {
+  #snapshotHere(journal: { failure?: unknown }): string {
     // The journal first: a snapshot durable before the records it holds
     // would leave a restore that falls back past it (damaged) without them.
-    // A failure here refuses later actions; the snapshot is still written,
-    // as after any journal failure (DURABILITY.md).
-    let journalFailure: unknown;
+    // A failure here (kept in `journal`) refuses later actions; the snapshot
+    // is still written, as after any journal failure (DURABILITY.md).
     if (this.#journal.refusal() === undefined) {
       try {
         this.#journal.syncNow();
       } catch (err) {
-        journalFailure = err;
+        journal.failure = err;
       }
     }
     const path = this.#writeSnapshot();
@@ -887,7 +895,7 @@ export class PrevalentSystem<T extends object> {
     // snapshot stands (the next open loads it), and rotating would only
     // repeat the failure as if this call were a refused action.
     if (this.#journal.refusal() === undefined) this.#journal.rotate();
-    return { path, journalFailure };
+    return path;
   }
 
   /**
