@@ -67,6 +67,17 @@ function promiseRefused(method: { name: string }, promise: Promise<unknown>): Pr
 }
 
 /**
+ * `Buffer.poolSize` while an action runs, live and in a replay: with 0, Node
+ * gives every Buffer the action makes (`Buffer.from('…')`, `allocUnsafe`,
+ * `concat`) memory of its own instead of a slice of its shared allocation
+ * pool. A stored slice of the pool left the state's bytes in an ArrayBuffer
+ * that every small Buffer made later in the process shares: code outside
+ * any action reached them through its own Buffer's `.buffer` and changed the
+ * state behind the journal (spec/isolation/buffer-pool-escape.spec.ts).
+ */
+const UNPOOLED = 0;
+
+/**
  * Runs one action on the state: the single path shared by live calls and
  * replay, so the two cannot drift apart. The clock is bound to the action's
  * recorded time and seed, and every write is recorded for rollback.
@@ -140,6 +151,9 @@ export class ActionRunner {
     activeAction.refused = undefined;
     const out = this.#outcome;
     out.refused = false;
+    // Buffers the action makes get memory of their own (see UNPOOLED).
+    const poolSize = Buffer.poolSize;
+    Reflect.set(Buffer, 'poolSize', UNPOOLED);
     try {
       out.result = Reflect.apply(method, tracked(this.root, this.#log), args);
       out.threw = false;
@@ -148,6 +162,8 @@ export class ActionRunner {
       out.threw = true;
       out.result = undefined;
       out.error = error;
+    } finally {
+      Reflect.set(Buffer, 'poolSize', poolSize);
     }
     try {
       endTracking();
