@@ -54,8 +54,18 @@ function startsWith(name: PropertyKey, prefix: string): boolean {
   return typeof name === 'string' && name.startsWith(prefix);
 }
 
+/**
+ * Map methods that insert an entry when the key is missing (the upsert
+ * proposal, native from Node 26): changes, though named like `get`.
+ */
+export const MAP_UPSERTS: ReadonlySet<PropertyKey> = new Set([
+  'getOrInsert',
+  'getOrInsertComputed',
+]);
+
 function classifyCollection(name: PropertyKey, isMap: boolean): MethodClass {
   if (name === 'set' || name === 'add' || name === 'delete' || name === 'clear') return 'mutate';
+  if (isMap && MAP_UPSERTS.has(name)) return 'mutate';
   if (name === 'get' && isMap) return 'get';
   if (name === 'forEach') return 'forEach';
   if (name === 'keys') return isMap ? 'keys' : 'values';

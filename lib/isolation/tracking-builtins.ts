@@ -1,4 +1,10 @@
-import { classify, callbackArrayArg, keepsStateReference, methodLabel } from './methods';
+import {
+  classify,
+  callbackArrayArg,
+  keepsStateReference,
+  MAP_UPSERTS,
+  methodLabel,
+} from './methods';
 import type { BuiltinKind, WrapperFactory } from './kinds';
 import { IN_COLLECTION } from './paths';
 import { storeValue } from './record';
@@ -16,7 +22,7 @@ import { noteDerivedBytes } from './shared-bytes';
 import { requireLog } from './undo';
 import { timeSlot } from '../codec/slots';
 import { syncMirrors } from './date-mirrors';
-import { mapGet, mapHas, setHas } from '../codec/raw-iteration';
+import { mapGet, mapHas, mapSet, setHas } from '../codec/raw-iteration';
 import {
   DateEntry,
   MapSetEntry,
@@ -69,6 +75,7 @@ export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): Wrappe
     // Built once per method: requireLog only shows it when it refuses a call.
     const calling = `calling ${label}`;
     const read = classify(kind, name);
+    if (kind === 'map' && MAP_UPSERTS.has(name)) return mapUpsert(name, label, wrapChild);
     switch (read) {
       case 'mutate':
         return mutator(kind, name, original, label);
@@ -191,5 +198,36 @@ function collectionMutator(
       : (kind === 'map' ? mapHas : setHas).call(raw, key);
     if (changes) saveContents(log, raw, clear, key);
     return original.call(raw, key);
+  };
+}
+
+/**
+ * Map.prototype.getOrInsert(key, value) and getOrInsertComputed(key, make)
+ * (native from Node 26) of a tracking proxy: when the key is missing, the
+ * value (or what `make(key)` returns, the callback run first, as the
+ * built-in does) is stored as the proxy's `set` stores it, checked and
+ * recorded for rollback; the entry then comes back as the proxy's `get`
+ * gives it. By the built-ins' wrappers, not through the proxy: an own
+ * `set` or `get` an action gave the Map must not run in their place.
+ */
+function mapUpsert(name: PropertyKey, label: string, wrapChild: ChildOf): Fn {
+  const calling = `calling ${label}`;
+  const computed = name === 'getOrInsertComputed';
+  const set = collectionMutator('map', 'set', mapSet as Fn, methodLabel('map', 'set'));
+  const get = memberReader('map', 'get', mapGet as Fn, readRaw, wrapChild);
+  return function (this: unknown, key: unknown, value: unknown) {
+    const raw = writeRaw(this, label) as AnyMap;
+    requireLog(calling);
+    if (computed && typeof value !== 'function') {
+      throw new TypeError(`${label}: the callback is not a function`);
+    }
+    // As the built-in: -0 is stored as 0, and the callback gets that key.
+    const k = Object.is(key, -0) ? 0 : key;
+    if (!mapHas.call(raw, argToRaw(k))) {
+      // The callback may have stored the key meanwhile: `set` replaces it then, as the built-in does.
+      const v = computed ? Reflect.apply(value as Fn, undefined, [k]) : value;
+      set.call(this, k, v);
+    }
+    return get.call(this, k);
   };
 }
