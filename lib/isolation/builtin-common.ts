@@ -292,3 +292,80 @@ export function memberReader(
       };
   }
 }
+
+/**
+ * A Set method that takes another set-like (`union`, `isSubsetOf`, …,
+ * native from Node 22), run on the raw Set (`rawOf`) as if its members were
+ * what plain code meets (views, or tracking proxies: `member` makes them,
+ * recording where they were found): the built-in calls the other's `has`
+ * with the receiver's members, which must not be the raw state objects, and
+ * what the other's `keys()` yields (a view, a tracking proxy) is matched as
+ * the state object it stands for. `out` wraps the result (a new Set holding
+ * raw members).
+ */
+export function setOperation(
+  original: Fn,
+  rawOf: (self: unknown) => any,
+  member: (raw: object, value: unknown) => unknown,
+  out: (result: unknown, raw: object) => unknown,
+): Fn {
+  return function (this: unknown, other: unknown) {
+    const raw = rawOf(this) as object;
+    return out(original.call(raw, setRecord(raw, other, member)), raw);
+  };
+}
+
+/**
+ * What the built-in reads of `other` (size, has, keys, each once and in
+ * that order, as it reads them), with `has` handed members through
+ * `member` and `keys()` giving raw objects for proxies. Not an object: as
+ * it is, for the built-in's own TypeError.
+ */
+function setRecord(
+  raw: object,
+  other: unknown,
+  member: (raw: object, value: unknown) => unknown,
+): unknown {
+  if ((typeof other !== 'object' || other === null) && typeof other !== 'function') return other;
+  const o = other as { size: unknown; has: unknown; keys: unknown };
+  return {
+    get size() {
+      return o.size;
+    },
+    get has() {
+      const has = o.has;
+      if (typeof has !== 'function') return has;
+      return (value: unknown) => Reflect.apply(has, o, [member(raw, value)]);
+    },
+    get keys() {
+      const keys = o.keys;
+      if (typeof keys !== 'function') return keys;
+      return () => {
+        const it: unknown = Reflect.apply(keys, o, []);
+        return typeof it === 'object' && it !== null ? rawKeys(it) : it;
+      };
+    },
+  };
+}
+
+/** The iterator `it` (of the other set-like's keys()), giving the raw object of each proxy it yields. */
+function rawKeys(it: object): object {
+  const next = (it as { next: unknown }).next;
+  return {
+    next:
+      typeof next !== 'function'
+        ? next
+        : () => {
+            const r: unknown = Reflect.apply(next, it, []);
+            if (typeof r !== 'object' || r === null) return r; // the built-in's TypeError
+            if ((r as IteratorResult<unknown>).done) return { done: true, value: undefined };
+            return { done: false, value: argToRaw((r as IteratorResult<unknown>).value) };
+          },
+    // Read when the built-in stops early (isSubsetOf meeting a key it lacks, …).
+    get return() {
+      const close = (it as { return?: unknown }).return;
+      if (typeof close !== 'function') return close;
+      return () => Reflect.apply(close, it, []);
+    },
+  };
+}

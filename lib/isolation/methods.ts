@@ -13,6 +13,8 @@ import { bufferSlot } from '../codec/slots';
  * - `lastIndex`: RegExp method that moves `lastIndex` on global/sticky regexps.
  * - `copyInto`: Buffer.prototype.copy, which reads its receiver and writes
  *   into its first argument.
+ * - `setOperation`: a Set method taking another set-like (Node 22+), whose
+ *   `has` the built-in calls with the receiver's members.
  */
 export type MethodClass =
   | 'read'
@@ -24,7 +26,19 @@ export type MethodClass =
   | 'entries'
   | 'callback'
   | 'lastIndex'
-  | 'copyInto';
+  | 'copyInto'
+  | 'setOperation';
+
+/** The Set methods that take another set-like (native from Node 22). */
+const SET_OPERATIONS: ReadonlySet<PropertyKey> = new Set([
+  'union',
+  'intersection',
+  'difference',
+  'symmetricDifference',
+  'isSubsetOf',
+  'isSupersetOf',
+  'isDisjointFrom',
+]);
 
 const typedMutators = new Set<PropertyKey>(['fill', 'set', 'copyWithin', 'reverse', 'sort']);
 const regexpLastIndex = new Set<PropertyKey>([
@@ -72,6 +86,7 @@ function classifyCollection(name: PropertyKey, isMap: boolean): MethodClass {
   if (name === 'values') return 'values';
   if (name === 'entries') return 'entries';
   if (name === Symbol.iterator) return isMap ? 'entries' : 'values';
+  if (!isMap && SET_OPERATIONS.has(name)) return 'setOperation';
   return 'read';
 }
 

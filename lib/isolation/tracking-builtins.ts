@@ -14,6 +14,7 @@ import {
   memberReader,
   rawArgs,
   readRaw,
+  setOperation,
   type ChildOf,
   type Fn,
 } from './builtin-common';
@@ -87,6 +88,13 @@ export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): Wrappe
         return memberReader(kind as 'map' | 'set', read, original, readRaw, wrapChild);
       case 'callback':
         return callbackWrapper(original, callbackArrayArg.get(name) ?? 2, out);
+      case 'setOperation':
+        return setOperation(
+          original,
+          readRaw,
+          (raw, value) => wrapChild(raw, IN_COLLECTION, false, value),
+          out,
+        );
       case 'lastIndex':
         return function (this: unknown, ...args: unknown[]) {
           const raw = readRaw(this) as RegExp;

@@ -2,12 +2,14 @@ import {
   callbackWrapper,
   memberReader,
   rawArgs,
+  setOperation,
   viewRaw,
   type ChildOf,
   type Fn,
 } from './builtin-common';
 import type { Kind, WrapperFactory } from './kinds';
 import { callbackArrayArg, classify, keepsStateReference, methodLabel } from './methods';
+import { IN_COLLECTION } from './paths';
 import { toRaw } from './registry';
 import { flagsSlot, sourceSlot } from '../codec/slots';
 import { noteDerivedBytes } from './shared-bytes';
@@ -48,6 +50,13 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
         return memberReader(kind as 'map' | 'set', read, original, viewRaw, childView);
       case 'callback':
         return callbackWrapper(original, callbackArrayArg.get(name) ?? 2, out);
+      case 'setOperation':
+        return setOperation(
+          original,
+          viewRaw,
+          (raw, value) => childView(raw, IN_COLLECTION, false, value),
+          out,
+        );
       case 'lastIndex':
         return lastIndexReader(original, label);
       case 'copyInto':
