@@ -34,6 +34,14 @@ class Blobs {
   poolSizeSeen(): number {
     return Buffer.poolSize;
   }
+
+  offsets: number[] = [];
+
+  /** Where in its ArrayBuffer a Buffer it makes starts: the pool's offset, which a replay never saw. */
+  noteOffset(text: string): void {
+    const b = Buffer.from(text);
+    this.offsets.push(b.byteOffset, b.buffer.byteLength);
+  }
 }
 
 const open: Array<Prevalent<Blobs>> = [];
@@ -83,6 +91,20 @@ describe("Buffers an action makes are not slices of Node's shared pool", () => {
     await s.close();
     open.splice(0);
     expect(read(openBlobs(dir))).toEqual(expected);
+  });
+
+  it('so what an action reads of its place is the same in a replay', async () => {
+    const dir = freshBasedir();
+    const s = openBlobs(dir);
+    Buffer.from('moves the pool on');
+    s.noteOffset('abc');
+    Buffer.from('moves it on again');
+    s.noteOffset('de');
+    const live = [...s.offsets];
+    expect(live).toEqual([0, 3, 0, 2]);
+    await s.close();
+    open.splice(0);
+    expect([...openBlobs(dir).offsets]).toEqual(live);
   });
 
   it('outside actions, Buffer.poolSize is left as it was', () => {
