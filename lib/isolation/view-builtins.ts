@@ -9,7 +9,7 @@ import {
 } from './builtin-common';
 import type { Kind, WrapperFactory } from './kinds';
 import { callbackArrayArg, classify, keepsStateReference, methodLabel } from './methods';
-import { IN_COLLECTION } from './paths';
+import { IN_COLLECTION, markDetached } from './paths';
 import { toRaw } from './registry';
 import { flagsSlot, sourceSlot } from '../codec/slots';
 import { noteDerivedBytes } from './shared-bytes';
@@ -34,6 +34,15 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
     noteDerivedBytes(result, raw);
     return viewOf(result);
   };
+  // A Set a Set method made (`union`, `intersection`, …) from a view is the
+  // caller's, never in the state: marked so, it is copied when passed to an
+  // action (its members, state objects, by their paths), not refused as an
+  // object that left the state.
+  const newSetOfCaller = (result: unknown): unknown => {
+    if (typeof result !== 'object' || result === null) return result;
+    markDetached(result);
+    return viewOf(result);
+  };
   return (name, original) => {
     const label = methodLabel(kind, name);
     const read = classify(kind, name);
@@ -55,7 +64,7 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
           original,
           viewRaw,
           (raw, value) => childView(raw, IN_COLLECTION, false, value),
-          out,
+          newSetOfCaller,
         );
       case 'lastIndex':
         return lastIndexReader(original, label);

@@ -73,6 +73,12 @@ class Items {
     if (fail) throw new Error('refused after the change');
   }
 
+  kept: Set<Item> | undefined;
+
+  keep(set: Set<Item>): void {
+    this.kept = set;
+  }
+
   /** The answers plain JavaScript gives, inside an action. */
   answers(): unknown[] {
     const copy = new Set(this.items);
@@ -159,6 +165,22 @@ withSetMethods('the Set methods that take another set-like (native)', () => {
     };
     expect(view.isSupersetOf(other)).toBe(false);
     expect(closed).toBe(1);
+  });
+
+  it("give a new Set of the caller's: passed to an action, it is stored as a new Set of the very members (regression: STALE_REFERENCE, as if it had left the state)", async () => {
+    const dir = freshBasedir();
+    const s = openItems(dir);
+    const view = s.items as unknown as SetMethods<Item>;
+    const union = view.union(new Set([{ n: 3 }]));
+    s.keep(union);
+    const kept = () => [...s.kept!];
+    expect(kept().map((i) => i.n)).toEqual([1, 2, 3]);
+    expect(kept()[0]).toBe([...s.items][0]);
+    await s.close();
+    open.splice(0);
+    const again = openItems(dir);
+    expect([...again.kept!].map((i) => i.n)).toEqual([1, 2, 3]);
+    expect([...again.kept!][1]).toBe([...again.items][1]);
   });
 
   it("record what an action's has() changes, so a rollback undoes it", async () => {
