@@ -15,6 +15,9 @@ import { bufferSlot } from '../codec/slots';
  *   into its first argument.
  * - `setOperation`: a Set method taking another set-like (Node 22+), whose
  *   `has` the built-in calls with the receiver's members.
+ * - `unknown`: a method this version does not know (one a later Node adds to
+ *   a built-in prototype): refused, since it may change its receiver, as
+ *   Map's getOrInsert (Node 26) did when every unknown method counted as a read.
  */
 export type MethodClass =
   | 'read'
@@ -27,7 +30,8 @@ export type MethodClass =
   | 'callback'
   | 'lastIndex'
   | 'copyInto'
-  | 'setOperation';
+  | 'setOperation'
+  | 'unknown';
 
 /** The Set methods that take another set-like (native from Node 22). */
 const SET_OPERATIONS: ReadonlySet<PropertyKey> = new Set([
@@ -77,6 +81,42 @@ export const MAP_UPSERTS: ReadonlySet<PropertyKey> = new Set([
   'getOrInsertComputed',
 ]);
 
+const MAP_READS: ReadonlySet<PropertyKey> = new Set(['has']);
+const SET_READS: ReadonlySet<PropertyKey> = new Set(['has']);
+
+/** %TypedArray%.prototype methods that only read their receiver (callbacks are classed apart). */
+const TYPED_READS: ReadonlySet<PropertyKey> = new Set([
+  'entries',
+  'keys',
+  'values',
+  'at',
+  'includes',
+  'indexOf',
+  'lastIndexOf',
+  'join',
+  'slice',
+  'subarray',
+  'toLocaleString',
+  'toString',
+  'toReversed',
+  'toSorted',
+  'with',
+  Symbol.iterator,
+]);
+
+/** Buffer.prototype methods (JavaScript, Node's own) that only read their receiver. */
+const BUFFER_READS: ReadonlySet<PropertyKey> = new Set([
+  'toString',
+  'equals',
+  'inspect',
+  'compare',
+  'toJSON',
+  Symbol.for('nodejs.util.inspect.custom'),
+]);
+
+/** RegExp methods that read their receiver without moving its lastIndex. */
+const REGEXP_READS: ReadonlySet<PropertyKey> = new Set(['toString', Symbol.matchAll, Symbol.split]);
+
 function classifyCollection(name: PropertyKey, isMap: boolean): MethodClass {
   if (name === 'set' || name === 'add' || name === 'delete' || name === 'clear') return 'mutate';
   if (isMap && MAP_UPSERTS.has(name)) return 'mutate';
@@ -87,37 +127,58 @@ function classifyCollection(name: PropertyKey, isMap: boolean): MethodClass {
   if (name === 'entries') return 'entries';
   if (name === Symbol.iterator) return isMap ? 'entries' : 'values';
   if (!isMap && SET_OPERATIONS.has(name)) return 'setOperation';
-  return 'read';
+  return (isMap ? MAP_READS : SET_READS).has(name) ? 'read' : 'unknown';
 }
 
-/** Classifies the built-in method `name` of a kind. */
+function classifyTyped(name: PropertyKey): MethodClass {
+  // Buffer's write*, swap* and its undocumented utf8Write, latin1Write, hexWrite, …
+  if (
+    typedMutators.has(name) ||
+    startsWith(name, 'write') ||
+    startsWith(name, 'swap') ||
+    (typeof name === 'string' && name.endsWith('Write'))
+  ) {
+    return 'mutate';
+  }
+  if (name === 'copy') return 'copyInto';
+  if (callbackArrayArg.has(name)) return 'callback';
+  // Buffer's read*, and its undocumented utf8Slice, latin1Slice, hexSlice, …
+  if (startsWith(name, 'read') || (typeof name === 'string' && name.endsWith('Slice'))) {
+    return 'read';
+  }
+  return TYPED_READS.has(name) || BUFFER_READS.has(name) ? 'read' : 'unknown';
+}
+
+/**
+ * Classifies the built-in method `name` of a kind. Only methods known to
+ * leave their receiver as it was are reads; one this version does not know
+ * is `unknown` (see MethodClass), never taken for a read.
+ */
 export function classify(kind: Exclude<Kind, 'plain'>, name: PropertyKey): MethodClass {
   switch (kind) {
     case 'map':
     case 'set':
       return classifyCollection(name, kind === 'map');
     case 'date':
+      if (startsWith(name, 'set')) return 'mutate';
+      return startsWith(name, 'get') ||
+        startsWith(name, 'to') ||
+        name === 'valueOf' ||
+        name === Symbol.toPrimitive
+        ? 'read'
+        : 'unknown';
     case 'dataview':
-      return startsWith(name, 'set') ? 'mutate' : 'read';
+      if (startsWith(name, 'set')) return 'mutate';
+      return startsWith(name, 'get') ? 'read' : 'unknown';
     case 'typed':
-      // Buffer's write*, swap* and its undocumented utf8Write, latin1Write, hexWrite, …
-      if (
-        typedMutators.has(name) ||
-        startsWith(name, 'write') ||
-        startsWith(name, 'swap') ||
-        (typeof name === 'string' && name.endsWith('Write'))
-      ) {
-        return 'mutate';
-      }
-      if (name === 'copy') return 'copyInto';
-      return callbackArrayArg.has(name) ? 'callback' : 'read';
+      return classifyTyped(name);
     case 'arraybuffer':
-      return name === 'resize' || name === 'grow' || startsWith(name, 'transfer')
-        ? 'mutate'
-        : 'read';
+      if (name === 'resize' || name === 'grow' || startsWith(name, 'transfer')) return 'mutate';
+      return name === 'slice' ? 'read' : 'unknown';
     case 'regexp':
       if (name === 'compile') return 'mutate';
-      return regexpLastIndex.has(name) ? 'lastIndex' : 'read';
+      if (regexpLastIndex.has(name)) return 'lastIndex';
+      return REGEXP_READS.has(name) ? 'read' : 'unknown';
   }
 }
 

@@ -80,6 +80,13 @@ export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): Wrappe
     switch (read) {
       case 'mutate':
         return mutator(kind, name, original, label);
+      case 'unknown':
+        return () => {
+          throw unsupportedChange(
+            `${label}, a built-in method this version of prevalent does not know (it cannot tell whether the method changes the object, nor undo it),`,
+            'call a method it knows instead, or change a copy the action makes and store that',
+          );
+        };
       case 'get':
       case 'forEach':
       case 'keys':

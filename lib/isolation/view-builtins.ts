@@ -51,6 +51,12 @@ export function viewFactory(kind: Exclude<Kind, 'plain'>, hooks: ViewHooks): Wra
         return () => {
           throw readonlyViolation(`call ${label}`);
         };
+      case 'unknown':
+        return () => {
+          throw readonlyViolation(
+            `call ${label}, a built-in method this version of prevalent does not know, so it cannot tell whether the method changes the object`,
+          );
+        };
       case 'get':
       case 'forEach':
       case 'keys':
