@@ -9,6 +9,7 @@ const { pages } = require('../data');
 const { readLoop } = require('../loops');
 const prevalent = require('../peers/prevalent');
 const mapPeer = require('../peers/map');
+const bareProxy = require('../peers/bare-proxy');
 const lokijs = require('../peers/lokijs');
 const nedb = require('../peers/nedb');
 const sqlite = require('../peers/sqlite');
@@ -60,6 +61,7 @@ async function run(cfg, ctx) {
   };
   const subjects = [
     reader('Map.get', cfg.lookups, keys, () => mapPeer.load(ids, texts)),
+    reader('bare Proxy method call', cfg.lookups, keys, () => bareProxy.load(ids, texts)),
     reader('prevalent readonly', cfg.lookups, keys, wiki('readonly')),
     reader('prevalent none', cfg.lookups, keys, wiki('none')),
     reader('prevalent readonly, state built live', cfg.lookups, keys, live),
