@@ -1,4 +1,4 @@
-import { argToRaw, readRaw, type Fn } from './builtin-common';
+import { ITERATOR_PROTOTYPE, argToRaw, readRaw, type Fn } from './builtin-common';
 
 /** Wraps element `index` (value `value`) of the raw array `raw` for the caller. */
 export type ElementWrapper = (raw: unknown[], index: number, value: unknown) => unknown;
@@ -133,3 +133,5 @@ class ElementIterator implements IterableIterator<unknown> {
     return this;
   }
 }
+// Inherits %IteratorPrototype%, as an array's own iterator does (see ITERATOR_PROTOTYPE).
+Object.setPrototypeOf(ElementIterator.prototype, ITERATOR_PROTOTYPE);

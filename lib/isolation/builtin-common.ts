@@ -348,6 +348,17 @@ function setRecord(
   };
 }
 
+/**
+ * %IteratorPrototype%, which the built-ins' iterators inherit from: the
+ * iterators views and tracking proxies hand out inherit from it too, so its
+ * helpers (`map`, `filter`, `toArray`, … from Node 22) work on them as on a
+ * Map's or an array's own, giving views.
+ */
+export const ITERATOR_PROTOTYPE = Object.getPrototypeOf(
+  Object.getPrototypeOf([][Symbol.iterator]()) as object,
+) as object;
+Object.setPrototypeOf(MappedIterator.prototype, ITERATOR_PROTOTYPE);
+
 /** The iterator `it` (of the other set-like's keys()), giving the raw object of each proxy it yields. */
 function rawKeys(it: object): object {
   const next = (it as { next: unknown }).next;
