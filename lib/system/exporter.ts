@@ -18,6 +18,7 @@ import { isView, linkTop, locate, resolvePath, viewOf } from '../isolation/views
 import { inGetter } from '../isolation/violation';
 import { hasLink, isDetached, markDetached, pathInState } from '../isolation/paths';
 import { handlerKindOf } from '../isolation/kinds';
+import { isDerivedBytes } from '../isolation/shared-bytes';
 import {
   isTracking,
   openRoots,
@@ -188,6 +189,13 @@ function referenceTo(obj: object, root: object): Encoded | CopyInstead | undefin
       'STALE_REFERENCE',
       'the object passed as an argument was read from a system that has been closed since (an open system restores its state as new objects): read it again from an open system',
     );
+  }
+  if (isDerivedBytes(raw)) {
+    // A subarray() or slice of a Buffer view: a new array over the state's
+    // memory, not a state object, unless the state holds it too. Copied, as
+    // any value from outside the state is.
+    const found = pathInState(raw, root);
+    return found !== undefined ? { $: 'path', p: found } : new CopyInstead(raw);
   }
   return { $: 'path', p: locate(obj, root) };
 }
