@@ -6,7 +6,7 @@ import {
   methodLabel,
 } from './methods';
 import type { BuiltinKind, WrapperFactory } from './kinds';
-import { IN_COLLECTION } from './paths';
+import { IN_COLLECTION, markDetached } from './paths';
 import { storeValue } from './record';
 import {
   argToRaw,
@@ -71,6 +71,16 @@ export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): Wrappe
     noteDerivedBytes(result, raw);
     return wrap(result, raw);
   };
+  // A Set union, intersection, … made (a new Set of raw members): the
+  // action's, never found in the state. Marked detached, as views mark the
+  // ones they make, so one the action returns without storing it is copied
+  // when passed back to an action, not refused as an object that left the
+  // state (one it stored is found by its path first, see the exporter).
+  const newSetOfAction = (result: unknown, raw: object): unknown => {
+    if (typeof result !== 'object' || result === null) return result;
+    markDetached(result);
+    return wrap(result, raw);
+  };
   return (name, original) => {
     const label = methodLabel(kind, name);
     // Built once per method: requireLog only shows it when it refuses a call.
@@ -100,7 +110,7 @@ export function trackingFactory(kind: BuiltinKind, hooks: TrackingHooks): Wrappe
           original,
           readRaw,
           (raw, value) => wrapChild(raw, IN_COLLECTION, false, value),
-          out,
+          newSetOfAction,
         );
       case 'lastIndex':
         return function (this: unknown, ...args: unknown[]) {

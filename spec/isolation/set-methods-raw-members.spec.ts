@@ -79,6 +79,11 @@ class Items {
     this.kept = set;
   }
 
+  /** A new Set an action makes with union() and returns, not storing it. */
+  withExtra(): Set<Item> {
+    return this.items.union(new Set([{ n: 3 }]));
+  }
+
   /** The answers plain JavaScript gives, inside an action. */
   answers(): unknown[] {
     const copy = new Set(this.items);
@@ -193,5 +198,19 @@ withSetMethods('the Set methods that take another set-like (native)', () => {
     await s.close();
     open.splice(0);
     expect(numbers(openItems(dir))).toEqual([11, 12]);
+  });
+
+  it("give an action's caller a new Set of its own too: passed to a later action, it is stored as a new Set of the very members (regression: STALE_REFERENCE, as if it had left the state)", async () => {
+    const dir = freshBasedir();
+    const s = openItems(dir);
+    const made = s.withExtra();
+    s.keep(made);
+    expect([...s.kept!].map((i) => i.n)).toEqual([1, 2, 3]);
+    expect([...s.kept!][0]).toBe([...s.items][0]);
+    await s.close();
+    open.splice(0);
+    const again = openItems(dir);
+    expect([...again.kept!].map((i) => i.n)).toEqual([1, 2, 3]);
+    expect([...again.kept!][1]).toBe([...again.items][1]);
   });
 });
