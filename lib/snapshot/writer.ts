@@ -26,19 +26,27 @@ export interface WrittenSnapshot {
   digest: string;
 }
 
-/** Emits one body line: a JSON text without a raw LF (the writer adds the LF). */
-export type EmitLine = (line: string) => void;
+/**
+ * Emits one body line: a JSON text without a raw LF (the writer adds the LF).
+ * A long line may come in pieces: each but the last given with `more` true,
+ * the last without it (then the LF follows). The file holds their
+ * concatenation, and no piece is copied whole.
+ */
+export type EmitLine = (text: string, more?: boolean) => void;
 
 const encoder = new TextEncoder();
 
 /**
  * Buffers body lines into fixed-size chunks, updates the checksums and writes
- * each full chunk through the seam. A line longer than the buffer is encoded
- * into it piece by piece, so no line is ever copied whole.
+ * each full chunk through the seam. A line (or a piece of one) longer than
+ * the buffer is encoded into it piece by piece, so no line is ever copied
+ * whole.
  */
 class BodyWriter {
   private readonly buf: Buffer;
   private used = 0;
+  /** True while a line given in pieces waits for its last piece. */
+  unfinished = false;
 
   constructor(
     private readonly fs: FileSystem,
@@ -49,7 +57,8 @@ class BodyWriter {
     this.buf = Buffer.alloc(bufferSize);
   }
 
-  line(text: string): void {
+  /** Takes a line, or with `more` a piece of one that the next pieces continue. */
+  line(text: string, more?: boolean): void {
     if (typeof text !== 'string') {
       throw new TypeError(`a snapshot body line must be a string, got ${typeof text}`);
     }
@@ -57,6 +66,8 @@ class BodyWriter {
       throw new Error('a snapshot body line contains a raw line feed, which would split it');
     }
     this.put(text);
+    this.unfinished = more === true;
+    if (this.unfinished) return;
     if (this.used === this.buf.length) this.flush();
     this.buf[this.used++] = LF;
     this.sums.addLine();
@@ -104,11 +115,12 @@ function writeContent(
   writeHeader(fs, fd, sums, headerLine);
   const body = new BodyWriter(fs, fd, sums, bufferSize);
   let open = true;
-  produce((line) => {
+  produce((text, more) => {
     if (!open) throw new Error('emit was called after the snapshot producer returned');
-    body.line(line);
+    body.line(text, more);
   });
   open = false;
+  if (body.unfinished) throw new Error('the snapshot producer left a line unfinished');
   body.flush();
   const result = { bytes: sums.bytes, lines: sums.lines, digest: sums.digestHex() };
   writeFully(fs, fd, Buffer.from(`${makeTrailerLine({ ...result, crc: sums.crcHex() })}\n`));

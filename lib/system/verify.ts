@@ -187,9 +187,9 @@ function loadState(
 
 function digestOf(root: object, registry: ClassRegistry): string {
   const hash = createHash('sha256');
-  encodeGraph(root, registry, (line) => {
-    hash.update(line);
-    hash.update('\n');
+  encodeGraph(root, registry, (text, more) => {
+    hash.update(text);
+    if (more !== true) hash.update('\n');
   });
   return hash.digest('hex');
 }

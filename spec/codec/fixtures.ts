@@ -48,10 +48,16 @@ export function viaTree(value: unknown, ctx: TreeContext = { registry: makeRegis
   return decodeTree(JSON.parse(text), ctx);
 }
 
-/** The lines of the graph encoding of `value`. */
+/** The lines of the graph encoding of `value` (a line emitted in pieces joined). */
 export function graphLines(value: unknown, registry = makeRegistry()): string[] {
   const lines: string[] = [];
-  encodeGraph(value, registry, (line) => lines.push(line));
+  let pieces = '';
+  encodeGraph(value, registry, (text, more) => {
+    pieces += text;
+    if (more === true) return;
+    lines.push(pieces);
+    pieces = '';
+  });
   return lines;
 }
 

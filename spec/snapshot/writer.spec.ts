@@ -109,6 +109,25 @@ describe('writeSnapshot: streaming', () => {
     expect(stats.openFds.size).toBe(0);
   });
 
+  it('writes a line given in pieces as the line given whole', () => {
+    const dir = tempDir();
+    const pieces = ['["a",', '"€😀"', ',', JSON.stringify('x'.repeat(5000)), ']'];
+    const whole = writeLines(dir, 1, ['{"first":true}', pieces.join(''), '{"last":1}'], realFs, 64);
+    const inPieces = writeSnapshot(
+      realFs,
+      tempDir(),
+      { seq: 1, ts: 1_700_000_000_001, rootClass: 'Wiki' },
+      (emit) => {
+        emit('{"first":true}');
+        pieces.forEach((piece, i) => emit(piece, i < pieces.length - 1));
+        emit('{"last":1}');
+      },
+      64,
+    );
+    expect({ ...inPieces, path: '' }).toEqual({ ...whole, path: '' });
+    expect(readLines(inPieces.path)).toEqual(readLines(whole.path));
+  });
+
   it('survives short writes', () => {
     const dir = tempDir();
     const lines = sampleLines(15);
@@ -243,6 +262,19 @@ describe('writeSnapshot: failures', () => {
     const err = thrown(() => writeLines(dir, 2, ['{"a":1}', '{"b":\n2}']));
     expect(isPrevalenceError(err, 'SNAPSHOT_WRITE_FAILED')).toBe(true);
     expect((err as Error).message).toContain('line feed');
+    expect(namesIn(dir)).toEqual([]);
+  });
+
+  it('refuses a producer that leaves a line unfinished', () => {
+    const dir = tempDir();
+    const err = thrown(() =>
+      writeSnapshot(realFs, dir, { seq: 3, ts: 0, rootClass: 'Wiki' }, (emit) => {
+        emit('{"a":1}');
+        emit('["b",', true);
+      }),
+    );
+    expect(isPrevalenceError(err, 'SNAPSHOT_WRITE_FAILED')).toBe(true);
+    expect((err as Error).message).toContain('unfinished');
     expect(namesIn(dir)).toEqual([]);
   });
 
