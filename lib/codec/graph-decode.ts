@@ -1,7 +1,9 @@
 /**
  * Decoding of the graph encoding (see graph.ts). Each object is allocated when
  * its first reference is read; a container is filled when its own line
- * arrives. Lines are taken one at a time, so the whole stream is never held.
+ * arrives. Lines are taken one at a time, so the whole stream is never held;
+ * a line too long to be one string is taken from its bytes in parts
+ * ({@link GraphDecoder.pushBytes}), its values a run at a time.
  */
 import { PrevalenceError } from '../errors';
 import type { ClassRegistry } from './registry';
@@ -12,8 +14,18 @@ import {
   makeDateTime,
   readLocale,
   makeTypedArray,
+  typedArrayOver,
 } from './kinds';
 import { PLAIN_UNSAFE, setOwn, unsafeKeys } from './props';
+import { LineBytesParser, LongText } from './line-bytes';
+
+/** A line whose values come in runs (see GraphDecoder.startValues). */
+interface OpenLine {
+  /** The index of its object in `pending`, once its head was read; -1 before. */
+  at: number;
+  /** Values read but not yet taken: the head, or a key waiting for its value. */
+  carry: unknown[];
+}
 
 /** Rebuilds a graph from the lines of `encodeGraph`, pushed in order. */
 export class GraphDecoder {
@@ -25,6 +37,10 @@ export class GraphDecoder {
   private next = 0;
   private lineNo = 0;
   private root: unknown;
+  /** The line whose values come in runs, between startValues and endValues. */
+  private open: OpenLine | undefined;
+  /** The parser of the line whose bytes come in parts, between pushBytes and endBytes. */
+  private parser: LineBytesParser | undefined;
 
   constructor(private readonly registry: ClassRegistry) {}
 
@@ -36,9 +52,96 @@ export class GraphDecoder {
     else this.fill(parsed);
   }
 
+  /**
+   * Takes the next piece of the UTF-8 bytes (without LF) of a line too long
+   * to be taken whole as a string (valid during the call only); the first
+   * piece after a whole line or {@link endBytes} begins the next line.
+   */
+  pushBytes(bytes: Uint8Array): void {
+    let parser = this.parser;
+    if (parser === undefined) {
+      this.startValues();
+      parser = this.parser = new LineBytesParser(
+        (values) => this.values(values),
+        (detail, cause) => corrupt(this.lineNo, detail, cause),
+      );
+    }
+    parser.feed(bytes);
+  }
+
+  /** Ends the line whose bytes {@link pushBytes} took. */
+  endBytes(): void {
+    if (this.parser === undefined) this.pushBytes(new Uint8Array(0));
+    const parser = this.parser as LineBytesParser;
+    this.parser = undefined;
+    parser.end();
+    this.endValues();
+  }
+
+  /**
+   * Begins the next line, whose values then come in runs through
+   * {@link values}, in order, the first run starting with its kind; ended by
+   * {@link endValues}. A run may end anywhere: between a key and its value,
+   * or between a class instance's kind and class name.
+   */
+  startValues(): void {
+    this.lineNo++;
+    this.open = { at: -1, carry: [] };
+  }
+
+  /** The next values of the line begun by {@link startValues}. */
+  values(run: unknown[]): void {
+    const line = this.open as OpenLine;
+    let values = run;
+    if (line.carry.length > 0) {
+      values = line.carry.concat(run);
+      line.carry = [];
+    }
+    let from = 0;
+    if (line.at < 0) {
+      const head = values[0];
+      const rootValue = this.lineNo === 1 && head === 'v';
+      if (values.length === 0 || rootValue || (head === 'c' && values.length < 2)) {
+        if (rootValue && values.length > 2) throw this.bad('a value root line has two elements');
+        line.carry = values;
+        return;
+      }
+      const name = head === 'c' ? this.maybeString(values[1]) : undefined;
+      if (this.lineNo === 1) this.root = this.allocate(0, head, name);
+      line.at = this.opened(head, name);
+      from = head === 'c' ? 2 : 1;
+    }
+    const obj = this.pending[line.at] as object;
+    const kind = this.kinds[line.at] as string;
+    let to = values.length;
+    // A key (or a Map key) whose value is in the next run waits for it.
+    if (kind !== 'a' && kind !== 's' && (to - from) % 2 !== 0) {
+      to--;
+      line.carry = [values[to]];
+    }
+    this.contents(obj, kind, values, from, to);
+  }
+
+  /** Ends the line begun by {@link startValues}. */
+  endValues(): void {
+    const line = this.open as OpenLine;
+    this.open = undefined;
+    if (line.at < 0) {
+      // A line of one value, or of none, or a value root: as a whole line.
+      if (line.carry.length === 0) throw this.bad('it is not a line array');
+      if (this.lineNo === 1) this.start(line.carry);
+      else this.fill(line.carry);
+      return;
+    }
+    if (line.carry.length > 0) {
+      throw this.bad(this.kinds[line.at] === 'm' ? 'a Map key has no value' : 'a key has no value');
+    }
+  }
+
   /** The root, once every line was pushed; throws SNAPSHOT_CORRUPT when lines are missing. */
   finish(): unknown {
     if (this.lineNo === 0) throw corrupt(0, 'there are no lines at all');
+    if (this.open !== undefined) throw corrupt(this.lineNo, 'the line was not ended');
     const missing = this.pending.length - this.next;
     if (missing > 0) throw corrupt(this.lineNo, `${missing} object(s) have no line after it`);
     return this.root;
@@ -57,41 +160,70 @@ export class GraphDecoder {
   }
 
   private fill(parsed: unknown[]): void {
-    if (this.next >= this.pending.length) throw this.bad('no object is waiting for a line');
-    const i = this.next++;
+    const head = parsed[0];
+    const i = this.opened(head, head === 'c' ? parsed[1] : undefined);
     const obj = this.pending[i] as object;
     const kind = this.kinds[i] as string;
-    if (parsed[0] !== kind || (kind === 'c' && parsed[1] !== this.names[i])) {
+    const from = kind === 'c' ? 2 : 1;
+    const to = parsed.length;
+    if (kind !== 'a' && kind !== 's' && (to - from) % 2 !== 0) {
+      throw this.bad(kind === 'm' ? 'a Map key has no value' : 'a key has no value');
+    }
+    this.contents(obj, kind, parsed, from, to);
+  }
+
+  /**
+   * The index in `pending` of the object whose line begins with `head` (and
+   * class name `name`): the next one waiting, which must be of that kind.
+   */
+  private opened(head: unknown, name: unknown): number {
+    if (this.next >= this.pending.length) throw this.bad('no object is waiting for a line');
+    const i = this.next++;
+    const kind = this.kinds[i] as string;
+    if (head !== kind || (kind === 'c' && name !== this.names[i])) {
       const what = kind === 'c' ? `an instance of ${this.names[i]}` : `an object of kind "${kind}"`;
       throw this.bad(`expected the line of ${what}`);
     }
+    return i;
+  }
+
+  /** Puts values `from` to `to` of `line` into `obj` (of `kind`); keyed kinds get whole pairs. */
+  private contents(obj: object, kind: string, line: unknown[], from: number, to: number): void {
     switch (kind) {
       case 'a':
-        return this.items(obj as unknown[], parsed);
+        return this.items(obj as unknown[], line, from, to);
       case 'm':
-        return this.entries(obj as Map<unknown, unknown>, parsed);
+        return this.entries(obj as Map<unknown, unknown>, line, from, to);
       case 's':
-        return this.members(obj as Set<unknown>, parsed);
+        return this.members(obj as Set<unknown>, line, from, to);
       case 'o':
-        return this.props(obj, parsed, 1, PLAIN_UNSAFE);
+        return this.props(obj, line, from, to, PLAIN_UNSAFE);
       case 'n':
-        return this.props(obj, parsed, 1, unsafeKeys(null));
+        return this.props(obj, line, from, to, unsafeKeys(null));
       default:
-        return this.props(obj, parsed, 2, unsafeKeys(Object.getPrototypeOf(obj) as object));
+        return this.props(obj, line, from, to, unsafeKeys(Object.getPrototypeOf(obj) as object));
     }
   }
 
-  private props(obj: object, line: unknown[], from: number, unsafe: ReadonlySet<string>): void {
-    if ((line.length - from) % 2 !== 0) throw this.bad('a key has no value');
-    for (let i = from; i < line.length; i += 2) {
-      const key = line[i];
-      if (typeof key !== 'string') throw this.bad('a property key is not a string');
-      setOwn(obj, key, this.value(line[i + 1]), unsafe);
+  private props(
+    obj: object,
+    line: unknown[],
+    from: number,
+    to: number,
+    unsafe: ReadonlySet<string>,
+  ): void {
+    for (let i = from; i < to; i += 2) {
+      let key = line[i];
+      if (typeof key !== 'string') {
+        if (!(key instanceof LongText)) throw this.bad('a property key is not a string');
+        key = this.text(key);
+      }
+      setOwn(obj, key as string, this.value(line[i + 1]), unsafe);
     }
   }
 
-  private items(arr: unknown[], line: unknown[]): void {
-    for (let i = 1; i < line.length; i++) {
+  private items(arr: unknown[], line: unknown[], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
       const v = line[i];
       if (typeof v === 'object' && v !== null && (v as unknown[])[0] === 'h') this.holes(arr, v);
       else arr.push(this.value(v));
@@ -107,21 +239,23 @@ export class GraphDecoder {
     arr.length += run;
   }
 
-  private entries(map: Map<unknown, unknown>, line: unknown[]): void {
-    if (line.length % 2 !== 1) throw this.bad('a Map key has no value');
-    for (let i = 1; i < line.length; i += 2) {
+  private entries(map: Map<unknown, unknown>, line: unknown[], from: number, to: number): void {
+    for (let i = from; i < to; i += 2) {
       const key = this.value(line[i]);
       map.set(key, this.value(line[i + 1]));
     }
   }
 
-  private members(set: Set<unknown>, line: unknown[]): void {
-    for (let i = 1; i < line.length; i++) set.add(this.value(line[i]));
+  private members(set: Set<unknown>, line: unknown[], from: number, to: number): void {
+    for (let i = from; i < to; i++) set.add(this.value(line[i]));
   }
 
   private value(v: unknown): unknown {
     if (typeof v !== 'object' || v === null) return v;
-    if (!Array.isArray(v)) throw this.bad('a value is a JSON object');
+    if (!Array.isArray(v)) {
+      if (v instanceof LongText) return this.text(v);
+      throw this.bad('a value is a JSON object');
+    }
     const first: unknown = v[0];
     if (typeof first !== 'number') return this.special(first, v);
     if (v.length === 1) {
@@ -147,9 +281,11 @@ export class GraphDecoder {
         return -Infinity;
       case '-0':
         return -0;
-      case 'B':
-        if (typeof v[1] !== 'string' || !/^-?\d+$/.test(v[1])) throw this.bad('bad BigInt');
-        return BigInt(v[1]);
+      case 'B': {
+        const digits = this.string(v[1]);
+        if (digits === undefined || !/^-?\d+$/.test(digits)) throw this.bad('bad BigInt');
+        return BigInt(digits);
+      }
       default:
         throw this.bad(`unknown value tag ${JSON.stringify(tag)}`);
     }
@@ -174,11 +310,13 @@ export class GraphDecoder {
       case 's':
         obj = new Set();
         break;
-      case 'c':
-        if (typeof name !== 'string') throw this.bad('a class reference has no class name');
-        obj = bareInstance(this.registry.require(name).prototype);
-        className = name;
+      case 'c': {
+        const named = this.string(name);
+        if (named === undefined) throw this.bad('a class reference has no class name');
+        obj = bareInstance(this.registry.require(named).prototype);
+        className = named;
         break;
+      }
       default:
         return this.leaf(id, kind, v);
     }
@@ -205,27 +343,96 @@ export class GraphDecoder {
       case 'r': {
         // The lastIndex after source and flags: absent for 0 (and in files before it was kept).
         const at = c === undefined ? 0 : this.value(c);
-        if (typeof a !== 'string' || typeof b !== 'string' || typeof at !== 'number')
-          return undefined;
-        return regExp(a, b, at);
+        const source = this.string(a);
+        const flags = this.string(b);
+        if (source === undefined || flags === undefined || typeof at !== 'number') return undefined;
+        return regExp(source, flags, at);
       }
-      case 't':
-        return typeof a === 'string' && typeof b === 'string' ? makeTypedArray(a, b) : undefined;
+      case 't': {
+        const name = this.string(a);
+        if (name === undefined) return undefined;
+        if (typeof b === 'string') return makeTypedArray(name, b);
+        return b instanceof LongText
+          ? typedArrayOver(name, this.bytes(b).buffer as ArrayBuffer)
+          : undefined;
+      }
       case 'b':
-        return typeof a === 'string' ? base64ToBuffer(a) : undefined;
+        if (typeof a === 'string') return base64ToBuffer(a);
+        return a instanceof LongText ? this.bytes(a) : undefined;
       case 'ab':
-        return typeof a === 'string' ? base64ToArrayBuffer(a) : undefined;
+        if (typeof a === 'string') return base64ToArrayBuffer(a);
+        return a instanceof LongText ? (this.bytes(a).buffer as ArrayBuffer) : undefined;
       case 'dt': {
-        if (a === null) return makeDateTime(a, b, c, undefined, v[5]);
+        const [, , , zone, x4, x5, x6] = v.map((x) => this.maybeString(x));
+        if (a === null) return makeDateTime(a, zone, x4, undefined, x5);
         if (typeof a !== 'number') return undefined;
         // Locale settings after millis and zone, when it has any (and in files since they are kept).
-        if (v.length === 4) return makeDateTime(a, b, undefined);
-        const locale = v.length === 7 ? readLocale(v[4], v[5], v[6]) : undefined;
-        return locale === undefined ? undefined : makeDateTime(a, b, undefined, locale);
+        if (v.length === 4) return makeDateTime(a, zone, undefined);
+        const locale = v.length === 7 ? readLocale(x4, x5, x6) : undefined;
+        return locale === undefined ? undefined : makeDateTime(a, zone, undefined, locale);
       }
       default:
         return undefined;
     }
+  }
+
+  /** `v` as a string when it is one (or a long one), else undefined. */
+  private string(v: unknown): string | undefined {
+    if (typeof v === 'string') return v;
+    return v instanceof LongText ? this.text(v) : undefined;
+  }
+
+  /** `v`, a long string made into a string. */
+  private maybeString(v: unknown): unknown {
+    return v instanceof LongText ? this.text(v) : v;
+  }
+
+  /** The text of a long string; SNAPSHOT_CORRUPT when it is longer than a string can be. */
+  private text(long: LongText): string {
+    try {
+      return long.pieces.join('');
+    } catch (err) {
+      throw corrupt(
+        this.lineNo,
+        `a string of ${long.length} characters is longer than JavaScript's longest string`,
+        err,
+      );
+    }
+  }
+
+  /**
+   * The bytes of a long base64 string, decoded piece by piece into a Buffer
+   * of their own (as base64ToBuffer makes); the pieces are emptied as it goes.
+   */
+  private bytes(long: LongText): Buffer {
+    const pieces = long.pieces;
+    let pad = 0;
+    for (let i = pieces.length - 1; i >= 0 && pad < 2; i--) {
+      const piece = pieces[i] as string;
+      let j = piece.length - 1;
+      while (j >= 0 && pad < 2 && piece.charCodeAt(j) === 0x3d) {
+        pad++;
+        j--;
+      }
+      if (j >= 0) break;
+    }
+    const size = Math.floor(((long.length - pad) * 3) / 4);
+    const out = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    let carry = '';
+    for (let i = 0; i < pieces.length; i++) {
+      const text = carry + (pieces[i] as string);
+      pieces[i] = '';
+      const whole = text.length - (text.length % 4);
+      at += out.write(text.slice(0, whole), at, 'base64');
+      carry = text.slice(whole);
+    }
+    if (carry !== '') at += out.write(carry, at, 'base64');
+    if (at === size) return out;
+    // Characters that are no base64 (Buffer.from skips them): the bytes read, in a Buffer of that size.
+    const exact = Buffer.allocUnsafeSlow(at);
+    out.copy(exact, 0, 0, at);
+    return exact;
   }
 
   private bad(detail: string): PrevalenceError {

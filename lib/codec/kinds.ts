@@ -371,9 +371,13 @@ export function typedArrayName(view: object): string {
 
 /** A typed array of type `name` over the bytes of `b64`, or undefined when they do not fit. */
 export function makeTypedArray(name: string, b64: string): AnyTypedArray | undefined {
+  return TYPED_ARRAYS.has(name) ? typedArrayOver(name, base64ToArrayBuffer(b64)) : undefined;
+}
+
+/** A typed array of type `name` over all of `buffer`, or undefined when its bytes do not fit. */
+export function typedArrayOver(name: string, buffer: ArrayBuffer): AnyTypedArray | undefined {
   const cls = TYPED_ARRAYS.get(name);
   if (cls === undefined) return undefined;
-  const buffer = base64ToArrayBuffer(b64);
   return buffer.byteLength % cls.BYTES_PER_ELEMENT === 0 ? new cls(buffer) : undefined;
 }
 

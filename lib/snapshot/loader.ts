@@ -31,9 +31,58 @@ export interface SnapshotEntry {
   path: string;
 }
 
-/** Builds a value from body lines; one consumer is used for one snapshot attempt only. */
+/**
+ * Takes the body lines of a snapshot: a line as its text, unless it is long
+ * (longer than linePieces.read bytes, see lib/codec/line-pieces.ts): such a
+ * line comes as its bytes, in pieces.
+ */
+export interface BodyConsumer {
+  /** A body line's text (without LF). */
+  line(text: string): void;
+  /** The next piece of a long body line's bytes (without LF); valid during the call only. */
+  part(bytes: Buffer): void;
+  /** The long line whose pieces went to {@link part} is complete. */
+  end(): void;
+}
+
+/**
+ * What takes the body lines: a {@link BodyConsumer}, or a function given
+ * every line as its text, a long one too (joined from its bytes: one longer
+ * than the longest string fails, as an error of the function's).
+ */
+export type LineConsumer = ((line: string) => void) | BodyConsumer;
+
+/** A consumer that ignores the body (a read for the checks only). */
+export const SKIP_BODY: BodyConsumer = Object.freeze({
+  line: () => undefined,
+  part: () => undefined,
+  end: () => undefined,
+});
+
+/** `consume` as a {@link BodyConsumer}. */
+function bodyConsumer(consume: LineConsumer): BodyConsumer {
+  if (typeof consume !== 'function') return consume;
+  let parts: Buffer[] = [];
+  return {
+    line: consume,
+    part: (bytes) => parts.push(Buffer.from(bytes)),
+    end: () => {
+      const bytes = Buffer.concat(parts);
+      parts = [];
+      consume(bytes.toString('utf8'));
+    },
+  };
+}
+
+/**
+ * Builds a value from body lines; one consumer is used for one snapshot
+ * attempt only. A long line comes to `part` and `end` when it has them (see
+ * {@link BodyConsumer}), else to `consume` joined.
+ */
 export interface SnapshotConsumer<T> {
   consume(line: string): void;
+  part?(bytes: Buffer): void;
+  end?(): void;
   finish(): T;
 }
 
@@ -129,17 +178,26 @@ function readOpen(
   fs: FileSystem,
   fd: number,
   path: string,
-  consume: (line: string) => void,
+  consume: LineConsumer,
   onProgress: ProgressListener | undefined,
   chunkSize: number,
   verifyDigest: boolean,
 ): SnapshotInfo {
   const sums = new SnapshotSums(verifyDigest);
+  const consumer = bodyConsumer(consume);
   let header: SnapshotHeader | undefined;
-  // The first error of `consume`. Reading goes on without consuming, so the
+  // The first error of the consumer. Reading goes on without consuming, so the
   // checksums can tell a damaged file (a flipped byte can make a class name
   // unknown) from an intact one whose content this program cannot take.
   let consumeFailed: { error: unknown } | undefined;
+  const attempt = (take: () => void): void => {
+    if (consumeFailed !== undefined) return;
+    try {
+      take();
+    } catch (error) {
+      consumeFailed = { error };
+    }
+  };
   const splitter = new LineSplitter({
     first: (bytes) => {
       sums.addHeader(bytes);
@@ -150,10 +208,15 @@ function readOpen(
       sums.addLine();
       if (consumeFailed !== undefined) return;
       try {
-        consume(text);
+        consumer.line(text);
       } catch (error) {
         consumeFailed = { error };
       }
+    },
+    longPart: (bytes) => attempt(() => consumer.part(bytes)),
+    longEnd: () => {
+      sums.addLine();
+      attempt(() => consumer.end());
     },
   });
   let info: SnapshotInfo;
@@ -201,7 +264,8 @@ function checkEnd(
 
 /**
  * Streams the snapshot at `path`: checks the header (format, version, seq of
- * the file name), hands each body line to `consume` as it is read, then checks
+ * the file name), hands each body line to `consume` as it is read (a long
+ * one in pieces, see {@link BodyConsumer}), then checks
  * the trailer (line and byte counts, CRC-32, and with `verifyDigest` the
  * SHA-256 digest). Reads in chunks of `chunkSize` bytes; lines may be longer
  * than a chunk.
@@ -215,7 +279,7 @@ function checkEnd(
 export function readSnapshot(
   fs: FileSystem,
   path: string,
-  consume: (line: string) => void,
+  consume: LineConsumer,
   onProgress?: ProgressListener,
   chunkSize: number = READ_CHUNK_BYTES,
   /**
@@ -243,14 +307,16 @@ function loadOne<T>(
 ): LoadedSnapshot<T> {
   // Damage is the CRC-32's to find: the SHA-256 over the same bytes cost a
   // restore about 6% (bench/RESULTS.md, open) and served only verifyReplay.
-  const info = readSnapshot(
-    fs,
-    path,
-    (line) => consumer.consume(line),
-    onProgress,
-    chunkSize,
-    false,
-  );
+  const { part, end } = consumer;
+  const consume: LineConsumer =
+    part !== undefined && end !== undefined
+      ? {
+          line: (line) => consumer.consume(line),
+          part: (bytes) => part.call(consumer, bytes),
+          end: () => end.call(consumer),
+        }
+      : (line) => consumer.consume(line);
+  const info = readSnapshot(fs, path, consume, onProgress, chunkSize, false);
   const { seq, ts, seed, code, digest } = info;
   return { seq, ts, seed, code, value: consumer.finish(), path, digest };
 }
@@ -425,7 +491,7 @@ function compareSeed<T>(
     try {
       seed = snapshotInfo(fs, other.path).seed;
       if (seed === undefined || seed === loaded.seed) return index;
-      readSnapshot(fs, other.path, () => {});
+      readSnapshot(fs, other.path, SKIP_BODY);
     } catch (err) {
       // Damaged, or one the process may not read (another owner): it tells
       // nothing, and the open does not need it (review: refusing it broke

@@ -74,7 +74,12 @@ export function loadBase<T>(
     opts.basedir,
     () => {
       const decoder = new GraphDecoder(registry);
-      return { consume: (line: string) => decoder.push(line), finish: () => decoder.finish() as T };
+      return {
+        consume: (line: string) => decoder.push(line),
+        part: (bytes: Buffer) => decoder.pushBytes(bytes),
+        end: () => decoder.endBytes(),
+        finish: () => decoder.finish() as T,
+      };
     },
     opts.warn,
     progress && ((done: number, total: number) => progress({ phase: 'snapshot', done, total })),

@@ -13,6 +13,7 @@ import {
   listSnapshots,
   noValidSnapshotError,
   readSnapshot,
+  SKIP_BODY,
   type SnapshotEntry,
 } from '../snapshot/loader';
 import { corruptReason } from '../snapshot/format';
@@ -166,10 +167,20 @@ function loadState(
   const info = readSnapshot(
     readOnlyFs(),
     file,
-    (line) => {
-      hash.update(line);
-      hash.update('\n');
-      decoder.push(line);
+    {
+      line: (line) => {
+        hash.update(line);
+        hash.update('\n');
+        decoder.push(line);
+      },
+      part: (bytes) => {
+        hash.update(bytes);
+        decoder.pushBytes(bytes);
+      },
+      end: () => {
+        hash.update('\n');
+        decoder.endBytes();
+      },
     },
     undefined,
     undefined,
@@ -272,7 +283,7 @@ function firstIntact(
     if (odd !== undefined) throw odd;
     try {
       // As a restore reads it: sizes and CRC-32 (a damaged digest alone is warned about later).
-      readSnapshot(readOnlyFs(), snap.path, () => {}, undefined, undefined, false);
+      readSnapshot(readOnlyFs(), snap.path, SKIP_BODY, undefined, undefined, false);
       return snap;
     } catch (err) {
       if (!isPrevalenceError(err, 'SNAPSHOT_CORRUPT')) throw err;
@@ -691,7 +702,7 @@ function isIntact(file: string): boolean {
 /** What is wrong with the snapshot `file` (a restore's checks, not its content's), or undefined. */
 function damageOf(file: string): string | undefined {
   try {
-    readSnapshot(readOnlyFs(), file, () => {});
+    readSnapshot(readOnlyFs(), file, SKIP_BODY);
     return undefined;
   } catch (err) {
     if (isPrevalenceError(err, 'SNAPSHOT_CORRUPT'))
