@@ -389,8 +389,10 @@ export class GraphDecoder {
 
   /** The text of a long string; SNAPSHOT_CORRUPT when it is longer than a string can be. */
   private text(long: LongText): string {
+    const pieces = long.pieces;
+    if (pieces.length === 1) return pieces[0] as string;
     try {
-      return long.pieces.join('');
+      return pieces.join('');
     } catch (err) {
       throw corrupt(
         this.lineNo,
@@ -419,13 +421,24 @@ export class GraphDecoder {
     const size = Math.floor(((long.length - pad) * 3) / 4);
     const out = Buffer.allocUnsafeSlow(size);
     let at = 0;
+    // The characters after the last whole group of 4, which a piece does not end on.
     let carry = '';
     for (let i = 0; i < pieces.length; i++) {
-      const text = carry + (pieces[i] as string);
+      let piece = pieces[i] as string;
       pieces[i] = '';
-      const whole = text.length - (text.length % 4);
-      at += out.write(text.slice(0, whole), at, 'base64');
-      carry = text.slice(whole);
+      if (carry !== '') {
+        const need = 4 - carry.length;
+        const group = carry + piece.slice(0, need);
+        piece = piece.slice(need);
+        if (group.length < 4) {
+          carry = group;
+          continue;
+        }
+        at += out.write(group, at, 'base64');
+      }
+      const whole = piece.length - (piece.length % 4);
+      if (whole > 0) at += out.write(piece.slice(0, whole), at, 'base64');
+      carry = piece.slice(whole);
     }
     if (carry !== '') at += out.write(carry, at, 'base64');
     if (at === size) return out;

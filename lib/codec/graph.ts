@@ -1,7 +1,11 @@
 /**
  * Graph encoding: a whole object graph as a stream of lines, one per container
  * object, for snapshots and state digests. Iterative and streaming: no
- * recursion, and no string ever holds more than one object's line.
+ * recursion, and no string ever holds more than one object's line, nor more
+ * than about {@link linePieces}.write characters of a longer one: such a
+ * line is emitted in pieces (see {@link EmitPiece}) whose concatenation is
+ * the text of the line written whole, and read from its bytes in parts
+ * (GraphDecoder.pushBytes, line-bytes.ts).
  *
  * Objects get ids in breadth-first discovery order, the root being 0. Each
  * container (plain object, null-prototype object, array, Map, Set, registered
@@ -181,8 +185,15 @@ function emitPieces(line: readonly Value[], limit: number, emit: EmitPiece): voi
   let from = 0;
   let size = 0;
   const run = (to: number): void => {
-    const text = JSON.stringify(line.slice(from, to));
-    emit(before + text.slice(1, -1), true);
+    if (to - from === 1) {
+      // One value, often a long one: its text as JSON.stringify makes it, not sliced out of
+      // brackets (a long result is built in parts, and slicing it would copy it once more).
+      emit(before, true);
+      emit(JSON.stringify(line[from]), true);
+    } else {
+      const text = JSON.stringify(line.slice(from, to));
+      emit(before + text.slice(1, -1), true);
+    }
     before = ',';
   };
   for (let i = 0; i < line.length; i++) {

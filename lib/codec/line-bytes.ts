@@ -4,11 +4,25 @@
  * line's JSON array is cut into its values by scanning the bytes (strings,
  * escapes, nesting depth), and runs of values are parsed by JSON.parse
  * together, about {@link linePieces}.read bytes at a time. A string longer
- * than that is decoded in slices into a {@link LongText}: a value of the
- * line itself, or an item of an array value (a leaf's base64, a BigInt's
- * digits), whose other items are parsed one run at a time around it.
+ * than {@link ALONE_BYTES} (or than that size, when smaller), a value of the
+ * line itself or an item of an array value (a leaf's base64, a BigInt's
+ * digits), is decoded on its own, in slices of at most that size, into a
+ * {@link LongText}; the other items of such an array are parsed a run at a
+ * time around it.
  */
+import { isAscii } from 'node:buffer';
 import { linePieces } from './line-pieces';
+
+/**
+ * A string value longer than this is decoded on its own: without JSON.parse
+ * when it holds no escape (its bytes are its text then), several times
+ * faster than parsing it among other values.
+ */
+const ALONE_BYTES = 64 * 1024;
+
+/** Raw control characters, which a JSON string may not hold. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f]/;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -71,24 +85,66 @@ export function safeCut(bytes: Uint8Array): number {
   return cut;
 }
 
+/**
+ * A growing run of bytes whose first byte is fixed (`[` or `"`), with room
+ * for one more at its end: a run of values or a string's content, closed in
+ * place (`]`, `"`) and parsed as it lies.
+ */
+class ByteRun {
+  buf: Buffer;
+  /** Bytes used, the first one included. */
+  length = 1;
+
+  constructor(first: number) {
+    this.buf = Buffer.allocUnsafe(4096);
+    this.buf[0] = first;
+  }
+
+  /** Appends bytes `from` to `to` of `src`. */
+  append(src: Uint8Array, from: number, to: number): void {
+    if (to <= from) return;
+    const need = this.length + (to - from) + 1;
+    if (need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    this.buf.set(src.subarray(from, to), this.length);
+    this.length += to - from;
+  }
+
+  clear(): void {
+    this.length = 1;
+  }
+}
+
+/** The text of bytes `from` to `to` of `buf`: UTF-8, read as Latin-1 (the same, faster) when all ASCII. */
+function textOf(buf: Buffer, from: number, to: number): string {
+  return isAscii(buf.subarray(from, to))
+    ? buf.toString('latin1', from, to)
+    : buf.toString('utf8', from, to);
+}
+
 /** Decodes a JSON string's content bytes in slices into a {@link LongText}. */
 class TextBuilder {
   private readonly pieces: string[] = [];
   private length = 0;
-  private raw: Buffer[] = [];
-  private rawBytes = 0;
+  private readonly raw = new ByteRun(QUOTE);
 
   constructor(
-    private readonly limit: number,
+    private readonly size: number,
     private readonly fail: LineFailure,
   ) {}
 
   /** Takes content bytes `from` to `to` of `b` (copied). */
-  feed(b: Buffer, from: number, to: number): void {
-    if (to <= from) return;
-    this.raw.push(Buffer.from(b.subarray(from, to)));
-    this.rawBytes += to - from;
-    if (this.rawBytes >= this.limit) this.decode(false);
+  feed(b: Uint8Array, from: number, to: number): void {
+    let at = from;
+    while (at < to) {
+      const end = Math.min(to, at + this.size - (this.raw.length - 1));
+      this.raw.append(b, at, end);
+      at = end;
+      if (this.raw.length - 1 >= this.size) this.decode(false);
+    }
   }
 
   /** The text, once the closing quote was read. */
@@ -98,20 +154,29 @@ class TextBuilder {
   }
 
   private decode(all: boolean): void {
-    const bytes = this.raw.length === 1 ? (this.raw[0] as Buffer) : Buffer.concat(this.raw);
-    const cut = all ? bytes.length : safeCut(bytes);
-    if (cut > 0) {
-      let piece: unknown;
-      try {
-        piece = JSON.parse(`"${bytes.toString('utf8', 0, cut)}"`);
-      } catch (err) {
-        throw this.fail('it is not valid JSON', err);
-      }
-      this.pieces.push(piece as string);
-      this.length += (piece as string).length;
+    const raw = this.raw;
+    const end = raw.length;
+    const cut = all ? end : 1 + safeCut(raw.buf.subarray(1, end));
+    const rest = cut < end ? Buffer.from(raw.buf.subarray(cut, end)) : undefined;
+    if (cut > 1 || all) {
+      const piece = this.text(raw.buf, cut);
+      this.pieces.push(piece);
+      this.length += piece.length;
     }
-    this.raw = cut < bytes.length ? [bytes.subarray(cut)] : [];
-    this.rawBytes = bytes.length - cut;
+    raw.clear();
+    if (rest !== undefined) raw.append(rest, 0, rest.length);
+  }
+
+  /** The text of the string content in bytes 1 to `end` of `buf` (whose byte 0 is a quote). */
+  private text(buf: Buffer, end: number): string {
+    const text = textOf(buf, 1, end);
+    if (buf.subarray(1, end).indexOf(BACKSLASH) < 0 && !CONTROL.test(text)) return text;
+    buf[end] = QUOTE;
+    try {
+      return JSON.parse(textOf(buf, 0, end + 1)) as string;
+    } catch (err) {
+      throw this.fail('it is not valid JSON', err);
+    }
   }
 }
 
@@ -133,9 +198,8 @@ export class LineBytesParser {
   private inString = false;
   /** A backslash in a string ended the last part: the next byte is escaped. */
   private escaped = false;
-  /** Bytes of the active level's values not yet parsed (copies). */
-  private acc: Buffer[] = [];
-  private accBytes = 0;
+  /** Bytes of the active level's values not yet parsed (copies), after a `[`. */
+  private readonly acc = new ByteRun(OPEN);
   /** Where in acc the current string's opening quote is. */
   private quoteAt = 0;
   /** Where in acc the current level-1 value opened its array (`[` at depth 2). */
@@ -150,6 +214,8 @@ export class LineBytesParser {
   /** Level 2: the items so far of the array value taken apart. */
   private items: unknown[] = [];
   private text: TextBuilder | undefined;
+  /** A string longer than this, where one may be, is decoded on its own. */
+  private readonly alone: number;
   // The next quote and backslash at or after a position of the current part.
   private nextQuote = -1;
   private nextBackslash = -1;
@@ -158,7 +224,9 @@ export class LineBytesParser {
     private readonly sink: (values: unknown[]) => void,
     private readonly fail: LineFailure,
     private readonly limit: number = linePieces.read,
-  ) {}
+  ) {
+    this.alone = Math.min(limit, ALONE_BYTES);
+  }
 
   /** Takes the next bytes of the line (valid during the call only). */
   feed(part: Uint8Array): void {
@@ -175,7 +243,10 @@ export class LineBytesParser {
         const text = this.text;
         if (text !== undefined) {
           text.feed(b, i, q);
-        } else if (this.accBytes + (q - seg) - this.quoteAt - 1 > this.limit && this.streamable()) {
+        } else if (
+          this.acc.length + (q - seg) - this.quoteAt - 1 > this.alone &&
+          this.streamable()
+        ) {
           this.take(b, seg, q);
           this.startText();
         } else if (q === n) break;
@@ -194,14 +265,14 @@ export class LineBytesParser {
       if (c === QUOTE) {
         this.refuseAfterValue();
         this.inString = true;
-        this.quoteAt = this.accBytes + (i - seg);
+        this.quoteAt = this.acc.length + (i - seg);
       } else if (c === COMMA) {
         if (this.depth === this.level) {
           if (this.done) {
             this.done = false;
             this.comma = true;
             seg = i + 1;
-          } else if (this.accBytes + (i - seg) >= this.limit) {
+          } else if (this.acc.length - 1 + (i - seg) >= this.limit) {
             this.take(b, seg, i);
             this.flush();
             this.comma = true;
@@ -218,7 +289,7 @@ export class LineBytesParser {
           this.refuseAfterValue();
           if (++this.depth === 2) {
             this.opener = c;
-            this.openAt = this.accBytes + (i - seg);
+            this.openAt = this.acc.length + (i - seg);
           }
         }
       } else if (c === CLOSE || c === CLOSE_OBJECT) {
@@ -286,37 +357,41 @@ export class LineBytesParser {
   }
 
   /**
-   * The current string grew longer than a piece (its bytes so far all in
-   * acc): parses the values before it (when it is an item of an array value,
-   * the line's values before that value, and the items before the string),
-   * and decodes it from here on in slices.
+   * The current string is long (its bytes so far all in acc): parses the
+   * values before it (when it is an item of an array value, the line's
+   * values before that value, and the items before the string), and decodes
+   * it on its own from here on.
    */
   private startText(): void {
-    const all = this.acc.length === 1 ? (this.acc[0] as Buffer) : Buffer.concat(this.acc);
-    let from = 0;
+    let from = 1;
     if (this.depth === 2 && this.level === 1) {
-      this.deliver(this.valuesBefore(all, 0, this.openAt));
+      this.deliver(this.valuesBefore(1, this.openAt));
       this.level = 2;
       this.items = [];
       from = this.openAt + 1;
     }
-    this.deliver(this.valuesBefore(all, from, this.quoteAt));
-    this.acc = [];
-    this.accBytes = 0;
+    this.deliver(this.valuesBefore(from, this.quoteAt));
     this.comma = false;
     this.text = new TextBuilder(this.limit, this.fail);
-    this.text.feed(all, this.quoteAt + 1, all.length);
+    this.text.feed(this.acc.buf, this.quoteAt + 1, this.acc.length);
+    this.acc.clear();
   }
 
-  /** The values in bytes `from` to `to` of `all`, which end with a comma unless there are none. */
-  private valuesBefore(all: Buffer, from: number, to: number): unknown[] {
+  /**
+   * The values in acc from `from` (just after a `[`) to `to`, which end with
+   * a comma unless there are none. Closes them in place with a `]`.
+   */
+  private valuesBefore(from: number, to: number): unknown[] {
+    const buf = this.acc.buf;
     let end = to;
-    while (end > from && isSpace(all[end - 1] as number)) end--;
+    while (end > from && isSpace(buf[end - 1] as number)) end--;
     if (end === from) return [];
-    if (all[end - 1] !== COMMA) throw this.missingComma();
-    const values = this.parse(all.toString('utf8', from, end - 1));
-    if (values.length === 0)
+    if (buf[end - 1] !== COMMA) throw this.missingComma();
+    buf[end - 1] = CLOSE;
+    const values = this.parse(from - 1, end);
+    if (values.length === 0) {
       throw this.fail('it is not valid JSON (a value is missing before a comma)');
+    }
     return values;
   }
 
@@ -338,13 +413,10 @@ export class LineBytesParser {
 
   /** Parses all of acc as values of the active level and hands them over. */
   private flush(): void {
-    const text =
-      this.acc.length === 1
-        ? (this.acc[0] as Buffer).toString('utf8')
-        : Buffer.concat(this.acc).toString('utf8');
-    this.acc = [];
-    this.accBytes = 0;
-    const values = this.parse(text);
+    const acc = this.acc;
+    acc.buf[acc.length] = CLOSE;
+    const values = this.parse(0, acc.length + 1);
+    acc.clear();
     if (values.length === 0 && this.comma) {
       throw this.fail('it is not valid JSON (a value is missing after a comma)');
     }
@@ -352,9 +424,10 @@ export class LineBytesParser {
     this.deliver(values);
   }
 
-  private parse(text: string): unknown[] {
+  /** The values of the JSON array in acc from `from` to `to`. */
+  private parse(from: number, to: number): unknown[] {
     try {
-      return JSON.parse(`[${text}]`) as unknown[];
+      return JSON.parse(textOf(this.acc.buf, from, to)) as unknown[];
     } catch (err) {
       throw this.fail('it is not valid JSON', err);
     }
@@ -368,9 +441,7 @@ export class LineBytesParser {
 
   /** Copies bytes `from` to `to` of `b` into acc. */
   private take(b: Buffer, from: number, to: number): void {
-    if (to <= from) return;
-    this.acc.push(Buffer.from(b.subarray(from, to)));
-    this.accBytes += to - from;
+    this.acc.append(b, from, to);
   }
 
   private refuseAfterValue(): void {
