@@ -8,7 +8,7 @@
  * Each check is one call per object on the common path (a few tens of ns);
  * keys are listed only once something is found, to name it.
  */
-import { types } from 'node:util';
+import { inspect, types } from 'node:util';
 import type { DateTime } from 'luxon';
 import type { Kind } from './kinds';
 import { bufferSlot, isDetached, isResizable } from './slots';
@@ -54,12 +54,6 @@ export function refuseSymbolKeys(obj: object): void {
 }
 
 /**
- * Refuses extra own properties of an array or a typed array (`kind` `a`,
- * `t` or `b`) with `present` elements (its length less its holes). One
- * Object.values call: it lists the elements and the enumerable named
- * properties without making a key string per index, as Object.keys would.
- */
-/**
  * The longest array stored or passed: V8 keeps none longer but sparse ones
  * (dictionary elements), and every walk of prevalent's goes index by index,
  * holes included (about 20 ns each), so one of length 2 ** 32 - 1 took
@@ -77,9 +71,55 @@ export function refuseOverlongArray(arr: ArrayLike<unknown>): void {
   if (arr.length > MAX_ARRAY_LENGTH) throw new Unstorable(arr, overlongArray(arr.length));
 }
 
+/**
+ * Refuses extra own properties of an array or a typed array (`kind` `a`,
+ * `t` or `b`) with `present` elements (its length less its holes). One
+ * Object.values call: it lists the elements and the enumerable named
+ * properties without making a key string per index, as Object.keys would;
+ * for a long typed array, one util.inspect call (see refuseNamedOfLong).
+ */
 export function refuseIndexedExtras(arr: ArrayLike<unknown>, present: number, kind: Kind): void {
-  if (Object.values(arr).length !== present) refuseNamed(arr, kind, arr.length);
+  if (kind !== 'a' && present > LISTED_ELEMENTS) refuseNamedOfLong(arr, present, kind);
+  else if (Object.values(arr).length !== present) refuseNamed(arr, kind, arr.length);
   refuseSymbolKeys(arr);
+}
+
+/**
+ * A typed array or Buffer longer than this is not checked by Object.values,
+ * which makes an array of all its elements (8 bytes and more each, and V8
+ * makes none longer than about 2 ** 27: a Buffer of 450 MiB could not be
+ * stored at all), but by {@link refuseNamedOfLong}.
+ */
+const LISTED_ELEMENTS = 2 ** 20;
+
+/** How util.inspect shows a typed array's own enumerable named properties, and none of its elements. */
+const NAMED_ONLY = Object.freeze({
+  showHidden: false,
+  depth: 0,
+  maxArrayLength: 0,
+  maxStringLength: 0,
+  customInspect: false,
+  getters: false,
+  breakLength: Infinity,
+  compact: true,
+  sorted: false,
+  colors: false,
+});
+
+/**
+ * Refuses an enumerable named property of typed array `arr` of `length`
+ * elements, found without listing its indices: util.inspect lists an
+ * array's own non-index keys alone (Node's getOwnNonIndexProperties), after
+ * `... <length> more items` when it shows no element.
+ */
+function refuseNamedOfLong(arr: ArrayLike<unknown>, length: number, kind: Kind): void {
+  const shown = inspect(arr, NAMED_ONLY);
+  const bare = `... ${length} more items`;
+  if (shown.endsWith(`[ ${bare} ]`)) return;
+  // The first named property, as shown (quoted when it is no identifier).
+  const after = shown.slice(shown.indexOf(bare) + bare.length + 2);
+  const key = after.slice(0, after.indexOf(': ')).replace(/^(['"`])(.*)\1$/, '$2');
+  throw new Unstorable(undefined, namedWhat(kind), arr, propSegment(key));
 }
 
 /**

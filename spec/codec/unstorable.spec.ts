@@ -236,6 +236,19 @@ describe('own properties the encodings cannot store', () => {
     ['a named property on a typed array', () => withProp(new Int16Array(2)), '.extra', 'typed'],
     ['a named property on a Buffer', () => withProp(Buffer.from('ab')), '.extra', 'a Buffer'],
     ['a named property on an ArrayBuffer', () => withProp(new ArrayBuffer(2)), '.extra', 'an Arr'],
+    // Past 2 ** 20 elements they are found without Object.values (which cannot list 2 ** 27).
+    [
+      'a named property on a long Buffer',
+      () => withProp(Buffer.alloc(2 ** 20 + 1)),
+      '.extra',
+      'a Buffer',
+    ],
+    [
+      'a named property on a long typed array',
+      () => withProp(new Float32Array(2 ** 20 + 1), 'a b'),
+      '["a b"]',
+      'typed',
+    ],
     ['a symbol key on a plain object', () => withProp({ a: 1 }, sym), '[Symbol(tag)]', 'symbol'],
     ['a symbol key on an instance', () => withProp(new Page('p'), sym), '[Symbol(tag)]', 'symbol'],
     [
@@ -284,6 +297,14 @@ describe('own properties the encodings cannot store', () => {
       '[Symbol(tag)]',
       'a symbol-keyed property: only string-keyed properties can be stored; use a string key, or keep the value out of the state',
     );
+  });
+
+  it('stores a long typed array without named properties, and skips non-enumerable ones', () => {
+    const bytes = Buffer.alloc(2 ** 20 + 3, 7);
+    Object.defineProperty(bytes, 'hidden', { value: 'x', enumerable: false });
+    const floats = new Float64Array(2 ** 20 + 1);
+    expect(() => encodeGraph({ bytes, floats }, registry, () => {})).not.toThrow();
+    expect(() => encodeTree({ bytes, floats }, ctx)).not.toThrow();
   });
 
   it('still skips non-enumerable named properties of arrays and built-ins, as of any object', () => {
