@@ -160,12 +160,12 @@ function base64Chars(bytes: number): number {
 
 /**
  * At least the length of the JSON text of `v` (a value of a line) plus a
- * comma: 6 characters per character of a string (the longest escape), 24
- * for a number (the longest, as -2.2250738585072014e-308).
+ * comma: 6 characters per character of a string (the longest escape), 25
+ * for a number (the longest, as -0.0000012345678901234567).
  */
 function estimate(v: Value): number {
   if (typeof v === 'string') return 6 * v.length + 3;
-  if (typeof v !== 'object' || v === null) return 25;
+  if (typeof v !== 'object' || v === null) return 26;
   if (v instanceof BigBytes) return v.chars + 3;
   // A line's values are arrays of primitives, at most three levels deep.
   const items = v as Value[];

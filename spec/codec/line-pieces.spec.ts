@@ -88,9 +88,9 @@ describe('a line written in pieces', () => {
           pieces.push(text);
           if (more) continue;
           // A line in pieces: none longer than the size (one more for a slice's quote, and
-          // a number, which is never cut, up to 24); a line whole: at most about the size.
+          // a number, which is never cut, up to 25); a line whole: at most about the size.
           const longest = Math.max(...pieces.map((piece) => piece.length));
-          if (pieces.length > 1) expect(longest).toBeLessThanOrEqual(Math.max(size + 1, 24));
+          if (pieces.length > 1) expect(longest).toBeLessThanOrEqual(Math.max(size + 1, 25));
           else expect(longest).toBeLessThanOrEqual(2 * size + 64);
           lines.push(pieces.join(''));
           pieces = [];
@@ -100,6 +100,16 @@ describe('a line written in pieces', () => {
       }),
       runs,
     );
+  });
+
+  it('writes a number whole, the longest ones included (regression: 25 characters were counted 24)', () => {
+    const value = [-0.0000010030549853324861, -2.2250738585072014e-308, -1.2345678901234567e20, 7];
+    const whole = graphLines(value, registry);
+    setLinePiecesForTests({ write: 16 });
+    const calls = emitted(value);
+    setLinePiecesForTests();
+    expect(calls.map((c) => c.text).join('')).toBe(whole[0]);
+    expect(Math.max(...calls.map((c) => c.text.length))).toBe(25);
   });
 
   it('slices a string that needs escapes at every place, never inside a surrogate pair', () => {
