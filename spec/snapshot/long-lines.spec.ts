@@ -6,7 +6,7 @@ import { encodeGraph, GraphDecoder } from '../../lib/codec/graph';
 import { setLinePiecesForTests } from '../../lib/codec/line-pieces';
 import { isPrevalenceError } from '../../lib/errors';
 import { realFs } from '../../lib/fs/seam';
-import { readSnapshot, type BodyConsumer } from '../../lib/snapshot/loader';
+import { loadNewestSnapshot, readSnapshot, type BodyConsumer } from '../../lib/snapshot/loader';
 import { writeSnapshot } from '../../lib/snapshot/writer';
 import type { SnapshotInfo } from '../../lib/snapshot/format';
 import { valueFactory } from '../codec/arbitraries';
@@ -224,6 +224,38 @@ describe('snapshot files with long lines', () => {
         expect((err as Error).message).toMatch(/object line 1 of the snapshot is malformed/);
       }
     }
+  });
+
+  it('that are malformed make a restore fall back to the snapshot before', () => {
+    setLinePiecesForTests({ write: 32, read: 16 });
+    const dir = tempDir();
+    const header = (n: number) => ({ seq: n, ts: 1_700_000_000_000 + n, rootClass: 'Root' });
+    const good = ['g'.repeat(9000), 1];
+    writeSnapshot(realFs, dir, header(1), (emit) => void encodeGraph(good, registry, emit));
+    writeSnapshot(realFs, dir, header(2), (emit) => emit(`["a","${'b'.repeat(9000)}",]`));
+    const warnings: string[] = [];
+    const loaded = loadNewestSnapshot(
+      realFs,
+      dir,
+      () => {
+        const decoder = new GraphDecoder(registry);
+        return {
+          consume: (line: string) => decoder.push(line),
+          part: (bytes: Buffer) => decoder.pushBytes(bytes),
+          end: () => decoder.endBytes(),
+          finish: () => decoder.finish(),
+        };
+      },
+      (message) => warnings.push(message),
+      undefined,
+      100,
+    );
+    expect(loaded?.seq).toBe(1);
+    expect(loaded?.value).toEqual(good);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /snapshot-0000000000000002\.snap cannot be used \(object line 1 of the snapshot is malformed/,
+    );
   });
 
   it('read by a function consumer come to it joined', () => {
