@@ -191,8 +191,10 @@ function emitPieces(line: readonly Value[], limit: number, emit: EmitPiece): voi
       emit(before, true);
       emit(JSON.stringify(line[from]), true);
     } else {
+      // Apart: `before` joined to the slice would be copied once more where it is written.
+      emit(before, true);
       const text = JSON.stringify(line.slice(from, to));
-      emit(before + text.slice(1, -1), true);
+      emit(text.slice(1, -1), true);
     }
     before = ',';
   };
