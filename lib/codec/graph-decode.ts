@@ -138,6 +138,25 @@ export class GraphDecoder {
     }
   }
 
+  /**
+   * This decoder as a snapshot's body consumer (SnapshotConsumer in
+   * lib/snapshot/loader.ts): whole lines to push, a long line's bytes in
+   * parts to pushBytes and endBytes, the root from finish.
+   */
+  asConsumer<T>(): {
+    consume(line: string): void;
+    part(bytes: Buffer): void;
+    end(): void;
+    finish(): T;
+  } {
+    return {
+      consume: (line) => this.push(line),
+      part: (bytes) => this.pushBytes(bytes),
+      end: () => this.endBytes(),
+      finish: () => this.finish() as T,
+    };
+  }
+
   /** The root, once every line was pushed; throws SNAPSHOT_CORRUPT when lines are missing. */
   finish(): unknown {
     if (this.lineNo === 0) throw corrupt(0, 'there are no lines at all');

@@ -72,15 +72,7 @@ export function loadBase<T>(
   const snap = loadNewestSnapshot(
     opts.fs,
     opts.basedir,
-    () => {
-      const decoder = new GraphDecoder(registry);
-      return {
-        consume: (line: string) => decoder.push(line),
-        part: (bytes: Buffer) => decoder.pushBytes(bytes),
-        end: () => decoder.endBytes(),
-        finish: () => decoder.finish() as T,
-      };
-    },
+    () => new GraphDecoder(registry).asConsumer<T>(),
     opts.warn,
     progress && ((done: number, total: number) => progress({ phase: 'snapshot', done, total })),
     undefined,

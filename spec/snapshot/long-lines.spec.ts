@@ -237,15 +237,7 @@ describe('snapshot files with long lines', () => {
     const loaded = loadNewestSnapshot(
       realFs,
       dir,
-      () => {
-        const decoder = new GraphDecoder(registry);
-        return {
-          consume: (line: string) => decoder.push(line),
-          part: (bytes: Buffer) => decoder.pushBytes(bytes),
-          end: () => decoder.endBytes(),
-          finish: () => decoder.finish(),
-        };
-      },
+      () => new GraphDecoder(registry).asConsumer(),
       (message) => warnings.push(message),
       undefined,
       100,
